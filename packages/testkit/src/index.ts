@@ -1,0 +1,8 @@
+export { dockerEngineAnswers } from './containers.ts';
+export { eventually } from './eventually.ts';
+export { INFRA_ENV, type Infra, managementRequest, startInfra } from './infra.ts';
+export { freePort, waitForPort } from './ports.ts';
+export type { RabbitMqHandle } from './rabbitmq.ts';
+export type { ServerHandle } from './server-handle.ts';
+export { startPostgres, startRabbitMq, startRedis } from './servers.ts';
+export { startTokenIssuer, type TestTokenIssuer, type TokenOptions } from './token-issuer.ts';

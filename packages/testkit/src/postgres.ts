@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort, waitForPort } from './ports.ts';
+import { isRoot, makeTempDir, requireExecutable, runAs, spawnManaged, tailLog } from './process.ts';
+import type { ServerHandle } from './server-handle.ts';
+
+const PG_BIN_DIRS = fs.existsSync('/usr/lib/postgresql')
+  ? fs
+      .readdirSync('/usr/lib/postgresql')
+      .sort()
+      .reverse()
+      .map((v) => `/usr/lib/postgresql/${v}/bin`)
+  : [];
+
+/** Starts a throwaway PostgreSQL server as a local process (initdb into a temporary folder). */
+export async function startLocalPostgres(): Promise<ServerHandle> {
+  const initdb = requireExecutable('initdb', 'postgresql', PG_BIN_DIRS);
+  const postgres = requireExecutable('postgres', 'postgresql', PG_BIN_DIRS);
+  const dir = makeTempDir('pg');
+  const dataDir = path.join(dir, 'data');
+  // PostgreSQL refuses to run as root: run it as the `postgres` system user the OS package creates.
+  const user = isRoot() ? 'postgres' : undefined;
+  if (user) runAs(undefined, 'chown', ['-R', `${user}:${user}`, dir]);
+  runAs(user, initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const port = await freePort();
+  const proc = spawnManaged(
+    postgres,
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${dir}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=400',
+      '-c',
+      'shared_buffers=256MB',
+    ],
+    { logFile: path.join(dir, 'postgres.log'), user },
+  );
+  try {
+    await waitForPort(port, 30_000);
+  } catch (error) {
+    await proc.stop('SIGKILL');
+    throw new Error(
+      `PostgreSQL did not start: ${(error as Error).message}\n${tailLog(proc.logFile)}`,
+    );
+  }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async stop() {
+      await proc.stop('SIGINT');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * `npm test`: lint, typecheck, then every package's tests against one set of real servers started
+ * here (each test file carves its own database, Redis db and vhost out of them).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { INFRA_ENV, startPostgres, startRabbitMq, startRedis } from '@happening/testkit';
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const reportsDir = path.resolve('.data/test-reports');
+fs.rmSync(reportsDir, { recursive: true, force: true });
+fs.mkdirSync(reportsDir, { recursive: true });
+
+let exitCode = await run('pnpm', ['exec', 'biome', 'check', '.']);
+if (exitCode === 0) exitCode = await run('pnpm', ['exec', 'turbo', 'run', 'typecheck']);
+
+if (exitCode === 0) {
+  console.log('starting PostgreSQL, Redis and RabbitMQ for the test run…');
+  const [postgres, redis, rabbit] = await Promise.all([
+    startPostgres(),
+    startRedis(),
+    startRabbitMq(),
+  ]);
+  try {
+    exitCode = await run(
+      'pnpm',
+      ['exec', 'turbo', 'run', 'test', '--concurrency=2', '--continue', ...process.argv.slice(2)],
+      {
+        [INFRA_ENV.postgres]: postgres.url,
+        [INFRA_ENV.redis]: redis.url,
+        [INFRA_ENV.amqp]: rabbit.url,
+        [INFRA_ENV.rabbitMqManagement]: rabbit.managementUrl,
+        HAPPENING_TEST_REPORTS_DIR: reportsDir,
+      },
+    );
+  } finally {
+    await Promise.all([postgres.stop(), redis.stop(), rabbit.stop()]);
+  }
+  summarize();
+}
+process.exit(exitCode);
+
+/** Prints one closing line over every package's vitest JSON report. */
+function summarize(): void {
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const file of fs.readdirSync(reportsDir)) {
+    const report = JSON.parse(fs.readFileSync(path.join(reportsDir, file), 'utf8')) as {
+      numPassedTests: number;
+      numFailedTests: number;
+      numPendingTests: number;
+      numTodoTests: number;
+    };
+    passed += report.numPassedTests;
+    failed += report.numFailedTests;
+    skipped += report.numPendingTests + report.numTodoTests;
+  }
+  console.log(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+}
