@@ -1,1 +1,31 @@
-export {};
+export {
+  type AggregateRef,
+  aggregateRefSchema,
+  envelopeSchema,
+  type RawEnvelope,
+  SOURCES,
+  type Source,
+} from './envelope.ts';
+export {
+  buildEvent,
+  type DomainEvent,
+  type EventEnvelope,
+  type EventMeta,
+  isEvent,
+  parseEvent,
+} from './envelope-codec.ts';
+export { ContractError, type ContractErrorCode, type ContractIssue } from './errors.ts';
+export * from './events/booking.events.ts';
+export * from './events/catalog.events.ts';
+export * from './events/identity.events.ts';
+export * from './events/notification.events.ts';
+export { type Problem, pageSchema, problemSchema } from './http.ts';
+export {
+  CURRENT_VERSION,
+  EVENT_TYPES,
+  type EventData,
+  type EventType,
+  eventRegistry,
+  isEventType,
+} from './registry.ts';
+export { ROLES, type Role, roleSchema } from './roles.ts';
