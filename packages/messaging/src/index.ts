@@ -1,1 +1,25 @@
-export {};
+export {
+  type Broker,
+  type BrokerOptions,
+  type ConsumerHandle,
+  connectBroker,
+  type PublishMessage,
+} from './broker.ts';
+export type { ConsumeOptions } from './consumer-runner.ts';
+export { PublishError, type PublishErrorCode } from './errors.ts';
+export { HEADERS } from './headers.ts';
+export type { MessageContext } from './message-context.ts';
+export {
+  type BindingSpec,
+  DEFAULT_RETRY_DELAYS_MS,
+  EVENTS_EXCHANGE,
+  type ExchangeSpec,
+  type FailurePolicy,
+  mergeTopologies,
+  type QueueSpec,
+  type QueueTopologyOptions,
+  queueTopology,
+  type ServiceTopologyOptions,
+  serviceTopology,
+  type Topology,
+} from './topology.ts';

@@ -1,0 +1,192 @@
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { Logger } from 'pino';
+import type { ConfirmPublisher } from './confirm-publisher.ts';
+import { HEADERS } from './headers.ts';
+import { describeError, type MessageContext, messageContext } from './message-context.ts';
+import type { FailurePolicy } from './topology.ts';
+
+export interface ConsumeOptions<T> {
+  queue: string;
+  handler: (message: T, context: MessageContext) => Promise<void>;
+  /** Unacked messages in flight on this consumer; default 10. */
+  prefetch?: number;
+  /** Validates the decoded JSON body; throwing sends the message straight to the DLQ. */
+  parse?: (raw: unknown) => T;
+  /** Deliveries before dead-lettering; default one more than the queue's retry queues. */
+  maxAttempts?: number;
+}
+
+interface RunnerDeps {
+  logger: Logger;
+  policy: FailurePolicy;
+  publisher(): ConfirmPublisher | undefined;
+  /** Called when the channel closed while the connection stayed up. */
+  onChannelLost(runner: ConsumerRunner<unknown>): void;
+}
+
+/** One consumer: re-attached to every new connection, it acks only after the message is settled. */
+export class ConsumerRunner<T> {
+  readonly #options: ConsumeOptions<T> & { parse: (raw: unknown) => T };
+  readonly #deps: RunnerDeps;
+  readonly #inFlight = new Set<Promise<void>>();
+  #channel: Channel | undefined;
+  #consumerTag: string | undefined;
+  #stopped = false;
+
+  constructor(options: ConsumeOptions<T> & { parse: (raw: unknown) => T }, deps: RunnerDeps) {
+    this.#options = options;
+    this.#deps = deps;
+  }
+
+  get queue(): string {
+    return this.#options.queue;
+  }
+
+  get attached(): boolean {
+    return this.#channel !== undefined;
+  }
+
+  async attach(connection: ChannelModel): Promise<void> {
+    if (this.#stopped) return;
+    const channel = await connection.createChannel();
+    channel.on('error', (error: Error) =>
+      this.#deps.logger.warn({ err: error, queue: this.queue }, 'consumer channel error'),
+    );
+    channel.on('close', () => {
+      if (this.#channel !== channel) return;
+      this.#channel = undefined;
+      if (!this.#stopped) this.#deps.onChannelLost(this as ConsumerRunner<unknown>);
+    });
+    await channel.prefetch(this.#options.prefetch ?? 10);
+    const { consumerTag } = await channel.consume(
+      this.queue,
+      (message) => {
+        if (!message) {
+          this.#deps.logger.warn({ queue: this.queue }, 'broker cancelled the consumer');
+          void channel.close().catch(() => undefined);
+          return;
+        }
+        const work = this.#handle(channel, message);
+        this.#inFlight.add(work);
+        void work.finally(() => this.#inFlight.delete(work));
+      },
+      { noAck: false },
+    );
+    this.#channel = channel;
+    this.#consumerTag = consumerTag;
+  }
+
+  /** Forgets a channel whose connection died; its unacked messages return to the queue. */
+  detach(): void {
+    this.#channel = undefined;
+  }
+
+  /** Stops taking deliveries and waits for the handlers running now. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const channel = this.#channel;
+    if (channel && this.#consumerTag)
+      await channel.cancel(this.#consumerTag).catch(() => undefined);
+    await Promise.allSettled([...this.#inFlight]);
+    this.#channel = undefined;
+    await channel?.close().catch(() => undefined);
+  }
+
+  async #handle(channel: Channel, message: ConsumeMessage): Promise<void> {
+    const context = messageContext(message);
+    const { policy, logger } = this.#deps;
+    let parsed: T;
+    try {
+      parsed = this.#options.parse(JSON.parse(message.content.toString('utf8')));
+    } catch (error) {
+      // A message that does not fit its schema will never fit it: no retries.
+      logger.warn(
+        { messageId: context.messageId, queue: this.queue, err: error },
+        'message failed parsing',
+      );
+      await this.#moveThenAck(channel, message, context, policy.deadLetterQueue, {
+        [HEADERS.error]: `parse failed: ${describeError(error)}`,
+      });
+      return;
+    }
+    try {
+      await this.#options.handler(parsed, context);
+    } catch (error) {
+      const maxAttempts = this.#options.maxAttempts ?? policy.retryQueues.length + 1;
+      const reason = describeError(error);
+      const retryQueue =
+        policy.retryQueues[Math.min(context.attempt, policy.retryQueues.length) - 1];
+      if (context.attempt < maxAttempts && retryQueue) {
+        logger.info(
+          { messageId: context.messageId, attempt: context.attempt, err: error },
+          'handler failed, retrying',
+        );
+        await this.#moveThenAck(channel, message, context, retryQueue, {
+          [HEADERS.attempt]: context.attempt + 1,
+          [HEADERS.error]: reason,
+        });
+      } else {
+        logger.error(
+          { messageId: context.messageId, attempt: context.attempt, err: error },
+          'handler failed, dead-lettering',
+        );
+        await this.#moveThenAck(channel, message, context, policy.deadLetterQueue, {
+          [HEADERS.error]: reason,
+        });
+      }
+      return;
+    }
+    this.#settle(() => channel.ack(message));
+  }
+
+  /** Publishes a copy to `queue` with a confirm, and acks the original only once that copy is safe. */
+  async #moveThenAck(
+    channel: Channel,
+    message: ConsumeMessage,
+    context: MessageContext,
+    queue: string,
+    headers: Record<string, unknown>,
+  ): Promise<void> {
+    const publisher = this.#deps.publisher();
+    try {
+      if (!publisher) throw new Error('not connected to the broker');
+      const { properties } = message;
+      await publisher.publish({
+        exchange: '',
+        routingKey: queue,
+        content: message.content,
+        options: {
+          messageId: properties.messageId,
+          correlationId: properties.correlationId,
+          contentType: properties.contentType,
+          timestamp: properties.timestamp,
+          type: properties.type,
+          headers: {
+            ...context.headers,
+            ...headers,
+            [HEADERS.routingKey]: context.routingKey,
+            [HEADERS.failedQueue]: this.queue,
+          },
+        },
+      });
+    } catch (error) {
+      // Back to the queue; the quorum queue's delivery limit caps how often this can happen.
+      this.#deps.logger.warn(
+        { messageId: context.messageId, queue, err: error },
+        'could not move message',
+      );
+      this.#settle(() => channel.nack(message, false, true));
+      return;
+    }
+    this.#settle(() => channel.ack(message));
+  }
+
+  #settle(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      // The channel is gone: the broker redelivers the message, consumers deduplicate.
+      this.#deps.logger.warn({ err: error, queue: this.queue }, 'could not settle message');
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import type { ConsumeMessage } from 'amqplib';
+import { HEADERS } from './headers.ts';
+
+/** What a handler knows about the delivery besides the parsed message. */
+export interface MessageContext {
+  messageId: string;
+  /** The routing key the message was originally published with. */
+  routingKey: string;
+  /** 1 on the first delivery, then counts retries. */
+  attempt: number;
+  correlationId?: string;
+  causationId?: string;
+  headers: Record<string, unknown>;
+}
+
+export function messageContext(message: ConsumeMessage): MessageContext {
+  const headers = { ...(message.properties.headers ?? {}) };
+  delete headers[HEADERS.publishId];
+  const attempt = Number(headers[HEADERS.attempt] ?? 1);
+  const originalKey = headers[HEADERS.routingKey];
+  const context: MessageContext = {
+    messageId: String(message.properties.messageId ?? ''),
+    routingKey: typeof originalKey === 'string' ? originalKey : message.fields.routingKey,
+    attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
+    headers,
+  };
+  const correlationId = message.properties.correlationId ?? headers[HEADERS.correlationId];
+  if (typeof correlationId === 'string') context.correlationId = correlationId;
+  const causationId = headers[HEADERS.causationId];
+  if (typeof causationId === 'string') context.causationId = causationId;
+  return context;
+}
+
+/** Renders an error as a header value, including a validation error's issue paths. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const issues = (error as { issues?: unknown }).issues;
+  const text = Array.isArray(issues) ? `${error.message} ${JSON.stringify(issues)}` : error.message;
+  return text.length > 1_000 ? `${text.slice(0, 1_000)}…` : text;
+}
