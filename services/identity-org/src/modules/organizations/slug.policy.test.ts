@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { firstFreeSlug, slugCandidate, slugify } from './slug.policy.ts';
+
+describe('slugify', () => {
+  it('lowercases and joins words with dashes', () => {
+    expect(slugify('  Acme Events  GmbH ')).toBe('acme-events-gmbh');
+  });
+  it('strips diacritics and punctuation', () => {
+    expect(slugify('Café & Crème — Zürich!')).toBe('cafe-creme-zurich');
+  });
+  it('falls back when nothing URL-safe is left', () => {
+    expect(slugify('???')).toBe('org');
+    expect(slugify('東京')).toBe('org');
+  });
+  it('caps the length without a trailing dash', () => {
+    const slug = slugify(`${'a'.repeat(47)} b`);
+    expect(slug.length).toBeLessThanOrEqual(48);
+    expect(slug.endsWith('-')).toBe(false);
+  });
+});
+
+describe('firstFreeSlug', () => {
+  it('keeps the base when free', () => {
+    expect(firstFreeSlug('acme', new Set())).toBe('acme');
+  });
+  it('numbers the slug past taken ones', () => {
+    expect(firstFreeSlug('acme', new Set(['acme', 'acme-2']))).toBe('acme-3');
+  });
+  it('keeps numbered candidates within the length cap', () => {
+    const base = 'x'.repeat(48);
+    expect(slugCandidate(base, 12)).toBe(`${'x'.repeat(45)}-12`);
+  });
+});
