@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { seatsShown } from './availability.model.ts';
+
+describe('seatsShown', () => {
+  it('shows every seat free and no waitlist before booking reports', () => {
+    expect(seatsShown(50, undefined)).toEqual({ availableSlots: 50, waitlistLength: 0 });
+  });
+
+  it('shows booking figures for the current capacity', () => {
+    const figures = { totalSlots: 50, availableSlots: 7, confirmedSeats: 43, waitlistLength: 3 };
+    expect(seatsShown(50, figures)).toEqual({ availableSlots: 7, waitlistLength: 3 });
+  });
+
+  it('derives free seats from the confirmed ones after a capacity change', () => {
+    const figures = { totalSlots: 50, availableSlots: 7, confirmedSeats: 43, waitlistLength: 3 };
+    expect(seatsShown(60, figures)).toEqual({ availableSlots: 17, waitlistLength: 3 });
+    expect(seatsShown(40, figures)).toEqual({ availableSlots: 0, waitlistLength: 3 });
+  });
+});

@@ -1,0 +1,24 @@
+/** What the catalog last heard from booking about an event's seats. */
+export interface AvailabilityFigures {
+  totalSlots: number;
+  availableSlots: number;
+  confirmedSeats: number;
+  waitlistLength: number;
+}
+
+/**
+ * Seats to show for an event. Without figures from booking, everything is free. When the capacity
+ * changed since booking last reported, the free seats follow the new capacity rather than show a
+ * number from before the change.
+ */
+export function seatsShown(
+  totalSlots: number,
+  figures: AvailabilityFigures | undefined,
+): { availableSlots: number; waitlistLength: number } {
+  if (figures === undefined) return { availableSlots: totalSlots, waitlistLength: 0 };
+  const availableSlots =
+    figures.totalSlots === totalSlots
+      ? figures.availableSlots
+      : Math.max(0, totalSlots - figures.confirmedSeats);
+  return { availableSlots, waitlistLength: figures.waitlistLength };
+}

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { decideCancel, decideCreate, decidePatch, decidePublish } from './event.decider.ts';
+import type { CatalogEvent, EventDraftInput } from './event.model.ts';
+
+const now = new Date('2030-01-01T00:00:00.000Z');
+const input: EventDraftInput = {
+  name: 'Jazz night',
+  description: 'Live jazz',
+  category: 'concert',
+  startsAt: new Date('2030-02-01T19:00:00.000Z'),
+  endsAt: new Date('2030-02-01T23:00:00.000Z'),
+  timezone: 'Europe/Paris',
+  venue: 'Blue Room',
+  totalSlots: 100,
+  visibility: 'public',
+  waitlistPolicy: 'fifo',
+  maxSeatsPerBooking: 10,
+};
+const ctx = { id: '11111111-1111-4111-8111-111111111111', orgId: 'org', createdBy: 'u1', now };
+
+function draft(): CatalogEvent {
+  const decision = decideCreate(input, ctx);
+  if (!decision.ok) throw new Error('expected a draft');
+  return decision.value;
+}
+const withStatus = (status: CatalogEvent['status']): CatalogEvent => ({
+  ...draft(),
+  status,
+  publishedAt: status === 'draft' ? null : now,
+});
+
+describe('decideCreate', () => {
+  it('creates a draft at version 1', () => {
+    expect(draft()).toMatchObject({
+      status: 'draft',
+      version: 1,
+      publishedAt: null,
+      createdBy: 'u1',
+    });
+  });
+
+  it('refuses an event that ends before it starts, naming the field', () => {
+    const decision = decideCreate({ ...input, endsAt: input.startsAt }, ctx);
+    expect(decision).toMatchObject({
+      ok: false,
+      refusal: { status: 400, errors: [{ path: 'body.endsAt' }] },
+    });
+  });
+});
+
+describe('decidePublish', () => {
+  it('moves a draft to upcoming with the publication time and a new version', () => {
+    const decision = decidePublish(draft(), now);
+    expect(decision).toMatchObject({
+      ok: true,
+      value: { status: 'upcoming', publishedAt: now, version: 2 },
+    });
+  });
+
+  it('refuses when the start time is not in the future', () => {
+    const decision = decidePublish(draft(), input.startsAt);
+    expect(decision).toMatchObject({
+      ok: false,
+      refusal: { code: 'EVENT_START_IN_PAST', status: 422 },
+    });
+  });
+
+  it.each([
+    'upcoming',
+    'ongoing',
+    'completed',
+    'cancelled',
+  ] as const)('refuses to publish a %s event', (status) => {
+    expect(decidePublish(withStatus(status), now)).toMatchObject({
+      ok: false,
+      refusal: { code: 'ILLEGAL_TRANSITION', status: 422 },
+    });
+  });
+});
+
+describe('decideCancel', () => {
+  it.each(['draft', 'upcoming', 'ongoing'] as const)('cancels a %s event', (status) => {
+    expect(decideCancel(withStatus(status), now)).toMatchObject({
+      ok: true,
+      value: { status: 'cancelled', version: 2 },
+    });
+  });
+
+  it.each(['completed', 'cancelled'] as const)('refuses to cancel a %s event', (status) => {
+    expect(decideCancel(withStatus(status), now)).toMatchObject({
+      ok: false,
+      refusal: { code: 'ILLEGAL_TRANSITION', status: 422 },
+    });
+  });
+});
+
+describe('decidePatch', () => {
+  const seats = { confirmedSeats: 0, now };
+
+  it('reports only the fields that really change, with ISO times', () => {
+    const startsAt = new Date('2030-02-01T20:00:00.000Z');
+    const decision = decidePatch(
+      draft(),
+      { name: 'Jazz night', venue: 'Red Room', startsAt },
+      seats,
+    );
+    expect(decision).toEqual({
+      ok: true,
+      value: {
+        event: expect.objectContaining({ venue: 'Red Room', startsAt, version: 2, updatedAt: now }),
+        changes: {
+          venue: { from: 'Blue Room', to: 'Red Room' },
+          startsAt: { from: '2030-02-01T19:00:00.000Z', to: '2030-02-01T20:00:00.000Z' },
+        },
+      },
+    });
+  });
+
+  it('keeps the version when nothing changes', () => {
+    const event = draft();
+    const decision = decidePatch(
+      event,
+      { name: event.name, startsAt: new Date(event.startsAt) },
+      seats,
+    );
+    expect(decision).toEqual({ ok: true, value: { event, changes: {} } });
+  });
+
+  it('reports a capacity change apart from the other changes', () => {
+    const decision = decidePatch(draft(), { totalSlots: 150, venue: 'Hall' }, seats);
+    expect(decision).toMatchObject({
+      ok: true,
+      value: {
+        event: { totalSlots: 150, version: 2 },
+        changes: { venue: { from: 'Blue Room', to: 'Hall' } },
+        capacity: { previousTotalSlots: 100, totalSlots: 150 },
+      },
+    });
+    if (decision.ok) expect(decision.value.changes).not.toHaveProperty('totalSlots');
+  });
+
+  it('refuses capacity below the confirmed seats, but allows exactly that many', () => {
+    const event = withStatus('upcoming');
+    expect(decidePatch(event, { totalSlots: 39 }, { confirmedSeats: 40, now })).toMatchObject({
+      ok: false,
+      refusal: { code: 'CAPACITY_BELOW_CONFIRMED', status: 409 },
+    });
+    expect(decidePatch(event, { totalSlots: 40 }, { confirmedSeats: 40, now }).ok).toBe(true);
+  });
+
+  it('does not apply the capacity rule when the capacity stays', () => {
+    const event = withStatus('upcoming');
+    expect(decidePatch(event, { venue: 'Hall' }, { confirmedSeats: 500, now }).ok).toBe(true);
+  });
+
+  it('checks the time order of the merged event', () => {
+    const decision = decidePatch(draft(), { endsAt: new Date('2030-02-01T18:00:00.000Z') }, seats);
+    expect(decision).toMatchObject({ ok: false, refusal: { status: 400 } });
+  });
+
+  it.each(['completed', 'cancelled'] as const)('refuses to edit a %s event', (status) => {
+    expect(decidePatch(withStatus(status), { name: 'x' }, seats)).toMatchObject({
+      ok: false,
+      refusal: { code: 'EVENT_NOT_EDITABLE', status: 422 },
+    });
+  });
+});

@@ -1,0 +1,133 @@
+import { canTransition, isFinished } from '../lifecycle/lifecycle.policy.ts';
+import {
+  type CatalogEvent,
+  EDITABLE_FIELDS,
+  type EditableField,
+  type EventDraftInput,
+  type EventPatch,
+} from './event.model.ts';
+import { accept, type Decision, refuse } from './event.refusal.ts';
+
+/** One changed field, with JSON-friendly values (times as ISO-8601). */
+export interface FieldChange {
+  from: unknown;
+  to: unknown;
+}
+
+export interface PatchOutcome {
+  event: CatalogEvent;
+  /** Changed fields other than capacity; empty when only the capacity changed. */
+  changes: Partial<Record<EditableField, FieldChange>>;
+  capacity?: { previousTotalSlots: number; totalSlots: number };
+}
+
+const timeOrderRefusal = () =>
+  refuse<never>({
+    code: 'VALIDATION_FAILED',
+    status: 400,
+    detail: 'The event must start before it ends.',
+    errors: [{ path: 'body.endsAt', message: 'must be after startsAt' }],
+  });
+
+const illegalTransition = (event: CatalogEvent, to: string) =>
+  refuse<never>({
+    code: 'ILLEGAL_TRANSITION',
+    status: 422,
+    detail: `A ${event.status} event cannot become ${to}.`,
+  });
+
+/** A new event, always a draft at version 1. */
+export function decideCreate(
+  input: EventDraftInput,
+  ctx: { id: string; orgId: string; createdBy: string; now: Date },
+): Decision<CatalogEvent> {
+  if (input.startsAt >= input.endsAt) return timeOrderRefusal();
+  return accept({
+    ...input,
+    id: ctx.id,
+    orgId: ctx.orgId,
+    status: 'draft',
+    publishedAt: null,
+    createdBy: ctx.createdBy,
+    version: 1,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+  });
+}
+
+/** Draft → upcoming; only while the start time is still ahead. */
+export function decidePublish(event: CatalogEvent, now: Date): Decision<CatalogEvent> {
+  if (!canTransition(event.status, 'upcoming')) return illegalTransition(event, 'upcoming');
+  if (event.startsAt <= now) {
+    return refuse({
+      code: 'EVENT_START_IN_PAST',
+      status: 422,
+      detail: 'An event can only be published while its start time is in the future.',
+      errors: [{ path: 'startsAt', message: 'must be in the future' }],
+    });
+  }
+  return accept({
+    ...event,
+    status: 'upcoming',
+    publishedAt: now,
+    version: event.version + 1,
+    updatedAt: now,
+  });
+}
+
+/** Draft, upcoming or ongoing → cancelled. */
+export function decideCancel(event: CatalogEvent, now: Date): Decision<CatalogEvent> {
+  if (!canTransition(event.status, 'cancelled')) return illegalTransition(event, 'cancelled');
+  return accept({ ...event, status: 'cancelled', version: event.version + 1, updatedAt: now });
+}
+
+const jsonValue = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
+const sameValue = (a: unknown, b: unknown) => jsonValue(a) === jsonValue(b);
+
+/**
+ * Applies a PATCH: only fields whose value really changes count; the capacity change is reported
+ * apart from the other changes because consumers react to it differently.
+ */
+export function decidePatch(
+  event: CatalogEvent,
+  patch: EventPatch,
+  ctx: { confirmedSeats: number; now: Date },
+): Decision<PatchOutcome> {
+  if (isFinished(event.status)) {
+    return refuse({
+      code: 'EVENT_NOT_EDITABLE',
+      status: 422,
+      detail: `A ${event.status} event can no longer be changed.`,
+    });
+  }
+  const next: CatalogEvent = { ...event };
+  const changes: PatchOutcome['changes'] = {};
+  for (const field of EDITABLE_FIELDS) {
+    const to = patch[field];
+    if (to === undefined || sameValue(event[field], to)) continue;
+    (next as Record<EditableField, unknown>)[field] = to;
+    if (field !== 'totalSlots')
+      changes[field] = { from: jsonValue(event[field]), to: jsonValue(to) };
+  }
+  if (next.startsAt >= next.endsAt) return timeOrderRefusal();
+
+  const capacityChanged = next.totalSlots !== event.totalSlots;
+  if (capacityChanged && next.totalSlots < ctx.confirmedSeats) {
+    return refuse({
+      code: 'CAPACITY_BELOW_CONFIRMED',
+      status: 409,
+      detail: `${ctx.confirmedSeats} seats are already confirmed; total slots cannot go below that.`,
+      errors: [{ path: 'body.totalSlots', message: `must be at least ${ctx.confirmedSeats}` }],
+    });
+  }
+  if (!capacityChanged && Object.keys(changes).length === 0) return accept({ event, changes });
+
+  const changed = { ...next, version: event.version + 1, updatedAt: ctx.now };
+  return accept({
+    event: changed,
+    changes,
+    ...(capacityChanged
+      ? { capacity: { previousTotalSlots: event.totalSlots, totalSlots: next.totalSlots } }
+      : {}),
+  });
+}
