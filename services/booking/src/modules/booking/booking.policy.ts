@@ -1,0 +1,44 @@
+import { DomainError } from '@happening/service-kit';
+
+/** What booking needs to know about an event (its inventory projection). */
+export interface EventFacts {
+  eventId: string;
+  orgId: string;
+  name: string;
+  startsAt: Date;
+  totalSlots: number;
+  maxSeatsPerBooking: number;
+  waitlistPolicy: 'fifo' | 'first_fit';
+  status: 'draft' | 'upcoming' | 'ongoing' | 'completed' | 'cancelled';
+}
+
+/** Checks a booking request against the event; throws the DomainError that answers it. */
+export function checkBookable(
+  event: EventFacts,
+  request: { seats: number; seatNumbers?: number[] | undefined },
+  now: Date,
+): void {
+  if (event.status !== 'upcoming' || now.getTime() >= event.startsAt.getTime()) {
+    throw new DomainError('EVENT_NOT_OPEN', 422, 'The event does not take bookings.');
+  }
+  if (request.seats > event.maxSeatsPerBooking) {
+    throw new DomainError(
+      'BOOKING_TOO_MANY_SEATS',
+      422,
+      `At most ${event.maxSeatsPerBooking} seats per booking.`,
+      { maxSeatsPerBooking: event.maxSeatsPerBooking },
+    );
+  }
+  const wanted = request.seatNumbers;
+  if (wanted === undefined) return;
+  if (wanted.length !== request.seats || new Set(wanted).size !== wanted.length) {
+    throw new DomainError(
+      'BOOKING_SEAT_NUMBERS_INVALID',
+      422,
+      'seatNumbers must name exactly `seats` distinct seats.',
+    );
+  }
+  if (wanted.some((seat) => seat > event.totalSlots)) {
+    throw new DomainError('BOOKING_SEAT_NUMBERS_INVALID', 422, 'No such seat at this event.');
+  }
+}
