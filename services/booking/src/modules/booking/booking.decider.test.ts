@@ -20,11 +20,12 @@ const waiting: BookingCreated = {
 };
 const cancel: BookingCommand = { type: 'CancelBooking', reason: 'by_owner', cancelledBy: 'user-1' };
 
-/** given(events) → when(command) → then(events). */
+/** given(events) → when(command) → thenEvents(events). */
 function given(events: BookingEvent[]) {
   return {
     when: (command: BookingCommand) => ({
-      then: (expected: BookingEvent[]) => expect(decide(command, fold(events))).toEqual(expected),
+      thenEvents: (expected: BookingEvent[]) =>
+        expect(decide(command, fold(events))).toEqual(expected),
       thenThrows: (code: string) =>
         expect(() => decide(command, fold(events))).toThrowError(
           expect.objectContaining({ code }) as unknown as Error,
@@ -41,7 +42,7 @@ describe('booking decider', () => {
         ...facts,
         decision: { kind: 'confirmed', seatNumbers: [1, 2], acceptedSeq: 1 },
       })
-      .then([confirmed]);
+      .thenEvents([confirmed]);
   });
 
   it('creates a waiting booking with its waiting number and no seats', () => {
@@ -51,7 +52,7 @@ describe('booking decider', () => {
         ...facts,
         decision: { kind: 'waiting', waitingNumber: 7, acceptedSeq: 9 },
       })
-      .then([waiting]);
+      .thenEvents([waiting]);
   });
 
   it('refuses to create a booking twice', () => {
@@ -77,7 +78,7 @@ describe('booking decider', () => {
   it('cancelling a confirmed booking releases its seats', () => {
     given([confirmed])
       .when(cancel)
-      .then([
+      .thenEvents([
         {
           type: 'BookingCancelled',
           data: {
@@ -93,7 +94,7 @@ describe('booking decider', () => {
   it('cancelling a waiting booking releases nothing', () => {
     given([waiting])
       .when(cancel)
-      .then([
+      .thenEvents([
         {
           type: 'BookingCancelled',
           data: {
@@ -110,7 +111,7 @@ describe('booking decider', () => {
     const first = decide(cancel, fold([confirmed]));
     given([confirmed, ...first])
       .when(cancel)
-      .then([]);
+      .thenEvents([]);
   });
 
   it('cancelling an unknown booking is not found', () => {
@@ -120,7 +121,7 @@ describe('booking decider', () => {
   it('promotes a waiting booking with all its seats', () => {
     given([waiting])
       .when({ type: 'PromoteBooking', seatNumbers: [4, 5] })
-      .then([{ type: 'BookingPromoted', data: { seatNumbers: [4, 5] } }]);
+      .thenEvents([{ type: 'BookingPromoted', data: { seatNumbers: [4, 5] } }]);
   });
 
   it('never splits a waiting booking', () => {

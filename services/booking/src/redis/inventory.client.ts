@@ -1,0 +1,175 @@
+import type { Redis, Result } from 'ioredis';
+import { bookingLockKey, inventoryKeys, scriptKeys } from './inventory.keys.ts';
+import { REBUILD_LUA, RELEASE_LUA, RESERVE_LUA, UNLOCK_LUA } from './inventory.lua.ts';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    inventoryReserve(...args: (string | number)[]): Result<(string | number)[], Context>;
+    inventoryRelease(...args: (string | number)[]): Result<(string | number)[], Context>;
+    inventoryCompensate(...args: (string | number)[]): Result<(string | number)[], Context>;
+    inventoryRebuild(...args: (string | number)[]): Result<(string | number)[], Context>;
+    inventoryUnlock(key: string, token: string): Result<number, Context>;
+  }
+}
+
+export type ReserveResult =
+  | { kind: 'confirmed'; acceptedSeq: number; seatNumbers: number[] }
+  | { kind: 'waiting'; acceptedSeq: number; waitingNumber: number; position: number }
+  | { kind: 'SEATS_TAKEN' }
+  | { kind: 'MISSING' };
+
+export interface Promotion {
+  bookingId: string;
+  seatNumbers: number[];
+}
+
+export type ReleaseResult = { kind: 'OK'; promotions: Promotion[] } | { kind: 'MISSING' };
+
+/** State of one event's inventory as Postgres holds it, for a rebuild. */
+export interface InventorySnapshot {
+  totalSlots: number;
+  policy: 'fifo' | 'first_fit';
+  lastWaitingNumber: number;
+  lastAcceptedSeq: number;
+  bookedSeats: number[];
+  /** Waiting bookings in waiting-number order. */
+  waiting: { bookingId: string; seats: number; waitingNumber: number }[];
+}
+
+/** What the availability endpoint shows. */
+export interface AvailabilityFigures {
+  totalSlots: number;
+  availableSlots: number;
+  waitlistLength: number;
+}
+
+/** The seat inventory in Redis: every decision is one atomic Lua script (NOSCRIPT handled). */
+export class Inventory {
+  constructor(private readonly redis: Redis) {
+    redis.defineCommand('inventoryReserve', { numberOfKeys: 5, lua: RESERVE_LUA });
+    redis.defineCommand('inventoryRelease', { numberOfKeys: 5, lua: RELEASE_LUA });
+    // Compensation returns exactly what a reserve took, then serves whoever queued meanwhile.
+    redis.defineCommand('inventoryCompensate', { numberOfKeys: 5, lua: RELEASE_LUA });
+    redis.defineCommand('inventoryRebuild', { numberOfKeys: 5, lua: REBUILD_LUA });
+    redis.defineCommand('inventoryUnlock', { numberOfKeys: 1, lua: UNLOCK_LUA });
+  }
+
+  /** Decides a new booking atomically: confirmed with seats, or waiting with a number. */
+  async reserve(
+    eventId: string,
+    request: { bookingId: string; seats: number; seatNumbers?: number[] | undefined },
+  ): Promise<ReserveResult> {
+    const reply = await this.redis.inventoryReserve(
+      ...scriptKeys(eventId),
+      request.bookingId,
+      request.seats,
+      (request.seatNumbers ?? []).join(','),
+    );
+    const [kind, ...rest] = reply;
+    const nums = rest.map(Number);
+    if (kind === 'confirmed') {
+      return { kind, acceptedSeq: nums[0]!, seatNumbers: nums.slice(1) };
+    }
+    if (kind === 'waiting') {
+      return { kind, acceptedSeq: nums[0]!, waitingNumber: nums[1]!, position: nums[2]! };
+    }
+    if (kind === 'SEATS_TAKEN' || kind === 'MISSING') return { kind };
+    throw new Error(`unexpected reserve reply ${String(kind)}`);
+  }
+
+  /** Returns a booking's seats or waitlist place and promotes per the event's policy. */
+  async release(
+    eventId: string,
+    hold: { bookingId: string; status: 'confirmed' | 'waiting' | 'none'; seatNumbers: number[] },
+  ): Promise<ReleaseResult> {
+    return parseRelease(await this.redis.inventoryRelease(...releaseArgs(eventId, hold)));
+  }
+
+  /** Undoes a reserve whose Postgres transaction failed. */
+  async compensate(
+    eventId: string,
+    hold: { bookingId: string; status: 'confirmed' | 'waiting'; seatNumbers: number[] },
+  ): Promise<ReleaseResult> {
+    return parseRelease(await this.redis.inventoryCompensate(...releaseArgs(eventId, hold)));
+  }
+
+  /** Replaces the event's keys with `snapshot`, then promotes whoever fits. */
+  async rebuild(eventId: string, snapshot: InventorySnapshot): Promise<Promotion[]> {
+    const reply = await this.redis.inventoryRebuild(
+      ...scriptKeys(eventId),
+      snapshot.totalSlots,
+      snapshot.policy,
+      snapshot.lastWaitingNumber,
+      snapshot.lastAcceptedSeq,
+      snapshot.bookedSeats.join(','),
+      snapshot.waiting.map((w) => `${w.bookingId}:${w.seats}:${w.waitingNumber}`).join(','),
+    );
+    const parsed = parseRelease(reply);
+    if (parsed.kind !== 'OK') throw new Error('rebuild did not complete');
+    return parsed.promotions;
+  }
+
+  /** Removes an event's keys (closed or cancelled events hold no inventory). */
+  async drop(eventId: string): Promise<void> {
+    await this.redis.del(...scriptKeys(eventId));
+  }
+
+  /** Whether the event's keys exist. */
+  async exists(eventId: string): Promise<boolean> {
+    return (await this.redis.exists(inventoryKeys(eventId).meta)) === 1;
+  }
+
+  /** Free seats, total and waitlist length; undefined when the keys are missing. */
+  async availability(eventId: string): Promise<AvailabilityFigures | undefined> {
+    const keys = inventoryKeys(eventId);
+    const [total, slots, waiting] = (await this.redis
+      .multi()
+      .hget(keys.meta, 'total')
+      .get(keys.slots)
+      .zcard(keys.waitlist)
+      .exec()) as [Error | null, string | number | null][];
+    if (total?.[1] == null) return undefined;
+    return {
+      totalSlots: Number(total[1]),
+      availableSlots: Number(slots?.[1] ?? 0),
+      waitlistLength: Number(waiting?.[1] ?? 0),
+    };
+  }
+
+  /** 1-based place of a waiting booking, or null when it is not waiting. */
+  async waitlistPosition(eventId: string, bookingId: string): Promise<number | null> {
+    const rank = await this.redis.zrank(inventoryKeys(eventId).waitlist, bookingId);
+    return rank === null ? null : rank + 1;
+  }
+
+  /** Takes the per-person lock (SET NX PX); false when a request of theirs is in flight. */
+  async lock(eventId: string, userId: string, token: string, ttlMs: number): Promise<boolean> {
+    const ok = await this.redis.set(bookingLockKey(eventId, userId), token, 'PX', ttlMs, 'NX');
+    return ok === 'OK';
+  }
+
+  /** Releases the lock if it is still ours. */
+  async unlock(eventId: string, userId: string, token: string): Promise<void> {
+    await this.redis.inventoryUnlock(bookingLockKey(eventId, userId), token);
+  }
+}
+
+function releaseArgs(
+  eventId: string,
+  hold: { bookingId: string; status: string; seatNumbers: number[] },
+): (string | number)[] {
+  const status = hold.status === 'none' ? '' : hold.status;
+  return [...scriptKeys(eventId), hold.bookingId, status, hold.seatNumbers.join(',')];
+}
+
+function parseRelease(reply: (string | number)[]): ReleaseResult {
+  const [kind, ...entries] = reply;
+  if (kind === 'MISSING') return { kind };
+  return {
+    kind: 'OK',
+    promotions: entries.map((entry) => {
+      const [bookingId, seats] = String(entry).split(':');
+      return { bookingId: bookingId!, seatNumbers: (seats ?? '').split(',').map(Number) };
+    }),
+  };
+}

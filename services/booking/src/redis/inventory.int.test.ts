@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { type ServerHandle, startRedis } from '@happening/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Inventory, type InventorySnapshot } from './inventory.client.ts';
+import { inventoryKeys } from './inventory.keys.ts';
+
+let server: ServerHandle;
+let redis: Redis;
+let inventory: Inventory;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url);
+  inventory = new Inventory(redis);
+});
+
+afterAll(async () => {
+  await redis.quit();
+  await server.stop();
+});
+
+const empty = (totalSlots: number, policy: 'fifo' | 'first_fit'): InventorySnapshot => ({
+  totalSlots,
+  policy,
+  lastWaitingNumber: 0,
+  lastAcceptedSeq: 0,
+  bookedSeats: [],
+  waiting: [],
+});
+
+async function openEvent(totalSlots: number, policy: 'fifo' | 'first_fit' = 'fifo') {
+  const eventId = randomUUID();
+  await inventory.rebuild(eventId, empty(totalSlots, policy));
+  return eventId;
+}
+
+const reserve = (eventId: string, seats: number, seatNumbers?: number[]) =>
+  inventory.reserve(eventId, { bookingId: randomUUID(), seats, seatNumbers });
+
+describe('inventory scripts against real Redis', () => {
+  it('keys carry the literal hash tag', () => {
+    expect(inventoryKeys('42').slots).toBe('event:{42}:slots');
+  });
+
+  it('confirms with the lowest free seats, then waits with growing numbers', async () => {
+    const eventId = await openEvent(5);
+    expect(await reserve(eventId, 2)).toEqual({
+      kind: 'confirmed',
+      acceptedSeq: 1,
+      seatNumbers: [1, 2],
+    });
+    expect(await reserve(eventId, 3)).toEqual({
+      kind: 'confirmed',
+      acceptedSeq: 2,
+      seatNumbers: [3, 4, 5],
+    });
+    expect(await reserve(eventId, 1)).toEqual({
+      kind: 'waiting',
+      acceptedSeq: 3,
+      waitingNumber: 1,
+      position: 1,
+    });
+    expect(await reserve(eventId, 1)).toEqual({
+      kind: 'waiting',
+      acceptedSeq: 4,
+      waitingNumber: 2,
+      position: 2,
+    });
+    expect(await inventory.availability(eventId)).toEqual({
+      totalSlots: 5,
+      availableSlots: 0,
+      waitlistLength: 2,
+    });
+  });
+
+  it('takes exactly the seats asked, or refuses when one is taken, writing nothing', async () => {
+    const eventId = await openEvent(10);
+    expect(await reserve(eventId, 2, [7, 9])).toMatchObject({
+      kind: 'confirmed',
+      seatNumbers: [7, 9],
+    });
+    expect(await reserve(eventId, 2, [6, 7])).toEqual({ kind: 'SEATS_TAKEN' });
+    expect(await inventory.availability(eventId)).toMatchObject({
+      availableSlots: 8,
+      waitlistLength: 0,
+    });
+    expect(await reserve(eventId, 1)).toMatchObject({ seatNumbers: [1] });
+  });
+
+  it('fifo: a newcomer waits while anyone waits, and a blocked head blocks those behind it', async () => {
+    const eventId = await openEvent(4, 'fifo');
+    const a = randomUUID();
+    await inventory.reserve(eventId, { bookingId: a, seats: 3 }); // seats 1-3
+    const big = randomUUID();
+    const small = randomUUID();
+    expect(await inventory.reserve(eventId, { bookingId: big, seats: 2 })).toMatchObject({
+      kind: 'waiting',
+    });
+    // one seat is free, but fifo keeps the newcomer behind the waiting head
+    expect(await inventory.reserve(eventId, { bookingId: small, seats: 1 })).toMatchObject({
+      kind: 'waiting',
+      position: 2,
+    });
+    // releasing one seat leaves 2 free: the head (2 seats) fits and goes first
+    const released = await inventory.release(eventId, {
+      bookingId: a,
+      status: 'confirmed',
+      seatNumbers: [1],
+    });
+    expect(released).toEqual({ kind: 'OK', promotions: [{ bookingId: big, seatNumbers: [1, 4] }] });
+    expect(await inventory.waitlistPosition(eventId, small)).toBe(1);
+  });
+
+  it('fifo: a head that does not fit stops promotion', async () => {
+    const eventId = await openEvent(2, 'fifo');
+    const holder = randomUUID();
+    await inventory.reserve(eventId, { bookingId: holder, seats: 2 });
+    const head = randomUUID();
+    await inventory.reserve(eventId, { bookingId: head, seats: 2 });
+    await inventory.reserve(eventId, { bookingId: randomUUID(), seats: 1 });
+    const released = await inventory.release(eventId, {
+      bookingId: holder,
+      status: 'confirmed',
+      seatNumbers: [2],
+    });
+    expect(released).toEqual({ kind: 'OK', promotions: [] });
+    expect(await inventory.availability(eventId)).toMatchObject({
+      availableSlots: 1,
+      waitlistLength: 2,
+    });
+  });
+
+  it('first_fit: promotes in order skipping those that do not fit; newcomers take only what is left', async () => {
+    const eventId = await openEvent(3, 'first_fit');
+    const holder = randomUUID();
+    await inventory.reserve(eventId, { bookingId: holder, seats: 3 });
+    const big = randomUUID();
+    const small = randomUUID();
+    const small2 = randomUUID();
+    await inventory.reserve(eventId, { bookingId: big, seats: 3 });
+    await inventory.reserve(eventId, { bookingId: small, seats: 1 });
+    await inventory.reserve(eventId, { bookingId: small2, seats: 1 });
+    const released = await inventory.release(eventId, {
+      bookingId: holder,
+      status: 'confirmed',
+      seatNumbers: [2, 3],
+    });
+    expect(released).toEqual({
+      kind: 'OK',
+      promotions: [
+        { bookingId: small, seatNumbers: [2] },
+        { bookingId: small2, seatNumbers: [3] },
+      ],
+    });
+    expect(await inventory.waitlistPosition(eventId, big)).toBe(1);
+    // with nothing free, first_fit waits the newcomer too
+    expect(await reserve(eventId, 1)).toMatchObject({ kind: 'waiting', position: 2 });
+  });
+
+  it('first_fit: a newcomer is confirmed from seats the waiting ones cannot use', async () => {
+    const eventId = await openEvent(3, 'first_fit');
+    const holder = randomUUID();
+    await inventory.reserve(eventId, { bookingId: holder, seats: 3 });
+    await reserve(eventId, 3); // waits
+    await inventory.release(eventId, { bookingId: holder, status: 'confirmed', seatNumbers: [1] });
+    expect(await reserve(eventId, 1)).toMatchObject({ kind: 'confirmed', seatNumbers: [1] });
+  });
+
+  it('cancelling a waiting booking removes it and may unblock fifo', async () => {
+    const eventId = await openEvent(3, 'fifo');
+    await reserve(eventId, 2); // 1,2
+    const head = randomUUID();
+    await inventory.reserve(eventId, { bookingId: head, seats: 2 });
+    const next = randomUUID();
+    await inventory.reserve(eventId, { bookingId: next, seats: 1 });
+    const released = await inventory.release(eventId, {
+      bookingId: head,
+      status: 'waiting',
+      seatNumbers: [],
+    });
+    expect(released).toEqual({ kind: 'OK', promotions: [{ bookingId: next, seatNumbers: [3] }] });
+  });
+
+  it('compensation returns exactly what a reserve took', async () => {
+    const eventId = await openEvent(4);
+    const id = randomUUID();
+    const before = await inventory.availability(eventId);
+    const taken = await inventory.reserve(eventId, { bookingId: id, seats: 2 });
+    if (taken.kind !== 'confirmed') throw new Error('expected confirmed');
+    await inventory.compensate(eventId, {
+      bookingId: id,
+      status: 'confirmed',
+      seatNumbers: taken.seatNumbers,
+    });
+    expect(await inventory.availability(eventId)).toEqual(before);
+    expect(await redis.zrange(inventoryKeys(eventId).free, 0, -1)).toEqual(['1', '2', '3', '4']);
+  });
+
+  it('answers MISSING when keys are gone, and rebuild restores free seats and waitlist', async () => {
+    const eventId = randomUUID();
+    expect(await reserve(eventId, 1)).toEqual({ kind: 'MISSING' });
+    expect(
+      await inventory.release(eventId, { bookingId: 'x', status: 'none', seatNumbers: [] }),
+    ).toEqual({
+      kind: 'MISSING',
+    });
+    const w1 = randomUUID();
+    const w2 = randomUUID();
+    const promotions = await inventory.rebuild(eventId, {
+      totalSlots: 5,
+      policy: 'fifo',
+      lastWaitingNumber: 9,
+      lastAcceptedSeq: 20,
+      bookedSeats: [1, 2, 4],
+      waiting: [
+        { bookingId: w1, seats: 3, waitingNumber: 8 },
+        { bookingId: w2, seats: 1, waitingNumber: 9 },
+      ],
+    });
+    expect(promotions).toEqual([]);
+    expect(await redis.zrange(inventoryKeys(eventId).free, 0, -1)).toEqual(['3', '5']);
+    expect(await inventory.waitlistPosition(eventId, w2)).toBe(2);
+    expect(await reserve(eventId, 1)).toMatchObject({
+      kind: 'waiting',
+      waitingNumber: 10,
+      acceptedSeq: 21,
+    });
+  });
+
+  it('rebuild with raised capacity promotes at once; lowered capacity never goes below zero', async () => {
+    const eventId = randomUUID();
+    const w = randomUUID();
+    const snapshot: InventorySnapshot = {
+      totalSlots: 4,
+      policy: 'fifo',
+      lastWaitingNumber: 1,
+      lastAcceptedSeq: 2,
+      bookedSeats: [1, 2, 3, 4],
+      waiting: [{ bookingId: w, seats: 2, waitingNumber: 1 }],
+    };
+    expect(await inventory.rebuild(eventId, snapshot)).toEqual([]);
+    expect(await inventory.rebuild(eventId, { ...snapshot, totalSlots: 6 })).toEqual([
+      { bookingId: w, seatNumbers: [5, 6] },
+    ]);
+    await inventory.rebuild(eventId, { ...snapshot, totalSlots: 2, waiting: [] });
+    expect(await inventory.availability(eventId)).toEqual({
+      totalSlots: 2,
+      availableSlots: 0,
+      waitlistLength: 0,
+    });
+    // a released seat beyond the lowered capacity does not come back
+    await inventory.release(eventId, { bookingId: 'b', status: 'confirmed', seatNumbers: [4] });
+    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
+  });
+
+  it('survives a flushed script cache (NOSCRIPT)', async () => {
+    const eventId = await openEvent(2);
+    await redis.script('FLUSH');
+    expect(await reserve(eventId, 1)).toMatchObject({ kind: 'confirmed' });
+  });
+
+  it('the per-person lock rejects a second holder and is released only by its owner', async () => {
+    const eventId = randomUUID();
+    expect(await inventory.lock(eventId, 'u', 't1', 5000)).toBe(true);
+    expect(await inventory.lock(eventId, 'u', 't2', 5000)).toBe(false);
+    await inventory.unlock(eventId, 'u', 't2');
+    expect(await inventory.lock(eventId, 'u', 't3', 5000)).toBe(false);
+    await inventory.unlock(eventId, 'u', 't1');
+    expect(await inventory.lock(eventId, 'u', 't3', 5000)).toBe(true);
+  });
+
+  it('concurrent reserves never hand out a seat twice or exceed capacity', async () => {
+    const eventId = await openEvent(50);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => reserve(eventId, (i % 4) + 1)),
+    );
+    const seats = results.flatMap((r) => (r.kind === 'confirmed' ? r.seatNumbers : []));
+    expect(new Set(seats).size).toBe(seats.length);
+    expect(seats.length).toBeLessThanOrEqual(50);
+    const numbers = results.flatMap((r) => (r.kind === 'waiting' ? [r.waitingNumber] : []));
+    expect(new Set(numbers).size).toBe(numbers.length);
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * Redis keys of one event's inventory. The braces are literal: `{eventId}` is the hash tag that
+ * keeps an event's keys in one cluster slot, so the multi-key scripts stay valid on a cluster.
+ */
+export function inventoryKeys(eventId: string) {
+  const prefix = `event:{${eventId}}`;
+  return {
+    /** hash: total, policy, next (last waiting number), seq (last acceptance). */
+    meta: `${prefix}:meta`,
+    /** integer: seats still free (always ZCARD of `free`). */
+    slots: `${prefix}:slots`,
+    /** sorted set of free seat numbers, score = seat number, so the lowest come first. */
+    free: `${prefix}:free`,
+    /** sorted set of waiting booking ids, score = waiting number (FCFS order). */
+    waitlist: `${prefix}:waitlist`,
+    /** hash: waiting booking id → seats asked. */
+    waiting: `${prefix}:waiting`,
+  };
+}
+
+/** The five keys in the order every inventory script takes them. */
+export function scriptKeys(eventId: string): string[] {
+  const k = inventoryKeys(eventId);
+  return [k.meta, k.slots, k.free, k.waitlist, k.waiting];
+}
+
+/** Short-lived lock rejecting a person's concurrent duplicate requests for one event. */
+export function bookingLockKey(eventId: string, userId: string): string {
+  return `booking:{${eventId}}:${userId}`;
+}

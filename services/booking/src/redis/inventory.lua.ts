@@ -1,0 +1,156 @@
+/**
+ * Lua sources of the inventory scripts. Each validates first and writes last (a Lua error keeps
+ * writes made before it), and answers MISSING when the event's keys are gone so the caller
+ * reconciles from Postgres and retries.
+ * KEYS: meta, slots, free, waitlist, waiting (see inventory.keys.ts).
+ */
+
+/** Takes the `need` lowest free seats. */
+const takeLowest = `
+local function take_lowest(need)
+  local picked = redis.call('ZRANGE', KEYS[3], 0, need - 1)
+  redis.call('ZREM', KEYS[3], unpack(picked))
+  return picked
+end
+`;
+
+/**
+ * Promotes waiting bookings into free seats per policy: fifo stops at a head that does not fit;
+ * first_fit skips it. A waiting booking is never split. Returns "id:seat,seat" entries.
+ */
+const promote = `
+local function promote(policy)
+  local promotions = {}
+  local free = redis.call('ZCARD', KEYS[3])
+  local skipped = 0
+  while free > 0 do
+    local batch = redis.call('ZRANGE', KEYS[4], skipped, skipped + 99)
+    if #batch == 0 then break end
+    local stop = false
+    for _, id in ipairs(batch) do
+      local need = tonumber(redis.call('HGET', KEYS[5], id))
+      if need <= free then
+        local picked = take_lowest(need)
+        redis.call('ZREM', KEYS[4], id)
+        redis.call('HDEL', KEYS[5], id)
+        free = free - need
+        promotions[#promotions + 1] = id .. ':' .. table.concat(picked, ',')
+      elseif policy == 'fifo' then
+        stop = true
+        break
+      else
+        skipped = skipped + 1
+      end
+      if free == 0 then break end
+    end
+    if stop then break end
+  end
+  redis.call('SET', KEYS[2], free)
+  return promotions
+end
+`;
+
+/**
+ * ARGV: bookingId, seats, seatNumbers (comma-separated, may be empty).
+ * → {'confirmed', seq, seat...} | {'waiting', seq, waitingNumber, position}
+ *   | {'SEATS_TAKEN'} | {'MISSING'}
+ */
+export const RESERVE_LUA = `
+${takeLowest}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
+local id = ARGV[1]
+local seats = tonumber(ARGV[2])
+local wanted = {}
+for s in string.gmatch(ARGV[3], '%d+') do wanted[#wanted + 1] = s end
+local policy = redis.call('HGET', KEYS[1], 'policy')
+for _, s in ipairs(wanted) do
+  if not redis.call('ZSCORE', KEYS[3], s) then return {'SEATS_TAKEN'} end
+end
+local free = redis.call('ZCARD', KEYS[3])
+-- fifo: while anyone waits, a newcomer waits behind them. first_fit: waiting bookings were
+-- already served by every release, so whatever is free now is the newcomer's to take.
+local must_wait = policy == 'fifo' and redis.call('ZCARD', KEYS[4]) > 0
+if not must_wait and seats <= free then
+  local picked
+  if #wanted > 0 then
+    redis.call('ZREM', KEYS[3], unpack(wanted))
+    picked = wanted
+  else
+    picked = take_lowest(seats)
+  end
+  redis.call('SET', KEYS[2], free - seats)
+  local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+  return {'confirmed', seq, unpack(picked)}
+end
+local number = redis.call('HINCRBY', KEYS[1], 'next', 1)
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('ZADD', KEYS[4], number, id)
+redis.call('HSET', KEYS[5], id, seats)
+return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1}
+`;
+
+/**
+ * Returns a booking's hold (seats of a confirmed one, the place of a waiting one), then promotes.
+ * ARGV: bookingId, previous status ('confirmed' | 'waiting' | '' to only promote), seats csv.
+ * → {'OK', 'id:seat,seat', ...} | {'MISSING'}
+ */
+export const RELEASE_LUA = `
+${takeLowest}
+${promote}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
+local id = ARGV[1]
+local status = ARGV[2]
+if status == 'confirmed' then
+  local total = tonumber(redis.call('HGET', KEYS[1], 'total'))
+  for s in string.gmatch(ARGV[3], '%d+') do
+    -- a seat beyond a lowered capacity does not come back
+    if tonumber(s) <= total then redis.call('ZADD', KEYS[3], s, s) end
+  end
+elseif status == 'waiting' then
+  redis.call('ZREM', KEYS[4], id)
+  redis.call('HDEL', KEYS[5], id)
+end
+local promotions = promote(redis.call('HGET', KEYS[1], 'policy'))
+table.insert(promotions, 1, 'OK')
+return promotions
+`;
+
+/**
+ * Replaces an event's keys with the state Postgres holds, then promotes whoever now fits.
+ * ARGV: total, policy, next, seq, booked seats csv, waiting entries csv of "id:seats:number".
+ * → {'OK', 'id:seat,seat', ...}
+ */
+export const REBUILD_LUA = `
+${takeLowest}
+${promote}
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+local total = tonumber(ARGV[1])
+redis.call('HSET', KEYS[1], 'total', total, 'policy', ARGV[2], 'next', ARGV[3], 'seq', ARGV[4])
+local booked = {}
+for s in string.gmatch(ARGV[5], '%d+') do booked[tonumber(s)] = true end
+local batch = {}
+for s = 1, total do
+  if not booked[s] then
+    batch[#batch + 1] = s
+    batch[#batch + 1] = s
+    if #batch >= 2000 then
+      redis.call('ZADD', KEYS[3], unpack(batch))
+      batch = {}
+    end
+  end
+end
+if #batch > 0 then redis.call('ZADD', KEYS[3], unpack(batch)) end
+for id, seats, number in string.gmatch(ARGV[6], '([^:,]+):(%d+):(%d+)') do
+  redis.call('ZADD', KEYS[4], number, id)
+  redis.call('HSET', KEYS[5], id, seats)
+end
+local promotions = promote(ARGV[2])
+table.insert(promotions, 1, 'OK')
+return promotions
+`;
+
+/** Deletes the lock only when it still holds our token. ARGV: token. */
+export const UNLOCK_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
