@@ -1,0 +1,105 @@
+// `npm start` and `npm test` begin here, in plain JavaScript, because on a fresh clone neither tsx
+// nor any other node module is installed yet. This installs what is missing (the OS servers the
+// command needs, pnpm, the workspace's node modules), then hands over to scripts/<command>.ts.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const [command, ...args] = process.argv.slice(2);
+
+/** Debian packages each command needs, keyed by the executable that proves one is installed. */
+const OS_PACKAGES = {
+  test: {
+    postgresql: ['initdb', '/usr/lib/postgresql'],
+    'redis-server': ['redis-server'],
+    'rabbitmq-server': ['rabbitmq-server'],
+  },
+  start: {
+    postgresql: ['initdb', '/usr/lib/postgresql'],
+    'redis-server': ['redis-server'],
+    'rabbitmq-server': ['rabbitmq-server'],
+    maven: ['mvn'],
+    unzip: ['unzip'],
+  },
+};
+
+if (!(command in OS_PACKAGES)) {
+  console.error(`usage: node scripts/bootstrap.mjs <${Object.keys(OS_PACKAGES).join('|')}> [args]`);
+  process.exit(2);
+}
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 20) {
+  console.error(`Node 20 or newer is needed (this is ${process.version}).`);
+  process.exit(1);
+}
+
+function onPath(name) {
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .some((dir) => fs.existsSync(path.join(dir, name)));
+}
+
+function installed([executable, folder]) {
+  if (onPath(executable)) return true;
+  // Debian keeps PostgreSQL's server binaries off PATH, under /usr/lib/postgresql/<version>/bin.
+  return folder !== undefined && fs.existsSync(folder) && fs.readdirSync(folder).length > 0;
+}
+
+function dockerAnswers() {
+  return onPath('docker') && spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
+}
+
+function run(cmd, cmdArgs, options = {}) {
+  console.log(`> ${cmd} ${cmdArgs.join(' ')}`);
+  execFileSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
+}
+
+function installOsPackages() {
+  const missing = Object.entries(OS_PACKAGES[command])
+    .filter(([, probe]) => !installed(probe))
+    .map(([name]) => name);
+  if (missing.length === 0) return;
+  if (dockerAnswers()) return; // the servers run in containers then
+  const isRoot = process.getuid?.() === 0;
+  if (!onPath('apt-get') || !isRoot) {
+    console.warn(
+      `Missing OS packages: ${missing.join(' ')}. Install them (apt-get install -y ${missing.join(' ')}) ` +
+        'or start a Docker engine.',
+    );
+    return;
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+}
+
+function ensurePnpm() {
+  if (onPath('pnpm')) return;
+  const pinned = JSON.parse(
+    fs.readFileSync(path.join(root, 'package.json'), 'utf8'),
+  ).packageManager;
+  run('npm', ['install', '-g', pinned]);
+}
+
+function installNodeModules() {
+  if (fs.existsSync(path.join(root, 'node_modules', '.bin', 'tsx'))) return;
+  ensurePnpm();
+  run('pnpm', ['install', '--frozen-lockfile']);
+}
+
+installOsPackages();
+installNodeModules();
+
+const child = spawn(
+  path.join(root, 'node_modules', '.bin', 'tsx'),
+  [path.join(root, 'scripts', `${command}.ts`), ...args],
+  { stdio: 'inherit', cwd: root },
+);
+// A terminal's Ctrl-C reaches the child too (same process group); a signal sent to this process
+// alone is passed on, so the child always gets to stop what it started.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => child.kill(signal));
+}
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,131 @@
+/**
+ * `npm start`: the platform on this machine. PostgreSQL, Redis, RabbitMQ, Keycloak (realm
+ * `happening` imported) and a mail sink, as containers when a Docker engine answers and as local
+ * processes with their data under `.data/` otherwise; then every service in SERVICES. Ctrl-C
+ * stops everything, in reverse order.
+ */
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dockerEngineAnswers } from '@happening/testkit';
+import { startDockerStack } from './start/docker-stack.ts';
+import { startKeycloak } from './start/keycloak.local.ts';
+import {
+  type StackDirs,
+  startMailSink,
+  startPostgres,
+  startRabbitMq,
+  startRedis,
+} from './start/local-servers.ts';
+import { SERVICES } from './start/services.config.ts';
+import { startService } from './start/services.runner.ts';
+import { type StackUrls, stackUrls } from './start/stack.config.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dirs: StackDirs = {
+  data: path.join(repoRoot, '.data'),
+  logs: path.join(repoRoot, '.data', 'logs'),
+};
+const realmFile = path.join(repoRoot, 'infra', 'keycloak', 'happening-realm.json');
+const stack = stackUrls();
+
+interface Stoppable {
+  stop(): Promise<void>;
+  readonly child?: ChildProcess;
+}
+
+/** What is running, newest last; stopped from the end. */
+const running: { name: string; stop(): Promise<void> }[] = [];
+let stopping = false;
+
+async function stopAll(exitCode: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    console.log('\nstopping…');
+    for (const item of running.reverse()) {
+      process.stdout.write(`  ${item.name}… `);
+      await item.stop().catch((error: Error) => console.error(error.message));
+      console.log('stopped');
+    }
+  }
+  process.exit(exitCode);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => void stopAll(0));
+}
+
+async function step(name: string, start: () => Promise<Stoppable>): Promise<void> {
+  if (stopping) return;
+  const began = Date.now();
+  process.stdout.write(`starting ${name}… `);
+  const handle = await start();
+  running.push({ name, stop: () => handle.stop() });
+  // A server that dies later is reported at once instead of surfacing as a confusing failure.
+  handle.child?.once('exit', (code, signal) => {
+    if (!stopping)
+      console.error(`\n${name} exited (${signal ?? code}); see .data/logs/${name}.log`);
+  });
+  console.log(`ready in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+}
+
+try {
+  if (await dockerEngineAnswers()) {
+    console.log('a Docker engine answers: the stack runs from infra/docker-compose.yml');
+    await step('postgres, redis, rabbitmq, keycloak, maildev (containers)', async () =>
+      startDockerStack(path.join(repoRoot, 'infra', 'docker-compose.yml')),
+    );
+  } else {
+    console.log(`no Docker engine: the stack runs as local processes (data and logs in .data/)`);
+    await step('postgres', () => startPostgres(dirs));
+    await step('redis', () => startRedis(dirs));
+    await step('rabbitmq', () => startRabbitMq(dirs));
+    await step('maildev', () => startMailSink(dirs, repoRoot));
+    await step('keycloak', () => startKeycloak(dirs, realmFile, stack.keycloakUrl));
+  }
+  for (const spec of SERVICES) {
+    await step(spec.name, () => startService(spec, stack, repoRoot, dirs.logs));
+  }
+  printWelcome(stack);
+  // Containers hold no handle in this process: keep it alive until Ctrl-C.
+  setInterval(() => {}, 1 << 30);
+} catch (error) {
+  console.error(`\n${(error as Error).message}`);
+  await stopAll(1);
+}
+
+function printWelcome(urls: StackUrls): void {
+  const gateway = SERVICES.find((s) => s.name === 'gateway');
+  const tokenCurl = [
+    `curl -s ${urls.oidcIssuer}/protocol/openid-connect/token \\`,
+    '  -d grant_type=password -d client_id=happening-cli \\',
+    '  -d username=alice -d password=alice-password \\',
+    `  | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token'`,
+  ].join('\n');
+  const lines = [
+    '',
+    'Happening is up. Ctrl-C stops everything.',
+    '',
+    ...(gateway ? [`  API (gateway)        http://127.0.0.1:${gateway.port}`] : []),
+    ...SERVICES.filter((s) => s !== gateway).map(
+      (s) => `  ${s.name.padEnd(20)} http://127.0.0.1:${s.port}`,
+    ),
+    `  Keycloak admin       ${urls.keycloakUrl}/admin/  (admin / admin)`,
+    `  OIDC issuer          ${urls.oidcIssuer}  (audience ${urls.oidcAudience})`,
+    `  Mail sink            ${urls.mailWebUrl}  (SMTP ${urls.smtpHost}:${urls.smtpPort})`,
+    `  RabbitMQ management  ${urls.rabbitMqManagementUrl}  (guest / guest)`,
+    `  PostgreSQL           ${urls.postgresUrl}`,
+    `  Redis                ${urls.redisUrl}`,
+    `  AMQP                 ${urls.amqpUrl}`,
+    `  Logs                 ${path.relative(repoRoot, dirs.logs)}/`,
+    '',
+    'A token for alice (demo users: alice, bob, carol, dave; password <name>-password):',
+    '',
+    `TOKEN=$(${tokenCurl})`,
+    '',
+    ...(gateway
+      ? [`curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:${gateway.port}/v1/me`, '']
+      : []),
+  ];
+  console.log(lines.join('\n'));
+}

@@ -1,0 +1,145 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { StackDirs } from './local-servers.ts';
+import { assertPortFree } from './local-servers.ts';
+import { httpOk, type ManagedProcess, spawnManaged, waitUntil } from './managed-process.ts';
+import { KEYCLOAK_VERSION, PORTS, REALM } from './stack.config.ts';
+
+const MIN_JAVA = 21;
+
+/**
+ * The Keycloak server distribution in development mode (H2 database kept in its `data/` folder),
+ * fetched once from Maven Central and unpacked under `.data/keycloak/`.
+ */
+export async function startKeycloak(
+  dirs: StackDirs,
+  realmFile: string,
+  keycloakUrl: string,
+): Promise<ManagedProcess> {
+  await assertPortFree('keycloak');
+  const javaHome = findJavaHome();
+  const home = ensureDistribution(path.join(dirs.data, 'keycloak'));
+  stageRealm(home, realmFile);
+  const proc = spawnManaged(
+    'keycloak',
+    path.join(home, 'bin', 'kc.sh'),
+    [
+      'start-dev',
+      '--import-realm',
+      `--http-port=${PORTS.keycloak}`,
+      '--http-host=127.0.0.1',
+      `--hostname=${keycloakUrl}`,
+    ],
+    {
+      logDir: dirs.logs,
+      env: {
+        JAVA_HOME: javaHome,
+        KC_BOOTSTRAP_ADMIN_USERNAME: 'admin',
+        KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin',
+        // Bounded heap: the machine is shared with the databases, the broker and the services.
+        JAVA_OPTS_KC_HEAP: '-Xms64m -Xmx768m',
+        HAPPENING_SMTP_HOST: '127.0.0.1',
+        HAPPENING_SMTP_PORT: String(PORTS.smtp),
+      },
+    },
+  );
+  await waitUntil(
+    proc,
+    () =>
+      httpOk(`http://127.0.0.1:${PORTS.keycloak}/realms/${REALM}/.well-known/openid-configuration`),
+    300_000,
+  );
+  return proc;
+}
+
+/** A JDK or JRE new enough for this Keycloak release: JAVA_HOME, then /usr/lib/jvm, then PATH. */
+function findJavaHome(): string {
+  const candidates = [
+    process.env.JAVA_HOME,
+    ...(fs.existsSync('/usr/lib/jvm')
+      ? fs.readdirSync('/usr/lib/jvm').map((d) => path.join('/usr/lib/jvm', d))
+      : []),
+  ].filter((c): c is string => Boolean(c));
+  const onPath = whichJava();
+  if (onPath) candidates.push(path.dirname(path.dirname(fs.realpathSync(onPath))));
+  const usable = candidates
+    .map((home) => ({ home, version: javaMajor(path.join(home, 'bin', 'java')) }))
+    .filter((c) => c.version >= MIN_JAVA)
+    .sort((a, b) => b.version - a.version);
+  if (usable[0]) return usable[0].home;
+  throw new Error(
+    `Keycloak ${KEYCLOAK_VERSION} needs Java ${MIN_JAVA} or newer and none was found ` +
+      '(looked at JAVA_HOME, /usr/lib/jvm and PATH). Install a JDK 21+ and set JAVA_HOME, ' +
+      'or start a Docker engine so that the Keycloak container is used.',
+  );
+}
+
+function whichJava(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'java');
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function javaMajor(java: string): number {
+  if (!fs.existsSync(java)) return 0;
+  // `java -version` prints to stderr, e.g. `openjdk version "25.0.3"` (`"1.8.0_392"` for Java 8).
+  const result = spawnSync(java, ['-version'], { encoding: 'utf8' });
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(`${result.stdout}${result.stderr}`);
+  if (!match?.[1]) return 0;
+  const major = Number(match[1]);
+  return major === 1 ? Number(match[2] ?? 0) : major;
+}
+
+/** Unpacks the distribution zip (resolved through Maven into ~/.m2) once per release. */
+function ensureDistribution(baseDir: string): string {
+  const home = path.join(baseDir, `keycloak-${KEYCLOAK_VERSION}`);
+  if (fs.existsSync(path.join(home, 'bin', 'kc.sh'))) return home;
+  const zip = path.join(
+    os.homedir(),
+    '.m2/repository/org/keycloak/keycloak-quarkus-dist',
+    KEYCLOAK_VERSION,
+    `keycloak-quarkus-dist-${KEYCLOAK_VERSION}.zip`,
+  );
+  if (!fs.existsSync(zip)) {
+    console.log(`fetching Keycloak ${KEYCLOAK_VERSION} from Maven Central (about 160 MB)…`);
+    execFileSync(
+      'mvn',
+      [
+        '-q',
+        'dependency:get',
+        `-Dartifact=org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:zip`,
+        '-Dtransitive=false',
+      ],
+      { stdio: 'inherit' },
+    );
+  }
+  fs.mkdirSync(baseDir, { recursive: true });
+  execFileSync('unzip', ['-q', '-o', zip, '-d', baseDir], { stdio: 'inherit' });
+  return home;
+}
+
+/**
+ * Keycloak imports a realm only when it does not exist yet, so an edited realm file would be
+ * ignored silently: say so, with the way to start the identity data afresh.
+ */
+function stageRealm(home: string, realmFile: string): void {
+  const importDir = path.join(home, 'data', 'import');
+  fs.mkdirSync(importDir, { recursive: true });
+  const content = fs.readFileSync(realmFile);
+  const digest = crypto.createHash('sha256').update(content).digest('hex');
+  const stamp = path.join(home, 'data', 'imported-realm.sha256');
+  const databaseExists = fs.existsSync(path.join(home, 'data', 'h2'));
+  if (databaseExists && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') !== digest) {
+    console.warn(
+      `warning: ${path.basename(realmFile)} changed since it was imported; Keycloak keeps the ` +
+        `imported realm. To import it again, stop and delete ${path.join(home, 'data', 'h2')}.`,
+    );
+  }
+  if (!databaseExists) fs.writeFileSync(stamp, digest);
+  fs.writeFileSync(path.join(importDir, `${REALM}-realm.json`), content);
+}

@@ -1,0 +1,223 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  httpOk,
+  isRoot,
+  type ManagedProcess,
+  portAccepts,
+  spawnManaged,
+  waitUntil,
+} from './managed-process.ts';
+import { PORT_ENV, PORTS } from './stack.config.ts';
+
+/** Folders of the local stack: data that survives restarts, and the servers' logs. */
+export interface StackDirs {
+  readonly data: string;
+  readonly logs: string;
+}
+
+/** Fails fast with the variable to set when another program already holds one of our ports. */
+export async function assertPortFree(name: keyof typeof PORTS): Promise<void> {
+  if (await portAccepts(PORTS[name])) {
+    throw new Error(
+      `port ${PORTS[name]} (${name}) is already in use; stop what holds it or set ${PORT_ENV[name]}`,
+    );
+  }
+}
+
+function findExecutable(name: string, extraDirs: readonly string[] = []): string {
+  const dirs = [...extraDirs, ...(process.env.PATH ?? '').split(path.delimiter)];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, name);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error(`${name} was not found: apt-get install -y ${debianPackageOf(name)}`);
+}
+
+function debianPackageOf(executable: string): string {
+  if (executable === 'initdb' || executable === 'postgres') return 'postgresql';
+  return executable;
+}
+
+function postgresBinDirs(): string[] {
+  const base = '/usr/lib/postgresql';
+  if (!fs.existsSync(base)) return [];
+  return fs
+    .readdirSync(base)
+    .sort((a, b) => Number(b) - Number(a))
+    .map((version) => `${base}/${version}/bin`);
+}
+
+/** PostgreSQL with its cluster in `.data/postgres`, created on first start with a `happening` db. */
+export async function startPostgres(dirs: StackDirs): Promise<ManagedProcess> {
+  await assertPortFree('postgres');
+  const binDirs = postgresBinDirs();
+  const postgres = findExecutable('postgres', binDirs);
+  const dir = path.join(dirs.data, 'postgres');
+  const dataDir = path.join(dir, 'data');
+  const user = isRoot() ? 'postgres' : undefined;
+  const asUser = (cmd: string, args: string[]) =>
+    execFileSync(user ? 'runuser' : cmd, user ? ['-u', user, '--', cmd, ...args] : args, {
+      stdio: 'pipe',
+    });
+  const firstStart = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (firstStart) {
+    fs.mkdirSync(dir, { recursive: true });
+    if (user) execFileSync('chown', ['-R', `${user}:${user}`, dir]);
+    asUser(findExecutable('initdb', binDirs), [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+    ]);
+  }
+  const proc = spawnManaged(
+    'postgres',
+    postgres,
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(PORTS.postgres),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${dir}`,
+      '-c',
+      'max_connections=200',
+    ],
+    { logDir: dirs.logs, user },
+  );
+  await waitUntil(proc, () => portAccepts(PORTS.postgres), 60_000);
+  if (firstStart) {
+    const psql = findExecutable('psql', binDirs);
+    // The server may accept TCP a moment before it accepts queries; psql retries are cheap.
+    await waitUntil(
+      proc,
+      async () => {
+        try {
+          asUser(psql, [
+            '-h',
+            dir,
+            '-p',
+            String(PORTS.postgres),
+            '-U',
+            'postgres',
+            '-c',
+            'SELECT 1',
+          ]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+    );
+    asUser(psql, [
+      '-h',
+      dir,
+      '-p',
+      String(PORTS.postgres),
+      '-U',
+      'postgres',
+      '-c',
+      'CREATE DATABASE happening',
+    ]);
+  }
+  return proc;
+}
+
+/** Redis with an append-only file in `.data/redis`. */
+export async function startRedis(dirs: StackDirs): Promise<ManagedProcess> {
+  await assertPortFree('redis');
+  const dir = path.join(dirs.data, 'redis');
+  fs.mkdirSync(dir, { recursive: true });
+  const proc = spawnManaged(
+    'redis',
+    findExecutable('redis-server'),
+    ['--port', String(PORTS.redis), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes'],
+    { logDir: dirs.logs },
+  );
+  await waitUntil(proc, () => portAccepts(PORTS.redis), 30_000);
+  return proc;
+}
+
+/** A RabbitMQ node with the management plugin, its database in `.data/rabbitmq`. */
+export async function startRabbitMq(dirs: StackDirs): Promise<ManagedProcess> {
+  await assertPortFree('amqp');
+  await assertPortFree('rabbitMqManagement');
+  // The script in /usr/lib/rabbitmq/bin runs the node as the caller; the /usr/sbin wrapper would
+  // switch to the `rabbitmq` user, who cannot write under .data.
+  const server = findExecutable('rabbitmq-server', ['/usr/lib/rabbitmq/bin']);
+  const dir = path.join(dirs.data, 'rabbitmq');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'rabbitmq.conf'),
+    [
+      `listeners.tcp.default = 127.0.0.1:${PORTS.amqp}`,
+      'management.tcp.ip = 127.0.0.1',
+      `management.tcp.port = ${PORTS.rabbitMqManagement}`,
+      'log.console = true',
+      'log.console.level = warning',
+      'log.file = false',
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(path.join(dir, 'enabled_plugins'), '[rabbitmq_management].\n');
+  const cookie = path.join(dir, '.erlang.cookie');
+  if (!fs.existsSync(cookie)) fs.writeFileSync(cookie, 'happening-local-stack', { mode: 0o400 });
+  const proc = spawnManaged('rabbitmq', server, [], {
+    logDir: dirs.logs,
+    cwd: dir,
+    env: {
+      HOME: dir,
+      // A fixed node name: the node's database is keyed by it, so the data is found again.
+      RABBITMQ_NODENAME: 'happening-local@localhost',
+      RABBITMQ_NODE_PORT: String(PORTS.amqp),
+      RABBITMQ_DIST_PORT: String(PORTS.amqp + 20000),
+      RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
+      RABBITMQ_LOG_BASE: path.join(dir, 'log'),
+      RABBITMQ_CONFIG_FILE: path.join(dir, 'rabbitmq'),
+      RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
+      RABBITMQ_PID_FILE: path.join(dir, 'rabbitmq.pid'),
+      ERL_EPMD_ADDRESS: '127.0.0.1',
+    },
+  });
+  const auth = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
+  await waitUntil(
+    proc,
+    () =>
+      httpOk(`http://127.0.0.1:${PORTS.rabbitMqManagement}/api/overview`, { authorization: auth }),
+    120_000,
+  );
+  return proc;
+}
+
+/** maildev: catches every mail sent to SMTP and shows it on a web page; mails kept in `.data/mail`. */
+export async function startMailSink(dirs: StackDirs, repoRoot: string): Promise<ManagedProcess> {
+  await assertPortFree('smtp');
+  await assertPortFree('mailWeb');
+  const dir = path.join(dirs.data, 'mail');
+  fs.mkdirSync(dir, { recursive: true });
+  const proc = spawnManaged(
+    'maildev',
+    path.join(repoRoot, 'node_modules', '.bin', 'maildev'),
+    [
+      '--smtp',
+      String(PORTS.smtp),
+      '--web',
+      String(PORTS.mailWeb),
+      '--ip',
+      '127.0.0.1',
+      '--mail-directory',
+      dir,
+    ],
+    { logDir: dirs.logs },
+  );
+  await waitUntil(proc, () => httpOk(`http://127.0.0.1:${PORTS.mailWeb}/healthz`), 30_000);
+  return proc;
+}
