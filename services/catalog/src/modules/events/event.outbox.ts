@@ -1,0 +1,98 @@
+import { buildEvent, type DomainEvent, type EventData, type EventType } from '@happening/contracts';
+import type { PatchOutcome } from './event.decider.ts';
+import type { CatalogEvent, EventStatus } from './event.model.ts';
+import { toSnapshot } from './event.snapshot.ts';
+
+/** Tracing ids the published events carry: the request id or the id of the triggering message. */
+export interface Trace {
+  correlationId: string;
+  causationId?: string;
+  occurredAt?: Date;
+}
+
+function catalogEvent<T extends EventType>(
+  type: T,
+  event: CatalogEvent,
+  data: EventData<T>,
+  trace: Trace,
+): DomainEvent {
+  return buildEvent(type, data, {
+    source: 'catalog',
+    orgId: event.orgId,
+    aggregate: { type: 'event', id: event.id, version: event.version },
+    correlationId: trace.correlationId,
+    ...(trace.causationId !== undefined ? { causationId: trace.causationId } : {}),
+    ...(trace.occurredAt !== undefined ? { occurredAt: trace.occurredAt } : {}),
+  }) as DomainEvent;
+}
+
+export const eventCreated = (event: CatalogEvent, trace: Trace) =>
+  catalogEvent('catalog.event_created', event, toSnapshot(event), trace);
+
+export function eventPublished(event: CatalogEvent, trace: Trace) {
+  if (event.publishedAt === null) throw new Error('a published event has a publication time');
+  return catalogEvent(
+    'catalog.event_published',
+    event,
+    { ...toSnapshot(event), publishedAt: event.publishedAt.toISOString() },
+    trace,
+  );
+}
+
+/** The events one accepted PATCH publishes: capacity and other changes separately. */
+export function eventChanged(outcome: PatchOutcome, trace: Trace): DomainEvent[] {
+  const { event, changes, capacity } = outcome;
+  const published: DomainEvent[] = [];
+  if (capacity !== undefined) {
+    published.push(
+      catalogEvent(
+        'catalog.event_capacity_changed',
+        event,
+        { eventId: event.id, orgId: event.orgId, ...capacity },
+        trace,
+      ),
+    );
+  }
+  if (Object.keys(changes).length > 0) {
+    published.push(
+      catalogEvent(
+        'catalog.event_updated',
+        event,
+        { eventId: event.id, orgId: event.orgId, changes, event: toSnapshot(event) },
+        trace,
+      ),
+    );
+  }
+  return published;
+}
+
+export const eventCancelled = (
+  event: CatalogEvent,
+  cancellation: { reason: string; cancelledBy: string },
+  trace: Trace,
+) =>
+  catalogEvent(
+    'catalog.event_cancelled',
+    event,
+    {
+      eventId: event.id,
+      orgId: event.orgId,
+      name: event.name,
+      startsAt: event.startsAt.toISOString(),
+      ...cancellation,
+    },
+    trace,
+  );
+
+export const eventStatusChanged = (
+  event: CatalogEvent,
+  from: EventStatus,
+  to: EventStatus,
+  trace: Trace,
+) =>
+  catalogEvent(
+    'catalog.event_status_changed',
+    event,
+    { eventId: event.id, orgId: event.orgId, from, to },
+    trace,
+  );

@@ -1,0 +1,108 @@
+import {
+  eventCategorySchema,
+  eventStatusSchema,
+  visibilitySchema,
+  waitlistPolicySchema,
+} from '@happening/contracts';
+import { pageQuerySchema } from '@happening/service-kit';
+import { z } from 'zod';
+import { DEFAULT_MAX_SEATS_PER_BOOKING, MAX_TOTAL_SLOTS } from './event.model.ts';
+import { isIanaTimeZone } from './time-zone.ts';
+
+const isoDateTime = z.iso.datetime({ offset: true });
+const timezone = z.string().max(64).refine(isIanaTimeZone, 'must be an IANA time zone name');
+
+const fields = {
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(5000),
+  category: eventCategorySchema,
+  startsAt: isoDateTime,
+  endsAt: isoDateTime,
+  timezone,
+  venue: z.string().max(500),
+  totalSlots: z.number().int().min(1).max(MAX_TOTAL_SLOTS),
+  visibility: visibilitySchema,
+  waitlistPolicy: waitlistPolicySchema,
+  maxSeatsPerBooking: z.number().int().min(1).max(100),
+};
+
+const startsBeforeEnd = (body: { startsAt?: string; endsAt?: string }) =>
+  body.startsAt === undefined ||
+  body.endsAt === undefined ||
+  Date.parse(body.startsAt) < Date.parse(body.endsAt);
+const timeOrder = { path: ['endsAt'], message: 'must be after startsAt' };
+
+export const createEventBodySchema = z
+  .strictObject({
+    ...fields,
+    description: fields.description.default(''),
+    venue: fields.venue.default(''),
+    visibility: fields.visibility.default('public'),
+    waitlistPolicy: fields.waitlistPolicy.default('fifo'),
+    maxSeatsPerBooking: fields.maxSeatsPerBooking.default(DEFAULT_MAX_SEATS_PER_BOOKING),
+  })
+  .refine(startsBeforeEnd, timeOrder);
+
+export const patchEventBodySchema = z
+  .strictObject({
+    name: fields.name.optional(),
+    description: fields.description.optional(),
+    category: fields.category.optional(),
+    startsAt: fields.startsAt.optional(),
+    endsAt: fields.endsAt.optional(),
+    timezone: fields.timezone.optional(),
+    venue: fields.venue.optional(),
+    totalSlots: fields.totalSlots.optional(),
+    visibility: fields.visibility.optional(),
+    waitlistPolicy: fields.waitlistPolicy.optional(),
+    maxSeatsPerBooking: fields.maxSeatsPerBooking.optional(),
+  })
+  .refine(startsBeforeEnd, timeOrder);
+
+export const cancelEventBodySchema = z.strictObject({ reason: z.string().trim().min(1).max(1000) });
+
+export const eventParamsSchema = z.object({ eventId: z.uuid() });
+export const orgParamsSchema = z.object({ orgId: z.uuid() });
+
+export const orgEventsQuerySchema = pageQuerySchema.extend({
+  status: eventStatusSchema.optional(),
+});
+
+export const publicEventsQuerySchema = pageQuerySchema.extend({
+  q: z.string().trim().min(1).max(200).optional(),
+  category: eventCategorySchema.optional(),
+  orgId: z.uuid().optional(),
+  from: isoDateTime.optional(),
+  to: isoDateTime.optional(),
+});
+
+/** What a list cursor holds: the (startsAt, id) of the last event on the page. */
+export const listCursorSchema = z.object({ s: isoDateTime, i: z.uuid() });
+
+export const eventSchema = z.object({
+  id: z.uuid(),
+  orgId: z.uuid(),
+  name: z.string(),
+  description: z.string(),
+  category: eventCategorySchema,
+  startsAt: isoDateTime,
+  endsAt: isoDateTime,
+  timezone: z.string(),
+  venue: z.string(),
+  totalSlots: z.number().int(),
+  availableSlots: z.number().int(),
+  waitlistLength: z.number().int(),
+  status: eventStatusSchema,
+  visibility: visibilitySchema,
+  waitlistPolicy: waitlistPolicySchema,
+  maxSeatsPerBooking: z.number().int(),
+  version: z.number().int(),
+  publishedAt: isoDateTime.nullable(),
+  createdAt: isoDateTime,
+  updatedAt: isoDateTime,
+});
+
+export const eventPageSchema = z.object({
+  items: z.array(eventSchema),
+  nextCursor: z.string().nullable(),
+});

@@ -1,0 +1,46 @@
+import type { DomainEvent, Role } from '@happening/contracts';
+import type { Executor } from '../../database.ts';
+
+export type MembershipEvent = Extract<
+  DomainEvent,
+  { type: 'identity.member_joined' | 'identity.member_role_changed' | 'identity.member_removed' }
+>;
+
+/** The role a membership event leaves the member with (null: no longer a member). */
+export function roleAfter(event: MembershipEvent): Role | null {
+  switch (event.type) {
+    case 'identity.member_joined':
+    case 'identity.member_role_changed':
+      return event.data.role;
+    case 'identity.member_removed':
+      return null;
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * Applies a membership event unless a newer one was applied already, so replays and late
+ * deliveries leave the projection as the newest event made it.
+ */
+export async function applyMembershipEvent(db: Executor, event: MembershipEvent): Promise<void> {
+  const asOf = new Date(event.occurredAt);
+  const role = roleAfter(event);
+  await db
+    .insertInto('memberships')
+    .values({
+      organization_id: event.data.organizationId,
+      user_id: event.data.userId,
+      role,
+      as_of: asOf,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['organization_id', 'user_id'])
+        .doUpdateSet({ role, as_of: asOf })
+        .whereRef('memberships.as_of', '<=', 'excluded.as_of'),
+    )
+    .execute();
+}
