@@ -1,0 +1,90 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { NotificationChannel, NotificationStatus, NotificationType } from './domain.ts';
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface RecipientTable {
+  user_id: string;
+  email: string;
+  name: string;
+  phone: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MembershipTable {
+  organization_id: string;
+  user_id: string;
+  role: 'orgAdmin' | 'organizer' | 'user';
+}
+
+export interface EventHolderTable {
+  booking_id: string;
+  event_id: string;
+  org_id: string;
+  user_id: string;
+  status: 'confirmed' | 'waiting' | 'cancelled';
+  cancel_reason: 'by_owner' | 'by_organizer' | 'event_cancelled' | null;
+  booking_version: number;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface TemplateTable {
+  type: NotificationType;
+  channel: NotificationChannel;
+  locale: string;
+  version: number;
+  subject: string;
+  body: string;
+  created_at: CreatedAt;
+}
+
+export interface PreferenceTable {
+  user_id: string;
+  channel: NotificationChannel;
+  type: NotificationType;
+  enabled: boolean;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface NotificationTable {
+  id: string;
+  org_id: string | null;
+  user_id: string | null;
+  recipient: string;
+  event_id: string | null;
+  booking_id: string | null;
+  type: NotificationType;
+  channel: NotificationChannel;
+  locale: string;
+  template_version: number;
+  subject: string;
+  body: string;
+  /** The body as sent, encrypted, when `body` had to leave a secret out (invite links). */
+  sealed_body: string | null;
+  status: Generated<NotificationStatus>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  provider_message_id: string | null;
+  source_event_id: string;
+  correlation_id: string;
+  created_at: CreatedAt;
+  sent_at: Date | null;
+  updated_at: UpdatedAt;
+}
+
+/** The notification service's tables in the `notification` schema. */
+export interface NotificationDb {
+  recipients: RecipientTable;
+  memberships: MembershipTable;
+  event_holders: EventHolderTable;
+  templates: TemplateTable;
+  notification_preferences: PreferenceTable;
+  notifications: NotificationTable;
+}
+
+export type NotificationRow = Selectable<NotificationTable>;
+export type NewNotificationRow = Insertable<NotificationTable>;

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  bookingFacts,
+  cancelled,
+  confirmed,
+  eventCancelled,
+  eventUpdated,
+  memberInvited,
+  userRegistered,
+  waitlisted,
+} from '../../../test/events.fixture.ts';
+import { planNotification } from './notification.planner.ts';
+
+describe('planNotification', () => {
+  it('tells the owner about a confirmed booking with seats and seat numbers', () => {
+    const facts = bookingFacts();
+    const plan = planNotification(confirmed(facts, [3, 4]));
+    expect(plan).toMatchObject({
+      type: 'booking_confirmed',
+      audience: { kind: 'user', userId: facts.userId },
+      orgId: facts.orgId,
+      eventId: facts.eventId,
+      bookingId: facts.bookingId,
+      context: { eventName: 'Rust Meetup', seats: 2, seatNumbers: [3, 4] },
+    });
+  });
+
+  it('carries the waitlist position', () => {
+    const plan = planNotification(waitlisted(bookingFacts(), 7));
+    expect(plan?.context).toMatchObject({ waitlistPosition: 7 });
+  });
+
+  it('skips cancellations caused by the event being cancelled', () => {
+    expect(planNotification(cancelled(bookingFacts(), 'event_cancelled'))).toBeUndefined();
+    expect(planNotification(cancelled(bookingFacts(), 'by_organizer'))?.context).toMatchObject({
+      byOrganizer: true,
+    });
+  });
+
+  it('fans event updates out to active holders and cancellations also to bookings it cancelled', () => {
+    const eventId = randomUUID();
+    const orgId = randomUUID();
+    expect(planNotification(eventUpdated(eventId, orgId))?.audience).toEqual({
+      kind: 'eventHolders',
+      eventId,
+      includeCancelledWithEvent: false,
+    });
+    expect(planNotification(eventCancelled(eventId, orgId))?.audience).toEqual({
+      kind: 'eventHolders',
+      eventId,
+      includeCancelledWithEvent: true,
+    });
+  });
+
+  it('describes what changed in an update', () => {
+    const plan = planNotification(eventUpdated(randomUUID(), randomUUID()));
+    expect(plan?.context.changes).toEqual([
+      expect.objectContaining({ label: 'Start' }),
+      { label: 'Venue', from: 'Hall A', to: 'Hall B' },
+    ]);
+  });
+
+  it('keeps the invite link out of the clear-text context', () => {
+    const url = 'https://app.example/invites/accept?token=secret';
+    const plan = planNotification(memberInvited(randomUUID(), 'new@example.com', url));
+    expect(plan?.audience).toEqual({ kind: 'address', email: 'new@example.com' });
+    expect(JSON.stringify(plan?.context)).not.toContain('secret');
+    expect(plan?.secrets.acceptUrl?.value).toBe(url);
+  });
+
+  it('ignores events that are not notices', () => {
+    expect(planNotification(userRegistered(randomUUID(), 'a@example.com', 'A'))).toBeUndefined();
+  });
+});

@@ -1,0 +1,137 @@
+import type { DomainEvent } from '@happening/contracts';
+import type { NotificationType } from '../../domain.ts';
+import { describeChanges } from './change.describer.ts';
+
+/** Who a planned notification goes to. */
+export type Audience =
+  | { kind: 'user'; userId: string }
+  /** Every holder of an active booking for the event (and, for a cancellation, the bookings it cancelled). */
+  | { kind: 'eventHolders'; eventId: string; includeCancelledWithEvent: boolean }
+  | { kind: 'address'; email: string };
+
+/** What one domain event should tell people, before recipients and channels are resolved. */
+export interface NotificationPlan {
+  type: NotificationType;
+  audience: Audience;
+  orgId: string | null;
+  eventId: string | null;
+  bookingId: string | null;
+  /** Template variables; the recipient's `name` is added per recipient. */
+  context: Record<string, unknown>;
+  /**
+   * Variables that must not be stored in clear text (the invite's accept link): they are rendered
+   * only into the sealed copy that is sent, while the stored body shows the placeholder.
+   */
+  secrets: Record<string, { value: string; placeholder: string }>;
+}
+
+const ACCEPT_LINK_PLACEHOLDER = '(the accept link is in the email you received)';
+
+/** Maps a consumed domain event to the notification it calls for, if any. */
+export function planNotification(event: DomainEvent): NotificationPlan | undefined {
+  switch (event.type) {
+    case 'booking.booking_confirmed':
+    case 'booking.waitlist_promoted': {
+      const d = event.data;
+      return {
+        type:
+          event.type === 'booking.booking_confirmed' ? 'booking_confirmed' : 'waitlist_promoted',
+        audience: { kind: 'user', userId: d.userId },
+        ...bookingRefs(d),
+        context: {
+          eventName: d.eventName,
+          eventStartsAt: d.eventStartsAt,
+          seats: d.seats,
+          seatNumbers: d.seatNumbers,
+        },
+        secrets: {},
+      };
+    }
+    case 'booking.booking_waitlisted': {
+      const d = event.data;
+      return {
+        type: 'booking_waitlisted',
+        audience: { kind: 'user', userId: d.userId },
+        ...bookingRefs(d),
+        context: {
+          eventName: d.eventName,
+          eventStartsAt: d.eventStartsAt,
+          seats: d.seats,
+          waitlistPosition: d.waitlistPosition,
+          waitingNumber: d.waitingNumber,
+        },
+        secrets: {},
+      };
+    }
+    case 'booking.booking_cancelled': {
+      const d = event.data;
+      // The event-cancelled notice already tells these people; one cancellation, one message.
+      if (d.reason === 'event_cancelled') return undefined;
+      return {
+        type: 'booking_cancelled',
+        audience: { kind: 'user', userId: d.userId },
+        ...bookingRefs(d),
+        context: {
+          eventName: d.eventName,
+          eventStartsAt: d.eventStartsAt,
+          seats: d.seats,
+          seatNumbers: d.seatNumbers,
+          wasWaiting: d.previousStatus === 'waiting',
+          byOrganizer: d.reason === 'by_organizer',
+          note: d.note ?? '',
+        },
+        secrets: {},
+      };
+    }
+    case 'catalog.event_updated': {
+      const d = event.data;
+      const changes = describeChanges(d.changes, d.event.timezone);
+      if (changes.length === 0) return undefined;
+      return {
+        type: 'event_updated',
+        audience: { kind: 'eventHolders', eventId: d.eventId, includeCancelledWithEvent: false },
+        orgId: d.orgId,
+        eventId: d.eventId,
+        bookingId: null,
+        context: {
+          eventName: d.event.name,
+          eventStartsAt: d.event.startsAt,
+          timezone: d.event.timezone,
+          venue: d.event.venue,
+          changes,
+        },
+        secrets: {},
+      };
+    }
+    case 'catalog.event_cancelled': {
+      const d = event.data;
+      return {
+        type: 'event_cancelled',
+        audience: { kind: 'eventHolders', eventId: d.eventId, includeCancelledWithEvent: true },
+        orgId: d.orgId,
+        eventId: d.eventId,
+        bookingId: null,
+        context: { eventName: d.name, eventStartsAt: d.startsAt, reason: d.reason },
+        secrets: {},
+      };
+    }
+    case 'identity.member_invited': {
+      const d = event.data;
+      return {
+        type: 'org_invite',
+        audience: { kind: 'address', email: d.email },
+        orgId: d.organizationId,
+        eventId: null,
+        bookingId: null,
+        context: { organizationName: d.organizationName, role: d.role, expiresAt: d.expiresAt },
+        secrets: { acceptUrl: { value: d.acceptUrl, placeholder: ACCEPT_LINK_PLACEHOLDER } },
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function bookingRefs(d: { orgId: string; eventId: string; bookingId: string }) {
+  return { orgId: d.orgId, eventId: d.eventId, bookingId: d.bookingId };
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import {
+  buildEvent,
+  type EventData,
+  type EventEnvelope,
+  type EventType,
+} from '@happening/contracts';
+
+const SOURCE: Record<string, 'identity-org' | 'catalog' | 'booking'> = {
+  identity: 'identity-org',
+  catalog: 'catalog',
+  booking: 'booking',
+};
+
+/** Builds a valid envelope as the publishing service would. */
+export function envelope<T extends EventType>(
+  type: T,
+  data: EventData<T>,
+  options: { aggregateId?: string; version?: number; orgId?: string } = {},
+): EventEnvelope<T> {
+  const context = type.split('.')[0] as string;
+  return buildEvent(type, data, {
+    source: SOURCE[context] ?? 'booking',
+    aggregate: {
+      type: context,
+      id: options.aggregateId ?? randomUUID(),
+      version: options.version ?? 1,
+    },
+    correlationId: randomUUID(),
+    ...(options.orgId ? { orgId: options.orgId } : {}),
+  });
+}
+
+export interface BookingFacts {
+  bookingId: string;
+  eventId: string;
+  orgId: string;
+  userId: string;
+  seats: number;
+  eventName: string;
+  eventStartsAt: string;
+}
+
+export function bookingFacts(overrides: Partial<BookingFacts> = {}): BookingFacts {
+  return {
+    bookingId: randomUUID(),
+    eventId: randomUUID(),
+    orgId: randomUUID(),
+    userId: randomUUID(),
+    seats: 2,
+    eventName: 'Rust Meetup',
+    eventStartsAt: '2026-03-03T19:00:00.000Z',
+    ...overrides,
+  };
+}
+
+export const confirmed = (f: BookingFacts, seatNumbers = [12, 13], version = 1) =>
+  envelope(
+    'booking.booking_confirmed',
+    { ...f, seatNumbers },
+    {
+      aggregateId: f.bookingId,
+      version,
+      orgId: f.orgId,
+    },
+  );
+
+export const waitlisted = (f: BookingFacts, waitlistPosition = 3, version = 1) =>
+  envelope(
+    'booking.booking_waitlisted',
+    { ...f, waitingNumber: waitlistPosition, waitlistPosition },
+    { aggregateId: f.bookingId, version, orgId: f.orgId },
+  );
+
+export const promoted = (f: BookingFacts, seatNumbers = [4, 5], version = 2) =>
+  envelope(
+    'booking.waitlist_promoted',
+    { ...f, seatNumbers, waitingNumber: 1 },
+    { aggregateId: f.bookingId, version, orgId: f.orgId },
+  );
+
+export const cancelled = (
+  f: BookingFacts,
+  reason: 'by_owner' | 'by_organizer' | 'event_cancelled' = 'by_owner',
+  version = 2,
+) =>
+  envelope(
+    'booking.booking_cancelled',
+    {
+      ...f,
+      previousStatus: 'confirmed',
+      seatNumbers: [12, 13],
+      reason,
+      cancelledBy: reason === 'by_owner' ? f.userId : randomUUID(),
+    },
+    { aggregateId: f.bookingId, version, orgId: f.orgId },
+  );
+
+export function eventSnapshot(eventId: string, orgId: string) {
+  return {
+    eventId,
+    orgId,
+    name: 'Rust Meetup',
+    description: 'Talks and pizza',
+    category: 'meetup' as const,
+    startsAt: '2026-03-10T18:00:00.000Z',
+    endsAt: '2026-03-10T21:00:00.000Z',
+    timezone: 'Europe/Berlin',
+    venue: 'Hall B',
+    totalSlots: 50,
+    status: 'upcoming' as const,
+    visibility: 'public' as const,
+    waitlistPolicy: 'fifo' as const,
+    maxSeatsPerBooking: 4,
+    version: 3,
+  };
+}
+
+export const eventUpdated = (eventId: string, orgId: string) =>
+  envelope(
+    'catalog.event_updated',
+    {
+      eventId,
+      orgId,
+      changes: {
+        startsAt: { from: '2026-03-03T19:00:00.000Z', to: '2026-03-10T18:00:00.000Z' },
+        venue: { from: 'Hall A', to: 'Hall B' },
+      },
+      event: eventSnapshot(eventId, orgId),
+    },
+    { aggregateId: eventId, version: 3, orgId },
+  );
+
+export const eventCancelled = (eventId: string, orgId: string) =>
+  envelope(
+    'catalog.event_cancelled',
+    {
+      eventId,
+      orgId,
+      name: 'Rust Meetup',
+      startsAt: '2026-03-03T19:00:00.000Z',
+      reason: 'The speaker is ill',
+      cancelledBy: randomUUID(),
+    },
+    { aggregateId: eventId, version: 4, orgId },
+  );
+
+export const userRegistered = (userId: string, email: string, name: string, phone?: string) =>
+  envelope(
+    'identity.user_registered',
+    { userId, email, name, ...(phone ? { phone } : {}) },
+    { aggregateId: userId },
+  );
+
+export const memberInvited = (organizationId: string, email: string, acceptUrl: string) =>
+  envelope(
+    'identity.member_invited',
+    {
+      inviteId: randomUUID(),
+      organizationId,
+      organizationName: 'Acme Events',
+      email,
+      role: 'organizer',
+      invitedBy: randomUUID(),
+      acceptUrl,
+      expiresAt: '2026-03-10T12:00:00.000Z',
+    },
+    { orgId: organizationId },
+  );
+
+export const memberJoined = (
+  organizationId: string,
+  userId: string,
+  role: 'orgAdmin' | 'organizer' | 'user',
+) =>
+  envelope(
+    'identity.member_joined',
+    { organizationId, userId, role },
+    { aggregateId: organizationId, orgId: organizationId },
+  );
