@@ -1,0 +1,230 @@
+{{/* Chart name, truncated to the DNS label limit. */}}
+{{- define "happening.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Release-qualified name. */}}
+{{- define "happening.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Name of one service's objects: <fullname>-<service>. Call with (dict "root" $ "service" $name). */}}
+{{- define "happening.serviceName" -}}
+{{- printf "%s-%s" (include "happening.fullname" .root) .service | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "happening.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels shared by every object of the release, without the identifying ones. */}}
+{{- define "happening.commonLabels" -}}
+helm.sh/chart: {{ include "happening.chart" . }}
+app.kubernetes.io/part-of: happening
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end -}}
+
+{{/* Labels of release-wide objects. */}}
+{{- define "happening.labels" -}}
+{{ include "happening.commonLabels" . }}
+app.kubernetes.io/name: {{ include "happening.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Selector labels of one service. Call with (dict "root" $ "service" $name). */}}
+{{- define "happening.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "happening.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .service }}
+{{- end -}}
+
+{{/* All labels of one service's objects. Call with (dict "root" $ "service" $name). */}}
+{{- define "happening.serviceLabels" -}}
+{{ include "happening.commonLabels" .root }}
+{{ include "happening.selectorLabels" . }}
+{{- end -}}
+
+{{/* Image reference of one service. Call with (dict "root" $ "service" $name). */}}
+{{- define "happening.image" -}}
+{{- $image := .root.Values.image -}}
+{{- printf "%s/%s/%s:%s" $image.registry $image.repository .service (default .root.Chart.AppVersion $image.tag) -}}
+{{- end -}}
+
+{{- define "happening.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "happening.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Name of the Secret holding connection strings and API keys. */}}
+{{- define "happening.secretName" -}}
+{{- if .Values.secrets.existingSecret -}}
+{{- .Values.secrets.existingSecret -}}
+{{- else -}}
+{{- printf "%s-secrets" (include "happening.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Secret key of a service's database URL. */}}
+{{- define "happening.databaseUrlKey" -}}
+{{- printf "database-url-%s" . -}}
+{{- end -}}
+
+{{/* Database URL of a service: the in-chart PostgreSQL when enabled, the configured one otherwise. */}}
+{{- define "happening.databaseUrl" -}}
+{{- $pg := .root.Values.postgresql -}}
+{{- if $pg.enabled -}}
+{{- printf "postgres://%s:%s@%s-postgresql:5432/%s" $pg.auth.username (required "postgresql.auth.password is required when postgresql.enabled" $pg.auth.password) .root.Release.Name $pg.auth.database -}}
+{{- else -}}
+{{- required (printf "secrets.databaseUrls.%s is required" .service) (index .root.Values.secrets.databaseUrls .service) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "happening.amqpUrl" -}}
+{{- $mq := .Values.rabbitmq -}}
+{{- if $mq.enabled -}}
+{{- printf "amqp://%s:%s@%s-rabbitmq:5672" $mq.auth.username (required "rabbitmq.auth.password is required when rabbitmq.enabled" $mq.auth.password) .Release.Name -}}
+{{- else -}}
+{{- required "secrets.amqpUrl is required" .Values.secrets.amqpUrl -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "happening.redisUrl" -}}
+{{- $redis := .Values.redis -}}
+{{- if $redis.enabled -}}
+{{- printf "redis://:%s@%s-redis-master:6379/0" (required "redis.auth.password is required when redis.enabled" $redis.auth.password) .Release.Name -}}
+{{- else -}}
+{{- required "secrets.redisUrl is required" .Values.secrets.redisUrl -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "happening.oidcIssuer" -}}
+{{- if .Values.keycloak.enabled -}}
+{{- printf "http://%s-keycloak/realms/happening" .Release.Name -}}
+{{- else -}}
+{{- required "oidc.issuer is required" .Values.oidc.issuer -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Services that own a Postgres schema (everything but the gateway). */}}
+{{- define "happening.usesDatabase" -}}
+{{- if ne . "gateway" -}}true{{- end -}}
+{{- end -}}
+
+{{/* Services that use Redis. */}}
+{{- define "happening.usesRedis" -}}
+{{- if or (eq . "booking") (eq . "gateway") -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Non-secret environment of one service as a YAML map. Shared by its ConfigMap and its migrations
+Job (a pre-install hook runs before the ConfigMap exists). Call with (dict "root" $ "service" $name).
+*/}}
+{{- define "happening.config" -}}
+{{- $root := .root -}}
+{{- $svc := index $root.Values.services .service -}}
+HOST: "0.0.0.0"
+PORT: {{ $svc.port | quote }}
+LOG_LEVEL: {{ $root.Values.logLevel | quote }}
+OIDC_ISSUER: {{ include "happening.oidcIssuer" $root | quote }}
+OIDC_AUDIENCE: {{ $root.Values.oidc.audience | quote }}
+{{- with $root.Values.oidc.jwksUri }}
+OIDC_JWKS_URI: {{ . | quote }}
+{{- end }}
+# Migrations run once per release as a hook Job, not in every replica.
+RUN_MIGRATIONS: "false"
+{{- if eq .service "notification" }}
+MAIL_FROM: {{ $root.Values.notification.mailFrom | quote }}
+SMS_API_URL: {{ $root.Values.notification.smsApiUrl | quote }}
+PUSH_API_URL: {{ $root.Values.notification.pushApiUrl | quote }}
+{{- end }}
+{{- if eq .service "gateway" }}
+{{- range $name, $upstream := $root.Values.services }}
+{{- if and $upstream.enabled (ne $name "gateway") }}
+{{ $name | upper | replace "-" "_" }}_URL: {{ printf "http://%s:%v" (include "happening.serviceName" (dict "root" $root "service" $name)) $upstream.port | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range $key, $value := $svc.env }}
+{{ $key }}: {{ $value | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Secret-backed environment entries of one service. Call with (dict "root" $ "service" $name "secretName" $secretName). */}}
+{{- define "happening.secretEnv" -}}
+{{- if include "happening.usesDatabase" .service }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: {{ include "happening.databaseUrlKey" .service }}
+{{- end }}
+{{- if ne .service "gateway" }}
+- name: AMQP_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: amqp-url
+{{- end }}
+{{- if include "happening.usesRedis" .service }}
+- name: REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: redis-url
+{{- end }}
+{{- if eq .service "notification" }}
+- name: SMTP_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: smtp-url
+- name: SMS_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: sms-api-key
+      optional: true
+- name: PUSH_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: push-api-key
+      optional: true
+{{- end }}
+{{- end -}}
+
+{{/* Secret data (connection strings and keys), base64-encoded. */}}
+{{- define "happening.secretData" -}}
+{{- range $name, $svc := .Values.services }}
+{{- if and $svc.enabled (include "happening.usesDatabase" $name) }}
+{{ include "happening.databaseUrlKey" $name }}: {{ include "happening.databaseUrl" (dict "root" $ "service" $name) | b64enc | quote }}
+{{- end }}
+{{- end }}
+amqp-url: {{ include "happening.amqpUrl" . | b64enc | quote }}
+redis-url: {{ include "happening.redisUrl" . | b64enc | quote }}
+smtp-url: {{ .Values.secrets.smtpUrl | b64enc | quote }}
+{{- with .Values.secrets.smsApiKey }}
+sms-api-key: {{ . | b64enc | quote }}
+{{- end }}
+{{- with .Values.secrets.pushApiKey }}
+push-api-key: {{ . | b64enc | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The hardened container security context. */}}
+{{- define "happening.containerSecurityContext" -}}
+{{- toYaml .Values.securityContext }}
+{{- end -}}
