@@ -1,0 +1,108 @@
+import { type Kysely, sql } from 'kysely';
+import type { PlatformTables } from './platform.tables.ts';
+
+/** The response stored for an idempotency key and replayed on retries. */
+export interface StoredResponse {
+  statusCode: number;
+  body: unknown;
+}
+
+export interface IdempotencyKeyOptions {
+  /** Namespace of the key, e.g. `POST /bookings` plus the caller. */
+  scope: string;
+  key: string;
+  /** Hash of the request; the same key with another request is rejected. */
+  fingerprint: string;
+  /** A pending key older than this is taken to belong to a crashed request; default 60 s. */
+  pendingTimeoutMs?: number;
+}
+
+export type IdempotencyErrorCode = 'IDEMPOTENCY_KEY_REUSED' | 'IDEMPOTENCY_KEY_IN_PROGRESS';
+
+/** Shaped like service-kit's DomainError (name, code, status), so its error handler renders it. */
+export class IdempotencyKeyError extends Error {
+  readonly status: number;
+  readonly statusCode: number;
+  readonly extra: Readonly<Record<string, unknown>> = {};
+
+  constructor(
+    readonly code: IdempotencyErrorCode,
+    readonly detail: string,
+  ) {
+    super(detail);
+    this.name = 'DomainError';
+    this.status = code === 'IDEMPOTENCY_KEY_REUSED' ? 422 : 409;
+    this.statusCode = this.status;
+  }
+}
+
+/**
+ * Runs `fn` once per key and replays its stored response afterwards. A 'pending' row claimed
+ * under the unique key first means concurrent identical requests cannot both run: the loser gets
+ * IDEMPOTENCY_KEY_IN_PROGRESS (409). The same key with another fingerprint is
+ * IDEMPOTENCY_KEY_REUSED (422). When `fn` throws, the claim is released so the client may retry.
+ */
+export async function withIdempotencyKey<DB>(
+  db: Kysely<DB>,
+  options: IdempotencyKeyOptions,
+  fn: () => Promise<StoredResponse>,
+): Promise<StoredResponse> {
+  const platform = db as unknown as Kysely<PlatformTables>;
+  const { scope, key, fingerprint } = options;
+  const pendingTimeoutMs = options.pendingTimeoutMs ?? 60_000;
+
+  const claimed = await sql<{ key: string }>`
+    INSERT INTO idempotency_keys (scope, key, fingerprint, status)
+    VALUES (${scope}, ${key}, ${fingerprint}, 'pending')
+    ON CONFLICT (scope, key) DO UPDATE SET updated_at = now()
+      WHERE idempotency_keys.status = 'pending'
+        AND idempotency_keys.fingerprint = EXCLUDED.fingerprint
+        AND idempotency_keys.updated_at < now() - ${pendingTimeoutMs} * interval '1 millisecond'
+    RETURNING key`.execute(platform);
+
+  if (claimed.rows.length === 0) {
+    const existing = await platform
+      .selectFrom('idempotency_keys')
+      .select(['fingerprint', 'status', 'status_code', 'body'])
+      .where('scope', '=', scope)
+      .where('key', '=', key)
+      .executeTakeFirstOrThrow();
+    if (existing.fingerprint !== fingerprint) {
+      throw new IdempotencyKeyError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'this Idempotency-Key was used for a different request',
+      );
+    }
+    if (existing.status === 'pending' || existing.status_code === null) {
+      throw new IdempotencyKeyError(
+        'IDEMPOTENCY_KEY_IN_PROGRESS',
+        'a request with this Idempotency-Key is in progress',
+      );
+    }
+    return { statusCode: existing.status_code, body: existing.body };
+  }
+
+  let response: StoredResponse;
+  try {
+    response = await fn();
+  } catch (error) {
+    await platform
+      .deleteFrom('idempotency_keys')
+      .where('scope', '=', scope)
+      .where('key', '=', key)
+      .where('status', '=', 'pending')
+      .execute();
+    throw error;
+  }
+  await platform
+    .updateTable('idempotency_keys')
+    .set({
+      status: 'completed',
+      status_code: response.statusCode,
+      body: JSON.stringify(response.body ?? null),
+    })
+    .where('scope', '=', scope)
+    .where('key', '=', key)
+    .execute();
+  return response;
+}

@@ -1,0 +1,236 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { outboxGauges } from './outbox.metrics.ts';
+import { outboxRetryDelayMs } from './outbox.retry.ts';
+import type { PlatformTables } from './platform.tables.ts';
+
+/** What the relay hands to `publish`. */
+export interface RelayedMessage {
+  messageId: string;
+  routingKey: string;
+  payload: unknown;
+  headers: Record<string, unknown>;
+}
+
+export interface OutboxRelayOptions<DB = unknown> {
+  db: Kysely<DB>;
+  /** Must resolve only once the broker confirmed the message; a rejection means "not sent". */
+  publish: (message: RelayedMessage) => Promise<void>;
+  logger: Logger;
+  /** Poll interval when idle; default 100 ms (`wake()` cuts it short). */
+  pollIntervalMs?: number;
+  /** Rows claimed per round; default 100. */
+  batchSize?: number;
+  /** A publish not settled within this counts as failed; default 10 s (the broker's own timeout should be shorter). */
+  confirmTimeoutMs?: number;
+  /** Cap of the per-row retry backoff; default 10 s. */
+  maxRetryDelayMs?: number;
+  /** Where the lag gauges go; default prom-client's default registry. */
+  registry?: Registry;
+}
+
+export interface OutboxRelay {
+  /** Finishes the round in progress, then stops. */
+  stop(): Promise<void>;
+  /** Starts the next round now (call after committing an outbox row). */
+  wake(): void;
+  /** Age in seconds of the oldest unpublished row at the last measurement. */
+  lagSeconds(): number;
+}
+
+interface ClaimedRow {
+  id: string;
+  message_id: string;
+  routing_key: string;
+  payload: unknown;
+  headers: Record<string, unknown>;
+  ordering_key: string;
+  attempts: number;
+}
+
+const METRICS_INTERVAL_MS = 1_000;
+
+/**
+ * Publishes committed outbox rows and marks them published once `publish` resolved.
+ *
+ * Claim-and-mark, never a cursor: every unpublished committed row is eligible however late it
+ * committed. A round locks the oldest unpublished row of each ordering key (aggregate) with
+ * FOR UPDATE SKIP LOCKED; that lock is the key's mutex, so a concurrent relay skips the whole
+ * aggregate instead of sending a later row first. Rows of one key are then sent one after the
+ * other, stopping at the first failure; the failed row stays unpublished with a backoff.
+ */
+export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRelay {
+  const db = options.db as unknown as Kysely<PlatformTables>;
+  const { logger } = options;
+  const pollIntervalMs = options.pollIntervalMs ?? 100;
+  const batchSize = options.batchSize ?? 100;
+  const confirmTimeoutMs = options.confirmTimeoutMs ?? 10_000;
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? 10_000;
+  const gauges = outboxGauges(options.registry);
+  let stopped = false;
+  let lag = 0;
+  let lastMeasured = 0;
+  let schema = 'unknown';
+  let wakeUp: (() => void) | undefined;
+  let woken = false;
+
+  const publishWithTimeout = (row: ClaimedRow) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`publish of ${row.message_id} not confirmed within ${confirmTimeoutMs} ms`),
+          ),
+        confirmTimeoutMs,
+      );
+      options
+        .publish({
+          messageId: row.message_id,
+          routingKey: row.routing_key,
+          payload: row.payload,
+          headers: row.headers,
+        })
+        .then(resolve, reject)
+        .finally(() => clearTimeout(timer));
+    });
+
+  async function round(): Promise<{ claimed: number; failed: number }> {
+    return db.transaction().execute(async (trx) => {
+      const rows = await claim(trx, batchSize);
+      if (rows.length === 0) return { claimed: 0, failed: 0 };
+      const byKey = new Map<string, ClaimedRow[]>();
+      for (const row of rows)
+        byKey.set(row.ordering_key, [...(byKey.get(row.ordering_key) ?? []), row]);
+      const published: string[] = [];
+      const failures: Array<{ row: ClaimedRow; error: unknown }> = [];
+      await Promise.all(
+        [...byKey.values()].map(async (chain) => {
+          for (const row of chain) {
+            try {
+              await publishWithTimeout(row);
+              published.push(row.id);
+            } catch (error) {
+              failures.push({ row, error });
+              return;
+            }
+          }
+        }),
+      );
+      if (published.length > 0) {
+        await sql`UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL
+                  WHERE id = ANY(${published}::bigint[])`.execute(trx);
+      }
+      for (const { row, error } of failures) {
+        const delayMs = outboxRetryDelayMs(row.attempts + 1, maxRetryDelayMs);
+        await sql`UPDATE outbox SET attempts = attempts + 1, last_error = ${String((error as Error)?.message ?? error)},
+                    next_attempt_at = now() + ${delayMs} * interval '1 millisecond'
+                  WHERE id = ${row.id}`.execute(trx);
+      }
+      if (failures.length > 0) {
+        logger.warn(
+          { failed: failures.length, published: published.length, err: failures[0]?.error },
+          'outbox publish failed; rows stay unpublished and are retried',
+        );
+      }
+      return { claimed: rows.length, failed: failures.length };
+    });
+  }
+
+  async function measure(force = false): Promise<void> {
+    if (!force && Date.now() - lastMeasured < METRICS_INTERVAL_MS) return;
+    lastMeasured = Date.now();
+    const { rows } = await sql<{ unpublished: number; lag: number; schema: string }>`
+      SELECT count(*)::int AS unpublished,
+             COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS lag,
+             current_schema() AS schema
+      FROM outbox WHERE published_at IS NULL`.execute(db);
+    const row = rows[0];
+    if (!row) return;
+    lag = row.lag;
+    schema = row.schema;
+    gauges.lag.set({ schema }, lag);
+    gauges.unpublished.set({ schema }, row.unpublished);
+  }
+
+  function pause(ms: number): Promise<void> {
+    if (woken) {
+      woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      let busy = false;
+      try {
+        const { claimed, failed } = await round();
+        busy = claimed === batchSize && failed === 0;
+        await measure(!busy && claimed > 0);
+      } catch (error) {
+        logger.error({ err: error }, 'outbox relay round failed');
+      }
+      if (!busy && !stopped) await pause(pollIntervalMs);
+    }
+  })();
+
+  return {
+    async stop() {
+      stopped = true;
+      wakeUp?.();
+      await loop;
+    },
+    wake() {
+      if (wakeUp) wakeUp();
+      else woken = true;
+    },
+    lagSeconds: () => lag,
+  };
+}
+
+/**
+ * Locks the head row of up to `limit` ordering keys (skipping keys another relay holds), then
+ * returns those heads and the rows queued behind them, heads first. Rows behind a locked head
+ * need no lock of their own: no relay sees them as a head before this transaction marks the head.
+ * (A row of the same key that commits below the head meanwhile is left to a later round.)
+ */
+async function claim(trx: Transaction<PlatformTables>, limit: number): Promise<ClaimedRow[]> {
+  // `published_at IS NULL` is repeated outside the subquery so that a head another relay marked
+  // meanwhile is re-checked (and dropped) when its lock is taken.
+  const heads = await sql<{ id: string; ordering_key: string }>`
+    SELECT id, ordering_key FROM outbox
+    WHERE published_at IS NULL
+      AND next_attempt_at <= now()
+      AND id IN (
+        SELECT DISTINCT ON (ordering_key) id FROM outbox
+        WHERE published_at IS NULL
+        ORDER BY ordering_key, id
+      )
+    ORDER BY id
+    LIMIT ${limit}
+    FOR UPDATE SKIP LOCKED`.execute(trx);
+  if (heads.rows.length === 0) return [];
+  const keys = heads.rows.map((row) => row.ordering_key);
+  const headIds = heads.rows.map((row) => row.id);
+  const { rows } = await sql<ClaimedRow>`
+    SELECT id, message_id, routing_key, payload, headers, ordering_key, attempts
+    FROM (
+      SELECT o.*, row_number() OVER (PARTITION BY o.ordering_key ORDER BY o.id) AS position
+      FROM outbox o
+      JOIN unnest(${keys}::text[], ${headIds}::bigint[]) AS head(ordering_key, id)
+        ON o.ordering_key = head.ordering_key AND o.id >= head.id
+      WHERE o.published_at IS NULL
+    ) queued
+    ORDER BY position, id
+    LIMIT ${limit}`.execute(trx);
+  return rows;
+}

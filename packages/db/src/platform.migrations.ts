@@ -1,0 +1,74 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+
+/**
+ * Tables every service schema holds. Names are unqualified: they land in the schema the
+ * connection's search_path selects. Frozen once shipped; changes go in a new entry.
+ */
+export const platformMigrations: Record<string, Migration> = {
+  '2025_01_01_0001_platform_tables': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        CREATE OR REPLACE FUNCTION update_updated_at_column() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+          NEW.updated_at = now();
+          RETURN NEW;
+        END
+        $$`.execute(db);
+
+      await sql`
+        CREATE TABLE outbox (
+          id bigserial PRIMARY KEY,
+          message_id text NOT NULL UNIQUE,
+          routing_key text NOT NULL,
+          payload jsonb NOT NULL,
+          headers jsonb NOT NULL DEFAULT '{}'::jsonb,
+          aggregate_type text,
+          aggregate_id text,
+          ordering_key text GENERATED ALWAYS AS (
+            COALESCE(aggregate_type || '/' || aggregate_id, 'message/' || message_id)
+          ) STORED,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          published_at timestamptz,
+          attempts integer NOT NULL DEFAULT 0,
+          next_attempt_at timestamptz NOT NULL DEFAULT now(),
+          last_error text
+        )`.execute(db);
+      // The relay reads only unpublished rows, head of each ordering key first.
+      await sql`CREATE INDEX outbox_unpublished_by_key ON outbox (ordering_key, id) WHERE published_at IS NULL`.execute(
+        db,
+      );
+      await sql`CREATE INDEX outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL`.execute(
+        db,
+      );
+
+      await sql`
+        CREATE TABLE inbox (
+          consumer text NOT NULL,
+          message_id text NOT NULL,
+          handled_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (consumer, message_id)
+        )`.execute(db);
+
+      await sql`
+        CREATE TABLE idempotency_keys (
+          scope text NOT NULL,
+          key text NOT NULL,
+          fingerprint text NOT NULL,
+          status text NOT NULL CHECK (status IN ('pending', 'completed')),
+          status_code integer,
+          body jsonb,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (scope, key)
+        )`.execute(db);
+      await sql`
+        CREATE TRIGGER idempotency_keys_updated_at BEFORE UPDATE ON idempotency_keys
+        FOR EACH ROW EXECUTE FUNCTION update_updated_at_column()`.execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`DROP TABLE idempotency_keys, inbox, outbox`.execute(db);
+      await sql`DROP FUNCTION update_updated_at_column()`.execute(db);
+    },
+  },
+};
