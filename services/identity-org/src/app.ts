@@ -1,1 +1,66 @@
-export {};
+import { authPlugin } from '@happening/auth';
+import { type App, createApp } from '@happening/service-kit';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
+import { registerInviteRoutes } from './modules/invites/invites.routes.ts';
+import { registerMemberRoutes } from './modules/members/members.routes.ts';
+import { registerOrganizationRoutes } from './modules/organizations/organizations.routes.ts';
+import { registerUserRoutes } from './modules/users/users.routes.ts';
+import { callerHook } from './shared/caller.hook.ts';
+import type { Db } from './shared/database.ts';
+import { orgGuards } from './shared/org-access.ts';
+import type { RouteDeps } from './shared/route-deps.ts';
+
+export interface AppDeps {
+  config: Pick<
+    Config,
+    'OIDC_ISSUER' | 'OIDC_AUDIENCE' | 'OIDC_JWKS_URI' | 'PUBLIC_APP_URL' | 'INVITE_TTL_HOURS'
+  >;
+  db: Db;
+  logger?: Logger;
+  /** Reports whether the broker connection is up, for `/readyz`. */
+  brokerConnected?: () => boolean;
+}
+
+/** Builds the identity-org HTTP app: every `/v1` route needs a valid token. */
+export function buildApp(deps: AppDeps): App {
+  const { config, db } = deps;
+  const app = createApp({
+    name: 'identity-org',
+    ...(deps.logger && { logger: deps.logger }),
+    readinessChecks: {
+      postgres: () => sql`SELECT 1`.execute(db),
+      ...(deps.brokerConnected && {
+        rabbitmq: async () => {
+          if (!deps.brokerConnected?.()) throw new Error('broker not connected');
+        },
+      }),
+    },
+  });
+
+  app.register(authPlugin, {
+    issuer: config.OIDC_ISSUER,
+    audience: config.OIDC_AUDIENCE,
+    ...(config.OIDC_JWKS_URI && { jwksUri: config.OIDC_JWKS_URI }),
+  });
+
+  const routeDeps: RouteDeps = {
+    db,
+    guards: orgGuards(db),
+    invites: { publicAppUrl: config.PUBLIC_APP_URL, ttlMs: config.INVITE_TTL_HOURS * 3_600_000 },
+  };
+
+  app.register(async (api) => {
+    api.addHook('onRequest', api.authenticate);
+    api.addHook('preHandler', callerHook(db));
+    registerUserRoutes(api, routeDeps);
+    registerOrganizationRoutes(api, routeDeps);
+    registerMemberRoutes(api, routeDeps);
+    registerInviteRoutes(api, routeDeps);
+    registerAuditRoutes(api, routeDeps);
+  });
+
+  return app;
+}

@@ -1,0 +1,42 @@
+import { baseConfigSchema, loadConfig } from '@happening/service-kit';
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .default('true')
+  .transform((value) => value === 'true' || value === '1');
+
+export const configSchema = baseConfigSchema.extend({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
+  DATABASE_URL: z.string().min(1),
+  AMQP_URL: z.string().min(1),
+  OIDC_ISSUER: z.url(),
+  OIDC_AUDIENCE: z.string().min(1).default('happening-api'),
+  OIDC_JWKS_URI: z.url().optional(),
+  RUN_MIGRATIONS: booleanFlag,
+  /** Base of the links sent in invite emails. */
+  PUBLIC_APP_URL: z.url().default('http://localhost:8080'),
+  INVITE_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(7 * 24),
+  INVITE_EXPIRY_SWEEP_MS: z.coerce.number().int().positive().default(60_000),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+/** Reads the service's configuration from the environment, once. */
+export function readConfig(
+  env: Record<string, string | undefined> = process.env,
+): Readonly<Config> {
+  return loadConfig(configSchema, env);
+}
+
+export const migrateConfigSchema = configSchema.pick({ DATABASE_URL: true });
+
+/** The environment `src/migrate.ts` needs: only the database. */
+export function readMigrateConfig(
+  env: Record<string, string | undefined> = process.env,
+): Readonly<z.output<typeof migrateConfigSchema>> {
+  return loadConfig(migrateConfigSchema, env);
+}

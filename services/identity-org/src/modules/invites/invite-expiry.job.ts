@@ -1,0 +1,51 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Db } from '../../shared/database.ts';
+
+/**
+ * Marks every pending invite past its expiry as expired and audits each, in one statement:
+ * replicas running the sweep at the same moment cannot expire (or audit) an invite twice.
+ */
+export async function expirePendingInvites(db: Db): Promise<number> {
+  const result = await sql<{ count: string }>`
+    WITH expired AS (
+      UPDATE organization_invites SET status = 'expired'
+      WHERE status = 'pending' AND expires_at < now()
+      RETURNING id, organization_id, email, role
+    ), audited AS (
+      INSERT INTO audit_log (organization_id, actor_id, action, entity_type, entity_id, before, after)
+      SELECT organization_id, NULL, 'invite.expired', 'invite', id::text,
+             jsonb_build_object('status', 'pending'),
+             jsonb_build_object('status', 'expired', 'email', email, 'role', role)
+      FROM expired
+      RETURNING 1
+    )
+    SELECT count(*) AS count FROM audited`.execute(db);
+  return Number(result.rows[0]?.count ?? 0);
+}
+
+/** Runs the sweep every `intervalMs` until stopped; a failed sweep is logged and retried next time. */
+export function startInviteExpiry(options: { db: Db; intervalMs: number; logger: Logger }): {
+  stop(): Promise<void>;
+} {
+  let running: Promise<void> | undefined;
+  const sweep = () => {
+    running ??= expirePendingInvites(options.db)
+      .then((count) => {
+        if (count > 0) options.logger.info({ count }, 'expired pending invites');
+      })
+      .catch((err) => options.logger.error({ err }, 'invite expiry sweep failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = setInterval(sweep, options.intervalMs);
+  timer.unref();
+  sweep();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

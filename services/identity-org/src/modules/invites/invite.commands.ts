@@ -1,0 +1,209 @@
+import type { Role } from '@happening/contracts';
+import { withTransaction } from '@happening/db';
+import { DomainError } from '@happening/service-kit';
+import { sql } from 'kysely';
+import type { Actor } from '../../shared/actor.ts';
+import type { Db } from '../../shared/database.ts';
+import { emitOrgEvents, lockOrganization } from '../../shared/org-events.ts';
+import { appendAudit } from '../audit/audit.repository.ts';
+import { findMembership, insertMembership, type Membership } from '../members/member.repository.ts';
+import { type Acceptor, decideAccept, decideRevoke, normalizeEmail } from './invite.policy.ts';
+import {
+  findInviteByHash,
+  type Invite,
+  insertInvite,
+  lockInvite,
+  markAccepted,
+  markRevoked,
+  pendingInvitesTo,
+} from './invite.repository.ts';
+import { acceptUrl, hashInviteToken, newInviteToken } from './invite.token.ts';
+
+export interface InviteSettings {
+  publicAppUrl: string;
+  ttlMs: number;
+}
+
+const inviteNotFound = () => new DomainError('INVITE_NOT_FOUND', 404, 'No such invite.');
+const orgNotFound = () => new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
+
+/**
+ * Invites an address to the organization. A pending invite to the same address is revoked
+ * (the new one supersedes it, so "resend" is just inviting again). The token is returned once.
+ */
+export async function createInvite(
+  db: Db,
+  actor: Actor,
+  settings: InviteSettings,
+  input: { organizationId: string; email: string; role: Role },
+  now: Date = new Date(),
+): Promise<{ invite: Invite; token: string }> {
+  const email = normalizeEmail(input.email);
+  return withTransaction(db, async (trx) => {
+    if (!(await lockOrganization(trx, input.organizationId))) throw orgNotFound();
+    const organization = await trx
+      .selectFrom('organizations')
+      .select('name')
+      .where('id', '=', input.organizationId)
+      .executeTakeFirstOrThrow();
+    const existingMember = await trx
+      .selectFrom('organization_users as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select('m.user_id')
+      .where('m.organization_id', '=', input.organizationId)
+      .where(sql<string>`lower(u.email)`, '=', email)
+      .executeTakeFirst();
+    if (existingMember !== undefined) {
+      throw new DomainError('ALREADY_MEMBER', 409, 'This address already belongs to a member.');
+    }
+    const superseded = await pendingInvitesTo(trx, input.organizationId, email);
+    for (const old of superseded) await markRevoked(trx, old.id, actor.userId);
+
+    const token = newInviteToken();
+    const invite = await insertInvite(trx, {
+      organizationId: input.organizationId,
+      email,
+      role: input.role,
+      tokenHash: hashInviteToken(token),
+      invitedBy: actor.userId,
+      expiresAt: new Date(now.getTime() + settings.ttlMs),
+    });
+    await appendAudit(trx, [
+      ...superseded.map((old) => ({
+        organizationId: input.organizationId,
+        actorId: actor.userId,
+        action: 'invite.revoked',
+        entityType: 'invite' as const,
+        entityId: old.id,
+        before: { status: 'pending' },
+        after: { status: 'revoked', supersededBy: invite.id },
+        requestId: actor.requestId,
+      })),
+      {
+        organizationId: input.organizationId,
+        actorId: actor.userId,
+        action: 'invite.created',
+        entityType: 'invite',
+        entityId: invite.id,
+        before: null,
+        after: { email, role: input.role, expiresAt: invite.expiresAt.toISOString() },
+        requestId: actor.requestId,
+      },
+    ]);
+    await emitOrgEvents(trx, input.organizationId, actor.requestId, [
+      {
+        type: 'identity.member_invited',
+        data: {
+          inviteId: invite.id,
+          organizationId: input.organizationId,
+          organizationName: organization.name,
+          email,
+          role: input.role,
+          invitedBy: actor.userId,
+          acceptUrl: acceptUrl(settings.publicAppUrl, token),
+          expiresAt: invite.expiresAt.toISOString(),
+        },
+      },
+    ]);
+    return { invite, token };
+  });
+}
+
+/** Revokes a pending invite; revoking twice is harmless, an accepted or expired one is 409. */
+export async function revokeInvite(
+  db: Db,
+  actor: Actor,
+  organizationId: string,
+  inviteId: string,
+): Promise<void> {
+  await withTransaction(db, async (trx) => {
+    if (!(await lockOrganization(trx, organizationId))) throw orgNotFound();
+    const invite = await lockInvite(trx, organizationId, inviteId);
+    if (invite === undefined) throw inviteNotFound();
+    if (decideRevoke(invite.status) === 'noop') return;
+    await markRevoked(trx, invite.id, actor.userId);
+    await appendAudit(trx, [
+      {
+        organizationId,
+        actorId: actor.userId,
+        action: 'invite.revoked',
+        entityType: 'invite',
+        entityId: invite.id,
+        before: { status: invite.status },
+        after: { status: 'revoked' },
+        requestId: actor.requestId,
+      },
+    ]);
+  });
+}
+
+/**
+ * Accepts an invite by its token for the caller. Locks the organization before the invite
+ * (the order every invite and membership change takes) so concurrent accepts cannot deadlock.
+ */
+export async function acceptInvite(
+  db: Db,
+  actor: Actor,
+  caller: Omit<Acceptor, 'isMember' | 'userId'>,
+  token: string,
+  now: Date = new Date(),
+): Promise<Membership> {
+  const tokenHash = hashInviteToken(token);
+  const found = await findInviteByHash(db, tokenHash);
+  if (found === undefined) throw inviteNotFound();
+  return withTransaction(db, async (trx) => {
+    await lockOrganization(trx, found.organizationId);
+    const invite = (await findInviteByHash(trx, tokenHash, true))!;
+    const current = await findMembership(trx, invite.organizationId, actor.userId);
+    const decision = decideAccept(
+      invite,
+      { ...caller, userId: actor.userId, isMember: current !== undefined },
+      now,
+    );
+    if (decision.kind === 'already-accepted') return current!;
+    await markAccepted(trx, invite.id, actor.userId);
+    const audit = {
+      organizationId: invite.organizationId,
+      actorId: actor.userId,
+      entityType: 'invite' as const,
+      entityId: invite.id,
+      before: { status: invite.status },
+      after: { status: 'accepted', acceptedBy: actor.userId },
+      requestId: actor.requestId,
+    };
+    if (decision.kind === 'use-only') {
+      await appendAudit(trx, [{ ...audit, action: 'invite.accepted' }]);
+      return current!;
+    }
+    const membership = await insertMembership(trx, {
+      organizationId: invite.organizationId,
+      userId: actor.userId,
+      role: invite.role,
+    });
+    await appendAudit(trx, [
+      { ...audit, action: 'invite.accepted' },
+      {
+        organizationId: invite.organizationId,
+        actorId: actor.userId,
+        action: 'member.joined',
+        entityType: 'membership',
+        entityId: actor.userId,
+        before: null,
+        after: { role: invite.role, inviteId: invite.id },
+        requestId: actor.requestId,
+      },
+    ]);
+    await emitOrgEvents(trx, invite.organizationId, actor.requestId, [
+      {
+        type: 'identity.member_joined',
+        data: {
+          organizationId: invite.organizationId,
+          userId: actor.userId,
+          role: invite.role,
+          inviteId: invite.id,
+        },
+      },
+    ]);
+    return membership;
+  });
+}

@@ -1,0 +1,182 @@
+import type { Role } from '@happening/contracts';
+import { sql } from 'kysely';
+import type { InviteStatus } from '../../db.types.ts';
+import type { Executor } from '../../shared/database.ts';
+
+export interface Invite {
+  id: string;
+  organizationId: string;
+  email: string;
+  role: Role;
+  status: InviteStatus;
+  invitedBy: string;
+  expiresAt: Date;
+  acceptedBy: string | null;
+  acceptedAt: Date | null;
+  createdAt: Date;
+  /** Keyset position with the database's full timestamp precision. */
+  position: { createdAt: string; id: string };
+}
+
+const COLUMNS = [
+  'id',
+  'organization_id',
+  'email',
+  'role',
+  'status',
+  'invited_by',
+  'expires_at',
+  'accepted_by',
+  'accepted_at',
+  'created_at',
+] as const;
+
+type InviteRow = {
+  id: string;
+  organization_id: string;
+  email: string;
+  role: Role;
+  status: InviteStatus;
+  invited_by: string;
+  expires_at: Date;
+  accepted_by: string | null;
+  accepted_at: Date | null;
+  created_at: Date;
+  created_at_text: string;
+};
+
+const toInvite = (row: InviteRow): Invite => ({
+  id: row.id,
+  organizationId: row.organization_id,
+  email: row.email,
+  role: row.role,
+  status: row.status,
+  invitedBy: row.invited_by,
+  expiresAt: row.expires_at,
+  acceptedBy: row.accepted_by,
+  acceptedAt: row.accepted_at,
+  createdAt: row.created_at,
+  position: { createdAt: row.created_at_text, id: row.id },
+});
+
+const createdAtText = sql<string>`created_at::text`.as('created_at_text');
+
+export async function insertInvite(
+  db: Executor,
+  values: {
+    organizationId: string;
+    email: string;
+    role: Role;
+    tokenHash: string;
+    invitedBy: string;
+    expiresAt: Date;
+  },
+): Promise<Invite> {
+  const row = await db
+    .insertInto('organization_invites')
+    .values({
+      organization_id: values.organizationId,
+      email: values.email,
+      role: values.role,
+      token_hash: values.tokenHash,
+      invited_by: values.invitedBy,
+      expires_at: values.expiresAt,
+      accepted_by: null,
+      accepted_at: null,
+      revoked_by: null,
+      revoked_at: null,
+    })
+    .returning([...COLUMNS, createdAtText])
+    .executeTakeFirstOrThrow();
+  return toInvite(row);
+}
+
+/** The invite behind a token hash, row-locked when `lock` is set. */
+export async function findInviteByHash(
+  db: Executor,
+  tokenHash: string,
+  lock = false,
+): Promise<Invite | undefined> {
+  let query = db
+    .selectFrom('organization_invites')
+    .select([...COLUMNS, createdAtText])
+    .where('token_hash', '=', tokenHash);
+  if (lock) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row && toInvite(row);
+}
+
+/** An invite of one organization (never another's), row-locked. */
+export async function lockInvite(
+  db: Executor,
+  organizationId: string,
+  id: string,
+): Promise<Invite | undefined> {
+  const row = await db
+    .selectFrom('organization_invites')
+    .select([...COLUMNS, createdAtText])
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  return row && toInvite(row);
+}
+
+/** Pending invites of the organization to this address (at most one, by the partial index). */
+export async function pendingInvitesTo(
+  db: Executor,
+  organizationId: string,
+  email: string,
+): Promise<Invite[]> {
+  const rows = await db
+    .selectFrom('organization_invites')
+    .select([...COLUMNS, createdAtText])
+    .where('organization_id', '=', organizationId)
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .where('status', '=', 'pending')
+    .forUpdate()
+    .execute();
+  return rows.map(toInvite);
+}
+
+export async function markRevoked(db: Executor, id: string, by: string): Promise<void> {
+  await db
+    .updateTable('organization_invites')
+    .set({ status: 'revoked', revoked_by: by, revoked_at: new Date() })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function markAccepted(db: Executor, id: string, by: string): Promise<void> {
+  await db
+    .updateTable('organization_invites')
+    .set({ status: 'accepted', accepted_by: by, accepted_at: new Date() })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Newest first; `before` is the previous page's last position. */
+export async function listInvites(
+  db: Executor,
+  organizationId: string,
+  limit: number,
+  before: { createdAt: string; id: string } | undefined,
+): Promise<Invite[]> {
+  let query = db
+    .selectFrom('organization_invites')
+    .select([...COLUMNS, createdAtText])
+    .where('organization_id', '=', organizationId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit);
+  if (before !== undefined) {
+    const at = sql<Date>`${before.createdAt}::timestamptz`;
+    query = query.where((eb) =>
+      eb.or([
+        eb('created_at', '<', at),
+        eb.and([eb('created_at', '=', at), eb('id', '<', before.id)]),
+      ]),
+    );
+  }
+  return (await query.execute()).map(toInvite);
+}

@@ -1,0 +1,125 @@
+import { pageSchema, roleSchema } from '@happening/contracts';
+import { type App, decodeCursor, pageQuerySchema, toPage } from '@happening/service-kit';
+import { z } from 'zod';
+import { membershipDto, membershipSchema, orgParamsSchema } from '../../shared/dto.schemas.ts';
+import { actorOf, type RouteDeps } from '../../shared/route-deps.ts';
+import { acceptInvite, createInvite, revokeInvite } from './invite.commands.ts';
+import { effectiveStatus } from './invite.policy.ts';
+import { type Invite, listInvites } from './invite.repository.ts';
+
+const timestamp = z.iso.datetime({ offset: true });
+
+const inviteSchema = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  role: roleSchema,
+  status: z.enum(['pending', 'accepted', 'expired', 'revoked']),
+  invitedBy: z.string(),
+  expiresAt: timestamp,
+  acceptedBy: z.string().nullable(),
+  acceptedAt: timestamp.nullable(),
+  createdAt: timestamp,
+});
+
+const createdInviteSchema = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  role: roleSchema,
+  expiresAt: timestamp,
+  /** Shown only in this answer and in the invite email. */
+  token: z.string(),
+});
+
+const cursorSchema = z.object({ createdAt: z.string(), id: z.uuid() });
+
+const inviteDto = (invite: Invite, now: Date): z.infer<typeof inviteSchema> => ({
+  id: invite.id,
+  email: invite.email,
+  role: invite.role,
+  status: effectiveStatus(invite.status, invite.expiresAt, now),
+  invitedBy: invite.invitedBy,
+  expiresAt: invite.expiresAt.toISOString(),
+  acceptedBy: invite.acceptedBy,
+  acceptedAt: invite.acceptedAt?.toISOString() ?? null,
+  createdAt: invite.createdAt.toISOString(),
+});
+
+export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDeps): void {
+  app.post(
+    '/v1/orgs/:orgId/invites',
+    {
+      schema: {
+        params: orgParamsSchema,
+        body: z.strictObject({ email: z.email().max(320), role: roleSchema }),
+        response: { 201: createdInviteSchema },
+      },
+      preHandler: guards.orgAdmin,
+    },
+    async (request, reply) => {
+      const { invite, token } = await createInvite(db, actorOf(request), invites, {
+        organizationId: request.params.orgId,
+        email: request.body.email,
+        role: request.body.role,
+      });
+      return reply.status(201).send({
+        id: invite.id,
+        email: invite.email,
+        role: invite.role,
+        expiresAt: invite.expiresAt.toISOString(),
+        token,
+      });
+    },
+  );
+
+  app.get(
+    '/v1/orgs/:orgId/invites',
+    {
+      schema: {
+        params: orgParamsSchema,
+        querystring: pageQuerySchema,
+        response: { 200: pageSchema(inviteSchema) },
+      },
+      preHandler: guards.orgAdmin,
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const before = cursor === undefined ? undefined : decodeCursor(cursor, cursorSchema);
+      const rows = await listInvites(db, request.params.orgId, limit + 1, before);
+      const page = toPage(rows, limit, (last) => last.position);
+      const now = new Date();
+      return { items: page.items.map((i) => inviteDto(i, now)), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.delete(
+    '/v1/orgs/:orgId/invites/:inviteId',
+    {
+      schema: { params: orgParamsSchema.extend({ inviteId: z.uuid() }) },
+      preHandler: guards.orgAdmin,
+    },
+    async (request, reply) => {
+      await revokeInvite(db, actorOf(request), request.params.orgId, request.params.inviteId);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/v1/invites/accept',
+    {
+      schema: {
+        body: z.strictObject({ token: z.string().min(1).max(200) }),
+        response: { 200: z.object({ membership: membershipSchema }) },
+      },
+    },
+    async (request) => {
+      const { principal } = request;
+      const membership = await acceptInvite(
+        db,
+        actorOf(request),
+        { email: principal.email ?? '', emailVerified: principal.emailVerified ?? false },
+        request.body.token,
+      );
+      return { membership: membershipDto(membership) };
+    },
+  );
+}

@@ -1,0 +1,107 @@
+import type { Role } from '@happening/contracts';
+import { withTransaction } from '@happening/db';
+import { DomainError } from '@happening/service-kit';
+import type { Actor } from '../../shared/actor.ts';
+import type { Db, Trx } from '../../shared/database.ts';
+import { emitOrgEvents, lockOrganization } from '../../shared/org-events.ts';
+import { appendAudit } from '../audit/audit.repository.ts';
+import {
+  countAdmins,
+  deleteMembership,
+  findMembership,
+  type Membership,
+  updateMemberRole,
+} from './member.repository.ts';
+import { assertKeepsAnAdmin, mayRemoveMember } from './membership.policy.ts';
+
+const memberNotFound = () => new DomainError('MEMBER_NOT_FOUND', 404, 'No such member.');
+const notAllowed = () =>
+  new DomainError('FORBIDDEN', 403, 'Your role in this organization does not allow this.');
+
+/**
+ * Locks the organization and re-reads the caller's membership under the lock, so a caller
+ * demoted or removed a moment ago cannot act on the strength of the role they had.
+ */
+async function lockAsMember(trx: Trx, organizationId: string, actor: Actor): Promise<Membership> {
+  if (!(await lockOrganization(trx, organizationId))) {
+    throw new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
+  }
+  const caller = await findMembership(trx, organizationId, actor.userId);
+  if (caller === undefined) {
+    throw new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
+  }
+  return caller;
+}
+
+/** Changes a member's role (orgAdmin only); the organization never loses its last orgAdmin. */
+export async function changeMemberRole(
+  db: Db,
+  actor: Actor,
+  organizationId: string,
+  userId: string,
+  role: Role,
+): Promise<Membership> {
+  return withTransaction(db, async (trx) => {
+    const caller = await lockAsMember(trx, organizationId, actor);
+    if (caller.role !== 'orgAdmin') throw notAllowed();
+    const target = await findMembership(trx, organizationId, userId);
+    if (target === undefined) throw memberNotFound();
+    if (target.role === role) return target;
+    assertKeepsAnAdmin(target.role, role, await countAdmins(trx, organizationId));
+    const updated = await updateMemberRole(trx, organizationId, userId, role);
+    await appendAudit(trx, [
+      {
+        organizationId,
+        actorId: actor.userId,
+        action: 'member.role_changed',
+        entityType: 'membership',
+        entityId: userId,
+        before: { role: target.role },
+        after: { role },
+        requestId: actor.requestId,
+      },
+    ]);
+    await emitOrgEvents(trx, organizationId, actor.requestId, [
+      {
+        type: 'identity.member_role_changed',
+        data: { organizationId, userId, previousRole: target.role, role, changedBy: actor.userId },
+      },
+    ]);
+    return updated;
+  });
+}
+
+/** Removes a member (orgAdmin, or the member themself); never the last orgAdmin. */
+export async function removeMember(
+  db: Db,
+  actor: Actor,
+  organizationId: string,
+  userId: string,
+): Promise<void> {
+  await withTransaction(db, async (trx) => {
+    const caller = await lockAsMember(trx, organizationId, actor);
+    if (!mayRemoveMember(actor.userId, caller.role, userId)) throw notAllowed();
+    const target = await findMembership(trx, organizationId, userId);
+    if (target === undefined) throw memberNotFound();
+    assertKeepsAnAdmin(target.role, 'removed', await countAdmins(trx, organizationId));
+    await deleteMembership(trx, organizationId, userId);
+    await appendAudit(trx, [
+      {
+        organizationId,
+        actorId: actor.userId,
+        action: 'member.removed',
+        entityType: 'membership',
+        entityId: userId,
+        before: { role: target.role },
+        after: null,
+        requestId: actor.requestId,
+      },
+    ]);
+    await emitOrgEvents(trx, organizationId, actor.requestId, [
+      {
+        type: 'identity.member_removed',
+        data: { organizationId, userId, role: target.role, removedBy: actor.userId },
+      },
+    ]);
+  });
+}

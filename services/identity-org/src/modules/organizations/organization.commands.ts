@@ -1,0 +1,119 @@
+import { withTransaction } from '@happening/db';
+import { DomainError } from '@happening/service-kit';
+import type { Actor } from '../../shared/actor.ts';
+import { type Db, isUniqueViolation } from '../../shared/database.ts';
+import { emitOrgEvents } from '../../shared/org-events.ts';
+import { appendAudit } from '../audit/audit.repository.ts';
+import { insertMembership, type Membership } from '../members/member.repository.ts';
+import {
+  insertOrganization,
+  type Organization,
+  type OrganizationChanges,
+  takenSlugs,
+  updateOrganization,
+} from './organization.repository.ts';
+import { firstFreeSlug, slugify } from './slug.policy.ts';
+
+// Two sign-ups with the same name can pick the same free slug; the loser retries with the next.
+const SLUG_ATTEMPTS = 5;
+
+/** Creates an organization with `actor` as its first orgAdmin and owner. */
+export async function createOrganization(
+  db: Db,
+  actor: Actor,
+  name: string,
+): Promise<{ organization: Organization; membership: Membership }> {
+  const base = slugify(name);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withTransaction(db, async (trx) => {
+        const slug = firstFreeSlug(base, await takenSlugs(trx, base));
+        const organization = await insertOrganization(trx, { name, slug, ownerId: actor.userId });
+        const membership = await insertMembership(trx, {
+          organizationId: organization.id,
+          userId: actor.userId,
+          role: 'orgAdmin',
+        });
+        await appendAudit(trx, [
+          {
+            organizationId: organization.id,
+            actorId: actor.userId,
+            action: 'organization.created',
+            entityType: 'organization',
+            entityId: organization.id,
+            before: null,
+            after: { name, slug, ownerId: actor.userId },
+            requestId: actor.requestId,
+          },
+          {
+            organizationId: organization.id,
+            actorId: actor.userId,
+            action: 'member.joined',
+            entityType: 'membership',
+            entityId: actor.userId,
+            before: null,
+            after: { role: 'orgAdmin' },
+            requestId: actor.requestId,
+          },
+        ]);
+        await emitOrgEvents(trx, organization.id, actor.requestId, [
+          {
+            type: 'identity.organization_created',
+            data: { organizationId: organization.id, name, slug, ownerId: actor.userId },
+          },
+          {
+            type: 'identity.member_joined',
+            data: { organizationId: organization.id, userId: actor.userId, role: 'orgAdmin' },
+          },
+        ]);
+        return { organization, membership };
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error, 'organizations_slug_key') || attempt >= SLUG_ATTEMPTS)
+        throw error;
+    }
+  }
+}
+
+/** Applies a PATCH when the caller's `If-Match` version is still current. */
+export async function changeOrganization(
+  db: Db,
+  actor: Actor,
+  organizationId: string,
+  expectedVersion: number,
+  changes: OrganizationChanges,
+): Promise<Organization> {
+  return withTransaction(db, async (trx) => {
+    const before = await trx
+      .selectFrom('organizations')
+      .select(['name', 'domain', 'settings', 'version'])
+      .where('id', '=', organizationId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (before === undefined) {
+      throw new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
+    }
+    const updated = await updateOrganization(trx, organizationId, expectedVersion, changes);
+    if (updated === undefined) {
+      throw new DomainError(
+        'VERSION_MISMATCH',
+        412,
+        `The organization is at version ${before.version}, not ${expectedVersion}.`,
+        { currentVersion: before.version },
+      );
+    }
+    await appendAudit(trx, [
+      {
+        organizationId,
+        actorId: actor.userId,
+        action: 'organization.updated',
+        entityType: 'organization',
+        entityId: organizationId,
+        before: { name: before.name, domain: before.domain, settings: before.settings },
+        after: { name: updated.name, domain: updated.domain, settings: updated.settings },
+        requestId: actor.requestId,
+      },
+    ]);
+    return updated;
+  });
+}

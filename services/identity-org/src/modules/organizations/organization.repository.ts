@@ -1,0 +1,151 @@
+import type { Role } from '@happening/contracts';
+import type { OrganizationStatus } from '../../db.types.ts';
+import type { Executor } from '../../shared/database.ts';
+
+export interface Organization {
+  id: string;
+  name: string;
+  slug: string;
+  domain: string | null;
+  settings: Record<string, unknown>;
+  status: OrganizationStatus;
+  ownerId: string;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const COLUMNS = [
+  'id',
+  'name',
+  'slug',
+  'domain',
+  'settings',
+  'status',
+  'owner_id',
+  'version',
+  'created_at',
+  'updated_at',
+] as const;
+
+type OrganizationRow = {
+  id: string;
+  name: string;
+  slug: string;
+  domain: string | null;
+  settings: Record<string, unknown>;
+  status: OrganizationStatus;
+  owner_id: string;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+};
+
+export const toOrganization = (row: OrganizationRow): Organization => ({
+  id: row.id,
+  name: row.name,
+  slug: row.slug,
+  domain: row.domain,
+  settings: row.settings,
+  status: row.status,
+  ownerId: row.owner_id,
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+export async function findOrganization(
+  db: Executor,
+  id: string,
+): Promise<Organization | undefined> {
+  const row = await db
+    .selectFrom('organizations')
+    .select(COLUMNS)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row && toOrganization(row);
+}
+
+/** Slugs already taken among `base` and its numbered variants. */
+export async function takenSlugs(db: Executor, base: string): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('organizations')
+    .select('slug')
+    .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
+    .execute();
+  return new Set(rows.map((r) => r.slug));
+}
+
+export async function insertOrganization(
+  db: Executor,
+  values: { name: string; slug: string; ownerId: string },
+): Promise<Organization> {
+  const row = await db
+    .insertInto('organizations')
+    .values({
+      name: values.name,
+      slug: values.slug,
+      owner_id: values.ownerId,
+      domain: null,
+      settings: '{}',
+    })
+    .returning(COLUMNS)
+    .executeTakeFirstOrThrow();
+  return toOrganization(row);
+}
+
+export interface OrganizationChanges {
+  name?: string | undefined;
+  domain?: string | null | undefined;
+  settings?: Record<string, unknown> | undefined;
+}
+
+/** Applies `changes` and bumps the version, only if the row is still at `expectedVersion`. */
+export async function updateOrganization(
+  db: Executor,
+  id: string,
+  expectedVersion: number,
+  changes: OrganizationChanges,
+): Promise<Organization | undefined> {
+  const row = await db
+    .updateTable('organizations')
+    .set((eb) => ({
+      ...(changes.name !== undefined && { name: changes.name }),
+      ...(changes.domain !== undefined && { domain: changes.domain }),
+      ...(changes.settings !== undefined && { settings: JSON.stringify(changes.settings) }),
+      version: eb('version', '+', 1),
+    }))
+    .where('id', '=', id)
+    .where('version', '=', expectedVersion)
+    .returning(COLUMNS)
+    .executeTakeFirst();
+  return row && toOrganization(row);
+}
+
+/** The caller's organizations with their role, oldest membership first. */
+export async function organizationsOfUser(
+  db: Executor,
+  userId: string,
+): Promise<{ organization: Organization; role: Role }[]> {
+  const rows = await db
+    .selectFrom('organization_users as m')
+    .innerJoin('organizations as o', 'o.id', 'm.organization_id')
+    .select([
+      'o.id',
+      'o.name',
+      'o.slug',
+      'o.domain',
+      'o.settings',
+      'o.status',
+      'o.owner_id',
+      'o.version',
+      'o.created_at',
+      'o.updated_at',
+      'm.role',
+    ])
+    .where('m.user_id', '=', userId)
+    .orderBy('m.created_at')
+    .orderBy('o.id')
+    .execute();
+  return rows.map((row) => ({ organization: toOrganization(row), role: row.role }));
+}

@@ -1,0 +1,107 @@
+import { type App, ifMatchVersion } from '@happening/service-kit';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import {
+  membershipDto,
+  membershipSchema,
+  organizationDto,
+  organizationSchema,
+  orgParamsSchema,
+  userDto,
+  userSchema,
+} from '../../shared/dto.schemas.ts';
+import { actorOf, type RouteDeps } from '../../shared/route-deps.ts';
+import { changeOrganization, createOrganization } from './organization.commands.ts';
+import { findOrganization } from './organization.repository.ts';
+
+const orgName = z.string().trim().min(1).max(200);
+
+const createdSchema = z.object({
+  user: userSchema,
+  organization: organizationSchema,
+  membership: membershipSchema,
+});
+
+const patchBodySchema = z
+  .strictObject({
+    name: orgName.optional(),
+    domain: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(
+        /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+        'must be a domain name',
+      )
+      .nullable()
+      .optional(),
+    settings: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'name, domain or settings is required');
+
+export function registerOrganizationRoutes(app: App, deps: RouteDeps): void {
+  const { db, guards } = deps;
+
+  const create = async (request: FastifyRequest, name: string) => {
+    const { organization, membership } = await createOrganization(db, actorOf(request), name);
+    return {
+      user: userDto(request.caller),
+      organization: organizationDto(organization),
+      membership: membershipDto(membership),
+    };
+  };
+
+  app.post(
+    '/v1/signup',
+    {
+      schema: {
+        body: z.strictObject({ organizationName: orgName }),
+        response: { 201: createdSchema },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await create(request, request.body.organizationName)),
+  );
+
+  app.post(
+    '/v1/orgs',
+    { schema: { body: z.strictObject({ name: orgName }), response: { 201: createdSchema } } },
+    async (request, reply) => reply.status(201).send(await create(request, request.body.name)),
+  );
+
+  app.get(
+    '/v1/orgs/:orgId',
+    {
+      schema: { params: orgParamsSchema, response: { 200: organizationSchema } },
+      preHandler: guards.member,
+    },
+    async (request, reply) => {
+      const organization = (await findOrganization(db, request.params.orgId))!;
+      reply.header('etag', `"${organization.version}"`);
+      return organizationDto(organization);
+    },
+  );
+
+  app.patch(
+    '/v1/orgs/:orgId',
+    {
+      schema: {
+        params: orgParamsSchema,
+        body: patchBodySchema,
+        response: { 200: organizationSchema },
+      },
+      preHandler: guards.orgAdmin,
+    },
+    async (request, reply) => {
+      const organization = await changeOrganization(
+        db,
+        actorOf(request),
+        request.params.orgId,
+        ifMatchVersion(request),
+        request.body,
+      );
+      reply.header('etag', `"${organization.version}"`);
+      return organizationDto(organization);
+    },
+  );
+}

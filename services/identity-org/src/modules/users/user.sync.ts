@@ -1,0 +1,58 @@
+import { buildEvent } from '@happening/contracts';
+import { enqueueEvents, withTransaction } from '@happening/db';
+import { DomainError } from '@happening/service-kit';
+import { type Db, isUniqueViolation } from '../../shared/database.ts';
+import { findUser, type User, upsertUser } from './user.repository.ts';
+
+/** The claims of a verified access token that identity-org mirrors. */
+export interface TokenIdentity {
+  sub: string;
+  email?: string | undefined;
+  emailVerified?: boolean | undefined;
+  name?: string | undefined;
+}
+
+/**
+ * Mirrors the caller's token into `users` on first contact (publishing
+ * `identity.user_registered` exactly once) and refreshes email and name when they change.
+ */
+export async function syncUser(db: Db, identity: TokenIdentity, requestId: string): Promise<User> {
+  const email = identity.email?.trim();
+  if (!email) {
+    throw new DomainError('EMAIL_REQUIRED', 403, 'Your token carries no email address.');
+  }
+  const claims = {
+    id: identity.sub,
+    email,
+    emailVerified: identity.emailVerified ?? false,
+    fullName: identity.name?.trim() || email.split('@')[0] || email,
+  };
+  try {
+    return await withTransaction(db, async (trx) => {
+      const written = await upsertUser(trx, claims);
+      if (written === undefined) return (await findUser(trx, claims.id))!;
+      if (written.inserted) {
+        const event = buildEvent(
+          'identity.user_registered',
+          { userId: written.user.id, email: written.user.email, name: written.user.fullName },
+          {
+            source: 'identity-org',
+            aggregate: { type: 'user', id: written.user.id, version: 1 },
+            correlationId: requestId,
+          },
+        );
+        await enqueueEvents(trx, [event]);
+      }
+      return written.user;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'users_email_key')) {
+      throw new DomainError(
+        'EMAIL_IN_USE',
+        409,
+        'Another account already uses the email address of your token.',
+      );
+    }
+    throw error;
+  }
+}

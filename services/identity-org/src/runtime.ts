@@ -1,0 +1,38 @@
+import { startOutboxRelay } from '@happening/db';
+import { type Broker, EVENTS_EXCHANGE } from '@happening/messaging';
+import type { Logger } from 'pino';
+import { startInviteExpiry } from './modules/invites/invite-expiry.job.ts';
+import type { Db } from './shared/database.ts';
+
+export interface RuntimeDeps {
+  db: Db;
+  broker: Broker;
+  logger: Logger;
+  inviteExpirySweepMs: number;
+}
+
+/** The background work main.ts runs and tests start the same way: outbox relay and invite expiry. */
+export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise<void> }> {
+  // identity-org consumes nothing: it only needs the exchange it publishes to.
+  await deps.broker.declare({
+    exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic' }],
+    queues: [],
+    bindings: [],
+  });
+  const relay = startOutboxRelay({
+    db: deps.db,
+    logger: deps.logger,
+    publish: (message) => deps.broker.publish(message),
+  });
+  const expiry = startInviteExpiry({
+    db: deps.db,
+    intervalMs: deps.inviteExpirySweepMs,
+    logger: deps.logger,
+  });
+  return {
+    async stop() {
+      await expiry.stop();
+      await relay.stop();
+    },
+  };
+}

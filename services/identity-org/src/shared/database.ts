@@ -1,0 +1,15 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { IdentityDatabase } from '../db.types.ts';
+
+export type Db = Kysely<IdentityDatabase>;
+/** A connection or a transaction: repository functions accept either. */
+export type Executor = Kysely<IdentityDatabase> | Transaction<IdentityDatabase>;
+export type Trx = Transaction<IdentityDatabase>;
+
+/** True when `error` is a Postgres unique violation, optionally of one named constraint/index. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const pgError = error as { code?: string; constraint?: string };
+  return (
+    pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint)
+  );
+}

@@ -1,0 +1,48 @@
+import { buildEvent, type EventData, type EventType } from '@happening/contracts';
+import { enqueueEvents } from '@happening/db';
+import { sql } from 'kysely';
+import type { Trx } from './database.ts';
+
+/** One event of an organization aggregate, before it gets its envelope. */
+export type OrgEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
+
+/**
+ * Writes the organization's events to the outbox in the caller's transaction. Every
+ * organization-scoped event (membership and invite events too) belongs to the organization
+ * aggregate, so the relay keeps them in order per organization; bumping `event_version` also
+ * locks the organization row until commit.
+ */
+export async function emitOrgEvents(
+  trx: Trx,
+  organizationId: string,
+  correlationId: string,
+  events: readonly OrgEvent[],
+): Promise<void> {
+  const { event_version: last } = await trx
+    .updateTable('organizations')
+    .set({ event_version: sql`event_version + ${events.length}` })
+    .where('id', '=', organizationId)
+    .returning('event_version')
+    .executeTakeFirstOrThrow();
+  const first = last - events.length + 1;
+  const envelopes = events.map((event, index) =>
+    buildEvent(event.type, event.data as never, {
+      source: 'identity-org',
+      orgId: organizationId,
+      aggregate: { type: 'organization', id: organizationId, version: first + index },
+      correlationId,
+    }),
+  );
+  await enqueueEvents(trx, envelopes);
+}
+
+/** Takes the organization's row lock: membership changes of one organization run one at a time. */
+export async function lockOrganization(trx: Trx, organizationId: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('organizations')
+    .select('id')
+    .where('id', '=', organizationId)
+    .forUpdate()
+    .executeTakeFirst();
+  return row !== undefined;
+}
