@@ -1,1 +1,28 @@
-export {};
+export { type App, type CreateAppOptions, createApp } from './app.factory.ts';
+export { baseConfigSchema, ConfigError, loadConfig } from './config.loader.ts';
+export { DomainError, isDomainError } from './domain-error.ts';
+export { ifMatchVersion } from './if-match.ts';
+export { createLogger } from './logger.ts';
+export { httpRequestDuration, metricsRegistry } from './metrics.registry.ts';
+export type { ReadinessCheck } from './observability.routes.ts';
+export {
+  decodeCursor,
+  encodeCursor,
+  type PageQuery,
+  pageQuerySchema,
+  toPage,
+} from './pagination.ts';
+export {
+  type FieldError,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemBody,
+  problem,
+  sendProblem,
+} from './problem.ts';
+export { REQUEST_ID_HEADER } from './request-id.ts';
+export {
+  type CloseHook,
+  type RunningService,
+  type RunServiceOptions,
+  runService,
+} from './service.runner.ts';

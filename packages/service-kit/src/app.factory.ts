@@ -1,0 +1,69 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import {
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { installErrorHandling } from './error-handler.ts';
+import { createLogger } from './logger.ts';
+import { installObservability, type ReadinessCheck } from './observability.routes.ts';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
+
+/** A Fastify instance typed with the zod type provider: route schemas are zod schemas. */
+export type App = FastifyInstance<
+  Server,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface CreateAppOptions {
+  /** Service name, stamped on every log line. */
+  name: string;
+  /** Defaults to an `info`-level pino logger named `name`. */
+  logger?: Logger;
+  /** Named dependency probes `/readyz` runs. */
+  readinessChecks?: Readonly<Record<string, ReadinessCheck>>;
+  /** Milliseconds each readiness check may take (default 2000). */
+  readinessTimeoutMs?: number;
+  /** Largest accepted request body in bytes (default 64 KiB). */
+  bodyLimit?: number;
+}
+
+/** Builds a service's Fastify app with request ids, problem+json errors, health and metrics. */
+export function createApp(options: CreateAppOptions): App {
+  const app = fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps App's logger type the public one.
+    loggerInstance: (options.logger ?? createLogger({ name: options.name })) as FastifyBaseLogger,
+    genReqId: requestIdOf,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+
+  // Requests still running at close() would otherwise leave keep-alive sockets open, and the
+  // server only finishes closing when the client drops them: ask clients to hang up instead.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
+  installErrorHandling(app);
+  installObservability(app, {
+    readinessChecks: options.readinessChecks ?? {},
+    readinessTimeoutMs: options.readinessTimeoutMs ?? 2000,
+  });
+  return app;
+}

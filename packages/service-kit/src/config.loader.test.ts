@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { baseConfigSchema, ConfigError, loadConfig } from './config.loader.ts';
+
+describe('loadConfig', () => {
+  it('applies defaults and coerces numbers', () => {
+    const config = loadConfig(baseConfigSchema, { PORT: '4100' });
+    expect(config).toEqual({ PORT: 4100, HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig(
+      baseConfigSchema.extend({ NESTED: z.string().transform((s) => ({ s })) }),
+      {
+        NESTED: 'x',
+      },
+    );
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.NESTED)).toBe(true);
+    expect(() => {
+      (config as { PORT: number }).PORT = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('lists every invalid variable without echoing values', () => {
+    const schema = baseConfigSchema.extend({ DATABASE_URL: z.url() });
+    let caught: unknown;
+    try {
+      loadConfig(schema, { PORT: 'not-a-port', LOG_LEVEL: 'loud', DATABASE_URL: 'secret-ish' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const error = caught as ConfigError;
+    expect(error.problems.map((p) => p.split(':')[0])).toEqual([
+      'PORT',
+      'LOG_LEVEL',
+      'DATABASE_URL',
+    ]);
+    expect(error.message).toMatch(/^Invalid configuration:\n {2}- PORT: /);
+    expect(error.message).not.toContain('secret-ish');
+  });
+
+  it('reports a missing required variable by name', () => {
+    expect(() => loadConfig(z.object({ AMQP_URL: z.string() }), {})).toThrow(/AMQP_URL/);
+  });
+});

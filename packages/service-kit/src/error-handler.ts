@@ -1,0 +1,69 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDomainError } from './domain-error.ts';
+import { type FieldError, problem, sendProblem } from './problem.ts';
+
+const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  409: 'CONFLICT',
+  411: 'LENGTH_REQUIRED',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+  431: 'HEADERS_TOO_LARGE',
+};
+
+const VALIDATION_CONTEXT: Readonly<Record<string, string>> = { querystring: 'query' };
+
+/** Field paths like `body.seats` or `query.limit` from fastify's validation errors. */
+export function fieldErrors(error: FastifyError): FieldError[] {
+  const context = error.validationContext ?? 'body';
+  const prefix = VALIDATION_CONTEXT[context] ?? context;
+  return (error.validation ?? []).map((v) => {
+    const segments = v.instancePath.split('/').filter(Boolean);
+    return { path: [prefix, ...segments].join('.'), message: v.message ?? 'Invalid value' };
+  });
+}
+
+function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (isDomainError(error)) {
+    request.log[error.status >= 500 ? 'error' : 'info']({ err: error }, 'domain error');
+    return sendProblem(reply, problem(error.status, error.code, error.detail, error.extra));
+  }
+  if (error.validation) {
+    const errors = fieldErrors(error);
+    request.log.info({ errors }, 'request validation failed');
+    return sendProblem(
+      reply,
+      problem(400, 'VALIDATION_FAILED', 'The request is not valid.', { errors }),
+    );
+  }
+  const status = error.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    request.log.info({ err: error }, 'client error');
+    // fastify's own 4xx messages describe the request, never the server.
+    return sendProblem(
+      reply,
+      problem(status, CLIENT_ERROR_CODES[status] ?? 'CLIENT_ERROR', error.message),
+    );
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendProblem(reply, problem(500, 'INTERNAL', 'An unexpected error occurred.'));
+}
+
+/** Installs the problem+json error and not-found handlers on the root instance. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      problem(404, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`),
+    ),
+  );
+}

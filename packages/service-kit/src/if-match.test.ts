@@ -1,0 +1,29 @@
+import type { FastifyRequest } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { ifMatchVersion } from './if-match.ts';
+
+const withIfMatch = (value?: string) =>
+  ({ headers: value === undefined ? {} : { 'if-match': value } }) as FastifyRequest;
+
+describe('ifMatchVersion', () => {
+  it.each([
+    ['3', 3],
+    ['"12"', 12],
+    ['W/"7"', 7],
+    [' 0 ', 0],
+  ])('reads %s as version %i', (header, version) => {
+    expect(ifMatchVersion(withIfMatch(header))).toBe(version);
+  });
+
+  it('answers 428 PRECONDITION_REQUIRED when the header is missing', () => {
+    expect(() => ifMatchVersion(withIfMatch())).toThrow(
+      expect.objectContaining({ code: 'PRECONDITION_REQUIRED', status: 428 }),
+    );
+  });
+
+  it.each(['*', '"a"', '-1', '1.5', '"1", "2"', 'W/3x'])('answers 400 for %s', (header) => {
+    expect(() => ifMatchVersion(withIfMatch(header))).toThrow(
+      expect.objectContaining({ code: 'INVALID_IF_MATCH', status: 400 }),
+    );
+  });
+});

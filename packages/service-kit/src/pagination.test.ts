@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DomainError } from './domain-error.ts';
+import { decodeCursor, encodeCursor, pageQuerySchema, toPage } from './pagination.ts';
+
+const cursorSchema = z.object({ startsAt: z.string(), id: z.uuid() });
+const position = {
+  startsAt: '2030-01-01T10:00:00.000Z',
+  id: '0b9f4c7e-8a39-4b53-9a4e-9d9a1c4f0a11',
+};
+
+describe('pageQuerySchema', () => {
+  it('defaults the limit to 20 and coerces strings', () => {
+    expect(pageQuerySchema.parse({})).toEqual({ limit: 20 });
+    expect(pageQuerySchema.parse({ limit: '5', cursor: 'abc' })).toEqual({
+      limit: 5,
+      cursor: 'abc',
+    });
+  });
+
+  it.each(['0', '101', '2.5', 'ten'])('rejects limit=%s', (limit) => {
+    expect(pageQuerySchema.safeParse({ limit }).success).toBe(false);
+  });
+});
+
+describe('cursors', () => {
+  it('round-trips a keyset position as url-safe text', () => {
+    const cursor = encodeCursor(position);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCursor(cursor, cursorSchema)).toEqual(position);
+  });
+
+  it.each([
+    ['not base64 json', '!!!'],
+    ['json of the wrong shape', encodeCursor({ startsAt: 1 })],
+    ['truncated', encodeCursor(position).slice(0, 10)],
+  ])('rejects a cursor that is %s with INVALID_CURSOR', (_label, cursor) => {
+    let caught: unknown;
+    try {
+      decodeCursor(cursor, cursorSchema);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(DomainError);
+    expect(caught).toMatchObject({ code: 'INVALID_CURSOR', status: 400 });
+  });
+});
+
+describe('toPage', () => {
+  const rows = [1, 2, 3].map((n) => ({ n }));
+
+  it('returns a cursor at the last item when an extra row was fetched', () => {
+    const page = toPage(rows, 2, (last) => last.n);
+    expect(page.items).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(decodeCursor(page.nextCursor!, z.number())).toBe(2);
+  });
+
+  it('has no next cursor on the last page', () => {
+    expect(toPage(rows, 3, (last) => last.n)).toEqual({ items: rows, nextCursor: null });
+  });
+});

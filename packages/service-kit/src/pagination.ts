@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { DomainError } from './domain-error.ts';
+
+/** `?limit=` (1..100, default 20) and an opaque `?cursor=`. */
+export const pageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(1024).optional(),
+});
+export type PageQuery = z.infer<typeof pageQuerySchema>;
+
+/** Encodes a keyset position as an opaque base64url cursor. */
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+/** Decodes a cursor made by `encodeCursor`; anything else is a 400 `INVALID_CURSOR`. */
+export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.output<S> {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidCursor();
+  }
+  const result = schema.safeParse(decoded);
+  if (!result.success) throw invalidCursor();
+  return result.data;
+}
+
+/**
+ * Turns `limit + 1` fetched rows into a page: the extra row only proves a next page exists,
+ * and the cursor points at the last row returned.
+ */
+export function toPage<T>(
+  rows: readonly T[],
+  limit: number,
+  cursorOf: (last: T) => unknown,
+): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items,
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null,
+  };
+}
+
+function invalidCursor() {
+  return new DomainError('INVALID_CURSOR', 400, 'The cursor is not valid.');
+}

@@ -1,0 +1,44 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyReply } from 'fastify';
+
+/** Media type of every error body. */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** One invalid field of a 400 answer. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** RFC 9457 body with Happening's stable `code` (and `errors` for validation failures). */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: FieldError[];
+  [extra: string]: unknown;
+}
+
+/** Builds a problem body; `extra` fields are merged but never override the standard ones. */
+export function problem(
+  status: number,
+  code: string,
+  detail: string,
+  extra: Readonly<Record<string, unknown>> = {},
+): ProblemBody {
+  return {
+    ...extra,
+    type: `urn:happening:problem:${code}`,
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+  };
+}
+
+/** Sends `body` as application/problem+json with its status. */
+export function sendProblem(reply: FastifyReply, body: ProblemBody): FastifyReply {
+  return reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+}

@@ -1,0 +1,282 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type App, createApp, DomainError, ifMatchVersion, metricsRegistry } from '../src/index.ts';
+import { captureLogs } from './log-capture.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PROBLEM = 'application/problem+json; charset=utf-8';
+
+describe('createApp', () => {
+  let app: App;
+  const { logger, lines } = captureLogs();
+  let dbReady = true;
+
+  beforeAll(async () => {
+    app = createApp({
+      name: 'test-service',
+      logger,
+      bodyLimit: 1024,
+      readinessTimeoutMs: 200,
+      readinessChecks: {
+        postgres: async () => {
+          if (!dbReady) throw new Error('connection refused to 10.0.0.5');
+        },
+        redis: async () => undefined,
+      },
+    });
+    app.post(
+      '/v1/things/:thingId',
+      {
+        schema: {
+          params: z.object({ thingId: z.uuid() }),
+          querystring: z.object({ dryRun: z.enum(['true', 'false']).optional() }),
+          body: z.object({ name: z.string().min(1), seats: z.number().int().positive() }),
+          response: { 201: z.object({ id: z.string(), name: z.string() }) },
+        },
+      },
+      async (request, reply) =>
+        reply.status(201).send({ id: request.params.thingId, name: request.body.name }),
+    );
+    app.get('/v1/things/:thingId', async (request) => {
+      const { thingId } = request.params as { thingId: string };
+      if (thingId === 'taken') {
+        throw new DomainError('BOOKING_SEATS_TAKEN', 409, 'Those seats are taken.', {
+          seats: [3, 4],
+        });
+      }
+      return { id: thingId };
+    });
+    app.get('/boom', async () => {
+      throw new Error('password=hunter2 at db.internal:5432');
+    });
+    app.patch('/v1/versioned', async (request) => ({ expected: ifMatchVersion(request) }));
+    await app.ready();
+  });
+
+  afterAll(() => app.close());
+
+  describe('request ids', () => {
+    it('echoes a well-formed x-request-id and logs it', async () => {
+      const res = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'gw-123' } });
+      expect(res.headers['x-request-id']).toBe('gw-123');
+      expect(lines.some((l) => l.requestId === 'gw-123')).toBe(true);
+    });
+
+    it('replaces a malformed x-request-id with a UUID', async () => {
+      const res = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id\t!' } });
+      expect(res.headers['x-request-id']).toMatch(UUID);
+    });
+
+    it('generates a UUID when none is sent, also on errors', async () => {
+      const res = await app.inject({ url: '/nowhere' });
+      expect(res.headers['x-request-id']).toMatch(UUID);
+    });
+
+    it('logs with the service name', async () => {
+      await app.inject({ url: '/healthz' });
+      expect(lines.every((l) => l.name === 'test-service')).toBe(true);
+    });
+  });
+
+  describe('problem+json errors', () => {
+    it('turns zod validation failures into 400 VALIDATION_FAILED with field paths', async () => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/things/0b9f4c7e-8a39-4b53-9a4e-9d9a1c4f0a11',
+        payload: { name: '', seats: 0 },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toBe(PROBLEM);
+      const body = res.json();
+      expect(body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', title: 'Bad Request' });
+      expect(body.type).toEqual(expect.any(String));
+      expect(body.detail).toEqual(expect.any(String));
+      expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+        'body.name',
+        'body.seats',
+      ]);
+      expect(body.errors[0].message).toEqual(expect.any(String));
+    });
+
+    it('names params and query in validation paths', async () => {
+      const params = await app.inject({
+        method: 'POST',
+        url: '/v1/things/nope',
+        payload: { name: 'a', seats: 1 },
+      });
+      expect(params.json().errors).toEqual([
+        { path: 'params.thingId', message: expect.any(String) },
+      ]);
+      const query = await app.inject({
+        method: 'POST',
+        url: '/v1/things/0b9f4c7e-8a39-4b53-9a4e-9d9a1c4f0a11?dryRun=maybe',
+        payload: { name: 'a', seats: 1 },
+      });
+      expect(query.json().errors).toEqual([{ path: 'query.dryRun', message: expect.any(String) }]);
+    });
+
+    it('serves valid requests through the zod type provider', async () => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/things/0b9f4c7e-8a39-4b53-9a4e-9d9a1c4f0a11',
+        payload: { name: 'gala', seats: 2 },
+      });
+      expect(res.statusCode).toBe(201);
+      expect(res.json()).toEqual({ id: '0b9f4c7e-8a39-4b53-9a4e-9d9a1c4f0a11', name: 'gala' });
+    });
+
+    it('renders a DomainError with its status, code and extra fields', async () => {
+      const res = await app.inject({ url: '/v1/things/taken' });
+      expect(res.statusCode).toBe(409);
+      expect(res.headers['content-type']).toBe(PROBLEM);
+      expect(res.json()).toEqual({
+        type: 'urn:happening:problem:BOOKING_SEATS_TAKEN',
+        title: 'Conflict',
+        status: 409,
+        detail: 'Those seats are taken.',
+        code: 'BOOKING_SEATS_TAKEN',
+        seats: [3, 4],
+      });
+    });
+
+    it('answers unknown routes with 404 NOT_FOUND', async () => {
+      const res = await app.inject({ method: 'DELETE', url: '/v1/unknown?x=1' });
+      expect(res.statusCode).toBe(404);
+      expect(res.headers['content-type']).toBe(PROBLEM);
+      expect(res.json()).toMatchObject({
+        code: 'NOT_FOUND',
+        detail: 'No route for DELETE /v1/unknown.',
+      });
+    });
+
+    it('keeps fastify client errors at their status', async () => {
+      const url = '/v1/things/0b9f4c7e-8a39-4b53-9a4e-9d9a1c4f0a11';
+      const tooLarge = await app.inject({
+        method: 'POST',
+        url,
+        payload: { name: 'x'.repeat(2000), seats: 1 },
+      });
+      expect(tooLarge.statusCode).toBe(413);
+      expect(tooLarge.json()).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+
+      const badJson = await app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: '{"name":',
+      });
+      expect(badJson.statusCode).toBe(400);
+      expect(badJson.json()).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+
+      const media = await app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/xml' },
+        payload: '<thing/>',
+      });
+      expect(media.statusCode).toBe(415);
+      expect(media.headers['content-type']).toBe(PROBLEM);
+      expect(media.json()).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    });
+
+    it('hides unexpected errors behind a generic 500 and logs them with the request id', async () => {
+      const res = await app.inject({ url: '/boom', headers: { 'x-request-id': 'boom-1' } });
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toEqual({
+        type: 'urn:happening:problem:INTERNAL',
+        title: 'Internal Server Error',
+        status: 500,
+        detail: 'An unexpected error occurred.',
+        code: 'INTERNAL',
+      });
+      expect(res.body).not.toContain('hunter2');
+      expect(res.body).not.toContain('at ');
+      const logged = lines.find((l) => l.requestId === 'boom-1' && l.level === 50);
+      expect(logged).toMatchObject({ err: { message: 'password=hunter2 at db.internal:5432' } });
+    });
+
+    it('requires If-Match through ifMatchVersion', async () => {
+      const missing = await app.inject({ method: 'PATCH', url: '/v1/versioned' });
+      expect(missing.statusCode).toBe(428);
+      expect(missing.json()).toMatchObject({ code: 'PRECONDITION_REQUIRED' });
+      const given = await app.inject({
+        method: 'PATCH',
+        url: '/v1/versioned',
+        headers: { 'if-match': 'W/"4"' },
+      });
+      expect(given.json()).toEqual({ expected: 4 });
+    });
+  });
+
+  describe('health', () => {
+    it('answers /healthz', async () => {
+      const res = await app.inject({ url: '/healthz' });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ status: 'ok' });
+    });
+
+    it('answers /readyz 200 when every check passes', async () => {
+      dbReady = true;
+      const res = await app.inject({ url: '/readyz' });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+    });
+
+    it('answers /readyz 503 naming the failed check, without its error message', async () => {
+      dbReady = false;
+      const res = await app.inject({ url: '/readyz' });
+      dbReady = true;
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toBe(PROBLEM);
+      expect(res.json()).toMatchObject({
+        code: 'NOT_READY',
+        failed: ['postgres'],
+        checks: { postgres: 'failed', redis: 'ok' },
+      });
+      expect(res.body).not.toContain('10.0.0.5');
+    });
+
+    it('times out a hanging check', async () => {
+      let aborted = false;
+      const hanging = createApp({
+        name: 'hanging',
+        logger: captureLogs().logger,
+        readinessTimeoutMs: 50,
+        readinessChecks: {
+          broker: (signal) =>
+            new Promise(() => {
+              signal.addEventListener('abort', () => {
+                aborted = true;
+              });
+            }),
+        },
+      });
+      const res = await hanging.inject({ url: '/readyz' });
+      await hanging.close();
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ failed: ['broker'], checks: { broker: 'timeout' } });
+      expect(aborted).toBe(true);
+    });
+  });
+
+  describe('metrics', () => {
+    it('exposes process metrics and a request-duration histogram by route pattern', async () => {
+      await app.inject({ url: '/v1/things/abc' });
+      await app.inject({ url: '/v1/things/taken' });
+      const res = await app.inject({ url: '/metrics' });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toContain('text/plain');
+      expect(res.body).toContain('process_cpu_user_seconds_total');
+      expect(res.body).toMatch(
+        /http_request_duration_seconds_count\{method="GET",route="\/v1\/things\/:thingId",status_code="200"\} \d+/,
+      );
+      expect(res.body).toMatch(
+        /http_request_duration_seconds_count\{method="GET",route="\/v1\/things\/:thingId",status_code="409"\} \d+/,
+      );
+      expect(res.body).not.toContain('route="/v1/things/abc"');
+      expect(
+        await metricsRegistry.getSingleMetricAsString('http_request_duration_seconds'),
+      ).toContain('route="unmatched"');
+    });
+  });
+});

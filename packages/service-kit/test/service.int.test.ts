@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createApp, runService } from '../src/index.ts';
+
+async function connectionRefused(address: string): Promise<boolean> {
+  try {
+    await fetch(`${address}/healthz`, { headers: { connection: 'close' } });
+    return false;
+  } catch (error) {
+    return (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+  }
+}
+
+describe('runService', () => {
+  it('stop() drains an in-flight request, then runs onClose hooks in order', async () => {
+    const events: string[] = [];
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+
+    const app = createApp({ name: 'drain', logger: pino({ level: 'silent' }) });
+    app.get('/slow', async () => {
+      entered();
+      await released;
+      events.push('request finished');
+      return { done: true };
+    });
+    const service = await runService({
+      app,
+      port: 0,
+      host: '127.0.0.1',
+      onClose: [
+        async () => events.push('consumers'),
+        async () => events.push('relay'),
+        () => events.push('pools'),
+      ],
+    });
+
+    const inFlight = fetch(`${service.address}/slow`);
+    await inHandler;
+    const stopped = service.stop();
+
+    // The listener is gone while the slow request is still being served.
+    for (let i = 0; i < 100 && !(await connectionRefused(service.address)); i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await connectionRefused(service.address)).toBe(true);
+    expect(events).toEqual([]);
+
+    release();
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ done: true });
+    await stopped;
+    expect(events).toEqual(['request finished', 'consumers', 'relay', 'pools']);
+  });
+
+  it('on SIGTERM finishes the in-flight request, runs the hooks in order and exits 0', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/slow.service.ts', import.meta.url));
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fixture], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines: string[] = [];
+    const waiters: Array<{ prefix: string; resolve: (line: string) => void }> = [];
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line);
+      for (const waiter of waiters.filter((w) => line.startsWith(w.prefix))) waiter.resolve(line);
+    });
+    const lineStarting = (prefix: string) =>
+      new Promise<string>((resolve) => {
+        const seen = lines.find((l) => l.startsWith(prefix));
+        if (seen) resolve(seen);
+        else waiters.push({ prefix, resolve });
+      });
+
+    const address = (await lineStarting('listening ')).slice('listening '.length);
+    const inFlight = fetch(`${address}/slow`);
+    await lineStarting('slow:started');
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(lines.slice(lines.indexOf('slow:started'))).toEqual([
+      'slow:started',
+      'slow:finished',
+      'close:consumers',
+      'close:relay',
+      'close:pools',
+    ]);
+  });
+});
