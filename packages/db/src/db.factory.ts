@@ -26,6 +26,6 @@ export function createDb<DB>({ connectionString, schema, max = 10 }: CreateDbOpt
 }
 
 /** Closes the pool behind `db`. */
-export async function closeDb(db: Kysely<unknown>): Promise<void> {
+export async function closeDb<DB>(db: Kysely<DB>): Promise<void> {
   await db.destroy();
 }

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  FileMigrationProvider,
   type Kysely,
+  type Migration,
   type MigrationProvider,
   type MigrationResult,
   Migrator,
@@ -13,9 +13,9 @@ import type { Logger } from 'pino';
 import { assertSchemaName } from './db.factory.ts';
 import { platformMigrations } from './platform.migrations.ts';
 
-export interface MigrateOptions {
+export interface MigrateOptions<DB = unknown> {
   /** A Kysely instance from `createDb` with the same schema. */
-  db: Kysely<unknown>;
+  db: Kysely<DB>;
   schema: string;
   /** Folder of the service's own migrations (`<timestamp>_<name>.ts` exporting up/down). */
   migrationsFolder: string | URL;
@@ -28,12 +28,9 @@ export interface MigrateOptions {
  * the schema. Kysely's migrator holds a Postgres advisory lock while it runs, so replicas that
  * start together apply every migration once.
  */
-export async function migrateToLatest({
-  db,
-  schema,
-  migrationsFolder,
-  logger,
-}: MigrateOptions): Promise<void> {
+export async function migrateToLatest<DB>(options: MigrateOptions<DB>): Promise<void> {
+  const { schema, migrationsFolder, logger } = options;
+  const db = options.db as unknown as Kysely<unknown>;
   assertSchemaName(schema);
   await createSchema(db, schema);
   const current = await sql<{ schema: string | null }>`SELECT current_schema() AS schema`.execute(
@@ -47,13 +44,33 @@ export async function migrateToLatest({
   const folder =
     typeof migrationsFolder === 'string' ? migrationsFolder : fileURLToPath(migrationsFolder);
   await run(db, schema, 'platform', { getMigrations: async () => platformMigrations }, logger);
-  await run(
-    db,
-    schema,
-    'service',
-    new FileMigrationProvider({ fs, path, migrationFolder: folder }),
-    logger,
-  );
+  await run(db, schema, 'service', folderProvider(folder), logger);
+}
+
+const MIGRATION_FILE = /^[^.].*(?<!\.d)\.(ts|js|mjs)$/;
+
+/**
+ * Loads `<folder>/*.{ts,js,mjs}` sorted by name. Unlike kysely's FileMigrationProvider the import
+ * happens here, so test runners and TS loaders that transform this package also load the files.
+ */
+function folderProvider(folder: string): MigrationProvider {
+  return {
+    async getMigrations() {
+      const files = (await fs.readdir(folder)).filter((file) => MIGRATION_FILE.test(file)).sort();
+      const migrations: Record<string, Migration> = {};
+      for (const file of files) {
+        const module = (await import(
+          pathToFileURL(path.join(folder, file)).href
+        )) as Partial<Migration> & {
+          default?: Migration;
+        };
+        const migration = module.up ? module : module.default;
+        if (!migration?.up) throw new Error(`migration ${file} exports no up()`);
+        migrations[file.replace(/\.(ts|js|mjs)$/, '')] = migration as Migration;
+      }
+      return migrations;
+    },
+  };
 }
 
 async function createSchema(db: Kysely<unknown>, schema: string): Promise<void> {

@@ -1,0 +1,157 @@
+import { startPostgres } from '@happening/testkit';
+import { type Kysely, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeDb, handleOnce, IdempotencyKeyError, withIdempotencyKey } from '../src/index.ts';
+import { migratedDb, type TestTables } from './support.ts';
+
+let postgres: Awaited<ReturnType<typeof startPostgres>>;
+let db: Kysely<TestTables>;
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+  db = await migratedDb(postgres.url, 'svc_inbox', 12);
+});
+
+afterAll(async () => {
+  if (db) await closeDb(db);
+  await postgres?.stop();
+});
+
+describe('handleOnce', () => {
+  it('runs the work once per message id', async () => {
+    const entry = { consumer: 'c', messageId: 'm-1' };
+    const work = (trx: Parameters<Parameters<typeof handleOnce<TestTables>>[2]>[0]) =>
+      trx
+        .insertInto('widgets')
+        .values({ id: 1, name: 'once' })
+        .execute()
+        .then(() => undefined);
+    expect(await handleOnce(db, entry, work)).toBe(true);
+    expect(await handleOnce(db, entry, work)).toBe(false);
+    expect(
+      await handleOnce(db, { consumer: 'other', messageId: 'm-1' }, async () => undefined),
+    ).toBe(true);
+  });
+
+  it('runs the work once when the same message is handled concurrently', async () => {
+    let runs = 0;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        handleOnce(db, { consumer: 'c', messageId: 'm-concurrent' }, async (trx) => {
+          runs++;
+          await sql`SELECT pg_sleep(0.05)`.execute(trx);
+        }),
+      ),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(runs).toBe(1);
+  });
+
+  it('forgets the message id when the work fails', async () => {
+    const entry = { consumer: 'c', messageId: 'm-fails' };
+    await expect(
+      handleOnce(db, entry, async (trx) => {
+        await trx.insertInto('widgets').values({ id: 2, name: 'rolled back' }).execute();
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await db.selectFrom('widgets').where('id', '=', 2).selectAll().execute()).toEqual([]);
+    expect(await handleOnce(db, entry, async () => undefined)).toBe(true);
+  });
+});
+
+describe('withIdempotencyKey', () => {
+  const scope = 'POST /things';
+
+  it('replays the stored response for the same key and request', async () => {
+    let runs = 0;
+    const fn = async () => ({ statusCode: 201, body: { id: ++runs } });
+    const first = await withIdempotencyKey(db, { scope, key: 'k1', fingerprint: 'f' }, fn);
+    const second = await withIdempotencyKey(db, { scope, key: 'k1', fingerprint: 'f' }, fn);
+    expect(first).toEqual({ statusCode: 201, body: { id: 1 } });
+    expect(second).toEqual(first);
+    expect(runs).toBe(1);
+  });
+
+  it('rejects the same key with a different request (422)', async () => {
+    await withIdempotencyKey(db, { scope, key: 'k2', fingerprint: 'a' }, async () => ({
+      statusCode: 200,
+      body: 'a',
+    }));
+    const error = await withIdempotencyKey(
+      db,
+      { scope, key: 'k2', fingerprint: 'b' },
+      async () => ({
+        statusCode: 200,
+        body: 'b',
+      }),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IdempotencyKeyError);
+    expect(error).toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+      status: 422,
+      name: 'DomainError',
+    });
+  });
+
+  it('never runs concurrent identical requests twice', async () => {
+    let runs = 0;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, () =>
+        withIdempotencyKey(db, { scope, key: 'k3', fingerprint: 'f' }, async () => {
+          runs++;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return { statusCode: 201, body: 'made' };
+        }),
+      ),
+    );
+    expect(runs).toBe(1);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'fulfilled')
+        expect(outcome.value).toEqual({ statusCode: 201, body: 'made' });
+      else
+        expect(outcome.reason).toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_PROGRESS', status: 409 });
+    }
+  });
+
+  it('lets the client retry after the work failed', async () => {
+    await expect(
+      withIdempotencyKey(db, { scope, key: 'k4', fingerprint: 'f' }, async () => {
+        throw new Error('downstream down');
+      }),
+    ).rejects.toThrow('downstream down');
+    const retried = await withIdempotencyKey(
+      db,
+      { scope, key: 'k4', fingerprint: 'f' },
+      async () => ({
+        statusCode: 201,
+        body: null,
+      }),
+    );
+    expect(retried).toEqual({ statusCode: 201, body: null });
+  });
+
+  it('takes over a pending key left by a crashed request', async () => {
+    await db
+      .insertInto('idempotency_keys')
+      .values({
+        scope,
+        key: 'k5',
+        fingerprint: 'f',
+        status: 'pending',
+        status_code: null,
+        body: null,
+        updated_at: new Date(Date.now() - 120_000),
+      })
+      .execute();
+    const result = await withIdempotencyKey(
+      db,
+      { scope, key: 'k5', fingerprint: 'f' },
+      async () => ({
+        statusCode: 200,
+        body: 'recovered',
+      }),
+    );
+    expect(result.body).toBe('recovered');
+  });
+});
