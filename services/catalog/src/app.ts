@@ -1,1 +1,37 @@
-export {};
+import { authPlugin } from '@happening/auth';
+import { type App, createApp, type ReadinessCheck } from '@happening/service-kit';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { CatalogDeps } from './app.deps.ts';
+import { registerEventCommandRoutes } from './modules/events/event-commands.routes.ts';
+import { registerOrgEventRoutes } from './modules/events/org-events.routes.ts';
+import { registerPublicEventRoutes } from './modules/events/public-events.routes.ts';
+
+export interface BuildAppOptions extends CatalogDeps {
+  auth: { issuer: string; audience: string; jwksUri?: string | undefined };
+  logger?: Logger;
+  /** Probes besides Postgres that `/readyz` runs (e.g. the broker connection). */
+  readinessChecks?: Record<string, ReadinessCheck>;
+}
+
+/** The catalog's HTTP app: auth, event routes, health and metrics. Never listens. */
+export async function buildApp(options: BuildAppOptions): Promise<App> {
+  const { auth, logger, readinessChecks, ...deps } = options;
+  const app = createApp({
+    name: 'catalog',
+    ...(logger ? { logger } : {}),
+    readinessChecks: {
+      postgres: () => sql`SELECT 1`.execute(deps.db),
+      ...readinessChecks,
+    },
+  });
+  await app.register(authPlugin, {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    ...(auth.jwksUri ? { jwksUri: auth.jwksUri } : {}),
+  });
+  registerOrgEventRoutes(app, deps);
+  registerPublicEventRoutes(app, deps);
+  registerEventCommandRoutes(app, deps);
+  return app;
+}

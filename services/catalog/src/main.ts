@@ -1,0 +1,47 @@
+import { createDb } from '@happening/db';
+import { connectBroker } from '@happening/messaging';
+import { createLogger, runService } from '@happening/service-kit';
+import { buildApp } from './app.ts';
+import { readConfig } from './config.ts';
+import type { CatalogDatabase } from './database.ts';
+import { startRuntime } from './runtime.ts';
+import { CATALOG_SCHEMA, migrateCatalog } from './schema.ts';
+
+const config = readConfig();
+const logger = createLogger({ name: 'catalog', level: config.LOG_LEVEL });
+const db = createDb<CatalogDatabase>({
+  connectionString: config.DATABASE_URL,
+  schema: CATALOG_SCHEMA,
+});
+if (config.RUN_MIGRATIONS) await migrateCatalog(db, logger);
+const broker = await connectBroker({ url: config.AMQP_URL, logger });
+const clock = () => new Date();
+const runtime = await startRuntime({
+  db,
+  broker,
+  logger,
+  clock,
+  lifecycleIntervalMs: config.LIFECYCLE_INTERVAL_MS,
+});
+const app = await buildApp({
+  db,
+  clock,
+  afterCommit: runtime.wake,
+  logger,
+  auth: {
+    issuer: config.OIDC_ISSUER,
+    audience: config.OIDC_AUDIENCE,
+    jwksUri: config.OIDC_JWKS_URI,
+  },
+  readinessChecks: {
+    rabbitmq: async () => {
+      if (!broker.isConnected()) throw new Error('not connected to RabbitMQ');
+    },
+  },
+});
+await runService({
+  app,
+  port: config.PORT,
+  host: config.HOST,
+  onClose: [() => runtime.stop(), () => broker.close(), () => db.destroy()],
+});

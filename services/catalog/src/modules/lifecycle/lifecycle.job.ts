@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { enqueueEvents, withTransaction } from '@happening/db';
+import type { Transaction } from 'kysely';
+import type { CatalogDatabase, CatalogDb } from '../../database.ts';
+import type { EventStatus } from '../events/event.model.ts';
+import { eventStatusChanged } from '../events/event.outbox.ts';
+import { toEvent } from '../events/event.repository.ts';
+
+interface ScheduledStep {
+  from: EventStatus;
+  to: EventStatus;
+  /** The time column whose passing moves the event on. */
+  due: 'starts_at' | 'ends_at';
+}
+
+// In this order, so an event whose start and end both passed while no job ran completes in one run.
+const STEPS: readonly ScheduledStep[] = [
+  { from: 'upcoming', to: 'ongoing', due: 'starts_at' },
+  { from: 'ongoing', to: 'completed', due: 'ends_at' },
+];
+
+/**
+ * Moves at most `batch` due events one step on and enqueues one status_changed event for each.
+ * The UPDATE re-checks the status itself: when several replicas run the job at once, a row one of
+ * them moved no longer matches for the others (and SKIP LOCKED keeps them from queueing behind
+ * each other), so every transition happens, and is announced, exactly once.
+ */
+async function moveDue(
+  trx: Transaction<CatalogDatabase>,
+  step: ScheduledStep,
+  now: Date,
+  batch: number,
+  correlationId: string,
+): Promise<number> {
+  const rows = await trx
+    .updateTable('events')
+    .set((eb) => ({ status: step.to, version: eb('version', '+', 1) }))
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('events')
+        .select('id')
+        .where('status', '=', step.from)
+        .where(step.due, '<=', now)
+        .orderBy(step.due)
+        .limit(batch)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .where('status', '=', step.from)
+    .where(step.due, '<=', now)
+    .returningAll()
+    .execute();
+  await enqueueEvents(
+    trx,
+    rows.map((row) =>
+      eventStatusChanged(toEvent(row), step.from, step.to, { correlationId, occurredAt: now }),
+    ),
+  );
+  return rows.length;
+}
+
+/** One run of the lifecycle job at `now`; returns how many transitions it made. */
+export async function runLifecycle(
+  db: CatalogDb,
+  now: Date,
+  { batch = 500 } = {},
+): Promise<number> {
+  const correlationId = `lifecycle:${randomUUID()}`;
+  let total = 0;
+  for (;;) {
+    const moved = await withTransaction(db, async (trx) => {
+      let count = 0;
+      for (const step of STEPS) count += await moveDue(trx, step, now, batch, correlationId);
+      return count;
+    });
+    total += moved;
+    if (moved < batch) return total;
+  }
+}

@@ -1,0 +1,41 @@
+import type { DomainEvent } from '@happening/contracts';
+import { handleOnce } from '@happening/db';
+import type { Logger } from 'pino';
+import type { CatalogDb } from '../database.ts';
+import { applyAvailabilityChanged } from './availability/availability.projection.ts';
+import { applyMembershipEvent } from './memberships/membership.projection.ts';
+
+/** Inbox name of the projections consumer. */
+export const PROJECTIONS_CONSUMER = 'catalog.projections';
+
+/** The events the catalog consumes, bound on its queue. */
+export const CONSUMED_EVENTS = [
+  'identity.member_joined',
+  'identity.member_role_changed',
+  'identity.member_removed',
+  'booking.availability_changed',
+] as const;
+
+/** Projects memberships and availability, each message once (inbox in the same transaction). */
+export function projectionsHandler(db: CatalogDb, logger: Logger) {
+  return async (event: DomainEvent): Promise<void> => {
+    const handled = await handleOnce(
+      db,
+      { consumer: PROJECTIONS_CONSUMER, messageId: event.id },
+      async (trx) => {
+        switch (event.type) {
+          case 'identity.member_joined':
+          case 'identity.member_role_changed':
+          case 'identity.member_removed':
+            return applyMembershipEvent(trx, event);
+          case 'booking.availability_changed':
+            return applyAvailabilityChanged(trx, event);
+          default:
+            // Bound keys only; anything else is a topology mistake, recorded once and skipped.
+            logger.warn({ type: event.type, id: event.id }, 'unexpected event on catalog queue');
+        }
+      },
+    );
+    if (!handled) logger.debug({ id: event.id }, 'duplicate message skipped');
+  };
+}

@@ -1,0 +1,62 @@
+import { startOutboxRelay } from '@happening/db';
+import { type Broker, serviceTopology } from '@happening/messaging';
+import type { Logger } from 'pino';
+import type { CatalogDb } from './database.ts';
+import { startLifecycleScheduler } from './modules/lifecycle/lifecycle.scheduler.ts';
+import { CONSUMED_EVENTS, projectionsHandler } from './modules/projections.consumer.ts';
+
+export const catalogTopology = serviceTopology('catalog', { bindings: [...CONSUMED_EVENTS] });
+
+export interface RuntimeDeps {
+  db: CatalogDb;
+  broker: Broker;
+  logger: Logger;
+  clock: () => Date;
+  lifecycleIntervalMs: number;
+}
+
+export interface CatalogRuntime {
+  /** Tells the outbox relay that rows were committed. */
+  wake(): void;
+  /** Runs the lifecycle job now. */
+  runLifecycle(): Promise<number>;
+  /** Stops the scheduler, the consumer and the relay, in that order. */
+  stop(): Promise<void>;
+}
+
+/** The background half of the service: topology, projections consumer, outbox relay, lifecycle. */
+export async function startRuntime(deps: RuntimeDeps): Promise<CatalogRuntime> {
+  const { db, broker, logger } = deps;
+  await broker.declare(catalogTopology);
+  const relay = startOutboxRelay({
+    db,
+    logger,
+    publish: (message) =>
+      broker.publish({
+        routingKey: message.routingKey,
+        messageId: message.messageId,
+        payload: message.payload,
+        headers: message.headers,
+      }),
+  });
+  const consumer = await broker.consume({
+    queue: 'catalog.events',
+    handler: projectionsHandler(db, logger),
+  });
+  const scheduler = startLifecycleScheduler({
+    db,
+    logger,
+    clock: deps.clock,
+    intervalMs: deps.lifecycleIntervalMs,
+    onTransitions: () => relay.wake(),
+  });
+  return {
+    wake: () => relay.wake(),
+    runLifecycle: () => scheduler.runNow(),
+    async stop() {
+      await scheduler.stop();
+      await consumer.cancel();
+      await relay.stop();
+    },
+  };
+}
