@@ -1,1 +1,5 @@
-export {};
+export type { Role } from '@happening/contracts';
+export { type Authenticate, type AuthPluginOptions, authPlugin } from './auth.plugin.ts';
+export { type JwksOptions, UnknownSigningKeyError } from './jwks.key-resolver.ts';
+export { type MembershipLookup, requireOrgRole } from './org-role.guard.ts';
+export { type Principal, principalFromClaims } from './principal.ts';

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { principalFromClaims } from './principal.ts';
+
+const sub = '6a1f2d34-5b6c-4d7e-8f90-a1b2c3d4e5f6';
+
+describe('principalFromClaims', () => {
+  it('reads Keycloak claims', () => {
+    expect(
+      principalFromClaims({ sub, email: 'ada@example.test', email_verified: true, name: 'Ada L' }),
+    ).toEqual({ sub, email: 'ada@example.test', emailVerified: true, name: 'Ada L' });
+  });
+
+  it('falls back to preferred_username, then email, then sub for the name', () => {
+    expect(principalFromClaims({ sub, preferred_username: 'ada' })?.name).toBe('ada');
+    expect(principalFromClaims({ sub, email: 'ada@example.test' })?.name).toBe('ada@example.test');
+    expect(principalFromClaims({ sub })?.name).toBe(sub);
+  });
+
+  it('treats a missing or non-boolean email_verified as unverified and a missing email as null', () => {
+    expect(principalFromClaims({ sub, email_verified: 'true' })).toMatchObject({
+      email: null,
+      emailVerified: false,
+    });
+  });
+
+  it.each([{}, { sub: '' }, { sub: 42 }])('rejects claims without a subject: %j', (claims) => {
+    expect(principalFromClaims(claims)).toBeUndefined();
+  });
+});

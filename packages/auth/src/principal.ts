@@ -1,0 +1,25 @@
+/** The authenticated caller, taken from a verified access token. `sub` is the user id everywhere. */
+export interface Principal {
+  sub: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string;
+}
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value : undefined;
+
+/** Maps Keycloak-shaped claims to a Principal; undefined when the token names no subject. */
+export function principalFromClaims(
+  claims: Readonly<Record<string, unknown>>,
+): Principal | undefined {
+  const sub = text(claims.sub);
+  if (sub === undefined) return undefined;
+  const email = text(claims.email) ?? null;
+  return {
+    sub,
+    email,
+    emailVerified: claims.email_verified === true,
+    name: text(claims.name) ?? text(claims.preferred_username) ?? email ?? sub,
+  };
+}

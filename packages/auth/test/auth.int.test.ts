@@ -1,0 +1,236 @@
+import type { Role } from '@happening/contracts';
+import { type App, createApp, createLogger } from '@happening/service-kit';
+import { freePort, startTokenIssuer, type TestTokenIssuer } from '@happening/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuthPluginOptions, authPlugin, requireOrgRole } from '../src/index.ts';
+import {
+  claims,
+  hs256WithPublicKey,
+  kidOf,
+  signedByStranger,
+  unsignedToken,
+} from './forged-tokens.ts';
+
+const PROBLEM = 'application/problem+json; charset=utf-8';
+const ORG = '11111111-1111-4111-8111-111111111111';
+
+async function buildApp(options: AuthPluginOptions): Promise<App> {
+  const app = createApp({
+    name: 'auth-test',
+    logger: createLogger({ name: 'auth-test', level: 'silent' }),
+  });
+  await app.register(authPlugin, options);
+  app.get('/v1/me', { onRequest: app.authenticate }, async (request) => request.principal);
+  await app.ready();
+  return app;
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('authPlugin', () => {
+  let issuer: TestTokenIssuer;
+  let app: App;
+
+  beforeAll(async () => {
+    issuer = await startTokenIssuer();
+    // The JWKS location is derived from the issuer, as with Keycloak.
+    app = await buildApp({ issuer: issuer.issuer, audience: issuer.audience });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await issuer?.stop();
+  });
+
+  async function expectRejected(headers: Record<string, string>, detail = 'Invalid token.') {
+    const res = await app.inject({ url: '/v1/me', headers });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['content-type']).toBe(PROBLEM);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="happening"/);
+    expect(res.json()).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', detail });
+    return res;
+  }
+
+  it('accepts a valid token and exposes the principal', async () => {
+    const token = await issuer.token({
+      sub: '6a1f2d34-5b6c-4d7e-8f90-a1b2c3d4e5f6',
+      email: 'ada@example.test',
+      name: 'Ada Lovelace',
+    });
+    const res = await app.inject({ url: '/v1/me', headers: bearer(token) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      sub: '6a1f2d34-5b6c-4d7e-8f90-a1b2c3d4e5f6',
+      email: 'ada@example.test',
+      emailVerified: true,
+      name: 'Ada Lovelace',
+    });
+  });
+
+  it('rejects a request without a token, saying only that it is missing', async () => {
+    const res = await expectRejected({}, 'Missing bearer token.');
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="happening"');
+  });
+
+  it.each([
+    ['a malformed token', 'Bearer not.a.jwt'],
+    ['a non-bearer scheme', 'Basic dXNlcjpwYXNz'],
+    ['an empty bearer', 'Bearer '],
+  ])('rejects %s', async (_label, authorization) => {
+    const res = await expectRejected({ authorization });
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="happening", error="invalid_token"');
+  });
+
+  it('rejects an expired token without saying why', async () => {
+    const res = await expectRejected(bearer(await issuer.token({ expiresIn: -60 })));
+    expect(res.body).not.toMatch(/expire/i);
+  });
+
+  it('rejects a token that is not valid yet (nbf)', async () => {
+    await expectRejected(bearer(await issuer.token({ notBefore: 600 })));
+  });
+
+  it('rejects a token from another issuer', async () => {
+    await expectRejected(
+      bearer(await issuer.token({ issuer: 'https://evil.example/realms/happening' })),
+    );
+  });
+
+  it('rejects a token for another audience', async () => {
+    await expectRejected(bearer(await issuer.token({ audience: 'other-api' })));
+  });
+
+  it('rejects an unsigned token (alg: none)', async () => {
+    await expectRejected(bearer(unsignedToken(claims(issuer.issuer, issuer.audience))));
+  });
+
+  it('rejects an HS256 token keyed with the RSA public key (algorithm confusion)', async () => {
+    const kid = kidOf(await issuer.token());
+    const payload = claims(issuer.issuer, issuer.audience);
+    await expectRejected(bearer(hs256WithPublicKey(payload, issuer.publicKeyPem, kid)));
+    await expectRejected(bearer(hs256WithPublicKey(payload, issuer.publicKeyPem)));
+  });
+
+  it('rejects a token naming an unknown kid', async () => {
+    await expectRejected(bearer(await issuer.token({ kid: 'not-a-published-key' })));
+  });
+
+  it('rejects a token signed by another key under a published kid', async () => {
+    const kid = kidOf(await issuer.token());
+    await expectRejected(
+      bearer(await signedByStranger(claims(issuer.issuer, issuer.audience), kid)),
+    );
+  });
+
+  it('rejects a token with an empty subject', async () => {
+    await expectRejected(bearer(await issuer.token({ sub: '' })));
+  });
+
+  it('answers 503 AUTH_UNAVAILABLE when the key set cannot be fetched', async () => {
+    const port = await freePort();
+    const broken = await buildApp({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      jwksUri: `http://127.0.0.1:${port}/certs`,
+    });
+    const res = await broken.inject({ url: '/v1/me', headers: bearer(await issuer.token()) });
+    await broken.close();
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ code: 'AUTH_UNAVAILABLE' });
+  });
+});
+
+describe('key rotation', () => {
+  it('verifies tokens signed with a newly published key, and still the old ones', async () => {
+    const issuer = await startTokenIssuer();
+    // A short cooldown so the unknown new kid triggers a refetch within the test.
+    const app = await buildApp({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      jwks: { cooldownMs: 0 },
+    });
+    try {
+      const before = await issuer.token();
+      expect((await app.inject({ url: '/v1/me', headers: bearer(before) })).statusCode).toBe(200);
+
+      await issuer.rotateKey();
+      const after = await issuer.token();
+      expect(kidOf(after)).not.toBe(kidOf(before));
+      expect((await app.inject({ url: '/v1/me', headers: bearer(after) })).statusCode).toBe(200);
+      expect((await app.inject({ url: '/v1/me', headers: bearer(before) })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      await issuer.stop();
+    }
+  });
+});
+
+describe('requireOrgRole', () => {
+  let issuer: TestTokenIssuer;
+  let app: App;
+  const ADMIN = 'aaaaaaaa-0000-4000-8000-000000000001';
+  const MEMBER = 'aaaaaaaa-0000-4000-8000-000000000002';
+  const STRANGER = 'aaaaaaaa-0000-4000-8000-000000000003';
+  const memberships = new Map<string, Role>([
+    [`${ORG}/${ADMIN}`, 'orgAdmin'],
+    [`${ORG}/${MEMBER}`, 'user'],
+  ]);
+  const lookups: Array<[string, string]> = [];
+
+  beforeAll(async () => {
+    issuer = await startTokenIssuer();
+    app = createApp({
+      name: 'rbac-test',
+      logger: createLogger({ name: 'auth-test', level: 'silent' }),
+    });
+    await app.register(authPlugin, { issuer: issuer.issuer, audience: issuer.audience });
+    const guard = requireOrgRole(
+      async (orgId, userId) => {
+        lookups.push([orgId, userId]);
+        return memberships.get(`${orgId}/${userId}`);
+      },
+      ['orgAdmin', 'organizer'],
+      (request) => (request.params as { orgId?: string }).orgId,
+    );
+    app.get(
+      '/v1/orgs/:orgId/settings',
+      { onRequest: app.authenticate, preHandler: guard },
+      async () => ({ ok: true }),
+    );
+    app.get('/v1/unguarded/settings', { preHandler: guard }, async () => ({ ok: true }));
+    await app.ready();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await issuer?.stop();
+  });
+
+  const get = async (sub: string, orgId = ORG) =>
+    app.inject({ url: `/v1/orgs/${orgId}/settings`, headers: bearer(await issuer.token({ sub })) });
+
+  it('lets a member with an allowed role through, asking the lookup with the token subject', async () => {
+    const res = await get(ADMIN);
+    expect(res.statusCode).toBe(200);
+    expect(lookups).toContainEqual([ORG, ADMIN]);
+  });
+
+  it('answers 403 FORBIDDEN to a member without the role', async () => {
+    const res = await get(MEMBER);
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('answers 404 NOT_FOUND to a non-member, as for an organization that does not exist', async () => {
+    const stranger = await get(STRANGER);
+    const missing = await get(ADMIN, '22222222-2222-4222-8222-222222222222');
+    expect(stranger.statusCode).toBe(404);
+    expect(stranger.json()).toMatchObject({ code: 'NOT_FOUND' });
+    expect(missing.json()).toEqual(stranger.json());
+  });
+
+  it('answers 401 when no authenticated principal precedes it', async () => {
+    const res = await app.inject({ url: '/v1/unguarded/settings' });
+    expect(res.statusCode).toBe(401);
+  });
+});
