@@ -1,0 +1,13 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of the monorepo root. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Absolute path of a file or folder given relative to the monorepo root. */
+export function fromRoot(...segments: string[]): string {
+  return path.join(repoRoot, ...segments);
+}
+
+/** The Helm chart of the platform. */
+export const chartDir = fromRoot('k8s', 'happening');
