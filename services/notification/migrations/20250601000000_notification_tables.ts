@@ -96,7 +96,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       provider_message_id text,
       source_event_id uuid NOT NULL,
       correlation_id text NOT NULL,
-      created_at timestamptz NOT NULL DEFAULT now(),
+      -- Millisecond precision: the list's keyset cursor carries it through a JavaScript Date.
+      created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
       sent_at timestamptz,
       updated_at timestamptz NOT NULL DEFAULT now(),
       UNIQUE (source_event_id, recipient, channel)

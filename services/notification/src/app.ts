@@ -1,1 +1,47 @@
-export {};
+import { authPlugin } from '@happening/auth';
+import { type App, createApp } from '@happening/service-kit';
+import { type Kysely, sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { NotificationDb } from './database.ts';
+import { registerNotificationRoutes } from './modules/notifications/notification.routes.ts';
+import { registerPreferenceRoutes } from './modules/preferences/preference.routes.ts';
+
+export interface AppDeps {
+  config: Pick<Config, 'OIDC_ISSUER' | 'OIDC_AUDIENCE' | 'OIDC_JWKS_URI'>;
+  db: Kysely<NotificationDb>;
+  logger?: Logger;
+  /** Reports whether the broker connection is up, for `/readyz`. */
+  brokerConnected?: () => boolean;
+}
+
+/** Builds the notification HTTP app: every `/v1` route needs a valid token. */
+export function buildApp(deps: AppDeps): App {
+  const { config, db } = deps;
+  const app = createApp({
+    name: 'notification',
+    ...(deps.logger && { logger: deps.logger }),
+    readinessChecks: {
+      postgres: () => sql`SELECT 1`.execute(db),
+      ...(deps.brokerConnected && {
+        rabbitmq: async () => {
+          if (!deps.brokerConnected?.()) throw new Error('broker not connected');
+        },
+      }),
+    },
+  });
+
+  app.register(authPlugin, {
+    issuer: config.OIDC_ISSUER,
+    audience: config.OIDC_AUDIENCE,
+    ...(config.OIDC_JWKS_URI && { jwksUri: config.OIDC_JWKS_URI }),
+  });
+
+  app.register(async (api) => {
+    api.addHook('onRequest', api.authenticate);
+    registerNotificationRoutes(api, db);
+    registerPreferenceRoutes(api, db);
+  });
+
+  return app;
+}

@@ -1,0 +1,78 @@
+import { baseConfigSchema, loadConfig } from '@happening/service-kit';
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .default('true')
+  .transform((value) => value === 'true' || value === '1');
+
+const delayList = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'comma-separated milliseconds')
+  .transform((value) => value.split(',').map(Number));
+
+const sealingKey = z
+  .string()
+  .transform((value) => Buffer.from(value, 'base64'))
+  .refine((key) => key.length === 32, 'must be 32 bytes, base64-encoded');
+
+export const configSchema = baseConfigSchema
+  .extend({
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3004),
+    DATABASE_URL: z.string().min(1),
+    AMQP_URL: z.string().min(1),
+    OIDC_ISSUER: z.url(),
+    OIDC_AUDIENCE: z.string().min(1).default('happening-api'),
+    OIDC_JWKS_URI: z.url().optional(),
+    RUN_MIGRATIONS: booleanFlag,
+    SMTP_URL: z.string().min(1).default('smtp://127.0.0.1:1025'),
+    MAIL_FROM: z.string().min(1).default('Happening <no-reply@happening.local>'),
+    /** SMS and push are offered only when their provider is configured. */
+    SMS_API_URL: z.url().optional(),
+    SMS_API_KEY: z.string().min(1).optional(),
+    PUSH_API_URL: z.url().optional(),
+    PUSH_API_KEY: z.string().min(1).optional(),
+    /** Per provider call (SMTP connect/greeting/socket, HTTP request). */
+    PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /** Encrypts what must not rest in clear text (the invite email with its accept link). */
+    NOTIFICATION_SEALING_KEY: sealingKey,
+    /** Waits before each redelivery of a failed send; attempts = delays + 1. */
+    DELIVERY_RETRY_DELAYS_MS: delayList.default([5_000, 30_000, 120_000, 600_000]),
+    PENDING_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
+    /** Must exceed the longest retry delay, or the sweep re-enqueues work that is only waiting. */
+    PENDING_STALE_AFTER_MS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(15 * 60_000),
+  })
+  .refine((c) => !c.SMS_API_URL || c.SMS_API_KEY, {
+    path: ['SMS_API_KEY'],
+    message: 'required with SMS_API_URL',
+  })
+  .refine((c) => !c.PUSH_API_URL || c.PUSH_API_KEY, {
+    path: ['PUSH_API_KEY'],
+    message: 'required with PUSH_API_URL',
+  })
+  .refine((c) => c.PENDING_STALE_AFTER_MS > Math.max(...c.DELIVERY_RETRY_DELAYS_MS), {
+    path: ['PENDING_STALE_AFTER_MS'],
+    message: 'must exceed the longest delivery retry delay',
+  });
+
+export type Config = z.output<typeof configSchema>;
+
+/** Reads the service's configuration from the environment, once. */
+export function readConfig(
+  env: Record<string, string | undefined> = process.env,
+): Readonly<Config> {
+  return loadConfig(configSchema, env);
+}
+
+export const migrateConfigSchema = z.object({ DATABASE_URL: z.string().min(1) });
+
+/** The environment `src/migrate.ts` needs: only the database. */
+export function readMigrateConfig(
+  env: Record<string, string | undefined> = process.env,
+): Readonly<z.output<typeof migrateConfigSchema>> {
+  return loadConfig(migrateConfigSchema, env);
+}

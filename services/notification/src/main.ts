@@ -1,0 +1,39 @@
+import { createDb, migrateToLatest } from '@happening/db';
+import { connectBroker } from '@happening/messaging';
+import { createLogger, runService } from '@happening/service-kit';
+import { buildApp } from './app.ts';
+import { readConfig } from './config.ts';
+import type { NotificationDb } from './database.ts';
+import { channelAdapters } from './modules/delivery/channels/channel.registry.ts';
+import { startRuntime } from './runtime.ts';
+import { DB_SCHEMA, MIGRATIONS_FOLDER } from './schema.ts';
+import { createSealedBox } from './security/sealed-box.ts';
+
+const config = readConfig();
+const logger = createLogger({ name: 'notification', level: config.LOG_LEVEL });
+const db = createDb<NotificationDb>({ connectionString: config.DATABASE_URL, schema: DB_SCHEMA });
+
+if (config.RUN_MIGRATIONS) {
+  await migrateToLatest({ db, schema: DB_SCHEMA, migrationsFolder: MIGRATIONS_FOLDER, logger });
+}
+const broker = await connectBroker({ url: config.AMQP_URL, logger });
+const adapters = channelAdapters(config);
+logger.info({ channels: [...adapters.keys()] }, 'delivery channels');
+const runtime = await startRuntime({
+  db,
+  broker,
+  logger,
+  adapters,
+  sealedBox: createSealedBox(config.NOTIFICATION_SEALING_KEY),
+  deliveryRetryDelaysMs: config.DELIVERY_RETRY_DELAYS_MS,
+  pendingSweepIntervalMs: config.PENDING_SWEEP_INTERVAL_MS,
+  pendingStaleAfterMs: config.PENDING_STALE_AFTER_MS,
+});
+const app = buildApp({ config, db, logger, brokerConnected: () => broker.isConnected() });
+
+await runService({
+  app,
+  port: config.PORT,
+  host: config.HOST,
+  onClose: [() => runtime.stop(), () => broker.close(), () => db.destroy()],
+});

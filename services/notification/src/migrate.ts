@@ -1,0 +1,10 @@
+import { runMigrateCommand } from '@happening/db';
+import { readMigrateConfig } from './config.ts';
+import { DB_SCHEMA, MIGRATIONS_FOLDER } from './schema.ts';
+
+const config = readMigrateConfig();
+await runMigrateCommand({
+  connectionString: config.DATABASE_URL,
+  schema: DB_SCHEMA,
+  migrationsFolder: MIGRATIONS_FOLDER,
+});

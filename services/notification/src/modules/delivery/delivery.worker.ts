@@ -1,0 +1,76 @@
+import { enqueueEvents } from '@happening/db';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { NotificationDb } from '../../database.ts';
+import type { NotificationChannel } from '../../domain.ts';
+import type { SealedBox } from '../../security/sealed-box.ts';
+import { lockPending, markSent, recordFailure } from '../notifications/notification.repository.ts';
+import type { ChannelAdapter } from './channels/channel.adapter.ts';
+import { notificationFailed, notificationSent } from './delivery.events.ts';
+
+export interface DeliveryDeps {
+  db: Kysely<NotificationDb>;
+  adapters: ReadonlyMap<NotificationChannel, ChannelAdapter>;
+  sealedBox: SealedBox;
+  logger: Logger;
+}
+
+/** Thrown after a failed attempt was recorded, so the broker retries (or dead-letters) the work. */
+export class DeliveryFailedError extends Error {
+  constructor(notificationId: string, reason: string) {
+    super(`delivery of notification ${notificationId} failed: ${reason}`);
+    this.name = 'DeliveryFailedError';
+  }
+}
+
+export type DeliveryOutcome = 'sent' | 'skipped' | 'retrying' | 'failed';
+
+const MAX_ERROR_LENGTH = 1_000;
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
+}
+
+/**
+ * Sends one notification. The row stays locked while the provider is called, so two workers
+ * never send the same notification at once, and one found already sent (or failed) is left
+ * alone: redelivered work is harmless. A failure is counted before the error propagates;
+ * on the last attempt the notification becomes `failed`.
+ */
+export async function deliverNotification(
+  deps: DeliveryDeps,
+  notificationId: string,
+  attempt: { isLast: boolean },
+): Promise<DeliveryOutcome> {
+  const result = await deps.db.transaction().execute(async (trx) => {
+    const row = await lockPending(trx, notificationId);
+    if (!row) return { outcome: 'skipped' as const };
+    try {
+      const adapter = deps.adapters.get(row.channel);
+      if (!adapter) throw new Error(`no provider configured for ${row.channel}`);
+      const { providerMessageId } = await adapter.send({
+        notificationId: row.id,
+        to: row.recipient,
+        subject: row.subject,
+        body: row.sealed_body ? deps.sealedBox.open(row.sealed_body) : row.body,
+      });
+      const sent = await markSent(trx, row.id, providerMessageId);
+      await enqueueEvents(trx, [notificationSent(sent)]);
+      return { outcome: 'sent' as const };
+    } catch (error) {
+      const reason = describe(error);
+      const failed = await recordFailure(trx, row.id, reason, attempt.isLast);
+      if (attempt.isLast) await enqueueEvents(trx, [notificationFailed(failed)]);
+      return { outcome: attempt.isLast ? ('failed' as const) : ('retrying' as const), reason };
+    }
+  });
+  if (result.outcome === 'retrying' || result.outcome === 'failed') {
+    deps.logger.warn(
+      { notificationId, outcome: result.outcome, reason: result.reason },
+      'notification delivery failed',
+    );
+    throw new DeliveryFailedError(notificationId, result.reason);
+  }
+  return result.outcome;
+}

@@ -1,0 +1,35 @@
+import type { DomainEvent } from '@happening/contracts';
+import type { Transaction } from 'kysely';
+import type { NotificationDb } from '../../database.ts';
+import { applyHolderChange, type HolderChange } from './event-holder.repository.ts';
+
+/** The holders-projection change a booking event implies (pure). */
+export function holderChangeOf(event: DomainEvent): HolderChange | undefined {
+  const base = (d: { bookingId: string; eventId: string; orgId: string; userId: string }) => ({
+    bookingId: d.bookingId,
+    eventId: d.eventId,
+    orgId: d.orgId,
+    userId: d.userId,
+    bookingVersion: event.aggregate.version,
+  });
+  switch (event.type) {
+    case 'booking.booking_confirmed':
+    case 'booking.waitlist_promoted':
+      return { ...base(event.data), status: 'confirmed', cancelReason: null };
+    case 'booking.booking_waitlisted':
+      return { ...base(event.data), status: 'waiting', cancelReason: null };
+    case 'booking.booking_cancelled':
+      return { ...base(event.data), status: 'cancelled', cancelReason: event.data.reason };
+    default:
+      return undefined;
+  }
+}
+
+/** Keeps `event_holders` in step with the booking events. */
+export async function projectEventHolders(
+  trx: Transaction<NotificationDb>,
+  event: DomainEvent,
+): Promise<void> {
+  const change = holderChangeOf(event);
+  if (change) await applyHolderChange(trx, change);
+}

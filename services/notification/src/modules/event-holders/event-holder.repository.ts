@@ -1,0 +1,77 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { NotificationDb } from '../../database.ts';
+
+type Db = Kysely<NotificationDb> | Transaction<NotificationDb>;
+
+export interface HolderChange {
+  bookingId: string;
+  eventId: string;
+  orgId: string;
+  userId: string;
+  status: 'confirmed' | 'waiting' | 'cancelled';
+  cancelReason: 'by_owner' | 'by_organizer' | 'event_cancelled' | null;
+  /** The booking's aggregate version: an older event never overwrites a newer state. */
+  bookingVersion: number;
+}
+
+/**
+ * Applies one booking event to the holders projection. A cancelled booking is final; any other
+ * state applies only over an older one, so replays and late redeliveries change nothing.
+ */
+export async function applyHolderChange(db: Db, change: HolderChange): Promise<void> {
+  await db
+    .insertInto('event_holders')
+    .values({
+      booking_id: change.bookingId,
+      event_id: change.eventId,
+      org_id: change.orgId,
+      user_id: change.userId,
+      status: change.status,
+      cancel_reason: change.cancelReason,
+      booking_version: change.bookingVersion,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('booking_id')
+        .doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          cancel_reason: eb.ref('excluded.cancel_reason'),
+          booking_version: eb.ref('excluded.booking_version'),
+        }))
+        .where('event_holders.status', '<>', 'cancelled')
+        .where((eb) =>
+          eb.or([
+            eb('excluded.status', '=', 'cancelled'),
+            eb('event_holders.booking_version', '<', eb.ref('excluded.booking_version')),
+          ]),
+        ),
+    )
+    .execute();
+}
+
+/**
+ * People holding a confirmed or waiting booking for the event; with `includeCancelledWithEvent`
+ * also those whose booking was cancelled because the event was.
+ */
+export async function holdersOf(
+  db: Db,
+  eventId: string,
+  includeCancelledWithEvent: boolean,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('event_holders')
+    .select('user_id')
+    .distinct()
+    .where('event_id', '=', eventId)
+    .where((eb) =>
+      includeCancelledWithEvent
+        ? eb.or([
+            eb('status', 'in', ['confirmed', 'waiting']),
+            eb.and([eb('status', '=', 'cancelled'), eb('cancel_reason', '=', 'event_cancelled')]),
+          ])
+        : eb('status', 'in', ['confirmed', 'waiting']),
+    )
+    .orderBy('user_id')
+    .execute();
+  return rows.map((r) => r.user_id);
+}

@@ -1,0 +1,156 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { NewNotificationRow, NotificationDb, NotificationRow } from '../../database.ts';
+import type { NotificationStatus } from '../../domain.ts';
+
+type Db = Kysely<NotificationDb> | Transaction<NotificationDb>;
+
+/**
+ * Stores new notifications; a row whose (source event, recipient, channel) exists already is
+ * skipped, so a redelivered source event yields nothing new. Returns the rows actually inserted.
+ */
+export async function insertNotifications(
+  db: Db,
+  rows: readonly NewNotificationRow[],
+): Promise<Array<{ id: string; correlation_id: string }>> {
+  if (rows.length === 0) return [];
+  return db
+    .insertInto('notifications')
+    .values([...rows])
+    .onConflict((oc) => oc.columns(['source_event_id', 'recipient', 'channel']).doNothing())
+    .returning(['id', 'correlation_id'])
+    .execute();
+}
+
+export async function findNotification(db: Db, id: string): Promise<NotificationRow | undefined> {
+  return db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** One page of a person's notifications, newest first, after the keyset position `after`. */
+export async function listNotificationsOf(
+  db: Db,
+  userId: string,
+  options: {
+    status?: NotificationStatus;
+    limit: number;
+    after?: { createdAt: string; id: string };
+  },
+): Promise<NotificationRow[]> {
+  let query = db
+    .selectFrom('notifications')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(options.limit);
+  if (options.status) query = query.where('status', '=', options.status);
+  const after = options.after;
+  if (after) {
+    query = query.where((eb) =>
+      eb(
+        eb.refTuple('created_at', 'id'),
+        '<',
+        eb.tuple(sql<Date>`${after.createdAt}::timestamptz`, after.id),
+      ),
+    );
+  }
+  return query.execute();
+}
+
+/**
+ * Locks a pending notification for sending. Undefined when it is gone, no longer pending, or
+ * locked by another worker that is sending it right now.
+ */
+export async function lockPending(
+  trx: Transaction<NotificationDb>,
+  id: string,
+): Promise<NotificationRow | undefined> {
+  return trx
+    .selectFrom('notifications')
+    .selectAll()
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .forUpdate()
+    .skipLocked()
+    .executeTakeFirst();
+}
+
+export async function markSent(
+  trx: Transaction<NotificationDb>,
+  id: string,
+  providerMessageId: string | null,
+): Promise<NotificationRow> {
+  return trx
+    .updateTable('notifications')
+    .set((eb) => ({
+      status: 'sent',
+      attempts: eb('attempts', '+', 1),
+      provider_message_id: providerMessageId,
+      sent_at: sql<Date>`now()`,
+      last_error: null,
+    }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Counts a failed attempt; `final` gives up and marks the notification failed. */
+export async function recordFailure(
+  trx: Transaction<NotificationDb>,
+  id: string,
+  error: string,
+  final: boolean,
+): Promise<NotificationRow> {
+  return trx
+    .updateTable('notifications')
+    .set((eb) => ({
+      status: final ? 'failed' : 'pending',
+      attempts: eb('attempts', '+', 1),
+      last_error: error,
+    }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Puts a failed notification back to pending; undefined when it was not failed. */
+export async function reopenFailed(
+  trx: Transaction<NotificationDb>,
+  id: string,
+): Promise<NotificationRow | undefined> {
+  return trx
+    .updateTable('notifications')
+    .set({ status: 'pending' })
+    .where('id', '=', id)
+    .where('status', '=', 'failed')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Claims notifications pending since before `olderThan` and bumps their `updated_at`, so another
+ * replica's sweep (SKIP LOCKED) and the next round leave them alone until they go stale again.
+ */
+export async function claimStalePending(
+  trx: Transaction<NotificationDb>,
+  olderThan: Date,
+  limit: number,
+): Promise<Array<{ id: string; correlation_id: string }>> {
+  return trx
+    .updateTable('notifications')
+    .set({ updated_at: sql<Date>`now()` })
+    .where(
+      'id',
+      'in',
+      trx
+        .selectFrom('notifications')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('updated_at', '<', olderThan)
+        .orderBy('updated_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returning(['id', 'correlation_id'])
+    .execute();
+}

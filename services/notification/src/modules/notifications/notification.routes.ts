@@ -1,0 +1,83 @@
+import { problemSchema } from '@happening/contracts';
+import { enqueueOutbox } from '@happening/db';
+import { type App, DomainError, decodeCursor, toPage } from '@happening/service-kit';
+import type { Kysely } from 'kysely';
+import type { NotificationDb } from '../../database.ts';
+import { deliveryRequest } from '../delivery/delivery.message.ts';
+import { roleOf } from '../memberships/membership.repository.ts';
+import { findNotification, listNotificationsOf, reopenFailed } from './notification.repository.ts';
+import {
+  adminNotificationView,
+  listCursor,
+  listQuery,
+  notificationPage,
+  notificationParams,
+  toView,
+} from './notification.schemas.ts';
+
+const notFound = () => new DomainError('NOTIFICATION_NOT_FOUND', 404, 'Notification not found.');
+
+export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>): void {
+  api.get(
+    '/v1/me/notifications',
+    {
+      schema: {
+        querystring: listQuery,
+        response: { 200: notificationPage, 400: problemSchema, 401: problemSchema },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, status } = request.query;
+      const after = cursor ? decodeCursor(cursor, listCursor) : undefined;
+      const rows = await listNotificationsOf(db, request.principal.sub, {
+        limit: limit + 1,
+        ...(status ? { status } : {}),
+        ...(after ? { after } : {}),
+      });
+      return toPage(rows.map(toView), limit, (last) => ({
+        createdAt: last.createdAt,
+        id: last.id,
+      }));
+    },
+  );
+
+  api.post(
+    '/v1/notifications/:id/retry',
+    {
+      schema: {
+        params: notificationParams,
+        response: {
+          202: adminNotificationView,
+          401: problemSchema,
+          403: problemSchema,
+          404: problemSchema,
+          409: problemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const found = await findNotification(db, request.params.id);
+      // Only the notification's organization may know it exists.
+      if (!found?.org_id) throw notFound();
+      const role = await roleOf(db, found.org_id, request.principal.sub);
+      if (role === undefined) throw notFound();
+      if (role !== 'orgAdmin') {
+        throw new DomainError('FORBIDDEN', 403, 'Only an orgAdmin can retry a notification.');
+      }
+      const reopened = await db.transaction().execute(async (trx) => {
+        const row = await reopenFailed(trx, found.id);
+        if (row) await enqueueOutbox(trx, [deliveryRequest(row.id, row.correlation_id)]);
+        return row;
+      });
+      if (!reopened) {
+        throw new DomainError(
+          'NOTIFICATION_NOT_FAILED',
+          409,
+          `Only a failed notification can be retried; this one is ${found.status}.`,
+        );
+      }
+      reply.status(202);
+      return { ...toView(reopened), lastError: reopened.last_error };
+    },
+  );
+}

@@ -1,0 +1,14 @@
+import type { DomainEvent } from '@happening/contracts';
+import type { Transaction } from 'kysely';
+import type { NotificationDb } from '../../database.ts';
+import { upsertRecipient } from './recipient.repository.ts';
+
+/** Keeps the recipients' contact details from identity's user events. */
+export async function projectRecipients(
+  trx: Transaction<NotificationDb>,
+  event: DomainEvent,
+): Promise<void> {
+  if (event.type !== 'identity.user_registered') return;
+  const { userId, email, name, phone } = event.data;
+  await upsertRecipient(trx, { userId, email, name, phone: phone ?? null });
+}

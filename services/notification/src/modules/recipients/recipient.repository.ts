@@ -1,0 +1,53 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { NotificationDb } from '../../database.ts';
+
+type Db = Kysely<NotificationDb> | Transaction<NotificationDb>;
+
+export interface Recipient {
+  userId: string;
+  email: string;
+  name: string;
+  phone: string | null;
+}
+
+/** Inserts or refreshes a person's contact details (replaying the same event changes nothing). */
+export async function upsertRecipient(db: Db, recipient: Recipient): Promise<void> {
+  await db
+    .insertInto('recipients')
+    .values({
+      user_id: recipient.userId,
+      email: recipient.email,
+      name: recipient.name,
+      phone: recipient.phone,
+    })
+    .onConflict((oc) =>
+      oc.column('user_id').doUpdateSet((eb) => ({
+        email: eb.ref('excluded.email'),
+        name: eb.ref('excluded.name'),
+        // A later event without a phone does not forget the one we know.
+        phone: eb.fn.coalesce('excluded.phone', 'recipients.phone'),
+      })),
+    )
+    .execute();
+}
+
+export async function findRecipients(db: Db, userIds: readonly string[]): Promise<Recipient[]> {
+  if (userIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('recipients')
+    .select(['user_id', 'email', 'name', 'phone'])
+    .where('user_id', 'in', userIds)
+    .execute();
+  return rows.map((r) => ({ userId: r.user_id, email: r.email, name: r.name, phone: r.phone }));
+}
+
+/** The known person behind an email address, if any (addresses compare case-insensitively). */
+export async function findRecipientByEmail(db: Db, email: string): Promise<Recipient | undefined> {
+  const row = await db
+    .selectFrom('recipients')
+    .select(['user_id', 'email', 'name', 'phone'])
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+    .orderBy('updated_at', 'desc')
+    .executeTakeFirst();
+  return row && { userId: row.user_id, email: row.email, name: row.name, phone: row.phone };
+}

@@ -1,0 +1,85 @@
+import { startOutboxRelay } from '@happening/db';
+import { type Broker, mergeTopologies, serviceTopology } from '@happening/messaging';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { NotificationDb } from './database.ts';
+import type { NotificationChannel } from './domain.ts';
+import type { ChannelAdapter } from './modules/delivery/channels/channel.adapter.ts';
+import {
+  DELIVERY_QUEUE,
+  type DeliveryMessage,
+  deliveryMessageSchema,
+  deliveryTopology,
+} from './modules/delivery/delivery.message.ts';
+import { deliverNotification } from './modules/delivery/delivery.worker.ts';
+import { startPendingSweep } from './modules/delivery/pending.sweep.ts';
+import { CONSUMED_EVENTS, domainEventHandler } from './modules/inbound/domain-event.handler.ts';
+import { createTemplateRenderer } from './modules/templates/template.renderer.ts';
+import type { SealedBox } from './security/sealed-box.ts';
+
+export interface RuntimeDeps {
+  db: Kysely<NotificationDb>;
+  broker: Broker;
+  logger: Logger;
+  adapters: ReadonlyMap<NotificationChannel, ChannelAdapter>;
+  sealedBox: SealedBox;
+  deliveryRetryDelaysMs: readonly number[];
+  pendingSweepIntervalMs: number;
+  pendingStaleAfterMs: number;
+}
+
+/**
+ * The background work main.ts runs and tests start the same way: the domain-event consumer,
+ * the delivery workers, the outbox relay and the pending sweep.
+ */
+export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise<void> }> {
+  const { db, broker, logger } = deps;
+  await broker.declare(
+    mergeTopologies(
+      serviceTopology('notification', { bindings: [...CONSUMED_EVENTS] }),
+      deliveryTopology(deps.deliveryRetryDelaysMs),
+    ),
+  );
+
+  const relay = startOutboxRelay({ db, logger, publish: (message) => broker.publish(message) });
+  const events = await broker.consume({
+    queue: 'notification.events',
+    handler: domainEventHandler(db, {
+      renderer: createTemplateRenderer(),
+      sealedBox: deps.sealedBox,
+      channels: new Set(deps.adapters.keys()),
+      logger,
+    }),
+  });
+
+  const maxAttempts = deps.deliveryRetryDelaysMs.length + 1;
+  const delivery = await broker.consume<DeliveryMessage>({
+    queue: DELIVERY_QUEUE,
+    parse: (raw) => deliveryMessageSchema.parse(raw),
+    maxAttempts,
+    handler: async (message, context) => {
+      await deliverNotification(
+        { db, adapters: deps.adapters, sealedBox: deps.sealedBox, logger },
+        message.notificationId,
+        { isLast: context.attempt >= maxAttempts },
+      );
+    },
+  });
+
+  const sweep = startPendingSweep({
+    db,
+    logger,
+    intervalMs: deps.pendingSweepIntervalMs,
+    staleAfterMs: deps.pendingStaleAfterMs,
+  });
+
+  return {
+    async stop() {
+      await sweep.stop();
+      await events.cancel();
+      await delivery.cancel();
+      await relay.stop();
+      for (const adapter of deps.adapters.values()) await adapter.close?.();
+    },
+  };
+}

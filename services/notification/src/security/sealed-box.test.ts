@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createSealedBox } from './sealed-box.ts';
+
+describe('sealed box', () => {
+  const box = createSealedBox(randomBytes(32));
+
+  it('opens what it sealed and never shows the plaintext', () => {
+    const sealed = box.seal('accept: https://x/?token=secret');
+    expect(sealed).not.toContain('secret');
+    expect(Buffer.from(sealed, 'base64').toString('utf8')).not.toContain('secret');
+    expect(box.open(sealed)).toBe('accept: https://x/?token=secret');
+  });
+
+  it('refuses a tampered text or another key', () => {
+    const sealed = Buffer.from(box.seal('hello'), 'base64');
+    sealed[sealed.length - 1] = (sealed[sealed.length - 1] ?? 0) ^ 1;
+    expect(() => box.open(sealed.toString('base64'))).toThrow();
+    expect(() => createSealedBox(randomBytes(32)).open(box.seal('hello'))).toThrow();
+  });
+});
