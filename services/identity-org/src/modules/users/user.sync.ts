@@ -7,7 +7,7 @@ import { findUser, type User, upsertUser } from './user.repository.ts';
 /** The claims of a verified access token that identity-org mirrors. */
 export interface TokenIdentity {
   sub: string;
-  email?: string | undefined;
+  email?: string | null | undefined;
   emailVerified?: boolean | undefined;
   name?: string | undefined;
 }

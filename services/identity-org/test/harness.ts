@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import type { DomainEvent } from '@happening/contracts';
+import { createDb, migrateToLatest } from '@happening/db';
+import { connectBroker, EVENTS_EXCHANGE } from '@happening/messaging';
+import { eventually, startInfra, startTokenIssuer, type TokenOptions } from '@happening/testkit';
+import amqp from 'amqplib';
+import type { LightMyRequestResponse } from 'fastify';
+import { pino } from 'pino';
+import { buildApp } from '../src/app.ts';
+import type { IdentityDatabase } from '../src/db.types.ts';
+import { startRuntime } from '../src/runtime.ts';
+import { DB_SCHEMA, MIGRATIONS_FOLDER } from '../src/schema.ts';
+
+export const PUBLIC_APP_URL = 'http://app.happening.test';
+
+/** A person with a token. */
+export interface TestUser {
+  sub: string;
+  email: string;
+  token: string;
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * identity-org wired as main.ts wires it, on throwaway Postgres and RabbitMQ, with a test queue
+ * bound to every identity event on `happening.events`.
+ */
+export async function startHarness() {
+  const infra = await startInfra();
+  const issuer = await startTokenIssuer();
+  const logger = pino({ level: 'silent' });
+  const db = createDb<IdentityDatabase>({ connectionString: infra.postgresUrl, schema: DB_SCHEMA });
+  await migrateToLatest({ db, schema: DB_SCHEMA, migrationsFolder: MIGRATIONS_FOLDER });
+
+  // Bound before the relay starts, so the first event already has somewhere to go.
+  const connection = await amqp.connect(infra.amqpUrl);
+  const channel = await connection.createChannel();
+  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+  const { queue } = await channel.assertQueue('', { exclusive: true });
+  await channel.bindQueue(queue, EVENTS_EXCHANGE, 'identity.#');
+  const events: DomainEvent[] = [];
+  await channel.consume(queue, (message) => {
+    if (message === null) return;
+    events.push(JSON.parse(message.content.toString()) as DomainEvent);
+    channel.ack(message);
+  });
+
+  const broker = await connectBroker({ url: infra.amqpUrl, logger });
+  const runtime = await startRuntime({ db, broker, logger, inviteExpirySweepMs: 3_600_000 });
+  const app = buildApp({
+    db,
+    logger,
+    config: {
+      OIDC_ISSUER: issuer.issuer,
+      OIDC_AUDIENCE: issuer.audience,
+      OIDC_JWKS_URI: issuer.jwksUri,
+      PUBLIC_APP_URL,
+      INVITE_TTL_HOURS: 168,
+    },
+  });
+  await app.ready();
+
+  async function user(options: TokenOptions = {}): Promise<TestUser> {
+    const sub = options.sub ?? randomUUID();
+    const email = options.email ?? `${sub.slice(0, 8)}@example.test`;
+    return { sub, email, token: await issuer.token({ ...options, sub, email }) };
+  }
+
+  async function call(
+    who: TestUser | string | undefined,
+    method: Method,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<LightMyRequestResponse> {
+    const token = typeof who === 'string' ? who : who?.token;
+    return app.inject({
+      method,
+      url,
+      headers: { ...(token !== undefined && { authorization: `Bearer ${token}` }), ...headers },
+      ...(body !== undefined && { payload: body as Record<string, unknown> }),
+    });
+  }
+
+  /** Signs `owner` up with a fresh organization; returns its id. */
+  async function signUp(owner: TestUser, organizationName = `Org ${randomUUID().slice(0, 6)}`) {
+    const res = await call(owner, 'POST', '/v1/signup', { organizationName });
+    if (res.statusCode !== 201) throw new Error(`signup answered ${res.statusCode}: ${res.body}`);
+    return res.json().organization.id as string;
+  }
+
+  /** Invites a new person with `role` and has them accept; returns them. */
+  async function addMember(orgId: string, admin: TestUser, role: string): Promise<TestUser> {
+    const member = await user();
+    const invite = await call(admin, 'POST', `/v1/orgs/${orgId}/invites`, {
+      email: member.email,
+      role,
+    });
+    if (invite.statusCode !== 201)
+      throw new Error(`invite answered ${invite.statusCode}: ${invite.body}`);
+    const accept = await call(member, 'POST', '/v1/invites/accept', { token: invite.json().token });
+    if (accept.statusCode !== 200)
+      throw new Error(`accept answered ${accept.statusCode}: ${accept.body}`);
+    return member;
+  }
+
+  /** Waits for the published event matching `match`. */
+  function event<T extends DomainEvent['type']>(
+    type: T,
+    match: (event: Extract<DomainEvent, { type: T }>) => boolean = () => true,
+  ): Promise<Extract<DomainEvent, { type: T }>> {
+    return eventually(
+      () =>
+        events.find(
+          (e): e is Extract<DomainEvent, { type: T }> =>
+            e.type === type && match(e as Extract<DomainEvent, { type: T }>),
+        ),
+      { what: type },
+    );
+  }
+
+  return {
+    app,
+    db,
+    events,
+    issuer,
+    user,
+    call,
+    signUp,
+    addMember,
+    event,
+    async stop() {
+      await app.close();
+      await runtime.stop();
+      await broker.close();
+      await connection.close();
+      await db.destroy();
+      await issuer.stop();
+      await infra.stop();
+    },
+  };
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;

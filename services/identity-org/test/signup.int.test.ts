@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('sign-up', () => {
+  it('creates the user, an organization and an orgAdmin membership, and publishes it all', async () => {
+    const owner = await h.user({ name: 'Ada Lovelace' });
+    const requestId = `signup-${randomUUID()}`;
+    const res = await h.call(
+      owner,
+      'POST',
+      '/v1/signup',
+      { organizationName: 'Ada’s Analytical Events' },
+      { 'x-request-id': requestId },
+    );
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body.user).toMatchObject({ id: owner.sub, email: owner.email, name: 'Ada Lovelace' });
+    expect(body.organization).toMatchObject({
+      name: 'Ada’s Analytical Events',
+      slug: 'ada-s-analytical-events',
+      status: 'active',
+      ownerId: owner.sub,
+      version: 1,
+    });
+    expect(body.membership).toMatchObject({
+      organizationId: body.organization.id,
+      userId: owner.sub,
+      role: 'orgAdmin',
+    });
+
+    const registered = await h.event(
+      'identity.user_registered',
+      (e) => e.data.userId === owner.sub,
+    );
+    expect(registered).toMatchObject({
+      source: 'identity-org',
+      data: { userId: owner.sub, email: owner.email, name: 'Ada Lovelace' },
+      aggregate: { type: 'user', id: owner.sub },
+    });
+    const orgId = body.organization.id;
+    const created = await h.event('identity.organization_created', (e) => e.orgId === orgId);
+    expect(created).toMatchObject({
+      correlationId: requestId,
+      aggregate: { type: 'organization', id: orgId, version: 1 },
+      data: { organizationId: orgId, name: 'Ada’s Analytical Events', ownerId: owner.sub },
+    });
+    const joined = await h.event('identity.member_joined', (e) => e.orgId === orgId);
+    expect(joined).toMatchObject({
+      aggregate: { version: 2 },
+      data: { organizationId: orgId, userId: owner.sub, role: 'orgAdmin' },
+    });
+    expect(joined.data.inviteId).toBeUndefined();
+  });
+
+  it('publishes user_registered once however often and however concurrently the user calls', async () => {
+    const person = await h.user();
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => h.call(person, 'GET', '/v1/me')),
+    );
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    await h.signUp(person);
+    await h.event('identity.organization_created', (e) => e.data.ownerId === person.sub);
+    const registrations = h.events.filter(
+      (e) => e.type === 'identity.user_registered' && e.data.userId === person.sub,
+    );
+    expect(registrations).toHaveLength(1);
+  });
+
+  it('refreshes the mirrored name and email from a newer token', async () => {
+    const sub = randomUUID();
+    await h.call(await h.user({ sub, name: 'Old Name' }), 'GET', '/v1/me');
+    const renamed = await h.user({
+      sub,
+      name: 'New Name',
+      email: `new-${sub.slice(0, 6)}@example.test`,
+    });
+    const me = await h.call(renamed, 'GET', '/v1/me');
+    expect(me.json().user).toMatchObject({ name: 'New Name', email: renamed.email });
+  });
+
+  it('gives organizations with the same name distinct slugs, also when created concurrently', async () => {
+    const owner = await h.user();
+    const name = `Same Name ${randomUUID().slice(0, 4)}`;
+    const answers = await Promise.all([
+      h.call(owner, 'POST', '/v1/signup', { organizationName: name }),
+      h.call(owner, 'POST', '/v1/orgs', { name }),
+      h.call(owner, 'POST', '/v1/orgs', { name }),
+    ]);
+    expect(answers.map((r) => r.statusCode)).toEqual([201, 201, 201]);
+    const slugs = answers.map((r) => r.json().organization.slug).sort();
+    const base = name.toLowerCase().replace(/ /g, '-');
+    expect(slugs).toEqual([base, `${base}-2`, `${base}-3`]);
+  });
+
+  it('lists every membership of the caller on /v1/me', async () => {
+    const owner = await h.user();
+    const first = await h.signUp(owner, 'First');
+    const second = (await h.call(owner, 'POST', '/v1/orgs', { name: 'Second' })).json();
+    const me = (await h.call(owner, 'GET', '/v1/me')).json();
+    expect(me.user.id).toBe(owner.sub);
+    expect(me.memberships).toEqual([
+      expect.objectContaining({
+        role: 'orgAdmin',
+        organization: expect.objectContaining({ id: first }),
+      }),
+      expect.objectContaining({
+        role: 'orgAdmin',
+        organization: expect.objectContaining({ id: second.organization.id, name: 'Second' }),
+      }),
+    ]);
+  });
+});
+
+describe('organization settings', () => {
+  it('updates with the current If-Match version and answers 412 to a stale one', async () => {
+    const owner = await h.user();
+    const orgId = await h.signUp(owner);
+    const read = await h.call(owner, 'GET', `/v1/orgs/${orgId}`);
+    expect(read.statusCode).toBe(200);
+    expect(read.headers.etag).toBe('"1"');
+
+    const patch = { name: 'Renamed', domain: 'Events.Example.com', settings: { locale: 'de' } };
+    const updated = await h.call(owner, 'PATCH', `/v1/orgs/${orgId}`, patch, { 'if-match': '"1"' });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.json()).toMatchObject({
+      name: 'Renamed',
+      domain: 'events.example.com',
+      settings: { locale: 'de' },
+      version: 2,
+    });
+
+    const stale = await h.call(
+      owner,
+      'PATCH',
+      `/v1/orgs/${orgId}`,
+      { name: 'Again' },
+      { 'if-match': '1' },
+    );
+    expect(stale.statusCode).toBe(412);
+    expect(stale.json().code).toBe('VERSION_MISMATCH');
+
+    const missing = await h.call(owner, 'PATCH', `/v1/orgs/${orgId}`, { name: 'Again' });
+    expect(missing.statusCode).toBe(428);
+
+    const audit = (await h.call(owner, 'GET', `/v1/orgs/${orgId}/audit`)).json();
+    expect(audit.items[0]).toMatchObject({
+      action: 'organization.updated',
+      actorId: owner.sub,
+      before: { name: expect.any(String), domain: null },
+      after: { name: 'Renamed', domain: 'events.example.com' },
+    });
+  });
+});
+
+describe('bad input', () => {
+  it('answers 400 with field paths', async () => {
+    const owner = await h.user();
+    const orgId = await h.signUp(owner);
+    const cases: [string, string, unknown, string][] = [
+      ['POST', '/v1/signup', {}, 'body.organizationName'],
+      ['POST', '/v1/signup', { organizationName: '   ' }, 'body.organizationName'],
+      ['POST', '/v1/orgs', { name: 'x', extra: 1 }, 'body'],
+      ['POST', `/v1/orgs/${orgId}/invites`, { email: 'not-an-email', role: 'user' }, 'body.email'],
+      [
+        'POST',
+        `/v1/orgs/${orgId}/invites`,
+        { email: 'a@example.test', role: 'owner' },
+        'body.role',
+      ],
+      ['PATCH', `/v1/orgs/${orgId}/members/${owner.sub}`, { role: 'boss' }, 'body.role'],
+      ['PATCH', `/v1/orgs/${orgId}`, { domain: 'not a domain' }, 'body.domain'],
+      ['GET', '/v1/orgs/not-a-uuid', undefined, 'params.orgId'],
+      ['GET', `/v1/orgs/${orgId}/members?limit=1000`, undefined, 'query.limit'],
+      ['POST', '/v1/invites/accept', { token: '' }, 'body.token'],
+    ];
+    for (const [method, url, body, path] of cases) {
+      const res = await h.call(owner, method as 'POST', url, body, { 'if-match': '1' });
+      expect(res.statusCode, `${method} ${url}`).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      const paths = (res.json().errors ?? []).map((e: { path: string }) => e.path);
+      expect(
+        paths.some((p: string) => p.startsWith(path)),
+        `${url}: ${paths}`,
+      ).toBe(true);
+    }
+  });
+
+  it('answers 400 to a cursor it did not make', async () => {
+    const owner = await h.user();
+    const orgId = await h.signUp(owner);
+    const res = await h.call(owner, 'GET', `/v1/orgs/${orgId}/members?cursor=garbage`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('INVALID_CURSOR');
+  });
+});
+
+describe('tokens', () => {
+  it('answers 401 to a missing, malformed, expired, foreign or wrongly addressed token', async () => {
+    const tokens: (string | undefined)[] = [
+      undefined,
+      'not-a-jwt',
+      await h.issuer.token({ expiresIn: -60 }),
+      await h.issuer.token({ audience: 'someone-else' }),
+      await h.issuer.token({ issuer: 'http://evil.example/realms/happening' }),
+    ];
+    for (const token of tokens) {
+      for (const [method, url] of [
+        ['GET', '/v1/me'],
+        ['POST', '/v1/signup'],
+        ['GET', `/v1/orgs/${randomUUID()}/members`],
+        ['POST', '/v1/invites/accept'],
+      ] as const) {
+        const res = await h.call(token, method, url, method === 'POST' ? {} : undefined);
+        expect(res.statusCode, `${method} ${url} with token #${tokens.indexOf(token)}`).toBe(401);
+        expect(res.json().code).toBe('UNAUTHENTICATED');
+      }
+    }
+  });
+
+  it('keeps health and metrics open', async () => {
+    expect((await h.call(undefined, 'GET', '/healthz')).statusCode).toBe(200);
+  });
+});
