@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Catalog, eventBody, inDays, startCatalog, type TestUser } from './harness.ts';
+
+let catalog: Catalog;
+let organizer: TestUser;
+const orgId = randomUUID();
+
+beforeAll(async () => {
+  catalog = await startCatalog();
+  organizer = await catalog.user();
+  await catalog.join(organizer, orgId, 'organizer');
+});
+afterAll(() => catalog?.stop());
+
+async function createDraft(overrides: Record<string, unknown> = {}) {
+  const res = await catalog.call(
+    organizer,
+    'POST',
+    `/v1/orgs/${orgId}/events`,
+    eventBody(overrides),
+  );
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+describe('create → publish → update → cancel', () => {
+  it('walks the lifecycle and publishes what each step announces', async () => {
+    const draft = await createDraft();
+    expect(draft).toMatchObject({
+      orgId,
+      status: 'draft',
+      version: 1,
+      publishedAt: null,
+      totalSlots: 100,
+      availableSlots: 100,
+      waitlistLength: 0,
+      visibility: 'public',
+      waitlistPolicy: 'fifo',
+      maxSeatsPerBooking: 10,
+    });
+    const [created] = await catalog.eventsAbout(draft.id, 'catalog.event_created');
+    expect(created).toMatchObject({
+      source: 'catalog',
+      orgId,
+      aggregate: { type: 'event', id: draft.id, version: 1 },
+      data: { eventId: draft.id, status: 'draft', totalSlots: 100, version: 1 },
+    });
+
+    const published = await catalog.call(organizer, 'POST', `/v1/events/${draft.id}/publish`);
+    expect(published.statusCode, published.body).toBe(200);
+    expect(published.json()).toMatchObject({ status: 'upcoming', version: 2 });
+    expect(published.json().publishedAt).not.toBeNull();
+    const [publishedEvent] = await catalog.eventsAbout(draft.id, 'catalog.event_published');
+    expect(publishedEvent?.data).toMatchObject({
+      status: 'upcoming',
+      version: 2,
+      totalSlots: 100,
+      waitlistPolicy: 'fifo',
+      maxSeatsPerBooking: 10,
+      visibility: 'public',
+      startsAt: draft.startsAt,
+      publishedAt: published.json().publishedAt,
+    });
+
+    const patched = await catalog.call(
+      organizer,
+      'PATCH',
+      `/v1/events/${draft.id}`,
+      { venue: 'Red Room', totalSlots: 120, name: 'Jazz night' },
+      { 'if-match': '2' },
+    );
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json()).toMatchObject({ venue: 'Red Room', totalSlots: 120, version: 3 });
+    expect(patched.headers.etag).toBe('"3"');
+    const [capacity] = await catalog.eventsAbout(draft.id, 'catalog.event_capacity_changed');
+    expect(capacity?.data).toEqual({
+      eventId: draft.id,
+      orgId,
+      previousTotalSlots: 100,
+      totalSlots: 120,
+    });
+    const [updated] = await catalog.eventsAbout(draft.id, 'catalog.event_updated');
+    expect(updated?.data.changes).toEqual({ venue: { from: 'Blue Room', to: 'Red Room' } });
+    expect(updated?.data.event).toMatchObject({ venue: 'Red Room', totalSlots: 120, version: 3 });
+
+    const cancelled = await catalog.call(organizer, 'POST', `/v1/events/${draft.id}/cancel`, {
+      reason: 'Band is ill',
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect(cancelled.json()).toMatchObject({ status: 'cancelled', version: 4 });
+    const [cancelledEvent] = await catalog.eventsAbout(draft.id, 'catalog.event_cancelled');
+    expect(cancelledEvent?.data).toEqual({
+      eventId: draft.id,
+      orgId,
+      name: 'Jazz night',
+      startsAt: draft.startsAt,
+      reason: 'Band is ill',
+      cancelledBy: organizer.sub,
+    });
+
+    // A cancelled event is final.
+    const again = await catalog.call(organizer, 'POST', `/v1/events/${draft.id}/cancel`, {
+      reason: 'twice',
+    });
+    expect(again.statusCode).toBe(422);
+    expect(again.json().code).toBe('ILLEGAL_TRANSITION');
+    const edit = await catalog.call(
+      organizer,
+      'PATCH',
+      `/v1/events/${draft.id}`,
+      { venue: 'x' },
+      {
+        'if-match': '4',
+      },
+    );
+    expect(edit.statusCode).toBe(422);
+    expect(edit.json().code).toBe('EVENT_NOT_EDITABLE');
+    const republish = await catalog.call(organizer, 'POST', `/v1/events/${draft.id}/publish`);
+    expect(republish.statusCode).toBe(422);
+  });
+
+  it('publishes only event_updated when the capacity stays', async () => {
+    const draft = await createDraft();
+    const res = await catalog.call(
+      organizer,
+      'PATCH',
+      `/v1/events/${draft.id}`,
+      { name: 'Blues' },
+      {
+        'if-match': '1',
+      },
+    );
+    expect(res.statusCode).toBe(200);
+    await catalog.eventsAbout(draft.id, 'catalog.event_updated');
+    // The capacity event would have been enqueued in the same transaction, before event_updated.
+    expect(
+      catalog.published.filter(
+        (e) => e.aggregate.id === draft.id && e.type === 'catalog.event_capacity_changed',
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses to publish an event whose start has passed', async () => {
+    const draft = await createDraft({ startsAt: inDays(-1), endsAt: inDays(1) });
+    const res = await catalog.call(organizer, 'POST', `/v1/events/${draft.id}/publish`);
+    expect(res.statusCode).toBe(422);
+    expect(res.json().code).toBe('EVENT_START_IN_PAST');
+  });
+});
+
+describe('optimistic concurrency', () => {
+  it('answers 412 to a stale If-Match and 428 without one', async () => {
+    const draft = await createDraft();
+    const first = await catalog.call(
+      organizer,
+      'PATCH',
+      `/v1/events/${draft.id}`,
+      { venue: 'A' },
+      {
+        'if-match': '1',
+      },
+    );
+    expect(first.statusCode).toBe(200);
+    const stale = await catalog.call(
+      organizer,
+      'PATCH',
+      `/v1/events/${draft.id}`,
+      { venue: 'B' },
+      {
+        'if-match': '1',
+      },
+    );
+    expect(stale.statusCode).toBe(412);
+    expect(stale.json()).toMatchObject({ code: 'VERSION_MISMATCH', currentVersion: 2 });
+    const missing = await catalog.call(organizer, 'PATCH', `/v1/events/${draft.id}`, {
+      venue: 'B',
+    });
+    expect(missing.statusCode).toBe(428);
+    const current = await catalog.call(organizer, 'GET', `/v1/events/${draft.id}`);
+    expect(current.json()).toMatchObject({ venue: 'A', version: 2 });
+  });
+
+  it('lets exactly one of two concurrent PATCHes at the same version through', async () => {
+    const draft = await createDraft();
+    const results = await Promise.all(
+      ['A', 'B'].map((venue) =>
+        catalog.call(organizer, 'PATCH', `/v1/events/${draft.id}`, { venue }, { 'if-match': '1' }),
+      ),
+    );
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 412]);
+  });
+});
+
+describe('validation', () => {
+  const create = (overrides: Record<string, unknown>) =>
+    catalog.call(organizer, 'POST', `/v1/orgs/${orgId}/events`, eventBody(overrides));
+
+  it.each([
+    [{ startsAt: inDays(5), endsAt: inDays(4) }, 'body.endsAt'],
+    [{ timezone: 'Mars/Olympus' }, 'body.timezone'],
+    [{ totalSlots: 0 }, 'body.totalSlots'],
+    [{ totalSlots: 100_001 }, 'body.totalSlots'],
+    [{ category: 'rave' }, 'body.category'],
+    [{ startsAt: 'tomorrow' }, 'body.startsAt'],
+  ])('answers 400 naming the field for %j', async (overrides, path) => {
+    const res = await create(overrides);
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toContain(path);
+  });
+
+  it('checks the time order of a PATCH against the stored event', async () => {
+    const draft = await createDraft();
+    const res = await catalog.call(
+      organizer,
+      'PATCH',
+      `/v1/events/${draft.id}`,
+      { endsAt: inDays(1) },
+      { 'if-match': '1' },
+    );
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([{ path: 'body.endsAt', message: 'must be after startsAt' }]);
+  });
+
+  it('replays a create retried with the same Idempotency-Key', async () => {
+    const headers = { 'idempotency-key': randomUUID() };
+    const body = eventBody({ name: 'Once' });
+    const first = await catalog.call(organizer, 'POST', `/v1/orgs/${orgId}/events`, body, headers);
+    const second = await catalog.call(organizer, 'POST', `/v1/orgs/${orgId}/events`, body, headers);
+    expect(first.statusCode).toBe(201);
+    expect(second.statusCode).toBe(201);
+    expect(second.json().id).toBe(first.json().id);
+  });
+
+  it('answers 401 without a token', async () => {
+    const res = await catalog.call(undefined, 'GET', '/v1/events');
+    expect(res.statusCode).toBe(401);
+  });
+});
