@@ -1,12 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  // The platform migrations create it too; CREATE OR REPLACE keeps this migration self-contained.
-  await sql`
-    CREATE OR REPLACE FUNCTION update_updated_at_column() RETURNS trigger AS $$
-    BEGIN NEW.updated_at = now(); RETURN NEW; END;
-    $$ LANGUAGE plpgsql`.execute(db);
-
+  // update_updated_at_column() comes from the platform migrations, applied before these.
   await sql`
     CREATE TABLE memberships (
       organization_id uuid NOT NULL,
@@ -26,6 +21,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       waitlist_policy text NOT NULL CHECK (waitlist_policy IN ('fifo', 'first_fit')),
       max_seats_per_booking integer NOT NULL CHECK (max_seats_per_booking > 0),
       status text NOT NULL CHECK (status IN ('draft', 'upcoming', 'ongoing', 'completed', 'cancelled')),
+      visibility text NOT NULL CHECK (visibility IN ('public', 'members')),
       catalog_version integer NOT NULL,
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now()

@@ -1,1 +1,41 @@
-export {};
+import { authPlugin } from '@happening/auth';
+import { type App, createApp, type ReadinessCheck } from '@happening/service-kit';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { BookingContext } from './context.ts';
+import { registerBookingRoutes } from './modules/booking/booking.routes.ts';
+import { REBUILDING_CODE } from './modules/inventory/event-lock.ts';
+import { registerInventoryRoutes } from './modules/inventory/inventory.routes.ts';
+
+export interface BuildAppOptions {
+  ctx: BookingContext;
+  auth: { issuer: string; audience: string; jwksUri?: string | undefined };
+  logger?: Logger;
+  /** Probes besides Postgres and Redis that `/readyz` runs (e.g. the broker connection). */
+  readinessChecks?: Record<string, ReadinessCheck>;
+}
+
+/** The booking service's HTTP app: auth, booking and inventory routes, health and metrics. */
+export async function buildApp(options: BuildAppOptions): Promise<App> {
+  const { ctx, auth } = options;
+  const app = createApp({
+    name: 'booking',
+    ...(options.logger ? { logger: options.logger } : {}),
+    readinessChecks: {
+      postgres: () => sql`SELECT 1`.execute(ctx.db),
+      redis: () => ctx.inventory.exists('readiness'),
+      ...options.readinessChecks,
+    },
+  });
+  app.addHook('onError', async (_request, reply, error) => {
+    if ((error as { code?: string }).code === REBUILDING_CODE) reply.header('retry-after', '1');
+  });
+  await app.register(authPlugin, {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    ...(auth.jwksUri ? { jwksUri: auth.jwksUri } : {}),
+  });
+  registerBookingRoutes(app, ctx);
+  registerInventoryRoutes(app, ctx);
+  return app;
+}

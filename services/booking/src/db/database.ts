@@ -1,0 +1,77 @@
+import type { PlatformTables } from '@happening/db';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string | undefined>;
+
+export interface MembershipsTable {
+  organization_id: string;
+  user_id: string;
+  role: 'orgAdmin' | 'organizer' | 'user';
+}
+
+export interface EventInventoryTable {
+  event_id: string;
+  org_id: string;
+  name: string;
+  starts_at: Date;
+  ends_at: Date;
+  total_slots: number;
+  waitlist_policy: 'fifo' | 'first_fit';
+  max_seats_per_booking: number;
+  status: 'draft' | 'upcoming' | 'ongoing' | 'completed' | 'cancelled';
+  visibility: 'public' | 'members';
+  catalog_version: number;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface BookingHistoryTable {
+  position: Generated<string>;
+  booking_id: string;
+  event_id: string;
+  version: number;
+  action: 'created' | 'cancelled' | 'promoted';
+  details: ColumnType<unknown, string, never>;
+  occurred_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface BookingsTable {
+  id: string;
+  event_id: string;
+  org_id: string;
+  user_id: string;
+  seats: number;
+  status: 'confirmed' | 'waiting' | 'cancelled';
+  waiting_number: number | null;
+  cancelled_reason: 'by_owner' | 'by_organizer' | 'event_cancelled' | null;
+  version: number;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface BookingSeatsTable {
+  booking_id: string;
+  event_id: string;
+  seat_no: number;
+  status: 'booked' | 'released';
+}
+
+export interface AvailabilitySequenceTable {
+  event_id: string;
+  sequence: string | number;
+}
+
+/** The booking schema as kysely sees it. */
+export interface BookingDb extends PlatformTables {
+  memberships: MembershipsTable;
+  event_inventory: EventInventoryTable;
+  booking_history: BookingHistoryTable;
+  bookings: BookingsTable;
+  booking_seats: BookingSeatsTable;
+  availability_sequence: AvailabilitySequenceTable;
+}
+
+export type BookingRow = Selectable<BookingsTable>;
+export type EventInventoryRow = Selectable<EventInventoryTable>;
+export type NewEventInventory = Insertable<EventInventoryTable>;

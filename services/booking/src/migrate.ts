@@ -1,0 +1,10 @@
+import { runMigrateCommand } from '@happening/db';
+import { readConfig } from './config.ts';
+import { BOOKING_SCHEMA, MIGRATIONS_FOLDER } from './schema.ts';
+
+const config = readConfig();
+await runMigrateCommand({
+  connectionString: config.DATABASE_URL,
+  schema: BOOKING_SCHEMA,
+  migrationsFolder: MIGRATIONS_FOLDER,
+});

@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '@happening/service-kit';
+import type { BookingContext } from '../../context.ts';
+import type { BookingRow } from '../../db/database.ts';
+import type { Promotion, ReserveResult } from '../../redis/inventory.client.ts';
+import { findEvent } from '../inventory/event-inventory.repository.ts';
+import { lockEventReleases, lockEventShared } from '../inventory/event-lock.ts';
+import { reconcileEvent } from '../inventory/reconcile.service.ts';
+import { roleOf } from '../memberships/membership.repository.ts';
+import { decide, initialState } from './booking.decider.ts';
+import { checkBookable } from './booking.policy.ts';
+import { findActiveBooking } from './booking.repository.ts';
+import { writeStream } from './booking.writer.ts';
+import { lockNewBooking, persistPromotions } from './promotion.writer.ts';
+
+export interface BookRequest {
+  eventId: string;
+  userId: string;
+  seats: number;
+  seatNumbers?: number[] | undefined;
+  correlationId: string;
+}
+
+class InventoryMissing extends Error {}
+class SeatDivergence extends Error {}
+
+/**
+ * Books seats: per-person lock → one Lua decision → one Postgres transaction. When the
+ * transaction fails, Redis is compensated before the error is answered.
+ */
+export async function bookSeats(ctx: BookingContext, request: BookRequest): Promise<string> {
+  const event = await findEvent(ctx.db, request.eventId);
+  if (!event) throw eventNotFound();
+  if (event.visibility === 'members' && !(await roleOf(ctx.db, event.orgId, request.userId))) {
+    throw eventNotFound();
+  }
+  checkBookable(event, request, ctx.now());
+  await rejectExisting(ctx, request);
+
+  const token = randomUUID();
+  if (!(await ctx.inventory.lock(request.eventId, request.userId, token, ctx.settings.lockTtlMs))) {
+    throw new DomainError(
+      'BOOKING_IN_PROGRESS',
+      409,
+      'A booking of yours for this event is in progress.',
+    );
+  }
+  try {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await attemptBooking(ctx, request);
+      } catch (error) {
+        // Missing keys or a seat Redis thought free: rebuild from Postgres and retry once.
+        if (attempt > 1 || !(error instanceof InventoryMissing || error instanceof SeatDivergence))
+          throw error;
+        await reconcileEvent(ctx, request.eventId, {
+          correlationId: request.correlationId,
+          onlyIfMissing: error instanceof InventoryMissing,
+        });
+      }
+    }
+  } finally {
+    await ctx.inventory.unlock(request.eventId, request.userId, token);
+  }
+}
+
+async function attemptBooking(ctx: BookingContext, request: BookRequest): Promise<string> {
+  const bookingId = randomUUID();
+  let decision: ReserveResult | undefined;
+  let compensated = false;
+  let promotions: Promotion[] = [];
+  const compensate = async () => {
+    if (compensated || !decision || (decision.kind !== 'confirmed' && decision.kind !== 'waiting'))
+      return;
+    compensated = true;
+    const released = await ctx.inventory.compensate(request.eventId, {
+      bookingId,
+      status: decision.kind,
+      seatNumbers: decision.kind === 'confirmed' ? decision.seatNumbers : [],
+    });
+    if (released.kind === 'OK') promotions = released.promotions;
+  };
+
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      await lockEventShared(trx, request.eventId, ctx.settings.rebuildWaitMs);
+      await lockNewBooking(trx, bookingId);
+      // Read again under the lock: a status change or cancellation waits for us, or we for it.
+      const event = await findEvent(trx, request.eventId);
+      if (!event) throw eventNotFound();
+      checkBookable(event, request, ctx.now());
+      decision = await ctx.inventory.reserve(request.eventId, { bookingId, ...request });
+      if (decision.kind === 'MISSING') throw new InventoryMissing();
+      if (decision.kind === 'SEATS_TAKEN') {
+        throw new DomainError('BOOKING_SEATS_TAKEN', 409, 'One of the requested seats is taken.');
+      }
+      try {
+        const events = decide(
+          {
+            type: 'CreateBooking',
+            bookingId,
+            eventId: event.eventId,
+            orgId: event.orgId,
+            userId: request.userId,
+            seats: request.seats,
+            decision:
+              decision.kind === 'confirmed'
+                ? {
+                    kind: 'confirmed',
+                    seatNumbers: decision.seatNumbers,
+                    acceptedSeq: decision.acceptedSeq,
+                  }
+                : {
+                    kind: 'waiting',
+                    waitingNumber: decision.waitingNumber,
+                    acceptedSeq: decision.acceptedSeq,
+                  },
+          },
+          initialState,
+        );
+        await writeStream(trx, {
+          bookingId,
+          event,
+          state: initialState,
+          events,
+          meta: {
+            correlationId: request.correlationId,
+            waitlistPosition: decision.kind === 'waiting' ? decision.position : undefined,
+          },
+        });
+      } catch (error) {
+        await compensate();
+        throw error;
+      }
+    });
+  } catch (error) {
+    // Also covers a failed COMMIT, after which the callback's own compensation did not run.
+    await compensate();
+    await recordPromotions(ctx, request, promotions);
+    throw await translate(ctx, error, request);
+  }
+  ctx.wakeRelay();
+  ctx.availability.touch(request.eventId);
+  return bookingId;
+}
+
+/** Promotions a compensation made are recorded like a cancellation's, in their own transaction. */
+async function recordPromotions(
+  ctx: BookingContext,
+  request: BookRequest,
+  promotions: Promotion[],
+) {
+  if (promotions.length === 0) return;
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      await lockEventShared(trx, request.eventId, ctx.settings.rebuildWaitMs);
+      await lockEventReleases(trx, request.eventId);
+      const event = await findEvent(trx, request.eventId);
+      if (event) await persistPromotions(trx, ctx.inventory, event, promotions, request);
+    });
+    ctx.wakeRelay();
+  } catch (error) {
+    ctx.logger.error(
+      { err: error, eventId: request.eventId },
+      'promotions not recorded; reconciling',
+    );
+    await reconcileEvent(ctx, request.eventId, { correlationId: request.correlationId });
+  }
+}
+
+async function translate(
+  ctx: BookingContext,
+  error: unknown,
+  request: BookRequest,
+): Promise<unknown> {
+  const pg = error as { code?: string; constraint?: string };
+  if (pg.code === '23505' && pg.constraint === 'bookings_one_active_per_user') {
+    const existing = await findActiveBooking(ctx.db, request.eventId, request.userId);
+    return new DomainError(
+      'BOOKING_ALREADY_EXISTS',
+      409,
+      'You already hold a booking for this event.',
+      {
+        bookingId: existing?.id,
+      },
+    );
+  }
+  if (pg.code === '23505' && pg.constraint === 'booking_seats_one_holder')
+    return new SeatDivergence();
+  return error;
+}
+
+async function rejectExisting(ctx: BookingContext, request: BookRequest) {
+  const existing: BookingRow | undefined = await findActiveBooking(
+    ctx.db,
+    request.eventId,
+    request.userId,
+  );
+  if (existing) {
+    throw new DomainError(
+      'BOOKING_ALREADY_EXISTS',
+      409,
+      'You already hold a booking for this event.',
+      {
+        bookingId: existing.id,
+      },
+    );
+  }
+}
+
+const eventNotFound = () => new DomainError('EVENT_NOT_FOUND', 404, 'No such event.');

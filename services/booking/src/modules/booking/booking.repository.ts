@@ -1,0 +1,114 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { BookingDb, BookingRow } from '../../db/database.ts';
+import { type BookingState, fold } from './booking.decider.ts';
+import { eventFromHistory } from './booking.events.ts';
+
+type Db = Kysely<BookingDb> | Transaction<BookingDb>;
+
+export async function findBooking(db: Db, bookingId: string): Promise<BookingRow | undefined> {
+  return db.selectFrom('bookings').selectAll().where('id', '=', bookingId).executeTakeFirst();
+}
+
+/** Locks the booking's row and folds its stream: the state a command decides on. */
+export async function loadForUpdate(
+  trx: Transaction<BookingDb>,
+  bookingId: string,
+): Promise<{ row: BookingRow; state: BookingState } | undefined> {
+  const row = await trx
+    .selectFrom('bookings')
+    .selectAll()
+    .where('id', '=', bookingId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const history = await trx
+    .selectFrom('booking_history')
+    .select(['action', 'details'])
+    .where('booking_id', '=', bookingId)
+    .orderBy('version')
+    .execute();
+  return { row, state: fold(history.map((h) => eventFromHistory(h.action, h.details))) };
+}
+
+export async function findActiveBooking(
+  db: Db,
+  eventId: string,
+  userId: string,
+): Promise<BookingRow | undefined> {
+  return db
+    .selectFrom('bookings')
+    .selectAll()
+    .where('event_id', '=', eventId)
+    .where('user_id', '=', userId)
+    .where('status', 'in', ['confirmed', 'waiting'])
+    .executeTakeFirst();
+}
+
+/** Booked seat numbers of each booking. */
+export async function seatsOf(
+  db: Db,
+  bookingIds: readonly string[],
+): Promise<Map<string, number[]>> {
+  const seats = new Map<string, number[]>();
+  if (bookingIds.length === 0) return seats;
+  const rows = await db
+    .selectFrom('booking_seats')
+    .select(['booking_id', 'seat_no'])
+    .where('booking_id', 'in', bookingIds)
+    .where('status', '=', 'booked')
+    .orderBy('seat_no')
+    .execute();
+  for (const row of rows) {
+    const list = seats.get(row.booking_id) ?? [];
+    list.push(row.seat_no);
+    seats.set(row.booking_id, list);
+  }
+  return seats;
+}
+
+/** Seat numbers currently booked at an event. */
+export async function bookedSeats(db: Db, eventId: string): Promise<number[]> {
+  const rows = await db
+    .selectFrom('booking_seats')
+    .select('seat_no')
+    .where('event_id', '=', eventId)
+    .where('status', '=', 'booked')
+    .orderBy('seat_no')
+    .execute();
+  return rows.map((r) => r.seat_no);
+}
+
+export async function historyOf(db: Db, bookingId: string) {
+  return db
+    .selectFrom('booking_history')
+    .select(['position', 'version', 'action', 'details', 'occurred_at'])
+    .where('booking_id', '=', bookingId)
+    .orderBy('version')
+    .execute();
+}
+
+/** One page of bookings, newest first, keyset on (created_at, id). */
+export async function listBookings(
+  db: Db,
+  filter: { userId?: string; eventId?: string; status?: BookingRow['status'] },
+  page: { limit: number; after?: { createdAt: string; id: string } | undefined },
+): Promise<BookingRow[]> {
+  let query = db.selectFrom('bookings').selectAll();
+  if (filter.userId) query = query.where('user_id', '=', filter.userId);
+  if (filter.eventId) query = query.where('event_id', '=', filter.eventId);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  const after = page.after;
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('created_at', '<', new Date(after.createdAt)),
+        eb.and([eb('created_at', '=', new Date(after.createdAt)), eb('id', '<', after.id)]),
+      ]),
+    );
+  }
+  return query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
+}

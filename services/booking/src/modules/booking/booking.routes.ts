@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { withIdempotencyKey } from '@happening/db';
+import { type App, DomainError, decodeCursor, toPage } from '@happening/service-kit';
+import { z } from 'zod';
+import type { BookingContext } from '../../context.ts';
+import { findEvent } from '../inventory/event-inventory.repository.ts';
+import { isStaff, roleOf } from '../memberships/membership.repository.ts';
+import { bookSeats } from './book.command.ts';
+import { findBooking, historyOf, listBookings } from './booking.repository.ts';
+import {
+  bookingPageSchema,
+  bookingParamsSchema,
+  bookingSchema,
+  cancelBookingBodySchema,
+  createBookingBodySchema,
+  eventParamsSchema,
+  historyEntrySchema,
+  listCursorSchema,
+  listQuerySchema,
+} from './booking.schemas.ts';
+import { toViews } from './booking.views.ts';
+import { cancelBooking } from './cancel.command.ts';
+
+const notFound = () => new DomainError('BOOKING_NOT_FOUND', 404, 'No such booking.');
+
+/** A booking the caller may see: its owner, or an organizer/orgAdmin of its organization. */
+async function visibleBooking(ctx: BookingContext, bookingId: string, callerId: string) {
+  const row = await findBooking(ctx.db, bookingId);
+  if (!row) throw notFound();
+  if (row.user_id !== callerId && !isStaff(await roleOf(ctx.db, row.org_id, callerId)))
+    throw notFound();
+  return row;
+}
+
+async function viewOf(ctx: BookingContext, bookingId: string) {
+  const row = await findBooking(ctx.db, bookingId);
+  if (!row) throw notFound();
+  const [view] = await toViews(ctx, [row]);
+  return view!;
+}
+
+export function registerBookingRoutes(app: App, ctx: BookingContext): void {
+  app.post(
+    '/v1/events/:eventId/bookings',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        params: eventParamsSchema,
+        body: createBookingBodySchema,
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+        response: { 201: bookingSchema },
+      },
+    },
+    async (request, reply) => {
+      const { eventId } = request.params;
+      const userId = request.principal.sub;
+      const run = async () => {
+        const bookingId = await bookSeats(ctx, {
+          eventId,
+          userId,
+          seats: request.body.seats,
+          seatNumbers: request.body.seatNumbers,
+          correlationId: request.id,
+        });
+        return { statusCode: 201, body: await viewOf(ctx, bookingId) };
+      };
+      const key = request.headers['idempotency-key'];
+      const result = key
+        ? await withIdempotencyKey(
+            ctx.db,
+            {
+              scope: `POST /v1/events/bookings ${userId}`,
+              key,
+              fingerprint: createHash('sha256')
+                .update(JSON.stringify([eventId, request.body]))
+                .digest('hex'),
+            },
+            run,
+          )
+        : await run();
+      return reply
+        .code(result.statusCode as 201)
+        .send(result.body as z.infer<typeof bookingSchema>);
+    },
+  );
+
+  app.post(
+    '/v1/bookings/:bookingId/cancel',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        params: bookingParamsSchema,
+        body: cancelBookingBodySchema,
+        response: { 200: bookingSchema },
+      },
+    },
+    async (request) => {
+      await cancelBooking(ctx, {
+        bookingId: request.params.bookingId,
+        callerId: request.principal.sub,
+        correlationId: request.id,
+        note: request.body?.note,
+      });
+      return viewOf(ctx, request.params.bookingId);
+    },
+  );
+
+  app.get(
+    '/v1/bookings/:bookingId',
+    {
+      onRequest: app.authenticate,
+      schema: { params: bookingParamsSchema, response: { 200: bookingSchema } },
+    },
+    async (request) => {
+      const row = await visibleBooking(ctx, request.params.bookingId, request.principal.sub);
+      const [view] = await toViews(ctx, [row]);
+      return view!;
+    },
+  );
+
+  app.get(
+    '/v1/bookings/:bookingId/history',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        params: bookingParamsSchema,
+        response: { 200: z.object({ items: z.array(historyEntrySchema) }) },
+      },
+    },
+    async (request) => {
+      await visibleBooking(ctx, request.params.bookingId, request.principal.sub);
+      const rows = await historyOf(ctx.db, request.params.bookingId);
+      return {
+        items: rows.map((r) => ({
+          position: Number(r.position),
+          version: r.version,
+          action: r.action,
+          details: r.details as Record<string, unknown>,
+          occurredAt: r.occurred_at.toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/me/bookings',
+    {
+      onRequest: app.authenticate,
+      schema: { querystring: listQuerySchema, response: { 200: bookingPageSchema } },
+    },
+    async (request) => {
+      const { limit, cursor, status } = request.query;
+      const rows = await listBookings(
+        ctx.db,
+        { userId: request.principal.sub, ...(status ? { status } : {}) },
+        { limit, after: cursor ? decodeCursor(cursor, listCursorSchema) : undefined },
+      );
+      const page = toPage(rows, limit, (last) => ({
+        createdAt: last.created_at.toISOString(),
+        id: last.id,
+      }));
+      return { items: await toViews(ctx, page.items), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/v1/events/:eventId/bookings',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        params: eventParamsSchema,
+        querystring: listQuerySchema,
+        response: { 200: bookingPageSchema },
+      },
+    },
+    async (request) => {
+      const event = await findEvent(ctx.db, request.params.eventId);
+      if (!event) throw new DomainError('EVENT_NOT_FOUND', 404, 'No such event.');
+      const role = await roleOf(ctx.db, event.orgId, request.principal.sub);
+      if (!role) throw new DomainError('EVENT_NOT_FOUND', 404, 'No such event.');
+      if (!isStaff(role)) throw new DomainError('FORBIDDEN', 403, 'Organizers and orgAdmins only.');
+      const { limit, cursor, status } = request.query;
+      const rows = await listBookings(
+        ctx.db,
+        { eventId: event.eventId, ...(status ? { status } : {}) },
+        { limit, after: cursor ? decodeCursor(cursor, listCursorSchema) : undefined },
+      );
+      const page = toPage(rows, limit, (last) => ({
+        createdAt: last.created_at.toISOString(),
+        id: last.id,
+      }));
+      return { items: await toViews(ctx, page.items), nextCursor: page.nextCursor };
+    },
+  );
+}

@@ -1,0 +1,57 @@
+import { pageQuerySchema } from '@happening/service-kit';
+import { z } from 'zod';
+
+export const bookingStatusSchema = z.enum(['confirmed', 'waiting', 'cancelled']);
+
+export const bookingSchema = z.object({
+  id: z.uuid(),
+  eventId: z.uuid(),
+  userId: z.string(),
+  seats: z.number().int(),
+  status: bookingStatusSchema,
+  seatNumbers: z.array(z.number().int()),
+  waitingNumber: z.number().int().nullable(),
+  /** Live place in the waitlist (1 = next); null unless waiting. */
+  waitlistPosition: z.number().int().nullable(),
+  cancelledReason: z.enum(['by_owner', 'by_organizer', 'event_cancelled']).nullable(),
+  version: z.number().int(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type BookingView = z.infer<typeof bookingSchema>;
+
+export const createBookingBodySchema = z.object({
+  seats: z.number().int().min(1).max(100),
+  seatNumbers: z.array(z.number().int().positive()).min(1).max(100).optional(),
+});
+
+export const cancelBookingBodySchema = z
+  .object({ note: z.string().max(500).optional() })
+  .optional();
+
+export const eventParamsSchema = z.object({ eventId: z.uuid() });
+export const bookingParamsSchema = z.object({ bookingId: z.uuid() });
+
+export const listQuerySchema = pageQuerySchema.extend({ status: bookingStatusSchema.optional() });
+export const listCursorSchema = z.object({ createdAt: z.string(), id: z.uuid() });
+
+export const bookingPageSchema = z.object({
+  items: z.array(bookingSchema),
+  nextCursor: z.string().nullable(),
+});
+
+export const historyEntrySchema = z.object({
+  position: z.number().int(),
+  version: z.number().int(),
+  action: z.enum(['created', 'cancelled', 'promoted']),
+  details: z.record(z.string(), z.unknown()),
+  occurredAt: z.iso.datetime(),
+});
+
+export const availabilitySchema = z.object({
+  totalSlots: z.number().int(),
+  availableSlots: z.number().int(),
+  waitlistLength: z.number().int(),
+});
+
+export const seatsSchema = z.object({ bookedSeats: z.array(z.number().int()) });

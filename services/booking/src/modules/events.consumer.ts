@@ -1,0 +1,54 @@
+import type { DomainEvent } from '@happening/contracts';
+import { handleOnce } from '@happening/db';
+import type { MessageContext } from '@happening/messaging';
+import type { BookingContext } from '../context.ts';
+import { afterCatalogEvent, applyCatalogEvent } from './inventory/catalog.consumer.ts';
+import { applyMemberEvent } from './memberships/membership.projection.ts';
+
+/** Routing keys the booking service consumes. */
+export const CONSUMED_EVENTS = [
+  'catalog.event_published',
+  'catalog.event_updated',
+  'catalog.event_capacity_changed',
+  'catalog.event_status_changed',
+  'catalog.event_cancelled',
+  'identity.member_joined',
+  'identity.member_role_changed',
+  'identity.member_removed',
+] as const;
+
+/** The handler of the `booking.events` queue: each message applied once (inbox), then Redis. */
+export function eventsHandler(ctx: BookingContext) {
+  return async (message: DomainEvent, context: MessageContext): Promise<void> => {
+    const messageId = context.messageId || message.id;
+    switch (message.type) {
+      case 'identity.member_joined':
+      case 'identity.member_role_changed':
+      case 'identity.member_removed':
+        await handleOnce(ctx.db, { consumer: 'booking.memberships', messageId }, (trx) =>
+          applyMemberEvent(trx, message),
+        );
+        return;
+      case 'catalog.event_published':
+      case 'catalog.event_updated':
+      case 'catalog.event_capacity_changed':
+      case 'catalog.event_status_changed':
+      case 'catalog.event_cancelled': {
+        let followUp: Awaited<ReturnType<typeof applyCatalogEvent>>;
+        const fresh = await handleOnce(
+          ctx.db,
+          { consumer: 'booking.inventory', messageId },
+          async (trx) => {
+            followUp = await applyCatalogEvent(ctx, trx, message);
+          },
+        );
+        // A redelivery still rebuilds: the first delivery may have died between commit and Redis.
+        await afterCatalogEvent(ctx, message, fresh ? followUp : 'reconcile');
+        if (fresh) ctx.wakeRelay();
+        return;
+      }
+      default:
+        return;
+    }
+  };
+}

@@ -1,0 +1,140 @@
+import type { DomainEvent, EventEnvelope } from '@happening/contracts';
+import type { Transaction } from 'kysely';
+import type { BookingContext } from '../../context.ts';
+import type { BookingDb } from '../../db/database.ts';
+import { decide } from '../booking/booking.decider.ts';
+import { loadForUpdate } from '../booking/booking.repository.ts';
+import { writeStream } from '../booking/booking.writer.ts';
+import { findEvent } from './event-inventory.repository.ts';
+import { lockEventExclusive, lockEventReleases } from './event-lock.ts';
+import { reconcileEvent } from './reconcile.service.ts';
+
+type CatalogEvent = Extract<DomainEvent, { type: `catalog.${string}` }>;
+
+/**
+ * Applies a catalog event to the inventory projection inside `trx` (the inbox transaction).
+ * Returns the follow-up to run after commit: a rebuild of the event's Redis keys, or dropping them.
+ */
+export async function applyCatalogEvent(
+  ctx: BookingContext,
+  trx: Transaction<BookingDb>,
+  message: CatalogEvent,
+): Promise<'reconcile' | 'drop' | undefined> {
+  const version = message.aggregate.version;
+  switch (message.type) {
+    case 'catalog.event_published':
+    case 'catalog.event_updated': {
+      const e = message.type === 'catalog.event_published' ? message.data : message.data.event;
+      const row = {
+        event_id: e.eventId,
+        org_id: e.orgId,
+        name: e.name,
+        starts_at: new Date(e.startsAt),
+        ends_at: new Date(e.endsAt),
+        total_slots: e.totalSlots,
+        waitlist_policy: e.waitlistPolicy,
+        max_seats_per_booking: e.maxSeatsPerBooking,
+        status: e.status,
+        visibility: e.visibility,
+        catalog_version: Math.max(version, e.version),
+      };
+      if (message.type === 'catalog.event_updated' && !(await findEvent(trx, e.eventId)))
+        return undefined;
+      // Only a newer catalog version overwrites: redeliveries and late arrivals change nothing.
+      await trx
+        .insertInto('event_inventory')
+        .values(row)
+        .onConflict((oc) =>
+          oc
+            .column('event_id')
+            .doUpdateSet(row)
+            .where('event_inventory.catalog_version', '<', row.catalog_version),
+        )
+        .execute();
+      return 'reconcile';
+    }
+    case 'catalog.event_capacity_changed': {
+      const updated = await trx
+        .updateTable('event_inventory')
+        .set({ total_slots: message.data.totalSlots, catalog_version: version })
+        .where('event_id', '=', message.data.eventId)
+        .where('catalog_version', '<', version)
+        .executeTakeFirst();
+      return updated.numUpdatedRows > 0n ? 'reconcile' : undefined;
+    }
+    case 'catalog.event_status_changed': {
+      await trx
+        .updateTable('event_inventory')
+        .set({ status: message.data.to, catalog_version: version })
+        .where('event_id', '=', message.data.eventId)
+        .where('catalog_version', '<', version)
+        .execute();
+      return message.data.to === 'completed' ? 'drop' : undefined;
+    }
+    case 'catalog.event_cancelled': {
+      await cancelEverything(ctx, trx, message);
+      return 'drop';
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Cancels every active booking of a cancelled event, each with its own history entry and event. */
+async function cancelEverything(
+  ctx: BookingContext,
+  trx: Transaction<BookingDb>,
+  message: EventEnvelope<'catalog.event_cancelled'>,
+) {
+  const { eventId } = message.data;
+  await lockEventExclusive(trx, eventId);
+  await lockEventReleases(trx, eventId);
+  await trx
+    .updateTable('event_inventory')
+    .set({ status: 'cancelled' })
+    .where('event_id', '=', eventId)
+    .execute();
+  const event = await findEvent(trx, eventId);
+  if (!event) return;
+  const active = await trx
+    .selectFrom('bookings')
+    .select('id')
+    .where('event_id', '=', eventId)
+    .where('status', 'in', ['confirmed', 'waiting'])
+    .orderBy('created_at')
+    .execute();
+  for (const { id } of active) {
+    const loaded = await loadForUpdate(trx, id);
+    if (!loaded) continue;
+    const events = decide(
+      { type: 'CancelBooking', reason: 'event_cancelled', cancelledBy: message.data.cancelledBy },
+      loaded.state,
+    );
+    await writeStream(trx, {
+      bookingId: id,
+      event,
+      state: loaded.state,
+      events,
+      meta: { correlationId: message.correlationId, causationId: message.id },
+    });
+  }
+  ctx.logger.info({ eventId, cancelled: active.length }, 'event cancelled, bookings cancelled');
+}
+
+/** Runs the Redis follow-up of a committed catalog event. */
+export async function afterCatalogEvent(
+  ctx: BookingContext,
+  message: CatalogEvent,
+  followUp: 'reconcile' | 'drop' | undefined,
+): Promise<void> {
+  const eventId = message.data.eventId;
+  if (followUp === 'reconcile') {
+    await reconcileEvent(ctx, eventId, {
+      correlationId: message.correlationId,
+      causationId: message.id,
+    });
+  } else if (followUp === 'drop') {
+    await ctx.inventory.drop(eventId);
+    ctx.wakeRelay();
+  }
+}

@@ -1,0 +1,32 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { BookingDb, EventInventoryRow } from '../../db/database.ts';
+import type { EventFacts } from '../booking/booking.policy.ts';
+
+type Db = Kysely<BookingDb> | Transaction<BookingDb>;
+
+export type EventRecord = EventFacts & { visibility: 'public' | 'members'; catalogVersion: number };
+
+export function toEventRecord(row: EventInventoryRow): EventRecord {
+  return {
+    eventId: row.event_id,
+    orgId: row.org_id,
+    name: row.name,
+    startsAt: row.starts_at,
+    totalSlots: row.total_slots,
+    maxSeatsPerBooking: row.max_seats_per_booking,
+    waitlistPolicy: row.waitlist_policy,
+    status: row.status,
+    visibility: row.visibility,
+    catalogVersion: row.catalog_version,
+  };
+}
+
+/** The inventory projection of one event, if booking knows it. */
+export async function findEvent(db: Db, eventId: string): Promise<EventRecord | undefined> {
+  const row = await db
+    .selectFrom('event_inventory')
+    .selectAll()
+    .where('event_id', '=', eventId)
+    .executeTakeFirst();
+  return row ? toEventRecord(row) : undefined;
+}

@@ -1,0 +1,73 @@
+import { type App, DomainError } from '@happening/service-kit';
+import { z } from 'zod';
+import type { BookingContext } from '../../context.ts';
+import { bookedSeats } from '../booking/booking.repository.ts';
+import { availabilitySchema, eventParamsSchema, seatsSchema } from '../booking/booking.schemas.ts';
+import { roleOf } from '../memberships/membership.repository.ts';
+import { findEvent } from './event-inventory.repository.ts';
+import { reconcileEvent } from './reconcile.service.ts';
+
+const eventNotFound = () => new DomainError('EVENT_NOT_FOUND', 404, 'No such event.');
+
+/** The event, if the caller may know it: public events to anyone, members-only to members. */
+async function visibleEvent(ctx: BookingContext, eventId: string, callerId: string) {
+  const event = await findEvent(ctx.db, eventId);
+  if (!event || event.status === 'draft') throw eventNotFound();
+  if (event.visibility === 'members' && !(await roleOf(ctx.db, event.orgId, callerId)))
+    throw eventNotFound();
+  return event;
+}
+
+export function registerInventoryRoutes(app: App, ctx: BookingContext): void {
+  app.get(
+    '/v1/events/:eventId/availability',
+    {
+      onRequest: app.authenticate,
+      schema: { params: eventParamsSchema, response: { 200: availabilitySchema } },
+    },
+    async (request) => {
+      const event = await visibleEvent(ctx, request.params.eventId, request.principal.sub);
+      let figures = await ctx.inventory.availability(event.eventId);
+      if (!figures && ['upcoming', 'ongoing'].includes(event.status)) {
+        await reconcileEvent(ctx, event.eventId, {
+          correlationId: request.id,
+          onlyIfMissing: true,
+        });
+        figures = await ctx.inventory.availability(event.eventId);
+      }
+      return figures ?? { totalSlots: event.totalSlots, availableSlots: 0, waitlistLength: 0 };
+    },
+  );
+
+  app.get(
+    '/v1/events/:eventId/seats',
+    {
+      onRequest: app.authenticate,
+      schema: { params: eventParamsSchema, response: { 200: seatsSchema } },
+    },
+    async (request) => {
+      const event = await visibleEvent(ctx, request.params.eventId, request.principal.sub);
+      return { bookedSeats: await bookedSeats(ctx.db, event.eventId) };
+    },
+  );
+
+  app.post(
+    '/v1/events/:eventId/reconcile',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        params: eventParamsSchema,
+        response: { 200: z.object({ eventId: z.uuid(), promoted: z.number().int() }) },
+      },
+    },
+    async (request) => {
+      const event = await findEvent(ctx.db, request.params.eventId);
+      if (!event) throw eventNotFound();
+      const role = await roleOf(ctx.db, event.orgId, request.principal.sub);
+      if (!role) throw eventNotFound();
+      if (role !== 'orgAdmin') throw new DomainError('FORBIDDEN', 403, 'orgAdmins only.');
+      const { promoted } = await reconcileEvent(ctx, event.eventId, { correlationId: request.id });
+      return { eventId: event.eventId, promoted: promoted.length };
+    },
+  );
+}

@@ -1,0 +1,84 @@
+import { sql } from 'kysely';
+import type { BookingContext } from '../../context.ts';
+import { persistPromotions } from '../booking/promotion.writer.ts';
+import { findEvent } from './event-inventory.repository.ts';
+import { lockEventExclusive, lockEventReleases } from './event-lock.ts';
+
+/**
+ * Rebuilds an event's Redis inventory from Postgres: free seats = all seats minus booked ones,
+ * waitlist = waiting bookings by waiting number, counters from the highest ones recorded. Holds
+ * the event lock exclusively, so no decision is in flight meanwhile; whoever fits afterwards
+ * (e.g. after a capacity raise) is promoted and recorded in the same transaction.
+ */
+export async function reconcileEvent(
+  ctx: BookingContext,
+  eventId: string,
+  meta: { correlationId: string; causationId?: string; onlyIfMissing?: boolean },
+): Promise<{ promoted: string[] }> {
+  const result = await ctx.db.transaction().execute(async (trx) => {
+    await lockEventExclusive(trx, eventId);
+    await lockEventReleases(trx, eventId);
+    const event = await findEvent(trx, eventId);
+    if (!event || !['upcoming', 'ongoing'].includes(event.status)) {
+      await ctx.inventory.drop(eventId);
+      return { promoted: [] };
+    }
+    // Requests that all found the keys missing reconcile one after the other: only the first works.
+    if (meta.onlyIfMissing && (await ctx.inventory.exists(eventId))) return { promoted: [] };
+    const booked = await trx
+      .selectFrom('booking_seats')
+      .select('seat_no')
+      .where('event_id', '=', eventId)
+      .where('status', '=', 'booked')
+      .execute();
+    const waiting = await trx
+      .selectFrom('bookings')
+      .select(['id', 'seats', 'waiting_number'])
+      .where('event_id', '=', eventId)
+      .where('status', '=', 'waiting')
+      .orderBy('waiting_number')
+      .execute();
+    const counters = await sql<{ last_waiting: number | null; last_seq: number | null }>`
+      SELECT
+        (SELECT max(waiting_number) FROM bookings WHERE event_id = ${eventId}) AS last_waiting,
+        (SELECT max((details->>'acceptedSeq')::int) FROM booking_history
+          WHERE event_id = ${eventId} AND action = 'created') AS last_seq`.execute(trx);
+    const promotions = await ctx.inventory.rebuild(eventId, {
+      totalSlots: event.totalSlots,
+      policy: event.waitlistPolicy,
+      lastWaitingNumber: counters.rows[0]?.last_waiting ?? 0,
+      lastAcceptedSeq: counters.rows[0]?.last_seq ?? 0,
+      bookedSeats: booked.map((b) => b.seat_no),
+      waiting: waiting.map((w) => ({
+        bookingId: w.id,
+        seats: w.seats,
+        waitingNumber: w.waiting_number ?? 0,
+      })),
+    });
+    const promoted = await persistPromotions(trx, ctx.inventory, event, promotions, meta);
+    return { promoted };
+  });
+  ctx.wakeRelay();
+  ctx.availability.touch(eventId);
+  ctx.logger.info({ eventId, promoted: result.promoted.length }, 'inventory reconciled');
+  return result;
+}
+
+/** Reconciles every open event; one failing event does not stop the others. */
+export async function reconcileAll(ctx: BookingContext, correlationId: string): Promise<number> {
+  const rows = await ctx.db
+    .selectFrom('event_inventory')
+    .select('event_id')
+    .where('status', 'in', ['upcoming', 'ongoing'])
+    .execute();
+  let done = 0;
+  for (const { event_id } of rows) {
+    try {
+      await reconcileEvent(ctx, event_id, { correlationId });
+      done += 1;
+    } catch (error) {
+      ctx.logger.error({ err: error, eventId: event_id }, 'reconciliation failed');
+    }
+  }
+  return done;
+}

@@ -1,0 +1,67 @@
+import { startOutboxRelay } from '@happening/db';
+import { type Broker, serviceTopology } from '@happening/messaging';
+import type { BookingContext } from './context.ts';
+import type { AvailabilityPublisher } from './modules/availability/availability.publisher.ts';
+import { CONSUMED_EVENTS, eventsHandler } from './modules/events.consumer.ts';
+import { reconcileAll } from './modules/inventory/reconcile.service.ts';
+
+export const bookingTopology = serviceTopology('booking', { bindings: [...CONSUMED_EVENTS] });
+
+export interface RuntimeDeps {
+  ctx: BookingContext;
+  availability: AvailabilityPublisher;
+  /** Points `ctx.wakeRelay` at the relay (from createContext). */
+  setWake(wake: () => void): void;
+  broker: Broker;
+  reconcileIntervalMs: number;
+  /** Messages the consumer handles at once; default 10. */
+  prefetch?: number;
+}
+
+export interface BookingRuntime {
+  /** Rebuilds every open event's Redis inventory now. */
+  reconcileAll(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The background half: topology, outbox relay, the catalog/identity consumer, and
+ * reconciliation at start-up and on a schedule.
+ */
+export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
+  const { ctx, broker } = deps;
+  await broker.declare(bookingTopology);
+  const relay = startOutboxRelay({
+    db: ctx.db,
+    logger: ctx.logger,
+    publish: (message) =>
+      broker.publish({
+        routingKey: message.routingKey,
+        messageId: message.messageId,
+        payload: message.payload,
+        headers: message.headers,
+      }),
+  });
+  deps.setWake(() => relay.wake());
+  await reconcileAll(ctx, 'startup-reconcile');
+  const consumer = await broker.consume({
+    queue: 'booking.events',
+    handler: eventsHandler(ctx),
+    prefetch: deps.prefetch ?? 10,
+  });
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = reconcileAll(ctx, 'scheduled-reconcile');
+  }, deps.reconcileIntervalMs);
+  timer.unref();
+  return {
+    reconcileAll: () => reconcileAll(ctx, 'on-demand-reconcile'),
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await consumer.cancel();
+      await deps.availability.stop();
+      await relay.stop();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { closeDb, createDb } from '@happening/db';
+import { connectBroker } from '@happening/messaging';
+import { createLogger, type RunningService, runService } from '@happening/service-kit';
+import { Redis } from 'ioredis';
+import { buildApp } from './app.ts';
+import type { BookingConfig } from './config.ts';
+import { createContext } from './context.factory.ts';
+import type { BookingContext } from './context.ts';
+import type { BookingDb } from './db/database.ts';
+import { type BookingRuntime, startRuntime } from './runtime.ts';
+import { BOOKING_SCHEMA, migrateBooking } from './schema.ts';
+
+export interface BookingService {
+  /** e.g. http://127.0.0.1:3003 */
+  address: string;
+  ctx: BookingContext;
+  runtime: BookingRuntime;
+  /** Graceful stop: drain HTTP, stop consumers and relay, close pools. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Connects Postgres, Redis and RabbitMQ, migrates (when RUN_MIGRATIONS), starts the runtime and
+ * listens. main.ts runs exactly this; benchmarks and e2e runs can start the service in-process.
+ */
+export async function startBookingService(config: BookingConfig): Promise<BookingService> {
+  const logger = createLogger({ name: 'booking', level: config.LOG_LEVEL });
+  const db = createDb<BookingDb>({
+    connectionString: config.DATABASE_URL,
+    schema: BOOKING_SCHEMA,
+    max: config.DATABASE_POOL_SIZE,
+  });
+  if (config.RUN_MIGRATIONS) await migrateBooking(db, logger);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  const broker = await connectBroker({ url: config.AMQP_URL, logger });
+  const { ctx, availability, setWake } = createContext({
+    db,
+    redis,
+    logger,
+    lockTtlMs: config.BOOKING_LOCK_TTL_MS,
+    rebuildWaitMs: config.REBUILD_WAIT_MS,
+    availabilityDebounceMs: config.AVAILABILITY_DEBOUNCE_MS,
+  });
+  const runtime = await startRuntime({
+    ctx,
+    availability,
+    setWake,
+    broker,
+    reconcileIntervalMs: config.RECONCILE_INTERVAL_MS,
+  });
+  const app = await buildApp({
+    ctx,
+    logger,
+    auth: {
+      issuer: config.OIDC_ISSUER,
+      audience: config.OIDC_AUDIENCE,
+      jwksUri: config.OIDC_JWKS_URI,
+    },
+    readinessChecks: {
+      rabbitmq: async () => {
+        if (!broker.isConnected()) throw new Error('not connected to RabbitMQ');
+      },
+    },
+  });
+  const running: RunningService = await runService({
+    app,
+    port: config.PORT,
+    host: config.HOST,
+    onClose: [() => runtime.stop(), () => broker.close(), () => redis.quit(), () => closeDb(db)],
+  });
+  return { address: running.address, ctx, runtime, stop: () => running.stop() };
+}
