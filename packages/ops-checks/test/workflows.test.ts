@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { fromRoot } from '../src/repo.paths.ts';
+
+interface Job {
+  name?: string;
+  services?: Record<string, { image: string }>;
+  env?: Record<string, string>;
+  strategy?: { matrix?: { include?: { service: string }[] } };
+  steps: { uses?: string; run?: string; with?: Record<string, string> }[];
+}
+
+interface Workflow {
+  on: Record<string, unknown>;
+  jobs: Record<string, Job>;
+}
+
+function workflow(file: string): Workflow {
+  return parse(fs.readFileSync(fromRoot('.github', 'workflows', file), 'utf8'), {
+    uniqueKeys: true,
+  }) as Workflow;
+}
+
+const runs = (job: Job) => job.steps.map((s) => s.run ?? '').join('\n');
+
+describe('ci.yml', () => {
+  const ci = workflow('ci.yml');
+
+  it('runs on pull requests and on main', () => {
+    expect(ci.on).toHaveProperty('pull_request');
+    expect(ci.on.push).toEqual({ branches: ['main'] });
+  });
+
+  it('has lint, typecheck and test jobs on a frozen install', () => {
+    expect(Object.keys(ci.jobs).sort()).toEqual(['lint', 'test', 'typecheck']);
+    for (const job of Object.values(ci.jobs))
+      expect(runs(job)).toContain('pnpm install --frozen-lockfile');
+    expect(runs(ci.jobs.lint!)).toMatch(/biome (ci|check)/);
+    expect(runs(ci.jobs.typecheck!)).toMatch(/turbo run typecheck/);
+    expect(runs(ci.jobs.test!)).toMatch(/turbo run test/);
+  });
+
+  it('tests against Postgres, Redis and RabbitMQ service containers named to testkit', () => {
+    const test = ci.jobs.test!;
+    expect(Object.keys(test.services ?? {}).sort()).toEqual(['postgres', 'rabbitmq', 'redis']);
+    expect(test.services?.rabbitmq?.image).toMatch(/management/);
+    const infraSource = fs.readFileSync(fromRoot('packages', 'testkit', 'src', 'infra.ts'), 'utf8');
+    const variables = [...infraSource.matchAll(/'(HAPPENING_TEST_[A-Z_]+)'/g)].map((m) => m[1]!);
+    expect(variables.length).toBeGreaterThan(0);
+    for (const variable of variables) expect(test.env, variable).toHaveProperty(variable);
+  });
+});
+
+describe('images.yml', () => {
+  const images = workflow('images.yml');
+
+  it('builds every service image from docker/service.Dockerfile', () => {
+    const build = images.jobs.build!;
+    const services = fs.readdirSync(fromRoot('services')).sort();
+    expect(build.strategy?.matrix?.include?.map((m) => m.service).sort()).toEqual(services);
+    const step = build.steps.find((s) => s.uses?.startsWith('docker/build-push-action'));
+    expect(step?.with?.file).toBe('docker/service.Dockerfile');
+    expect(step?.with?.['build-args']).toMatch(/SERVICE=\$\{\{ matrix\.service \}\}/);
+  });
+});
+
+describe('chart.yml', () => {
+  const chart = workflow('chart.yml');
+
+  it('lints and renders the chart and runs the ops checks', () => {
+    const job = chart.jobs.chart!;
+    expect(runs(job)).toContain('helm lint --strict k8s/happening');
+    expect(runs(job)).toContain('helm template happening k8s/happening');
+    expect(runs(job)).toContain('pnpm --filter @happening/ops-checks test');
+  });
+});
