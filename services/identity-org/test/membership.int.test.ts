@@ -1,0 +1,336 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashInviteToken } from '../src/modules/invites/invite.token.ts';
+import { expirePendingInvites } from '../src/modules/invites/invite-expiry.job.ts';
+import { type Harness, PUBLIC_APP_URL, startHarness } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('invite → accept → role change → removal', () => {
+  it('changes membership and publishes each step', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin, 'Flow Org');
+    const guest = await h.user({ email: 'Guest.Flow@Example.test' });
+
+    const invited = await h.call(admin, 'POST', `/v1/orgs/${orgId}/invites`, {
+      email: 'guest.flow@example.test',
+      role: 'organizer',
+    });
+    expect(invited.statusCode).toBe(201);
+    const invite = invited.json();
+    expect(invite).toMatchObject({ email: 'guest.flow@example.test', role: 'organizer' });
+    expect(Buffer.from(invite.token, 'base64url')).toHaveLength(32);
+    const expiresIn = Date.parse(invite.expiresAt) - Date.now();
+    expect(expiresIn).toBeGreaterThan(7 * 86_400_000 - 60_000);
+    expect(expiresIn).toBeLessThanOrEqual(7 * 86_400_000);
+
+    const stored = await h.db
+      .selectFrom('organization_invites')
+      .select('token_hash')
+      .where('id', '=', invite.id)
+      .executeTakeFirstOrThrow();
+    expect(stored.token_hash).toBe(hashInviteToken(invite.token));
+    expect(stored.token_hash).not.toContain(invite.token);
+
+    const invitedEvent = await h.event('identity.member_invited', (e) => e.orgId === orgId);
+    expect(invitedEvent.data).toEqual({
+      inviteId: invite.id,
+      organizationId: orgId,
+      organizationName: 'Flow Org',
+      email: 'guest.flow@example.test',
+      role: 'organizer',
+      invitedBy: admin.sub,
+      acceptUrl: `${PUBLIC_APP_URL}/invites/accept?token=${invite.token}`,
+      expiresAt: invite.expiresAt,
+    });
+
+    const listed = (await h.call(admin, 'GET', `/v1/orgs/${orgId}/invites`)).json();
+    expect(listed.items).toEqual([expect.objectContaining({ id: invite.id, status: 'pending' })]);
+    expect(JSON.stringify(listed)).not.toContain(invite.token);
+
+    const accepted = await h.call(guest, 'POST', '/v1/invites/accept', { token: invite.token });
+    expect(accepted.statusCode).toBe(200);
+    expect(accepted.json().membership).toMatchObject({
+      organizationId: orgId,
+      userId: guest.sub,
+      role: 'organizer',
+    });
+    const joined = await h.event(
+      'identity.member_joined',
+      (e) => e.orgId === orgId && e.data.userId === guest.sub,
+    );
+    expect(joined.data).toEqual({
+      organizationId: orgId,
+      userId: guest.sub,
+      role: 'organizer',
+      inviteId: invite.id,
+    });
+
+    const again = await h.call(guest, 'POST', '/v1/invites/accept', { token: invite.token });
+    expect(again.statusCode).toBe(200);
+    expect(again.json().membership).toEqual(accepted.json().membership);
+
+    const promoted = await h.call(admin, 'PATCH', `/v1/orgs/${orgId}/members/${guest.sub}`, {
+      role: 'orgAdmin',
+    });
+    expect(promoted.statusCode).toBe(200);
+    expect(promoted.json()).toMatchObject({ userId: guest.sub, role: 'orgAdmin' });
+    const changed = await h.event('identity.member_role_changed', (e) => e.orgId === orgId);
+    expect(changed.data).toEqual({
+      organizationId: orgId,
+      userId: guest.sub,
+      previousRole: 'organizer',
+      role: 'orgAdmin',
+      changedBy: admin.sub,
+    });
+
+    const removed = await h.call(guest, 'DELETE', `/v1/orgs/${orgId}/members/${admin.sub}`);
+    expect(removed.statusCode).toBe(204);
+    const removedEvent = await h.event('identity.member_removed', (e) => e.orgId === orgId);
+    expect(removedEvent.data).toEqual({
+      organizationId: orgId,
+      userId: admin.sub,
+      role: 'orgAdmin',
+      removedBy: guest.sub,
+    });
+    expect((await h.call(admin, 'GET', `/v1/orgs/${orgId}`)).statusCode).toBe(404);
+
+    // Events of one organization form one ordered stream.
+    const stream = h.events.filter((e) => e.orgId === orgId);
+    expect(stream.map((e) => e.type)).toEqual([
+      'identity.organization_created',
+      'identity.member_joined',
+      'identity.member_invited',
+      'identity.member_joined',
+      'identity.member_role_changed',
+      'identity.member_removed',
+    ]);
+    expect(stream.map((e) => e.aggregate.version)).toEqual([1, 2, 3, 4, 5, 6]);
+
+    const audit = (await h.call(guest, 'GET', `/v1/orgs/${orgId}/audit`)).json();
+    expect(audit.items.map((a: { action: string }) => a.action)).toEqual([
+      'member.removed',
+      'member.role_changed',
+      'member.joined',
+      'invite.accepted',
+      'invite.created',
+      'member.joined',
+      'organization.created',
+    ]);
+  });
+
+  it('lets a member leave on their own but not remove others', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const a = await h.addMember(orgId, admin, 'user');
+    const b = await h.addMember(orgId, admin, 'organizer');
+    expect((await h.call(a, 'DELETE', `/v1/orgs/${orgId}/members/${b.sub}`)).statusCode).toBe(403);
+    expect((await h.call(a, 'DELETE', `/v1/orgs/${orgId}/members/${a.sub}`)).statusCode).toBe(204);
+    expect((await h.call(a, 'GET', `/v1/orgs/${orgId}/members`)).statusCode).toBe(404);
+  });
+});
+
+describe('the last orgAdmin', () => {
+  it('can be neither demoted nor removed', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const demote = await h.call(admin, 'PATCH', `/v1/orgs/${orgId}/members/${admin.sub}`, {
+      role: 'user',
+    });
+    expect(demote.statusCode).toBe(409);
+    expect(demote.json().code).toBe('LAST_ORG_ADMIN');
+    const leave = await h.call(admin, 'DELETE', `/v1/orgs/${orgId}/members/${admin.sub}`);
+    expect(leave.statusCode).toBe(409);
+  });
+
+  it('survives two concurrent demotions: exactly one succeeds, the other is 409', async () => {
+    for (let round = 0; round < 4; round++) {
+      const a = await h.user();
+      const orgId = await h.signUp(a);
+      const b = await h.addMember(orgId, a, 'orgAdmin');
+      const answers = await Promise.all([
+        h.call(a, 'PATCH', `/v1/orgs/${orgId}/members/${a.sub}`, { role: 'organizer' }),
+        h.call(b, 'PATCH', `/v1/orgs/${orgId}/members/${b.sub}`, { role: 'user' }),
+      ]);
+      expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+      expect(answers.find((r) => r.statusCode === 409)?.json().code).toBe('LAST_ORG_ADMIN');
+      const { count } = await h.db
+        .selectFrom('organization_users')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('organization_id', '=', orgId)
+        .where('role', '=', 'orgAdmin')
+        .executeTakeFirstOrThrow();
+      expect(Number(count)).toBe(1);
+    }
+  });
+
+  it('survives admins demoting each other at the same time', async () => {
+    const a = await h.user();
+    const orgId = await h.signUp(a);
+    const b = await h.addMember(orgId, a, 'orgAdmin');
+    const answers = await Promise.all([
+      h.call(a, 'PATCH', `/v1/orgs/${orgId}/members/${b.sub}`, { role: 'user' }),
+      h.call(b, 'PATCH', `/v1/orgs/${orgId}/members/${a.sub}`, { role: 'user' }),
+    ]);
+    const codes = answers.map((r) => r.statusCode);
+    expect(codes.filter((c) => c === 200)).toHaveLength(1);
+    // The loser is either no longer an orgAdmin (403) or would demote the last one (409).
+    expect(codes.filter((c) => c !== 200).every((c) => c === 403 || c === 409)).toBe(true);
+    const { count } = await h.db
+      .selectFrom('organization_users')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('organization_id', '=', orgId)
+      .where('role', '=', 'orgAdmin')
+      .executeTakeFirstOrThrow();
+    expect(Number(count)).toBe(1);
+  });
+});
+
+describe('invite acceptance', () => {
+  async function invite(orgId: string, admin: Awaited<ReturnType<Harness['user']>>, email: string) {
+    const res = await h.call(admin, 'POST', `/v1/orgs/${orgId}/invites`, { email, role: 'user' });
+    expect(res.statusCode).toBe(201);
+    return res.json() as { id: string; token: string };
+  }
+
+  it('answers 410 to an expired invite, and the sweep marks it expired', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const guest = await h.user();
+    const { id, token } = await invite(orgId, admin, guest.email);
+    await h.db
+      .updateTable('organization_invites')
+      .set({ expires_at: sql<Date>`now() - interval '1 minute'` })
+      .where('id', '=', id)
+      .execute();
+
+    const early = await h.call(guest, 'POST', '/v1/invites/accept', { token });
+    expect(early.statusCode).toBe(410);
+    expect(early.json().code).toBe('INVITE_EXPIRED');
+
+    expect(await expirePendingInvites(h.db)).toBeGreaterThanOrEqual(1);
+    expect(await expirePendingInvites(h.db)).toBe(0);
+    const row = await h.db
+      .selectFrom('organization_invites')
+      .select('status')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe('expired');
+    expect((await h.call(guest, 'POST', '/v1/invites/accept', { token })).statusCode).toBe(410);
+
+    const audit = (await h.call(admin, 'GET', `/v1/orgs/${orgId}/audit?limit=1`)).json();
+    expect(audit.items[0]).toMatchObject({ action: 'invite.expired', entityId: id, actorId: null });
+    const listed = (await h.call(admin, 'GET', `/v1/orgs/${orgId}/invites`)).json();
+    expect(listed.items[0]).toMatchObject({ id, status: 'expired' });
+  });
+
+  it('expires each invite once when several replicas sweep at the same time', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    for (let i = 0; i < 5; i++)
+      await invite(orgId, admin, `sweep-${i}-${orgId.slice(0, 6)}@example.test`);
+    await h.db
+      .updateTable('organization_invites')
+      .set({ expires_at: sql<Date>`now() - interval '1 second'` })
+      .where('organization_id', '=', orgId)
+      .execute();
+    const counts = await Promise.all([1, 2, 3].map(() => expirePendingInvites(h.db)));
+    const audited = await h.db
+      .selectFrom('audit_log')
+      .select('entity_id')
+      .where('organization_id', '=', orgId)
+      .where('action', '=', 'invite.expired')
+      .execute();
+    expect(audited).toHaveLength(5);
+    expect(counts.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(5);
+  });
+
+  it('answers 409 to a revoked invite; revoking twice is harmless', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const guest = await h.user();
+    const { id, token } = await invite(orgId, admin, guest.email);
+    expect((await h.call(admin, 'DELETE', `/v1/orgs/${orgId}/invites/${id}`)).statusCode).toBe(204);
+    expect((await h.call(admin, 'DELETE', `/v1/orgs/${orgId}/invites/${id}`)).statusCode).toBe(204);
+    const res = await h.call(guest, 'POST', '/v1/invites/accept', { token });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('INVITE_REVOKED');
+  });
+
+  it('answers 409 when an accepted invite is used again after leaving', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const guest = await h.user();
+    const { id, token } = await invite(orgId, admin, guest.email);
+    expect((await h.call(guest, 'POST', '/v1/invites/accept', { token })).statusCode).toBe(200);
+    expect(
+      (await h.call(admin, 'DELETE', `/v1/orgs/${orgId}/members/${guest.sub}`)).statusCode,
+    ).toBe(204);
+    const reuse = await h.call(guest, 'POST', '/v1/invites/accept', { token });
+    expect(reuse.statusCode).toBe(409);
+    expect(reuse.json().code).toBe('INVITE_ALREADY_USED');
+    const revokeUsed = await h.call(admin, 'DELETE', `/v1/orgs/${orgId}/invites/${id}`);
+    expect(revokeUsed.statusCode).toBe(409);
+  });
+
+  it('answers 403 to another address or an unverified one, and 404 to an unknown token', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const { token } = await invite(orgId, admin, 'intended@example.test');
+    const stranger = await h.user();
+    const wrong = await h.call(stranger, 'POST', '/v1/invites/accept', { token });
+    expect(wrong.statusCode).toBe(403);
+    expect(wrong.json().code).toBe('INVITE_EMAIL_MISMATCH');
+    const unverified = await h.user({ email: 'intended@example.test', emailVerified: false });
+    expect((await h.call(unverified, 'POST', '/v1/invites/accept', { token })).statusCode).toBe(
+      403,
+    );
+    const unknown = await h.call(stranger, 'POST', '/v1/invites/accept', { token: 'nope' });
+    expect(unknown.statusCode).toBe(404);
+  });
+
+  it('accepts concurrently twice with one membership and one member_joined', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const guest = await h.user();
+    const { token } = await invite(orgId, admin, guest.email);
+    const answers = await Promise.all([
+      h.call(guest, 'POST', '/v1/invites/accept', { token }),
+      h.call(guest, 'POST', '/v1/invites/accept', { token }),
+    ]);
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200]);
+    await h.event('identity.member_joined', (e) => e.data.userId === guest.sub);
+    const members = (await h.call(admin, 'GET', `/v1/orgs/${orgId}/members`)).json().items;
+    expect(members).toHaveLength(2);
+    const joins = h.events.filter(
+      (e) => e.type === 'identity.member_joined' && e.data.userId === guest.sub,
+    );
+    expect(joins).toHaveLength(1);
+  });
+
+  it('supersedes a pending invite to the same address and refuses to invite a member', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const guest = await h.user();
+    const first = await invite(orgId, admin, guest.email);
+    const second = await invite(orgId, admin, guest.email.toUpperCase());
+    expect(
+      (await h.call(guest, 'POST', '/v1/invites/accept', { token: first.token })).statusCode,
+    ).toBe(409);
+    expect(
+      (await h.call(guest, 'POST', '/v1/invites/accept', { token: second.token })).statusCode,
+    ).toBe(200);
+    const again = await h.call(admin, 'POST', `/v1/orgs/${orgId}/invites`, {
+      email: guest.email,
+      role: 'organizer',
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('ALREADY_MEMBER');
+  });
+});
