@@ -170,6 +170,37 @@ describe('broker', () => {
     await consumer.cancel();
   });
 
+  it('waits for running handlers when a consumer stops, and acks what they finished', async () => {
+    await broker.declare(serviceTopology('zeta', { bindings: ['test.slow'] }));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started = false;
+    let finished = false;
+    const consumer = await broker.consume({
+      queue: 'zeta.events',
+      parse: (raw) => pingSchema.parse(raw),
+      handler: async () => {
+        started = true;
+        await gate;
+        finished = true;
+      },
+    });
+    await broker.publish({ routingKey: 'test.slow', messageId: 's-1', payload: { n: 1 } });
+    await eventually(() => started);
+    let stopped = false;
+    const stopping = consumer.cancel().then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(finished).toBe(true);
+    expect(await getOne('zeta.events')).toBeUndefined();
+  });
+
   it('reconnects after a broker restart, re-declares and resumes consuming', async () => {
     await broker.declare(serviceTopology('epsilon', { bindings: ['test.restart'] }));
     const received: number[] = [];
