@@ -1,0 +1,242 @@
+import { eventually } from '@happening/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Booking, startBooking } from './harness.ts';
+
+let svc: Booking;
+
+beforeAll(async () => {
+  svc = await startBooking();
+});
+
+afterAll(async () => {
+  await svc?.stop();
+});
+
+describe('booking flow through HTTP', () => {
+  it('confirms with the lowest seats, waitlists when full, and publishes both', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 3 });
+    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    const first = await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 2 });
+    expect(first.statusCode).toBe(201);
+    expect(first.json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [1, 2],
+      waitingNumber: null,
+      userId: a.sub,
+    });
+    const second = await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 2 });
+    expect(second.json()).toMatchObject({
+      status: 'waiting',
+      seatNumbers: [],
+      waitingNumber: 1,
+      waitlistPosition: 1,
+    });
+    const third = await svc.call(c, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
+    // fifo: one seat is free but someone waits, so the newcomer waits too
+    expect(third.json()).toMatchObject({
+      status: 'waiting',
+      waitingNumber: 2,
+      waitlistPosition: 2,
+    });
+
+    const availability = await svc.call(a, 'GET', `/v1/events/${eventId}/availability`);
+    expect(availability.json()).toEqual({ totalSlots: 3, availableSlots: 1, waitlistLength: 2 });
+    expect((await svc.call(a, 'GET', `/v1/events/${eventId}/seats`)).json()).toEqual({
+      bookedSeats: [1, 2],
+    });
+
+    await eventually(
+      () =>
+        svc.eventsOf('booking.booking_confirmed', (e) => e.data.eventId === eventId).length === 1,
+    );
+    const waitlisted = await eventually(() => {
+      const found = svc.eventsOf('booking.booking_waitlisted', (e) => e.data.eventId === eventId);
+      return found.length === 2 ? found : undefined;
+    });
+    expect(waitlisted[0]?.data).toMatchObject({
+      eventName: 'Flash sale',
+      waitingNumber: 1,
+      waitlistPosition: 1,
+    });
+    // cancelling the confirmed booking promotes the head (2 seats fit in 3), then the next
+    const cancelled = await svc.call(a, 'POST', `/v1/bookings/${first.json().id}/cancel`, {});
+    expect(cancelled.statusCode).toBe(200);
+    expect(cancelled.json()).toMatchObject({
+      status: 'cancelled',
+      seatNumbers: [],
+      cancelledReason: 'by_owner',
+    });
+    const promotedB = await svc.call(b, 'GET', `/v1/bookings/${second.json().id}`);
+    expect(promotedB.json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [1, 2],
+      waitingNumber: 1,
+    });
+    const promotedC = await svc.call(c, 'GET', `/v1/bookings/${third.json().id}`);
+    expect(promotedC.json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [3],
+      waitlistPosition: null,
+    });
+    const promotions = await eventually(() => {
+      const found = svc.eventsOf('booking.waitlist_promoted', (e) => e.data.eventId === eventId);
+      return found.length === 2 ? found : undefined;
+    });
+    expect(promotions.map((p) => p.data.seatNumbers)).toEqual([[1, 2], [3]]);
+    await eventually(
+      () =>
+        svc.eventsOf('booking.booking_cancelled', (e) => e.data.bookingId === first.json().id)
+          .length === 1,
+    );
+
+    const history = await svc.call(b, 'GET', `/v1/bookings/${second.json().id}/history`);
+    expect(history.json().items.map((h: { action: string }) => h.action)).toEqual([
+      'created',
+      'promoted',
+    ]);
+    expect(history.json().items[1].details).toEqual({ seatNumbers: [1, 2] });
+
+    // cancelling twice is harmless and frees nothing again
+    const again = await svc.call(a, 'POST', `/v1/bookings/${first.json().id}/cancel`, {});
+    expect(again.statusCode).toBe(200);
+    expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual({
+      totalSlots: 3,
+      availableSlots: 0,
+      waitlistLength: 0,
+    });
+  });
+
+  it('coalesces availability_changed per event with a growing sequence', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 30 });
+    const users = await Promise.all(Array.from({ length: 20 }, () => svc.user()));
+    await Promise.all(
+      users.map((u) => svc.call(u, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })),
+    );
+    const coalesced = await eventually(() => {
+      const found = svc.eventsOf('booking.availability_changed', (e) => e.data.eventId === eventId);
+      const last = found[found.length - 1];
+      return last && last.data.availableSlots === 10 ? found : undefined;
+    });
+    expect(coalesced.length).toBeLessThan(10);
+    expect(coalesced[coalesced.length - 1]?.data).toMatchObject({
+      totalSlots: 30,
+      confirmedSeats: 20,
+      waitlistLength: 0,
+    });
+    const sequences = coalesced.map((e) => e.data.sequence);
+    expect([...sequences].sort((x, y) => x - y)).toEqual(sequences);
+    expect(new Set(sequences).size).toBe(sequences.length);
+  });
+
+  it('takes exactly the requested seats or answers BOOKING_SEATS_TAKEN', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 10 });
+    const [a, b] = await Promise.all([svc.user(), svc.user()]);
+    const ok = await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, {
+      seats: 2,
+      seatNumbers: [5, 7],
+    });
+    expect(ok.json()).toMatchObject({ status: 'confirmed', seatNumbers: [5, 7] });
+    const taken = await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, {
+      seats: 2,
+      seatNumbers: [7, 8],
+    });
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json().code).toBe('BOOKING_SEATS_TAKEN');
+    const mismatch = await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, {
+      seats: 1,
+      seatNumbers: [1, 2],
+    });
+    expect(mismatch.statusCode).toBe(422);
+    const tooMany = await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 5 });
+    expect(tooMany.json().code).toBe('BOOKING_TOO_MANY_SEATS');
+    const bad = await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 0 });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('one active booking per person: a second gets 409 with the existing id; 10 at once make one', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 50 });
+    const a = await svc.user();
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 }),
+      ),
+    );
+    const created = responses.filter((r) => r.statusCode === 201);
+    expect(created).toHaveLength(1);
+    for (const r of responses.filter((r) => r.statusCode !== 201)) {
+      expect(r.statusCode).toBe(409);
+      expect(['BOOKING_IN_PROGRESS', 'BOOKING_ALREADY_EXISTS']).toContain(r.json().code);
+    }
+    const rows = await svc.db
+      .selectFrom('bookings')
+      .selectAll()
+      .where('event_id', '=', eventId)
+      .execute();
+    expect(rows).toHaveLength(1);
+    const later = await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
+    expect(later.json()).toMatchObject({
+      code: 'BOOKING_ALREADY_EXISTS',
+      bookingId: created[0]!.json().id,
+    });
+    expect(
+      (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json().availableSlots,
+    ).toBe(49);
+  });
+
+  it('an Idempotency-Key replay returns the original booking', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 5 });
+    const a = await svc.user();
+    const headers = { 'idempotency-key': 'book-once' };
+    const first = await svc.call(
+      a,
+      'POST',
+      `/v1/events/${eventId}/bookings`,
+      { seats: 2 },
+      headers,
+    );
+    const replay = await svc.call(
+      a,
+      'POST',
+      `/v1/events/${eventId}/bookings`,
+      { seats: 2 },
+      headers,
+    );
+    expect(first.statusCode).toBe(201);
+    expect(replay.statusCode).toBe(201);
+    expect(replay.json()).toEqual(first.json());
+    const other = await svc.call(
+      a,
+      'POST',
+      `/v1/events/${eventId}/bookings`,
+      { seats: 1 },
+      headers,
+    );
+    expect(other.statusCode).toBe(422);
+  });
+
+  it('lists my bookings and the event bookings for staff, filtered by status', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 1 });
+    const [a, b, organizer] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    await svc.join(organizer, orgId, 'organizer');
+    await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
+    await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
+    const mine = await svc.call(a, 'GET', '/v1/me/bookings?status=confirmed');
+    expect(mine.json().items).toHaveLength(1);
+    expect(mine.json().items[0]).toMatchObject({ eventId, userId: a.sub });
+    const waiting = await svc.call(
+      organizer,
+      'GET',
+      `/v1/events/${eventId}/bookings?status=waiting`,
+    );
+    expect(waiting.json().items.map((i: { userId: string }) => i.userId)).toEqual([b.sub]);
+    const page = await svc.call(organizer, 'GET', `/v1/events/${eventId}/bookings?limit=1`);
+    expect(page.json().items).toHaveLength(1);
+    const next = await svc.call(
+      organizer,
+      'GET',
+      `/v1/events/${eventId}/bookings?limit=1&cursor=${page.json().nextCursor}`,
+    );
+    expect(next.json().items).toHaveLength(1);
+    expect(next.json().nextCursor).toBeNull();
+  });
+});

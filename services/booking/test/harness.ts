@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import {
+  buildEvent,
+  type DomainEvent,
+  type EventData,
+  type EventType,
+  type Role,
+} from '@happening/contracts';
+import { createDb } from '@happening/db';
+import { type Broker, connectBroker, EVENTS_EXCHANGE } from '@happening/messaging';
+import { eventually, startInfra, startTokenIssuer } from '@happening/testkit';
+import amqp from 'amqplib';
+import type { LightMyRequestResponse } from 'fastify';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { buildApp } from '../src/app.ts';
+import { createContext } from '../src/context.factory.ts';
+import type { BookingDb } from '../src/db/database.ts';
+import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
+import { roleOf } from '../src/modules/memberships/membership.repository.ts';
+import { startRuntime } from '../src/runtime.ts';
+import { BOOKING_SCHEMA, migrateBooking } from '../src/schema.ts';
+
+export interface TestUser {
+  sub: string;
+  token: string;
+}
+
+const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+
+/**
+ * The booking service wired as main.ts wires it, on throwaway Postgres, Redis and RabbitMQ, with
+ * a test queue collecting every `booking.*` event it publishes.
+ */
+export async function startBooking() {
+  const infra = await startInfra();
+  const issuer = await startTokenIssuer();
+  const logger = pino({ level: 'silent' });
+  const db = createDb<BookingDb>({
+    connectionString: infra.postgresUrl,
+    schema: BOOKING_SCHEMA,
+    max: 20,
+  });
+  await migrateBooking(db);
+  const redis = new Redis(infra.redisUrl);
+
+  const connection = await amqp.connect(infra.amqpUrl);
+  const channel = await connection.createChannel();
+  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+  const { queue } = await channel.assertQueue('', { exclusive: true });
+  await channel.bindQueue(queue, EVENTS_EXCHANGE, 'booking.#');
+  const published: DomainEvent[] = [];
+  await channel.consume(queue, (message) => {
+    if (message === null) return;
+    published.push(JSON.parse(message.content.toString()) as DomainEvent);
+    channel.ack(message);
+  });
+
+  const broker: Broker = await connectBroker({ url: infra.amqpUrl, logger });
+  const { ctx, availability, setWake } = createContext({
+    db,
+    redis,
+    logger,
+    rebuildWaitMs: 5_000,
+    availabilityDebounceMs: 50,
+  });
+  const runtime = await startRuntime({
+    ctx,
+    availability,
+    setWake,
+    broker,
+    reconcileIntervalMs: 3_600_000,
+  });
+  const app = await buildApp({
+    ctx,
+    logger,
+    auth: { issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri },
+  });
+  await app.ready();
+
+  async function user(): Promise<TestUser> {
+    const sub = randomUUID();
+    return { sub, token: await issuer.token({ sub }) };
+  }
+
+  function call(
+    who: TestUser | undefined,
+    method: 'GET' | 'POST',
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<LightMyRequestResponse> {
+    return app.inject({
+      method,
+      url,
+      headers: { ...(who ? { authorization: `Bearer ${who.token}` } : {}), ...headers },
+      ...(body !== undefined ? { payload: body as object } : {}),
+    });
+  }
+
+  /** Publishes an envelope onto happening.events as the owning service would. */
+  async function publish<T extends EventType>(
+    type: T,
+    data: EventData<T>,
+    aggregate: { type: string; id: string; version: number },
+  ) {
+    const envelope = buildEvent(type, data, {
+      source: type.startsWith('identity.') ? 'identity-org' : 'catalog',
+      aggregate,
+      correlationId: randomUUID(),
+    });
+    await broker.publish({ routingKey: type, messageId: envelope.id, payload: envelope });
+    return envelope;
+  }
+
+  async function join(who: TestUser, orgId: string, role: Role) {
+    await publish(
+      'identity.member_joined',
+      { organizationId: orgId, userId: who.sub, role },
+      {
+        type: 'organization',
+        id: orgId,
+        version: 1,
+      },
+    );
+    await eventually(async () => (await roleOf(db, orgId, who.sub)) === role, {
+      what: `${role} membership`,
+    });
+  }
+
+  /** Publishes catalog.event_published and waits until the event is open for bookings. */
+  async function openEvent(
+    options: {
+      totalSlots?: number;
+      waitlistPolicy?: 'fifo' | 'first_fit';
+      maxSeatsPerBooking?: number;
+      orgId?: string;
+      visibility?: 'public' | 'members';
+    } = {},
+  ) {
+    const eventId = randomUUID();
+    const orgId = options.orgId ?? randomUUID();
+    const snapshot = {
+      eventId,
+      orgId,
+      name: 'Flash sale',
+      description: 'Seats go fast',
+      category: 'concert' as const,
+      startsAt: inDays(10),
+      endsAt: inDays(10.2),
+      timezone: 'Europe/Paris',
+      venue: 'Main hall',
+      totalSlots: options.totalSlots ?? 100,
+      status: 'upcoming' as const,
+      visibility: options.visibility ?? 'public',
+      waitlistPolicy: options.waitlistPolicy ?? 'fifo',
+      maxSeatsPerBooking: options.maxSeatsPerBooking ?? 4,
+      version: 2,
+    };
+    await publish(
+      'catalog.event_published',
+      { ...snapshot, publishedAt: new Date().toISOString() },
+      {
+        type: 'event',
+        id: eventId,
+        version: 2,
+      },
+    );
+    await eventually(
+      async () => (await findEvent(db, eventId)) && (await ctx.inventory.exists(eventId)),
+      {
+        what: 'event opened',
+      },
+    );
+    return { eventId, orgId, snapshot };
+  }
+
+  function eventsOf<T extends EventType>(
+    type: T,
+    filter: (e: Extract<DomainEvent, { type: T }>) => boolean,
+  ) {
+    return published.filter(
+      (e): e is Extract<DomainEvent, { type: T }> => e.type === type && filter(e as never),
+    );
+  }
+
+  async function stop() {
+    await app.close();
+    await runtime.stop();
+    await broker.close();
+    await connection.close();
+    await redis.quit();
+    await db.destroy();
+    await issuer.stop();
+    await infra.stop();
+  }
+
+  return {
+    app,
+    ctx,
+    db,
+    redis,
+    broker,
+    runtime,
+    availability,
+    published,
+    user,
+    call,
+    publish,
+    join,
+    openEvent,
+    eventsOf,
+    stop,
+  };
+}
+
+export type Booking = Awaited<ReturnType<typeof startBooking>>;
