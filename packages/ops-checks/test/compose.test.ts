@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { fromRoot } from '../src/repo.paths.ts';
+
+interface ComposeService {
+  profiles?: string[];
+  build?: { context: string; dockerfile: string; args: Record<string, string> };
+  environment?: Record<string, string>;
+  read_only?: boolean;
+  tmpfs?: string[];
+  volumes?: string[];
+}
+
+const composeFile = fromRoot('infra', 'docker-compose.yml');
+const compose = parse(fs.readFileSync(composeFile, 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+const serviceNames = fs.readdirSync(fromRoot('services'));
+
+describe('infra/docker-compose.yml platform profile', () => {
+  it('runs every service from its image, hardened like the chart', () => {
+    for (const name of serviceNames) {
+      const service = compose.services[name];
+      expect(service, name).toBeDefined();
+      expect(service!.profiles).toEqual(['platform']);
+      expect(service!.build?.dockerfile).toBe('docker/service.Dockerfile');
+      expect(service!.build?.args.SERVICE).toBe(name);
+      expect(service!.read_only).toBe(true);
+      expect(service!.tmpfs).toContain('/tmp');
+      expect(service!.environment).toMatchObject({
+        HOST: '0.0.0.0',
+        PORT: service!.build?.args.PORT,
+      });
+      for (const variable of ['LOG_LEVEL', 'OIDC_ISSUER', 'OIDC_AUDIENCE']) {
+        expect(service!.environment, `${name} ${variable}`).toHaveProperty(variable);
+      }
+    }
+    for (const name of ['booking', 'gateway']) {
+      expect(compose.services[name]!.environment).toHaveProperty('REDIS_URL');
+    }
+  });
+
+  it('scrapes each service on the port it listens on, and mounts existing observability files', () => {
+    const scrape = parse(
+      fs.readFileSync(fromRoot('infra', 'observability', 'prometheus', 'prometheus.yml'), 'utf8'),
+    ) as {
+      scrape_configs: {
+        job_name: string;
+        static_configs: { targets: string[]; labels?: { service?: string } }[];
+      }[];
+    };
+    const job = scrape.scrape_configs.find((c) => c.job_name === 'happening')!;
+    const targets = job.static_configs.map((c) => [c.labels?.service, c.targets[0]]);
+    expect(targets.map(([s]) => s).sort()).toEqual([...serviceNames].sort());
+    for (const [service, target] of targets) {
+      expect(target).toBe(`${service}:${compose.services[service!]!.build?.args.PORT}`);
+    }
+    for (const name of ['prometheus', 'grafana']) {
+      for (const volume of compose.services[name]!.volumes ?? []) {
+        const source = volume.split(':')[0]!;
+        if (source.startsWith('.'))
+          expect(fs.existsSync(path.resolve(path.dirname(composeFile), source)), source).toBe(true);
+      }
+    }
+  });
+});
