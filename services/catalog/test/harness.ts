@@ -176,6 +176,7 @@ export async function startCatalog() {
   }
 
   return {
+    postgresUrl: infra.postgresUrl,
     app,
     db,
     broker,
