@@ -71,8 +71,17 @@ function installOsPackages() {
     return;
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  run('apt-get', ['update', '-qq'], { env });
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+  // The packages would start system services on the ports the local stack uses (5432, 6379,
+  // 5672): policy-rc.d answering 101 tells their install scripts not to.
+  const policy = '/usr/sbin/policy-rc.d';
+  const addPolicy = !fs.existsSync(policy);
+  if (addPolicy) fs.writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    run('apt-get', ['update', '-qq'], { env });
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+  } finally {
+    if (addPolicy) fs.rmSync(policy, { force: true });
+  }
 }
 
 function ensurePnpm() {

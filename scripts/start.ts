@@ -98,7 +98,7 @@ function printWelcome(urls: StackUrls): void {
   const gateway = SERVICES.find((s) => s.name === 'gateway');
   const tokenCurl = [
     `curl -s ${urls.oidcIssuer}/protocol/openid-connect/token \\`,
-    '  -d grant_type=password -d client_id=happening-cli \\',
+    '  -d grant_type=password -d client_id=happening-cli -d scope=openid \\',
     '  -d username=alice -d password=alice-password \\',
     `  | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token'`,
   ].join('\n');
@@ -123,9 +123,12 @@ function printWelcome(urls: StackUrls): void {
     '',
     `TOKEN=$(${tokenCurl})`,
     '',
-    ...(gateway
-      ? [`curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:${gateway.port}/v1/me`, '']
-      : []),
+    'A first call with it:',
+    '',
+    gateway
+      ? `curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:${gateway.port}/v1/me`
+      : `curl -H "Authorization: Bearer $TOKEN" ${urls.oidcIssuer}/protocol/openid-connect/userinfo`,
+    '',
   ];
   console.log(lines.join('\n'));
 }
