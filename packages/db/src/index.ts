@@ -15,6 +15,7 @@ export {
   type OutboxEnvelope,
   type OutboxMessage,
 } from './outbox.enqueue.ts';
+export { pruneOutbox } from './outbox.prune.ts';
 export {
   type OutboxRelay,
   type OutboxRelayOptions,

@@ -1,7 +1,15 @@
 import { startPostgres } from '@happening/testkit';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDb, handleOnce, IdempotencyKeyError, withIdempotencyKey } from '../src/index.ts';
+import {
+  closeDb,
+  enqueueOutbox,
+  handleOnce,
+  IdempotencyKeyError,
+  pruneOutbox,
+  withIdempotencyKey,
+  withTransaction,
+} from '../src/index.ts';
 import { migratedDb, type TestTables } from './support.ts';
 
 let postgres: Awaited<ReturnType<typeof startPostgres>>;
@@ -153,5 +161,33 @@ describe('withIdempotencyKey', () => {
       }),
     );
     expect(result.body).toBe('recovered');
+  });
+});
+
+describe('pruneOutbox', () => {
+  it('deletes only rows published before the cutoff', async () => {
+    await withTransaction(db, (trx) =>
+      enqueueOutbox(
+        trx,
+        ['old', 'recent', 'pending'].map((id) => ({
+          messageId: id,
+          routingKey: 'x.y',
+          payload: {},
+        })),
+      ),
+    );
+    await db
+      .updateTable('outbox')
+      .set({ published_at: new Date('2020-01-01T00:00:00Z') })
+      .where('message_id', '=', 'old')
+      .execute();
+    await db
+      .updateTable('outbox')
+      .set({ published_at: new Date() })
+      .where('message_id', '=', 'recent')
+      .execute();
+    expect(await pruneOutbox(db, { publishedBefore: new Date(Date.now() - 60_000) })).toBe(1);
+    const left = await db.selectFrom('outbox').select('message_id').orderBy('message_id').execute();
+    expect(left.map((row) => row.message_id)).toEqual(['pending', 'recent']);
   });
 });
