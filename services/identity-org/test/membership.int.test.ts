@@ -1,7 +1,12 @@
+import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashInviteToken } from '../src/modules/invites/invite.token.ts';
-import { expirePendingInvites } from '../src/modules/invites/invite-expiry.job.ts';
+import {
+  expirePendingInvites,
+  startInviteExpiry,
+} from '../src/modules/invites/invite-expiry.job.ts';
 import { type Harness, PUBLIC_APP_URL, startHarness } from './harness.ts';
 
 let h: Harness;
@@ -228,6 +233,34 @@ describe('invite acceptance', () => {
     expect(audit.items[0]).toMatchObject({ action: 'invite.expired', entityId: id, actorId: null });
     const listed = (await h.call(admin, 'GET', `/v1/orgs/${orgId}/invites`)).json();
     expect(listed.items[0]).toMatchObject({ id, status: 'expired' });
+  });
+
+  it('is expired by the periodic sweep without anyone asking', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const { id } = await invite(orgId, admin, `periodic-${orgId.slice(0, 6)}@example.test`);
+    await h.db
+      .updateTable('organization_invites')
+      .set({ expires_at: sql<Date>`now() - interval '1 second'` })
+      .where('id', '=', id)
+      .execute();
+    const sweep = startInviteExpiry({
+      db: h.db,
+      intervalMs: 50,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      await eventually(async () => {
+        const row = await h.db
+          .selectFrom('organization_invites')
+          .select('status')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+        return row.status === 'expired';
+      });
+    } finally {
+      await sweep.stop();
+    }
   });
 
   it('expires each invite once when several replicas sweep at the same time', async () => {

@@ -120,6 +120,22 @@ describe('sign-up', () => {
   });
 });
 
+describe('Idempotency-Key', () => {
+  it('replays a retried sign-up and refuses the key for another request', async () => {
+    const owner = await h.user();
+    const headers = { 'idempotency-key': `signup-${randomUUID()}` };
+    const first = await h.call(owner, 'POST', '/v1/signup', { organizationName: 'Once' }, headers);
+    const retry = await h.call(owner, 'POST', '/v1/signup', { organizationName: 'Once' }, headers);
+    expect(first.statusCode).toBe(201);
+    expect(retry.statusCode).toBe(201);
+    expect(retry.json()).toEqual(first.json());
+    const other = await h.call(owner, 'POST', '/v1/signup', { organizationName: 'Twice' }, headers);
+    expect(other.statusCode).toBe(422);
+    const me = (await h.call(owner, 'GET', '/v1/me')).json();
+    expect(me.memberships).toHaveLength(1);
+  });
+});
+
 describe('organization settings', () => {
   it('updates with the current If-Match version and answers 412 to a stale one', async () => {
     const owner = await h.user();

@@ -1,5 +1,5 @@
 import { type App, ifMatchVersion } from '@happening/service-kit';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   membershipDto,
@@ -10,6 +10,7 @@ import {
   userDto,
   userSchema,
 } from '../../shared/dto.schemas.ts';
+import { replyIdempotently } from '../../shared/idempotency.ts';
 import { actorOf, type RouteDeps } from '../../shared/route-deps.ts';
 import { changeOrganization, createOrganization } from './organization.commands.ts';
 import { findOrganization } from './organization.repository.ts';
@@ -42,14 +43,18 @@ const patchBodySchema = z
 export function registerOrganizationRoutes(app: App, deps: RouteDeps): void {
   const { db, guards } = deps;
 
-  const create = async (request: FastifyRequest, name: string) => {
-    const { organization, membership } = await createOrganization(db, actorOf(request), name);
-    return {
-      user: userDto(request.caller),
-      organization: organizationDto(organization),
-      membership: membershipDto(membership),
-    };
-  };
+  const create = (request: FastifyRequest, reply: FastifyReply, name: string) =>
+    replyIdempotently(db, request, reply, async () => {
+      const { organization, membership } = await createOrganization(db, actorOf(request), name);
+      return {
+        statusCode: 201,
+        body: {
+          user: userDto(request.caller),
+          organization: organizationDto(organization),
+          membership: membershipDto(membership),
+        },
+      };
+    });
 
   app.post(
     '/v1/signup',
@@ -59,14 +64,13 @@ export function registerOrganizationRoutes(app: App, deps: RouteDeps): void {
         response: { 201: createdSchema },
       },
     },
-    async (request, reply) =>
-      reply.status(201).send(await create(request, request.body.organizationName)),
+    async (request, reply) => create(request, reply, request.body.organizationName),
   );
 
   app.post(
     '/v1/orgs',
     { schema: { body: z.strictObject({ name: orgName }), response: { 201: createdSchema } } },
-    async (request, reply) => reply.status(201).send(await create(request, request.body.name)),
+    async (request, reply) => create(request, reply, request.body.name),
   );
 
   app.get(
