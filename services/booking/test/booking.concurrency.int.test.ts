@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAndProject } from '../src/modules/booking/booking.projection.ts';
+import {
+  projectionsFromHistory,
+  rebuildProjections,
+} from '../src/modules/booking/booking.rebuild.ts';
+import { type Booking, startBooking, type TestUser } from './harness.ts';
+import { expectConsistent } from './invariants.ts';
+
+let svc: Booking;
+
+beforeAll(async () => {
+  svc = await startBooking();
+});
+
+afterAll(async () => {
+  await svc?.stop();
+});
+
+const book = (who: TestUser, eventId: string, seats: number) =>
+  svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats });
+
+async function acceptedSeqs(eventId: string) {
+  const rows = await svc.db
+    .selectFrom('booking_history')
+    .select(['booking_id', sql<number>`(details->>'acceptedSeq')::int`.as('seq')])
+    .where('event_id', '=', eventId)
+    .where('action', '=', 'created')
+    .execute();
+  return new Map(rows.map((r) => [r.booking_id, r.seq]));
+}
+
+describe('booking under concurrency', () => {
+  it('500 people booking 1–4 seats at once on 100 seats: nothing oversold, FCFS kept, every 201 stored', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 100 });
+    const users = await Promise.all(Array.from({ length: 500 }, () => svc.user()));
+    const responses = await Promise.all(users.map((u, i) => book(u, eventId, (i % 4) + 1)));
+    expect(responses.every((r) => r.statusCode === 201)).toBe(true);
+
+    const { bookings, seats } = await expectConsistent(svc, eventId, 100, 'fifo');
+    const ids = new Set(bookings.map((b) => b.id));
+    for (const r of responses) expect(ids.has(r.json().id)).toBe(true);
+    const answeredSeats = responses.flatMap((r) => r.json().seatNumbers as number[]);
+    expect(new Set(answeredSeats).size).toBe(answeredSeats.length);
+    expect(seats.length).toBeGreaterThan(96); // fifo fills until a request does not fit
+
+    // waiting numbers follow acceptance order, and under fifo nobody was confirmed after a wait
+    const seqs = await acceptedSeqs(eventId);
+    const waiting = bookings
+      .filter((b) => b.status === 'waiting')
+      .sort((a, b) => seqs.get(a.id)! - seqs.get(b.id)!);
+    expect(waiting.map((w) => w.waiting_number)).toEqual(waiting.map((_, i) => i + 1));
+    const lastConfirmed = Math.max(
+      ...bookings.filter((b) => b.status === 'confirmed').map((b) => seqs.get(b.id)!),
+    );
+    expect(lastConfirmed).toBeLessThan(seqs.get(waiting[0]!.id)!);
+  });
+
+  for (const policy of ['fifo', 'first_fit'] as const) {
+    it(`${policy}: cancellations racing new bookings promote exactly per policy and free no seat twice`, async () => {
+      const { eventId } = await svc.openEvent({ totalSlots: 40, waitlistPolicy: policy });
+      const first = await Promise.all(Array.from({ length: 40 }, () => svc.user()));
+      const created = await Promise.all(first.map((u, i) => book(u, eventId, (i % 4) + 1)));
+      const byUser = first.map((u, i) => ({ user: u, id: created[i]!.json().id as string }));
+      const cancellers = byUser.filter((_, i) => i % 3 === 0);
+      const newcomers = await Promise.all(Array.from({ length: 30 }, () => svc.user()));
+      const results = await Promise.all([
+        ...cancellers.map((c) => svc.call(c.user, 'POST', `/v1/bookings/${c.id}/cancel`, {})),
+        // the same cancellations again, racing themselves
+        ...cancellers.map((c) => svc.call(c.user, 'POST', `/v1/bookings/${c.id}/cancel`, {})),
+        ...newcomers.map((u, i) => book(u, eventId, (i % 3) + 1)),
+      ]);
+      expect(results.every((r) => r.statusCode === 200 || r.statusCode === 201)).toBe(true);
+
+      const { bookings } = await expectConsistent(svc, eventId, 40, policy);
+      const history = await svc.db
+        .selectFrom('booking_history')
+        .select(['booking_id', 'action'])
+        .where('event_id', '=', eventId)
+        .execute();
+      for (const c of cancellers) {
+        expect(
+          history.filter((h) => h.booking_id === c.id && h.action === 'cancelled'),
+        ).toHaveLength(1);
+      }
+      const promoted = new Set(
+        history.filter((h) => h.action === 'promoted').map((h) => h.booking_id),
+      );
+      expect(promoted.size).toBeGreaterThan(0);
+      if (policy === 'fifo') {
+        // fifo promotes only heads: every promoted booking was ahead of everyone still waiting
+        const stillWaiting = bookings
+          .filter((b) => b.status === 'waiting')
+          .map((b) => b.waiting_number!);
+        const promotedNumbers = bookings
+          .filter((b) => promoted.has(b.id))
+          .map((b) => b.waiting_number!);
+        if (stillWaiting.length > 0)
+          expect(Math.max(...promotedNumbers)).toBeLessThan(Math.min(...stillWaiting));
+      }
+    });
+  }
+
+  it('Redis flushed in the middle of a run: reconciled, invariants hold, nothing oversold', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 100 });
+    const users = await Promise.all(Array.from({ length: 200 }, () => svc.user()));
+    const firstHalf = await Promise.all(
+      users.slice(0, 60).map((u, i) => book(u, eventId, (i % 4) + 1)),
+    );
+    const rest = Promise.all(users.slice(60).map((u, i) => book(u, eventId, (i % 4) + 1)));
+    await svc.redis.flushdb();
+    const secondHalf = await rest;
+    const responses = [...firstHalf, ...secondHalf];
+    for (const r of responses) expect([201, 503]).toContain(r.statusCode);
+    expect(responses.filter((r) => r.statusCode === 201).length).toBeGreaterThan(100);
+    // the next request finds everything in place (or rebuilds it) and all agree
+    await svc.call(users[0], 'GET', `/v1/events/${eventId}/availability`);
+    const { bookings } = await expectConsistent(svc, eventId, 100, 'fifo');
+    const ids = new Set(bookings.map((b) => b.id));
+    for (const r of responses.filter((r) => r.statusCode === 201))
+      expect(ids.has(r.json().id)).toBe(true);
+    const numbers = bookings.flatMap((b) => (b.waiting_number ? [b.waiting_number] : []));
+    expect(new Set(numbers).size).toBe(numbers.length);
+  });
+
+  it('a Postgres failure after the Lua decision compensates Redis before answering', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 3 });
+    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    await book(a, eventId, 2);
+    await sql`
+      CREATE FUNCTION fail_history() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'injected failure'; END $$`.execute(svc.db);
+    await sql`CREATE TRIGGER fail_history BEFORE INSERT ON booking_history FOR EACH ROW EXECUTE FUNCTION fail_history()`.execute(
+      svc.db,
+    );
+    const before = (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json();
+    try {
+      const failed = await book(b, eventId, 1);
+      expect(failed.statusCode).toBe(500);
+      const failedWaiting = await book(c, eventId, 3);
+      expect(failedWaiting.statusCode).toBe(500);
+    } finally {
+      await sql`DROP TRIGGER fail_history ON booking_history`.execute(svc.db);
+      await sql`DROP FUNCTION fail_history()`.execute(svc.db);
+    }
+    expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual(before);
+    await expectConsistent(svc, eventId, 3, 'fifo');
+    // the seat the failed request had taken is free again for the next one
+    expect((await book(b, eventId, 1)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [3],
+    });
+  });
+
+  it('a seat Postgres holds but Redis lost is never handed out twice: compensate, rebuild, retry', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 5 });
+    const ghost = randomUUID();
+    // Postgres holds seat 1 (a write Redis lost, as after a failover)
+    await svc.db.transaction().execute((trx) =>
+      appendAndProject(trx, { bookingId: ghost, eventId, version: 0 }, [
+        {
+          type: 'BookingCreated',
+          data: {
+            bookingId: ghost,
+            eventId,
+            orgId,
+            userId: randomUUID(),
+            seats: 1,
+            status: 'confirmed',
+            seatNumbers: [1],
+            waitingNumber: null,
+            acceptedSeq: 1,
+          },
+        },
+      ]),
+    );
+    const a = await svc.user();
+    const response = await book(a, eventId, 1);
+    expect(response.statusCode).toBe(201);
+    expect(response.json().seatNumbers).toEqual([2]);
+    await expectConsistent(svc, eventId, 5, 'fifo');
+  });
+
+  it('rebuilding bookings and booking_seats from booking_history reproduces the live projections', async () => {
+    const live = {
+      bookings: await svc.db.selectFrom('bookings').selectAll().orderBy('id').execute(),
+      seats: await svc.db
+        .selectFrom('booking_seats')
+        .selectAll()
+        .orderBy('booking_id')
+        .orderBy('seat_no')
+        .execute(),
+    };
+    expect(live.bookings.length).toBeGreaterThan(800);
+    const sortRows = (p: Awaited<ReturnType<typeof projectionsFromHistory>>) => ({
+      bookings: [...p.bookings].sort((x, y) => x.id.localeCompare(y.id)),
+      seats: [...p.seats].sort(
+        (x, y) => x.booking_id.localeCompare(y.booking_id) || x.seat_no - y.seat_no,
+      ),
+    });
+    expect(sortRows(await projectionsFromHistory(svc.db))).toEqual(sortRows(live));
+    await rebuildProjections(svc.db);
+    const rebuilt = {
+      bookings: await svc.db.selectFrom('bookings').selectAll().orderBy('id').execute(),
+      seats: await svc.db
+        .selectFrom('booking_seats')
+        .selectAll()
+        .orderBy('booking_id')
+        .orderBy('seat_no')
+        .execute(),
+    };
+    expect(rebuilt).toEqual(live);
+  });
+});

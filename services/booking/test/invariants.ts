@@ -1,0 +1,52 @@
+import { expect } from 'vitest';
+import { inventoryKeys } from '../src/redis/inventory.keys.ts';
+import type { Booking } from './harness.ts';
+
+/**
+ * Checks one event end to end: no seat held twice, nothing oversold, Redis agrees with Postgres
+ * (free seats = all seats minus booked, waitlist = waiting bookings by number), and the waitlist
+ * state respects the policy (fifo: the head does not fit; first_fit: nobody waiting fits).
+ */
+export async function expectConsistent(
+  svc: Booking,
+  eventId: string,
+  totalSlots: number,
+  policy: 'fifo' | 'first_fit',
+) {
+  const seats = await svc.db
+    .selectFrom('booking_seats')
+    .select(['seat_no', 'booking_id'])
+    .where('event_id', '=', eventId)
+    .where('status', '=', 'booked')
+    .execute();
+  const seatNos = seats.map((s) => s.seat_no);
+  expect(new Set(seatNos).size).toBe(seatNos.length);
+  expect(seatNos.length).toBeLessThanOrEqual(totalSlots);
+
+  const bookings = await svc.db
+    .selectFrom('bookings')
+    .selectAll()
+    .where('event_id', '=', eventId)
+    .execute();
+  const confirmed = bookings.filter((b) => b.status === 'confirmed');
+  expect(confirmed.reduce((n, b) => n + b.seats, 0)).toBe(seatNos.length);
+
+  const keys = inventoryKeys(eventId);
+  const free = (await svc.redis.zrange(keys.free, 0, -1)).map(Number);
+  const expectedFree = Array.from({ length: totalSlots }, (_, i) => i + 1).filter(
+    (s) => !seatNos.includes(s),
+  );
+  expect(free.sort((a, b) => a - b)).toEqual(expectedFree);
+  expect(Number(await svc.redis.get(keys.slots))).toBe(expectedFree.length);
+
+  const waiting = bookings
+    .filter((b) => b.status === 'waiting')
+    .sort((a, b) => (a.waiting_number ?? 0) - (b.waiting_number ?? 0));
+  expect(await svc.redis.zrange(keys.waitlist, 0, -1)).toEqual(waiting.map((w) => w.id));
+
+  if (policy === 'fifo' && waiting[0])
+    expect(waiting[0].seats).toBeGreaterThan(expectedFree.length);
+  if (policy === 'first_fit')
+    for (const w of waiting) expect(w.seats).toBeGreaterThan(expectedFree.length);
+  return { bookings, seats: seatNos, free: expectedFree.length };
+}
