@@ -71,7 +71,6 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
   let stopped = false;
   let lag = 0;
   let lastMeasured = 0;
-  let schema = 'unknown';
   let wakeUp: (() => void) | undefined;
   let woken = false;
 
@@ -148,9 +147,8 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
     const row = rows[0];
     if (!row) return;
     lag = row.lag;
-    schema = row.schema;
-    gauges.lag.set({ schema }, lag);
-    gauges.unpublished.set({ schema }, row.unpublished);
+    gauges.lag.set({ schema: row.schema }, lag);
+    gauges.unpublished.set({ schema: row.schema }, row.unpublished);
   }
 
   function pause(ms: number): Promise<void> {
@@ -170,16 +168,24 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
   }
 
   const loop = (async () => {
+    let errorStreak = 0;
     while (!stopped) {
       let busy = false;
       try {
         const { claimed, failed } = await round();
         busy = claimed === batchSize && failed === 0;
         await measure(!busy && claimed > 0);
+        errorStreak = 0;
       } catch (error) {
-        logger.error({ err: error }, 'outbox relay round failed');
+        // Postgres unreachable: back off rather than log a failure every poll.
+        errorStreak++;
+        logger.error({ err: error, errorStreak }, 'outbox relay round failed');
       }
-      if (!busy && !stopped) await pause(pollIntervalMs);
+      const delay =
+        errorStreak > 0
+          ? outboxRetryDelayMs(errorStreak, maxRetryDelayMs, pollIntervalMs)
+          : pollIntervalMs;
+      if (!busy && !stopped) await pause(delay);
     }
   })();
 
