@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { installErrorHandling } from './error-handler.ts';
 import { createLogger } from './logger.ts';
 import { installObservability, type ReadinessCheck } from './observability.routes.ts';
+import { installOpenApi, type OpenApiInfo } from './openapi.plugin.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 
 /** A Fastify instance typed with the zod type provider: route schemas are zod schemas. */
@@ -31,9 +32,14 @@ export interface CreateAppOptions {
   readinessTimeoutMs?: number;
   /** Largest accepted request body in bytes (default 64 KiB). */
   bodyLimit?: number;
+  /** Info of the OpenAPI document at `/openapi.json` (default: title `name`, version 1.0.0). */
+  openapi?: OpenApiInfo;
 }
 
-/** Builds a service's Fastify app with request ids, problem+json errors, health and metrics. */
+/**
+ * Builds a service's Fastify app with request ids, problem+json errors, health, metrics and an
+ * OpenAPI 3.1 document generated from the zod route schemas.
+ */
 export function createApp(options: CreateAppOptions): App {
   const app = fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps App's logger type the public one.
@@ -60,6 +66,8 @@ export function createApp(options: CreateAppOptions): App {
     if (closing) reply.header('connection', 'close');
   });
 
+  // Before any route, so that every route declared afterwards is documented.
+  installOpenApi(app, options.openapi ?? { title: options.name, version: '1.0.0' });
   installErrorHandling(app);
   installObservability(app, {
     readinessChecks: options.readinessChecks ?? {},

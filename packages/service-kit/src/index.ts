@@ -6,6 +6,23 @@ export { createLogger } from './logger.ts';
 export { httpRequestDuration, metricsRegistry } from './metrics.registry.ts';
 export type { ReadinessCheck } from './observability.routes.ts';
 export {
+  assertOpenApiMatchesRoutes,
+  openApiMismatches,
+  openApiPathOf,
+} from './openapi.check.ts';
+export {
+  BEARER_SCHEME,
+  type OpenApiDocument,
+  operationsOf,
+  withPlatformConventions,
+} from './openapi.document.ts';
+export {
+  OPENAPI_PATH,
+  type OpenApiInfo,
+  registeredRoutes,
+  UNDOCUMENTED_PATHS,
+} from './openapi.plugin.ts';
+export {
   decodeCursor,
   encodeCursor,
   type PageQuery,

@@ -1,0 +1,106 @@
+import { STATUS_CODES } from 'node:http';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { PROBLEM_CONTENT_TYPE } from './problem.ts';
+
+/** An OpenAPI 3.1 document as services and the gateway serve it. */
+export type OpenApiDocument = OpenAPIV3_1.Document;
+
+/** Name of the bearer security scheme every protected operation requires. */
+export const BEARER_SCHEME = 'bearerAuth';
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/** The problem+json body every error answer carries. */
+const problemSchema: OpenAPIV3_1.SchemaObject = {
+  type: 'object',
+  description: 'RFC 9457 problem details with a stable `code`.',
+  required: ['type', 'title', 'status', 'detail', 'code'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string', description: 'Stable machine-readable error code.' },
+    errors: {
+      type: 'array',
+      description: 'Invalid fields of a 400 answer.',
+      items: {
+        type: 'object',
+        required: ['path', 'message'],
+        properties: { path: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+  additionalProperties: true,
+};
+
+const problemResponse = (description: string): OpenAPIV3_1.ResponseObject => ({
+  description,
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+
+const PROBLEM_RESPONSES: Readonly<Record<string, OpenAPIV3_1.ResponseObject>> = {
+  ValidationProblem: problemResponse('The request is not valid (`VALIDATION_FAILED`).'),
+  Unauthenticated: problemResponse('Missing or invalid bearer token (`UNAUTHENTICATED`).'),
+  Problem: problemResponse('Any other error, as problem+json.'),
+};
+
+/** Iterates every operation of a document with its path and method. */
+export function* operationsOf(
+  doc: OpenApiDocument,
+): Generator<[path: string, method: string, operation: OpenAPIV3_1.OperationObject]> {
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const method of HTTP_METHODS) {
+      const operation = item?.[method];
+      if (operation) yield [path, method, operation];
+    }
+  }
+}
+
+function hasRequestInput(operation: OpenAPIV3_1.OperationObject): boolean {
+  return operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0;
+}
+
+/**
+ * Adds what every Happening API shares: the bearer security scheme (required by default),
+ * the Problem schema, and problem+json answers for 400, 401 and anything else.
+ */
+export function withPlatformConventions(doc: OpenApiDocument): OpenApiDocument {
+  const paths: OpenAPIV3_1.PathsObject = {};
+  for (const [path, item] of Object.entries(doc.paths ?? {})) paths[path] = { ...item };
+  const result: OpenApiDocument = {
+    ...doc,
+    security: doc.security ?? [{ [BEARER_SCHEME]: [] }],
+    components: {
+      ...doc.components,
+      securitySchemes: {
+        ...doc.components?.securitySchemes,
+        [BEARER_SCHEME]: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      },
+      schemas: { ...doc.components?.schemas, Problem: problemSchema },
+      responses: { ...doc.components?.responses, ...PROBLEM_RESPONSES },
+    },
+    paths,
+  };
+  for (const [path, method, operation] of operationsOf(result)) {
+    const responses: OpenAPIV3_1.ResponsesObject = {};
+    for (const [status, response] of Object.entries(operation.responses ?? {})) {
+      // @fastify/swagger describes every declared response as "Default Response".
+      const described =
+        'description' in response && response.description === 'Default Response'
+          ? { ...response, description: STATUS_CODES[status] ?? response.description }
+          : response;
+      responses[status] = described;
+    }
+    if (hasRequestInput(operation)) {
+      responses['400'] ??= { $ref: '#/components/responses/ValidationProblem' };
+    }
+    // Operations that declare `security: []` are public.
+    if (operation.security === undefined || operation.security.length > 0) {
+      responses['401'] ??= { $ref: '#/components/responses/Unauthenticated' };
+    }
+    responses.default ??= { $ref: '#/components/responses/Problem' };
+    (paths[path] as Record<string, unknown>)[method] = { ...operation, responses };
+  }
+  return result;
+}
