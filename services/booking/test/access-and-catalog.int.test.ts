@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import { eventually } from '@happening/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
+import { type Booking, startBooking } from './harness.ts';
+import { expectConsistent } from './invariants.ts';
+
+let svc: Booking;
+
+beforeAll(async () => {
+  svc = await startBooking();
+});
+
+afterAll(async () => {
+  await svc?.stop();
+});
+
+describe('ownership and tenant boundaries', () => {
+  it('owner and own-org staff see a booking; everyone else gets 404; lists and reconcile are role-guarded', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 10 });
+    const [owner, stranger, member, organizer, admin, otherAdmin] = await Promise.all(
+      Array.from({ length: 6 }, () => svc.user()),
+    );
+    const otherOrg = randomUUID();
+    await Promise.all([
+      svc.join(member, orgId, 'user'),
+      svc.join(organizer, orgId, 'organizer'),
+      svc.join(admin, orgId, 'orgAdmin'),
+      svc.join(otherAdmin, otherOrg, 'orgAdmin'),
+    ]);
+    const booking = (
+      await svc.call(owner, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })
+    ).json();
+    const url = `/v1/bookings/${booking.id}`;
+
+    for (const who of [owner, organizer, admin]) {
+      expect((await svc.call(who, 'GET', url)).statusCode).toBe(200);
+      expect((await svc.call(who, 'GET', `${url}/history`)).statusCode).toBe(200);
+    }
+    for (const who of [stranger, member, otherAdmin]) {
+      expect((await svc.call(who, 'GET', url)).statusCode).toBe(404);
+      expect((await svc.call(who, 'GET', `${url}/history`)).statusCode).toBe(404);
+      expect((await svc.call(who, 'POST', `${url}/cancel`, {})).statusCode).toBe(404);
+    }
+    expect((await svc.call(undefined, 'GET', url)).statusCode).toBe(401);
+    expect((await svc.call(stranger, 'GET', `/v1/bookings/${randomUUID()}`)).statusCode).toBe(404);
+
+    const list = `/v1/events/${eventId}/bookings`;
+    expect((await svc.call(organizer, 'GET', list)).statusCode).toBe(200);
+    expect((await svc.call(admin, 'GET', list)).statusCode).toBe(200);
+    expect((await svc.call(member, 'GET', list)).statusCode).toBe(403);
+    expect((await svc.call(owner, 'GET', list)).statusCode).toBe(404);
+    expect((await svc.call(otherAdmin, 'GET', list)).statusCode).toBe(404);
+
+    const reconcile = `/v1/events/${eventId}/reconcile`;
+    expect((await svc.call(admin, 'POST', reconcile)).json()).toEqual({ eventId, promoted: 0 });
+    expect((await svc.call(organizer, 'POST', reconcile)).statusCode).toBe(403);
+    expect((await svc.call(otherAdmin, 'POST', reconcile)).statusCode).toBe(404);
+
+    // another person's bookings never show in my list
+    expect((await svc.call(stranger, 'GET', '/v1/me/bookings')).json().items).toEqual([]);
+
+    // an organizer of the event's org may cancel someone's booking
+    const cancelled = await svc.call(organizer, 'POST', `${url}/cancel`, {});
+    expect(cancelled.json()).toMatchObject({
+      status: 'cancelled',
+      cancelledReason: 'by_organizer',
+    });
+  });
+
+  it('members-only events are invisible to non-members', async () => {
+    const { eventId, orgId } = await svc.openEvent({ visibility: 'members' });
+    const [outsider, insider] = await Promise.all([svc.user(), svc.user()]);
+    await svc.join(insider, orgId, 'user');
+    expect(
+      (await svc.call(outsider, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })).statusCode,
+    ).toBe(404);
+    expect((await svc.call(outsider, 'GET', `/v1/events/${eventId}/availability`)).statusCode).toBe(
+      404,
+    );
+    expect(
+      (await svc.call(insider, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })).statusCode,
+    ).toBe(201);
+  });
+
+  it('unknown events are 404', async () => {
+    const who = await svc.user();
+    const response = await svc.call(who, 'POST', `/v1/events/${randomUUID()}/bookings`, {
+      seats: 1,
+    });
+    expect(response.statusCode).toBe(404);
+    expect(response.json().code).toBe('EVENT_NOT_FOUND');
+  });
+});
+
+describe('catalog events', () => {
+  it('raising capacity promotes at once; lowering never cancels a confirmed booking', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 2 });
+    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 2 });
+    const waiting = (
+      await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 2 })
+    ).json();
+    await svc.publish(
+      'catalog.event_capacity_changed',
+      { eventId, orgId, previousTotalSlots: 2, totalSlots: 4 },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    await eventually(
+      async () =>
+        (await svc.call(b, 'GET', `/v1/bookings/${waiting.id}`)).json().status === 'confirmed',
+    );
+    expect((await svc.call(b, 'GET', `/v1/bookings/${waiting.id}`)).json().seatNumbers).toEqual([
+      3, 4,
+    ]);
+    await eventually(
+      () =>
+        svc.eventsOf('booking.waitlist_promoted', (e) => e.data.bookingId === waiting.id).length ===
+        1,
+    );
+
+    await svc.publish(
+      'catalog.event_capacity_changed',
+      { eventId, orgId, previousTotalSlots: 4, totalSlots: 1 },
+      { type: 'event', id: eventId, version: 4 },
+    );
+    await eventually(async () => (await findEvent(svc.db, eventId))?.totalSlots === 1);
+    await eventually(
+      async () =>
+        (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json().totalSlots === 1,
+    );
+    expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual({
+      totalSlots: 1,
+      availableSlots: 0,
+      waitlistLength: 0,
+    });
+    const confirmed = await svc.db
+      .selectFrom('bookings')
+      .select('status')
+      .where('event_id', '=', eventId)
+      .where('status', '=', 'confirmed')
+      .execute();
+    expect(confirmed).toHaveLength(2);
+    expect(
+      (await svc.call(c, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })).json().status,
+    ).toBe('waiting');
+  });
+
+  it('a cancelled event cancels every booking, each with its own history entry and event', async () => {
+    const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 2 });
+    const users = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    const ids = [];
+    for (const u of users)
+      ids.push(
+        (await svc.call(u, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })).json().id,
+      );
+    await svc.publish(
+      'catalog.event_cancelled',
+      {
+        eventId,
+        orgId,
+        name: snapshot.name,
+        startsAt: snapshot.startsAt,
+        reason: 'venue flooded',
+        cancelledBy: 'org-admin',
+      },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    const cancelled = await eventually(() => {
+      const found = svc.eventsOf('booking.booking_cancelled', (e) => e.data.eventId === eventId);
+      return found.length === 3 ? found : undefined;
+    });
+    expect(cancelled.every((e) => e.data.reason === 'event_cancelled')).toBe(true);
+    const history = (await svc.call(users[0], 'GET', `/v1/bookings/${ids[0]}/history`)).json()
+      .items;
+    expect(history[1]).toMatchObject({
+      action: 'cancelled',
+      details: { reason: 'event_cancelled' },
+    });
+    expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
+    const late = await svc.call(users[0], 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
+    expect(late.json().code).toBe('EVENT_NOT_OPEN');
+  });
+
+  it('status changes close bookings; updates refresh the name carried by events', async () => {
+    const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 5 });
+    const [a, b] = await Promise.all([svc.user(), svc.user()]);
+    await svc.publish(
+      'catalog.event_updated',
+      {
+        eventId,
+        orgId,
+        changes: { name: { from: snapshot.name, to: 'Renamed' } },
+        event: { ...snapshot, name: 'Renamed', version: 3 },
+      },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    await eventually(async () => (await findEvent(svc.db, eventId))?.name === 'Renamed');
+    const booked = (
+      await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })
+    ).json();
+    const confirmed = await eventually(
+      () => svc.eventsOf('booking.booking_confirmed', (e) => e.data.bookingId === booked.id)[0],
+    );
+    expect(confirmed.data.eventName).toBe('Renamed');
+
+    await svc.publish(
+      'catalog.event_status_changed',
+      { eventId, orgId, from: 'upcoming', to: 'ongoing' },
+      {
+        type: 'event',
+        id: eventId,
+        version: 4,
+      },
+    );
+    await eventually(async () => (await findEvent(svc.db, eventId))?.status === 'ongoing');
+    expect(
+      (await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })).json().code,
+    ).toBe('EVENT_NOT_OPEN');
+    // the owner may no longer cancel once it started
+    expect((await svc.call(a, 'POST', `/v1/bookings/${booked.id}/cancel`, {})).json().code).toBe(
+      'BOOKING_NOT_CANCELLABLE',
+    );
+  });
+
+  it('on-demand reconcile rebuilds missing keys; a booking finding them missing rebuilds and succeeds', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 4 });
+    const [a, b, admin] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    await svc.join(admin, orgId, 'orgAdmin');
+    await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 3 });
+    await svc.ctx.inventory.drop(eventId);
+    const response = await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 2 });
+    expect(response.json()).toMatchObject({ status: 'waiting', waitingNumber: 1 });
+    await svc.ctx.inventory.drop(eventId);
+    expect((await svc.call(admin, 'POST', `/v1/events/${eventId}/reconcile`)).statusCode).toBe(200);
+    await expectConsistent(svc, eventId, 4, 'fifo');
+  });
+});
