@@ -1,7 +1,10 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Histogram, register } from 'prom-client';
 
-/** The registry `/metrics` exposes; services register their own metrics on it. */
-export const metricsRegistry = new Registry();
+/**
+ * The registry `/metrics` exposes. It is prom-client's default registry, so metrics registered
+ * by the shared packages (outbox lag, consumer counts) and by services all show up in one place.
+ */
+export const metricsRegistry = register;
 
 collectDefaultMetrics({ register: metricsRegistry });
 
