@@ -1,3 +1,4 @@
+import type { PlatformTables } from '@happening/db';
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { NotificationChannel, NotificationStatus, NotificationType } from './domain.ts';
 
@@ -76,8 +77,8 @@ export interface NotificationTable {
   updated_at: UpdatedAt;
 }
 
-/** The notification service's tables in the `notification` schema. */
-export interface NotificationDb {
+/** The notification service's tables in the `notification` schema (with outbox and inbox). */
+export interface NotificationDb extends PlatformTables {
   recipients: RecipientTable;
   memberships: MembershipTable;
   event_holders: EventHolderTable;

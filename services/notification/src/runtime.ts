@@ -10,6 +10,7 @@ import {
   type DeliveryMessage,
   deliveryMessageSchema,
   deliveryTopology,
+  outcomeTapTopology,
 } from './modules/delivery/delivery.message.ts';
 import { deliverNotification } from './modules/delivery/delivery.worker.ts';
 import { startPendingSweep } from './modules/delivery/pending.sweep.ts';
@@ -38,6 +39,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise
     mergeTopologies(
       serviceTopology('notification', { bindings: [...CONSUMED_EVENTS] }),
       deliveryTopology(deps.deliveryRetryDelaysMs),
+      outcomeTapTopology(),
     ),
   );
 

@@ -1,0 +1,156 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { DomainEvent, EventEnvelope } from '@happening/contracts';
+import { createDb, migrateToLatest } from '@happening/db';
+import { connectBroker, EVENTS_EXCHANGE } from '@happening/messaging';
+import { startInfra, startTokenIssuer } from '@happening/testkit';
+import amqp from 'amqplib';
+import type { LightMyRequestResponse } from 'fastify';
+import { pino } from 'pino';
+import { buildApp } from '../src/app.ts';
+import type { NotificationDb } from '../src/database.ts';
+import { channelAdapters } from '../src/modules/delivery/channels/channel.registry.ts';
+import { startRuntime } from '../src/runtime.ts';
+import { DB_SCHEMA, MIGRATIONS_FOLDER } from '../src/schema.ts';
+import { createSealedBox } from '../src/security/sealed-box.ts';
+import { startMailSink } from './mail-sink.ts';
+
+export interface HarnessOptions {
+  retryDelaysMs: number[];
+  smsApiUrl?: string;
+  pushApiUrl?: string;
+  pendingStaleAfterMs?: number;
+  pendingSweepIntervalMs?: number;
+}
+
+export interface TestUser {
+  sub: string;
+  email: string;
+  token: string;
+}
+
+/**
+ * The notification service wired as main.ts wires it, on throwaway Postgres and RabbitMQ, a real
+ * SMTP sink, and a test queue catching the `notification.*` events it publishes.
+ */
+export async function startHarness(options: HarnessOptions) {
+  const infra = await startInfra();
+  const issuer = await startTokenIssuer();
+  const sink = await startMailSink();
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const db = createDb<NotificationDb>({ connectionString: infra.postgresUrl, schema: DB_SCHEMA });
+  await migrateToLatest({ db, schema: DB_SCHEMA, migrationsFolder: MIGRATIONS_FOLDER });
+
+  const connection = await amqp.connect(infra.amqpUrl);
+  const channel = await connection.createChannel();
+  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+  const { queue } = await channel.assertQueue('', { exclusive: true });
+  for (const key of ['notification.notification_sent', 'notification.notification_failed']) {
+    await channel.bindQueue(queue, EVENTS_EXCHANGE, key);
+  }
+  const published: DomainEvent[] = [];
+  await channel.consume(queue, (message) => {
+    if (message === null) return;
+    published.push(JSON.parse(message.content.toString()) as DomainEvent);
+    channel.ack(message);
+  });
+
+  const broker = await connectBroker({ url: infra.amqpUrl, logger });
+  const sealedBox = createSealedBox(randomBytes(32));
+  const adapters = channelAdapters({
+    SMTP_URL: sink.url,
+    MAIL_FROM: 'Happening <no-reply@happening.test>',
+    SMS_API_URL: options.smsApiUrl,
+    SMS_API_KEY: options.smsApiUrl ? 'sms-key' : undefined,
+    PUSH_API_URL: options.pushApiUrl,
+    PUSH_API_KEY: options.pushApiUrl ? 'push-key' : undefined,
+    PROVIDER_TIMEOUT_MS: 2_000,
+  });
+  const runtime = await startRuntime({
+    db,
+    broker,
+    logger,
+    adapters,
+    sealedBox,
+    deliveryRetryDelaysMs: options.retryDelaysMs,
+    pendingSweepIntervalMs: options.pendingSweepIntervalMs ?? 3_600_000,
+    pendingStaleAfterMs: options.pendingStaleAfterMs ?? 3_600_000,
+  });
+  const app = buildApp({
+    db,
+    logger,
+    config: {
+      OIDC_ISSUER: issuer.issuer,
+      OIDC_AUDIENCE: issuer.audience,
+      OIDC_JWKS_URI: issuer.jwksUri,
+    },
+  });
+  await app.ready();
+
+  /** Publishes an envelope onto `happening.events` as its service would, `times` times. */
+  async function publish(event: EventEnvelope, times = 1): Promise<void> {
+    for (let i = 0; i < times; i++) {
+      await broker.publish({ routingKey: event.type, messageId: event.id, payload: event });
+    }
+  }
+
+  async function user(name = 'Ada Lovelace'): Promise<TestUser> {
+    const sub = randomUUID();
+    const email = `${sub.slice(0, 8)}@example.test`;
+    return { sub, email, token: await issuer.token({ sub, email, name }) };
+  }
+
+  function call(
+    who: TestUser | undefined,
+    method: 'GET' | 'PUT' | 'POST',
+    url: string,
+    body?: unknown,
+  ): Promise<LightMyRequestResponse> {
+    return app.inject({
+      method,
+      url,
+      headers: who ? { authorization: `Bearer ${who.token}` } : {},
+      ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
+    });
+  }
+
+  /** Every stored notification of a source event. */
+  function notificationsOf(sourceEventId: string) {
+    return db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('source_event_id', '=', sourceEventId)
+      .orderBy('recipient')
+      .execute();
+  }
+
+  /** Takes one message off a queue (e.g. the DLQ), or undefined when it is empty. */
+  async function take(queueName: string) {
+    const message = await channel.get(queueName, { noAck: true });
+    return message === false ? undefined : message;
+  }
+
+  return {
+    infra,
+    db,
+    app,
+    sink,
+    published,
+    publish,
+    user,
+    call,
+    notificationsOf,
+    take,
+    async stop() {
+      await app.close();
+      await runtime.stop();
+      await broker.close();
+      await connection.close().catch(() => undefined);
+      await db.destroy();
+      await sink.stop();
+      await issuer.stop();
+      await infra.stop();
+    },
+  };
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;

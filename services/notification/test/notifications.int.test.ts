@@ -1,0 +1,345 @@
+import { randomUUID } from 'node:crypto';
+import { eventually } from '@happening/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bookingFacts,
+  cancelled,
+  confirmed,
+  eventCancelled,
+  eventUpdated,
+  memberInvited,
+  promoted,
+  userRegistered,
+  waitlisted,
+} from './events.fixture.ts';
+import { type Harness, startHarness, type TestUser } from './harness.ts';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ retryDelaysMs: [200, 400] });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** A user whose contact details the service has received. */
+async function registered(name = 'Ada Lovelace'): Promise<TestUser> {
+  const user = await h.user(name);
+  await h.publish(userRegistered(user.sub, user.email, name));
+  await eventually(
+    () =>
+      h.db
+        .selectFrom('recipients')
+        .select('user_id')
+        .where('user_id', '=', user.sub)
+        .executeTakeFirst(),
+    { what: 'recipient projected' },
+  );
+  return user;
+}
+
+const mailTo = (address: string, subjectPart: string) =>
+  eventually(() => h.sink.mailsTo(address).find((m) => m.subject.includes(subjectPart)), {
+    what: `mail "${subjectPart}" to ${address}`,
+  });
+
+const handled = (messageId: string) =>
+  eventually(
+    () =>
+      h.db
+        .selectFrom('inbox')
+        .select('message_id')
+        .where('message_id', '=', messageId)
+        .executeTakeFirst(),
+    { what: `message ${messageId} handled` },
+  );
+
+describe('booking notices', () => {
+  it('mails the owner a confirmation with event, date, seats and seat numbers', async () => {
+    const ada = await registered();
+    const facts = bookingFacts({ userId: ada.sub });
+    const event = confirmed(facts, [12, 13]);
+    await h.publish(event);
+
+    const mail = await mailTo(ada.email, 'Booking confirmed');
+    expect(mail.subject).toBe('Booking confirmed: Rust Meetup');
+    expect(mail.text).toContain('Hello Ada Lovelace,');
+    expect(mail.text).toContain('When: Tuesday, 3 March 2026 at 19:00 UTC');
+    expect(mail.text).toContain('Seats: 2');
+    expect(mail.text).toContain('Seat numbers: 12 and 13');
+
+    const [row] = await eventually(async () => {
+      const rows = await h.notificationsOf(event.id);
+      return rows[0]?.status === 'sent' && rows;
+    });
+    expect(row).toMatchObject({
+      user_id: ada.sub,
+      org_id: facts.orgId,
+      event_id: facts.eventId,
+      booking_id: facts.bookingId,
+      type: 'booking_confirmed',
+      channel: 'email',
+      recipient: ada.email,
+      attempts: 1,
+      template_version: 1,
+    });
+    expect(row?.provider_message_id).toBeTruthy();
+    expect(row?.sent_at).toBeInstanceOf(Date);
+    expect(mail.headers.get('x-happening-notification-id')).toBe(row?.id);
+
+    const sent = await eventually(() =>
+      h.published.find(
+        (e) => e.type === 'notification.notification_sent' && e.data.notificationId === row?.id,
+      ),
+    );
+    expect(sent).toMatchObject({
+      source: 'notification',
+      orgId: facts.orgId,
+      correlationId: event.correlationId,
+      causationId: event.id,
+      data: { sourceEventId: event.id, channel: 'email', type: 'booking_confirmed', attempts: 1 },
+    });
+  });
+
+  it('mails the waitlist position, the promotion seats and a cancellation', async () => {
+    const ada = await registered();
+    const facts = bookingFacts({ userId: ada.sub });
+    await h.publish(waitlisted(facts, 3));
+    expect((await mailTo(ada.email, 'waitlist')).text).toContain(
+      'Your position on the waitlist: 3',
+    );
+
+    await h.publish(promoted(facts, [4, 5]));
+    const promotion = await mailTo(ada.email, 'are confirmed');
+    expect(promotion.text).toContain('Seat numbers: 4 and 5');
+
+    await h.publish(cancelled(facts, 'by_owner', 3));
+    const cancellation = await mailTo(ada.email, 'Booking cancelled');
+    expect(cancellation.text).toContain('Your booking of 2 seats for Rust Meetup');
+    expect(cancellation.text).toContain('is cancelled');
+  });
+
+  it('sends nothing for a cancellation caused by the event being cancelled', async () => {
+    const ada = await registered();
+    const event = cancelled(bookingFacts({ userId: ada.sub }), 'event_cancelled');
+    await h.publish(event);
+    await handled(event.id);
+    expect(await h.notificationsOf(event.id)).toEqual([]);
+  });
+
+  it('sends one email for an event delivered three times', async () => {
+    const ada = await registered();
+    const facts = bookingFacts({ userId: ada.sub, eventName: 'Triple Delivery' });
+    const event = confirmed(facts);
+    await h.publish(event, 3);
+    await mailTo(ada.email, 'Triple Delivery');
+
+    // A later notice to the same person arrives only after the duplicates went through the inbox.
+    await h.publish(cancelled(facts, 'by_owner'));
+    await mailTo(ada.email, 'Booking cancelled');
+    expect(
+      h.sink.mailsTo(ada.email).filter((m) => m.subject === 'Booking confirmed: Triple Delivery'),
+    ).toHaveLength(1);
+    expect(await h.notificationsOf(event.id)).toHaveLength(1);
+  });
+});
+
+describe('event notices', () => {
+  it('fans an update out to every holder of a confirmed or waiting booking and no one else', async () => {
+    const [a, b, c, d, x] = await Promise.all(
+      ['Ann', 'Ben', 'Cem', 'Dora', 'Xavier'].map((name) => registered(name)),
+    );
+    const eventId = randomUUID();
+    const orgId = randomUUID();
+    const on = (user: TestUser) => bookingFacts({ userId: user.sub, eventId, orgId });
+    const cFacts = on(c!);
+    const bookings = [
+      confirmed(on(a!)),
+      waitlisted(on(b!)),
+      confirmed(cFacts),
+      cancelled(cFacts, 'by_owner'),
+      promoted(on(d!)),
+      confirmed(bookingFacts({ userId: x!.sub })),
+    ];
+    for (const booking of bookings) await h.publish(booking);
+    await Promise.all(bookings.map((booking) => handled(booking.id)));
+
+    const update = eventUpdated(eventId, orgId);
+    await h.publish(update);
+    for (const holder of [a!, b!, d!]) {
+      const mail = await mailTo(holder.email, 'Event updated');
+      expect(mail.text).toContain('- Venue: Hall A → Hall B');
+      expect(mail.text).toContain('- Start: Tuesday, 3 March 2026 at 20:00 (Europe/Berlin) →');
+    }
+    const rows = await h.notificationsOf(update.id);
+    expect(rows.map((r) => r.user_id).sort()).toEqual([a!.sub, b!.sub, d!.sub].sort());
+    expect(h.sink.mailsTo(c!.email).some((m) => m.subject.includes('Event updated'))).toBe(false);
+    expect(h.sink.mailsTo(x!.email).some((m) => m.subject.includes('Event updated'))).toBe(false);
+  });
+
+  it('tells holders about a cancelled event once, including bookings it already cancelled', async () => {
+    const [a, g] = await Promise.all([registered('Ann'), registered('Gus')]);
+    const eventId = randomUUID();
+    const orgId = randomUUID();
+    const gFacts = bookingFacts({ userId: g!.sub, eventId, orgId });
+    const bookings = [
+      confirmed(bookingFacts({ userId: a!.sub, eventId, orgId })),
+      confirmed(gFacts),
+      cancelled(gFacts, 'event_cancelled'),
+    ];
+    for (const booking of bookings) await h.publish(booking);
+    await Promise.all(bookings.map((booking) => handled(booking.id)));
+
+    await h.publish(eventCancelled(eventId, orgId));
+    for (const holder of [a!, g!]) {
+      const mail = await mailTo(holder.email, 'Event cancelled');
+      expect(mail.text).toContain('Reason: The speaker is ill');
+    }
+    expect(h.sink.mailsTo(g!.email).some((m) => m.subject.includes('Booking cancelled'))).toBe(
+      false,
+    );
+  });
+});
+
+describe('invites', () => {
+  it('mails the accept link to the invited address without keeping it in clear text', async () => {
+    const token = `tok${randomUUID().replaceAll('-', '')}`;
+    const url = `https://app.happening.test/invites/accept?token=${token}`;
+    const email = `invitee-${randomUUID().slice(0, 8)}@example.test`;
+    const event = memberInvited(randomUUID(), email, url);
+    await h.publish(event);
+
+    const mail = await mailTo(email, 'invited');
+    expect(mail.subject).toBe('You are invited to join Acme Events on Happening');
+    expect(mail.text).toContain(url);
+    expect(mail.text).toContain('as an organizer');
+
+    const [row] = await h.notificationsOf(event.id);
+    expect(row?.type).toBe('org_invite');
+    expect(row?.body).not.toContain(token);
+    expect(row?.sealed_body).not.toContain(token);
+    const dump = await h.db
+      .selectFrom('notifications')
+      .select((eb) => eb.fn.count('id').as('n'))
+      .where((eb) => eb.or([eb('body', 'like', `%${token}%`), eb('subject', 'like', `%${token}%`)]))
+      .executeTakeFirstOrThrow();
+    expect(Number(dump.n)).toBe(0);
+  });
+});
+
+describe('preferences', () => {
+  it('answers the full matrix with defaults and validates changes', async () => {
+    const ada = await registered();
+    const initial = await h.call(ada, 'GET', '/v1/me/notification-preferences');
+    expect(initial.statusCode).toBe(200);
+    const matrix = initial.json().preferences as Array<{
+      type: string;
+      channel: string;
+      enabled: boolean;
+    }>;
+    expect(matrix).toHaveLength(18);
+    expect(matrix.find((p) => p.type === 'event_updated' && p.channel === 'email')?.enabled).toBe(
+      true,
+    );
+    expect(matrix.find((p) => p.type === 'event_updated' && p.channel === 'sms')?.enabled).toBe(
+      false,
+    );
+
+    const bad = await h.call(ada, 'PUT', '/v1/me/notification-preferences', {
+      preferences: [
+        { type: 'event_updated', channel: 'email', enabled: false },
+        { type: 'event_updated', channel: 'email', enabled: true },
+        { type: 'event_updated', channel: 'fax', enabled: true },
+      ],
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors.map((e: { path: string }) => e.path)).toEqual(
+      expect.arrayContaining(['body.preferences.2.channel']),
+    );
+  });
+
+  it('switches a channel off', async () => {
+    const ada = await registered();
+    const put = await h.call(ada, 'PUT', '/v1/me/notification-preferences', {
+      preferences: [{ type: 'booking_confirmed', channel: 'email', enabled: false }],
+    });
+    expect(put.statusCode).toBe(200);
+    expect(
+      put
+        .json()
+        .preferences.find(
+          (p: { type: string; channel: string }) =>
+            p.type === 'booking_confirmed' && p.channel === 'email',
+        ).enabled,
+    ).toBe(false);
+
+    const facts = bookingFacts({ userId: ada.sub });
+    const event = confirmed(facts);
+    await h.publish(event);
+    await handled(event.id);
+    expect(await h.notificationsOf(event.id)).toEqual([]);
+
+    // Other types keep their default.
+    await h.publish(cancelled(facts, 'by_owner'));
+    await mailTo(ada.email, 'Booking cancelled');
+    expect(h.sink.mailsTo(ada.email)).toHaveLength(1);
+  });
+});
+
+describe('GET /v1/me/notifications', () => {
+  it('lists only the caller’s notifications, newest first, page by page and by status', async () => {
+    const [ada, bob] = await Promise.all([registered('Ada'), registered('Bob')]);
+    for (const name of ['First', 'Second', 'Third']) {
+      await h.publish(confirmed(bookingFacts({ userId: ada.sub, eventName: name })));
+      await mailTo(ada.email, name);
+    }
+    await h.publish(confirmed(bookingFacts({ userId: bob.sub, eventName: 'Bobs' })));
+    await mailTo(bob.email, 'Bobs');
+
+    const first = await h.call(ada, 'GET', '/v1/me/notifications?limit=2');
+    expect(first.statusCode).toBe(200);
+    const page1 = first.json();
+    expect(page1.items.map((n: { subject: string }) => n.subject)).toEqual([
+      'Booking confirmed: Third',
+      'Booking confirmed: Second',
+    ]);
+    expect(page1.items[0]).toMatchObject({
+      channel: 'email',
+      status: 'sent',
+      recipient: ada.email,
+    });
+    const second = await h.call(
+      ada,
+      'GET',
+      `/v1/me/notifications?limit=2&cursor=${page1.nextCursor}`,
+    );
+    expect(second.json()).toEqual({
+      items: [expect.objectContaining({ subject: 'Booking confirmed: First' })],
+      nextCursor: null,
+    });
+
+    const pending = await h.call(ada, 'GET', '/v1/me/notifications?status=pending');
+    expect(pending.json().items).toEqual([]);
+    const bobs = await h.call(bob, 'GET', '/v1/me/notifications');
+    expect(bobs.json().items.map((n: { subject: string }) => n.subject)).toEqual([
+      'Booking confirmed: Bobs',
+    ]);
+    const stranger = await h.call(await h.user(), 'GET', '/v1/me/notifications');
+    expect(stranger.json()).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('rejects bad input and missing tokens', async () => {
+    const ada = await h.user();
+    expect((await h.call(ada, 'GET', '/v1/me/notifications?status=lost')).statusCode).toBe(400);
+    expect((await h.call(ada, 'GET', '/v1/me/notifications?cursor=nonsense')).statusCode).toBe(400);
+    expect((await h.call(undefined, 'GET', '/v1/me/notifications')).statusCode).toBe(401);
+    expect((await h.call(undefined, 'GET', '/v1/me/notification-preferences')).statusCode).toBe(
+      401,
+    );
+    expect(
+      (await h.call(undefined, 'POST', `/v1/notifications/${randomUUID()}/retry`)).statusCode,
+    ).toBe(401);
+  });
+});
