@@ -18,9 +18,14 @@ afterAll(async () => {
 describe('ownership and tenant boundaries', () => {
   it('owner and own-org staff see a booking; everyone else gets 404; lists and reconcile are role-guarded', async () => {
     const { eventId, orgId } = await svc.openEvent({ totalSlots: 10 });
-    const [owner, stranger, member, organizer, admin, otherAdmin] = await Promise.all(
-      Array.from({ length: 6 }, () => svc.user()),
-    );
+    const [owner, stranger, member, organizer, admin, otherAdmin] = await Promise.all([
+      svc.user(),
+      svc.user(),
+      svc.user(),
+      svc.user(),
+      svc.user(),
+      svc.user(),
+    ]);
     const otherOrg = randomUUID();
     await Promise.all([
       svc.join(member, orgId, 'user'),
