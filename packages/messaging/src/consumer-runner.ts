@@ -1,6 +1,7 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import type { ConfirmPublisher } from './confirm-publisher.ts';
+import { consumedMessages, deadLetteredMessages } from './consumer.metrics.ts';
 import { HEADERS } from './headers.ts';
 import { describeError, type MessageContext, messageContext } from './message-context.ts';
 import type { FailurePolicy } from './topology.ts';
@@ -107,6 +108,7 @@ export class ConsumerRunner<T> {
       await this.#moveThenAck(channel, message, context, policy.deadLetterQueue, {
         [HEADERS.error]: `parse failed: ${describeError(error)}`,
       });
+      this.#count('dead_lettered');
       return;
     }
     try {
@@ -125,6 +127,7 @@ export class ConsumerRunner<T> {
           [HEADERS.attempt]: context.attempt + 1,
           [HEADERS.error]: reason,
         });
+        this.#count('retried');
       } else {
         logger.error(
           { messageId: context.messageId, attempt: context.attempt, err: error },
@@ -133,10 +136,17 @@ export class ConsumerRunner<T> {
         await this.#moveThenAck(channel, message, context, policy.deadLetterQueue, {
           [HEADERS.error]: reason,
         });
+        this.#count('dead_lettered');
       }
       return;
     }
     this.#settle(() => channel.ack(message));
+    this.#count('processed');
+  }
+
+  #count(outcome: 'processed' | 'retried' | 'dead_lettered'): void {
+    consumedMessages.inc({ queue: this.queue, outcome });
+    if (outcome === 'dead_lettered') deadLetteredMessages.inc({ queue: this.queue });
   }
 
   /** Publishes a copy to `queue` with a confirm, and acks the original only once that copy is safe. */
