@@ -2,6 +2,7 @@ import { buildEvent, type DomainEvent } from '@happening/contracts';
 import { eventually, type RabbitMqHandle, startRabbitMq } from '@happening/testkit';
 import amqp, { type ChannelModel, type GetMessage } from 'amqplib';
 import { pino } from 'pino';
+import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -148,6 +149,18 @@ describe('broker', () => {
     expect(dead.properties.headers?.[HEADERS.routingKey]).toBe('test.work');
     expect(JSON.parse(dead.content.toString())).toEqual({ n: 0 });
     expect(attempts).toEqual([1, 2, 3]);
+    const metrics = await register.getMetricsAsJSON();
+    const valueOf = (name: string, labels: Record<string, string>) =>
+      metrics
+        .find((m) => m.name === name)
+        ?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
+    expect(
+      valueOf('happening_consumer_messages_total', { queue: 'gamma.events', outcome: 'processed' }),
+    ).toBe(3);
+    expect(
+      valueOf('happening_consumer_messages_total', { queue: 'gamma.events', outcome: 'retried' }),
+    ).toBe(2);
+    expect(valueOf('happening_dlq_messages_total', { queue: 'gamma.events' })).toBe(1);
     await consumer.cancel();
   });
 
