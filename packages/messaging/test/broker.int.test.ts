@@ -150,17 +150,23 @@ describe('broker', () => {
     expect(JSON.parse(dead.content.toString())).toEqual({ n: 0 });
     expect(attempts).toEqual([1, 2, 3]);
     const metrics = await register.getMetricsAsJSON();
-    const valueOf = (name: string, labels: Record<string, string>) =>
+    const metricValue = (name: string, labels: Record<string, string>) =>
       metrics
         .find((m) => m.name === name)
         ?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
     expect(
-      valueOf('happening_consumer_messages_total', { queue: 'gamma.events', outcome: 'processed' }),
+      metricValue('happening_consumer_messages_total', {
+        queue: 'gamma.events',
+        outcome: 'processed',
+      }),
     ).toBe(3);
     expect(
-      valueOf('happening_consumer_messages_total', { queue: 'gamma.events', outcome: 'retried' }),
+      metricValue('happening_consumer_messages_total', {
+        queue: 'gamma.events',
+        outcome: 'retried',
+      }),
     ).toBe(2);
-    expect(valueOf('happening_dlq_messages_total', { queue: 'gamma.events' })).toBe(1);
+    expect(metricValue('happening_dlq_messages_total', { queue: 'gamma.events' })).toBe(1);
     await consumer.cancel();
   });
 
