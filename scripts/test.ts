@@ -20,6 +20,7 @@ fs.mkdirSync(reportsDir, { recursive: true });
 
 let exitCode = await run('pnpm', ['exec', 'biome', 'check', '.']);
 if (exitCode === 0) exitCode = await run('pnpm', ['exec', 'turbo', 'run', 'typecheck']);
+if (exitCode === 0) exitCode = await run('pnpm', ['exec', 'tsc', '-p', 'scripts/tsconfig.json']);
 
 if (exitCode === 0) {
   console.log('starting PostgreSQL, Redis and RabbitMQ for the test run…');
