@@ -115,7 +115,9 @@ describe('booking flow through HTTP', () => {
     const coalesced = await eventually(() => {
       const found = svc.eventsOf('booking.availability_changed', (e) => e.data.eventId === eventId);
       const last = found[found.length - 1];
-      return last && last.data.availableSlots === 10 ? found : undefined;
+      return last && last.data.availableSlots === 10 && last.data.confirmedSeats === 20
+        ? found
+        : undefined;
     });
     expect(coalesced.length).toBeLessThan(10);
     expect(coalesced[coalesced.length - 1]?.data).toMatchObject({
