@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { eventually } from '@happening/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DELIVERY_DLQ } from '../src/modules/delivery/delivery.message.ts';
+import { bookingFacts, confirmed, memberJoined, userRegistered } from './events.fixture.ts';
+import { type Harness, startHarness, type TestUser } from './harness.ts';
+import { startHttpProvider } from './http-provider.ts';
+
+// Six attempts in about ten seconds: long enough to restart the SMTP sink in between.
+const RETRY_DELAYS_MS = [300, 600, 1_200, 2_400, 4_800];
+const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
+
+let h: Harness;
+let sms: Awaited<ReturnType<typeof startHttpProvider>>;
+
+beforeAll(async () => {
+  sms = await startHttpProvider();
+  h = await startHarness({
+    retryDelaysMs: RETRY_DELAYS_MS,
+    smsApiUrl: sms.url,
+    pendingSweepIntervalMs: 300,
+    pendingStaleAfterMs: 30_000,
+  });
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await sms?.stop();
+});
+
+async function registered(phone?: string): Promise<TestUser> {
+  const user = await h.user();
+  await h.publish(userRegistered(user.sub, user.email, 'Ada', phone));
+  await eventually(() =>
+    h.db
+      .selectFrom('recipients')
+      .select('user_id')
+      .where('user_id', '=', user.sub)
+      .executeTakeFirst(),
+  );
+  return user;
+}
+
+const rowOf = async (sourceEventId: string) => (await h.notificationsOf(sourceEventId))[0];
+
+describe('SMTP down for a while', () => {
+  it('counts the failed attempts, then sends once the server is back', async () => {
+    const ada = await registered();
+    await h.sink.stop();
+    const event = confirmed(bookingFacts({ userId: ada.sub, eventName: 'Outage Party' }));
+    await h.publish(event);
+
+    const failing = await eventually(async () => {
+      const row = await rowOf(event.id);
+      return row && row.attempts >= 2 && row;
+    });
+    expect(failing.status).toBe('pending');
+    expect(failing.last_error).toMatch(/ECONNREFUSED|connect/i);
+
+    await h.sink.start();
+    const sent = await eventually(async () => {
+      const row = await rowOf(event.id);
+      return row?.status === 'sent' && row;
+    });
+    expect(sent.attempts).toBeGreaterThanOrEqual(3);
+    expect(sent.last_error).toBeNull();
+    expect(h.sink.mailsTo(ada.email).map((m) => m.subject)).toEqual([
+      'Booking confirmed: Outage Party',
+    ]);
+  });
+});
+
+describe('a provider that always fails', () => {
+  it('marks the notification failed after the limit, dead-letters the work, and an orgAdmin can retry', async () => {
+    const ada = await registered('+4915112345678');
+    const prefs = await h.call(ada, 'PUT', '/v1/me/notification-preferences', {
+      preferences: [
+        { type: 'booking_confirmed', channel: 'email', enabled: false },
+        { type: 'booking_confirmed', channel: 'sms', enabled: true },
+      ],
+    });
+    expect(prefs.statusCode).toBe(200);
+    sms.answer(500);
+
+    const facts = bookingFacts({ userId: ada.sub });
+    const event = confirmed(facts, [7]);
+    await h.publish(event);
+
+    const failed = await eventually(
+      async () => {
+        const row = await rowOf(event.id);
+        return row?.status === 'failed' && row;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(failed).toMatchObject({ channel: 'sms', recipient: '+4915112345678' });
+    expect(failed.attempts).toBe(MAX_ATTEMPTS);
+    expect(failed.last_error).toContain('provider answered 500');
+
+    const calls = sms.requests.filter((r) => r.idempotencyKey === failed.id);
+    expect(calls).toHaveLength(MAX_ATTEMPTS);
+    expect(calls[0]).toMatchObject({
+      authorization: 'Bearer sms-key',
+      body: { to: '+4915112345678', text: expect.stringContaining('Seat numbers: 7') },
+    });
+
+    const dead = await eventually(() => h.take(DELIVERY_DLQ));
+    expect(JSON.parse(dead.content.toString())).toMatchObject({ notificationId: failed.id });
+    expect(String(dead.properties.headers?.['x-happening-error'])).toContain(
+      'provider answered 500',
+    );
+
+    const failedEvent = await eventually(() =>
+      h.published.find(
+        (e) => e.type === 'notification.notification_failed' && e.data.notificationId === failed.id,
+      ),
+    );
+    expect(failedEvent.data).toMatchObject({ attempts: MAX_ATTEMPTS, channel: 'sms' });
+
+    // Retry: only an orgAdmin of the notification's organization.
+    const [admin, member] = await Promise.all([h.user(), h.user()]);
+    await h.publish(memberJoined(facts.orgId, admin.sub, 'orgAdmin'));
+    const joined = memberJoined(facts.orgId, member.sub, 'user');
+    await h.publish(joined);
+    await eventually(() =>
+      h.db
+        .selectFrom('memberships')
+        .select('user_id')
+        .where('user_id', '=', member.sub)
+        .executeTakeFirst(),
+    );
+    await eventually(() =>
+      h.db
+        .selectFrom('memberships')
+        .select('user_id')
+        .where('user_id', '=', admin.sub)
+        .executeTakeFirst(),
+    );
+    const retryUrl = `/v1/notifications/${failed.id}/retry`;
+    expect((await h.call(await h.user(), 'POST', retryUrl)).statusCode).toBe(404);
+    expect((await h.call(ada, 'POST', retryUrl)).statusCode).toBe(404);
+    expect((await h.call(member, 'POST', retryUrl)).statusCode).toBe(403);
+    expect(
+      (await h.call(admin, 'POST', `/v1/notifications/${randomUUID()}/retry`)).statusCode,
+    ).toBe(404);
+
+    sms.answer(200);
+    const retried = await h.call(admin, 'POST', retryUrl);
+    expect(retried.statusCode).toBe(202);
+    expect(retried.json()).toMatchObject({ id: failed.id, status: 'pending' });
+    expect(retried.json().lastError).toContain('provider answered 500');
+
+    const sent = await eventually(async () => {
+      const row = await rowOf(event.id);
+      return row?.status === 'sent' && row;
+    });
+    expect(sent.provider_message_id).toMatch(/^prov-/);
+    expect(sent.attempts).toBe(MAX_ATTEMPTS + 1);
+
+    const again = await h.call(admin, 'POST', retryUrl);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('NOTIFICATION_NOT_FAILED');
+  });
+});
+
+describe('pending sweep', () => {
+  it('re-enqueues a notification left pending too long', async () => {
+    const id = randomUUID();
+    const address = `swept-${id.slice(0, 8)}@example.test`;
+    // As if its delivery message had been lost: stored long ago, never enqueued.
+    await h.db
+      .insertInto('notifications')
+      .values({
+        id,
+        org_id: null,
+        user_id: null,
+        recipient: address,
+        event_id: null,
+        booking_id: null,
+        type: 'org_invite',
+        channel: 'email',
+        locale: 'en',
+        template_version: 1,
+        subject: 'Left behind',
+        body: 'Delivered by the sweep.',
+        sealed_body: null,
+        source_event_id: randomUUID(),
+        correlation_id: randomUUID(),
+        updated_at: new Date(Date.now() - 3_600_000),
+      })
+      .execute();
+
+    const mail = await eventually(() => h.sink.mailsTo(address)[0]);
+    expect(mail).toMatchObject({ subject: 'Left behind', text: 'Delivered by the sweep.' });
+    const row = await h.db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe('sent');
+  });
+});
