@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   // Membership projection from identity events. A removed member stays as a tombstone (role NULL)
   // so that an older event delivered late cannot bring the membership back.
   await sql`
@@ -40,7 +40,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   `.execute(db);
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP TABLE availability`.execute(db);
   await sql`DROP TABLE memberships`.execute(db);
 }
