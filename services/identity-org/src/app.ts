@@ -8,7 +8,7 @@ import { registerInviteRoutes } from './modules/invites/invites.routes.ts';
 import { registerMemberRoutes } from './modules/members/members.routes.ts';
 import { registerOrganizationRoutes } from './modules/organizations/organizations.routes.ts';
 import { registerUserRoutes } from './modules/users/users.routes.ts';
-import { callerHook } from './shared/caller.hook.ts';
+import { installCaller } from './shared/caller.hook.ts';
 import type { Db } from './shared/database.ts';
 import { orgGuards } from './shared/org-access.ts';
 import type { RouteDeps } from './shared/route-deps.ts';
@@ -54,7 +54,7 @@ export function buildApp(deps: AppDeps): App {
 
   app.register(async (api) => {
     api.addHook('onRequest', api.authenticate);
-    api.addHook('preHandler', callerHook(db));
+    installCaller(api, db);
     registerUserRoutes(api, routeDeps);
     registerOrganizationRoutes(api, routeDeps);
     registerMemberRoutes(api, routeDeps);

@@ -29,7 +29,7 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 export async function startHarness() {
   const infra = await startInfra();
   const issuer = await startTokenIssuer();
-  const logger = pino({ level: 'silent' });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const db = createDb<IdentityDatabase>({ connectionString: infra.postgresUrl, schema: DB_SCHEMA });
   await migrateToLatest({ db, schema: DB_SCHEMA, migrationsFolder: MIGRATIONS_FOLDER });
 

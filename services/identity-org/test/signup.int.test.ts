@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncUser } from '../src/modules/users/user.sync.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 let h: Harness;
@@ -73,6 +74,25 @@ describe('sign-up', () => {
       (e) => e.type === 'identity.user_registered' && e.data.userId === person.sub,
     );
     expect(registrations).toHaveLength(1);
+  });
+
+  it('mirrors a person whose first requests race each other, once', async () => {
+    for (let round = 0; round < 30; round++) {
+      const sub = randomUUID();
+      const identity = { sub, email: `${sub.slice(0, 8)}@example.test`, emailVerified: true };
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, () => syncUser(h.db, identity, `race-${round}`)),
+      );
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    }
+  });
+
+  it('refuses an email that belongs to another account', async () => {
+    const email = `taken-${randomUUID().slice(0, 8)}@example.test`;
+    expect((await h.call(await h.user({ email }), 'GET', '/v1/me')).statusCode).toBe(200);
+    const other = await h.call(await h.user({ email: email.toUpperCase() }), 'GET', '/v1/me');
+    expect(other.statusCode).toBe(409);
+    expect(other.json().code).toBe('EMAIL_IN_USE');
   });
 
   it('refreshes the mirrored name and email from a newer token', async () => {

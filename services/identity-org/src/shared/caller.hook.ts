@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { User } from '../modules/users/user.repository.ts';
 import { syncUser } from '../modules/users/user.sync.ts';
 import type { Db } from './database.ts';
@@ -10,10 +10,13 @@ declare module 'fastify' {
   }
 }
 
-/** preHandler hook: mirrors the verified token into `users` and exposes it as `request.caller`. */
-export function callerHook(db: Db) {
-  return async (request: FastifyRequest) => {
-    const { principal } = request;
-    request.caller = await syncUser(db, principal, request.id);
-  };
+/**
+ * Adds a preHandler hook to `app` that mirrors the verified token into `users` and exposes the
+ * row as `request.caller` (run after `app.authenticate`).
+ */
+export function installCaller(app: FastifyInstance, db: Db): void {
+  app.decorateRequest('caller', null as unknown as User);
+  app.addHook('preHandler', async (request: FastifyRequest) => {
+    request.caller = await syncUser(db, request.principal, request.id);
+  });
 }

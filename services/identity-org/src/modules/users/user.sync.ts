@@ -2,7 +2,7 @@ import { buildEvent } from '@happening/contracts';
 import { enqueueEvents, withTransaction } from '@happening/db';
 import { DomainError } from '@happening/service-kit';
 import { type Db, isUniqueViolation } from '../../shared/database.ts';
-import { findUser, type User, upsertUser } from './user.repository.ts';
+import { findUser, type User, type UserClaims, upsertUser } from './user.repository.ts';
 
 /** The claims of a verified access token that identity-org mirrors. */
 export interface TokenIdentity {
@@ -27,32 +27,42 @@ export async function syncUser(db: Db, identity: TokenIdentity, requestId: strin
     emailVerified: identity.emailVerified ?? false,
     fullName: identity.name?.trim() || email.split('@')[0] || email,
   };
-  try {
-    return await withTransaction(db, async (trx) => {
-      const written = await upsertUser(trx, claims);
-      if (written === undefined) return (await findUser(trx, claims.id))!;
-      if (written.inserted) {
-        const event = buildEvent(
-          'identity.user_registered',
-          { userId: written.user.id, email: written.user.email, name: written.user.fullName },
-          {
-            source: 'identity-org',
-            aggregate: { type: 'user', id: written.user.id, version: 1 },
-            correlationId: requestId,
-          },
+  // A first contact racing another of the same person can lose on a unique index the upsert
+  // does not arbitrate (keycloak_id, email); a second attempt takes the conflict path instead.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await upsertInTransaction(db, claims, requestId);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      if (attempt < 3) continue;
+      if (isUniqueViolation(error, 'users_email_key')) {
+        throw new DomainError(
+          'EMAIL_IN_USE',
+          409,
+          'Another account already uses the email address of your token.',
         );
-        await enqueueEvents(trx, [event]);
       }
-      return written.user;
-    });
-  } catch (error) {
-    if (isUniqueViolation(error, 'users_email_key')) {
-      throw new DomainError(
-        'EMAIL_IN_USE',
-        409,
-        'Another account already uses the email address of your token.',
-      );
+      throw error;
     }
-    throw error;
   }
+}
+
+function upsertInTransaction(db: Db, claims: UserClaims, requestId: string): Promise<User> {
+  return withTransaction(db, async (trx) => {
+    const written = await upsertUser(trx, claims);
+    if (written === undefined) return (await findUser(trx, claims.id))!;
+    if (written.inserted) {
+      const event = buildEvent(
+        'identity.user_registered',
+        { userId: written.user.id, email: written.user.email, name: written.user.fullName },
+        {
+          source: 'identity-org',
+          aggregate: { type: 'user', id: written.user.id, version: 1 },
+          correlationId: requestId,
+        },
+      );
+      await enqueueEvents(trx, [event]);
+    }
+    return written.user;
+  });
 }
