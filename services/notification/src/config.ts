@@ -11,10 +11,13 @@ const delayList = z
   .regex(/^\d+(,\d+)*$/, 'comma-separated milliseconds')
   .transform((value) => value.split(',').map(Number));
 
+// Kept as text: the loaded config is deep-frozen, which a Buffer does not survive.
 const sealingKey = z
   .string()
-  .transform((value) => Buffer.from(value, 'base64'))
-  .refine((key) => key.length === 32, 'must be 32 bytes, base64-encoded');
+  .refine(
+    (value) => Buffer.from(value, 'base64').length === 32,
+    'must be 32 bytes, base64-encoded',
+  );
 
 export const configSchema = baseConfigSchema
   .extend({

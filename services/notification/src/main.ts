@@ -24,7 +24,7 @@ const runtime = await startRuntime({
   broker,
   logger,
   adapters,
-  sealedBox: createSealedBox(config.NOTIFICATION_SEALING_KEY),
+  sealedBox: createSealedBox(Buffer.from(config.NOTIFICATION_SEALING_KEY, 'base64')),
   deliveryRetryDelaysMs: config.DELIVERY_RETRY_DELAYS_MS,
   pendingSweepIntervalMs: config.PENDING_SWEEP_INTERVAL_MS,
   pendingStaleAfterMs: config.PENDING_STALE_AFTER_MS,

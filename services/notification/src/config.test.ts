@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { readConfig } from './config.ts';
+
+const env = {
+  DATABASE_URL: 'postgres://localhost/happening',
+  AMQP_URL: 'amqp://localhost',
+  OIDC_ISSUER: 'http://localhost:8180/realms/happening',
+  NOTIFICATION_SEALING_KEY: randomBytes(32).toString('base64'),
+};
+
+describe('config', () => {
+  it('fills the defaults', () => {
+    const config = readConfig(env);
+    expect(config).toMatchObject({
+      PORT: 3004,
+      SMTP_URL: 'smtp://127.0.0.1:1025',
+      RUN_MIGRATIONS: true,
+      DELIVERY_RETRY_DELAYS_MS: [5_000, 30_000, 120_000, 600_000],
+    });
+    expect(Buffer.from(config.NOTIFICATION_SEALING_KEY, 'base64')).toHaveLength(32);
+  });
+
+  it('parses retry delays and refuses inconsistent settings', () => {
+    expect(
+      readConfig({ ...env, DELIVERY_RETRY_DELAYS_MS: '100,200' }).DELIVERY_RETRY_DELAYS_MS,
+    ).toEqual([100, 200]);
+    expect(() => readConfig({ ...env, NOTIFICATION_SEALING_KEY: 'c2hvcnQ=' })).toThrow(
+      /NOTIFICATION_SEALING_KEY/,
+    );
+    expect(() => readConfig({ ...env, SMS_API_URL: 'https://sms.example/send' })).toThrow(
+      /SMS_API_KEY/,
+    );
+    expect(() => readConfig({ ...env, PENDING_STALE_AFTER_MS: '1000' })).toThrow(
+      /PENDING_STALE_AFTER_MS/,
+    );
+  });
+});
