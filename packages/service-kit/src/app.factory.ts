@@ -32,8 +32,13 @@ export interface CreateAppOptions {
   readinessTimeoutMs?: number;
   /** Largest accepted request body in bytes (default 64 KiB). */
   bodyLimit?: number;
-  /** Info of the OpenAPI document at `/openapi.json` (default: title `name`, version 1.0.0). */
-  openapi?: OpenApiInfo;
+  /**
+   * Info of the OpenAPI document at `/openapi.json` (default: title `name`, version 1.0.0);
+   * `false` leaves the path free (the gateway serves a merged document there instead).
+   */
+  openapi?: OpenApiInfo | false;
+  /** Fastify's `trustProxy`: whose `X-Forwarded-For` decides `request.ip` (default false). */
+  trustProxy?: boolean | string | string[] | ((address: string, hop: number) => boolean);
 }
 
 /**
@@ -47,6 +52,7 @@ export function createApp(options: CreateAppOptions): App {
     genReqId: requestIdOf,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
+    trustProxy: options.trustProxy ?? false,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -67,7 +73,9 @@ export function createApp(options: CreateAppOptions): App {
   });
 
   // Before any route, so that every route declared afterwards is documented.
-  installOpenApi(app, options.openapi ?? { title: options.name, version: '1.0.0' });
+  if (options.openapi !== false) {
+    installOpenApi(app, options.openapi ?? { title: options.name, version: '1.0.0' });
+  }
   installErrorHandling(app);
   installObservability(app, {
     readinessChecks: options.readinessChecks ?? {},

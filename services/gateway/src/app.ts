@@ -1,1 +1,93 @@
-export {};
+import cors from '@fastify/cors';
+import { authPlugin } from '@happening/auth';
+import { type App, createApp, createLogger, type ReadinessCheck } from '@happening/service-kit';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config.ts';
+import { UPSTREAMS, type Upstream } from './route-table.ts';
+import { openApiRoutes } from './routes/openapi.routes.ts';
+import { proxyRoutes } from './routes/proxy.routes.ts';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  /** Holds the rate-limit counters (under `gateway:ratelimit:`). */
+  redis: Redis;
+  /** Defaults to a logger at the configured `LOG_LEVEL`. */
+  logger?: Logger;
+}
+
+/** Base URL of each upstream service, from the configuration. */
+export function upstreamUrls(config: GatewayConfig): Record<Upstream, string> {
+  const strip = (url: string) => url.replace(/\/+$/, '');
+  return {
+    'identity-org': strip(config.IDENTITY_ORG_URL),
+    catalog: strip(config.CATALOG_URL),
+    booking: strip(config.BOOKING_URL),
+    notification: strip(config.NOTIFICATION_URL),
+  };
+}
+
+function upstreamHealth(baseUrl: string): ReadinessCheck {
+  return async (signal) => {
+    const res = await fetch(`${baseUrl}/healthz`, { signal });
+    if (!res.ok) throw new Error(`GET /healthz answered ${res.status}`);
+  };
+}
+
+/** The gateway: one origin forwarding `/v1/*` by the route map, plus the merged API reference. */
+export async function buildGateway(deps: GatewayDeps): Promise<App> {
+  const { config, redis } = deps;
+  const upstreams = upstreamUrls(config);
+  const app = createApp({
+    name: 'gateway',
+    logger: deps.logger ?? createLogger({ name: 'gateway', level: config.LOG_LEVEL }),
+    openapi: false,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // Trust exactly the configured hops, so clients cannot pick their own rate-limit key.
+    trustProxy: (_address, hop) => hop < config.TRUSTED_PROXY_HOPS,
+    readinessChecks: {
+      redis: () => redis.ping(),
+      ...Object.fromEntries(UPSTREAMS.map((name) => [name, upstreamHealth(upstreams[name])])),
+    },
+  });
+
+  await app.register(cors, {
+    origin: config.CORS_ORIGINS.length > 0 ? [...config.CORS_ORIGINS] : false,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    exposedHeaders: [
+      'x-request-id',
+      'retry-after',
+      'etag',
+      'location',
+      'x-ratelimit-limit',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+    ],
+    maxAge: 600,
+  });
+  await app.register(authPlugin, {
+    issuer: config.OIDC_ISSUER,
+    audience: config.OIDC_AUDIENCE,
+    ...(config.OIDC_JWKS_URI ? { jwksUri: config.OIDC_JWKS_URI } : {}),
+  });
+  await app.register(openApiRoutes, {
+    upstreams,
+    info: {
+      title: 'Happening API',
+      version: '1.0.0',
+      description: 'Organizations, events, bookings and notifications, through one gateway.',
+    },
+    timeoutMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5000),
+  });
+  await app.register(proxyRoutes, {
+    upstreams,
+    redis,
+    rateLimit: {
+      perSubjectPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      perIpPerMinute: config.RATE_LIMIT_PER_IP_PER_MINUTE,
+    },
+    upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+  });
+  return app;
+}

@@ -1,0 +1,120 @@
+import rateLimit from '@fastify/rate-limit';
+import replyFrom from '@fastify/reply-from';
+import { DomainError, problem, REQUEST_ID_HEADER, sendProblem } from '@happening/service-kit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { routeFor, type Upstream } from '../route-table.ts';
+import { upstreamFailure } from '../upstream-failure.ts';
+
+/** Redis key prefix of every rate-limit counter the gateway keeps. */
+export const RATE_LIMIT_PREFIX = 'gateway:ratelimit:';
+
+export interface ProxyOptions {
+  upstreams: Readonly<Record<Upstream, string>>;
+  redis: Redis;
+  rateLimit: { perSubjectPerMinute: number; perIpPerMinute: number };
+  upstreamTimeoutMs: number;
+  bodyLimit: number;
+}
+
+const PROXIED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
+
+function rateLimited(_request: FastifyRequest, context: { after: string }) {
+  return new DomainError('RATE_LIMITED', 429, `Too many requests; retry in ${context.after}.`);
+}
+
+function limiter(redis: Redis, scope: string, max: number, keyOf: (r: FastifyRequest) => string) {
+  return {
+    global: true,
+    redis,
+    nameSpace: `${RATE_LIMIT_PREFIX}${scope}:`,
+    max,
+    timeWindow: 60_000,
+    keyGenerator: keyOf,
+    errorResponseBuilder: rateLimited,
+    // Redis trouble must not take the API down with it: count again once it is back.
+    skipOnError: true,
+  };
+}
+
+function forwardedFor(request: Pick<FastifyRequest, 'headers' | 'ip'>): string {
+  const previous = request.headers['x-forwarded-for'];
+  return previous ? `${previous}, ${request.ip}` : request.ip;
+}
+
+/**
+ * `/v1/*` forwarded by the route map. In order: the per-IP limit, the bearer token (401 before
+ * any upstream is asked), the per-subject limit, the body (up to `bodyLimit`), the upstream.
+ */
+export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): Promise<void> {
+  const { redis } = options;
+  await app.register(
+    rateLimit,
+    limiter(redis, 'ip', options.rateLimit.perIpPerMinute, (request) => request.ip),
+  );
+
+  await app.register(async (api) => {
+    api.addHook('preParsing', async (request, reply) => {
+      await api.authenticate(request, reply);
+    });
+    await api.register(rateLimit, {
+      ...limiter(
+        redis,
+        'sub',
+        options.rateLimit.perSubjectPerMinute,
+        (request) => request.principal.sub,
+      ),
+      hook: 'preParsing',
+    });
+
+    // Bodies are forwarded byte for byte; parsing them as buffers still enforces the limit.
+    api.removeAllContentTypeParsers();
+    api.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: options.bodyLimit },
+      (_request, body, done) => done(null, body),
+    );
+
+    await api.register(replyFrom, {
+      disableRequestLogging: true,
+      undici: {
+        connect: { timeout: Math.min(options.upstreamTimeoutMs, 2000) },
+        headersTimeout: options.upstreamTimeoutMs,
+        bodyTimeout: options.upstreamTimeoutMs,
+      },
+    });
+
+    api.route({
+      method: [...PROXIED_METHODS],
+      url: '/v1/*',
+      handler: (request, reply) => {
+        const path = request.url.split('?')[0] ?? request.url;
+        const upstream = routeFor(request.method, path);
+        if (upstream === undefined) {
+          throw new DomainError('NOT_FOUND', 404, `No route for ${request.method} ${path}.`);
+        }
+        const body = request.body as Buffer | undefined;
+        return reply.from(`${options.upstreams[upstream]}${request.url}`, {
+          ...(body !== undefined && !BODYLESS_METHODS.has(request.method)
+            ? { body, contentType: request.headers['content-type'] ?? 'application/octet-stream' }
+            : {}),
+          rewriteRequestHeaders: (req, headers) => ({
+            ...headers,
+            [REQUEST_ID_HEADER]: req.id,
+            'x-forwarded-for': forwardedFor(req),
+            'x-forwarded-proto': req.protocol,
+            'x-forwarded-host': req.host,
+          }),
+          // Never replay a request on the upstream's behalf: a client may retry on 503 itself.
+          retryDelay: () => null,
+          onError: (failedReply, { error }) => {
+            const { status, code, detail, extra } = upstreamFailure(upstream, error);
+            request.log.warn({ err: error, upstream, status }, 'forward failed');
+            sendProblem(failedReply as FastifyReply, problem(status, code, detail, extra));
+          },
+        });
+      },
+    });
+  });
+}

@@ -1,0 +1,49 @@
+import { DomainError } from '@happening/service-kit';
+import type { Upstream } from './route-table.ts';
+
+// Nothing reached the upstream, so any request may be retried.
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'FST_REPLY_FROM_SERVICE_UNAVAILABLE',
+]);
+
+const TIMED_OUT = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'FST_REPLY_FROM_TIMEOUT',
+  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
+  'FST_REPLY_FROM_HTTP_REQUEST_TIMEOUT',
+]);
+
+function codesOf(error: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = error;
+  // reply-from wraps the client's error in `cause`; undici nests the socket error once more.
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    current = current.cause;
+  }
+  return codes;
+}
+
+/** The problem a failed forward answers: 503 when unreachable, 504 when too slow, else 502. */
+export function upstreamFailure(upstream: Upstream, error: unknown): DomainError {
+  const codes = codesOf(error);
+  if (codes.some((code) => UNAVAILABLE.has(code))) {
+    return new DomainError('UPSTREAM_UNAVAILABLE', 503, 'The service is unavailable.', {
+      upstream,
+    });
+  }
+  if (codes.some((code) => TIMED_OUT.has(code))) {
+    return new DomainError('UPSTREAM_TIMEOUT', 504, 'The service did not answer in time.', {
+      upstream,
+    });
+  }
+  return new DomainError('BAD_GATEWAY', 502, 'The service failed to answer.', { upstream });
+}

@@ -1,0 +1,66 @@
+import type { App } from '@happening/service-kit';
+import { freePort, startRedis, startTokenIssuer, type TestTokenIssuer } from '@happening/testkit';
+import { Redis } from 'ioredis';
+import { buildGateway } from '../src/app.ts';
+import { type GatewayConfig, loadGatewayConfig } from '../src/config.ts';
+import { UPSTREAMS, type Upstream } from '../src/route-table.ts';
+import { type EchoUpstream, startEchoUpstream } from './echo-upstream.ts';
+
+export interface Harness {
+  issuer: TestTokenIssuer;
+  redis: Redis;
+  upstreams: Record<Upstream, EchoUpstream>;
+  /** Builds a gateway over the echo upstreams; `env` overrides its configuration. */
+  gateway(env?: Record<string, string>): Promise<App>;
+  /** A port on which nothing listens. */
+  deadUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Real Redis, a real token issuer and one echo upstream per service. */
+export async function startHarness(
+  documented: Partial<Record<Upstream, Record<string, readonly string[]>>> = {},
+): Promise<Harness> {
+  const [redisServer, issuer] = await Promise.all([startRedis(), startTokenIssuer()]);
+  const redis = new Redis(redisServer.url);
+  const echoes = await Promise.all(
+    UPSTREAMS.map((name) => startEchoUpstream(name, documented[name] ?? {})),
+  );
+  const upstreams = Object.fromEntries(echoes.map((e) => [e.name, e])) as Record<
+    Upstream,
+    EchoUpstream
+  >;
+  const deadUrl = `http://127.0.0.1:${await freePort()}`;
+  const apps: App[] = [];
+
+  return {
+    issuer,
+    redis,
+    upstreams,
+    deadUrl,
+    async gateway(env = {}) {
+      const config: GatewayConfig = loadGatewayConfig({
+        IDENTITY_ORG_URL: upstreams['identity-org'].url,
+        CATALOG_URL: upstreams.catalog.url,
+        BOOKING_URL: upstreams.booking.url,
+        NOTIFICATION_URL: upstreams.notification.url,
+        REDIS_URL: redisServer.url,
+        OIDC_ISSUER: issuer.issuer,
+        OIDC_JWKS_URI: issuer.jwksUri,
+        OIDC_AUDIENCE: issuer.audience,
+        LOG_LEVEL: 'silent',
+        ...env,
+      });
+      const app = await buildGateway({ config, redis });
+      await app.ready();
+      apps.push(app);
+      return app;
+    },
+    async stop() {
+      await Promise.all(apps.map((app) => app.close()));
+      await Promise.all(echoes.map((e) => e.close()));
+      redis.disconnect();
+      await Promise.all([issuer.stop(), redisServer.stop()]);
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import type { App } from '@happening/service-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Echo } from './echo-upstream.ts';
+import { type Harness, startHarness } from './harness.ts';
+
+const ID = randomUUID();
+
+describe('gateway routing', () => {
+  let h: Harness;
+  let app: App;
+  let token: string;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    app = await h.gateway();
+    token = await h.issuer.token({ sub: randomUUID() });
+  });
+  afterAll(() => h.stop());
+
+  const send = (method: string, url: string, body?: unknown) =>
+    app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+
+  it.each([
+    ['POST', '/v1/signup', 'identity-org'],
+    ['GET', '/v1/me', 'identity-org'],
+    ['GET', '/v1/orgs', 'identity-org'],
+    ['GET', `/v1/orgs/${ID}`, 'identity-org'],
+    ['GET', `/v1/orgs/${ID}/members`, 'identity-org'],
+    ['POST', `/v1/orgs/${ID}/invites`, 'identity-org'],
+    ['GET', `/v1/orgs/${ID}/audit`, 'identity-org'],
+    ['POST', '/v1/invites/accept', 'identity-org'],
+    ['GET', '/v1/events?limit=5&q=jazz', 'catalog'],
+    ['PATCH', `/v1/events/${ID}`, 'catalog'],
+    ['POST', `/v1/events/${ID}/publish`, 'catalog'],
+    ['POST', `/v1/events/${ID}/cancel`, 'catalog'],
+    ['POST', `/v1/orgs/${ID}/events`, 'catalog'],
+    ['POST', `/v1/events/${ID}/bookings`, 'booking'],
+    ['GET', `/v1/events/${ID}/availability`, 'booking'],
+    ['GET', `/v1/events/${ID}/seats`, 'booking'],
+    ['POST', `/v1/events/${ID}/reconcile`, 'booking'],
+    ['POST', `/v1/bookings/${ID}/cancel`, 'booking'],
+    ['GET', '/v1/me/bookings?cursor=abc', 'booking'],
+    ['GET', '/v1/me/notifications', 'notification'],
+    ['PUT', '/v1/me/notification-preferences', 'notification'],
+    ['POST', `/v1/notifications/${ID}/retry`, 'notification'],
+  ])('%s %s reaches %s with path and query intact', async (method, url, upstream) => {
+    const res = await send(method, url);
+    expect(res.statusCode).toBe(method === 'POST' ? 201 : 200);
+    const echo = res.json<Echo>();
+    expect(echo).toMatchObject({ upstream, method, url });
+    expect(echo.headers.authorization).toBe(`Bearer ${token}`);
+  });
+
+  it('forwards the body byte for byte with its content type', async () => {
+    const raw = '{"seats": 2,   "note":"ünïcode"}';
+    const res = await app.inject({
+      method: 'POST',
+      url: `/v1/events/${ID}/bookings`,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json; charset=utf-8',
+        'idempotency-key': 'k-1',
+      },
+      payload: raw,
+    });
+    const echo = res.json<Echo>();
+    expect(echo.body).toBe(raw);
+    expect(echo.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(echo.headers['idempotency-key']).toBe('k-1');
+  });
+
+  it('passes the upstream status, headers and body back', async () => {
+    const res = await send('POST', '/v1/signup', { name: 'x' });
+    expect(res.statusCode).toBe(201);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+  });
+
+  it('assigns an x-request-id, answers with it and forwards it', async () => {
+    const res = await send('GET', '/v1/events');
+    const id = res.headers['x-request-id'];
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.json<Echo>().headers['x-request-id']).toBe(id);
+  });
+
+  it('keeps a well-formed incoming x-request-id end to end', async () => {
+    const res = await app.inject({
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'client-42' },
+    });
+    expect(res.headers['x-request-id']).toBe('client-42');
+    expect(res.json<Echo>().headers['x-request-id']).toBe('client-42');
+  });
+
+  it('tells the upstream who the client is', async () => {
+    const res = await app.inject({
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${token}` },
+      remoteAddress: '203.0.113.9',
+    });
+    expect(res.json<Echo>().headers['x-forwarded-for']).toBe('203.0.113.9');
+  });
+
+  it('answers 404 problem+json for a /v1 path outside the map, asking no upstream', async () => {
+    const before = Object.values(h.upstreams).reduce((n, u) => n + u.received.length, 0);
+    const res = await send('GET', '/v1/unknown/thing');
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ code: 'NOT_FOUND' });
+    const after = Object.values(h.upstreams).reduce((n, u) => n + u.received.length, 0);
+    expect(after).toBe(before);
+  });
+});
