@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { App } from '@happening/service-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DELAY_HEADER } from './echo-upstream.ts';
+import { type Harness, startHarness } from './harness.ts';
+
+const PROBLEM = /^application\/problem\+json/;
+
+describe('gateway with failing upstreams', () => {
+  let h: Harness;
+  let authorization: string;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    authorization = `Bearer ${await h.issuer.token({ sub: randomUUID() })}`;
+  });
+  afterAll(() => h.stop());
+
+  describe('an upstream that is down', () => {
+    let app: App;
+    beforeAll(async () => {
+      app = await h.gateway({ BOOKING_URL: h.deadUrl, UPSTREAM_TIMEOUT_MS: '30000' });
+    });
+
+    it.each([
+      ['GET', `/v1/events/${randomUUID()}/availability`],
+      ['POST', `/v1/events/${randomUUID()}/bookings`],
+    ])('answers %s %s with 503 UPSTREAM_UNAVAILABLE at once', async (method, url) => {
+      const started = Date.now();
+      const res = await app.inject({
+        method: method as 'GET',
+        url,
+        headers: { authorization },
+        ...(method === 'POST' ? { payload: { seats: 1 } } : {}),
+      });
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+      expect(res.json()).toMatchObject({
+        status: 503,
+        code: 'UPSTREAM_UNAVAILABLE',
+        upstream: 'booking',
+      });
+    });
+
+    it('keeps serving the other upstreams', async () => {
+      const res = await app.inject({ url: '/v1/events', headers: { authorization } });
+      expect(res.statusCode).toBe(200);
+    });
+
+    it('is not ready, naming the upstream', async () => {
+      const res = await app.inject({ url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({
+        code: 'NOT_READY',
+        failed: ['booking'],
+        checks: { redis: 'ok', 'identity-org': 'ok', catalog: 'ok', notification: 'ok' },
+      });
+    });
+
+    it('still answers /healthz (its own liveness only)', async () => {
+      expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    });
+  });
+
+  describe('a slow upstream', () => {
+    let app: App;
+    beforeAll(async () => {
+      app = await h.gateway({ UPSTREAM_TIMEOUT_MS: '300' });
+    });
+
+    it('answers 504 UPSTREAM_TIMEOUT once the timeout passes', async () => {
+      const started = Date.now();
+      const res = await app.inject({
+        url: '/v1/events',
+        headers: { authorization, [DELAY_HEADER]: '3000' },
+      });
+      const elapsed = Date.now() - started;
+      expect(res.statusCode).toBe(504);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+      expect(res.json()).toMatchObject({ code: 'UPSTREAM_TIMEOUT', upstream: 'catalog' });
+      expect(elapsed).toBeGreaterThanOrEqual(250);
+      expect(elapsed).toBeLessThan(2500);
+    });
+
+    it('forwards an answer that comes within the timeout', async () => {
+      const res = await app.inject({
+        url: '/v1/events',
+        headers: { authorization, [DELAY_HEADER]: '50' },
+      });
+      expect(res.statusCode).toBe(200);
+    });
+  });
+
+  describe('all upstreams up', () => {
+    it('is ready', async () => {
+      const app = await h.gateway();
+      const res = await app.inject({ url: '/readyz' });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        status: 'ready',
+        checks: {
+          redis: 'ok',
+          'identity-org': 'ok',
+          catalog: 'ok',
+          booking: 'ok',
+          notification: 'ok',
+        },
+      });
+    });
+  });
+});
