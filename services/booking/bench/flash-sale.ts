@@ -1,0 +1,326 @@
+/**
+ * Flash-sale benchmark of the booking service: `pnpm --filter @happening/booking bench` (or
+ * `npm run bench:booking` at the root). See docs/benchmarks.md for the model and the figures.
+ */
+import { randomUUID } from 'node:crypto';
+import { buildEvent } from '@happening/contracts';
+import { createDb } from '@happening/db';
+import { connectBroker } from '@happening/messaging';
+import {
+  type ServerHandle,
+  startPostgres,
+  startRabbitMq,
+  startRedis,
+  startTokenIssuer,
+} from '@happening/testkit';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { Pool } from 'undici';
+import type { BookingDb } from '../src/db/database.ts';
+import { BOOKING_SCHEMA } from '../src/schema.ts';
+import { readBenchOptions } from './bench.options.ts';
+import { auditFlashSale } from './flash-sale.audit.ts';
+import { loadAuditInput } from './flash-sale.audit-loader.ts';
+import { summarize, tally } from './latency.stats.ts';
+import { type LoadRequest, type LoadResult, runLoad } from './load.generator.ts';
+import { measureReferences } from './postgres.references.ts';
+import { startServiceProcess } from './service.process.ts';
+
+type Tag = 'book' | 'cancel';
+
+const options = readBenchOptions(process.argv.slice(2), process.env);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const cleanup: (() => Promise<unknown>)[] = [];
+
+async function servers() {
+  const env = process.env;
+  if (env.DATABASE_URL && env.REDIS_URL && env.AMQP_URL) {
+    return { postgresUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, amqpUrl: env.AMQP_URL };
+  }
+  const started: ServerHandle[] = await Promise.all([
+    startPostgres(),
+    startRedis(),
+    startRabbitMq(),
+  ]);
+  cleanup.push(() => Promise.all(started.map((s) => s.stop())));
+  const [postgres, redis, rabbit] = started;
+  return { postgresUrl: postgres!.url, redisUrl: redis!.url, amqpUrl: rabbit!.url };
+}
+
+/** Deterministic 1–4 seats per user, so runs are comparable. */
+const seatsFor = (i: number) => ((Math.imul(i + 1, 2654435761) >>> 29) % 4) + 1;
+
+async function main() {
+  log(`flash sale: ${JSON.stringify(options)}`);
+  const infra = await servers();
+  const issuer = await startTokenIssuer();
+  cleanup.push(() => issuer.stop());
+
+  const service = await startServiceProcess({
+    DATABASE_URL: infra.postgresUrl,
+    REDIS_URL: infra.redisUrl,
+    AMQP_URL: infra.amqpUrl,
+    OIDC_ISSUER: issuer.issuer,
+    OIDC_JWKS_URI: issuer.jwksUri,
+    OIDC_AUDIENCE: issuer.audience,
+    LOG_LEVEL: options.logLevel,
+    RUN_MIGRATIONS: 'true',
+    DATABASE_POOL_SIZE: String(options.poolSize),
+  });
+  let serviceStopped = false;
+  cleanup.push(() => (serviceStopped ? Promise.resolve() : service.stop()));
+  log(`booking service pid ${service.pid} at ${service.address}`);
+
+  // Open the event the way catalog does: an event_published envelope on the bus.
+  const eventId = randomUUID();
+  const orgId = randomUUID();
+  const broker = await connectBroker({ url: infra.amqpUrl, logger: pino({ level: 'silent' }) });
+  const published = buildEvent(
+    'catalog.event_published',
+    {
+      eventId,
+      orgId,
+      name: 'Flash sale',
+      description: 'Seats go fast',
+      category: 'concert',
+      startsAt: new Date(Date.now() + 10 * 86_400_000).toISOString(),
+      endsAt: new Date(Date.now() + 10.2 * 86_400_000).toISOString(),
+      timezone: 'Europe/Paris',
+      venue: 'Main hall',
+      totalSlots: options.seats,
+      status: 'upcoming',
+      visibility: 'public',
+      waitlistPolicy: 'fifo',
+      maxSeatsPerBooking: 4,
+      version: 2,
+      publishedAt: new Date().toISOString(),
+    },
+    {
+      source: 'catalog',
+      aggregate: { type: 'event', id: eventId, version: 2 },
+      correlationId: 'bench',
+    },
+  );
+  await broker.publish({
+    routingKey: published.type,
+    messageId: published.id,
+    payload: published,
+  });
+  await broker.close();
+
+  log(`minting ${options.users + options.lateUsers} tokens…`);
+  const mint = async (n: number) => {
+    const users: { sub: string; token: string }[] = [];
+    for (let i = 0; i < n; i += 1) {
+      const sub = randomUUID();
+      users.push({ sub, token: await issuer.token({ sub, expiresIn: 3_600 }) });
+    }
+    return users;
+  };
+  const users = await mint(options.users);
+  const lateUsers = await mint(options.lateUsers);
+
+  const pool = new Pool(service.address, { connections: options.concurrency, pipelining: 1 });
+  cleanup.push(() => pool.close());
+  await waitForEvent(pool, eventId, users[0]!.token);
+
+  // Phase 1: everyone arrives at once; at most `concurrency` requests in flight.
+  const bookRequest = (u: { token: string }, i: number): LoadRequest<Tag> => ({
+    tag: 'book',
+    method: 'POST',
+    path: `/v1/events/${eventId}/bookings`,
+    token: u.token,
+    body: { seats: seatsFor(i) },
+  });
+  log(`phase 1: ${users.length} users, concurrency ${options.concurrency}`);
+  const sale = await runLoad(pool, users.map(bookRequest), { concurrency: options.concurrency });
+  const saleBooked = sale.results.filter((r) => r.status === 201);
+  const bookingThroughput = (saleBooked.length * 1000) / sale.elapsedMs;
+
+  // Phase 2: a share of the confirmed bookings cancel while newcomers keep arriving.
+  const confirmed = saleBooked.filter((r) => bodyOf(r).status === 'confirmed');
+  const cancelCount = Math.floor(confirmed.length * options.cancelShare);
+  const step = cancelCount > 0 ? confirmed.length / cancelCount : 0;
+  const cancels: LoadRequest<Tag>[] = Array.from({ length: cancelCount }, (_, k) => {
+    const r = confirmed[Math.floor(k * step)]!;
+    return {
+      tag: 'cancel',
+      method: 'POST',
+      path: `/v1/bookings/${bodyOf(r).id}/cancel`,
+      token: r.request.token,
+      body: {},
+    };
+  });
+  const newcomers = lateUsers.map((u, i) => bookRequest(u, options.users + i));
+  const mixed = interleave(cancels, newcomers);
+  const rate =
+    options.arrivalRate > 0
+      ? options.arrivalRate
+      : Math.max(1, Math.round(((sale.results.length * 1000) / sale.elapsedMs) * 0.8));
+  log(`phase 2: ${cancels.length} cancellations + ${newcomers.length} bookings at ${rate}/s`);
+  const churn = await runLoad(pool, mixed, {
+    concurrency: options.concurrency,
+    ratePerSecond: rate,
+  });
+
+  // Audit: the load has stopped; Postgres and Redis must agree with every acknowledgement.
+  const db = createDb<BookingDb>({ connectionString: infra.postgresUrl, schema: BOOKING_SCHEMA });
+  const redis = new Redis(infra.redisUrl);
+  const all = [...sale.results, ...churn.results];
+  const audit = auditFlashSale(
+    await loadAuditInput(
+      db,
+      redis,
+      { eventId, totalSlots: options.seats, policy: 'fifo' },
+      {
+        booked: all
+          .filter((r) => r.request.tag === 'book' && r.status === 201)
+          .map((r) => bodyOf(r).id),
+        cancelled: all
+          .filter((r) => r.request.tag === 'cancel' && r.status === 200)
+          .map((r) => bodyOf(r).id),
+      },
+    ),
+  );
+  const finalCounts = await db
+    .selectFrom('bookings')
+    .select(['status'])
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('event_id', '=', eventId)
+    .groupBy('status')
+    .execute();
+  const promotions = await db
+    .selectFrom('booking_history')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('event_id', '=', eventId)
+    .where('action', '=', 'promoted')
+    .executeTakeFirstOrThrow();
+  await redis.quit();
+  await db.destroy();
+
+  // References on the same machine, with the service stopped so they have the CPU to themselves.
+  await service.stop();
+  serviceStopped = true;
+  log(`references: pgbench, ${options.concurrency} clients, ${options.referenceSeconds} s each`);
+  const references = await measureReferences({
+    postgresUrl: infra.postgresUrl,
+    clients: options.concurrency,
+    seconds: options.referenceSeconds,
+  });
+
+  const saleService = summarize(sale.results.map((r) => r.serviceMs));
+  const saleResponse = summarize(sale.results.map((r) => r.responseMs));
+  const churnService = summarize(churn.results.map((r) => r.serviceMs));
+  const churnResponse = summarize(churn.results.map((r) => r.responseMs));
+  const statuses = (results: LoadResult<Tag>[]) =>
+    tally(results, (r) => `${r.request.tag} ${r.status === 0 ? 'no answer' : r.status}`);
+  const ratioRaw = bookingThroughput / references.rawCommit.tps;
+  const ratioRowLock = bookingThroughput / references.rowLock.tps;
+  const auditTotal = Object.values(audit).reduce((a, b) => a + b, 0);
+  const targets = {
+    auditZero: auditTotal === 0,
+    vsRawCommit: ratioRaw >= 0.5,
+    vsRowLock: ratioRowLock >= 2,
+    p99: saleService.p99 <= 100,
+  };
+
+  const figures = {
+    options,
+    model:
+      'phase 1: closed loop, every user due at t0, ≤ concurrency in flight; phase 2: open arrival at a fixed rate, ≤ concurrency in flight; serviceMs = on the wire, responseMs = since due',
+    sale: {
+      requests: sale.results.length,
+      elapsedMs: Math.round(sale.elapsedMs),
+      requestsPerSecond: round((sale.results.length * 1000) / sale.elapsedMs),
+      bookingsPerSecond: round(bookingThroughput),
+      statuses: statuses(sale.results),
+      latencyMs: saleService,
+      responseMs: saleResponse,
+    },
+    churn: {
+      requests: churn.results.length,
+      arrivalRate: rate,
+      elapsedMs: Math.round(churn.elapsedMs),
+      requestsPerSecond: round((churn.results.length * 1000) / churn.elapsedMs),
+      statuses: statuses(churn.results),
+      notSentOnTime: churn.results.filter((r) => r.queuedMs > 10).length,
+      latencyMs: churnService,
+      responseMs: churnResponse,
+    },
+    final: {
+      ...Object.fromEntries(finalCounts.map((c) => [c.status, Number(c.n)])),
+      promoted: Number(promotions.n),
+    },
+    audit,
+    references: {
+      rawCommitTps: round(references.rawCommit.tps),
+      rowLockTps: round(references.rowLock.tps),
+      rawCommitFailed: references.rawCommit.failed,
+      rowLockFailed: references.rowLock.failed,
+    },
+    ratios: { vsRawCommit: round(ratioRaw, 3), vsRowLock: round(ratioRowLock, 3) },
+    targets,
+  };
+
+  const lines = [
+    '',
+    `Flash sale: ${options.users} users on ${options.seats} seats, concurrency ${options.concurrency}`,
+    `  phase 1   ${figures.sale.requestsPerSecond} req/s, ${figures.sale.bookingsPerSecond} bookings/s (201) over ${figures.sale.elapsedMs} ms`,
+    `            latency on the wire p50 ${saleService.p50} / p95 ${saleService.p95} / p99 ${saleService.p99} / max ${saleService.max} ms`,
+    `            since arrival (all due at t0) p50 ${saleResponse.p50} / p99 ${saleResponse.p99} ms`,
+    `            ${JSON.stringify(figures.sale.statuses)}`,
+    `  phase 2   ${cancels.length} cancellations + ${newcomers.length} bookings at ${rate}/s open arrival: ${figures.churn.requestsPerSecond} req/s`,
+    `            latency on the wire p50 ${churnService.p50} / p95 ${churnService.p95} / p99 ${churnService.p99} ms; since due p99 ${churnResponse.p99} ms; ${figures.churn.notSentOnTime} sent > 10 ms late`,
+    `            ${JSON.stringify(figures.churn.statuses)}`,
+    `  final     ${JSON.stringify(figures.final)}`,
+    `  audit     ${Object.entries(audit)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `  (a) raw booking transaction, pgbench: ${figures.references.rawCommitTps} tps → ratio ${figures.ratios.vsRawCommit} (target ≥ 0.5)`,
+    `  (b) row-lock counter design, pgbench: ${figures.references.rowLockTps} tps → ratio ${figures.ratios.vsRowLock} (target ≥ 2)`,
+    `  targets   ${Object.entries(targets)
+      .map(([k, ok]) => `${k} ${ok ? 'met' : 'MISSED'}`)
+      .join(', ')}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n${JSON.stringify(figures)}\n`);
+}
+
+async function waitForEvent(pool: Pool, eventId: string, token: string) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const response = await pool.request({
+      method: 'GET',
+      path: `/v1/events/${eventId}/availability`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await response.body.text();
+    if (response.statusCode === 200) return;
+    if (Date.now() > deadline) throw new Error(`event not opened (${response.statusCode})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function bodyOf(result: LoadResult<Tag>): { id: string; status: string } {
+  return result.body as { id: string; status: string };
+}
+
+/** Spreads `a` evenly through `b`. */
+function interleave<T>(a: readonly T[], b: readonly T[]): T[] {
+  const out: T[] = [];
+  const every = a.length > 0 ? (a.length + b.length) / a.length : Number.POSITIVE_INFINITY;
+  let ai = 0;
+  let bi = 0;
+  for (let i = 0; i < a.length + b.length; i += 1) {
+    const takeA = ai < a.length && (bi >= b.length || i >= Math.floor(ai * every));
+    out.push(takeA ? a[ai++]! : b[bi++]!);
+  }
+  return out;
+}
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+try {
+  await main();
+} finally {
+  for (const stop of cleanup.reverse()) await stop().catch((error) => log(String(error)));
+}

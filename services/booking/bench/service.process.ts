@@ -1,0 +1,52 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@happening/testkit';
+
+const serviceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface ServiceProcess {
+  address: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the booking service as its own process (`src/main.ts`, exactly what production runs), so
+ * the load generator never shares its event loop.
+ */
+export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: serviceRoot,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const address = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(r, 200, 'wait'))]);
+    if (code !== 'wait') throw new Error(`booking service exited (${String(code)}) while starting`);
+    const ready = await fetch(`${address}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('booking service did not become ready within 60 s');
+    }
+  }
+  return {
+    address,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
