@@ -177,4 +177,12 @@ describe('OpenAPI document', () => {
       ]);
     });
   });
+
+  it('can be left out, freeing /openapi.json', async () => {
+    const bare = createApp({ name: 'bare', logger: captureLogs().logger, openapi: false });
+    bare.get('/openapi.json', async () => ({ mine: true }));
+    const res = await bare.inject({ url: '/openapi.json' });
+    expect(res.json()).toEqual({ mine: true });
+    await bare.close();
+  });
 });

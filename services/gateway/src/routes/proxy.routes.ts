@@ -110,7 +110,8 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
           retryDelay: () => null,
           onError: (failedReply, { error }) => {
             const { status, code, detail, extra } = upstreamFailure(upstream, error);
-            request.log.warn({ err: error, upstream, status }, 'forward failed');
+            // reply-from has already logged the error itself.
+            request.log.warn({ upstream, status, code }, 'forward failed');
             sendProblem(failedReply as FastifyReply, problem(status, code, detail, extra));
           },
         });
