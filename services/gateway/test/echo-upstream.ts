@@ -12,6 +12,8 @@ export interface Echo {
 
 /** Header asking an echo upstream to wait this many milliseconds before answering. */
 export const DELAY_HEADER = 'x-test-delay-ms';
+/** Header asking an echo upstream to answer with this status. */
+export const STATUS_HEADER = 'x-test-status';
 
 export interface EchoUpstream {
   name: string;
@@ -66,7 +68,11 @@ export async function startEchoUpstream(
       body: typeof request.body === 'string' ? request.body : '',
     };
     received.push(echo);
-    return reply.status(request.method === 'POST' ? 201 : 200).send(echo);
+    const status = Number(
+      request.headers[STATUS_HEADER] ?? (request.method === 'POST' ? 201 : 200),
+    );
+    if (status === 503) reply.header('retry-after', '1');
+    return reply.status(status).send(echo);
   });
 
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { App } from '@happening/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DELAY_HEADER } from './echo-upstream.ts';
+import { DELAY_HEADER, STATUS_HEADER } from './echo-upstream.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 const PROBLEM = /^application\/problem\+json/;
@@ -89,6 +89,20 @@ describe('gateway with failing upstreams', () => {
         headers: { authorization, [DELAY_HEADER]: '50' },
       });
       expect(res.statusCode).toBe(200);
+    });
+  });
+
+  describe("an upstream's own 503", () => {
+    it('reaches the client once, with its Retry-After, without the gateway retrying', async () => {
+      const app = await h.gateway();
+      const before = h.upstreams.booking.received.length;
+      const res = await app.inject({
+        url: `/v1/events/${randomUUID()}/seats`,
+        headers: { authorization, [STATUS_HEADER]: '503' },
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(h.upstreams.booking.received.length).toBe(before + 1);
     });
   });
 
