@@ -61,6 +61,18 @@ function relay(db: Kysely<TestTables>, publisher: Broker = broker): OutboxRelay 
   return started;
 }
 
+function startStrictRelay(db: Kysely<TestTables>): OutboxRelay {
+  const started = startOutboxRelay({
+    db,
+    publish: (message) => broker.publish({ ...message, exchange: 'strict' }),
+    logger,
+    pollIntervalMs: 50,
+    maxRetryDelayMs: 1_000,
+  });
+  cleanups.push(() => started.stop());
+  return started;
+}
+
 /** Consumes `<name>.events` bound to `<name>.#` and records every delivery in arrival order. */
 async function collect(name: string): Promise<Delivery[]> {
   await broker.declare(serviceTopology(name, { bindings: [`${name}.#`] }));
@@ -178,8 +190,14 @@ describe('outbox relay', () => {
 
   it('leaves a row whose publish is returned unroutable, and holds its aggregate behind it', async () => {
     const db = await schemaDb('relay_unroutable');
+    // `happening.events` parks unroutable events; an exchange without an alternate returns them.
     const deliveries = await collect('routable');
-    relay(db);
+    await broker.declare({
+      exchanges: [{ name: 'strict', type: 'topic' }],
+      queues: [],
+      bindings: [{ exchange: 'strict', queue: 'routable.events', routingKey: 'routable.#' }],
+    });
+    startStrictRelay(db);
     await withTransaction(db, (trx) =>
       enqueueOutbox(trx, [
         message('nobody.listens', 'x', { name: 'x1' }),

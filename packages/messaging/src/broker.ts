@@ -244,7 +244,10 @@ class ReconnectingBroker implements Broker {
     channel.on('error', () => undefined);
     try {
       for (const exchange of topology.exchanges) {
-        await channel.assertExchange(exchange.name, exchange.type, { durable: true });
+        await channel.assertExchange(exchange.name, exchange.type, {
+          durable: true,
+          ...(exchange.alternateExchange ? { alternateExchange: exchange.alternateExchange } : {}),
+        });
       }
       for (const queue of topology.queues) {
         await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });

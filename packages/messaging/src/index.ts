@@ -13,7 +13,9 @@ export {
   type BindingSpec,
   DEFAULT_RETRY_DELAYS_MS,
   EVENTS_EXCHANGE,
+  EVENTS_EXCHANGE_OPTIONS,
   type ExchangeSpec,
+  eventsExchangeTopology,
   type FailurePolicy,
   mergeTopologies,
   type QueueSpec,
@@ -22,4 +24,6 @@ export {
   type ServiceTopologyOptions,
   serviceTopology,
   type Topology,
+  UNROUTED_EXCHANGE,
+  UNROUTED_QUEUE,
 } from './topology.ts';

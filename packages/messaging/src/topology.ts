@@ -1,6 +1,21 @@
 /** The durable topic exchange every domain event is published to. */
 export const EVENTS_EXCHANGE = 'happening.events';
 
+/**
+ * Where `happening.events` sends what no queue is bound for. Without it a publish with no
+ * subscriber is returned and its outbox row (and every later row of its aggregate) is stuck;
+ * with it the event is parked, capped, in `happening.unrouted` for an operator to look at.
+ */
+export const UNROUTED_EXCHANGE = 'happening.unrouted';
+export const UNROUTED_QUEUE = 'happening.unrouted';
+/** Options to assert `happening.events` with; every declaration of it must agree on them. */
+export const EVENTS_EXCHANGE_OPTIONS = {
+  durable: true,
+  alternateExchange: UNROUTED_EXCHANGE,
+} as const;
+const UNROUTED_MAX_LENGTH = 100_000;
+const UNROUTED_TTL_MS = 7 * 24 * 3600 * 1000;
+
 /** Retry delays used when a queue names none: 1 s, 10 s, 60 s. */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1_000, 10_000, 60_000];
 
@@ -13,6 +28,8 @@ export const DEFAULT_DELIVERY_LIMIT = 10;
 export interface ExchangeSpec {
   name: string;
   type: 'topic' | 'direct' | 'fanout';
+  /** Exchange that receives messages this one cannot route. */
+  alternateExchange?: string;
 }
 
 /** Where a message goes when its handler fails (retry queues in order) or it cannot be handled. */
@@ -55,6 +72,32 @@ export interface QueueTopologyOptions {
   deliveryLimit?: number;
 }
 
+/** `happening.events` with its alternate exchange and the capped queue of unrouted events. */
+export function eventsExchangeTopology(): Topology {
+  return {
+    exchanges: [
+      { name: UNROUTED_EXCHANGE, type: 'fanout' },
+      { name: EVENTS_EXCHANGE, type: 'topic', alternateExchange: UNROUTED_EXCHANGE },
+    ],
+    queues: [
+      {
+        name: UNROUTED_QUEUE,
+        arguments: {
+          'x-queue-type': 'quorum',
+          'x-max-length': UNROUTED_MAX_LENGTH,
+          'x-message-ttl': UNROUTED_TTL_MS,
+        },
+      },
+    ],
+    bindings: [{ exchange: UNROUTED_EXCHANGE, queue: UNROUTED_QUEUE, routingKey: '' }],
+  };
+}
+
+function exchangeTopology(exchange: string): Topology {
+  if (exchange === EVENTS_EXCHANGE) return eventsExchangeTopology();
+  return { exchanges: [{ name: exchange, type: 'topic' }], queues: [], bindings: [] };
+}
+
 /**
  * A consumed quorum queue with its retry queues (TTL, dead-lettering back to the queue through
  * the default exchange so only this queue sees the retry) and its dead-letter queue.
@@ -66,8 +109,8 @@ export function queueTopology(queue: string, options: QueueTopologyOptions = {})
   const deadLetterQueue = options.deadLetterQueue ?? `${queue}.dlq`;
   const retryQueues = delays.map((_, index) => `${retryPrefix}.${index + 1}`);
   const quorum = { 'x-queue-type': 'quorum' };
-  return {
-    exchanges: options.bindings?.length ? [{ name: exchange, type: 'topic' }] : [],
+  const own: Topology = {
+    exchanges: [],
     queues: [
       {
         name: queue,
@@ -92,6 +135,7 @@ export function queueTopology(queue: string, options: QueueTopologyOptions = {})
     ],
     bindings: (options.bindings ?? []).map((routingKey) => ({ exchange, queue, routingKey })),
   };
+  return options.bindings?.length ? mergeTopologies(exchangeTopology(exchange), own) : own;
 }
 
 export interface ServiceTopologyOptions {
@@ -114,7 +158,7 @@ export function serviceTopology(service: string, options: ServiceTopologyOptions
     ...(options.deliveryLimit ? { deliveryLimit: options.deliveryLimit } : {}),
   });
   // The exchange exists even for a service that consumes nothing: it publishes there.
-  return { ...topology, exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic' }] };
+  return mergeTopologies(eventsExchangeTopology(), topology);
 }
 
 /** Joins topologies (e.g. a service's events and its work queues) into one. */

@@ -9,10 +9,12 @@ import {
   type Broker,
   connectBroker,
   EVENTS_EXCHANGE,
+  eventsExchangeTopology,
   HEADERS,
   type MessageContext,
   PublishError,
   serviceTopology,
+  UNROUTED_QUEUE,
 } from '../src/index.ts';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -101,9 +103,21 @@ describe('broker', () => {
     await consumer.cancel();
   });
 
-  it('rejects a publish no queue is bound for', async () => {
+  it('parks an event no queue is bound for in happening.unrouted instead of losing it', async () => {
+    await broker.publish({ routingKey: 'nobody.listens', messageId: 'm-2', payload: {} });
+    const parked = await eventually(() => getOne(UNROUTED_QUEUE), { what: 'parked message' });
+    expect(parked.properties.messageId).toBe('m-2');
+    expect(parked.fields.routingKey).toBe('nobody.listens');
+  });
+
+  it('rejects a publish an exchange without an alternate cannot route', async () => {
+    await broker.declare({
+      exchanges: [{ name: 'strict', type: 'topic' }],
+      queues: [],
+      bindings: [],
+    });
     const error = await broker
-      .publish({ routingKey: 'nobody.listens', messageId: 'm-2', payload: {} })
+      .publish({ exchange: 'strict', routingKey: 'nobody.listens', messageId: 'm-2b', payload: {} })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PublishError);
     expect((error as PublishError).code).toBe('UNROUTABLE');
@@ -111,7 +125,7 @@ describe('broker', () => {
 
   it('rejects a publish the broker nacks', async () => {
     await broker.declare({
-      exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic' }],
+      exchanges: eventsExchangeTopology().exchanges,
       queues: [{ name: 'full', arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } }],
       bindings: [{ exchange: EVENTS_EXCHANGE, queue: 'full', routingKey: 'test.full' }],
     });

@@ -7,7 +7,12 @@ import {
   type Role,
 } from '@happening/contracts';
 import { createDb } from '@happening/db';
-import { type Broker, connectBroker, EVENTS_EXCHANGE } from '@happening/messaging';
+import {
+  type Broker,
+  connectBroker,
+  EVENTS_EXCHANGE,
+  EVENTS_EXCHANGE_OPTIONS,
+} from '@happening/messaging';
 import { eventually, startInfra, startTokenIssuer } from '@happening/testkit';
 import amqp from 'amqplib';
 import type { LightMyRequestResponse } from 'fastify';
@@ -46,7 +51,7 @@ export async function startBooking() {
 
   const connection = await amqp.connect(infra.amqpUrl);
   const channel = await connection.createChannel();
-  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', EVENTS_EXCHANGE_OPTIONS);
   const { queue } = await channel.assertQueue('', { exclusive: true });
   await channel.bindQueue(queue, EVENTS_EXCHANGE, 'booking.#');
   const published: DomainEvent[] = [];

@@ -1,5 +1,5 @@
 import { startOutboxRelay } from '@happening/db';
-import { type Broker, EVENTS_EXCHANGE } from '@happening/messaging';
+import { type Broker, eventsExchangeTopology } from '@happening/messaging';
 import type { Logger } from 'pino';
 import { startInviteExpiry } from './modules/invites/invite-expiry.job.ts';
 import type { Db } from './shared/database.ts';
@@ -14,11 +14,7 @@ export interface RuntimeDeps {
 /** The background work main.ts runs and tests start the same way: outbox relay and invite expiry. */
 export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise<void> }> {
   // identity-org consumes nothing: it only needs the exchange it publishes to.
-  await deps.broker.declare({
-    exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic' }],
-    queues: [],
-    bindings: [],
-  });
+  await deps.broker.declare(eventsExchangeTopology());
   const relay = startOutboxRelay({
     db: deps.db,
     logger: deps.logger,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent } from '@happening/contracts';
 import { createDb, migrateToLatest } from '@happening/db';
-import { connectBroker, EVENTS_EXCHANGE } from '@happening/messaging';
+import { connectBroker, EVENTS_EXCHANGE, EVENTS_EXCHANGE_OPTIONS } from '@happening/messaging';
 import { eventually, startInfra, startTokenIssuer, type TokenOptions } from '@happening/testkit';
 import amqp from 'amqplib';
 import type { LightMyRequestResponse } from 'fastify';
@@ -36,7 +36,7 @@ export async function startHarness() {
   // Bound before the relay starts, so the first event already has somewhere to go.
   const connection = await amqp.connect(infra.amqpUrl);
   const channel = await connection.createChannel();
-  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', EVENTS_EXCHANGE_OPTIONS);
   const { queue } = await channel.assertQueue('', { exclusive: true });
   await channel.bindQueue(queue, EVENTS_EXCHANGE, 'identity.#');
   const events: DomainEvent[] = [];

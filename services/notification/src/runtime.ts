@@ -10,7 +10,6 @@ import {
   type DeliveryMessage,
   deliveryMessageSchema,
   deliveryTopology,
-  outcomeTapTopology,
 } from './modules/delivery/delivery.message.ts';
 import { deliverNotification } from './modules/delivery/delivery.worker.ts';
 import { startPendingSweep } from './modules/delivery/pending.sweep.ts';
@@ -39,7 +38,6 @@ export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise
     mergeTopologies(
       serviceTopology('notification', { bindings: [...CONSUMED_EVENTS] }),
       deliveryTopology(deps.deliveryRetryDelaysMs),
-      outcomeTapTopology(),
     ),
   );
 

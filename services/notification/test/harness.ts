@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DomainEvent, EventEnvelope } from '@happening/contracts';
 import { createDb, migrateToLatest } from '@happening/db';
-import { connectBroker, EVENTS_EXCHANGE } from '@happening/messaging';
+import { connectBroker, EVENTS_EXCHANGE, EVENTS_EXCHANGE_OPTIONS } from '@happening/messaging';
 import { startInfra, startTokenIssuer } from '@happening/testkit';
 import amqp from 'amqplib';
 import type { LightMyRequestResponse } from 'fastify';
@@ -42,7 +42,7 @@ export async function startHarness(options: HarnessOptions) {
 
   const connection = await amqp.connect(infra.amqpUrl);
   const channel = await connection.createChannel();
-  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', EVENTS_EXCHANGE_OPTIONS);
   const { queue } = await channel.assertQueue('', { exclusive: true });
   for (const key of ['notification.notification_sent', 'notification.notification_failed']) {
     await channel.bindQueue(queue, EVENTS_EXCHANGE, key);
