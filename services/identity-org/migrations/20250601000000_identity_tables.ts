@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE TABLE users (
       id text PRIMARY KEY,
@@ -105,7 +105,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   }
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP TABLE IF EXISTS audit_log`.execute(db);
   await sql`DROP FUNCTION IF EXISTS audit_log_append_only()`.execute(db);
   await sql`DROP TABLE IF EXISTS organization_invites`.execute(db);
