@@ -53,6 +53,7 @@ const seatsFor = (i: number) => ((Math.imul(i + 1, 2654435761) >>> 29) % 4) + 1;
 async function main() {
   log(`flash sale: ${JSON.stringify(options)}`);
   const infra = await servers();
+  log(`servers: ${infra.postgresUrl} ${infra.redisUrl} ${infra.amqpUrl}`);
   const issuer = await startTokenIssuer();
   cleanup.push(() => issuer.stop());
 

@@ -2,6 +2,7 @@ import type { DomainEvent } from '@happening/contracts';
 import { handleOnce } from '@happening/db';
 import type { MessageContext } from '@happening/messaging';
 import type { BookingContext } from '../context.ts';
+import { countBookings } from '../metrics/booking.metrics.ts';
 import { afterCatalogEvent, applyCatalogEvent } from './inventory/catalog.consumer.ts';
 import { applyMemberEvent } from './memberships/membership.projection.ts';
 
@@ -35,13 +36,16 @@ export function eventsHandler(ctx: BookingContext) {
       case 'catalog.event_status_changed':
       case 'catalog.event_cancelled': {
         let followUp: Awaited<ReturnType<typeof applyCatalogEvent>>;
+        const outcomes = { cancelled: 0 };
         const fresh = await handleOnce(
           ctx.db,
           { consumer: 'booking.inventory', messageId },
           async (trx) => {
-            followUp = await applyCatalogEvent(ctx, trx, message);
+            outcomes.cancelled = 0;
+            followUp = await applyCatalogEvent(ctx, trx, message, outcomes);
           },
         );
+        if (fresh) countBookings('cancelled', outcomes.cancelled);
         // A redelivery still rebuilds: the first delivery may have died between commit and Redis.
         await afterCatalogEvent(ctx, message, fresh ? followUp : 'reconcile');
         if (fresh) ctx.wakeRelay();

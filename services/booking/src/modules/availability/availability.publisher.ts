@@ -4,6 +4,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { AvailabilitySignal } from '../../context.ts';
 import type { BookingDb } from '../../db/database.ts';
+import { setWaitlistLength } from '../../metrics/booking.metrics.ts';
 import type { Inventory } from '../../redis/inventory.client.ts';
 import { findEvent } from '../inventory/event-inventory.repository.ts';
 
@@ -64,6 +65,7 @@ async function publish(
   eventId: string,
 ): Promise<void> {
   const figures = await deps.inventory.availability(eventId);
+  setWaitlistLength(eventId, figures?.waitlistLength ?? 0);
   const event = await findEvent(deps.db, eventId);
   if (!figures || !event) return;
   await deps.db.transaction().execute(async (trx) => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '@happening/service-kit';
 import type { BookingContext } from '../../context.ts';
 import type { BookingRow } from '../../db/database.ts';
+import { countBookings, setWaitlistLength } from '../../metrics/booking.metrics.ts';
 import type { Promotion, ReserveResult } from '../../redis/inventory.client.ts';
 import { findEvent } from '../inventory/event-inventory.repository.ts';
 import { lockEventReleases, lockEventShared } from '../inventory/event-lock.ts';
@@ -141,6 +142,12 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
   }
   ctx.wakeRelay();
   ctx.availability.touch(request.eventId);
+  const decided = decision as ReserveResult;
+  if (decided.kind === 'waiting') {
+    countBookings('waitlisted');
+    // Appended last, so its position is the waitlist's length at that moment.
+    setWaitlistLength(request.eventId, decided.position);
+  } else countBookings('confirmed');
   return bookingId;
 }
 
@@ -152,12 +159,13 @@ async function recordPromotions(
 ) {
   if (promotions.length === 0) return;
   try {
-    await ctx.db.transaction().execute(async (trx) => {
+    const promoted = await ctx.db.transaction().execute(async (trx) => {
       await lockEventShared(trx, request.eventId, ctx.settings.rebuildWaitMs);
       await lockEventReleases(trx, request.eventId);
       const event = await findEvent(trx, request.eventId);
-      if (event) await persistPromotions(trx, ctx.inventory, event, promotions, request);
+      return event ? persistPromotions(trx, ctx.inventory, event, promotions, request) : [];
     });
+    countBookings('promoted', promoted.length);
     ctx.wakeRelay();
   } catch (error) {
     ctx.logger.error(

@@ -1,5 +1,6 @@
 import { DomainError } from '@happening/service-kit';
 import type { BookingContext } from '../../context.ts';
+import { countBookings } from '../../metrics/booking.metrics.ts';
 import type { ReleaseResult } from '../../redis/inventory.client.ts';
 import { findEvent } from '../inventory/event-inventory.repository.ts';
 import { lockEventReleases, lockEventShared } from '../inventory/event-lock.ts';
@@ -43,6 +44,7 @@ async function attemptCancel(
   input: { bookingId: string; callerId: string; correlationId: string; note?: string | undefined },
 ): Promise<void> {
   let released: ReleaseResult | undefined;
+  let promoted: string[] = [];
   try {
     await ctx.db.transaction().execute(async (trx) => {
       await lockEventShared(trx, eventId, ctx.settings.rebuildWaitMs);
@@ -77,7 +79,7 @@ async function attemptCancel(
         events,
         meta: { correlationId: input.correlationId },
       });
-      await persistPromotions(trx, ctx.inventory, event, released.promotions, {
+      promoted = await persistPromotions(trx, ctx.inventory, event, released.promotions, {
         correlationId: input.correlationId,
       });
     });
@@ -87,6 +89,10 @@ async function attemptCancel(
       await reconcileEvent(ctx, eventId, { correlationId: input.correlationId });
     }
     throw error;
+  }
+  if (released?.kind === 'OK') {
+    countBookings('cancelled');
+    countBookings('promoted', promoted.length);
   }
   ctx.wakeRelay();
   ctx.availability.touch(eventId);

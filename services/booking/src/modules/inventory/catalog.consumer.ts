@@ -19,6 +19,8 @@ export async function applyCatalogEvent(
   ctx: BookingContext,
   trx: Transaction<BookingDb>,
   message: CatalogEvent,
+  /** Filled with what the transaction did, to be counted once it commits. */
+  outcomes: { cancelled: number } = { cancelled: 0 },
 ): Promise<'reconcile' | 'drop' | undefined> {
   const version = message.aggregate.version;
   switch (message.type) {
@@ -72,7 +74,7 @@ export async function applyCatalogEvent(
       return message.data.to === 'completed' ? 'drop' : undefined;
     }
     case 'catalog.event_cancelled': {
-      await cancelEverything(ctx, trx, message);
+      outcomes.cancelled = await cancelEverything(ctx, trx, message);
       return 'drop';
     }
     default:
@@ -85,7 +87,7 @@ async function cancelEverything(
   ctx: BookingContext,
   trx: Transaction<BookingDb>,
   message: EventEnvelope<'catalog.event_cancelled'>,
-) {
+): Promise<number> {
   const { eventId } = message.data;
   await lockEventExclusive(trx, eventId);
   await lockEventReleases(trx, eventId);
@@ -95,7 +97,7 @@ async function cancelEverything(
     .where('event_id', '=', eventId)
     .execute();
   const event = await findEvent(trx, eventId);
-  if (!event) return;
+  if (!event) return 0;
   const active = await trx
     .selectFrom('bookings')
     .select('id')
@@ -119,6 +121,7 @@ async function cancelEverything(
     });
   }
   ctx.logger.info({ eventId, cancelled: active.length }, 'event cancelled, bookings cancelled');
+  return active.length;
 }
 
 /** Runs the Redis follow-up of a committed catalog event. */

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { BookingContext } from '../../context.ts';
+import { countBookings } from '../../metrics/booking.metrics.ts';
 import { persistPromotions } from '../booking/promotion.writer.ts';
 import { findEvent } from './event-inventory.repository.ts';
 import { lockEventExclusive, lockEventReleases } from './event-lock.ts';
@@ -58,6 +59,7 @@ export async function reconcileEvent(
     const promoted = await persistPromotions(trx, ctx.inventory, event, promotions, meta);
     return { promoted };
   });
+  countBookings('promoted', result.promoted.length);
   ctx.wakeRelay();
   ctx.availability.touch(eventId);
   ctx.logger.info({ eventId, promoted: result.promoted.length }, 'inventory reconciled');
