@@ -19,6 +19,11 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   const { auth, logger, readinessChecks, ...deps } = options;
   const app = createApp({
     name: 'catalog',
+    openapi: {
+      title: 'Happening catalog API',
+      version: '1.0.0',
+      description: 'Events: creation, editing, publication, lifecycle, public listing and search.',
+    },
     ...(logger ? { logger } : {}),
     readinessChecks: {
       postgres: () => sql`SELECT 1`.execute(deps.db),

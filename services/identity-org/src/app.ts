@@ -29,6 +29,11 @@ export function buildApp(deps: AppDeps): App {
   const { config, db } = deps;
   const app = createApp({
     name: 'identity-org',
+    openapi: {
+      title: 'Happening identity-org API',
+      version: '1.0.0',
+      description: 'People, organizations, memberships and roles, invites and the audit log.',
+    },
     ...(deps.logger && { logger: deps.logger }),
     readinessChecks: {
       postgres: () => sql`SELECT 1`.execute(db),

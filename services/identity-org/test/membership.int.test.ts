@@ -97,6 +97,7 @@ describe('invite → accept → role change → removal', () => {
 
     const removed = await h.call(guest, 'DELETE', `/v1/orgs/${orgId}/members/${admin.sub}`);
     expect(removed.statusCode).toBe(204);
+    expect(removed.body).toBe('');
     const removedEvent = await h.event('identity.member_removed', (e) => e.orgId === orgId);
     expect(removedEvent.data).toEqual({
       organizationId: orgId,

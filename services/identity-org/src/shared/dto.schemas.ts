@@ -6,6 +6,9 @@ import type { User } from '../modules/users/user.repository.ts';
 
 const timestamp = z.iso.datetime({ offset: true });
 
+/** An empty 204 answer, so the OpenAPI document says 204 rather than a default 200. */
+export const noContent = z.null().describe('No Content');
+
 export const userSchema = z.object({
   id: z.string(),
   email: z.string(),

@@ -1,7 +1,12 @@
 import { pageSchema, roleSchema } from '@happening/contracts';
 import { type App, decodeCursor, pageQuerySchema, toPage } from '@happening/service-kit';
 import { z } from 'zod';
-import { membershipDto, membershipSchema, orgParamsSchema } from '../../shared/dto.schemas.ts';
+import {
+  membershipDto,
+  membershipSchema,
+  noContent,
+  orgParamsSchema,
+} from '../../shared/dto.schemas.ts';
 import { actorOf, type RouteDeps } from '../../shared/route-deps.ts';
 import { acceptInvite, createInvite, revokeInvite } from './invite.commands.ts';
 import { effectiveStatus } from './invite.policy.ts';
@@ -94,12 +99,15 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
   app.delete(
     '/v1/orgs/:orgId/invites/:inviteId',
     {
-      schema: { params: orgParamsSchema.extend({ inviteId: z.uuid() }) },
+      schema: {
+        params: orgParamsSchema.extend({ inviteId: z.uuid() }),
+        response: { 204: noContent },
+      },
       preHandler: guards.orgAdmin,
     },
     async (request, reply) => {
       await revokeInvite(db, actorOf(request), request.params.orgId, request.params.inviteId);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 

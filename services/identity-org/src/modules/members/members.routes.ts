@@ -1,7 +1,12 @@
 import { pageSchema, roleSchema } from '@happening/contracts';
 import { type App, decodeCursor, pageQuerySchema, toPage } from '@happening/service-kit';
 import { z } from 'zod';
-import { membershipDto, membershipSchema, orgParamsSchema } from '../../shared/dto.schemas.ts';
+import {
+  membershipDto,
+  membershipSchema,
+  noContent,
+  orgParamsSchema,
+} from '../../shared/dto.schemas.ts';
 import { actorOf, type RouteDeps } from '../../shared/route-deps.ts';
 import { changeMemberRole, removeMember } from './member.commands.ts';
 import { listMembers } from './member.repository.ts';
@@ -58,12 +63,15 @@ export function registerMemberRoutes(app: App, { db, guards }: RouteDeps): void 
 
   app.delete(
     '/v1/orgs/:orgId/members/:userId',
-    { schema: { params: memberParamsSchema }, preHandler: guards.member },
+    {
+      schema: { params: memberParamsSchema, response: { 204: noContent } },
+      preHandler: guards.member,
+    },
     async (request, reply) => {
       const { orgId, userId } = request.params;
       // Members may leave on their own; removing someone else is checked as orgAdmin under the lock.
       await removeMember(db, actorOf(request), orgId, userId);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 }
