@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@happening/service-kit';
 import type { BookingContext } from '../../context.ts';
-import type { BookingRow } from '../../db/database.ts';
 import { countBookings, setWaitlistLength } from '../../metrics/booking.metrics.ts';
 import type { Promotion, ReserveResult } from '../../redis/inventory.client.ts';
-import { findEvent } from '../inventory/event-inventory.repository.ts';
-import { lockEventReleases, lockEventShared } from '../inventory/event-lock.ts';
+import { findEvent, toEventRecord } from '../inventory/event-inventory.repository.ts';
+import { lockEventReleases, lockEventShared, lockForNewBooking } from '../inventory/event-lock.ts';
 import { reconcileEvent } from '../inventory/reconcile.service.ts';
 import { roleOf } from '../memberships/membership.repository.ts';
 import { decide, initialState } from './booking.decider.ts';
 import { checkBookable } from './booking.policy.ts';
-import { findActiveBooking } from './booking.repository.ts';
-import { writeStream } from './booking.writer.ts';
-import { lockNewBooking, persistPromotions } from './promotion.writer.ts';
+import { findActiveBooking, findEventWithActiveBooking } from './booking.repository.ts';
+import type { BookingView } from './booking.schemas.ts';
+import { writeCreated } from './booking.writer.ts';
+import { persistPromotions } from './promotion.writer.ts';
 
 export interface BookRequest {
   eventId: string;
@@ -27,16 +27,18 @@ class SeatDivergence extends Error {}
 
 /**
  * Books seats: per-person lock → one Lua decision → one Postgres transaction. When the
- * transaction fails, Redis is compensated before the error is answered.
+ * transaction fails, Redis is compensated before the error is answered. Answers the booking as
+ * committed (the hot path reads nothing back).
  */
-export async function bookSeats(ctx: BookingContext, request: BookRequest): Promise<string> {
-  const event = await findEvent(ctx.db, request.eventId);
-  if (!event) throw eventNotFound();
+export async function bookSeats(ctx: BookingContext, request: BookRequest): Promise<BookingView> {
+  const found = await findEventWithActiveBooking(ctx.db, request.eventId, request.userId);
+  if (!found) throw eventNotFound();
+  const event = toEventRecord(found.event);
   if (event.visibility === 'members' && !(await roleOf(ctx.db, event.orgId, request.userId))) {
     throw eventNotFound();
   }
   checkBookable(event, request, ctx.now());
-  await rejectExisting(ctx, request);
+  if (found.activeBookingId) throw alreadyExists(found.activeBookingId);
 
   const token = randomUUID();
   if (!(await ctx.inventory.lock(request.eventId, request.userId, token, ctx.settings.lockTtlMs))) {
@@ -65,7 +67,7 @@ export async function bookSeats(ctx: BookingContext, request: BookRequest): Prom
   }
 }
 
-async function attemptBooking(ctx: BookingContext, request: BookRequest): Promise<string> {
+async function attemptBooking(ctx: BookingContext, request: BookRequest): Promise<BookingView> {
   const bookingId = randomUUID();
   let decision: ReserveResult | undefined;
   let compensated = false;
@@ -82,10 +84,10 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
     if (released.kind === 'OK') promotions = released.promotions;
   };
 
+  let written: Awaited<ReturnType<typeof writeCreated>> | undefined;
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      await lockEventShared(trx, request.eventId, ctx.settings.rebuildWaitMs);
-      await lockNewBooking(trx, bookingId);
+      await lockForNewBooking(trx, request.eventId, bookingId, ctx.settings.rebuildWaitMs);
       // Read again under the lock: a status change or cancellation waits for us, or we for it.
       const event = await findEvent(trx, request.eventId);
       if (!event) throw eventNotFound();
@@ -96,7 +98,7 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
         throw new DomainError('BOOKING_SEATS_TAKEN', 409, 'One of the requested seats is taken.');
       }
       try {
-        const events = decide(
+        const [created] = decide(
           {
             type: 'CreateBooking',
             bookingId,
@@ -119,11 +121,12 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
           },
           initialState,
         );
-        await writeStream(trx, {
+        if (created?.type !== 'BookingCreated')
+          throw new Error('CreateBooking decided no creation');
+        written = await writeCreated(trx, {
           bookingId,
           event,
-          state: initialState,
-          events,
+          created,
           meta: {
             correlationId: request.correlationId,
             waitlistPosition: decision.kind === 'waiting' ? decision.position : undefined,
@@ -143,12 +146,29 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
   ctx.wakeRelay();
   ctx.availability.touch(request.eventId);
   const decided = decision as ReserveResult;
+  const { state, createdAt, updatedAt } = written!;
+  if (state.status === 'none') throw new Error('a written stream cannot be empty');
+  let waitlistPosition: number | null = null;
   if (decided.kind === 'waiting') {
     countBookings('waitlisted');
     // Appended last, so its position is the waitlist's length at that moment.
     setWaitlistLength(request.eventId, decided.position);
+    waitlistPosition = decided.position;
   } else countBookings('confirmed');
-  return bookingId;
+  return {
+    id: bookingId,
+    eventId: state.eventId,
+    userId: state.userId,
+    seats: state.seats,
+    status: state.status,
+    seatNumbers: [...state.seatNumbers].sort((a, b) => a - b),
+    waitingNumber: state.waitingNumber,
+    waitlistPosition,
+    cancelledReason: null,
+    version: state.version,
+    createdAt: createdAt.toISOString(),
+    updatedAt: updatedAt.toISOString(),
+  };
 }
 
 /** Promotions a compensation made are recorded like a cancellation's, in their own transaction. */
@@ -184,36 +204,16 @@ async function translate(
   const pg = error as { code?: string; constraint?: string };
   if (pg.code === '23505' && pg.constraint === 'bookings_one_active_per_user') {
     const existing = await findActiveBooking(ctx.db, request.eventId, request.userId);
-    return new DomainError(
-      'BOOKING_ALREADY_EXISTS',
-      409,
-      'You already hold a booking for this event.',
-      {
-        bookingId: existing?.id,
-      },
-    );
+    return alreadyExists(existing?.id);
   }
   if (pg.code === '23505' && pg.constraint === 'booking_seats_one_holder')
     return new SeatDivergence();
   return error;
 }
 
-async function rejectExisting(ctx: BookingContext, request: BookRequest) {
-  const existing: BookingRow | undefined = await findActiveBooking(
-    ctx.db,
-    request.eventId,
-    request.userId,
-  );
-  if (existing) {
-    throw new DomainError(
-      'BOOKING_ALREADY_EXISTS',
-      409,
-      'You already hold a booking for this event.',
-      {
-        bookingId: existing.id,
-      },
-    );
-  }
-}
+const alreadyExists = (bookingId: string | undefined) =>
+  new DomainError('BOOKING_ALREADY_EXISTS', 409, 'You already hold a booking for this event.', {
+    bookingId,
+  });
 
 const eventNotFound = () => new DomainError('EVENT_NOT_FOUND', 404, 'No such event.');

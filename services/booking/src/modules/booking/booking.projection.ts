@@ -1,3 +1,4 @@
+import type { OutboxEnvelope } from '@happening/db';
 import type { Kysely, Transaction } from 'kysely';
 import type { BookingDb } from '../../db/database.ts';
 import { type BookingEvent, HISTORY_ACTION } from './booking.events.ts';
@@ -98,4 +99,83 @@ async function bookSeats(trx: Db, bookingId: string, eventId: string, seats: rea
       })),
     )
     .execute();
+}
+
+/**
+ * A new booking's whole write in one statement (one round trip on the hot path): its `created`
+ * history entry, the `bookings` row, its `booking_seats` rows and the outbox rows, as
+ * data-modifying CTEs. Same rows as `appendAndProject` + `enqueueEvents`; the foreign key from
+ * seats to the booking is checked at the end of the statement. Returns the row's timestamps.
+ */
+export async function appendCreated(
+  trx: Transaction<BookingDb>,
+  bookingId: string,
+  created: Extract<BookingEvent, { type: 'BookingCreated' }>,
+  outbox: readonly OutboxEnvelope[],
+): Promise<{ createdAt: Date; updatedAt: Date }> {
+  const d = created.data;
+  const seatRows = d.seatNumbers.map((seat_no) => ({
+    booking_id: bookingId,
+    event_id: d.eventId,
+    seat_no,
+    status: 'booked' as const,
+  }));
+  const base = trx
+    .with('history', (db) =>
+      db
+        .insertInto('booking_history')
+        .values({
+          booking_id: bookingId,
+          event_id: d.eventId,
+          version: 1,
+          action: HISTORY_ACTION[created.type],
+          details: JSON.stringify(d),
+        })
+        .returning('position'),
+    )
+    .with('booking', (db) =>
+      db
+        .insertInto('bookings')
+        .values({
+          id: bookingId,
+          event_id: d.eventId,
+          org_id: d.orgId,
+          user_id: d.userId,
+          seats: d.seats,
+          status: d.status,
+          waiting_number: d.waitingNumber,
+          cancelled_reason: null,
+          version: 1,
+        })
+        .returning(['created_at', 'updated_at']),
+    )
+    .with('outbox_rows', (db) =>
+      db
+        .insertInto('outbox')
+        .values(
+          outbox.map((envelope) => ({
+            message_id: envelope.id,
+            routing_key: envelope.type,
+            payload: JSON.stringify(envelope),
+            headers: JSON.stringify({}),
+            aggregate_type: envelope.aggregate.type,
+            aggregate_id: envelope.aggregate.id,
+          })),
+        )
+        .returning('id'),
+    );
+  const row =
+    seatRows.length > 0
+      ? await base
+          .with('seats', (db) =>
+            db.insertInto('booking_seats').values(seatRows).returning('seat_no'),
+          )
+          .selectFrom('booking')
+          .select(['created_at', 'updated_at'])
+          .executeTakeFirstOrThrow()
+      : await base
+          .selectFrom('booking')
+          .select(['created_at', 'updated_at'])
+          .executeTakeFirstOrThrow();
+  return { createdAt: row.created_at, updatedAt: row.updated_at };
 }

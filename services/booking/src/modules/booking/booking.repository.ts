@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { BookingDb, BookingRow } from '../../db/database.ts';
+import type { BookingDb, BookingRow, EventInventoryRow } from '../../db/database.ts';
 import { type BookingState, fold } from './booking.decider.ts';
 import { eventFromHistory } from './booking.events.ts';
 
@@ -28,6 +28,35 @@ export async function loadForUpdate(
     .orderBy('version')
     .execute();
   return { row, state: fold(history.map((h) => eventFromHistory(h.action, h.details))) };
+}
+
+/**
+ * The event (as `event_inventory` holds it) with the caller's active booking on it, if any: the
+ * checks made before a booking, in one query.
+ */
+export async function findEventWithActiveBooking(
+  db: Db,
+  eventId: string,
+  userId: string,
+): Promise<{ event: EventInventoryRow; activeBookingId: string | null } | undefined> {
+  const row = await db
+    .selectFrom('event_inventory')
+    .selectAll()
+    .select((eb) =>
+      eb
+        .selectFrom('bookings')
+        .select('id')
+        .where('event_id', '=', eventId)
+        .where('user_id', '=', userId)
+        .where('status', 'in', ['confirmed', 'waiting'])
+        .limit(1)
+        .as('active_booking_id'),
+    )
+    .where('event_id', '=', eventId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { active_booking_id, ...event } = row;
+  return { event, activeBookingId: active_booking_id };
 }
 
 export async function findActiveBooking(

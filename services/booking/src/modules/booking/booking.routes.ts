@@ -55,14 +55,14 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
       const { eventId } = request.params;
       const userId = request.principal.sub;
       const run = async () => {
-        const bookingId = await bookSeats(ctx, {
+        const booking = await bookSeats(ctx, {
           eventId,
           userId,
           seats: request.body.seats,
           seatNumbers: request.body.seatNumbers,
           correlationId: request.id,
         });
-        return { statusCode: 201, body: await viewOf(ctx, bookingId) };
+        return { statusCode: 201, body: booking };
       };
       const key = request.headers['idempotency-key'];
       const result = key

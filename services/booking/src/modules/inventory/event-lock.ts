@@ -37,6 +37,24 @@ export async function lockEventShared(
   await sql`SELECT set_config('lock_timeout', '0', true)`.execute(trx);
 }
 
+/**
+ * What a new booking's transaction takes before its Redis decision: the event lock shared and
+ * the booking's own id lock (see `lockNewBooking`). One round trip when no rebuild holds the
+ * event (the try succeeds at once); otherwise it waits like `lockEventShared`. Nobody waits on
+ * the fresh booking id before its Redis decision, so holding it first cannot deadlock.
+ */
+export async function lockForNewBooking(
+  trx: Transaction<BookingDb>,
+  eventId: string,
+  bookingId: string,
+  waitMs: number,
+): Promise<void> {
+  const { rows } = await sql<{ shared: boolean }>`
+    SELECT pg_try_advisory_xact_lock_shared(${eventKey(eventId)}) AS shared,
+      pg_advisory_xact_lock(hashtextextended(${`booking:${bookingId}`}, 0)) AS own`.execute(trx);
+  if (!rows[0]?.shared) await lockEventShared(trx, eventId, waitMs);
+}
+
 /** Exclusive event lock for a rebuild of the event's Redis keys. */
 export async function lockEventExclusive(
   trx: Transaction<BookingDb>,
