@@ -1,25 +1,29 @@
 /**
  * `npm start`: the platform on this machine. PostgreSQL, Redis, RabbitMQ, Keycloak (realm
  * `happening` imported) and a mail sink, as containers when a Docker engine answers and as local
- * processes with their data under `.data/` otherwise; then every service in SERVICES. Ctrl-C
- * stops everything, in reverse order.
+ * processes with their data under `.data/` otherwise; then every service in SERVICES, then the
+ * demo data (through the gateway, once). Ctrl-C stops everything, in reverse order.
  */
 import type { ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dockerEngineAnswers } from '@happening/testkit';
+import { type DemoSummary, seedDemoData } from './start/demo-seed.ts';
 import { startDockerStack } from './start/docker-stack.ts';
 import { startKeycloak } from './start/keycloak.local.ts';
 import {
+  assertPortFree,
   type StackDirs,
   startMailSink,
   startPostgres,
   startRabbitMq,
   startRedis,
 } from './start/local-servers.ts';
-import { SERVICES } from './start/services.config.ts';
+import { SERVICES, type ServiceContext } from './start/services.config.ts';
 import { startService } from './start/services.runner.ts';
-import { type StackUrls, stackUrls } from './start/stack.config.ts';
+import { PORTS, type StackUrls, stackUrls } from './start/stack.config.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dirs: StackDirs = {
@@ -52,7 +56,11 @@ async function stopAll(exitCode: number): Promise<never> {
 }
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => void stopAll(0));
+  // One Ctrl-C arrives several times (from the terminal, and relayed by npm, bootstrap and tsx):
+  // only the first one counts, the others must not cut the orderly stop short.
+  process.on(signal, () => {
+    if (!stopping) void stopAll(0);
+  });
 }
 
 async function step(name: string, start: () => Promise<Stoppable>): Promise<void> {
@@ -81,12 +89,41 @@ try {
     await step('redis', () => startRedis(dirs));
     await step('rabbitmq', () => startRabbitMq(dirs));
     await step('maildev', () => startMailSink(dirs, repoRoot));
-    await step('keycloak', () => startKeycloak(dirs, realmFile, stack.keycloakUrl));
+    await step('keycloak', async () => {
+      await assertPortFree('keycloak');
+      return startKeycloak({
+        baseDir: path.join(dirs.data, 'keycloak'),
+        logDir: dirs.logs,
+        realmFile,
+        port: PORTS.keycloak,
+        publicUrl: stack.keycloakUrl,
+        smtpPort: PORTS.smtp,
+        database: 'dev-file',
+      });
+    });
   }
+  const ctx: ServiceContext = {
+    stack,
+    urlOf: (name) => `http://127.0.0.1:${SERVICES.find((s) => s.name === name)?.port}`,
+    notificationSealingKey: sealingKey(dirs.data),
+  };
   for (const spec of SERVICES) {
-    await step(spec.name, () => startService(spec, stack, repoRoot, dirs.logs));
+    await step(spec.name, () => startService(spec, ctx, { repoRoot, logDir: dirs.logs }));
   }
-  printWelcome(stack);
+  let demo: DemoSummary | undefined;
+  if (!stopping && SERVICES.some((s) => s.name === 'gateway')) {
+    process.stdout.write('demo data… ');
+    try {
+      demo = await seedDemoData({ gatewayUrl: ctx.urlOf('gateway'), tokenUrl: stack.oidcTokenUrl });
+      console.log(demo.created ? 'seeded' : 'already there');
+    } catch (error) {
+      // The platform itself is up: keep it running and say what is missing.
+      console.error(
+        `not complete: ${(error as Error).message}\n(see .data/logs/; the next start completes it)`,
+      );
+    }
+  }
+  printWelcome(stack, demo);
   // Containers hold no handle in this process: keep it alive until Ctrl-C.
   setInterval(() => {}, 1 << 30);
 } catch (error) {
@@ -94,7 +131,20 @@ try {
   await stopAll(1);
 }
 
-function printWelcome(urls: StackUrls): void {
+/**
+ * The notification service's sealing key, made once per data folder: invites sealed under it
+ * must stay readable after a restart.
+ */
+function sealingKey(dataDir: string): string {
+  const file = path.join(dataDir, 'notification-sealing.key');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(file, crypto.randomBytes(32).toString('base64'), { mode: 0o600 });
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+function printWelcome(urls: StackUrls, demo: DemoSummary | undefined): void {
   const gateway = SERVICES.find((s) => s.name === 'gateway');
   const tokenCurl = [
     `curl -s ${urls.oidcIssuer}/protocol/openid-connect/token \\`,
@@ -106,7 +156,12 @@ function printWelcome(urls: StackUrls): void {
     '',
     'Happening is up. Ctrl-C stops everything.',
     '',
-    ...(gateway ? [`  API (gateway)        http://127.0.0.1:${gateway.port}`] : []),
+    ...(gateway
+      ? [
+          `  API (gateway)        http://127.0.0.1:${gateway.port}`,
+          `  API reference        http://127.0.0.1:${gateway.port}/docs`,
+        ]
+      : []),
     ...SERVICES.filter((s) => s !== gateway).map(
       (s) => `  ${s.name.padEnd(20)} http://127.0.0.1:${s.port}`,
     ),
@@ -119,14 +174,22 @@ function printWelcome(urls: StackUrls): void {
     `  AMQP                 ${urls.amqpUrl}`,
     `  Logs                 ${path.relative(repoRoot, dirs.logs)}/`,
     '',
+    ...(demo
+      ? [
+          `Demo organization "Happening Demo" (${demo.orgId}): alice orgAdmin, bob organizer,`,
+          'carol and dave users; events:',
+          ...demo.events.map((e) => `  ${e.name}  ${e.id}`),
+          '',
+        ]
+      : []),
     'A token for alice (demo users: alice, bob, carol, dave; password <name>-password):',
     '',
     `TOKEN=$(${tokenCurl})`,
     '',
-    'A first call with it:',
+    'A first call with it, the published events:',
     '',
     gateway
-      ? `curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:${gateway.port}/v1/me`
+      ? `curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:${gateway.port}/v1/events`
       : `curl -H "Authorization: Bearer $TOKEN" ${urls.oidcIssuer}/protocol/openid-connect/userinfo`,
     '',
   ];

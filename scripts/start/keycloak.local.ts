@@ -3,38 +3,50 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { StackDirs } from './local-servers.ts';
-import { assertPortFree } from './local-servers.ts';
 import { httpOk, type ManagedProcess, spawnManaged, waitUntil } from './managed-process.ts';
-import { KEYCLOAK_VERSION, PORTS, REALM } from './stack.config.ts';
+import { KEYCLOAK_VERSION, REALM } from './stack.config.ts';
 
 const MIN_JAVA = 21;
 
+/** Where and how to run a local Keycloak. */
+export interface KeycloakOptions {
+  /** Folder the distribution is unpacked into (once per release). */
+  readonly baseDir: string;
+  readonly logDir: string;
+  /** Realm file imported at start when the realm does not exist yet. */
+  readonly realmFile: string;
+  readonly port: number;
+  /** Public URL (`--hostname`): fixes the `iss` of every token, however Keycloak is reached. */
+  readonly publicUrl: string;
+  /** SMTP port the realm's own mails (password resets) go to. */
+  readonly smtpPort: number;
+  /** `dev-file` keeps users and sessions in the distribution's `data/`; `dev-mem` forgets them. */
+  readonly database: 'dev-file' | 'dev-mem';
+  /** Log file name; `keycloak` by default. */
+  readonly name?: string;
+}
+
 /**
- * The Keycloak server distribution in development mode (H2 database kept in its `data/` folder),
- * fetched once from Maven Central and unpacked under `.data/keycloak/`.
+ * The Keycloak server distribution in development mode, fetched once from Maven Central and
+ * unpacked under `baseDir`.
  */
-export async function startKeycloak(
-  dirs: StackDirs,
-  realmFile: string,
-  keycloakUrl: string,
-): Promise<ManagedProcess> {
-  await assertPortFree('keycloak');
+export async function startKeycloak(options: KeycloakOptions): Promise<ManagedProcess> {
   const javaHome = findJavaHome();
-  const home = ensureDistribution(path.join(dirs.data, 'keycloak'));
-  stageRealm(home, realmFile);
+  const home = ensureDistribution(options.baseDir);
+  stageRealm(home, options.realmFile, options.database === 'dev-file');
   const proc = spawnManaged(
-    'keycloak',
+    options.name ?? 'keycloak',
     path.join(home, 'bin', 'kc.sh'),
     [
       'start-dev',
       '--import-realm',
-      `--http-port=${PORTS.keycloak}`,
+      `--db=${options.database}`,
+      `--http-port=${options.port}`,
       '--http-host=127.0.0.1',
-      `--hostname=${keycloakUrl}`,
+      `--hostname=${options.publicUrl}`,
     ],
     {
-      logDir: dirs.logs,
+      logDir: options.logDir,
       env: {
         JAVA_HOME: javaHome,
         KC_BOOTSTRAP_ADMIN_USERNAME: 'admin',
@@ -42,14 +54,14 @@ export async function startKeycloak(
         // Bounded heap: the machine is shared with the databases, the broker and the services.
         JAVA_OPTS_KC_HEAP: '-Xms64m -Xmx768m',
         HAPPENING_SMTP_HOST: '127.0.0.1',
-        HAPPENING_SMTP_PORT: String(PORTS.smtp),
+        HAPPENING_SMTP_PORT: String(options.smtpPort),
       },
     },
   );
   await waitUntil(
     proc,
     () =>
-      httpOk(`http://127.0.0.1:${PORTS.keycloak}/realms/${REALM}/.well-known/openid-configuration`),
+      httpOk(`http://127.0.0.1:${options.port}/realms/${REALM}/.well-known/openid-configuration`),
     300_000,
   );
   return proc;
@@ -127,10 +139,12 @@ function ensureDistribution(baseDir: string): string {
  * Keycloak imports a realm only when it does not exist yet, so an edited realm file would be
  * ignored silently: say so, with the way to start the identity data afresh.
  */
-function stageRealm(home: string, realmFile: string): void {
+function stageRealm(home: string, realmFile: string, persistent: boolean): void {
   const importDir = path.join(home, 'data', 'import');
   fs.mkdirSync(importDir, { recursive: true });
   const content = fs.readFileSync(realmFile);
+  fs.writeFileSync(path.join(importDir, `${REALM}-realm.json`), content);
+  if (!persistent) return;
   const digest = crypto.createHash('sha256').update(content).digest('hex');
   const stamp = path.join(home, 'data', 'imported-realm.sha256');
   const databaseExists = fs.existsSync(path.join(home, 'data', 'h2'));
@@ -141,5 +155,4 @@ function stageRealm(home: string, realmFile: string): void {
     );
   }
   if (!databaseExists) fs.writeFileSync(stamp, digest);
-  fs.writeFileSync(path.join(importDir, `${REALM}-realm.json`), content);
 }

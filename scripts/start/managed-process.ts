@@ -20,6 +20,12 @@ export interface SpawnOptions {
   readonly user?: string;
 }
 
+/** Kills every process group still running when this script exits, even when it crashes. */
+const killAtExit = new Set<() => void>();
+process.once('exit', () => {
+  for (const kill of killAtExit) kill();
+});
+
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
 }
@@ -51,16 +57,16 @@ export function spawnManaged(
       if (child.pid) process.kill(-child.pid, signal);
     } catch {}
   };
-  // Nothing started here may outlive this script, even when it crashes.
+  // Nothing started here may outlive this script.
   const killOnExit = () => killGroup('SIGKILL');
-  process.once('exit', killOnExit);
+  killAtExit.add(killOnExit);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     name,
     logFile,
     child,
     async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000) {
-      process.removeListener('exit', killOnExit);
+      killAtExit.delete(killOnExit);
       if (child.exitCode === null && child.signalCode === null) killGroup(signal);
       const timer = setTimeout(() => killGroup('SIGKILL'), graceMs);
       await exited;

@@ -1,22 +1,30 @@
 import path from 'node:path';
 import { httpOk, type ManagedProcess, spawnManaged, waitUntil } from './managed-process.ts';
-import type { ServiceSpec } from './services.config.ts';
-import type { StackUrls } from './stack.config.ts';
+import type { ServiceContext, ServiceSpec } from './services.config.ts';
+
+/** Where to run a service: its port (the spec's by default), the repository, the logs folder. */
+export interface ServiceLaunch {
+  readonly repoRoot: string;
+  readonly logDir: string;
+  readonly port?: number;
+  /** Added to (and overriding) the spec's environment. */
+  readonly extraEnv?: Record<string, string>;
+}
 
 /** Starts one service from its spec and waits for its `/readyz`. */
 export async function startService(
   spec: ServiceSpec,
-  stack: StackUrls,
-  repoRoot: string,
-  logDir: string,
+  ctx: ServiceContext,
+  launch: ServiceLaunch,
 ): Promise<ManagedProcess> {
   const [command, ...args] = spec.command ?? ['pnpm', 'exec', 'tsx', 'src/main.ts'];
   if (!command) throw new Error(`service ${spec.name} has an empty command`);
+  const port = launch.port ?? spec.port;
   const proc = spawnManaged(spec.name, command, args, {
-    logDir,
-    cwd: path.join(repoRoot, spec.dir),
-    env: { PORT: String(spec.port), ...spec.env(stack) },
+    logDir: launch.logDir,
+    cwd: path.join(launch.repoRoot, spec.dir),
+    env: { PORT: String(port), ...spec.env(ctx), ...launch.extraEnv },
   });
-  await waitUntil(proc, () => httpOk(`http://127.0.0.1:${spec.port}/readyz`), 120_000);
+  await waitUntil(proc, () => httpOk(`http://127.0.0.1:${port}/readyz`), 120_000);
   return proc;
 }

@@ -34,6 +34,10 @@ export interface StackUrls {
   readonly keycloakUrl: string;
   /** Access tokens' `iss`: `${keycloakUrl}/realms/happening`. */
   readonly oidcIssuer: string;
+  /** The realm's signing keys, reached over IPv4 whatever `localhost` resolves to. */
+  readonly oidcJwksUri: string;
+  /** The realm's token endpoint, over IPv4 too. */
+  readonly oidcTokenUrl: string;
   readonly oidcAudience: string;
   readonly smtpHost: string;
   readonly smtpPort: number;
@@ -41,19 +45,31 @@ export interface StackUrls {
 }
 
 export function stackUrls(): StackUrls {
-  // Keycloak is started with this exact hostname, so `iss` does not depend on how it was reached.
-  const keycloakUrl = `http://localhost:${PORTS.keycloak}`;
   return {
     postgresUrl: `postgres://postgres:postgres@127.0.0.1:${PORTS.postgres}/happening`,
     redisUrl: `redis://127.0.0.1:${PORTS.redis}/0`,
     amqpUrl: `amqp://guest:guest@127.0.0.1:${PORTS.amqp}`,
     rabbitMqManagementUrl: `http://127.0.0.1:${PORTS.rabbitMqManagement}`,
-    keycloakUrl,
-    oidcIssuer: `${keycloakUrl}/realms/${REALM}`,
-    oidcAudience: API_AUDIENCE,
+    ...keycloakUrls(PORTS.keycloak),
     smtpHost: '127.0.0.1',
     smtpPort: PORTS.smtp,
     mailWebUrl: `http://127.0.0.1:${PORTS.mailWeb}`,
+  };
+}
+
+/** Keycloak's public URL, the realm's issuer and its key set for a Keycloak on `port`. */
+export function keycloakUrls(
+  port: number,
+): Pick<StackUrls, 'keycloakUrl' | 'oidcIssuer' | 'oidcJwksUri' | 'oidcTokenUrl' | 'oidcAudience'> {
+  // Keycloak is started with this exact hostname, so `iss` does not depend on how it was reached.
+  const keycloakUrl = `http://localhost:${port}`;
+  const endpoints = `http://127.0.0.1:${port}/realms/${REALM}/protocol/openid-connect`;
+  return {
+    keycloakUrl,
+    oidcIssuer: `${keycloakUrl}/realms/${REALM}`,
+    oidcJwksUri: `${endpoints}/certs`,
+    oidcTokenUrl: `${endpoints}/token`,
+    oidcAudience: API_AUDIENCE,
   };
 }
 
