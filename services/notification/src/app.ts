@@ -20,6 +20,12 @@ export function buildApp(deps: AppDeps): App {
   const { config, db } = deps;
   const app = createApp({
     name: 'notification',
+    openapi: {
+      title: 'Happening notification API',
+      version: '1.0.0',
+      description:
+        'The caller’s notifications and notification preferences, and retries of failed deliveries.',
+    },
     ...(deps.logger && { logger: deps.logger }),
     readinessChecks: {
       postgres: () => sql`SELECT 1`.execute(db),

@@ -46,6 +46,10 @@ const rowOf = async (sourceEventId: string) => (await h.notificationsOf(sourceEv
 describe('SMTP down for a while', () => {
   it('counts the failed attempts, then sends once the server is back', async () => {
     const ada = await registered();
+    const before = {
+      sent: await h.counted('email', 'sent'),
+      failed: await h.counted('email', 'failed'),
+    };
     await h.sink.stop();
     const event = confirmed(bookingFacts({ userId: ada.sub, eventName: 'Outage Party' }));
     await h.publish(event);
@@ -67,6 +71,11 @@ describe('SMTP down for a while', () => {
     expect(h.sink.mailsTo(ada.email).map((m) => m.subject)).toEqual([
       'Booking confirmed: Outage Party',
     ]);
+    // Attempts that will be retried are not outcomes: one sent, nothing failed.
+    await eventually(async () => (await h.counted('email', 'sent')) === before.sent + 1, {
+      what: 'email sent counted',
+    });
+    expect(await h.counted('email', 'failed')).toBe(before.failed);
   });
 });
 
@@ -81,6 +90,8 @@ describe('a provider that always fails', () => {
     });
     expect(prefs.statusCode).toBe(200);
     sms.answer(500);
+    const failedBefore = await h.counted('sms', 'failed');
+    const sentBefore = await h.counted('sms', 'sent');
 
     const facts = bookingFacts({ userId: ada.sub });
     const event = confirmed(facts, [7]);
@@ -96,6 +107,10 @@ describe('a provider that always fails', () => {
     expect(failed).toMatchObject({ channel: 'sms', recipient: '+4915112345678' });
     expect(failed.attempts).toBe(MAX_ATTEMPTS);
     expect(failed.last_error).toContain('provider answered 500');
+    await eventually(async () => (await h.counted('sms', 'failed')) === failedBefore + 1, {
+      what: 'sms failure counted',
+    });
+    expect(await h.counted('sms', 'sent')).toBe(sentBefore);
 
     const calls = sms.requests.filter((r) => r.idempotencyKey === failed.id);
     expect(calls).toHaveLength(MAX_ATTEMPTS);
@@ -156,6 +171,10 @@ describe('a provider that always fails', () => {
     });
     expect(sent.provider_message_id).toMatch(/^prov-/);
     expect(sent.attempts).toBe(MAX_ATTEMPTS + 1);
+    await eventually(async () => (await h.counted('sms', 'sent')) === sentBefore + 1, {
+      what: 'sms sent counted',
+    });
+    expect(await h.counted('sms', 'failed')).toBe(failedBefore + 1);
 
     const again = await h.call(admin, 'POST', retryUrl);
     expect(again.statusCode).toBe(409);

@@ -123,6 +123,20 @@ export async function startHarness(options: HarnessOptions) {
       .execute();
   }
 
+  /** `happening_notifications_total` for one channel and outcome, as `/metrics` shows it. */
+  async function counted(channel: string, outcome: 'sent' | 'failed'): Promise<number> {
+    const res = await app.inject({ url: '/metrics' });
+    const line = res.body
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('happening_notifications_total{') &&
+          l.includes(`channel="${channel}"`) &&
+          l.includes(`outcome="${outcome}"`),
+      );
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+
   /** Takes one message off a queue (e.g. the DLQ), or undefined when it is empty. */
   async function take(queueName: string) {
     const message = await channel.get(queueName, { noAck: true });
@@ -139,6 +153,7 @@ export async function startHarness(options: HarnessOptions) {
     user,
     call,
     notificationsOf,
+    counted,
     take,
     async stop() {
       await app.close();

@@ -7,6 +7,7 @@ import type { SealedBox } from '../../security/sealed-box.ts';
 import { lockPending, markSent, recordFailure } from '../notifications/notification.repository.ts';
 import type { ChannelAdapter } from './channels/channel.adapter.ts';
 import { notificationFailed, notificationSent } from './delivery.events.ts';
+import { countDelivery } from './delivery.metrics.ts';
 
 export interface DeliveryDeps {
   db: Kysely<NotificationDb>;
@@ -36,7 +37,8 @@ function describe(error: unknown): string {
  * Sends one notification. The row stays locked while the provider is called, so two workers
  * never send the same notification at once, and one found already sent (or failed) is left
  * alone: redelivered work is harmless. A failure is counted before the error propagates;
- * on the last attempt the notification becomes `failed`.
+ * on the last attempt the notification becomes `failed`. Sent and failed notifications are
+ * counted in `happening_notifications_total`.
  */
 export async function deliverNotification(
   deps: DeliveryDeps,
@@ -57,14 +59,22 @@ export async function deliverNotification(
       });
       const sent = await markSent(trx, row.id, providerMessageId);
       await enqueueEvents(trx, [notificationSent(sent)]);
-      return { outcome: 'sent' as const };
+      return { outcome: 'sent' as const, channel: row.channel };
     } catch (error) {
       const reason = describe(error);
       const failed = await recordFailure(trx, row.id, reason, attempt.isLast);
       if (attempt.isLast) await enqueueEvents(trx, [notificationFailed(failed)]);
-      return { outcome: attempt.isLast ? ('failed' as const) : ('retrying' as const), reason };
+      return {
+        outcome: attempt.isLast ? ('failed' as const) : ('retrying' as const),
+        channel: row.channel,
+        reason,
+      };
     }
   });
+  // After the commit: a rolled-back status change is not a delivery outcome.
+  if (result.outcome === 'sent' || result.outcome === 'failed') {
+    countDelivery(result.channel, result.outcome);
+  }
   if (result.outcome === 'retrying' || result.outcome === 'failed') {
     deps.logger.warn(
       { notificationId, outcome: result.outcome, reason: result.reason },

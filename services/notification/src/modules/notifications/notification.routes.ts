@@ -1,4 +1,3 @@
-import { problemSchema } from '@happening/contracts';
 import { enqueueOutbox } from '@happening/db';
 import { type App, DomainError, decodeCursor, toPage } from '@happening/service-kit';
 import type { Kysely } from 'kysely';
@@ -23,7 +22,7 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
     {
       schema: {
         querystring: listQuery,
-        response: { 200: notificationPage, 400: problemSchema, 401: problemSchema },
+        response: { 200: notificationPage },
       },
     },
     async (request) => {
@@ -45,14 +44,13 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
     '/v1/notifications/:id/retry',
     {
       schema: {
+        description:
+          'Sends a failed notification again (orgAdmin of its organization). 404 ' +
+          'NOTIFICATION_NOT_FOUND for anyone outside that organization, 403 FORBIDDEN for ' +
+          'other roles, 409 NOTIFICATION_NOT_FAILED unless it is failed.',
         params: notificationParams,
-        response: {
-          202: adminNotificationView,
-          401: problemSchema,
-          403: problemSchema,
-          404: problemSchema,
-          409: problemSchema,
-        },
+        // Errors are problem+json, documented by the platform's shared responses.
+        response: { 202: adminNotificationView },
       },
     },
     async (request, reply) => {

@@ -1,4 +1,3 @@
-import { problemSchema } from '@happening/contracts';
 import type { App } from '@happening/service-kit';
 import type { Kysely } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
@@ -13,7 +12,7 @@ export function registerPreferenceRoutes(api: App, db: Kysely<NotificationDb>): 
 
   api.get(
     '/v1/me/notification-preferences',
-    { schema: { response: { 200: preferencesBody, 401: problemSchema } } },
+    { schema: { response: { 200: preferencesBody } } },
     async (request) => matrixOf(request.principal.sub),
   );
 
@@ -22,7 +21,7 @@ export function registerPreferenceRoutes(api: App, db: Kysely<NotificationDb>): 
     {
       schema: {
         body: preferencesBody,
-        response: { 200: preferencesBody, 400: problemSchema, 401: problemSchema },
+        response: { 200: preferencesBody },
       },
     },
     async (request) => {
