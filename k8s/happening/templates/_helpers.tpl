@@ -145,12 +145,21 @@ OIDC_JWKS_URI: {{ . | quote }}
 {{- end }}
 # Migrations run once per release as a hook Job, not in every replica.
 RUN_MIGRATIONS: "false"
+{{- if eq .service "identity-org" }}
+PUBLIC_APP_URL: {{ required "identityOrg.publicAppUrl is required" $root.Values.identityOrg.publicAppUrl | quote }}
+{{- end }}
 {{- if eq .service "notification" }}
 MAIL_FROM: {{ $root.Values.notification.mailFrom | quote }}
-SMS_API_URL: {{ $root.Values.notification.smsApiUrl | quote }}
-PUSH_API_URL: {{ $root.Values.notification.pushApiUrl | quote }}
+{{- /* Unset rather than empty: an empty URL is not a URL, and the channel stays off. */}}
+{{- with $root.Values.notification.smsApiUrl }}
+SMS_API_URL: {{ . | quote }}
+{{- end }}
+{{- with $root.Values.notification.pushApiUrl }}
+PUSH_API_URL: {{ . | quote }}
+{{- end }}
 {{- end }}
 {{- if eq .service "gateway" }}
+TRUSTED_PROXY_HOPS: {{ $root.Values.gateway.trustedProxyHops | quote }}
 {{- range $name, $upstream := $root.Values.services }}
 {{- if and $upstream.enabled (ne $name "gateway") }}
 {{ $name | upper | replace "-" "_" }}_URL: {{ printf "http://%s:%v" (include "happening.serviceName" (dict "root" $root "service" $name)) $upstream.port | quote }}
@@ -191,18 +200,28 @@ PUSH_API_URL: {{ $root.Values.notification.pushApiUrl | quote }}
     secretKeyRef:
       name: {{ .secretName }}
       key: smtp-url
+- name: NOTIFICATION_SEALING_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: notification-sealing-key
+{{- /* A provider URL needs its key: a missing one stops the pod instead of starting without it. */}}
 - name: SMS_API_KEY
   valueFrom:
     secretKeyRef:
       name: {{ .secretName }}
       key: sms-api-key
+      {{- if not .root.Values.notification.smsApiUrl }}
       optional: true
+      {{- end }}
 - name: PUSH_API_KEY
   valueFrom:
     secretKeyRef:
       name: {{ .secretName }}
       key: push-api-key
+      {{- if not .root.Values.notification.pushApiUrl }}
       optional: true
+      {{- end }}
 {{- end }}
 {{- end -}}
 
@@ -216,12 +235,31 @@ PUSH_API_URL: {{ $root.Values.notification.pushApiUrl | quote }}
 amqp-url: {{ include "happening.amqpUrl" . | b64enc | quote }}
 redis-url: {{ include "happening.redisUrl" . | b64enc | quote }}
 smtp-url: {{ .Values.secrets.smtpUrl | b64enc | quote }}
-{{- with .Values.secrets.smsApiKey }}
-sms-api-key: {{ . | b64enc | quote }}
+notification-sealing-key: {{ include "happening.notificationSealingKey" . | b64enc | quote }}
+{{- if .Values.notification.smsApiUrl }}
+sms-api-key: {{ required "secrets.smsApiKey is required with notification.smsApiUrl" .Values.secrets.smsApiKey | b64enc | quote }}
+{{- else if .Values.secrets.smsApiKey }}
+sms-api-key: {{ .Values.secrets.smsApiKey | b64enc | quote }}
 {{- end }}
-{{- with .Values.secrets.pushApiKey }}
-push-api-key: {{ . | b64enc | quote }}
+{{- if .Values.notification.pushApiUrl }}
+push-api-key: {{ required "secrets.pushApiKey is required with notification.pushApiUrl" .Values.secrets.pushApiKey | b64enc | quote }}
+{{- else if .Values.secrets.pushApiKey }}
+push-api-key: {{ .Values.secrets.pushApiKey | b64enc | quote }}
 {{- end }}
+{{- end -}}
+
+{{/*
+The notification sealing key (base64 text): the configured one, else the one in the Secret the
+chart created before (rotating it would make unsent invite emails unreadable), else a new random
+one. The chosen key is kept in the values so that every render of this release uses the same.
+*/}}
+{{- define "happening.notificationSealingKey" -}}
+{{- if not .Values.secrets.notificationSealingKey -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "happening.secretName" .) -}}
+{{- $stored := dig "data" "notification-sealing-key" "" $existing -}}
+{{- $_ := set .Values.secrets "notificationSealingKey" (ternary (b64dec $stored) (randBytes 32) (ne $stored "")) -}}
+{{- end -}}
+{{- .Values.secrets.notificationSealingKey -}}
 {{- end -}}
 
 {{/* The hardened container security context. */}}

@@ -26,3 +26,16 @@ export {
 export { checkPodSecurity } from './pod-security.rules.ts';
 export { metricNamesIn } from './promql.metrics.ts';
 export { chartDir, fromRoot, repoRoot } from './repo.paths.ts';
+export {
+  CONFIG_SCHEMA_EXPORTS,
+  type Container,
+  type ContainerEnv,
+  configProblems,
+  containerEnv,
+  type EnvField,
+  type EnvSchema,
+  firstContainer,
+  loadConfigSchema,
+  requiredVariables,
+  serviceNames,
+} from './service-config.ts';

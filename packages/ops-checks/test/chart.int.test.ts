@@ -13,6 +13,13 @@ import { findUnknownFields } from '../src/manifest.fields.ts';
 import { validateAgainstSchemas } from '../src/manifest.validator.ts';
 import { checkPodSecurity } from '../src/pod-security.rules.ts';
 import { chartDir } from '../src/repo.paths.ts';
+import {
+  configProblems,
+  containerEnv,
+  type EnvSchema,
+  firstContainer,
+  loadConfigSchema,
+} from '../src/service-config.ts';
 
 const SERVICES = ['identity-org', 'catalog', 'booking', 'notification', 'gateway'];
 const MIGRATING = SERVICES.filter((s) => s !== 'gateway');
@@ -20,11 +27,13 @@ const productionValues = path.join(chartDir, 'values-production.yaml');
 
 let helm: string;
 let chart: { dir: string; cleanup(): void };
+const configSchemas = new Map<string, EnvSchema>();
 
-beforeAll(() => {
+beforeAll(async () => {
   // Builds helm from the Go module proxy on a machine without it (a few minutes).
   helm = ensureHelm();
   chart = chartWithoutDependencies();
+  for (const service of SERVICES) configSchemas.set(service, await loadConfigSchema(service));
 }, 900_000);
 
 afterAll(() => chart?.cleanup());
@@ -96,11 +105,36 @@ describe.each([
     }
   });
 
+  it("sets every variable each service's config requires, with values it accepts", () => {
+    const problems: string[] = [];
+    for (const service of SERVICES) {
+      const schema = configSchemas.get(service)!;
+      const workloads = [named(manifests, 'Deployment', `happening-${service}`)];
+      if (MIGRATING.includes(service))
+        workloads.push(named(manifests, 'Job', `happening-${service}-migrate`));
+      for (const workload of workloads) {
+        const env = containerEnv(manifests, firstContainer(workload));
+        for (const problem of configProblems(schema, env))
+          problems.push(`${workload.kind}/${workload.metadata.name}: ${problem}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('points the gateway at every service and the Ingress at the gateway', () => {
-    const config = named(manifests, 'ConfigMap', 'happening-gateway') as Manifest & {
-      data: Record<string, string>;
-    };
-    expect(config.data.BOOKING_URL).toBe('http://happening-booking:3003');
+    const gateway = containerEnv(
+      manifests,
+      firstContainer(named(manifests, 'Deployment', 'happening-gateway')),
+    );
+    expect(gateway.values).toMatchObject({
+      IDENTITY_ORG_URL: 'http://happening-identity-org:3001',
+      CATALOG_URL: 'http://happening-catalog:3002',
+      BOOKING_URL: 'http://happening-booking:3003',
+      NOTIFICATION_URL: 'http://happening-notification:3004',
+      OIDC_AUDIENCE: 'happening-api',
+    });
+    expect(gateway.values.OIDC_ISSUER).toMatch(/^https:\/\/.+\/realms\/happening$/);
+    expect(Object.keys(gateway.values)).toContain('REDIS_URL');
     const ingress = byKind(manifests, 'Ingress')[0] as Manifest & {
       spec: { rules: { http: { paths: { backend: { service: { name: string } } }[] } }[] };
     };
@@ -122,9 +156,58 @@ describe('production values', () => {
     );
   });
 
+  it('read the notification keys from the existing secret, the provider keys as required', () => {
+    const container = firstContainer(named(manifests, 'Deployment', 'happening-notification'));
+    const refs = Object.fromEntries(
+      (container.env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef]),
+    );
+    expect(refs.NOTIFICATION_SEALING_KEY).toEqual({
+      name: 'happening-credentials',
+      key: 'notification-sealing-key',
+    });
+    // values-production.yaml configures both providers, so their keys must exist.
+    expect(refs.SMS_API_KEY).not.toHaveProperty('optional');
+    expect(refs.PUSH_API_KEY).not.toHaveProperty('optional');
+  });
+
   it('render a ServiceMonitor and a NetworkPolicy per service', () => {
     expect(byKind(manifests, 'ServiceMonitor')).toHaveLength(1);
     expect(byKind(manifests, 'NetworkPolicy')).toHaveLength(SERVICES.length);
+  });
+});
+
+function sealingKeys(manifests: Manifest[]): string[] {
+  return byKind(manifests, 'Secret').map((secret) =>
+    Buffer.from(
+      (secret as Manifest & { data: Record<string, string> }).data['notification-sealing-key']!,
+      'base64',
+    ).toString(),
+  );
+}
+
+describe('notification secrets', () => {
+  it('generate one sealing key per release render, shared by the service and migration Secrets', () => {
+    const keys = sealingKeys(renderChart(helm, chart.dir));
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(1);
+    expect(Buffer.from(keys[0]!, 'base64')).toHaveLength(32);
+  });
+
+  it('use a configured sealing key and refuse a malformed one', () => {
+    const key = Buffer.alloc(32, 1).toString('base64');
+    const keys = sealingKeys(
+      renderChart(helm, chart.dir, [], ['--set', `secrets.notificationSealingKey=${key}`]),
+    );
+    expect(keys).toEqual([key, key]);
+    expect(() =>
+      renderChart(helm, chart.dir, [], ['--set', 'secrets.notificationSealingKey=short']),
+    ).toThrow(/notificationSealingKey/);
+  });
+
+  it('require a provider key with a provider URL', () => {
+    expect(() =>
+      renderChart(helm, chart.dir, [], ['--set', 'notification.smsApiUrl=https://sms.example']),
+    ).toThrow(/secrets.smsApiKey is required/);
   });
 });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { fromRoot } from '../src/repo.paths.ts';
+import { configProblems, loadConfigSchema } from '../src/service-config.ts';
 
 interface ComposeService {
   profiles?: string[];
@@ -18,6 +19,11 @@ const compose = parse(fs.readFileSync(composeFile, 'utf8'), { merge: true }) as 
   services: Record<string, ComposeService>;
 };
 const serviceNames = fs.readdirSync(fromRoot('services'));
+
+/** A value as Compose sees it with no variables set: `${NAME:-default}` becomes `default`. */
+function interpolated(value: string): string {
+  return value.replace(/\$\{[A-Za-z0-9_]+(?::?-([^}]*))?\}/g, (_match, fallback) => fallback ?? '');
+}
 
 describe('infra/docker-compose.yml platform profile', () => {
   it('runs every service from its image, hardened like the chart', () => {
@@ -40,6 +46,22 @@ describe('infra/docker-compose.yml platform profile', () => {
     for (const name of ['booking', 'gateway']) {
       expect(compose.services[name]!.environment).toHaveProperty('REDIS_URL');
     }
+  });
+
+  it("sets every variable each service's config requires, with values it accepts", async () => {
+    const problems: string[] = [];
+    for (const name of serviceNames) {
+      const values = Object.fromEntries(
+        Object.entries(compose.services[name]?.environment ?? {}).map(([key, value]) => [
+          key,
+          interpolated(String(value)),
+        ]),
+      );
+      const schema = await loadConfigSchema(name);
+      for (const problem of configProblems(schema, { values, optional: [], problems: [] }))
+        problems.push(`${name}: ${problem}`);
+    }
+    expect(problems).toEqual([]);
   });
 
   it('scrapes each service on the port it listens on, and mounts existing observability files', () => {
