@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startInfra } from '@happening/testkit';
+import { startInfra } from '@happening/testkit';
 import { startKeycloak } from '../../scripts/start/keycloak.local.ts';
 import type { ManagedProcess } from '../../scripts/start/managed-process.ts';
 import {
@@ -13,6 +13,7 @@ import {
 import { startService } from '../../scripts/start/services.runner.ts';
 import { keycloakUrls, type StackUrls } from '../../scripts/start/stack.config.ts';
 import { startMailSink } from './mail-sink.ts';
+import { listenablePort } from './ports.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -44,7 +45,9 @@ export async function startPlatform(): Promise<Platform> {
     for (const item of started.reverse()) await item.stop().catch(() => {});
   };
   try {
-    const keycloakPort = await freePort();
+    const mail = await startMailSink(logDir, repoRoot);
+    started.push(mail);
+    const keycloakPort = await listenablePort();
     const oidc = keycloakUrls(keycloakPort);
     // Keycloak takes longest: it boots while the rest comes up.
     const keycloak = startKeycloak({
@@ -54,13 +57,13 @@ export async function startPlatform(): Promise<Platform> {
       realmFile: path.join(repoRoot, 'infra', 'keycloak', 'happening-realm.json'),
       port: keycloakPort,
       publicUrl: oidc.keycloakUrl,
-      smtpPort: 1, // the realm sends no mail in these journeys
+      smtpPort: mail.smtpPort,
       database: 'dev-mem',
     });
     keycloak.then((proc) => started.push(proc)).catch(() => {});
 
-    const [infra, mail] = await Promise.all([startInfra(), startMailSink(logDir, repoRoot)]);
-    started.push(infra, mail);
+    const infra = await startInfra();
+    started.push(infra);
     const stack: StackUrls = {
       postgresUrl: infra.postgresUrl,
       redisUrl: infra.redisUrl,
@@ -72,7 +75,7 @@ export async function startPlatform(): Promise<Platform> {
       mailWebUrl: mail.apiUrl,
     };
     const ports = new Map<ServiceName, number>();
-    for (const spec of SERVICES) ports.set(spec.name, await freePort());
+    for (const spec of SERVICES) ports.set(spec.name, await listenablePort());
     const ctx: ServiceContext = {
       stack,
       urlOf: (name) => `http://127.0.0.1:${ports.get(name)}`,

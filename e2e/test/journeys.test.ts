@@ -179,7 +179,8 @@ describe.sequential('journeys through the gateway', () => {
     expect(mine.body.items.map((b) => b.id)).toContain(carolBooking.id);
 
     const mail = await mailTo(carol.email, `Booking confirmed: Open Air ${runId}`);
-    expect(mail.text).toContain('2');
+    expect(mail.text).toContain('Seats: 2');
+    expect(mail.text).toMatch(/Seat numbers: 1\D+2\b/);
   });
 
   it('3. a full event puts a newcomer on the waitlist; a cancellation promotes them; both are told', async () => {
@@ -231,7 +232,7 @@ describe.sequential('journeys through the gateway', () => {
 
     await mailTo(carol.email, `Booking cancelled: Cellar Gig ${runId}`);
     const good = await mailTo(erin.email, `your seats for Cellar Gig ${runId} are confirmed`);
-    expect(good.text).toContain(String(promoted.seatNumbers[0]));
+    expect(good.text).toContain(`Seat numbers: ${promoted.seatNumbers[0]}`);
   });
 
   it('4. a new time is announced to every holder; cancelling the event cancels and tells them all', async () => {
