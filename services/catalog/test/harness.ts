@@ -7,14 +7,9 @@ import {
   type Role,
 } from '@happening/contracts';
 import { createDb } from '@happening/db';
-import {
-  type Broker,
-  connectBroker,
-  EVENTS_EXCHANGE,
-  EVENTS_EXCHANGE_OPTIONS,
-} from '@happening/messaging';
+import { type Broker, connectBroker } from '@happening/messaging';
+import { captureEvents } from '@happening/messaging/testing';
 import { eventually, startInfra, startTokenIssuer } from '@happening/testkit';
-import amqp from 'amqplib';
 import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
@@ -73,17 +68,8 @@ export async function startCatalog() {
   });
   await migrateCatalog(db);
 
-  const connection = await amqp.connect(infra.amqpUrl);
-  const channel = await connection.createChannel();
-  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', EVENTS_EXCHANGE_OPTIONS);
-  const { queue } = await channel.assertQueue('', { exclusive: true });
-  await channel.bindQueue(queue, EVENTS_EXCHANGE, 'catalog.#');
-  const published: DomainEvent[] = [];
-  await channel.consume(queue, (message) => {
-    if (message === null) return;
-    published.push(JSON.parse(message.content.toString()) as DomainEvent);
-    channel.ack(message);
-  });
+  const captured = await captureEvents(infra.amqpUrl, ['catalog.#']);
+  const published = captured.events;
 
   const clock = testClock();
   const broker: Broker = await connectBroker({ url: infra.amqpUrl, logger });
@@ -174,7 +160,7 @@ export async function startCatalog() {
     await app.close();
     await runtime.stop();
     await broker.close();
-    await connection.close();
+    await captured.close();
     await db.destroy();
     await issuer.stop();
     await infra.stop();

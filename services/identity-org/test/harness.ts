@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent } from '@happening/contracts';
 import { createDb, migrateToLatest } from '@happening/db';
-import { connectBroker, EVENTS_EXCHANGE, EVENTS_EXCHANGE_OPTIONS } from '@happening/messaging';
+import { connectBroker } from '@happening/messaging';
+import { captureEvents } from '@happening/messaging/testing';
 import { eventually, startInfra, startTokenIssuer, type TokenOptions } from '@happening/testkit';
-import amqp from 'amqplib';
 import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
@@ -34,17 +34,8 @@ export async function startHarness() {
   await migrateToLatest({ db, schema: DB_SCHEMA, migrationsFolder: MIGRATIONS_FOLDER });
 
   // Bound before the relay starts, so the first event already has somewhere to go.
-  const connection = await amqp.connect(infra.amqpUrl);
-  const channel = await connection.createChannel();
-  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', EVENTS_EXCHANGE_OPTIONS);
-  const { queue } = await channel.assertQueue('', { exclusive: true });
-  await channel.bindQueue(queue, EVENTS_EXCHANGE, 'identity.#');
-  const events: DomainEvent[] = [];
-  await channel.consume(queue, (message) => {
-    if (message === null) return;
-    events.push(JSON.parse(message.content.toString()) as DomainEvent);
-    channel.ack(message);
-  });
+  const captured = await captureEvents(infra.amqpUrl, ['identity.#']);
+  const events = captured.events;
 
   const broker = await connectBroker({ url: infra.amqpUrl, logger });
   const runtime = await startRuntime({ db, broker, logger, inviteExpirySweepMs: 3_600_000 });
@@ -134,7 +125,7 @@ export async function startHarness() {
       await app.close();
       await runtime.stop();
       await broker.close();
-      await connection.close();
+      await captured.close();
       await db.destroy();
       await issuer.stop();
       await infra.stop();

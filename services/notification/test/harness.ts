@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { DomainEvent, EventEnvelope } from '@happening/contracts';
+import type { EventEnvelope } from '@happening/contracts';
 import { createDb, migrateToLatest } from '@happening/db';
-import { connectBroker, EVENTS_EXCHANGE, EVENTS_EXCHANGE_OPTIONS } from '@happening/messaging';
+import { connectBroker } from '@happening/messaging';
+import { captureEvents } from '@happening/messaging/testing';
 import { startInfra, startTokenIssuer } from '@happening/testkit';
 import amqp from 'amqplib';
 import type { LightMyRequestResponse } from 'fastify';
@@ -40,19 +41,13 @@ export async function startHarness(options: HarnessOptions) {
   const db = createDb<NotificationDb>({ connectionString: infra.postgresUrl, schema: DB_SCHEMA });
   await migrateToLatest({ db, schema: DB_SCHEMA, migrationsFolder: MIGRATIONS_FOLDER });
 
-  const connection = await amqp.connect(infra.amqpUrl);
-  const channel = await connection.createChannel();
-  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', EVENTS_EXCHANGE_OPTIONS);
-  const { queue } = await channel.assertQueue('', { exclusive: true });
-  for (const key of ['notification.notification_sent', 'notification.notification_failed']) {
-    await channel.bindQueue(queue, EVENTS_EXCHANGE, key);
-  }
-  const published: DomainEvent[] = [];
-  await channel.consume(queue, (message) => {
-    if (message === null) return;
-    published.push(JSON.parse(message.content.toString()) as DomainEvent);
-    channel.ack(message);
-  });
+  const captured = await captureEvents(infra.amqpUrl, [
+    'notification.notification_sent',
+    'notification.notification_failed',
+  ]);
+  const published = captured.events;
+  const inspector = await amqp.connect(infra.amqpUrl);
+  const channel = await inspector.createChannel();
 
   const broker = await connectBroker({ url: infra.amqpUrl, logger });
   const sealedBox = createSealedBox(randomBytes(32));
@@ -159,7 +154,8 @@ export async function startHarness(options: HarnessOptions) {
       await app.close();
       await runtime.stop();
       await broker.close();
-      await connection.close().catch(() => undefined);
+      await captured.close();
+      await inspector.close().catch(() => undefined);
       await db.destroy();
       await sink.stop();
       await issuer.stop();

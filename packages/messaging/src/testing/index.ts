@@ -1,0 +1,1 @@
+export { type CapturedEvents, captureEvents } from './capture-events.ts';
