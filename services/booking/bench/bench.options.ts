@@ -12,14 +12,16 @@ export interface BenchOptions {
   cancelShare: number;
   /** New users booking while the cancellations run. */
   lateUsers: number;
-  /** Arrival rate of the second phase, requests/s; 0 = 80% of the first phase's throughput. */
+  /** Arrival rate of the second phase, requests/s; 0 = 50% of the first phase's throughput. */
   arrivalRate: number;
   /** Seconds each reference (pgbench) run lasts. */
   referenceSeconds: number;
   /** Service log level (request logs cost CPU on a 2-core box; `info` to see them). */
   logLevel: string;
-  /** Postgres pool size of the service. */
+  /** Postgres pool size of each service process. */
   poolSize: number;
+  /** Service processes (replicas on their own ports); the generator spreads connections evenly. */
+  replicas: number;
 }
 
 const FLAGS = {
@@ -31,6 +33,7 @@ const FLAGS = {
   'arrival-rate': { env: 'BENCH_ARRIVAL_RATE', fallback: 0 },
   'reference-seconds': { env: 'BENCH_REFERENCE_SECONDS', fallback: 10 },
   'pool-size': { env: 'DATABASE_POOL_SIZE', fallback: 20 },
+  replicas: { env: 'BENCH_REPLICAS', fallback: 1 },
 } as const;
 
 /** Reads flags (`--users 5000`) first, then BENCH_* variables, then the defaults. */
@@ -66,6 +69,7 @@ export function readBenchOptions(
     referenceSeconds: Math.max(1, Math.floor(number('reference-seconds'))),
     logLevel: (values['log-level'] as string | undefined) ?? env.BENCH_LOG_LEVEL ?? 'warn',
     poolSize: Math.max(2, Math.floor(number('pool-size'))),
+    replicas: Math.max(1, Math.floor(number('replicas'))),
   };
   if (options.users < 1 || options.seats < 1) throw new Error('--users and --seats must be ≥ 1');
   return options;

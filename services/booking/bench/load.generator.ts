@@ -30,7 +30,8 @@ export interface LoadRun<Tag extends string> {
 }
 
 /**
- * Sends `requests` over at most `concurrency` keep-alive connections.
+ * Sends `requests` over at most `concurrency` keep-alive connections. With several pools (one per
+ * service replica) worker w always uses pool w mod n, so in-flight requests spread evenly.
  *
  * Arrival model: with `ratePerSecond` 0 every request is due at the start (a flash sale: everyone
  * arrives at once); otherwise request i is due at i / rate (open arrival). Either way a request
@@ -39,7 +40,7 @@ export interface LoadRun<Tag extends string> {
  * time on the wire only.
  */
 export async function runLoad<Tag extends string>(
-  pool: Pool,
+  pools: readonly Pool[],
   requests: readonly LoadRequest<Tag>[],
   options: { concurrency: number; ratePerSecond?: number; timeoutMs?: number },
 ): Promise<LoadRun<Tag>> {
@@ -50,7 +51,8 @@ export async function runLoad<Tag extends string>(
   const dueAt = (i: number) => (rate > 0 ? start + (i * 1000) / rate : start);
   let next = 0;
 
-  async function worker() {
+  async function worker(_: unknown, w: number) {
+    const pool = pools[w % pools.length]!;
     for (;;) {
       const i = next;
       next += 1;

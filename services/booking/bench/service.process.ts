@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@happening/testkit';
@@ -8,7 +9,19 @@ const serviceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export interface ServiceProcess {
   address: string;
   pid: number;
+  /** CPU time (user + system) the process has used so far, in ms; from /proc (Linux). */
+  cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+function processCpuMs(pid: number): number {
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
 /**
@@ -47,6 +60,7 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   return {
     address,
     pid: child.pid!,
+    cpuMs: () => processCpuMs(child.pid!),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
