@@ -26,20 +26,13 @@ class InventoryMissing extends Error {}
 class SeatDivergence extends Error {}
 
 /**
- * Books seats: per-person lock → one Lua decision → one Postgres transaction. When the
- * transaction fails, Redis is compensated before the error is answered. Answers the booking as
- * committed (the hot path reads nothing back).
+ * Books seats: per-person lock → one Postgres transaction around one Lua decision. The event and
+ * the caller's active booking are checked inside the transaction, under the event lock, in one
+ * query (no separate pre-check round trip). When the transaction fails, Redis is compensated
+ * before the error is answered. Answers the booking as committed (the hot path reads nothing
+ * back).
  */
 export async function bookSeats(ctx: BookingContext, request: BookRequest): Promise<BookingView> {
-  const found = await findEventWithActiveBooking(ctx.db, request.eventId, request.userId);
-  if (!found) throw eventNotFound();
-  const event = toEventRecord(found.event);
-  if (event.visibility === 'members' && !(await roleOf(ctx.db, event.orgId, request.userId))) {
-    throw eventNotFound();
-  }
-  checkBookable(event, request, ctx.now());
-  if (found.activeBookingId) throw alreadyExists(found.activeBookingId);
-
   const token = randomUUID();
   if (!(await ctx.inventory.lock(request.eventId, request.userId, token, ctx.settings.lockTtlMs))) {
     throw new DomainError(
@@ -88,10 +81,15 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
   try {
     await ctx.db.transaction().execute(async (trx) => {
       await lockForNewBooking(trx, request.eventId, bookingId, ctx.settings.rebuildWaitMs);
-      // Read again under the lock: a status change or cancellation waits for us, or we for it.
-      const event = await findEvent(trx, request.eventId);
-      if (!event) throw eventNotFound();
+      // Read under the lock: a status change or cancellation waits for us, or we for it.
+      const found = await findEventWithActiveBooking(trx, request.eventId, request.userId);
+      if (!found) throw eventNotFound();
+      const event = toEventRecord(found.event);
+      if (event.visibility === 'members' && !(await roleOf(trx, event.orgId, request.userId))) {
+        throw eventNotFound();
+      }
       checkBookable(event, request, ctx.now());
+      if (found.activeBookingId) throw alreadyExists(found.activeBookingId);
       decision = await ctx.inventory.reserve(request.eventId, { bookingId, ...request });
       if (decision.kind === 'MISSING') throw new InventoryMissing();
       if (decision.kind === 'SEATS_TAKEN') {
