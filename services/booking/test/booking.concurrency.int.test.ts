@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAndProject } from '../src/modules/booking/booking.projection.ts';
@@ -6,6 +7,7 @@ import {
   projectionsFromHistory,
   rebuildProjections,
 } from '../src/modules/booking/booking.rebuild.ts';
+import { lockEventExclusive } from '../src/modules/inventory/event-lock.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
@@ -123,6 +125,42 @@ describe('booking under concurrency', () => {
       expect(ids.has(r.json().id)).toBe(true);
     const numbers = bookings.flatMap((b) => (b.waiting_number ? [b.waiting_number] : []));
     expect(new Set(numbers).size).toBe(numbers.length);
+  });
+
+  it('a booking waits while a rebuild holds the event, then decides on what the rebuild committed', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 10 });
+    const user = await svc.user();
+    let locked!: () => void;
+    let release!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const rebuild = svc.db.transaction().execute(async (trx) => {
+      await lockEventExclusive(trx, eventId);
+      locked();
+      await released;
+      await trx
+        .updateTable('event_inventory')
+        .set({ status: 'ongoing' })
+        .where('event_id', '=', eventId)
+        .execute();
+    });
+    await isLocked;
+    const pending = book(user, eventId, 1);
+    // The booking's shared try failed, so it now waits on the event lock.
+    await eventually(async () => {
+      const { rows } = await sql<{ n: string }>`
+        SELECT count(*) AS n FROM pg_locks
+        WHERE locktype = 'advisory' AND NOT granted AND mode = 'ShareLock'`.execute(svc.db);
+      return Number(rows[0]?.n) > 0;
+    });
+    release();
+    await rebuild;
+    const response = await pending;
+    expect(response.statusCode).toBe(422);
+    expect(response.json().code).toBe('EVENT_NOT_OPEN');
+    expect(
+      await svc.db.selectFrom('bookings').where('event_id', '=', eventId).select('id').execute(),
+    ).toEqual([]);
   });
 
   it('a Postgres failure after the Lua decision compensates Redis before answering', async () => {

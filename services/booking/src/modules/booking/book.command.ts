@@ -9,7 +9,7 @@ import { reconcileEvent } from '../inventory/reconcile.service.ts';
 import { roleOf } from '../memberships/membership.repository.ts';
 import { decide, initialState } from './booking.decider.ts';
 import { checkBookable } from './booking.policy.ts';
-import { findActiveBooking, findEventWithActiveBooking } from './booking.repository.ts';
+import { findActiveBooking } from './booking.repository.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { writeCreated } from './booking.writer.ts';
 import { persistPromotions } from './promotion.writer.ts';
@@ -80,9 +80,12 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
   let written: Awaited<ReturnType<typeof writeCreated>> | undefined;
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      await lockForNewBooking(trx, request.eventId, bookingId, ctx.settings.rebuildWaitMs);
       // Read under the lock: a status change or cancellation waits for us, or we for it.
-      const found = await findEventWithActiveBooking(trx, request.eventId, request.userId);
+      const found = await lockForNewBooking(
+        trx,
+        { eventId: request.eventId, bookingId, userId: request.userId },
+        ctx.settings.rebuildWaitMs,
+      );
       if (!found) throw eventNotFound();
       const event = toEventRecord(found.event);
       if (event.visibility === 'members' && !(await roleOf(trx, event.orgId, request.userId))) {

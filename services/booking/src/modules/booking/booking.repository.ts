@@ -30,6 +30,12 @@ export async function loadForUpdate(
   return { row, state: fold(history.map((h) => eventFromHistory(h.action, h.details))) };
 }
 
+/** An event's inventory row and the caller's active (confirmed or waiting) booking on it. */
+export interface EventWithActiveBooking {
+  event: EventInventoryRow;
+  activeBookingId: string | null;
+}
+
 /**
  * The event (as `event_inventory` holds it) with the caller's active booking on it, if any: the
  * checks made before a booking, in one query.
@@ -38,7 +44,7 @@ export async function findEventWithActiveBooking(
   db: Db,
   eventId: string,
   userId: string,
-): Promise<{ event: EventInventoryRow; activeBookingId: string | null } | undefined> {
+): Promise<EventWithActiveBooking | undefined> {
   const row = await db
     .selectFrom('event_inventory')
     .selectAll()

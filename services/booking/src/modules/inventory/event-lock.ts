@@ -1,12 +1,17 @@
 import { DomainError } from '@happening/service-kit';
 import { sql, type Transaction } from 'kysely';
-import type { BookingDb } from '../../db/database.ts';
+import type { BookingDb, EventInventoryRow } from '../../db/database.ts';
+import {
+  type EventWithActiveBooking,
+  findEventWithActiveBooking,
+} from '../booking/booking.repository.ts';
 
 /**
  * Per-event transaction-scoped advisory locks. Booking and cancelling hold the event lock shared
  * from before their Redis decision until their commit; a rebuild takes it exclusively, so it
  * waits for in-flight decisions to land in Postgres and none start while it rebuilds.
  */
+// lock_for_new_booking (migrations) builds the same keys from the same texts.
 const eventKey = (eventId: string) => sql`hashtextextended(${`inventory:${eventId}`}, 0)`;
 const releaseKey = (eventId: string) => sql`hashtextextended(${`release:${eventId}`}, 0)`;
 
@@ -38,21 +43,32 @@ export async function lockEventShared(
 }
 
 /**
- * What a new booking's transaction takes before its Redis decision: the event lock shared and
- * the booking's own id lock (see `lockNewBooking`). One round trip when no rebuild holds the
- * event (the try succeeds at once); otherwise it waits like `lockEventShared`. Nobody waits on
- * the fresh booking id before its Redis decision, so holding it first cannot deadlock.
+ * What a new booking's transaction does before its Redis decision: the event lock shared, the
+ * new booking's id lock, then the event and the caller's active booking read under them. One
+ * round trip when no rebuild holds the event (`lock_for_new_booking`, a plpgsql function, keeps
+ * that order and reads with a snapshot taken after the locks); otherwise it waits like
+ * `lockEventShared` and reads afterwards. Nobody waits on the fresh booking id before its Redis
+ * decision, so holding it first cannot deadlock. Undefined when booking does not know the event.
  */
 export async function lockForNewBooking(
   trx: Transaction<BookingDb>,
-  eventId: string,
-  bookingId: string,
+  request: { eventId: string; bookingId: string; userId: string },
   waitMs: number,
-): Promise<void> {
-  const { rows } = await sql<{ shared: boolean }>`
-    SELECT pg_try_advisory_xact_lock_shared(${eventKey(eventId)}) AS shared,
-      pg_advisory_xact_lock(hashtextextended(${`booking:${bookingId}`}, 0)) AS own`.execute(trx);
-  if (!rows[0]?.shared) await lockEventShared(trx, eventId, waitMs);
+): Promise<EventWithActiveBooking | undefined> {
+  const { eventId, bookingId, userId } = request;
+  const { rows } = await sql<
+    { shared: boolean; active_booking_id: string | null } & Partial<EventInventoryRow>
+  >`SELECT * FROM lock_for_new_booking(${`inventory:${eventId}`}, ${`booking:${bookingId}`}, ${eventId}, ${userId})`.execute(
+    trx,
+  );
+  const row = rows[0];
+  if (row && !row.shared) {
+    await lockEventShared(trx, eventId, waitMs);
+    return findEventWithActiveBooking(trx, eventId, userId);
+  }
+  if (!row) return undefined;
+  const { shared: _shared, active_booking_id, ...event } = row;
+  return { event: event as EventInventoryRow, activeBookingId: active_booking_id };
 }
 
 /** Exclusive event lock for a rebuild of the event's Redis keys. */
