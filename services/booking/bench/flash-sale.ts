@@ -242,6 +242,11 @@ async function main() {
   const saleService = summarize(sale.results.map((r) => r.serviceMs));
   const saleResponse = summarize(sale.results.map((r) => r.responseMs));
   const churnService = summarize(churn.results.map((r) => r.serviceMs));
+  // Bookings and cancellations apart: cancellations of one event are serialised and promote.
+  const churnByTag = (tag: Tag) =>
+    summarize(churn.results.filter((r) => r.request.tag === tag).map((r) => r.serviceMs));
+  const churnBook = churnByTag('book');
+  const churnCancel = churnByTag('cancel');
   const churnResponse = summarize(churn.results.map((r) => r.responseMs));
   const statuses = (results: LoadResult<Tag>[]) =>
     tally(results, (r) => `${r.request.tag} ${r.status === 0 ? 'no answer' : r.status}`);
@@ -279,6 +284,8 @@ async function main() {
       statuses: statuses(churn.results),
       notSentOnTime: churn.results.filter((r) => r.queuedMs > 10).length,
       latencyMs: churnService,
+      bookLatencyMs: churnBook,
+      cancelLatencyMs: churnCancel,
       responseMs: churnResponse,
     },
     final: {
@@ -306,6 +313,7 @@ async function main() {
     `            ${JSON.stringify(figures.sale.statuses)}`,
     `  phase 2   ${cancels.length} cancellations + ${newcomers.length} bookings at ${rate}/s open arrival: ${figures.churn.requestsPerSecond} req/s`,
     `            latency on the wire p50 ${churnService.p50} / p95 ${churnService.p95} / p99 ${churnService.p99} ms; since due p99 ${churnResponse.p99} ms; ${figures.churn.notSentOnTime} sent > 10 ms late`,
+    `            bookings p50 ${churnBook.p50} / p99 ${churnBook.p99} ms, cancellations p50 ${churnCancel.p50} / p99 ${churnCancel.p99} ms`,
     `            ${JSON.stringify(figures.churn.statuses)}`,
     `  final     ${JSON.stringify(figures.final)}`,
     `  audit     ${Object.entries(audit)
