@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '@happening/testkit';
 import { httpOk, spawnManaged, waitUntil } from '../../scripts/start/managed-process.ts';
-import { listenablePort } from './ports.ts';
 
 /** One mail as the sink's HTTP API shows it. */
 export interface Mail {
@@ -14,7 +14,7 @@ export interface Mail {
 
 /** maildev on free ports: SMTP for the notification service, an HTTP API to read what arrived. */
 export async function startMailSink(logDir: string, repoRoot: string) {
-  const [smtpPort, webPort] = [await listenablePort(), await listenablePort()];
+  const [smtpPort, webPort] = [await freePort(), await freePort()];
   const mailDir = fs.mkdtempSync(path.join(os.tmpdir(), 'happening-e2e-mail-'));
   const proc = spawnManaged(
     'maildev',

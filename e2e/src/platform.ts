@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startInfra } from '@happening/testkit';
+import { freePort, startInfra } from '@happening/testkit';
 import { startKeycloak } from '../../scripts/start/keycloak.local.ts';
 import type { ManagedProcess } from '../../scripts/start/managed-process.ts';
 import {
@@ -13,7 +13,6 @@ import {
 import { startService } from '../../scripts/start/services.runner.ts';
 import { keycloakUrls, type StackUrls } from '../../scripts/start/stack.config.ts';
 import { startMailSink } from './mail-sink.ts';
-import { listenablePort } from './ports.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -47,7 +46,7 @@ export async function startPlatform(): Promise<Platform> {
   try {
     const mail = await startMailSink(logDir, repoRoot);
     started.push(mail);
-    const keycloakPort = await listenablePort();
+    const keycloakPort = await freePort();
     const oidc = keycloakUrls(keycloakPort);
     // Keycloak takes longest: it boots while the rest comes up.
     const keycloak = startKeycloak({
@@ -75,7 +74,7 @@ export async function startPlatform(): Promise<Platform> {
       mailWebUrl: mail.apiUrl,
     };
     const ports = new Map<ServiceName, number>();
-    for (const spec of SERVICES) ports.set(spec.name, await listenablePort());
+    for (const spec of SERVICES) ports.set(spec.name, await freePort());
     const ctx: ServiceContext = {
       stack,
       urlOf: (name) => `http://127.0.0.1:${ports.get(name)}`,

@@ -1,18 +1,28 @@
 import net from 'node:net';
 
-/** Asks the kernel for a free loopback TCP port. */
+// Below Linux's ephemeral range (32768 and up): a port the kernel picks for `listen(0)` may become
+// the local port of one of the many outgoing connections opened while servers start, and the
+// server that was handed it then fails to listen (EADDRINUSE).
+const LOW = 20_000;
+const HIGH = 32_000;
+const handedOut = new Set<number>();
+
+/** A loopback TCP port nothing listens on, outside the range outgoing connections draw from. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = LOW + Math.floor(Math.random() * (HIGH - LOW));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port between ${LOW} and ${HIGH}`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not allocate a port'));
-      });
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
