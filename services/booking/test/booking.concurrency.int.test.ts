@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAndProject } from '../src/modules/booking/booking.projection.ts';
 import {
   projectionsFromHistory,
   rebuildProjections,
@@ -132,8 +131,12 @@ describe('booking under concurrency', () => {
     const user = await svc.user();
     let locked!: () => void;
     let release!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const rebuild = svc.db.transaction().execute(async (trx) => {
       await lockEventExclusive(trx, eventId);
       locked();
@@ -161,6 +164,48 @@ describe('booking under concurrency', () => {
     expect(
       await svc.db.selectFrom('bookings').where('event_id', '=', eventId).select('id').execute(),
     ).toEqual([]);
+  });
+
+  it('a cancellation waits while a rebuild holds the event, then cancels and promotes', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 1 });
+    const [owner, next] = await Promise.all([svc.user(), svc.user()]);
+    const first = await book(owner, eventId, 1);
+    const waiting = await book(next, eventId, 1);
+    expect(waiting.json().status).toBe('waiting');
+    let locked!: () => void;
+    let release!: () => void;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const rebuild = svc.db.transaction().execute(async (trx) => {
+      await lockEventExclusive(trx, eventId);
+      locked();
+      await released;
+    });
+    await isLocked;
+    const pending = svc.call(owner, 'POST', `/v1/bookings/${first.json().id}/cancel`, {});
+    // The cancellation's shared try failed, so it now waits on the event lock.
+    await eventually(async () => {
+      const { rows } = await sql<{ n: string }>`
+        SELECT count(*) AS n FROM pg_locks
+        WHERE locktype = 'advisory' AND NOT granted AND mode = 'ShareLock'`.execute(svc.db);
+      return Number(rows[0]?.n) > 0;
+    });
+    release();
+    await rebuild;
+    const response = await pending;
+    expect(response.statusCode).toBe(200);
+    expect(response.json().status).toBe('cancelled');
+    const promoted = await svc.db
+      .selectFrom('bookings')
+      .select('status')
+      .where('id', '=', waiting.json().id)
+      .executeTakeFirstOrThrow();
+    expect(promoted.status).toBe('confirmed');
+    await expectConsistent(svc, eventId, 1, 'fifo');
   });
 
   it('a Postgres failure after the Lua decision compensates Redis before answering', async () => {
@@ -192,28 +237,96 @@ describe('booking under concurrency', () => {
     });
   });
 
+  it('a cancellation whose promotion fails to write records nothing and rebuilds Redis from Postgres', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 2 });
+    const [a, b] = await Promise.all([svc.user(), svc.user()]);
+    const first = await book(a, eventId, 2);
+    const waiting = await book(b, eventId, 2);
+    expect(waiting.json().status).toBe('waiting');
+    await sql`
+      CREATE FUNCTION fail_promotion() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.action = 'promoted' THEN RAISE EXCEPTION 'injected failure'; END IF;
+        RETURN NEW;
+      END $$`.execute(svc.db);
+    await sql`CREATE TRIGGER fail_promotion BEFORE INSERT ON booking_history FOR EACH ROW EXECUTE FUNCTION fail_promotion()`.execute(
+      svc.db,
+    );
+    const before = (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json();
+    try {
+      const failed = await svc.call(a, 'POST', `/v1/bookings/${first.json().id}/cancel`, {});
+      expect(failed.statusCode).toBe(500);
+    } finally {
+      await sql`DROP TRIGGER fail_promotion ON booking_history`.execute(svc.db);
+      await sql`DROP FUNCTION fail_promotion()`.execute(svc.db);
+    }
+    // the cancelled entry went with the promotion: one statement, one transaction
+    expect(
+      await svc.db
+        .selectFrom('booking_history')
+        .select('action')
+        .where('event_id', '=', eventId)
+        .orderBy('position')
+        .execute(),
+    ).toEqual([{ action: 'created' }, { action: 'created' }]);
+    expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual(before);
+    await expectConsistent(svc, eventId, 2, 'fifo');
+    const again = await svc.call(a, 'POST', `/v1/bookings/${first.json().id}/cancel`, {});
+    expect(again.statusCode).toBe(200);
+    const promoted = await svc.db
+      .selectFrom('bookings')
+      .select('status')
+      .where('id', '=', waiting.json().id)
+      .executeTakeFirstOrThrow();
+    expect(promoted.status).toBe('confirmed');
+    await expectConsistent(svc, eventId, 2, 'fifo');
+  });
+
   it('a seat Postgres holds but Redis lost is never handed out twice: compensate, rebuild, retry', async () => {
     const { eventId, orgId } = await svc.openEvent({ totalSlots: 5 });
     const ghost = randomUUID();
     // Postgres holds seat 1 (a write Redis lost, as after a failover)
-    await svc.db.transaction().execute((trx) =>
-      appendAndProject(trx, { bookingId: ghost, eventId, version: 0 }, [
-        {
-          type: 'BookingCreated',
-          data: {
-            bookingId: ghost,
-            eventId,
-            orgId,
-            userId: randomUUID(),
-            seats: 1,
-            status: 'confirmed',
-            seatNumbers: [1],
-            waitingNumber: null,
-            acceptedSeq: 1,
-          },
-        },
-      ]),
-    );
+    await svc.db.transaction().execute(async (trx) => {
+      const details = {
+        bookingId: ghost,
+        eventId,
+        orgId,
+        userId: randomUUID(),
+        seats: 1,
+        status: 'confirmed',
+        seatNumbers: [1],
+        waitingNumber: null,
+        acceptedSeq: 1,
+      };
+      await trx
+        .insertInto('booking_history')
+        .values({
+          booking_id: ghost,
+          event_id: eventId,
+          version: 1,
+          action: 'created',
+          details: JSON.stringify(details),
+        })
+        .execute();
+      await trx
+        .insertInto('bookings')
+        .values({
+          id: ghost,
+          event_id: eventId,
+          org_id: orgId,
+          user_id: details.userId,
+          seats: 1,
+          status: 'confirmed',
+          waiting_number: null,
+          cancelled_reason: null,
+          version: 1,
+        })
+        .execute();
+      await trx
+        .insertInto('booking_seats')
+        .values({ booking_id: ghost, event_id: eventId, seat_no: 1, status: 'booked' })
+        .execute();
+    });
     const a = await svc.user();
     const response = await book(a, eventId, 1);
     expect(response.statusCode).toBe(201);

@@ -1,7 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { BookingDb, BookingRow, EventInventoryRow } from '../../db/database.ts';
 import { type BookingState, fold } from './booking.decider.ts';
-import { eventFromHistory } from './booking.events.ts';
+import { eventFromHistory, type HistoryAction } from './booking.events.ts';
 
 type Db = Kysely<BookingDb> | Transaction<BookingDb>;
 
@@ -28,6 +28,30 @@ export async function loadForUpdate(
     .orderBy('version')
     .execute();
   return { row, state: fold(history.map((h) => eventFromHistory(h.action, h.details))) };
+}
+
+/** A stream as `lock_for_cancel` and `load_bookings_for_update` return it. */
+export type HistoryJson = { action: HistoryAction; details: unknown }[] | null;
+
+/** Folds a stream returned as JSON into its state. */
+export function foldHistory(history: HistoryJson): BookingState {
+  return fold((history ?? []).map((h) => eventFromHistory(h.action, h.details)));
+}
+
+/**
+ * Locks several bookings' rows (in id order) and folds their streams, in one round trip
+ * (`load_bookings_for_update`). Bookings Postgres does not hold are absent from the map.
+ */
+export async function loadManyForUpdate(
+  trx: Transaction<BookingDb>,
+  bookingIds: readonly string[],
+): Promise<Map<string, BookingState>> {
+  const states = new Map<string, BookingState>();
+  if (bookingIds.length === 0) return states;
+  const { rows } = await sql<{ id: string; history: HistoryJson }>`
+    SELECT * FROM load_bookings_for_update(${sql.val(bookingIds)}::uuid[])`.execute(trx);
+  for (const row of rows) states.set(row.id, foldHistory(row.history));
+  return states;
 }
 
 /** An event's inventory row and the caller's active (confirmed or waiting) booking on it. */

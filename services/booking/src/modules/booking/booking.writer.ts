@@ -1,41 +1,60 @@
-import { enqueueEvents } from '@happening/db';
 import type { Transaction } from 'kysely';
 import type { BookingDb } from '../../db/database.ts';
 import type { EventRecord } from '../inventory/event-inventory.repository.ts';
 import { type BookingState, evolve, initialState } from './booking.decider.ts';
 import type { BookingEvent } from './booking.events.ts';
 import { type EnvelopeMeta, toContractEvent } from './booking.outbox.ts';
-import { appendAndProject, appendCreated } from './booking.projection.ts';
+import { appendCreated, appendEvents, type HistoryEntry } from './booking.projection.ts';
+
+/** Decided events for one booking's stream, after the state they were decided on. */
+export interface StreamWrite {
+  bookingId: string;
+  state: BookingState;
+  events: readonly BookingEvent[];
+}
 
 /**
- * Appends decided events to a booking's stream, updates the projections and writes one outbox
- * row per event, all in the caller's transaction. Returns the new state.
+ * Appends decided events to several bookings' streams, updates the projections and writes one
+ * outbox row per event, in the caller's transaction and in one statement. Writes apply in order
+ * (a seat the first releases may be booked by a later one). Returns the new states.
  */
+export async function writeStreams(
+  trx: Transaction<BookingDb>,
+  event: EventRecord,
+  writes: readonly StreamWrite[],
+  meta: Omit<EnvelopeMeta, 'version'>,
+): Promise<BookingState[]> {
+  const entries: HistoryEntry[] = [];
+  const envelopes = [];
+  const states = [];
+  for (const write of writes) {
+    let state = write.state;
+    for (const domainEvent of write.events) {
+      state = evolve(state, domainEvent);
+      if (state.status === 'none') throw new Error('a written stream cannot be empty');
+      entries.push({
+        bookingId: write.bookingId,
+        eventId: event.eventId,
+        version: state.version,
+        event: domainEvent,
+      });
+      envelopes.push(
+        toContractEvent(domainEvent, state, event, { ...meta, version: state.version }),
+      );
+    }
+    states.push(state);
+  }
+  await appendEvents(trx, entries, envelopes);
+  return states;
+}
+
+/** `writeStreams` for one booking. Returns its new state. */
 export async function writeStream(
   trx: Transaction<BookingDb>,
-  input: {
-    bookingId: string;
-    event: EventRecord;
-    state: BookingState;
-    events: readonly BookingEvent[];
-    meta: Omit<EnvelopeMeta, 'version'>;
-  },
+  input: StreamWrite & { event: EventRecord; meta: Omit<EnvelopeMeta, 'version'> },
 ): Promise<BookingState> {
-  const { bookingId, event, events, meta } = input;
-  await appendAndProject(
-    trx,
-    { bookingId, eventId: event.eventId, version: input.state.version },
-    events,
-  );
-  let state = input.state;
-  const envelopes = [];
-  for (const domainEvent of events) {
-    state = evolve(state, domainEvent);
-    if (state.status === 'none') throw new Error('a written stream cannot be empty');
-    envelopes.push(toContractEvent(domainEvent, state, event, { ...meta, version: state.version }));
-  }
-  await enqueueEvents(trx, envelopes);
-  return state;
+  const [state] = await writeStreams(trx, input.event, [input], input.meta);
+  return state ?? input.state;
 }
 
 /**

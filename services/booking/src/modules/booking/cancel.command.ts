@@ -2,22 +2,20 @@ import { DomainError } from '@happening/service-kit';
 import type { BookingContext } from '../../context.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
 import type { ReleaseResult } from '../../redis/inventory.client.ts';
-import { findEvent } from '../inventory/event-inventory.repository.ts';
-import { lockEventReleases, lockEventShared } from '../inventory/event-lock.ts';
+import { lockForCancel } from '../inventory/event-lock.ts';
 import { reconcileEvent } from '../inventory/reconcile.service.ts';
-import { roleOf } from '../memberships/membership.repository.ts';
 import { decide } from './booking.decider.ts';
-import { findBooking, loadForUpdate } from './booking.repository.ts';
-import { writeStream } from './booking.writer.ts';
+import { findBooking } from './booking.repository.ts';
 import { cancellationReason } from './cancel.policy.ts';
 import { persistPromotions } from './promotion.writer.ts';
 
 class InventoryMissing extends Error {}
 
 /**
- * Cancels a booking: Postgres first (row lock + stream version, so a second cancel changes
- * nothing and frees no seat), then one Lua release that promotes per policy, then one
- * transaction with the cancellation, each promotion, and their outbox events.
+ * Cancels a booking: Postgres first (locks, row lock + stream, so a second cancel changes
+ * nothing and frees no seat: one round trip), then one Lua release that promotes per policy,
+ * then the promoted rows locked (one round trip) and one statement with the cancellation, each
+ * promotion and their outbox events, all in one transaction.
  */
 export async function cancelBooking(
   ctx: BookingContext,
@@ -47,41 +45,41 @@ async function attemptCancel(
   let promoted: string[] = [];
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      await lockEventShared(trx, eventId, ctx.settings.rebuildWaitMs);
-      await lockEventReleases(trx, eventId);
-      const loaded = await loadForUpdate(trx, input.bookingId);
-      const event = await findEvent(trx, eventId);
-      if (!loaded || !event) throw notFound();
+      const target = await lockForCancel(
+        trx,
+        { eventId, bookingId: input.bookingId, callerId: input.callerId },
+        ctx.settings.rebuildWaitMs,
+      );
+      if (!target) throw notFound();
+      const { event, state } = target;
       const reason = cancellationReason({
         callerId: input.callerId,
-        callerRole: await roleOf(trx, event.orgId, input.callerId),
-        ownerId: loaded.row.user_id,
+        callerRole: target.callerRole,
+        ownerId: target.ownerId,
         event,
         now: ctx.now(),
       });
       const events = decide(
         { type: 'CancelBooking', reason, cancelledBy: input.callerId, note: input.note },
-        loaded.state,
+        state,
       );
       if (events.length === 0) return;
-      const previous = loaded.state;
-      if (previous.status !== 'confirmed' && previous.status !== 'waiting') return;
+      if (state.status !== 'confirmed' && state.status !== 'waiting') return;
       released = await ctx.inventory.release(eventId, {
         bookingId: input.bookingId,
-        status: previous.status,
-        seatNumbers: previous.seatNumbers,
+        status: state.status,
+        seatNumbers: state.seatNumbers,
       });
       if (released.kind === 'MISSING') throw new InventoryMissing();
-      await writeStream(trx, {
-        bookingId: input.bookingId,
+      // The cancellation, each promotion and their outbox events: one statement.
+      promoted = await persistPromotions(
+        trx,
+        ctx.inventory,
         event,
-        state: loaded.state,
-        events,
-        meta: { correlationId: input.correlationId },
-      });
-      promoted = await persistPromotions(trx, ctx.inventory, event, released.promotions, {
-        correlationId: input.correlationId,
-      });
+        released.promotions,
+        { correlationId: input.correlationId },
+        [{ bookingId: input.bookingId, state, events }],
+      );
     });
   } catch (error) {
     if (released?.kind === 'OK') {

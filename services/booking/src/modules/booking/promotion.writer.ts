@@ -3,8 +3,8 @@ import type { BookingDb } from '../../db/database.ts';
 import type { Inventory, Promotion } from '../../redis/inventory.client.ts';
 import type { EventRecord } from '../inventory/event-inventory.repository.ts';
 import { decide } from './booking.decider.ts';
-import { loadForUpdate } from './booking.repository.ts';
-import { writeStream } from './booking.writer.ts';
+import { loadForUpdate, loadManyForUpdate } from './booking.repository.ts';
+import { type StreamWrite, writeStreams } from './booking.writer.ts';
 
 /** Held by a booking's creating transaction from before its Redis decision until it ends. */
 export async function lockNewBooking(
@@ -17,9 +17,10 @@ export async function lockNewBooking(
 }
 
 /**
- * Records the promotions Redis made: one `promoted` history entry and one outbox event each.
+ * Records the promotions Redis made: one `promoted` history entry and one outbox event each,
+ * written after `first` (e.g. the cancellation that released the seats) in one statement.
  * A promoted booking Postgres does not hold as waiting (cancelled meanwhile, or its creation
- * failed) gets its seats returned, which may promote the next in line.
+ * failed) gets its seats returned, which may promote the next in line. Returns the promoted ids.
  */
 export async function persistPromotions(
   trx: Transaction<BookingDb>,
@@ -27,38 +28,37 @@ export async function persistPromotions(
   event: EventRecord,
   promotions: readonly Promotion[],
   meta: { correlationId: string; causationId?: string | undefined },
+  first: readonly StreamWrite[] = [],
 ): Promise<string[]> {
-  const queue = [...promotions];
-  const promoted: string[] = [];
-  while (queue.length > 0) {
-    const promotion = queue.shift()!;
-    let loaded = await loadForUpdate(trx, promotion.bookingId);
-    if (!loaded) {
-      // Its creating transaction may still be running: wait for it to end, then look again.
-      await lockNewBooking(trx, promotion.bookingId);
-      loaded = await loadForUpdate(trx, promotion.bookingId);
-    }
-    if (!loaded || loaded.state.status !== 'waiting') {
-      const again = await inventory.release(event.eventId, {
-        bookingId: promotion.bookingId,
-        status: 'confirmed',
-        seatNumbers: promotion.seatNumbers,
-      });
-      if (again.kind === 'OK') queue.push(...again.promotions);
-      continue;
-    }
-    const events = decide(
-      { type: 'PromoteBooking', seatNumbers: promotion.seatNumbers },
-      loaded.state,
+  const writes: StreamWrite[] = [];
+  let batch = [...promotions];
+  while (batch.length > 0) {
+    const states = await loadManyForUpdate(
+      trx,
+      batch.map((promotion) => promotion.bookingId),
     );
-    await writeStream(trx, {
-      bookingId: promotion.bookingId,
-      event,
-      state: loaded.state,
-      events,
-      meta,
-    });
-    promoted.push(promotion.bookingId);
+    const next: Promotion[] = [];
+    for (const promotion of batch) {
+      let state = states.get(promotion.bookingId);
+      if (!state) {
+        // Its creating transaction may still be running: wait for it to end, then look again.
+        await lockNewBooking(trx, promotion.bookingId);
+        state = (await loadForUpdate(trx, promotion.bookingId))?.state;
+      }
+      if (!state || state.status !== 'waiting') {
+        const again = await inventory.release(event.eventId, {
+          bookingId: promotion.bookingId,
+          status: 'confirmed',
+          seatNumbers: promotion.seatNumbers,
+        });
+        if (again.kind === 'OK') next.push(...again.promotions);
+        continue;
+      }
+      const events = decide({ type: 'PromoteBooking', seatNumbers: promotion.seatNumbers }, state);
+      writes.push({ bookingId: promotion.bookingId, state, events });
+    }
+    batch = next;
   }
-  return promoted;
+  await writeStreams(trx, event, [...first, ...writes], meta);
+  return writes.map((write) => write.bookingId);
 }

@@ -1,17 +1,22 @@
+import type { Role } from '@happening/contracts';
 import { DomainError } from '@happening/service-kit';
 import { sql, type Transaction } from 'kysely';
 import type { BookingDb, EventInventoryRow } from '../../db/database.ts';
+import type { BookingState } from '../booking/booking.decider.ts';
 import {
   type EventWithActiveBooking,
   findEventWithActiveBooking,
+  foldHistory,
+  type HistoryJson,
 } from '../booking/booking.repository.ts';
+import { type EventRecord, toEventRecord } from './event-inventory.repository.ts';
 
 /**
  * Per-event transaction-scoped advisory locks. Booking and cancelling hold the event lock shared
  * from before their Redis decision until their commit; a rebuild takes it exclusively, so it
  * waits for in-flight decisions to land in Postgres and none start while it rebuilds.
  */
-// lock_for_new_booking (migrations) builds the same keys from the same texts.
+// lock_for_new_booking and lock_for_cancel (migrations) build the same keys from the same texts.
 const eventKey = (eventId: string) => sql`hashtextextended(${`inventory:${eventId}`}, 0)`;
 const releaseKey = (eventId: string) => sql`hashtextextended(${`release:${eventId}`}, 0)`;
 
@@ -69,6 +74,55 @@ export async function lockForNewBooking(
   if (!row) return undefined;
   const { shared: _shared, active_booking_id, ...event } = row;
   return { event: event as EventInventoryRow, activeBookingId: active_booking_id };
+}
+
+/** What a cancellation decides on, read under its locks. */
+export interface CancelTarget {
+  ownerId: string;
+  state: BookingState;
+  callerRole: Role | undefined;
+  event: EventRecord;
+}
+
+/**
+ * What a cancellation's transaction does before its Redis release: the event lock shared, the
+ * event's release lock, the booking's row lock, then the booking's owner and stream, the event
+ * and the caller's role, read under them. One round trip when no rebuild holds the event
+ * (`lock_for_cancel`, a plpgsql function); otherwise it waits like `lockEventShared`, and asks
+ * again (the shared lock it then holds is granted again at once). Undefined when the booking or
+ * its event is unknown.
+ */
+export async function lockForCancel(
+  trx: Transaction<BookingDb>,
+  request: { eventId: string; bookingId: string; callerId: string },
+  waitMs: number,
+): Promise<CancelTarget | undefined> {
+  const { eventId, bookingId, callerId } = request;
+  for (let waited = false; ; waited = true) {
+    const { rows } = await sql<
+      {
+        shared: boolean;
+        owner_id: string;
+        history: HistoryJson;
+        caller_role: Role | null;
+      } & EventInventoryRow
+    >`SELECT * FROM lock_for_cancel(${`inventory:${eventId}`}, ${`release:${eventId}`}, ${eventId}, ${bookingId}, ${callerId})`.execute(
+      trx,
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    if (row.shared) {
+      const { shared: _s, owner_id, history, caller_role, ...event } = row;
+      return {
+        ownerId: owner_id,
+        state: foldHistory(history),
+        callerRole: caller_role ?? undefined,
+        event: toEventRecord(event),
+      };
+    }
+    if (waited) throw new Error('event lock not granted after waiting for it');
+    await lockEventShared(trx, eventId, waitMs);
+  }
 }
 
 /** Exclusive event lock for a rebuild of the event's Redis keys. */
