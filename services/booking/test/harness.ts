@@ -7,14 +7,9 @@ import {
   type Role,
 } from '@happening/contracts';
 import { createDb } from '@happening/db';
-import {
-  type Broker,
-  connectBroker,
-  EVENTS_EXCHANGE,
-  EVENTS_EXCHANGE_OPTIONS,
-} from '@happening/messaging';
+import { type Broker, connectBroker } from '@happening/messaging';
+import { captureEvents } from '@happening/messaging/testing';
 import { eventually, startInfra, startTokenIssuer } from '@happening/testkit';
-import amqp from 'amqplib';
 import type { LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -49,17 +44,8 @@ export async function startBooking() {
   await migrateBooking(db);
   const redis = new Redis(infra.redisUrl);
 
-  const connection = await amqp.connect(infra.amqpUrl);
-  const channel = await connection.createChannel();
-  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', EVENTS_EXCHANGE_OPTIONS);
-  const { queue } = await channel.assertQueue('', { exclusive: true });
-  await channel.bindQueue(queue, EVENTS_EXCHANGE, 'booking.#');
-  const published: DomainEvent[] = [];
-  await channel.consume(queue, (message) => {
-    if (message === null) return;
-    published.push(JSON.parse(message.content.toString()) as DomainEvent);
-    channel.ack(message);
-  });
+  const captured = await captureEvents(infra.amqpUrl, ['booking.#']);
+  const published = captured.events;
 
   const broker: Broker = await connectBroker({ url: infra.amqpUrl, logger });
   const { ctx, availability, setWake } = createContext({
@@ -193,7 +179,7 @@ export async function startBooking() {
     await app.close();
     await runtime.stop();
     await broker.close();
-    await connection.close();
+    await captured.close();
     await redis.quit();
     await db.destroy();
     await issuer.stop();
