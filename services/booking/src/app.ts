@@ -20,6 +20,12 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   const { ctx, auth } = options;
   const app = createApp({
     name: 'booking',
+    openapi: {
+      title: 'Happening booking API',
+      version: '1.0.0',
+      description:
+        'Seat bookings and waitlists: book, cancel, promotions per policy, availability and inventory reconciliation.',
+    },
     ...(options.logger ? { logger: options.logger } : {}),
     readinessChecks: {
       postgres: () => sql`SELECT 1`.execute(ctx.db),

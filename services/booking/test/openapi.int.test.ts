@@ -47,7 +47,8 @@ describe('booking OpenAPI document', () => {
 
   it('is an OpenAPI 3.1 document', () => {
     expect(doc.openapi).toBe('3.1.0');
-    expect(doc.info.version).toBe('1.0.0');
+    expect(doc.info).toMatchObject({ title: 'Happening booking API', version: '1.0.0' });
+    expect(doc.info.description).toMatch(/bookings/i);
   });
 
   it('describes booking seats: body, idempotency key and the created booking', () => {
