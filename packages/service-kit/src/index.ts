@@ -17,6 +17,14 @@ export {
   withPlatformConventions,
 } from './openapi.document.ts';
 export {
+  type DocumentedOperation,
+  documentedOperation,
+  type JsonSchemaNode,
+  parameterNames,
+  requestBodySchema,
+  responseBodySchema,
+} from './openapi.inspect.ts';
+export {
   OPENAPI_PATH,
   type OpenApiInfo,
   registeredRoutes,

@@ -1,20 +1,12 @@
-import { assertOpenApiMatchesRoutes, type OpenApiDocument } from '@happening/service-kit';
+import {
+  assertOpenApiMatchesRoutes,
+  documentedOperation,
+  type OpenApiDocument,
+  requestBodySchema,
+  responseBodySchema,
+} from '@happening/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './harness.ts';
-
-interface Schema {
-  type?: unknown;
-  required?: string[];
-  properties?: Record<string, Schema>;
-  items?: Schema;
-  [keyword: string]: unknown;
-}
-type Content = Record<string, { schema: Schema }>;
-interface Operation {
-  parameters?: { in: string; name: string }[];
-  requestBody?: { content: Content };
-  responses: Record<string, { content?: Content; $ref?: string }>;
-}
 
 let h: Harness;
 let doc: OpenApiDocument;
@@ -28,20 +20,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-function operation(path: string, method: 'get' | 'post' | 'patch' | 'delete'): Operation {
-  const found = doc.paths?.[path]?.[method];
-  if (!found) throw new Error(`${method.toUpperCase()} ${path} is not documented`);
-  return found as unknown as Operation;
-}
-
-function bodySchema(op: Operation): Schema {
-  return op.requestBody!.content['application/json']!.schema;
-}
-
-function responseSchema(op: Operation, status: string): Schema {
-  return op.responses[status]!.content!['application/json']!.schema;
-}
-
 describe('identity-org OpenAPI document', () => {
   it('documents every route it serves, and nothing else', async () => {
     await assertOpenApiMatchesRoutes(h.app);
@@ -54,13 +32,13 @@ describe('identity-org OpenAPI document', () => {
   });
 
   it('describes sign-up with its body and created answer', () => {
-    const signup = operation('/v1/signup', 'post');
-    expect(bodySchema(signup)).toMatchObject({
+    const signup = documentedOperation(doc, '/v1/signup', 'post');
+    expect(requestBodySchema(signup)).toMatchObject({
       type: 'object',
       required: ['organizationName'],
       properties: { organizationName: { type: 'string', minLength: 1, maxLength: 200 } },
     });
-    expect(responseSchema(signup, '201')).toMatchObject({
+    expect(responseBodySchema(signup, '201')).toMatchObject({
       type: 'object',
       required: ['user', 'organization', 'membership'],
     });
@@ -68,27 +46,29 @@ describe('identity-org OpenAPI document', () => {
   });
 
   it('describes member listing as a page and member removal as 204', () => {
-    const list = operation('/v1/orgs/{orgId}/members', 'get');
+    const list = documentedOperation(doc, '/v1/orgs/{orgId}/members', 'get');
     expect((list.parameters ?? []).map((p) => `${p.in}:${p.name}`).sort()).toEqual([
       'path:orgId',
       'query:cursor',
       'query:limit',
     ]);
-    const page = responseSchema(list, '200');
+    const page = responseBodySchema(list, '200');
     expect(page.required).toEqual(['items', 'nextCursor']);
     expect(page.properties?.items?.items?.required).toEqual(
       expect.arrayContaining(['organizationId', 'userId', 'role', 'email', 'name']),
     );
 
-    const remove = operation('/v1/orgs/{orgId}/members/{userId}', 'delete');
+    const remove = documentedOperation(doc, '/v1/orgs/{orgId}/members/{userId}', 'delete');
     expect(Object.keys(remove.responses)).toContain('204');
     expect(remove.responses).not.toHaveProperty('200');
   });
 
   it('describes invites: creation returns the one-time token', () => {
-    const create = operation('/v1/orgs/{orgId}/invites', 'post');
-    expect(bodySchema(create).required).toEqual(['email', 'role']);
-    expect(responseSchema(create, '201').required).toContain('token');
-    expect(bodySchema(operation('/v1/invites/accept', 'post')).required).toEqual(['token']);
+    const create = documentedOperation(doc, '/v1/orgs/{orgId}/invites', 'post');
+    expect(requestBodySchema(create).required).toEqual(['email', 'role']);
+    expect(responseBodySchema(create, '201').required).toContain('token');
+    expect(
+      requestBodySchema(documentedOperation(doc, '/v1/invites/accept', 'post')).required,
+    ).toEqual(['token']);
   });
 });

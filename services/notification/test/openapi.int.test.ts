@@ -1,21 +1,13 @@
-import { assertOpenApiMatchesRoutes, type OpenApiDocument } from '@happening/service-kit';
+import {
+  assertOpenApiMatchesRoutes,
+  documentedOperation,
+  type OpenApiDocument,
+  parameterNames,
+  requestBodySchema,
+  responseBodySchema,
+} from '@happening/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './harness.ts';
-
-interface Schema {
-  type?: unknown;
-  required?: string[];
-  properties?: Record<string, Schema>;
-  items?: Schema;
-  [keyword: string]: unknown;
-}
-type Content = Record<string, { schema: Schema }>;
-interface Operation {
-  description?: string;
-  parameters?: { in: string; name: string }[];
-  requestBody?: { content: Content };
-  responses: Record<string, { content?: Content; $ref?: string }>;
-}
 
 let h: Harness;
 let doc: OpenApiDocument;
@@ -29,16 +21,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-function operation(path: string, method: 'get' | 'put' | 'post'): Operation {
-  const found = doc.paths?.[path]?.[method];
-  if (!found) throw new Error(`${method.toUpperCase()} ${path} is not documented`);
-  return found as unknown as Operation;
-}
-
-const bodySchema = (op: Operation) => op.requestBody!.content['application/json']!.schema;
-const responseSchema = (op: Operation, status: string) =>
-  op.responses[status]!.content!['application/json']!.schema;
-
 describe('notification OpenAPI document', () => {
   it('documents every route it serves, and nothing else', async () => {
     await assertOpenApiMatchesRoutes(h.app);
@@ -51,13 +33,9 @@ describe('notification OpenAPI document', () => {
   });
 
   it('describes the caller’s notifications as a page filtered by status', () => {
-    const list = operation('/v1/me/notifications', 'get');
-    expect((list.parameters ?? []).map((p) => `${p.in}:${p.name}`).sort()).toEqual([
-      'query:cursor',
-      'query:limit',
-      'query:status',
-    ]);
-    const page = responseSchema(list, '200');
+    const list = documentedOperation(doc, '/v1/me/notifications', 'get');
+    expect(parameterNames(list)).toEqual(['query:cursor', 'query:limit', 'query:status']);
+    const page = responseBodySchema(list, '200');
     expect(page.required).toEqual(['items', 'nextCursor']);
     expect(page.properties?.items?.items?.properties?.status).toMatchObject({
       enum: ['pending', 'sent', 'failed'],
@@ -65,12 +43,12 @@ describe('notification OpenAPI document', () => {
   });
 
   it('describes preferences with the same body in and out', () => {
-    const put = operation('/v1/me/notification-preferences', 'put');
-    const get = operation('/v1/me/notification-preferences', 'get');
+    const put = documentedOperation(doc, '/v1/me/notification-preferences', 'put');
+    const get = documentedOperation(doc, '/v1/me/notification-preferences', 'get');
     for (const schema of [
-      bodySchema(put),
-      responseSchema(put, '200'),
-      responseSchema(get, '200'),
+      requestBodySchema(put),
+      responseBodySchema(put, '200'),
+      responseBodySchema(get, '200'),
     ]) {
       expect(schema.required).toEqual(['preferences']);
       expect(schema.properties?.preferences?.items?.required).toEqual([
@@ -82,8 +60,8 @@ describe('notification OpenAPI document', () => {
   });
 
   it('describes errors as problem+json answers', () => {
-    const retry = operation('/v1/notifications/{id}/retry', 'post');
-    expect(responseSchema(retry, '202').required).toContain('lastError');
+    const retry = documentedOperation(doc, '/v1/notifications/{id}/retry', 'post');
+    expect(responseBodySchema(retry, '202').required).toContain('lastError');
     expect(retry.responses['400']).toEqual({ $ref: '#/components/responses/ValidationProblem' });
     expect(retry.responses['401']).toEqual({ $ref: '#/components/responses/Unauthenticated' });
     expect(retry.responses.default).toEqual({ $ref: '#/components/responses/Problem' });
