@@ -1,4 +1,4 @@
-import { closeDb, createDb } from '@happening/db';
+import { closeDb } from '@happening/db';
 import { connectBroker } from '@happening/messaging';
 import { createLogger, type RunningService, runService } from '@happening/service-kit';
 import { Redis } from 'ioredis';
@@ -6,7 +6,7 @@ import { buildApp } from './app.ts';
 import type { BookingConfig } from './config.ts';
 import { createContext } from './context.factory.ts';
 import type { BookingContext } from './context.ts';
-import type { BookingDb } from './db/database.ts';
+import { createBookingDb } from './db/db.factory.ts';
 import { type BookingRuntime, startRuntime } from './runtime.ts';
 import { BOOKING_SCHEMA, migrateBooking } from './schema.ts';
 
@@ -25,7 +25,7 @@ export interface BookingService {
  */
 export async function startBookingService(config: BookingConfig): Promise<BookingService> {
   const logger = createLogger({ name: 'booking', level: config.LOG_LEVEL });
-  const db = createDb<BookingDb>({
+  const db = createBookingDb({
     connectionString: config.DATABASE_URL,
     schema: BOOKING_SCHEMA,
     max: config.DATABASE_POOL_SIZE,

@@ -6,7 +6,6 @@ import {
   type EventType,
   type Role,
 } from '@happening/contracts';
-import { createDb } from '@happening/db';
 import { type Broker, connectBroker } from '@happening/messaging';
 import { captureEvents } from '@happening/messaging/testing';
 import { eventually, startInfra, startTokenIssuer } from '@happening/testkit';
@@ -15,7 +14,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
 import { createContext } from '../src/context.factory.ts';
-import type { BookingDb } from '../src/db/database.ts';
+import { createBookingDb } from '../src/db/db.factory.ts';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { roleOf } from '../src/modules/memberships/membership.repository.ts';
 import { startRuntime } from '../src/runtime.ts';
@@ -36,7 +35,7 @@ export async function startBooking() {
   const infra = await startInfra();
   const issuer = await startTokenIssuer();
   const logger = pino({ level: 'silent' });
-  const db = createDb<BookingDb>({
+  const db = createBookingDb({
     connectionString: infra.postgresUrl,
     schema: BOOKING_SCHEMA,
     max: 20,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@happening/service-kit';
 import type { BookingContext } from '../../context.ts';
+import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { countBookings, setWaitlistLength } from '../../metrics/booking.metrics.ts';
 import type { Promotion, ReserveResult } from '../../redis/inventory.client.ts';
 import { findEvent, toEventRecord } from '../inventory/event-inventory.repository.ts';
@@ -26,7 +27,8 @@ class InventoryMissing extends Error {}
 class SeatDivergence extends Error {}
 
 /**
- * Books seats: per-person lock → one Postgres transaction around one Lua decision. The event and
+ * Books seats: per-person lock → one Postgres transaction around one Lua decision, its BEGIN sent
+ * with the lock statement and its COMMIT with the write (two round trips when nothing waits). The event and
  * the caller's active booking are checked inside the transaction, under the event lock, in one
  * query (no separate pre-check round trip). When the transaction fails, Redis is compensated
  * before the error is answered. Answers the booking as committed (the hot path reads nothing
@@ -79,16 +81,16 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
 
   let written: Awaited<ReturnType<typeof writeCreated>> | undefined;
   try {
-    await ctx.db.transaction().execute(async (trx) => {
+    await pipelinedTransaction(ctx.db, async (tx) => {
       // Read under the lock: a status change or cancellation waits for us, or we for it.
       const found = await lockForNewBooking(
-        trx,
+        tx,
         { eventId: request.eventId, bookingId, userId: request.userId },
         ctx.settings.rebuildWaitMs,
       );
       if (!found) throw eventNotFound();
       const event = toEventRecord(found.event);
-      if (event.visibility === 'members' && !(await roleOf(trx, event.orgId, request.userId))) {
+      if (event.visibility === 'members' && !(await roleOf(tx.db, event.orgId, request.userId))) {
         throw eventNotFound();
       }
       checkBookable(event, request, ctx.now());
@@ -124,7 +126,7 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
         );
         if (created?.type !== 'BookingCreated')
           throw new Error('CreateBooking decided no creation');
-        written = await writeCreated(trx, {
+        written = await writeCreated(tx, {
           bookingId,
           event,
           created,

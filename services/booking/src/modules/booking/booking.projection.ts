@@ -1,6 +1,7 @@
 import type { OutboxEnvelope } from '@happening/db';
 import { sql, type Transaction } from 'kysely';
 import type { BookingDb } from '../../db/database.ts';
+import type { PipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { type BookingEvent, HISTORY_ACTION } from './booking.events.ts';
 
 /** One history entry to append: the stream event at `version` of its booking. */
@@ -39,10 +40,11 @@ export async function appendEvents(
  * A new booking's whole write in one statement (one round trip on the hot path): its `created`
  * history entry, the `bookings` row, its `booking_seats` rows and the outbox rows, as
  * data-modifying CTEs. Same rows as a history append plus its outbox row; the foreign key from
- * seats to the booking is checked at the end of the statement. Returns the row's timestamps.
+ * seats to the booking is checked at the end of the statement. It is the transaction's last
+ * statement: COMMIT goes out with it. Returns the row's timestamps.
  */
 export async function appendCreated(
-  trx: Transaction<BookingDb>,
+  tx: PipelinedTransaction,
   bookingId: string,
   created: Extract<BookingEvent, { type: 'BookingCreated' }>,
   outbox: readonly OutboxEnvelope[],
@@ -54,7 +56,7 @@ export async function appendCreated(
     seat_no,
     status: 'booked' as const,
   }));
-  const base = trx
+  const base = tx.db
     .with('history', (db) =>
       db
         .insertInto('booking_history')
@@ -98,18 +100,16 @@ export async function appendCreated(
         )
         .returning('id'),
     );
-  const row =
+  const query =
     seatRows.length > 0
-      ? await base
+      ? base
           .with('seats', (db) =>
             db.insertInto('booking_seats').values(seatRows).returning('seat_no'),
           )
           .selectFrom('booking')
           .select(['created_at', 'updated_at'])
-          .executeTakeFirstOrThrow()
-      : await base
-          .selectFrom('booking')
-          .select(['created_at', 'updated_at'])
-          .executeTakeFirstOrThrow();
+      : base.selectFrom('booking').select(['created_at', 'updated_at']);
+  const [row] = await tx.commitWith(query.compile());
+  if (!row) throw new Error('the booking write returned no row');
   return { createdAt: row.created_at, updatedAt: row.updated_at };
 }

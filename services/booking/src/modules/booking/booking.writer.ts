@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { BookingDb } from '../../db/database.ts';
+import type { PipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import type { EventRecord } from '../inventory/event-inventory.repository.ts';
 import { type BookingState, evolve, initialState } from './booking.decider.ts';
 import type { BookingEvent } from './booking.events.ts';
@@ -59,10 +60,10 @@ export async function writeStream(
 
 /**
  * Writes a new booking's stream (one `BookingCreated`), its projections and its outbox event in
- * one statement. Returns the new state and the row's timestamps.
+ * one statement, committed with it. Returns the new state and the row's timestamps.
  */
 export async function writeCreated(
-  trx: Transaction<BookingDb>,
+  tx: PipelinedTransaction,
   input: {
     bookingId: string;
     event: EventRecord;
@@ -76,6 +77,6 @@ export async function writeCreated(
     ...input.meta,
     version: 1,
   });
-  const times = await appendCreated(trx, input.bookingId, input.created, [envelope]);
+  const times = await appendCreated(tx, input.bookingId, input.created, [envelope]);
   return { state, ...times };
 }

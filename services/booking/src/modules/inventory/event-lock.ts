@@ -1,7 +1,8 @@
 import type { Role } from '@happening/contracts';
 import { DomainError } from '@happening/service-kit';
-import { sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { BookingDb, EventInventoryRow } from '../../db/database.ts';
+import type { PipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import type { BookingState } from '../booking/booking.decider.ts';
 import {
   type EventWithActiveBooking,
@@ -24,7 +25,7 @@ export const REBUILDING_CODE = 'EVENT_INVENTORY_REBUILDING';
 
 /** Shared event lock; waits up to `waitMs`, then answers 503 with Retry-After. */
 export async function lockEventShared(
-  trx: Transaction<BookingDb>,
+  trx: Kysely<BookingDb>,
   eventId: string,
   waitMs: number,
 ): Promise<void> {
@@ -53,23 +54,25 @@ export async function lockEventShared(
  * round trip when no rebuild holds the event (`lock_for_new_booking`, a plpgsql function, keeps
  * that order and reads with a snapshot taken after the locks); otherwise it waits like
  * `lockEventShared` and reads afterwards. Nobody waits on the fresh booking id before its Redis
- * decision, so holding it first cannot deadlock. Undefined when booking does not know the event.
+ * decision, so holding it first cannot deadlock. BEGIN goes out with the lock function's call. Undefined when booking does not know the event.
  */
 export async function lockForNewBooking(
-  trx: Transaction<BookingDb>,
+  tx: PipelinedTransaction,
   request: { eventId: string; bookingId: string; userId: string },
   waitMs: number,
 ): Promise<EventWithActiveBooking | undefined> {
   const { eventId, bookingId, userId } = request;
-  const { rows } = await sql<
-    { shared: boolean; active_booking_id: string | null } & Partial<EventInventoryRow>
-  >`SELECT * FROM lock_for_new_booking(${`inventory:${eventId}`}, ${`booking:${bookingId}`}, ${eventId}, ${userId})`.execute(
-    trx,
+  const rows = await tx.first(
+    sql<
+      { shared: boolean; active_booking_id: string | null } & Partial<EventInventoryRow>
+    >`SELECT * FROM lock_for_new_booking(${`inventory:${eventId}`}, ${`booking:${bookingId}`}, ${eventId}, ${userId})`.compile(
+      tx.db,
+    ),
   );
   const row = rows[0];
   if (row && !row.shared) {
-    await lockEventShared(trx, eventId, waitMs);
-    return findEventWithActiveBooking(trx, eventId, userId);
+    await lockEventShared(tx.db, eventId, waitMs);
+    return findEventWithActiveBooking(tx.db, eventId, userId);
   }
   if (!row) return undefined;
   const { shared: _shared, active_booking_id, ...event } = row;

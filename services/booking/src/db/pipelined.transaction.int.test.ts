@@ -1,0 +1,85 @@
+import { type Infra, startInfra } from '@happening/testkit';
+import { type Kysely, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BookingDb } from './database.ts';
+import { createBookingDb } from './db.factory.ts';
+import { pipelinedTransaction } from './pipelined.transaction.ts';
+
+let infra: Infra;
+let db: Kysely<BookingDb>;
+
+const insert = (value: string) =>
+  sql<{ value: string }>`INSERT INTO probe (value) VALUES (${value}) RETURNING value`;
+const stored = async () =>
+  (await sql<{ value: string }>`SELECT value FROM probe ORDER BY value`.execute(db)).rows.map(
+    (r) => r.value,
+  );
+
+beforeAll(async () => {
+  infra = await startInfra();
+  // Pool of one: every transaction below reuses the connection the previous one returned.
+  db = createBookingDb({ connectionString: infra.postgresUrl, schema: 'pipelined', max: 1 });
+  await sql`CREATE SCHEMA IF NOT EXISTS pipelined`.execute(db);
+  await sql`CREATE TABLE probe (value text PRIMARY KEY)`.execute(db);
+});
+
+afterAll(async () => {
+  await db?.destroy();
+  await infra?.stop();
+});
+
+describe('pipelinedTransaction', () => {
+  it('runs the first statement, the ones between and the last in one transaction, then commits', async () => {
+    const rows = await pipelinedTransaction(db, async (tx) => {
+      const [first] = await tx.first(
+        sql<{ xid: string }>`SELECT txid_current()::text AS xid`.compile(tx.db),
+      );
+      const between = await sql<{ xid: string }>`SELECT txid_current()::text AS xid`.execute(tx.db);
+      expect(between.rows[0]?.xid).toBe(first?.xid);
+      await insert('a').execute(tx.db);
+      return tx.commitWith(insert('b').compile(tx.db));
+    });
+    expect(rows).toEqual([{ value: 'b' }]);
+    expect(await stored()).toEqual(['a', 'b']);
+  });
+
+  it('keeps nothing when the last statement fails, and leaves the connection usable', async () => {
+    await expect(
+      pipelinedTransaction(db, async (tx) => {
+        await tx.first(insert('c').compile(tx.db));
+        return tx.commitWith(insert('a').compile(tx.db)); // duplicate key
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(await stored()).toEqual(['a', 'b']);
+    const inTransaction = await sql<{
+      open: boolean;
+    }>`SELECT now() <> statement_timestamp() AS open`.execute(db);
+    expect(inTransaction.rows[0]?.open).toBe(false);
+  });
+
+  it('rolls back when the work throws before its last statement', async () => {
+    await expect(
+      pipelinedTransaction(db, async (tx) => {
+        await tx.first(insert('d').compile(tx.db));
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
+    await expect(
+      pipelinedTransaction(db, async (tx) => {
+        await tx.first(insert('e').compile(tx.db));
+        return 'never committed';
+      }),
+    ).rejects.toThrow('must end with commitWith');
+    expect(await stored()).toEqual(['a', 'b']);
+  });
+
+  it('rolls back when the first statement fails', async () => {
+    await expect(
+      pipelinedTransaction(db, async (tx) => {
+        await tx.first(sql`SELECT 1 / 0`.compile(tx.db));
+        return tx.commitWith(insert('f').compile(tx.db));
+      }),
+    ).rejects.toMatchObject({ code: '22012' });
+    expect(await stored()).toEqual(['a', 'b']);
+  });
+});
