@@ -1,4 +1,4 @@
-import { startPostgres } from '@happening/testkit';
+import { eventually, startPostgres } from '@happening/testkit';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -104,15 +104,26 @@ describe('withIdempotencyKey', () => {
 
   it('never runs concurrent identical requests twice', async () => {
     let runs = 0;
-    const outcomes = await Promise.allSettled(
-      Array.from({ length: 6 }, () =>
-        withIdempotencyKey(db, { scope, key: 'k3', fingerprint: 'f' }, async () => {
-          runs++;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          return { statusCode: 201, body: 'made' };
-        }),
-      ),
+    let settled = 0;
+    let release: () => void = () => undefined;
+    // The work stays in progress until every other request has had its answer.
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const calls = Array.from({ length: 6 }, () =>
+      withIdempotencyKey(db, { scope, key: 'k3', fingerprint: 'f' }, async () => {
+        runs++;
+        await gate;
+        return { statusCode: 201, body: 'made' };
+      }).finally(() => {
+        settled++;
+      }),
     );
+    await eventually(() => settled === 5 || runs > 1, {
+      what: 'the duplicates to be answered',
+    });
+    release();
+    const outcomes = await Promise.allSettled(calls);
     expect(runs).toBe(1);
     for (const outcome of outcomes) {
       if (outcome.status === 'fulfilled')
