@@ -33,55 +33,27 @@ export function planNotification(event: DomainEvent): NotificationPlan | undefin
     case 'booking.booking_confirmed':
     case 'booking.waitlist_promoted': {
       const d = event.data;
-      return {
-        type:
-          event.type === 'booking.booking_confirmed' ? 'booking_confirmed' : 'waitlist_promoted',
-        audience: { kind: 'user', userId: d.userId },
-        ...bookingRefs(d),
-        context: {
-          eventName: d.eventName,
-          eventStartsAt: d.eventStartsAt,
-          seats: d.seats,
-          seatNumbers: d.seatNumbers,
-        },
-        secrets: {},
-      };
+      const type =
+        event.type === 'booking.booking_confirmed' ? 'booking_confirmed' : 'waitlist_promoted';
+      return ownerNotice(type, d, { seatNumbers: d.seatNumbers });
     }
     case 'booking.booking_waitlisted': {
       const d = event.data;
-      return {
-        type: 'booking_waitlisted',
-        audience: { kind: 'user', userId: d.userId },
-        ...bookingRefs(d),
-        context: {
-          eventName: d.eventName,
-          eventStartsAt: d.eventStartsAt,
-          seats: d.seats,
-          waitlistPosition: d.waitlistPosition,
-          waitingNumber: d.waitingNumber,
-        },
-        secrets: {},
-      };
+      return ownerNotice('booking_waitlisted', d, {
+        waitlistPosition: d.waitlistPosition,
+        waitingNumber: d.waitingNumber,
+      });
     }
     case 'booking.booking_cancelled': {
       const d = event.data;
       // The event-cancelled notice already tells these people; one cancellation, one message.
       if (d.reason === 'event_cancelled') return undefined;
-      return {
-        type: 'booking_cancelled',
-        audience: { kind: 'user', userId: d.userId },
-        ...bookingRefs(d),
-        context: {
-          eventName: d.eventName,
-          eventStartsAt: d.eventStartsAt,
-          seats: d.seats,
-          seatNumbers: d.seatNumbers,
-          wasWaiting: d.previousStatus === 'waiting',
-          byOrganizer: d.reason === 'by_organizer',
-          note: d.note ?? '',
-        },
-        secrets: {},
-      };
+      return ownerNotice('booking_cancelled', d, {
+        seatNumbers: d.seatNumbers,
+        wasWaiting: d.previousStatus === 'waiting',
+        byOrganizer: d.reason === 'by_organizer',
+        note: d.note ?? '',
+      });
     }
     case 'catalog.event_updated': {
       const d = event.data;
@@ -132,6 +104,29 @@ export function planNotification(event: DomainEvent): NotificationPlan | undefin
   }
 }
 
-function bookingRefs(d: { orgId: string; eventId: string; bookingId: string }) {
-  return { orgId: d.orgId, eventId: d.eventId, bookingId: d.bookingId };
+interface BookingFacts {
+  orgId: string;
+  eventId: string;
+  bookingId: string;
+  userId: string;
+  seats: number;
+  eventName: string;
+  eventStartsAt: string;
+}
+
+/** A notice to a booking's owner: the booking's facts plus what this event adds. */
+function ownerNotice(
+  type: NotificationType,
+  d: BookingFacts,
+  extra: Record<string, unknown>,
+): NotificationPlan {
+  return {
+    type,
+    audience: { kind: 'user', userId: d.userId },
+    orgId: d.orgId,
+    eventId: d.eventId,
+    bookingId: d.bookingId,
+    context: { eventName: d.eventName, eventStartsAt: d.eventStartsAt, seats: d.seats, ...extra },
+    secrets: {},
+  };
 }
