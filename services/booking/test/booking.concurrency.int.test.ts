@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '@happening/testkit';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BookingDb } from '../src/db/database.ts';
 import {
   projectionsFromHistory,
   rebuildProjections,
@@ -22,6 +23,45 @@ afterAll(async () => {
 
 const book = (who: TestUser, eventId: string, seats: number) =>
   svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats });
+
+/**
+ * Takes the event's exclusive lock as a rebuild does, runs `whileHeld` under it once released,
+ * and lets the test wait until a booking or cancellation is blocked on that lock.
+ */
+async function holdEventLikeARebuild(
+  eventId: string,
+  whileHeld: (trx: Transaction<BookingDb>) => Promise<unknown> = async () => undefined,
+) {
+  let locked!: () => void;
+  let release!: () => void;
+  const isLocked = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const done = svc.db.transaction().execute(async (trx) => {
+    await lockEventExclusive(trx, eventId);
+    locked();
+    await released;
+    await whileHeld(trx);
+  });
+  await isLocked;
+  return {
+    /** Resolves once a shared try failed and the caller now waits on the event lock. */
+    waiterBlocked: () =>
+      eventually(async () => {
+        const { rows } = await sql<{ n: string }>`
+          SELECT count(*) AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND NOT granted AND mode = 'ShareLock'`.execute(svc.db);
+        return Number(rows[0]?.n) > 0;
+      }),
+    finish: async () => {
+      release();
+      await done;
+    },
+  };
+}
 
 async function acceptedSeqs(eventId: string) {
   const rows = await svc.db
@@ -129,35 +169,16 @@ describe('booking under concurrency', () => {
   it('a booking waits while a rebuild holds the event, then decides on what the rebuild committed', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 10 });
     const user = await svc.user();
-    let locked!: () => void;
-    let release!: () => void;
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const rebuild = svc.db.transaction().execute(async (trx) => {
-      await lockEventExclusive(trx, eventId);
-      locked();
-      await released;
-      await trx
+    const rebuild = await holdEventLikeARebuild(eventId, (trx) =>
+      trx
         .updateTable('event_inventory')
         .set({ status: 'ongoing' })
         .where('event_id', '=', eventId)
-        .execute();
-    });
-    await isLocked;
+        .execute(),
+    );
     const pending = book(user, eventId, 1);
-    // The booking's shared try failed, so it now waits on the event lock.
-    await eventually(async () => {
-      const { rows } = await sql<{ n: string }>`
-        SELECT count(*) AS n FROM pg_locks
-        WHERE locktype = 'advisory' AND NOT granted AND mode = 'ShareLock'`.execute(svc.db);
-      return Number(rows[0]?.n) > 0;
-    });
-    release();
-    await rebuild;
+    await rebuild.waiterBlocked();
+    await rebuild.finish();
     const response = await pending;
     expect(response.statusCode).toBe(422);
     expect(response.json().code).toBe('EVENT_NOT_OPEN');
@@ -172,30 +193,10 @@ describe('booking under concurrency', () => {
     const first = await book(owner, eventId, 1);
     const waiting = await book(next, eventId, 1);
     expect(waiting.json().status).toBe('waiting');
-    let locked!: () => void;
-    let release!: () => void;
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const rebuild = svc.db.transaction().execute(async (trx) => {
-      await lockEventExclusive(trx, eventId);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const rebuild = await holdEventLikeARebuild(eventId);
     const pending = svc.call(owner, 'POST', `/v1/bookings/${first.json().id}/cancel`, {});
-    // The cancellation's shared try failed, so it now waits on the event lock.
-    await eventually(async () => {
-      const { rows } = await sql<{ n: string }>`
-        SELECT count(*) AS n FROM pg_locks
-        WHERE locktype = 'advisory' AND NOT granted AND mode = 'ShareLock'`.execute(svc.db);
-      return Number(rows[0]?.n) > 0;
-    });
-    release();
-    await rebuild;
+    await rebuild.waiterBlocked();
+    await rebuild.finish();
     const response = await pending;
     expect(response.statusCode).toBe(200);
     expect(response.json().status).toBe('cancelled');
