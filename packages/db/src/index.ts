@@ -28,4 +28,5 @@ export type {
   OutboxTable,
   PlatformTables,
 } from './platform.tables.ts';
+export { databaseReadiness } from './readiness.ts';
 export { withTransaction } from './transaction.ts';

@@ -1,7 +1,7 @@
 import { startPostgres } from '@happening/testkit';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDb, createDb, migrateToLatest } from '../src/index.ts';
+import { closeDb, createDb, databaseReadiness, migrateToLatest } from '../src/index.ts';
 import { fixtureMigrations, migratedDb, type TestTables } from './support.ts';
 
 let postgres: Awaited<ReturnType<typeof startPostgres>>;
@@ -113,5 +113,15 @@ describe('migrateToLatest', () => {
     await db.updateTable('widgets').set({ name: 'new' }).where('id', '=', 1).execute();
     const row = await db.selectFrom('widgets').select('updated_at').executeTakeFirstOrThrow();
     expect(Date.now() - row.updated_at.getTime()).toBeLessThan(60_000);
+  });
+});
+
+describe('databaseReadiness', () => {
+  it('passes against a live database and fails once its pool is closed', async () => {
+    const db = createDb<TestTables>({ connectionString: postgres.url, schema: 'ready', max: 1 });
+    const check = databaseReadiness(db);
+    await expect(check()).resolves.toBeUndefined();
+    await closeDb(db);
+    await expect(check()).rejects.toThrow();
   });
 });

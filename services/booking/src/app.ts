@@ -1,6 +1,6 @@
 import { authPlugin } from '@happening/auth';
+import { databaseReadiness } from '@happening/db';
 import { type App, createApp, type ReadinessCheck } from '@happening/service-kit';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { BookingContext } from './context.ts';
 import { registerBookingRoutes } from './modules/booking/booking.routes.ts';
@@ -28,7 +28,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     },
     ...(options.logger ? { logger: options.logger } : {}),
     readinessChecks: {
-      postgres: () => sql`SELECT 1`.execute(ctx.db),
+      postgres: databaseReadiness(ctx.db),
       redis: () => ctx.inventory.exists('readiness'),
       ...options.readinessChecks,
     },

@@ -1,5 +1,5 @@
 import { closeDb } from '@happening/db';
-import { connectBroker } from '@happening/messaging';
+import { brokerReadiness, connectBroker } from '@happening/messaging';
 import { createLogger, type RunningService, runService } from '@happening/service-kit';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
@@ -62,9 +62,7 @@ export async function startBookingService(config: BookingConfig): Promise<Bookin
       jwksUri: config.OIDC_JWKS_URI,
     },
     readinessChecks: {
-      rabbitmq: async () => {
-        if (!broker.isConnected()) throw new Error('not connected to RabbitMQ');
-      },
+      rabbitmq: brokerReadiness(broker),
     },
   });
   const running: RunningService = await runService({

@@ -1,6 +1,6 @@
 import { authPlugin } from '@happening/auth';
+import { databaseReadiness } from '@happening/db';
 import { type App, createApp, type ReadinessCheck } from '@happening/service-kit';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { CatalogDeps } from './app.deps.ts';
 import { registerEventCommandRoutes } from './modules/events/event-commands.routes.ts';
@@ -26,7 +26,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
     },
     ...(logger ? { logger } : {}),
     readinessChecks: {
-      postgres: () => sql`SELECT 1`.execute(deps.db),
+      postgres: databaseReadiness(deps.db),
       ...readinessChecks,
     },
   });

@@ -1,5 +1,5 @@
 import { createDb } from '@happening/db';
-import { connectBroker } from '@happening/messaging';
+import { brokerReadiness, connectBroker } from '@happening/messaging';
 import { createLogger, runService } from '@happening/service-kit';
 import { buildApp } from './app.ts';
 import { readConfig } from './config.ts';
@@ -34,9 +34,7 @@ const app = await buildApp({
     jwksUri: config.OIDC_JWKS_URI,
   },
   readinessChecks: {
-    rabbitmq: async () => {
-      if (!broker.isConnected()) throw new Error('not connected to RabbitMQ');
-    },
+    rabbitmq: brokerReadiness(broker),
   },
 });
 await runService({

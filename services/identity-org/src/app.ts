@@ -1,6 +1,6 @@
 import { authPlugin } from '@happening/auth';
-import { type App, createApp } from '@happening/service-kit';
-import { sql } from 'kysely';
+import { databaseReadiness } from '@happening/db';
+import { type App, createApp, type ReadinessCheck } from '@happening/service-kit';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
@@ -20,8 +20,8 @@ export interface AppDeps {
   >;
   db: Db;
   logger?: Logger;
-  /** Reports whether the broker connection is up, for `/readyz`. */
-  brokerConnected?: () => boolean;
+  /** Further `/readyz` checks (e.g. the broker), besides Postgres. */
+  readinessChecks?: Record<string, ReadinessCheck>;
 }
 
 /** Builds the identity-org HTTP app: every `/v1` route needs a valid token. */
@@ -35,14 +35,7 @@ export function buildApp(deps: AppDeps): App {
       description: 'People, organizations, memberships and roles, invites and the audit log.',
     },
     ...(deps.logger && { logger: deps.logger }),
-    readinessChecks: {
-      postgres: () => sql`SELECT 1`.execute(db),
-      ...(deps.brokerConnected && {
-        rabbitmq: async () => {
-          if (!deps.brokerConnected?.()) throw new Error('broker not connected');
-        },
-      }),
-    },
+    readinessChecks: { postgres: databaseReadiness(db), ...deps.readinessChecks },
   });
 
   app.register(authPlugin, {

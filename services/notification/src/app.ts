@@ -1,6 +1,7 @@
 import { authPlugin } from '@happening/auth';
-import { type App, createApp } from '@happening/service-kit';
-import { type Kysely, sql } from 'kysely';
+import { databaseReadiness } from '@happening/db';
+import { type App, createApp, type ReadinessCheck } from '@happening/service-kit';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { NotificationDb } from './database.ts';
@@ -11,8 +12,8 @@ export interface AppDeps {
   config: Pick<Config, 'OIDC_ISSUER' | 'OIDC_AUDIENCE' | 'OIDC_JWKS_URI'>;
   db: Kysely<NotificationDb>;
   logger?: Logger;
-  /** Reports whether the broker connection is up, for `/readyz`. */
-  brokerConnected?: () => boolean;
+  /** Further `/readyz` checks (e.g. the broker), besides Postgres. */
+  readinessChecks?: Record<string, ReadinessCheck>;
 }
 
 /** Builds the notification HTTP app: every `/v1` route needs a valid token. */
@@ -27,14 +28,7 @@ export function buildApp(deps: AppDeps): App {
         'The caller’s notifications and notification preferences, and retries of failed deliveries.',
     },
     ...(deps.logger && { logger: deps.logger }),
-    readinessChecks: {
-      postgres: () => sql`SELECT 1`.execute(db),
-      ...(deps.brokerConnected && {
-        rabbitmq: async () => {
-          if (!deps.brokerConnected?.()) throw new Error('broker not connected');
-        },
-      }),
-    },
+    readinessChecks: { postgres: databaseReadiness(db), ...deps.readinessChecks },
   });
 
   app.register(authPlugin, {

@@ -1,5 +1,5 @@
 import { createDb, migrateToLatest } from '@happening/db';
-import { connectBroker } from '@happening/messaging';
+import { brokerReadiness, connectBroker } from '@happening/messaging';
 import { createLogger, runService } from '@happening/service-kit';
 import { buildApp } from './app.ts';
 import { readConfig } from './config.ts';
@@ -29,7 +29,12 @@ const runtime = await startRuntime({
   pendingSweepIntervalMs: config.PENDING_SWEEP_INTERVAL_MS,
   pendingStaleAfterMs: config.PENDING_STALE_AFTER_MS,
 });
-const app = buildApp({ config, db, logger, brokerConnected: () => broker.isConnected() });
+const app = buildApp({
+  config,
+  db,
+  logger,
+  readinessChecks: { rabbitmq: brokerReadiness(broker) },
+});
 
 await runService({
   app,
