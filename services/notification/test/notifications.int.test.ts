@@ -297,6 +297,19 @@ describe('GET /v1/me/notifications', () => {
     }
     await h.publish(confirmed(bookingFacts({ userId: bob.sub, eventName: 'Bobs' })));
     await mailTo(bob.email, 'Bobs');
+    // The sink sees a mail before the worker records the provider's answer.
+    await eventually(
+      async () => {
+        const unsent = await h.db
+          .selectFrom('notifications')
+          .select('id')
+          .where('user_id', 'in', [ada.sub, bob.sub])
+          .where('status', '!=', 'sent')
+          .execute();
+        return unsent.length === 0;
+      },
+      { what: 'every notification marked sent' },
+    );
 
     const first = await h.call(ada, 'GET', '/v1/me/notifications?limit=2');
     expect(first.statusCode).toBe(200);
