@@ -1,12 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { Batcher } from './batcher.ts';
 import type { BookingContext } from './context.ts';
 import type { BookingDb } from './db/database.ts';
 import {
   type AvailabilityPublisher,
   createAvailabilityPublisher,
 } from './modules/availability/availability.publisher.ts';
+import { bookBatch } from './modules/booking/book.batch.ts';
 import { Inventory } from './redis/inventory.client.ts';
 
 export interface ContextOptions {
@@ -16,6 +18,10 @@ export interface ContextOptions {
   lockTtlMs?: number;
   rebuildWaitMs?: number;
   availabilityDebounceMs?: number;
+  /** Most new bookings sharing one transaction. */
+  bookingBatchSize?: number;
+  /** Most booking batches running at once (each holds one pooled connection). */
+  bookingBatchesInFlight?: number;
   now?: () => Date;
 }
 
@@ -40,6 +46,10 @@ export function createContext(options: ContextOptions): {
     inventory,
     logger: options.logger,
     availability,
+    newBookings: new Batcher((requests) => bookBatch(ctx, requests), {
+      maxSize: options.bookingBatchSize ?? 64,
+      maxInFlight: options.bookingBatchesInFlight ?? 4,
+    }),
     wakeRelay: () => wake(),
     settings: {
       lockTtlMs: options.lockTtlMs ?? 5_000,

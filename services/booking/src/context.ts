@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Batcher } from './batcher.ts';
 import type { BookingDb } from './db/database.ts';
+import type { BatchedBooking } from './modules/booking/book.batch.ts';
+import type { BookRequest } from './modules/booking/new-booking.ts';
 import type { Inventory } from './redis/inventory.client.ts';
 
 /** Something changed an event's availability; publishing it is coalesced per event. */
@@ -14,6 +17,8 @@ export interface BookingContext {
   inventory: Inventory;
   logger: Logger;
   availability: AvailabilitySignal;
+  /** Concurrent new bookings, grouped into shared transactions. */
+  newBookings: Batcher<BookRequest, BatchedBooking>;
   /** Called after committing outbox rows, so the relay publishes at once. */
   wakeRelay(): void;
   settings: {

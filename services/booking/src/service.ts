@@ -45,6 +45,8 @@ export async function startBookingService(config: BookingConfig): Promise<Bookin
     lockTtlMs: config.BOOKING_LOCK_TTL_MS,
     rebuildWaitMs: config.REBUILD_WAIT_MS,
     availabilityDebounceMs: config.AVAILABILITY_DEBOUNCE_MS,
+    bookingBatchSize: config.BOOKING_BATCH_SIZE,
+    bookingBatchesInFlight: config.BOOKING_BATCHES_IN_FLIGHT,
   });
   const runtime = await startRuntime({
     ctx,

@@ -36,80 +36,46 @@ export async function appendEvents(
   );
 }
 
+/** A new booking's `created` entry, as `append_created_bookings` reads it. */
+export interface CreatedRow {
+  bookingId: string;
+  created: Extract<BookingEvent, { type: 'BookingCreated' }>;
+}
+
 /**
- * A new booking's whole write in one statement (one round trip on the hot path): its `created`
- * history entry, the `bookings` row, its `booking_seats` rows and the outbox rows, as
- * data-modifying CTEs. Same rows as a history append plus its outbox row; the foreign key from
- * seats to the booking is checked at the end of the statement. It is the transaction's last
- * statement: COMMIT goes out with it. Returns the row's timestamps.
+ * New bookings' whole write in one statement (`append_created_bookings`, migration
+ * `20250604000000`): each one's `created` history entry, `bookings` row and `booking_seats` rows,
+ * in order, then the outbox rows. It is the transaction's last statement: COMMIT goes out with
+ * it. Returns each booking's row timestamps, in the order given.
  */
 export async function appendCreated(
   tx: PipelinedTransaction,
-  bookingId: string,
-  created: Extract<BookingEvent, { type: 'BookingCreated' }>,
+  rows: readonly CreatedRow[],
   outbox: readonly OutboxEnvelope[],
-): Promise<{ createdAt: Date; updatedAt: Date }> {
-  const d = created.data;
-  const seatRows = d.seatNumbers.map((seat_no) => ({
-    booking_id: bookingId,
-    event_id: d.eventId,
-    seat_no,
-    status: 'booked' as const,
+): Promise<{ createdAt: Date; updatedAt: Date }[]> {
+  const bookings = rows.map(({ bookingId, created }) => ({
+    bookingId,
+    eventId: created.data.eventId,
+    orgId: created.data.orgId,
+    userId: created.data.userId,
+    seats: created.data.seats,
+    status: created.data.status,
+    waitingNumber: created.data.waitingNumber,
+    details: created.data,
   }));
-  const base = tx.db
-    .with('history', (db) =>
-      db
-        .insertInto('booking_history')
-        .values({
-          booking_id: bookingId,
-          event_id: d.eventId,
-          version: 1,
-          action: HISTORY_ACTION[created.type],
-          details: JSON.stringify(d),
-        })
-        .returning('position'),
-    )
-    .with('booking', (db) =>
-      db
-        .insertInto('bookings')
-        .values({
-          id: bookingId,
-          event_id: d.eventId,
-          org_id: d.orgId,
-          user_id: d.userId,
-          seats: d.seats,
-          status: d.status,
-          waiting_number: d.waitingNumber,
-          cancelled_reason: null,
-          version: 1,
-        })
-        .returning(['created_at', 'updated_at']),
-    )
-    .with('outbox_rows', (db) =>
-      db
-        .insertInto('outbox')
-        .values(
-          outbox.map((envelope) => ({
-            message_id: envelope.id,
-            routing_key: envelope.type,
-            payload: JSON.stringify(envelope),
-            headers: JSON.stringify({}),
-            aggregate_type: envelope.aggregate.type,
-            aggregate_id: envelope.aggregate.id,
-          })),
-        )
-        .returning('id'),
-    );
-  const query =
-    seatRows.length > 0
-      ? base
-          .with('seats', (db) =>
-            db.insertInto('booking_seats').values(seatRows).returning('seat_no'),
-          )
-          .selectFrom('booking')
-          .select(['created_at', 'updated_at'])
-      : base.selectFrom('booking').select(['created_at', 'updated_at']);
-  const [row] = await tx.commitWith(query.compile());
-  if (!row) throw new Error('the booking write returned no row');
-  return { createdAt: row.created_at, updatedAt: row.updated_at };
+  const written = await tx.commitWith(
+    sql<{
+      id: string;
+      created_at: Date;
+      updated_at: Date;
+    }>`SELECT * FROM append_created_bookings(${JSON.stringify(bookings)}::jsonb, ${JSON.stringify(outbox)}::jsonb)`.compile(
+      tx.db,
+    ),
+  );
+  const byId = new Map(written.map((row) => [row.id, row]));
+  return rows.map(({ bookingId }) => {
+    const row = byId.get(bookingId);
+    if (!row) throw new Error(`the booking write returned no row for ${bookingId}`);
+    return { createdAt: row.created_at, updatedAt: row.updated_at };
+  });
 }

@@ -58,25 +58,34 @@ export async function writeStream(
   return state ?? input.state;
 }
 
+/** A decided new booking, to be written by `writeCreated`. */
+export interface CreatedWrite {
+  bookingId: string;
+  event: EventRecord;
+  created: Extract<BookingEvent, { type: 'BookingCreated' }>;
+  meta: Omit<EnvelopeMeta, 'version'>;
+}
+
 /**
- * Writes a new booking's stream (one `BookingCreated`), its projections and its outbox event in
- * one statement, committed with it. Returns the new state and the row's timestamps.
+ * Writes new bookings' streams (one `BookingCreated` each), their projections and their outbox
+ * events in one statement, committed with it. Returns each one's state and row timestamps, in
+ * the order given.
  */
 export async function writeCreated(
   tx: PipelinedTransaction,
-  input: {
-    bookingId: string;
-    event: EventRecord;
-    created: Extract<BookingEvent, { type: 'BookingCreated' }>;
-    meta: Omit<EnvelopeMeta, 'version'>;
-  },
-): Promise<{ state: BookingState; createdAt: Date; updatedAt: Date }> {
-  const state = evolve(initialState, input.created);
-  if (state.status === 'none') throw new Error('a written stream cannot be empty');
-  const envelope = toContractEvent(input.created, state, input.event, {
-    ...input.meta,
-    version: 1,
+  writes: readonly CreatedWrite[],
+): Promise<{ state: BookingState; createdAt: Date; updatedAt: Date }[]> {
+  const states = writes.map((write) => {
+    const state = evolve(initialState, write.created);
+    if (state.status === 'none') throw new Error('a written stream cannot be empty');
+    return state;
   });
-  const times = await appendCreated(tx, input.bookingId, input.created, [envelope]);
-  return { state, ...times };
+  const envelopes = writes.map((write, i) =>
+    toContractEvent(write.created, states[i] as (typeof states)[number], write.event, {
+      ...write.meta,
+      version: 1,
+    }),
+  );
+  const times = await appendCreated(tx, writes, envelopes);
+  return times.map((time, i) => ({ state: states[i] as (typeof states)[number], ...time }));
 }

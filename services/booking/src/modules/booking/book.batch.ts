@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { BookingContext } from '../../context.ts';
+import type { EventInventoryRow } from '../../db/database.ts';
+import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
+import type { Promotion } from '../../redis/inventory.client.ts';
+import { toEventRecord } from '../inventory/event-inventory.repository.ts';
+import type { BookingView } from './booking.schemas.ts';
+import { type CreatedWrite, writeCreated } from './booking.writer.ts';
+import {
+  acknowledgeCreated,
+  type BookRequest,
+  checkNewBooking,
+  compensateDecision,
+  createdWrite,
+  type Decided,
+  decidedOrThrow,
+  eventNotFound,
+  InventoryMissing,
+  recordPromotions,
+} from './new-booking.ts';
+
+/** A batched booking's outcome: its answer, or `alone` when it must be tried on its own. */
+export type BatchedBooking = BookingView | 'alone';
+
+/** One request's row from `lock_for_new_bookings`; the event's columns are null when unknown. */
+type LockedRow = Partial<EventInventoryRow> & {
+  n: number;
+  shared: boolean;
+  active_booking_id: string | null;
+  caller_role: string | null;
+};
+
+/**
+ * Books several concurrent requests in one transaction: BEGIN with `lock_for_new_bookings` (the
+ * events' locks shared, every new booking's id lock, then each request's event, active booking
+ * and role, read after the locks), one Redis decision per admitted request (sent together, run
+ * by Redis in the requests' order, so first come stays first served), then every decided
+ * booking's write in one statement with COMMIT. Per request the rules are those of a booking on
+ * its own; a request that fails its checks is answered without touching Redis or the others.
+ *
+ * Left `alone` (the caller books it in its own transaction): a request whose event a rebuild
+ * holds, whose event's keys are missing in Redis, and every decided request of a batch whose
+ * write failed — their decisions are given back to Redis first, so nothing stays taken for a
+ * booking that did not commit, and the guard that failed answers only the request it concerns.
+ */
+export async function bookBatch(
+  ctx: BookingContext,
+  requests: readonly BookRequest[],
+): Promise<PromiseSettledResult<BatchedBooking>[]> {
+  const outcomes: PromiseSettledResult<BatchedBooking>[] = requests.map(() => alone);
+  const bookingIds = requests.map(() => randomUUID());
+  const decided: { index: number; decision: Decided; write: CreatedWrite }[] = [];
+  let written: Awaited<ReturnType<typeof writeCreated>>;
+  try {
+    written = await pipelinedTransaction(ctx.db, async (tx) => {
+      const rows = await tx.first(
+        sql<LockedRow>`SELECT * FROM lock_for_new_bookings(${JSON.stringify(
+          requests.map((request, i) => ({
+            eventId: request.eventId,
+            bookingId: bookingIds[i],
+            userId: request.userId,
+          })),
+        )}::jsonb)`.compile(tx.db),
+      );
+      const admitted: { index: number; event: ReturnType<typeof toEventRecord> }[] = [];
+      // Admitted in the requests' order, whatever order the rows came in.
+      rows.sort((x, y) => x.n - y.n);
+      for (const row of rows) {
+        const index = row.n - 1;
+        const request = requests[index] as BookRequest;
+        if (!row.shared) continue;
+        try {
+          if (!row.event_id) throw eventNotFound();
+          const event = toEventRecord(row as EventInventoryRow);
+          checkNewBooking(
+            event,
+            request,
+            { activeBookingId: row.active_booking_id, isMember: row.caller_role !== null },
+            ctx.now(),
+          );
+          admitted.push({ index, event });
+        } catch (error) {
+          outcomes[index] = { status: 'rejected', reason: error };
+        }
+      }
+      // Sent in one go; Redis runs them in this order.
+      const answers = await Promise.allSettled(
+        admitted.map(({ index }) => {
+          const request = requests[index] as BookRequest;
+          return ctx.inventory.reserve(request.eventId, {
+            bookingId: bookingIds[index] as string,
+            ...request,
+          });
+        }),
+      );
+      admitted.forEach(({ index, event }, i) => {
+        const answer = answers[i] as PromiseSettledResult<
+          Awaited<ReturnType<typeof ctx.inventory.reserve>>
+        >;
+        const request = requests[index] as BookRequest;
+        const bookingId = bookingIds[index] as string;
+        try {
+          if (answer.status === 'rejected') throw answer.reason;
+          const decision = decidedOrThrow(answer.value);
+          decided.push({
+            index,
+            decision,
+            write: createdWrite(request, bookingId, event, decision),
+          });
+        } catch (error) {
+          if (!(error instanceof InventoryMissing))
+            outcomes[index] = { status: 'rejected', reason: error };
+        }
+      });
+      if (decided.length === 0) {
+        await tx.commitWith(sql`SELECT 1`.compile(tx.db));
+        return [];
+      }
+      return writeCreated(
+        tx,
+        decided.map(({ write }) => write),
+      );
+    });
+  } catch (error) {
+    // Nothing of the batch committed: give back every decision, then book each alone.
+    ctx.logger.warn(
+      { err: error, requests: requests.length, decided: decided.length },
+      'booking batch failed; booking its requests one by one',
+    );
+    const promotions = new Map<string, { request: BookRequest; promoted: Promotion[] }>();
+    for (const { index, decision } of decided) {
+      const request = requests[index] as BookRequest;
+      const freed = await compensateDecision(
+        ctx,
+        request.eventId,
+        bookingIds[index] as string,
+        decision,
+      );
+      const entry = promotions.get(request.eventId) ?? { request, promoted: [] };
+      entry.promoted.push(...freed);
+      promotions.set(request.eventId, entry);
+      outcomes[index] = alone;
+    }
+    for (const { request, promoted } of promotions.values())
+      await recordPromotions(ctx, request, promoted);
+    return outcomes;
+  }
+  decided.forEach(({ index, decision }, i) => {
+    const view = acknowledgeCreated(
+      ctx,
+      bookingIds[index] as string,
+      decision,
+      written[i] as (typeof written)[number],
+    );
+    outcomes[index] = { status: 'fulfilled', value: view };
+  });
+  return outcomes;
+}
+
+const alone: PromiseFulfilledResult<BatchedBooking> = { status: 'fulfilled', value: 'alone' };

@@ -1,0 +1,196 @@
+import { DomainError } from '@happening/service-kit';
+import type { BookingContext } from '../../context.ts';
+import { countBookings, setWaitlistLength } from '../../metrics/booking.metrics.ts';
+import type { Promotion, ReserveResult } from '../../redis/inventory.client.ts';
+import { type EventRecord, findEvent } from '../inventory/event-inventory.repository.ts';
+import { lockEventReleases, lockEventShared } from '../inventory/event-lock.ts';
+import { reconcileEvent } from '../inventory/reconcile.service.ts';
+import { type BookingState, decide, initialState } from './booking.decider.ts';
+import { checkBookable } from './booking.policy.ts';
+import { findActiveBooking } from './booking.repository.ts';
+import type { BookingView } from './booking.schemas.ts';
+import type { CreatedWrite } from './booking.writer.ts';
+import { persistPromotions } from './promotion.writer.ts';
+
+/** What the caller asked for: N seats of one event, perhaps named. */
+export interface BookRequest {
+  eventId: string;
+  userId: string;
+  seats: number;
+  seatNumbers?: number[] | undefined;
+  correlationId: string;
+}
+
+/** A Redis decision that took something: seats, or a place on the waitlist. */
+export type Decided = Extract<ReserveResult, { kind: 'confirmed' | 'waiting' }>;
+
+/** Redis lacks the event's keys: rebuild them from Postgres and try again. */
+export class InventoryMissing extends Error {}
+/** Redis handed out a seat Postgres holds as booked: rebuild and try again. */
+export class SeatDivergence extends Error {}
+
+/** The checks a new booking passes before its Redis decision; throws what answers it. */
+export function checkNewBooking(
+  event: EventRecord,
+  request: BookRequest,
+  found: { activeBookingId: string | null | undefined; isMember: boolean },
+  now: Date,
+): void {
+  if (event.visibility === 'members' && !found.isMember) throw eventNotFound();
+  checkBookable(event, request, now);
+  if (found.activeBookingId) throw alreadyExists(found.activeBookingId);
+}
+
+/** Reads Redis's answer: a decision to write, or the error that ends this attempt. */
+export function decidedOrThrow(decision: ReserveResult): Decided {
+  if (decision.kind === 'MISSING') throw new InventoryMissing();
+  if (decision.kind === 'SEATS_TAKEN') {
+    throw new DomainError('BOOKING_SEATS_TAKEN', 409, 'One of the requested seats is taken.');
+  }
+  return decision;
+}
+
+/** What `writeCreated` writes for a new booking Redis decided. */
+export function createdWrite(
+  request: BookRequest,
+  bookingId: string,
+  event: EventRecord,
+  decision: Decided,
+): CreatedWrite {
+  const [created] = decide(
+    {
+      type: 'CreateBooking',
+      bookingId,
+      eventId: event.eventId,
+      orgId: event.orgId,
+      userId: request.userId,
+      seats: request.seats,
+      decision:
+        decision.kind === 'confirmed'
+          ? {
+              kind: 'confirmed',
+              seatNumbers: decision.seatNumbers,
+              acceptedSeq: decision.acceptedSeq,
+            }
+          : {
+              kind: 'waiting',
+              waitingNumber: decision.waitingNumber,
+              acceptedSeq: decision.acceptedSeq,
+            },
+    },
+    initialState,
+  );
+  if (created?.type !== 'BookingCreated') throw new Error('CreateBooking decided no creation');
+  return {
+    bookingId,
+    event,
+    created,
+    meta: {
+      correlationId: request.correlationId,
+      waitlistPosition: decision.kind === 'waiting' ? decision.position : undefined,
+    },
+  };
+}
+
+/**
+ * After a new booking committed: wakes the relay, signals the availability change, counts it,
+ * and answers it as committed (nothing is read back).
+ */
+export function acknowledgeCreated(
+  ctx: BookingContext,
+  bookingId: string,
+  decision: Decided,
+  written: { state: BookingState; createdAt: Date; updatedAt: Date },
+): BookingView {
+  const { state, createdAt, updatedAt } = written;
+  if (state.status === 'none') throw new Error('a written stream cannot be empty');
+  ctx.wakeRelay();
+  ctx.availability.touch(state.eventId);
+  let waitlistPosition: number | null = null;
+  if (decision.kind === 'waiting') {
+    countBookings('waitlisted');
+    // Appended last, so its position is the waitlist's length at that moment.
+    setWaitlistLength(state.eventId, decision.position);
+    waitlistPosition = decision.position;
+  } else countBookings('confirmed');
+  return {
+    id: bookingId,
+    eventId: state.eventId,
+    userId: state.userId,
+    seats: state.seats,
+    status: state.status,
+    seatNumbers: [...state.seatNumbers].sort((a, b) => a - b),
+    waitingNumber: state.waitingNumber,
+    waitlistPosition,
+    cancelledReason: null,
+    version: state.version,
+    createdAt: createdAt.toISOString(),
+    updatedAt: updatedAt.toISOString(),
+  };
+}
+
+/**
+ * Gives Redis back what a decision took whose booking did not commit. Answers the promotions
+ * that freed, for `recordPromotions` once the failed transaction is over.
+ */
+export async function compensateDecision(
+  ctx: BookingContext,
+  eventId: string,
+  bookingId: string,
+  decision: Decided,
+): Promise<Promotion[]> {
+  const released = await ctx.inventory.compensate(eventId, {
+    bookingId,
+    status: decision.kind,
+    seatNumbers: decision.kind === 'confirmed' ? decision.seatNumbers : [],
+  });
+  return released.kind === 'OK' ? released.promotions : [];
+}
+
+/** Promotions a compensation made are recorded like a cancellation's, in their own transaction. */
+export async function recordPromotions(
+  ctx: BookingContext,
+  request: { eventId: string; correlationId: string },
+  promotions: Promotion[],
+): Promise<void> {
+  if (promotions.length === 0) return;
+  try {
+    const promoted = await ctx.db.transaction().execute(async (trx) => {
+      await lockEventShared(trx, request.eventId, ctx.settings.rebuildWaitMs);
+      await lockEventReleases(trx, request.eventId);
+      const event = await findEvent(trx, request.eventId);
+      return event ? persistPromotions(trx, ctx.inventory, event, promotions, request) : [];
+    });
+    countBookings('promoted', promoted.length);
+    ctx.wakeRelay();
+  } catch (error) {
+    ctx.logger.error(
+      { err: error, eventId: request.eventId },
+      'promotions not recorded; reconciling',
+    );
+    await reconcileEvent(ctx, request.eventId, { correlationId: request.correlationId });
+  }
+}
+
+/** What a failed booking transaction answers: Postgres's guards as domain errors. */
+export async function translateWriteError(
+  ctx: BookingContext,
+  error: unknown,
+  request: BookRequest,
+): Promise<unknown> {
+  const pg = error as { code?: string; constraint?: string };
+  if (pg.code === '23505' && pg.constraint === 'bookings_one_active_per_user') {
+    const existing = await findActiveBooking(ctx.db, request.eventId, request.userId);
+    return alreadyExists(existing?.id);
+  }
+  if (pg.code === '23505' && pg.constraint === 'booking_seats_one_holder')
+    return new SeatDivergence();
+  return error;
+}
+
+const alreadyExists = (bookingId: string | undefined) =>
+  new DomainError('BOOKING_ALREADY_EXISTS', 409, 'You already hold a booking for this event.', {
+    bookingId,
+  });
+
+export const eventNotFound = () => new DomainError('EVENT_NOT_FOUND', 404, 'No such event.');

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { DomainError } from '@happening/service-kit';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bookBatch } from '../src/modules/booking/book.batch.ts';
+import type { BookRequest } from '../src/modules/booking/new-booking.ts';
+import { type Booking, startBooking, type TestUser } from './harness.ts';
+import { expectConsistent } from './invariants.ts';
+
+let svc: Booking;
+
+beforeAll(async () => {
+  svc = await startBooking();
+});
+
+afterAll(async () => {
+  await svc?.stop();
+});
+
+const book = (who: TestUser, eventId: string, seats: number) =>
+  svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats });
+
+const request = (eventId: string, userId: string, seats = 1): BookRequest => ({
+  eventId,
+  userId,
+  seats,
+  correlationId: randomUUID(),
+});
+
+/** How many transactions wrote the event's `created` entries (history rows are never updated). */
+async function creatingTransactions(eventId: string): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    SELECT count(DISTINCT xmin::text) AS n FROM booking_history
+    WHERE event_id = ${eventId} AND action = 'created'`.execute(svc.db);
+  return Number(rows[0]?.n);
+}
+
+/** Makes every insert of `userId`'s booking fail, for the duration of `work`. */
+async function withFailingWritesFor<T>(userId: string, work: () => Promise<T>): Promise<T> {
+  await sql`
+    CREATE FUNCTION fail_one_user() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'injected failure'; END $$`.execute(svc.db);
+  await sql`
+    CREATE TRIGGER fail_one_user BEFORE INSERT ON bookings FOR EACH ROW
+    WHEN (NEW.user_id = ${sql.lit(userId)}) EXECUTE FUNCTION fail_one_user()`.execute(svc.db);
+  try {
+    return await work();
+  } finally {
+    await sql`DROP TRIGGER fail_one_user ON bookings`.execute(svc.db);
+    await sql`DROP FUNCTION fail_one_user()`.execute(svc.db);
+  }
+}
+
+describe('bookings in shared transactions', () => {
+  it('a crowd booking at once shares transactions, each answered as if alone', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 60 });
+    const users = await Promise.all(Array.from({ length: 100 }, () => svc.user()));
+    const responses = await Promise.all(users.map((u) => book(u, eventId, 1)));
+    expect(responses.map((r) => r.statusCode)).toEqual(users.map(() => 201));
+    expect(responses.filter((r) => r.json().status === 'confirmed')).toHaveLength(60);
+    expect(await creatingTransactions(eventId)).toBeLessThan(100);
+    await expectConsistent(svc, eventId, 60, 'fifo');
+  });
+
+  it('one batch answers each request by its own rules and commits the rest together', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 3, maxSeatsPerBooking: 2 });
+    const [holder, a, b, c, greedy] = await Promise.all([
+      svc.user(),
+      svc.user(),
+      svc.user(),
+      svc.user(),
+      svc.user(),
+    ]);
+    const held = await book(holder, eventId, 1);
+    expect(held.statusCode).toBe(201);
+
+    const outcomes = await bookBatch(svc.ctx, [
+      request(eventId, a.sub, 2),
+      request(randomUUID(), b.sub),
+      request(eventId, greedy.sub, 3),
+      request(eventId, holder.sub),
+      request(eventId, c.sub, 1),
+    ]);
+    const codeOf = (o: PromiseSettledResult<unknown> | undefined) =>
+      o?.status === 'rejected' ? (o.reason as DomainError).code : undefined;
+    expect(outcomes.map(codeOf)).toEqual([
+      undefined,
+      'EVENT_NOT_FOUND',
+      'BOOKING_TOO_MANY_SEATS',
+      'BOOKING_ALREADY_EXISTS',
+      undefined,
+    ]);
+    expect(outcomes[0]).toMatchObject({
+      status: 'fulfilled',
+      value: { userId: a.sub, status: 'confirmed', seatNumbers: [2, 3] },
+    });
+    expect(outcomes[4]).toMatchObject({
+      status: 'fulfilled',
+      value: { userId: c.sub, status: 'waiting', waitingNumber: 1, waitlistPosition: 1 },
+    });
+    // the holder's booking on its own, a's and c's together
+    expect(await creatingTransactions(eventId)).toBe(2);
+    await expectConsistent(svc, eventId, 3, 'fifo');
+  });
+
+  it('a batch whose write fails gives back every decision and leaves each request to be booked alone', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 5 });
+    const [a, doomed, b] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    const before = (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json();
+    const outcomes = await withFailingWritesFor(doomed.sub, () =>
+      bookBatch(svc.ctx, [
+        request(eventId, a.sub, 2),
+        request(eventId, doomed.sub, 2),
+        request(eventId, b.sub, 2),
+      ]),
+    );
+    expect(outcomes).toEqual(outcomes.map(() => ({ status: 'fulfilled', value: 'alone' })));
+    expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual(before);
+    expect(
+      await svc.db.selectFrom('bookings').select('id').where('event_id', '=', eventId).execute(),
+    ).toEqual([]);
+    await expectConsistent(svc, eventId, 5, 'fifo');
+  });
+
+  it('through HTTP, a write failing for one person fails only that person’s booking', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 20 });
+    const users = await Promise.all(Array.from({ length: 15 }, () => svc.user()));
+    const doomed = await svc.user();
+    const [failed, ...answered] = await withFailingWritesFor(doomed.sub, () =>
+      Promise.all([book(doomed, eventId, 1), ...users.map((u) => book(u, eventId, 1))]),
+    );
+    expect(failed?.statusCode).toBe(500);
+    expect(answered.map((r) => r.statusCode)).toEqual(users.map(() => 201));
+    expect((await svc.call(doomed, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual({
+      totalSlots: 20,
+      availableSlots: 5,
+      waitlistLength: 0,
+    });
+    await expectConsistent(svc, eventId, 20, 'fifo');
+    expect((await book(doomed, eventId, 1)).json()).toMatchObject({ status: 'confirmed' });
+  });
+});
