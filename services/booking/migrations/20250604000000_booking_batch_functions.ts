@@ -12,6 +12,11 @@ import { type Kysely, sql } from 'kysely';
  * - `append_created_bookings`: the `created` history entry, the `bookings` row and the
  *   `booking_seats` rows of each new booking, in the order given, then the outbox rows; answers
  *   each booking's row timestamps.
+ * - `lock_for_cancels`: `lock_for_cancel` for several cancellations of one event (see
+ *   `cancel.batch.ts`): the event lock shared (try), the release lock, every booking's row lock
+ *   (in id order), then per cancellation (in the order given) the booking's owner and history and
+ *   the caller's role, with the event, read after the locks. When the try fails it answers one
+ *   row with `shared = false` and takes nothing else.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -100,9 +105,45 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         ORDER BY o.n;
     END
     $fn$`.execute(db);
+
+  await sql`
+    CREATE FUNCTION lock_for_cancels(
+      event_key text, release_key text, p_event_id uuid, p_booking_ids uuid[], p_caller_ids text[]
+    ) RETURNS TABLE (
+      n integer, shared boolean, owner_id text, history jsonb, caller_role text,
+      event_id uuid, org_id uuid, name text, starts_at timestamptz, ends_at timestamptz,
+      total_slots integer, waitlist_policy text, max_seats_per_booking integer, status text,
+      visibility text, catalog_version integer, created_at timestamptz, updated_at timestamptz
+    ) LANGUAGE plpgsql VOLATILE AS $fn$
+    #variable_conflict use_column
+    BEGIN
+      IF NOT pg_try_advisory_xact_lock_shared(hashtextextended(event_key, 0)) THEN
+        shared := false;
+        RETURN NEXT;
+        RETURN;
+      END IF;
+      PERFORM pg_advisory_xact_lock(hashtextextended(release_key, 0));
+      PERFORM 1 FROM bookings b WHERE b.id = ANY (p_booking_ids) ORDER BY b.id FOR UPDATE;
+      RETURN QUERY
+        SELECT c.n::integer, true, b.user_id,
+          (SELECT jsonb_agg(jsonb_build_object('action', h.action, 'details', h.details)
+              ORDER BY h.version)
+            FROM booking_history h WHERE h.booking_id = b.id),
+          (SELECT m.role FROM memberships m
+            WHERE m.organization_id = e.org_id AND m.user_id = c.caller_id),
+          e.event_id, e.org_id, e.name, e.starts_at, e.ends_at, e.total_slots, e.waitlist_policy,
+          e.max_seats_per_booking, e.status, e.visibility, e.catalog_version, e.created_at,
+          e.updated_at
+        FROM unnest(p_booking_ids, p_caller_ids) WITH ORDINALITY AS c(booking_id, caller_id, n)
+        JOIN bookings b ON b.id = c.booking_id
+        JOIN event_inventory e ON e.event_id = p_event_id
+        ORDER BY c.n;
+    END
+    $fn$`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`DROP FUNCTION IF EXISTS lock_for_cancels(text, text, uuid, uuid[], text[])`.execute(db);
   await sql`DROP FUNCTION IF EXISTS append_created_bookings(jsonb, jsonb)`.execute(db);
   await sql`DROP FUNCTION IF EXISTS lock_for_new_bookings(jsonb)`.execute(db);
 }

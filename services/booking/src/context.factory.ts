@@ -9,6 +9,7 @@ import {
   createAvailabilityPublisher,
 } from './modules/availability/availability.publisher.ts';
 import { bookBatch } from './modules/booking/book.batch.ts';
+import { cancelBatch } from './modules/booking/cancel.batch.ts';
 import { Inventory } from './redis/inventory.client.ts';
 
 export interface ContextOptions {
@@ -18,9 +19,9 @@ export interface ContextOptions {
   lockTtlMs?: number;
   rebuildWaitMs?: number;
   availabilityDebounceMs?: number;
-  /** Most new bookings sharing one transaction. */
+  /** Most new bookings (or cancellations) sharing one transaction. */
   bookingBatchSize?: number;
-  /** Most booking batches running at once (each holds one pooled connection). */
+  /** Most booking (and cancellation) batches running at once; each holds a pooled connection. */
   bookingBatchesInFlight?: number;
   now?: () => Date;
 }
@@ -41,15 +42,17 @@ export function createContext(options: ContextOptions): {
     wakeRelay: () => wake(),
     debounceMs: options.availabilityDebounceMs ?? 250,
   });
+  const batching = {
+    maxSize: options.bookingBatchSize ?? 64,
+    maxInFlight: options.bookingBatchesInFlight ?? 4,
+  };
   const ctx: BookingContext = {
     db: options.db,
     inventory,
     logger: options.logger,
     availability,
-    newBookings: new Batcher((requests) => bookBatch(ctx, requests), {
-      maxSize: options.bookingBatchSize ?? 64,
-      maxInFlight: options.bookingBatchesInFlight ?? 4,
-    }),
+    newBookings: new Batcher((requests) => bookBatch(ctx, requests), batching),
+    cancellations: new Batcher((requests) => cancelBatch(ctx, requests), batching),
     wakeRelay: () => wake(),
     settings: {
       lockTtlMs: options.lockTtlMs ?? 5_000,

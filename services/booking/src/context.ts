@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Batcher } from './batcher.ts';
 import type { BookingDb } from './db/database.ts';
 import type { BatchedBooking } from './modules/booking/book.batch.ts';
+import type { BatchedCancel, BatchedCancelRequest } from './modules/booking/cancel.batch.ts';
 import type { BookRequest } from './modules/booking/new-booking.ts';
 import type { Inventory } from './redis/inventory.client.ts';
 
@@ -19,6 +20,8 @@ export interface BookingContext {
   availability: AvailabilitySignal;
   /** Concurrent new bookings, grouped into shared transactions. */
   newBookings: Batcher<BookRequest, BatchedBooking>;
+  /** Concurrent cancellations, grouped per event into shared transactions. */
+  cancellations: Batcher<BatchedCancelRequest, BatchedCancel>;
   /** Called after committing outbox rows, so the relay publishes at once. */
   wakeRelay(): void;
   settings: {

@@ -12,6 +12,8 @@ export interface StreamWrite {
   bookingId: string;
   state: BookingState;
   events: readonly BookingEvent[];
+  /** Envelope metadata of this write's events, when not the call's. */
+  meta?: Omit<EnvelopeMeta, 'version'> | undefined;
 }
 
 /**
@@ -40,7 +42,10 @@ export async function writeStreams(
         event: domainEvent,
       });
       envelopes.push(
-        toContractEvent(domainEvent, state, event, { ...meta, version: state.version }),
+        toContractEvent(domainEvent, state, event, {
+          ...(write.meta ?? meta),
+          version: state.version,
+        }),
       );
     }
     states.push(state);

@@ -2,32 +2,44 @@ import { DomainError } from '@happening/service-kit';
 import type { BookingContext } from '../../context.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
 import type { ReleaseResult } from '../../redis/inventory.client.ts';
-import { lockForCancel } from '../inventory/event-lock.ts';
+import { type CancelTarget, lockForCancel } from '../inventory/event-lock.ts';
 import { reconcileEvent } from '../inventory/reconcile.service.ts';
-import { decide } from './booking.decider.ts';
+import { type BookingState, decide } from './booking.decider.ts';
+import type { BookingEvent } from './booking.events.ts';
 import { findBooking } from './booking.repository.ts';
 import { cancellationReason } from './cancel.policy.ts';
 import { persistPromotions } from './promotion.writer.ts';
 
-class InventoryMissing extends Error {}
+/** A cancellation asked for by `callerId`. */
+export interface CancelRequest {
+  bookingId: string;
+  callerId: string;
+  correlationId: string;
+  note?: string | undefined;
+}
+
+/** Redis lacks the event's keys: rebuild them from Postgres and try again. */
+export class CancelInventoryMissing extends Error {}
 
 /**
- * Cancels a booking: Postgres first (locks, row lock + stream, so a second cancel changes
- * nothing and frees no seat: one round trip), then one Lua release that promotes per policy,
- * then the promoted rows locked (one round trip) and one statement with the cancellation, each
- * promotion and their outbox events, all in one transaction.
+ * Cancels a booking. Concurrent cancellations of one event share one transaction and one hold of
+ * the event's release lock (`cancelBatch`); what a batch leaves to be done alone (an event being
+ * rebuilt, keys missing in Redis, a batch that failed) is cancelled here on its own: Postgres
+ * first (locks, row lock + stream, so a second cancel changes nothing and frees no seat: one
+ * round trip), then one Lua release that promotes per policy, then the promoted rows locked (one
+ * round trip) and one statement with the cancellation, each promotion and their outbox events,
+ * all in one transaction.
  */
-export async function cancelBooking(
-  ctx: BookingContext,
-  input: { bookingId: string; callerId: string; correlationId: string; note?: string | undefined },
-): Promise<void> {
+export async function cancelBooking(ctx: BookingContext, input: CancelRequest): Promise<void> {
   const row = await findBooking(ctx.db, input.bookingId);
   if (!row) throw notFound();
+  const batched = await ctx.cancellations.submit({ ...input, eventId: row.event_id });
+  if (batched !== 'alone') return;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await attemptCancel(ctx, row.event_id, input);
     } catch (error) {
-      if (attempt > 1 || !(error instanceof InventoryMissing)) throw error;
+      if (attempt > 1 || !(error instanceof CancelInventoryMissing)) throw error;
       await reconcileEvent(ctx, row.event_id, {
         correlationId: input.correlationId,
         onlyIfMissing: true,
@@ -36,10 +48,38 @@ export async function cancelBooking(
   }
 }
 
+/**
+ * What cancelling `target` decides for `request`: the stream events to append and the state they
+ * apply to, or nothing when the booking is already cancelled. Throws when the caller may not.
+ */
+export function decideCancellation(
+  ctx: BookingContext,
+  request: CancelRequest,
+  target: CancelTarget,
+):
+  | { state: Extract<BookingState, { status: 'confirmed' | 'waiting' }>; events: BookingEvent[] }
+  | undefined {
+  const { event, state } = target;
+  const reason = cancellationReason({
+    callerId: request.callerId,
+    callerRole: target.callerRole,
+    ownerId: target.ownerId,
+    event,
+    now: ctx.now(),
+  });
+  const events = decide(
+    { type: 'CancelBooking', reason, cancelledBy: request.callerId, note: request.note },
+    state,
+  );
+  if (events.length === 0) return undefined;
+  if (state.status !== 'confirmed' && state.status !== 'waiting') return undefined;
+  return { state, events };
+}
+
 async function attemptCancel(
   ctx: BookingContext,
   eventId: string,
-  input: { bookingId: string; callerId: string; correlationId: string; note?: string | undefined },
+  input: CancelRequest,
 ): Promise<void> {
   let released: ReleaseResult | undefined;
   let promoted: string[] = [];
@@ -51,31 +91,20 @@ async function attemptCancel(
         ctx.settings.rebuildWaitMs,
       );
       if (!target) throw notFound();
-      const { event, state } = target;
-      const reason = cancellationReason({
-        callerId: input.callerId,
-        callerRole: target.callerRole,
-        ownerId: target.ownerId,
-        event,
-        now: ctx.now(),
-      });
-      const events = decide(
-        { type: 'CancelBooking', reason, cancelledBy: input.callerId, note: input.note },
-        state,
-      );
-      if (events.length === 0) return;
-      if (state.status !== 'confirmed' && state.status !== 'waiting') return;
+      const decided = decideCancellation(ctx, input, target);
+      if (!decided) return;
+      const { state, events } = decided;
       released = await ctx.inventory.release(eventId, {
         bookingId: input.bookingId,
         status: state.status,
         seatNumbers: state.seatNumbers,
       });
-      if (released.kind === 'MISSING') throw new InventoryMissing();
+      if (released.kind === 'MISSING') throw new CancelInventoryMissing();
       // The cancellation, each promotion and their outbox events: one statement.
       promoted = await persistPromotions(
         trx,
         ctx.inventory,
-        event,
+        target.event,
         released.promotions,
         { correlationId: input.correlationId },
         [{ bookingId: input.bookingId, state, events }],
@@ -96,4 +125,4 @@ async function attemptCancel(
   ctx.availability.touch(eventId);
 }
 
-const notFound = () => new DomainError('BOOKING_NOT_FOUND', 404, 'No such booking.');
+export const notFound = () => new DomainError('BOOKING_NOT_FOUND', 404, 'No such booking.');

@@ -16,18 +16,21 @@ export async function lockNewBooking(
   );
 }
 
+type PromotionMeta = { correlationId: string; causationId?: string | undefined };
+
 /**
  * Records the promotions Redis made: one `promoted` history entry and one outbox event each,
  * written after `first` (e.g. the cancellation that released the seats) in one statement.
  * A promoted booking Postgres does not hold as waiting (cancelled meanwhile, or its creation
- * failed) gets its seats returned, which may promote the next in line. Returns the promoted ids.
+ * failed) gets its seats returned, which may promote the next in line. A promotion carrying its
+ * own `meta` (the cancellation that caused it) is announced with it. Returns the promoted ids.
  */
 export async function persistPromotions(
   trx: Transaction<BookingDb>,
   inventory: Inventory,
   event: EventRecord,
-  promotions: readonly Promotion[],
-  meta: { correlationId: string; causationId?: string | undefined },
+  promotions: readonly (Promotion & { meta?: PromotionMeta })[],
+  meta: PromotionMeta,
   first: readonly StreamWrite[] = [],
 ): Promise<string[]> {
   const writes: StreamWrite[] = [];
@@ -37,7 +40,7 @@ export async function persistPromotions(
       trx,
       batch.map((promotion) => promotion.bookingId),
     );
-    const next: Promotion[] = [];
+    const next: (Promotion & { meta?: PromotionMeta })[] = [];
     for (const promotion of batch) {
       let state = states.get(promotion.bookingId);
       if (!state) {
@@ -51,11 +54,12 @@ export async function persistPromotions(
           status: 'confirmed',
           seatNumbers: promotion.seatNumbers,
         });
-        if (again.kind === 'OK') next.push(...again.promotions);
+        if (again.kind === 'OK')
+          next.push(...again.promotions.map((p) => ({ ...p, meta: promotion.meta })));
         continue;
       }
       const events = decide({ type: 'PromoteBooking', seatNumbers: promotion.seatNumbers }, state);
-      writes.push({ bookingId: promotion.bookingId, state, events });
+      writes.push({ bookingId: promotion.bookingId, state, events, meta: promotion.meta });
     }
     batch = next;
   }

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import type { DomainError } from '@happening/service-kit';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cancelBatch } from '../src/modules/booking/cancel.batch.ts';
+import { type Booking, startBooking, type TestUser } from './harness.ts';
+import { expectConsistent } from './invariants.ts';
+
+let svc: Booking;
+
+beforeAll(async () => {
+  svc = await startBooking();
+});
+
+afterAll(async () => {
+  await svc?.stop();
+});
+
+async function book(who: TestUser, eventId: string, seats: number): Promise<string> {
+  const response = await svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats });
+  expect(response.statusCode).toBe(201);
+  return response.json().id;
+}
+
+const cancel = (who: TestUser, bookingId: string) =>
+  svc.call(who, 'POST', `/v1/bookings/${bookingId}/cancel`, {});
+
+const request = (eventId: string, bookingId: string, who: TestUser) => ({
+  eventId,
+  bookingId,
+  callerId: who.sub,
+  correlationId: randomUUID(),
+});
+
+/** The transaction that wrote each of the event's history entries, by booking and action. */
+async function writers(eventId: string): Promise<Map<string, string>> {
+  const { rows } = await sql<{ booking_id: string; action: string; tx: string }>`
+    SELECT booking_id, action, xmin::text AS tx FROM booking_history WHERE event_id = ${eventId}`.execute(
+    svc.db,
+  );
+  return new Map(rows.map((r) => [`${r.booking_id}:${r.action}`, r.tx]));
+}
+
+describe('cancellations in shared transactions', () => {
+  it('a crowd cancelling at once shares transactions and promotes exactly as one by one would', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 40, waitlistPolicy: 'fifo' });
+    const holders = await Promise.all(Array.from({ length: 40 }, () => svc.user()));
+    const ids: string[] = [];
+    for (const who of holders) ids.push(await book(who, eventId, 1));
+    const waiters = await Promise.all(Array.from({ length: 10 }, () => svc.user()));
+    const waitingIds: string[] = [];
+    for (const who of waiters) waitingIds.push(await book(who, eventId, 1));
+
+    const answers = await Promise.all(
+      holders.slice(0, 30).map((who, i) => cancel(who, ids[i] as string)),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 200));
+    expect(answers.map((a) => a.json().status)).toEqual(answers.map(() => 'cancelled'));
+
+    const bookings = await svc.db
+      .selectFrom('bookings')
+      .select(['id', 'status'])
+      .where('id', 'in', waitingIds)
+      .execute();
+    expect(bookings.map((b) => b.status)).toEqual(waitingIds.map(() => 'confirmed'));
+    const written = await writers(eventId);
+    const cancellingTransactions = new Set(
+      ids.slice(0, 30).map((id) => written.get(`${id}:cancelled`)),
+    );
+    expect(cancellingTransactions.size).toBeLessThan(30);
+    await expectConsistent(svc, eventId, 40, 'fifo');
+    expect(
+      (await svc.call(holders[0], 'GET', `/v1/events/${eventId}/availability`)).json(),
+    ).toEqual({ totalSlots: 40, availableSlots: 20, waitlistLength: 0 });
+  });
+
+  it('one batch answers each cancellation by its own rules and writes the rest together', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 2, waitlistPolicy: 'fifo' });
+    const [a, w, x, stranger] = await Promise.all([svc.user(), svc.user(), svc.user(), svc.user()]);
+    const aId = await book(a, eventId, 2);
+    const wId = await book(w, eventId, 2);
+    const xId = await book(x, eventId, 1);
+
+    const outcomes = await cancelBatch(svc.ctx, [
+      request(eventId, aId, a),
+      request(eventId, wId, w),
+      request(eventId, aId, a),
+      request(eventId, randomUUID(), a),
+      request(eventId, xId, stranger),
+    ]);
+    const shown = outcomes.map((o) =>
+      o.status === 'fulfilled' ? o.value : (o.reason as DomainError).code,
+    );
+    // w was promoted by a's release in this batch: it must be cancelled as confirmed, alone
+    expect(shown).toEqual(['done', 'alone', 'done', 'BOOKING_NOT_FOUND', 'BOOKING_NOT_FOUND']);
+
+    const statuses = await svc.db
+      .selectFrom('bookings')
+      .select(['id', 'status'])
+      .where('event_id', '=', eventId)
+      .execute();
+    expect(Object.fromEntries(statuses.map((s) => [s.id, s.status]))).toEqual({
+      [aId]: 'cancelled',
+      [wId]: 'confirmed',
+      [xId]: 'waiting',
+    });
+    const written = await writers(eventId);
+    expect(written.get(`${wId}:promoted`)).toBe(written.get(`${aId}:cancelled`));
+    expect([...written.keys()].filter((k) => k.endsWith(':cancelled'))).toEqual([
+      `${aId}:cancelled`,
+    ]);
+    await expectConsistent(svc, eventId, 2, 'fifo');
+
+    expect((await cancel(w, wId)).statusCode).toBe(200);
+    await expectConsistent(svc, eventId, 2, 'fifo');
+    const x2 = await svc.db
+      .selectFrom('bookings')
+      .select('status')
+      .where('id', '=', xId)
+      .executeTakeFirstOrThrow();
+    expect(x2.status).toBe('confirmed');
+  });
+
+  it('through HTTP, a write failing for one cancellation fails only that one', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 10 });
+    const holders = await Promise.all(Array.from({ length: 10 }, () => svc.user()));
+    const ids: string[] = [];
+    for (const who of holders) ids.push(await book(who, eventId, 1));
+    const doomed = ids[3] as string;
+    await sql`
+      CREATE FUNCTION fail_one_cancel() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'injected failure'; END $$`.execute(svc.db);
+    await sql`
+      CREATE TRIGGER fail_one_cancel BEFORE INSERT ON booking_history FOR EACH ROW
+      WHEN (NEW.action = 'cancelled' AND NEW.booking_id = ${sql.lit(doomed)}::uuid)
+      EXECUTE FUNCTION fail_one_cancel()`.execute(svc.db);
+    let answers: Awaited<ReturnType<typeof cancel>>[];
+    try {
+      answers = await Promise.all(holders.map((who, i) => cancel(who, ids[i] as string)));
+    } finally {
+      await sql`DROP TRIGGER fail_one_cancel ON booking_history`.execute(svc.db);
+      await sql`DROP FUNCTION fail_one_cancel()`.execute(svc.db);
+    }
+    expect(answers.map((a) => a.statusCode)).toEqual(ids.map((id) => (id === doomed ? 500 : 200)));
+    await expectConsistent(svc, eventId, 10, 'fifo');
+    expect(
+      (await svc.call(holders[0], 'GET', `/v1/events/${eventId}/availability`)).json(),
+    ).toEqual({ totalSlots: 10, availableSlots: 9, waitlistLength: 0 });
+  });
+});
