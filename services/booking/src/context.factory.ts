@@ -21,7 +21,7 @@ export interface ContextOptions {
   availabilityDebounceMs?: number;
   /** Most new bookings (or cancellations) sharing one transaction. */
   bookingBatchSize?: number;
-  /** Most booking (and cancellation) batches running at once; each holds a pooled connection. */
+  /** Most booking batches running at once; each holds a pooled connection. */
   bookingBatchesInFlight?: number;
   now?: () => Date;
 }
@@ -52,7 +52,12 @@ export function createContext(options: ContextOptions): {
     logger: options.logger,
     availability,
     newBookings: new Batcher((requests) => bookBatch(ctx, requests), batching),
-    cancellations: new Batcher((requests) => cancelBatch(ctx, requests), batching),
+    // One batch at a time: cancellations of one event queue on its release lock anyway, so a
+    // second batch would wait in Postgres, holding a connection, instead of growing this one.
+    cancellations: new Batcher((requests) => cancelBatch(ctx, requests), {
+      ...batching,
+      maxInFlight: 1,
+    }),
     wakeRelay: () => wake(),
     settings: {
       lockTtlMs: options.lockTtlMs ?? 5_000,

@@ -1,5 +1,5 @@
 import type { OutboxEnvelope } from '@happening/db';
-import { sql, type Transaction } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { BookingDb } from '../../db/database.ts';
 import type { PipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { type BookingEvent, HISTORY_ACTION } from './booking.events.ts';
@@ -19,11 +19,20 @@ export interface HistoryEntry {
  * (booking_id, version) key makes a concurrent writer fail.
  */
 export async function appendEvents(
-  trx: Transaction<BookingDb>,
+  trx: Kysely<BookingDb>,
   entries: readonly HistoryEntry[],
   outbox: readonly OutboxEnvelope[],
 ): Promise<void> {
   if (entries.length === 0) return;
+  await trx.executeQuery(appendEventsQuery(trx, entries, outbox));
+}
+
+/** `appendEvents` as a statement to send (e.g. with COMMIT); entries must not be empty. */
+export function appendEventsQuery(
+  db: Kysely<BookingDb>,
+  entries: readonly HistoryEntry[],
+  outbox: readonly OutboxEnvelope[],
+): CompiledQuery {
   const rows = entries.map((entry) => ({
     bookingId: entry.bookingId,
     eventId: entry.eventId,
@@ -31,8 +40,8 @@ export async function appendEvents(
     action: HISTORY_ACTION[entry.event.type],
     details: entry.event.data,
   }));
-  await sql`SELECT append_booking_events(${JSON.stringify(rows)}::jsonb, ${JSON.stringify(outbox)}::jsonb)`.execute(
-    trx,
+  return sql`SELECT append_booking_events(${JSON.stringify(rows)}::jsonb, ${JSON.stringify(outbox)}::jsonb)`.compile(
+    db,
   );
 }
 

@@ -11,7 +11,7 @@ export async function findBooking(db: Db, bookingId: string): Promise<BookingRow
 
 /** Locks the booking's row and folds its stream: the state a command decides on. */
 export async function loadForUpdate(
-  trx: Transaction<BookingDb>,
+  trx: Kysely<BookingDb>,
   bookingId: string,
 ): Promise<{ row: BookingRow; state: BookingState } | undefined> {
   const row = await trx
@@ -43,7 +43,7 @@ export function foldHistory(history: HistoryJson): BookingState {
  * (`load_bookings_for_update`). Bookings Postgres does not hold are absent from the map.
  */
 export async function loadManyForUpdate(
-  trx: Transaction<BookingDb>,
+  trx: Kysely<BookingDb>,
   bookingIds: readonly string[],
 ): Promise<Map<string, BookingState>> {
   const states = new Map<string, BookingState>();

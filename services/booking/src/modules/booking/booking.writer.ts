@@ -1,11 +1,16 @@
-import type { Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { BookingDb } from '../../db/database.ts';
 import type { PipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import type { EventRecord } from '../inventory/event-inventory.repository.ts';
 import { type BookingState, evolve, initialState } from './booking.decider.ts';
 import type { BookingEvent } from './booking.events.ts';
 import { type EnvelopeMeta, toContractEvent } from './booking.outbox.ts';
-import { appendCreated, appendEvents, type HistoryEntry } from './booking.projection.ts';
+import {
+  appendCreated,
+  appendEvents,
+  appendEventsQuery,
+  type HistoryEntry,
+} from './booking.projection.ts';
 
 /** Decided events for one booking's stream, after the state they were decided on. */
 export interface StreamWrite {
@@ -22,11 +27,38 @@ export interface StreamWrite {
  * (a seat the first releases may be booked by a later one). Returns the new states.
  */
 export async function writeStreams(
-  trx: Transaction<BookingDb>,
+  trx: Kysely<BookingDb>,
   event: EventRecord,
   writes: readonly StreamWrite[],
   meta: Omit<EnvelopeMeta, 'version'>,
 ): Promise<BookingState[]> {
+  const { entries, envelopes, states } = streamEntries(event, writes, meta);
+  await appendEvents(trx, entries, envelopes);
+  return states;
+}
+
+/** `writeStreams` as the last statement of a pipelined transaction: COMMIT goes out with it. */
+export async function commitStreams(
+  tx: PipelinedTransaction,
+  event: EventRecord,
+  writes: readonly StreamWrite[],
+  meta: Omit<EnvelopeMeta, 'version'>,
+): Promise<BookingState[]> {
+  const { entries, envelopes, states } = streamEntries(event, writes, meta);
+  await tx.commitWith(
+    entries.length > 0
+      ? appendEventsQuery(tx.db, entries, envelopes)
+      : sql`SELECT 1`.compile(tx.db),
+  );
+  return states;
+}
+
+/** The history entries and outbox envelopes of decided writes, and the states they lead to. */
+function streamEntries(
+  event: EventRecord,
+  writes: readonly StreamWrite[],
+  meta: Omit<EnvelopeMeta, 'version'>,
+) {
   const entries: HistoryEntry[] = [];
   const envelopes = [];
   const states = [];
@@ -50,8 +82,7 @@ export async function writeStreams(
     }
     states.push(state);
   }
-  await appendEvents(trx, entries, envelopes);
-  return states;
+  return { entries, envelopes, states };
 }
 
 /** `writeStreams` for one booking. Returns its new state. */

@@ -2,20 +2,21 @@ import type { Role } from '@happening/contracts';
 import { sql } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import type { EventInventoryRow } from '../../db/database.ts';
+import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
-import type { Promotion } from '../../redis/inventory.client.ts';
+import type { Promotion, ReleaseResult } from '../../redis/inventory.client.ts';
 import { toEventRecord } from '../inventory/event-inventory.repository.ts';
 import { reconcileEvent } from '../inventory/reconcile.service.ts';
 import { type BookingState, evolve } from './booking.decider.ts';
 import { foldHistory, type HistoryJson } from './booking.repository.ts';
-import type { StreamWrite } from './booking.writer.ts';
+import { commitStreams, type StreamWrite } from './booking.writer.ts';
 import {
   CancelInventoryMissing,
   type CancelRequest,
   decideCancellation,
   notFound,
 } from './cancel.command.ts';
-import { persistPromotions } from './promotion.writer.ts';
+import { promotionWrites } from './promotion.writer.ts';
 
 /** A cancellation of a booking of `eventId`. */
 export type BatchedCancelRequest = CancelRequest & { eventId: string };
@@ -24,6 +25,7 @@ export type BatchedCancelRequest = CancelRequest & { eventId: string };
 export type BatchedCancel = 'done' | 'alone';
 
 type Outcome = PromiseSettledResult<BatchedCancel>;
+type Cancellation = NonNullable<ReturnType<typeof decideCancellation>>;
 
 /** One cancellation's row from `lock_for_cancels`; no row when the booking is unknown. */
 type LockedRow = EventInventoryRow & {
@@ -85,33 +87,35 @@ async function cancelForEvent(
   let released = 0;
   let promoted: string[] = [];
   try {
-    await ctx.db.transaction().execute(async (trx) => {
-      const { rows } = await sql<LockedRow>`
-        SELECT * FROM lock_for_cancels(${`inventory:${eventId}`}, ${`release:${eventId}`}, ${eventId},
-          ${sql.val(requests.map((r) => r.bookingId))}::uuid[],
-          ${sql.val(requests.map((r) => r.callerId))}::text[])`.execute(trx);
-      if (rows[0] && !rows[0].shared) return;
+    await pipelinedTransaction(ctx.db, async (tx) => {
+      const rows = await tx.first(
+        sql<LockedRow>`
+          SELECT * FROM lock_for_cancels(${`inventory:${eventId}`}, ${`release:${eventId}`}, ${eventId},
+            ${sql.val(requests.map((r) => r.bookingId))}::uuid[],
+            ${sql.val(requests.map((r) => r.callerId))}::text[])`.compile(tx.db),
+      );
+      const nothing = () => tx.commitWith(sql`SELECT 1`.compile(tx.db));
+      if (rows[0] && !rows[0].shared) return nothing();
       const byN = new Map(rows.map((row) => [row.n, row]));
       const states = new Map<string, BookingState>();
-      const promotedHere = new Set<string>();
       const writes: StreamWrite[] = [];
       const promotions: (Promotion & { meta: { correlationId: string } })[] = [];
+      const decisions: { request: BatchedCancelRequest; decided: Cancellation }[] = [];
       for (const [k, request] of requests.entries()) {
         const row = byN.get(k + 1);
         if (!row) {
           outcomes[k] = { status: 'rejected', reason: notFound() };
           continue;
         }
-        if (promotedHere.has(request.bookingId)) continue;
         const { n: _n, shared: _s, owner_id, history, caller_role, ...eventRow } = row;
-        const event = toEventRecord(eventRow);
+        const state = states.get(request.bookingId) ?? foldHistory(history);
         let decided: ReturnType<typeof decideCancellation>;
         try {
           decided = decideCancellation(ctx, request, {
             ownerId: owner_id,
-            state: states.get(request.bookingId) ?? foldHistory(history),
+            state,
             callerRole: caller_role ?? undefined,
-            event,
+            event: toEventRecord(eventRow),
           });
         } catch (error) {
           outcomes[k] = { status: 'rejected', reason: error };
@@ -119,34 +123,49 @@ async function cancelForEvent(
         }
         outcomes[k] = done;
         if (!decided) continue;
-        const { state, events } = decided;
-        const release = await ctx.inventory.release(eventId, {
-          bookingId: request.bookingId,
-          status: state.status,
-          seatNumbers: state.seatNumbers,
-        });
-        if (release.kind === 'MISSING') throw new CancelInventoryMissing();
-        released += 1;
-        const meta = { correlationId: request.correlationId };
-        writes.push({ bookingId: request.bookingId, state, events, meta });
-        states.set(request.bookingId, events.reduce(evolve, state));
-        for (const promotion of release.promotions) {
-          promotions.push({ ...promotion, meta });
-          promotedHere.add(promotion.bookingId);
-        }
+        // A second cancellation of the same booking in this batch sees it cancelled.
+        states.set(request.bookingId, decided.events.reduce(evolve, decided.state));
+        decisions.push({ request, decided });
       }
-      if (writes.length === 0) return;
+      // Waiting bookings leave the waitlist before any seat is released, so no release promotes a
+      // booking this batch cancels: all releases can go to Redis at once (run in this order).
+      decisions.sort(
+        (x, y) =>
+          Number(x.decided.state.status !== 'waiting') -
+          Number(y.decided.state.status !== 'waiting'),
+      );
+      const releases = await Promise.all(
+        decisions.map(({ request, decided }) =>
+          ctx.inventory.release(eventId, {
+            bookingId: request.bookingId,
+            status: decided.state.status,
+            seatNumbers: decided.state.seatNumbers,
+          }),
+        ),
+      );
+      released = releases.filter((release) => release.kind === 'OK').length;
+      if (released < releases.length) throw new CancelInventoryMissing();
+      const cancelledHere = new Set(decisions.map(({ request }) => request.bookingId));
+      decisions.forEach(({ request, decided }, i) => {
+        const meta = { correlationId: request.correlationId };
+        writes.push({ bookingId: request.bookingId, ...decided, meta });
+        const release = releases[i] as Extract<ReleaseResult, { kind: 'OK' }>;
+        for (const promotion of release.promotions) {
+          if (cancelledHere.has(promotion.bookingId)) {
+            throw new Error(`booking ${promotion.bookingId} was promoted while being cancelled`);
+          }
+          promotions.push({ ...promotion, meta });
+        }
+      });
+      if (writes.length === 0) return nothing();
       const first = requests[0] as BatchedCancelRequest;
       const event = toEventRecord(rows[0] as EventInventoryRow);
-      // Every cancellation, each promotion and their outbox events: one statement.
-      promoted = await persistPromotions(
-        trx,
-        ctx.inventory,
-        event,
-        promotions,
-        { correlationId: first.correlationId },
-        writes,
-      );
+      const promotionsWritten = await promotionWrites(tx.db, ctx.inventory, event, promotions);
+      promoted = promotionsWritten.map((write) => write.bookingId);
+      // Every cancellation, each promotion and their outbox events: one statement, with COMMIT.
+      await commitStreams(tx, event, [...writes, ...promotionsWritten], {
+        correlationId: first.correlationId,
+      });
     });
   } catch (error) {
     if (released > 0) {

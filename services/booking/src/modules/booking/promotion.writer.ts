@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { BookingDb } from '../../db/database.ts';
 import type { Inventory, Promotion } from '../../redis/inventory.client.ts';
 import type { EventRecord } from '../inventory/event-inventory.repository.ts';
@@ -7,10 +7,7 @@ import { loadForUpdate, loadManyForUpdate } from './booking.repository.ts';
 import { type StreamWrite, writeStreams } from './booking.writer.ts';
 
 /** Held by a booking's creating transaction from before its Redis decision until it ends. */
-export async function lockNewBooking(
-  trx: Transaction<BookingDb>,
-  bookingId: string,
-): Promise<void> {
+export async function lockNewBooking(trx: Kysely<BookingDb>, bookingId: string): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`booking:${bookingId}`}, 0))`.execute(
     trx,
   );
@@ -21,9 +18,7 @@ type PromotionMeta = { correlationId: string; causationId?: string | undefined }
 /**
  * Records the promotions Redis made: one `promoted` history entry and one outbox event each,
  * written after `first` (e.g. the cancellation that released the seats) in one statement.
- * A promoted booking Postgres does not hold as waiting (cancelled meanwhile, or its creation
- * failed) gets its seats returned, which may promote the next in line. A promotion carrying its
- * own `meta` (the cancellation that caused it) is announced with it. Returns the promoted ids.
+ * Returns the promoted ids. See `promotionWrites`.
  */
 export async function persistPromotions(
   trx: Transaction<BookingDb>,
@@ -33,6 +28,23 @@ export async function persistPromotions(
   meta: PromotionMeta,
   first: readonly StreamWrite[] = [],
 ): Promise<string[]> {
+  const writes = await promotionWrites(trx, inventory, event, promotions);
+  await writeStreams(trx, event, [...first, ...writes], meta);
+  return writes.map((write) => write.bookingId);
+}
+
+/**
+ * Decides the promotions Redis made, one `promoted` event each, with the promoted rows locked.
+ * A promoted booking Postgres does not hold as waiting (cancelled meanwhile, or its creation
+ * failed) gets its seats returned, which may promote the next in line. A promotion carrying its
+ * own `meta` (the cancellation that caused it) is announced with it.
+ */
+export async function promotionWrites(
+  trx: Kysely<BookingDb>,
+  inventory: Inventory,
+  event: EventRecord,
+  promotions: readonly (Promotion & { meta?: PromotionMeta })[],
+): Promise<StreamWrite[]> {
   const writes: StreamWrite[] = [];
   let batch = [...promotions];
   while (batch.length > 0) {
@@ -63,6 +75,5 @@ export async function persistPromotions(
     }
     batch = next;
   }
-  await writeStreams(trx, event, [...first, ...writes], meta);
-  return writes.map((write) => write.bookingId);
+  return writes;
 }
