@@ -26,10 +26,23 @@ export interface AuthPluginOptions {
   /** Expected `aud` (Keycloak puts the API client id there). */
   audience: string;
   /** Defaults to Keycloak's `${issuer}/protocol/openid-connect/certs`. */
-  jwksUri?: string;
+  jwksUri?: string | undefined;
   jwks?: JwksOptions;
   /** Leeway for `exp`/`nbf` against clock skew (default 5 s). */
   clockToleranceMs?: number;
+}
+
+/** The `OIDC_*` settings every service reads, as the plugin's options. */
+export function authOptionsFromConfig(config: {
+  OIDC_ISSUER: string;
+  OIDC_AUDIENCE: string;
+  OIDC_JWKS_URI?: string | undefined;
+}): AuthPluginOptions {
+  return {
+    issuer: config.OIDC_ISSUER,
+    audience: config.OIDC_AUDIENCE,
+    jwksUri: config.OIDC_JWKS_URI,
+  };
 }
 
 const REALM = 'Bearer realm="happening"';

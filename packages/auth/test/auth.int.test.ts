@@ -2,7 +2,12 @@ import type { Role } from '@happening/contracts';
 import { type App, createApp, createLogger } from '@happening/service-kit';
 import { freePort, startTokenIssuer, type TestTokenIssuer } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthPluginOptions, authPlugin, requireOrgRole } from '../src/index.ts';
+import {
+  type AuthPluginOptions,
+  authOptionsFromConfig,
+  authPlugin,
+  requireOrgRole,
+} from '../src/index.ts';
 import {
   claims,
   hs256WithPublicKey,
@@ -137,6 +142,25 @@ describe('authPlugin', () => {
     await broken.close();
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ code: 'AUTH_UNAVAILABLE' });
+  });
+
+  it('takes its options from the OIDC_* settings, the key set from OIDC_JWKS_URI when set', async () => {
+    const settings = { OIDC_ISSUER: issuer.issuer, OIDC_AUDIENCE: issuer.audience };
+    const derived = await buildApp(
+      authOptionsFromConfig({ ...settings, OIDC_JWKS_URI: undefined }),
+    );
+    const token = await issuer.token();
+    const accepted = await derived.inject({ url: '/v1/me', headers: bearer(token) });
+    await derived.close();
+    expect(accepted.statusCode).toBe(200);
+
+    const elsewhere = `http://127.0.0.1:${await freePort()}/certs`;
+    const pointed = await buildApp(
+      authOptionsFromConfig({ ...settings, OIDC_JWKS_URI: elsewhere }),
+    );
+    const unreachable = await pointed.inject({ url: '/v1/me', headers: bearer(token) });
+    await pointed.close();
+    expect(unreachable.statusCode).toBe(503);
   });
 });
 

@@ -1,4 +1,4 @@
-import { authPlugin } from '@happening/auth';
+import { type AuthPluginOptions, authPlugin } from '@happening/auth';
 import { databaseReadiness } from '@happening/db';
 import { type App, createApp, type ReadinessCheck } from '@happening/service-kit';
 import type { Logger } from 'pino';
@@ -9,7 +9,7 @@ import { registerInventoryRoutes } from './modules/inventory/inventory.routes.ts
 
 export interface BuildAppOptions {
   ctx: BookingContext;
-  auth: { issuer: string; audience: string; jwksUri?: string | undefined };
+  auth: AuthPluginOptions;
   logger?: Logger;
   /** Probes besides Postgres and Redis that `/readyz` runs (e.g. the broker connection). */
   readinessChecks?: Record<string, ReadinessCheck>;
@@ -36,11 +36,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
   app.addHook('onError', async (_request, reply, error) => {
     if ((error as { code?: string }).code === REBUILDING_CODE) reply.header('retry-after', '1');
   });
-  await app.register(authPlugin, {
-    issuer: auth.issuer,
-    audience: auth.audience,
-    ...(auth.jwksUri ? { jwksUri: auth.jwksUri } : {}),
-  });
+  await app.register(authPlugin, auth);
   registerBookingRoutes(app, ctx);
   registerInventoryRoutes(app, ctx);
   return app;

@@ -1,3 +1,4 @@
+import { authOptionsFromConfig } from '@happening/auth';
 import { closeDb } from '@happening/db';
 import { brokerReadiness, connectBroker } from '@happening/messaging';
 import { createLogger, type RunningService, runService } from '@happening/service-kit';
@@ -58,11 +59,7 @@ export async function startBookingService(config: BookingConfig): Promise<Bookin
   const app = await buildApp({
     ctx,
     logger,
-    auth: {
-      issuer: config.OIDC_ISSUER,
-      audience: config.OIDC_AUDIENCE,
-      jwksUri: config.OIDC_JWKS_URI,
-    },
+    auth: authOptionsFromConfig(config),
     readinessChecks: {
       rabbitmq: brokerReadiness(broker),
     },

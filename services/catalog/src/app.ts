@@ -1,4 +1,4 @@
-import { authPlugin } from '@happening/auth';
+import { type AuthPluginOptions, authPlugin } from '@happening/auth';
 import { databaseReadiness } from '@happening/db';
 import { type App, createApp, type ReadinessCheck } from '@happening/service-kit';
 import type { Logger } from 'pino';
@@ -8,7 +8,7 @@ import { registerOrgEventRoutes } from './modules/events/org-events.routes.ts';
 import { registerPublicEventRoutes } from './modules/events/public-events.routes.ts';
 
 export interface BuildAppOptions extends CatalogDeps {
-  auth: { issuer: string; audience: string; jwksUri?: string | undefined };
+  auth: AuthPluginOptions;
   logger?: Logger;
   /** Probes besides Postgres that `/readyz` runs (e.g. the broker connection). */
   readinessChecks?: Record<string, ReadinessCheck>;
@@ -30,11 +30,7 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       ...readinessChecks,
     },
   });
-  await app.register(authPlugin, {
-    issuer: auth.issuer,
-    audience: auth.audience,
-    ...(auth.jwksUri ? { jwksUri: auth.jwksUri } : {}),
-  });
+  await app.register(authPlugin, auth);
   registerOrgEventRoutes(app, deps);
   registerPublicEventRoutes(app, deps);
   registerEventCommandRoutes(app, deps);

@@ -1,3 +1,4 @@
+import { authOptionsFromConfig } from '@happening/auth';
 import { createDb } from '@happening/db';
 import { brokerReadiness, connectBroker } from '@happening/messaging';
 import { createLogger, runService } from '@happening/service-kit';
@@ -28,11 +29,7 @@ const app = await buildApp({
   clock,
   afterCommit: runtime.wake,
   logger,
-  auth: {
-    issuer: config.OIDC_ISSUER,
-    audience: config.OIDC_AUDIENCE,
-    jwksUri: config.OIDC_JWKS_URI,
-  },
+  auth: authOptionsFromConfig(config),
   readinessChecks: {
     rabbitmq: brokerReadiness(broker),
   },

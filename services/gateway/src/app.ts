@@ -1,5 +1,5 @@
 import cors from '@fastify/cors';
-import { authPlugin } from '@happening/auth';
+import { authOptionsFromConfig, authPlugin } from '@happening/auth';
 import { type App, createApp, createLogger, type ReadinessCheck } from '@happening/service-kit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -65,11 +65,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<App> {
     ],
     maxAge: 600,
   });
-  await app.register(authPlugin, {
-    issuer: config.OIDC_ISSUER,
-    audience: config.OIDC_AUDIENCE,
-    ...(config.OIDC_JWKS_URI ? { jwksUri: config.OIDC_JWKS_URI } : {}),
-  });
+  await app.register(authPlugin, authOptionsFromConfig(config));
   await app.register(openApiRoutes, {
     upstreams,
     info: {

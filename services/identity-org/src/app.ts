@@ -1,4 +1,4 @@
-import { authPlugin } from '@happening/auth';
+import { authOptionsFromConfig, authPlugin } from '@happening/auth';
 import { databaseReadiness } from '@happening/db';
 import { type App, createApp, type ReadinessCheck } from '@happening/service-kit';
 import type { Logger } from 'pino';
@@ -38,11 +38,7 @@ export function buildApp(deps: AppDeps): App {
     readinessChecks: { postgres: databaseReadiness(db), ...deps.readinessChecks },
   });
 
-  app.register(authPlugin, {
-    issuer: config.OIDC_ISSUER,
-    audience: config.OIDC_AUDIENCE,
-    ...(config.OIDC_JWKS_URI && { jwksUri: config.OIDC_JWKS_URI }),
-  });
+  app.register(authPlugin, authOptionsFromConfig(config));
 
   const routeDeps: RouteDeps = {
     db,

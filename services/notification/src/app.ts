@@ -1,4 +1,4 @@
-import { authPlugin } from '@happening/auth';
+import { authOptionsFromConfig, authPlugin } from '@happening/auth';
 import { databaseReadiness } from '@happening/db';
 import { type App, createApp, type ReadinessCheck } from '@happening/service-kit';
 import type { Kysely } from 'kysely';
@@ -31,11 +31,7 @@ export function buildApp(deps: AppDeps): App {
     readinessChecks: { postgres: databaseReadiness(db), ...deps.readinessChecks },
   });
 
-  app.register(authPlugin, {
-    issuer: config.OIDC_ISSUER,
-    audience: config.OIDC_AUDIENCE,
-    ...(config.OIDC_JWKS_URI && { jwksUri: config.OIDC_JWKS_URI }),
-  });
+  app.register(authPlugin, authOptionsFromConfig(config));
 
   app.register(async (api) => {
     api.addHook('onRequest', api.authenticate);
