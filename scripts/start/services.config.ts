@@ -1,4 +1,4 @@
-import type { StackUrls } from './stack.config.ts';
+import { portFromEnv, type StackUrls } from './stack.config.ts';
 
 /** Where a service runs and what it is handed: the stack, its peers' addresses, its secrets. */
 export interface ServiceContext {
@@ -19,6 +19,8 @@ export interface ServiceSpec {
   readonly dir: string;
   /** Port `npm start` gives it; `/readyz` on it is polled before the next service starts. */
   readonly port: number;
+  /** The variable that moves `port` (read when this module loads). */
+  readonly portEnv: string;
   /** The service's environment (besides `PORT`), built from where the stack runs. */
   readonly env: (ctx: ServiceContext) => Record<string, string>;
   /** Command run in `dir`; defaults to `pnpm exec tsx src/main.ts`. */
@@ -34,6 +36,11 @@ const common = ({ stack }: ServiceContext) => ({
   OIDC_JWKS_URI: stack.oidcJwksUri,
 });
 
+const port = (portEnv: string, fallback: number) => ({
+  port: portFromEnv(portEnv, fallback),
+  portEnv,
+});
+
 /**
  * The services `npm start` brings up, in start order (a service that others call goes first; the
  * gateway last). A service named `gateway` is printed as the API's entry point.
@@ -42,21 +49,26 @@ export const SERVICES: readonly ServiceSpec[] = [
   {
     name: 'identity-org',
     dir: 'services/identity-org',
-    port: 3001,
+    ...port('HAPPENING_IDENTITY_ORG_PORT', 3001),
     // Invite links point at the gateway, the one origin clients know.
     env: (ctx) => ({ ...common(ctx), PUBLIC_APP_URL: ctx.urlOf('gateway') }),
   },
-  { name: 'catalog', dir: 'services/catalog', port: 3002, env: common },
+  {
+    name: 'catalog',
+    dir: 'services/catalog',
+    ...port('HAPPENING_CATALOG_PORT', 3002),
+    env: common,
+  },
   {
     name: 'booking',
     dir: 'services/booking',
-    port: 3003,
+    ...port('HAPPENING_BOOKING_PORT', 3003),
     env: (ctx) => ({ ...common(ctx), REDIS_URL: ctx.stack.redisUrl }),
   },
   {
     name: 'notification',
     dir: 'services/notification',
-    port: 3004,
+    ...port('HAPPENING_NOTIFICATION_PORT', 3004),
     env: (ctx) => ({
       ...common(ctx),
       SMTP_URL: `smtp://${ctx.stack.smtpHost}:${ctx.stack.smtpPort}`,
@@ -67,7 +79,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   {
     name: 'gateway',
     dir: 'services/gateway',
-    port: 8080,
+    ...port('HAPPENING_GATEWAY_PORT', 8080),
     env: (ctx) => ({
       IDENTITY_ORG_URL: ctx.urlOf('identity-org'),
       CATALOG_URL: ctx.urlOf('catalog'),

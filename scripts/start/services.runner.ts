@@ -1,5 +1,11 @@
 import path from 'node:path';
-import { httpOk, type ManagedProcess, spawnManaged, waitUntil } from './managed-process.ts';
+import {
+  httpOk,
+  type ManagedProcess,
+  portAccepts,
+  spawnManaged,
+  waitUntil,
+} from './managed-process.ts';
 import type { ServiceContext, ServiceSpec } from './services.config.ts';
 
 /** Where to run a service: its port (the spec's by default), the repository, the logs folder. */
@@ -11,7 +17,11 @@ export interface ServiceLaunch {
   readonly extraEnv?: Record<string, string>;
 }
 
-/** Starts one service from its spec and waits for its `/readyz`. */
+/**
+ * Starts one service from its spec and waits for its `/readyz`. Fails at once, naming the
+ * variable that moves it, when something already answers on its port (a service that cannot bind
+ * would otherwise look like one that never got ready).
+ */
 export async function startService(
   spec: ServiceSpec,
   ctx: ServiceContext,
@@ -20,6 +30,11 @@ export async function startService(
   const [command, ...args] = spec.command ?? ['pnpm', 'exec', 'tsx', 'src/main.ts'];
   if (!command) throw new Error(`service ${spec.name} has an empty command`);
   const port = launch.port ?? spec.port;
+  if (await portAccepts(port)) {
+    throw new Error(
+      `port ${port} (${spec.name}) is already in use; stop what holds it or set ${spec.portEnv}`,
+    );
+  }
   const proc = spawnManaged(spec.name, command, args, {
     logDir: launch.logDir,
     cwd: path.join(launch.repoRoot, spec.dir),

@@ -73,7 +73,8 @@ export function keycloakUrls(
   };
 }
 
-function portFromEnv(name: string, fallback: number): number {
+/** The port in variable `name`, or `fallback` when it is unset; anything but a TCP port throws. */
+export function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
