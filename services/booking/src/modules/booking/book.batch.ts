@@ -4,9 +4,9 @@ import type { BookingContext } from '../../context.ts';
 import type { EventInventoryRow } from '../../db/database.ts';
 import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import type { Promotion } from '../../redis/inventory.client.ts';
-import { toEventRecord } from '../inventory/event-inventory.repository.ts';
+import { type EventRecord, toEventRecord } from '../inventory/event-inventory.repository.ts';
 import type { BookingView } from './booking.schemas.ts';
-import { type CreatedWrite, writeCreated } from './booking.writer.ts';
+import { writeCreated } from './booking.writer.ts';
 import {
   acknowledgeCreated,
   type BookRequest,
@@ -50,7 +50,7 @@ export async function bookBatch(
 ): Promise<PromiseSettledResult<BatchedBooking>[]> {
   const outcomes: PromiseSettledResult<BatchedBooking>[] = requests.map(() => alone);
   const bookingIds = requests.map(() => randomUUID());
-  const decided: { index: number; decision: Decided; write: CreatedWrite }[] = [];
+  const decided: { index: number; event: EventRecord; decision: Decided }[] = [];
   let written: Awaited<ReturnType<typeof writeCreated>>;
   try {
     written = await pipelinedTransaction(ctx.db, async (tx) => {
@@ -63,7 +63,7 @@ export async function bookBatch(
           })),
         )}::jsonb)`.compile(tx.db),
       );
-      const admitted: { index: number; event: ReturnType<typeof toEventRecord> }[] = [];
+      const admitted: { index: number; event: EventRecord }[] = [];
       // Admitted in the requests' order, whatever order the rows came in.
       rows.sort((x, y) => x.n - y.n);
       for (const row of rows) {
@@ -98,16 +98,9 @@ export async function bookBatch(
         const answer = answers[i] as PromiseSettledResult<
           Awaited<ReturnType<typeof ctx.inventory.reserve>>
         >;
-        const request = requests[index] as BookRequest;
-        const bookingId = bookingIds[index] as string;
         try {
           if (answer.status === 'rejected') throw answer.reason;
-          const decision = decidedOrThrow(answer.value);
-          decided.push({
-            index,
-            decision,
-            write: createdWrite(request, bookingId, event, decision),
-          });
+          decided.push({ index, event, decision: decidedOrThrow(answer.value) });
         } catch (error) {
           if (!(error instanceof InventoryMissing))
             outcomes[index] = { status: 'rejected', reason: error };
@@ -117,9 +110,17 @@ export async function bookBatch(
         await tx.commitWith(sql`SELECT 1`.compile(tx.db));
         return [];
       }
+      // Built after every decision is recorded: a throw here fails the batch, which gives them back.
       return writeCreated(
         tx,
-        decided.map(({ write }) => write),
+        decided.map(({ index, event, decision }) =>
+          createdWrite(
+            requests[index] as BookRequest,
+            bookingIds[index] as string,
+            event,
+            decision,
+          ),
+        ),
       );
     });
   } catch (error) {

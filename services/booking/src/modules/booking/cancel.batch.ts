@@ -134,7 +134,7 @@ async function cancelForEvent(
           Number(x.decided.state.status !== 'waiting') -
           Number(y.decided.state.status !== 'waiting'),
       );
-      const releases = await Promise.all(
+      const answers = await Promise.allSettled(
         decisions.map(({ request, decided }) =>
           ctx.inventory.release(eventId, {
             bookingId: request.bookingId,
@@ -143,7 +143,11 @@ async function cancelForEvent(
           }),
         ),
       );
-      released = releases.filter((release) => release.kind === 'OK').length;
+      // Counted before anything can throw: a release Redis made must be rebuilt away on failure.
+      released = answers.filter((a) => a.status === 'fulfilled' && a.value.kind === 'OK').length;
+      const failedRelease = answers.find((a) => a.status === 'rejected');
+      if (failedRelease) throw failedRelease.reason;
+      const releases = answers.map((a) => (a as PromiseFulfilledResult<ReleaseResult>).value);
       if (released < releases.length) throw new CancelInventoryMissing();
       const cancelledHere = new Set(decisions.map(({ request }) => request.bookingId));
       decisions.forEach(({ request, decided }, i) => {
