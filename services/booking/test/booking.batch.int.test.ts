@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bookBatch } from '../src/modules/booking/book.batch.ts';
 import type { BookRequest } from '../src/modules/booking/new-booking.ts';
+import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
@@ -36,20 +37,8 @@ async function creatingTransactions(eventId: string): Promise<number> {
 }
 
 /** Makes every insert of `userId`'s booking fail, for the duration of `work`. */
-async function withFailingWritesFor<T>(userId: string, work: () => Promise<T>): Promise<T> {
-  await sql`
-    CREATE FUNCTION fail_one_user() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN RAISE EXCEPTION 'injected failure'; END $$`.execute(svc.db);
-  await sql`
-    CREATE TRIGGER fail_one_user BEFORE INSERT ON bookings FOR EACH ROW
-    WHEN (NEW.user_id = ${sql.lit(userId)}) EXECUTE FUNCTION fail_one_user()`.execute(svc.db);
-  try {
-    return await work();
-  } finally {
-    await sql`DROP TRIGGER fail_one_user ON bookings`.execute(svc.db);
-    await sql`DROP FUNCTION fail_one_user()`.execute(svc.db);
-  }
-}
+const withFailingWritesFor = <T>(userId: string, work: () => Promise<T>) =>
+  withFailingInserts(svc.db, 'bookings', sql`NEW.user_id = ${sql.lit(userId)}`, work);
 
 describe('bookings in shared transactions', () => {
   it('a crowd booking at once shares transactions, each answered as if alone', async () => {

@@ -8,6 +8,7 @@ import {
   rebuildProjections,
 } from '../src/modules/booking/booking.rebuild.ts';
 import { lockEventExclusive } from '../src/modules/inventory/event-lock.ts';
+import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
@@ -213,22 +214,13 @@ describe('booking under concurrency', () => {
     const { eventId } = await svc.openEvent({ totalSlots: 3 });
     const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
     await book(a, eventId, 2);
-    await sql`
-      CREATE FUNCTION fail_history() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'injected failure'; END $$`.execute(svc.db);
-    await sql`CREATE TRIGGER fail_history BEFORE INSERT ON booking_history FOR EACH ROW EXECUTE FUNCTION fail_history()`.execute(
-      svc.db,
-    );
     const before = (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json();
-    try {
+    await withFailingInserts(svc.db, 'booking_history', undefined, async () => {
       const failed = await book(b, eventId, 1);
       expect(failed.statusCode).toBe(500);
       const failedWaiting = await book(c, eventId, 3);
       expect(failedWaiting.statusCode).toBe(500);
-    } finally {
-      await sql`DROP TRIGGER fail_history ON booking_history`.execute(svc.db);
-      await sql`DROP FUNCTION fail_history()`.execute(svc.db);
-    }
+    });
     expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual(before);
     await expectConsistent(svc, eventId, 3, 'fifo');
     // the seat the failed request had taken is free again for the next one
@@ -244,23 +236,11 @@ describe('booking under concurrency', () => {
     const first = await book(a, eventId, 2);
     const waiting = await book(b, eventId, 2);
     expect(waiting.json().status).toBe('waiting');
-    await sql`
-      CREATE FUNCTION fail_promotion() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.action = 'promoted' THEN RAISE EXCEPTION 'injected failure'; END IF;
-        RETURN NEW;
-      END $$`.execute(svc.db);
-    await sql`CREATE TRIGGER fail_promotion BEFORE INSERT ON booking_history FOR EACH ROW EXECUTE FUNCTION fail_promotion()`.execute(
-      svc.db,
-    );
     const before = (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json();
-    try {
+    await withFailingInserts(svc.db, 'booking_history', sql`NEW.action = 'promoted'`, async () => {
       const failed = await svc.call(a, 'POST', `/v1/bookings/${first.json().id}/cancel`, {});
       expect(failed.statusCode).toBe(500);
-    } finally {
-      await sql`DROP TRIGGER fail_promotion ON booking_history`.execute(svc.db);
-      await sql`DROP FUNCTION fail_promotion()`.execute(svc.db);
-    }
+    });
     // the cancelled entry went with the promotion: one statement, one transaction
     expect(
       await svc.db

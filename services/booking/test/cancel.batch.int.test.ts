@@ -3,6 +3,7 @@ import type { DomainError } from '@happening/service-kit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../src/modules/booking/cancel.batch.ts';
+import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
@@ -124,20 +125,12 @@ describe('cancellations in shared transactions', () => {
     const ids: string[] = [];
     for (const who of holders) ids.push(await book(who, eventId, 1));
     const doomed = ids[3] as string;
-    await sql`
-      CREATE FUNCTION fail_one_cancel() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'injected failure'; END $$`.execute(svc.db);
-    await sql`
-      CREATE TRIGGER fail_one_cancel BEFORE INSERT ON booking_history FOR EACH ROW
-      WHEN (NEW.action = 'cancelled' AND NEW.booking_id = ${sql.lit(doomed)}::uuid)
-      EXECUTE FUNCTION fail_one_cancel()`.execute(svc.db);
-    let answers: Awaited<ReturnType<typeof cancel>>[];
-    try {
-      answers = await Promise.all(holders.map((who, i) => cancel(who, ids[i] as string)));
-    } finally {
-      await sql`DROP TRIGGER fail_one_cancel ON booking_history`.execute(svc.db);
-      await sql`DROP FUNCTION fail_one_cancel()`.execute(svc.db);
-    }
+    const answers = await withFailingInserts(
+      svc.db,
+      'booking_history',
+      sql`NEW.action = 'cancelled' AND NEW.booking_id = ${sql.lit(doomed)}::uuid`,
+      () => Promise.all(holders.map((who, i) => cancel(who, ids[i] as string))),
+    );
     expect(answers.map((a) => a.statusCode)).toEqual(ids.map((id) => (id === doomed ? 500 : 200)));
     await expectConsistent(svc, eventId, 10, 'fifo');
     expect(
