@@ -24,7 +24,7 @@ export const configSchema = baseConfigSchema.extend({
   /** Most concurrent new bookings that share one transaction (1 = each its own). */
   BOOKING_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(64),
   /** Most booking batches running at once; each holds one pooled connection. */
-  BOOKING_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).default(4),
+  BOOKING_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).default(2),
   /** How long a booking waits for an event's rebuild before answering 503. */
   REBUILD_WAIT_MS: z.coerce.number().int().min(0).default(2_000),
   /** Window in which availability changes of one event are coalesced into one message. */

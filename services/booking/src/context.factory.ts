@@ -44,7 +44,7 @@ export function createContext(options: ContextOptions): {
   });
   const batching = {
     maxSize: options.bookingBatchSize ?? 64,
-    maxInFlight: options.bookingBatchesInFlight ?? 4,
+    maxInFlight: options.bookingBatchesInFlight ?? 2,
   };
   const ctx: BookingContext = {
     db: options.db,
