@@ -31,13 +31,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<CatalogRuntime> {
   const relay = startOutboxRelay({
     db,
     logger,
-    publish: (message) =>
-      broker.publish({
-        routingKey: message.routingKey,
-        messageId: message.messageId,
-        payload: message.payload,
-        headers: message.headers,
-      }),
+    publish: (message) => broker.publish(message),
   });
   const consumer = await broker.consume({
     queue: 'catalog.events',

@@ -1,5 +1,4 @@
 import { migrateToLatest } from '@happening/db';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { CatalogDb } from './database.ts';
 
@@ -12,8 +11,7 @@ export const MIGRATIONS_FOLDER = new URL('../migrations', import.meta.url);
 /** Applies the platform migrations and the catalog's own to the catalog schema. */
 export function migrateCatalog(db: CatalogDb, logger?: Logger): Promise<void> {
   return migrateToLatest({
-    // The runner only needs an untyped handle on the same pool.
-    db: db as unknown as Kysely<unknown>,
+    db,
     schema: CATALOG_SCHEMA,
     migrationsFolder: MIGRATIONS_FOLDER,
     ...(logger ? { logger } : {}),

@@ -3,10 +3,9 @@ import type { PatchOutcome } from './event.decider.ts';
 import type { CatalogEvent, EventStatus } from './event.model.ts';
 import { toSnapshot } from './event.snapshot.ts';
 
-/** Tracing ids the published events carry: the request id or the id of the triggering message. */
+/** What the published events carry besides their data: the request or job id, and the clock's time. */
 export interface Trace {
   correlationId: string;
-  causationId?: string;
   occurredAt?: Date;
 }
 
@@ -21,7 +20,6 @@ function catalogEvent<T extends EventType>(
     orgId: event.orgId,
     aggregate: { type: 'event', id: event.id, version: event.version },
     correlationId: trace.correlationId,
-    ...(trace.causationId !== undefined ? { causationId: trace.causationId } : {}),
     ...(trace.occurredAt !== undefined ? { occurredAt: trace.occurredAt } : {}),
   }) as DomainEvent;
 }
