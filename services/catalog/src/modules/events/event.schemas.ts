@@ -44,19 +44,8 @@ export const createEventBodySchema = z
   .refine(startsBeforeEnd, timeOrder);
 
 export const patchEventBodySchema = z
-  .strictObject({
-    name: fields.name.optional(),
-    description: fields.description.optional(),
-    category: fields.category.optional(),
-    startsAt: fields.startsAt.optional(),
-    endsAt: fields.endsAt.optional(),
-    timezone: fields.timezone.optional(),
-    venue: fields.venue.optional(),
-    totalSlots: fields.totalSlots.optional(),
-    visibility: fields.visibility.optional(),
-    waitlistPolicy: fields.waitlistPolicy.optional(),
-    maxSeatsPerBooking: fields.maxSeatsPerBooking.optional(),
-  })
+  .strictObject(fields)
+  .partial()
   .refine(startsBeforeEnd, timeOrder);
 
 export const cancelEventBodySchema = z.strictObject({ reason: z.string().trim().min(1).max(1000) });
