@@ -2,22 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { enqueueEvents, withTransaction } from '@happening/db';
 import type { Transaction } from 'kysely';
 import type { CatalogDatabase, CatalogDb } from '../../database.ts';
-import type { EventStatus } from '../events/event.model.ts';
 import { eventStatusChanged } from '../events/event.outbox.ts';
 import { toEvent } from '../events/event.repository.ts';
+import { SCHEDULED_STEPS, type ScheduledStep } from './lifecycle.policy.ts';
 
-interface ScheduledStep {
-  from: EventStatus;
-  to: EventStatus;
-  /** The time column whose passing moves the event on. */
-  due: 'starts_at' | 'ends_at';
-}
-
-// In this order, so an event whose start and end both passed while no job ran completes in one run.
-const STEPS: readonly ScheduledStep[] = [
-  { from: 'upcoming', to: 'ongoing', due: 'starts_at' },
-  { from: 'ongoing', to: 'completed', due: 'ends_at' },
-];
+const DUE_COLUMN = { startsAt: 'starts_at', endsAt: 'ends_at' } as const;
 
 /**
  * Moves at most `batch` due events one step on and enqueues one status_changed event for each.
@@ -32,6 +21,7 @@ async function moveDue(
   batch: number,
   correlationId: string,
 ): Promise<number> {
+  const due = DUE_COLUMN[step.due];
   const rows = await trx
     .updateTable('events')
     .set((eb) => ({ status: step.to, version: eb('version', '+', 1) }))
@@ -40,14 +30,14 @@ async function moveDue(
         .selectFrom('events')
         .select('id')
         .where('status', '=', step.from)
-        .where(step.due, '<=', now)
-        .orderBy(step.due)
+        .where(due, '<=', now)
+        .orderBy(due)
         .limit(batch)
         .forUpdate()
         .skipLocked(),
     )
     .where('status', '=', step.from)
-    .where(step.due, '<=', now)
+    .where(due, '<=', now)
     .returningAll()
     .execute();
   await enqueueEvents(
@@ -70,7 +60,8 @@ export async function runLifecycle(
   for (;;) {
     const moved = await withTransaction(db, async (trx) => {
       let count = 0;
-      for (const step of STEPS) count += await moveDue(trx, step, now, batch, correlationId);
+      for (const step of SCHEDULED_STEPS)
+        count += await moveDue(trx, step, now, batch, correlationId);
       return count;
     });
     total += moved;

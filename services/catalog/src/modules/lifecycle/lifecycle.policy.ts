@@ -21,15 +21,26 @@ export function isFinished(status: EventStatus): boolean {
 /** Statuses the public listing shows. */
 export const LISTED_STATUSES = ['upcoming', 'ongoing'] as const satisfies readonly EventStatus[];
 
+/** A move the clock makes: an event in `from` whose `due` time has passed goes to `to`. */
+export interface ScheduledStep {
+  from: EventStatus;
+  to: EventStatus;
+  due: 'startsAt' | 'endsAt';
+}
+
+// In this order, so an event whose start and end both passed while no job ran completes in one run.
+export const SCHEDULED_STEPS: readonly ScheduledStep[] = [
+  { from: 'upcoming', to: 'ongoing', due: 'startsAt' },
+  { from: 'ongoing', to: 'completed', due: 'endsAt' },
+];
+
 /**
- * The status the clock moves an event to at `now`, or undefined when it stays. The lifecycle job's
- * guarded UPDATEs implement exactly this rule in SQL.
+ * The status the clock moves an event to at `now`, or undefined when it stays. The lifecycle job
+ * runs the same steps as guarded UPDATEs.
  */
 export function scheduledTransition(
   event: { status: EventStatus; startsAt: Date; endsAt: Date },
   now: Date,
 ): EventStatus | undefined {
-  if (event.status === 'upcoming' && event.startsAt <= now) return 'ongoing';
-  if (event.status === 'ongoing' && event.endsAt <= now) return 'completed';
-  return undefined;
+  return SCHEDULED_STEPS.find((step) => step.from === event.status && event[step.due] <= now)?.to;
 }
