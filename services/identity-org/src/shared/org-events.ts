@@ -36,13 +36,18 @@ export async function emitOrgEvents(
   await enqueueEvents(trx, envelopes);
 }
 
-/** Takes the organization's row lock: membership changes of one organization run one at a time. */
-export async function lockOrganization(trx: Trx, organizationId: string): Promise<boolean> {
-  const row = await trx
+/**
+ * Takes the organization's row lock: membership changes of one organization run one at a time.
+ * Returns the organization's name, or undefined when there is no such organization.
+ */
+export async function lockOrganization(
+  trx: Trx,
+  organizationId: string,
+): Promise<{ name: string } | undefined> {
+  return trx
     .selectFrom('organizations')
-    .select('id')
+    .select('name')
     .where('id', '=', organizationId)
     .forUpdate()
     .executeTakeFirst();
-  return row !== undefined;
 }

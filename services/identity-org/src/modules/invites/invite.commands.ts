@@ -40,12 +40,8 @@ export async function createInvite(
 ): Promise<{ invite: Invite; token: string }> {
   const email = normalizeEmail(input.email);
   return withTransaction(db, async (trx) => {
-    if (!(await lockOrganization(trx, input.organizationId))) throw orgNotFound();
-    const organization = await trx
-      .selectFrom('organizations')
-      .select('name')
-      .where('id', '=', input.organizationId)
-      .executeTakeFirstOrThrow();
+    const organization = await lockOrganization(trx, input.organizationId);
+    if (organization === undefined) throw orgNotFound();
     const existingMember = await trx
       .selectFrom('organization_users as m')
       .innerJoin('users as u', 'u.id', 'm.user_id')

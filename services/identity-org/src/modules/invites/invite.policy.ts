@@ -25,8 +25,6 @@ export interface Acceptor {
  */
 export type AcceptDecision = { kind: 'join' } | { kind: 'use-only' } | { kind: 'already-accepted' };
 
-export const DEFAULT_INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
-
 /** Normalised form emails are compared and stored in. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

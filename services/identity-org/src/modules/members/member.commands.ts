@@ -15,6 +15,7 @@ import {
 import { assertKeepsAnAdmin, mayRemoveMember } from './membership.policy.ts';
 
 const memberNotFound = () => new DomainError('MEMBER_NOT_FOUND', 404, 'No such member.');
+const orgNotFound = () => new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
 const notAllowed = () =>
   new DomainError('FORBIDDEN', 403, 'Your role in this organization does not allow this.');
 
@@ -23,13 +24,9 @@ const notAllowed = () =>
  * demoted or removed a moment ago cannot act on the strength of the role they had.
  */
 async function lockAsMember(trx: Trx, organizationId: string, actor: Actor): Promise<Membership> {
-  if (!(await lockOrganization(trx, organizationId))) {
-    throw new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
-  }
+  if (!(await lockOrganization(trx, organizationId))) throw orgNotFound();
   const caller = await findMembership(trx, organizationId, actor.userId);
-  if (caller === undefined) {
-    throw new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
-  }
+  if (caller === undefined) throw orgNotFound();
   return caller;
 }
 
