@@ -266,3 +266,11 @@ describe('tokens', () => {
     expect((await h.call(undefined, 'GET', '/healthz')).statusCode).toBe(200);
   });
 });
+
+describe('identity-org health', () => {
+  it('is ready when Postgres answers, and says which checks ran', async () => {
+    const res = await h.app.inject({ url: '/readyz' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'ready', checks: { postgres: 'ok' } });
+  });
+});
