@@ -106,6 +106,16 @@ describe('gateway routing', () => {
     expect(res.json<Echo>().headers['x-forwarded-for']).toBe('203.0.113.9');
   });
 
+  it('appends the proxy it heard from to the forwarded-for chain, not the client again', async () => {
+    const behindProxy = await h.gateway({ TRUSTED_PROXY_HOPS: '1' });
+    const res = await behindProxy.inject({
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': '203.0.113.9' },
+      remoteAddress: '198.51.100.7',
+    });
+    expect(res.json<Echo>().headers['x-forwarded-for']).toBe('203.0.113.9, 198.51.100.7');
+  });
+
   it('answers 404 problem+json for a /v1 path outside the map, asking no upstream', async () => {
     const before = Object.values(h.upstreams).reduce((n, u) => n + u.received.length, 0);
     const res = await send('GET', '/v1/unknown/thing');

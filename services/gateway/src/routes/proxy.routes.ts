@@ -38,9 +38,12 @@ function limiter(redis: Redis, scope: string, max: number, keyOf: (r: FastifyReq
   };
 }
 
-function forwardedFor(request: Pick<FastifyRequest, 'headers' | 'ip'>): string {
+// Each hop appends the address it received the request from (the socket peer). `request.ip` would
+// name the client a second time when a trusted proxy has already put it in the chain.
+function forwardedFor(request: Pick<FastifyRequest, 'headers' | 'ip' | 'socket'>): string {
+  const peer = request.socket.remoteAddress ?? request.ip;
   const previous = request.headers['x-forwarded-for'];
-  return previous ? `${previous}, ${request.ip}` : request.ip;
+  return previous ? `${previous}, ${peer}` : peer;
 }
 
 /**
