@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_DLQ } from '../src/modules/delivery/delivery.message.ts';
-import { bookingFacts, confirmed, memberJoined, userRegistered } from './events.fixture.ts';
+import { bookingFacts, confirmed, memberJoined } from './events.fixture.ts';
 import { type Harness, startHarness, type TestUser } from './harness.ts';
 import { startHttpProvider } from './http-provider.ts';
 
@@ -28,15 +28,19 @@ afterAll(async () => {
   await sms?.stop();
 });
 
-async function registered(phone?: string): Promise<TestUser> {
+/** A user who joined the organization with the role, as the service's projection knows it. */
+async function memberOf(orgId: string, role: 'orgAdmin' | 'user'): Promise<TestUser> {
   const user = await h.user();
-  await h.publish(userRegistered(user.sub, user.email, 'Ada', phone));
-  await eventually(() =>
-    h.db
-      .selectFrom('recipients')
-      .select('user_id')
-      .where('user_id', '=', user.sub)
-      .executeTakeFirst(),
+  await h.publish(memberJoined(orgId, user.sub, role));
+  await eventually(
+    () =>
+      h.db
+        .selectFrom('memberships')
+        .select('user_id')
+        .where('organization_id', '=', orgId)
+        .where('user_id', '=', user.sub)
+        .executeTakeFirst(),
+    { what: `${role} membership projected` },
   );
   return user;
 }
@@ -45,7 +49,7 @@ const rowOf = async (sourceEventId: string) => (await h.notificationsOf(sourceEv
 
 describe('SMTP down for a while', () => {
   it('counts the failed attempts, then sends once the server is back', async () => {
-    const ada = await registered();
+    const ada = await h.registered('Ada');
     const before = {
       sent: await h.counted('email', 'sent'),
       failed: await h.counted('email', 'failed'),
@@ -81,7 +85,7 @@ describe('SMTP down for a while', () => {
 
 describe('a provider that always fails', () => {
   it('marks the notification failed after the limit, dead-letters the work, and an orgAdmin can retry', async () => {
-    const ada = await registered('+4915112345678');
+    const ada = await h.registered('Ada', '+4915112345678');
     const prefs = await h.call(ada, 'PUT', '/v1/me/notification-preferences', {
       preferences: [
         { type: 'booking_confirmed', channel: 'email', enabled: false },
@@ -133,24 +137,10 @@ describe('a provider that always fails', () => {
     expect(failedEvent.data).toMatchObject({ attempts: MAX_ATTEMPTS, channel: 'sms' });
 
     // Retry: only an orgAdmin of the notification's organization.
-    const [admin, member] = await Promise.all([h.user(), h.user()]);
-    await h.publish(memberJoined(facts.orgId, admin.sub, 'orgAdmin'));
-    const joined = memberJoined(facts.orgId, member.sub, 'user');
-    await h.publish(joined);
-    await eventually(() =>
-      h.db
-        .selectFrom('memberships')
-        .select('user_id')
-        .where('user_id', '=', member.sub)
-        .executeTakeFirst(),
-    );
-    await eventually(() =>
-      h.db
-        .selectFrom('memberships')
-        .select('user_id')
-        .where('user_id', '=', admin.sub)
-        .executeTakeFirst(),
-    );
+    const [admin, member] = await Promise.all([
+      memberOf(facts.orgId, 'orgAdmin'),
+      memberOf(facts.orgId, 'user'),
+    ]);
     const retryUrl = `/v1/notifications/${failed.id}/retry`;
     expect((await h.call(await h.user(), 'POST', retryUrl)).statusCode).toBe(404);
     expect((await h.call(ada, 'POST', retryUrl)).statusCode).toBe(404);

@@ -3,7 +3,7 @@ import type { EventEnvelope } from '@happening/contracts';
 import { createDb, migrateToLatest } from '@happening/db';
 import { connectBroker } from '@happening/messaging';
 import { captureEvents } from '@happening/messaging/testing';
-import { startInfra, startTokenIssuer } from '@happening/testkit';
+import { eventually, startInfra, startTokenIssuer } from '@happening/testkit';
 import amqp from 'amqplib';
 import type { LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
@@ -13,6 +13,7 @@ import { channelAdapters } from '../src/modules/delivery/channels/channel.regist
 import { startRuntime } from '../src/runtime.ts';
 import { DB_SCHEMA, MIGRATIONS_FOLDER } from '../src/schema.ts';
 import { createSealedBox } from '../src/security/sealed-box.ts';
+import { userRegistered } from './events.fixture.ts';
 import { startMailSink } from './mail-sink.ts';
 
 export interface HarnessOptions {
@@ -94,6 +95,22 @@ export async function startHarness(options: HarnessOptions) {
     return { sub, email, token: await issuer.token({ sub, email, name }) };
   }
 
+  /** A user whose contact details the service has received (projected from user_registered). */
+  async function registered(name = 'Ada Lovelace', phone?: string): Promise<TestUser> {
+    const person = await user(name);
+    await publish(userRegistered(person.sub, person.email, name, phone));
+    await eventually(
+      () =>
+        db
+          .selectFrom('recipients')
+          .select('user_id')
+          .where('user_id', '=', person.sub)
+          .executeTakeFirst(),
+      { what: 'recipient projected' },
+    );
+    return person;
+  }
+
   function call(
     who: TestUser | undefined,
     method: 'GET' | 'PUT' | 'POST',
@@ -146,6 +163,7 @@ export async function startHarness(options: HarnessOptions) {
     published,
     publish,
     user,
+    registered,
     call,
     notificationsOf,
     counted,

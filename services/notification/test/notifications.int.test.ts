@@ -9,7 +9,6 @@ import {
   eventUpdated,
   memberInvited,
   promoted,
-  userRegistered,
   waitlisted,
 } from './events.fixture.ts';
 import { type Harness, startHarness, type TestUser } from './harness.ts';
@@ -23,22 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-/** A user whose contact details the service has received. */
-async function registered(name = 'Ada Lovelace'): Promise<TestUser> {
-  const user = await h.user(name);
-  await h.publish(userRegistered(user.sub, user.email, name));
-  await eventually(
-    () =>
-      h.db
-        .selectFrom('recipients')
-        .select('user_id')
-        .where('user_id', '=', user.sub)
-        .executeTakeFirst(),
-    { what: 'recipient projected' },
-  );
-  return user;
-}
 
 const mailTo = (address: string, subjectPart: string) =>
   eventually(() => h.sink.mailsTo(address).find((m) => m.subject.includes(subjectPart)), {
@@ -58,7 +41,7 @@ const handled = (messageId: string) =>
 
 describe('booking notices', () => {
   it('mails the owner a confirmation with event, date, seats and seat numbers', async () => {
-    const ada = await registered();
+    const ada = await h.registered();
     const facts = bookingFacts({ userId: ada.sub });
     const event = confirmed(facts, [12, 13]);
     await h.publish(event);
@@ -104,7 +87,7 @@ describe('booking notices', () => {
   });
 
   it('mails the waitlist position, the promotion seats and a cancellation', async () => {
-    const ada = await registered();
+    const ada = await h.registered();
     const facts = bookingFacts({ userId: ada.sub });
     await h.publish(waitlisted(facts, 3));
     expect((await mailTo(ada.email, 'waitlist')).text).toContain(
@@ -122,7 +105,7 @@ describe('booking notices', () => {
   });
 
   it('sends nothing for a cancellation caused by the event being cancelled', async () => {
-    const ada = await registered();
+    const ada = await h.registered();
     const event = cancelled(bookingFacts({ userId: ada.sub }), 'event_cancelled');
     await h.publish(event);
     await handled(event.id);
@@ -130,7 +113,7 @@ describe('booking notices', () => {
   });
 
   it('sends one email for an event delivered three times', async () => {
-    const ada = await registered();
+    const ada = await h.registered();
     const facts = bookingFacts({ userId: ada.sub, eventName: 'Triple Delivery' });
     const event = confirmed(facts);
     await h.publish(event, 3);
@@ -149,7 +132,7 @@ describe('booking notices', () => {
 describe('event notices', () => {
   it('fans an update out to every holder of a confirmed or waiting booking and no one else', async () => {
     const [a, b, c, d, x] = await Promise.all(
-      ['Ann', 'Ben', 'Cem', 'Dora', 'Xavier'].map((name) => registered(name)),
+      ['Ann', 'Ben', 'Cem', 'Dora', 'Xavier'].map((name) => h.registered(name)),
     );
     const eventId = randomUUID();
     const orgId = randomUUID();
@@ -180,7 +163,7 @@ describe('event notices', () => {
   });
 
   it('tells holders about a cancelled event once, including bookings it already cancelled', async () => {
-    const [a, g] = await Promise.all([registered('Ann'), registered('Gus')]);
+    const [a, g] = await Promise.all([h.registered('Ann'), h.registered('Gus')]);
     const eventId = randomUUID();
     const orgId = randomUUID();
     const gFacts = bookingFacts({ userId: g!.sub, eventId, orgId });
@@ -231,7 +214,7 @@ describe('invites', () => {
 
 describe('preferences', () => {
   it('answers the full matrix with defaults and validates changes', async () => {
-    const ada = await registered();
+    const ada = await h.registered();
     const initial = await h.call(ada, 'GET', '/v1/me/notification-preferences');
     expect(initial.statusCode).toBe(200);
     const matrix = initial.json().preferences as Array<{
@@ -261,7 +244,7 @@ describe('preferences', () => {
   });
 
   it('switches a channel off', async () => {
-    const ada = await registered();
+    const ada = await h.registered();
     const put = await h.call(ada, 'PUT', '/v1/me/notification-preferences', {
       preferences: [{ type: 'booking_confirmed', channel: 'email', enabled: false }],
     });
@@ -290,7 +273,7 @@ describe('preferences', () => {
 
 describe('GET /v1/me/notifications', () => {
   it('lists only the caller’s notifications, newest first, page by page and by status', async () => {
-    const [ada, bob] = await Promise.all([registered('Ada'), registered('Bob')]);
+    const [ada, bob] = await Promise.all([h.registered('Ada'), h.registered('Bob')]);
     for (const name of ['First', 'Second', 'Third']) {
       await h.publish(confirmed(bookingFacts({ userId: ada.sub, eventName: name })));
       await mailTo(ada.email, name);
