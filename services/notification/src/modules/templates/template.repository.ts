@@ -5,23 +5,21 @@ import type { TemplateSource } from './template.renderer.ts';
 
 type Db = Kysely<NotificationDb> | Transaction<NotificationDb>;
 
-/** The platform's fallback language: every type and channel has an English template. */
-export const DEFAULT_LOCALE = 'en';
+/** Recipients carry no language yet: every notice uses the English templates. */
+const LOCALE = 'en';
 
-/** The newest template version of a type and channel in `locale`, else in English. */
+/** The newest template version of a type and channel. */
 export async function latestTemplate(
   db: Db,
   type: NotificationType,
   channel: NotificationChannel,
-  locale: string = DEFAULT_LOCALE,
 ): Promise<TemplateSource | undefined> {
   return db
     .selectFrom('templates')
     .select(['type', 'channel', 'locale', 'version', 'subject', 'body'])
     .where('type', '=', type)
     .where('channel', '=', channel)
-    .where('locale', 'in', [locale, DEFAULT_LOCALE])
-    .orderBy((eb) => eb.case().when('locale', '=', locale).then(0).else(1).end())
+    .where('locale', '=', LOCALE)
     .orderBy('version', 'desc')
     .executeTakeFirst();
 }
