@@ -3,7 +3,7 @@ import { Counter } from 'prom-client';
 import type { NotificationChannel } from '../../domain.ts';
 
 /** Notifications marked sent, or failed for good, by channel; counted after the commit. */
-export const notificationsTotal = new Counter({
+const notificationsTotal = new Counter({
   name: 'happening_notifications_total',
   help: 'Notifications delivered (sent) or given up on (failed), by channel',
   labelNames: ['channel', 'outcome'] as const,

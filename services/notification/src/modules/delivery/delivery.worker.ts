@@ -24,8 +24,6 @@ export class DeliveryFailedError extends Error {
   }
 }
 
-export type DeliveryOutcome = 'sent' | 'skipped' | 'retrying' | 'failed';
-
 const MAX_ERROR_LENGTH = 1_000;
 
 function describe(error: unknown): string {
@@ -44,7 +42,7 @@ export async function deliverNotification(
   deps: DeliveryDeps,
   notificationId: string,
   attempt: { isLast: boolean },
-): Promise<DeliveryOutcome> {
+): Promise<'sent' | 'skipped'> {
   const result = await deps.db.transaction().execute(async (trx) => {
     const row = await lockPending(trx, notificationId);
     if (!row) return { outcome: 'skipped' as const };

@@ -79,7 +79,7 @@ export async function writeNotifications(
   deps: NotificationWriterDeps,
   event: DomainEvent,
   plan: NotificationPlan,
-): Promise<string[]> {
+): Promise<void> {
   const people = await addressees(trx, plan.audience, deps.logger);
   const userIds = people.flatMap((p) => (p.contact.userId ? [p.contact.userId] : []));
   const preferences = await storedPreferences(trx, userIds);
@@ -117,7 +117,6 @@ export async function writeNotifications(
     trx,
     inserted.map((row) => deliveryRequest(row.id, row.correlation_id)),
   );
-  return inserted.map((row) => row.id);
 }
 
 /** Stored text shows placeholders for secrets; the text actually sent is kept only sealed. */
