@@ -1,6 +1,7 @@
 import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Booking, startBooking } from './harness.ts';
+import { expectConsistent } from './invariants.ts';
 
 let svc: Booking;
 
@@ -183,6 +184,24 @@ describe('booking flow through HTTP', () => {
     expect(
       (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json().availableSlots,
     ).toBe(49);
+  });
+
+  it('an event id written in capitals books the same inventory', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 1 });
+    const [a, b] = await Promise.all([svc.user(), svc.user()]);
+    const upper = `/v1/events/${eventId.toUpperCase()}/bookings`;
+    const held = await svc.call(a, 'POST', upper, { seats: 1 });
+    expect(held.json()).toMatchObject({ eventId, status: 'confirmed', seatNumbers: [1] });
+    const waiting = await svc.call(b, 'POST', upper, { seats: 1 });
+    expect(waiting.json()).toMatchObject({ eventId, status: 'waiting' });
+    await expectConsistent(svc, eventId, 1, 'fifo');
+
+    expect(
+      (await svc.call(a, 'POST', `/v1/bookings/${held.json().id}/cancel`, {})).statusCode,
+    ).toBe(200);
+    const promoted = await svc.call(b, 'GET', `/v1/bookings/${waiting.json().id}`);
+    expect(promoted.json()).toMatchObject({ status: 'confirmed', seatNumbers: [1] });
+    await expectConsistent(svc, eventId, 1, 'fifo');
   });
 
   it('an Idempotency-Key replay returns the original booking', async () => {

@@ -29,8 +29,13 @@ export const cancelBookingBodySchema = z
   .object({ note: z.string().max(500).optional() })
   .optional();
 
-export const eventParamsSchema = z.object({ eventId: z.uuid() });
-export const bookingParamsSchema = z.object({ bookingId: z.uuid() });
+/**
+ * An id from a path, in Postgres's text form: Redis keys and advisory lock keys are built from
+ * the text, so `A0EE…` and `a0ee…` must not name two inventories of one event.
+ */
+const idParam = z.uuid().toLowerCase();
+export const eventParamsSchema = z.object({ eventId: idParam });
+export const bookingParamsSchema = z.object({ bookingId: idParam });
 
 export const listQuerySchema = pageQuerySchema.extend({ status: bookingStatusSchema.optional() });
 export const listCursorSchema = z.object({ createdAt: z.string(), id: z.uuid() });
