@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '@happening/service-kit';
 import type { BookingContext } from '../../context.ts';
 import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
-import type { Promotion } from '../../redis/inventory.client.ts';
 import { toEventRecord } from '../inventory/event-inventory.repository.ts';
 import { lockForNewBooking } from '../inventory/event-lock.ts';
 import { reconcileEvent } from '../inventory/reconcile.service.ts';
@@ -67,14 +66,6 @@ export async function bookSeats(ctx: BookingContext, request: BookRequest): Prom
 async function attemptBooking(ctx: BookingContext, request: BookRequest): Promise<BookingView> {
   const bookingId = randomUUID();
   let decision: Decided | undefined;
-  let compensated = false;
-  let promotions: Promotion[] = [];
-  const compensate = async () => {
-    if (compensated || !decision) return;
-    compensated = true;
-    promotions = await compensateDecision(ctx, request.eventId, bookingId, decision);
-  };
-
   try {
     const [written] = await pipelinedTransaction(ctx.db, async (tx) => {
       // Read under the lock: a status change or cancellation waits for us, or we for it.
@@ -96,18 +87,15 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
       decision = decidedOrThrow(
         await ctx.inventory.reserve(request.eventId, { bookingId, ...request }),
       );
-      try {
-        return await writeCreated(tx, [createdWrite(request, bookingId, event, decision)]);
-      } catch (error) {
-        await compensate();
-        throw error;
-      }
+      return writeCreated(tx, [createdWrite(request, bookingId, event, decision)]);
     });
     if (!written || !decision) throw new Error('a committed booking has no write');
     return acknowledgeCreated(ctx, bookingId, decision, written);
   } catch (error) {
-    // Also covers a failed COMMIT, after which the callback's own compensation did not run.
-    await compensate();
+    // Nothing committed (a failed write or COMMIT included): give back what Redis decided.
+    const promotions = decision
+      ? await compensateDecision(ctx, request.eventId, bookingId, decision)
+      : [];
     await recordPromotions(ctx, request, promotions);
     throw await translateWriteError(ctx, error, request);
   }
