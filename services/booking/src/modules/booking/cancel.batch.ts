@@ -1,14 +1,12 @@
-import type { Role } from '@happening/contracts';
 import { sql } from 'kysely';
 import type { BookingContext } from '../../context.ts';
-import type { EventInventoryRow } from '../../db/database.ts';
 import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
 import type { Promotion, ReleaseResult } from '../../redis/inventory.client.ts';
 import { toEventRecord } from '../inventory/event-inventory.repository.ts';
+import { type CancelTargetRow, toCancelTarget } from '../inventory/event-lock.ts';
 import { reconcileEvent } from '../inventory/reconcile.service.ts';
 import { type BookingState, evolve } from './booking.decider.ts';
-import { foldHistory, type HistoryJson } from './booking.repository.ts';
 import { commitStreams, type StreamWrite } from './booking.writer.ts';
 import {
   CancelInventoryMissing,
@@ -28,13 +26,7 @@ type Outcome = PromiseSettledResult<BatchedCancel>;
 type Cancellation = NonNullable<ReturnType<typeof decideCancellation>>;
 
 /** One cancellation's row from `lock_for_cancels`; no row when the booking is unknown. */
-type LockedRow = EventInventoryRow & {
-  n: number;
-  shared: boolean;
-  owner_id: string;
-  history: HistoryJson;
-  caller_role: Role | null;
-};
+type LockedRow = CancelTargetRow & { n: number };
 
 const done: Outcome = { status: 'fulfilled', value: 'done' };
 const alone: Outcome = { status: 'fulfilled', value: 'alone' };
@@ -73,10 +65,9 @@ export async function cancelBatch(
  * each cancellation decided by the same rules as alone and released in Redis in the requests'
  * order, then every cancellation, every promotion and their outbox events in one statement.
  *
- * Left `alone`: everything, when a rebuild holds the event or Redis lacks its keys; a
- * cancellation of a booking an earlier release of this batch promoted (it must see the booking
- * confirmed); and every cancellation of a transaction that failed — Redis, already released,
- * is then rebuilt from Postgres first.
+ * Left `alone`: everything, when a rebuild holds the event or Redis lacks its keys, and every
+ * cancellation of a transaction that failed — Redis, already released, is then rebuilt from
+ * Postgres first.
  */
 async function cancelForEvent(
   ctx: BookingContext,
@@ -85,7 +76,7 @@ async function cancelForEvent(
 ): Promise<Outcome[]> {
   const outcomes: Outcome[] = requests.map(() => alone);
   let released = 0;
-  let promoted: string[] = [];
+  let promoted = 0;
   try {
     await pipelinedTransaction(ctx.db, async (tx) => {
       const rows = await tx.first(
@@ -107,15 +98,12 @@ async function cancelForEvent(
           outcomes[k] = { status: 'rejected', reason: notFound() };
           continue;
         }
-        const { n: _n, shared: _s, owner_id, history, caller_role, ...eventRow } = row;
-        const state = states.get(request.bookingId) ?? foldHistory(history);
+        const target = toCancelTarget(row);
         let decided: ReturnType<typeof decideCancellation>;
         try {
           decided = decideCancellation(ctx, request, {
-            ownerId: owner_id,
-            state,
-            callerRole: caller_role ?? undefined,
-            event: toEventRecord(eventRow),
+            ...target,
+            state: states.get(request.bookingId) ?? target.state,
           });
         } catch (error) {
           outcomes[k] = { status: 'rejected', reason: error };
@@ -163,9 +151,9 @@ async function cancelForEvent(
       });
       if (writes.length === 0) return nothing();
       const first = requests[0] as BatchedCancelRequest;
-      const event = toEventRecord(rows[0] as EventInventoryRow);
+      const event = toEventRecord(rows[0] as LockedRow);
       const promotionsWritten = await promotionWrites(tx.db, ctx.inventory, event, promotions);
-      promoted = promotionsWritten.map((write) => write.bookingId);
+      promoted = promotionsWritten.length;
       // Every cancellation, each promotion and their outbox events: one statement, with COMMIT.
       await commitStreams(tx, event, [...writes, ...promotionsWritten], {
         correlationId: first.correlationId,
@@ -186,10 +174,8 @@ async function cancelForEvent(
     }
     return outcomes.map((outcome) => (outcome === done ? alone : outcome));
   }
-  if (released > 0) {
-    countBookings('cancelled', released);
-    countBookings('promoted', promoted.length);
-  }
+  countBookings('cancelled', released);
+  countBookings('promoted', promoted);
   ctx.wakeRelay();
   ctx.availability.touch(eventId);
   return outcomes;

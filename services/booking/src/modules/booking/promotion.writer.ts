@@ -7,7 +7,7 @@ import { loadForUpdate, loadManyForUpdate } from './booking.repository.ts';
 import { type StreamWrite, writeStreams } from './booking.writer.ts';
 
 /** Held by a booking's creating transaction from before its Redis decision until it ends. */
-export async function lockNewBooking(trx: Kysely<BookingDb>, bookingId: string): Promise<void> {
+async function lockNewBooking(trx: Kysely<BookingDb>, bookingId: string): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`booking:${bookingId}`}, 0))`.execute(
     trx,
   );

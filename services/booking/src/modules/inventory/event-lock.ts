@@ -17,7 +17,8 @@ import { type EventRecord, toEventRecord } from './event-inventory.repository.ts
  * from before their Redis decision until their commit; a rebuild takes it exclusively, so it
  * waits for in-flight decisions to land in Postgres and none start while it rebuilds.
  */
-// lock_for_new_booking and lock_for_cancel (migrations) build the same keys from the same texts.
+// The lock functions of the migrations take keys built from the same texts; `lock_for_new_bookings`
+// builds them itself from the event id's text form, so ids here are lower case (see the routes).
 const eventKey = (eventId: string) => sql`hashtextextended(${`inventory:${eventId}`}, 0)`;
 const releaseKey = (eventId: string) => sql`hashtextextended(${`release:${eventId}`}, 0)`;
 
@@ -54,7 +55,8 @@ export async function lockEventShared(
  * round trip when no rebuild holds the event (`lock_for_new_booking`, a plpgsql function, keeps
  * that order and reads with a snapshot taken after the locks); otherwise it waits like
  * `lockEventShared` and reads afterwards. Nobody waits on the fresh booking id before its Redis
- * decision, so holding it first cannot deadlock. BEGIN goes out with the lock function's call. Undefined when booking does not know the event.
+ * decision, so holding it first cannot deadlock. BEGIN goes out with the lock function's call.
+ * Undefined when booking does not know the event.
  */
 export async function lockForNewBooking(
   tx: PipelinedTransaction,
@@ -87,6 +89,23 @@ export interface CancelTarget {
   event: EventRecord;
 }
 
+/** A row of `lock_for_cancel` or `lock_for_cancels`: the booking and the caller, with the event. */
+export type CancelTargetRow = EventInventoryRow & {
+  shared: boolean;
+  owner_id: string;
+  history: HistoryJson;
+  caller_role: Role | null;
+};
+
+export function toCancelTarget(row: CancelTargetRow): CancelTarget {
+  return {
+    ownerId: row.owner_id,
+    state: foldHistory(row.history),
+    callerRole: row.caller_role ?? undefined,
+    event: toEventRecord(row),
+  };
+}
+
 /**
  * What a cancellation's transaction does before its Redis release: the event lock shared, the
  * event's release lock, the booking's row lock, then the booking's owner and stream, the event
@@ -102,27 +121,13 @@ export async function lockForCancel(
 ): Promise<CancelTarget | undefined> {
   const { eventId, bookingId, callerId } = request;
   for (let waited = false; ; waited = true) {
-    const { rows } = await sql<
-      {
-        shared: boolean;
-        owner_id: string;
-        history: HistoryJson;
-        caller_role: Role | null;
-      } & EventInventoryRow
-    >`SELECT * FROM lock_for_cancel(${`inventory:${eventId}`}, ${`release:${eventId}`}, ${eventId}, ${bookingId}, ${callerId})`.execute(
-      trx,
-    );
+    const { rows } =
+      await sql<CancelTargetRow>`SELECT * FROM lock_for_cancel(${`inventory:${eventId}`}, ${`release:${eventId}`}, ${eventId}, ${bookingId}, ${callerId})`.execute(
+        trx,
+      );
     const row = rows[0];
     if (!row) return undefined;
-    if (row.shared) {
-      const { shared: _s, owner_id, history, caller_role, ...event } = row;
-      return {
-        ownerId: owner_id,
-        state: foldHistory(history),
-        callerRole: caller_role ?? undefined,
-        event: toEventRecord(event),
-      };
-    }
+    if (row.shared) return toCancelTarget(row);
     if (waited) throw new Error('event lock not granted after waiting for it');
     await lockEventShared(trx, eventId, waitMs);
   }
