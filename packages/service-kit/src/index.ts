@@ -7,6 +7,7 @@ export { httpRequestDuration, metricsRegistry } from './metrics.registry.ts';
 export type { ReadinessCheck } from './observability.routes.ts';
 export {
   assertOpenApiMatchesRoutes,
+  fetchOpenApiDocument,
   openApiMismatches,
   openApiPathOf,
 } from './openapi.check.ts';

@@ -86,13 +86,18 @@ export function openApiMismatches(app: FastifyInstance, doc: OpenApiDocument): s
   return problems;
 }
 
-/** Fetches `app`'s `/openapi.json` and throws listing every mismatch with its routes. */
-export async function assertOpenApiMatchesRoutes(app: FastifyInstance): Promise<void> {
+/** `app`'s `/openapi.json`, parsed; throws unless it answers 200. */
+export async function fetchOpenApiDocument(app: FastifyInstance): Promise<OpenApiDocument> {
   const res = await app.inject({ method: 'GET', url: OPENAPI_PATH });
   if (res.statusCode !== 200) {
     throw new Error(`GET ${OPENAPI_PATH} answered ${res.statusCode}: ${res.body}`);
   }
-  const problems = openApiMismatches(app, res.json<OpenApiDocument>());
+  return res.json<OpenApiDocument>();
+}
+
+/** Fetches `app`'s `/openapi.json` and throws listing every mismatch with its routes. */
+export async function assertOpenApiMatchesRoutes(app: FastifyInstance): Promise<void> {
+  const problems = openApiMismatches(app, await fetchOpenApiDocument(app));
   if (problems.length > 0) {
     throw new Error(`OpenAPI document does not match the routes:\n  ${problems.join('\n  ')}`);
   }

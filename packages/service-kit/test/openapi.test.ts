@@ -5,6 +5,7 @@ import {
   type App,
   assertOpenApiMatchesRoutes,
   createApp,
+  fetchOpenApiDocument,
   type OpenApiDocument,
   openApiMismatches,
 } from '../src/index.ts';
@@ -42,9 +43,7 @@ describe('OpenAPI document', () => {
     app.register(async (child) => {
       child.delete('/v1/things/:thingId', async (_request, reply) => reply.status(204).send());
     });
-    const res = await app.inject({ url: '/openapi.json' });
-    expect(res.statusCode).toBe(200);
-    doc = res.json<OpenApiDocument>();
+    doc = await fetchOpenApiDocument(app);
   });
 
   afterAll(() => app.close());
@@ -183,6 +182,12 @@ describe('OpenAPI document', () => {
     bare.get('/openapi.json', async () => ({ mine: true }));
     const res = await bare.inject({ url: '/openapi.json' });
     expect(res.json()).toEqual({ mine: true });
+    await bare.close();
+  });
+
+  it('is fetched only from an app that answers it', async () => {
+    const bare = createApp({ name: 'bare', logger: captureLogs().logger, openapi: false });
+    await expect(fetchOpenApiDocument(bare)).rejects.toThrow('GET /openapi.json answered 404');
     await bare.close();
   });
 });

@@ -1,6 +1,7 @@
 import {
   assertOpenApiMatchesRoutes,
   documentedOperation,
+  fetchOpenApiDocument,
   type OpenApiDocument,
   parameterNames,
   requestBodySchema,
@@ -13,9 +14,7 @@ let booking: Booking;
 let doc: OpenApiDocument;
 beforeAll(async () => {
   booking = await startBooking();
-  const res = await booking.app.inject({ url: '/openapi.json' });
-  expect(res.statusCode).toBe(200);
-  doc = res.json<OpenApiDocument>();
+  doc = await fetchOpenApiDocument(booking.app);
 });
 afterAll(async () => {
   await booking?.stop();

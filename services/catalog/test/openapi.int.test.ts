@@ -1,6 +1,7 @@
 import {
   assertOpenApiMatchesRoutes,
   documentedOperation,
+  fetchOpenApiDocument,
   type OpenApiDocument,
   parameterNames,
   requestBodySchema,
@@ -13,9 +14,7 @@ let catalog: Catalog;
 let doc: OpenApiDocument;
 beforeAll(async () => {
   catalog = await startCatalog();
-  const res = await catalog.app.inject({ url: '/openapi.json' });
-  expect(res.statusCode).toBe(200);
-  doc = res.json<OpenApiDocument>();
+  doc = await fetchOpenApiDocument(catalog.app);
 });
 afterAll(async () => {
   await catalog?.stop();

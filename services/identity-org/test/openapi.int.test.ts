@@ -1,6 +1,7 @@
 import {
   assertOpenApiMatchesRoutes,
   documentedOperation,
+  fetchOpenApiDocument,
   type OpenApiDocument,
   requestBodySchema,
   responseBodySchema,
@@ -12,9 +13,7 @@ let h: Harness;
 let doc: OpenApiDocument;
 beforeAll(async () => {
   h = await startHarness();
-  const res = await h.app.inject({ url: '/openapi.json' });
-  expect(res.statusCode).toBe(200);
-  doc = res.json<OpenApiDocument>();
+  doc = await fetchOpenApiDocument(h.app);
 });
 afterAll(async () => {
   await h?.stop();

@@ -1,6 +1,7 @@
 import {
   assertOpenApiMatchesRoutes,
   documentedOperation,
+  fetchOpenApiDocument,
   type OpenApiDocument,
   parameterNames,
   requestBodySchema,
@@ -13,9 +14,7 @@ let h: Harness;
 let doc: OpenApiDocument;
 beforeAll(async () => {
   h = await startHarness({ retryDelaysMs: [200] });
-  const res = await h.app.inject({ url: '/openapi.json' });
-  expect(res.statusCode).toBe(200);
-  doc = res.json<OpenApiDocument>();
+  doc = await fetchOpenApiDocument(h.app);
 });
 afterAll(async () => {
   await h?.stop();
