@@ -43,14 +43,29 @@ describe('handleOnce', () => {
 
   it('runs the work once when the same message is handled concurrently', async () => {
     let runs = 0;
-    const results = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        handleOnce(db, { consumer: 'c', messageId: 'm-concurrent' }, async (trx) => {
-          runs++;
-          await sql`SELECT pg_sleep(0.05)`.execute(trx);
-        }),
-      ),
+    let release: () => void = () => undefined;
+    // The first handler's transaction stays open until every duplicate waits on its inbox row.
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const calls = Array.from({ length: 8 }, () =>
+      handleOnce(db, { consumer: 'c', messageId: 'm-concurrent' }, async () => {
+        runs++;
+        await gate;
+      }),
     );
+    const waitingOnInbox = async () => {
+      const { rows } = await sql<{ waiting: number }>`
+        SELECT count(*)::int AS waiting FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'
+          AND query LIKE 'insert into "inbox"%'`.execute(db);
+      return rows[0]?.waiting ?? 0;
+    };
+    await eventually(async () => runs > 1 || (await waitingOnInbox()) === 7, {
+      what: 'the duplicates to wait on the inbox row',
+    });
+    release();
+    const results = await Promise.all(calls);
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(runs).toBe(1);
   });
