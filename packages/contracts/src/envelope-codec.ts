@@ -120,11 +120,3 @@ function parseJson(raw: string | Buffer): unknown {
     throw new ContractError('INVALID_ENVELOPE', 'message is not valid JSON');
   }
 }
-
-/** Narrows a DomainEvent to one type. */
-export function isEvent<T extends EventType>(
-  event: DomainEvent,
-  type: T,
-): event is Extract<DomainEvent, { type: T }> {
-  return event.type === type;
-}

@@ -11,7 +11,6 @@ export {
   type DomainEvent,
   type EventEnvelope,
   type EventMeta,
-  isEvent,
   parseEvent,
 } from './envelope-codec.ts';
 export { ContractError, type ContractErrorCode, type ContractIssue } from './errors.ts';
