@@ -1,6 +1,7 @@
 // `npm start` and `npm test` begin here, in plain JavaScript, because on a fresh clone neither tsx
-// nor any other node module is installed yet. This installs what is missing (the OS servers the
-// command needs, pnpm, the workspace's node modules), then hands over to scripts/<command>.ts.
+// nor any other node module is installed yet. This installs what is missing (the OS packages of
+// the servers and of Keycloak, pnpm, the workspace's node modules), then hands over to
+// scripts/<command>.ts.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,24 +10,24 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [command, ...args] = process.argv.slice(2);
 
-/** Debian packages each command needs, keyed by the executable that proves one is installed. */
-const OS_PACKAGES = {
-  test: {
-    postgresql: ['initdb', '/usr/lib/postgresql'],
-    'redis-server': ['redis-server'],
-    'rabbitmq-server': ['rabbitmq-server'],
-  },
-  start: {
-    postgresql: ['initdb', '/usr/lib/postgresql'],
-    'redis-server': ['redis-server'],
-    'rabbitmq-server': ['rabbitmq-server'],
-    maven: ['mvn'],
-    unzip: ['unzip'],
-  },
+/** Debian packages of the servers, each with what proves it installed; Docker runs them instead. */
+const SERVER_PACKAGES = {
+  postgresql: ['initdb', '/usr/lib/postgresql'],
+  'redis-server': ['redis-server'],
+  'rabbitmq-server': ['rabbitmq-server'],
 };
+/**
+ * What fetches and unpacks the Keycloak distribution: `npm start` runs it unless Docker answers,
+ * the end-to-end tests of `npm test` always.
+ */
+const KEYCLOAK_PACKAGES = {
+  maven: ['mvn'],
+  unzip: ['unzip'],
+};
+const COMMANDS = ['start', 'test'];
 
-if (!(command in OS_PACKAGES)) {
-  console.error(`usage: node scripts/bootstrap.mjs <${Object.keys(OS_PACKAGES).join('|')}> [args]`);
+if (!COMMANDS.includes(command)) {
+  console.error(`usage: node scripts/bootstrap.mjs <${COMMANDS.join('|')}> [args]`);
   process.exit(2);
 }
 const [major] = process.versions.node.split('.').map(Number);
@@ -56,17 +57,26 @@ function run(cmd, cmdArgs, options = {}) {
   execFileSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
 }
 
-function installOsPackages() {
-  const missing = Object.entries(OS_PACKAGES[command])
+function missingOf(packages) {
+  return Object.entries(packages)
     .filter(([, probe]) => !installed(probe))
     .map(([name]) => name);
+}
+
+function installOsPackages() {
+  let missing = [...missingOf(SERVER_PACKAGES), ...missingOf(KEYCLOAK_PACKAGES)];
   if (missing.length === 0) return;
-  if (dockerAnswers()) return; // the servers run in containers then
+  const docker = dockerAnswers();
+  if (docker) {
+    // The servers run in containers then, and so does Keycloak for `npm start`.
+    missing = command === 'test' ? missingOf(KEYCLOAK_PACKAGES) : [];
+    if (missing.length === 0) return;
+  }
   const isRoot = process.getuid?.() === 0;
   if (!onPath('apt-get') || !isRoot) {
     console.warn(
-      `Missing OS packages: ${missing.join(' ')}. Install them (apt-get install -y ${missing.join(' ')}) ` +
-        'or start a Docker engine.',
+      `Missing OS packages: ${missing.join(' ')}. Install them (apt-get install -y ${missing.join(' ')})` +
+        (docker ? '.' : ' or start a Docker engine.'),
     );
     return;
   }
