@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '@happening/testkit';
-import { httpOk, spawnManaged, waitUntil } from '../../scripts/start/managed-process.ts';
+import { spawnMailDev } from '../../scripts/start/local-servers.ts';
 
 /** One mail as the sink's HTTP API shows it. */
 export interface Mail {
@@ -16,26 +16,10 @@ export interface Mail {
 export async function startMailSink(logDir: string, repoRoot: string) {
   const [smtpPort, webPort] = [await freePort(), await freePort()];
   const mailDir = fs.mkdtempSync(path.join(os.tmpdir(), 'happening-e2e-mail-'));
-  const proc = spawnManaged(
-    'maildev',
-    path.join(repoRoot, 'node_modules', '.bin', 'maildev'),
-    [
-      '--smtp',
-      String(smtpPort),
-      '--web',
-      String(webPort),
-      '--ip',
-      '127.0.0.1',
-      '--mail-directory',
-      mailDir,
-    ],
-    { logDir },
-  );
-  const apiUrl = `http://127.0.0.1:${webPort}`;
-  await waitUntil(proc, () => httpOk(`${apiUrl}/healthz`), 30_000);
+  const proc = await spawnMailDev({ smtpPort, webPort, mailDir, logDir, repoRoot });
   return {
     smtpPort,
-    apiUrl,
+    apiUrl: `http://127.0.0.1:${webPort}`,
     async stop() {
       await proc.stop();
       fs.rmSync(mailDir, { recursive: true, force: true });

@@ -201,23 +201,40 @@ export async function startRabbitMq(dirs: StackDirs): Promise<ManagedProcess> {
 export async function startMailSink(dirs: StackDirs, repoRoot: string): Promise<ManagedProcess> {
   await assertPortFree('smtp');
   await assertPortFree('mailWeb');
-  const dir = path.join(dirs.data, 'mail');
-  fs.mkdirSync(dir, { recursive: true });
+  const mailDir = path.join(dirs.data, 'mail');
+  fs.mkdirSync(mailDir, { recursive: true });
+  return spawnMailDev({
+    smtpPort: PORTS.smtp,
+    webPort: PORTS.mailWeb,
+    mailDir,
+    logDir: dirs.logs,
+    repoRoot,
+  });
+}
+
+/** maildev on 127.0.0.1 with its mails in `mailDir`, once its web port answers `/healthz`. */
+export async function spawnMailDev(options: {
+  readonly smtpPort: number;
+  readonly webPort: number;
+  readonly mailDir: string;
+  readonly logDir: string;
+  readonly repoRoot: string;
+}): Promise<ManagedProcess> {
   const proc = spawnManaged(
     'maildev',
-    path.join(repoRoot, 'node_modules', '.bin', 'maildev'),
+    path.join(options.repoRoot, 'node_modules', '.bin', 'maildev'),
     [
       '--smtp',
-      String(PORTS.smtp),
+      String(options.smtpPort),
       '--web',
-      String(PORTS.mailWeb),
+      String(options.webPort),
       '--ip',
       '127.0.0.1',
       '--mail-directory',
-      dir,
+      options.mailDir,
     ],
-    { logDir: dirs.logs },
+    { logDir: options.logDir },
   );
-  await waitUntil(proc, () => httpOk(`http://127.0.0.1:${PORTS.mailWeb}/healthz`), 30_000);
+  await waitUntil(proc, () => httpOk(`http://127.0.0.1:${options.webPort}/healthz`), 30_000);
   return proc;
 }
