@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, loadConfig } from './config.loader.ts';
+import { baseConfigSchema, ConfigError, envFlag, loadConfig } from './config.loader.ts';
 
 describe('loadConfig', () => {
   it('applies defaults and coerces numbers', () => {
@@ -43,5 +43,14 @@ describe('loadConfig', () => {
 
   it('reports a missing required variable by name', () => {
     expect(() => loadConfig(z.object({ AMQP_URL: z.string() }), {})).toThrow(/AMQP_URL/);
+  });
+
+  it('reads an on/off flag, on when unset, refusing anything else', () => {
+    const schema = baseConfigSchema.extend({ RUN_MIGRATIONS: envFlag });
+    expect(loadConfig(schema, {}).RUN_MIGRATIONS).toBe(true);
+    expect(loadConfig(schema, { RUN_MIGRATIONS: '1' }).RUN_MIGRATIONS).toBe(true);
+    expect(loadConfig(schema, { RUN_MIGRATIONS: 'false' }).RUN_MIGRATIONS).toBe(false);
+    expect(loadConfig(schema, { RUN_MIGRATIONS: '0' }).RUN_MIGRATIONS).toBe(false);
+    expect(() => loadConfig(schema, { RUN_MIGRATIONS: 'yes' })).toThrow(ConfigError);
   });
 });

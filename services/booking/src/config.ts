@@ -1,10 +1,5 @@
-import { baseConfigSchema, loadConfig } from '@happening/service-kit';
+import { baseConfigSchema, envFlag, loadConfig } from '@happening/service-kit';
 import { z } from 'zod';
-
-const flag = z
-  .enum(['true', 'false', '1', '0'])
-  .default('true')
-  .transform((value) => value === 'true' || value === '1');
 
 export const configSchema = baseConfigSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3003),
@@ -14,7 +9,7 @@ export const configSchema = baseConfigSchema.extend({
   OIDC_ISSUER: z.url(),
   OIDC_AUDIENCE: z.string().min(1).default('happening-api'),
   OIDC_JWKS_URI: z.url().optional(),
-  RUN_MIGRATIONS: flag,
+  RUN_MIGRATIONS: envFlag,
   /** Postgres pool size; every in-flight booking holds one connection across its Redis call. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).default(20),
   /** How often every open event's Redis inventory is rebuilt from Postgres. */

@@ -1,10 +1,5 @@
-import { baseConfigSchema, loadConfig } from '@happening/service-kit';
+import { baseConfigSchema, envFlag, loadConfig } from '@happening/service-kit';
 import { z } from 'zod';
-
-const flag = z
-  .enum(['true', 'false', '1', '0'])
-  .default('true')
-  .transform((value) => value === 'true' || value === '1');
 
 export const configSchema = baseConfigSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3002),
@@ -13,7 +8,7 @@ export const configSchema = baseConfigSchema.extend({
   OIDC_ISSUER: z.url(),
   OIDC_AUDIENCE: z.string().min(1).default('happening-api'),
   OIDC_JWKS_URI: z.url().optional(),
-  RUN_MIGRATIONS: flag,
+  RUN_MIGRATIONS: envFlag,
   /** How often the lifecycle job looks for events to start or complete. */
   LIFECYCLE_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
 });

@@ -1,10 +1,5 @@
-import { baseConfigSchema, loadConfig } from '@happening/service-kit';
+import { baseConfigSchema, envFlag, loadConfig } from '@happening/service-kit';
 import { z } from 'zod';
-
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0'])
-  .default('true')
-  .transform((value) => value === 'true' || value === '1');
 
 const delayList = z
   .string()
@@ -27,7 +22,7 @@ export const configSchema = baseConfigSchema
     OIDC_ISSUER: z.url(),
     OIDC_AUDIENCE: z.string().min(1).default('happening-api'),
     OIDC_JWKS_URI: z.url().optional(),
-    RUN_MIGRATIONS: booleanFlag,
+    RUN_MIGRATIONS: envFlag,
     SMTP_URL: z.string().min(1).default('smtp://127.0.0.1:1025'),
     MAIL_FROM: z.string().min(1).default('Happening <no-reply@happening.local>'),
     /** SMS and push are offered only when their provider is configured. */
