@@ -1,5 +1,5 @@
 export { type App, type CreateAppOptions, createApp } from './app.factory.ts';
-export { baseConfigSchema, ConfigError, loadConfig } from './config.loader.ts';
+export { baseConfigSchema, ConfigError, envFlag, loadConfig } from './config.loader.ts';
 export { DomainError, isDomainError } from './domain-error.ts';
 export { ifMatchVersion } from './if-match.ts';
 export { createLogger } from './logger.ts';
@@ -45,6 +45,7 @@ export {
   problem,
   sendProblem,
 } from './problem.ts';
+export { type RepeatingJob, startRepeatingJob } from './repeating-job.ts';
 export { REQUEST_ID_HEADER } from './request-id.ts';
 export {
   type CloseHook,

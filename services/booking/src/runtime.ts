@@ -1,5 +1,6 @@
 import { startOutboxRelay } from '@happening/db';
 import { type Broker, serviceTopology } from '@happening/messaging';
+import { startRepeatingJob } from '@happening/service-kit';
 import type { BookingContext } from './context.ts';
 import type { AvailabilityPublisher } from './modules/availability/availability.publisher.ts';
 import { CONSUMED_EVENTS, eventsHandler } from './modules/events.consumer.ts';
@@ -49,16 +50,15 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
     handler: eventsHandler(ctx),
     prefetch: deps.prefetch ?? 10,
   });
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = reconcileAll(ctx, 'scheduled-reconcile');
-  }, deps.reconcileIntervalMs);
-  timer.unref();
+  const scheduled = startRepeatingJob({
+    intervalMs: deps.reconcileIntervalMs,
+    run: () => reconcileAll(ctx, 'scheduled-reconcile'),
+    onError: (err) => ctx.logger.error({ err }, 'scheduled reconciliation failed'),
+  });
   return {
     reconcileAll: () => reconcileAll(ctx, 'on-demand-reconcile'),
     async stop() {
-      clearInterval(timer);
-      await running;
+      await scheduled.stop();
       await consumer.cancel();
       await deps.availability.stop();
       await relay.stop();

@@ -1,3 +1,4 @@
+import { startRepeatingJob } from '@happening/service-kit';
 import type { Logger } from 'pino';
 import type { CatalogDb } from '../../database.ts';
 import { runLifecycle } from './lifecycle.job.ts';
@@ -20,30 +21,16 @@ export interface LifecycleScheduler {
 
 /** Runs the lifecycle job every `intervalMs`; a failed run is logged and retried next tick. */
 export function startLifecycleScheduler(options: LifecycleSchedulerOptions): LifecycleScheduler {
-  let running: Promise<number> | undefined;
-  const runNow = () => {
-    running ??= runLifecycle(options.db, options.clock())
-      .then((count) => {
-        if (count > 0) {
-          options.logger.info({ transitions: count }, 'event lifecycle moved on');
-          options.onTransitions?.(count);
-        }
-        return count;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
-  };
-  const timer = setInterval(() => {
-    runNow().catch((err) => options.logger.error({ err }, 'event lifecycle run failed'));
-  }, options.intervalMs);
-  timer.unref();
-  return {
-    runNow,
-    async stop() {
-      clearInterval(timer);
-      await running?.catch(() => undefined);
+  return startRepeatingJob({
+    intervalMs: options.intervalMs,
+    run: async () => {
+      const count = await runLifecycle(options.db, options.clock());
+      if (count > 0) {
+        options.logger.info({ transitions: count }, 'event lifecycle moved on');
+        options.onTransitions?.(count);
+      }
+      return count;
     },
-  };
+    onError: (err) => options.logger.error({ err }, 'event lifecycle run failed'),
+  });
 }

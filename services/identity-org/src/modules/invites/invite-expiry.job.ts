@@ -1,3 +1,4 @@
+import { startRepeatingJob } from '@happening/service-kit';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../../shared/database.ts';
@@ -24,28 +25,17 @@ export async function expirePendingInvites(db: Db): Promise<number> {
   return Number(result.rows[0]?.count ?? 0);
 }
 
-/** Runs the sweep every `intervalMs` until stopped; a failed sweep is logged and retried next time. */
+/** Runs the sweep now and every `intervalMs` until stopped; a failed sweep is logged and retried next time. */
 export function startInviteExpiry(options: { db: Db; intervalMs: number; logger: Logger }): {
   stop(): Promise<void>;
 } {
-  let running: Promise<void> | undefined;
-  const sweep = () => {
-    running ??= expirePendingInvites(options.db)
-      .then((count) => {
-        if (count > 0) options.logger.info({ count }, 'expired pending invites');
-      })
-      .catch((err) => options.logger.error({ err }, 'invite expiry sweep failed'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = setInterval(sweep, options.intervalMs);
-  timer.unref();
-  sweep();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+  return startRepeatingJob({
+    intervalMs: options.intervalMs,
+    runAtStart: true,
+    run: async () => {
+      const count = await expirePendingInvites(options.db);
+      if (count > 0) options.logger.info({ count }, 'expired pending invites');
     },
-  };
+    onError: (err) => options.logger.error({ err }, 'invite expiry sweep failed'),
+  });
 }

@@ -1,4 +1,5 @@
 import { enqueueOutbox } from '@happening/db';
+import { startRepeatingJob } from '@happening/service-kit';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { NotificationDb } from '../../database.ts';
@@ -38,25 +39,12 @@ export async function sweepPending(options: PendingSweepOptions): Promise<number
 
 /** Runs `sweepPending` every interval until stopped; safe with several replicas. */
 export function startPendingSweep(options: PendingSweepOptions): { stop(): Promise<void> } {
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running.then(async () => {
-      if (stopped) return;
-      try {
-        const count = await sweepPending(options);
-        if (count > 0) options.logger.info({ count }, 're-enqueued stale pending notifications');
-      } catch (error) {
-        options.logger.warn({ err: error }, 'pending sweep failed');
-      }
-    });
-  }, options.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+  return startRepeatingJob({
+    intervalMs: options.intervalMs,
+    run: async () => {
+      const count = await sweepPending(options);
+      if (count > 0) options.logger.info({ count }, 're-enqueued stale pending notifications');
     },
-  };
+    onError: (error) => options.logger.warn({ err: error }, 'pending sweep failed'),
+  });
 }

@@ -1,0 +1,102 @@
+import { describe, expect, it, vi } from 'vitest';
+import { startRepeatingJob } from './repeating-job.ts';
+
+/** A job whose runs each wait until released, counting starts and the most running at once. */
+function gatedJob() {
+  const releases: (() => void)[] = [];
+  let starts = 0;
+  let running = 0;
+  let mostRunning = 0;
+  const run = async () => {
+    starts += 1;
+    running += 1;
+    mostRunning = Math.max(mostRunning, running);
+    await new Promise<void>((resolve) => releases.push(resolve));
+    running -= 1;
+    return starts;
+  };
+  return {
+    run,
+    releaseAll: () => {
+      for (const release of releases.splice(0)) release();
+    },
+    starts: () => starts,
+    mostRunning: () => mostRunning,
+  };
+}
+
+const until = async (condition: () => boolean) => {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1));
+};
+
+describe('startRepeatingJob', () => {
+  it('skips ticks while a run is in progress instead of queueing them', async () => {
+    vi.useFakeTimers();
+    try {
+      const gated = gatedJob();
+      const job = startRepeatingJob({ intervalMs: 10, run: gated.run, onError: () => undefined });
+      await vi.advanceTimersByTimeAsync(10);
+      expect(gated.starts()).toBe(1);
+      // ten more ticks while the first run is held
+      await vi.advanceTimersByTimeAsync(100);
+      expect(gated.starts()).toBe(1);
+      gated.releaseAll();
+      // nothing was queued behind it: the next run waits for the next tick
+      await vi.advanceTimersByTimeAsync(0);
+      expect(gated.starts()).toBe(1);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(gated.starts()).toBe(2);
+      const stopping = job.stop();
+      gated.releaseAll();
+      await stopping;
+      expect(gated.mostRunning()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('runNow joins the run in progress and answers its result', async () => {
+    const gated = gatedJob();
+    const job = startRepeatingJob({ intervalMs: 60_000, run: gated.run, onError: () => undefined });
+    const first = job.runNow();
+    const second = job.runNow();
+    expect(second).toBe(first);
+    gated.releaseAll();
+    await expect(first).resolves.toBe(1);
+    await job.stop();
+  });
+
+  it('runs at start when asked, hands failures to onError and keeps ticking', async () => {
+    const errors: unknown[] = [];
+    let calls = 0;
+    const job = startRepeatingJob({
+      intervalMs: 1,
+      runAtStart: true,
+      run: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('first run fails');
+        return calls;
+      },
+      onError: (error) => errors.push(error),
+    });
+    await until(() => calls >= 2);
+    await job.stop();
+    expect(errors).toEqual([new Error('first run fails')]);
+  });
+
+  it('stop waits for the run in progress, and no run starts after it', async () => {
+    const gated = gatedJob();
+    const job = startRepeatingJob({ intervalMs: 1, run: gated.run, onError: () => undefined });
+    await until(() => gated.starts() === 1);
+    let stopped = false;
+    const stopping = job.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(stopped).toBe(false);
+    gated.releaseAll();
+    await stopping;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(gated.starts()).toBe(1);
+  });
+});
