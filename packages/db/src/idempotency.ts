@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { PlatformTables } from './platform.tables.ts';
 
@@ -105,4 +106,37 @@ export async function withIdempotencyKey<DB>(
     .where('key', '=', key)
     .execute();
   return response;
+}
+
+/** An HTTP request as `runIdempotently` scopes and fingerprints it. */
+export interface IdempotentRequest {
+  /** The `Idempotency-Key` header, if the client sent one. */
+  key: string | undefined;
+  /** Method and route pattern, e.g. `POST /v1/events/:eventId/bookings`. */
+  route: string;
+  /** Who asks: a key is never shared between callers. */
+  callerId: string;
+  params: unknown;
+  body: unknown;
+}
+
+/**
+ * `withIdempotencyKey` for an HTTP request: without a key `fn` simply runs; with one, the key is
+ * scoped to the route and the caller, and the request is fingerprinted by route, path parameters
+ * and body, so a retry replays the stored answer and the key reused for anything else is refused.
+ */
+export function runIdempotently<DB>(
+  db: Kysely<DB>,
+  request: IdempotentRequest,
+  fn: () => Promise<StoredResponse>,
+): Promise<StoredResponse> {
+  if (request.key === undefined) return fn();
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify({ route: request.route, params: request.params, body: request.body }))
+    .digest('hex');
+  return withIdempotencyKey(
+    db,
+    { scope: `${request.route} ${request.callerId}`, key: request.key, fingerprint },
+    fn,
+  );
 }

@@ -3,6 +3,8 @@ export {
   type IdempotencyErrorCode,
   IdempotencyKeyError,
   type IdempotencyKeyOptions,
+  type IdempotentRequest,
+  runIdempotently,
   type StoredResponse,
   withIdempotencyKey,
 } from './idempotency.ts';

@@ -7,6 +7,7 @@ import {
   handleOnce,
   IdempotencyKeyError,
   pruneOutbox,
+  runIdempotently,
   withIdempotencyKey,
   withTransaction,
 } from '../src/index.ts';
@@ -192,6 +193,41 @@ describe('withIdempotencyKey', () => {
       }),
     );
     expect(result.body).toBe('recovered');
+  });
+});
+
+describe('runIdempotently', () => {
+  const request = (key: string | undefined, over: Partial<Record<string, unknown>> = {}) => ({
+    key,
+    route: 'POST /v1/things/:id',
+    callerId: 'ada',
+    params: { id: '1' },
+    body: { n: 1 },
+    ...over,
+  });
+
+  it('runs every time without a key, once per key, caller and request with one', async () => {
+    let runs = 0;
+    const fn = async () => ({ statusCode: 201, body: { run: ++runs } });
+    await runIdempotently(db, request(undefined), fn);
+    await runIdempotently(db, request(undefined), fn);
+    expect(runs).toBe(2);
+    const first = await runIdempotently(db, request('r-1'), fn);
+    expect(await runIdempotently(db, request('r-1'), fn)).toEqual(first);
+    expect(runs).toBe(3);
+    // another caller's identical key is theirs alone
+    await runIdempotently(db, request('r-1', { callerId: 'bob' }), fn);
+    expect(runs).toBe(4);
+  });
+
+  it('refuses the key reused for other path parameters or another body', async () => {
+    const fn = async () => ({ statusCode: 201, body: {} });
+    await runIdempotently(db, request('r-2'), fn);
+    for (const changed of [{ params: { id: '2' } }, { body: { n: 2 } }]) {
+      const error = await runIdempotently(db, request('r-2', changed), fn).catch((e) => e);
+      expect(error).toBeInstanceOf(IdempotencyKeyError);
+      expect(error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    }
   });
 });
 

@@ -233,6 +233,15 @@ describe('booking flow through HTTP', () => {
       headers,
     );
     expect(other.statusCode).toBe(422);
+    const malformed = await svc.call(
+      a,
+      'POST',
+      `/v1/events/${eventId}/bookings`,
+      { seats: 1 },
+      { 'idempotency-key': 'has spaces' },
+    );
+    expect(malformed.statusCode).toBe(400);
+    expect(JSON.stringify(malformed.json())).toContain('idempotency-key');
   });
 
   it('lists my bookings and the event bookings for staff, filtered by status', async () => {

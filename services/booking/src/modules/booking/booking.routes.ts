@@ -1,6 +1,12 @@
-import { createHash } from 'node:crypto';
-import { withIdempotencyKey } from '@happening/db';
-import { type App, DomainError, decodeCursor, toPage } from '@happening/service-kit';
+import { runIdempotently } from '@happening/db';
+import {
+  type App,
+  DomainError,
+  decodeCursor,
+  idempotencyKeyHeadersSchema,
+  idempotentRequestOf,
+  toPage,
+} from '@happening/service-kit';
 import { z } from 'zod';
 import type { BookingContext } from '../../context.ts';
 import { findEvent } from '../inventory/event-inventory.repository.ts';
@@ -47,7 +53,7 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
       schema: {
         params: eventParamsSchema,
         body: createBookingBodySchema,
-        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+        headers: idempotencyKeyHeadersSchema,
         response: { 201: bookingSchema },
       },
     },
@@ -64,20 +70,7 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
         });
         return { statusCode: 201, body: booking };
       };
-      const key = request.headers['idempotency-key'];
-      const result = key
-        ? await withIdempotencyKey(
-            ctx.db,
-            {
-              scope: `POST /v1/events/bookings ${userId}`,
-              key,
-              fingerprint: createHash('sha256')
-                .update(JSON.stringify([eventId, request.body]))
-                .digest('hex'),
-            },
-            run,
-          )
-        : await run();
+      const result = await runIdempotently(ctx.db, idempotentRequestOf(request, userId), run);
       return reply
         .code(result.statusCode as 201)
         .send(result.body as z.infer<typeof bookingSchema>);

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { withIdempotencyKey } from '@happening/db';
-import type { App } from '@happening/service-kit';
-import { z } from 'zod';
+import { runIdempotently } from '@happening/db';
+import { type App, idempotencyKeyHeadersSchema, idempotentRequestOf } from '@happening/service-kit';
+import type { z } from 'zod';
 import type { CatalogDeps } from '../../app.deps.ts';
 import { callerOf } from './event.caller.ts';
 import { createEvent } from './event.commands.ts';
@@ -15,10 +14,6 @@ import {
   orgParamsSchema,
 } from './event.schemas.ts';
 
-const createHeadersSchema = z.object({
-  'idempotency-key': z.string().min(1).max(200).optional(),
-});
-
 /** `/v1/orgs/{orgId}/events`: create drafts (organizers, admins) and list an org's events (members). */
 export function registerOrgEventRoutes(app: App, deps: CatalogDeps): void {
   app.post(
@@ -27,7 +22,7 @@ export function registerOrgEventRoutes(app: App, deps: CatalogDeps): void {
       onRequest: app.authenticate,
       schema: {
         params: orgParamsSchema,
-        headers: createHeadersSchema,
+        headers: idempotencyKeyHeadersSchema,
         body: createEventBodySchema,
         response: { 201: eventSchema },
       },
@@ -44,19 +39,11 @@ export function registerOrgEventRoutes(app: App, deps: CatalogDeps): void {
         });
         return { statusCode: 201, body: toRepresentation(event, figures) };
       };
-      const key = request.headers['idempotency-key'];
-      const response =
-        key === undefined
-          ? await create()
-          : await withIdempotencyKey(
-              deps.db,
-              {
-                scope: `POST /v1/orgs/${orgId}/events ${caller.userId}`,
-                key,
-                fingerprint: createHash('sha256').update(JSON.stringify(body)).digest('hex'),
-              },
-              create,
-            );
+      const response = await runIdempotently(
+        deps.db,
+        idempotentRequestOf(request, caller.userId),
+        create,
+      );
       return reply
         .status(response.statusCode as 201)
         .send(response.body as z.infer<typeof eventSchema>);

@@ -1,4 +1,4 @@
-import { type App, ifMatchVersion } from '@happening/service-kit';
+import { type App, idempotencyKeyHeadersSchema, ifMatchVersion } from '@happening/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
@@ -60,6 +60,7 @@ export function registerOrganizationRoutes(app: App, deps: RouteDeps): void {
     '/v1/signup',
     {
       schema: {
+        headers: idempotencyKeyHeadersSchema,
         body: z.strictObject({ organizationName: orgName }),
         response: { 201: createdSchema },
       },
@@ -69,7 +70,13 @@ export function registerOrganizationRoutes(app: App, deps: RouteDeps): void {
 
   app.post(
     '/v1/orgs',
-    { schema: { body: z.strictObject({ name: orgName }), response: { 201: createdSchema } } },
+    {
+      schema: {
+        headers: idempotencyKeyHeadersSchema,
+        body: z.strictObject({ name: orgName }),
+        response: { 201: createdSchema },
+      },
+    },
     async (request, reply) => create(request, reply, request.body.name),
   );
 
