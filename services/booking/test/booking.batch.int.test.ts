@@ -111,6 +111,30 @@ describe('bookings in shared transactions', () => {
     await expectConsistent(svc, eventId, 5, 'fifo');
   });
 
+  it('a failed batch whose decisions cannot be given back rebuilds the event from Postgres', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 5 });
+    const [a, doomed] = await Promise.all([svc.user(), svc.user()]);
+    // Redis refuses every give-back, as if it went away between the decision and the failure.
+    const inventory = Object.assign(Object.create(svc.ctx.inventory), {
+      compensate: async () => {
+        throw new Error('connection lost');
+      },
+    });
+    const outcomes = await withFailingWritesFor(doomed.sub, () =>
+      bookBatch({ ...svc.ctx, inventory }, [
+        request(eventId, a.sub, 2),
+        request(eventId, doomed.sub, 2),
+      ]),
+    );
+    expect(outcomes).toEqual(outcomes.map(() => ({ status: 'fulfilled', value: 'alone' })));
+    expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual({
+      totalSlots: 5,
+      availableSlots: 5,
+      waitlistLength: 0,
+    });
+    await expectConsistent(svc, eventId, 5, 'fifo');
+  });
+
   it('through HTTP, a write failing for one person fails only that person’s booking', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 20 });
     const users = await Promise.all(Array.from({ length: 15 }, () => svc.user()));

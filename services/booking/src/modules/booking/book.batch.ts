@@ -5,6 +5,7 @@ import type { EventInventoryRow } from '../../db/database.ts';
 import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import type { Promotion } from '../../redis/inventory.client.ts';
 import { type EventRecord, toEventRecord } from '../inventory/event-inventory.repository.ts';
+import { reconcileEvent } from '../inventory/reconcile.service.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { writeCreated } from './booking.writer.ts';
 import {
@@ -130,21 +131,36 @@ export async function bookBatch(
       'booking batch failed; booking its requests one by one',
     );
     const promotions = new Map<string, { request: BookRequest; promoted: Promotion[] }>();
+    // Events where a decision could not be given back: Redis is rebuilt from Postgres instead.
+    const notGivenBack = new Map<string, BookRequest>();
     for (const { index, decision } of decided) {
       const request = requests[index] as BookRequest;
-      const freed = await compensateDecision(
-        ctx,
-        request.eventId,
-        bookingIds[index] as string,
-        decision,
-      );
-      const entry = promotions.get(request.eventId) ?? { request, promoted: [] };
-      entry.promoted.push(...freed);
-      promotions.set(request.eventId, entry);
       outcomes[index] = alone;
+      try {
+        const freed = await compensateDecision(
+          ctx,
+          request.eventId,
+          bookingIds[index] as string,
+          decision,
+        );
+        const entry = promotions.get(request.eventId) ?? { request, promoted: [] };
+        entry.promoted.push(...freed);
+        promotions.set(request.eventId, entry);
+      } catch (compensationError) {
+        ctx.logger.error(
+          { err: compensationError, eventId: request.eventId },
+          'a decision of a failed batch was not given back; rebuilding the event from Postgres',
+        );
+        notGivenBack.set(request.eventId, request);
+      }
     }
     for (const { request, promoted } of promotions.values())
       await recordPromotions(ctx, request, promoted);
+    for (const [eventId, request] of notGivenBack) {
+      await reconcileEvent(ctx, eventId, { correlationId: request.correlationId }).catch((err) =>
+        ctx.logger.error({ err, eventId }, 'rebuild after a failed batch failed'),
+      );
+    }
     return outcomes;
   }
   decided.forEach(({ index, decision }, i) => {
