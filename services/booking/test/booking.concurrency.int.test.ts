@@ -64,6 +64,16 @@ async function holdEventLikeARebuild(
   };
 }
 
+/** A booking's status as Postgres holds it. */
+async function statusOf(bookingId: string) {
+  const row = await svc.db
+    .selectFrom('bookings')
+    .select('status')
+    .where('id', '=', bookingId)
+    .executeTakeFirstOrThrow();
+  return row.status;
+}
+
 async function acceptedSeqs(eventId: string) {
   const rows = await svc.db
     .selectFrom('booking_history')
@@ -201,12 +211,7 @@ describe('booking under concurrency', () => {
     const response = await pending;
     expect(response.statusCode).toBe(200);
     expect(response.json().status).toBe('cancelled');
-    const promoted = await svc.db
-      .selectFrom('bookings')
-      .select('status')
-      .where('id', '=', waiting.json().id)
-      .executeTakeFirstOrThrow();
-    expect(promoted.status).toBe('confirmed');
+    expect(await statusOf(waiting.json().id)).toBe('confirmed');
     await expectConsistent(svc, eventId, 1, 'fifo');
   });
 
@@ -254,12 +259,7 @@ describe('booking under concurrency', () => {
     await expectConsistent(svc, eventId, 2, 'fifo');
     const again = await svc.call(a, 'POST', `/v1/bookings/${first.json().id}/cancel`, {});
     expect(again.statusCode).toBe(200);
-    const promoted = await svc.db
-      .selectFrom('bookings')
-      .select('status')
-      .where('id', '=', waiting.json().id)
-      .executeTakeFirstOrThrow();
-    expect(promoted.status).toBe('confirmed');
+    expect(await statusOf(waiting.json().id)).toBe('confirmed');
     await expectConsistent(svc, eventId, 2, 'fifo');
   });
 
