@@ -14,6 +14,8 @@ export interface BenchOptions {
   lateUsers: number;
   /** Arrival rate of the second phase, requests/s; 0 = 50% of the first phase's throughput. */
   arrivalRate: number;
+  /** Users of a warm-up sale on an event of its own before the measured one; 0 = none. */
+  warmupUsers: number;
   /** Seconds each reference (pgbench) run lasts. */
   referenceSeconds: number;
   /** Service log level (request logs cost CPU on a 2-core box; `info` to see them). */
@@ -31,6 +33,7 @@ const FLAGS = {
   'cancel-share': { env: 'BENCH_CANCEL_SHARE', fallback: 0.25 },
   'late-users': { env: 'BENCH_LATE_USERS', fallback: -1 },
   'arrival-rate': { env: 'BENCH_ARRIVAL_RATE', fallback: 0 },
+  'warmup-users': { env: 'BENCH_WARMUP_USERS', fallback: -1 },
   'reference-seconds': { env: 'BENCH_REFERENCE_SECONDS', fallback: 10 },
   'pool-size': { env: 'DATABASE_POOL_SIZE', fallback: 20 },
   replicas: { env: 'BENCH_REPLICAS', fallback: 1 },
@@ -59,6 +62,7 @@ export function readBenchOptions(
   };
   const users = Math.floor(number('users'));
   const late = number('late-users');
+  const warmup = number('warmup-users');
   const options: BenchOptions = {
     users,
     seats: Math.floor(number('seats')),
@@ -66,6 +70,7 @@ export function readBenchOptions(
     cancelShare: Math.min(1, number('cancel-share')),
     lateUsers: late < 0 ? Math.floor(users / 5) : Math.floor(late),
     arrivalRate: number('arrival-rate'),
+    warmupUsers: warmup < 0 ? users : Math.floor(warmup),
     referenceSeconds: Math.max(1, Math.floor(number('reference-seconds'))),
     logLevel: (values['log-level'] as string | undefined) ?? env.BENCH_LOG_LEVEL ?? 'warn',
     poolSize: Math.max(2, Math.floor(number('pool-size'))),

@@ -7,13 +7,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { buildEvent } from '@happening/contracts';
 import { createDb } from '@happening/db';
-import { connectBroker } from '@happening/messaging';
+import { type Broker, connectBroker } from '@happening/messaging';
 import {
   type ServerHandle,
   startPostgres,
   startRabbitMq,
   startRedis,
   startTokenIssuer,
+  type TestTokenIssuer,
 } from '@happening/testkit';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -84,54 +85,18 @@ async function main() {
   cleanup.push(() => (serviceStopped ? Promise.resolve() : stopServices()));
   for (const s of services) log(`booking service pid ${s.pid} at ${s.address}`);
 
-  // Open the event the way catalog does: an event_published envelope on the bus.
-  const eventId = randomUUID();
-  const orgId = randomUUID();
   const broker = await connectBroker({ url: infra.amqpUrl, logger: pino({ level: 'silent' }) });
-  const published = buildEvent(
-    'catalog.event_published',
-    {
-      eventId,
-      orgId,
-      name: 'Flash sale',
-      description: 'Seats go fast',
-      category: 'concert',
-      startsAt: new Date(Date.now() + 10 * 86_400_000).toISOString(),
-      endsAt: new Date(Date.now() + 10.2 * 86_400_000).toISOString(),
-      timezone: 'Europe/Paris',
-      venue: 'Main hall',
-      totalSlots: options.seats,
-      status: 'upcoming',
-      visibility: 'public',
-      waitlistPolicy: 'fifo',
-      maxSeatsPerBooking: 4,
-      version: 2,
-      publishedAt: new Date().toISOString(),
-    },
-    {
-      source: 'catalog',
-      aggregate: { type: 'event', id: eventId, version: 2 },
-      correlationId: 'bench',
-    },
-  );
-  await broker.publish({
-    routingKey: published.type,
-    messageId: published.id,
-    payload: published,
-  });
+  const openEvent = () => publishEvent(broker, options.seats);
+  const eventId = await openEvent();
+  const warmupEventId = options.warmupUsers > 0 ? await openEvent() : undefined;
   await broker.close();
 
-  log(`minting ${options.users + options.lateUsers} tokens…`);
-  const mint = async (n: number) => {
-    const users: { sub: string; token: string }[] = [];
-    for (let i = 0; i < n; i += 1) {
-      const sub = randomUUID();
-      users.push({ sub, token: await issuer.token({ sub, expiresIn: 3_600 }) });
-    }
-    return users;
-  };
-  const users = await mint(options.users);
-  const lateUsers = await mint(options.lateUsers);
+  const warmupLateUsers = Math.floor(options.warmupUsers / 5);
+  log(
+    `minting ${options.users + options.lateUsers + options.warmupUsers + warmupLateUsers} tokens…`,
+  );
+  const users = await mintUsers(issuer, options.users);
+  const lateUsers = await mintUsers(issuer, options.lateUsers);
 
   // Connections split evenly over the replicas: `concurrency` in flight in all.
   const pools = services.map(
@@ -142,57 +107,94 @@ async function main() {
       }),
   );
   cleanup.push(() => Promise.all(pools.map((p) => p.close())));
-  for (const pool of pools) await waitForEvent(pool, eventId, users[0]!.token);
+  for (const pool of pools) {
+    await waitForEvent(pool, eventId, users[0]!.token);
+    if (warmupEventId) await waitForEvent(pool, warmupEventId, users[0]!.token);
+  }
 
-  // Phase 1: everyone arrives at once; at most `concurrency` requests in flight.
-  const bookRequest = (u: { token: string }, i: number): LoadRequest<Tag> => ({
-    tag: 'book',
-    method: 'POST',
-    path: `/v1/events/${eventId}/bookings`,
-    token: u.token,
-    body: { seats: seatsFor(i) },
-  });
+  // CPU the service processes spend per request: unlike req/s, barely moved by other load.
+  const serviceCpuMs = () => services.reduce((sum, s) => sum + s.cpuMs(), 0);
+
+  /**
+   * Phase 1: everyone arrives at once; at most `concurrency` requests in flight. Phase 2: a share
+   * of the confirmed bookings cancel while newcomers keep arriving at a fixed rate.
+   */
+  async function flashSale(saleEventId: string, saleUsers: Account[], saleLateUsers: Account[]) {
+    const bookRequest = (u: Account, i: number): LoadRequest<Tag> => ({
+      tag: 'book',
+      method: 'POST',
+      path: `/v1/events/${saleEventId}/bookings`,
+      token: u.token,
+      body: { seats: seatsFor(i) },
+    });
+    const machine = machineCpu();
+    const cpuBefore = serviceCpuMs();
+    const sale = await runLoad(pools, saleUsers.map(bookRequest), {
+      concurrency: options.concurrency,
+    });
+    const saleCpuMs = serviceCpuMs() - cpuBefore;
+    const saleMachine = machine();
+
+    const confirmed = sale.results.filter(
+      (r) => r.status === 201 && bodyOf(r).status === 'confirmed',
+    );
+    const cancelCount = Math.floor(confirmed.length * options.cancelShare);
+    const step = cancelCount > 0 ? confirmed.length / cancelCount : 0;
+    const cancels: LoadRequest<Tag>[] = Array.from({ length: cancelCount }, (_, k) => {
+      const r = confirmed[Math.floor(k * step)]!;
+      return {
+        tag: 'cancel',
+        method: 'POST',
+        path: `/v1/bookings/${bodyOf(r).id}/cancel`,
+        token: r.request.token,
+        body: {},
+      };
+    });
+    const newcomers = saleLateUsers.map((u, i) => bookRequest(u, saleUsers.length + i));
+    const rate =
+      options.arrivalRate > 0
+        ? options.arrivalRate
+        : // Half the measured phase-1 capacity: cancellations cost more than bookings (release
+          // lock, row lock, promotions), so at 80 % phase 2 ran above its own capacity and its
+          // p99 was queueing, not service time.
+          Math.max(1, Math.round(((sale.results.length * 1000) / sale.elapsedMs) * 0.5));
+    const churn = await runLoad(pools, interleave(cancels, newcomers), {
+      concurrency: options.concurrency,
+      ratePerSecond: rate,
+    });
+    return { sale, saleCpuMs, saleMachine, churn, rate, cancelCount: cancels.length };
+  }
+
+  let warmupFigures: { requestsPerSecond: number; latencyMs: ReturnType<typeof summarize> } | null =
+    null;
+  if (warmupEventId) {
+    // A service that has just started runs its first seconds through the interpreter and cold
+    // connections; a sale meets a service that has been running. Warm it on an event of its own
+    // with users of its own, so nothing of it reaches the measured event or its audit.
+    const warmupUsers = await mintUsers(issuer, options.warmupUsers);
+    const warmupLate = await mintUsers(issuer, warmupLateUsers);
+    log(`warm-up: ${warmupUsers.length} users on an event of their own (not measured)`);
+    const warmup = await flashSale(warmupEventId, warmupUsers, warmupLate);
+    warmupFigures = {
+      requestsPerSecond: round((warmup.sale.results.length * 1000) / warmup.sale.elapsedMs),
+      latencyMs: summarize(warmup.sale.results.map((r) => r.serviceMs)),
+    };
+    log(
+      `warm-up: ${warmupFigures.requestsPerSecond} req/s, p99 ${warmupFigures.latencyMs.p99} ms (a service just started)`,
+    );
+  }
+
   log(
     `phase 1: ${users.length} users, concurrency ${options.concurrency}, ${services.length} service process(es)`,
   );
-  // CPU the service processes spend per request: unlike req/s, barely moved by other load.
-  const serviceCpuMs = () => services.reduce((sum, s) => sum + s.cpuMs(), 0);
-  const machine = machineCpu();
-  const cpuBefore = serviceCpuMs();
-  const sale = await runLoad(pools, users.map(bookRequest), { concurrency: options.concurrency });
-  const saleCpuMs = serviceCpuMs() - cpuBefore;
-  const saleMachine = machine();
+  const { sale, saleCpuMs, saleMachine, churn, rate, cancelCount } = await flashSale(
+    eventId,
+    users,
+    lateUsers,
+  );
   const saleBooked = sale.results.filter((r) => r.status === 201);
   const bookingThroughput = (saleBooked.length * 1000) / sale.elapsedMs;
-
-  // Phase 2: a share of the confirmed bookings cancel while newcomers keep arriving.
-  const confirmed = saleBooked.filter((r) => bodyOf(r).status === 'confirmed');
-  const cancelCount = Math.floor(confirmed.length * options.cancelShare);
-  const step = cancelCount > 0 ? confirmed.length / cancelCount : 0;
-  const cancels: LoadRequest<Tag>[] = Array.from({ length: cancelCount }, (_, k) => {
-    const r = confirmed[Math.floor(k * step)]!;
-    return {
-      tag: 'cancel',
-      method: 'POST',
-      path: `/v1/bookings/${bodyOf(r).id}/cancel`,
-      token: r.request.token,
-      body: {},
-    };
-  });
-  const newcomers = lateUsers.map((u, i) => bookRequest(u, options.users + i));
-  const mixed = interleave(cancels, newcomers);
-  const rate =
-    options.arrivalRate > 0
-      ? options.arrivalRate
-      : // Half the measured phase-1 capacity: cancellations cost more than bookings (release lock,
-        // row lock, promotions), so at 80 % phase 2 ran above its own capacity and its p99 was
-        // queueing, not service time.
-        Math.max(1, Math.round(((sale.results.length * 1000) / sale.elapsedMs) * 0.5));
-  log(`phase 2: ${cancels.length} cancellations + ${newcomers.length} bookings at ${rate}/s`);
-  const churn = await runLoad(pools, mixed, {
-    concurrency: options.concurrency,
-    ratePerSecond: rate,
-  });
+  log(`phase 2: ${cancelCount} cancellations + ${lateUsers.length} bookings at ${rate}/s`);
 
   // Audit: the load has stopped; Postgres and Redis must agree with every acknowledgement.
   const db = createDb<BookingDb>({ connectionString: infra.postgresUrl, schema: BOOKING_SCHEMA });
@@ -280,6 +282,7 @@ async function main() {
       latencyMs: saleService,
       responseMs: saleResponse,
     },
+    warmup: warmupFigures,
     churn: {
       requests: churn.results.length,
       arrivalRate: rate,
@@ -310,12 +313,17 @@ async function main() {
   const lines = [
     '',
     `Flash sale: ${options.users} users on ${options.seats} seats, concurrency ${options.concurrency}, ${options.replicas} service process(es)`,
+    ...(warmupFigures
+      ? [
+          `  warm-up   ${options.warmupUsers} users on an event of their own, not measured: ${warmupFigures.requestsPerSecond} req/s, p99 ${warmupFigures.latencyMs.p99} ms`,
+        ]
+      : []),
     `  phase 1   ${figures.sale.requestsPerSecond} req/s, ${figures.sale.bookingsPerSecond} bookings/s (201) over ${figures.sale.elapsedMs} ms`,
     `            latency on the wire p50 ${saleService.p50} / p95 ${saleService.p95} / p99 ${saleService.p99} / max ${saleService.max} ms`,
     `            service CPU ${figures.sale.serviceCpuMsPerRequest} ms/request; machine ${Math.round(saleMachine.busyShare * 100)} % busy, load average ${saleMachine.loadAverage}`,
     `            since arrival (all due at t0) p50 ${saleResponse.p50} / p99 ${saleResponse.p99} ms`,
     `            ${JSON.stringify(figures.sale.statuses)}`,
-    `  phase 2   ${cancels.length} cancellations + ${newcomers.length} bookings at ${rate}/s open arrival: ${figures.churn.requestsPerSecond} req/s`,
+    `  phase 2   ${cancelCount} cancellations + ${lateUsers.length} bookings at ${rate}/s open arrival: ${figures.churn.requestsPerSecond} req/s`,
     `            latency on the wire p50 ${churnService.p50} / p95 ${churnService.p95} / p99 ${churnService.p99} ms; since due p99 ${churnResponse.p99} ms; ${figures.churn.notSentOnTime} sent > 10 ms late`,
     `            bookings p50 ${churnBook.p50} / p99 ${churnBook.p99} ms, cancellations p50 ${churnCancel.p50} / p99 ${churnCancel.p99} ms`,
     `            ${JSON.stringify(figures.churn.statuses)}`,
@@ -330,6 +338,57 @@ async function main() {
       .join(', ')}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n${JSON.stringify(figures)}\n`);
+}
+
+interface Account {
+  sub: string;
+  token: string;
+}
+
+async function mintUsers(issuer: TestTokenIssuer, n: number): Promise<Account[]> {
+  const users: Account[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const sub = randomUUID();
+    users.push({ sub, token: await issuer.token({ sub, expiresIn: 3_600 }) });
+  }
+  return users;
+}
+
+/** Opens an event the way catalog does: an event_published envelope on the bus. */
+async function publishEvent(broker: Broker, seats: number): Promise<string> {
+  const eventId = randomUUID();
+  const published = buildEvent(
+    'catalog.event_published',
+    {
+      eventId,
+      orgId: randomUUID(),
+      name: 'Flash sale',
+      description: 'Seats go fast',
+      category: 'concert',
+      startsAt: new Date(Date.now() + 10 * 86_400_000).toISOString(),
+      endsAt: new Date(Date.now() + 10.2 * 86_400_000).toISOString(),
+      timezone: 'Europe/Paris',
+      venue: 'Main hall',
+      totalSlots: seats,
+      status: 'upcoming',
+      visibility: 'public',
+      waitlistPolicy: 'fifo',
+      maxSeatsPerBooking: 4,
+      version: 2,
+      publishedAt: new Date().toISOString(),
+    },
+    {
+      source: 'catalog',
+      aggregate: { type: 'event', id: eventId, version: 2 },
+      correlationId: 'bench',
+    },
+  );
+  await broker.publish({
+    routingKey: published.type,
+    messageId: published.id,
+    payload: published,
+  });
+  return eventId;
 }
 
 async function waitForEvent(pool: Pool, eventId: string, token: string) {
