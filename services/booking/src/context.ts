@@ -2,9 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Batcher } from './batcher.ts';
 import type { BookingDb } from './db/database.ts';
-import type { BatchedBooking } from './modules/booking/book.batch.ts';
+import type { BatchedBooking, BatchedBookRequest } from './modules/booking/book.batch.ts';
 import type { BatchedCancel, BatchedCancelRequest } from './modules/booking/cancel.batch.ts';
-import type { BookRequest } from './modules/booking/new-booking.ts';
 import type { Inventory } from './redis/inventory.client.ts';
 
 /** Something changed an event's availability; publishing it is coalesced per event. */
@@ -19,7 +18,7 @@ export interface BookingContext {
   logger: Logger;
   availability: AvailabilitySignal;
   /** Concurrent new bookings, grouped into shared transactions. */
-  newBookings: Batcher<BookRequest, BatchedBooking>;
+  newBookings: Batcher<BatchedBookRequest, BatchedBooking>;
   /** Concurrent cancellations, grouped per event into shared transactions. */
   cancellations: Batcher<BatchedCancelRequest, BatchedCancel>;
   /** Called after committing outbox rows, so the relay publishes at once. */

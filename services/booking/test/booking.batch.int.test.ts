@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DomainError } from '@happening/service-kit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bookBatch } from '../src/modules/booking/book.batch.ts';
-import type { BookRequest } from '../src/modules/booking/new-booking.ts';
+import { type BatchedBookRequest, bookBatch } from '../src/modules/booking/book.batch.ts';
+import { bookingLockKey } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
@@ -21,11 +21,12 @@ afterAll(async () => {
 const book = (who: TestUser, eventId: string, seats: number) =>
   svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats });
 
-const request = (eventId: string, userId: string, seats = 1): BookRequest => ({
+const request = (eventId: string, userId: string, seats = 1): BatchedBookRequest => ({
   eventId,
   userId,
   seats,
   correlationId: randomUUID(),
+  lockToken: randomUUID(),
 });
 
 /** How many transactions wrote the event's `created` entries (history rows are never updated). */
@@ -90,6 +91,38 @@ describe('bookings in shared transactions', () => {
     // the holder's booking on its own, a's and c's together
     expect(await creatingTransactions(eventId)).toBe(2);
     await expectConsistent(svc, eventId, 3, 'fifo');
+  });
+
+  it('takes every person lock before reading: a duplicate in the batch or in flight is answered BOOKING_IN_PROGRESS', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 10 });
+    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    // c has a booking of this event in flight elsewhere: its lock is held by another token.
+    await svc.redis.set(bookingLockKey(eventId, c.sub), 'elsewhere', 'PX', 5_000);
+    const first = request(eventId, a.sub);
+    const outcomes = await bookBatch(svc.ctx, [
+      first,
+      request(eventId, a.sub),
+      request(eventId, b.sub),
+      request(eventId, c.sub),
+    ]);
+    const codeOf = (o: PromiseSettledResult<unknown> | undefined) =>
+      o?.status === 'rejected' ? (o.reason as DomainError).code : undefined;
+    expect(outcomes.map(codeOf)).toEqual([
+      undefined,
+      'BOOKING_IN_PROGRESS',
+      undefined,
+      'BOOKING_IN_PROGRESS',
+    ]);
+    // The batch leaves each lock to its request (which releases it once answered).
+    expect(await svc.redis.get(bookingLockKey(eventId, a.sub))).toBe(first.lockToken);
+    expect(await svc.redis.get(bookingLockKey(eventId, c.sub))).toBe('elsewhere');
+    const rows = await svc.db
+      .selectFrom('bookings')
+      .select('user_id')
+      .where('event_id', '=', eventId)
+      .execute();
+    expect(rows.map((r) => r.user_id).sort()).toEqual([a.sub, b.sub].sort());
+    await expectConsistent(svc, eventId, 10, 'fifo');
   });
 
   it('a batch whose write fails gives back every decision and leaves each request to be booked alone', async () => {

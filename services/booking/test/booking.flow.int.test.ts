@@ -1,5 +1,6 @@
 import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bookingLockKey } from '../src/redis/inventory.keys.ts';
 import { type Booking, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
@@ -154,6 +155,25 @@ describe('booking flow through HTTP', () => {
     expect(tooMany.json().code).toBe('BOOKING_TOO_MANY_SEATS');
     const bad = await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 0 });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it('a booking of the same person in flight elsewhere answers 409 BOOKING_IN_PROGRESS; answered bookings leave no lock', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 5 });
+    const [a, b] = await Promise.all([svc.user(), svc.user()]);
+    await svc.redis.set(bookingLockKey(eventId, a.sub), 'another-replica', 'PX', 5_000);
+    const blocked = await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
+    expect(blocked.statusCode).toBe(409);
+    expect(blocked.json().code).toBe('BOOKING_IN_PROGRESS');
+    // The refused request does not release a lock it never held.
+    expect(await svc.redis.get(bookingLockKey(eventId, a.sub))).toBe('another-replica');
+    await svc.redis.del(bookingLockKey(eventId, a.sub));
+    const booked = await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
+    expect(booked.statusCode).toBe(201);
+    const refused = await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 9 });
+    expect(refused.statusCode).toBe(422);
+    expect(
+      await svc.redis.exists(bookingLockKey(eventId, a.sub), bookingLockKey(eventId, b.sub)),
+    ).toBe(0);
   });
 
   it('one active booking per person: a second gets 409 with the existing id; 10 at once make one', async () => {

@@ -142,10 +142,22 @@ export class Inventory {
     return rank === null ? null : rank + 1;
   }
 
-  /** Takes the per-person lock (SET NX PX); false when a request of theirs is in flight. */
-  async lock(eventId: string, userId: string, token: string, ttlMs: number): Promise<boolean> {
-    const ok = await this.redis.set(bookingLockKey(eventId, userId), token, 'PX', ttlMs, 'NX');
-    return ok === 'OK';
+  /**
+   * Takes per-person locks (SET NX PX), all in one round trip and in the order given; answers
+   * for each whether it was taken (false: a request of theirs is in flight).
+   */
+  async lockAll(
+    locks: readonly { eventId: string; userId: string; token: string }[],
+    ttlMs: number,
+  ): Promise<boolean[]> {
+    const pipeline = this.redis.pipeline();
+    for (const { eventId, userId, token } of locks)
+      pipeline.set(bookingLockKey(eventId, userId), token, 'PX', ttlMs, 'NX');
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, reply]) => {
+      if (error) throw error;
+      return reply === 'OK';
+    });
   }
 
   /** Releases the lock if it is still ours. */

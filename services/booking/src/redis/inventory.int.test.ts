@@ -262,12 +262,23 @@ describe('inventory scripts against real Redis', () => {
 
   it('the per-person lock rejects a second holder and is released only by its owner', async () => {
     const eventId = randomUUID();
-    expect(await inventory.lock(eventId, 'u', 't1', 5000)).toBe(true);
-    expect(await inventory.lock(eventId, 'u', 't2', 5000)).toBe(false);
+    const lock = (userId: string, token: string) => ({ eventId, userId, token });
+    // In one round trip, in order: the second request of `u` finds the first one's lock.
+    expect(
+      await inventory.lockAll([lock('u', 't1'), lock('u', 't2'), lock('v', 't4')], 5000),
+    ).toEqual([true, false, true]);
     await inventory.unlock(eventId, 'u', 't2');
-    expect(await inventory.lock(eventId, 'u', 't3', 5000)).toBe(false);
+    expect(await inventory.lockAll([lock('u', 't3')], 5000)).toEqual([false]);
     await inventory.unlock(eventId, 'u', 't1');
-    expect(await inventory.lock(eventId, 'u', 't3', 5000)).toBe(true);
+    expect(await inventory.lockAll([lock('u', 't3')], 5000)).toEqual([true]);
+  });
+
+  it('the per-person lock expires with its TTL', async () => {
+    const eventId = randomUUID();
+    expect(await inventory.lockAll([{ eventId, userId: 'u', token: 't1' }], 5000)).toEqual([true]);
+    const ttl = await redis.pttl(`booking:{${eventId}}:u`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(5000);
   });
 
   it('concurrent reserves never hand out a seat twice or exceed capacity', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DomainError } from '@happening/service-kit';
 import { sql } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import type { EventInventoryRow } from '../../db/database.ts';
@@ -21,6 +22,9 @@ import {
   recordPromotions,
 } from './new-booking.ts';
 
+/** A booking request in a batch, with the token its person lock is taken with. */
+export type BatchedBookRequest = BookRequest & { lockToken: string };
+
 /** A batched booking's outcome: its answer, or `alone` when it must be tried on its own. */
 export type BatchedBooking = BookingView | 'alone';
 
@@ -33,7 +37,11 @@ type LockedRow = Partial<EventInventoryRow> & {
 };
 
 /**
- * Books several concurrent requests in one transaction: BEGIN with `lock_for_new_bookings` (the
+ * Books several concurrent requests in one transaction. First every request's person lock, in one
+ * Redis round trip: a request whose person has another booking of this event in flight is
+ * answered 409 `BOOKING_IN_PROGRESS` and goes no further; the lock is taken before anything is
+ * read, so a duplicate that waited for it sees the first one's booking. Then BEGIN with
+ * `lock_for_new_bookings` (the
  * events' locks shared, every new booking's id lock, then each request's event, active booking
  * and role, read after the locks), one Redis decision per admitted request (sent together, run
  * by Redis in the requests' order, so first come stays first served), then every decided
@@ -47,20 +55,31 @@ type LockedRow = Partial<EventInventoryRow> & {
  */
 export async function bookBatch(
   ctx: BookingContext,
-  requests: readonly BookRequest[],
+  requests: readonly BatchedBookRequest[],
 ): Promise<PromiseSettledResult<BatchedBooking>[]> {
   const outcomes: PromiseSettledResult<BatchedBooking>[] = requests.map(() => alone);
   const bookingIds = requests.map(() => randomUUID());
+  const locked = await ctx.inventory.lockAll(
+    requests.map(({ eventId, userId, lockToken }) => ({ eventId, userId, token: lockToken })),
+    ctx.settings.lockTtlMs,
+  );
+  // Indexes of the requests that hold their lock, in the requests' order.
+  const entrants: number[] = [];
+  locked.forEach((taken, index) => {
+    if (taken) entrants.push(index);
+    else outcomes[index] = { status: 'rejected', reason: bookingInProgress() };
+  });
+  if (entrants.length === 0) return outcomes;
   const decided: { index: number; event: EventRecord; decision: Decided }[] = [];
   let written: Awaited<ReturnType<typeof writeCreated>>;
   try {
     written = await pipelinedTransaction(ctx.db, async (tx) => {
       const rows = await tx.first(
         sql<LockedRow>`SELECT * FROM lock_for_new_bookings(${JSON.stringify(
-          requests.map((request, i) => ({
-            eventId: request.eventId,
-            bookingId: bookingIds[i],
-            userId: request.userId,
+          entrants.map((index) => ({
+            eventId: (requests[index] as BookRequest).eventId,
+            bookingId: bookingIds[index],
+            userId: (requests[index] as BookRequest).userId,
           })),
         )}::jsonb)`.compile(tx.db),
       );
@@ -68,7 +87,7 @@ export async function bookBatch(
       // Admitted in the requests' order, whatever order the rows came in.
       rows.sort((x, y) => x.n - y.n);
       for (const row of rows) {
-        const index = row.n - 1;
+        const index = entrants[row.n - 1] as number;
         const request = requests[index] as BookRequest;
         if (!row.shared) continue;
         try {
@@ -174,5 +193,8 @@ export async function bookBatch(
   });
   return outcomes;
 }
+
+const bookingInProgress = () =>
+  new DomainError('BOOKING_IN_PROGRESS', 409, 'A booking of yours for this event is in progress.');
 
 const alone: PromiseFulfilledResult<BatchedBooking> = { status: 'fulfilled', value: 'alone' };

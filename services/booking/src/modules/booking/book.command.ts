@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError } from '@happening/service-kit';
 import type { BookingContext } from '../../context.ts';
 import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { toEventRecord } from '../inventory/event-inventory.repository.ts';
@@ -26,23 +25,17 @@ import {
 export type { BookRequest } from './new-booking.ts';
 
 /**
- * Books seats: per-person lock, then the request joins a batch of concurrent ones that share one
- * transaction (`bookBatch`). What a batch leaves to be done alone (an event being rebuilt, keys
+ * Books seats: the request joins a batch of concurrent ones that share one transaction
+ * (`bookBatch`), which takes each person's lock first, with this request's token. What a batch
+ * leaves to be done alone (an event being rebuilt, keys
  * missing in Redis, a batch write that failed) runs here as its own transaction around one Lua
  * decision, its BEGIN sent with the lock statement and its COMMIT with the write. When a
  * transaction fails, Redis is compensated before the error is answered.
  */
 export async function bookSeats(ctx: BookingContext, request: BookRequest): Promise<BookingView> {
-  const token = randomUUID();
-  if (!(await ctx.inventory.lock(request.eventId, request.userId, token, ctx.settings.lockTtlMs))) {
-    throw new DomainError(
-      'BOOKING_IN_PROGRESS',
-      409,
-      'A booking of yours for this event is in progress.',
-    );
-  }
+  const lockToken = randomUUID();
   try {
-    const batched = await ctx.newBookings.submit(request);
+    const batched = await ctx.newBookings.submit({ ...request, lockToken });
     if (batched !== 'alone') return batched;
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -58,7 +51,13 @@ export async function bookSeats(ctx: BookingContext, request: BookRequest): Prom
       }
     }
   } finally {
-    await ctx.inventory.unlock(request.eventId, request.userId, token);
+    // Only deletes the lock if this request took it. Left behind, it expires with its TTL, so a
+    // failure here must not turn a booking's answer into an error.
+    await ctx.inventory
+      .unlock(request.eventId, request.userId, lockToken)
+      .catch((err) =>
+        ctx.logger.warn({ err, eventId: request.eventId }, 'booking lock not released'),
+      );
   }
 }
 
