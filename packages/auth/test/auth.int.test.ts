@@ -72,6 +72,12 @@ describe('authPlugin', () => {
     });
   });
 
+  it('takes the scheme name in any case (RFC 9110)', async () => {
+    const token = await issuer.token();
+    const res = await app.inject({ url: '/v1/me', headers: { authorization: `bearer ${token}` } });
+    expect(res.statusCode).toBe(200);
+  });
+
   it('rejects a request without a token, saying only that it is missing', async () => {
     const res = await expectRejected({}, 'Missing bearer token.');
     expect(res.headers['www-authenticate']).toBe('Bearer realm="happening"');
@@ -81,6 +87,7 @@ describe('authPlugin', () => {
     ['a malformed token', 'Bearer not.a.jwt'],
     ['a non-bearer scheme', 'Basic dXNlcjpwYXNz'],
     ['an empty bearer', 'Bearer '],
+    ['two tokens', 'Bearer a.b.c d.e.f'],
   ])('rejects %s', async (_label, authorization) => {
     const res = await expectRejected({ authorization });
     expect(res.headers['www-authenticate']).toBe('Bearer realm="happening", error="invalid_token"');
