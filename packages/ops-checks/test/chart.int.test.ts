@@ -91,6 +91,19 @@ describe.each([
     }
   });
 
+  it('starts each service with its Node flags: booking with a bigger young generation', () => {
+    for (const service of SERVICES) {
+      const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`)) as {
+        command: string[];
+      };
+      expect(container.command).toEqual(
+        service === 'booking'
+          ? ['node', '--max-semi-space-size=64', 'src/main.ts']
+          : ['node', 'src/main.ts'],
+      );
+    }
+  });
+
   it('migrates every service with a database in a pre-upgrade hook Job', () => {
     const jobs = byKind(manifests, 'Job');
     expect(jobs.map((j) => j.metadata.name).sort()).toEqual(

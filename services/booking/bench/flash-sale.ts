@@ -83,7 +83,8 @@ async function main() {
   let serviceStopped = false;
   const stopServices = () => Promise.all(services.map((s) => s.stop()));
   cleanup.push(() => (serviceStopped ? Promise.resolve() : stopServices()));
-  for (const s of services) log(`booking service pid ${s.pid} at ${s.address}`);
+  for (const s of services)
+    log(`booking service pid ${s.pid} at ${s.address}, node ${s.nodeArgs.join(' ')}`);
 
   const broker = await connectBroker({ url: infra.amqpUrl, logger: pino({ level: 'silent' }) });
   const openEvent = () => publishEvent(broker, options.seats);
@@ -268,6 +269,7 @@ async function main() {
 
   const figures = {
     options,
+    serviceNodeArgs: first.nodeArgs,
     model:
       'phase 1: closed loop, every user due at t0, ≤ concurrency in flight; phase 2: open arrival at a fixed rate, ≤ concurrency in flight; serviceMs = on the wire, responseMs = since due',
     sale: {

@@ -3,15 +3,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@happening/testkit';
+import { parse } from 'yaml';
 
 const serviceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface ServiceProcess {
   address: string;
   pid: number;
+  /** Node flags it was started with. */
+  nodeArgs: string[];
   /** CPU time (user + system) the process has used so far, in ms; from /proc (Linux). */
   cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** The Node flags the Helm chart starts booking with (`services.booking.nodeArgs`). */
+function chartNodeArgs(): string[] {
+  const values = parse(
+    fs.readFileSync(path.resolve(serviceRoot, '../../k8s/happening/values.yaml'), 'utf8'),
+  ) as { services: { booking: { nodeArgs?: string[] } } };
+  return values.services.booking.nodeArgs ?? [];
 }
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
@@ -25,13 +36,16 @@ function processCpuMs(pid: number): number {
 }
 
 /**
- * Runs the booking service as its own process (`src/main.ts`, exactly what production runs), so
- * the load generator never shares its event loop.
+ * Runs the booking service as its own process (`src/main.ts` with the chart's Node flags, as
+ * production runs it), so the load generator never shares its event loop.
  */
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
   // e.g. BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service.
-  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [
+    ...chartNodeArgs(),
+    ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   const child: ChildProcess = spawn(
     process.execPath,
     [...nodeArgs, '--import', 'tsx', 'src/main.ts'],
@@ -60,6 +74,7 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   return {
     address,
     pid: child.pid!,
+    nodeArgs,
     cpuMs: () => processCpuMs(child.pid!),
     async stop() {
       if (child.exitCode !== null) return;
