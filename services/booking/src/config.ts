@@ -1,6 +1,15 @@
 import { baseConfigSchema, envFlag, loadConfig } from '@happening/service-kit';
 import { z } from 'zod';
 
+/** Defaults of the booking settings, for the environment and for contexts built in code. */
+export const bookingDefaults = {
+  lockTtlMs: 5_000,
+  batchSize: 64,
+  batchesInFlight: 2,
+  rebuildWaitMs: 2_000,
+  availabilityDebounceMs: 250,
+} as const;
+
 export const configSchema = baseConfigSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3003),
   DATABASE_URL: z.string().min(1),
@@ -15,15 +24,23 @@ export const configSchema = baseConfigSchema.extend({
   /** How often every open event's Redis inventory is rebuilt from Postgres. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
   /** TTL of the per-person booking lock. */
-  BOOKING_LOCK_TTL_MS: z.coerce.number().int().min(100).default(5_000),
+  BOOKING_LOCK_TTL_MS: z.coerce.number().int().min(100).default(bookingDefaults.lockTtlMs),
   /** Most concurrent new bookings that share one transaction (1 = each its own). */
-  BOOKING_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(64),
+  BOOKING_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(bookingDefaults.batchSize),
   /** Most booking batches running at once; each holds one pooled connection. */
-  BOOKING_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).default(2),
+  BOOKING_BATCHES_IN_FLIGHT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(bookingDefaults.batchesInFlight),
   /** How long a booking waits for an event's rebuild before answering 503. */
-  REBUILD_WAIT_MS: z.coerce.number().int().min(0).default(2_000),
+  REBUILD_WAIT_MS: z.coerce.number().int().min(0).default(bookingDefaults.rebuildWaitMs),
   /** Window in which availability changes of one event are coalesced into one message. */
-  AVAILABILITY_DEBOUNCE_MS: z.coerce.number().int().min(0).default(250),
+  AVAILABILITY_DEBOUNCE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(bookingDefaults.availabilityDebounceMs),
 });
 
 export type BookingConfig = z.output<typeof configSchema>;

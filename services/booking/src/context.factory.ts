@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Batcher } from './batcher.ts';
+import { bookingDefaults } from './config.ts';
 import type { BookingContext } from './context.ts';
 import type { BookingDb } from './db/database.ts';
 import {
@@ -40,11 +41,11 @@ export function createContext(options: ContextOptions): {
     inventory,
     logger: options.logger,
     wakeRelay: () => wake(),
-    debounceMs: options.availabilityDebounceMs ?? 250,
+    debounceMs: options.availabilityDebounceMs ?? bookingDefaults.availabilityDebounceMs,
   });
   const batching = {
-    maxSize: options.bookingBatchSize ?? 64,
-    maxInFlight: options.bookingBatchesInFlight ?? 2,
+    maxSize: options.bookingBatchSize ?? bookingDefaults.batchSize,
+    maxInFlight: options.bookingBatchesInFlight ?? bookingDefaults.batchesInFlight,
   };
   const ctx: BookingContext = {
     db: options.db,
@@ -60,8 +61,8 @@ export function createContext(options: ContextOptions): {
     }),
     wakeRelay: () => wake(),
     settings: {
-      lockTtlMs: options.lockTtlMs ?? 5_000,
-      rebuildWaitMs: options.rebuildWaitMs ?? 2_000,
+      lockTtlMs: options.lockTtlMs ?? bookingDefaults.lockTtlMs,
+      rebuildWaitMs: options.rebuildWaitMs ?? bookingDefaults.rebuildWaitMs,
     },
     now: options.now ?? (() => new Date()),
   };
