@@ -71,4 +71,15 @@ export const platformMigrations: Record<string, Migration> = {
       await sql`DROP FUNCTION update_updated_at_column()`.execute(db);
     },
   },
+  '2026_11_22_0001_outbox_unpublished': {
+    async up(db: Kysely<unknown>) {
+      // The relay walks unpublished rows in id order and stops after a round's worth.
+      await sql`CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL`.execute(
+        db,
+      );
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`DROP INDEX outbox_unpublished`.execute(db);
+    },
+  },
 };
