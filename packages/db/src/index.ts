@@ -17,7 +17,6 @@ export {
   type OutboxEnvelope,
   type OutboxMessage,
 } from './outbox.enqueue.ts';
-export { pruneOutbox } from './outbox.prune.ts';
 export {
   type OutboxRelay,
   type OutboxRelayOptions,
@@ -31,4 +30,9 @@ export type {
   PlatformTables,
 } from './platform.tables.ts';
 export { databaseReadiness } from './readiness.ts';
+export {
+  DEFAULT_RETENTION,
+  type PlatformRetention,
+  prunePlatformTables,
+} from './retention.ts';
 export { withTransaction } from './transaction.ts';

@@ -82,4 +82,16 @@ export const platformMigrations: Record<string, Migration> = {
       await sql`DROP INDEX outbox_unpublished`.execute(db);
     },
   },
+  '2026_11_22_0002_retention': {
+    // The retention job finds what is past its time without reading every row.
+    async up(db: Kysely<unknown>) {
+      await sql`CREATE INDEX inbox_handled_at ON inbox (handled_at)`.execute(db);
+      await sql`CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)`.execute(
+        db,
+      );
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`DROP INDEX inbox_handled_at, idempotency_keys_created_at`.execute(db);
+    },
+  },
 };

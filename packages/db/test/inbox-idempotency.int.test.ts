@@ -3,10 +3,11 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeDb,
+  DEFAULT_RETENTION,
   enqueueOutbox,
   handleOnce,
   IdempotencyKeyError,
-  pruneOutbox,
+  prunePlatformTables,
   runIdempotently,
   withIdempotencyKey,
   withTransaction,
@@ -231,12 +232,15 @@ describe('runIdempotently', () => {
   });
 });
 
-describe('pruneOutbox', () => {
-  it('deletes only rows published before the cutoff', async () => {
+describe('prunePlatformTables', () => {
+  it('deletes published outbox rows, inbox entries and idempotency keys past their retention, nothing else', async () => {
+    const hour = 3_600_000;
+    const now = new Date();
+    const ago = (ms: number) => new Date(now.getTime() - ms);
     await withTransaction(db, (trx) =>
       enqueueOutbox(
         trx,
-        ['old', 'recent', 'pending'].map((id) => ({
+        ['published-long-ago', 'published-recently', 'never-published'].map((id) => ({
           messageId: id,
           routingKey: 'x.y',
           payload: {},
@@ -245,16 +249,67 @@ describe('pruneOutbox', () => {
     );
     await db
       .updateTable('outbox')
-      .set({ published_at: new Date('2020-01-01T00:00:00Z') })
-      .where('message_id', '=', 'old')
+      .set({ published_at: ago(48 * hour), created_at: ago(48 * hour) })
+      .where('message_id', 'in', ['published-long-ago', 'never-published'])
       .execute();
     await db
       .updateTable('outbox')
-      .set({ published_at: new Date() })
-      .where('message_id', '=', 'recent')
+      .set({ published_at: null })
+      .where('message_id', '=', 'never-published')
       .execute();
-    expect(await pruneOutbox(db, { publishedBefore: new Date(Date.now() - 60_000) })).toBe(1);
-    const left = await db.selectFrom('outbox').select('message_id').orderBy('message_id').execute();
-    expect(left.map((row) => row.message_id)).toEqual(['pending', 'recent']);
+    await db
+      .updateTable('outbox')
+      .set({ published_at: ago(hour) })
+      .where('message_id', '=', 'published-recently')
+      .execute();
+    await db
+      .insertInto('inbox')
+      .values([
+        { consumer: 'prune-test', message_id: 'handled-long-ago', handled_at: ago(8 * 24 * hour) },
+        { consumer: 'prune-test', message_id: 'handled-recently', handled_at: ago(hour) },
+      ])
+      .execute();
+    await db
+      .insertInto('idempotency_keys')
+      .values(
+        [
+          ['key-long-ago', ago(25 * hour)],
+          ['key-recent', ago(hour)],
+        ].map(([key, at]) => ({
+          scope: 'prune-test',
+          key: key as string,
+          fingerprint: 'f',
+          status: 'completed' as const,
+          status_code: 201,
+          body: JSON.stringify({}),
+          created_at: at as Date,
+        })),
+      )
+      .execute();
+
+    expect(await prunePlatformTables(db, DEFAULT_RETENTION, now)).toEqual({
+      outbox: 1,
+      inbox: 1,
+      idempotencyKeys: 1,
+    });
+    const outbox = await db
+      .selectFrom('outbox')
+      .select('message_id')
+      .where('message_id', 'in', ['published-long-ago', 'published-recently', 'never-published'])
+      .orderBy('message_id')
+      .execute();
+    expect(outbox.map((row) => row.message_id)).toEqual(['never-published', 'published-recently']);
+    const inbox = await db
+      .selectFrom('inbox')
+      .select('message_id')
+      .where('consumer', '=', 'prune-test')
+      .execute();
+    expect(inbox.map((row) => row.message_id)).toEqual(['handled-recently']);
+    const keys = await db
+      .selectFrom('idempotency_keys')
+      .select('key')
+      .where('scope', '=', 'prune-test')
+      .execute();
+    expect(keys.map((row) => row.key)).toEqual(['key-recent']);
   });
 });

@@ -137,6 +137,34 @@ describe('outbox relay', () => {
     expect(gauge).toContain('schema="relay_order"');
   });
 
+  it('prunes what it published once it is past retention, and keeps pruning while it runs', async () => {
+    const db = await schemaDb('relay_prune');
+    const deliveries = await collect('prune');
+    const started = startOutboxRelay({
+      db,
+      publish: (message) => broker.publish(message),
+      logger,
+      pollIntervalMs: 50,
+      retention: { publishedOutboxMs: 200 },
+      pruneIntervalMs: 100,
+    });
+    cleanups.push(() => started.stop());
+    await withTransaction(db, (trx) =>
+      enqueueOutbox(trx, [
+        message('prune.changed', 'a', { n: 1 }),
+        message('prune.changed', 'b', { n: 2 }),
+      ]),
+    );
+    await eventually(() => deliveries.length === 2, { timeoutMs: 10_000 });
+    // Published, kept for the retention, then deleted by a later pruning round.
+    await eventually(
+      async () => (await db.selectFrom('outbox').select('id').execute()).length === 0,
+      {
+        timeoutMs: 10_000,
+      },
+    );
+  });
+
   it('publishes contract envelopes with their id, type and aggregate', async () => {
     const db = await schemaDb('relay_envelope');
     const deliveries = await collect('catalog');

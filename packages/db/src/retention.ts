@@ -1,0 +1,68 @@
+import { type Kysely, sql } from 'kysely';
+
+/** How long the platform tables keep what is done with; rows older than this are deleted. */
+export interface PlatformRetention {
+  /** Published outbox rows, kept to look at what went out (default 24 h). */
+  publishedOutboxMs: number;
+  /** Inbox entries: redeliveries of a message older than this are handled again (default 7 days). */
+  inboxMs: number;
+  /** Idempotency keys: a retry with a key older than this runs anew (default 24 h). */
+  idempotencyKeysMs: number;
+}
+
+export const DEFAULT_RETENTION: PlatformRetention = {
+  publishedOutboxMs: 24 * 3_600_000,
+  inboxMs: 7 * 24 * 3_600_000,
+  idempotencyKeysMs: 24 * 3_600_000,
+};
+
+/** Rows deleted per statement: a long backlog goes in short transactions. */
+const CHUNK = 5_000;
+
+/**
+ * Deletes published outbox rows, inbox entries and idempotency keys past their retention, in
+ * chunks, skipping rows another pruner holds. Unpublished outbox rows are never touched.
+ */
+export async function prunePlatformTables<DB>(
+  db: Kysely<DB>,
+  retention: PlatformRetention = DEFAULT_RETENTION,
+  now: Date = new Date(),
+): Promise<{ outbox: number; inbox: number; idempotencyKeys: number }> {
+  const before = (ms: number) => new Date(now.getTime() - ms);
+  const outbox = await deleteInChunks(
+    db,
+    (limit) => sql`
+      DELETE FROM outbox WHERE id IN (
+        SELECT id FROM outbox
+        WHERE published_at IS NOT NULL AND published_at < ${before(retention.publishedOutboxMs)}
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
+  );
+  const inbox = await deleteInChunks(
+    db,
+    (limit) => sql`
+      DELETE FROM inbox WHERE ctid IN (
+        SELECT ctid FROM inbox WHERE handled_at < ${before(retention.inboxMs)}
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
+  );
+  const idempotencyKeys = await deleteInChunks(
+    db,
+    (limit) => sql`
+      DELETE FROM idempotency_keys WHERE ctid IN (
+        SELECT ctid FROM idempotency_keys WHERE created_at < ${before(retention.idempotencyKeysMs)}
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
+  );
+  return { outbox, inbox, idempotencyKeys };
+}
+
+async function deleteInChunks<DB>(
+  db: Kysely<DB>,
+  statement: (limit: number) => ReturnType<typeof sql>,
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const result = await statement(CHUNK).execute(db);
+    const n = Number(result.numAffectedRows ?? 0);
+    deleted += n;
+    if (n < CHUNK) return deleted;
+  }
+}
