@@ -88,6 +88,7 @@ interface EnvFromSource {
 /** A container of a Deployment, Job or other pod template. */
 export interface Container {
   name: string;
+  command?: string[];
   env?: EnvVar[];
   envFrom?: EnvFromSource[];
 }

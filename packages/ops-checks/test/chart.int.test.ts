@@ -93,9 +93,7 @@ describe.each([
 
   it('starts each service with its Node flags: booking with a bigger young generation', () => {
     for (const service of SERVICES) {
-      const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`)) as {
-        command: string[];
-      };
+      const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`));
       expect(container.command).toEqual(
         service === 'booking'
           ? ['node', '--max-semi-space-size=64', 'src/main.ts']
