@@ -37,21 +37,25 @@ export async function prunePlatformTables<DB>(
         WHERE published_at IS NOT NULL AND published_at < ${before(retention.publishedOutboxMs)}
         LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
   );
-  const inbox = await deleteInChunks(
+  const inbox = await deleteOlderThan(db, 'inbox', 'handled_at', before(retention.inboxMs));
+  const idempotencyKeys = await deleteOlderThan(
     db,
-    (limit) => sql`
-      DELETE FROM inbox WHERE ctid IN (
-        SELECT ctid FROM inbox WHERE handled_at < ${before(retention.inboxMs)}
-        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
-  );
-  const idempotencyKeys = await deleteInChunks(
-    db,
-    (limit) => sql`
-      DELETE FROM idempotency_keys WHERE ctid IN (
-        SELECT ctid FROM idempotency_keys WHERE created_at < ${before(retention.idempotencyKeysMs)}
-        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
+    'idempotency_keys',
+    'created_at',
+    before(retention.idempotencyKeysMs),
   );
   return { outbox, inbox, idempotencyKeys };
+}
+
+/** Deletes the rows of `table` whose `column` is before `cutoff`, in chunks. */
+function deleteOlderThan<DB>(db: Kysely<DB>, table: string, column: string, cutoff: Date) {
+  return deleteInChunks(
+    db,
+    (limit) => sql`
+      DELETE FROM ${sql.table(table)} WHERE ctid IN (
+        SELECT ctid FROM ${sql.table(table)} WHERE ${sql.ref(column)} < ${cutoff}
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
+  );
 }
 
 async function deleteInChunks<DB>(
