@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BatchedBookRequest, bookBatch } from '../src/modules/booking/book.batch.ts';
 import { bookingLockKey } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts } from './failing-inserts.ts';
-import { type Booking, startBooking, type TestUser } from './harness.ts';
+import { type Booking, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
 let svc: Booking;
@@ -17,9 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await svc?.stop();
 });
-
-const book = (who: TestUser, eventId: string, seats: number) =>
-  svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats });
 
 const request = (eventId: string, userId: string, seats = 1): BatchedBookRequest => ({
   eventId,
@@ -45,7 +42,7 @@ describe('bookings in shared transactions', () => {
   it('a crowd booking at once shares transactions, each answered as if alone', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 60 });
     const users = await Promise.all(Array.from({ length: 100 }, () => svc.user()));
-    const responses = await Promise.all(users.map((u) => book(u, eventId, 1)));
+    const responses = await Promise.all(users.map((u) => svc.book(u, eventId, 1)));
     expect(responses.map((r) => r.statusCode)).toEqual(users.map(() => 201));
     expect(responses.filter((r) => r.json().status === 'confirmed')).toHaveLength(60);
     expect(await creatingTransactions(eventId)).toBeLessThan(100);
@@ -61,7 +58,7 @@ describe('bookings in shared transactions', () => {
       svc.user(),
       svc.user(),
     ]);
-    const held = await book(holder, eventId, 1);
+    const held = await svc.book(holder, eventId, 1);
     expect(held.statusCode).toBe(201);
 
     const outcomes = await bookBatch(svc.ctx, [
@@ -173,7 +170,7 @@ describe('bookings in shared transactions', () => {
     const users = await Promise.all(Array.from({ length: 15 }, () => svc.user()));
     const doomed = await svc.user();
     const [failed, ...answered] = await withFailingWritesFor(doomed.sub, () =>
-      Promise.all([book(doomed, eventId, 1), ...users.map((u) => book(u, eventId, 1))]),
+      Promise.all([svc.book(doomed, eventId, 1), ...users.map((u) => svc.book(u, eventId, 1))]),
     );
     expect(failed?.statusCode).toBe(500);
     expect(answered.map((r) => r.statusCode)).toEqual(users.map(() => 201));
@@ -183,6 +180,6 @@ describe('bookings in shared transactions', () => {
       waitlistLength: 0,
     });
     await expectConsistent(svc, eventId, 20, 'fifo');
-    expect((await book(doomed, eventId, 1)).json()).toMatchObject({ status: 'confirmed' });
+    expect((await svc.book(doomed, eventId, 1)).json()).toMatchObject({ status: 'confirmed' });
   });
 });

@@ -9,7 +9,7 @@ import {
 } from '../src/modules/booking/booking.rebuild.ts';
 import { lockEventExclusive } from '../src/modules/inventory/event-lock.ts';
 import { withFailingInserts } from './failing-inserts.ts';
-import { type Booking, startBooking, type TestUser } from './harness.ts';
+import { type Booking, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
 let svc: Booking;
@@ -21,9 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await svc?.stop();
 });
-
-const book = (who: TestUser, eventId: string, seats: number) =>
-  svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats });
 
 /**
  * Takes the event's exclusive lock as a rebuild does, runs `whileHeld` under it once released,
@@ -88,7 +85,7 @@ describe('booking under concurrency', () => {
   it('500 people booking 1–4 seats at once on 100 seats: nothing oversold, FCFS kept, every 201 stored', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 100 });
     const users = await Promise.all(Array.from({ length: 500 }, () => svc.user()));
-    const responses = await Promise.all(users.map((u, i) => book(u, eventId, (i % 4) + 1)));
+    const responses = await Promise.all(users.map((u, i) => svc.book(u, eventId, (i % 4) + 1)));
     expect(responses.every((r) => r.statusCode === 201)).toBe(true);
 
     const { bookings, seats } = await expectConsistent(svc, eventId, 100, 'fifo');
@@ -114,7 +111,7 @@ describe('booking under concurrency', () => {
     it(`${policy}: cancellations racing new bookings promote exactly per policy and free no seat twice`, async () => {
       const { eventId } = await svc.openEvent({ totalSlots: 40, waitlistPolicy: policy });
       const first = await Promise.all(Array.from({ length: 40 }, () => svc.user()));
-      const created = await Promise.all(first.map((u, i) => book(u, eventId, (i % 4) + 1)));
+      const created = await Promise.all(first.map((u, i) => svc.book(u, eventId, (i % 4) + 1)));
       const byUser = first.map((u, i) => ({ user: u, id: created[i]!.json().id as string }));
       const cancellers = byUser.filter((_, i) => i % 3 === 0);
       const newcomers = await Promise.all(Array.from({ length: 30 }, () => svc.user()));
@@ -122,7 +119,7 @@ describe('booking under concurrency', () => {
         ...cancellers.map((c) => svc.call(c.user, 'POST', `/v1/bookings/${c.id}/cancel`, {})),
         // the same cancellations again, racing themselves
         ...cancellers.map((c) => svc.call(c.user, 'POST', `/v1/bookings/${c.id}/cancel`, {})),
-        ...newcomers.map((u, i) => book(u, eventId, (i % 3) + 1)),
+        ...newcomers.map((u, i) => svc.book(u, eventId, (i % 3) + 1)),
       ]);
       expect(results.every((r) => r.statusCode === 200 || r.statusCode === 201)).toBe(true);
 
@@ -159,9 +156,9 @@ describe('booking under concurrency', () => {
     const { eventId } = await svc.openEvent({ totalSlots: 100 });
     const users = await Promise.all(Array.from({ length: 200 }, () => svc.user()));
     const firstHalf = await Promise.all(
-      users.slice(0, 60).map((u, i) => book(u, eventId, (i % 4) + 1)),
+      users.slice(0, 60).map((u, i) => svc.book(u, eventId, (i % 4) + 1)),
     );
-    const rest = Promise.all(users.slice(60).map((u, i) => book(u, eventId, (i % 4) + 1)));
+    const rest = Promise.all(users.slice(60).map((u, i) => svc.book(u, eventId, (i % 4) + 1)));
     await svc.redis.flushdb();
     const secondHalf = await rest;
     const responses = [...firstHalf, ...secondHalf];
@@ -187,7 +184,7 @@ describe('booking under concurrency', () => {
         .where('event_id', '=', eventId)
         .execute(),
     );
-    const pending = book(user, eventId, 1);
+    const pending = svc.book(user, eventId, 1);
     await rebuild.waiterBlocked();
     await rebuild.finish();
     const response = await pending;
@@ -201,8 +198,8 @@ describe('booking under concurrency', () => {
   it('a cancellation waits while a rebuild holds the event, then cancels and promotes', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 1 });
     const [owner, next] = await Promise.all([svc.user(), svc.user()]);
-    const first = await book(owner, eventId, 1);
-    const waiting = await book(next, eventId, 1);
+    const first = await svc.book(owner, eventId, 1);
+    const waiting = await svc.book(next, eventId, 1);
     expect(waiting.json().status).toBe('waiting');
     const rebuild = await holdEventLikeARebuild(eventId);
     const pending = svc.call(owner, 'POST', `/v1/bookings/${first.json().id}/cancel`, {});
@@ -218,18 +215,18 @@ describe('booking under concurrency', () => {
   it('a Postgres failure after the Lua decision compensates Redis before answering', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 3 });
     const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
-    await book(a, eventId, 2);
+    await svc.book(a, eventId, 2);
     const before = (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json();
     await withFailingInserts(svc.db, 'booking_history', undefined, async () => {
-      const failed = await book(b, eventId, 1);
+      const failed = await svc.book(b, eventId, 1);
       expect(failed.statusCode).toBe(500);
-      const failedWaiting = await book(c, eventId, 3);
+      const failedWaiting = await svc.book(c, eventId, 3);
       expect(failedWaiting.statusCode).toBe(500);
     });
     expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual(before);
     await expectConsistent(svc, eventId, 3, 'fifo');
     // the seat the failed request had taken is free again for the next one
-    expect((await book(b, eventId, 1)).json()).toMatchObject({
+    expect((await svc.book(b, eventId, 1)).json()).toMatchObject({
       status: 'confirmed',
       seatNumbers: [3],
     });
@@ -238,8 +235,8 @@ describe('booking under concurrency', () => {
   it('a cancellation whose promotion fails to write records nothing and rebuilds Redis from Postgres', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 2 });
     const [a, b] = await Promise.all([svc.user(), svc.user()]);
-    const first = await book(a, eventId, 2);
-    const waiting = await book(b, eventId, 2);
+    const first = await svc.book(a, eventId, 2);
+    const waiting = await svc.book(b, eventId, 2);
     expect(waiting.json().status).toBe('waiting');
     const before = (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json();
     await withFailingInserts(svc.db, 'booking_history', sql`NEW.action = 'promoted'`, async () => {
@@ -309,7 +306,7 @@ describe('booking under concurrency', () => {
         .execute();
     });
     const a = await svc.user();
-    const response = await book(a, eventId, 1);
+    const response = await svc.book(a, eventId, 1);
     expect(response.statusCode).toBe(201);
     expect(response.json().seatNumbers).toEqual([2]);
     await expectConsistent(svc, eventId, 5, 'fifo');

@@ -17,8 +17,8 @@ afterAll(async () => {
   await svc?.stop();
 });
 
-async function book(who: TestUser, eventId: string, seats: number): Promise<string> {
-  const response = await svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats });
+async function bookedId(who: TestUser, eventId: string, seats: number): Promise<string> {
+  const response = await svc.book(who, eventId, seats);
   expect(response.statusCode).toBe(201);
   return response.json().id;
 }
@@ -47,10 +47,10 @@ describe('cancellations in shared transactions', () => {
     const { eventId } = await svc.openEvent({ totalSlots: 40, waitlistPolicy: 'fifo' });
     const holders = await Promise.all(Array.from({ length: 40 }, () => svc.user()));
     const ids: string[] = [];
-    for (const who of holders) ids.push(await book(who, eventId, 1));
+    for (const who of holders) ids.push(await bookedId(who, eventId, 1));
     const waiters = await Promise.all(Array.from({ length: 10 }, () => svc.user()));
     const waitingIds: string[] = [];
-    for (const who of waiters) waitingIds.push(await book(who, eventId, 1));
+    for (const who of waiters) waitingIds.push(await bookedId(who, eventId, 1));
 
     const answers = await Promise.all(
       holders.slice(0, 30).map((who, i) => cancel(who, ids[i] as string)),
@@ -78,9 +78,9 @@ describe('cancellations in shared transactions', () => {
   it('one batch answers each cancellation by its own rules and writes the rest together', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 2, waitlistPolicy: 'fifo' });
     const [a, w, x, stranger] = await Promise.all([svc.user(), svc.user(), svc.user(), svc.user()]);
-    const aId = await book(a, eventId, 2);
-    const wId = await book(w, eventId, 2);
-    const xId = await book(x, eventId, 1);
+    const aId = await bookedId(a, eventId, 2);
+    const wId = await bookedId(w, eventId, 2);
+    const xId = await bookedId(x, eventId, 1);
 
     const outcomes = await cancelBatch(svc.ctx, [
       request(eventId, aId, a),
@@ -123,7 +123,7 @@ describe('cancellations in shared transactions', () => {
     const { eventId } = await svc.openEvent({ totalSlots: 10 });
     const holders = await Promise.all(Array.from({ length: 10 }, () => svc.user()));
     const ids: string[] = [];
-    for (const who of holders) ids.push(await book(who, eventId, 1));
+    for (const who of holders) ids.push(await bookedId(who, eventId, 1));
     const doomed = ids[3] as string;
     const answers = await withFailingInserts(
       svc.db,

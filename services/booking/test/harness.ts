@@ -88,6 +88,10 @@ export async function startBooking() {
     });
   }
 
+  /** Asks `seats` seats of an event for `who`, through HTTP. */
+  const book = (who: TestUser, eventId: string, seats: number) =>
+    call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats });
+
   /** Publishes an envelope onto happening.events as the owning service would. */
   async function publish<T extends EventType>(
     type: T,
@@ -196,6 +200,7 @@ export async function startBooking() {
     published,
     user,
     call,
+    book,
     publish,
     join,
     openEvent,
