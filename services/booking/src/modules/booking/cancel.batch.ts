@@ -42,7 +42,9 @@ export async function cancelBatch(
   const outcomes: Outcome[] = requests.map(() => alone);
   const byEvent = new Map<string, number[]>();
   requests.forEach((request, i) => {
-    byEvent.set(request.eventId, [...(byEvent.get(request.eventId) ?? []), i]);
+    const indexes = byEvent.get(request.eventId);
+    if (indexes) indexes.push(i);
+    else byEvent.set(request.eventId, [i]);
   });
   await Promise.all(
     [...byEvent].map(async ([eventId, indexes]) => {
@@ -115,13 +117,11 @@ async function cancelForEvent(
         states.set(request.bookingId, decided.events.reduce(evolve, decided.state));
         decisions.push({ request, decided });
       }
-      // Waiting bookings leave the waitlist before any seat is released, so no release promotes a
-      // booking this batch cancels: all releases can go to Redis at once (run in this order).
-      decisions.sort(
-        (x, y) =>
-          Number(x.decided.state.status !== 'waiting') -
-          Number(y.decided.state.status !== 'waiting'),
-      );
+      // Waiting bookings leave the waitlist before any seat is released, the last in line first,
+      // so no release promotes a booking this batch cancels: leaving from behind the head frees
+      // nothing (fifo) and waiting bookings hold no seats (first_fit). All releases can then go
+      // to Redis at once (run in this order).
+      decisions.sort((x, y) => releaseRank(x.decided.state) - releaseRank(y.decided.state));
       const answers = await Promise.allSettled(
         decisions.map(({ request, decided }) =>
           ctx.inventory.release(eventId, {
@@ -162,9 +162,12 @@ async function cancelForEvent(
   } catch (error) {
     if (released > 0) {
       // Redis already released and promoted but Postgres did not record it: rebuild from Postgres.
+      // Should that fail too, each cancellation alone finds the divergence and rebuilds again.
       await reconcileEvent(ctx, eventId, {
         correlationId: (requests[0] as BatchedCancelRequest).correlationId,
-      });
+      }).catch((err) =>
+        ctx.logger.error({ err, eventId }, 'rebuild after a failed cancellation batch failed'),
+      );
     }
     if (!(error instanceof CancelInventoryMissing)) {
       ctx.logger.warn(
@@ -179,4 +182,9 @@ async function cancelForEvent(
   ctx.wakeRelay();
   ctx.availability.touch(eventId);
   return outcomes;
+}
+
+/** Release order in a batch: waiting bookings from the back of the line, then seats. */
+function releaseRank(state: Extract<BookingState, { status: 'confirmed' | 'waiting' }>): number {
+  return state.status === 'waiting' ? -(state.waitingNumber ?? 0) : 1;
 }

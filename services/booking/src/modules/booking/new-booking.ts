@@ -168,7 +168,9 @@ export async function recordPromotions(
       { err: error, eventId: request.eventId },
       'promotions not recorded; reconciling',
     );
-    await reconcileEvent(ctx, request.eventId, { correlationId: request.correlationId });
+    await reconcileEvent(ctx, request.eventId, { correlationId: request.correlationId }).catch(
+      (err) => ctx.logger.error({ err, eventId: request.eventId }, 'reconciliation failed'),
+    );
   }
 }
 
