@@ -75,6 +75,39 @@ describe('cancellations in shared transactions', () => {
     ).toEqual({ totalSlots: 40, availableSlots: 20, waitlistLength: 0 });
   });
 
+  it('cancelling a waitlist head that does not fit and the booking behind it promotes neither', async () => {
+    const { eventId } = await svc.openEvent({
+      totalSlots: 3,
+      maxSeatsPerBooking: 2,
+      waitlistPolicy: 'fifo',
+    });
+    const [a, head, behind] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    await bookedId(a, eventId, 2);
+    // one seat free: the head (2 seats) does not fit, and fifo keeps the one behind it waiting
+    const headId = await bookedId(head, eventId, 2);
+    const behindId = await bookedId(behind, eventId, 1);
+
+    const outcomes = await cancelBatch(svc.ctx, [
+      request(eventId, headId, head),
+      request(eventId, behindId, behind),
+    ]);
+    // Both in the batch's one transaction: releasing the head first would have promoted the
+    // booking behind it, which the same batch cancels, and sent both to be cancelled alone.
+    expect(outcomes).toEqual([
+      { status: 'fulfilled', value: 'done' },
+      { status: 'fulfilled', value: 'done' },
+    ]);
+    const written = await writers(eventId);
+    expect(written.get(`${headId}:cancelled`)).toBe(written.get(`${behindId}:cancelled`));
+    expect(written.has(`${behindId}:promoted`)).toBe(false);
+    await expectConsistent(svc, eventId, 3, 'fifo');
+    expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual({
+      totalSlots: 3,
+      availableSlots: 1,
+      waitlistLength: 0,
+    });
+  });
+
   it('one batch answers each cancellation by its own rules and writes the rest together', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 2, waitlistPolicy: 'fifo' });
     const [a, w, x, stranger] = await Promise.all([svc.user(), svc.user(), svc.user(), svc.user()]);
