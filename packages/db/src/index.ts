@@ -33,6 +33,8 @@ export { databaseReadiness } from './readiness.ts';
 export {
   DEFAULT_RETENTION,
   type PlatformRetention,
+  type PlatformRetentionJob,
   prunePlatformTables,
+  startPlatformRetention,
 } from './retention.ts';
 export { withTransaction } from './transaction.ts';

@@ -4,7 +4,6 @@ import type { Registry } from 'prom-client';
 import { outboxGauges } from './outbox.metrics.ts';
 import { outboxRetryDelayMs } from './outbox.retry.ts';
 import type { PlatformTables } from './platform.tables.ts';
-import { DEFAULT_RETENTION, type PlatformRetention, prunePlatformTables } from './retention.ts';
 
 /** What the relay hands to `publish`. */
 export interface RelayedMessage {
@@ -29,13 +28,6 @@ export interface OutboxRelayOptions<DB = unknown> {
   maxRetryDelayMs?: number;
   /** Where the lag gauges go; default prom-client's default registry. */
   registry?: Registry;
-  /**
-   * Between rounds the relay also deletes what the platform tables no longer need (published
-   * outbox rows, inbox entries, idempotency keys past `retention`), every `pruneIntervalMs`
-   * (default 10 min), the first time when it starts.
-   */
-  retention?: Partial<PlatformRetention>;
-  pruneIntervalMs?: number;
 }
 
 export interface OutboxRelay {
@@ -75,9 +67,6 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
   const batchSize = options.batchSize ?? 100;
   const confirmTimeoutMs = options.confirmTimeoutMs ?? 10_000;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 10_000;
-  const retention = { ...DEFAULT_RETENTION, ...options.retention };
-  const pruneIntervalMs = options.pruneIntervalMs ?? 600_000;
-  let lastPruned = Number.NEGATIVE_INFINITY;
   const gauges = outboxGauges(options.registry);
   let stopped = false;
   let lag = 0;
@@ -178,14 +167,6 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
     });
   }
 
-  async function prune(): Promise<void> {
-    if (Date.now() - lastPruned < pruneIntervalMs) return;
-    lastPruned = Date.now();
-    const deleted = await prunePlatformTables(db, retention);
-    if (deleted.outbox + deleted.inbox + deleted.idempotencyKeys > 0)
-      logger.info(deleted, 'platform tables pruned');
-  }
-
   const loop = (async () => {
     let errorStreak = 0;
     while (!stopped) {
@@ -194,8 +175,6 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
         const { claimed, failed } = await round();
         busy = claimed === batchSize && failed === 0;
         await measure(!busy && claimed > 0);
-        if (!busy)
-          await prune().catch((err) => logger.error({ err }, 'pruning the platform tables failed'));
         errorStreak = 0;
       } catch (error) {
         // Postgres unreachable: back off rather than log a failure every poll.

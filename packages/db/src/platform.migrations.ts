@@ -73,8 +73,9 @@ export const platformMigrations: Record<string, Migration> = {
   },
   '2026_11_22_0001_outbox_unpublished': {
     async up(db: Kysely<unknown>) {
-      // The relay walks unpublished rows in id order and stops after a round's worth.
-      await sql`CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL`.execute(
+      // The relay walks unpublished rows in id order and stops after a round's worth. IF NOT
+      // EXISTS: on a large table an operator builds it CONCURRENTLY beforehand (docs/operations.md).
+      await sql`CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (id) WHERE published_at IS NULL`.execute(
         db,
       );
     },
@@ -85,8 +86,8 @@ export const platformMigrations: Record<string, Migration> = {
   '2026_11_22_0002_retention': {
     // The retention job finds what is past its time without reading every row.
     async up(db: Kysely<unknown>) {
-      await sql`CREATE INDEX inbox_handled_at ON inbox (handled_at)`.execute(db);
-      await sql`CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)`.execute(
+      await sql`CREATE INDEX IF NOT EXISTS inbox_handled_at ON inbox (handled_at)`.execute(db);
+      await sql`CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at)`.execute(
         db,
       );
     },

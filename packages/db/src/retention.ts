@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type { Logger } from 'pino';
 
 /** How long the platform tables keep what is done with; rows older than this are deleted. */
 export interface PlatformRetention {
@@ -29,13 +30,12 @@ export async function prunePlatformTables<DB>(
   now: Date = new Date(),
 ): Promise<{ outbox: number; inbox: number; idempotencyKeys: number }> {
   const before = (ms: number) => new Date(now.getTime() - ms);
-  const outbox = await deleteInChunks(
+  // `published_at < cutoff` never holds for an unpublished row (NULL).
+  const outbox = await deleteOlderThan(
     db,
-    (limit) => sql`
-      DELETE FROM outbox WHERE id IN (
-        SELECT id FROM outbox
-        WHERE published_at IS NOT NULL AND published_at < ${before(retention.publishedOutboxMs)}
-        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
+    'outbox',
+    'published_at',
+    before(retention.publishedOutboxMs),
   );
   const inbox = await deleteOlderThan(db, 'inbox', 'handled_at', before(retention.inboxMs));
   const idempotencyKeys = await deleteOlderThan(
@@ -69,4 +69,45 @@ async function deleteInChunks<DB>(
     deleted += n;
     if (n < CHUNK) return deleted;
   }
+}
+
+export interface PlatformRetentionJob {
+  /** Waits for a pruning in progress, then stops. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `prunePlatformTables` now (in the background: a first pruning of tables that were never
+ * pruned can take a while) and then every `intervalMs` (default 10 min), one run at a time, on
+ * its own schedule beside the relay rather than inside it, so a long pruning delays no publish.
+ */
+export function startPlatformRetention<DB>(options: {
+  db: Kysely<DB>;
+  logger: Logger;
+  retention?: Partial<PlatformRetention>;
+  intervalMs?: number;
+}): PlatformRetentionJob {
+  const retention = { ...DEFAULT_RETENTION, ...options.retention };
+  const intervalMs = options.intervalMs ?? 600_000;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  const run = async () => {
+    try {
+      const deleted = await prunePlatformTables(options.db, retention);
+      if (deleted.outbox + deleted.inbox + deleted.idempotencyKeys > 0)
+        options.logger.info(deleted, 'platform tables pruned');
+    } catch (err) {
+      options.logger.error({ err }, 'pruning the platform tables failed');
+    }
+    if (!stopped) timer = setTimeout(() => void (running = run()), intervalMs).unref();
+  };
+  running = run();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
 }

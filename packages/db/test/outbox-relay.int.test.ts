@@ -12,6 +12,7 @@ import {
   type OutboxMessage,
   type OutboxRelay,
   startOutboxRelay,
+  startPlatformRetention,
   withTransaction,
 } from '../src/index.ts';
 import { logger, migratedDb, type TestTables } from './support.ts';
@@ -137,18 +138,17 @@ describe('outbox relay', () => {
     expect(gauge).toContain('schema="relay_order"');
   });
 
-  it('prunes what it published once it is past retention, and keeps pruning while it runs', async () => {
+  it('the retention job deletes what the relay published once it is past retention', async () => {
     const db = await schemaDb('relay_prune');
     const deliveries = await collect('prune');
-    const started = startOutboxRelay({
+    relay(db);
+    const retention = startPlatformRetention({
       db,
-      publish: (message) => broker.publish(message),
       logger,
-      pollIntervalMs: 50,
       retention: { publishedOutboxMs: 200 },
-      pruneIntervalMs: 100,
+      intervalMs: 100,
     });
-    cleanups.push(() => started.stop());
+    cleanups.push(() => retention.stop());
     await withTransaction(db, (trx) =>
       enqueueOutbox(trx, [
         message('prune.changed', 'a', { n: 1 }),
@@ -156,12 +156,10 @@ describe('outbox relay', () => {
       ]),
     );
     await eventually(() => deliveries.length === 2, { timeoutMs: 10_000 });
-    // Published, kept for the retention, then deleted by a later pruning round.
+    // Published, kept for the retention, then deleted by a later run of the job.
     await eventually(
       async () => (await db.selectFrom('outbox').select('id').execute()).length === 0,
-      {
-        timeoutMs: 10_000,
-      },
+      { timeoutMs: 10_000 },
     );
   });
 

@@ -1,4 +1,4 @@
-import { startOutboxRelay } from '@happening/db';
+import { startOutboxRelay, startPlatformRetention } from '@happening/db';
 import { type Broker, serviceTopology } from '@happening/messaging';
 import { startRepeatingJob } from '@happening/service-kit';
 import type { BookingContext } from './context.ts';
@@ -26,8 +26,8 @@ export interface BookingRuntime {
 }
 
 /**
- * The background half: topology, outbox relay, the catalog/identity consumer, and
- * reconciliation at start-up and on a schedule.
+ * The background half: topology, outbox relay, retention of the platform tables, the
+ * catalog/identity consumer, and reconciliation at start-up and on a schedule.
  */
 export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
   const { ctx, broker } = deps;
@@ -43,6 +43,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
         headers: message.headers,
       }),
   });
+  const retention = startPlatformRetention({ db: ctx.db, logger: ctx.logger });
   deps.setWake(() => relay.wake());
   await reconcileAll(ctx, 'startup-reconcile');
   const consumer = await broker.consume({
@@ -62,6 +63,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
       await consumer.cancel();
       await deps.availability.stop();
       await relay.stop();
+      await retention.stop();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { startOutboxRelay } from '@happening/db';
+import { startOutboxRelay, startPlatformRetention } from '@happening/db';
 import { type Broker, serviceTopology } from '@happening/messaging';
 import type { Logger } from 'pino';
 import type { CatalogDb } from './database.ts';
@@ -24,7 +24,10 @@ export interface CatalogRuntime {
   stop(): Promise<void>;
 }
 
-/** The background half of the service: topology, projections consumer, outbox relay, lifecycle. */
+/**
+ * The background half of the service: topology, projections consumer, outbox relay, retention of
+ * the platform tables, lifecycle.
+ */
 export async function startRuntime(deps: RuntimeDeps): Promise<CatalogRuntime> {
   const { db, broker, logger } = deps;
   await broker.declare(catalogTopology);
@@ -33,6 +36,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<CatalogRuntime> {
     logger,
     publish: (message) => broker.publish(message),
   });
+  const retention = startPlatformRetention({ db, logger });
   const consumer = await broker.consume({
     queue: 'catalog.events',
     handler: projectionsHandler(db, logger),
@@ -51,6 +55,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<CatalogRuntime> {
       await scheduler.stop();
       await consumer.cancel();
       await relay.stop();
+      await retention.stop();
     },
   };
 }

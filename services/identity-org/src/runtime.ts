@@ -1,4 +1,4 @@
-import { startOutboxRelay } from '@happening/db';
+import { startOutboxRelay, startPlatformRetention } from '@happening/db';
 import { type Broker, eventsExchangeTopology } from '@happening/messaging';
 import type { Logger } from 'pino';
 import { startInviteExpiry } from './modules/invites/invite-expiry.job.ts';
@@ -11,7 +11,10 @@ export interface RuntimeDeps {
   inviteExpirySweepMs: number;
 }
 
-/** The background work main.ts runs and tests start the same way: outbox relay and invite expiry. */
+/**
+ * The background work main.ts runs and tests start the same way: outbox relay, retention of the
+ * platform tables and invite expiry.
+ */
 export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise<void> }> {
   // identity-org consumes nothing: it only needs the exchange it publishes to.
   await deps.broker.declare(eventsExchangeTopology());
@@ -20,6 +23,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise
     logger: deps.logger,
     publish: (message) => deps.broker.publish(message),
   });
+  const retention = startPlatformRetention({ db: deps.db, logger: deps.logger });
   const expiry = startInviteExpiry({
     db: deps.db,
     intervalMs: deps.inviteExpirySweepMs,
@@ -29,6 +33,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise
     async stop() {
       await expiry.stop();
       await relay.stop();
+      await retention.stop();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { startOutboxRelay } from '@happening/db';
+import { startOutboxRelay, startPlatformRetention } from '@happening/db';
 import { type Broker, mergeTopologies, serviceTopology } from '@happening/messaging';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -30,7 +30,7 @@ export interface RuntimeDeps {
 
 /**
  * The background work main.ts runs and tests start the same way: the domain-event consumer,
- * the delivery workers, the outbox relay and the pending sweep.
+ * the delivery workers, the outbox relay, retention of the platform tables and the pending sweep.
  */
 export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise<void> }> {
   const { db, broker, logger } = deps;
@@ -42,6 +42,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise
   );
 
   const relay = startOutboxRelay({ db, logger, publish: (message) => broker.publish(message) });
+  const retention = startPlatformRetention({ db, logger });
   const events = await broker.consume({
     queue: 'notification.events',
     handler: domainEventHandler(db, {
@@ -79,6 +80,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise
       await events.cancel();
       await delivery.cancel();
       await relay.stop();
+      await retention.stop();
       for (const adapter of deps.adapters.values()) await adapter.close?.();
     },
   };
