@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainError } from '@happening/service-kit';
+import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BatchedBookRequest, bookBatch } from '../src/modules/booking/book.batch.ts';
-import { bookingLockKey } from '../src/redis/inventory.keys.ts';
+import { bookingLockKey, inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
@@ -35,8 +36,14 @@ async function creatingTransactions(eventId: string): Promise<number> {
 }
 
 /** Makes every insert of `userId`'s booking fail, for the duration of `work`. */
-const withFailingWritesFor = <T>(userId: string, work: () => Promise<T>) =>
-  withFailingInserts(svc.db, 'bookings', sql`NEW.user_id = ${sql.lit(userId)}`, work);
+const withFailingWritesFor = <T>(userId: string, work: () => Promise<T>, gate?: number) =>
+  withFailingInserts(svc.db, 'bookings', sql`NEW.user_id = ${sql.lit(userId)}`, work, gate);
+
+const ALONE = { status: 'fulfilled', value: 'alone' };
+
+/** How many decisions Redis has taken for the event (a give-back never lowers it). */
+const decisionsTaken = async (eventId: string) =>
+  Number(await svc.redis.hget(inventoryKeys(eventId).meta, 'seq'));
 
 describe('bookings in shared transactions', () => {
   it('a crowd booking at once shares transactions, each answered as if alone', async () => {
@@ -126,6 +133,7 @@ describe('bookings in shared transactions', () => {
     const { eventId } = await svc.openEvent({ totalSlots: 5 });
     const [a, doomed, b] = await Promise.all([svc.user(), svc.user(), svc.user()]);
     const before = (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json();
+    const decidedBefore = await decisionsTaken(eventId);
     const outcomes = await withFailingWritesFor(doomed.sub, () =>
       bookBatch(svc.ctx, [
         request(eventId, a.sub, 2),
@@ -133,7 +141,9 @@ describe('bookings in shared transactions', () => {
         request(eventId, b.sub, 2),
       ]),
     );
-    expect(outcomes).toEqual(outcomes.map(() => ({ status: 'fulfilled', value: 'alone' })));
+    expect(outcomes).toEqual([ALONE, ALONE, ALONE]);
+    // Redis decided all three (2 + 2 seats, then a waiting place), and gave all three back.
+    expect(await decisionsTaken(eventId)).toBe(decidedBefore + 3);
     expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual(before);
     expect(
       await svc.db.selectFrom('bookings').select('id').where('event_id', '=', eventId).execute(),
@@ -144,24 +154,36 @@ describe('bookings in shared transactions', () => {
   it('a failed batch whose decisions cannot be given back rebuilds the event from Postgres', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 5 });
     const [a, doomed] = await Promise.all([svc.user(), svc.user()]);
-    // Redis refuses every give-back, as if it went away between the decision and the failure.
-    const inventory = Object.assign(Object.create(svc.ctx.inventory), {
-      compensate: async () => {
-        throw new Error('connection lost');
-      },
+    const gate = Math.floor(Math.random() * 1_000_000_000) + 1;
+    const outcomes = await svc.db.connection().execute(async (session) => {
+      await sql`SELECT pg_advisory_lock(${gate})`.execute(session);
+      const batch = withFailingWritesFor(
+        doomed.sub,
+        () => bookBatch(svc.ctx, [request(eventId, a.sub, 2), request(eventId, doomed.sub, 2)]),
+        gate,
+      );
+      // The write waits at the gate, after both Redis decisions: break the free-seat set so every
+      // give-back fails inside Redis (WRONGTYPE), then let the write fail.
+      await eventually(async () => {
+        const { rows } = await sql<{ n: string }>`
+          SELECT count(*) AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND NOT granted AND objid = ${gate}`.execute(session);
+        return Number(rows[0]?.n) > 0;
+      });
+      const inFlight = await svc.call(a, 'GET', `/v1/events/${eventId}/availability`);
+      expect(inFlight.json().availableSlots).toBe(1); // both decisions taken, 4 seats held
+      await svc.redis.set(inventoryKeys(eventId).free, 'not a sorted set');
+      await sql`SELECT pg_advisory_unlock(${gate})`.execute(session);
+      return batch;
     });
-    const outcomes = await withFailingWritesFor(doomed.sub, () =>
-      bookBatch({ ...svc.ctx, inventory }, [
-        request(eventId, a.sub, 2),
-        request(eventId, doomed.sub, 2),
-      ]),
-    );
-    expect(outcomes).toEqual(outcomes.map(() => ({ status: 'fulfilled', value: 'alone' })));
+    expect(outcomes).toEqual([ALONE, ALONE]);
+    // Rebuilt from Postgres, where nothing was written: every seat free again.
     expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual({
       totalSlots: 5,
       availableSlots: 5,
       waitlistLength: 0,
     });
+    expect(await svc.redis.type(inventoryKeys(eventId).free)).toBe('zset');
     await expectConsistent(svc, eventId, 5, 'fifo');
   });
 
