@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   type Broker,
+  brokerReadiness,
   connectBroker,
   EVENTS_EXCHANGE,
   eventsExchangeTopology,
@@ -232,6 +233,14 @@ describe('broker', () => {
     await stopping;
     expect(finished).toBe(true);
     expect(await getOne('zeta.events')).toBeUndefined();
+  });
+
+  it('is ready while connected to RabbitMQ and not once the connection is gone', async () => {
+    const own = await connectBroker({ url: rabbit.url, logger });
+    const ready = brokerReadiness(own);
+    await expect(ready()).resolves.toBeUndefined();
+    await own.close();
+    await expect(ready()).rejects.toThrow('not connected to RabbitMQ');
   });
 
   it('reconnects after a broker restart, re-declares and resumes consuming', async () => {

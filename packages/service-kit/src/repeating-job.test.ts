@@ -25,10 +25,6 @@ function gatedJob() {
   };
 }
 
-const until = async (condition: () => boolean) => {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1));
-};
-
 describe('startRepeatingJob', () => {
   it('skips ticks while a run is in progress instead of queueing them', async () => {
     vi.useFakeTimers();
@@ -67,36 +63,73 @@ describe('startRepeatingJob', () => {
   });
 
   it('runs at start when asked, hands failures to onError and keeps ticking', async () => {
-    const errors: unknown[] = [];
-    let calls = 0;
-    const job = startRepeatingJob({
-      intervalMs: 1,
-      runAtStart: true,
-      run: async () => {
-        calls += 1;
-        if (calls === 1) throw new Error('first run fails');
-        return calls;
-      },
-      onError: (error) => errors.push(error),
-    });
-    await until(() => calls >= 2);
-    await job.stop();
-    expect(errors).toEqual([new Error('first run fails')]);
+    vi.useFakeTimers();
+    try {
+      const errors: unknown[] = [];
+      let calls = 0;
+      const job = startRepeatingJob({
+        intervalMs: 1_000,
+        runAtStart: true,
+        run: async () => {
+          calls += 1;
+          if (calls === 1) throw new Error('first run fails');
+          return calls;
+        },
+        onError: (error) => errors.push(error),
+      });
+      // before any tick is due
+      await vi.advanceTimersByTimeAsync(0);
+      expect(calls).toBe(1);
+      expect(errors).toEqual([new Error('first run fails')]);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(calls).toBe(2);
+      await job.stop();
+      expect(errors).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('without runAtStart, waits for the first tick', async () => {
+    vi.useFakeTimers();
+    try {
+      let calls = 0;
+      const job = startRepeatingJob({
+        intervalMs: 1_000,
+        run: async () => {
+          calls += 1;
+        },
+        onError: () => undefined,
+      });
+      await vi.advanceTimersByTimeAsync(999);
+      expect(calls).toBe(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(calls).toBe(1);
+      await job.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stop waits for the run in progress, and no run starts after it', async () => {
-    const gated = gatedJob();
-    const job = startRepeatingJob({ intervalMs: 1, run: gated.run, onError: () => undefined });
-    await until(() => gated.starts() === 1);
-    let stopped = false;
-    const stopping = job.stop().then(() => {
-      stopped = true;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(stopped).toBe(false);
-    gated.releaseAll();
-    await stopping;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(gated.starts()).toBe(1);
+    vi.useFakeTimers();
+    try {
+      const gated = gatedJob();
+      const job = startRepeatingJob({ intervalMs: 10, run: gated.run, onError: () => undefined });
+      await vi.advanceTimersByTimeAsync(10);
+      expect(gated.starts()).toBe(1);
+      let stopped = false;
+      const stopping = job.stop().then(() => {
+        stopped = true;
+      });
+      await vi.advanceTimersByTimeAsync(50);
+      expect(stopped).toBe(false);
+      gated.releaseAll();
+      await stopping;
+      await vi.advanceTimersByTimeAsync(100);
+      expect(gated.starts()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
