@@ -1,12 +1,12 @@
 import { z } from 'zod';
 
-/** Environment every service reads: where to listen and how much to log. */
 /** An on/off setting: `true`/`1` or `false`/`0`; on when unset. */
 export const envFlag = z
   .enum(['true', 'false', '1', '0'])
   .default('true')
   .transform((value) => value === 'true' || value === '1');
 
+/** Environment every service reads: where to listen and how much to log. */
 export const baseConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),

@@ -121,7 +121,12 @@ async function main() {
    * Phase 1: everyone arrives at once; at most `concurrency` requests in flight. Phase 2: a share
    * of the confirmed bookings cancel while newcomers keep arriving at a fixed rate.
    */
-  async function flashSale(saleEventId: string, saleUsers: Account[], saleLateUsers: Account[]) {
+  async function flashSale(
+    label: string,
+    saleEventId: string,
+    saleUsers: Account[],
+    saleLateUsers: Account[],
+  ) {
     const bookRequest = (u: Account, i: number): LoadRequest<Tag> => ({
       tag: 'book',
       method: 'POST',
@@ -160,6 +165,9 @@ async function main() {
           // lock, row lock, promotions), so at 80 % phase 2 ran above its own capacity and its
           // p99 was queueing, not service time.
           Math.max(1, Math.round(((sale.results.length * 1000) / sale.elapsedMs) * 0.5));
+    log(
+      `${label} phase 2: ${cancels.length} cancellations + ${newcomers.length} bookings at ${rate}/s`,
+    );
     const churn = await runLoad(pools, interleave(cancels, newcomers), {
       concurrency: options.concurrency,
       ratePerSecond: rate,
@@ -181,7 +189,7 @@ async function main() {
     const warmupUsers = await mintUsers(issuer, options.warmupUsers);
     const warmupLate = await mintUsers(issuer, warmupLateUsers);
     log(`warm-up: ${warmupUsers.length} users on an event of their own (not measured)`);
-    const warmup = await flashSale(warmupEventId, warmupUsers, warmupLate);
+    const warmup = await flashSale('warm-up', warmupEventId, warmupUsers, warmupLate);
     // The sale starts on a quiet service: the warm-up's events are published first.
     const publishedAfterMs = await outboxDrained(db);
     warmupFigures = {
@@ -198,13 +206,13 @@ async function main() {
     `phase 1: ${users.length} users, concurrency ${options.concurrency}, ${services.length} service process(es)`,
   );
   const { sale, saleCpuMs, saleMachine, churn, rate, cancelCount } = await flashSale(
+    'sale',
     eventId,
     users,
     lateUsers,
   );
   const saleBooked = sale.results.filter((r) => r.status === 201);
   const bookingThroughput = (saleBooked.length * 1000) / sale.elapsedMs;
-  log(`phase 2: ${cancelCount} cancellations + ${lateUsers.length} bookings at ${rate}/s`);
 
   // Audit: the load has stopped; Postgres and Redis must agree with every acknowledgement.
   const redis = new Redis(infra.redisUrl);
@@ -350,7 +358,6 @@ async function main() {
 }
 
 interface Account {
-  sub: string;
   token: string;
 }
 
@@ -358,7 +365,7 @@ async function mintUsers(issuer: TestTokenIssuer, n: number): Promise<Account[]>
   const users: Account[] = [];
   for (let i = 0; i < n; i += 1) {
     const sub = randomUUID();
-    users.push({ sub, token: await issuer.token({ sub, expiresIn: 3_600 }) });
+    users.push({ token: await issuer.token({ sub, expiresIn: 3_600 }) });
   }
   return users;
 }

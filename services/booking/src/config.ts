@@ -25,7 +25,7 @@ export const configSchema = baseConfigSchema.extend({
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
   /** TTL of the per-person booking lock. */
   BOOKING_LOCK_TTL_MS: z.coerce.number().int().min(100).default(bookingDefaults.lockTtlMs),
-  /** Most concurrent new bookings that share one transaction (1 = each its own). */
+  /** Most concurrent bookings (or one event's cancellations) in one transaction; 1 = each alone. */
   BOOKING_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(bookingDefaults.batchSize),
   /** Most booking batches running at once; each holds one pooled connection. */
   BOOKING_BATCHES_IN_FLIGHT: z.coerce
