@@ -103,9 +103,10 @@ function ensurePnpm() {
 }
 
 function installNodeModules() {
-  if (fs.existsSync(path.join(root, 'node_modules', '.bin', 'tsx'))) return;
   ensurePnpm();
-  run('pnpm', ['install', '--frozen-lockfile']);
+  // Every time, not only on a fresh clone: after a pull that changed the lockfile the modules
+  // must follow it. When they already do, this takes a second or two and touches nothing.
+  run('pnpm', ['install', '--frozen-lockfile', '--prefer-offline']);
 }
 
 installOsPackages();
