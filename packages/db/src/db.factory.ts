@@ -7,6 +7,10 @@ export interface CreateDbOptions {
   schema: string;
   /** Pool size; default 10. */
   max?: number;
+  /** More pg pool settings (e.g. `pipeline`), for a service that tunes its connections. */
+  poolOptions?: Record<string, unknown>;
+  /** Called with every new connection the pool opens. */
+  onConnect?: (client: pg.PoolClient) => void;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -17,11 +21,23 @@ export function assertSchemaName(schema: string): void {
 }
 
 /** A Kysely instance on a pg pool whose connections use `search_path = <schema>`. */
-export function createDb<DB>({ connectionString, schema, max = 10 }: CreateDbOptions): Kysely<DB> {
+export function createDb<DB>({
+  connectionString,
+  schema,
+  max = 10,
+  poolOptions,
+  onConnect,
+}: CreateDbOptions): Kysely<DB> {
   assertSchemaName(schema);
-  const pool = new pg.Pool({ connectionString, max, options: `-c search_path=${schema}` });
+  const pool = new pg.Pool({
+    ...poolOptions,
+    connectionString,
+    max,
+    options: `-c search_path=${schema}`,
+  } as pg.PoolConfig);
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on('error', () => undefined);
+  if (onConnect) pool.on('connect', onConnect);
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
-import { assertSchemaName } from '@happening/db';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import { createDb } from '@happening/db';
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import type { BookingDb } from './database.ts';
 
 /**
@@ -15,17 +15,11 @@ export function createBookingDb(options: {
   schema: string;
   max: number;
 }): Kysely<BookingDb> {
-  assertSchemaName(options.schema);
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: options.max,
-    options: `-c search_path=${options.schema}`,
-    pipeline: true,
-  } as pg.PoolConfig);
-  // An idle client losing its server (restart, failover) must not crash the process.
-  pool.on('error', () => undefined);
-  pool.on('connect', coalesceWrites);
-  return new Kysely<BookingDb>({ dialect: new PostgresDialect({ pool }) });
+  return createDb<BookingDb>({
+    ...options,
+    poolOptions: { pipeline: true },
+    onConnect: coalesceWrites,
+  });
 }
 
 /**
