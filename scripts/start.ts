@@ -14,7 +14,7 @@ import { type DemoSummary, seedDemoData } from './start/demo-seed.ts';
 import { startDockerStack } from './start/docker-stack.ts';
 import { startKeycloak } from './start/keycloak.local.ts';
 import {
-  assertPortFree,
+  assertServerPortFree,
   type StackDirs,
   startMailSink,
   startPostgres,
@@ -90,7 +90,7 @@ try {
     await step('rabbitmq', () => startRabbitMq(dirs));
     await step('maildev', () => startMailSink(dirs, repoRoot));
     await step('keycloak', async () => {
-      await assertPortFree('keycloak');
+      await assertServerPortFree('keycloak');
       return startKeycloak({
         baseDir: path.join(dirs.data, 'keycloak'),
         logDir: dirs.logs,

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  assertPortFree,
   httpOk,
   isRoot,
   type ManagedProcess,
@@ -18,12 +19,8 @@ export interface StackDirs {
 }
 
 /** Fails fast with the variable to set when another program already holds one of our ports. */
-export async function assertPortFree(name: keyof typeof PORTS): Promise<void> {
-  if (await portAccepts(PORTS[name])) {
-    throw new Error(
-      `port ${PORTS[name]} (${name}) is already in use; stop what holds it or set ${PORT_ENV[name]}`,
-    );
-  }
+export function assertServerPortFree(name: keyof typeof PORTS): Promise<void> {
+  return assertPortFree(PORTS[name], name, PORT_ENV[name]);
 }
 
 function findExecutable(name: string, extraDirs: readonly string[] = []): string {
@@ -51,7 +48,7 @@ function postgresBinDirs(): string[] {
 
 /** PostgreSQL with its cluster in `.data/postgres`, created on first start with a `happening` db. */
 export async function startPostgres(dirs: StackDirs): Promise<ManagedProcess> {
-  await assertPortFree('postgres');
+  await assertServerPortFree('postgres');
   const binDirs = postgresBinDirs();
   const postgres = findExecutable('postgres', binDirs);
   const dir = path.join(dirs.data, 'postgres');
@@ -133,7 +130,7 @@ export async function startPostgres(dirs: StackDirs): Promise<ManagedProcess> {
 
 /** Redis with an append-only file in `.data/redis`. */
 export async function startRedis(dirs: StackDirs): Promise<ManagedProcess> {
-  await assertPortFree('redis');
+  await assertServerPortFree('redis');
   const dir = path.join(dirs.data, 'redis');
   fs.mkdirSync(dir, { recursive: true });
   const proc = spawnManaged(
@@ -148,8 +145,8 @@ export async function startRedis(dirs: StackDirs): Promise<ManagedProcess> {
 
 /** A RabbitMQ node with the management plugin, its database in `.data/rabbitmq`. */
 export async function startRabbitMq(dirs: StackDirs): Promise<ManagedProcess> {
-  await assertPortFree('amqp');
-  await assertPortFree('rabbitMqManagement');
+  await assertServerPortFree('amqp');
+  await assertServerPortFree('rabbitMqManagement');
   // The script in /usr/lib/rabbitmq/bin runs the node as the caller; the /usr/sbin wrapper would
   // switch to the `rabbitmq` user, who cannot write under .data.
   const server = findExecutable('rabbitmq-server', ['/usr/lib/rabbitmq/bin']);
@@ -199,8 +196,8 @@ export async function startRabbitMq(dirs: StackDirs): Promise<ManagedProcess> {
 
 /** maildev: catches every mail sent to SMTP and shows it on a web page; mails kept in `.data/mail`. */
 export async function startMailSink(dirs: StackDirs, repoRoot: string): Promise<ManagedProcess> {
-  await assertPortFree('smtp');
-  await assertPortFree('mailWeb');
+  await assertServerPortFree('smtp');
+  await assertServerPortFree('mailWeb');
   const mailDir = path.join(dirs.data, 'mail');
   fs.mkdirSync(mailDir, { recursive: true });
   return spawnMailDev({

@@ -92,6 +92,15 @@ export async function waitUntil(
   throw new Error(`${proc.name} was not ready within ${timeoutMs} ms:\n${tailLog(proc.logFile)}`);
 }
 
+/** Fails fast with the variable to set when another program already holds `port`. */
+export async function assertPortFree(port: number, label: string, variable: string): Promise<void> {
+  if (await portAccepts(port)) {
+    throw new Error(
+      `port ${port} (${label}) is already in use; stop what holds it or set ${variable}`,
+    );
+  }
+}
+
 export function portAccepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });

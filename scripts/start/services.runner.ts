@@ -1,8 +1,8 @@
 import path from 'node:path';
 import {
+  assertPortFree,
   httpOk,
   type ManagedProcess,
-  portAccepts,
   spawnManaged,
   waitUntil,
 } from './managed-process.ts';
@@ -30,11 +30,7 @@ export async function startService(
   const [command, ...args] = spec.command ?? ['pnpm', 'exec', 'tsx', 'src/main.ts'];
   if (!command) throw new Error(`service ${spec.name} has an empty command`);
   const port = launch.port ?? spec.port;
-  if (await portAccepts(port)) {
-    throw new Error(
-      `port ${port} (${spec.name}) is already in use; stop what holds it or set ${spec.portEnv}`,
-    );
-  }
+  await assertPortFree(port, spec.name, spec.portEnv);
   const proc = spawnManaged(spec.name, command, args, {
     logDir: launch.logDir,
     cwd: path.join(launch.repoRoot, spec.dir),
