@@ -46,7 +46,7 @@ export function appendEventsQuery(
 }
 
 /** A new booking's `created` entry, as `append_created_bookings` reads it. */
-export interface CreatedRow {
+interface CreatedRow {
   bookingId: string;
   created: Extract<BookingEvent, { type: 'BookingCreated' }>;
 }

@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { BookingDb } from '../../db/database.ts';
 import type { PipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import type { EventRecord } from '../inventory/event-inventory.repository.ts';
@@ -37,7 +37,10 @@ export async function writeStreams(
   return states;
 }
 
-/** `writeStreams` as the last statement of a pipelined transaction: COMMIT goes out with it. */
+/**
+ * `writeStreams` as the last statement of a pipelined transaction: COMMIT goes out with it.
+ * `writes` holds at least one event (a transaction with nothing to write commits itself).
+ */
 export async function commitStreams(
   tx: PipelinedTransaction,
   event: EventRecord,
@@ -45,11 +48,7 @@ export async function commitStreams(
   meta: Omit<EnvelopeMeta, 'version'>,
 ): Promise<BookingState[]> {
   const { entries, envelopes, states } = streamEntries(event, writes, meta);
-  await tx.commitWith(
-    entries.length > 0
-      ? appendEventsQuery(tx.db, entries, envelopes)
-      : sql`SELECT 1`.compile(tx.db),
-  );
+  await tx.commitWith(appendEventsQuery(tx.db, entries, envelopes));
   return states;
 }
 
