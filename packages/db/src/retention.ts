@@ -100,9 +100,12 @@ export function startPlatformRetention<DB>(options: {
     } catch (err) {
       options.logger.error({ err }, 'pruning the platform tables failed');
     }
-    if (!stopped) timer = setTimeout(() => void (running = run()), intervalMs).unref();
+    if (!stopped) timer = setTimeout(start, intervalMs).unref();
   };
-  running = run();
+  const start = () => {
+    running = run();
+  };
+  start();
   return {
     async stop() {
       stopped = true;
