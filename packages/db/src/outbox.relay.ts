@@ -214,23 +214,14 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
  * (A row of the same key that commits below the head meanwhile is left to a later round.)
  */
 async function claim(trx: Transaction<PlatformTables>, limit: number): Promise<ClaimedRow[]> {
-  // A head is an unpublished row with no unpublished row of its key before it. Taking its lock
-  // re-checks `o.published_at IS NULL` on the newest version, so a head another relay marked
-  // meanwhile is dropped; a head another relay holds is skipped, and the rows behind it are no
-  // heads while it is unpublished, so its whole key is left to that relay.
-  const heads = await sql<{ id: string; ordering_key: string }>`
-    SELECT o.id, o.ordering_key FROM outbox o
-    WHERE o.published_at IS NULL
-      AND o.next_attempt_at <= now()
-      AND NOT EXISTS (
-        SELECT 1 FROM outbox earlier
-        WHERE earlier.ordering_key = o.ordering_key
-          AND earlier.published_at IS NULL
-          AND earlier.id < o.id
-      )
-    ORDER BY o.id
-    LIMIT ${limit}
-    FOR UPDATE OF o SKIP LOCKED`.execute(trx);
+  // `outbox_heads` (a platform migration) locks the oldest heads. Taking a head's lock re-checks
+  // the conditions on the newest version, so a head another relay marked meanwhile is dropped; a
+  // head another relay holds is skipped, and the rows behind it are no heads while it is
+  // unpublished, so its whole key is left to that relay.
+  const heads = await sql<{
+    id: string;
+    ordering_key: string;
+  }>`SELECT id, ordering_key FROM outbox_heads(${limit})`.execute(trx);
   if (heads.rows.length === 0) return [];
   const keys = heads.rows.map((row) => row.ordering_key);
   const headIds = heads.rows.map((row) => row.id);
