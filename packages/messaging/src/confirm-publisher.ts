@@ -12,6 +12,9 @@ export interface OutgoingMessage {
 }
 
 interface Pending {
+  /** `performance.now()` after which the publish counts as not confirmed. */
+  deadline: number;
+  what: string;
   returned?: string;
   settle(error?: PublishError): void;
 }
@@ -24,7 +27,10 @@ interface Pending {
 export class ConfirmPublisher {
   readonly #channel: ConfirmChannel;
   readonly #confirmTimeoutMs: number;
+  /** In publishing order, so the oldest deadline is always the first entry's. */
   readonly #pending = new Map<string, Pending>();
+  /** One timer for every pending confirm (a timer per message cost more than the publish). */
+  #expiry: NodeJS.Timeout | undefined;
   #drained: Promise<void> | undefined;
   #closed = false;
 
@@ -49,35 +55,29 @@ export class ConfirmPublisher {
     }
   }
 
-  async publish(message: OutgoingMessage): Promise<void> {
-    if (this.#closed) throw new PublishError('NOT_CONNECTED', 'not connected to the broker');
-    while (this.#drained) await this.#drained;
-    if (this.#closed) throw new PublishError('NOT_CONNECTED', 'not connected to the broker');
+  publish(message: OutgoingMessage): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(new PublishError('NOT_CONNECTED', 'not connected to the broker'));
+    }
+    if (this.#drained) return this.#afterDrain(message);
     return new Promise<void>((resolve, reject) => {
       const publishId = randomUUID();
-      const what = `${message.exchange || '(default)'}/${message.routingKey}`;
       let done = false;
       const pending: Pending = {
+        deadline: performance.now() + this.#confirmTimeoutMs,
+        what: `${message.exchange || '(default)'}/${message.routingKey}`,
         settle: (error) => {
           if (done) return;
           done = true;
-          clearTimeout(timer);
           this.#pending.delete(publishId);
+          if (this.#pending.size === 0) this.#disarm();
           if (error) reject(error);
           else resolve();
         },
       };
-      const timer = setTimeout(
-        () =>
-          pending.settle(
-            new PublishError(
-              'CONFIRM_TIMEOUT',
-              `no confirm for ${what} within ${this.#confirmTimeoutMs} ms`,
-            ),
-          ),
-        this.#confirmTimeoutMs,
-      );
       this.#pending.set(publishId, pending);
+      this.#arm();
+      const { what } = pending;
       const options: Options.Publish = {
         ...message.options,
         persistent: true,
@@ -117,5 +117,40 @@ export class ConfirmPublisher {
         });
       }
     });
+  }
+
+  /** Publishes once the channel's buffer drained (amqplib asked to wait). */
+  async #afterDrain(message: OutgoingMessage): Promise<void> {
+    while (this.#drained) await this.#drained;
+    return this.publish(message);
+  }
+
+  /** Arms the timer for the oldest pending confirm, unless it is armed. */
+  #arm(): void {
+    if (this.#expiry) return;
+    const oldest = this.#pending.values().next().value;
+    if (!oldest) return;
+    this.#expiry = setTimeout(
+      () => {
+        this.#expiry = undefined;
+        const now = performance.now();
+        for (const pending of this.#pending.values()) {
+          if (pending.deadline > now) break;
+          pending.settle(
+            new PublishError(
+              'CONFIRM_TIMEOUT',
+              `no confirm for ${pending.what} within ${this.#confirmTimeoutMs} ms`,
+            ),
+          );
+        }
+        this.#arm();
+      },
+      Math.max(0, oldest.deadline - performance.now()),
+    );
+  }
+
+  #disarm(): void {
+    clearTimeout(this.#expiry);
+    this.#expiry = undefined;
   }
 }
