@@ -22,7 +22,7 @@ export interface OutboxRelayOptions<DB = unknown> {
   pollIntervalMs?: number;
   /** Rows claimed per round; default 100. */
   batchSize?: number;
-  /** A publish not settled within this counts as failed; default 10 s (the broker's own timeout should be shorter). */
+  /** A round's publishes not settled within this count as failed; default 10 s (the broker's own timeout should be shorter). */
   confirmTimeoutMs?: number;
   /** Cap of the per-row retry backoff; default 10 s. */
   maxRetryDelayMs?: number;
@@ -74,26 +74,6 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
   let wakeUp: (() => void) | undefined;
   let woken = false;
 
-  const publishWithTimeout = (row: ClaimedRow) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(`publish of ${row.message_id} not confirmed within ${confirmTimeoutMs} ms`),
-          ),
-        confirmTimeoutMs,
-      );
-      options
-        .publish({
-          messageId: row.message_id,
-          routingKey: row.routing_key,
-          payload: row.payload,
-          headers: row.headers,
-        })
-        .then(resolve, reject)
-        .finally(() => clearTimeout(timer));
-    });
-
   async function round(): Promise<{ claimed: number; failed: number }> {
     return db.transaction().execute(async (trx) => {
       const rows = await claim(trx, batchSize);
@@ -103,11 +83,29 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
         byKey.set(row.ordering_key, [...(byKey.get(row.ordering_key) ?? []), row]);
       const published: string[] = [];
       const failures: Array<{ row: ClaimedRow; error: unknown }> = [];
+      // One deadline for the round's publishes (a timer per message cost as much as framing it).
+      let expire: (error: Error) => void = () => {};
+      const deadline = new Promise<never>((_, reject) => {
+        expire = reject;
+      });
+      deadline.catch(() => {});
+      const timer = setTimeout(
+        () => expire(new Error(`publish not confirmed within ${confirmTimeoutMs} ms`)),
+        confirmTimeoutMs,
+      );
       await Promise.all(
         [...byKey.values()].map(async (chain) => {
           for (const row of chain) {
             try {
-              await publishWithTimeout(row);
+              await Promise.race([
+                options.publish({
+                  messageId: row.message_id,
+                  routingKey: row.routing_key,
+                  payload: row.payload,
+                  headers: row.headers,
+                }),
+                deadline,
+              ]);
               published.push(row.id);
             } catch (error) {
               failures.push({ row, error });
@@ -115,7 +113,7 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
             }
           }
         }),
-      );
+      ).finally(() => clearTimeout(timer));
       if (published.length > 0) {
         await sql`UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL
                   WHERE id = ANY(${published}::bigint[])`.execute(trx);

@@ -262,20 +262,29 @@ describe('outbox relay', () => {
     relay(db, viaProxy);
 
     proxy.freeze();
-    const sent = message('confirm.changed', 'c', { name: 'c1' });
-    await withTransaction(db, (trx) => enqueueOutbox(trx, [sent]));
-    const timedOut = await eventually(() =>
-      db.selectFrom('outbox').selectAll().where('attempts', '>=', 1).executeTakeFirst(),
-    );
-    expect(timedOut.published_at).toBeNull();
-    expect(timedOut.last_error).toMatch(/no confirm/);
+    // Three aggregates, so three confirms wait at once and all three expire.
+    const sent = ['c', 'd', 'e'].map((key) => message('confirm.changed', key, { name: key }));
+    await withTransaction(db, (trx) => enqueueOutbox(trx, sent));
+    const timedOut = await eventually(async () => {
+      const rows = await db.selectFrom('outbox').selectAll().where('attempts', '>=', 1).execute();
+      return rows.length === sent.length && rows;
+    });
+    for (const row of timedOut) {
+      expect(row.published_at).toBeNull();
+      expect(row.last_error).toMatch(/no confirm/);
+    }
 
     proxy.thaw();
-    const published = await eventually(() =>
-      db.selectFrom('outbox').selectAll().where('published_at', 'is not', null).executeTakeFirst(),
-    );
-    expect(published.attempts).toBeGreaterThanOrEqual(2);
-    await eventually(() => deliveries.some((d) => d.messageId === sent.messageId));
+    const published = await eventually(async () => {
+      const rows = await db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('published_at', 'is not', null)
+        .execute();
+      return rows.length === sent.length && rows;
+    });
+    for (const row of published) expect(row.attempts).toBeGreaterThanOrEqual(2);
+    await eventually(() => sent.every((m) => deliveries.some((d) => d.messageId === m.messageId)));
   });
 
   it('publishes every row of a run across a broker restart', async () => {
