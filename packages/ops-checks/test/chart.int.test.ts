@@ -96,7 +96,7 @@ describe.each([
       const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`));
       expect(container.command).toEqual(
         service === 'booking'
-          ? ['node', '--max-semi-space-size=64', 'src/main.ts']
+          ? ['node', '--max-semi-space-size=128', 'src/main.ts']
           : ['node', 'src/main.ts'],
       );
     }
