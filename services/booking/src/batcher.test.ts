@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Batcher } from './batcher.ts';
+import { Batcher, KeyedBatcher } from './batcher.ts';
 
 /** A batch runner that records its batches and finishes each when told to. */
 function recordingRunner() {
@@ -120,5 +120,40 @@ describe('Batcher', () => {
     const run = async () => [];
     expect(() => new Batcher(run, { maxSize: 0, maxInFlight: 1 })).toThrow();
     expect(() => new Batcher(run, { maxSize: 1, maxInFlight: 0 })).toThrow();
+  });
+});
+
+describe('KeyedBatcher', () => {
+  it('batches per key: a key whose batch is stuck holds up only its own items', async () => {
+    const runner = recordingRunner();
+    // Items are keyed by their tens: 11 and 12 share key 1, 21 has key 2.
+    const batcher = new KeyedBatcher((item: number) => String(Math.floor(item / 10)), runner.run, {
+      maxSize: 10,
+      maxInFlight: 1,
+    });
+    const first = batcher.submit(11);
+    await turn();
+    const queued = batcher.submit(12);
+    const other = batcher.submit(21);
+    await turn();
+    // Key 1's batch still runs (12 waits for it); key 2 got a batch of its own at once.
+    expect(runner.batches).toEqual([[11], [21]]);
+    expect(batcher.activeKeys).toBe(2);
+    runner.finish[1]?.();
+    await expect(other).resolves.toBe('done 21');
+    runner.finish[0]?.();
+    await expect(first).resolves.toBe('done 11');
+    await turn();
+    expect(runner.batches).toEqual([[11], [21], [12]]);
+    runner.finish[2]?.();
+    await expect(queued).resolves.toBe('done 12');
+    await turn();
+    // Idle keys are dropped, and come back when used again.
+    expect(batcher.activeKeys).toBe(0);
+    const again = batcher.submit(13);
+    await turn();
+    expect(batcher.activeKeys).toBe(1);
+    runner.finish[3]?.();
+    await expect(again).resolves.toBe('done 13');
   });
 });

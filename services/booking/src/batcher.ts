@@ -3,6 +3,8 @@ export interface BatcherOptions {
   maxSize: number;
   /** Most batches running at once; items submitted while all run wait for the next free one. */
   maxInFlight: number;
+  /** Called when the last running batch finished and nothing waits. */
+  onIdle?: () => void;
 }
 
 /**
@@ -66,7 +68,37 @@ export class Batcher<I, O> {
         .finally(() => {
           this.running -= 1;
           this.drain();
+          if (this.running === 0 && this.queue.length === 0) this.options.onIdle?.();
         });
     }
+  }
+}
+
+/**
+ * One `Batcher` per key (an event, say), made on first use and dropped once idle: items of one key
+ * are batched together, and one key's slow batch never holds up another key's.
+ */
+export class KeyedBatcher<I, O> {
+  private readonly batchers = new Map<string, Batcher<I, O>>();
+
+  constructor(
+    private readonly keyOf: (item: I) => string,
+    private readonly run: (items: I[]) => Promise<PromiseSettledResult<O>[]>,
+    private readonly options: Omit<BatcherOptions, 'onIdle'>,
+  ) {}
+
+  submit(item: I): Promise<O> {
+    const key = this.keyOf(item);
+    let batcher = this.batchers.get(key);
+    if (!batcher) {
+      batcher = new Batcher(this.run, { ...this.options, onIdle: () => this.batchers.delete(key) });
+      this.batchers.set(key, batcher);
+    }
+    return batcher.submit(item);
+  }
+
+  /** Keys with a batch running or waiting. */
+  get activeKeys(): number {
+    return this.batchers.size;
   }
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { Batcher } from './batcher.ts';
+import { Batcher, KeyedBatcher } from './batcher.ts';
 import { bookingDefaults } from './config.ts';
 import type { BookingContext } from './context.ts';
 import type { BookingDb } from './db/database.ts';
@@ -53,12 +53,14 @@ export function createContext(options: ContextOptions): {
     logger: options.logger,
     availability,
     newBookings: new Batcher((requests) => bookBatch(ctx, requests), batching),
-    // One batch at a time: cancellations of one event queue on its release lock anyway, so a
-    // second batch would wait in Postgres, holding a connection, instead of growing this one.
-    cancellations: new Batcher((requests) => cancelBatch(ctx, requests), {
-      ...batching,
-      maxInFlight: 1,
-    }),
+    // Per event, one batch at a time: cancellations of one event queue on its release lock
+    // anyway, so a second batch would wait in Postgres, holding a connection, instead of growing
+    // this one; and one event's held lock never delays another event's cancellations.
+    cancellations: new KeyedBatcher(
+      (request) => request.eventId,
+      (requests) => cancelBatch(ctx, requests),
+      { ...batching, maxInFlight: 1 },
+    ),
     wakeRelay: () => wake(),
     settings: {
       lockTtlMs: options.lockTtlMs ?? bookingDefaults.lockTtlMs,

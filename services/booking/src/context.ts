@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Batcher } from './batcher.ts';
+import type { Batcher, KeyedBatcher } from './batcher.ts';
 import type { BookingDb } from './db/database.ts';
 import type { BatchedBooking, BatchedBookRequest } from './modules/booking/book.batch.ts';
 import type { BatchedCancel, BatchedCancelRequest } from './modules/booking/cancel.batch.ts';
@@ -19,8 +19,8 @@ export interface BookingContext {
   availability: AvailabilitySignal;
   /** Concurrent new bookings, grouped into shared transactions. */
   newBookings: Batcher<BatchedBookRequest, BatchedBooking>;
-  /** Concurrent cancellations, grouped per event into shared transactions. */
-  cancellations: Batcher<BatchedCancelRequest, BatchedCancel>;
+  /** Concurrent cancellations, batched per event into shared transactions. */
+  cancellations: KeyedBatcher<BatchedCancelRequest, BatchedCancel>;
   /** Called after committing outbox rows, so the relay publishes at once. */
   wakeRelay(): void;
   settings: {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainError } from '@happening/service-kit';
+import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../src/modules/booking/cancel.batch.ts';
+import { lockEventReleases } from '../src/modules/inventory/event-lock.ts';
 import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
@@ -169,5 +171,50 @@ describe('cancellations in shared transactions', () => {
     expect(
       (await svc.call(holders[0], 'GET', `/v1/events/${eventId}/availability`)).json(),
     ).toEqual({ totalSlots: 10, availableSlots: 9, waitlistLength: 0 });
+  });
+
+  it("one event's held release lock does not hold up another event's cancellations", async () => {
+    const [held, free] = [
+      await svc.openEvent({ totalSlots: 2 }),
+      await svc.openEvent({ totalSlots: 2 }),
+    ];
+    const [a, b] = await Promise.all([svc.user(), svc.user()]);
+    const heldBooking = await bookedId(a, held.eventId, 1);
+    const freeBooking = await bookedId(b, free.eventId, 1);
+    // Another transaction releasing seats of the first event (a compensation, say) holds its lock.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let holding!: () => void;
+    const isHeld = new Promise<void>((resolve) => {
+      holding = resolve;
+    });
+    const holder = svc.db.transaction().execute(async (trx) => {
+      await lockEventReleases(trx, held.eventId);
+      holding();
+      await released;
+    });
+    await isHeld;
+    const waiting = cancel(a, heldBooking);
+    try {
+      await eventually(async () => {
+        const { rows } = await sql<{ n: string }>`
+          SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`.execute(
+          svc.db,
+        );
+        return Number(rows[0]?.n) > 0;
+      });
+      // Answered while the first event's cancellation still waits for its lock.
+      const answered = await cancel(b, freeBooking);
+      expect(answered.statusCode).toBe(200);
+      expect(answered.json().status).toBe('cancelled');
+    } finally {
+      release();
+      await holder;
+    }
+    expect((await waiting).statusCode).toBe(200);
+    await expectConsistent(svc, held.eventId, 2, 'fifo');
+    await expectConsistent(svc, free.eventId, 2, 'fifo');
   });
 });
