@@ -103,11 +103,13 @@ export const platformMigrations: Record<string, Migration> = {
       // the planner takes thousands of waiting rows for a handful and sorts all of them instead
       // of walking the unpublished rows in id order until enough heads are locked. Measured on
       // 5,000 waiting rows: 0.4 ms a round walking, 4–100 ms with the planner's own choices.
-      // (Disabled plans cost so much on paper that JIT would compile them: off as well.)
+      // (Disabled plans cost so much on paper that JIT would compile them: off as well.) It reads
+      // the outbox of the schema it is created in, whoever calls it.
       await sql`
         CREATE OR REPLACE FUNCTION outbox_heads(max_heads integer)
         RETURNS TABLE (id bigint, ordering_key text)
         LANGUAGE plpgsql
+        SET search_path FROM CURRENT
         SET enable_bitmapscan = off
         SET enable_sort = off
         SET jit = off
