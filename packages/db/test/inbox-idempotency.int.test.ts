@@ -1,4 +1,4 @@
-import { eventually, startPostgres } from '@happening/testkit';
+import { deferred, eventually, startPostgres } from '@happening/testkit';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -45,15 +45,12 @@ describe('handleOnce', () => {
 
   it('runs the work once when the same message is handled concurrently', async () => {
     let runs = 0;
-    let release: () => void = () => undefined;
     // The first handler's transaction stays open until every duplicate waits on its inbox row.
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const gate = deferred();
     const calls = Array.from({ length: 8 }, () =>
       handleOnce(db, { consumer: 'c', messageId: 'm-concurrent' }, async () => {
         runs++;
-        await gate;
+        await gate.promise;
       }),
     );
     const waitingOnInbox = async () => {
@@ -66,7 +63,7 @@ describe('handleOnce', () => {
     await eventually(async () => runs > 1 || (await waitingOnInbox()) === 7, {
       what: 'the duplicates to wait on the inbox row',
     });
-    release();
+    gate.resolve();
     const results = await Promise.all(calls);
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(runs).toBe(1);
@@ -122,15 +119,12 @@ describe('withIdempotencyKey', () => {
   it('never runs concurrent identical requests twice', async () => {
     let runs = 0;
     let settled = 0;
-    let release: () => void = () => undefined;
     // The work stays in progress until every other request has had its answer.
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const gate = deferred();
     const calls = Array.from({ length: 6 }, () =>
       withIdempotencyKey(db, { scope, key: 'k3', fingerprint: 'f' }, async () => {
         runs++;
-        await gate;
+        await gate.promise;
         return { statusCode: 201, body: 'made' };
       }),
     );
@@ -144,7 +138,7 @@ describe('withIdempotencyKey', () => {
     await eventually(() => settled === 5 || runs > 1, {
       what: 'the duplicates to be answered',
     });
-    release();
+    gate.resolve();
     const outcomes = await Promise.allSettled(calls);
     expect(runs).toBe(1);
     for (const outcome of outcomes) {

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type Broker, connectBroker, serviceTopology } from '@happening/messaging';
-import { eventually, type RabbitMqHandle, startPostgres, startRabbitMq } from '@happening/testkit';
+import {
+  deferred,
+  eventually,
+  type RabbitMqHandle,
+  startPostgres,
+  startRabbitMq,
+} from '@happening/testkit';
 import { type Kysely, sql } from 'kysely';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,26 +194,20 @@ describe('outbox relay', () => {
     const db = await schemaDb('relay_late');
     const deliveries = await collect('late');
     relay(db);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let enqueued!: () => void;
-    const lateEnqueued = new Promise<void>((resolve) => {
-      enqueued = resolve;
-    });
+    const gate = deferred();
+    const lateEnqueued = deferred();
     const slow = withTransaction(db, async (trx) => {
       await enqueueOutbox(trx, [message('late.changed', 'slow', { name: 'late' })]);
-      enqueued();
-      await gate;
+      lateEnqueued.resolve();
+      await gate.promise;
     });
-    await lateEnqueued;
+    await lateEnqueued.promise;
     await withTransaction(db, (trx) =>
       enqueueOutbox(trx, [message('late.changed', 'fast', { name: 'early' })]),
     );
     await eventually(() => deliveries.some((d) => d.payload.name === 'early'));
 
-    release();
+    gate.resolve();
     await slow;
     await eventually(() => deliveries.some((d) => d.payload.name === 'late'));
     const rows = await db.selectFrom('outbox').select(['id', 'payload']).orderBy('id').execute();

@@ -1,5 +1,5 @@
 import { buildEvent, type DomainEvent } from '@happening/contracts';
-import { eventually, type RabbitMqHandle, startRabbitMq } from '@happening/testkit';
+import { deferred, eventually, type RabbitMqHandle, startRabbitMq } from '@happening/testkit';
 import amqp, { type ChannelModel, type GetMessage } from 'amqplib';
 import { pino } from 'pino';
 import { register } from 'prom-client';
@@ -206,10 +206,7 @@ describe('broker', () => {
 
   it('waits for running handlers when a consumer stops, and acks what they finished', async () => {
     await broker.declare(serviceTopology('zeta', { bindings: ['test.slow'] }));
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const gate = deferred();
     let started = false;
     let finished = false;
     const consumer = await broker.consume({
@@ -217,7 +214,7 @@ describe('broker', () => {
       parse: (raw) => pingSchema.parse(raw),
       handler: async () => {
         started = true;
-        await gate;
+        await gate.promise;
         finished = true;
       },
     });
@@ -229,7 +226,7 @@ describe('broker', () => {
     });
     await new Promise((resolve) => setImmediate(resolve));
     expect(stopped).toBe(false);
-    release();
+    gate.resolve();
     await stopping;
     expect(finished).toBe(true);
     expect(await getOne('zeta.events')).toBeUndefined();

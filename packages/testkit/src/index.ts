@@ -1,4 +1,5 @@
 export { dockerEngineAnswers } from './containers.ts';
+export { type Deferred, deferred } from './deferred.ts';
 export { eventually } from './eventually.ts';
 export { INFRA_ENV, type Infra, managementRequest, startInfra } from './infra.ts';
 export { freePort, waitForPort } from './ports.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventually } from '@happening/testkit';
+import { deferred, eventually } from '@happening/testkit';
 import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BookingDb } from '../src/db/database.ts';
@@ -30,21 +30,15 @@ async function holdEventLikeARebuild(
   eventId: string,
   whileHeld: (trx: Transaction<BookingDb>) => Promise<unknown> = async () => undefined,
 ) {
-  let locked!: () => void;
-  let release!: () => void;
-  const isLocked = new Promise<void>((resolve) => {
-    locked = resolve;
-  });
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const locked = deferred();
+  const released = deferred();
   const done = svc.db.transaction().execute(async (trx) => {
     await lockEventExclusive(trx, eventId);
-    locked();
-    await released;
+    locked.resolve();
+    await released.promise;
     await whileHeld(trx);
   });
-  await isLocked;
+  await locked.promise;
   return {
     /** Resolves once a shared try failed and the caller now waits on the event lock. */
     waiterBlocked: () =>
@@ -55,7 +49,7 @@ async function holdEventLikeARebuild(
         return Number(rows[0]?.n) > 0;
       }),
     finish: async () => {
-      release();
+      released.resolve();
       await done;
     },
   };

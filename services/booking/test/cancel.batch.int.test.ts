@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainError } from '@happening/service-kit';
-import { eventually } from '@happening/testkit';
+import { deferred, eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../src/modules/booking/cancel.batch.ts';
@@ -182,20 +182,14 @@ describe('cancellations in shared transactions', () => {
     const heldBooking = await bookedId(a, held.eventId, 1);
     const freeBooking = await bookedId(b, free.eventId, 1);
     // Another transaction releasing seats of the first event (a compensation, say) holds its lock.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let holding!: () => void;
-    const isHeld = new Promise<void>((resolve) => {
-      holding = resolve;
-    });
+    const released = deferred();
+    const lockHeld = deferred();
     const holder = svc.db.transaction().execute(async (trx) => {
       await lockEventReleases(trx, held.eventId);
-      holding();
-      await released;
+      lockHeld.resolve();
+      await released.promise;
     });
-    await isHeld;
+    await lockHeld.promise;
     const waiting = cancel(a, heldBooking);
     try {
       await eventually(async () => {
@@ -210,7 +204,7 @@ describe('cancellations in shared transactions', () => {
       expect(answered.statusCode).toBe(200);
       expect(answered.json().status).toBe('cancelled');
     } finally {
-      release();
+      released.resolve();
       await holder;
     }
     expect((await waiting).statusCode).toBe(200);
