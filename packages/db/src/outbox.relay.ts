@@ -79,20 +79,15 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
       const rows = await claim(trx, batchSize);
       if (rows.length === 0) return { claimed: 0, failed: 0 };
       const byKey = new Map<string, ClaimedRow[]>();
-      for (const row of rows)
-        byKey.set(row.ordering_key, [...(byKey.get(row.ordering_key) ?? []), row]);
+      for (const row of rows) {
+        const chain = byKey.get(row.ordering_key);
+        if (chain) chain.push(row);
+        else byKey.set(row.ordering_key, [row]);
+      }
       const published: string[] = [];
       const failures: Array<{ row: ClaimedRow; error: unknown }> = [];
       // One deadline for the round's publishes (a timer per message cost as much as framing it).
-      let expire: (error: Error) => void = () => {};
-      const deadline = new Promise<never>((_, reject) => {
-        expire = reject;
-      });
-      deadline.catch(() => {});
-      const timer = setTimeout(
-        () => expire(new Error(`publish not confirmed within ${confirmTimeoutMs} ms`)),
-        confirmTimeoutMs,
-      );
+      const deadline = deadlineAfter(confirmTimeoutMs);
       await Promise.all(
         [...byKey.values()].map(async (chain) => {
           for (const row of chain) {
@@ -104,7 +99,7 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
                   payload: row.payload,
                   headers: row.headers,
                 }),
-                deadline,
+                deadline.expired,
               ]);
               published.push(row.id);
             } catch (error) {
@@ -113,7 +108,7 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
             }
           }
         }),
-      ).finally(() => clearTimeout(timer));
+      ).finally(deadline.cancel);
       if (published.length > 0) {
         await sql`UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL
                   WHERE id = ANY(${published}::bigint[])`.execute(trx);
@@ -203,6 +198,17 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
     },
     lagSeconds: () => lag,
   };
+}
+
+/** A promise rejected once `ms` have passed (it never resolves), and the way to cancel it. */
+function deadlineAfter(ms: number): { expired: Promise<never>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`publish not confirmed within ${ms} ms`)), ms);
+  });
+  // Nobody may be racing it any more when it fires.
+  expired.catch(() => {});
+  return { expired, cancel: () => clearTimeout(timer) };
 }
 
 /**
