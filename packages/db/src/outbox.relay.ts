@@ -222,23 +222,23 @@ async function claim(trx: Transaction<PlatformTables>, limit: number): Promise<C
   // the conditions on the newest version, so a head another relay marked meanwhile is dropped; a
   // head another relay holds is skipped, and the rows behind it are no heads while it is
   // unpublished, so its whole key is left to that relay.
-  const heads = await sql<{
-    id: string;
-    ordering_key: string;
-  }>`SELECT id, ordering_key FROM outbox_heads(${limit})`.execute(trx);
-  if (heads.rows.length === 0) return [];
-  const keys = heads.rows.map((row) => row.ordering_key);
-  const headIds = heads.rows.map((row) => row.id);
-  const { rows } = await sql<ClaimedRow>`
+  const { rows: heads } = await sql<ClaimedRow & { queued: boolean }>`
+    SELECT id, message_id, routing_key, payload, headers, ordering_key, attempts, queued
+    FROM outbox_heads(${limit})`.execute(trx);
+  const queued = heads.filter((head) => head.queued);
+  if (queued.length === 0 || heads.length >= limit) return heads;
+  // The rows behind the heads of keys that have some, round-robin over the keys.
+  const { rows: behind } = await sql<ClaimedRow>`
     SELECT id, message_id, routing_key, payload, headers, ordering_key, attempts
     FROM (
       SELECT o.*, row_number() OVER (PARTITION BY o.ordering_key ORDER BY o.id) AS position
       FROM outbox o
-      JOIN unnest(${keys}::text[], ${headIds}::bigint[]) AS head(ordering_key, id)
-        ON o.ordering_key = head.ordering_key AND o.id >= head.id
+      JOIN unnest(${queued.map((head) => head.ordering_key)}::text[],
+                  ${queued.map((head) => head.id)}::bigint[]) AS head(ordering_key, id)
+        ON o.ordering_key = head.ordering_key AND o.id > head.id
       WHERE o.published_at IS NULL
     ) queued
     ORDER BY position, id
-    LIMIT ${limit}`.execute(trx);
-  return rows;
+    LIMIT ${limit - heads.length}`.execute(trx);
+  return [...heads, ...behind];
 }

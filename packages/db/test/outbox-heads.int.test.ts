@@ -67,10 +67,17 @@ describe('outbox_heads', () => {
         // choices the planner would read every waiting row and sort them.
         await client.query('SET random_page_cost = 1000');
         await client.query('BEGIN');
-        const heads = await client.query<{ id: string }>('SELECT id FROM outbox_heads(100)');
+        const heads = await client.query<{ id: string; aggregate_id: string; queued: boolean }>(
+          `SELECT h.id, o.aggregate_id, h.queued
+           FROM outbox_heads(100) h JOIN outbox o ON o.id = h.id ORDER BY h.id`,
+        );
         await client.query('ROLLBACK');
 
         expect(heads.rows.map((row) => row.id)).toEqual(expectedHeads);
+        // Only the head with rows of its key behind it says so.
+        expect(heads.rows.filter((row) => row.queued).map((row) => row.aggregate_id)).toEqual([
+          'queued',
+        ]);
         const nested = notices.find((text) => text.includes('key_head'));
         expect(nested, 'the head query plan').toBeDefined();
         const plan = JSON.parse(nested!.slice(nested!.indexOf('{'))) as { Plan: PlanNode };
