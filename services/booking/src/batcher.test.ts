@@ -130,6 +130,7 @@ describe('KeyedBatcher', () => {
     const batcher = new KeyedBatcher((item: number) => String(Math.floor(item / 10)), runner.run, {
       maxSize: 10,
       maxInFlight: 1,
+      maxRunning: 10,
     });
     const first = batcher.submit(11);
     await turn();
@@ -155,5 +156,27 @@ describe('KeyedBatcher', () => {
     expect(batcher.activeKeys).toBe(1);
     runner.finish[3]?.();
     await expect(again).resolves.toBe('done 13');
+  });
+});
+
+describe('KeyedBatcher, all keys together', () => {
+  it('runs at most maxRunning batches at once; the next starts when one finishes', async () => {
+    const runner = recordingRunner();
+    const batcher = new KeyedBatcher((item: number) => String(item), runner.run, {
+      maxSize: 10,
+      maxInFlight: 1,
+      maxRunning: 2,
+    });
+    const answers = [1, 2, 3].map((item) => batcher.submit(item));
+    await turn();
+    expect(runner.batches).toEqual([[1], [2]]);
+    runner.finish[0]?.();
+    await expect(answers[0]).resolves.toBe('done 1');
+    await turn();
+    expect(runner.batches).toEqual([[1], [2], [3]]);
+    expect(runner.mostRunning()).toBe(2);
+    runner.finish[1]?.();
+    runner.finish[2]?.();
+    await expect(Promise.all(answers)).resolves.toEqual(['done 1', 'done 2', 'done 3']);
   });
 });

@@ -74,24 +74,41 @@ export class Batcher<I, O> {
   }
 }
 
+export interface KeyedBatcherOptions extends Omit<BatcherOptions, 'onIdle'> {
+  /** Most batches running at once over all keys; a batch past it waits for one to finish. */
+  maxRunning: number;
+}
+
 /**
  * One `Batcher` per key (an event, say), made on first use and dropped once idle: items of one key
- * are batched together, and one key's slow batch never holds up another key's.
+ * are batched together, one key's slow batch never holds up another key's, and `maxRunning` caps
+ * the batches of all keys together (each may hold a pooled connection).
  */
 export class KeyedBatcher<I, O> {
   private readonly batchers = new Map<string, Batcher<I, O>>();
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly keyOf: (item: I) => string,
     private readonly run: (items: I[]) => Promise<PromiseSettledResult<O>[]>,
-    private readonly options: Omit<BatcherOptions, 'onIdle'>,
-  ) {}
+    private readonly options: KeyedBatcherOptions,
+  ) {
+    if (options.maxRunning < 1) throw new Error('a keyed batcher needs maxRunning ≥ 1');
+  }
 
   submit(item: I): Promise<O> {
     const key = this.keyOf(item);
     let batcher = this.batchers.get(key);
     if (!batcher) {
-      batcher = new Batcher(this.run, { ...this.options, onIdle: () => this.batchers.delete(key) });
+      const created: Batcher<I, O> = new Batcher((items) => this.runLimited(items), {
+        maxSize: this.options.maxSize,
+        maxInFlight: this.options.maxInFlight,
+        onIdle: () => {
+          if (this.batchers.get(key) === created) this.batchers.delete(key);
+        },
+      });
+      batcher = created;
       this.batchers.set(key, batcher);
     }
     return batcher.submit(item);
@@ -100,5 +117,18 @@ export class KeyedBatcher<I, O> {
   /** Keys with a batch running or waiting. */
   get activeKeys(): number {
     return this.batchers.size;
+  }
+
+  private async runLimited(items: I[]): Promise<PromiseSettledResult<O>[]> {
+    // A finishing batch hands its place straight to the next waiting one.
+    if (this.running < this.options.maxRunning) this.running += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await this.run(items);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
   }
 }

@@ -55,11 +55,12 @@ export function createContext(options: ContextOptions): {
     newBookings: new Batcher((requests) => bookBatch(ctx, requests), batching),
     // Per event, one batch at a time: cancellations of one event queue on its release lock
     // anyway, so a second batch would wait in Postgres, holding a connection, instead of growing
-    // this one; and one event's held lock never delays another event's cancellations.
+    // this one; and one event's held lock never delays another event's cancellations. Over all
+    // events, as many at once as booking batches, so they cannot take the whole pool.
     cancellations: new KeyedBatcher(
       (request) => request.eventId,
       (requests) => cancelBatch(ctx, requests),
-      { ...batching, maxInFlight: 1 },
+      { ...batching, maxInFlight: 1, maxRunning: batching.maxInFlight },
     ),
     wakeRelay: () => wake(),
     settings: {

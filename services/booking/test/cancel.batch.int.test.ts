@@ -194,7 +194,9 @@ describe('cancellations in shared transactions', () => {
     try {
       await eventually(async () => {
         const { rows } = await sql<{ n: string }>`
-          SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`.execute(
+          SELECT count(*) AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND NOT granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`.execute(
           svc.db,
         );
         return Number(rows[0]?.n) > 0;
