@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -46,14 +47,33 @@ function postgresBinDirs(): string[] {
     .map((version) => `${base}/${version}/bin`);
 }
 
+/**
+ * The cluster's folder: `.data/postgres`, unless the system user that runs PostgreSQL for root
+ * cannot reach it (a clone under root's private home): then a folder in that user's home, linked
+ * from `.data/postgres` so the next start finds it.
+ */
+function postgresDir(data: string, user: string | undefined): string {
+  const dir = path.join(data, 'postgres');
+  if (fs.existsSync(dir)) return fs.realpathSync(dir);
+  fs.mkdirSync(data, { recursive: true });
+  if (!user || spawnSync('runuser', ['-u', user, '--', 'test', '-x', data]).status === 0)
+    return dir;
+  const home = execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5];
+  const hash = createHash('sha256').update(fs.realpathSync(data)).digest('hex').slice(0, 12);
+  const outside = path.join(home ?? '/var/lib/postgresql', `happening-${hash}`);
+  fs.mkdirSync(outside, { recursive: true });
+  fs.symlinkSync(outside, dir);
+  return outside;
+}
+
 /** PostgreSQL with its cluster in `.data/postgres`, created on first start with a `happening` db. */
 export async function startPostgres(dirs: StackDirs): Promise<ManagedProcess> {
   await assertServerPortFree('postgres');
   const binDirs = postgresBinDirs();
   const postgres = findExecutable('postgres', binDirs);
-  const dir = path.join(dirs.data, 'postgres');
-  const dataDir = path.join(dir, 'data');
   const user = isRoot() ? 'postgres' : undefined;
+  const dir = postgresDir(dirs.data, user);
+  const dataDir = path.join(dir, 'data');
   const asUser = (cmd: string, args: string[]) =>
     execFileSync(user ? 'runuser' : cmd, user ? ['-u', user, '--', cmd, ...args] : args, {
       stdio: 'pipe',
