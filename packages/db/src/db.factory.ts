@@ -8,7 +8,7 @@ export interface CreateDbOptions {
   /** Pool size; default 10. */
   max?: number;
   /** More pg pool settings (e.g. `pipeline`), for a service that tunes its connections. */
-  poolOptions?: Record<string, unknown>;
+  poolOptions?: Omit<pg.PoolConfig, 'connectionString' | 'max' | 'options'>;
   /** Called with every new connection the pool opens. */
   onConnect?: (client: pg.PoolClient) => void;
 }
@@ -34,7 +34,7 @@ export function createDb<DB>({
     connectionString,
     max,
     options: `-c search_path=${schema}`,
-  } as pg.PoolConfig);
+  });
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on('error', () => undefined);
   if (onConnect) pool.on('connect', onConnect);

@@ -162,16 +162,16 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
 
   const loop = (async () => {
     let errorStreak = 0;
-    let claimedBefore = 0;
+    let busyBefore = false;
     while (!stopped) {
       let busy = false;
       try {
         const { claimed, failed } = await round();
         busy = claimed === batchSize && failed === 0;
-        // Measured at once when a burst ends (even one that ended on a full round), so the lag
+        // Measured at once when a burst ends (also one that ended on a full round), so the lag
         // reads 0 as soon as everything is out.
-        await measure(!busy && (claimed > 0 || claimedBefore > 0));
-        claimedBefore = claimed;
+        await measure(!busy && (claimed > 0 || busyBefore));
+        busyBefore = busy;
         errorStreak = 0;
       } catch (error) {
         // Postgres unreachable: back off rather than log a failure every poll.

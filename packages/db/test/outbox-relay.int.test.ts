@@ -246,6 +246,26 @@ describe('outbox relay', () => {
     expect(await unpublished(db)).toBe(2);
   });
 
+  it('counts a publish that never settles as failed once the round deadline passes', async () => {
+    const db = await schemaDb('relay_deadline');
+    const stuck = startOutboxRelay({
+      db,
+      publish: () => new Promise<void>(() => {}),
+      logger,
+      pollIntervalMs: 50,
+      confirmTimeoutMs: 300,
+    });
+    cleanups.push(() => stuck.stop());
+    const sent = message('deadline.changed', 'd', { name: 'd1' });
+    await withTransaction(db, (trx) => enqueueOutbox(trx, [sent]));
+    stuck.wake();
+    const failed = await eventually(() =>
+      db.selectFrom('outbox').selectAll().where('attempts', '>=', 1).executeTakeFirst(),
+    );
+    expect(failed.published_at).toBeNull();
+    expect(failed.last_error).toMatch(/publish not confirmed within 300 ms/);
+  });
+
   it('counts a confirm that never arrives as not sent and sends the row again', async () => {
     const db = await schemaDb('relay_confirm');
     const deliveries = await collect('confirm');

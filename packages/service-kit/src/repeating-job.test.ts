@@ -68,6 +68,8 @@ describe('startRepeatingJob', () => {
     gated.releaseAll();
     await expect(first).resolves.toBe(1);
     await job.stop();
+    await expect(job.runNow()).rejects.toThrow('stopped');
+    expect(gated.starts()).toBe(1);
   });
 
   it('runs at start when asked, hands failures to onError and keeps ticking', async () => {

@@ -1,6 +1,6 @@
 /** A job run on a timer, never twice at once. */
 export interface RepeatingJob<T> {
-  /** Runs the job now, or joins the run in progress. */
+  /** Runs the job now, or joins the run in progress; once stopped, rejects. */
   runNow(): Promise<T>;
   /** Stops the timer, then waits for a run in progress. */
   stop(): Promise<void>;
@@ -19,7 +19,8 @@ export function startRepeatingJob<T>(options: {
 }): RepeatingJob<T> {
   let running: Promise<T> | undefined;
   let stopped = false;
-  const runNow = () => {
+  const runNow = (): Promise<T> => {
+    if (stopped) return Promise.reject(new Error('the job is stopped'));
     running ??= options.run().finally(() => {
       running = undefined;
     });
