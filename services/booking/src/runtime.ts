@@ -35,13 +35,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
   const relay = startOutboxRelay({
     db: ctx.db,
     logger: ctx.logger,
-    publish: (message) =>
-      broker.publish({
-        routingKey: message.routingKey,
-        messageId: message.messageId,
-        payload: message.payload,
-        headers: message.headers,
-      }),
+    publish: (message) => broker.publish(message),
   });
   const retention = startPlatformRetention({ db: ctx.db, logger: ctx.logger });
   deps.setWake(() => relay.wake());
@@ -57,7 +51,8 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
     onError: (err) => ctx.logger.error({ err }, 'scheduled reconciliation failed'),
   });
   return {
-    reconcileAll: () => reconcileAll(ctx, 'on-demand-reconcile'),
+    // Joins a scheduled run in progress rather than rebuilding every event twice at once.
+    reconcileAll: () => scheduled.runNow(),
     async stop() {
       await scheduled.stop();
       await consumer.cancel();
