@@ -32,33 +32,19 @@ const done: Outcome = { status: 'fulfilled', value: 'done' };
 const alone: Outcome = { status: 'fulfilled', value: 'alone' };
 
 /**
- * Cancels several concurrent requests, one transaction per event: cancellations of one event are
- * serialised by its release lock, so a crowd of them takes it once instead of once each.
+ * Cancels several concurrent requests of one event (the cancellations' batcher is keyed by event)
+ * in one transaction: cancellations of one event are serialised by its release lock, so a crowd
+ * of them takes it once instead of once each.
  */
 export async function cancelBatch(
   ctx: BookingContext,
   requests: readonly BatchedCancelRequest[],
 ): Promise<Outcome[]> {
-  const outcomes: Outcome[] = requests.map(() => alone);
-  const byEvent = new Map<string, number[]>();
-  requests.forEach((request, i) => {
-    const indexes = byEvent.get(request.eventId);
-    if (indexes) indexes.push(i);
-    else byEvent.set(request.eventId, [i]);
-  });
-  await Promise.all(
-    [...byEvent].map(async ([eventId, indexes]) => {
-      const answers = await cancelForEvent(
-        ctx,
-        eventId,
-        indexes.map((i) => requests[i] as BatchedCancelRequest),
-      );
-      answers.forEach((answer, k) => {
-        outcomes[indexes[k] as number] = answer;
-      });
-    }),
-  );
-  return outcomes;
+  const eventId = (requests[0] as BatchedCancelRequest).eventId;
+  if (requests.some((request) => request.eventId !== eventId)) {
+    throw new Error('a cancellation batch holds the requests of one event');
+  }
+  return cancelForEvent(ctx, eventId, requests);
 }
 
 /**
