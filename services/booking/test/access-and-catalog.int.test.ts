@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '@happening/testkit';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
+import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
@@ -239,5 +241,38 @@ describe('catalog events', () => {
     await svc.ctx.inventory.drop(eventId);
     expect((await svc.call(admin, 'POST', `/v1/events/${eventId}/reconcile`)).statusCode).toBe(200);
     await expectConsistent(svc, eventId, 4, 'fifo');
+  });
+
+  it('a rebuild that fails drops the keys, so the next request rebuilds them instead of deciding on them', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 1 });
+    const [holder, waiter, admin] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    await svc.join(admin, orgId, 'orgAdmin');
+    expect((await svc.book(holder, eventId, 1)).json().status).toBe('confirmed');
+    const waiting = (await svc.book(waiter, eventId, 1)).json();
+    expect(waiting.status).toBe('waiting');
+    // Postgres holds a capacity raise Redis has not seen (what the capacity consumer commits
+    // before it reconciles); the rebuild promotes the waiter, and recording that fails.
+    await sql`UPDATE event_inventory SET total_slots = 2 WHERE event_id = ${eventId}`.execute(
+      svc.db,
+    );
+    const failed = await withFailingInserts(
+      svc.db,
+      'booking_history',
+      sql`NEW.action = 'promoted'`,
+      () => svc.call(admin, 'POST', `/v1/events/${eventId}/reconcile`),
+    );
+    expect(failed.statusCode).toBe(500);
+    // Redis had been rebuilt with a promotion Postgres never recorded: its keys are gone.
+    expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
+    expect((await svc.call(holder, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual({
+      totalSlots: 2,
+      availableSlots: 0,
+      waitlistLength: 0,
+    });
+    expect((await svc.call(waiter, 'GET', `/v1/bookings/${waiting.id}`)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [2],
+    });
+    await expectConsistent(svc, eventId, 2, 'fifo');
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type ServerHandle, startRedis } from '@happening/testkit';
+import { eventually, type ServerHandle, startRedis } from '@happening/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Inventory, type InventorySnapshot } from './inventory.client.ts';
@@ -275,9 +275,16 @@ describe('inventory scripts against real Redis', () => {
 
   it('the per-person lock expires with its TTL', async () => {
     const eventId = randomUUID();
-    expect(await inventory.lockAll([{ eventId, userId: 'u', token: 't1' }], 5000)).toEqual([true]);
+    const holder = [{ eventId, userId: 'u', token: 't1' }];
+    const next = [{ eventId, userId: 'u', token: 't2' }];
+    expect(await inventory.lockAll(holder, 100)).toEqual([true]);
+    expect(await inventory.lockAll(next, 100)).toEqual([false]);
+    // Never released by its holder (a crashed request): the next one gets it once it expired.
+    await eventually(async () => (await inventory.lockAll(next, 5000))[0] === true, {
+      timeoutMs: 2_000,
+    });
     const ttl = await redis.pttl(`booking:{${eventId}}:u`);
-    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeGreaterThan(100);
     expect(ttl).toBeLessThanOrEqual(5000);
   });
 

@@ -148,7 +148,7 @@ async function cancelForEvent(
   } catch (error) {
     if (released > 0) {
       // Redis already released and promoted but Postgres did not record it: rebuild from Postgres.
-      // Should that fail too, each cancellation alone finds the divergence and rebuilds again.
+      // Should that fail too, the keys are dropped and each cancellation alone rebuilds them first.
       await reconcileEvent(ctx, eventId, {
         correlationId: (requests[0] as BatchedCancelRequest).correlationId,
       }).catch((err) =>

@@ -112,8 +112,11 @@ async function attemptCancel(
     });
   } catch (error) {
     if (released?.kind === 'OK') {
-      // Redis already released and promoted but Postgres did not record it: rebuild from Postgres.
-      await reconcileEvent(ctx, eventId, { correlationId: input.correlationId });
+      // Redis already released and promoted but Postgres did not record it: rebuild from Postgres
+      // (a rebuild that fails drops the keys instead). The caller learns of the first failure.
+      await reconcileEvent(ctx, eventId, { correlationId: input.correlationId }).catch((err) =>
+        ctx.logger.error({ err, eventId }, 'rebuild after a failed cancellation failed'),
+      );
     }
     throw error;
   }

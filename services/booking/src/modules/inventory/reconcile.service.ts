@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { BookingContext } from '../../context.ts';
+import type { BookingDb } from '../../db/database.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
 import { persistPromotions } from '../booking/promotion.writer.ts';
 import { findEvent } from './event-inventory.repository.ts';
@@ -10,60 +11,95 @@ import { lockEventExclusive, lockEventReleases } from './event-lock.ts';
  * waitlist = waiting bookings by waiting number, counters from the highest ones recorded. Holds
  * the event lock exclusively, so no decision is in flight meanwhile; whoever fits afterwards
  * (e.g. after a capacity raise) is promoted and recorded in the same transaction.
+ *
+ * A rebuild that fails drops the event's keys before it lets go of the lock: Redis may then hold
+ * promotions Postgres did not record, or the divergence the rebuild was called to repair, and no
+ * decision may be taken on either. The next request finds the keys missing and rebuilds them.
  */
 export async function reconcileEvent(
   ctx: BookingContext,
   eventId: string,
   meta: { correlationId: string; causationId?: string; onlyIfMissing?: boolean },
 ): Promise<{ promoted: string[] }> {
-  const result = await ctx.db.transaction().execute(async (trx) => {
-    await lockEventExclusive(trx, eventId);
-    await lockEventReleases(trx, eventId);
-    const event = await findEvent(trx, eventId);
-    if (!event || !['upcoming', 'ongoing'].includes(event.status)) {
-      await ctx.inventory.drop(eventId);
-      return { promoted: [] };
-    }
-    // Requests that all found the keys missing reconcile one after the other: only the first works.
-    if (meta.onlyIfMissing && (await ctx.inventory.exists(eventId))) return { promoted: [] };
-    const booked = await trx
-      .selectFrom('booking_seats')
-      .select('seat_no')
-      .where('event_id', '=', eventId)
-      .where('status', '=', 'booked')
-      .execute();
-    const waiting = await trx
-      .selectFrom('bookings')
-      .select(['id', 'seats', 'waiting_number'])
-      .where('event_id', '=', eventId)
-      .where('status', '=', 'waiting')
-      .orderBy('waiting_number')
-      .execute();
-    const counters = await sql<{ last_waiting: number | null; last_seq: number | null }>`
-      SELECT
-        (SELECT max(waiting_number) FROM bookings WHERE event_id = ${eventId}) AS last_waiting,
-        (SELECT max((details->>'acceptedSeq')::int) FROM booking_history
-          WHERE event_id = ${eventId} AND action = 'created') AS last_seq`.execute(trx);
-    const promotions = await ctx.inventory.rebuild(eventId, {
-      totalSlots: event.totalSlots,
-      policy: event.waitlistPolicy,
-      lastWaitingNumber: counters.rows[0]?.last_waiting ?? 0,
-      lastAcceptedSeq: counters.rows[0]?.last_seq ?? 0,
-      bookedSeats: booked.map((b) => b.seat_no),
-      waiting: waiting.map((w) => ({
-        bookingId: w.id,
-        seats: w.seats,
-        waitingNumber: w.waiting_number ?? 0,
-      })),
+  let dropped = false;
+  try {
+    const result = await ctx.db.transaction().execute(async (trx) => {
+      await lockEventExclusive(trx, eventId);
+      await lockEventReleases(trx, eventId);
+      try {
+        return await rebuildLocked(ctx, trx, eventId, meta);
+      } catch (error) {
+        await dropDiverged(ctx, eventId);
+        dropped = true;
+        throw error;
+      }
     });
-    const promoted = await persistPromotions(trx, ctx.inventory, event, promotions, meta);
-    return { promoted };
+    countBookings('promoted', result.promoted.length);
+    ctx.wakeRelay();
+    ctx.availability.touch(eventId);
+    ctx.logger.info({ eventId, promoted: result.promoted.length }, 'inventory reconciled');
+    return result;
+  } catch (error) {
+    // The lock or the commit failed: whatever Redis holds is not known to be Postgres's either.
+    if (!dropped) await dropDiverged(ctx, eventId);
+    throw error;
+  }
+}
+
+/** The rebuild itself, under the event's locks. */
+async function rebuildLocked(
+  ctx: BookingContext,
+  trx: Transaction<BookingDb>,
+  eventId: string,
+  meta: { correlationId: string; causationId?: string; onlyIfMissing?: boolean },
+): Promise<{ promoted: string[] }> {
+  const event = await findEvent(trx, eventId);
+  if (!event || !['upcoming', 'ongoing'].includes(event.status)) {
+    await ctx.inventory.drop(eventId);
+    return { promoted: [] };
+  }
+  // Requests that all found the keys missing reconcile one after the other: only the first works.
+  if (meta.onlyIfMissing && (await ctx.inventory.exists(eventId))) return { promoted: [] };
+  const booked = await trx
+    .selectFrom('booking_seats')
+    .select('seat_no')
+    .where('event_id', '=', eventId)
+    .where('status', '=', 'booked')
+    .execute();
+  const waiting = await trx
+    .selectFrom('bookings')
+    .select(['id', 'seats', 'waiting_number'])
+    .where('event_id', '=', eventId)
+    .where('status', '=', 'waiting')
+    .orderBy('waiting_number')
+    .execute();
+  const counters = await sql<{ last_waiting: number | null; last_seq: number | null }>`
+    SELECT
+      (SELECT max(waiting_number) FROM bookings WHERE event_id = ${eventId}) AS last_waiting,
+      (SELECT max((details->>'acceptedSeq')::int) FROM booking_history
+        WHERE event_id = ${eventId} AND action = 'created') AS last_seq`.execute(trx);
+  const promotions = await ctx.inventory.rebuild(eventId, {
+    totalSlots: event.totalSlots,
+    policy: event.waitlistPolicy,
+    lastWaitingNumber: counters.rows[0]?.last_waiting ?? 0,
+    lastAcceptedSeq: counters.rows[0]?.last_seq ?? 0,
+    bookedSeats: booked.map((b) => b.seat_no),
+    waiting: waiting.map((w) => ({
+      bookingId: w.id,
+      seats: w.seats,
+      waitingNumber: w.waiting_number ?? 0,
+    })),
   });
-  countBookings('promoted', result.promoted.length);
-  ctx.wakeRelay();
-  ctx.availability.touch(eventId);
-  ctx.logger.info({ eventId, promoted: result.promoted.length }, 'inventory reconciled');
-  return result;
+  const promoted = await persistPromotions(trx, ctx.inventory, event, promotions, meta);
+  return { promoted };
+}
+
+async function dropDiverged(ctx: BookingContext, eventId: string): Promise<void> {
+  await ctx.inventory
+    .drop(eventId)
+    .catch((err) =>
+      ctx.logger.error({ err, eventId }, 'inventory not rebuilt and its keys not dropped'),
+    );
 }
 
 /** Reconciles every open event; one failing event does not stop the others. */
