@@ -9,6 +9,7 @@ import { buildEvent } from '@happening/contracts';
 import { createDb } from '@happening/db';
 import { type Broker, connectBroker } from '@happening/messaging';
 import {
+  eventually,
   type ServerHandle,
   startPostgres,
   startRabbitMq,
@@ -410,31 +411,33 @@ async function publishEvent(broker: Broker, seats: number): Promise<string> {
 /** Waits until the relay has published every outbox row; answers how long that took. */
 async function outboxDrained(db: Kysely<BookingDb>): Promise<number> {
   const started = performance.now();
-  for (;;) {
-    const { n } = await db
-      .selectFrom('outbox')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('published_at', 'is', null)
-      .executeTakeFirstOrThrow();
-    if (Number(n) === 0) return performance.now() - started;
-    if (performance.now() - started > 60_000) throw new Error(`${n} outbox rows unpublished`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await eventually(
+    async () => {
+      const { n } = await db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('published_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      return Number(n) === 0;
+    },
+    { timeoutMs: 60_000, intervalMs: 50, what: 'every outbox row published' },
+  );
+  return performance.now() - started;
 }
 
 async function waitForEvent(pool: Pool, eventId: string, token: string) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const response = await pool.request({
-      method: 'GET',
-      path: `/v1/events/${eventId}/availability`,
-      headers: { authorization: `Bearer ${token}` },
-    });
-    await response.body.text();
-    if (response.statusCode === 200) return;
-    if (Date.now() > deadline) throw new Error(`event not opened (${response.statusCode})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await eventually(
+    async () => {
+      const response = await pool.request({
+        method: 'GET',
+        path: `/v1/events/${eventId}/availability`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      await response.body.text();
+      return response.statusCode === 200;
+    },
+    { timeoutMs: 30_000, what: `event ${eventId} opened` },
+  );
 }
 
 function bodyOf(result: LoadResult<Tag>): { id: string; status: string } {
