@@ -33,7 +33,6 @@ export { databaseReadiness } from './readiness.ts';
 export {
   DEFAULT_RETENTION,
   type PlatformRetention,
-  type PlatformRetentionJob,
   prunePlatformTables,
   startPlatformRetention,
 } from './retention.ts';

@@ -1,3 +1,4 @@
+import { type RepeatingJob, startRepeatingJob } from '@happening/service-kit/repeating-job';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 
@@ -71,46 +72,27 @@ async function deleteInChunks<DB>(
   }
 }
 
-export interface PlatformRetentionJob {
-  /** Waits for a pruning in progress, then stops. */
-  stop(): Promise<void>;
-}
-
 /**
  * Runs `prunePlatformTables` now (in the background: a first pruning of tables that were never
  * pruned can take a while) and then every `intervalMs` (default 10 min), one run at a time, on
  * its own schedule beside the relay rather than inside it, so a long pruning delays no publish.
+ * `stop()` waits for a pruning in progress.
  */
 export function startPlatformRetention<DB>(options: {
   db: Kysely<DB>;
   logger: Logger;
   retention?: Partial<PlatformRetention>;
   intervalMs?: number;
-}): PlatformRetentionJob {
+}): RepeatingJob<void> {
   const retention = { ...DEFAULT_RETENTION, ...options.retention };
-  const intervalMs = options.intervalMs ?? 600_000;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  const run = async () => {
-    try {
+  return startRepeatingJob({
+    intervalMs: options.intervalMs ?? 600_000,
+    runAtStart: true,
+    run: async () => {
       const deleted = await prunePlatformTables(options.db, retention);
       if (deleted.outbox + deleted.inbox + deleted.idempotencyKeys > 0)
         options.logger.info(deleted, 'platform tables pruned');
-    } catch (err) {
-      options.logger.error({ err }, 'pruning the platform tables failed');
-    }
-    if (!stopped) timer = setTimeout(start, intervalMs).unref();
-  };
-  const start = () => {
-    running = run();
-  };
-  start();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
     },
-  };
+    onError: (err) => options.logger.error({ err }, 'pruning the platform tables failed'),
+  });
 }
