@@ -230,6 +230,45 @@ describe('catalog events', () => {
     );
   });
 
+  it('after lowering capacity below what is booked, freed seats are not sold until the bookings beyond it go', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 4 });
+    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    const first = (await svc.book(a, eventId, 2)).json();
+    const second = (await svc.book(b, eventId, 2)).json();
+    expect([first.seatNumbers, second.seatNumbers]).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect((await svc.call(a, 'POST', `/v1/bookings/${first.id}/cancel`, {})).statusCode).toBe(200);
+    await svc.publish(
+      'catalog.event_capacity_changed',
+      { eventId, orgId, previousTotalSlots: 4, totalSlots: 2 },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    await eventually(
+      async () =>
+        (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json().totalSlots === 2,
+    );
+    // Seats 1 and 2 are free, but seats 3 and 4 still hold the event's two seats' worth.
+    expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual({
+      totalSlots: 2,
+      availableSlots: 0,
+      waitlistLength: 0,
+    });
+    const late = (await svc.book(c, eventId, 2)).json();
+    expect(late).toMatchObject({ status: 'waiting', waitingNumber: 1 });
+    await expectConsistent(svc, eventId, 2, 'fifo');
+    // Once the booking beyond the capacity goes, the one waiting gets seats within it.
+    expect((await svc.call(b, 'POST', `/v1/bookings/${second.id}/cancel`, {})).statusCode).toBe(
+      200,
+    );
+    expect((await svc.call(c, 'GET', `/v1/bookings/${late.id}`)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [1, 2],
+    });
+    await expectConsistent(svc, eventId, 2, 'fifo');
+  });
+
   it('on-demand reconcile rebuilds missing keys; a booking finding them missing rebuilds and succeeds', async () => {
     const { eventId, orgId } = await svc.openEvent({ totalSlots: 4 });
     const [a, b, admin] = await Promise.all([svc.user(), svc.user(), svc.user()]);

@@ -254,6 +254,37 @@ describe('inventory scripts against real Redis', () => {
     expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
   });
 
+  it('seats booked beyond a lowered capacity keep as many free seats unsold until released', async () => {
+    const eventId = randomUUID();
+    const [c, d] = [randomUUID(), randomUUID()];
+    // Four seats, 3 and 4 booked, capacity lowered to 2: seats 1 and 2 are free but the event
+    // already holds two bookings' worth, so nothing may be sold.
+    await inventory.rebuild(eventId, {
+      totalSlots: 2,
+      policy: 'fifo',
+      lastWaitingNumber: 0,
+      lastAcceptedSeq: 2,
+      bookedSeats: [3, 4],
+      waiting: [],
+    });
+    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
+    expect(await inventory.reserve(eventId, { bookingId: c, seats: 1 })).toMatchObject({
+      kind: 'waiting',
+      waitingNumber: 1,
+    });
+    expect(
+      await inventory.reserve(eventId, { bookingId: d, seats: 1, seatNumbers: [1] }),
+    ).toMatchObject({ kind: 'waiting' });
+    // Each seat released beyond the capacity lets one free seat be sold.
+    expect(
+      await inventory.release(eventId, { bookingId: 'b', status: 'confirmed', seatNumbers: [4] }),
+    ).toEqual({ kind: 'OK', promotions: [{ bookingId: c, seatNumbers: [1] }] });
+    expect(
+      await inventory.release(eventId, { bookingId: 'b', status: 'confirmed', seatNumbers: [3] }),
+    ).toEqual({ kind: 'OK', promotions: [{ bookingId: d, seatNumbers: [2] }] });
+    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
+  });
+
   it('survives a flushed script cache (NOSCRIPT)', async () => {
     const eventId = await openEvent(2);
     await redis.script('FLUSH');

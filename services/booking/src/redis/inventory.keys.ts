@@ -5,9 +5,12 @@
 export function inventoryKeys(eventId: string) {
   const prefix = `event:{${eventId}}`;
   return {
-    /** hash: total, policy, next (last waiting number), seq (last acceptance). */
+    /**
+     * hash: total, policy, next (last waiting number), seq (last acceptance), over (seats still
+     * booked beyond a lowered total: that many free seats are not sold).
+     */
     meta: `${prefix}:meta`,
-    /** integer: seats still free (always ZCARD of `free`). */
+    /** integer: seats that may be sold (ZCARD of `free` less `over`, never below 0). */
     slots: `${prefix}:slots`,
     /** sorted set of free seat numbers, score = seat number, so the lowest come first. */
     free: `${prefix}:free`,

@@ -5,6 +5,19 @@
  * KEYS: meta, slots, free, waitlist, waiting (see inventory.keys.ts).
  */
 
+/**
+ * Seats that may be sold: the free seats less `over`, the seats still booked beyond a lowered
+ * capacity (lowering never cancels a booking, so the event may hold more than its total until
+ * they are released).
+ */
+const sellable = `
+local function sellable()
+  local free = redis.call('ZCARD', KEYS[3]) - tonumber(redis.call('HGET', KEYS[1], 'over') or 0)
+  if free < 0 then return 0 end
+  return free
+end
+`;
+
 /** Takes the `need` lowest free seats. */
 const takeLowest = `
 local function take_lowest(need)
@@ -21,7 +34,7 @@ end
 const promote = `
 local function promote(policy)
   local promotions = {}
-  local free = redis.call('ZCARD', KEYS[3])
+  local free = sellable()
   local skipped = 0
   while free > 0 do
     local batch = redis.call('ZRANGE', KEYS[4], skipped, skipped + 99)
@@ -56,6 +69,7 @@ end
  *   | {'SEATS_TAKEN'} | {'MISSING'}
  */
 export const RESERVE_LUA = `
+${sellable}
 ${takeLowest}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
 local id = ARGV[1]
@@ -66,7 +80,7 @@ local policy = redis.call('HGET', KEYS[1], 'policy')
 for _, s in ipairs(wanted) do
   if not redis.call('ZSCORE', KEYS[3], s) then return {'SEATS_TAKEN'} end
 end
-local free = redis.call('ZCARD', KEYS[3])
+local free = sellable()
 -- fifo: while anyone waits, a newcomer waits behind them. first_fit: waiting bookings were
 -- already served by every release, so whatever is free now is the newcomer's to take.
 local must_wait = policy == 'fifo' and redis.call('ZCARD', KEYS[4]) > 0
@@ -95,6 +109,7 @@ return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1}
  * → {'OK', 'id:seat,seat', ...} | {'MISSING'}
  */
 export const RELEASE_LUA = `
+${sellable}
 ${takeLowest}
 ${promote}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
@@ -103,8 +118,12 @@ local status = ARGV[2]
 if status == 'confirmed' then
   local total = tonumber(redis.call('HGET', KEYS[1], 'total'))
   for s in string.gmatch(ARGV[3], '%d+') do
-    -- a seat beyond a lowered capacity does not come back
-    if tonumber(s) <= total then redis.call('ZADD', KEYS[3], s, s) end
+    -- a seat beyond a lowered capacity does not come back: one seat fewer is booked beyond it
+    if tonumber(s) <= total then
+      redis.call('ZADD', KEYS[3], s, s)
+    elseif tonumber(redis.call('HGET', KEYS[1], 'over') or 0) > 0 then
+      redis.call('HINCRBY', KEYS[1], 'over', -1)
+    end
   end
 elseif status == 'waiting' then
   redis.call('ZREM', KEYS[4], id)
@@ -121,13 +140,19 @@ return promotions
  * → {'OK', 'id:seat,seat', ...}
  */
 export const REBUILD_LUA = `
+${sellable}
 ${takeLowest}
 ${promote}
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 local total = tonumber(ARGV[1])
 redis.call('HSET', KEYS[1], 'total', total, 'policy', ARGV[2], 'next', ARGV[3], 'seq', ARGV[4])
 local booked = {}
-for s in string.gmatch(ARGV[5], '%d+') do booked[tonumber(s)] = true end
+local over = 0
+for s in string.gmatch(ARGV[5], '%d+') do
+  booked[tonumber(s)] = true
+  if tonumber(s) > total then over = over + 1 end
+end
+redis.call('HSET', KEYS[1], 'over', over)
 local batch = {}
 for s = 1, total do
   if not booked[s] then
