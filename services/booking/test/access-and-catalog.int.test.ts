@@ -4,10 +4,19 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { withFailingInserts } from './failing-inserts.ts';
-import { type Booking, startBooking } from './harness.ts';
+import { type Booking, eventSnapshot, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
 let svc: Booking;
+
+/** The data of a catalog.event_cancelled of the event `snapshot` describes. */
+const cancellation = (snapshot: ReturnType<typeof eventSnapshot>) => ({
+  eventId: snapshot.eventId,
+  orgId: snapshot.orgId,
+  name: snapshot.name,
+  startsAt: snapshot.startsAt,
+  cancelledBy: 'org-admin',
+});
 
 beforeAll(async () => {
   svc = await startBooking();
@@ -187,6 +196,59 @@ describe('catalog events', () => {
     expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
     const late = await svc.call(users[0], 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
     expect(late.json().code).toBe('EVENT_NOT_OPEN');
+  });
+
+  it('a late update of a cancelled event does not reopen it', async () => {
+    const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 5 });
+    const who = await svc.user();
+    const cancelled = await svc.publish(
+      'catalog.event_cancelled',
+      { ...cancellation(snapshot), reason: 'venue flooded' },
+      { type: 'event', id: eventId, version: 4 },
+    );
+    await svc.handled(cancelled.id);
+    // The update catalog made before cancelling, delivered after it (a retry, say).
+    const update = await svc.publish(
+      'catalog.event_updated',
+      {
+        eventId,
+        orgId,
+        changes: { name: { from: snapshot.name, to: 'Renamed' } },
+        event: { ...snapshot, name: 'Renamed', version: 3 },
+      },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    await svc.handled(update.id);
+    expect(await findEvent(svc.db, eventId)).toMatchObject({
+      status: 'cancelled',
+      name: snapshot.name,
+    });
+    expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
+    const late = await svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
+    expect(late.json().code).toBe('EVENT_NOT_OPEN');
+  });
+
+  it('a cancellation that arrives before the publish keeps the event closed', async () => {
+    const snapshot = eventSnapshot();
+    const { eventId } = snapshot;
+    const who = await svc.user();
+    const cancelled = await svc.publish(
+      'catalog.event_cancelled',
+      { ...cancellation(snapshot), reason: 'called off' },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    await svc.handled(cancelled.id);
+    const published = await svc.publish(
+      'catalog.event_published',
+      { ...snapshot, publishedAt: new Date().toISOString() },
+      { type: 'event', id: eventId, version: 2 },
+    );
+    await svc.handled(published.id);
+    expect(await findEvent(svc.db, eventId)).toMatchObject({ status: 'cancelled' });
+    expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
+    // Recorded from the cancellation alone, as members-only: to anyone else it does not exist.
+    const late = await svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
+    expect(late.statusCode).toBe(404);
   });
 
   it('status changes close bookings; updates refresh the name carried by events', async () => {

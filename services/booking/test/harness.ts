@@ -27,6 +27,35 @@ export interface TestUser {
 
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 
+type EventOptions = {
+  totalSlots?: number;
+  waitlistPolicy?: 'fifo' | 'first_fit';
+  maxSeatsPerBooking?: number;
+  orgId?: string;
+  visibility?: 'public' | 'members';
+};
+
+/** A catalog event snapshot (version 2, upcoming, in ten days) of a new event. */
+export function eventSnapshot(options: EventOptions = {}) {
+  return {
+    eventId: randomUUID(),
+    orgId: options.orgId ?? randomUUID(),
+    name: 'Flash sale',
+    description: 'Seats go fast',
+    category: 'concert' as const,
+    startsAt: inDays(10),
+    endsAt: inDays(10.2),
+    timezone: 'Europe/Paris',
+    venue: 'Main hall',
+    totalSlots: options.totalSlots ?? 100,
+    status: 'upcoming' as const,
+    visibility: options.visibility ?? 'public',
+    waitlistPolicy: options.waitlistPolicy ?? 'fifo',
+    maxSeatsPerBooking: options.maxSeatsPerBooking ?? 4,
+    version: 2,
+  };
+}
+
 /**
  * The booking service wired as main.ts wires it, on throwaway Postgres, Redis and RabbitMQ, with
  * a test queue collecting every `booking.*` event it publishes.
@@ -122,35 +151,24 @@ export async function startBooking() {
     });
   }
 
+  /** Waits until the booking service's inventory consumer has handled the message. */
+  async function handled(messageId: string) {
+    await eventually(
+      async () =>
+        (await db
+          .selectFrom('inbox')
+          .select('message_id')
+          .where('consumer', '=', 'booking.inventory')
+          .where('message_id', '=', messageId)
+          .executeTakeFirst()) !== undefined,
+      { what: `message ${messageId} handled` },
+    );
+  }
+
   /** Publishes catalog.event_published and waits until the event is open for bookings. */
-  async function openEvent(
-    options: {
-      totalSlots?: number;
-      waitlistPolicy?: 'fifo' | 'first_fit';
-      maxSeatsPerBooking?: number;
-      orgId?: string;
-      visibility?: 'public' | 'members';
-    } = {},
-  ) {
-    const eventId = randomUUID();
-    const orgId = options.orgId ?? randomUUID();
-    const snapshot = {
-      eventId,
-      orgId,
-      name: 'Flash sale',
-      description: 'Seats go fast',
-      category: 'concert' as const,
-      startsAt: inDays(10),
-      endsAt: inDays(10.2),
-      timezone: 'Europe/Paris',
-      venue: 'Main hall',
-      totalSlots: options.totalSlots ?? 100,
-      status: 'upcoming' as const,
-      visibility: options.visibility ?? 'public',
-      waitlistPolicy: options.waitlistPolicy ?? 'fifo',
-      maxSeatsPerBooking: options.maxSeatsPerBooking ?? 4,
-      version: 2,
-    };
+  async function openEvent(options: EventOptions = {}) {
+    const snapshot = eventSnapshot(options);
+    const { eventId, orgId } = snapshot;
     await publish(
       'catalog.event_published',
       { ...snapshot, publishedAt: new Date().toISOString() },
@@ -204,6 +222,7 @@ export async function startBooking() {
     publish,
     join,
     openEvent,
+    handled,
     eventsOf,
     stop,
   };

@@ -1,5 +1,5 @@
 import type { DomainEvent, EventEnvelope } from '@happening/contracts';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import type { BookingDb } from '../../db/database.ts';
 import { decide } from '../booking/booking.decider.ts';
@@ -88,13 +88,34 @@ async function cancelEverything(
   trx: Transaction<BookingDb>,
   message: EventEnvelope<'catalog.event_cancelled'>,
 ): Promise<number> {
-  const { eventId } = message.data;
+  const { eventId, orgId, name, startsAt } = message.data;
+  const version = message.aggregate.version;
   await lockEventExclusive(trx, eventId);
   await lockEventReleases(trx, eventId);
+  // Cancelled is final: the row takes the cancellation's version, so a publish or an update that
+  // arrives late (retried, or handled concurrently) cannot reopen it. An event not known yet (its
+  // publish still to come, or a draft never published) is recorded cancelled with no seats.
   await trx
-    .updateTable('event_inventory')
-    .set({ status: 'cancelled' })
-    .where('event_id', '=', eventId)
+    .insertInto('event_inventory')
+    .values({
+      event_id: eventId,
+      org_id: orgId,
+      name,
+      starts_at: new Date(startsAt),
+      ends_at: new Date(startsAt),
+      total_slots: 0,
+      waitlist_policy: 'fifo',
+      max_seats_per_booking: 1,
+      status: 'cancelled',
+      visibility: 'members',
+      catalog_version: version,
+    })
+    .onConflict((oc) =>
+      oc.column('event_id').doUpdateSet({
+        status: 'cancelled',
+        catalog_version: sql`GREATEST(event_inventory.catalog_version, ${version})`,
+      }),
+    )
     .execute();
   const event = await findEvent(trx, eventId);
   if (!event) return 0;
