@@ -331,6 +331,38 @@ describe('catalog events', () => {
     await expectConsistent(svc, eventId, 2, 'fifo');
   });
 
+  it('a request whose rebuild fails is answered 503 with Retry-After, then books once it succeeds', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 1 });
+    const [holder, waiter, newcomer] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    expect((await svc.book(holder, eventId, 1)).json().status).toBe('confirmed');
+    const waiting = (await svc.book(waiter, eventId, 1)).json();
+    // The keys are gone and the rebuild they call for promotes the waiter, which fails to record.
+    await sql`UPDATE event_inventory SET total_slots = 2 WHERE event_id = ${eventId}`.execute(
+      svc.db,
+    );
+    await svc.ctx.inventory.drop(eventId);
+    const [booking, availability] = await withFailingInserts(
+      svc.db,
+      'booking_history',
+      sql`NEW.action = 'promoted'`,
+      async () => [
+        await svc.book(newcomer, eventId, 1),
+        await svc.call(newcomer, 'GET', `/v1/events/${eventId}/availability`),
+      ],
+    );
+    for (const answer of [booking, availability]) {
+      expect(answer.statusCode).toBe(503);
+      expect(answer.headers['retry-after']).toBe('1');
+      expect(answer.json().code).toBe('EVENT_INVENTORY_REBUILDING');
+    }
+    expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
+    expect((await svc.book(newcomer, eventId, 1)).json()).toMatchObject({ status: 'waiting' });
+    expect((await svc.call(waiter, 'GET', `/v1/bookings/${waiting.id}`)).json().status).toBe(
+      'confirmed',
+    );
+    await expectConsistent(svc, eventId, 2, 'fifo');
+  });
+
   it('on-demand reconcile rebuilds missing keys; a booking finding them missing rebuilds and succeeds', async () => {
     const { eventId, orgId } = await svc.openEvent({ totalSlots: 4 });
     const [a, b, admin] = await Promise.all([svc.user(), svc.user(), svc.user()]);

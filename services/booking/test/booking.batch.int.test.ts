@@ -187,6 +187,22 @@ describe('bookings in shared transactions', () => {
     await expectConsistent(svc, eventId, 5, 'fifo');
   });
 
+  it('through HTTP, a decision Redis answers with an error rebuilds the event before the answer', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 3 });
+    const [a, b] = await Promise.all([svc.user(), svc.user()]);
+    expect((await svc.book(a, eventId, 1)).statusCode).toBe(201);
+    // The script fails inside Redis: whatever it did before failing is not known.
+    await svc.redis.set(inventoryKeys(eventId).free, 'not a sorted set');
+    expect((await svc.book(b, eventId, 1)).statusCode).toBe(500);
+    // Rebuilt from Postgres before b was answered: b's retry books.
+    expect(await svc.redis.type(inventoryKeys(eventId).free)).toBe('zset');
+    expect((await svc.book(b, eventId, 1)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [2],
+    });
+    await expectConsistent(svc, eventId, 3, 'fifo');
+  });
+
   it('through HTTP, a write failing for one person fails only that person’s booking', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 20 });
     const users = await Promise.all(Array.from({ length: 15 }, () => svc.user()));

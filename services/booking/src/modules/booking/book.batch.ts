@@ -4,22 +4,20 @@ import { sql } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import type { EventInventoryRow } from '../../db/database.ts';
 import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
-import type { Promotion } from '../../redis/inventory.client.ts';
 import { type EventRecord, toEventRecord } from '../inventory/event-inventory.repository.ts';
-import { reconcileEvent } from '../inventory/reconcile.service.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { writeCreated } from './booking.writer.ts';
 import {
   acknowledgeCreated,
   type BookRequest,
   checkNewBooking,
-  compensateDecision,
   createdWrite,
   type Decided,
   decidedOrThrow,
   eventNotFound,
+  giveBack,
   InventoryMissing,
-  recordPromotions,
+  type UncommittedDecision,
 } from './new-booking.ts';
 
 /** A booking request in a batch, with the token its person lock is taken with. */
@@ -52,6 +50,8 @@ type LockedRow = Partial<EventInventoryRow> & {
  * holds, whose event's keys are missing in Redis, and every decided request of a batch whose
  * write failed — their decisions are given back to Redis first, so nothing stays taken for a
  * booking that did not commit, and the guard that failed answers only the request it concerns.
+ * A decision Redis answered with an error (it may have run) is answered with that error once its
+ * event has been rebuilt from Postgres.
  */
 export async function bookBatch(
   ctx: BookingContext,
@@ -59,6 +59,11 @@ export async function bookBatch(
 ): Promise<PromiseSettledResult<BatchedBooking>[]> {
   const outcomes: PromiseSettledResult<BatchedBooking>[] = requests.map(() => alone);
   const bookingIds = requests.map(() => randomUUID());
+  const uncommitted = (index: number, decision: Decided | 'unknown'): UncommittedDecision => ({
+    request: requests[index] as BookRequest,
+    bookingId: bookingIds[index] as string,
+    decision,
+  });
   const locked = await ctx.inventory.lockAll(
     requests.map(({ eventId, userId, lockToken }) => ({ eventId, userId, token: lockToken })),
     ctx.settings.lockTtlMs,
@@ -71,6 +76,8 @@ export async function bookBatch(
   });
   if (entrants.length === 0) return outcomes;
   const decided: { index: number; event: EventRecord; decision: Decided }[] = [];
+  // Requests whose decision's answer was lost (Redis may have run it): their events are rebuilt.
+  const unanswered: number[] = [];
   let written: Awaited<ReturnType<typeof writeCreated>>;
   try {
     written = await pipelinedTransaction(ctx.db, async (tx) => {
@@ -119,7 +126,10 @@ export async function bookBatch(
           Awaited<ReturnType<typeof ctx.inventory.reserve>>
         >;
         try {
-          if (answer.status === 'rejected') throw answer.reason;
+          if (answer.status === 'rejected') {
+            unanswered.push(index);
+            throw answer.reason;
+          }
           decided.push({ index, event, decision: decidedOrThrow(answer.value) });
         } catch (error) {
           if (!(error instanceof InventoryMissing))
@@ -149,39 +159,18 @@ export async function bookBatch(
       { err: error, requests: requests.length, decided: decided.length },
       'booking batch failed; booking its requests one by one',
     );
-    const promotions = new Map<string, { request: BookRequest; promoted: Promotion[] }>();
-    // Events where a decision could not be given back: Redis is rebuilt from Postgres instead.
-    const notGivenBack = new Map<string, BookRequest>();
-    for (const { index, decision } of decided) {
-      const request = requests[index] as BookRequest;
-      outcomes[index] = alone;
-      try {
-        const freed = await compensateDecision(
-          ctx,
-          request.eventId,
-          bookingIds[index] as string,
-          decision,
-        );
-        const entry = promotions.get(request.eventId) ?? { request, promoted: [] };
-        entry.promoted.push(...freed);
-        promotions.set(request.eventId, entry);
-      } catch (compensationError) {
-        ctx.logger.error(
-          { err: compensationError, eventId: request.eventId },
-          'a decision of a failed batch was not given back; rebuilding the event from Postgres',
-        );
-        notGivenBack.set(request.eventId, request);
-      }
-    }
-    for (const { request, promoted } of promotions.values())
-      await recordPromotions(ctx, request, promoted);
-    for (const [eventId, request] of notGivenBack) {
-      await reconcileEvent(ctx, eventId, { correlationId: request.correlationId }).catch((err) =>
-        ctx.logger.error({ err, eventId }, 'rebuild after a failed batch failed'),
-      );
-    }
+    for (const { index } of decided) outcomes[index] = alone;
+    await giveBack(ctx, [
+      ...decided.map(({ index, decision }) => uncommitted(index, decision)),
+      ...unanswered.map((index) => uncommitted(index, 'unknown')),
+    ]);
     return outcomes;
   }
+  if (unanswered.length > 0)
+    await giveBack(
+      ctx,
+      unanswered.map((index) => uncommitted(index, 'unknown')),
+    );
   decided.forEach(({ index, decision }, i) => {
     const view = acknowledgeCreated(
       ctx,

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { BookingContext } from '../../context.ts';
 import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { toEventRecord } from '../inventory/event-inventory.repository.ts';
-import { lockForNewBooking } from '../inventory/event-lock.ts';
-import { reconcileEvent } from '../inventory/reconcile.service.ts';
+import { inventoryRebuilding, lockForNewBooking } from '../inventory/event-lock.ts';
+import { rebuildForRequest } from '../inventory/reconcile.service.ts';
 import { roleOf } from '../memberships/membership.repository.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { writeCreated } from './booking.writer.ts';
@@ -11,13 +11,12 @@ import {
   acknowledgeCreated,
   type BookRequest,
   checkNewBooking,
-  compensateDecision,
   createdWrite,
   type Decided,
   decidedOrThrow,
   eventNotFound,
+  giveBack,
   InventoryMissing,
-  recordPromotions,
   SeatDivergence,
   translateWriteError,
 } from './new-booking.ts';
@@ -42,9 +41,10 @@ export async function bookSeats(ctx: BookingContext, request: BookRequest): Prom
         return await attemptBooking(ctx, request);
       } catch (error) {
         // Missing keys or a seat Redis thought free: rebuild from Postgres and retry once.
-        if (attempt > 1 || !(error instanceof InventoryMissing || error instanceof SeatDivergence))
-          throw error;
-        await reconcileEvent(ctx, request.eventId, {
+        if (!(error instanceof InventoryMissing || error instanceof SeatDivergence)) throw error;
+        // Gone again (a failed rebuild drops them): the client retries later.
+        if (attempt > 1) throw error instanceof InventoryMissing ? inventoryRebuilding() : error;
+        await rebuildForRequest(ctx, request.eventId, {
           correlationId: request.correlationId,
           onlyIfMissing: error instanceof InventoryMissing,
         });
@@ -64,7 +64,7 @@ export async function bookSeats(ctx: BookingContext, request: BookRequest): Prom
 /** One booking in its own transaction: two round trips when nothing waits. */
 async function attemptBooking(ctx: BookingContext, request: BookRequest): Promise<BookingView> {
   const bookingId = randomUUID();
-  let decision: Decided | undefined;
+  let decision: Decided | 'unknown' | undefined;
   try {
     const [written] = await pipelinedTransaction(ctx.db, async (tx) => {
       // Read under the lock: a status change or cancellation waits for us, or we for it.
@@ -83,19 +83,20 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
         { activeBookingId: found.activeBookingId, isMember },
         ctx.now(),
       );
-      decision = decidedOrThrow(
-        await ctx.inventory.reserve(request.eventId, { bookingId, ...request }),
-      );
-      return writeCreated(tx, [createdWrite(request, bookingId, event, decision)]);
+      // Until Redis answers, a decision may have been taken: a lost answer counts as one.
+      decision = 'unknown';
+      const answer = await ctx.inventory.reserve(request.eventId, { bookingId, ...request });
+      decision = undefined; // answered: MISSING and SEATS_TAKEN take nothing
+      const decided = decidedOrThrow(answer);
+      decision = decided;
+      return writeCreated(tx, [createdWrite(request, bookingId, event, decided)]);
     });
-    if (!written || !decision) throw new Error('a committed booking has no write');
+    if (!written || !decision || decision === 'unknown')
+      throw new Error('a committed booking has no write');
     return acknowledgeCreated(ctx, bookingId, decision, written);
   } catch (error) {
     // Nothing committed (a failed write or COMMIT included): give back what Redis decided.
-    const promotions = decision
-      ? await compensateDecision(ctx, request.eventId, bookingId, decision)
-      : [];
-    await recordPromotions(ctx, request, promotions);
+    if (decision) await giveBack(ctx, [{ request, bookingId, decision }]);
     throw await translateWriteError(ctx, error, request);
   }
 }

@@ -2,8 +2,8 @@ import { DomainError } from '@happening/service-kit';
 import type { BookingContext } from '../../context.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
 import type { ReleaseResult } from '../../redis/inventory.client.ts';
-import { type CancelTarget, lockForCancel } from '../inventory/event-lock.ts';
-import { reconcileEvent } from '../inventory/reconcile.service.ts';
+import { type CancelTarget, inventoryRebuilding, lockForCancel } from '../inventory/event-lock.ts';
+import { rebuildForRequest, reconcileEvent } from '../inventory/reconcile.service.ts';
 import { type BookingState, decide } from './booking.decider.ts';
 import type { BookingEvent } from './booking.events.ts';
 import { findBooking } from './booking.repository.ts';
@@ -39,8 +39,10 @@ export async function cancelBooking(ctx: BookingContext, input: CancelRequest): 
     try {
       return await attemptCancel(ctx, row.event_id, input);
     } catch (error) {
-      if (attempt > 1 || !(error instanceof CancelInventoryMissing)) throw error;
-      await reconcileEvent(ctx, row.event_id, {
+      if (!(error instanceof CancelInventoryMissing)) throw error;
+      // Gone again (a failed rebuild drops them): the client retries later.
+      if (attempt > 1) throw inventoryRebuilding();
+      await rebuildForRequest(ctx, row.event_id, {
         correlationId: input.correlationId,
         onlyIfMissing: true,
       });

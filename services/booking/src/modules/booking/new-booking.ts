@@ -129,26 +129,62 @@ export function acknowledgeCreated(
   };
 }
 
+/** A Redis decision whose booking did not commit; `unknown` when its answer was lost. */
+export interface UncommittedDecision {
+  request: { eventId: string; correlationId: string };
+  bookingId: string;
+  decision: Decided | 'unknown';
+}
+
 /**
- * Gives Redis back what a decision took whose booking did not commit. Answers the promotions
- * that freed, for `recordPromotions` once the failed transaction is over.
+ * Gives Redis back what decisions took whose bookings did not commit, then records the promotions
+ * that frees, once the failed transaction is over. An event where a decision could not be given
+ * back, or whose answer was lost (the script may have run), is rebuilt from Postgres instead (a
+ * rebuild that fails drops its keys). Never throws: the caller answers its own error.
  */
-export async function compensateDecision(
+export async function giveBack(
   ctx: BookingContext,
-  eventId: string,
-  bookingId: string,
-  decision: Decided,
-): Promise<Promotion[]> {
-  const released = await ctx.inventory.compensate(eventId, {
-    bookingId,
-    status: decision.kind,
-    seatNumbers: decision.kind === 'confirmed' ? decision.seatNumbers : [],
-  });
-  return released.kind === 'OK' ? released.promotions : [];
+  decisions: readonly UncommittedDecision[],
+): Promise<void> {
+  const promotions = new Map<
+    string,
+    { request: UncommittedDecision['request']; promoted: Promotion[] }
+  >();
+  const diverged = new Map<string, UncommittedDecision['request']>();
+  for (const { request, bookingId, decision } of decisions) {
+    if (decision === 'unknown') {
+      diverged.set(request.eventId, request);
+      continue;
+    }
+    try {
+      const released = await ctx.inventory.compensate(request.eventId, {
+        bookingId,
+        status: decision.kind,
+        seatNumbers: decision.kind === 'confirmed' ? decision.seatNumbers : [],
+      });
+      if (released.kind !== 'OK') continue;
+      const entry = promotions.get(request.eventId) ?? { request, promoted: [] };
+      entry.promoted.push(...released.promotions);
+      promotions.set(request.eventId, entry);
+    } catch (err) {
+      ctx.logger.error(
+        { err, eventId: request.eventId },
+        'a decision was not given back; rebuilding the event from Postgres',
+      );
+      diverged.set(request.eventId, request);
+    }
+  }
+  for (const { request, promoted } of promotions.values())
+    await recordPromotions(ctx, request, promoted);
+  for (const [eventId, request] of diverged) {
+    await reconcileEvent(ctx, eventId, { correlationId: request.correlationId }).catch((err) =>
+      ctx.logger.error({ err, eventId }, 'rebuild after an uncommitted decision failed'),
+    );
+  }
 }
 
 /** Promotions a compensation made are recorded like a cancellation's, in their own transaction. */
-export async function recordPromotions(
+async function recordPromotions(
   ctx: BookingContext,
   request: { eventId: string; correlationId: string },
   promotions: Promotion[],

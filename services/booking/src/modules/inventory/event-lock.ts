@@ -24,6 +24,12 @@ const releaseKey = (eventId: string) => sql`hashtextextended(${`release:${eventI
 
 export const REBUILDING_CODE = 'EVENT_INVENTORY_REBUILDING';
 
+/** 503 with Retry-After: the event's inventory is being (or must be) rebuilt. */
+export const inventoryRebuilding = () =>
+  new DomainError(REBUILDING_CODE, 503, 'The event inventory is being rebuilt; retry shortly.', {
+    retryAfterSeconds: 1,
+  });
+
 /** Shared event lock; waits up to `waitMs`, then answers 503 with Retry-After. */
 export async function lockEventShared(
   trx: Kysely<BookingDb>,
@@ -34,16 +40,7 @@ export async function lockEventShared(
   try {
     await sql`SELECT pg_advisory_xact_lock_shared(${eventKey(eventId)})`.execute(trx);
   } catch (error) {
-    if ((error as { code?: string }).code === '55P03') {
-      throw new DomainError(
-        REBUILDING_CODE,
-        503,
-        'The event inventory is being rebuilt; retry shortly.',
-        {
-          retryAfterSeconds: 1,
-        },
-      );
-    }
+    if ((error as { code?: string }).code === '55P03') throw inventoryRebuilding();
     throw error;
   }
   await sql`SELECT set_config('lock_timeout', '0', true)`.execute(trx);

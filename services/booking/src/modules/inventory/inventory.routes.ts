@@ -5,7 +5,7 @@ import { bookedSeats } from '../booking/booking.repository.ts';
 import { availabilitySchema, eventParamsSchema, seatsSchema } from '../booking/booking.schemas.ts';
 import { roleOf } from '../memberships/membership.repository.ts';
 import { findEvent } from './event-inventory.repository.ts';
-import { reconcileEvent } from './reconcile.service.ts';
+import { rebuildForRequest, reconcileEvent } from './reconcile.service.ts';
 
 const eventNotFound = () => new DomainError('EVENT_NOT_FOUND', 404, 'No such event.');
 
@@ -29,7 +29,7 @@ export function registerInventoryRoutes(app: App, ctx: BookingContext): void {
       const event = await visibleEvent(ctx, request.params.eventId, request.principal.sub);
       let figures = await ctx.inventory.availability(event.eventId);
       if (!figures && ['upcoming', 'ongoing'].includes(event.status)) {
-        await reconcileEvent(ctx, event.eventId, {
+        await rebuildForRequest(ctx, event.eventId, {
           correlationId: request.id,
           onlyIfMissing: true,
         });

@@ -4,7 +4,7 @@ import type { BookingDb } from '../../db/database.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
 import { persistPromotions } from '../booking/promotion.writer.ts';
 import { findEvent } from './event-inventory.repository.ts';
-import { lockEventExclusive, lockEventReleases } from './event-lock.ts';
+import { inventoryRebuilding, lockEventExclusive, lockEventReleases } from './event-lock.ts';
 
 /**
  * Rebuilds an event's Redis inventory from Postgres: free seats = all seats minus booked ones,
@@ -100,6 +100,23 @@ async function dropDiverged(ctx: BookingContext, eventId: string): Promise<void>
     .catch((err) =>
       ctx.logger.error({ err, eventId }, 'inventory not rebuilt and its keys not dropped'),
     );
+}
+
+/**
+ * `reconcileEvent` for a request that found the event's keys missing (or a seat Redis thought
+ * free): a rebuild that fails answers 503 with Retry-After, as a rebuild in progress does.
+ */
+export async function rebuildForRequest(
+  ctx: BookingContext,
+  eventId: string,
+  meta: { correlationId: string; onlyIfMissing: boolean },
+): Promise<void> {
+  try {
+    await reconcileEvent(ctx, eventId, meta);
+  } catch (err) {
+    ctx.logger.error({ err, eventId }, 'rebuild for a request failed');
+    throw inventoryRebuilding();
+  }
 }
 
 /** Reconciles every open event; one failing event does not stop the others. */
