@@ -4,6 +4,10 @@ import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BatchedBookRequest, bookBatch } from '../src/modules/booking/book.batch.ts';
+import { persistPromotions } from '../src/modules/booking/promotion.writer.ts';
+import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
+import { lockEventReleases } from '../src/modules/inventory/event-lock.ts';
+import { reconcileEvent } from '../src/modules/inventory/reconcile.service.ts';
 import { bookingLockKey, inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking } from './harness.ts';
@@ -185,6 +189,41 @@ describe('bookings in shared transactions', () => {
     });
     expect(await svc.redis.type(inventoryKeys(eventId).free)).toBe('zset');
     await expectConsistent(svc, eventId, 5, 'fifo');
+  });
+
+  it('a promotion recorded after a rebuild promoted the same booking returns no seats', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 1 });
+    const phantom = randomUUID();
+    // A decision whose booking will not commit takes the only seat; a newcomer then waits.
+    expect(
+      await svc.ctx.inventory.reserve(eventId, { bookingId: phantom, seats: 1 }),
+    ).toMatchObject({ kind: 'confirmed', seatNumbers: [1] });
+    const waiter = await svc.user();
+    const waiting = (await svc.book(waiter, eventId, 1)).json();
+    expect(waiting.status).toBe('waiting');
+    // Giving the decision back promotes the waiter in Redis; before that is recorded, a rebuild
+    // from Postgres promotes it too (onto the same seat) and records it.
+    const { promotions } = (await svc.ctx.inventory.compensate(eventId, {
+      bookingId: phantom,
+      status: 'confirmed',
+      seatNumbers: [1],
+    })) as { promotions: { bookingId: string; seatNumbers: number[] }[] };
+    expect(promotions).toEqual([{ bookingId: waiting.id, seatNumbers: [1] }]);
+    await reconcileEvent(svc.ctx, eventId, { correlationId: randomUUID() });
+    // The late recording finds the booking confirmed: seat 1 stays the waiter's.
+    await svc.db.transaction().execute(async (trx) => {
+      await lockEventReleases(trx, eventId);
+      const event = await findEvent(trx, eventId);
+      if (!event) throw new Error('event gone');
+      await persistPromotions(trx, svc.ctx.inventory, event, promotions, {
+        correlationId: randomUUID(),
+      });
+    });
+    expect((await svc.call(waiter, 'GET', `/v1/bookings/${waiting.id}`)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [1],
+    });
+    await expectConsistent(svc, eventId, 1, 'fifo');
   });
 
   it('through HTTP, a decision Redis answers with an error rebuilds the event before the answer', async () => {

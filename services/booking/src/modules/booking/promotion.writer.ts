@@ -36,7 +36,8 @@ export async function persistPromotions(
 /**
  * Decides the promotions Redis made, one `promoted` event each, with the promoted rows locked.
  * A promoted booking Postgres does not hold as waiting (cancelled meanwhile, or its creation
- * failed) gets its seats returned, which may promote the next in line. A promotion carrying its
+ * failed) gets its seats returned, which may promote the next in line; one Postgres holds as
+ * confirmed is skipped (a rebuild promoted it since). A promotion carrying its
  * own `meta` (the cancellation that caused it) is announced with it.
  */
 export async function promotionWrites(
@@ -60,6 +61,10 @@ export async function promotionWrites(
         await lockNewBooking(trx, promotion.bookingId);
         state = (await loadForUpdate(trx, promotion.bookingId))?.state;
       }
+      // Confirmed already: a rebuild from Postgres promoted it after Redis made this promotion
+      // (Redis takes a booking off its waitlist when it promotes it, and only a rebuild puts it
+      // back). The rebuilt Redis holds none of this promotion's seats, so none go back.
+      if (state?.status === 'confirmed') continue;
       if (!state || state.status !== 'waiting') {
         const again = await inventory.release(event.eventId, {
           bookingId: promotion.bookingId,
