@@ -12,9 +12,10 @@ import { inventoryRebuilding, lockEventExclusive, lockEventReleases } from './ev
  * the event lock exclusively, so no decision is in flight meanwhile; whoever fits afterwards
  * (e.g. after a capacity raise) is promoted and recorded in the same transaction.
  *
- * A rebuild that fails drops the event's keys before it lets go of the lock: Redis may then hold
- * promotions Postgres did not record, or the divergence the rebuild was called to repair, and no
- * decision may be taken on either. The next request finds the keys missing and rebuilds them.
+ * A rebuild that fails drops the event's keys — before it lets go of the lock, unless taking the
+ * lock or the COMMIT failed: Redis may then hold promotions Postgres did not record, or the
+ * divergence the rebuild was called to repair, and no decision may be taken on either. The next
+ * request finds the keys missing and rebuilds them.
  */
 export async function reconcileEvent(
   ctx: BookingContext,
