@@ -9,14 +9,39 @@ import { expectConsistent } from './invariants.ts';
 
 let svc: Booking;
 
-/** The data of a catalog.event_cancelled of the event `snapshot` describes. */
-const cancellation = (snapshot: ReturnType<typeof eventSnapshot>) => ({
-  eventId: snapshot.eventId,
-  orgId: snapshot.orgId,
-  name: snapshot.name,
-  startsAt: snapshot.startsAt,
-  cancelledBy: 'org-admin',
-});
+/** Delivers catalog.event_cancelled (at catalog version `version`) of the event `snapshot` describes. */
+const cancelEvent = (snapshot: ReturnType<typeof eventSnapshot>, version: number) =>
+  svc.deliver(
+    'catalog.event_cancelled',
+    {
+      eventId: snapshot.eventId,
+      orgId: snapshot.orgId,
+      name: snapshot.name,
+      startsAt: snapshot.startsAt,
+      reason: 'called off',
+      cancelledBy: 'org-admin',
+    },
+    { type: 'event', id: snapshot.eventId, version },
+  );
+
+/** catalog.event_updated at catalog version 3, renaming the event to "Renamed". */
+const renamed = (snapshot: ReturnType<typeof eventSnapshot>) =>
+  [
+    'catalog.event_updated',
+    {
+      eventId: snapshot.eventId,
+      orgId: snapshot.orgId,
+      changes: { name: { from: snapshot.name, to: 'Renamed' } },
+      event: { ...snapshot, name: 'Renamed', version: 3 },
+    },
+    { type: 'event', id: snapshot.eventId, version: 3 },
+  ] as const;
+
+/** The event's row reads `expected` and it holds no inventory in Redis. */
+async function expectClosed(eventId: string, expected: Record<string, unknown>) {
+  expect(await findEvent(svc.db, eventId)).toMatchObject(expected);
+  expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
+}
 
 beforeAll(async () => {
   svc = await startBooking();
@@ -199,31 +224,12 @@ describe('catalog events', () => {
   });
 
   it('a late update of a cancelled event does not reopen it', async () => {
-    const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 5 });
+    const { eventId, snapshot } = await svc.openEvent({ totalSlots: 5 });
     const who = await svc.user();
-    const cancelled = await svc.publish(
-      'catalog.event_cancelled',
-      { ...cancellation(snapshot), reason: 'venue flooded' },
-      { type: 'event', id: eventId, version: 4 },
-    );
-    await svc.handled(cancelled.id);
+    await cancelEvent(snapshot, 4);
     // The update catalog made before cancelling, delivered after it (a retry, say).
-    const update = await svc.publish(
-      'catalog.event_updated',
-      {
-        eventId,
-        orgId,
-        changes: { name: { from: snapshot.name, to: 'Renamed' } },
-        event: { ...snapshot, name: 'Renamed', version: 3 },
-      },
-      { type: 'event', id: eventId, version: 3 },
-    );
-    await svc.handled(update.id);
-    expect(await findEvent(svc.db, eventId)).toMatchObject({
-      status: 'cancelled',
-      name: snapshot.name,
-    });
-    expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
+    await svc.deliver(...renamed(snapshot));
+    await expectClosed(eventId, { status: 'cancelled', name: snapshot.name });
     const late = await svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
     expect(late.json().code).toBe('EVENT_NOT_OPEN');
   });
@@ -232,20 +238,13 @@ describe('catalog events', () => {
     const snapshot = eventSnapshot();
     const { eventId } = snapshot;
     const who = await svc.user();
-    const cancelled = await svc.publish(
-      'catalog.event_cancelled',
-      { ...cancellation(snapshot), reason: 'called off' },
-      { type: 'event', id: eventId, version: 3 },
-    );
-    await svc.handled(cancelled.id);
-    const published = await svc.publish(
+    await cancelEvent(snapshot, 3);
+    await svc.deliver(
       'catalog.event_published',
       { ...snapshot, publishedAt: new Date().toISOString() },
       { type: 'event', id: eventId, version: 2 },
     );
-    await svc.handled(published.id);
-    expect(await findEvent(svc.db, eventId)).toMatchObject({ status: 'cancelled' });
-    expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
+    await expectClosed(eventId, { status: 'cancelled' });
     // Recorded from the cancellation alone, as members-only: to anyone else it does not exist.
     const late = await svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
     expect(late.statusCode).toBe(404);
@@ -254,16 +253,7 @@ describe('catalog events', () => {
   it('status changes close bookings; updates refresh the name carried by events', async () => {
     const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 5 });
     const [a, b] = await Promise.all([svc.user(), svc.user()]);
-    await svc.publish(
-      'catalog.event_updated',
-      {
-        eventId,
-        orgId,
-        changes: { name: { from: snapshot.name, to: 'Renamed' } },
-        event: { ...snapshot, name: 'Renamed', version: 3 },
-      },
-      { type: 'event', id: eventId, version: 3 },
-    );
+    await svc.publish(...renamed(snapshot));
     await eventually(async () => (await findEvent(svc.db, eventId))?.name === 'Renamed');
     const booked = (
       await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })

@@ -151,6 +151,17 @@ export async function startBooking() {
     });
   }
 
+  /** Publishes a catalog event and waits until the inventory consumer has handled it. */
+  async function deliver<T extends EventType>(
+    type: T,
+    data: EventData<T>,
+    aggregate: { type: string; id: string; version: number },
+  ) {
+    const envelope = await publish(type, data, aggregate);
+    await handled(envelope.id);
+    return envelope;
+  }
+
   /** Waits until the booking service's inventory consumer has handled the message. */
   async function handled(messageId: string) {
     await eventually(
@@ -222,7 +233,7 @@ export async function startBooking() {
     publish,
     join,
     openEvent,
-    handled,
+    deliver,
     eventsOf,
     stop,
   };
