@@ -120,6 +120,22 @@ describe('create → publish → update → cancel', () => {
     expect(republish.statusCode).toBe(422);
   });
 
+  it('cancels a draft never published; it stays hidden from everyone outside the org', async () => {
+    const draft = await createDraft();
+    const cancelled = await catalog.call(organizer, 'POST', `/v1/events/${draft.id}/cancel`, {
+      reason: 'Not happening after all',
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect(cancelled.json()).toMatchObject({ status: 'cancelled', publishedAt: null, version: 2 });
+    const [announced] = await catalog.eventsAbout(draft.id, 'catalog.event_cancelled');
+    expect(announced?.data).toMatchObject({ eventId: draft.id, reason: 'Not happening after all' });
+    const stranger = await catalog.user();
+    expect((await catalog.call(stranger, 'GET', `/v1/events/${draft.id}`)).statusCode).toBe(404);
+    expect((await catalog.call(organizer, 'GET', `/v1/events/${draft.id}`)).json().status).toBe(
+      'cancelled',
+    );
+  });
+
   it('publishes only event_updated when the capacity stays', async () => {
     const draft = await createDraft();
     const res = await catalog.call(

@@ -3,23 +3,22 @@ import { describe, expect, it } from 'vitest';
 import { canSee, changeAccess, orgAccess } from './event.access.ts';
 
 describe('canSee', () => {
-  it('shows drafts only to members of the org', () => {
-    const draft = { status: 'draft', visibility: 'public' } as const;
-    expect(canSee(draft, undefined)).toBe(false);
-    for (const role of ROLES) expect(canSee(draft, role)).toBe(true);
+  it('shows events never published (drafts, drafts cancelled) only to members of the org', () => {
+    const unpublished = { publishedAt: null, visibility: 'public' } as const;
+    expect(canSee(unpublished, undefined)).toBe(false);
+    for (const role of ROLES) expect(canSee(unpublished, role)).toBe(true);
   });
 
   it('shows published public events to anyone, members-only events to members', () => {
-    for (const status of ['upcoming', 'ongoing', 'completed', 'cancelled'] as const) {
-      expect(canSee({ status, visibility: 'public' }, undefined)).toBe(true);
-      expect(canSee({ status, visibility: 'members' }, undefined)).toBe(false);
-      expect(canSee({ status, visibility: 'members' }, 'user')).toBe(true);
-    }
+    const publishedAt = new Date();
+    expect(canSee({ publishedAt, visibility: 'public' }, undefined)).toBe(true);
+    expect(canSee({ publishedAt, visibility: 'members' }, undefined)).toBe(false);
+    expect(canSee({ publishedAt, visibility: 'members' }, 'user')).toBe(true);
   });
 });
 
 describe('changeAccess', () => {
-  const published = { status: 'upcoming', visibility: 'public' } as const;
+  const published = { publishedAt: new Date(), visibility: 'public' } as const;
 
   it('lets organizers and admins change', () => {
     expect(changeAccess(published, 'organizer')).toBe('allowed');
@@ -32,10 +31,8 @@ describe('changeAccess', () => {
   });
 
   it('hides what the caller cannot see', () => {
-    expect(changeAccess({ status: 'draft', visibility: 'public' }, undefined)).toBe('not_found');
-    expect(changeAccess({ status: 'upcoming', visibility: 'members' }, undefined)).toBe(
-      'not_found',
-    );
+    expect(changeAccess({ publishedAt: null, visibility: 'public' }, undefined)).toBe('not_found');
+    expect(changeAccess({ ...published, visibility: 'members' }, undefined)).toBe('not_found');
   });
 });
 

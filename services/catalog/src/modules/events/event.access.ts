@@ -7,15 +7,15 @@ export const EVENT_MANAGERS: readonly Role[] = ['organizer', 'orgAdmin'];
 /** `not_found` for whatever the caller may not know exists, `forbidden` for a known caller. */
 export type AccessVerdict = 'allowed' | 'not_found' | 'forbidden';
 
-type Audience = Pick<CatalogEvent, 'status' | 'visibility'>;
+type Audience = Pick<CatalogEvent, 'publishedAt' | 'visibility'>;
 
 /**
- * Who may see an event: its org's members always (drafts included); anyone else only once it is
- * published, and only when it is public.
+ * Who may see an event: its org's members always (drafts included); anyone else only once it was
+ * published (a draft cancelled unpublished stays theirs), and only when it is public.
  */
 export function canSee(event: Audience, role: Role | undefined): boolean {
   if (role !== undefined) return true;
-  return event.status !== 'draft' && event.visibility === 'public';
+  return event.publishedAt !== null && event.visibility === 'public';
 }
 
 /** Changing an event needs a managing role in its org; an invisible event is simply not there. */
