@@ -223,6 +223,38 @@ describe('catalog events', () => {
     expect(late.json().code).toBe('EVENT_NOT_OPEN');
   });
 
+  it('a change announced as a capacity change and an update of one version applies both', async () => {
+    const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 5 });
+    const who = await svc.user();
+    // One PATCH of capacity and seats per booking: catalog announces both with version 3.
+    await svc.deliver(
+      'catalog.event_capacity_changed',
+      { eventId, orgId, previousTotalSlots: 5, totalSlots: 8 },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    await svc.deliver(
+      'catalog.event_updated',
+      {
+        eventId,
+        orgId,
+        changes: { maxSeatsPerBooking: { from: 4, to: 2 } },
+        event: { ...snapshot, totalSlots: 8, maxSeatsPerBooking: 2, version: 3 },
+      },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    expect(await findEvent(svc.db, eventId)).toMatchObject({
+      totalSlots: 8,
+      maxSeatsPerBooking: 2,
+    });
+    const tooMany = await svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats: 3 });
+    expect(tooMany.json().code).toBe('BOOKING_TOO_MANY_SEATS');
+    // Redis is rebuilt once the message's transaction committed.
+    await eventually(
+      async () =>
+        (await svc.call(who, 'GET', `/v1/events/${eventId}/availability`)).json().totalSlots === 8,
+    );
+  });
+
   it('a late update of a cancelled event does not reopen it', async () => {
     const { eventId, snapshot } = await svc.openEvent({ totalSlots: 5 });
     const who = await svc.user();

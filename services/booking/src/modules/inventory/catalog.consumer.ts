@@ -42,7 +42,9 @@ export async function applyCatalogEvent(
       };
       if (message.type === 'catalog.event_updated' && !(await findEvent(trx, e.eventId)))
         return undefined;
-      // Only a newer catalog version overwrites: redeliveries and late arrivals change nothing.
+      // An older catalog version changes nothing (late arrivals; redeliveries stop at the inbox).
+      // The same version applies: one change of the event can announce several events with its
+      // version (a PATCH of capacity and name sends event_capacity_changed and event_updated).
       await trx
         .insertInto('event_inventory')
         .values(row)
@@ -50,7 +52,7 @@ export async function applyCatalogEvent(
           oc
             .column('event_id')
             .doUpdateSet(row)
-            .where('event_inventory.catalog_version', '<', row.catalog_version),
+            .where('event_inventory.catalog_version', '<=', row.catalog_version),
         )
         .execute();
       return 'reconcile';
@@ -60,7 +62,7 @@ export async function applyCatalogEvent(
         .updateTable('event_inventory')
         .set({ total_slots: message.data.totalSlots, catalog_version: version })
         .where('event_id', '=', message.data.eventId)
-        .where('catalog_version', '<', version)
+        .where('catalog_version', '<=', version)
         .executeTakeFirst();
       return updated.numUpdatedRows > 0n ? 'reconcile' : undefined;
     }
@@ -69,7 +71,7 @@ export async function applyCatalogEvent(
         .updateTable('event_inventory')
         .set({ status: message.data.to, catalog_version: version })
         .where('event_id', '=', message.data.eventId)
-        .where('catalog_version', '<', version)
+        .where('catalog_version', '<=', version)
         .execute();
       return message.data.to === 'completed' ? 'drop' : undefined;
     }
