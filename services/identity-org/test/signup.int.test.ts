@@ -121,6 +121,19 @@ describe('sign-up', () => {
     expect(slugs).toEqual([base, `${base}-2`, `${base}-3`]);
   });
 
+  it('gives long names distinct slugs past the ones cut to fit their number', async () => {
+    const owner = await h.user();
+    const name = `${randomUUID().slice(0, 8)}${'a'.repeat(52)}`;
+    const slugs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const answer = await h.call(owner, 'POST', '/v1/orgs', { name });
+      expect(answer.statusCode, answer.body).toBe(201);
+      slugs.push(answer.json().organization.slug);
+    }
+    const base = name.slice(0, 48);
+    expect(slugs).toEqual([base, `${base.slice(0, 46)}-2`, `${base.slice(0, 46)}-3`]);
+  });
+
   it('lists every membership of the caller on /v1/me', async () => {
     const owner = await h.user();
     const first = await h.signUp(owner, 'First');

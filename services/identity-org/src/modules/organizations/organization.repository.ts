@@ -1,6 +1,7 @@
 import type { Role } from '@happening/contracts';
 import type { OrganizationStatus } from '../../db.types.ts';
 import type { Executor } from '../../shared/database.ts';
+import { slugStem } from './slug.policy.ts';
 
 export interface Organization {
   id: string;
@@ -66,12 +67,13 @@ export async function findOrganization(
   return row && toOrganization(row);
 }
 
-/** Slugs already taken among `base` and its numbered variants. */
+/** Slugs already taken among `base` and its numbered variants (and others sharing their stem). */
 export async function takenSlugs(db: Executor, base: string): Promise<Set<string>> {
+  // Slugs hold only a-z, 0-9 and dashes: nothing in the stem is a LIKE wildcard.
   const rows = await db
     .selectFrom('organizations')
     .select('slug')
-    .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
+    .where('slug', 'like', `${slugStem(base)}%`)
     .execute();
   return new Set(rows.map((r) => r.slug));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstFreeSlug, slugCandidate, slugify } from './slug.policy.ts';
+import { firstFreeSlug, slugCandidate, slugify, slugStem } from './slug.policy.ts';
 
 describe('slugify', () => {
   it('lowercases and joins words with dashes', () => {
@@ -29,5 +29,14 @@ describe('firstFreeSlug', () => {
   it('keeps numbered candidates within the length cap', () => {
     const base = 'x'.repeat(48);
     expect(slugCandidate(base, 12)).toBe(`${'x'.repeat(45)}-12`);
+  });
+});
+
+describe('slugStem', () => {
+  it('is what every candidate starts with, a cut long base included', () => {
+    for (const base of ['acme', 'a'.repeat(46), 'a'.repeat(48), `${'a'.repeat(40)}-bcdefg`]) {
+      for (const n of [1, 2, 10, 999, 999_999])
+        expect(slugCandidate(base, n).startsWith(slugStem(base))).toBe(true);
+    }
   });
 });

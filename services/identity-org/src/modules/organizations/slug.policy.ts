@@ -13,6 +13,17 @@ export function slugify(name: string): string {
   return slug === '' ? 'org' : slug;
 }
 
+/** Longest suffix a candidate takes ("-999999"): sign-ups will not run out of them. */
+const MAX_SUFFIX_LENGTH = 7;
+
+/**
+ * What every candidate of `base` starts with: a long base is cut to make room for the suffix, so
+ * a candidate of it need not start with the whole base.
+ */
+export function slugStem(base: string): string {
+  return base.slice(0, MAX_SLUG_LENGTH - MAX_SUFFIX_LENGTH).replace(/-+$/, '');
+}
+
 /** The n-th candidate for `base` (n = 1 is the base itself, then base-2, base-3, ...). */
 export function slugCandidate(base: string, n: number): string {
   if (n <= 1) return base;
