@@ -36,4 +36,5 @@ export {
   prunePlatformTables,
   startPlatformRetention,
 } from './retention.ts';
+export { MAX_BIND_PARAMETERS, rowChunks } from './row-chunks.ts';
 export { withTransaction } from './transaction.ts';

@@ -1,5 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { PlatformTables } from './platform.tables.ts';
+import { rowChunks } from './row-chunks.ts';
+
+const OUTBOX_PARAMETERS_PER_ROW = 6;
 
 /** A message the relay will publish once the enqueuing transaction commits. */
 export interface OutboxMessage {
@@ -29,20 +32,20 @@ export async function enqueueOutbox<DB>(
   trx: Transaction<DB>,
   messages: readonly OutboxMessage[],
 ): Promise<void> {
-  if (messages.length === 0) return;
-  await (trx as unknown as Transaction<PlatformTables>)
-    .insertInto('outbox')
-    .values(
-      messages.map((message) => ({
-        message_id: message.messageId,
-        routing_key: message.routingKey,
-        payload: JSON.stringify(message.payload),
-        headers: JSON.stringify(message.headers ?? {}),
-        aggregate_type: message.aggregateType ?? null,
-        aggregate_id: message.aggregateId ?? null,
-      })),
-    )
-    .execute();
+  const rows = messages.map((message) => ({
+    message_id: message.messageId,
+    routing_key: message.routingKey,
+    payload: JSON.stringify(message.payload),
+    headers: JSON.stringify(message.headers ?? {}),
+    aggregate_type: message.aggregateType ?? null,
+    aggregate_id: message.aggregateId ?? null,
+  }));
+  for (const chunk of rowChunks(rows, OUTBOX_PARAMETERS_PER_ROW)) {
+    await (trx as unknown as Transaction<PlatformTables>)
+      .insertInto('outbox')
+      .values(chunk)
+      .execute();
+  }
 }
 
 /** Enqueues contract envelopes: routing key = event type, message id = event id. */

@@ -1,3 +1,4 @@
+import { rowChunks } from '@happening/db';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NewNotificationRow, NotificationDb, NotificationRow } from '../../database.ts';
 import type { NotificationStatus } from '../../domain.ts';
@@ -12,13 +13,18 @@ export async function insertNotifications(
   db: Db,
   rows: readonly NewNotificationRow[],
 ): Promise<Array<{ id: string; correlation_id: string }>> {
-  if (rows.length === 0) return [];
-  return db
-    .insertInto('notifications')
-    .values([...rows])
-    .onConflict((oc) => oc.columns(['source_event_id', 'recipient', 'channel']).doNothing())
-    .returning(['id', 'correlation_id'])
-    .execute();
+  const inserted: Array<{ id: string; correlation_id: string }> = [];
+  for (const chunk of rowChunks(rows, Object.keys(rows[0] ?? {}).length)) {
+    inserted.push(
+      ...(await db
+        .insertInto('notifications')
+        .values(chunk)
+        .onConflict((oc) => oc.columns(['source_event_id', 'recipient', 'channel']).doNothing())
+        .returning(['id', 'correlation_id'])
+        .execute()),
+    );
+  }
+  return inserted;
 }
 
 export async function findNotification(db: Db, id: string): Promise<NotificationRow | undefined> {

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
 
 type Db = Kysely<NotificationDb> | Transaction<NotificationDb>;
@@ -33,10 +33,11 @@ export async function upsertRecipient(db: Db, recipient: Recipient): Promise<voi
 
 export async function findRecipients(db: Db, userIds: readonly string[]): Promise<Recipient[]> {
   if (userIds.length === 0) return [];
+  // One array parameter, however many holders an event has (a list would take one each).
   const rows = await db
     .selectFrom('recipients')
     .select(['user_id', 'email', 'name', 'phone'])
-    .where('user_id', 'in', userIds)
+    .where('user_id', '=', sql<string>`ANY(${[...userIds]}::text[])`)
     .execute();
   return rows.map((r) => ({ userId: r.user_id, email: r.email, name: r.name, phone: r.phone }));
 }
