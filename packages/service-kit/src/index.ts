@@ -33,6 +33,8 @@ export {
   UNDOCUMENTED_PATHS,
 } from './openapi.plugin.ts';
 export {
+  cursorBigint,
+  cursorTimestamp,
   decodeCursor,
   encodeCursor,
   type PageQuery,

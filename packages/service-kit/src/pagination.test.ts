@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DomainError } from './domain-error.ts';
-import { decodeCursor, encodeCursor, pageQuerySchema, toPage } from './pagination.ts';
+import {
+  cursorBigint,
+  cursorTimestamp,
+  decodeCursor,
+  encodeCursor,
+  pageQuerySchema,
+  toPage,
+} from './pagination.ts';
 
 const cursorSchema = z.object({ startsAt: z.string(), id: z.uuid() });
 const position = {
@@ -43,6 +50,31 @@ describe('cursors', () => {
     }
     expect(caught).toBeInstanceOf(DomainError);
     expect(caught).toMatchObject({ code: 'INVALID_CURSOR', status: 400 });
+  });
+});
+
+describe('cursor fields', () => {
+  it.each([
+    '2026-11-22T10:00:00.000Z',
+    '2026-11-22 10:00:00.123456+00',
+    '2026-11-22 10:00:00+05:30',
+  ])('takes the timestamp %s', (text) => {
+    expect(cursorTimestamp.safeParse(text).success).toBe(true);
+  });
+
+  it.each([
+    'x',
+    '2026-13-45 10:00:00+00',
+    '2026-11-22',
+    "2026-11-22 10:00:00+00'; --",
+  ])('refuses the timestamp %s', (text) => {
+    expect(cursorTimestamp.safeParse(text).success).toBe(false);
+  });
+
+  it('takes bigint keys within range only', () => {
+    expect(cursorBigint.safeParse('123').success).toBe(true);
+    expect(cursorBigint.safeParse('99999999999999999999').success).toBe(false);
+    expect(cursorBigint.safeParse('-1').success).toBe(false);
   });
 });
 

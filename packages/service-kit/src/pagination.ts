@@ -8,6 +8,21 @@ export const pageQuerySchema = z.object({
 });
 export type PageQuery = z.infer<typeof pageQuerySchema>;
 
+/**
+ * A timestamp in a cursor, as ISO 8601 or as Postgres prints a timestamptz (`2026-11-22
+ * 10:00:00.123456+00`, microseconds kept): anything else would reach the database and fail there.
+ */
+export const cursorTimestamp = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/)
+  .refine((text) => {
+    const iso = text.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00');
+    return !Number.isNaN(Date.parse(iso));
+  });
+
+/** A bigint key in a cursor (positive, within Postgres's bigint). */
+export const cursorBigint = z.string().regex(/^\d{1,18}$/);
+
 /** Encodes a keyset position as an opaque base64url cursor. */
 export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');

@@ -288,5 +288,12 @@ describe('booking flow through HTTP', () => {
     );
     expect(next.json().items).toHaveLength(1);
     expect(next.json().nextCursor).toBeNull();
+    // A well-formed cursor whose timestamp the database could not take is refused, not a 500.
+    const forged = Buffer.from(JSON.stringify({ createdAt: 'x', id: eventId })).toString(
+      'base64url',
+    );
+    const refused = await svc.call(a, 'GET', `/v1/me/bookings?cursor=${forged}`);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().code).toBe('INVALID_CURSOR');
   });
 });

@@ -246,9 +246,18 @@ describe('bad input', () => {
   it('answers 400 to a cursor it did not make', async () => {
     const owner = await h.user();
     const orgId = await h.signUp(owner);
-    const res = await h.call(owner, 'GET', `/v1/orgs/${orgId}/members?cursor=garbage`);
-    expect(res.statusCode).toBe(400);
-    expect(res.json().code).toBe('INVALID_CURSOR');
+    const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const url of [
+      `/v1/orgs/${orgId}/members?cursor=garbage`,
+      // Well-formed cursors whose values the database could not take.
+      `/v1/orgs/${orgId}/members?cursor=${cursor({ joinedAt: 'x', userId: 'u' })}`,
+      `/v1/orgs/${orgId}/invites?cursor=${cursor({ createdAt: 'x', id: randomUUID() })}`,
+      `/v1/orgs/${orgId}/audit?cursor=${cursor({ id: '99999999999999999999' })}`,
+    ]) {
+      const res = await h.call(owner, 'GET', url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().code).toBe('INVALID_CURSOR');
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { pageQuerySchema } from '@happening/service-kit';
+import { cursorTimestamp, pageQuerySchema } from '@happening/service-kit';
 import { z } from 'zod';
 
 export const bookingStatusSchema = z.enum(['confirmed', 'waiting', 'cancelled']);
@@ -38,7 +38,7 @@ export const eventParamsSchema = z.object({ eventId: idParam });
 export const bookingParamsSchema = z.object({ bookingId: idParam });
 
 export const listQuerySchema = pageQuerySchema.extend({ status: bookingStatusSchema.optional() });
-export const listCursorSchema = z.object({ createdAt: z.string(), id: z.uuid() });
+export const listCursorSchema = z.object({ createdAt: cursorTimestamp, id: z.uuid() });
 
 export const bookingPageSchema = z.object({
   items: z.array(bookingSchema),

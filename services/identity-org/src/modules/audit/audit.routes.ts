@@ -1,5 +1,11 @@
 import { pageSchema } from '@happening/contracts';
-import { type App, decodeCursor, pageQuerySchema, toPage } from '@happening/service-kit';
+import {
+  type App,
+  cursorBigint,
+  decodeCursor,
+  pageQuerySchema,
+  toPage,
+} from '@happening/service-kit';
 import { z } from 'zod';
 import { orgParamsSchema } from '../../shared/dto.schemas.ts';
 import type { RouteDeps } from '../../shared/route-deps.ts';
@@ -17,7 +23,7 @@ const auditSchema = z.object({
   createdAt: z.iso.datetime({ offset: true }),
 });
 
-const cursorSchema = z.object({ id: z.string().regex(/^\d+$/) });
+const cursorSchema = z.object({ id: cursorBigint });
 
 export function registerAuditRoutes(app: App, { db, guards }: RouteDeps): void {
   app.get(

@@ -1,5 +1,11 @@
 import { pageSchema, roleSchema } from '@happening/contracts';
-import { type App, decodeCursor, pageQuerySchema, toPage } from '@happening/service-kit';
+import {
+  type App,
+  cursorTimestamp,
+  decodeCursor,
+  pageQuerySchema,
+  toPage,
+} from '@happening/service-kit';
 import { z } from 'zod';
 import {
   membershipDto,
@@ -35,7 +41,7 @@ const createdInviteSchema = z.object({
   token: z.string(),
 });
 
-const cursorSchema = z.object({ createdAt: z.string(), id: z.uuid() });
+const cursorSchema = z.object({ createdAt: cursorTimestamp, id: z.uuid() });
 
 const inviteDto = (invite: Invite, now: Date): z.infer<typeof inviteSchema> => ({
   id: invite.id,

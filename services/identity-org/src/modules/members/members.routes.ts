@@ -1,5 +1,11 @@
 import { pageSchema, roleSchema } from '@happening/contracts';
-import { type App, decodeCursor, pageQuerySchema, toPage } from '@happening/service-kit';
+import {
+  type App,
+  cursorTimestamp,
+  decodeCursor,
+  pageQuerySchema,
+  toPage,
+} from '@happening/service-kit';
 import { z } from 'zod';
 import {
   membershipDto,
@@ -13,7 +19,7 @@ import { listMembers } from './member.repository.ts';
 
 const memberSchema = membershipSchema.extend({ email: z.string(), name: z.string() });
 const memberParamsSchema = orgParamsSchema.extend({ userId: z.string().min(1).max(255) });
-const cursorSchema = z.object({ joinedAt: z.string(), userId: z.string() });
+const cursorSchema = z.object({ joinedAt: cursorTimestamp, userId: z.string() });
 
 export function registerMemberRoutes(app: App, { db, guards }: RouteDeps): void {
   app.get(
