@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { pino } from 'pino';
@@ -199,6 +200,53 @@ describe('the last orgAdmin', () => {
       .executeTakeFirstOrThrow();
     expect(Number(count)).toBe(1);
   });
+
+  it('re-reads the caller’s role under the organization lock: an admin demoted meanwhile cannot invite, revoke or rename', async () => {
+    const a = await h.user();
+    const orgId = await h.signUp(a);
+    const b = await h.addMember(orgId, a, 'orgAdmin');
+    const invited = await h.call(a, 'POST', `/v1/orgs/${orgId}/invites`, {
+      email: `someone-${randomUUID().slice(0, 6)}@example.test`,
+      role: 'user',
+    });
+    const inviteId = invited.json().id;
+    const attempts = [
+      () =>
+        h.call(b, 'POST', `/v1/orgs/${orgId}/invites`, {
+          email: `other-${randomUUID().slice(0, 6)}@example.test`,
+          role: 'orgAdmin',
+        }),
+      () => h.call(b, 'DELETE', `/v1/orgs/${orgId}/invites/${inviteId}`),
+      () => h.call(b, 'PATCH', `/v1/orgs/${orgId}`, { name: 'Taken over' }, { 'if-match': '1' }),
+    ];
+    for (const attempt of attempts) {
+      await h.call(a, 'PATCH', `/v1/orgs/${orgId}/members/${b.sub}`, { role: 'orgAdmin' });
+      // b passes the route's role check, then waits for the organization while a demotes b.
+      const { pending } = await h.db.transaction().execute(async (trx) => {
+        await sql`SELECT 1 FROM organizations WHERE id = ${orgId} FOR UPDATE`.execute(trx);
+        const request = attempt();
+        await eventually(async () => {
+          const { rows } = await sql<{ n: string }>`
+            SELECT count(*) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(h.db);
+          return Number(rows[0]?.n) > 0;
+        });
+        await sql`UPDATE organization_users SET role = 'user'
+                  WHERE organization_id = ${orgId} AND user_id = ${b.sub}`.execute(trx);
+        // Not awaited here: the request waits for this transaction to end.
+        return { pending: request };
+      });
+      const answer = await pending;
+      expect(answer.statusCode, answer.body).toBe(403);
+    }
+    const pending = await h.db
+      .selectFrom('organization_invites')
+      .select('id')
+      .where('organization_id', '=', orgId)
+      .where('status', '=', 'pending')
+      .execute();
+    expect(pending.map((row) => row.id)).toEqual([inviteId]);
+  });
 });
 
 describe('invite acceptance', () => {
@@ -222,6 +270,10 @@ describe('invite acceptance', () => {
     const early = await h.call(guest, 'POST', '/v1/invites/accept', { token });
     expect(early.statusCode).toBe(410);
     expect(early.json().code).toBe('INVITE_EXPIRED');
+    // Expired before the sweep saw it: there is nothing left to revoke.
+    const revoked = await h.call(admin, 'DELETE', `/v1/orgs/${orgId}/invites/${id}`);
+    expect(revoked.statusCode).toBe(409);
+    expect(revoked.json().code).toBe('INVITE_NOT_PENDING');
 
     expect(await expirePendingInvites(h.db)).toBeGreaterThanOrEqual(1);
     expect(await expirePendingInvites(h.db)).toBe(0);

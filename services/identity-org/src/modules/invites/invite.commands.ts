@@ -6,8 +6,15 @@ import type { Actor } from '../../shared/actor.ts';
 import type { Db } from '../../shared/database.ts';
 import { emitOrgEvents, lockOrganization } from '../../shared/org-events.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
+import { lockAsOrgAdmin } from '../members/member.lock.ts';
 import { findMembership, insertMembership, type Membership } from '../members/member.repository.ts';
-import { type Acceptor, decideAccept, decideRevoke, normalizeEmail } from './invite.policy.ts';
+import {
+  type Acceptor,
+  decideAccept,
+  decideRevoke,
+  effectiveStatus,
+  normalizeEmail,
+} from './invite.policy.ts';
 import {
   findInviteByHash,
   type Invite,
@@ -25,7 +32,6 @@ export interface InviteSettings {
 }
 
 const inviteNotFound = () => new DomainError('INVITE_NOT_FOUND', 404, 'No such invite.');
-const orgNotFound = () => new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
 
 /**
  * Invites an address to the organization. A pending invite to the same address is revoked
@@ -40,8 +46,7 @@ export async function createInvite(
 ): Promise<{ invite: Invite; token: string }> {
   const email = normalizeEmail(input.email);
   return withTransaction(db, async (trx) => {
-    const organization = await lockOrganization(trx, input.organizationId);
-    if (organization === undefined) throw orgNotFound();
+    const { organization } = await lockAsOrgAdmin(trx, input.organizationId, actor);
     const existingMember = await trx
       .selectFrom('organization_users as m')
       .innerJoin('users as u', 'u.id', 'm.user_id')
@@ -111,12 +116,14 @@ export async function revokeInvite(
   actor: Actor,
   organizationId: string,
   inviteId: string,
+  now: Date = new Date(),
 ): Promise<void> {
   await withTransaction(db, async (trx) => {
-    if (!(await lockOrganization(trx, organizationId))) throw orgNotFound();
+    await lockAsOrgAdmin(trx, organizationId, actor);
     const invite = await lockInvite(trx, organizationId, inviteId);
     if (invite === undefined) throw inviteNotFound();
-    if (decideRevoke(invite.status) === 'noop') return;
+    // An invite past its expiry is expired, whether or not the sweep has marked it yet.
+    if (decideRevoke(effectiveStatus(invite.status, invite.expiresAt, now)) === 'noop') return;
     await markRevoked(trx, invite.id, actor.userId);
     await appendAudit(trx, [
       {

@@ -2,9 +2,10 @@ import type { Role } from '@happening/contracts';
 import { withTransaction } from '@happening/db';
 import { DomainError } from '@happening/service-kit';
 import type { Actor } from '../../shared/actor.ts';
-import type { Db, Trx } from '../../shared/database.ts';
-import { emitOrgEvents, lockOrganization } from '../../shared/org-events.ts';
+import type { Db } from '../../shared/database.ts';
+import { emitOrgEvents } from '../../shared/org-events.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
+import { lockAsMember, lockAsOrgAdmin, notAllowed } from './member.lock.ts';
 import {
   countAdmins,
   deleteMembership,
@@ -15,21 +16,6 @@ import {
 import { assertKeepsAnAdmin, mayRemoveMember } from './membership.policy.ts';
 
 const memberNotFound = () => new DomainError('MEMBER_NOT_FOUND', 404, 'No such member.');
-const orgNotFound = () => new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
-const notAllowed = () =>
-  new DomainError('FORBIDDEN', 403, 'Your role in this organization does not allow this.');
-
-/**
- * Locks the organization and re-reads the caller's membership under the lock, so a caller
- * demoted or removed a moment ago cannot act on the strength of the role they had.
- */
-async function lockAsMember(trx: Trx, organizationId: string, actor: Actor): Promise<Membership> {
-  if (!(await lockOrganization(trx, organizationId))) throw orgNotFound();
-  const caller = await findMembership(trx, organizationId, actor.userId);
-  if (caller === undefined) throw orgNotFound();
-  return caller;
-}
-
 /** Changes a member's role (orgAdmin only); the organization never loses its last orgAdmin. */
 export async function changeMemberRole(
   db: Db,
@@ -39,8 +25,7 @@ export async function changeMemberRole(
   role: Role,
 ): Promise<Membership> {
   return withTransaction(db, async (trx) => {
-    const caller = await lockAsMember(trx, organizationId, actor);
-    if (caller.role !== 'orgAdmin') throw notAllowed();
+    await lockAsOrgAdmin(trx, organizationId, actor);
     const target = await findMembership(trx, organizationId, userId);
     if (target === undefined) throw memberNotFound();
     if (target.role === role) return target;
@@ -76,7 +61,7 @@ export async function removeMember(
   userId: string,
 ): Promise<void> {
   await withTransaction(db, async (trx) => {
-    const caller = await lockAsMember(trx, organizationId, actor);
+    const { caller } = await lockAsMember(trx, organizationId, actor);
     if (!mayRemoveMember(actor.userId, caller.role, userId)) throw notAllowed();
     const target = await findMembership(trx, organizationId, userId);
     if (target === undefined) throw memberNotFound();

@@ -4,6 +4,7 @@ import type { Actor } from '../../shared/actor.ts';
 import { type Db, isUniqueViolation } from '../../shared/database.ts';
 import { emitOrgEvents } from '../../shared/org-events.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
+import { lockAsOrgAdmin } from '../members/member.lock.ts';
 import { insertMembership, type Membership } from '../members/member.repository.ts';
 import {
   insertOrganization,
@@ -84,11 +85,11 @@ export async function changeOrganization(
   changes: OrganizationChanges,
 ): Promise<Organization> {
   return withTransaction(db, async (trx) => {
+    await lockAsOrgAdmin(trx, organizationId, actor);
     const before = await trx
       .selectFrom('organizations')
       .select(['name', 'domain', 'settings', 'version'])
       .where('id', '=', organizationId)
-      .forUpdate()
       .executeTakeFirst();
     if (before === undefined) {
       throw new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');

@@ -1,0 +1,37 @@
+import { DomainError } from '@happening/service-kit';
+import type { Actor } from '../../shared/actor.ts';
+import type { Trx } from '../../shared/database.ts';
+import { lockOrganization } from '../../shared/org-events.ts';
+import { findMembership, type Membership } from './member.repository.ts';
+
+const orgNotFound = () => new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
+export const notAllowed = () =>
+  new DomainError('FORBIDDEN', 403, 'Your role in this organization does not allow this.');
+
+/**
+ * Locks the organization and re-reads the caller's membership under the lock, so a caller
+ * demoted or removed a moment ago cannot act on the strength of the role they had (the route's
+ * guard read it before the transaction).
+ */
+export async function lockAsMember(
+  trx: Trx,
+  organizationId: string,
+  actor: Actor,
+): Promise<{ caller: Membership; organization: { name: string } }> {
+  const organization = await lockOrganization(trx, organizationId);
+  if (!organization) throw orgNotFound();
+  const caller = await findMembership(trx, organizationId, actor.userId);
+  if (caller === undefined) throw orgNotFound();
+  return { caller, organization };
+}
+
+/** `lockAsMember` for what only an orgAdmin may do. */
+export async function lockAsOrgAdmin(
+  trx: Trx,
+  organizationId: string,
+  actor: Actor,
+): Promise<{ caller: Membership; organization: { name: string } }> {
+  const locked = await lockAsMember(trx, organizationId, actor);
+  if (locked.caller.role !== 'orgAdmin') throw notAllowed();
+  return locked;
+}
