@@ -40,6 +40,27 @@ function limiter(redis: Redis, scope: string, max: number, keyOf: (r: FastifyReq
 
 // Each hop appends the address it received the request from (the socket peer). `request.ip` would
 // name the client a second time when a trusted proxy has already put it in the chain.
+/**
+ * Hop-by-hop headers reply-from leaves in (it drops `connection`, the headers it names and
+ * `transfer-encoding`): they concern the client's connection to the gateway, and the upstream
+ * client refuses some of them (`expect`, `keep-alive`, `upgrade`), which would answer 502.
+ */
+const HOP_BY_HOP = [
+  'expect',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'upgrade',
+];
+
+function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
+  const kept = { ...headers };
+  for (const name of HOP_BY_HOP) delete kept[name];
+  return kept;
+}
+
 function forwardedFor(request: Pick<FastifyRequest, 'headers' | 'ip' | 'socket'>): string {
   const peer = request.socket.remoteAddress ?? request.ip;
   const previous = request.headers['x-forwarded-for'];
@@ -103,7 +124,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
             ? { body, contentType: request.headers['content-type'] ?? 'application/octet-stream' }
             : {}),
           rewriteRequestHeaders: (req, headers) => ({
-            ...headers,
+            ...withoutHopByHop(headers),
             [REQUEST_ID_HEADER]: req.id,
             'x-forwarded-for': forwardedFor(req),
             'x-forwarded-proto': req.protocol,
