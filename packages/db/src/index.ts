@@ -9,6 +9,7 @@ export {
   withIdempotencyKey,
 } from './idempotency.ts';
 export { handleOnce, type InboxEntry } from './inbox.ts';
+export { type MembershipChange, projectMembership } from './membership.projection.ts';
 export { type MigrateCommandOptions, runMigrateCommand } from './migrate.command.ts';
 export { type MigrateOptions, migrateToLatest } from './migrate.ts';
 export {

@@ -134,6 +134,33 @@ describe('ownership and tenant boundaries', () => {
   });
 });
 
+describe('membership events', () => {
+  it('are ordered by the organization’s version: a late role change does not bring a removed admin back', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 2 });
+    const admin = await svc.user();
+    await svc.join(admin, orgId, 'orgAdmin');
+    const reconcile = () => svc.call(admin, 'POST', `/v1/events/${eventId}/reconcile`);
+    expect((await reconcile()).statusCode).toBe(200);
+    await svc.deliver(
+      'identity.member_removed',
+      { organizationId: orgId, userId: admin.sub, role: 'orgAdmin', removedBy: randomUUID() },
+      { type: 'organization', id: orgId, version: 1_001 },
+    );
+    await svc.deliver(
+      'identity.member_role_changed',
+      {
+        organizationId: orgId,
+        userId: admin.sub,
+        previousRole: 'organizer',
+        role: 'orgAdmin',
+        changedBy: randomUUID(),
+      },
+      { type: 'organization', id: orgId, version: 1_000 },
+    );
+    expect((await reconcile()).statusCode).toBe(404);
+  });
+});
+
 describe('catalog events', () => {
   it('raising capacity promotes at once; lowering never cancels a confirmed booking', async () => {
     const { eventId, orgId } = await svc.openEvent({ totalSlots: 2 });

@@ -136,22 +136,21 @@ export async function startBooking() {
     return envelope;
   }
 
+  // Each membership event a version above the last, as identity-org numbers an organization's.
+  let membershipVersion = 0;
   async function join(who: TestUser, orgId: string, role: Role) {
+    membershipVersion += 1;
     await publish(
       'identity.member_joined',
       { organizationId: orgId, userId: who.sub, role },
-      {
-        type: 'organization',
-        id: orgId,
-        version: 1,
-      },
+      { type: 'organization', id: orgId, version: membershipVersion },
     );
     await eventually(async () => (await roleOf(db, orgId, who.sub)) === role, {
       what: `${role} membership`,
     });
   }
 
-  /** Publishes a catalog event and waits until the inventory consumer has handled it. */
+  /** Publishes an event booking consumes and waits until it has handled it. */
   async function deliver<T extends EventType>(
     type: T,
     data: EventData<T>,
@@ -162,14 +161,13 @@ export async function startBooking() {
     return envelope;
   }
 
-  /** Waits until the booking service's inventory consumer has handled the message. */
+  /** Waits until the booking service's consumer has handled the message. */
   async function handled(messageId: string) {
     await eventually(
       async () =>
         (await db
           .selectFrom('inbox')
           .select('message_id')
-          .where('consumer', '=', 'booking.inventory')
           .where('message_id', '=', messageId)
           .executeTakeFirst()) !== undefined,
       { what: `message ${messageId} handled` },

@@ -36,7 +36,8 @@ export interface MembershipsTable {
   user_id: string;
   /** NULL once the member was removed (a tombstone against late, older events). */
   role: Role | null;
-  as_of: Timestamp;
+  /** identity-org's version of the organization's last event applied to this membership. */
+  org_version: Generated<number>;
   updated_at: Generated<Date>;
 }
 

@@ -157,6 +157,54 @@ describe('role matrix', () => {
     expect((await catalog.call(member, 'GET', `/v1/events/${draft.id}`)).statusCode).toBe(404);
     expect((await catalog.call(member, 'GET', `/v1/orgs/${orgA}/events`)).statusCode).toBe(404);
   });
+
+  it('orders membership events by the organization’s version, not their clocks', async () => {
+    const member = await catalog.user();
+    await catalog.join(member, orgA, 'organizer');
+    const draft = await createIn(member, orgA);
+    // The removal (version 1001) arrives first; the role change before it (1000), stamped later by
+    // a replica with a faster clock, arrives after and changes nothing.
+    const removed = await catalog.publish(
+      'identity.member_removed',
+      { organizationId: orgA, userId: member.sub, role: 'organizer', removedBy: adminA.sub },
+      'identity-org',
+      { type: 'organization', id: orgA, version: 1_001 },
+    );
+    await eventually(async () => (await roleOf(catalog.db, orgA, member.sub)) === undefined);
+    const late = await catalog.publish(
+      'identity.member_role_changed',
+      {
+        organizationId: orgA,
+        userId: member.sub,
+        previousRole: 'organizer',
+        role: 'orgAdmin',
+        changedBy: adminA.sub,
+      },
+      'identity-org',
+      { type: 'organization', id: orgA, version: 1_000 },
+    );
+    await eventually(async () => {
+      const { rows } = await sql`SELECT 1 FROM inbox WHERE message_id = ${late.id}`.execute(
+        catalog.db,
+      );
+      return rows.length > 0;
+    });
+    expect(removed.id).not.toBe(late.id);
+    expect((await catalog.call(member, 'GET', `/v1/events/${draft.id}`)).statusCode).toBe(404);
+    expect(
+      (
+        await catalog.call(
+          member,
+          'PATCH',
+          `/v1/events/${draft.id}`,
+          { name: 'Mine again' },
+          {
+            'if-match': '1',
+          },
+        )
+      ).statusCode,
+    ).toBe(404);
+  });
 });
 
 describe('availability projection', () => {

@@ -109,16 +109,21 @@ export async function startCatalog() {
     });
   }
 
-  /** Publishes an envelope onto happening.events as the owning service would. */
+  /**
+   * Publishes an envelope onto happening.events as the owning service would; without a version,
+   * each envelope gets a higher one than the last (as an aggregate's events do).
+   */
+  let lastVersion = 0;
   async function publish<T extends EventType>(
     type: T,
     data: EventData<T>,
     source: 'identity-org' | 'booking',
-    aggregate: { type: string; id: string },
+    aggregate: { type: string; id: string; version?: number },
   ) {
+    lastVersion += 1;
     const envelope = buildEvent(type, data, {
       source,
-      aggregate: { ...aggregate, version: 1 },
+      aggregate: { ...aggregate, version: aggregate.version ?? lastVersion },
       correlationId: randomUUID(),
     });
     await broker.publish({ routingKey: type, messageId: envelope.id, payload: envelope });

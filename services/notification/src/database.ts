@@ -17,7 +17,10 @@ export interface RecipientTable {
 export interface MembershipTable {
   organization_id: string;
   user_id: string;
-  role: 'orgAdmin' | 'organizer' | 'user';
+  /** NULL once the member was removed (a tombstone against late, older events). */
+  role: 'orgAdmin' | 'organizer' | 'user' | null;
+  /** identity-org's version of the organization's last event applied to this membership. */
+  org_version: Generated<number>;
 }
 
 export interface EventHolderTable {

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_DLQ } from '../src/modules/delivery/delivery.message.ts';
-import { bookingFacts, confirmed, memberJoined } from './events.fixture.ts';
+import { roleOf } from '../src/modules/memberships/membership.repository.ts';
+import {
+  bookingFacts,
+  confirmed,
+  memberJoined,
+  memberRemoved,
+  memberRoleChanged,
+} from './events.fixture.ts';
 import { type Harness, startHarness, type TestUser } from './harness.ts';
 import { startHttpProvider } from './http-provider.ts';
 
@@ -46,6 +53,26 @@ async function memberOf(orgId: string, role: 'orgAdmin' | 'user'): Promise<TestU
 }
 
 const rowOf = async (sourceEventId: string) => (await h.notificationsOf(sourceEventId))[0];
+
+describe('memberships', () => {
+  it('follow the organization’s version: a late role change does not bring a removed admin back', async () => {
+    const orgId = randomUUID();
+    const admin = await memberOf(orgId, 'orgAdmin');
+    const removed = memberRemoved(orgId, admin.sub, 1_001);
+    const late = memberRoleChanged(orgId, admin.sub, 'orgAdmin', 1_000);
+    for (const event of [removed, late]) {
+      await h.publish(event);
+      await eventually(() =>
+        h.db
+          .selectFrom('inbox')
+          .select('message_id')
+          .where('message_id', '=', event.id)
+          .executeTakeFirst(),
+      );
+    }
+    expect(await roleOf(h.db, orgId, admin.sub)).toBeUndefined();
+  });
+});
 
 describe('SMTP down for a while', () => {
   it('counts the failed attempts, then sends once the server is back', async () => {

@@ -168,6 +168,9 @@ export const memberInvited = (organizationId: string, email: string, acceptUrl: 
     { orgId: organizationId },
   );
 
+/** Each membership event a version above the last, as identity-org numbers an organization's. */
+let membershipVersion = 0;
+
 export const memberJoined = (
   organizationId: string,
   userId: string,
@@ -176,5 +179,24 @@ export const memberJoined = (
   envelope(
     'identity.member_joined',
     { organizationId, userId, role },
-    { aggregateId: organizationId, orgId: organizationId },
+    { aggregateId: organizationId, orgId: organizationId, version: ++membershipVersion },
+  );
+
+export const memberRemoved = (organizationId: string, userId: string, version: number) =>
+  envelope(
+    'identity.member_removed',
+    { organizationId, userId, role: 'organizer', removedBy: randomUUID() },
+    { aggregateId: organizationId, orgId: organizationId, version },
+  );
+
+export const memberRoleChanged = (
+  organizationId: string,
+  userId: string,
+  role: 'orgAdmin' | 'organizer' | 'user',
+  version: number,
+) =>
+  envelope(
+    'identity.member_role_changed',
+    { organizationId, userId, role, previousRole: 'orgAdmin', changedBy: randomUUID() },
+    { aggregateId: organizationId, orgId: organizationId, version },
   );

@@ -7,7 +7,10 @@ type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string | und
 export interface MembershipsTable {
   organization_id: string;
   user_id: string;
-  role: 'orgAdmin' | 'organizer' | 'user';
+  /** NULL once the member was removed (a tombstone against late, older events). */
+  role: 'orgAdmin' | 'organizer' | 'user' | null;
+  /** identity-org's version of the organization's last event applied to this membership. */
+  org_version: Generated<number>;
 }
 
 export interface EventInventoryTable {

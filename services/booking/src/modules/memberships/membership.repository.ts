@@ -4,7 +4,7 @@ import type { BookingDb } from '../../db/database.ts';
 
 type Db = Kysely<BookingDb> | Transaction<BookingDb>;
 
-/** The caller's role in an organization, from the memberships projection. */
+/** The caller's role in an organization, from the memberships projection (none once removed). */
 export async function roleOf(db: Db, orgId: string, userId: string): Promise<Role | undefined> {
   const row = await db
     .selectFrom('memberships')
@@ -12,7 +12,7 @@ export async function roleOf(db: Db, orgId: string, userId: string): Promise<Rol
     .where('organization_id', '=', orgId)
     .where('user_id', '=', userId)
     .executeTakeFirst();
-  return row?.role;
+  return row?.role ?? undefined;
 }
 
 export const isStaff = (role: Role | undefined) => role === 'organizer' || role === 'orgAdmin';

@@ -1,4 +1,5 @@
 import type { DomainEvent, Role } from '@happening/contracts';
+import { projectMembership } from '@happening/db';
 import type { Executor } from '../../database.ts';
 
 export type MembershipEvent = Extract<
@@ -22,25 +23,14 @@ export function roleAfter(event: MembershipEvent): Role | null {
 }
 
 /**
- * Applies a membership event unless a newer one was applied already, so replays and late
- * deliveries leave the projection as the newest event made it.
+ * Applies a membership event unless a later event of the organization was applied already, so
+ * replays and late deliveries leave the projection as the newest event made it.
  */
 export async function applyMembershipEvent(db: Executor, event: MembershipEvent): Promise<void> {
-  const asOf = new Date(event.occurredAt);
-  const role = roleAfter(event);
-  await db
-    .insertInto('memberships')
-    .values({
-      organization_id: event.data.organizationId,
-      user_id: event.data.userId,
-      role,
-      as_of: asOf,
-    })
-    .onConflict((oc) =>
-      oc
-        .columns(['organization_id', 'user_id'])
-        .doUpdateSet({ role, as_of: asOf })
-        .whereRef('memberships.as_of', '<=', 'excluded.as_of'),
-    )
-    .execute();
+  await projectMembership(db, {
+    organizationId: event.data.organizationId,
+    userId: event.data.userId,
+    role: roleAfter(event),
+    version: event.aggregate.version,
+  });
 }

@@ -4,28 +4,6 @@ import type { NotificationDb } from '../../database.ts';
 
 type Db = Kysely<NotificationDb> | Transaction<NotificationDb>;
 
-export async function upsertMembership(
-  db: Db,
-  m: { organizationId: string; userId: string; role: Role },
-): Promise<void> {
-  await db
-    .insertInto('memberships')
-    .values({ organization_id: m.organizationId, user_id: m.userId, role: m.role })
-    .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doUpdateSet({ role: m.role }))
-    .execute();
-}
-
-export async function deleteMembership(
-  db: Db,
-  m: { organizationId: string; userId: string },
-): Promise<void> {
-  await db
-    .deleteFrom('memberships')
-    .where('organization_id', '=', m.organizationId)
-    .where('user_id', '=', m.userId)
-    .execute();
-}
-
 /** The caller's role in an organization, or undefined for a non-member. */
 export async function roleOf(
   db: Db,
@@ -38,5 +16,5 @@ export async function roleOf(
     .where('organization_id', '=', organizationId)
     .where('user_id', '=', userId)
     .executeTakeFirst();
-  return row?.role;
+  return row?.role ?? undefined;
 }
