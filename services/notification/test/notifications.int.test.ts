@@ -9,6 +9,7 @@ import {
   eventUpdated,
   memberInvited,
   promoted,
+  userRegistered,
   waitlisted,
 } from './events.fixture.ts';
 import { type Harness, startHarness, type TestUser } from './harness.ts';
@@ -160,6 +161,30 @@ describe('event notices', () => {
     expect(rows.map((r) => r.user_id).sort()).toEqual([a!.sub, b!.sub, d!.sub].sort());
     expect(h.sink.mailsTo(c!.email).some((m) => m.subject.includes('Event updated'))).toBe(false);
     expect(h.sink.mailsTo(x!.email).some((m) => m.subject.includes('Event updated'))).toBe(false);
+  });
+
+  it('keeps a holder whose booking notice waits for identity, so the cancellation still reaches them', async () => {
+    const late = await h.user('Lea');
+    const eventId = randomUUID();
+    const orgId = randomUUID();
+    // Identity's user_registered is late: the confirmation cannot be written yet (it is retried,
+    // and dead-lettered should identity stay late), but the holder is known at once.
+    const booking = confirmed(bookingFacts({ userId: late.sub, eventId, orgId }));
+    await h.publish(booking);
+    await eventually(
+      () =>
+        h.db
+          .selectFrom('event_holders')
+          .select('user_id')
+          .where('event_id', '=', eventId)
+          .executeTakeFirst(),
+      { what: 'holder projected' },
+    );
+    expect(await h.notificationsOf(booking.id)).toEqual([]);
+    await h.publish(userRegistered(late.sub, late.email, 'Lea'));
+    await h.publish(eventCancelled(eventId, orgId));
+    const mail = await mailTo(late.email, 'Event cancelled');
+    expect(mail.text).toContain('Reason: The speaker is ill');
   });
 
   it('tells holders about a cancelled event once, including bookings it already cancelled', async () => {

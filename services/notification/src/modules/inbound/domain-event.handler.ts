@@ -26,20 +26,29 @@ export const CONSUMED_EVENTS = [
   'identity.member_removed',
 ] as const;
 
+/** Inbox consumer of the notices an event calls for. */
 export const INBOX_CONSUMER = 'notification';
+/** Inbox consumer of the projections an event feeds. */
+export const PROJECTIONS_CONSUMER = 'notification.projections';
 
 /**
- * Handles one domain event exactly once: projections first (a booking's holder row exists before
- * an update fans out), then the notifications it calls for, all in the inbox transaction.
+ * Handles one domain event exactly once, in two inbox transactions: first the projections (so a
+ * booking's holder row exists before an update fans out), then the notifications it calls for.
+ * A notice that cannot be written yet (its person unknown until identity's event arrives) is
+ * retried and may end dead-lettered, but the projections it came with stay: the person still
+ * hears of the event's later updates and cancellation.
  */
 export function domainEventHandler(db: Kysely<NotificationDb>, deps: NotificationWriterDeps) {
   return async (event: DomainEvent): Promise<void> => {
-    await handleOnce(db, { consumer: INBOX_CONSUMER, messageId: event.id }, async (trx) => {
+    await handleOnce(db, { consumer: PROJECTIONS_CONSUMER, messageId: event.id }, async (trx) => {
       await projectRecipients(trx, event);
       await projectMemberships(trx, event);
       await projectEventHolders(trx, event);
-      const plan = planNotification(event);
-      if (plan) await writeNotifications(trx, deps, event, plan);
     });
+    const plan = planNotification(event);
+    if (!plan) return;
+    await handleOnce(db, { consumer: INBOX_CONSUMER, messageId: event.id }, (trx) =>
+      writeNotifications(trx, deps, event, plan),
+    );
   };
 }
