@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '@happening/testkit';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bookingFacts,
@@ -161,6 +162,27 @@ describe('event notices', () => {
     expect(rows.map((r) => r.user_id).sort()).toEqual([a!.sub, b!.sub, d!.sub].sort());
     expect(h.sink.mailsTo(c!.email).some((m) => m.subject.includes('Event updated'))).toBe(false);
     expect(h.sink.mailsTo(x!.email).some((m) => m.subject.includes('Event updated'))).toBe(false);
+  });
+
+  it('does not send news a later change of the booking overtook', async () => {
+    const ada = await h.registered('Ada');
+    const facts = bookingFacts({ userId: ada.sub, eventName: 'Overtaken' });
+    // The cancellation (version 2) is handled before the confirmation (version 1) it follows.
+    const cancellation = cancelled(facts);
+    await h.publish(cancellation);
+    await mailTo(ada.email, 'Booking cancelled');
+    const confirmation = confirmed(facts);
+    await h.publish(confirmation);
+    await handled(confirmation.id);
+    await eventually(async () => {
+      const { rows } = await sql<{ n: string }>`
+        SELECT count(*) AS n FROM inbox WHERE message_id = ${confirmation.id}`.execute(h.db);
+      return Number(rows[0]?.n) === 2;
+    });
+    expect(await h.notificationsOf(confirmation.id)).toEqual([]);
+    expect(h.sink.mailsTo(ada.email).map((m) => m.subject)).toEqual([
+      'Booking cancelled: Overtaken',
+    ]);
   });
 
   it('keeps a holder whose booking notice waits for identity, so the cancellation still reaches them', async () => {

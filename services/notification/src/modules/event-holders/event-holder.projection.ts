@@ -33,3 +33,23 @@ export async function projectEventHolders(
   const change = holderChangeOf(event);
   if (change) await applyHolderChange(trx, change);
 }
+
+/**
+ * Whether a booking event's news is overtaken: a later change of the same booking (or its
+ * cancellation) reached the projection first, so "confirmed" must not follow "cancelled".
+ */
+export async function holderChangeOvertaken(
+  trx: Transaction<NotificationDb>,
+  event: DomainEvent,
+): Promise<boolean> {
+  const change = holderChangeOf(event);
+  if (!change || change.status === 'cancelled') return false;
+  const row = await trx
+    .selectFrom('event_holders')
+    .select(['status', 'booking_version'])
+    .where('booking_id', '=', change.bookingId)
+    .executeTakeFirst();
+  return (
+    row !== undefined && (row.status === 'cancelled' || row.booking_version > change.bookingVersion)
+  );
+}

@@ -2,7 +2,10 @@ import type { DomainEvent } from '@happening/contracts';
 import { handleOnce } from '@happening/db';
 import type { Kysely } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
-import { projectEventHolders } from '../event-holders/event-holder.projection.ts';
+import {
+  holderChangeOvertaken,
+  projectEventHolders,
+} from '../event-holders/event-holder.projection.ts';
 import { projectMemberships } from '../memberships/membership.projection.ts';
 import { planNotification } from '../notifications/notification.planner.ts';
 import {
@@ -47,8 +50,9 @@ export function domainEventHandler(db: Kysely<NotificationDb>, deps: Notificatio
     });
     const plan = planNotification(event);
     if (!plan) return;
-    await handleOnce(db, { consumer: INBOX_CONSUMER, messageId: event.id }, (trx) =>
-      writeNotifications(trx, deps, event, plan),
-    );
+    await handleOnce(db, { consumer: INBOX_CONSUMER, messageId: event.id }, async (trx) => {
+      if (await holderChangeOvertaken(trx, event)) return;
+      await writeNotifications(trx, deps, event, plan);
+    });
   };
 }
