@@ -80,8 +80,16 @@ export interface NotificationTable {
   updated_at: UpdatedAt;
 }
 
+/** A cancelled event and the `catalog.event_cancelled` envelope that said so. */
+export interface CancelledEventTable {
+  event_id: string;
+  cancellation: ColumnType<unknown, string, string>;
+  created_at: Generated<Date>;
+}
+
 /** The notification service's tables in the `notification` schema (with outbox and inbox). */
 export interface NotificationDb extends PlatformTables {
+  cancelled_events: CancelledEventTable;
   recipients: RecipientTable;
   memberships: MembershipTable;
   event_holders: EventHolderTable;

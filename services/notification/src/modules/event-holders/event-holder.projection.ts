@@ -1,6 +1,10 @@
 import type { DomainEvent } from '@happening/contracts';
 import type { Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
+import {
+  lockEventHolders,
+  recordCancellation,
+} from '../cancelled-events/cancelled-event.repository.ts';
 import { applyHolderChange, type HolderChange } from './event-holder.repository.ts';
 
 /** The holders-projection change a booking event implies (pure). */
@@ -25,13 +29,23 @@ export function holderChangeOf(event: DomainEvent): HolderChange | undefined {
   }
 }
 
-/** Keeps `event_holders` in step with the booking events. */
+/**
+ * Keeps `event_holders` in step with the booking events, and records events' cancellations, each
+ * under its event's holders lock (see `lockEventHolders`).
+ */
 export async function projectEventHolders(
   trx: Transaction<NotificationDb>,
   event: DomainEvent,
 ): Promise<void> {
+  if (event.type === 'catalog.event_cancelled') {
+    await lockEventHolders(trx, event.data.eventId);
+    await recordCancellation(trx, event);
+    return;
+  }
   const change = holderChangeOf(event);
-  if (change) await applyHolderChange(trx, change);
+  if (!change) return;
+  await lockEventHolders(trx, change.eventId);
+  await applyHolderChange(trx, change);
 }
 
 /**

@@ -1,13 +1,15 @@
 import type { DomainEvent } from '@happening/contracts';
 import { handleOnce } from '@happening/db';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
+import { cancellationOf } from '../cancelled-events/cancelled-event.repository.ts';
 import {
+  holderChangeOf,
   holderChangeOvertaken,
   projectEventHolders,
 } from '../event-holders/event-holder.projection.ts';
 import { projectMemberships } from '../memberships/membership.projection.ts';
-import { planNotification } from '../notifications/notification.planner.ts';
+import { type NotificationPlan, planNotification } from '../notifications/notification.planner.ts';
 import {
   type NotificationWriterDeps,
   writeNotifications,
@@ -52,7 +54,26 @@ export function domainEventHandler(db: Kysely<NotificationDb>, deps: Notificatio
     if (!plan) return;
     await handleOnce(db, { consumer: INBOX_CONSUMER, messageId: event.id }, async (trx) => {
       if (await holderChangeOvertaken(trx, event)) return;
-      await writeNotifications(trx, deps, event, plan);
+      const late = await cancellationNoticeInstead(trx, event);
+      if (late) await writeNotifications(trx, deps, late.cancellation, late.plan);
+      else await writeNotifications(trx, deps, event, plan);
     });
   };
+}
+
+/**
+ * A booking's news about an event already cancelled: its person was not a holder when the
+ * cancellation fanned out, so they are told of the cancellation instead (as the cancellation's
+ * notice, which one person gets once even should the fan-out have reached them after all).
+ */
+async function cancellationNoticeInstead(
+  trx: Transaction<NotificationDb>,
+  event: DomainEvent,
+): Promise<{ cancellation: DomainEvent; plan: NotificationPlan } | undefined> {
+  const change = holderChangeOf(event);
+  if (!change || change.status === 'cancelled') return undefined;
+  const cancellation = await cancellationOf(trx, change.eventId);
+  const plan = cancellation && planNotification(cancellation);
+  if (!cancellation || !plan) return undefined;
+  return { cancellation, plan: { ...plan, audience: { kind: 'user', userId: change.userId } } };
 }
