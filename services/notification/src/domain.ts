@@ -3,7 +3,7 @@ import { NOTIFICATION_CHANNELS, NOTIFICATION_TYPES } from '@happening/contracts'
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
 
-export const NOTIFICATION_STATUSES = ['pending', 'sent', 'failed'] as const;
+export const NOTIFICATION_STATUSES = ['pending', 'sent', 'failed', 'skipped'] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
 export { NOTIFICATION_CHANNELS, NOTIFICATION_TYPES };

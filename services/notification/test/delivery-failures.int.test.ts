@@ -75,6 +75,25 @@ describe('memberships', () => {
 });
 
 describe('SMTP down for a while', () => {
+  it('does not send a waiting notice on a channel its recipient turned off meanwhile', async () => {
+    const bea = await h.registered('Bea');
+    await h.sink.stop();
+    const event = confirmed(bookingFacts({ userId: bea.sub, eventName: 'Changed Mind' }));
+    await h.publish(event);
+    await eventually(async () => ((await rowOf(event.id))?.attempts ?? 0) >= 1);
+    const put = await h.call(bea, 'PUT', '/v1/me/notification-preferences', {
+      preferences: [{ type: 'booking_confirmed', channel: 'email', enabled: false }],
+    });
+    expect(put.statusCode).toBe(200);
+    await h.sink.start();
+    const skipped = await eventually(async () => {
+      const row = await rowOf(event.id);
+      return row?.status === 'skipped' && row;
+    });
+    expect(skipped.last_error).toBe('the recipient turned this channel off');
+    expect(h.sink.mailsTo(bea.email)).toEqual([]);
+  });
+
   it('counts the failed attempts, then sends once the server is back', async () => {
     const ada = await h.registered('Ada');
     const before = {

@@ -37,7 +37,7 @@ describe('notification OpenAPI document', () => {
     const page = responseBodySchema(list, '200');
     expect(page.required).toEqual(['items', 'nextCursor']);
     expect(page.properties?.items?.items?.properties?.status).toMatchObject({
-      enum: ['pending', 'sent', 'failed'],
+      enum: ['pending', 'sent', 'failed', 'skipped'],
     });
   });
 

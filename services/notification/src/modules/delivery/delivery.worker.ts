@@ -4,7 +4,14 @@ import type { Logger } from 'pino';
 import type { NotificationDb } from '../../database.ts';
 import type { NotificationChannel } from '../../domain.ts';
 import type { SealedBox } from '../../security/sealed-box.ts';
-import { lockPending, markSent, recordFailure } from '../notifications/notification.repository.ts';
+import {
+  lockPending,
+  markSent,
+  markSkipped,
+  recordFailure,
+} from '../notifications/notification.repository.ts';
+import { channelEnabled } from '../preferences/preference.policy.ts';
+import { storedPreferences } from '../preferences/preference.repository.ts';
 import type { ChannelAdapter } from './channels/channel.adapter.ts';
 import { notificationFailed, notificationSent } from './delivery.events.ts';
 import { countDelivery } from './delivery.metrics.ts';
@@ -46,6 +53,15 @@ export async function deliverNotification(
   const result = await deps.db.transaction().execute(async (trx) => {
     const row = await lockPending(trx, notificationId);
     if (!row) return { outcome: 'skipped' as const };
+    // The preferences may have changed since the notice was written (it waited for a retry, or
+    // an orgAdmin retried it days later): a channel turned off is not used.
+    if (row.user_id !== null) {
+      const stored = await storedPreferences(trx, [row.user_id]);
+      if (!channelEnabled(row.type, row.channel, stored)) {
+        await markSkipped(trx, row.id);
+        return { outcome: 'skipped' as const };
+      }
+    }
     try {
       const adapter = deps.adapters.get(row.channel);
       if (!adapter) throw new Error(`no provider configured for ${row.channel}`);

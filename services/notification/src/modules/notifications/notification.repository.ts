@@ -99,6 +99,15 @@ export async function markSent(
     .executeTakeFirstOrThrow();
 }
 
+/** Gives a notification up unsent: its recipient turned its channel off before it went out. */
+export async function markSkipped(trx: Transaction<NotificationDb>, id: string): Promise<void> {
+  await trx
+    .updateTable('notifications')
+    .set({ status: 'skipped', last_error: 'the recipient turned this channel off' })
+    .where('id', '=', id)
+    .execute();
+}
+
 /** Counts a failed attempt; `final` gives up and marks the notification failed. */
 export async function recordFailure(
   trx: Transaction<NotificationDb>,

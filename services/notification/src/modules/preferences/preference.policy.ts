@@ -36,6 +36,18 @@ export function preferenceMatrix(
   );
 }
 
+/** Whether a person's choices (or the defaults) still let a notice of `type` go on `channel`. */
+export function channelEnabled(
+  type: NotificationType,
+  channel: NotificationChannel,
+  stored: ReadonlyArray<{ type: string; channel: string; enabled: boolean }>,
+): boolean {
+  if (type === 'org_invite') return true;
+  return preferenceMatrix(stored).some(
+    (p) => p.type === type && p.channel === channel && p.enabled,
+  );
+}
+
 /** Contact details a channel needs; a channel without an address is skipped. */
 export interface Contact {
   userId: string | null;

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
 import type { Preference } from './preference.policy.ts';
 
@@ -20,7 +20,8 @@ export async function storedPreferences(
   const rows = await db
     .selectFrom('notification_preferences')
     .select(['user_id', 'type', 'channel', 'enabled'])
-    .where('user_id', 'in', userIds)
+    // One array parameter, however many holders a fan-out reaches.
+    .where('user_id', '=', sql<string>`ANY(${[...userIds]}::text[])`)
     .execute();
   return rows.map((r) => ({
     userId: r.user_id,
