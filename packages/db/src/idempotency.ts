@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type QueryExecutorProvider, sql } from 'kysely';
 import type { PlatformTables } from './platform.tables.ts';
 
 /** The response stored for an idempotency key and replayed on retries. */
@@ -38,15 +38,23 @@ export class IdempotencyKeyError extends Error {
 }
 
 /**
+ * Stores the response in the caller's transaction, so the key is completed exactly when the work
+ * commits: a crash after the commit cannot leave the key pending (and a retry run the work again).
+ */
+export type KeepResponse = (trx: QueryExecutorProvider, response: StoredResponse) => Promise<void>;
+
+/**
  * Runs `fn` once per key and replays its stored response afterwards. A 'pending' row claimed
  * under the unique key first means concurrent identical requests cannot both run: the loser gets
  * IDEMPOTENCY_KEY_IN_PROGRESS (409). The same key with another fingerprint is
  * IDEMPOTENCY_KEY_REUSED (422). When `fn` throws, the claim is released so the client may retry.
+ * `fn` should hand its response to `keep` inside its own transaction (see `KeepResponse`); when
+ * it cannot (several requests share one transaction), the key is completed after `fn` returns.
  */
 export async function withIdempotencyKey<DB>(
   db: Kysely<DB>,
   options: IdempotencyKeyOptions,
-  fn: () => Promise<StoredResponse>,
+  fn: (keep: KeepResponse) => Promise<StoredResponse>,
 ): Promise<StoredResponse> {
   const platform = db as unknown as Kysely<PlatformTables>;
   const { scope, key, fingerprint } = options;
@@ -83,9 +91,19 @@ export async function withIdempotencyKey<DB>(
     return { statusCode: existing.status_code, body: existing.body };
   }
 
+  const complete = (executor: QueryExecutorProvider, response: StoredResponse) =>
+    sql`UPDATE idempotency_keys
+        SET status = 'completed', status_code = ${response.statusCode},
+            body = ${JSON.stringify(response.body ?? null)}::jsonb
+        WHERE scope = ${scope} AND key = ${key}`.execute(executor);
+  let kept = false;
+  const keep: KeepResponse = async (trx, keptResponse) => {
+    await complete(trx, keptResponse);
+    kept = true;
+  };
   let response: StoredResponse;
   try {
-    response = await fn();
+    response = await fn(keep);
   } catch (error) {
     await platform
       .deleteFrom('idempotency_keys')
@@ -95,16 +113,7 @@ export async function withIdempotencyKey<DB>(
       .execute();
     throw error;
   }
-  await platform
-    .updateTable('idempotency_keys')
-    .set({
-      status: 'completed',
-      status_code: response.statusCode,
-      body: JSON.stringify(response.body ?? null),
-    })
-    .where('scope', '=', scope)
-    .where('key', '=', key)
-    .execute();
+  if (!kept) await complete(platform, response);
   return response;
 }
 
@@ -128,9 +137,10 @@ export interface IdempotentRequest {
 export function runIdempotently<DB>(
   db: Kysely<DB>,
   request: IdempotentRequest,
-  fn: () => Promise<StoredResponse>,
+  fn: (keep: KeepResponse) => Promise<StoredResponse>,
 ): Promise<StoredResponse> {
-  if (request.key === undefined) return fn();
+  // Without a key there is nothing to keep.
+  if (request.key === undefined) return fn(async () => {});
   const fingerprint = createHash('sha256')
     .update(JSON.stringify({ route: request.route, params: request.params, body: request.body }))
     .digest('hex');

@@ -4,6 +4,7 @@ export {
   IdempotencyKeyError,
   type IdempotencyKeyOptions,
   type IdempotentRequest,
+  type KeepResponse,
   runIdempotently,
   type StoredResponse,
   withIdempotencyKey,

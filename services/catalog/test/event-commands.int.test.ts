@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Catalog, eventBody, inDays, startCatalog, type TestUser } from './harness.ts';
 
@@ -247,6 +248,39 @@ describe('validation', () => {
     expect(first.statusCode).toBe(201);
     expect(second.statusCode).toBe(201);
     expect(second.json().id).toBe(first.json().id);
+  });
+
+  it('creates nothing when the Idempotency-Key cannot be completed with the create', async () => {
+    const key = randomUUID();
+    const name = `Atomic ${key.slice(0, 6)}`;
+    // Completing this key fails inside Postgres (a crash between the two would do the same).
+    await sql`
+      CREATE FUNCTION refuse_completion() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'injected failure'; END $$`.execute(catalog.db);
+    await sql`
+      CREATE TRIGGER refuse_completion BEFORE UPDATE ON idempotency_keys FOR EACH ROW
+      WHEN (NEW.key = ${sql.lit(key)} AND NEW.status = 'completed')
+      EXECUTE FUNCTION refuse_completion()`.execute(catalog.db);
+    const body = eventBody({ name });
+    const post = () =>
+      catalog.call(organizer, 'POST', `/v1/orgs/${orgId}/events`, body, { 'idempotency-key': key });
+    let failed: Awaited<ReturnType<typeof post>>;
+    try {
+      failed = await post();
+    } finally {
+      await sql`DROP TRIGGER refuse_completion ON idempotency_keys`.execute(catalog.db);
+      await sql`DROP FUNCTION refuse_completion()`.execute(catalog.db);
+    }
+    expect(failed.statusCode).toBe(500);
+    const named = () =>
+      catalog.db.selectFrom('events').select('id').where('name', '=', name).execute();
+    expect(await named()).toEqual([]);
+    // The retry runs once, and its answer is the key's.
+    const retried = await post();
+    expect(retried.statusCode).toBe(201);
+    const replayed = await post();
+    expect(replayed.json().id, replayed.body).toBe(retried.json().id);
+    expect(await named()).toHaveLength(1);
   });
 
   it('answers 401 without a token', async () => {

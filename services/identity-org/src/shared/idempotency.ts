@@ -1,4 +1,4 @@
-import { runIdempotently, type StoredResponse } from '@happening/db';
+import { type KeepResponse, runIdempotently, type StoredResponse } from '@happening/db';
 import { idempotentRequestOf } from '@happening/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from './database.ts';
@@ -11,7 +11,7 @@ export async function replyIdempotently(
   db: Db,
   request: FastifyRequest,
   reply: FastifyReply,
-  fn: () => Promise<StoredResponse>,
+  fn: (keep: KeepResponse) => Promise<StoredResponse>,
 ): Promise<FastifyReply> {
   const response = await runIdempotently(db, idempotentRequestOf(request, request.caller.id), fn);
   return reply.status(response.statusCode).send(response.body);

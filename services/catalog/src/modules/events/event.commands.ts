@@ -37,6 +37,8 @@ export async function createEvent(
   caller: Caller,
   orgId: string,
   input: EventDraftInput,
+  /** Runs in the creating transaction with the new event (the idempotency key's answer). */
+  beforeCommit?: (trx: Trx, created: ListedEvent) => Promise<void>,
 ): Promise<ListedEvent> {
   const listed = await withTransaction(deps.db, async (trx) => {
     enforce(orgAccess(await roleOf(trx, orgId, caller.userId), EVENT_MANAGERS), orgNotFound);
@@ -45,7 +47,9 @@ export async function createEvent(
     );
     const event = await insertEvent(trx, draft);
     await enqueueEvents(trx, [eventCreated(event, traceOf(caller))]);
-    return reread(trx, event.id);
+    const created = await reread(trx, event.id);
+    await beforeCommit?.(trx, created);
+    return created;
   });
   deps.afterCommit();
   return listed;

@@ -1,4 +1,4 @@
-import { runIdempotently } from '@happening/db';
+import { type KeepResponse, runIdempotently } from '@happening/db';
 import { type App, idempotencyKeyHeadersSchema, idempotentRequestOf } from '@happening/service-kit';
 import type { z } from 'zod';
 import type { CatalogDeps } from '../../app.deps.ts';
@@ -13,6 +13,7 @@ import {
   orgEventsQuerySchema,
   orgParamsSchema,
 } from './event.schemas.ts';
+import type { ListedEvent } from './event-listing.repository.ts';
 
 /** `/v1/orgs/{orgId}/events`: create drafts (organizers, admins) and list an org's events (members). */
 export function registerOrgEventRoutes(app: App, deps: CatalogDeps): void {
@@ -31,14 +32,21 @@ export function registerOrgEventRoutes(app: App, deps: CatalogDeps): void {
       const caller = callerOf(request);
       const { orgId } = request.params;
       const { body } = request;
-      const create = async () => {
-        const { event, figures } = await createEvent(deps, caller, orgId, {
-          ...body,
-          startsAt: new Date(body.startsAt),
-          endsAt: new Date(body.endsAt),
-        });
-        return { statusCode: 201, body: toRepresentation(event, figures) };
-      };
+      const answer = ({ event, figures }: ListedEvent) => ({
+        statusCode: 201,
+        body: toRepresentation(event, figures),
+      });
+      // The key's answer is stored in the creating transaction: committed together or not at all.
+      const create = async (keep: KeepResponse) =>
+        answer(
+          await createEvent(
+            deps,
+            caller,
+            orgId,
+            { ...body, startsAt: new Date(body.startsAt), endsAt: new Date(body.endsAt) },
+            (trx, created) => keep(trx, answer(created)),
+          ),
+        );
       const response = await runIdempotently(
         deps.db,
         idempotentRequestOf(request, caller.userId),

@@ -1,7 +1,7 @@
 import { withTransaction } from '@happening/db';
 import { DomainError } from '@happening/service-kit';
 import type { Actor } from '../../shared/actor.ts';
-import { type Db, isUniqueViolation } from '../../shared/database.ts';
+import { type Db, isUniqueViolation, type Trx } from '../../shared/database.ts';
 import { emitOrgEvents } from '../../shared/org-events.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
 import { lockAsOrgAdmin } from '../members/member.lock.ts';
@@ -23,6 +23,11 @@ export async function createOrganization(
   db: Db,
   actor: Actor,
   name: string,
+  /** Runs in the creating transaction with what it created (the idempotency key's answer). */
+  beforeCommit?: (
+    trx: Trx,
+    created: { organization: Organization; membership: Membership },
+  ) => Promise<void>,
 ): Promise<{ organization: Organization; membership: Membership }> {
   const base = slugify(name);
   for (let attempt = 1; ; attempt++) {
@@ -67,6 +72,7 @@ export async function createOrganization(
             data: { organizationId: organization.id, userId: actor.userId, role: 'orgAdmin' },
           },
         ]);
+        await beforeCommit?.(trx, { organization, membership });
         return { organization, membership };
       });
     } catch (error) {

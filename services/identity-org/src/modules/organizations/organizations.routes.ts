@@ -12,8 +12,9 @@ import {
 } from '../../shared/dto.schemas.ts';
 import { replyIdempotently } from '../../shared/idempotency.ts';
 import { actorOf, type RouteDeps } from '../../shared/route-deps.ts';
+import type { Membership } from '../members/member.repository.ts';
 import { changeOrganization, createOrganization } from './organization.commands.ts';
-import { findOrganization } from './organization.repository.ts';
+import { findOrganization, type Organization } from './organization.repository.ts';
 
 const orgName = z.string().trim().min(1).max(200);
 
@@ -44,16 +45,21 @@ export function registerOrganizationRoutes(app: App, deps: RouteDeps): void {
   const { db, guards } = deps;
 
   const create = (request: FastifyRequest, reply: FastifyReply, name: string) =>
-    replyIdempotently(db, request, reply, async () => {
-      const { organization, membership } = await createOrganization(db, actorOf(request), name);
-      return {
+    replyIdempotently(db, request, reply, async (keep) => {
+      const answer = (created: { organization: Organization; membership: Membership }) => ({
         statusCode: 201,
         body: {
           user: userDto(request.caller),
-          organization: organizationDto(organization),
-          membership: membershipDto(membership),
+          organization: organizationDto(created.organization),
+          membership: membershipDto(created.membership),
         },
-      };
+      });
+      // The key's answer is stored in the creating transaction: committed together or not at all.
+      return answer(
+        await createOrganization(db, actorOf(request), name, (trx, created) =>
+          keep(trx, answer(created)),
+        ),
+      );
     });
 
   app.post(
