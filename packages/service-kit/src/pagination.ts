@@ -12,13 +12,25 @@ export type PageQuery = z.infer<typeof pageQuerySchema>;
  * A timestamp in a cursor, as ISO 8601 or as Postgres prints a timestamptz (`2026-11-22
  * 10:00:00.123456+00`, microseconds kept): anything else would reach the database and fail there.
  */
-export const cursorTimestamp = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/)
-  .refine((text) => {
-    const iso = text.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00');
-    return !Number.isNaN(Date.parse(iso));
-  });
+export const cursorTimestamp = z.string().refine((text) => {
+  const parts = CURSOR_TIMESTAMP.exec(text);
+  if (!parts) return false;
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number) as number[];
+  // A real calendar date and time: JavaScript would roll 30 February over, Postgres refuses it.
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  return (
+    year! >= 1 &&
+    month! >= 1 &&
+    month! <= 12 &&
+    day! >= 1 &&
+    day! <= daysInMonth &&
+    hour! < 24 &&
+    minute! < 60 &&
+    second! < 60
+  );
+});
+const CURSOR_TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-]\d{2}(:\d{2})?)$/;
 
 /** A bigint key in a cursor (positive, within Postgres's bigint). */
 export const cursorBigint = z.string().regex(/^\d{1,18}$/);

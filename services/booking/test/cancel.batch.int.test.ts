@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../src/modules/booking/cancel.batch.ts';
 import { lockEventReleases } from '../src/modules/inventory/event-lock.ts';
+import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
@@ -171,6 +172,22 @@ describe('cancellations in shared transactions', () => {
     expect(
       (await svc.call(holders[0], 'GET', `/v1/events/${eventId}/availability`)).json(),
     ).toEqual({ totalSlots: 10, availableSlots: 9, waitlistLength: 0 });
+  });
+
+  it('through HTTP, a release Redis answers with an error rebuilds the event, then cancels', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 1 });
+    const [holder, waiter] = await Promise.all([svc.user(), svc.user()]);
+    const held = await bookedId(holder, eventId, 1);
+    const waiting = await bookedId(waiter, eventId, 1);
+    // The release script fails inside Redis: whatever it did before failing is not known.
+    await svc.redis.set(inventoryKeys(eventId).free, 'not a sorted set');
+    const answer = await cancel(holder, held);
+    expect(answer.statusCode, answer.body).toBe(200);
+    expect((await svc.call(waiter, 'GET', `/v1/bookings/${waiting}`)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [1],
+    });
+    await expectConsistent(svc, eventId, 1, 'fifo');
   });
 
   it("one event's held release lock does not hold up another event's cancellations", async () => {

@@ -280,6 +280,7 @@ describe('bad input', () => {
       `/v1/orgs/${orgId}/members?cursor=garbage`,
       // Well-formed cursors whose values the database could not take.
       `/v1/orgs/${orgId}/members?cursor=${cursor({ joinedAt: 'x', userId: 'u' })}`,
+      `/v1/orgs/${orgId}/members?cursor=${cursor({ joinedAt: '2026-02-30 10:00:00+00', userId: 'u' })}`,
       `/v1/orgs/${orgId}/invites?cursor=${cursor({ createdAt: 'x', id: randomUUID() })}`,
       `/v1/orgs/${orgId}/audit?cursor=${cursor({ id: '99999999999999999999' })}`,
     ]) {

@@ -237,6 +237,24 @@ describe('event notices', () => {
     ).toEqual(people.map((p) => p.sub).sort());
   });
 
+  it('tells of the cancellation a booking whose event-cancelled cancellation overtook its confirmation', async () => {
+    const ida = await h.registered('Ida');
+    const eventId = randomUUID();
+    const orgId = randomUUID();
+    const cancellation = eventCancelled(eventId, orgId);
+    await h.publish(cancellation);
+    await noticed(cancellation.id);
+    // The booking service's cancellation of Ida's booking (no notice of its own) is handled
+    // before the confirmation it follows.
+    const facts = bookingFacts({ userId: ida.sub, eventId, orgId });
+    for (const event of [cancelled(facts, 'event_cancelled'), confirmed(facts)]) {
+      await h.publish(event);
+      await handled(event.id);
+    }
+    const mail = await mailTo(ida.email, 'Event cancelled');
+    expect(mail.text).toContain('Reason: The speaker is ill');
+  });
+
   it('does not send news a later change of the booking overtook', async () => {
     const ada = await h.registered('Ada');
     const facts = bookingFacts({ userId: ada.sub, eventName: 'Overtaken' });

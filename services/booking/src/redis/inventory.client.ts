@@ -85,12 +85,18 @@ export class Inventory {
     return parseRelease(await this.redis.inventoryRelease(...releaseArgs(eventId, hold)));
   }
 
-  /** Undoes a reserve whose Postgres transaction failed. */
+  /**
+   * Gives back what Postgres never recorded: a reserve whose transaction failed, or a promotion
+   * Redis made that Postgres refused. Unlike a release, a seat beyond a since-lowered capacity
+   * was never counted as booked there, so it only disappears.
+   */
   async compensate(
     eventId: string,
     hold: { bookingId: string; status: 'confirmed' | 'waiting'; seatNumbers: number[] },
   ): Promise<ReleaseResult> {
-    return parseRelease(await this.redis.inventoryCompensate(...releaseArgs(eventId, hold)));
+    return parseRelease(
+      await this.redis.inventoryCompensate(...releaseArgs(eventId, hold), GIVE_BACK),
+    );
   }
 
   /** Replaces the event's keys with `snapshot`, then promotes whoever fits. */
@@ -165,6 +171,9 @@ export class Inventory {
     await this.redis.inventoryUnlock(bookingLockKey(eventId, userId), token);
   }
 }
+
+/** Tells the release script that the hold was never recorded in Postgres. */
+const GIVE_BACK = '1';
 
 function releaseArgs(
   eventId: string,

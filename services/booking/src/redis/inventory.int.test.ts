@@ -268,13 +268,17 @@ describe('inventory scripts against real Redis', () => {
       waiting: [],
     });
     expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
+    // Seat 1 is free, but not for sale: asked for by number, it is taken.
+    expect(
+      await inventory.reserve(eventId, { bookingId: randomUUID(), seats: 1, seatNumbers: [1] }),
+    ).toEqual({ kind: 'SEATS_TAKEN' });
     expect(await inventory.reserve(eventId, { bookingId: c, seats: 1 })).toMatchObject({
       kind: 'waiting',
       waitingNumber: 1,
     });
-    expect(
-      await inventory.reserve(eventId, { bookingId: d, seats: 1, seatNumbers: [1] }),
-    ).toMatchObject({ kind: 'waiting' });
+    expect(await inventory.reserve(eventId, { bookingId: d, seats: 1 })).toMatchObject({
+      kind: 'waiting',
+    });
     // Each seat released beyond the capacity lets one free seat be sold.
     expect(
       await inventory.release(eventId, { bookingId: 'b', status: 'confirmed', seatNumbers: [4] }),
@@ -283,6 +287,34 @@ describe('inventory scripts against real Redis', () => {
       await inventory.release(eventId, { bookingId: 'b', status: 'confirmed', seatNumbers: [3] }),
     ).toEqual({ kind: 'OK', promotions: [{ bookingId: d, seatNumbers: [2] }] });
     expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
+  });
+
+  it('a give-back beyond a lowered capacity does not free what a booking beyond it holds', async () => {
+    const eventId = randomUUID();
+    // Capacity lowered to 2 while seat 3 is booked; seat 4 was taken by a decision whose booking
+    // then failed, and is given back after the rebuild.
+    await inventory.rebuild(eventId, {
+      totalSlots: 2,
+      policy: 'fifo',
+      lastWaitingNumber: 0,
+      lastAcceptedSeq: 2,
+      bookedSeats: [3],
+      waiting: [],
+    });
+    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
+    await inventory.compensate(eventId, {
+      bookingId: 'failed',
+      status: 'confirmed',
+      seatNumbers: [4],
+    });
+    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
+    // Seat 3's booking cancelled: now the event holds nothing beyond its capacity.
+    await inventory.release(eventId, {
+      bookingId: 'holder',
+      status: 'confirmed',
+      seatNumbers: [3],
+    });
+    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 2 });
   });
 
   it('survives a flushed script cache (NOSCRIPT)', async () => {

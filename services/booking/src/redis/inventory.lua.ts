@@ -84,6 +84,8 @@ local free = sellable()
 -- fifo: while anyone waits, a newcomer waits behind them. first_fit: waiting bookings were
 -- already served by every release, so whatever is free now is the newcomer's to take.
 local must_wait = policy == 'fifo' and redis.call('ZCARD', KEYS[4]) > 0
+-- Free seats held back for bookings beyond a lowered capacity are not for sale by number either.
+if #wanted > 0 and not must_wait and seats > free then return {'SEATS_TAKEN'} end
 if not must_wait and seats <= free then
   local picked
   if #wanted > 0 then
@@ -105,7 +107,8 @@ return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1}
 
 /**
  * Returns a booking's hold (seats of a confirmed one, the place of a waiting one), then promotes.
- * ARGV: bookingId, previous status ('confirmed' | 'waiting' | '' to only promote), seats csv.
+ * ARGV: bookingId, previous status ('confirmed' | 'waiting' | '' to only promote), seats csv,
+ * '1' when the hold was never recorded in Postgres (a give-back: see `Inventory.compensate`).
  * → {'OK', 'id:seat,seat', ...} | {'MISSING'}
  */
 export const RELEASE_LUA = `
@@ -118,10 +121,11 @@ local status = ARGV[2]
 if status == 'confirmed' then
   local total = tonumber(redis.call('HGET', KEYS[1], 'total'))
   for s in string.gmatch(ARGV[3], '%d+') do
-    -- a seat beyond a lowered capacity does not come back: one seat fewer is booked beyond it
+    -- A seat beyond a lowered capacity does not come back. Booked in Postgres, it was counted in
+    -- 'over' by the rebuild that lowered the capacity; given back, it never was.
     if tonumber(s) <= total then
       redis.call('ZADD', KEYS[3], s, s)
-    elseif tonumber(redis.call('HGET', KEYS[1], 'over') or 0) > 0 then
+    elseif ARGV[4] ~= '1' and tonumber(redis.call('HGET', KEYS[1], 'over') or 0) > 0 then
       redis.call('HINCRBY', KEYS[1], 'over', -1)
     end
   end

@@ -38,8 +38,6 @@ function limiter(redis: Redis, scope: string, max: number, keyOf: (r: FastifyReq
   };
 }
 
-// Each hop appends the address it received the request from (the socket peer). `request.ip` would
-// name the client a second time when a trusted proxy has already put it in the chain.
 /**
  * Hop-by-hop headers reply-from leaves in (it drops `connection`, the headers it names and
  * `transfer-encoding`): they concern the client's connection to the gateway, and the upstream
@@ -61,6 +59,8 @@ function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
   return kept;
 }
 
+// Each hop appends the address it received the request from (the socket peer). `request.ip` would
+// name the client a second time when a trusted proxy has already put it in the chain.
 function forwardedFor(request: Pick<FastifyRequest, 'headers' | 'ip' | 'socket'>): string {
   const peer = request.socket.remoteAddress ?? request.ip;
   const previous = request.headers['x-forwarded-for'];

@@ -1,4 +1,4 @@
-import { cursorTimestamp, pageQuerySchema } from '@happening/service-kit';
+import { pageQuerySchema } from '@happening/service-kit';
 import { z } from 'zod';
 
 export const bookingStatusSchema = z.enum(['confirmed', 'waiting', 'cancelled']);
@@ -38,7 +38,8 @@ export const eventParamsSchema = z.object({ eventId: idParam });
 export const bookingParamsSchema = z.object({ bookingId: idParam });
 
 export const listQuerySchema = pageQuerySchema.extend({ status: bookingStatusSchema.optional() });
-export const listCursorSchema = z.object({ createdAt: cursorTimestamp, id: z.uuid() });
+// Made from `toISOString()`; any such text is a valid Date (the repository passes one).
+export const listCursorSchema = z.object({ createdAt: z.iso.datetime(), id: z.uuid() });
 
 export const bookingPageSchema = z.object({
   items: z.array(bookingSchema),

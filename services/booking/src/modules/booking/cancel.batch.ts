@@ -64,6 +64,7 @@ async function cancelForEvent(
 ): Promise<Outcome[]> {
   const outcomes: Outcome[] = requests.map(() => alone);
   let released = 0;
+  let uncertain = false;
   let promoted = 0;
   try {
     await pipelinedTransaction(ctx.db, async (tx) => {
@@ -117,9 +118,11 @@ async function cancelForEvent(
           }),
         ),
       );
-      // Counted before anything can throw: a release Redis made must be rebuilt away on failure.
+      // Counted before anything can throw: a release Redis made must be rebuilt away on failure,
+      // and so must one whose answer was lost (it may have run).
       released = answers.filter((a) => a.status === 'fulfilled' && a.value.kind === 'OK').length;
       const failedRelease = answers.find((a) => a.status === 'rejected');
+      if (failedRelease) uncertain = true;
       if (failedRelease) throw failedRelease.reason;
       const releases = answers.map((a) => (a as PromiseFulfilledResult<ReleaseResult>).value);
       if (released < releases.length) throw new CancelInventoryMissing();
@@ -146,7 +149,7 @@ async function cancelForEvent(
       });
     });
   } catch (error) {
-    if (released > 0) {
+    if (released > 0 || uncertain) {
       // Redis already released and promoted but Postgres did not record it: rebuild from Postgres.
       // Should that fail too, the keys are dropped and each cancellation alone rebuilds them first.
       await reconcileEvent(ctx, eventId, {

@@ -84,6 +84,8 @@ async function attemptCancel(
   input: CancelRequest,
 ): Promise<void> {
   let released: ReleaseResult | undefined;
+  // Set while Redis has been asked to release: an error then may hide a release that ran.
+  let releasing = false;
   let promoted: string[] = [];
   try {
     await ctx.db.transaction().execute(async (trx) => {
@@ -96,6 +98,7 @@ async function attemptCancel(
       const decided = decideCancellation(ctx, input, target);
       if (!decided) return;
       const { state, events } = decided;
+      releasing = true;
       released = await ctx.inventory.release(eventId, {
         bookingId: input.bookingId,
         status: state.status,
@@ -113,9 +116,10 @@ async function attemptCancel(
       );
     });
   } catch (error) {
-    if (released?.kind === 'OK') {
-      // Redis already released and promoted but Postgres did not record it: rebuild from Postgres
-      // (a rebuild that fails drops the keys instead). The caller learns of the first failure.
+    if (released?.kind === 'OK' || (releasing && released === undefined)) {
+      // Redis released and promoted (or may have: its answer was lost) but Postgres did not
+      // record it: rebuild from Postgres (a rebuild that fails drops the keys instead). The
+      // caller learns of the first failure.
       await reconcileEvent(ctx, eventId, { correlationId: input.correlationId }).catch((err) =>
         ctx.logger.error({ err, eventId }, 'rebuild after a failed cancellation failed'),
       );

@@ -66,7 +66,7 @@ export async function promotionWrites(
       // back). The rebuilt Redis holds none of this promotion's seats, so none go back.
       if (state?.status === 'confirmed') continue;
       if (!state || state.status !== 'waiting') {
-        const again = await inventory.release(event.eventId, {
+        const again = await inventory.compensate(event.eventId, {
           bookingId: promotion.bookingId,
           status: 'confirmed',
           seatNumbers: promotion.seatNumbers,

@@ -53,10 +53,12 @@ export function domainEventHandler(db: Kysely<NotificationDb>, deps: Notificatio
     const plan = planNotification(event);
     if (!plan) return;
     await handleOnce(db, { consumer: INBOX_CONSUMER, messageId: event.id }, async (trx) => {
-      if (await holderChangeOvertaken(trx, event)) return;
+      // The event's cancellation first: a booking overtaken by its cancellation because of it
+      // (whose notice is suppressed) must still hear of it.
       const late = await cancellationNoticeInstead(trx, event);
       if (late) await writeNotifications(trx, deps, late.cancellation, late.plan);
-      else await writeNotifications(trx, deps, event, plan);
+      else if (!(await holderChangeOvertaken(trx, event)))
+        await writeNotifications(trx, deps, event, plan);
     });
   };
 }
