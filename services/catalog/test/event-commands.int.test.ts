@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { idempotencyKeyCompletionFails, withFailingWrites } from '@happening/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Catalog, eventBody, inDays, startCatalog, type TestUser } from './harness.ts';
 
@@ -253,24 +253,11 @@ describe('validation', () => {
   it('creates nothing when the Idempotency-Key cannot be completed with the create', async () => {
     const key = randomUUID();
     const name = `Atomic ${key.slice(0, 6)}`;
-    // Completing this key fails inside Postgres (a crash between the two would do the same).
-    await sql`
-      CREATE FUNCTION refuse_completion() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'injected failure'; END $$`.execute(catalog.db);
-    await sql`
-      CREATE TRIGGER refuse_completion BEFORE UPDATE ON idempotency_keys FOR EACH ROW
-      WHEN (NEW.key = ${sql.lit(key)} AND NEW.status = 'completed')
-      EXECUTE FUNCTION refuse_completion()`.execute(catalog.db);
     const body = eventBody({ name });
     const post = () =>
       catalog.call(organizer, 'POST', `/v1/orgs/${orgId}/events`, body, { 'idempotency-key': key });
-    let failed: Awaited<ReturnType<typeof post>>;
-    try {
-      failed = await post();
-    } finally {
-      await sql`DROP TRIGGER refuse_completion ON idempotency_keys`.execute(catalog.db);
-      await sql`DROP FUNCTION refuse_completion()`.execute(catalog.db);
-    }
+    // Completing this key fails inside Postgres (a crash between the two would do the same).
+    const failed = await withFailingWrites(catalog.db, idempotencyKeyCompletionFails(key), post);
     expect(failed.statusCode).toBe(500);
     const named = () =>
       catalog.db.selectFrom('events').select('id').where('name', '=', name).execute();

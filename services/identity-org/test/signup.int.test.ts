@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { idempotencyKeyCompletionFails, withFailingWrites } from '@happening/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncUser } from '../src/modules/users/user.sync.ts';
 import { type Harness, startHarness } from './harness.ts';
@@ -172,23 +172,10 @@ describe('Idempotency-Key', () => {
   it('creates nothing when the key cannot be completed with the organization', async () => {
     const owner = await h.user();
     const key = `org-${randomUUID()}`;
-    // Completing this key fails inside Postgres (a crash between the two would do the same).
-    await sql`
-      CREATE FUNCTION refuse_completion() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'injected failure'; END $$`.execute(h.db);
-    await sql`
-      CREATE TRIGGER refuse_completion BEFORE UPDATE ON idempotency_keys FOR EACH ROW
-      WHEN (NEW.key = ${sql.lit(key)} AND NEW.status = 'completed')
-      EXECUTE FUNCTION refuse_completion()`.execute(h.db);
     const post = () =>
       h.call(owner, 'POST', '/v1/orgs', { name: 'Atomic' }, { 'idempotency-key': key });
-    let failed: Awaited<ReturnType<typeof post>>;
-    try {
-      failed = await post();
-    } finally {
-      await sql`DROP TRIGGER refuse_completion ON idempotency_keys`.execute(h.db);
-      await sql`DROP FUNCTION refuse_completion()`.execute(h.db);
-    }
+    // Completing this key fails inside Postgres (a crash between the two would do the same).
+    const failed = await withFailingWrites(h.db, idempotencyKeyCompletionFails(key), post);
     expect(failed.statusCode).toBe(500);
     expect((await h.call(owner, 'GET', '/v1/me')).json().memberships).toEqual([]);
     const retried = await post();

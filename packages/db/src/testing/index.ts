@@ -1,0 +1,5 @@
+export {
+  type FailingWrites,
+  idempotencyKeyCompletionFails,
+  withFailingWrites,
+} from './failing-writes.ts';
