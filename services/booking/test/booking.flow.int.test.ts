@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { idempotencyKeyCompletionFails, withFailingWrites } from '@happening/db/testing';
 import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bookingLockKey } from '../src/redis/inventory.keys.ts';
-import { type Booking, startBooking } from './harness.ts';
+import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
 let svc: Booking;
@@ -222,6 +224,65 @@ describe('booking flow through HTTP', () => {
     const promoted = await svc.call(b, 'GET', `/v1/bookings/${waiting.json().id}`);
     expect(promoted.json()).toMatchObject({ status: 'confirmed', seatNumbers: [1] });
     await expectConsistent(svc, eventId, 1, 'fifo');
+  });
+
+  it('completes an Idempotency-Key with its booking: nothing is booked when the key cannot be', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 1 });
+    const [holder, late] = await Promise.all([svc.user(), svc.user()]);
+    expect(
+      (await svc.call(holder, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })).statusCode,
+    ).toBe(201);
+    const key = randomUUID();
+    const post = () =>
+      svc.call(
+        late,
+        'POST',
+        `/v1/events/${eventId}/bookings`,
+        { seats: 1 },
+        {
+          'idempotency-key': key,
+        },
+      );
+    // Completing this key fails inside Postgres (a crash right after the commit would leave it
+    // pending the same way if it were completed after the booking's transaction).
+    const failed = await withFailingWrites(svc.db, idempotencyKeyCompletionFails(key), post);
+    expect(failed.statusCode).toBe(500);
+    const lateBookings = () =>
+      svc.db
+        .selectFrom('bookings')
+        .select('id')
+        .where('event_id', '=', eventId)
+        .where('user_id', '=', late.sub)
+        .execute();
+    expect(await lateBookings()).toEqual([]);
+    await expectConsistent(svc, eventId, 1, 'fifo');
+    const retried = await post();
+    expect(retried.statusCode).toBe(201);
+    expect(retried.json()).toMatchObject({ status: 'waiting', waitlistPosition: 1 });
+    const replayed = await post();
+    expect(replayed.statusCode).toBe(201);
+    expect(replayed.json()).toEqual(retried.json());
+    expect(await lateBookings()).toHaveLength(1);
+  });
+
+  it('replays each answer of keyed bookings that shared a transaction', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 4 });
+    const people = await Promise.all(Array.from({ length: 8 }, () => svc.user()));
+    const post = (person: TestUser) =>
+      svc.call(
+        person,
+        'POST',
+        `/v1/events/${eventId}/bookings`,
+        { seats: 1 },
+        {
+          'idempotency-key': `batch-${person.sub}`,
+        },
+      );
+    const firsts = await Promise.all(people.map(post));
+    const replays = await Promise.all(people.map(post));
+    expect(firsts.map((answer) => answer.statusCode)).toEqual(people.map(() => 201));
+    expect(replays.map((answer) => answer.json())).toEqual(firsts.map((answer) => answer.json()));
+    expect(firsts.filter((answer) => answer.json().status === 'confirmed')).toHaveLength(4);
   });
 
   it('an Idempotency-Key replay returns the original booking', async () => {

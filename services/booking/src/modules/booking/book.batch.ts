@@ -17,6 +17,7 @@ import {
   eventNotFound,
   giveBack,
   InventoryMissing,
+  keepCreatedAnswers,
   type UncommittedDecision,
 } from './new-booking.ts';
 
@@ -141,16 +142,20 @@ export async function bookBatch(
         return [];
       }
       // Built after every decision is recorded: a throw here fails the batch, which gives them back.
+      const writes = decided.map(({ index, event, decision }) => ({
+        request: requests[index] as BookRequest,
+        decision,
+        write: createdWrite(
+          requests[index] as BookRequest,
+          bookingIds[index] as string,
+          event,
+          decision,
+        ),
+      }));
+      await keepCreatedAnswers(tx, writes);
       return writeCreated(
         tx,
-        decided.map(({ index, event, decision }) =>
-          createdWrite(
-            requests[index] as BookRequest,
-            bookingIds[index] as string,
-            event,
-            decision,
-          ),
-        ),
+        writes.map(({ write }) => write),
       );
     });
   } catch (error) {

@@ -17,6 +17,7 @@ import {
   eventNotFound,
   giveBack,
   InventoryMissing,
+  keepCreatedAnswers,
   SeatDivergence,
   translateWriteError,
 } from './new-booking.ts';
@@ -89,7 +90,9 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
       decision = undefined; // answered: MISSING and SEATS_TAKEN take nothing
       const decided = decidedOrThrow(answer);
       decision = decided;
-      return writeCreated(tx, [createdWrite(request, bookingId, event, decided)]);
+      const write = createdWrite(request, bookingId, event, decided);
+      await keepCreatedAnswers(tx, [{ request, decision: decided, write }]);
+      return writeCreated(tx, [write]);
     });
     if (!written || !decision || decision === 'unknown')
       throw new Error('a committed booking has no write');

@@ -1,4 +1,4 @@
-import { runIdempotently } from '@happening/db';
+import { type KeepResponse, runIdempotently } from '@happening/db';
 import {
   type App,
   DomainError,
@@ -60,17 +60,20 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
     async (request, reply) => {
       const { eventId } = request.params;
       const userId = request.principal.sub;
-      const run = async () => {
+      const idempotent = idempotentRequestOf(request, userId);
+      const run = async (keep: KeepResponse) => {
         const booking = await bookSeats(ctx, {
           eventId,
           userId,
           seats: request.body.seats,
           seatNumbers: request.body.seatNumbers,
           correlationId: request.id,
+          // Without a key there is nothing to keep (and no `now()` to read for it).
+          keep: idempotent.key === undefined ? undefined : keep,
         });
         return { statusCode: 201, body: booking };
       };
-      const result = await runIdempotently(ctx.db, idempotentRequestOf(request, userId), run);
+      const result = await runIdempotently(ctx.db, idempotent, run);
       return reply
         .code(result.statusCode as 201)
         .send(result.body as z.infer<typeof bookingSchema>);

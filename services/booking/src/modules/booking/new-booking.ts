@@ -1,11 +1,14 @@
+import type { KeepResponse } from '@happening/db';
 import { DomainError } from '@happening/service-kit';
+import { sql } from 'kysely';
 import type { BookingContext } from '../../context.ts';
+import type { PipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { countBookings, setWaitlistLength } from '../../metrics/booking.metrics.ts';
 import type { Promotion, ReserveResult } from '../../redis/inventory.client.ts';
 import { type EventRecord, findEvent } from '../inventory/event-inventory.repository.ts';
 import { lockEventReleases, lockEventShared } from '../inventory/event-lock.ts';
 import { reconcileEvent } from '../inventory/reconcile.service.ts';
-import { type BookingState, decide, initialState } from './booking.decider.ts';
+import { type BookingState, decide, evolve, initialState } from './booking.decider.ts';
 import { checkBookable } from './booking.policy.ts';
 import { findActiveBooking } from './booking.repository.ts';
 import type { BookingView } from './booking.schemas.ts';
@@ -19,6 +22,8 @@ export interface BookRequest {
   seats: number;
   seatNumbers?: number[] | undefined;
   correlationId: string;
+  /** Completes the request's Idempotency-Key with its answer, in the booking's transaction. */
+  keep?: KeepResponse | undefined;
 }
 
 /** A Redis decision that took something: seats, or a place on the waitlist. */
@@ -93,6 +98,33 @@ export function createdWrite(
 }
 
 /**
+ * Completes the Idempotency-Keys of the keyed new bookings with their answers, in their
+ * transaction before its write, so a key is completed exactly when its booking commits. The
+ * answer carries the rows' timestamps: the transaction's `now()`, read here first.
+ */
+export async function keepCreatedAnswers(
+  tx: PipelinedTransaction,
+  bookings: readonly { request: BookRequest; decision: Decided; write: CreatedWrite }[],
+): Promise<void> {
+  const keyed = bookings.filter(({ request }) => request.keep);
+  if (keyed.length === 0) return;
+  const { rows } = await sql<{ now: Date }>`SELECT now() AS now`.execute(tx.db);
+  const now = rows[0]?.now as Date;
+  await Promise.all(
+    keyed.map(({ request, decision, write }) =>
+      request.keep?.(tx.db, {
+        statusCode: 201,
+        body: createdView(write.bookingId, decision, {
+          state: evolve(initialState, write.created),
+          createdAt: now,
+          updatedAt: now,
+        }),
+      }),
+    ),
+  );
+}
+
+/**
  * After a new booking committed: wakes the relay, signals the availability change, counts it,
  * and answers it as committed (nothing is read back).
  */
@@ -102,17 +134,25 @@ export function acknowledgeCreated(
   decision: Decided,
   written: { state: BookingState; createdAt: Date; updatedAt: Date },
 ): BookingView {
-  const { state, createdAt, updatedAt } = written;
-  if (state.status === 'none') throw new Error('a written stream cannot be empty');
+  const view = createdView(bookingId, decision, written);
   ctx.wakeRelay();
-  ctx.availability.touch(state.eventId);
-  let waitlistPosition: number | null = null;
+  ctx.availability.touch(view.eventId);
   if (decision.kind === 'waiting') {
     countBookings('waitlisted');
     // Appended last, so its position is the waitlist's length at that moment.
-    setWaitlistLength(state.eventId, decision.position);
-    waitlistPosition = decision.position;
+    setWaitlistLength(view.eventId, decision.position);
   } else countBookings('confirmed');
+  return view;
+}
+
+/** A new booking's answer, from its decision and its written state. */
+function createdView(
+  bookingId: string,
+  decision: Decided,
+  written: { state: BookingState; createdAt: Date; updatedAt: Date },
+): BookingView {
+  const { state, createdAt, updatedAt } = written;
+  if (state.status === 'none') throw new Error('a written stream cannot be empty');
   return {
     id: bookingId,
     eventId: state.eventId,
@@ -121,7 +161,7 @@ export function acknowledgeCreated(
     status: state.status,
     seatNumbers: [...state.seatNumbers].sort((a, b) => a - b),
     waitingNumber: state.waitingNumber,
-    waitlistPosition,
+    waitlistPosition: decision.kind === 'waiting' ? decision.position : null,
     cancelledReason: null,
     version: state.version,
     createdAt: createdAt.toISOString(),
