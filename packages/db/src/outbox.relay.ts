@@ -28,6 +28,14 @@ export interface OutboxRelayOptions<DB = unknown> {
   maxRetryDelayMs?: number;
   /** Where the lag gauges go; default prom-client's default registry. */
   registry?: Registry;
+  /**
+   * While this answers true (the process is serving a burst of requests), rounds wait for
+   * `resume()`, so the requests get the CPU first and the relay catches up after them; never
+   * longer than `maxDeferMs` after a row was waiting. Absent: rounds never wait.
+   */
+  deferWhile?: () => boolean;
+  /** Longest a row waits because of `deferWhile`; default 2 s. */
+  maxDeferMs?: number;
 }
 
 export interface OutboxRelay {
@@ -37,6 +45,8 @@ export interface OutboxRelay {
   wake(): void;
   /** Age in seconds of the oldest unpublished row at the last measurement. */
   lagSeconds(): number;
+  /** Ends a wait for `deferWhile` (call when the burst is over). */
+  resume(): void;
 }
 
 interface ClaimedRow {
@@ -73,6 +83,24 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
   let lastMeasured = 0;
   let wakeUp: (() => void) | undefined;
   let woken = false;
+  const maxDeferMs = options.maxDeferMs ?? 2_000;
+  /** Since when a row has been waiting (a wake, or a deferral with no wake seen). */
+  let pendingSince: number | undefined;
+  /** The first wake since the current round started: its row may have missed the round. */
+  let wokenDuringRound: number | undefined;
+  let resumeDeferred: (() => void) | undefined;
+
+  /** Waits while `deferWhile` answers true, until `resume()` or the bound. */
+  async function deferWhileBusy(): Promise<void> {
+    while (!stopped && options.deferWhile?.()) {
+      pendingSince ??= performance.now();
+      const remaining = maxDeferMs - (performance.now() - pendingSince);
+      if (remaining <= 0) return;
+      await interruptibleDelay(remaining, (interrupt) => {
+        resumeDeferred = interrupt;
+      });
+    }
+  }
 
   async function round(): Promise<{ claimed: number; failed: number }> {
     return db.transaction().execute(async (trx) => {
@@ -149,14 +177,8 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
       woken = false;
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = undefined;
-        resolve();
-      }
-      wakeUp = done;
+    return interruptibleDelay(ms, (interrupt) => {
+      wakeUp = interrupt;
     });
   }
 
@@ -166,8 +188,12 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
     while (!stopped) {
       let busy = false;
       try {
+        await deferWhileBusy();
+        wokenDuringRound = undefined;
         const { claimed, failed } = await round();
         busy = claimed === batchSize && failed === 0;
+        // Drained: only a row committed during the round may still wait.
+        if (!busy) pendingSince = wokenDuringRound;
         // Measured at once when a burst ends (also one that ended on a full round), so the lag
         // reads 0 as soon as everything is out.
         await measure(!busy && (claimed > 0 || busyBefore));
@@ -190,14 +216,37 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
     async stop() {
       stopped = true;
       wakeUp?.();
+      resumeDeferred?.();
       await loop;
     },
+    resume() {
+      resumeDeferred?.();
+    },
     wake() {
+      const now = performance.now();
+      pendingSince ??= now;
+      wokenDuringRound ??= now;
       if (wakeUp) wakeUp();
       else woken = true;
     },
     lagSeconds: () => lag,
   };
+}
+
+/** Resolves after `ms`, or at once when the function handed to `onInterrupt` is called. */
+function interruptibleDelay(
+  ms: number,
+  onInterrupt: (interrupt: (() => void) | undefined) => void,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      onInterrupt(undefined);
+      resolve();
+    }
+    onInterrupt(done);
+  });
 }
 
 /** A promise rejected once `ms` have passed (it never resolves), and the way to cancel it. */

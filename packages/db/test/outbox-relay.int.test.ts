@@ -190,6 +190,57 @@ describe('outbox relay', () => {
     });
   });
 
+  it('holds rows back while the process is busy and publishes them once resumed', async () => {
+    const db = await schemaDb('relay_deferred');
+    const deliveries = await collect('deferred');
+    let busy = true;
+    const deferring = startOutboxRelay({
+      db,
+      publish: (outgoing) => broker.publish(outgoing),
+      logger,
+      pollIntervalMs: 50,
+      deferWhile: () => busy,
+      maxDeferMs: 60_000,
+    });
+    cleanups.push(() => deferring.stop());
+    await withTransaction(db, (trx) =>
+      enqueueOutbox(trx, [message('deferred.changed', 'a', { name: 'held' })]),
+    );
+    deferring.wake();
+    // Several poll intervals: a relay that did not hold back would have published it.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(deliveries).toHaveLength(0);
+    expect(await unpublished(db)).toBe(1);
+    busy = false;
+    deferring.resume();
+    await eventually(() => deliveries.length === 1);
+    expect(await unpublished(db)).toBe(0);
+  });
+
+  it('publishes rows held back for maxDeferMs even while the process stays busy', async () => {
+    const db = await schemaDb('relay_bounded');
+    const deliveries = await collect('bounded');
+    const bounded = startOutboxRelay({
+      db,
+      publish: (outgoing) => broker.publish(outgoing),
+      logger,
+      pollIntervalMs: 50,
+      deferWhile: () => true,
+      maxDeferMs: 300,
+    });
+    cleanups.push(() => bounded.stop());
+    for (const name of ['first', 'second']) {
+      const enqueuedAt = performance.now();
+      await withTransaction(db, (trx) =>
+        enqueueOutbox(trx, [message('bounded.changed', 'a', { name })]),
+      );
+      bounded.wake();
+      await eventually(() => deliveries.some((d) => d.payload.name === name));
+      // Held back for the bound each time, never longer than it takes to publish after it.
+      expect(performance.now() - enqueuedAt).toBeGreaterThanOrEqual(300);
+    }
+  });
+
   it('publishes a row that commits after later rows were already published', async () => {
     const db = await schemaDb('relay_late');
     const deliveries = await collect('late');

@@ -62,6 +62,30 @@ describe('Batcher', () => {
     expect(runner.mostRunning()).toBe(1);
   });
 
+  it('is busy from the first submission until the last batch finished, then calls onIdle', async () => {
+    const runner = recordingRunner();
+    let idle = 0;
+    const batcher = new Batcher(runner.run, {
+      maxSize: 1,
+      maxInFlight: 1,
+      onIdle: () => {
+        idle += 1;
+      },
+    });
+    expect(batcher.busy).toBe(false);
+    const answers = [batcher.submit(1), batcher.submit(2)];
+    expect(batcher.busy).toBe(true);
+    await turn();
+    runner.finish.shift()?.();
+    await answers[0];
+    await turn();
+    expect([batcher.busy, idle]).toEqual([true, 0]);
+    runner.finish.shift()?.();
+    await answers[1];
+    await turn();
+    expect([batcher.busy, idle]).toEqual([false, 1]);
+  });
+
   it('runs up to maxInFlight batches at once', async () => {
     const runner = recordingRunner();
     const batcher = new Batcher(runner.run, { maxSize: 2, maxInFlight: 2 });

@@ -47,6 +47,11 @@ export class Batcher<I, O> {
     });
   }
 
+  /** A batch runs or items wait. */
+  get busy(): boolean {
+    return this.running > 0 || this.queue.length > 0;
+  }
+
   private drain(): void {
     while (this.running < this.options.maxInFlight && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.maxSize);

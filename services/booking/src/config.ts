@@ -8,6 +8,7 @@ export const bookingDefaults = {
   batchesInFlight: 2,
   rebuildWaitMs: 2_000,
   availabilityDebounceMs: 250,
+  outboxMaxDeferMs: 2_000,
 } as const;
 
 export const configSchema = baseConfigSchema.extend({
@@ -41,6 +42,11 @@ export const configSchema = baseConfigSchema.extend({
     .int()
     .min(0)
     .default(bookingDefaults.availabilityDebounceMs),
+  /**
+   * Longest the outbox relay holds events back while new bookings are being processed (a
+   * stampede's requests get the CPU first); 0 = never.
+   */
+  OUTBOX_MAX_DEFER_MS: z.coerce.number().int().min(0).default(bookingDefaults.outboxMaxDeferMs),
 });
 
 export type BookingConfig = z.output<typeof configSchema>;

@@ -13,6 +13,12 @@ import { bookBatch } from './modules/booking/book.batch.ts';
 import { cancelBatch } from './modules/booking/cancel.batch.ts';
 import { Inventory } from './redis/inventory.client.ts';
 
+/** What the context tells the outbox relay: rows to publish, and that a burst is over. */
+export interface RelayControl {
+  wake(): void;
+  resume(): void;
+}
+
 export interface ContextOptions {
   db: Kysely<BookingDb>;
   redis: Redis;
@@ -31,16 +37,16 @@ export interface ContextOptions {
 export function createContext(options: ContextOptions): {
   ctx: BookingContext;
   availability: AvailabilityPublisher;
-  /** Points `ctx.wakeRelay` at the running outbox relay. */
-  setWake(wake: () => void): void;
+  /** Points `ctx.wakeRelay` and the end of a booking burst at the running outbox relay. */
+  connectRelay(relay: RelayControl): void;
 } {
-  let wake: () => void = () => undefined;
+  let relay: RelayControl = { wake: () => undefined, resume: () => undefined };
   const inventory = new Inventory(options.redis);
   const availability = createAvailabilityPublisher({
     db: options.db,
     inventory,
     logger: options.logger,
-    wakeRelay: () => wake(),
+    wakeRelay: () => relay.wake(),
     debounceMs: options.availabilityDebounceMs ?? bookingDefaults.availabilityDebounceMs,
   });
   const batching = {
@@ -52,7 +58,11 @@ export function createContext(options: ContextOptions): {
     inventory,
     logger: options.logger,
     availability,
-    newBookings: new Batcher((requests) => bookBatch(ctx, requests), batching),
+    newBookings: new Batcher((requests) => bookBatch(ctx, requests), {
+      ...batching,
+      // The relay holds back while bookings are processed (see `startRuntime`).
+      onIdle: () => relay.resume(),
+    }),
     // Per event, one batch at a time: cancellations of one event queue on its release lock
     // anyway, so a second batch would wait in Postgres, holding a connection, instead of growing
     // this one; and one event's held lock never delays another event's cancellations. Over all
@@ -62,7 +72,7 @@ export function createContext(options: ContextOptions): {
       (requests) => cancelBatch(ctx, requests),
       { ...batching, maxInFlight: 1, maxRunning: batching.maxInFlight },
     ),
-    wakeRelay: () => wake(),
+    wakeRelay: () => relay.wake(),
     settings: {
       lockTtlMs: options.lockTtlMs ?? bookingDefaults.lockTtlMs,
       rebuildWaitMs: options.rebuildWaitMs ?? bookingDefaults.rebuildWaitMs,
@@ -72,8 +82,8 @@ export function createContext(options: ContextOptions): {
   return {
     ctx,
     availability,
-    setWake(next) {
-      wake = next;
+    connectRelay(running) {
+      relay = running;
     },
   };
 }

@@ -1,6 +1,7 @@
 import { startOutboxRelay, startPlatformRetention } from '@happening/db';
 import { type Broker, serviceTopology } from '@happening/messaging';
 import { startRepeatingJob } from '@happening/service-kit';
+import type { RelayControl } from './context.factory.ts';
 import type { BookingContext } from './context.ts';
 import type { AvailabilityPublisher } from './modules/availability/availability.publisher.ts';
 import { CONSUMED_EVENTS, eventsHandler } from './modules/events.consumer.ts';
@@ -11,10 +12,12 @@ export const bookingTopology = serviceTopology('booking', { bindings: [...CONSUM
 export interface RuntimeDeps {
   ctx: BookingContext;
   availability: AvailabilityPublisher;
-  /** Points `ctx.wakeRelay` at the relay (from createContext). */
-  setWake(wake: () => void): void;
+  /** Points the context at the relay (from createContext). */
+  connectRelay(relay: RelayControl): void;
   broker: Broker;
   reconcileIntervalMs: number;
+  /** Longest the outbox relay holds events back while new bookings are being processed. */
+  outboxMaxDeferMs: number;
   /** Messages the consumer handles at once; default 10. */
   prefetch?: number;
 }
@@ -36,9 +39,12 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
     db: ctx.db,
     logger: ctx.logger,
     publish: (message) => broker.publish(message),
+    // A stampede's bookings get the CPU first; their events follow within `maxDeferMs`.
+    deferWhile: () => ctx.newBookings.busy,
+    maxDeferMs: deps.outboxMaxDeferMs,
   });
   const retention = startPlatformRetention({ db: ctx.db, logger: ctx.logger });
-  deps.setWake(() => relay.wake());
+  deps.connectRelay(relay);
   await reconcileAll(ctx, 'startup-reconcile');
   const consumer = await broker.consume({
     queue: 'booking.events',

@@ -39,7 +39,7 @@ export async function startBookingService(config: BookingConfig): Promise<Bookin
     enableAutoPipelining: true,
   });
   const broker = await connectBroker({ url: config.AMQP_URL, logger });
-  const { ctx, availability, setWake } = createContext({
+  const { ctx, availability, connectRelay } = createContext({
     db,
     redis,
     logger,
@@ -52,9 +52,10 @@ export async function startBookingService(config: BookingConfig): Promise<Bookin
   const runtime = await startRuntime({
     ctx,
     availability,
-    setWake,
+    connectRelay,
     broker,
     reconcileIntervalMs: config.RECONCILE_INTERVAL_MS,
+    outboxMaxDeferMs: config.OUTBOX_MAX_DEFER_MS,
   });
   const app = await buildApp({
     ctx,

@@ -76,7 +76,7 @@ export async function startBooking() {
   const published = captured.events;
 
   const broker: Broker = await connectBroker({ url: infra.amqpUrl, logger });
-  const { ctx, availability, setWake } = createContext({
+  const { ctx, availability, connectRelay } = createContext({
     db,
     redis,
     logger,
@@ -86,9 +86,12 @@ export async function startBooking() {
   const runtime = await startRuntime({
     ctx,
     availability,
-    setWake,
+    connectRelay,
     broker,
     reconcileIntervalMs: 3_600_000,
+    // Far beyond any test's patience: events a test awaits come out because the relay resumes
+    // when the bookings are done, not because the bound ran out.
+    outboxMaxDeferMs: 60_000,
   });
   const app = await buildApp({
     ctx,
