@@ -18,6 +18,14 @@ export const DEFAULT_RETENTION: PlatformRetention = {
   idempotencyKeysMs: 24 * 3_600_000,
 };
 
+/** A table of a service's own pruned with the platform tables: rows whose `column` is older. */
+export interface ServiceTableRetention {
+  table: string;
+  /** A timestamp column. */
+  column: string;
+  olderThanMs: number;
+}
+
 /** Rows deleted per statement: a long backlog goes in short transactions. */
 const CHUNK = 5_000;
 
@@ -82,6 +90,8 @@ export function startPlatformRetention<DB>(options: {
   db: Kysely<DB>;
   logger: Logger;
   retention?: Partial<PlatformRetention>;
+  /** The service's own tables pruned on the same schedule. */
+  serviceTables?: readonly ServiceTableRetention[];
   intervalMs?: number;
 }): RepeatingJob<void> {
   const retention = { ...DEFAULT_RETENTION, ...options.retention };
@@ -89,8 +99,14 @@ export function startPlatformRetention<DB>(options: {
     intervalMs: options.intervalMs ?? 600_000,
     runAtStart: true,
     run: async () => {
-      const deleted = await prunePlatformTables(options.db, retention);
-      if (deleted.outbox + deleted.inbox + deleted.idempotencyKeys > 0)
+      const deleted: Record<string, number> = {
+        ...(await prunePlatformTables(options.db, retention)),
+      };
+      for (const { table, column, olderThanMs } of options.serviceTables ?? []) {
+        const cutoff = new Date(Date.now() - olderThanMs);
+        deleted[table] = await deleteOlderThan(options.db, table, column, cutoff);
+      }
+      if (Object.values(deleted).some((n) => n > 0))
         options.logger.info(deleted, 'platform tables pruned');
     },
     onError: (err) => options.logger.error({ err }, 'pruning the platform tables failed'),

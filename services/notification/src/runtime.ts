@@ -1,4 +1,4 @@
-import { startOutboxRelay, startPlatformRetention } from '@happening/db';
+import { DEFAULT_RETENTION, startOutboxRelay, startPlatformRetention } from '@happening/db';
 import { type Broker, mergeTopologies, serviceTopology } from '@happening/messaging';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -32,7 +32,9 @@ export interface RuntimeDeps {
  * The background work main.ts runs and tests start the same way: the domain-event consumer,
  * the delivery workers, the outbox relay, retention of the platform tables and the pending sweep.
  */
-export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise<void> }> {
+export async function startRuntime(
+  deps: RuntimeDeps,
+): Promise<{ stop(): Promise<void>; pruneNow(): Promise<void> }> {
   const { db, broker, logger } = deps;
   await broker.declare(
     mergeTopologies(
@@ -42,7 +44,15 @@ export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise
   );
 
   const relay = startOutboxRelay({ db, logger, publish: (message) => broker.publish(message) });
-  const retention = startPlatformRetention({ db, logger });
+  const retention = startPlatformRetention({
+    db,
+    logger,
+    // A booking message handled later than the inbox keeps its id is handled anew anyway; its
+    // event's cancellation is kept as long.
+    serviceTables: [
+      { table: 'cancelled_events', column: 'created_at', olderThanMs: DEFAULT_RETENTION.inboxMs },
+    ],
+  });
   const events = await broker.consume({
     queue: 'notification.events',
     handler: domainEventHandler(db, {
@@ -75,6 +85,8 @@ export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise
   });
 
   return {
+    /** Runs the retention job now (joining a run in progress). */
+    pruneNow: () => retention.runNow(),
     async stop() {
       await sweep.stop();
       await events.cancel();

@@ -168,6 +168,7 @@ export async function startHarness(options: HarnessOptions) {
     notificationsOf,
     counted,
     take,
+    runtime,
     async stop() {
       await app.close();
       await runtime.stop();

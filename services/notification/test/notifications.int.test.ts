@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_RETENTION } from '@happening/db';
 import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INBOX_CONSUMER } from '../src/modules/inbound/domain-event.handler.ts';
@@ -211,6 +212,28 @@ describe('event notices', () => {
       'You are on the waitlist: Rust Meetup',
       'Event cancelled: Rust Meetup',
     ]);
+  });
+
+  it('forgets an event’s cancellation once it is older than the inbox keeps message ids', async () => {
+    const [old, recent] = [
+      eventCancelled(randomUUID(), randomUUID()),
+      eventCancelled(randomUUID(), randomUUID()),
+    ];
+    for (const cancellation of [old, recent]) await h.publish(cancellation);
+    const recorded = () =>
+      h.db
+        .selectFrom('cancelled_events')
+        .select('event_id')
+        .where('event_id', 'in', [old.data.eventId, recent.data.eventId])
+        .execute();
+    await eventually(async () => (await recorded()).length === 2);
+    await h.db
+      .updateTable('cancelled_events')
+      .set({ created_at: new Date(Date.now() - DEFAULT_RETENTION.inboxMs - 60_000) })
+      .where('event_id', '=', old.data.eventId)
+      .execute();
+    await h.runtime.pruneNow();
+    expect(await recorded()).toEqual([{ event_id: recent.data.eventId }]);
   });
 
   it('tells every booking of an event of its cancellation when both arrive at once', async () => {
