@@ -60,22 +60,31 @@ export async function withIdempotencyKey<DB>(
   const { scope, key, fingerprint } = options;
   const pendingTimeoutMs = options.pendingTimeoutMs ?? 60_000;
 
-  const claimed = await sql<{ key: string }>`
-    INSERT INTO idempotency_keys (scope, key, fingerprint, status)
-    VALUES (${scope}, ${key}, ${fingerprint}, 'pending')
-    ON CONFLICT (scope, key) DO UPDATE SET updated_at = now()
-      WHERE idempotency_keys.status = 'pending'
-        AND idempotency_keys.fingerprint = EXCLUDED.fingerprint
-        AND idempotency_keys.updated_at < now() - ${pendingTimeoutMs} * interval '1 millisecond'
-    RETURNING key`.execute(platform);
+  // A key released (its work failed) between our claim and our read is claimed again.
+  for (let attempt = 1; ; attempt++) {
+    const claimed = await sql<{ key: string }>`
+      INSERT INTO idempotency_keys (scope, key, fingerprint, status)
+      VALUES (${scope}, ${key}, ${fingerprint}, 'pending')
+      ON CONFLICT (scope, key) DO UPDATE SET updated_at = now()
+        WHERE idempotency_keys.status = 'pending'
+          AND idempotency_keys.fingerprint = EXCLUDED.fingerprint
+          AND idempotency_keys.updated_at < now() - ${pendingTimeoutMs} * interval '1 millisecond'
+      RETURNING key`.execute(platform);
+    if (claimed.rows.length > 0) break;
 
-  if (claimed.rows.length === 0) {
     const existing = await platform
       .selectFrom('idempotency_keys')
       .select(['fingerprint', 'status', 'status_code', 'body'])
       .where('scope', '=', scope)
       .where('key', '=', key)
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!existing) {
+      if (attempt < CLAIM_ATTEMPTS) continue;
+      throw new IdempotencyKeyError(
+        'IDEMPOTENCY_KEY_IN_PROGRESS',
+        'a request with this Idempotency-Key is in progress',
+      );
+    }
     if (existing.fingerprint !== fingerprint) {
       throw new IdempotencyKeyError(
         'IDEMPOTENCY_KEY_REUSED',
@@ -116,6 +125,9 @@ export async function withIdempotencyKey<DB>(
   if (!kept) await complete(platform, response);
   return response;
 }
+
+/** Claims of a key that keeps vanishing between the claim and the read before answering 409. */
+const CLAIM_ATTEMPTS = 3;
 
 /** An HTTP request as `runIdempotently` scopes and fingerprints it. */
 export interface IdempotentRequest {

@@ -166,6 +166,48 @@ describe('withIdempotencyKey', () => {
     expect(retried).toEqual({ statusCode: 201, body: null });
   });
 
+  it('claims a key released between its claim attempt and its read, instead of failing', async () => {
+    // Another request holds the key (pending, not stale); right after our claim attempt lost to
+    // it, that request's work fails and releases the key (the trigger deletes it in that gap).
+    await db
+      .insertInto('idempotency_keys')
+      .values({
+        scope,
+        key: 'k6',
+        fingerprint: 'f',
+        status: 'pending',
+        status_code: null,
+        body: null,
+        created_at: new Date('1999-01-01T00:00:00Z'),
+      })
+      .execute();
+    await sql`
+      CREATE FUNCTION release_k6() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM idempotency_keys WHERE key = 'k6' AND created_at < '2000-01-01';
+        RETURN NULL;
+      END $$`.execute(db);
+    await sql`CREATE TRIGGER release_k6 AFTER INSERT ON idempotency_keys
+      FOR EACH STATEMENT EXECUTE FUNCTION release_k6()`.execute(db);
+    try {
+      const result = await withIdempotencyKey(
+        db,
+        { scope, key: 'k6', fingerprint: 'f' },
+        async () => ({ statusCode: 201, body: 'mine' }),
+      );
+      expect(result).toEqual({ statusCode: 201, body: 'mine' });
+    } finally {
+      await sql`DROP TRIGGER release_k6 ON idempotency_keys`.execute(db);
+      await sql`DROP FUNCTION release_k6()`.execute(db);
+    }
+    const stored = await db
+      .selectFrom('idempotency_keys')
+      .select(['status', 'body'])
+      .where('key', '=', 'k6')
+      .execute();
+    expect(stored).toEqual([{ status: 'completed', body: 'mine' }]);
+  });
+
   it('takes over a pending key left by a crashed request', async () => {
     await db
       .insertInto('idempotency_keys')
