@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_RETENTION } from '@happening/db';
 import { eventually } from '@happening/testkit';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INBOX_CONSUMER } from '../src/modules/inbound/domain-event.handler.ts';
 import {
@@ -480,6 +481,36 @@ describe('GET /v1/me/notifications', () => {
     ]);
     const stranger = await h.call(await h.user(), 'GET', '/v1/me/notifications');
     expect(stranger.json()).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('pages through notifications that share a created_at without skipping any', async () => {
+    const reader = await h.registered('Pat');
+    const confirmations = ['One', 'Two', 'Three'].map((name) =>
+      confirmed(bookingFacts({ userId: reader.sub, eventName: name })),
+    );
+    for (const event of confirmations) {
+      await h.publish(event);
+      await noticed(event.id);
+    }
+    // As one source event's notifications are stamped: one timestamp, to the microsecond.
+    await sql`UPDATE notifications SET created_at = '2026-01-01 10:00:00.123456+00'
+              WHERE user_id = ${reader.sub}`.execute(h.db);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${cursor}` : '';
+      const page = await h.call(reader, 'GET', `/v1/me/notifications?limit=1${query}`);
+      expect(page.statusCode).toBe(200);
+      seen.push(...page.json().items.map((item: { id: string }) => item.id));
+      cursor = page.json().nextCursor;
+    } while (cursor);
+    const stored = await h.db
+      .selectFrom('notifications')
+      .select('id')
+      .where('user_id', '=', reader.sub)
+      .execute();
+    expect(stored.length).toBeGreaterThanOrEqual(3);
+    expect(seen.sort()).toEqual(stored.map((row) => row.id).sort());
   });
 
   it('rejects bad input and missing tokens', async () => {

@@ -146,23 +146,32 @@ export async function historyOf(db: Db, bookingId: string) {
     .execute();
 }
 
-/** One page of bookings, newest first, keyset on (created_at, id). */
+/**
+ * One page of bookings, newest first, keyset on (created_at, id). Each row carries its
+ * `created_at` as Postgres prints it (microseconds kept) for the next cursor: the bookings of
+ * one batch share one `created_at`, and a cursor rounded to the millisecond would skip the rest
+ * of them.
+ */
 export async function listBookings(
   db: Db,
   filter: { userId?: string; eventId?: string; status?: BookingRow['status'] },
   page: { limit: number; after?: { createdAt: string; id: string } | undefined },
-): Promise<BookingRow[]> {
-  let query = db.selectFrom('bookings').selectAll();
+): Promise<(BookingRow & { created_at_text: string })[]> {
+  let query = db
+    .selectFrom('bookings')
+    .selectAll()
+    .select(sql<string>`created_at::text`.as('created_at_text'));
   if (filter.userId) query = query.where('user_id', '=', filter.userId);
   if (filter.eventId) query = query.where('event_id', '=', filter.eventId);
   if (filter.status) query = query.where('status', '=', filter.status);
   const after = page.after;
   if (after) {
     query = query.where((eb) =>
-      eb.or([
-        eb('created_at', '<', new Date(after.createdAt)),
-        eb.and([eb('created_at', '=', new Date(after.createdAt)), eb('id', '<', after.id)]),
-      ]),
+      eb(
+        eb.refTuple('created_at', 'id'),
+        '<',
+        eb.tuple(sql<Date>`${after.createdAt}::timestamptz`, after.id),
+      ),
     );
   }
   return query

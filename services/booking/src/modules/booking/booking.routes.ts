@@ -152,7 +152,7 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
         { limit, after: cursor ? decodeCursor(cursor, listCursorSchema) : undefined },
       );
       const page = toPage(rows, limit, (last) => ({
-        createdAt: last.created_at.toISOString(),
+        createdAt: last.created_at_text,
         id: last.id,
       }));
       return { items: await toViews(ctx, page.items), nextCursor: page.nextCursor };
@@ -182,7 +182,7 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
         { limit, after: cursor ? decodeCursor(cursor, listCursorSchema) : undefined },
       );
       const page = toPage(rows, limit, (last) => ({
-        createdAt: last.created_at.toISOString(),
+        createdAt: last.created_at_text,
         id: last.id,
       }));
       return { items: await toViews(ctx, page.items), nextCursor: page.nextCursor };

@@ -1,4 +1,4 @@
-import { pageQuerySchema } from '@happening/service-kit';
+import { cursorTimestamp, pageQuerySchema } from '@happening/service-kit';
 import { z } from 'zod';
 
 export const bookingStatusSchema = z.enum(['confirmed', 'waiting', 'cancelled']);
@@ -39,7 +39,7 @@ export const bookingParamsSchema = z.object({ bookingId: idParam });
 
 export const listQuerySchema = pageQuerySchema.extend({ status: bookingStatusSchema.optional() });
 // Made from `toISOString()`; any such text is a valid Date (the repository passes one).
-export const listCursorSchema = z.object({ createdAt: z.iso.datetime(), id: z.uuid() });
+export const listCursorSchema = z.object({ createdAt: cursorTimestamp, id: z.uuid() });
 
 export const bookingPageSchema = z.object({
   items: z.array(bookingSchema),

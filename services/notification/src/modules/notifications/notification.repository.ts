@@ -31,7 +31,12 @@ export async function findNotification(db: Db, id: string): Promise<Notification
   return db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** One page of a person's notifications, newest first, after the keyset position `after`. */
+/**
+ * One page of a person's notifications, newest first, after the keyset position `after`. Each
+ * row carries its `created_at` as Postgres prints it (microseconds kept) for the next cursor: the
+ * notifications of one event share one `created_at`, and a cursor rounded to the millisecond
+ * would skip the rest of them.
+ */
 export async function listNotificationsOf(
   db: Db,
   userId: string,
@@ -40,10 +45,11 @@ export async function listNotificationsOf(
     limit: number;
     after?: { createdAt: string; id: string };
   },
-): Promise<NotificationRow[]> {
+): Promise<(NotificationRow & { created_at_text: string })[]> {
   let query = db
     .selectFrom('notifications')
     .selectAll()
+    .select(sql<string>`created_at::text`.as('created_at_text'))
     .where('user_id', '=', userId)
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')

@@ -33,10 +33,11 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
         ...(status ? { status } : {}),
         ...(after ? { after } : {}),
       });
-      return toPage(rows.map(toView), limit, (last) => ({
-        createdAt: last.createdAt,
+      const page = toPage(rows, limit, (last) => ({
+        createdAt: last.created_at_text,
         id: last.id,
       }));
+      return { items: page.items.map(toView), nextCursor: page.nextCursor };
     },
   );
 

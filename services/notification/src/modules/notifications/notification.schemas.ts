@@ -1,5 +1,5 @@
 import { pageSchema } from '@happening/contracts';
-import { pageQuerySchema } from '@happening/service-kit';
+import { cursorTimestamp, pageQuerySchema } from '@happening/service-kit';
 import { z } from 'zod';
 import type { NotificationRow } from '../../database.ts';
 import { NOTIFICATION_CHANNELS, NOTIFICATION_STATUSES, NOTIFICATION_TYPES } from '../../domain.ts';
@@ -29,7 +29,7 @@ export const listQuery = pageQuerySchema.extend({
   status: z.enum(NOTIFICATION_STATUSES).optional(),
 });
 export const notificationPage = pageSchema(notificationView);
-export const listCursor = z.object({ createdAt: z.iso.datetime(), id: z.uuid() });
+export const listCursor = z.object({ createdAt: cursorTimestamp, id: z.uuid() });
 export const notificationParams = z.object({ id: z.uuid() });
 
 export function toView(row: NotificationRow): NotificationView {
