@@ -189,11 +189,13 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
       let busy = false;
       try {
         await deferWhileBusy();
+        if (stopped) break;
         wokenDuringRound = undefined;
         const { claimed, failed } = await round();
         busy = claimed === batchSize && failed === 0;
-        // Drained: only a row committed during the round may still wait.
-        if (!busy) pendingSince = wokenDuringRound;
+        // Drained: only a row committed during the round may still wait. (A full round with a
+        // failed publish left rows behind: they keep their place under the bound.)
+        if (claimed < batchSize) pendingSince = wokenDuringRound;
         // Measured at once when a burst ends (also one that ended on a full round), so the lag
         // reads 0 as soon as everything is out.
         await measure(!busy && (claimed > 0 || busyBefore));

@@ -241,6 +241,61 @@ describe('outbox relay', () => {
     }
   });
 
+  it('keeps the bound for the rows a round left behind when one of its publishes failed', async () => {
+    const db = await schemaDb('relay_bounded_failure');
+    const deliveries = await collect('boundfail');
+    let failOnce = true;
+    const bounded = startOutboxRelay({
+      db,
+      publish: (outgoing) => {
+        if (failOnce) {
+          failOnce = false;
+          return Promise.reject(new Error('nacked'));
+        }
+        return broker.publish(outgoing);
+      },
+      logger,
+      pollIntervalMs: 50,
+      batchSize: 2,
+      maxRetryDelayMs: 50,
+      deferWhile: () => true,
+      maxDeferMs: 1_500,
+    });
+    cleanups.push(() => bounded.stop());
+    const enqueuedAt = performance.now();
+    await withTransaction(db, (trx) =>
+      enqueueOutbox(
+        trx,
+        Array.from({ length: 6 }, (_, n) => message('boundfail.changed', `key-${n}`, { n })),
+      ),
+    );
+    bounded.wake();
+    await eventually(() => deliveries.length === 6, { timeoutMs: 10_000 });
+    // Held back once for the bound, then drained; a second bound would end past 3 s.
+    expect(performance.now() - enqueuedAt).toBeLessThan(2_700);
+  });
+
+  it('stops without starting a round while it holds rows back', async () => {
+    const db = await schemaDb('relay_stop_deferred');
+    const deliveries = await collect('stopdeferred');
+    const deferring = startOutboxRelay({
+      db,
+      publish: (outgoing) => broker.publish(outgoing),
+      logger,
+      pollIntervalMs: 50,
+      deferWhile: () => true,
+      maxDeferMs: 60_000,
+    });
+    await withTransaction(db, (trx) =>
+      enqueueOutbox(trx, [message('stopdeferred.changed', 'a', { name: 'left' })]),
+    );
+    deferring.wake();
+    await deferring.stop();
+    // Left for the next process to publish.
+    expect(await unpublished(db)).toBe(1);
+    expect(deliveries).toHaveLength(0);
+  });
+
   it('publishes a row that commits after later rows were already published', async () => {
     const db = await schemaDb('relay_late');
     const deliveries = await collect('late');
