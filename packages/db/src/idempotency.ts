@@ -48,8 +48,8 @@ export type KeepResponse = (trx: QueryExecutorProvider, response: StoredResponse
  * under the unique key first means concurrent identical requests cannot both run: the loser gets
  * IDEMPOTENCY_KEY_IN_PROGRESS (409). The same key with another fingerprint is
  * IDEMPOTENCY_KEY_REUSED (422). When `fn` throws, the claim is released so the client may retry.
- * `fn` should hand its response to `keep` inside its own transaction (see `KeepResponse`); when
- * it cannot (several requests share one transaction), the key is completed after `fn` returns.
+ * `fn` should hand its response to `keep` inside the transaction that does its work (see
+ * `KeepResponse`); when `fn` never calls `keep`, the key is completed after `fn` returns.
  */
 export async function withIdempotencyKey<DB>(
   db: Kysely<DB>,
@@ -100,11 +100,15 @@ export async function withIdempotencyKey<DB>(
     return { statusCode: existing.status_code, body: existing.body };
   }
 
+  // An upsert: the claim may be gone (a retry took over a claim it thought stale and failed),
+  // and the work did happen — its answer is what the key must replay.
   const complete = (executor: QueryExecutorProvider, response: StoredResponse) =>
-    sql`UPDATE idempotency_keys
-        SET status = 'completed', status_code = ${response.statusCode},
-            body = ${JSON.stringify(response.body ?? null)}::jsonb
-        WHERE scope = ${scope} AND key = ${key}`.execute(executor);
+    sql`INSERT INTO idempotency_keys (scope, key, fingerprint, status, status_code, body)
+        VALUES (${scope}, ${key}, ${fingerprint}, 'completed', ${response.statusCode},
+                ${JSON.stringify(response.body ?? null)}::jsonb)
+        ON CONFLICT (scope, key) DO UPDATE
+          SET fingerprint = EXCLUDED.fingerprint, status = 'completed',
+              status_code = EXCLUDED.status_code, body = EXCLUDED.body`.execute(executor);
   let kept = false;
   const keep: KeepResponse = async (trx, keptResponse) => {
     await complete(trx, keptResponse);

@@ -208,6 +208,26 @@ describe('withIdempotencyKey', () => {
     expect(stored).toEqual([{ status: 'completed', body: 'mine' }]);
   });
 
+  it('stores the answer of work whose claim was taken away meanwhile', async () => {
+    const result = await withIdempotencyKey(
+      db,
+      { scope, key: 'k7', fingerprint: 'f' },
+      async (keep) => {
+        // A retry took the claim over as stale, failed, and released it while this work ran.
+        await db.deleteFrom('idempotency_keys').where('key', '=', 'k7').execute();
+        const response = { statusCode: 201, body: 'done once' };
+        await keep(db, response);
+        return response;
+      },
+    );
+    const replay = await withIdempotencyKey(
+      db,
+      { scope, key: 'k7', fingerprint: 'f' },
+      async () => ({ statusCode: 201, body: 'done twice' }),
+    );
+    expect(replay).toEqual(result);
+  });
+
   it('takes over a pending key left by a crashed request', async () => {
     await db
       .insertInto('idempotency_keys')
