@@ -309,6 +309,23 @@ describe('catalog events', () => {
     expect(late.statusCode).toBe(404);
   });
 
+  it('an update delivered before its publish is kept, and the older publish changes nothing', async () => {
+    const snapshot = eventSnapshot({ totalSlots: 5 });
+    const { eventId } = snapshot;
+    const who = await svc.user();
+    // Catalog published (version 2), then renamed it (version 3); booking got them the other way.
+    await svc.deliver(...renamed(snapshot));
+    await svc.deliver(
+      'catalog.event_published',
+      { ...snapshot, publishedAt: new Date().toISOString() },
+      { type: 'event', id: eventId, version: 2 },
+    );
+    expect(await findEvent(svc.db, eventId)).toMatchObject({ name: 'Renamed', catalogVersion: 3 });
+    const booked = await svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
+    expect(booked.statusCode).toBe(201);
+    expect(booked.json()).toMatchObject({ status: 'confirmed', seatNumbers: [1] });
+  });
+
   it('status changes close bookings; updates refresh the name carried by events', async () => {
     const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 5 });
     const [a, b] = await Promise.all([svc.user(), svc.user()]);

@@ -40,8 +40,9 @@ export async function applyCatalogEvent(
         visibility: e.visibility,
         catalog_version: Math.max(version, e.version),
       };
-      if (message.type === 'catalog.event_updated' && !(await findEvent(trx, e.eventId)))
-        return undefined;
+      // An update of an event not known yet (delivered before its publish, or of a draft) is
+      // recorded from its snapshot: a publish delivered after it is older and changes nothing.
+      // Drafts are not bookable and no route shows them; their keys wait for the publish.
       // An older catalog version changes nothing (late arrivals; redeliveries stop at the inbox).
       // The same version applies: one change of the event can announce several events with its
       // version (a PATCH of capacity and name sends event_capacity_changed and event_updated).
@@ -55,7 +56,7 @@ export async function applyCatalogEvent(
             .where('event_inventory.catalog_version', '<=', row.catalog_version),
         )
         .execute();
-      return 'reconcile';
+      return e.status === 'draft' ? undefined : 'reconcile';
     }
     case 'catalog.event_capacity_changed': {
       const updated = await trx
