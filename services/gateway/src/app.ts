@@ -1,6 +1,6 @@
 import cors from '@fastify/cors';
 import { authOptionsFromConfig, authPlugin } from '@happening/auth';
-import { type App, createApp, createLogger, type ReadinessCheck } from '@happening/service-kit';
+import { type App, createApp, createLogger } from '@happening/service-kit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.ts';
@@ -27,13 +27,6 @@ export function upstreamUrls(config: GatewayConfig): Record<Upstream, string> {
   };
 }
 
-function upstreamHealth(baseUrl: string): ReadinessCheck {
-  return async (signal) => {
-    const res = await fetch(`${baseUrl}/healthz`, { signal });
-    if (!res.ok) throw new Error(`GET /healthz answered ${res.status}`);
-  };
-}
-
 /** The gateway: one origin forwarding `/v1/*` by the route map, plus the merged API reference. */
 export async function buildGateway(deps: GatewayDeps): Promise<App> {
   const { config, redis } = deps;
@@ -45,10 +38,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<App> {
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Trust exactly the configured hops, so clients cannot pick their own rate-limit key.
     trustProxy: (_address, hop) => hop < config.TRUSTED_PROXY_HOPS,
-    readinessChecks: {
-      redis: () => redis.ping(),
-      ...Object.fromEntries(UPSTREAMS.map((name) => [name, upstreamHealth(upstreams[name])])),
-    },
+    // No readiness checks on Redis or the upstreams: the gateway serves without either (the rate
+    // limiter lets requests through when Redis fails; an upstream down answers 503 for its own
+    // routes only), and a check on them would take every replica out of rotation at once.
   });
 
   await app.register(cors, {
