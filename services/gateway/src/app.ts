@@ -4,7 +4,7 @@ import { type App, createApp, createLogger } from '@happening/service-kit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.ts';
-import { UPSTREAMS, type Upstream } from './route-table.ts';
+import type { Upstream } from './route-table.ts';
 import { openApiRoutes } from './routes/openapi.routes.ts';
 import { proxyRoutes } from './routes/proxy.routes.ts';
 
