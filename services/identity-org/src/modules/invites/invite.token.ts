@@ -10,9 +10,13 @@ export function hashInviteToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-/** The link the invite email carries. */
+/**
+ * The link the invite email carries: the client app's accept page under `publicAppUrl` (its path
+ * kept, e.g. `https://example.com/app` → `https://example.com/app/invites/accept?token=…`).
+ */
 export function acceptUrl(publicAppUrl: string, token: string): string {
-  const url = new URL('/invites/accept', publicAppUrl);
+  const base = publicAppUrl.endsWith('/') ? publicAppUrl : `${publicAppUrl}/`;
+  const url = new URL('invites/accept', base);
   url.searchParams.set('token', token);
   return url.toString();
 }
