@@ -19,6 +19,8 @@ export interface UsersTable {
   email: string;
   email_verified: boolean;
   full_name: string;
+  /** Raised whenever the mirrored details change (the version of their user_registered). */
+  version: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

@@ -106,6 +106,16 @@ describe('sign-up', () => {
     });
     const me = await h.call(renamed, 'GET', '/v1/me');
     expect(me.json().user).toMatchObject({ name: 'New Name', email: renamed.email });
+    // Announced again, newer, so the services that mail people follow the change.
+    const announced = await h.event(
+      'identity.user_registered',
+      (e) => e.data.userId === sub && e.aggregate.version === 2,
+    );
+    expect(announced.data).toMatchObject({ email: renamed.email, name: 'New Name' });
+    await h.call(renamed, 'GET', '/v1/me');
+    expect(
+      h.events.filter((e) => e.type === 'identity.user_registered' && e.data.userId === sub),
+    ).toHaveLength(2);
   });
 
   it('gives organizations with the same name distinct slugs, also when created concurrently', async () => {

@@ -10,6 +10,8 @@ export interface RecipientTable {
   email: string;
   name: string;
   phone: string | null;
+  /** Identity's user version the details come from (migration 20251122000400). */
+  user_version: number;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

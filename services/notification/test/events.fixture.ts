@@ -145,11 +145,17 @@ export const eventCancelled = (eventId: string, orgId: string) =>
     { aggregateId: eventId, version: 4, orgId },
   );
 
-export const userRegistered = (userId: string, email: string, name: string, phone?: string) =>
+export const userRegistered = (
+  userId: string,
+  email: string,
+  name: string,
+  phone?: string,
+  version = 1,
+) =>
   envelope(
     'identity.user_registered',
     { userId, email, name, ...(phone ? { phone } : {}) },
-    { aggregateId: userId },
+    { aggregateId: userId, version },
   );
 
 export const memberInvited = (organizationId: string, email: string, acceptUrl: string) =>

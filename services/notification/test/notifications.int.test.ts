@@ -483,6 +483,30 @@ describe('GET /v1/me/notifications', () => {
     expect(stranger.json()).toEqual({ items: [], nextCursor: null });
   });
 
+  it('mails the newest address a user announced, whatever order the announcements arrive in', async () => {
+    const person = await h.registered('Max');
+    const moved = `moved-${person.email}`;
+    const older = `older-${person.email}`;
+    const newest = userRegistered(person.sub, moved, 'Max', undefined, 3);
+    const stale = userRegistered(person.sub, older, 'Max', undefined, 2);
+    for (const event of [newest, stale]) {
+      await h.publish(event);
+      // Projected in the projections' own inbox transaction.
+      await eventually(() =>
+        h.db
+          .selectFrom('inbox')
+          .select('message_id')
+          .where('message_id', '=', event.id)
+          .executeTakeFirst(),
+      );
+    }
+    const booking = confirmed(bookingFacts({ userId: person.sub, eventName: 'Moved Meetup' }));
+    await h.publish(booking);
+    await mailTo(moved, 'Moved Meetup');
+    expect(h.sink.mailsTo(person.email)).toEqual([]);
+    expect(h.sink.mailsTo(older)).toEqual([]);
+  });
+
   it('pages through notifications that share a created_at without skipping any', async () => {
     const reader = await h.registered('Pat');
     const confirmations = ['One', 'Two', 'Three'].map((name) =>

@@ -40,7 +40,7 @@ const toUser = (row: UserRow): User => ({
 export async function upsertUser(
   db: Executor,
   claims: UserClaims,
-): Promise<{ user: User; inserted: boolean } | undefined> {
+): Promise<{ user: User; inserted: boolean; version: number } | undefined> {
   const row = await db
     .insertInto('users')
     .values({
@@ -57,6 +57,7 @@ export async function upsertUser(
           email: (eb) => eb.ref('excluded.email'),
           email_verified: (eb) => eb.ref('excluded.email_verified'),
           full_name: (eb) => eb.ref('excluded.full_name'),
+          version: sql`users.version + 1`,
         })
         .where(
           sql<boolean>`(users.email, users.email_verified, users.full_name) IS DISTINCT FROM (excluded.email, excluded.email_verified, excluded.full_name)`,
@@ -68,10 +69,11 @@ export async function upsertUser(
       'email_verified',
       'full_name',
       'created_at',
+      'version',
       sql<boolean>`xmax = 0`.as('inserted'),
     ])
     .executeTakeFirst();
-  return row && { user: toUser(row), inserted: row.inserted };
+  return row && { user: toUser(row), inserted: row.inserted, version: row.version };
 }
 
 export async function findUser(db: Executor, id: string): Promise<User | undefined> {

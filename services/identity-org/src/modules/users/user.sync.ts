@@ -13,8 +13,9 @@ export interface TokenIdentity {
 }
 
 /**
- * Mirrors the caller's token into `users` on first contact (publishing
- * `identity.user_registered` exactly once) and refreshes email and name when they change.
+ * Mirrors the caller's token into `users` on first contact and refreshes email and name when
+ * they change, publishing `identity.user_registered` with the user's version each time (once
+ * per version, however often and concurrently the person calls).
  */
 export async function syncUser(db: Db, identity: TokenIdentity, requestId: string): Promise<User> {
   const email = identity.email?.trim();
@@ -51,18 +52,18 @@ function upsertInTransaction(db: Db, claims: UserClaims, requestId: string): Pro
   return withTransaction(db, async (trx) => {
     const written = await upsertUser(trx, claims);
     if (written === undefined) return (await findUser(trx, claims.id))!;
-    if (written.inserted) {
-      const event = buildEvent(
-        'identity.user_registered',
-        { userId: written.user.id, email: written.user.email, name: written.user.fullName },
-        {
-          source: 'identity-org',
-          aggregate: { type: 'user', id: written.user.id, version: 1 },
-          correlationId: requestId,
-        },
-      );
-      await enqueueEvents(trx, [event]);
-    }
+    // First contact, and again whenever the details change: consumers that mail people keep
+    // the newest address (the version orders the announcements).
+    const event = buildEvent(
+      'identity.user_registered',
+      { userId: written.user.id, email: written.user.email, name: written.user.fullName },
+      {
+        source: 'identity-org',
+        aggregate: { type: 'user', id: written.user.id, version: written.version },
+        correlationId: requestId,
+      },
+    );
+    await enqueueEvents(trx, [event]);
     return written.user;
   });
 }

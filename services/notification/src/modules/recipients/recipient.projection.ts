@@ -10,5 +10,9 @@ export async function projectRecipients(
 ): Promise<void> {
   if (event.type !== 'identity.user_registered') return;
   const { userId, email, name, phone } = event.data;
-  await upsertRecipient(trx, { userId, email, name, phone: phone ?? null });
+  await upsertRecipient(
+    trx,
+    { userId, email, name, phone: phone ?? null },
+    event.aggregate.version,
+  );
 }

@@ -11,7 +11,12 @@ export interface Recipient {
 }
 
 /** Inserts or refreshes a person's contact details (replaying the same event changes nothing). */
-export async function upsertRecipient(db: Db, recipient: Recipient): Promise<void> {
+/** Stores a recipient's details as of identity's user `version`; older versions change nothing. */
+export async function upsertRecipient(
+  db: Db,
+  recipient: Recipient,
+  version: number,
+): Promise<void> {
   await db
     .insertInto('recipients')
     .values({
@@ -19,14 +24,19 @@ export async function upsertRecipient(db: Db, recipient: Recipient): Promise<voi
       email: recipient.email,
       name: recipient.name,
       phone: recipient.phone,
+      user_version: version,
     })
     .onConflict((oc) =>
-      oc.column('user_id').doUpdateSet((eb) => ({
-        email: eb.ref('excluded.email'),
-        name: eb.ref('excluded.name'),
-        // A later event without a phone does not forget the one we know.
-        phone: eb.fn.coalesce('excluded.phone', 'recipients.phone'),
-      })),
+      oc
+        .column('user_id')
+        .doUpdateSet((eb) => ({
+          email: eb.ref('excluded.email'),
+          name: eb.ref('excluded.name'),
+          // A later event without a phone does not forget the one we know.
+          phone: eb.fn.coalesce('excluded.phone', 'recipients.phone'),
+          user_version: eb.ref('excluded.user_version'),
+        }))
+        .where('recipients.user_version', '<', (eb) => eb.ref('excluded.user_version')),
     )
     .execute();
 }
