@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { idempotencyKeyCompletionFails, withFailingWrites } from '@happening/db/testing';
-import { eventually } from '@happening/testkit';
+import { deferred, eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bookingLockKey } from '../src/redis/inventory.keys.ts';
@@ -133,6 +133,46 @@ describe('booking flow through HTTP', () => {
     const sequences = coalesced.map((e) => e.data.sequence);
     expect([...sequences].sort((x, y) => x - y)).toEqual(sequences);
     expect(new Set(sequences).size).toBe(sequences.length);
+  });
+
+  it('reads the availability it publishes after taking its sequence, so a later sequence never carries older figures', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 5 });
+    const [a, b] = await Promise.all([svc.user(), svc.user()]);
+    await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
+    const ofEvent = (e: { data: { eventId: string } }) => e.data.eventId === eventId;
+    const first = await eventually(() => svc.eventsOf('booking.availability_changed', ofEvent)[0]);
+    // Another replica publishing this event's availability holds its sequence row meanwhile.
+    const locked = deferred();
+    const release = deferred();
+    const held = svc.db.transaction().execute(async (trx) => {
+      await sql`SELECT 1 FROM availability_sequence WHERE event_id = ${eventId} FOR UPDATE`.execute(
+        trx,
+      );
+      locked.resolve();
+      await release.promise;
+    });
+    await locked.promise;
+    svc.ctx.availability.touch(eventId);
+    await eventually(async () => {
+      const { rows } = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE wait_event_type = 'Lock' AND query LIKE 'insert into "availability_sequence"%'`.execute(
+        svc.db,
+      );
+      return (rows[0]?.n ?? 0) > 0;
+    });
+    // While it waits for its sequence, a seat goes.
+    expect(
+      (await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })).statusCode,
+    ).toBe(201);
+    release.resolve();
+    await held;
+    const next = await eventually(() =>
+      svc
+        .eventsOf('booking.availability_changed', ofEvent)
+        .find((e) => e.data.sequence === first.data.sequence + 1),
+    );
+    expect(next.data).toMatchObject({ availableSlots: 3, confirmedSeats: 2 });
   });
 
   it('takes exactly the requested seats or answers BOOKING_SEATS_TAKEN', async () => {

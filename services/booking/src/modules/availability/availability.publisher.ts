@@ -64,17 +64,12 @@ async function publish(
   deps: { db: Kysely<BookingDb>; inventory: Inventory; wakeRelay: () => void },
   eventId: string,
 ): Promise<void> {
-  const figures = await deps.inventory.availability(eventId);
-  setWaitlistLength(eventId, figures?.waitlistLength ?? 0);
   const event = await findEvent(deps.db, eventId);
-  if (!figures || !event) return;
-  await deps.db.transaction().execute(async (trx) => {
-    const confirmed = await trx
-      .selectFrom('booking_seats')
-      .select(sql<string>`count(*)`.as('n'))
-      .where('event_id', '=', eventId)
-      .where('status', '=', 'booked')
-      .executeTakeFirstOrThrow();
+  if (!event) return;
+  const enqueued = await deps.db.transaction().execute(async (trx) => {
+    // The sequence first: its row stays locked until this commits, so publishers of one event
+    // (replicas, or this one again) read the figures one after the other, in sequence order —
+    // read before it, older figures could take the higher sequence and win.
     const { sequence } = await trx
       .insertInto('availability_sequence')
       .values({ event_id: eventId, sequence: 1 })
@@ -82,6 +77,16 @@ async function publish(
         oc.column('event_id').doUpdateSet({ sequence: sql`availability_sequence.sequence + 1` }),
       )
       .returning('sequence')
+      .executeTakeFirstOrThrow();
+    const figures = await deps.inventory.availability(eventId);
+    setWaitlistLength(eventId, figures?.waitlistLength ?? 0);
+    // Keys being rebuilt: the rebuild signals again. (A skipped sequence number is harmless.)
+    if (!figures) return false;
+    const confirmed = await trx
+      .selectFrom('booking_seats')
+      .select(sql<string>`count(*)`.as('n'))
+      .where('event_id', '=', eventId)
+      .where('status', '=', 'booked')
       .executeTakeFirstOrThrow();
     const envelope = buildEvent(
       'booking.availability_changed',
@@ -102,6 +107,7 @@ async function publish(
       },
     );
     await enqueueEvents(trx, [envelope]);
+    return true;
   });
-  deps.wakeRelay();
+  if (enqueued) deps.wakeRelay();
 }
