@@ -8,7 +8,7 @@ import {
   expirePendingInvites,
   startInviteExpiry,
 } from '../src/modules/invites/invite-expiry.job.ts';
-import { type Harness, PUBLIC_APP_URL, startHarness } from './harness.ts';
+import { type Harness, PUBLIC_APP_URL, startHarness, type TestUser } from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -17,6 +17,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
+
+/** PATCHes a member's role with the membership's current version in If-Match. */
+async function changeRole(caller: TestUser, orgId: string, userId: string, role: string) {
+  const { version } = await h.db
+    .selectFrom('organization_users')
+    .select('version')
+    .where('organization_id', '=', orgId)
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  return h.call(
+    caller,
+    'PATCH',
+    `/v1/orgs/${orgId}/members/${userId}`,
+    { role },
+    { 'if-match': `"${version}"` },
+  );
+}
 
 describe('invite → accept → role change → removal', () => {
   it('changes membership and publishes each step', async () => {
@@ -85,9 +102,7 @@ describe('invite → accept → role change → removal', () => {
     expect(again.statusCode).toBe(200);
     expect(again.json().membership).toEqual(accepted.json().membership);
 
-    const promoted = await h.call(admin, 'PATCH', `/v1/orgs/${orgId}/members/${guest.sub}`, {
-      role: 'orgAdmin',
-    });
+    const promoted = await changeRole(admin, orgId, guest.sub, 'orgAdmin');
     expect(promoted.statusCode).toBe(200);
     expect(promoted.json()).toMatchObject({ userId: guest.sub, role: 'orgAdmin' });
     const changed = await h.event('identity.member_role_changed', (e) => e.orgId === orgId);
@@ -146,13 +161,57 @@ describe('invite → accept → role change → removal', () => {
   });
 });
 
+describe('changing a member’s role', () => {
+  it('takes If-Match with the membership’s version: 428 without, 412 when stale', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const member = await h.addMember(orgId, admin, 'user');
+    const path = `/v1/orgs/${orgId}/members/${member.sub}`;
+    const listed = await h.call(admin, 'GET', `/v1/orgs/${orgId}/members`);
+    const { version } = listed
+      .json()
+      .items.find((item: { userId: string }) => item.userId === member.sub);
+    const missing = await h.call(admin, 'PATCH', path, { role: 'organizer' });
+    expect(missing.statusCode).toBe(428);
+    const changed = await h.call(
+      admin,
+      'PATCH',
+      path,
+      { role: 'organizer' },
+      {
+        'if-match': `"${version}"`,
+      },
+    );
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json()).toMatchObject({ role: 'organizer', version: version + 1 });
+    expect(changed.headers.etag).toBe(`"${version + 1}"`);
+    // A second admin working from the same read is told the membership moved on.
+    const stale = await h.call(
+      admin,
+      'PATCH',
+      path,
+      { role: 'orgAdmin' },
+      {
+        'if-match': `"${version}"`,
+      },
+    );
+    expect(stale.statusCode).toBe(412);
+    expect(stale.json()).toMatchObject({ code: 'VERSION_MISMATCH', currentVersion: version + 1 });
+    const roles = await h.db
+      .selectFrom('organization_users')
+      .select('role')
+      .where('organization_id', '=', orgId)
+      .where('user_id', '=', member.sub)
+      .executeTakeFirstOrThrow();
+    expect(roles.role).toBe('organizer');
+  });
+});
+
 describe('the last orgAdmin', () => {
   it('can be neither demoted nor removed', async () => {
     const admin = await h.user();
     const orgId = await h.signUp(admin);
-    const demote = await h.call(admin, 'PATCH', `/v1/orgs/${orgId}/members/${admin.sub}`, {
-      role: 'user',
-    });
+    const demote = await changeRole(admin, orgId, admin.sub, 'user');
     expect(demote.statusCode).toBe(409);
     expect(demote.json().code).toBe('LAST_ORG_ADMIN');
     const leave = await h.call(admin, 'DELETE', `/v1/orgs/${orgId}/members/${admin.sub}`);
@@ -165,8 +224,8 @@ describe('the last orgAdmin', () => {
       const orgId = await h.signUp(a);
       const b = await h.addMember(orgId, a, 'orgAdmin');
       const answers = await Promise.all([
-        h.call(a, 'PATCH', `/v1/orgs/${orgId}/members/${a.sub}`, { role: 'organizer' }),
-        h.call(b, 'PATCH', `/v1/orgs/${orgId}/members/${b.sub}`, { role: 'user' }),
+        changeRole(a, orgId, a.sub, 'organizer'),
+        changeRole(b, orgId, b.sub, 'user'),
       ]);
       expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409]);
       expect(answers.find((r) => r.statusCode === 409)?.json().code).toBe('LAST_ORG_ADMIN');
@@ -185,8 +244,8 @@ describe('the last orgAdmin', () => {
     const orgId = await h.signUp(a);
     const b = await h.addMember(orgId, a, 'orgAdmin');
     const answers = await Promise.all([
-      h.call(a, 'PATCH', `/v1/orgs/${orgId}/members/${b.sub}`, { role: 'user' }),
-      h.call(b, 'PATCH', `/v1/orgs/${orgId}/members/${a.sub}`, { role: 'user' }),
+      changeRole(a, orgId, b.sub, 'user'),
+      changeRole(b, orgId, a.sub, 'user'),
     ]);
     const codes = answers.map((r) => r.statusCode);
     expect(codes.filter((c) => c === 200)).toHaveLength(1);
@@ -220,7 +279,7 @@ describe('the last orgAdmin', () => {
       () => h.call(b, 'PATCH', `/v1/orgs/${orgId}`, { name: 'Taken over' }, { 'if-match': '1' }),
     ];
     for (const attempt of attempts) {
-      await h.call(a, 'PATCH', `/v1/orgs/${orgId}/members/${b.sub}`, { role: 'orgAdmin' });
+      await changeRole(a, orgId, b.sub, 'orgAdmin');
       // b passes the route's role check, then waits for the organization while a demotes b.
       const { pending } = await h.db.transaction().execute(async (trx) => {
         await sql`SELECT 1 FROM organizations WHERE id = ${orgId} FOR UPDATE`.execute(trx);

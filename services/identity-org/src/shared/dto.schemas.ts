@@ -35,6 +35,8 @@ export const membershipSchema = z.object({
   userId: z.string(),
   role: roleSchema,
   joinedAt: timestamp,
+  /** Send it in `If-Match` to change the role. */
+  version: z.number().int(),
 });
 
 export const orgParamsSchema = z.object({ orgId: z.uuid() });
@@ -65,4 +67,5 @@ export const membershipDto = (m: Membership): z.infer<typeof membershipSchema> =
   userId: m.userId,
   role: m.role,
   joinedAt: m.joinedAt.toISOString(),
+  version: m.version,
 });

@@ -22,12 +22,22 @@ export async function changeMemberRole(
   actor: Actor,
   organizationId: string,
   userId: string,
+  expectedVersion: number,
   role: Role,
 ): Promise<Membership> {
   return withTransaction(db, async (trx) => {
     await lockAsOrgAdmin(trx, organizationId, actor);
     const target = await findMembership(trx, organizationId, userId);
     if (target === undefined) throw memberNotFound();
+    // Read under the organization lock, so no other role change lands between check and write.
+    if (target.version !== expectedVersion) {
+      throw new DomainError(
+        'VERSION_MISMATCH',
+        412,
+        `The membership is at version ${target.version}, not ${expectedVersion}.`,
+        { currentVersion: target.version },
+      );
+    }
     if (target.role === role) return target;
     assertKeepsAnAdmin(target.role, role, await countAdmins(trx, organizationId));
     const updated = await updateMemberRole(trx, organizationId, userId, role);

@@ -7,6 +7,8 @@ export interface Membership {
   userId: string;
   role: Role;
   joinedAt: Date;
+  /** Raised by each role change (If-Match of a PATCH). */
+  version: number;
 }
 
 /** A membership with the member's name and email, as the members list shows it. */
@@ -17,16 +19,23 @@ export interface Member extends Membership {
   position: { joinedAt: string; userId: string };
 }
 
-type MembershipRow = { organization_id: string; user_id: string; role: Role; created_at: Date };
+type MembershipRow = {
+  organization_id: string;
+  user_id: string;
+  role: Role;
+  created_at: Date;
+  version: number;
+};
 
 const toMembership = (row: MembershipRow): Membership => ({
   organizationId: row.organization_id,
   userId: row.user_id,
   role: row.role,
   joinedAt: row.created_at,
+  version: row.version,
 });
 
-const COLUMNS = ['organization_id', 'user_id', 'role', 'created_at'] as const;
+const COLUMNS = ['organization_id', 'user_id', 'role', 'created_at', 'version'] as const;
 
 export async function findMembership(
   db: Executor,
@@ -71,7 +80,7 @@ export async function updateMemberRole(
 ): Promise<Membership> {
   const row = await db
     .updateTable('organization_users')
-    .set({ role })
+    .set({ role, version: sql`version + 1` })
     .where('organization_id', '=', organizationId)
     .where('user_id', '=', userId)
     .returning(COLUMNS)
@@ -112,7 +121,15 @@ export async function listMembers(
   let query = db
     .selectFrom('organization_users as m')
     .innerJoin('users as u', 'u.id', 'm.user_id')
-    .select(['m.organization_id', 'm.user_id', 'm.role', 'm.created_at', 'u.email', 'u.full_name'])
+    .select([
+      'm.organization_id',
+      'm.user_id',
+      'm.role',
+      'm.created_at',
+      'm.version',
+      'u.email',
+      'u.full_name',
+    ])
     .select(sql<string>`m.created_at::text`.as('joined_at_text'))
     .where('m.organization_id', '=', organizationId)
     .orderBy('m.created_at')

@@ -3,6 +3,7 @@ import {
   type App,
   cursorTimestamp,
   decodeCursor,
+  ifMatchVersion,
   pageQuerySchema,
   toPage,
 } from '@happening/service-kit';
@@ -54,15 +55,17 @@ export function registerMemberRoutes(app: App, { db, guards }: RouteDeps): void 
       },
       preHandler: guards.orgAdmin,
     },
-    async (request) => {
+    async (request, reply) => {
       const { orgId, userId } = request.params;
       const membership = await changeMemberRole(
         db,
         actorOf(request),
         orgId,
         userId,
+        ifMatchVersion(request),
         request.body.role,
       );
+      reply.header('etag', `"${membership.version}"`);
       return membershipDto(membership);
     },
   );
