@@ -326,6 +326,30 @@ describe('catalog events', () => {
     expect(booked.json()).toMatchObject({ status: 'confirmed', seatNumbers: [1] });
   });
 
+  it('a capacity change delivered before its publish is applied once the publish has landed', async () => {
+    const snapshot = eventSnapshot({ totalSlots: 5 });
+    const { eventId, orgId } = snapshot;
+    // Catalog published (version 2), then raised the capacity (version 3); booking gets the
+    // raise first: it cannot place it yet, so it is retried.
+    await svc.publish(
+      'catalog.event_capacity_changed',
+      { eventId, orgId, previousTotalSlots: 5, totalSlots: 8 },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    await svc.deliver(
+      'catalog.event_published',
+      { ...snapshot, publishedAt: new Date().toISOString() },
+      { type: 'event', id: eventId, version: 2 },
+    );
+    const who = await svc.user();
+    await eventually(async () => (await findEvent(svc.db, eventId))?.totalSlots === 8, {
+      timeoutMs: 15_000,
+    });
+    await eventually(async () => (await svc.ctx.inventory.availability(eventId))?.totalSlots === 8);
+    const availability = await svc.call(who, 'GET', `/v1/events/${eventId}/availability`);
+    expect(availability.json()).toMatchObject({ totalSlots: 8, availableSlots: 8 });
+  });
+
   it('status changes close bookings; updates refresh the name carried by events', async () => {
     const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 5 });
     const [a, b] = await Promise.all([svc.user(), svc.user()]);

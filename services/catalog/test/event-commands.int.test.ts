@@ -137,6 +137,27 @@ describe('create → publish → update → cancel', () => {
     );
   });
 
+  it('announces a draft’s capacity change as one more change in event_updated', async () => {
+    const draft = await createDraft();
+    const res = await catalog.call(
+      organizer,
+      'PATCH',
+      `/v1/events/${draft.id}`,
+      { totalSlots: 150 },
+      { 'if-match': '1' },
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    const [updated] = await catalog.eventsAbout(draft.id, 'catalog.event_updated');
+    expect(updated?.data.changes).toEqual({ totalSlots: { from: draft.totalSlots, to: 150 } });
+    expect(updated?.data.event).toMatchObject({ totalSlots: 150, status: 'draft' });
+    // A draft holds no inventory: consumers of capacity changes hear of published events only.
+    expect(
+      catalog.published.filter(
+        (e) => e.aggregate.id === draft.id && e.type === 'catalog.event_capacity_changed',
+      ),
+    ).toEqual([]);
+  });
+
   it('publishes only event_updated when the capacity stays', async () => {
     const draft = await createDraft();
     const res = await catalog.call(

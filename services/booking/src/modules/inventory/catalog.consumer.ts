@@ -11,6 +11,14 @@ import { reconcileEvent } from './reconcile.service.ts';
 
 type CatalogEvent = Extract<DomainEvent, { type: `catalog.${string}` }>;
 
+/** A change of an event whose publish has not been handled yet: the message is retried. */
+export class EventNotOpenedYet extends Error {
+  constructor(eventId: string) {
+    super(`event ${eventId} is not opened here yet`);
+    this.name = 'EventNotOpenedYet';
+  }
+}
+
 /**
  * Applies a catalog event to the inventory projection inside `trx` (the inbox transaction).
  * Returns the follow-up to run after commit: a rebuild of the event's Redis keys, or dropping them.
@@ -65,7 +73,12 @@ export async function applyCatalogEvent(
         .where('event_id', '=', message.data.eventId)
         .where('catalog_version', '<=', version)
         .executeTakeFirst();
-      return updated.numUpdatedRows > 0n ? 'reconcile' : undefined;
+      if (updated.numUpdatedRows > 0n) return 'reconcile';
+      // Catalog announces capacity changes of published events only (a draft's goes in its
+      // event_updated): this event's publish is still on its way. Retried until it has landed.
+      if (!(await findEvent(trx, message.data.eventId)))
+        throw new EventNotOpenedYet(message.data.eventId);
+      return undefined;
     }
     case 'catalog.event_status_changed': {
       await trx

@@ -37,11 +37,23 @@ export function eventPublished(event: CatalogEvent, trace: Trace) {
   );
 }
 
-/** The events one accepted PATCH publishes: capacity and other changes separately. */
+/**
+ * The events one accepted PATCH publishes: capacity and other changes separately. A draft's
+ * capacity is no inventory yet: it is one more change in `event_updated`, so a consumer can tell
+ * that an `event_capacity_changed` it cannot place belongs to a published event whose publish it
+ * has not handled yet.
+ */
 export function eventChanged(outcome: PatchOutcome, trace: Trace): DomainEvent[] {
-  const { event, changes, capacity } = outcome;
+  const { event, capacity } = outcome;
+  const draftCapacity = event.status === 'draft' ? capacity : undefined;
+  const changes = draftCapacity
+    ? {
+        ...outcome.changes,
+        totalSlots: { from: draftCapacity.previousTotalSlots, to: draftCapacity.totalSlots },
+      }
+    : outcome.changes;
   const published: DomainEvent[] = [];
-  if (capacity !== undefined) {
+  if (capacity !== undefined && draftCapacity === undefined) {
     published.push(
       catalogEvent(
         'catalog.event_capacity_changed',
