@@ -350,6 +350,28 @@ describe('catalog events', () => {
     expect(availability.json()).toMatchObject({ totalSlots: 8, availableSlots: 8 });
   });
 
+  it('a status change delivered before its publish is applied once the publish has landed', async () => {
+    const snapshot = eventSnapshot();
+    const { eventId, orgId } = snapshot;
+    await svc.publish(
+      'catalog.event_status_changed',
+      { eventId, orgId, from: 'upcoming', to: 'ongoing' },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    await svc.deliver(
+      'catalog.event_published',
+      { ...snapshot, publishedAt: new Date().toISOString() },
+      { type: 'event', id: eventId, version: 2 },
+    );
+    await eventually(async () => (await findEvent(svc.db, eventId))?.status === 'ongoing', {
+      timeoutMs: 15_000,
+    });
+    const late = await svc.call(await svc.user(), 'POST', `/v1/events/${eventId}/bookings`, {
+      seats: 1,
+    });
+    expect(late.json().code).toBe('EVENT_NOT_OPEN');
+  });
+
   it('status changes close bookings; updates refresh the name carried by events', async () => {
     const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 5 });
     const [a, b] = await Promise.all([svc.user(), svc.user()]);

@@ -81,12 +81,15 @@ export async function applyCatalogEvent(
       return undefined;
     }
     case 'catalog.event_status_changed': {
-      await trx
+      const updated = await trx
         .updateTable('event_inventory')
         .set({ status: message.data.to, catalog_version: version })
         .where('event_id', '=', message.data.eventId)
         .where('catalog_version', '<=', version)
-        .execute();
+        .executeTakeFirst();
+      // The clock moves published events only: one not here yet has its publish on the way.
+      if (updated.numUpdatedRows === 0n && !(await findEvent(trx, message.data.eventId)))
+        throw new EventNotOpenedYet(message.data.eventId);
       return message.data.to === 'completed' ? 'drop' : undefined;
     }
     case 'catalog.event_cancelled': {
