@@ -25,7 +25,9 @@ const cancelEvent = (snapshot: ReturnType<typeof eventSnapshot>, version: number
   );
 
 /** catalog.event_updated at catalog version 3, renaming the event to "Renamed". */
-const renamed = (snapshot: ReturnType<typeof eventSnapshot>) =>
+const renamed = (
+  snapshot: Omit<ReturnType<typeof eventSnapshot>, 'status'> & { status: 'upcoming' | 'draft' },
+) =>
   [
     'catalog.event_updated',
     {
@@ -324,6 +326,24 @@ describe('catalog events', () => {
     const booked = await svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
     expect(booked.statusCode).toBe(201);
     expect(booked.json()).toMatchObject({ status: 'confirmed', seatNumbers: [1] });
+  });
+
+  it('a draft known from its update is not there for anyone: 404 on every route', async () => {
+    const snapshot = { ...eventSnapshot(), status: 'draft' as const };
+    const [who, organizer] = await Promise.all([svc.user(), svc.user()]);
+    await svc.join(organizer, snapshot.orgId, 'organizer');
+    await svc.deliver(...renamed(snapshot));
+    expect(await findEvent(svc.db, snapshot.eventId)).toMatchObject({ status: 'draft' });
+    for (const caller of [who, organizer]) {
+      const booked = await svc.call(caller, 'POST', `/v1/events/${snapshot.eventId}/bookings`, {
+        seats: 1,
+      });
+      expect(booked.statusCode).toBe(404);
+      for (const route of ['availability', 'seats']) {
+        const read = await svc.call(caller, 'GET', `/v1/events/${snapshot.eventId}/${route}`);
+        expect(read.statusCode, route).toBe(404);
+      }
+    }
   });
 
   it('a capacity change delivered before its publish is applied once the publish has landed', async () => {

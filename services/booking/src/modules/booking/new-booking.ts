@@ -41,6 +41,8 @@ export function checkNewBooking(
   found: { activeBookingId: string | null | undefined; isMember: boolean },
   now: Date,
 ): void {
+  // A draft (known from an update delivered before its publish) is not there for anyone yet.
+  if (event.status === 'draft') throw eventNotFound();
   if (event.visibility === 'members' && !found.isMember) throw eventNotFound();
   checkBookable(event, request, now);
   if (found.activeBookingId) throw alreadyExists(found.activeBookingId);

@@ -20,6 +20,20 @@ export class EventNotOpenedYet extends Error {
 }
 
 /**
+ * After a change matched no row: fine when the row holds a newer catalog version (the change is
+ * late); otherwise its publish has not landed — not here yet, or committing concurrently (the
+ * UPDATE could not see it, this read may) — and the change is retried.
+ */
+async function unlessOlderThanKnown(
+  trx: Transaction<BookingDb>,
+  eventId: string,
+  version: number,
+): Promise<void> {
+  const known = await findEvent(trx, eventId);
+  if (!known || known.catalogVersion < version) throw new EventNotOpenedYet(eventId);
+}
+
+/**
  * Applies a catalog event to the inventory projection inside `trx` (the inbox transaction).
  * Returns the follow-up to run after commit: a rebuild of the event's Redis keys, or dropping them.
  */
@@ -76,8 +90,7 @@ export async function applyCatalogEvent(
       if (updated.numUpdatedRows > 0n) return 'reconcile';
       // Catalog announces capacity changes of published events only (a draft's goes in its
       // event_updated): this event's publish is still on its way. Retried until it has landed.
-      if (!(await findEvent(trx, message.data.eventId)))
-        throw new EventNotOpenedYet(message.data.eventId);
+      await unlessOlderThanKnown(trx, message.data.eventId, version);
       return undefined;
     }
     case 'catalog.event_status_changed': {
@@ -88,8 +101,8 @@ export async function applyCatalogEvent(
         .where('catalog_version', '<=', version)
         .executeTakeFirst();
       // The clock moves published events only: one not here yet has its publish on the way.
-      if (updated.numUpdatedRows === 0n && !(await findEvent(trx, message.data.eventId)))
-        throw new EventNotOpenedYet(message.data.eventId);
+      if (updated.numUpdatedRows === 0n)
+        await unlessOlderThanKnown(trx, message.data.eventId, version);
       return message.data.to === 'completed' ? 'drop' : undefined;
     }
     case 'catalog.event_cancelled': {
