@@ -6,6 +6,8 @@ import type { PlatformTables } from './platform.tables.ts';
 export interface StoredResponse {
   statusCode: number;
   body: unknown;
+  /** Set on an answer replayed from the key (as stored, whatever the route answers today). */
+  replayed?: boolean;
 }
 
 export interface IdempotencyKeyOptions {
@@ -97,7 +99,7 @@ export async function withIdempotencyKey<DB>(
         'a request with this Idempotency-Key is in progress',
       );
     }
-    return { statusCode: existing.status_code, body: existing.body };
+    return { statusCode: existing.status_code, body: existing.body, replayed: true };
   }
 
   // An upsert: the claim may be gone (a retry took over a claim it thought stale and failed),

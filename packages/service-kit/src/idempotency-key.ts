@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 /**
@@ -22,4 +22,17 @@ export function idempotentRequestOf(request: FastifyRequest, callerId: string) {
     params: request.params,
     body: request.body,
   };
+}
+
+/**
+ * Sends what `runIdempotently` answered. A replay goes out as it was stored: the route's response
+ * schema may have grown since (a key lives 24 h, across a deploy), and the client must get the
+ * answer it would have got, not a 500 for a field the stored body predates.
+ */
+export function sendIdempotent(
+  reply: FastifyReply,
+  response: { statusCode: number; body: unknown; replayed?: boolean },
+): FastifyReply {
+  if (response.replayed) reply.serializer(JSON.stringify).type('application/json; charset=utf-8');
+  return reply.status(response.statusCode).send(response.body);
 }

@@ -1,7 +1,11 @@
 export { type App, type CreateAppOptions, createApp } from './app.factory.ts';
 export { baseConfigSchema, ConfigError, envFlag, loadConfig } from './config.loader.ts';
 export { DomainError, isDomainError } from './domain-error.ts';
-export { idempotencyKeyHeadersSchema, idempotentRequestOf } from './idempotency-key.ts';
+export {
+  idempotencyKeyHeadersSchema,
+  idempotentRequestOf,
+  sendIdempotent,
+} from './idempotency-key.ts';
 export { ifMatchVersion } from './if-match.ts';
 export { createLogger } from './logger.ts';
 export { httpRequestDuration, metricsRegistry } from './metrics.registry.ts';

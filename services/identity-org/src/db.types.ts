@@ -45,7 +45,7 @@ export interface OrganizationUsersTable {
   user_id: string;
   role: Role;
   permissions: Generated<Record<string, unknown>>;
-  /** Raised by each role change; PATCH takes it in If-Match. */
+  /** From one sequence, taken anew by each role change; PATCH takes it in If-Match. */
   version: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;

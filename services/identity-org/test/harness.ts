@@ -82,8 +82,14 @@ export async function startHarness() {
   }
 
   /** Invites a new person with `role` and has them accept; returns them. */
-  async function addMember(orgId: string, admin: TestUser, role: string): Promise<TestUser> {
-    const member = await user();
+  /** Invites `who` (a new user by default) with `role` and accepts the invite as them. */
+  async function addMember(
+    orgId: string,
+    admin: TestUser,
+    role: string,
+    who?: TestUser,
+  ): Promise<TestUser> {
+    const member = who ?? (await user());
     const invite = await call(admin, 'POST', `/v1/orgs/${orgId}/invites`, {
       email: member.email,
       role,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { idempotencyKeyCompletionFails, withFailingWrites } from '@happening/db/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncUser } from '../src/modules/users/user.sync.ts';
 import { type Harness, startHarness } from './harness.ts';
@@ -177,6 +178,28 @@ describe('Idempotency-Key', () => {
     expect(other.statusCode).toBe(422);
     const me = (await h.call(owner, 'GET', '/v1/me')).json();
     expect(me.memberships).toHaveLength(1);
+  });
+
+  it('replays a stored answer as it was stored, though the answer has gained a field since', async () => {
+    const owner = await h.user();
+    const key = `signup-${randomUUID()}`;
+    const signUp = () =>
+      h.call(
+        owner,
+        'POST',
+        '/v1/signup',
+        { organizationName: 'Before' },
+        { 'idempotency-key': key },
+      );
+    expect((await signUp()).statusCode).toBe(201);
+    // Stored by a release whose membership had no version yet (a key outlives a deploy).
+    await sql`UPDATE idempotency_keys SET body = body #- '{membership,version}'
+              WHERE key = ${key}`.execute(h.db);
+    const replayed = await signUp();
+    expect(replayed.statusCode).toBe(201);
+    expect(replayed.headers['content-type']).toMatch(/^application\/json/);
+    expect(replayed.json().membership).toMatchObject({ userId: owner.sub, role: 'orgAdmin' });
+    expect(replayed.json().membership.version).toBeUndefined();
   });
 
   it('creates nothing when the key cannot be completed with the organization', async () => {

@@ -1,5 +1,5 @@
 import { type KeepResponse, runIdempotently, type StoredResponse } from '@happening/db';
-import { idempotentRequestOf } from '@happening/service-kit';
+import { idempotentRequestOf, sendIdempotent } from '@happening/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from './database.ts';
 
@@ -14,5 +14,5 @@ export async function replyIdempotently(
   fn: (keep: KeepResponse) => Promise<StoredResponse>,
 ): Promise<FastifyReply> {
   const response = await runIdempotently(db, idempotentRequestOf(request, request.caller.id), fn);
-  return reply.status(response.statusCode).send(response.body);
+  return sendIdempotent(reply, response);
 }

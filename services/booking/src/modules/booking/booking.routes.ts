@@ -5,6 +5,7 @@ import {
   decodeCursor,
   idempotencyKeyHeadersSchema,
   idempotentRequestOf,
+  sendIdempotent,
   toPage,
 } from '@happening/service-kit';
 import { z } from 'zod';
@@ -74,9 +75,7 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
         return { statusCode: 201, body: booking };
       };
       const result = await runIdempotently(ctx.db, idempotent, run);
-      return reply
-        .code(result.statusCode as 201)
-        .send(result.body as z.infer<typeof bookingSchema>);
+      return sendIdempotent(reply, result);
     },
   );
 

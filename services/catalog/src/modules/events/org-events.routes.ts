@@ -1,6 +1,10 @@
 import { type KeepResponse, runIdempotently } from '@happening/db';
-import { type App, idempotencyKeyHeadersSchema, idempotentRequestOf } from '@happening/service-kit';
-import type { z } from 'zod';
+import {
+  type App,
+  idempotencyKeyHeadersSchema,
+  idempotentRequestOf,
+  sendIdempotent,
+} from '@happening/service-kit';
 import type { CatalogDeps } from '../../app.deps.ts';
 import { callerOf } from './event.caller.ts';
 import { createEvent } from './event.commands.ts';
@@ -52,9 +56,7 @@ export function registerOrgEventRoutes(app: App, deps: CatalogDeps): void {
         idempotentRequestOf(request, caller.userId),
         create,
       );
-      return reply
-        .status(response.statusCode as 201)
-        .send(response.body as z.infer<typeof eventSchema>);
+      return sendIdempotent(reply, response);
     },
   );
 

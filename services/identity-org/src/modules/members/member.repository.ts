@@ -7,7 +7,7 @@ export interface Membership {
   userId: string;
   role: Role;
   joinedAt: Date;
-  /** Raised by each role change (If-Match of a PATCH). */
+  /** Taken anew by each role change from one sequence (If-Match of a PATCH). */
   version: number;
 }
 
@@ -80,7 +80,7 @@ export async function updateMemberRole(
 ): Promise<Membership> {
   const row = await db
     .updateTable('organization_users')
-    .set({ role, version: sql`version + 1` })
+    .set({ role, version: sql`nextval('organization_users_version')` })
     .where('organization_id', '=', organizationId)
     .where('user_id', '=', userId)
     .returning(COLUMNS)
