@@ -10,6 +10,11 @@ describe('principalFromClaims', () => {
     ).toEqual({ sub, email: 'ada@example.test', emailVerified: true, name: 'Ada L' });
   });
 
+  it('keeps when the token was issued, when it says', () => {
+    expect(principalFromClaims({ sub, iat: 1_700_000_000 })?.issuedAt).toBe(1_700_000_000);
+    expect(principalFromClaims({ sub, iat: 'yesterday' })).not.toHaveProperty('issuedAt');
+  });
+
   it('falls back to preferred_username, then email, then sub for the name', () => {
     expect(principalFromClaims({ sub, preferred_username: 'ada' })?.name).toBe('ada');
     expect(principalFromClaims({ sub, email: 'ada@example.test' })?.name).toBe('ada@example.test');

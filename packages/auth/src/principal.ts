@@ -4,6 +4,8 @@ export interface Principal {
   email: string | null;
   emailVerified: boolean;
   name: string;
+  /** When the token was issued (`iat`, seconds since the epoch), if it says. */
+  issuedAt?: number;
 }
 
 const text = (value: unknown): string | undefined =>
@@ -21,5 +23,8 @@ export function principalFromClaims(
     email,
     emailVerified: claims.email_verified === true,
     name: text(claims.name) ?? text(claims.preferred_username) ?? email ?? sub,
+    ...(typeof claims.iat === 'number' && Number.isFinite(claims.iat)
+      ? { issuedAt: claims.iat }
+      : {}),
   };
 }

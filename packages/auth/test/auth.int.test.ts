@@ -69,6 +69,7 @@ describe('authPlugin', () => {
       email: 'ada@example.test',
       emailVerified: true,
       name: 'Ada Lovelace',
+      issuedAt: expect.any(Number),
     });
   });
 

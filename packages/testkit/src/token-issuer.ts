@@ -15,6 +15,8 @@ export interface TokenOptions {
   expiresIn?: number;
   /** Seconds from now before which the token is not valid. */
   notBefore?: number;
+  /** Seconds ago the token was issued (`iat`); default now. */
+  issuedAgo?: number;
   kid?: string;
   extraClaims?: JWTPayload;
 }
@@ -100,7 +102,7 @@ export async function startTokenIssuer(
         .setSubject(sub)
         .setIssuer(opts.issuer ?? issuerUrl)
         .setAudience(opts.audience ?? [audience, 'account'])
-        .setIssuedAt(now)
+        .setIssuedAt(now - (opts.issuedAgo ?? 0))
         .setJti(randomUUID())
         .setExpirationTime(now + (opts.expiresIn ?? 300));
       if (opts.notBefore !== undefined) jwt.setNotBefore(now + opts.notBefore);

@@ -19,8 +19,10 @@ export interface UsersTable {
   email: string;
   email_verified: boolean;
   full_name: string;
-  /** Raised whenever the mirrored details change (the version of their user_registered). */
+  /** Raised whenever the mirrored email or name changes (the version of their user_registered). */
   version: Generated<number>;
+  /** `iat` of the token the row was last mirrored from; older tokens do not change it. */
+  mirrored_token_issued_at: Date | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

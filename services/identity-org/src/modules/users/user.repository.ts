@@ -15,6 +15,8 @@ export interface UserClaims {
   email: string;
   emailVerified: boolean;
   fullName: string;
+  /** When the token saying so was issued, if it says. */
+  issuedAt?: Date | undefined;
 }
 
 type UserRow = {
@@ -34,14 +36,17 @@ const toUser = (row: UserRow): User => ({
 });
 
 /**
- * Inserts the user, or refreshes email and name when the token says otherwise. `inserted` is
- * true only for the call that created the row, however many first requests race.
+ * Inserts the user, or refreshes email and name when the token says otherwise — unless it was
+ * issued before the token the row was last mirrored from (an old token still in use must not
+ * flip the details back). `inserted` is true only for the call that created the row, however
+ * many first requests race; `announce` when the email or name is new (the version rose).
  */
 export async function upsertUser(
   db: Executor,
   claims: UserClaims,
-): Promise<{ user: User; inserted: boolean; version: number } | undefined> {
+): Promise<{ user: User; inserted: boolean; version: number; announce: boolean } | undefined> {
   const row = await db
+    .with('before', (qb) => qb.selectFrom('users').select('version').where('id', '=', claims.id))
     .insertInto('users')
     .values({
       id: claims.id,
@@ -49,6 +54,7 @@ export async function upsertUser(
       email: claims.email,
       email_verified: claims.emailVerified,
       full_name: claims.fullName,
+      mirrored_token_issued_at: claims.issuedAt ?? null,
     })
     .onConflict((oc) =>
       oc
@@ -57,10 +63,16 @@ export async function upsertUser(
           email: (eb) => eb.ref('excluded.email'),
           email_verified: (eb) => eb.ref('excluded.email_verified'),
           full_name: (eb) => eb.ref('excluded.full_name'),
-          version: sql`users.version + 1`,
+          mirrored_token_issued_at: sql`GREATEST(users.mirrored_token_issued_at, excluded.mirrored_token_issued_at)`,
+          // Only what other services are told of (email, name) raises the version.
+          version: sql`CASE WHEN (users.email, users.full_name)
+                              IS DISTINCT FROM (excluded.email, excluded.full_name)
+                            THEN users.version + 1 ELSE users.version END`,
         })
         .where(
-          sql<boolean>`(users.email, users.email_verified, users.full_name) IS DISTINCT FROM (excluded.email, excluded.email_verified, excluded.full_name)`,
+          sql<boolean>`(users.email, users.email_verified, users.full_name) IS DISTINCT FROM (excluded.email, excluded.email_verified, excluded.full_name)
+            AND (excluded.mirrored_token_issued_at IS NULL OR users.mirrored_token_issued_at IS NULL
+                 OR excluded.mirrored_token_issued_at >= users.mirrored_token_issued_at)`,
         ),
     )
     .returning([
@@ -71,9 +83,19 @@ export async function upsertUser(
       'created_at',
       'version',
       sql<boolean>`xmax = 0`.as('inserted'),
+      // The version before this statement (its snapshot): a concurrent change may make the
+      // announcement a duplicate of the same version, which consumers ignore.
+      sql<number | null>`(SELECT version FROM before)`.as('previous_version'),
     ])
     .executeTakeFirst();
-  return row && { user: toUser(row), inserted: row.inserted, version: row.version };
+  return (
+    row && {
+      user: toUser(row),
+      inserted: row.inserted,
+      version: row.version,
+      announce: row.inserted || row.previous_version !== row.version,
+    }
+  );
 }
 
 export async function findUser(db: Executor, id: string): Promise<User | undefined> {

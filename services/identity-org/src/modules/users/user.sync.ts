@@ -10,6 +10,8 @@ export interface TokenIdentity {
   email?: string | null | undefined;
   emailVerified?: boolean | undefined;
   name?: string | undefined;
+  /** The token's `iat`, seconds since the epoch. */
+  issuedAt?: number | undefined;
 }
 
 /**
@@ -27,6 +29,7 @@ export async function syncUser(db: Db, identity: TokenIdentity, requestId: strin
     email,
     emailVerified: identity.emailVerified ?? false,
     fullName: identity.name?.trim() || email.split('@')[0] || email,
+    issuedAt: identity.issuedAt === undefined ? undefined : new Date(identity.issuedAt * 1000),
   };
   // A first contact racing another of the same person can lose on a unique index the upsert
   // does not arbitrate (keycloak_id, email); a second attempt takes the conflict path instead.
@@ -52,8 +55,9 @@ function upsertInTransaction(db: Db, claims: UserClaims, requestId: string): Pro
   return withTransaction(db, async (trx) => {
     const written = await upsertUser(trx, claims);
     if (written === undefined) return (await findUser(trx, claims.id))!;
-    // First contact, and again whenever the details change: consumers that mail people keep
-    // the newest address (the version orders the announcements).
+    if (!written.announce) return written.user;
+    // First contact, and again whenever the email or name changes: consumers that mail people
+    // keep the newest address (the version orders the announcements).
     const event = buildEvent(
       'identity.user_registered',
       { userId: written.user.id, email: written.user.email, name: written.user.fullName },
