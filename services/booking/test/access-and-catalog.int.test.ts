@@ -370,6 +370,41 @@ describe('catalog events', () => {
     expect(availability.json()).toMatchObject({ totalSlots: 8, availableSlots: 8 });
   });
 
+  it('a capacity change that finds the event only as a draft waits for the publish', async () => {
+    const draft = { ...eventSnapshot({ totalSlots: 5 }), status: 'draft' as const };
+    const { eventId, orgId } = draft;
+    // Catalog renamed the draft (version 3), published it (4), raised its capacity (5); booking
+    // handles the rename, then the raise, then the publish.
+    await svc.deliver(...renamed(draft));
+    await svc.publish(
+      'catalog.event_capacity_changed',
+      { eventId, orgId, previousTotalSlots: 5, totalSlots: 8 },
+      { type: 'event', id: eventId, version: 5 },
+    );
+    await svc.deliver(
+      'catalog.event_published',
+      {
+        ...draft,
+        name: 'Renamed',
+        status: 'upcoming',
+        version: 4,
+        publishedAt: new Date().toISOString(),
+      },
+      { type: 'event', id: eventId, version: 4 },
+    );
+    await eventually(
+      async () => {
+        const event = await findEvent(svc.db, eventId);
+        return event?.status === 'upcoming' && event.totalSlots === 8;
+      },
+      { timeoutMs: 15_000 },
+    );
+    const booked = await svc.call(await svc.user(), 'POST', `/v1/events/${eventId}/bookings`, {
+      seats: 1,
+    });
+    expect(booked.statusCode).toBe(201);
+  });
+
   it('a status change delivered before its publish is applied once the publish has landed', async () => {
     const snapshot = eventSnapshot();
     const { eventId, orgId } = snapshot;

@@ -20,9 +20,10 @@ export class EventNotOpenedYet extends Error {
 }
 
 /**
- * After a change matched no row: fine when the row holds a newer catalog version (the change is
- * late); otherwise its publish has not landed — not here yet, or committing concurrently (the
- * UPDATE could not see it, this read may) — and the change is retried.
+ * After a change of a published event matched no row: fine when the row holds a newer catalog
+ * version (the change is late); otherwise its publish has not landed — not here yet, here only
+ * as a draft (an update seen first), or committing concurrently (the UPDATE could not see it,
+ * this read may) — and the change is retried.
  */
 async function unlessOlderThanKnown(
   trx: Transaction<BookingDb>,
@@ -30,7 +31,8 @@ async function unlessOlderThanKnown(
   version: number,
 ): Promise<void> {
   const known = await findEvent(trx, eventId);
-  if (!known || known.catalogVersion < version) throw new EventNotOpenedYet(eventId);
+  if (!known || known.status === 'draft' || known.catalogVersion < version)
+    throw new EventNotOpenedYet(eventId);
 }
 
 /**
@@ -86,10 +88,12 @@ export async function applyCatalogEvent(
         .set({ total_slots: message.data.totalSlots, catalog_version: version })
         .where('event_id', '=', message.data.eventId)
         .where('catalog_version', '<=', version)
+        // A draft row is an update seen before the publish, which must still land.
+        .where('status', '<>', 'draft')
         .executeTakeFirst();
       if (updated.numUpdatedRows > 0n) return 'reconcile';
       // Catalog announces capacity changes of published events only (a draft's goes in its
-      // event_updated): this event's publish is still on its way. Retried until it has landed.
+      // event_updated): this event's publish is still on its way, and the change is retried.
       await unlessOlderThanKnown(trx, message.data.eventId, version);
       return undefined;
     }
@@ -99,6 +103,7 @@ export async function applyCatalogEvent(
         .set({ status: message.data.to, catalog_version: version })
         .where('event_id', '=', message.data.eventId)
         .where('catalog_version', '<=', version)
+        .where('status', '<>', 'draft')
         .executeTakeFirst();
       // The clock moves published events only: one not here yet has its publish on the way.
       if (updated.numUpdatedRows === 0n)
