@@ -123,6 +123,19 @@ describe('sign-up', () => {
     expect(await announcementsOf(sub)).toEqual([1, 2]);
   });
 
+  it('records a newer token’s issue time even when its details are unchanged', async () => {
+    const sub = randomUUID();
+    const current = await h.user({ sub, name: 'Current Name' });
+    await h.call(current, 'GET', '/v1/me');
+    // Mirrored before issue times were recorded.
+    await sql`UPDATE users SET mirrored_token_issued_at = NULL WHERE id = ${sub}`.execute(h.db);
+    await h.call(current, 'GET', '/v1/me');
+    const older = await h.user({ sub, name: 'Old Name', email: current.email, issuedAgo: 300 });
+    const me = await h.call(older, 'GET', '/v1/me');
+    expect(me.json().user.name).toBe('Current Name');
+    expect(await announcementsOf(sub)).toEqual([1]);
+  });
+
   it('takes no details from a token older than the one they were mirrored from', async () => {
     const sub = randomUUID();
     const newer = await h.user({

@@ -69,8 +69,13 @@ export async function upsertUser(
                               IS DISTINCT FROM (excluded.email, excluded.full_name)
                             THEN users.version + 1 ELSE users.version END`,
         })
+        // Written when the details differ or the token is newer than the last one recorded
+        // (so the guard holds for users mirrored before issue times were recorded, too), and
+        // never from an older token.
         .where(
-          sql<boolean>`(users.email, users.email_verified, users.full_name) IS DISTINCT FROM (excluded.email, excluded.email_verified, excluded.full_name)
+          sql<boolean>`((users.email, users.email_verified, users.full_name) IS DISTINCT FROM (excluded.email, excluded.email_verified, excluded.full_name)
+              OR excluded.mirrored_token_issued_at > users.mirrored_token_issued_at
+              OR (users.mirrored_token_issued_at IS NULL AND excluded.mirrored_token_issued_at IS NOT NULL))
             AND (excluded.mirrored_token_issued_at IS NULL OR users.mirrored_token_issued_at IS NULL
                  OR excluded.mirrored_token_issued_at >= users.mirrored_token_issued_at)`,
         ),
