@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { withFailingInserts } from './failing-inserts.ts';
-import { type Booking, eventSnapshot, startBooking } from './harness.ts';
+import { type Booking, eventSnapshot, publishedEvent, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
 let svc: Booking;
@@ -300,11 +300,7 @@ describe('catalog events', () => {
     const { eventId } = snapshot;
     const who = await svc.user();
     await cancelEvent(snapshot, 3);
-    await svc.deliver(
-      'catalog.event_published',
-      { ...snapshot, publishedAt: new Date().toISOString() },
-      { type: 'event', id: eventId, version: 2 },
-    );
+    await svc.deliver(...publishedEvent(snapshot));
     await expectClosed(eventId, { status: 'cancelled' });
     // Recorded from the cancellation alone, as members-only: to anyone else it does not exist.
     const late = await svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
@@ -317,11 +313,7 @@ describe('catalog events', () => {
     const who = await svc.user();
     // Catalog published (version 2), then renamed it (version 3); booking got them the other way.
     await svc.deliver(...renamed(snapshot));
-    await svc.deliver(
-      'catalog.event_published',
-      { ...snapshot, publishedAt: new Date().toISOString() },
-      { type: 'event', id: eventId, version: 2 },
-    );
+    await svc.deliver(...publishedEvent(snapshot));
     expect(await findEvent(svc.db, eventId)).toMatchObject({ name: 'Renamed', catalogVersion: 3 });
     const booked = await svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
     expect(booked.statusCode).toBe(201);
@@ -356,11 +348,7 @@ describe('catalog events', () => {
       { eventId, orgId, previousTotalSlots: 5, totalSlots: 8 },
       { type: 'event', id: eventId, version: 3 },
     );
-    await svc.deliver(
-      'catalog.event_published',
-      { ...snapshot, publishedAt: new Date().toISOString() },
-      { type: 'event', id: eventId, version: 2 },
-    );
+    await svc.deliver(...publishedEvent(snapshot));
     const who = await svc.user();
     await eventually(async () => (await findEvent(svc.db, eventId))?.totalSlots === 8, {
       timeoutMs: 15_000,
@@ -382,15 +370,7 @@ describe('catalog events', () => {
       { type: 'event', id: eventId, version: 5 },
     );
     await svc.deliver(
-      'catalog.event_published',
-      {
-        ...draft,
-        name: 'Renamed',
-        status: 'upcoming',
-        version: 4,
-        publishedAt: new Date().toISOString(),
-      },
-      { type: 'event', id: eventId, version: 4 },
+      ...publishedEvent({ ...draft, name: 'Renamed', status: 'upcoming', version: 4 }),
     );
     await eventually(
       async () => {
@@ -413,11 +393,7 @@ describe('catalog events', () => {
       { eventId, orgId, from: 'upcoming', to: 'ongoing' },
       { type: 'event', id: eventId, version: 3 },
     );
-    await svc.deliver(
-      'catalog.event_published',
-      { ...snapshot, publishedAt: new Date().toISOString() },
-      { type: 'event', id: eventId, version: 2 },
-    );
+    await svc.deliver(...publishedEvent(snapshot));
     await eventually(async () => (await findEvent(svc.db, eventId))?.status === 'ongoing', {
       timeoutMs: 15_000,
     });

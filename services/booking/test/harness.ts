@@ -56,6 +56,15 @@ export function eventSnapshot(options: EventOptions = {}) {
   };
 }
 
+/** The `catalog.event_published` of `snapshot`, at its version, as `publish`/`deliver` take it. */
+export function publishedEvent(snapshot: ReturnType<typeof eventSnapshot>) {
+  return [
+    'catalog.event_published',
+    { ...snapshot, publishedAt: new Date().toISOString() },
+    { type: 'event', id: snapshot.eventId, version: snapshot.version },
+  ] as const;
+}
+
 /**
  * The booking service wired as main.ts wires it, on throwaway Postgres, Redis and RabbitMQ, with
  * a test queue collecting every `booking.*` event it publishes.
@@ -181,15 +190,7 @@ export async function startBooking() {
   async function openEvent(options: EventOptions = {}) {
     const snapshot = eventSnapshot(options);
     const { eventId, orgId } = snapshot;
-    await publish(
-      'catalog.event_published',
-      { ...snapshot, publishedAt: new Date().toISOString() },
-      {
-        type: 'event',
-        id: eventId,
-        version: 2,
-      },
-    );
+    await publish(...publishedEvent(snapshot));
     await eventually(
       async () => (await findEvent(db, eventId)) && (await ctx.inventory.exists(eventId)),
       {
