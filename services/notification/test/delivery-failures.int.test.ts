@@ -60,16 +60,7 @@ describe('memberships', () => {
     const admin = await memberOf(orgId, 'orgAdmin');
     const removed = memberRemoved(orgId, admin.sub, 1_001);
     const late = memberRoleChanged(orgId, admin.sub, 'orgAdmin', 1_000);
-    for (const event of [removed, late]) {
-      await h.publish(event);
-      await eventually(() =>
-        h.db
-          .selectFrom('inbox')
-          .select('message_id')
-          .where('message_id', '=', event.id)
-          .executeTakeFirst(),
-      );
-    }
+    for (const event of [removed, late]) await h.deliver(event);
     expect(await roleOf(h.db, orgId, admin.sub)).toBeUndefined();
   });
 });

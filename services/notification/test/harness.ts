@@ -89,6 +89,20 @@ export async function startHarness(options: HarnessOptions) {
     }
   }
 
+  /** Publishes `event` and waits until a consumer has recorded it in the inbox (handled it). */
+  async function deliver(event: EventEnvelope): Promise<void> {
+    await publish(event);
+    await eventually(
+      () =>
+        db
+          .selectFrom('inbox')
+          .select('message_id')
+          .where('message_id', '=', event.id)
+          .executeTakeFirst(),
+      { what: `${event.type} ${event.id} handled` },
+    );
+  }
+
   async function user(name = 'Ada Lovelace'): Promise<TestUser> {
     const sub = randomUUID();
     const email = `${sub.slice(0, 8)}@example.test`;
@@ -162,6 +176,7 @@ export async function startHarness(options: HarnessOptions) {
     sink,
     published,
     publish,
+    deliver,
     user,
     registered,
     call,
