@@ -161,16 +161,19 @@ describe('invite → accept → role change → removal', () => {
   });
 });
 
+/** A member's version as the members list shows it to `caller`. */
+async function listedVersion(caller: TestUser, orgId: string, userId: string): Promise<number> {
+  const listed = await h.call(caller, 'GET', `/v1/orgs/${orgId}/members`);
+  return listed.json().items.find((item: { userId: string }) => item.userId === userId)?.version;
+}
+
 describe('changing a member’s role', () => {
   it('takes If-Match with the membership’s version: 428 without, 412 when stale', async () => {
     const admin = await h.user();
     const orgId = await h.signUp(admin);
     const member = await h.addMember(orgId, admin, 'user');
     const path = `/v1/orgs/${orgId}/members/${member.sub}`;
-    const listed = await h.call(admin, 'GET', `/v1/orgs/${orgId}/members`);
-    const { version } = listed
-      .json()
-      .items.find((item: { userId: string }) => item.userId === member.sub);
+    const version = await listedVersion(admin, orgId, member.sub);
     const missing = await h.call(admin, 'PATCH', path, { role: 'organizer' });
     expect(missing.statusCode).toBe(428);
     const changed = await h.call(
@@ -216,10 +219,7 @@ describe('changing a member’s role', () => {
     const orgId = await h.signUp(admin);
     const member = await h.addMember(orgId, admin, 'user');
     const path = `/v1/orgs/${orgId}/members/${member.sub}`;
-    const versionOf = async () =>
-      (await h.call(admin, 'GET', `/v1/orgs/${orgId}/members`))
-        .json()
-        .items.find((item: { userId: string }) => item.userId === member.sub)?.version;
+    const versionOf = () => listedVersion(admin, orgId, member.sub);
     const before = await versionOf();
     expect((await h.call(admin, 'DELETE', path)).statusCode).toBe(204);
     await h.addMember(orgId, admin, 'orgAdmin', member);
