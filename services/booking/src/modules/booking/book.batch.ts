@@ -5,6 +5,7 @@ import type { BookingContext } from '../../context.ts';
 import type { EventInventoryRow } from '../../db/database.ts';
 import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { type EventRecord, toEventRecord } from '../inventory/event-inventory.repository.ts';
+import { eventNotFound } from './booking.policy.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { writeCreated } from './booking.writer.ts';
 import {
@@ -14,7 +15,6 @@ import {
   createdWrite,
   type Decided,
   decidedOrThrow,
-  eventNotFound,
   giveBack,
   InventoryMissing,
   keepCreatedAnswers,

@@ -5,6 +5,7 @@ import { toEventRecord } from '../inventory/event-inventory.repository.ts';
 import { inventoryRebuilding, lockForNewBooking } from '../inventory/event-lock.ts';
 import { rebuildForRequest } from '../inventory/reconcile.service.ts';
 import { roleOf } from '../memberships/membership.repository.ts';
+import { eventNotFound } from './booking.policy.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { writeCreated } from './booking.writer.ts';
 import {
@@ -14,7 +15,6 @@ import {
   createdWrite,
   type Decided,
   decidedOrThrow,
-  eventNotFound,
   giveBack,
   InventoryMissing,
   keepCreatedAnswers,

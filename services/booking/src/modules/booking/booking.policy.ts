@@ -12,6 +12,19 @@ export interface EventFacts {
   status: 'draft' | 'upcoming' | 'ongoing' | 'completed' | 'cancelled';
 }
 
+export const eventNotFound = () => new DomainError('EVENT_NOT_FOUND', 404, 'No such event.');
+
+/**
+ * Whether a caller may know the event exists: never a draft (known here only from an update
+ * delivered before its publish); a members-only event only to its organization's members.
+ */
+export function mayKnowEvent(
+  event: { status: EventFacts['status']; visibility: 'public' | 'members' },
+  isMember: boolean,
+): boolean {
+  return event.status !== 'draft' && (event.visibility === 'public' || isMember);
+}
+
 /** Checks a booking request against the event; throws the DomainError that answers it. */
 export function checkBookable(
   event: EventFacts,

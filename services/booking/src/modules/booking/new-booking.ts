@@ -9,7 +9,7 @@ import { type EventRecord, findEvent } from '../inventory/event-inventory.reposi
 import { lockEventReleases, lockEventShared } from '../inventory/event-lock.ts';
 import { reconcileEvent } from '../inventory/reconcile.service.ts';
 import { type BookingState, decide, evolve, initialState } from './booking.decider.ts';
-import { checkBookable } from './booking.policy.ts';
+import { checkBookable, eventNotFound, mayKnowEvent } from './booking.policy.ts';
 import { findActiveBooking } from './booking.repository.ts';
 import type { BookingView } from './booking.schemas.ts';
 import type { CreatedWrite } from './booking.writer.ts';
@@ -41,9 +41,7 @@ export function checkNewBooking(
   found: { activeBookingId: string | null | undefined; isMember: boolean },
   now: Date,
 ): void {
-  // A draft (known from an update delivered before its publish) is not there for anyone yet.
-  if (event.status === 'draft') throw eventNotFound();
-  if (event.visibility === 'members' && !found.isMember) throw eventNotFound();
+  if (!mayKnowEvent(event, found.isMember)) throw eventNotFound();
   checkBookable(event, request, now);
   if (found.activeBookingId) throw alreadyExists(found.activeBookingId);
 }
@@ -112,18 +110,17 @@ export async function keepCreatedAnswers(
   if (keyed.length === 0) return;
   const { rows } = await sql<{ now: Date }>`SELECT now() AS now`.execute(tx.db);
   const now = rows[0]?.now as Date;
-  await Promise.all(
-    keyed.map(({ request, decision, write }) =>
-      request.keep?.(tx.db, {
-        statusCode: 201,
-        body: createdView(write.bookingId, decision, {
-          state: evolve(initialState, write.created),
-          createdAt: now,
-          updatedAt: now,
-        }),
+  // One statement each, one after the other (the transaction holds one connection).
+  for (const { request, decision, write } of keyed) {
+    await request.keep?.(tx.db, {
+      statusCode: 201,
+      body: createdView(write.bookingId, decision, {
+        state: evolve(initialState, write.created),
+        createdAt: now,
+        updatedAt: now,
       }),
-    ),
-  );
+    });
+  }
 }
 
 /**
@@ -272,5 +269,3 @@ const alreadyExists = (bookingId: string | undefined) =>
   new DomainError('BOOKING_ALREADY_EXISTS', 409, 'You already hold a booking for this event.', {
     bookingId,
   });
-
-export const eventNotFound = () => new DomainError('EVENT_NOT_FOUND', 404, 'No such event.');

@@ -1,20 +1,21 @@
 import { type App, DomainError } from '@happening/service-kit';
 import { z } from 'zod';
 import type { BookingContext } from '../../context.ts';
+import { eventNotFound, mayKnowEvent } from '../booking/booking.policy.ts';
 import { bookedSeats } from '../booking/booking.repository.ts';
 import { availabilitySchema, eventParamsSchema, seatsSchema } from '../booking/booking.schemas.ts';
 import { roleOf } from '../memberships/membership.repository.ts';
 import { findEvent } from './event-inventory.repository.ts';
 import { rebuildForRequest, reconcileEvent } from './reconcile.service.ts';
 
-const eventNotFound = () => new DomainError('EVENT_NOT_FOUND', 404, 'No such event.');
-
-/** The event, if the caller may know it: public events to anyone, members-only to members. */
+/** The event, if the caller may know it (`mayKnowEvent`); 404 otherwise. */
 async function visibleEvent(ctx: BookingContext, eventId: string, callerId: string) {
   const event = await findEvent(ctx.db, eventId);
-  if (!event || event.status === 'draft') throw eventNotFound();
-  if (event.visibility === 'members' && !(await roleOf(ctx.db, event.orgId, callerId)))
-    throw eventNotFound();
+  if (!event) throw eventNotFound();
+  // The role is only looked up where it matters.
+  const isMember =
+    event.visibility === 'members' && Boolean(await roleOf(ctx.db, event.orgId, callerId));
+  if (!mayKnowEvent(event, isMember)) throw eventNotFound();
   return event;
 }
 
