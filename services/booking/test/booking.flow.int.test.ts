@@ -48,6 +48,7 @@ describe('booking flow through HTTP', () => {
     expect(availability.json()).toEqual({ totalSlots: 3, availableSlots: 1, waitlistLength: 2 });
     expect((await svc.call(a, 'GET', `/v1/events/${eventId}/seats`)).json()).toEqual({
       bookedSeats: [1, 2],
+      nextCursor: null,
     });
 
     await eventually(
@@ -198,6 +199,39 @@ describe('booking flow through HTTP', () => {
     expect(tooMany.json().code).toBe('BOOKING_TOO_MANY_SEATS');
     const bad = await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 0 });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it("pages the booked seats in seat order, so a big event's seat map comes in parts", async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 20 });
+    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    for (const [person, seatNumbers] of [
+      [a, [9, 3]],
+      [b, [12]],
+      [c, [1, 4]],
+    ] as const) {
+      const booked = await svc.call(person, 'POST', `/v1/events/${eventId}/bookings`, {
+        seats: seatNumbers.length,
+        seatNumbers,
+      });
+      expect(booked.statusCode).toBe(201);
+    }
+    const pages: number[][] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `limit=2&cursor=${cursor}` : 'limit=2';
+      const page = await svc.call(a, 'GET', `/v1/events/${eventId}/seats?${query}`);
+      expect(page.statusCode).toBe(200);
+      pages.push(page.json().bookedSeats);
+      cursor = page.json().nextCursor;
+    } while (cursor);
+    expect(pages).toEqual([[1, 3], [4, 9], [12]]);
+    const whole = await svc.call(a, 'GET', `/v1/events/${eventId}/seats`);
+    expect(whole.json()).toEqual({ bookedSeats: [1, 3, 4, 9, 12], nextCursor: null });
+
+    for (const query of ['limit=0', 'limit=10001', 'cursor=not-a-cursor']) {
+      const bad = await svc.call(a, 'GET', `/v1/events/${eventId}/seats?${query}`);
+      expect(bad.statusCode, query).toBe(400);
+    }
   });
 
   it('a booking of the same person in flight elsewhere answers 409 BOOKING_IN_PROGRESS; answered bookings leave no lock', async () => {

@@ -125,15 +125,19 @@ export async function seatsOf(
   return seats;
 }
 
-/** Seat numbers currently booked at an event. */
-export async function bookedSeats(db: Db, eventId: string): Promise<number[]> {
-  const rows = await db
+/** Seat numbers currently booked at an event, in order, from after `afterSeat`. */
+export async function bookedSeats(
+  db: Db,
+  eventId: string,
+  page: { limit: number; afterSeat?: number | undefined },
+): Promise<number[]> {
+  let query = db
     .selectFrom('booking_seats')
     .select('seat_no')
     .where('event_id', '=', eventId)
-    .where('status', '=', 'booked')
-    .orderBy('seat_no')
-    .execute();
+    .where('status', '=', 'booked');
+  if (page.afterSeat !== undefined) query = query.where('seat_no', '>', page.afterSeat);
+  const rows = await query.orderBy('seat_no').limit(page.limit).execute();
   return rows.map((r) => r.seat_no);
 }
 

@@ -60,4 +60,13 @@ export const availabilitySchema = z.object({
   waitlistLength: z.number().int(),
 });
 
-export const seatsSchema = z.object({ bookedSeats: z.array(z.number().int()) });
+/** A seat map's page: more seats than a list's items, so a larger default and maximum. */
+export const seatsQuerySchema = pageQuerySchema.extend({
+  limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+});
+export const seatsCursorSchema = z.object({ seatNo: z.number().int().min(1).max(2_147_483_647) });
+
+export const seatsSchema = z.object({
+  bookedSeats: z.array(z.number().int()),
+  nextCursor: z.string().nullable(),
+});

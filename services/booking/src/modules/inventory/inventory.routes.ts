@@ -1,9 +1,15 @@
-import { type App, DomainError } from '@happening/service-kit';
+import { type App, DomainError, decodeCursor, toPage } from '@happening/service-kit';
 import { z } from 'zod';
 import type { BookingContext } from '../../context.ts';
 import { eventNotFound, mayKnowEvent } from '../booking/booking.policy.ts';
 import { bookedSeats } from '../booking/booking.repository.ts';
-import { availabilitySchema, eventParamsSchema, seatsSchema } from '../booking/booking.schemas.ts';
+import {
+  availabilitySchema,
+  eventParamsSchema,
+  seatsCursorSchema,
+  seatsQuerySchema,
+  seatsSchema,
+} from '../booking/booking.schemas.ts';
 import { roleOf } from '../memberships/membership.repository.ts';
 import { findEvent } from './event-inventory.repository.ts';
 import { rebuildForRequest, reconcileEvent } from './reconcile.service.ts';
@@ -44,11 +50,21 @@ export function registerInventoryRoutes(app: App, ctx: BookingContext): void {
     '/v1/events/:eventId/seats',
     {
       onRequest: app.authenticate,
-      schema: { params: eventParamsSchema, response: { 200: seatsSchema } },
+      schema: {
+        params: eventParamsSchema,
+        querystring: seatsQuerySchema,
+        response: { 200: seatsSchema },
+      },
     },
     async (request) => {
       const event = await visibleEvent(ctx, request.params.eventId, request.principal.sub);
-      return { bookedSeats: await bookedSeats(ctx.db, event.eventId) };
+      const { limit, cursor } = request.query;
+      const seats = await bookedSeats(ctx.db, event.eventId, {
+        limit: limit + 1,
+        afterSeat: cursor ? decodeCursor(cursor, seatsCursorSchema).seatNo : undefined,
+      });
+      const page = toPage(seats, limit, (last) => ({ seatNo: last }));
+      return { bookedSeats: page.items, nextCursor: page.nextCursor };
     },
   );
 
