@@ -87,6 +87,7 @@ let carol: Person;
 let dave: Person;
 let erin: Person; // a newcomer who ends up on the waitlist
 let mallory: Person; // orgAdmin of another organization
+let frank: Person; // never calls identity-org: books first
 let orgId: string;
 let bigEvent: CatalogEvent;
 let smallEvent: CatalogEvent;
@@ -95,13 +96,14 @@ let carolBooking: Booking;
 let bobsInviteToken: string;
 
 beforeAll(async () => {
-  [alice, bob, carol, dave, erin, mallory] = await Promise.all([
+  [alice, bob, carol, dave, erin, mallory, frank] = await Promise.all([
     people.signIn('alice'),
     people.signIn('bob'),
     people.signIn('carol'),
     people.signIn('dave'),
     people.createPerson('Erin'),
     people.createPerson('Mallory'),
+    people.createPerson('Frank'),
   ]);
   // First contact: identity-org mirrors everyone, and notification learns where to mail them.
   for (const person of [alice, bob, carol, dave, erin, mallory]) {
@@ -181,6 +183,14 @@ describe.sequential('journeys through the gateway', () => {
     const mail = await mailTo(carol.email, `Booking confirmed: Open Air ${runId}`);
     expect(mail.text).toContain('Seats: 2');
     expect(mail.text).toMatch(/Seat numbers: 1\D+2\b/);
+  });
+
+  it('2b. someone whose very first call is a booking is mailed too (the gateway introduces them)', async () => {
+    const res = await book(frank, bigEvent.id, 1);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'confirmed', userId: frank.id });
+    const mail = await mailTo(frank.email, `Booking confirmed: Open Air ${runId}`);
+    expect(mail.text).toContain('Seats: 1');
   });
 
   it('3. a full event puts a newcomer on the waitlist; a cancellation promotes them; both are told', async () => {

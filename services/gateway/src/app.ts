@@ -4,6 +4,7 @@ import { type App, createApp, createLogger } from '@happening/service-kit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.ts';
+import { createFirstContact } from './first-contact.ts';
 import type { Upstream } from './route-table.ts';
 import { openApiRoutes } from './routes/openapi.routes.ts';
 import { proxyRoutes } from './routes/proxy.routes.ts';
@@ -31,9 +32,10 @@ export function upstreamUrls(config: GatewayConfig): Record<Upstream, string> {
 export async function buildGateway(deps: GatewayDeps): Promise<App> {
   const { config, redis } = deps;
   const upstreams = upstreamUrls(config);
+  const logger = deps.logger ?? createLogger({ name: 'gateway', level: config.LOG_LEVEL });
   const app = createApp({
     name: 'gateway',
-    logger: deps.logger ?? createLogger({ name: 'gateway', level: config.LOG_LEVEL }),
+    logger,
     openapi: false,
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Trust exactly the configured hops, so clients cannot pick their own rate-limit key.
@@ -76,6 +78,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<App> {
     },
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    firstContact: createFirstContact({
+      identityOrgUrl: upstreams['identity-org'],
+      logger: logger.child({ component: 'first-contact' }),
+      timeoutMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5000),
+    }),
   });
   return app;
 }

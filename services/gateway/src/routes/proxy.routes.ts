@@ -3,6 +3,7 @@ import replyFrom from '@fastify/reply-from';
 import { DomainError, problem, REQUEST_ID_HEADER, sendProblem } from '@happening/service-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { FirstContact } from '../first-contact.ts';
 import { routeFor, type Upstream } from '../route-table.ts';
 import { upstreamFailure } from '../upstream-failure.ts';
 
@@ -15,6 +16,8 @@ export interface ProxyOptions {
   rateLimit: { perSubjectPerMinute: number; perIpPerMinute: number };
   upstreamTimeoutMs: number;
   bodyLimit: number;
+  /** Told of each caller of another service than identity-org (see `createFirstContact`). */
+  firstContact: FirstContact;
 }
 
 const PROXIED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -117,6 +120,10 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
         const upstream = routeFor(request.method, path);
         if (upstream === undefined) {
           throw new DomainError('NOT_FOUND', 404, `No route for ${request.method} ${path}.`);
+        }
+        // identity-org mirrors its own callers.
+        if (upstream !== 'identity-org') {
+          options.firstContact.seen(request.principal.sub, request.headers.authorization ?? '');
         }
         const body = request.body as Buffer | undefined;
         return reply.from(`${options.upstreams[upstream]}${request.url}`, {
