@@ -10,6 +10,15 @@ describe('principalFromClaims', () => {
     ).toEqual({ sub, email: 'ada@example.test', emailVerified: true, name: 'Ada L' });
   });
 
+  it('keeps a phone_number in E.164 form and leaves anything else out', () => {
+    expect(principalFromClaims({ sub, phone_number: '+33612345678' })?.phone).toBe('+33612345678');
+    for (const phone_number of ['0612345678', '+33 6 12 34 56 78', '+0612345678', 33612345678]) {
+      expect(principalFromClaims({ sub, phone_number }), String(phone_number)).not.toHaveProperty(
+        'phone',
+      );
+    }
+  });
+
   it('keeps when the token was issued, when it says', () => {
     expect(principalFromClaims({ sub, iat: 1_700_000_000 })?.issuedAt).toBe(1_700_000_000);
     expect(principalFromClaims({ sub, iat: 'yesterday' })).not.toHaveProperty('issuedAt');

@@ -4,12 +4,16 @@ export interface Principal {
   email: string | null;
   emailVerified: boolean;
   name: string;
+  /** `phone_number`, when the token carries one in E.164 form (`+` and 7–15 digits). */
+  phone?: string;
   /** When the token was issued (`iat`, seconds since the epoch), if it says. */
   issuedAt?: number;
 }
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value : undefined;
+
+const E164 = /^\+[1-9]\d{6,14}$/;
 
 /** Maps Keycloak-shaped claims to a Principal; undefined when the token names no subject. */
 export function principalFromClaims(
@@ -23,6 +27,10 @@ export function principalFromClaims(
     email,
     emailVerified: claims.email_verified === true,
     name: text(claims.name) ?? text(claims.preferred_username) ?? email ?? sub,
+    // Anything else is left out rather than refused: a malformed number must not lock anyone out.
+    ...(typeof claims.phone_number === 'string' && E164.test(claims.phone_number)
+      ? { phone: claims.phone_number }
+      : {}),
     ...(typeof claims.iat === 'number' && Number.isFinite(claims.iat)
       ? { issuedAt: claims.iat }
       : {}),

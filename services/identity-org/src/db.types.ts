@@ -19,7 +19,9 @@ export interface UsersTable {
   email: string;
   email_verified: boolean;
   full_name: string;
-  /** Raised whenever the mirrored email or name changes (the version of their user_registered). */
+  /** From the token's `phone_number`; a token without one leaves it as it was. */
+  phone: string | null;
+  /** Raised whenever the mirrored email, name or phone changes (the version of their user_registered). */
   version: Generated<number>;
   /** `iat` of the token the row was last mirrored from; older tokens do not change it. */
   mirrored_token_issued_at: Date | null;

@@ -7,6 +7,7 @@ export interface User {
   email: string;
   emailVerified: boolean;
   fullName: string;
+  phone: string | null;
   createdAt: Date;
 }
 
@@ -15,6 +16,8 @@ export interface UserClaims {
   email: string;
   emailVerified: boolean;
   fullName: string;
+  /** Undefined when the token carries none: the stored number is kept. */
+  phone?: string | undefined;
   /** When the token saying so was issued, if it says. */
   issuedAt?: Date | undefined;
 }
@@ -24,6 +27,7 @@ type UserRow = {
   email: string;
   email_verified: boolean;
   full_name: string;
+  phone: string | null;
   created_at: Date;
 };
 
@@ -32,14 +36,15 @@ const toUser = (row: UserRow): User => ({
   email: row.email,
   emailVerified: row.email_verified,
   fullName: row.full_name,
+  phone: row.phone,
   createdAt: row.created_at,
 });
 
 /**
- * Inserts the user, or refreshes email and name when the token says otherwise — unless it was
+ * Inserts the user, or refreshes email, name and phone when the token says otherwise — unless it was
  * issued before the token the row was last mirrored from (an old token still in use must not
  * flip the details back). `inserted` is true only for the call that created the row, however
- * many first requests race; `announce` when the email or name is new (the version rose).
+ * many first requests race; `announce` when the email, name or phone is new (the version rose).
  */
 export async function upsertUser(
   db: Executor,
@@ -54,6 +59,7 @@ export async function upsertUser(
       email: claims.email,
       email_verified: claims.emailVerified,
       full_name: claims.fullName,
+      phone: claims.phone ?? null,
       mirrored_token_issued_at: claims.issuedAt ?? null,
     })
     .onConflict((oc) =>
@@ -63,17 +69,18 @@ export async function upsertUser(
           email: (eb) => eb.ref('excluded.email'),
           email_verified: (eb) => eb.ref('excluded.email_verified'),
           full_name: (eb) => eb.ref('excluded.full_name'),
+          phone: sql`COALESCE(excluded.phone, users.phone)`,
           mirrored_token_issued_at: sql`GREATEST(users.mirrored_token_issued_at, excluded.mirrored_token_issued_at)`,
-          // Only what other services are told of (email, name) raises the version.
-          version: sql`CASE WHEN (users.email, users.full_name)
-                              IS DISTINCT FROM (excluded.email, excluded.full_name)
+          // Only what other services are told of (email, name, phone) raises the version.
+          version: sql`CASE WHEN (users.email, users.full_name, users.phone)
+                              IS DISTINCT FROM (excluded.email, excluded.full_name, COALESCE(excluded.phone, users.phone))
                             THEN users.version + 1 ELSE users.version END`,
         })
         // Written when the details differ or the token is newer than the last one recorded
         // (so the guard holds for users mirrored before issue times were recorded, too), and
         // never from an older token.
         .where(
-          sql<boolean>`((users.email, users.email_verified, users.full_name) IS DISTINCT FROM (excluded.email, excluded.email_verified, excluded.full_name)
+          sql<boolean>`((users.email, users.email_verified, users.full_name, users.phone) IS DISTINCT FROM (excluded.email, excluded.email_verified, excluded.full_name, COALESCE(excluded.phone, users.phone))
               OR excluded.mirrored_token_issued_at > users.mirrored_token_issued_at
               OR (users.mirrored_token_issued_at IS NULL AND excluded.mirrored_token_issued_at IS NOT NULL))
             AND (excluded.mirrored_token_issued_at IS NULL OR users.mirrored_token_issued_at IS NULL
@@ -85,6 +92,7 @@ export async function upsertUser(
       'email',
       'email_verified',
       'full_name',
+      'phone',
       'created_at',
       'version',
       sql<boolean>`xmax = 0`.as('inserted'),
@@ -106,7 +114,7 @@ export async function upsertUser(
 export async function findUser(db: Executor, id: string): Promise<User | undefined> {
   const row = await db
     .selectFrom('users')
-    .select(['id', 'email', 'email_verified', 'full_name', 'created_at'])
+    .select(['id', 'email', 'email_verified', 'full_name', 'phone', 'created_at'])
     .where('id', '=', id)
     .executeTakeFirst();
   return row && toUser(row);

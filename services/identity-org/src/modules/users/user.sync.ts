@@ -10,13 +10,15 @@ export interface TokenIdentity {
   email?: string | null | undefined;
   emailVerified?: boolean | undefined;
   name?: string | undefined;
+  /** The token's `phone_number` (E.164), if it carries one. */
+  phone?: string | undefined;
   /** The token's `iat`, seconds since the epoch. */
   issuedAt?: number | undefined;
 }
 
 /**
- * Mirrors the caller's token into `users` on first contact and refreshes email and name when
- * they change, publishing `identity.user_registered` with the user's version each time (once
+ * Mirrors the caller's token into `users` on first contact and refreshes email, name and phone
+ * when they change, publishing `identity.user_registered` with the user's version each time (once
  * per version, however often and concurrently the person calls).
  */
 export async function syncUser(db: Db, identity: TokenIdentity, requestId: string): Promise<User> {
@@ -29,6 +31,7 @@ export async function syncUser(db: Db, identity: TokenIdentity, requestId: strin
     email,
     emailVerified: identity.emailVerified ?? false,
     fullName: identity.name?.trim() || email.split('@')[0] || email,
+    phone: identity.phone,
     issuedAt: identity.issuedAt === undefined ? undefined : new Date(identity.issuedAt * 1000),
   };
   // A first contact racing another of the same person can lose on a unique index the upsert
@@ -60,7 +63,12 @@ function upsertInTransaction(db: Db, claims: UserClaims, requestId: string): Pro
     // keep the newest address (the version orders the announcements).
     const event = buildEvent(
       'identity.user_registered',
-      { userId: written.user.id, email: written.user.email, name: written.user.fullName },
+      {
+        userId: written.user.id,
+        email: written.user.email,
+        name: written.user.fullName,
+        ...(written.user.phone !== null && { phone: written.user.phone }),
+      },
       {
         source: 'identity-org',
         aggregate: { type: 'user', id: written.user.id, version: written.version },
