@@ -54,10 +54,14 @@ app.kubernetes.io/component: {{ .service }}
 {{ include "happening.selectorLabels" . }}
 {{- end -}}
 
-{{/* Image reference of one service. Call with (dict "root" $ "service" $name). */}}
+{{/*
+Image reference of one service: its own services.<name>.image.tag, else image.tag, else the chart's
+appVersion. Call with (dict "root" $ "service" $name).
+*/}}
 {{- define "happening.image" -}}
 {{- $image := .root.Values.image -}}
-{{- printf "%s/%s/%s:%s" $image.registry $image.repository .service (default .root.Chart.AppVersion $image.tag) -}}
+{{- $tag := dig "image" "tag" "" (index .root.Values.services .service) | default $image.tag | default .root.Chart.AppVersion -}}
+{{- printf "%s/%s/%s:%s" $image.registry $image.repository .service $tag -}}
 {{- end -}}
 
 {{- define "happening.serviceAccountName" -}}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { metricNamesIn } from './promql.metrics.ts';
+import { absentSelectors, metricNamesIn } from './promql.metrics.ts';
 
 describe('metricNamesIn', () => {
   it('finds the series under functions and aggregations, not label names or functions', () => {
@@ -27,5 +27,18 @@ describe('metricNamesIn', () => {
     expect(
       metricNamesIn('topk(10, max by (event_id) (happening_waitlist_length)) and on (x) up == 0'),
     ).toEqual(['happening_waitlist_length', 'up']);
+  });
+});
+
+describe('absentSelectors', () => {
+  it('reads the selector of every absent() call, spacing normalised', () => {
+    expect(
+      absentSelectors('absent(up{service="catalog"}) or absent( up { service = "booking" } )'),
+    ).toEqual(['up{service="catalog"}', 'up{service="booking"}']);
+  });
+
+  it('ignores absent_over_time and expressions without absent()', () => {
+    expect(absentSelectors('absent_over_time(up{service="catalog"}[5m])')).toEqual([]);
+    expect(absentSelectors('up == 0')).toEqual([]);
   });
 });

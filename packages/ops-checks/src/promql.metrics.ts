@@ -42,3 +42,10 @@ export function metricNamesIn(expr: string): string[] {
   }
   return [...names];
 }
+
+/** The selectors tested by the `absent(...)` calls of an expression, without spaces: `up{service="booking"}`. */
+export function absentSelectors(expr: string): string[] {
+  return [...expr.matchAll(/(?<![\w:])absent\(\s*([a-zA-Z_:][\w:]*\s*(?:\{[^}]*\})?)\s*\)/g)].map(
+    (match) => match[1]!.replace(/\s+/g, ''),
+  );
+}

@@ -11,3 +11,6 @@ export function fromRoot(...segments: string[]): string {
 
 /** The Helm chart of the platform. */
 export const chartDir = fromRoot('k8s', 'happening');
+
+/** The Prometheus alert rules: the chart's PrometheusRule and the Compose Prometheus load this file. */
+export const alertRulesFile = path.join(chartDir, 'files', 'alerts.yml');

@@ -12,7 +12,7 @@ import {
 import { findUnknownFields } from '../src/manifest.fields.ts';
 import { validateAgainstSchemas } from '../src/manifest.validator.ts';
 import { checkPodSecurity } from '../src/pod-security.rules.ts';
-import { chartDir } from '../src/repo.paths.ts';
+import { alertRulesFile, chartDir } from '../src/repo.paths.ts';
 import {
   configProblems,
   containerEnv,
@@ -47,6 +47,33 @@ function named(manifests: Manifest[], kind: string, name: string): Manifest {
   if (!found) throw new Error(`${kind}/${name} not rendered`);
   return found;
 }
+
+interface PodTemplate {
+  template: {
+    spec: {
+      serviceAccountName?: string;
+      terminationGracePeriodSeconds?: number;
+      containers: {
+        image: string;
+        lifecycle?: { preStop?: { exec?: { command: string[] } } };
+      }[];
+    };
+  };
+}
+
+function podTemplate(manifest: Manifest): PodTemplate['template'] {
+  return (manifest.spec as PodTemplate).template;
+}
+
+function annotation(manifest: Manifest, key: string): string | undefined {
+  return manifest.metadata.annotations?.[key];
+}
+
+const hookWeight = (manifest: Manifest) => Number(annotation(manifest, 'helm.sh/hook-weight') ?? 0);
+
+const chartValues = parse(fs.readFileSync(path.join(chartDir, 'values.yaml'), 'utf8')) as {
+  termination: { preStopSleepSeconds: number; shutdownSeconds: number };
+};
 
 function assertValid(manifests: Manifest[]): void {
   expect(validateAgainstSchemas(manifests)).toEqual([]);
@@ -113,6 +140,37 @@ describe.each([
         job.spec as { template: { spec: { containers: { command: string[] }[] } } }
       ).template.spec.containers[0]!;
       expect(container.command).toEqual(['node', 'src/migrate.ts']);
+    }
+  });
+
+  it('runs hook Jobs under no ServiceAccount or one an earlier hook of the same phase creates', () => {
+    // A pre-install hook runs before the release's own objects exist (its ServiceAccount too).
+    for (const job of byKind(manifests, 'Job')) {
+      const account = podTemplate(job).spec.serviceAccountName;
+      if (account === undefined || account === 'default') continue;
+      const creator = manifests.find(
+        (m) => m.kind === 'ServiceAccount' && m.metadata.name === account,
+      );
+      const where = `${job.metadata.name} runs as ${account}`;
+      expect(creator && annotation(creator, 'helm.sh/hook'), where).toBe(
+        annotation(job, 'helm.sh/hook'),
+      );
+      expect(hookWeight(creator!), where).toBeLessThan(hookWeight(job));
+    }
+  });
+
+  it('pauses each pod before SIGTERM and gives it time for the pause, drain and shutdown', () => {
+    const { preStopSleepSeconds, shutdownSeconds } = chartValues.termination;
+    expect(preStopSleepSeconds).toBeGreaterThan(0);
+    for (const deployment of byKind(manifests, 'Deployment')) {
+      const pod = podTemplate(deployment).spec;
+      expect(pod.containers[0]!.lifecycle?.preStop?.exec?.command).toEqual([
+        'sleep',
+        String(preStopSleepSeconds),
+      ]);
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(
+        preStopSleepSeconds + shutdownSeconds,
+      );
     }
   });
 
@@ -184,6 +242,83 @@ describe('production values', () => {
   it('render a ServiceMonitor and a NetworkPolicy per service', () => {
     expect(byKind(manifests, 'ServiceMonitor')).toHaveLength(1);
     expect(byKind(manifests, 'NetworkPolicy')).toHaveLength(SERVICES.length);
+  });
+
+  it('render the alert rules of the Compose Prometheus as a PrometheusRule', () => {
+    const [rule, ...others] = byKind(manifests, 'PrometheusRule');
+    expect(others).toEqual([]);
+    const rules = parse(fs.readFileSync(alertRulesFile, 'utf8')) as { groups: unknown[] };
+    expect((rule?.spec as { groups: unknown[] }).groups).toEqual(rules.groups);
+  });
+});
+
+describe('migration hooks', () => {
+  it('delete the Secret copy they read once every hook succeeded', () => {
+    const copy = named(renderChart(helm, chart.dir), 'Secret', 'happening-migrations');
+    expect(annotation(copy, 'helm.sh/hook-delete-policy')?.split(',').sort()).toEqual([
+      'before-hook-creation',
+      'hook-succeeded',
+    ]);
+  });
+
+  it('run under an existing ServiceAccount when the chart creates none', () => {
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      ['--set', 'serviceAccount.create=false', '--set', 'serviceAccount.name=happening-ops'],
+    );
+    for (const job of byKind(manifests, 'Job'))
+      expect(podTemplate(job).spec.serviceAccountName).toBe('happening-ops');
+  });
+});
+
+describe('alert rules', () => {
+  it('are not rendered unless enabled (the PrometheusRule kind needs the Prometheus Operator)', () => {
+    expect(byKind(renderChart(helm, chart.dir), 'PrometheusRule')).toEqual([]);
+  });
+});
+
+describe('pod termination', () => {
+  it("budgets each service's drain and close after SIGTERM", () => {
+    // service-kit gives a service its drain (SHUTDOWN_DRAIN_MS) plus 10 s to close, then exits.
+    for (const service of SERVICES) {
+      const drain = configSchemas.get(service)!.shape.SHUTDOWN_DRAIN_MS as
+        | { safeParse(value: unknown): { data?: number } }
+        | undefined;
+      const drainMs = drain?.safeParse(undefined).data ?? 0;
+      expect(chartValues.termination.shutdownSeconds * 1000, service).toBeGreaterThanOrEqual(
+        drainMs + 10_000,
+      );
+    }
+  });
+
+  it('refuses a grace period that does not cover the preStop pause and the shutdown', () => {
+    expect(() =>
+      renderChart(helm, chart.dir, [], ['--set', 'termination.gracePeriodSeconds=10']),
+    ).toThrow(/termination.gracePeriodSeconds/);
+  });
+});
+
+describe('image tags', () => {
+  const image = (manifests: Manifest[], kind: string, name: string) =>
+    podTemplate(named(manifests, kind, name)).spec.containers[0]!.image;
+
+  it('take a per-service tag for that service only, its migrations included', () => {
+    const base = renderChart(helm, chart.dir);
+    const staged = renderChart(helm, chart.dir, [], ['--set', 'services.catalog.image.tag=0.2.0']);
+    for (const service of SERVICES) {
+      const name = `happening-${service}`;
+      expect(image(staged, 'Deployment', name)).toBe(
+        service === 'catalog' ? 'ghcr.io/happening/catalog:0.2.0' : image(base, 'Deployment', name),
+      );
+    }
+    expect(image(staged, 'Job', 'happening-catalog-migrate')).toBe(
+      'ghcr.io/happening/catalog:0.2.0',
+    );
+    expect(image(staged, 'Job', 'happening-booking-migrate')).toBe(
+      image(base, 'Job', 'happening-booking-migrate'),
+    );
   });
 });
 

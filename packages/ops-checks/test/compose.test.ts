@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { fromRoot } from '../src/repo.paths.ts';
+import { alertRulesFile, fromRoot } from '../src/repo.paths.ts';
 import { configProblems, loadConfigSchema } from '../src/service-config.ts';
 
 interface ComposeService {
@@ -86,5 +86,13 @@ describe('infra/docker-compose.yml platform profile', () => {
           expect(fs.existsSync(path.resolve(path.dirname(composeFile), source)), source).toBe(true);
       }
     }
+  });
+
+  it("loads the chart's alert rules, the one rules file, into Prometheus", () => {
+    const mounted = (compose.services.prometheus!.volumes ?? []).find((v) =>
+      v.endsWith(':/etc/prometheus/alerts.yml:ro'),
+    );
+    const source = path.resolve(path.dirname(composeFile), mounted!.split(':')[0]!);
+    expect(fs.realpathSync(source)).toBe(fs.realpathSync(alertRulesFile));
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { isExported, isExternal, scanRegistrations } from '../src/metric-registrations.ts';
 import { metricNamesIn } from '../src/promql.metrics.ts';
-import { fromRoot } from '../src/repo.paths.ts';
+import { alertRulesFile, fromRoot } from '../src/repo.paths.ts';
 
 interface Panel {
   title?: string;
@@ -33,9 +33,9 @@ function dashboardQueries(): { where: string; expr: string }[] {
 }
 
 function alertQueries(): { where: string; expr: string }[] {
-  const rules = parse(
-    fs.readFileSync(fromRoot('infra', 'observability', 'prometheus', 'alerts.yml'), 'utf8'),
-  ) as { groups: { rules: { alert: string; expr: string }[] }[] };
+  const rules = parse(fs.readFileSync(alertRulesFile, 'utf8')) as {
+    groups: { rules: { alert: string; expr: string }[] }[];
+  };
   return rules.groups.flatMap((g) =>
     g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })),
   );
