@@ -34,7 +34,8 @@ export async function startService(
   const proc = spawnManaged(spec.name, command, args, {
     logDir: launch.logDir,
     cwd: path.join(launch.repoRoot, spec.dir),
-    env: { PORT: String(port), ...spec.env(ctx), ...launch.extraEnv },
+    // No load balancer in front of local processes: nothing to wait for before closing.
+    env: { PORT: String(port), SHUTDOWN_DRAIN_MS: '0', ...spec.env(ctx), ...launch.extraEnv },
   });
   await waitUntil(proc, () => httpOk(`http://127.0.0.1:${port}/readyz`), 120_000);
   return proc;

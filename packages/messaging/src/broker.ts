@@ -2,6 +2,7 @@ import { type DomainEvent, parseEvent } from '@happening/contracts';
 import amqp, { type ChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
 import { backoffDelay } from './backoff.ts';
+import { trackBrokerConnection } from './broker.metrics.ts';
 import { ConfirmPublisher } from './confirm-publisher.ts';
 import { type ConsumeOptions, ConsumerRunner } from './consumer-runner.ts';
 import { PublishError } from './errors.ts';
@@ -73,10 +74,12 @@ class ReconnectingBroker implements Broker {
   #publisher: ConfirmPublisher | undefined;
   #reconnecting: Promise<void> | undefined;
   #closing = false;
+  readonly #untrack: () => void;
 
   constructor(options: BrokerOptions) {
     this.#options = options;
     this.#logger = options.logger;
+    this.#untrack = trackBrokerConnection(this);
   }
 
   start(): Promise<void> {
@@ -144,6 +147,7 @@ class ReconnectingBroker implements Broker {
 
   async close(): Promise<void> {
     this.#closing = true;
+    this.#untrack();
     await Promise.all([...this.#consumers].map((runner) => runner.stop()));
     this.#consumers.clear();
     const connection = this.#connection;

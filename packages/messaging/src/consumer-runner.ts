@@ -105,10 +105,7 @@ export class ConsumerRunner<T> {
         { messageId: context.messageId, queue: this.queue, err: error },
         'message failed parsing',
       );
-      await this.#moveThenAck(channel, message, context, policy.deadLetterQueue, {
-        [HEADERS.error]: `parse failed: ${describeError(error)}`,
-      });
-      this.#count('dead_lettered');
+      await this.#deadLetter(channel, message, context, `parse failed: ${describeError(error)}`);
       return;
     }
     try {
@@ -133,15 +130,33 @@ export class ConsumerRunner<T> {
           { messageId: context.messageId, attempt: context.attempt, err: error },
           'handler failed, dead-lettering',
         );
-        await this.#moveThenAck(channel, message, context, policy.deadLetterQueue, {
-          [HEADERS.error]: reason,
-        });
-        this.#count('dead_lettered');
+        await this.#deadLetter(channel, message, context, reason);
       }
       return;
     }
     this.#settle(() => channel.ack(message));
     this.#count('processed');
+  }
+
+  /**
+   * Moves the message to the DLQ without its attempt number (recorded under another header), so an
+   * operator's replay gets the full retries again instead of going straight back to the DLQ.
+   */
+  async #deadLetter(
+    channel: Channel,
+    message: ConsumeMessage,
+    context: MessageContext,
+    reason: string,
+  ): Promise<void> {
+    const { [HEADERS.attempt]: _attempt, ...headers } = context.headers;
+    await this.#moveThenAck(
+      channel,
+      message,
+      { ...context, headers },
+      this.#deps.policy.deadLetterQueue,
+      { [HEADERS.error]: reason, [HEADERS.attempts]: context.attempt },
+    );
+    this.#count('dead_lettered');
   }
 
   #count(outcome: 'processed' | 'retried' | 'dead_lettered'): void {

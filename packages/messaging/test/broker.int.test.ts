@@ -7,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   type Broker,
-  brokerReadiness,
   connectBroker,
   EVENTS_EXCHANGE,
   eventsExchangeTopology,
   HEADERS,
   type MessageContext,
   PublishError,
+  platformTopology,
   serviceTopology,
   UNROUTED_QUEUE,
 } from '../src/index.ts';
@@ -51,6 +51,12 @@ async function getOne(queue: string): Promise<GetMessage | undefined> {
   } finally {
     await channel.close();
   }
+}
+
+/** The `happening_broker_connected` gauge as `/metrics` would show it. */
+async function brokerConnectedMetric(): Promise<number | undefined> {
+  const metric = await register.getSingleMetric('happening_broker_connected')?.get();
+  return metric?.values[0]?.value;
 }
 
 describe('broker', () => {
@@ -109,6 +115,46 @@ describe('broker', () => {
     const parked = await eventually(() => getOne(UNROUTED_QUEUE), { what: 'parked message' });
     expect(parked.properties.messageId).toBe('m-2');
     expect(parked.fields.routingKey).toBe('nobody.listens');
+  });
+
+  it("delivers an event published before its consumer's service ever started", async () => {
+    // A publisher (say identity-org on a fresh install) starts alone and publishes at once.
+    const publisher = await connectBroker({ url: rabbit.url, logger });
+    await publisher.declare(platformTopology());
+    const event = buildEvent(
+      'identity.member_joined',
+      { organizationId: crypto.randomUUID(), userId: 'owner-1', role: 'orgAdmin' },
+      {
+        source: 'identity-org',
+        aggregate: { type: 'organization', id: 'o1', version: 1 },
+        correlationId: 'c-early',
+      },
+    );
+    await publisher.publish({ routingKey: event.type, messageId: event.id, payload: event });
+    await publisher.close();
+
+    // Later a consumer starts for the first time, declaring the same topology again.
+    const consumer = await connectBroker({ url: rabbit.url, logger });
+    try {
+      await consumer.declare(platformTopology());
+      const received: DomainEvent[] = [];
+      const handle = await consumer.consume({
+        queue: 'catalog.events',
+        handler: async (e) => {
+          received.push(e);
+        },
+      });
+      const [got] = await eventually(() => received.length === 1 && received);
+      expect(got?.id).toBe(event.id);
+      await handle.cancel();
+      for (const queue of ['booking.events', 'notification.events']) {
+        const copy = await eventually(() => getOne(queue), { what: `event on ${queue}` });
+        expect(copy.properties.messageId).toBe(event.id);
+      }
+      expect(await getOne(UNROUTED_QUEUE)).toBeUndefined();
+    } finally {
+      await consumer.close();
+    }
   });
 
   it('rejects a publish an exchange without an alternate cannot route', async () => {
@@ -185,6 +231,43 @@ describe('broker', () => {
     await consumer.cancel();
   });
 
+  it('gives a message replayed from the DLQ a fresh retry cycle', async () => {
+    await broker.declare(
+      serviceTopology('eta', { bindings: ['test.replay'], retryDelaysMs: [50, 100] }),
+    );
+    let replayed = false;
+    const attempts: number[] = [];
+    const handled: number[] = [];
+    const consumer = await broker.consume({
+      queue: 'eta.events',
+      parse: (raw) => pingSchema.parse(raw),
+      handler: async (ping, context) => {
+        attempts.push(context.attempt);
+        // Fails until replayed, then once more: the replay's first delivery.
+        if (!replayed || attempts.length === 1) throw new Error('downstream down');
+        handled.push(ping.n);
+      },
+    });
+    await broker.publish({ routingKey: 'test.replay', messageId: 'p-1', payload: { n: 7 } });
+    const dead = await eventually(() => getOne('eta.dlq'), { what: 'DLQ message' });
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(dead.properties.headers?.[HEADERS.attempt]).toBeUndefined();
+    expect(dead.properties.headers?.[HEADERS.attempts]).toBe(3);
+
+    // What the runbook's shovel does: the same message, properties and headers, into the queue.
+    replayed = true;
+    attempts.length = 0;
+    const channel = await inspector.createChannel();
+    channel.publish('', 'eta.events', dead.content, dead.properties);
+    await channel.close();
+
+    await eventually(() => handled.length === 1, { what: 'replayed message handled' });
+    expect(handled).toEqual([7]);
+    expect(attempts).toEqual([1, 2]);
+    expect(await getOne('eta.dlq')).toBeUndefined();
+    await consumer.cancel();
+  });
+
   it('sends a message failing its schema straight to the DLQ', async () => {
     await broker.declare(serviceTopology('delta', { bindings: ['test.bad'] }));
     let calls = 0;
@@ -232,12 +315,12 @@ describe('broker', () => {
     expect(await getOne('zeta.events')).toBeUndefined();
   });
 
-  it('is ready while connected to RabbitMQ and not once the connection is gone', async () => {
+  it('reports happening_broker_connected 1 while connected; a closed broker no longer counts', async () => {
+    expect(await brokerConnectedMetric()).toBe(1);
     const own = await connectBroker({ url: rabbit.url, logger });
-    const ready = brokerReadiness(own);
-    await expect(ready()).resolves.toBeUndefined();
+    expect(await brokerConnectedMetric()).toBe(1);
     await own.close();
-    await expect(ready()).rejects.toThrow('not connected to RabbitMQ');
+    expect(await brokerConnectedMetric()).toBe(1);
   });
 
   it('reconnects after a broker restart, re-declares and resumes consuming', async () => {
@@ -255,6 +338,7 @@ describe('broker', () => {
 
     await rabbit.halt();
     await eventually(() => !broker.isConnected());
+    expect(await brokerConnectedMetric()).toBe(0);
     const offline = await broker
       .publish({ routingKey: 'test.restart', messageId: 'r-2', payload: { n: 2 } })
       .catch((e: unknown) => e);
@@ -262,6 +346,7 @@ describe('broker', () => {
 
     await rabbit.start();
     await eventually(() => broker.isConnected(), { timeoutMs: 30_000 });
+    expect(await brokerConnectedMetric()).toBe(1);
     await eventually(
       () =>
         broker

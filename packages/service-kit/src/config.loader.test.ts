@@ -5,7 +5,19 @@ import { baseConfigSchema, ConfigError, envFlag, loadConfig } from './config.loa
 describe('loadConfig', () => {
   it('applies defaults and coerces numbers', () => {
     const config = loadConfig(baseConfigSchema, { PORT: '4100' });
-    expect(config).toEqual({ PORT: 4100, HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    expect(config).toEqual({
+      PORT: 4100,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_DRAIN_MS: 5_000,
+    });
+  });
+
+  it('takes a shutdown drain of 0 ms and refuses a negative one', () => {
+    expect(loadConfig(baseConfigSchema, { SHUTDOWN_DRAIN_MS: '0' }).SHUTDOWN_DRAIN_MS).toBe(0);
+    expect(() => loadConfig(baseConfigSchema, { SHUTDOWN_DRAIN_MS: '-1' })).toThrow(
+      /SHUTDOWN_DRAIN_MS/,
+    );
   });
 
   it('returns a frozen object', () => {

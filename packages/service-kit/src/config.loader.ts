@@ -6,11 +6,16 @@ export const envFlag = z
   .default('true')
   .transform((value) => value === 'true' || value === '1');
 
-/** Environment every service reads: where to listen and how much to log. */
+/** Environment every service reads: where to listen, how much to log, how long to drain. */
 export const baseConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * At shutdown, how long `/readyz` fails while requests are still served, before the listener
+   * closes: long enough for load balancers to take the instance out of rotation. 0 skips it.
+   */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(5_000),
 });
 
 /** Thrown by `loadConfig` with one line per invalid variable (values are never echoed). */

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { httpRequestDuration, metricsRegistry } from './metrics.registry.ts';
 import { problem, sendProblem } from './problem.ts';
+import { isDraining } from './shutdown-drain.ts';
 
 /** A named dependency probe; resolves when the dependency answers, rejects otherwise. */
 export type ReadinessCheck = (signal: AbortSignal) => Promise<unknown>;
@@ -50,6 +51,10 @@ export function installObservability(
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (request, reply) => {
+    // Checked before the dependencies: a leaving instance is out of rotation whatever they say.
+    if (isDraining(app)) {
+      return sendProblem(reply, problem(503, 'SHUTTING_DOWN', 'Shutting down.'));
+    }
     const entries = Object.entries(options.readinessChecks);
     const outcomes = await Promise.all(
       entries.map(async ([name, check]) => {

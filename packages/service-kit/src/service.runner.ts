@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import type { App } from './app.factory.ts';
+import { startDraining } from './shutdown-drain.ts';
 
 /** Releases one resource at shutdown (stop consumers, the outbox relay, close pools, ...). */
 export type CloseHook = () => unknown;
@@ -8,9 +10,18 @@ export interface RunServiceOptions {
   app: App;
   port: number;
   host: string;
+  /**
+   * Milliseconds between the start of the shutdown and closing the listener, during which
+   * `/readyz` answers 503 and every request is still served, so that load balancers stop sending
+   * traffic before connections are refused (default 0; services pass `SHUTDOWN_DRAIN_MS`).
+   */
+  drainMs?: number;
   /** Run in order after the HTTP server has drained. */
   onClose?: readonly CloseHook[];
-  /** Milliseconds the whole shutdown may take before the process is killed (default 10000). */
+  /**
+   * Milliseconds the whole shutdown (drain included) may take before the process is killed
+   * (default `drainMs` + 10000).
+   */
   graceMs?: number;
 }
 
@@ -21,12 +32,23 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Listens, and on SIGTERM/SIGINT stops accepting, drains in-flight requests, then runs `onClose`. */
+/**
+ * Listens, and on SIGTERM/SIGINT fails `/readyz` for `drainMs` while still serving, then stops
+ * accepting, drains in-flight requests and runs `onClose`.
+ */
 export async function runService(options: RunServiceOptions): Promise<RunningService> {
   const { app } = options;
+  const drainMs = options.drainMs ?? 0;
   let shutdown: Promise<void> | undefined;
-  const stopOnce = () => {
+  const stopOnce = (drain: boolean) => {
     shutdown ??= (async () => {
+      // Synchronously, before anything awaits: a probe arriving right after the signal fails.
+      startDraining(app);
+      // After an uncaught error the process is in an unknown state: stop serving at once.
+      if (drain && drainMs > 0) {
+        app.log.info({ drainMs }, 'draining: /readyz answers 503, requests are still served');
+        await sleep(drainMs);
+      }
       // app.close() stops accepting connections and resolves once in-flight requests finished.
       await app.close();
       for (const hook of options.onClose ?? []) await hook();
@@ -36,11 +58,11 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   };
 
   const grace = closeWithGrace(
-    { delay: options.graceMs ?? 10_000, logger: app.log },
+    { delay: options.graceMs ?? drainMs + 10_000, logger: app.log },
     async ({ signal, err }) => {
       if (err) app.log.error({ err }, 'fatal error, shutting down');
       else app.log.info({ signal }, 'shutting down');
-      await stopOnce();
+      await stopOnce(!err);
     },
   );
 
@@ -50,7 +72,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       address,
       stop: async () => {
         grace.uninstall();
-        await stopOnce();
+        await stopOnce(true);
       },
     };
   } catch (error) {

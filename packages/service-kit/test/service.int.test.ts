@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import http from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -15,7 +16,62 @@ async function connectionRefused(address: string): Promise<boolean> {
   }
 }
 
+/** A GET through `agent`, telling whether it went over a connection opened before. */
+function get(
+  agent: http.Agent,
+  url: string,
+): Promise<{ status: number; body: string; reusedSocket: boolean }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body, reusedSocket: request.reusedSocket }),
+      );
+    });
+    request.on('error', reject);
+  });
+}
+
 describe('runService', () => {
+  it('on stop() fails /readyz first and keeps serving for drainMs, then closes', async () => {
+    const events: string[] = [];
+    const app = createApp({ name: 'drain', logger: pino({ level: 'silent' }) });
+    app.get('/work', async () => ({ done: true }));
+    const service = await runService({
+      app,
+      port: 0,
+      host: '127.0.0.1',
+      drainMs: 1_500,
+      onClose: [() => events.push('closed')],
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const before = await get(agent, `${service.address}/readyz`);
+    expect(before.status).toBe(200);
+
+    const stopped = service.stop();
+    // A load balancer probing over the connection it already holds hears "not ready"...
+    const readiness = await get(agent, `${service.address}/readyz`);
+    expect(readiness.reusedSocket).toBe(true);
+    expect(readiness.status).toBe(503);
+    expect(JSON.parse(readiness.body)).toMatchObject({ code: 'SHUTTING_DOWN' });
+    // ...while requests it still routes here, on open or new connections, are served.
+    const onOpen = get(agent, `${service.address}/work`);
+    const onNew = await fetch(`${service.address}/work`);
+    expect(onNew.status).toBe(200);
+    expect((await onOpen).status).toBe(200);
+    expect(await connectionRefused(service.address)).toBe(false);
+    expect(events).toEqual([]);
+
+    await stopped;
+    expect(events).toEqual(['closed']);
+    expect(await connectionRefused(service.address)).toBe(true);
+    agent.destroy();
+  });
+
   it('stop() drains an in-flight request, then runs onClose hooks in order', async () => {
     const events: string[] = [];
     let entered!: () => void;
@@ -64,10 +120,11 @@ describe('runService', () => {
     expect(events).toEqual(['request finished', 'consumers', 'relay', 'pools']);
   });
 
-  it('on SIGTERM finishes the in-flight request, runs the hooks in order and exits 0', async () => {
+  it('on SIGTERM fails /readyz, finishes the in-flight request, runs the hooks in order and exits 0', async () => {
     const fixture = fileURLToPath(new URL('./fixtures/slow.service.ts', import.meta.url));
     const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fixture], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, DRAIN_MS: '1000' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const lines: string[] = [];
@@ -89,6 +146,14 @@ describe('runService', () => {
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
 
+    // The signal reaches the child asynchronously: poll until its handler has run.
+    let readiness = 200;
+    for (let i = 0; i < 200 && readiness !== 503; i++) {
+      readiness = (await fetch(`${address}/readyz`)).status;
+    }
+    expect(readiness).toBe(503);
+    // Out of rotation, but still serving what load balancers send before they notice.
+    expect((await fetch(`${address}/healthz`)).status).toBe(200);
     const response = await inFlight;
     expect(response.status).toBe(200);
     const [code] = await exited;

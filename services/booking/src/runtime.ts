@@ -1,13 +1,11 @@
 import { startOutboxRelay, startPlatformRetention } from '@happening/db';
-import { type Broker, serviceTopology } from '@happening/messaging';
+import { type Broker, platformTopology } from '@happening/messaging';
 import { startRepeatingJob } from '@happening/service-kit';
 import type { RelayControl } from './context.factory.ts';
 import type { BookingContext } from './context.ts';
 import type { AvailabilityPublisher } from './modules/availability/availability.publisher.ts';
-import { CONSUMED_EVENTS, eventsHandler } from './modules/events.consumer.ts';
+import { eventsHandler } from './modules/events.consumer.ts';
 import { reconcileAll } from './modules/inventory/reconcile.service.ts';
-
-export const bookingTopology = serviceTopology('booking', { bindings: [...CONSUMED_EVENTS] });
 
 export interface RuntimeDeps {
   ctx: BookingContext;
@@ -34,7 +32,9 @@ export interface BookingRuntime {
  */
 export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
   const { ctx, broker } = deps;
-  await broker.declare(bookingTopology);
+  // Every service's queues, not only booking.events (bound to EVENT_SUBSCRIPTIONS.booking): what
+  // booking publishes reaches catalog and notification even before they first start.
+  await broker.declare(platformTopology());
   const relay = startOutboxRelay({
     db: ctx.db,
     logger: ctx.logger,

@@ -1,6 +1,6 @@
 import { authOptionsFromConfig } from '@happening/auth';
 import { closeDb } from '@happening/db';
-import { brokerReadiness, connectBroker } from '@happening/messaging';
+import { connectBroker } from '@happening/messaging';
 import { createLogger, type RunningService, runService } from '@happening/service-kit';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
@@ -61,14 +61,12 @@ export async function startBookingService(config: BookingConfig): Promise<Bookin
     ctx,
     logger,
     auth: authOptionsFromConfig(config),
-    readinessChecks: {
-      rabbitmq: brokerReadiness(broker),
-    },
   });
   const running: RunningService = await runService({
     app,
     port: config.PORT,
     host: config.HOST,
+    drainMs: config.SHUTDOWN_DRAIN_MS,
     onClose: [() => runtime.stop(), () => broker.close(), () => redis.quit(), () => closeDb(db)],
   });
   return { address: running.address, ctx, runtime, stop: () => running.stop() };

@@ -1,6 +1,6 @@
 import { authOptionsFromConfig } from '@happening/auth';
 import { createDb } from '@happening/db';
-import { brokerReadiness, connectBroker } from '@happening/messaging';
+import { connectBroker } from '@happening/messaging';
 import { createLogger, runService } from '@happening/service-kit';
 import { buildApp } from './app.ts';
 import { readConfig } from './config.ts';
@@ -30,13 +30,11 @@ const app = await buildApp({
   afterCommit: runtime.wake,
   logger,
   auth: authOptionsFromConfig(config),
-  readinessChecks: {
-    rabbitmq: brokerReadiness(broker),
-  },
 });
 await runService({
   app,
   port: config.PORT,
   host: config.HOST,
+  drainMs: config.SHUTDOWN_DRAIN_MS,
   onClose: [() => runtime.stop(), () => broker.close(), () => db.destroy()],
 });

@@ -1,11 +1,9 @@
 import { startOutboxRelay, startPlatformRetention } from '@happening/db';
-import { type Broker, serviceTopology } from '@happening/messaging';
+import { type Broker, platformTopology } from '@happening/messaging';
 import type { Logger } from 'pino';
 import type { CatalogDb } from './database.ts';
 import { startLifecycleScheduler } from './modules/lifecycle/lifecycle.scheduler.ts';
-import { CONSUMED_EVENTS, projectionsHandler } from './modules/projections.consumer.ts';
-
-export const catalogTopology = serviceTopology('catalog', { bindings: [...CONSUMED_EVENTS] });
+import { projectionsHandler } from './modules/projections.consumer.ts';
 
 export interface RuntimeDeps {
   db: CatalogDb;
@@ -30,7 +28,9 @@ export interface CatalogRuntime {
  */
 export async function startRuntime(deps: RuntimeDeps): Promise<CatalogRuntime> {
   const { db, broker, logger } = deps;
-  await broker.declare(catalogTopology);
+  // Every service's queues, not only catalog.events (bound to EVENT_SUBSCRIPTIONS.catalog): what
+  // catalog publishes reaches booking and notification even before they first start.
+  await broker.declare(platformTopology());
   const relay = startOutboxRelay({
     db,
     logger,

@@ -6,20 +6,22 @@ import { loadGatewayConfig } from './config.ts';
 const config = loadGatewayConfig();
 const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL });
 
-// Without an offline queue a Redis outage fails rate-limit checks at once (and the limiter lets
-// requests through) instead of queueing them until Redis returns.
+// Connects in the background and keeps reconnecting: the gateway serves without Redis, so a Redis
+// outage at start must not keep it from listening. Without an offline queue, rate-limit checks
+// fail at once while Redis is away (and the limiter lets requests through) instead of queueing.
 const redis = new Redis(config.REDIS_URL, {
-  lazyConnect: true,
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
 });
 redis.on('error', (err) => logger.warn({ err }, 'redis error'));
-await redis.connect();
+redis.on('ready', () => logger.info('connected to redis'));
 
 const app = await buildGateway({ config, redis, logger });
 await runService({
   app,
   port: config.PORT,
   host: config.HOST,
-  onClose: [() => redis.quit()],
+  drainMs: config.SHUTDOWN_DRAIN_MS,
+  // QUIT cannot be sent while Redis is away (no offline queue): then just stop reconnecting.
+  onClose: [() => redis.quit().catch(() => redis.disconnect())],
 });

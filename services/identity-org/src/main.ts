@@ -1,5 +1,5 @@
 import { createDb, migrateToLatest } from '@happening/db';
-import { brokerReadiness, connectBroker } from '@happening/messaging';
+import { connectBroker } from '@happening/messaging';
 import { createLogger, runService } from '@happening/service-kit';
 import { buildApp } from './app.ts';
 import { readConfig } from './config.ts';
@@ -25,12 +25,12 @@ const app = buildApp({
   config,
   db,
   logger,
-  readinessChecks: { rabbitmq: brokerReadiness(broker) },
 });
 
 await runService({
   app,
   port: config.PORT,
   host: config.HOST,
+  drainMs: config.SHUTDOWN_DRAIN_MS,
   onClose: [() => runtime.stop(), () => broker.close(), () => db.destroy()],
 });

@@ -1,5 +1,5 @@
 import { startOutboxRelay, startPlatformRetention } from '@happening/db';
-import { type Broker, eventsExchangeTopology } from '@happening/messaging';
+import { type Broker, platformTopology } from '@happening/messaging';
 import type { Logger } from 'pino';
 import { startInviteExpiry } from './modules/invites/invite-expiry.job.ts';
 import type { Db } from './shared/database.ts';
@@ -16,8 +16,9 @@ export interface RuntimeDeps {
  * platform tables and invite expiry.
  */
 export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise<void> }> {
-  // identity-org consumes nothing: it only needs the exchange it publishes to.
-  await deps.broker.declare(eventsExchangeTopology());
+  // identity-org consumes nothing, but declares its consumers' queues before it publishes: a
+  // signup served before catalog first started would otherwise never reach catalog.
+  await deps.broker.declare(platformTopology());
   const relay = startOutboxRelay({
     db: deps.db,
     logger: deps.logger,

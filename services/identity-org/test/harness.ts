@@ -120,6 +120,7 @@ export async function startHarness() {
   return {
     app,
     db,
+    amqpUrl: infra.amqpUrl,
     events,
     issuer,
     user,

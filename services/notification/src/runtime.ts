@@ -1,5 +1,5 @@
 import { DEFAULT_RETENTION, startOutboxRelay, startPlatformRetention } from '@happening/db';
-import { type Broker, mergeTopologies, serviceTopology } from '@happening/messaging';
+import { type Broker, mergeTopologies, platformTopology } from '@happening/messaging';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { NotificationDb } from './database.ts';
@@ -13,7 +13,7 @@ import {
 } from './modules/delivery/delivery.message.ts';
 import { deliverNotification } from './modules/delivery/delivery.worker.ts';
 import { startPendingSweep } from './modules/delivery/pending.sweep.ts';
-import { CONSUMED_EVENTS, domainEventHandler } from './modules/inbound/domain-event.handler.ts';
+import { domainEventHandler } from './modules/inbound/domain-event.handler.ts';
 import { createTemplateRenderer } from './modules/templates/template.renderer.ts';
 import type { SealedBox } from './security/sealed-box.ts';
 
@@ -36,11 +36,10 @@ export async function startRuntime(
   deps: RuntimeDeps,
 ): Promise<{ stop(): Promise<void>; pruneNow(): Promise<void> }> {
   const { db, broker, logger } = deps;
+  // Every service's queues (notification.events is bound to EVENT_SUBSCRIPTIONS.notification);
+  // the delivery queue only notification declares, as its retry delays are its configuration.
   await broker.declare(
-    mergeTopologies(
-      serviceTopology('notification', { bindings: [...CONSUMED_EVENTS] }),
-      deliveryTopology(deps.deliveryRetryDelaysMs),
-    ),
+    mergeTopologies(platformTopology(), deliveryTopology(deps.deliveryRetryDelaysMs)),
   );
 
   const relay = startOutboxRelay({ db, logger, publish: (message) => broker.publish(message) });

@@ -6,18 +6,6 @@ import { countBookings } from '../metrics/booking.metrics.ts';
 import { afterCatalogEvent, applyCatalogEvent } from './inventory/catalog.consumer.ts';
 import { applyMemberEvent } from './memberships/membership.projection.ts';
 
-/** Routing keys the booking service consumes. */
-export const CONSUMED_EVENTS = [
-  'catalog.event_published',
-  'catalog.event_updated',
-  'catalog.event_capacity_changed',
-  'catalog.event_status_changed',
-  'catalog.event_cancelled',
-  'identity.member_joined',
-  'identity.member_role_changed',
-  'identity.member_removed',
-] as const;
-
 /** The handler of the `booking.events` queue: each message applied once (inbox), then Redis. */
 export function eventsHandler(ctx: BookingContext) {
   return async (message: DomainEvent, context: MessageContext): Promise<void> => {

@@ -8,14 +8,6 @@ import { applyMembershipEvent } from './memberships/membership.projection.ts';
 /** Inbox name of the projections consumer. */
 export const PROJECTIONS_CONSUMER = 'catalog.projections';
 
-/** The events the catalog consumes, bound on its queue. */
-export const CONSUMED_EVENTS = [
-  'identity.member_joined',
-  'identity.member_role_changed',
-  'identity.member_removed',
-  'booking.availability_changed',
-] as const;
-
 /** Projects memberships and availability, each message once (inbox in the same transaction). */
 export function projectionsHandler(db: CatalogDb, logger: Logger) {
   return async (event: DomainEvent): Promise<void> => {

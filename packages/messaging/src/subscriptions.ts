@@ -1,0 +1,63 @@
+import type { EventType } from '@happening/contracts';
+import {
+  eventsExchangeTopology,
+  mergeTopologies,
+  serviceTopology,
+  type Topology,
+} from './topology.ts';
+
+/**
+ * The event types bound on each service's `<service>.events` queue: the one list of who consumes
+ * what. A service consumes its queue's events and declares every queue here at start.
+ */
+export const EVENT_SUBSCRIPTIONS = {
+  catalog: [
+    'identity.member_joined',
+    'identity.member_role_changed',
+    'identity.member_removed',
+    'booking.availability_changed',
+  ],
+  booking: [
+    'catalog.event_published',
+    'catalog.event_updated',
+    'catalog.event_capacity_changed',
+    'catalog.event_status_changed',
+    'catalog.event_cancelled',
+    'identity.member_joined',
+    'identity.member_role_changed',
+    'identity.member_removed',
+  ],
+  notification: [
+    'booking.booking_confirmed',
+    'booking.booking_waitlisted',
+    'booking.booking_cancelled',
+    'booking.waitlist_promoted',
+    'catalog.event_updated',
+    'catalog.event_cancelled',
+    'identity.user_registered',
+    'identity.member_invited',
+    'identity.member_joined',
+    'identity.member_role_changed',
+    'identity.member_removed',
+  ],
+} as const satisfies Record<string, readonly EventType[]>;
+
+export type SubscribingService = keyof typeof EVENT_SUBSCRIPTIONS;
+
+/**
+ * `happening.events` with every service's events queue, retry queues, DLQ and bindings. Every
+ * service declares all of it at start, publishers included: queues used to be declared only by
+ * their consumer, so an event published before its consumer first ran (a signup on a fresh
+ * install, before catalog started) was parked in `happening.unrouted` and never reached it.
+ * Declaring is idempotent as long as every service declares the same arguments, so a queue's
+ * options (retry delays, delivery limit) belong here, never in one service alone: a queue
+ * redeclared with other arguments fails with PRECONDITION_FAILED.
+ */
+export function platformTopology(): Topology {
+  return mergeTopologies(
+    eventsExchangeTopology(),
+    ...Object.entries(EVENT_SUBSCRIPTIONS).map(([service, bindings]) =>
+      serviceTopology(service, { bindings: [...bindings] }),
+    ),
+  );
+}

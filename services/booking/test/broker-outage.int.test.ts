@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { buildEvent } from '@happening/contracts';
+import { connectBroker } from '@happening/messaging';
+import {
+  eventually,
+  type Infra,
+  type RabbitMqHandle,
+  startInfra,
+  startRabbitMq,
+  startTokenIssuer,
+  type TestTokenIssuer,
+} from '@happening/testkit';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../src/config.ts';
+import { type BookingService, startBookingService } from '../src/service.ts';
+import { eventSnapshot, publishedEvent } from './harness.ts';
+
+// The service as main.ts starts it, on a RabbitMQ of its own that the test stops.
+describe('booking while RabbitMQ is down', () => {
+  let infra: Infra;
+  let rabbit: RabbitMqHandle;
+  let issuer: TestTokenIssuer;
+  let service: BookingService;
+
+  beforeAll(async () => {
+    [infra, rabbit, issuer] = await Promise.all([
+      startInfra(),
+      startRabbitMq(),
+      startTokenIssuer(),
+    ]);
+    service = await startBookingService(
+      readConfig({
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        SHUTDOWN_DRAIN_MS: '0',
+        DATABASE_URL: infra.postgresUrl,
+        REDIS_URL: infra.redisUrl,
+        AMQP_URL: rabbit.url,
+        OIDC_ISSUER: issuer.issuer,
+        OIDC_JWKS_URI: issuer.jwksUri,
+        OIDC_AUDIENCE: issuer.audience,
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await Promise.all([rabbit?.stop(), issuer?.stop(), infra?.stop()]);
+  });
+
+  const get = (path: string, token?: string) =>
+    fetch(`${service.address}${path}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+
+  it('stays ready and takes bookings, holding their events in the outbox', async () => {
+    const token = await issuer.token({ sub: randomUUID() });
+    const snapshot = eventSnapshot();
+    const [type, data, aggregate] = publishedEvent(snapshot);
+    const catalog = await connectBroker({ url: rabbit.url, logger: pino({ level: 'silent' }) });
+    const envelope = buildEvent(type, data, {
+      source: 'catalog',
+      aggregate,
+      correlationId: randomUUID(),
+    });
+    await catalog.publish({ routingKey: type, messageId: envelope.id, payload: envelope });
+    await catalog.close();
+    await eventually(
+      async () => (await get(`/v1/events/${snapshot.eventId}/availability`, token)).ok,
+      { what: 'event open for bookings' },
+    );
+
+    await rabbit.halt();
+    await eventually(
+      async () => (await (await get('/metrics')).text()).includes('\nhappening_broker_connected 0'),
+      { what: 'happening_broker_connected 0' },
+    );
+
+    const readiness = await get('/readyz');
+    expect(readiness.status).toBe(200);
+    expect(await readiness.json()).toEqual({
+      status: 'ready',
+      checks: { postgres: 'ok', redis: 'ok' },
+    });
+
+    const booked = await fetch(`${service.address}/v1/events/${snapshot.eventId}/bookings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ seats: 2 }),
+    });
+    expect(booked.status).toBe(201);
+    const { id: bookingId } = (await booked.json()) as { id: string };
+    // The relay has tried (and failed) to publish at least once, and the event is still held.
+    const held = await eventually(
+      () =>
+        service.ctx.db
+          .selectFrom('outbox')
+          .select(['routing_key', 'published_at', 'attempts'])
+          .where('aggregate_id', '=', bookingId)
+          .where('attempts', '>', 0)
+          .executeTakeFirst(),
+      { what: 'a publish attempt of the booking event' },
+    );
+    expect(held).toMatchObject({ routing_key: 'booking.booking_confirmed', published_at: null });
+  });
+});
