@@ -77,6 +77,9 @@ export interface NotificationTable {
   provider_message_id: string | null;
   source_event_id: string;
   correlation_id: string;
+  /** The send in progress: its worker's token and how long its claim holds unless renewed. */
+  lease_token: Generated<string | null>;
+  leased_until: Generated<Date | null>;
   created_at: CreatedAt;
   sent_at: Date | null;
   updated_at: UpdatedAt;

@@ -251,4 +251,56 @@ describe('pending sweep', () => {
       { what: 'swept notification marked sent' },
     );
   });
+
+  it('hands out again a notification whose worker died mid-send, once its lease runs out', async () => {
+    const address = `orphan-${randomUUID().slice(0, 8)}@example.test`;
+    const leased = (id: string, leasedUntil: Date) => ({
+      id,
+      org_id: null,
+      user_id: null,
+      recipient: address,
+      event_id: null,
+      booking_id: null,
+      type: 'org_invite' as const,
+      channel: 'email' as const,
+      locale: 'en',
+      template_version: 1,
+      subject: `Lease until ${leasedUntil.toISOString()}`,
+      body: 'Claimed by a worker that is gone.',
+      sealed_body: null,
+      source_event_id: randomUUID(),
+      correlation_id: randomUUID(),
+      lease_token: randomUUID(),
+      leased_until: leasedUntil,
+    });
+    // Claimed just now, so not stale: one lease ran out unrenewed, the other is a send in progress.
+    const [orphan, inFlight] = [randomUUID(), randomUUID()];
+    await h.db
+      .insertInto('notifications')
+      .values([
+        leased(orphan, new Date(Date.now() - 1_000)),
+        leased(inFlight, new Date(Date.now() + 3_600_000)),
+      ])
+      .execute();
+
+    const mail = await eventually(() => h.sink.mailsTo(address)[0]);
+    expect(mail.text).toBe('Claimed by a worker that is gone.');
+    const row = await eventually(async () => {
+      const found = await h.db
+        .selectFrom('notifications')
+        .selectAll()
+        .where('id', '=', orphan)
+        .executeTakeFirstOrThrow();
+      return found.status === 'sent' && found;
+    });
+    expect(row).toMatchObject({ attempts: 1, lease_token: null, leased_until: null });
+    const untouched = await h.db
+      .selectFrom('notifications')
+      .select(['status', 'lease_token'])
+      .where('id', '=', inFlight)
+      .executeTakeFirstOrThrow();
+    expect(untouched.status).toBe('pending');
+    expect(untouched.lease_token).not.toBeNull();
+    expect(h.sink.mailsTo(address)).toHaveLength(1);
+  });
 });

@@ -22,6 +22,9 @@ export interface HarnessOptions {
   pushApiUrl?: string;
   pendingStaleAfterMs?: number;
   pendingSweepIntervalMs?: number;
+  /** Another SMTP server than the mail sink (e.g. one that stalls). */
+  smtpUrl?: string;
+  providerTimeoutMs?: number;
 }
 
 export interface TestUser {
@@ -53,13 +56,13 @@ export async function startHarness(options: HarnessOptions) {
   const broker = await connectBroker({ url: infra.amqpUrl, logger });
   const sealedBox = createSealedBox(randomBytes(32));
   const adapters = channelAdapters({
-    SMTP_URL: sink.url,
+    SMTP_URL: options.smtpUrl ?? sink.url,
     MAIL_FROM: 'Happening <no-reply@happening.test>',
     SMS_API_URL: options.smsApiUrl,
     SMS_API_KEY: options.smsApiUrl ? 'sms-key' : undefined,
     PUSH_API_URL: options.pushApiUrl,
     PUSH_API_KEY: options.pushApiUrl ? 'push-key' : undefined,
-    PROVIDER_TIMEOUT_MS: 2_000,
+    PROVIDER_TIMEOUT_MS: options.providerTimeoutMs ?? 2_000,
   });
   const runtime = await startRuntime({
     db,

@@ -1,14 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { enqueueEvents } from '@happening/db';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { NotificationDb } from '../../database.ts';
+import type { NotificationDb, NotificationRow } from '../../database.ts';
 import type { NotificationChannel } from '../../domain.ts';
 import type { SealedBox } from '../../security/sealed-box.ts';
 import {
-  lockPending,
+  claimForDelivery,
   markSent,
   markSkipped,
   recordFailure,
+  renewLease,
 } from '../notifications/notification.repository.ts';
 import { channelEnabled } from '../preferences/preference.policy.ts';
 import { storedPreferences } from '../preferences/preference.repository.ts';
@@ -21,6 +23,8 @@ export interface DeliveryDeps {
   adapters: ReadonlyMap<NotificationChannel, ChannelAdapter>;
   sealedBox: SealedBox;
   logger: Logger;
+  /** How long a claim on a notification holds unless renewed (every third of it); 30 s by default. */
+  leaseMs?: number;
 }
 
 /** Thrown after a failed attempt was recorded, so the broker retries (or dead-letters) the work. */
@@ -31,6 +35,7 @@ export class DeliveryFailedError extends Error {
   }
 }
 
+const DEFAULT_LEASE_MS = 30_000;
 const MAX_ERROR_LENGTH = 1_000;
 
 function describe(error: unknown): string {
@@ -39,62 +44,116 @@ function describe(error: unknown): string {
 }
 
 /**
- * Sends one notification. The row stays locked while the provider is called, so two workers
- * never send the same notification at once, and one found already sent (or failed) is left
- * alone: redelivered work is harmless. A failure is counted before the error propagates;
- * on the last attempt the notification becomes `failed`. Sent and failed notifications are
- * counted in `happening_notifications_total`.
+ * Sends one notification. No database connection is held while the provider is called: a short
+ * transaction claims the notification with a lease, the worker sends and keeps the lease renewed,
+ * and a second short transaction records the outcome. So two workers never send one notification
+ * at once, and one found sent, failed, skipped or leased is left alone: redelivered work is
+ * harmless. A failure is counted before the error propagates; on the last attempt the
+ * notification becomes `failed`. Sent and failed notifications are counted in
+ * `happening_notifications_total`.
  */
 export async function deliverNotification(
   deps: DeliveryDeps,
   notificationId: string,
   attempt: { isLast: boolean },
 ): Promise<'sent' | 'skipped'> {
-  const result = await deps.db.transaction().execute(async (trx) => {
-    const row = await lockPending(trx, notificationId);
-    if (!row) return { outcome: 'skipped' as const };
-    // The preferences may have changed since the notice was written (it waited for a retry, or
-    // an orgAdmin retried it days later): a channel turned off is not used.
-    if (row.user_id !== null) {
-      const stored = await storedPreferences(trx, [row.user_id]);
-      if (!channelEnabled(row.type, row.channel, stored)) {
-        await markSkipped(trx, row.id);
-        return { outcome: 'skipped' as const };
-      }
-    }
-    try {
-      const adapter = deps.adapters.get(row.channel);
-      if (!adapter) throw new Error(`no provider configured for ${row.channel}`);
-      const { providerMessageId } = await adapter.send({
-        notificationId: row.id,
-        to: row.recipient,
-        subject: row.subject,
-        body: row.sealed_body ? deps.sealedBox.open(row.sealed_body) : row.body,
-      });
-      const sent = await markSent(trx, row.id, providerMessageId);
-      await enqueueEvents(trx, [notificationSent(sent)]);
-      return { outcome: 'sent' as const, channel: row.channel };
-    } catch (error) {
-      const reason = describe(error);
-      const failed = await recordFailure(trx, row.id, reason, attempt.isLast);
-      if (attempt.isLast) await enqueueEvents(trx, [notificationFailed(failed)]);
-      return {
-        outcome: attempt.isLast ? ('failed' as const) : ('retrying' as const),
-        channel: row.channel,
-        reason,
-      };
-    }
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  const token = randomUUID();
+  const row = await claim(deps, notificationId, token, leaseMs);
+  if (!row) return 'skipped';
+
+  let accepted: { providerMessageId: string | null } | undefined;
+  let reason = '';
+  try {
+    accepted = await whileLeased(deps, row.id, token, leaseMs, () => send(deps, row));
+  } catch (error) {
+    reason = describe(error);
+  }
+
+  if (accepted) {
+    // A crash (or a failed commit) from here on leaves the lease to run out: the notification
+    // is sent again, at least once (see docs/services/notification.md).
+    const { providerMessageId } = accepted;
+    const sent = await deps.db.transaction().execute(async (trx) => {
+      const updated = await markSent(trx, row.id, providerMessageId);
+      if (updated) await enqueueEvents(trx, [notificationSent(updated)]);
+      return updated;
+    });
+    if (sent) countDelivery(row.channel, 'sent');
+    return 'sent';
+  }
+
+  const failed = await deps.db.transaction().execute(async (trx) => {
+    const updated = await recordFailure(trx, row.id, token, reason, attempt.isLast);
+    if (updated && attempt.isLast) await enqueueEvents(trx, [notificationFailed(updated)]);
+    return updated;
   });
+  if (!failed) {
+    // The lease ran out during the send and the sweep handed the notification out again.
+    deps.logger.warn({ notificationId, reason }, 'notification delivery failed after its lease');
+    return 'skipped';
+  }
   // After the commit: a rolled-back status change is not a delivery outcome.
-  if (result.outcome === 'sent' || result.outcome === 'failed') {
-    countDelivery(result.channel, result.outcome);
-  }
-  if (result.outcome === 'retrying' || result.outcome === 'failed') {
-    deps.logger.warn(
-      { notificationId, outcome: result.outcome, reason: result.reason },
-      'notification delivery failed',
+  if (attempt.isLast) countDelivery(row.channel, 'failed');
+  deps.logger.warn(
+    { notificationId, outcome: attempt.isLast ? 'failed' : 'retrying', reason },
+    'notification delivery failed',
+  );
+  throw new DeliveryFailedError(notificationId, reason);
+}
+
+/**
+ * Claims a pending notification, in a short transaction of its own. The preferences may have
+ * changed since the notice was written (it waited for a retry, or an orgAdmin retried it days
+ * later): a channel turned off is not used, and the notification becomes `skipped`.
+ */
+async function claim(
+  deps: DeliveryDeps,
+  notificationId: string,
+  token: string,
+  leaseMs: number,
+): Promise<NotificationRow | undefined> {
+  return deps.db.transaction().execute(async (trx) => {
+    const row = await claimForDelivery(trx, notificationId, token, leaseMs);
+    if (!row || row.user_id === null) return row;
+    const stored = await storedPreferences(trx, [row.user_id]);
+    if (channelEnabled(row.type, row.channel, stored)) return row;
+    await markSkipped(trx, row.id);
+    return undefined;
+  });
+}
+
+function send(deps: DeliveryDeps, row: NotificationRow) {
+  const adapter = deps.adapters.get(row.channel);
+  if (!adapter) throw new Error(`no provider configured for ${row.channel}`);
+  return adapter.send({
+    notificationId: row.id,
+    to: row.recipient,
+    subject: row.subject,
+    body: row.sealed_body ? deps.sealedBox.open(row.sealed_body) : row.body,
+  });
+}
+
+/** Runs `work` while renewing the lease, however long a provider takes to answer. */
+async function whileLeased<T>(
+  deps: DeliveryDeps,
+  notificationId: string,
+  token: string,
+  leaseMs: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  const renewal = setInterval(() => {
+    renewLease(deps.db, notificationId, token, leaseMs).then(
+      (held) => {
+        if (!held) deps.logger.warn({ notificationId }, 'delivery lease lost during the send');
+      },
+      (error: unknown) =>
+        deps.logger.warn({ notificationId, err: error }, 'delivery lease not renewed'),
     );
-    throw new DeliveryFailedError(notificationId, result.reason);
+  }, leaseMs / 3);
+  try {
+    return await work();
+  } finally {
+    clearInterval(renewal);
   }
-  return result.outcome;
 }

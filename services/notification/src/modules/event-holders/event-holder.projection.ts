@@ -5,7 +5,7 @@ import {
   lockEventHolders,
   recordCancellation,
 } from '../cancelled-events/cancelled-event.repository.ts';
-import { applyHolderChange, type HolderChange } from './event-holder.repository.ts';
+import { applyHolderChange, type HolderChange, holderStateOf } from './event-holder.repository.ts';
 
 /** The holders-projection change a booking event implies (pure). */
 export function holderChangeOf(event: DomainEvent): HolderChange | undefined {
@@ -58,12 +58,22 @@ export async function holderChangeOvertaken(
 ): Promise<boolean> {
   const change = holderChangeOf(event);
   if (!change || change.status === 'cancelled') return false;
-  const row = await trx
-    .selectFrom('event_holders')
-    .select(['status', 'booking_version'])
-    .where('booking_id', '=', change.bookingId)
-    .executeTakeFirst();
+  const state = await holderStateOf(trx, change.bookingId);
   return (
-    row !== undefined && (row.status === 'cancelled' || row.booking_version > change.bookingVersion)
+    state !== undefined &&
+    (state.status === 'cancelled' || state.bookingVersion > change.bookingVersion)
   );
+}
+
+/**
+ * Whether the event's cancellation concerns a booking, judged by where the projection has the
+ * booking now (a late event's own status is stale): it does unless the booking was cancelled
+ * for another reason, by its owner or the organizer, before the event was.
+ */
+export async function cancellationConcerns(
+  trx: Transaction<NotificationDb>,
+  bookingId: string,
+): Promise<boolean> {
+  const state = await holderStateOf(trx, bookingId);
+  return state?.status !== 'cancelled' || state.cancelReason === 'event_cancelled';
 }

@@ -49,6 +49,25 @@ export async function applyHolderChange(db: Db, change: HolderChange): Promise<v
     .execute();
 }
 
+/** Where the projection has a booking now; undefined when it never saw the booking. */
+export async function holderStateOf(
+  db: Db,
+  bookingId: string,
+): Promise<Pick<HolderChange, 'status' | 'cancelReason' | 'bookingVersion'> | undefined> {
+  const row = await db
+    .selectFrom('event_holders')
+    .select(['status', 'cancel_reason', 'booking_version'])
+    .where('booking_id', '=', bookingId)
+    .executeTakeFirst();
+  return (
+    row && {
+      status: row.status,
+      cancelReason: row.cancel_reason,
+      bookingVersion: row.booking_version,
+    }
+  );
+}
+
 /**
  * People holding a confirmed or waiting booking for the event; with `includeCancelledWithEvent`
  * also those whose booking was cancelled because the event was.

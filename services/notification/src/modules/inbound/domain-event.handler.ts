@@ -2,8 +2,12 @@ import type { DomainEvent } from '@happening/contracts';
 import { handleOnce } from '@happening/db';
 import type { Kysely, Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
-import { cancellationOf } from '../cancelled-events/cancelled-event.repository.ts';
 import {
+  cancellationOf,
+  lockEventHolders,
+} from '../cancelled-events/cancelled-event.repository.ts';
+import {
+  cancellationConcerns,
   holderChangeOf,
   holderChangeOvertaken,
   projectEventHolders,
@@ -53,6 +57,7 @@ export function domainEventHandler(db: Kysely<NotificationDb>, deps: Notificatio
     const plan = planNotification(event);
     if (!plan) return;
     await handleOnce(db, { consumer: INBOX_CONSUMER, messageId: event.id }, async (trx) => {
+      if (await updateOfCancelledEvent(trx, event)) return;
       // The event's cancellation first: a booking overtaken by its cancellation because of it
       // (whose notice is suppressed) must still hear of it.
       const late = await cancellationNoticeInstead(trx, event);
@@ -61,6 +66,21 @@ export function domainEventHandler(db: Kysely<NotificationDb>, deps: Notificatio
         await writeNotifications(trx, deps, event, plan);
     });
   };
+}
+
+/**
+ * Whether the event is an update of an event already cancelled, handled late: its holders were
+ * told of the cancellation and must not hear of a change after it. Under the event's holders
+ * lock, as the cancellation is recorded, so an update handled at the same time either sees the
+ * cancellation or has written its notices before the cancellation's are.
+ */
+async function updateOfCancelledEvent(
+  trx: Transaction<NotificationDb>,
+  event: DomainEvent,
+): Promise<boolean> {
+  if (event.type !== 'catalog.event_updated') return false;
+  await lockEventHolders(trx, event.data.eventId);
+  return (await cancellationOf(trx, event.data.eventId)) !== undefined;
 }
 
 /**
@@ -77,5 +97,6 @@ async function cancellationNoticeInstead(
   const cancellation = await cancellationOf(trx, change.eventId);
   const plan = cancellation && planNotification(cancellation);
   if (!cancellation || !plan) return undefined;
+  if (!(await cancellationConcerns(trx, change.bookingId))) return undefined;
   return { cancellation, plan: { ...plan, audience: { kind: 'user', userId: change.userId } } };
 }

@@ -68,30 +68,60 @@ export async function listNotificationsOf(
   return query.execute();
 }
 
+const NO_LEASE = { lease_token: null, leased_until: null } as const;
+
+/** `now()` plus `ms`, as Postgres computes it (one clock for every replica). */
+const fromNow = (ms: number) => sql<Date>`now() + make_interval(secs => ${ms / 1_000}::float8)`;
+
 /**
- * Locks a pending notification for sending. Undefined when it is gone, no longer pending, or
- * locked by another worker that is sending it right now.
+ * Claims a pending notification for one send, for `leaseMs` unless renewed, under `token`.
+ * Undefined when it is gone, no longer pending, or leased by a worker sending it right now.
  */
-export async function lockPending(
-  trx: Transaction<NotificationDb>,
+export async function claimForDelivery(
+  db: Db,
   id: string,
+  token: string,
+  leaseMs: number,
 ): Promise<NotificationRow | undefined> {
-  return trx
-    .selectFrom('notifications')
-    .selectAll()
+  return db
+    .updateTable('notifications')
+    .set({ lease_token: token, leased_until: fromNow(leaseMs) })
     .where('id', '=', id)
     .where('status', '=', 'pending')
-    .forUpdate()
-    .skipLocked()
+    .where((eb) =>
+      eb.or([eb('leased_until', 'is', null), eb('leased_until', '<', sql<Date>`now()`)]),
+    )
+    .returningAll()
     .executeTakeFirst();
 }
 
+/** Extends a lease its holder still has; false when it is gone (the notification moved on). */
+export async function renewLease(
+  db: Db,
+  id: string,
+  token: string,
+  leaseMs: number,
+): Promise<boolean> {
+  const renewed = await db
+    .updateTable('notifications')
+    .set({ leased_until: fromNow(leaseMs) })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('lease_token', '=', token)
+    .executeTakeFirst();
+  return renewed.numUpdatedRows > 0n;
+}
+
+/**
+ * Records a provider's acceptance. The provider has the message whoever holds the lease now, so
+ * any pending notification becomes sent; undefined when it was not pending any more.
+ */
 export async function markSent(
-  trx: Transaction<NotificationDb>,
+  db: Db,
   id: string,
   providerMessageId: string | null,
-): Promise<NotificationRow> {
-  return trx
+): Promise<NotificationRow | undefined> {
+  return db
     .updateTable('notifications')
     .set((eb) => ({
       status: 'sent',
@@ -99,38 +129,47 @@ export async function markSent(
       provider_message_id: providerMessageId,
       sent_at: sql<Date>`now()`,
       last_error: null,
+      ...NO_LEASE,
     }))
     .where('id', '=', id)
+    .where('status', '=', 'pending')
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
 }
 
 /** Gives a notification up unsent: its recipient turned its channel off before it went out. */
-export async function markSkipped(trx: Transaction<NotificationDb>, id: string): Promise<void> {
-  await trx
+export async function markSkipped(db: Db, id: string): Promise<void> {
+  await db
     .updateTable('notifications')
-    .set({ status: 'skipped', last_error: 'the recipient turned this channel off' })
+    .set({ status: 'skipped', last_error: 'the recipient turned this channel off', ...NO_LEASE })
     .where('id', '=', id)
     .execute();
 }
 
-/** Counts a failed attempt; `final` gives up and marks the notification failed. */
+/**
+ * Counts a failed attempt of the lease holder and ends the lease; `final` gives up and marks the
+ * notification failed. Undefined when the lease was not the caller's any more.
+ */
 export async function recordFailure(
-  trx: Transaction<NotificationDb>,
+  db: Db,
   id: string,
+  token: string,
   error: string,
   final: boolean,
-): Promise<NotificationRow> {
-  return trx
+): Promise<NotificationRow | undefined> {
+  return db
     .updateTable('notifications')
     .set((eb) => ({
       status: final ? 'failed' : 'pending',
       attempts: eb('attempts', '+', 1),
       last_error: error,
+      ...NO_LEASE,
     }))
     .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('lease_token', '=', token)
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
 }
 
 /** Puts a failed notification back to pending; undefined when it was not failed. */
@@ -148,8 +187,10 @@ export async function reopenFailed(
 }
 
 /**
- * Claims notifications pending since before `olderThan` and bumps their `updated_at`, so another
- * replica's sweep (SKIP LOCKED) and the next round leave them alone until they go stale again.
+ * Claims notifications pending since before `olderThan`, and those whose lease ran out unrenewed
+ * (their worker died mid-send), ends those leases and bumps `updated_at`, so another replica's
+ * sweep (SKIP LOCKED) and the next round leave them alone until they go stale again. A lease that
+ * still holds is a send in progress: never claimed.
  */
 export async function claimStalePending(
   trx: Transaction<NotificationDb>,
@@ -158,7 +199,7 @@ export async function claimStalePending(
 ): Promise<Array<{ id: string; correlation_id: string }>> {
   return trx
     .updateTable('notifications')
-    .set({ updated_at: sql<Date>`now()` })
+    .set({ updated_at: sql<Date>`now()`, ...NO_LEASE })
     .where(
       'id',
       'in',
@@ -166,7 +207,12 @@ export async function claimStalePending(
         .selectFrom('notifications')
         .select('id')
         .where('status', '=', 'pending')
-        .where('updated_at', '<', olderThan)
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('leased_until', 'is', null), eb('updated_at', '<', olderThan)]),
+            eb('leased_until', '<', sql<Date>`now()`),
+          ]),
+        )
         .orderBy('updated_at')
         .limit(limit)
         .forUpdate()
