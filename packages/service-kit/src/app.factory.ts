@@ -8,9 +8,11 @@ import {
 import type { Logger } from 'pino';
 import { installErrorHandling } from './error-handler.ts';
 import { createLogger } from './logger.ts';
+import { installNulGuard } from './nul-input.ts';
 import { installObservability, type ReadinessCheck } from './observability.routes.ts';
 import { installOpenApi, type OpenApiInfo } from './openapi.plugin.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
+import { isDraining } from './shutdown-drain.ts';
 
 /** A Fastify instance typed with the zod type provider: route schemas are zod schemas. */
 export type App = FastifyInstance<
@@ -42,8 +44,9 @@ export interface CreateAppOptions {
 }
 
 /**
- * Builds a service's Fastify app with request ids, problem+json errors, health, metrics and an
- * OpenAPI 3.1 document generated from the zod route schemas.
+ * Builds a service's Fastify app with request ids, problem+json errors (NUL characters in params,
+ * query or body refused as 400), health, metrics and an OpenAPI 3.1 document generated from the
+ * zod route schemas.
  */
 export function createApp(options: CreateAppOptions): App {
   const app = fastify({
@@ -64,12 +67,14 @@ export function createApp(options: CreateAppOptions): App {
 
   // Requests still running at close() would otherwise leave keep-alive sockets open, and the
   // server only finishes closing when the client drops them: ask clients to hang up instead.
+  // From the start of the shutdown drain already, so that clients holding a connection open a
+  // new one, which the load balancer sends to another instance.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
   app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
+    if (closing || isDraining(app)) reply.header('connection', 'close');
   });
 
   // Before any route, so that every route declared afterwards is documented.
@@ -77,6 +82,7 @@ export function createApp(options: CreateAppOptions): App {
     installOpenApi(app, options.openapi ?? { title: options.name, version: '1.0.0' });
   }
   installErrorHandling(app);
+  installNulGuard(app);
   installObservability(app, {
     readinessChecks: options.readinessChecks ?? {},
     readinessTimeoutMs: options.readinessTimeoutMs ?? 2000,

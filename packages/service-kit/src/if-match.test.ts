@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { ifMatchVersion } from './if-match.ts';
+import { ifMatchHeadersSchema, ifMatchVersion } from './if-match.ts';
 
 const withIfMatch = (value?: string) =>
   ({ headers: value === undefined ? {} : { 'if-match': value } }) as FastifyRequest;
@@ -25,5 +25,12 @@ describe('ifMatchVersion', () => {
     expect(() => ifMatchVersion(withIfMatch(header))).toThrow(
       expect.objectContaining({ code: 'INVALID_IF_MATCH', status: 400 }),
     );
+  });
+
+  it('is optional to header validation, so the route decides between 428 and its access errors', () => {
+    expect(ifMatchHeadersSchema.safeParse({}).success).toBe(true);
+    expect(ifMatchHeadersSchema.safeParse({ 'if-match': '"3"' }).data).toEqual({
+      'if-match': '"3"',
+    });
   });
 });

@@ -1,8 +1,23 @@
 import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { DomainError } from './domain-error.ts';
 
 // A plain integer, or a strong or weak entity tag wrapping one: 3, "3", W/"3".
 const VERSION_TAG = /^(?:W\/)?(?:"(\d{1,15})"|(\d{1,15}))$/;
+
+/**
+ * The `If-Match` header of a PATCH, as the route's `headers` schema. The document shows it
+ * required; validation lets a missing one through, so the route checks access first (a stranger
+ * gets its 404 or 403) and `ifMatchVersion` then answers 428, not a 400 from validation.
+ */
+export const ifMatchHeadersSchema = z
+  .object({
+    'if-match': z
+      .string()
+      .optional()
+      .meta({ description: 'The version of the resource being changed, as its ETag ("3") or 3.' }),
+  })
+  .meta({ required: ['if-match'] });
 
 /** The resource version a PATCH expects, from `If-Match`; 428 when absent, 400 when malformed. */
 export function ifMatchVersion(request: FastifyRequest): number {

@@ -36,6 +36,30 @@ describe('withPlatformConventions', () => {
     });
   });
 
+  it('adds 412, 428 and the ETag answer to operations that take If-Match', () => {
+    const input = base();
+    input.paths!['/v1/things/{id}'] = {
+      patch: {
+        parameters: [
+          { in: 'path', name: 'id', required: true },
+          { in: 'header', name: 'if-match', required: true },
+        ],
+        responses: { '200': { description: 'Default Response' } },
+      },
+    };
+    const doc = withPlatformConventions(input);
+    const responses = doc.paths?.['/v1/things/{id}']?.patch?.responses ?? {};
+    expect(responses['412']).toEqual({ $ref: '#/components/responses/VersionMismatch' });
+    expect(responses['428']).toEqual({ $ref: '#/components/responses/PreconditionRequired' });
+    expect(responses['200']).toMatchObject({
+      description: 'OK',
+      headers: { ETag: { schema: { type: 'string' } } },
+    });
+    expect(doc.components?.responses).toHaveProperty('VersionMismatch');
+    expect(doc.components?.responses).toHaveProperty('PreconditionRequired');
+    expect(doc.paths?.['/v1/things']?.post?.responses).not.toHaveProperty('412');
+  });
+
   it('does not modify its input', () => {
     const input = base();
     withPlatformConventions(input);

@@ -42,7 +42,16 @@ const problemResponse = (description: string): OpenAPIV3_1.ResponseObject => ({
 const PROBLEM_RESPONSES: Readonly<Record<string, OpenAPIV3_1.ResponseObject>> = {
   ValidationProblem: problemResponse('The request is not valid (`VALIDATION_FAILED`).'),
   Unauthenticated: problemResponse('Missing or invalid bearer token (`UNAUTHENTICATED`).'),
+  VersionMismatch: problemResponse(
+    'If-Match names another version than the current one (`VERSION_MISMATCH`, with `currentVersion`).',
+  ),
+  PreconditionRequired: problemResponse('If-Match is missing (`PRECONDITION_REQUIRED`).'),
   Problem: problemResponse('Any other error, as problem+json.'),
+};
+
+const ETAG_HEADER: OpenAPIV3_1.HeaderObject = {
+  description: 'The new version of the resource, quoted ("4"): the next If-Match.',
+  schema: { type: 'string' },
 };
 
 /** Iterates every operation of a document with its path and method. */
@@ -61,9 +70,17 @@ function hasRequestInput(operation: OpenAPIV3_1.OperationObject): boolean {
   return operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0;
 }
 
+/** Operations declaring `If-Match` (see `ifMatchHeadersSchema`) change a versioned resource. */
+function takesIfMatch(operation: OpenAPIV3_1.OperationObject): boolean {
+  return (operation.parameters ?? []).some(
+    (p) => 'in' in p && p.in === 'header' && p.name.toLowerCase() === 'if-match',
+  );
+}
+
 /**
  * Adds what every Happening API shares: the bearer security scheme (required by default),
- * the Problem schema, and problem+json answers for 400, 401 and anything else.
+ * the Problem schema, problem+json answers for 400, 401 and anything else, and for operations
+ * taking If-Match their 412 and 428 answers and the ETag of their successful answers.
  */
 export function withPlatformConventions(doc: OpenApiDocument): OpenApiDocument {
   const paths: OpenAPIV3_1.PathsObject = {};
@@ -83,17 +100,25 @@ export function withPlatformConventions(doc: OpenApiDocument): OpenApiDocument {
     paths,
   };
   for (const [path, method, operation] of operationsOf(result)) {
+    const versioned = takesIfMatch(operation);
     const responses: OpenAPIV3_1.ResponsesObject = {};
     for (const [status, response] of Object.entries(operation.responses ?? {})) {
       // @fastify/swagger describes every declared response as "Default Response".
-      const described =
+      let described =
         'description' in response && response.description === 'Default Response'
           ? { ...response, description: STATUS_CODES[status] ?? response.description }
           : response;
+      if (versioned && status.startsWith('2') && !('$ref' in described)) {
+        described = { ...described, headers: { ETag: ETAG_HEADER, ...described.headers } };
+      }
       responses[status] = described;
     }
     if (hasRequestInput(operation)) {
       responses['400'] ??= { $ref: '#/components/responses/ValidationProblem' };
+    }
+    if (versioned) {
+      responses['412'] ??= { $ref: '#/components/responses/VersionMismatch' };
+      responses['428'] ??= { $ref: '#/components/responses/PreconditionRequired' };
     }
     // Operations that declare `security: []` are public.
     if (operation.security === undefined || operation.security.length > 0) {

@@ -41,6 +41,7 @@ describe('cursors', () => {
     ['not base64 json', '!!!'],
     ['json of the wrong shape', encodeCursor({ startsAt: 1 })],
     ['truncated', encodeCursor(position).slice(0, 10)],
+    ['holding a NUL character', encodeCursor({ ...position, startsAt: 'x\u0000' })],
   ])('rejects a cursor that is %s with INVALID_CURSOR', (_label, cursor) => {
     let caught: unknown;
     try {
@@ -58,6 +59,9 @@ describe('cursor fields', () => {
     '2026-11-22T10:00:00.000Z',
     '2026-11-22 10:00:00.123456+00',
     '2026-11-22 10:00:00+05:30',
+    '2026-11-22 10:00:00+15:59',
+    '2026-11-22 10:00:00-15:59',
+    '2026-11-22 10:00:00-15',
   ])('takes the timestamp %s', (text) => {
     expect(cursorTimestamp.safeParse(text).success).toBe(true);
   });
@@ -70,6 +74,12 @@ describe('cursor fields', () => {
     '2026-01-01T00:00:00+00:0',
     '2026-11-22',
     "2026-11-22 10:00:00+00'; --",
+    // Offsets Postgres refuses ("time zone displacement out of range"): at most ±15:59.
+    '2026-11-22 10:00:00+16',
+    '2026-11-22 10:00:00-16:00',
+    '2026-11-22 10:00:00+99',
+    '2026-11-22 10:00:00+15:60',
+    '2026-11-22 10:00:00+00:99',
   ])('refuses the timestamp %s', (text) => {
     expect(cursorTimestamp.safeParse(text).success).toBe(false);
   });

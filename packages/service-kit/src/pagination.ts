@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from './domain-error.ts';
+import { nulFieldErrors } from './nul-input.ts';
 
 /** `?limit=` (1..100, default 20) and an opaque `?cursor=`. */
 export const pageQuerySchema = z.object({
@@ -15,7 +16,9 @@ export type PageQuery = z.infer<typeof pageQuerySchema>;
 export const cursorTimestamp = z.string().refine((text) => {
   const parts = CURSOR_TIMESTAMP.exec(text);
   if (!parts) return false;
-  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number) as number[];
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = parts
+    .slice(1, 9)
+    .map((part) => Number(part ?? 0)) as number[];
   // A real calendar date and time: JavaScript would roll 30 February over, Postgres refuses it.
   const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
   return (
@@ -26,11 +29,14 @@ export const cursorTimestamp = z.string().refine((text) => {
     day! <= daysInMonth &&
     hour! < 24 &&
     minute! < 60 &&
-    second! < 60
+    second! < 60 &&
+    // Postgres refuses a zone displacement beyond ±15:59 ("time zone displacement out of range").
+    offsetHours! <= 15 &&
+    offsetMinutes! < 60
   );
 });
 const CURSOR_TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-]\d{2}(:\d{2})?)$/;
+  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z|[+-](\d{2})(?::(\d{2}))?)$/;
 
 /** A bigint key in a cursor (positive, within Postgres's bigint). */
 export const cursorBigint = z.string().regex(/^\d{1,18}$/);
@@ -40,7 +46,10 @@ export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
-/** Decodes a cursor made by `encodeCursor`; anything else is a 400 `INVALID_CURSOR`. */
+/**
+ * Decodes a cursor made by `encodeCursor`; anything else (also one holding a NUL character) is a
+ * 400 `INVALID_CURSOR`.
+ */
 export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.output<S> {
   let decoded: unknown;
   try {
@@ -48,6 +57,8 @@ export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.
   } catch {
     throw invalidCursor();
   }
+  // The request's own text is checked for NUL; what the cursor hides is checked here.
+  if (nulFieldErrors('cursor', decoded).length > 0) throw invalidCursor();
   const result = schema.safeParse(decoded);
   if (!result.success) throw invalidCursor();
   return result.data;

@@ -322,19 +322,23 @@ describe('catalog events', () => {
 
   it('a draft known from its update is not there for anyone: 404 on every route', async () => {
     const snapshot = { ...eventSnapshot(), status: 'draft' as const };
-    const [who, organizer] = await Promise.all([svc.user(), svc.user()]);
+    const [who, organizer, admin] = await Promise.all([svc.user(), svc.user(), svc.user()]);
     await svc.join(organizer, snapshot.orgId, 'organizer');
+    await svc.join(admin, snapshot.orgId, 'orgAdmin');
     await svc.deliver(...renamed(snapshot));
     expect(await findEvent(svc.db, snapshot.eventId)).toMatchObject({ status: 'draft' });
-    for (const caller of [who, organizer]) {
-      const booked = await svc.call(caller, 'POST', `/v1/events/${snapshot.eventId}/bookings`, {
-        seats: 1,
-      });
+    const event = `/v1/events/${snapshot.eventId}`;
+    for (const caller of [who, organizer, admin]) {
+      const booked = await svc.call(caller, 'POST', `${event}/bookings`, { seats: 1 });
       expect(booked.statusCode).toBe(404);
-      for (const route of ['availability', 'seats']) {
-        const read = await svc.call(caller, 'GET', `/v1/events/${snapshot.eventId}/${route}`);
+      for (const route of ['availability', 'seats', 'bookings']) {
+        const read = await svc.call(caller, 'GET', `${event}/${route}`);
         expect(read.statusCode, route).toBe(404);
+        expect(read.json().code, route).toBe('EVENT_NOT_FOUND');
       }
+      const reconcile = await svc.call(caller, 'POST', `${event}/reconcile`);
+      expect(reconcile.statusCode, 'reconcile').toBe(404);
+      expect(reconcile.json().code, 'reconcile').toBe('EVENT_NOT_FOUND');
     }
   });
 

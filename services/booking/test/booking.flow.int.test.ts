@@ -400,6 +400,42 @@ describe('booking flow through HTTP', () => {
     expect(JSON.stringify(malformed.json())).toContain('idempotency-key');
   });
 
+  it('refuses unknown body fields and NUL characters with 400 naming them, booking nothing', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 10 });
+    const [a, b] = await Promise.all([svc.user(), svc.user()]);
+    // A misspelt `seatNumbers` must not book the lowest seats instead of the ones asked for.
+    const typo = await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, {
+      seats: 1,
+      seatnumbers: [7],
+    });
+    expect(typo.statusCode).toBe(400);
+    expect(typo.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ path: 'body', message: expect.stringContaining('seatnumbers') }],
+    });
+    expect((await svc.call(a, 'GET', '/v1/me/bookings')).json().items).toEqual([]);
+
+    const booking = (
+      await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })
+    ).json();
+    const cancel = `/v1/bookings/${booking.id}/cancel`;
+    const extra = await svc.call(b, 'POST', cancel, { note: 'sorry', reason: 'ill' });
+    expect(extra.statusCode).toBe(400);
+    expect(extra.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ path: 'body', message: expect.stringContaining('reason') }],
+    });
+    const nul = await svc.call(b, 'POST', cancel, { note: 'sorry\u0000' });
+    expect(nul.statusCode).toBe(400);
+    expect(nul.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ path: 'body.note', message: expect.any(String) }],
+    });
+    expect((await svc.call(b, 'GET', `/v1/bookings/${booking.id}`)).json().status).toBe(
+      'confirmed',
+    );
+  });
+
   it('pages through bookings that share a created_at (one batch) without skipping any', async () => {
     const { eventId, orgId } = await svc.openEvent({ totalSlots: 10 });
     const organizer = await svc.user();
@@ -451,11 +487,23 @@ describe('booking flow through HTTP', () => {
     expect(next.json().items).toHaveLength(1);
     expect(next.json().nextCursor).toBeNull();
     // A well-formed cursor whose timestamp the database could not take is refused, not a 500.
-    for (const createdAt of ['x', '2026-02-30T00:00:00Z']) {
+    const forgedTimestamps = [
+      'x',
+      '2026-02-30T00:00:00Z',
+      '2026-01-01 10:00:00+16',
+      '2026-01-01 10:00:00-99:00',
+      '2026-01-01 10:00:00+15:60',
+    ];
+    for (const createdAt of forgedTimestamps) {
       const forged = Buffer.from(JSON.stringify({ createdAt, id: eventId })).toString('base64url');
-      const refused = await svc.call(a, 'GET', `/v1/me/bookings?cursor=${forged}`);
-      expect(refused.statusCode, createdAt).toBe(400);
-      expect(refused.json().code).toBe('INVALID_CURSOR');
+      for (const [who, list] of [
+        [a, '/v1/me/bookings'],
+        [organizer, `/v1/events/${eventId}/bookings`],
+      ] as const) {
+        const refused = await svc.call(who, 'GET', `${list}?cursor=${forged}`);
+        expect(refused.statusCode, `${list} ${createdAt}`).toBe(400);
+        expect(refused.json().code).toBe('INVALID_CURSOR');
+      }
     }
   });
 });

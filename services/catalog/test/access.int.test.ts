@@ -27,6 +27,9 @@ async function publishedIn(who: TestUser, orgId: string, overrides: Record<strin
   return res.json() as { id: string; version: number };
 }
 
+// A caller who may not change the event learns nothing from its If-Match: missing or malformed.
+const withoutValidIfMatch: Record<string, string>[] = [{}, { 'if-match': 'nonsense' }];
+
 /** Every way to touch one event, with the status each should answer. */
 function attempts(who: TestUser, id: string, version: number) {
   return {
@@ -102,6 +105,23 @@ describe('cross-tenant matrix', () => {
     expect((await catalog.call(organizerB, 'GET', `/v1/events/${event.id}`)).statusCode).toBe(200);
   });
 
+  it('answers 404 to a PATCH of B’s draft before asking for If-Match', async () => {
+    const draft = await createIn(organizerB, orgB);
+    for (const who of [adminA, userA, outsider]) {
+      for (const ifMatch of withoutValidIfMatch) {
+        const res = await catalog.call(
+          who,
+          'PATCH',
+          `/v1/events/${draft.id}`,
+          { name: 'x' },
+          ifMatch,
+        );
+        expect(res.statusCode, res.body).toBe(404);
+        expect(res.json().code).toBe('EVENT_NOT_FOUND');
+      }
+    }
+  });
+
   it('answers 404 for an event that does not exist', async () => {
     expect((await catalog.call(adminA, 'GET', `/v1/events/${randomUUID()}`)).statusCode).toBe(404);
   });
@@ -127,6 +147,25 @@ describe('role matrix', () => {
       expect((await attempt()).statusCode, action).toBe(403);
     }
     expect((await catalog.call(userA, 'GET', `/v1/orgs/${orgA}/events`)).statusCode).toBe(200);
+  });
+
+  it('answers 403 to a user’s PATCH before asking for If-Match', async () => {
+    const draft = await createIn(organizerA, orgA);
+    for (const ifMatch of withoutValidIfMatch) {
+      const res = await catalog.call(
+        userA,
+        'PATCH',
+        `/v1/events/${draft.id}`,
+        { name: 'x' },
+        ifMatch,
+      );
+      expect(res.statusCode, res.body).toBe(403);
+      expect(res.json().code).toBe('FORBIDDEN');
+    }
+    const missing = await catalog.call(organizerA, 'PATCH', `/v1/events/${draft.id}`, {
+      name: 'x',
+    });
+    expect(missing.statusCode).toBe(428);
   });
 
   it('follows role changes and removals from identity events', async () => {

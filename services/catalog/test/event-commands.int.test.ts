@@ -248,6 +248,41 @@ describe('validation', () => {
     expect(res.json().errors.map((e: { path: string }) => e.path)).toContain(path);
   });
 
+  // In UTC these fall in the year 10000, which no ISO-8601 snapshot of the event can carry.
+  const pastYear9999 = {
+    startsAt: '9999-12-31T20:00:00-05:00',
+    endsAt: '9999-12-31T23:00:00-05:00',
+  };
+
+  it('refuses times whose UTC instant falls outside the years 0001–9999', async () => {
+    const res = await create(pastYear9999);
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().code).toBe('VALIDATION_FAILED');
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual(
+      expect.arrayContaining(['body.startsAt', 'body.endsAt']),
+    );
+    const early = await create({ startsAt: '0001-01-01T02:00:00+05:00', endsAt: inDays(1) });
+    expect(early.statusCode, early.body).toBe(400);
+    expect(early.json().errors.map((e: { path: string }) => e.path)).toEqual(['body.startsAt']);
+  });
+
+  it('refuses a PATCH to times outside the years 0001–9999', async () => {
+    const draft = await createDraft();
+    for (const [field, body] of [
+      ['body.endsAt', { endsAt: pastYear9999.endsAt }],
+      ['body.startsAt', pastYear9999],
+    ] as const) {
+      const res = await catalog.call(organizer, 'PATCH', `/v1/events/${draft.id}`, body, {
+        'if-match': '1',
+      });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+      expect(res.json().errors.map((e: { path: string }) => e.path)).toContain(field);
+    }
+    const current = await catalog.call(organizer, 'GET', `/v1/events/${draft.id}`);
+    expect(current.json()).toMatchObject({ endsAt: draft.endsAt, version: 1 });
+  });
+
   it('checks the time order of a PATCH against the stored event', async () => {
     const draft = await createDraft();
     const res = await catalog.call(

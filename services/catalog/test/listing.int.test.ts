@@ -158,6 +158,17 @@ describe('public listing', () => {
     expect(window).toHaveLength(50);
   });
 
+  it('answers 400 naming the field to a NUL character in the query', async () => {
+    for (const query of ['q=%00', 'q=jazz%00', 'category=%00']) {
+      const res = await catalog.call(stranger, 'GET', `/v1/events?${query}`);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: [{ path: `query.${query.split('=')[0]}`, message: expect.any(String) }],
+      });
+    }
+  });
+
   it('rejects a forged cursor and a page size over 100', async () => {
     expect((await catalog.call(stranger, 'GET', '/v1/events?cursor=bm9wZQ')).statusCode).toBe(400);
     expect((await catalog.call(stranger, 'GET', '/v1/events?limit=101')).statusCode).toBe(400);

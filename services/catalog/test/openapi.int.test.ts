@@ -62,6 +62,18 @@ describe('catalog OpenAPI document', () => {
     expect(page.properties?.items?.items?.required).toContain('startsAt');
   });
 
+  it('describes PATCH with its required If-Match, its 412 and 428 and the new ETag', () => {
+    const patch = documentedOperation(doc, '/v1/events/{eventId}', 'patch');
+    expect(parameterNames(patch)).toEqual(['header:if-match', 'path:eventId']);
+    expect(patch.parameters?.find((p) => p.name === 'if-match')).toMatchObject({ required: true });
+    expect(patch.responses['412']).toEqual({ $ref: '#/components/responses/VersionMismatch' });
+    expect(patch.responses['428']).toEqual({
+      $ref: '#/components/responses/PreconditionRequired',
+    });
+    expect(patch.responses['200']).toMatchObject({ headers: { ETag: expect.any(Object) } });
+    expect(responseBodySchema(patch, '200').required).toContain('version');
+  });
+
   it('describes cancel with its reason and publish without a body', () => {
     expect(
       requestBodySchema(documentedOperation(doc, '/v1/events/{eventId}/cancel', 'post')).required,

@@ -57,6 +57,16 @@ describe('gateway routing', () => {
     expect(echo.headers.authorization).toBe(`Bearer ${token}`);
   });
 
+  it.each([
+    [`/v1/orgs/${ID}/members/%00`, 'params.*'],
+    ['/v1/events?q=%00', 'query.q'],
+  ])('refuses a NUL character in %s itself, asking no upstream', async (url, path) => {
+    const res = await send('GET', url);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path }] });
+    expect(res.json()).not.toHaveProperty('upstream');
+  });
+
   it('forwards the body byte for byte with its content type', async () => {
     const raw = '{"seats": 2,   "note":"ünïcode"}';
     const res = await app.inject({

@@ -59,6 +59,20 @@ describe('identity-org OpenAPI document', () => {
     expect(remove.responses).not.toHaveProperty('200');
   });
 
+  it.each([
+    ['/v1/orgs/{orgId}', ['header:if-match', 'path:orgId']],
+    ['/v1/orgs/{orgId}/members/{userId}', ['header:if-match', 'path:orgId', 'path:userId']],
+  ])('describes PATCH %s with its required If-Match, 412, 428 and ETag', (path, parameters) => {
+    const patch = documentedOperation(doc, path, 'patch');
+    expect(parameterNames(patch)).toEqual(parameters);
+    expect(patch.parameters?.find((p) => p.name === 'if-match')).toMatchObject({ required: true });
+    expect(patch.responses['412']).toEqual({ $ref: '#/components/responses/VersionMismatch' });
+    expect(patch.responses['428']).toEqual({
+      $ref: '#/components/responses/PreconditionRequired',
+    });
+    expect(patch.responses['200']).toMatchObject({ headers: { ETag: expect.any(Object) } });
+  });
+
   it('describes invites: creation returns the one-time token', () => {
     const create = documentedOperation(doc, '/v1/orgs/{orgId}/invites', 'post');
     expect(requestBodySchema(create).required).toEqual(['email', 'role']);

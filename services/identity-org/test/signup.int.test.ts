@@ -291,6 +291,19 @@ describe('organization settings', () => {
     const missing = await h.call(owner, 'PATCH', `/v1/orgs/${orgId}`, { name: 'Again' });
     expect(missing.statusCode).toBe(428);
 
+    // Beyond the version column's range (a Postgres integer): no version it can hold.
+    for (const ifMatch of ['"2147483648"', '999999999999999']) {
+      const beyond = await h.call(
+        owner,
+        'PATCH',
+        `/v1/orgs/${orgId}`,
+        { name: 'Again' },
+        { 'if-match': ifMatch },
+      );
+      expect(beyond.statusCode, beyond.body).toBe(412);
+      expect(beyond.json()).toMatchObject({ code: 'VERSION_MISMATCH', currentVersion: 2 });
+    }
+
     const audit = (await h.call(owner, 'GET', `/v1/orgs/${orgId}/audit`)).json();
     expect(audit.items[0]).toMatchObject({
       action: 'organization.updated',
@@ -350,6 +363,39 @@ describe('bad input', () => {
       expect(res.statusCode, url).toBe(400);
       expect(res.json().code).toBe('INVALID_CURSOR');
     }
+  });
+});
+
+describe('NUL characters', () => {
+  it('answers 400 naming the field, never a 500 from the database', async () => {
+    const owner = await h.user();
+    const orgId = await h.signUp(owner);
+    const cases: [string, string, unknown, string][] = [
+      ['POST', '/v1/signup', { organizationName: 'Acme\u0000' }, 'body.organizationName'],
+      ['POST', '/v1/orgs', { name: '\u0000' }, 'body.name'],
+      ['DELETE', `/v1/orgs/${orgId}/members/%00`, undefined, 'params.userId'],
+      ['GET', `/v1/orgs/${orgId}/members?cursor=a%00`, undefined, 'query.cursor'],
+    ];
+    for (const [method, url, body, path] of cases) {
+      const res = await h.call(owner, method as 'POST', url, body);
+      expect(res.statusCode, `${method} ${url}`).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json(), url).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: [{ path, message: expect.any(String) }],
+      });
+    }
+  });
+
+  it('answers 400 INVALID_CURSOR to a cursor holding one', async () => {
+    const owner = await h.user();
+    const orgId = await h.signUp(owner);
+    const cursor = Buffer.from(
+      JSON.stringify({ joinedAt: '2026-01-01 10:00:00+00', userId: 'u\u0000' }),
+    ).toString('base64url');
+    const res = await h.call(owner, 'GET', `/v1/orgs/${orgId}/members?cursor=${cursor}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('INVALID_CURSOR');
   });
 });
 

@@ -279,6 +279,43 @@ describe('event notices', () => {
     expect(mail.text).toContain('Reason: The speaker is ill');
   });
 
+  it('sends no update about an event already cancelled, whatever order they arrive in', async () => {
+    const ann = await h.registered('Ann');
+    const eventId = randomUUID();
+    const orgId = randomUUID();
+    const booking = confirmed(bookingFacts({ userId: ann.sub, eventId, orgId }));
+    await h.deliver(booking);
+    // The cancellation (version 4) is handled before the update (version 3) it follows.
+    const cancellation = eventCancelled(eventId, orgId);
+    await h.deliver(cancellation);
+    await noticed(cancellation.id);
+    const update = eventUpdated(eventId, orgId);
+    await h.deliver(update);
+    await noticed(update.id);
+    expect(await h.notificationsOf(update.id)).toEqual([]);
+    expect((await h.notificationsOf(cancellation.id)).map((r) => r.user_id)).toEqual([ann.sub]);
+  });
+
+  it('does not tell a booking its owner cancelled of the event’s cancellation when its confirmation comes late', async () => {
+    const ola = await h.registered('Ola');
+    const eventId = randomUUID();
+    const orgId = randomUUID();
+    const facts = bookingFacts({ userId: ola.sub, eventId, orgId });
+    // Ola cancelled (version 2) before the event was; the confirmation (version 1) comes last.
+    const ownCancellation = cancelled(facts, 'by_owner');
+    const cancellation = eventCancelled(eventId, orgId);
+    const confirmation = confirmed(facts);
+    for (const event of [ownCancellation, cancellation, confirmation]) {
+      await h.deliver(event);
+      await noticed(event.id);
+    }
+    expect(await h.notificationsOf(cancellation.id)).toEqual([]);
+    expect(await h.notificationsOf(confirmation.id)).toEqual([]);
+    expect((await h.notificationsOf(ownCancellation.id)).map((r) => r.type)).toEqual([
+      'booking_cancelled',
+    ]);
+  });
+
   it('does not send news a later change of the booking overtook', async () => {
     const ada = await h.registered('Ada');
     const facts = bookingFacts({ userId: ada.sub, eventName: 'Overtaken' });
@@ -398,6 +435,30 @@ describe('preferences', () => {
     expect(bad.json().errors.map((e: { path: string }) => e.path)).toEqual(
       expect.arrayContaining(['body.preferences.2.channel']),
     );
+  });
+
+  it('refuses unknown fields, naming them, and changes nothing', async () => {
+    const ada = await h.registered();
+    for (const body of [
+      { preferences: [], reset: true },
+      { preferences: [{ type: 'event_updated', channel: 'email', enabled: false, mute: 1 }] },
+    ]) {
+      const res = await h.call(ada, 'PUT', '/v1/me/notification-preferences', body);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+      const errors = res.json().errors as { path: string; message: string }[];
+      expect(
+        errors.some((e) => /reset|mute/.test(e.message)),
+        JSON.stringify(errors),
+      ).toBe(true);
+    }
+    const matrix = (await h.call(ada, 'GET', '/v1/me/notification-preferences')).json();
+    expect(
+      matrix.preferences.find(
+        (p: { type: string; channel: string }) =>
+          p.type === 'event_updated' && p.channel === 'email',
+      ).enabled,
+    ).toBe(true);
   });
 
   it('switches a channel off', async () => {

@@ -13,7 +13,7 @@ import type { BookingContext } from '../../context.ts';
 import { findEvent } from '../inventory/event-inventory.repository.ts';
 import { isStaff, roleOf } from '../memberships/membership.repository.ts';
 import { bookSeats } from './book.command.ts';
-import { eventNotFound } from './booking.policy.ts';
+import { eventNotFound, mayKnowEvent } from './booking.policy.ts';
 import { findBooking, historyOf, listBookings } from './booking.repository.ts';
 import {
   bookingPageSchema,
@@ -173,7 +173,8 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
       const event = await findEvent(ctx.db, request.params.eventId);
       if (!event) throw eventNotFound();
       const role = await roleOf(ctx.db, event.orgId, request.principal.sub);
-      if (!role) throw eventNotFound();
+      // A member of the organization may know the event, unless it is a draft.
+      if (!role || !mayKnowEvent(event, true)) throw eventNotFound();
       if (!isStaff(role)) throw new DomainError('FORBIDDEN', 403, 'Organizers and orgAdmins only.');
       const { limit, cursor, status } = request.query;
       const rows = await listBookings(

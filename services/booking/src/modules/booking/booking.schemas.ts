@@ -20,13 +20,14 @@ export const bookingSchema = z.object({
 });
 export type BookingView = z.infer<typeof bookingSchema>;
 
-export const createBookingBodySchema = z.object({
+// Unknown fields are refused, not dropped: a misspelt `seatNumbers` would book other seats.
+export const createBookingBodySchema = z.strictObject({
   seats: z.number().int().min(1).max(100),
   seatNumbers: z.array(z.number().int().positive()).min(1).max(100).optional(),
 });
 
 export const cancelBookingBodySchema = z
-  .object({ note: z.string().max(500).optional() })
+  .strictObject({ note: z.string().max(500).optional() })
   .optional();
 
 /**

@@ -81,7 +81,8 @@ export function registerInventoryRoutes(app: App, ctx: BookingContext): void {
       const event = await findEvent(ctx.db, request.params.eventId);
       if (!event) throw eventNotFound();
       const role = await roleOf(ctx.db, event.orgId, request.principal.sub);
-      if (!role) throw eventNotFound();
+      // A member of the organization may know the event, unless it is a draft.
+      if (!role || !mayKnowEvent(event, true)) throw eventNotFound();
       if (role !== 'orgAdmin') throw new DomainError('FORBIDDEN', 403, 'orgAdmins only.');
       const { promoted } = await reconcileEvent(ctx, event.eventId, { correlationId: request.id });
       return { eventId: event.eventId, promoted: promoted.length };

@@ -1,4 +1,4 @@
-import { type App, ifMatchVersion } from '@happening/service-kit';
+import { type App, ifMatchHeadersSchema, ifMatchVersion } from '@happening/service-kit';
 import type { CatalogDeps } from '../../app.deps.ts';
 import { callerOf } from './event.caller.ts';
 import { cancelEvent, patchEvent, publishEvent } from './event.commands.ts';
@@ -21,19 +21,20 @@ export function registerEventCommandRoutes(app: App, deps: CatalogDeps): void {
     {
       onRequest: app.authenticate,
       schema: {
+        headers: ifMatchHeadersSchema,
         params: eventParamsSchema,
         body: patchEventBodySchema,
         response: { 200: eventSchema },
       },
     },
     async (request, reply) => {
-      const expected = ifMatchVersion(request);
       const { startsAt, endsAt, ...rest } = request.body;
       const patch: EventPatch = {
         ...rest,
         ...(startsAt !== undefined ? { startsAt: new Date(startsAt) } : {}),
         ...(endsAt !== undefined ? { endsAt: new Date(endsAt) } : {}),
       };
+      const expected = () => ifMatchVersion(request);
       const event = present(
         await patchEvent(deps, callerOf(request), request.params.eventId, expected, patch),
       );

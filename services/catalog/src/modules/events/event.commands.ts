@@ -80,16 +80,20 @@ async function changeEvent(
   return listed;
 }
 
-/** PATCH with optimistic concurrency: `expectedVersion` must be the event's current version. */
+/**
+ * PATCH with optimistic concurrency: `expectedVersion` (the If-Match) must be the event's current
+ * version. It is read only once access is checked, so a caller who may not change the event gets
+ * its 404 or 403 whatever it sent, not a 428 that confirms the event exists.
+ */
 export function patchEvent(
   deps: CatalogDeps,
   caller: Caller,
   eventId: string,
-  expectedVersion: number,
+  expectedVersion: () => number,
   patch: EventPatch,
 ): Promise<ListedEvent> {
   return changeEvent(deps, caller, eventId, async (current, trx) => {
-    if (current.version !== expectedVersion) throw versionMismatch(current.version);
+    if (current.version !== expectedVersion()) throw versionMismatch(current.version);
     const confirmedSeats = await confirmedSeatsOf(trx, current.id);
     const outcome = decided(decidePatch(current, patch, { confirmedSeats, now: deps.clock() }));
     return { event: outcome.event, published: eventChanged(outcome, traceOf(caller)) };

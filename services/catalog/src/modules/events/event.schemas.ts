@@ -10,14 +10,27 @@ import { DEFAULT_MAX_SEATS_PER_BOOKING, MAX_TOTAL_SLOTS } from './event.model.ts
 import { isIanaTimeZone } from './time-zone.ts';
 
 const isoDateTime = z.iso.datetime({ offset: true });
+
+// The event's snapshots carry times as `toISOString()`, which writes years outside 0001–9999 as
+// `+010000-…`: a time whose UTC instant is outside them would only fail once the snapshot is built.
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+const inFourDigitYears = (value: string) => {
+  const instant = Date.parse(value);
+  return Number.isNaN(instant) || (instant >= FIRST_INSTANT && instant <= LAST_INSTANT);
+};
+const eventTime = isoDateTime.refine(
+  inFourDigitYears,
+  'must fall within the years 0001-9999 in UTC',
+);
 const timezone = z.string().max(64).refine(isIanaTimeZone, 'must be an IANA time zone name');
 
 const fields = {
   name: z.string().trim().min(1).max(200),
   description: z.string().max(5000),
   category: eventCategorySchema,
-  startsAt: isoDateTime,
-  endsAt: isoDateTime,
+  startsAt: eventTime,
+  endsAt: eventTime,
   timezone,
   venue: z.string().max(500),
   totalSlots: z.number().int().min(1).max(MAX_TOTAL_SLOTS),

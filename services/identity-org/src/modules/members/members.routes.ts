@@ -3,6 +3,7 @@ import {
   type App,
   cursorTimestamp,
   decodeCursor,
+  ifMatchHeadersSchema,
   ifMatchVersion,
   pageQuerySchema,
   toPage,
@@ -49,6 +50,7 @@ export function registerMemberRoutes(app: App, { db, guards }: RouteDeps): void 
     '/v1/orgs/:orgId/members/:userId',
     {
       schema: {
+        headers: ifMatchHeadersSchema,
         params: memberParamsSchema,
         body: z.strictObject({ role: roleSchema }),
         response: { 200: membershipSchema },

@@ -1,4 +1,9 @@
-import { type App, idempotencyKeyHeadersSchema, ifMatchVersion } from '@happening/service-kit';
+import {
+  type App,
+  idempotencyKeyHeadersSchema,
+  ifMatchHeadersSchema,
+  ifMatchVersion,
+} from '@happening/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
@@ -103,6 +108,7 @@ export function registerOrganizationRoutes(app: App, deps: RouteDeps): void {
     '/v1/orgs/:orgId',
     {
       schema: {
+        headers: ifMatchHeadersSchema,
         params: orgParamsSchema,
         body: patchBodySchema,
         response: { 200: organizationSchema },

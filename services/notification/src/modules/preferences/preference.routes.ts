@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
 import { preferenceMatrix } from './preference.policy.ts';
 import { savePreferences, storedPreferences } from './preference.repository.ts';
-import { preferencesBody } from './preference.schemas.ts';
+import { preferencesBody, preferencesView } from './preference.schemas.ts';
 
 export function registerPreferenceRoutes(api: App, db: Kysely<NotificationDb>): void {
   const matrixOf = async (userId: string) => ({
@@ -12,7 +12,7 @@ export function registerPreferenceRoutes(api: App, db: Kysely<NotificationDb>): 
 
   api.get(
     '/v1/me/notification-preferences',
-    { schema: { response: { 200: preferencesBody } } },
+    { schema: { response: { 200: preferencesView } } },
     async (request) => matrixOf(request.principal.sub),
   );
 
@@ -21,7 +21,7 @@ export function registerPreferenceRoutes(api: App, db: Kysely<NotificationDb>): 
     {
       schema: {
         body: preferencesBody,
-        response: { 200: preferencesBody },
+        response: { 200: preferencesView },
       },
     },
     async (request) => {

@@ -2,16 +2,22 @@ import { z } from 'zod';
 import { NOTIFICATION_CHANNELS } from '../../domain.ts';
 import { PREFERENCE_TYPES } from './preference.policy.ts';
 
-export const preferenceSchema = z.object({
+const preferenceFields = {
   type: z.enum(PREFERENCE_TYPES),
   channel: z.enum(NOTIFICATION_CHANNELS),
   enabled: z.boolean(),
-});
+};
 
-/** GET answers the full matrix; PUT sets the entries it names and leaves the others as they are. */
-export const preferencesBody = z.object({
+/** The full matrix, as GET and PUT answer it. */
+export const preferencesView = z.object({ preferences: z.array(z.object(preferenceFields)) });
+
+/**
+ * PUT sets the entries it names and leaves the others as they are. Unknown fields are refused,
+ * not dropped, so a misspelt field never passes for a change that was made.
+ */
+export const preferencesBody = z.strictObject({
   preferences: z
-    .array(preferenceSchema)
+    .array(z.strictObject(preferenceFields))
     .max(PREFERENCE_TYPES.length * NOTIFICATION_CHANNELS.length)
     .superRefine((entries, ctx) => {
       const seen = new Set<string>();
