@@ -28,3 +28,4 @@ export {
   isEventType,
 } from './registry.ts';
 export { ROLES, type Role, roleSchema } from './roles.ts';
+export { createSealedBox, type SealedBox } from './sealed-box.ts';

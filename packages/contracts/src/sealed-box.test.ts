@@ -17,5 +17,13 @@ describe('sealed box', () => {
     sealed[sealed.length - 1] = (sealed[sealed.length - 1] ?? 0) ^ 1;
     expect(() => box.open(sealed.toString('base64'))).toThrow();
     expect(() => createSealedBox(randomBytes(32)).open(box.seal('hello'))).toThrow();
+    expect(() => box.open('c2hvcnQ=')).toThrow();
+  });
+
+  it('opens a text sealed for a context only for that context', () => {
+    const sealed = box.seal('hello', 'invite-1');
+    expect(box.open(sealed, 'invite-1')).toBe('hello');
+    expect(() => box.open(sealed, 'invite-2')).toThrow();
+    expect(() => box.open(sealed)).toThrow();
   });
 });

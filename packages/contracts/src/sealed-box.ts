@@ -4,20 +4,27 @@ const ALGORITHM = 'aes-256-gcm';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** Authenticated encryption of short texts at rest (AES-256-GCM, random IV), as base64. */
+/**
+ * Authenticated encryption of short texts (AES-256-GCM, random IV), as base64 of IV, tag and
+ * ciphertext. `context`, when given, is authenticated but not stored (GCM additional data): a text
+ * sealed for one context opens only for that same context.
+ */
 export function createSealedBox(key: Buffer) {
   if (key.length !== 32) throw new Error('the sealing key must be 32 bytes');
   return {
-    seal(plaintext: string): string {
+    seal(plaintext: string, context?: string): string {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv(ALGORITHM, key, iv);
+      if (context !== undefined) cipher.setAAD(Buffer.from(context, 'utf8'));
       const sealed = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64');
     },
-    open(sealed: string): string {
+    open(sealed: string, context?: string): string {
       const raw = Buffer.from(sealed, 'base64');
+      if (raw.length < IV_BYTES + TAG_BYTES) throw new Error('not a sealed text');
       const decipher = createDecipheriv(ALGORITHM, key, raw.subarray(0, IV_BYTES));
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+      if (context !== undefined) decipher.setAAD(Buffer.from(context, 'utf8'));
       return Buffer.concat([
         decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)),
         decipher.final(),
@@ -26,4 +33,5 @@ export function createSealedBox(key: Buffer) {
   };
 }
 
+/** Seals and opens texts under one 32-byte key. */
 export type SealedBox = ReturnType<typeof createSealedBox>;

@@ -1,3 +1,4 @@
+import { createSealedBox } from '@happening/contracts';
 import { createDb, migrateToLatest } from '@happening/db';
 import { connectBroker } from '@happening/messaging';
 import { createLogger, runService } from '@happening/service-kit';
@@ -7,7 +8,6 @@ import type { NotificationDb } from './database.ts';
 import { channelAdapters } from './modules/delivery/channels/channel.registry.ts';
 import { startRuntime } from './runtime.ts';
 import { DB_SCHEMA, MIGRATIONS_FOLDER } from './schema.ts';
-import { createSealedBox } from './security/sealed-box.ts';
 
 const config = readConfig();
 const logger = createLogger({ name: 'notification', level: config.LOG_LEVEL });

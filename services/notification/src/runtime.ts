@@ -1,3 +1,4 @@
+import type { SealedBox } from '@happening/contracts';
 import { DEFAULT_RETENTION, startOutboxRelay, startPlatformRetention } from '@happening/db';
 import { type Broker, mergeTopologies, platformTopology } from '@happening/messaging';
 import type { Kysely } from 'kysely';
@@ -15,7 +16,6 @@ import { deliverNotification } from './modules/delivery/delivery.worker.ts';
 import { startPendingSweep } from './modules/delivery/pending.sweep.ts';
 import { domainEventHandler } from './modules/inbound/domain-event.handler.ts';
 import { createTemplateRenderer } from './modules/templates/template.renderer.ts';
-import type { SealedBox } from './security/sealed-box.ts';
 
 export interface RuntimeDeps {
   db: Kysely<NotificationDb>;

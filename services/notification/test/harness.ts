@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@happening/contracts';
+import { createSealedBox } from '@happening/contracts';
 import { createDb, migrateToLatest } from '@happening/db';
 import { connectBroker } from '@happening/messaging';
 import { captureEvents } from '@happening/messaging/testing';
@@ -12,7 +13,6 @@ import type { NotificationDb } from '../src/database.ts';
 import { channelAdapters } from '../src/modules/delivery/channels/channel.registry.ts';
 import { startRuntime } from '../src/runtime.ts';
 import { DB_SCHEMA, MIGRATIONS_FOLDER } from '../src/schema.ts';
-import { createSealedBox } from '../src/security/sealed-box.ts';
 import { userRegistered } from './events.fixture.ts';
 import { startMailSink } from './mail-sink.ts';
 

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { createSealedBox } from '@happening/contracts';
 import { deferred, eventually } from '@happening/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,6 @@ import type {
   OutgoingMessage,
 } from '../src/modules/delivery/channels/channel.adapter.ts';
 import { deliverNotification } from '../src/modules/delivery/delivery.worker.ts';
-import { createSealedBox } from '../src/security/sealed-box.ts';
 import { bookingFacts, confirmed } from './events.fixture.ts';
 import { type Harness, startHarness } from './harness.ts';
 

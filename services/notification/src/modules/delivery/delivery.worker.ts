@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { SealedBox } from '@happening/contracts';
 import { enqueueEvents } from '@happening/db';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { NotificationDb, NotificationRow } from '../../database.ts';
 import type { NotificationChannel } from '../../domain.ts';
-import type { SealedBox } from '../../security/sealed-box.ts';
 import {
   claimForDelivery,
   markSent,

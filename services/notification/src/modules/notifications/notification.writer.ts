@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { DomainEvent } from '@happening/contracts';
+import type { DomainEvent, SealedBox } from '@happening/contracts';
 import { enqueueOutbox } from '@happening/db';
 import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { NewNotificationRow, NotificationDb } from '../../database.ts';
 import type { NotificationChannel } from '../../domain.ts';
-import type { SealedBox } from '../../security/sealed-box.ts';
 import { deliveryRequest } from '../delivery/delivery.message.ts';
 import { holdersOf } from '../event-holders/event-holder.repository.ts';
 import { type Contact, deliveryTargets } from '../preferences/preference.policy.ts';
