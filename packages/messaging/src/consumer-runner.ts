@@ -2,6 +2,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import type { ConfirmPublisher } from './confirm-publisher.ts';
 import { consumedMessages, deadLetteredMessages } from './consumer.metrics.ts';
+import { UnprocessableMessage } from './errors.ts';
 import { HEADERS } from './headers.ts';
 import { describeError, type MessageContext, messageContext } from './message-context.ts';
 import type { FailurePolicy } from './topology.ts';
@@ -111,6 +112,14 @@ export class ConsumerRunner<T> {
     try {
       await this.#options.handler(parsed, context);
     } catch (error) {
+      if (error instanceof UnprocessableMessage) {
+        logger.error(
+          { messageId: context.messageId, queue: this.queue, err: error },
+          'message unprocessable, dead-lettering',
+        );
+        await this.#deadLetter(channel, message, context, `unprocessable: ${error.message}`);
+        return;
+      }
       const maxAttempts = this.#options.maxAttempts ?? policy.retryQueues.length + 1;
       const reason = describeError(error);
       const retryQueue =

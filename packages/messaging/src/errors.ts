@@ -15,3 +15,15 @@ export class PublishError extends Error {
     this.name = 'PublishError';
   }
 }
+
+/**
+ * Thrown by a handler for a message it can never handle, however often it is delivered (a field
+ * that cannot be decrypted with this service's key): the message goes to the DLQ at once, with
+ * this reason, instead of through its retries.
+ */
+export class UnprocessableMessage extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UnprocessableMessage';
+  }
+}

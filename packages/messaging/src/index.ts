@@ -6,7 +6,7 @@ export {
   type PublishMessage,
 } from './broker.ts';
 export type { ConsumeOptions } from './consumer-runner.ts';
-export { PublishError, type PublishErrorCode } from './errors.ts';
+export { PublishError, type PublishErrorCode, UnprocessableMessage } from './errors.ts';
 export { HEADERS } from './headers.ts';
 export type { MessageContext } from './message-context.ts';
 export { EVENT_SUBSCRIPTIONS, platformTopology, type SubscribingService } from './subscriptions.ts';

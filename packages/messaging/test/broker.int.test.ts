@@ -16,6 +16,7 @@ import {
   platformTopology,
   serviceTopology,
   UNROUTED_QUEUE,
+  UnprocessableMessage,
 } from '../src/index.ts';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -284,6 +285,30 @@ describe('broker', () => {
     expect(String(dead.properties.headers?.[HEADERS.error])).toMatch(/^parse failed: .*"n"/s);
     expect(dead.properties.headers?.[HEADERS.attempt]).toBeUndefined();
     expect(calls).toBe(0);
+    await consumer.cancel();
+  });
+
+  it('sends a message its handler declares unprocessable straight to the DLQ, with the reason', async () => {
+    await broker.declare(
+      serviceTopology('theta', { bindings: ['test.unprocessable'], retryDelaysMs: [50, 100] }),
+    );
+    const attempts: number[] = [];
+    const consumer = await broker.consume({
+      queue: 'theta.events',
+      parse: (raw) => pingSchema.parse(raw),
+      handler: async (_ping, context) => {
+        attempts.push(context.attempt);
+        throw new UnprocessableMessage('the sealed link does not open with this key');
+      },
+    });
+    await broker.publish({ routingKey: 'test.unprocessable', messageId: 'u-1', payload: { n: 1 } });
+    const dead = await eventually(() => getOne('theta.dlq'), { what: 'DLQ message' });
+    expect(dead.properties.messageId).toBe('u-1');
+    expect(dead.properties.headers?.[HEADERS.error]).toBe(
+      'unprocessable: the sealed link does not open with this key',
+    );
+    expect(dead.properties.headers?.[HEADERS.attempts]).toBe(1);
+    expect(attempts).toEqual([1]);
     await consumer.cancel();
   });
 
