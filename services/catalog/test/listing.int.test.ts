@@ -156,6 +156,12 @@ describe('public listing', () => {
     const starts = new Set(window.map((e) => e.startsAt));
     expect([...starts].sort()).toEqual([at(8), at(9), at(10), at(11), at(12)]);
     expect(window).toHaveLength(50);
+
+    const backwards = await catalog.call(stranger, 'GET', `/v1/events?from=${at(12)}&to=${at(10)}`);
+    expect(backwards.statusCode).toBe(400);
+    expect(backwards.json().errors).toEqual([
+      expect.objectContaining({ path: 'query.to', message: 'must not be before from' }),
+    ]);
   });
 
   it('answers 400 naming the field to a NUL character in the query', async () => {

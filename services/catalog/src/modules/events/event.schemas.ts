@@ -70,13 +70,18 @@ export const orgEventsQuerySchema = pageQuerySchema.extend({
   status: eventStatusSchema.optional(),
 });
 
-export const publicEventsQuerySchema = pageQuerySchema.extend({
-  q: z.string().trim().min(1).max(200).optional(),
-  category: eventCategorySchema.optional(),
-  orgId: z.uuid().optional(),
-  from: isoDateTime.optional(),
-  to: isoDateTime.optional(),
-});
+export const publicEventsQuerySchema = pageQuerySchema
+  .extend({
+    q: z.string().trim().min(1).max(200).optional(),
+    category: eventCategorySchema.optional(),
+    orgId: z.uuid().optional(),
+    from: isoDateTime.optional(),
+    to: isoDateTime.optional(),
+  })
+  .refine((query) => !query.from || !query.to || Date.parse(query.from) <= Date.parse(query.to), {
+    path: ['to'],
+    message: 'must not be before from',
+  });
 
 /** What a list cursor holds: the (startsAt, id) of the last event on the page. */
 export const listCursorSchema = z.object({ s: isoDateTime, i: z.uuid() });
