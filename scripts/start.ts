@@ -105,7 +105,8 @@ try {
   const ctx: ServiceContext = {
     stack,
     urlOf: (name) => `http://127.0.0.1:${SERVICES.find((s) => s.name === name)?.port}`,
-    notificationSealingKey: sealingKey(dirs.data),
+    notificationSealingKey: keyFile(dirs.data, 'notification-sealing.key'),
+    inviteLinkKey: keyFile(dirs.data, 'invite-link.key'),
   };
   for (const spec of SERVICES) {
     await step(spec.name, () => startService(spec, ctx, { repoRoot, logDir: dirs.logs }));
@@ -132,11 +133,11 @@ try {
 }
 
 /**
- * The notification service's sealing key, made once per data folder: invites sealed under it
- * must stay readable after a restart.
+ * A key (32 random bytes, base64) made once per data folder: what was sealed under it (invite
+ * emails, invite links on their way to notification) must stay readable after a restart.
  */
-function sealingKey(dataDir: string): string {
-  const file = path.join(dataDir, 'notification-sealing.key');
+function keyFile(dataDir: string, name: string): string {
+  const file = path.join(dataDir, name);
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dataDir, { recursive: true });
     fs.writeFileSync(file, crypto.randomBytes(32).toString('base64'), { mode: 0o600 });

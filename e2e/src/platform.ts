@@ -79,6 +79,7 @@ export async function startPlatform(): Promise<Platform> {
       stack,
       urlOf: (name) => `http://127.0.0.1:${ports.get(name)}`,
       notificationSealingKey: crypto.randomBytes(32).toString('base64'),
+      inviteLinkKey: crypto.randomBytes(32).toString('base64'),
     };
     const launch = (name: ServiceName, extraEnv: Record<string, string> = {}) => {
       const spec = SERVICES.find((s) => s.name === name);

@@ -17,7 +17,12 @@ describe('starting a service', () => {
       await expect(
         startService(
           catalog,
-          { stack: stackUrls(), urlOf: () => 'http://127.0.0.1:1', notificationSealingKey: '' },
+          {
+            stack: stackUrls(),
+            urlOf: () => 'http://127.0.0.1:1',
+            notificationSealingKey: '',
+            inviteLinkKey: '',
+          },
           { repoRoot, logDir: '/tmp', port },
         ),
       ).rejects.toThrow(

@@ -7,6 +7,8 @@ export interface ServiceContext {
   urlOf(name: ServiceName): string;
   /** 32 random bytes, base64; kept per data folder so sealed notifications stay readable. */
   readonly notificationSealingKey: string;
+  /** 32 random bytes, base64, shared by identity-org and notification: seals invite links. */
+  readonly inviteLinkKey: string;
 }
 
 export type ServiceName = 'identity-org' | 'catalog' | 'booking' | 'notification' | 'gateway';
@@ -51,7 +53,11 @@ export const SERVICES: readonly ServiceSpec[] = [
     dir: 'services/identity-org',
     ...port('HAPPENING_IDENTITY_ORG_PORT', 3001),
     // Invite links point at the gateway, the one origin clients know.
-    env: (ctx) => ({ ...common(ctx), PUBLIC_APP_URL: ctx.urlOf('gateway') }),
+    env: (ctx) => ({
+      ...common(ctx),
+      PUBLIC_APP_URL: ctx.urlOf('gateway'),
+      INVITE_LINK_KEY: ctx.inviteLinkKey,
+    }),
   },
   {
     name: 'catalog',
@@ -74,6 +80,7 @@ export const SERVICES: readonly ServiceSpec[] = [
       SMTP_URL: `smtp://${ctx.stack.smtpHost}:${ctx.stack.smtpPort}`,
       MAIL_FROM: 'Happening <no-reply@happening.test>',
       NOTIFICATION_SEALING_KEY: ctx.notificationSealingKey,
+      INVITE_LINK_KEY: ctx.inviteLinkKey,
     }),
   },
   {

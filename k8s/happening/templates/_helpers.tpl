@@ -198,6 +198,14 @@ TRUSTED_PROXY_HOPS: {{ $root.Values.gateway.trustedProxyHops | quote }}
       name: {{ .secretName }}
       key: redis-url
 {{- end }}
+{{- if or (eq .service "identity-org") (eq .service "notification") }}
+{{- /* identity-org seals each invite's accept link with it; notification opens it to mail it. */}}
+- name: INVITE_LINK_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: invite-link-key
+{{- end }}
 {{- if eq .service "notification" }}
 - name: SMTP_URL
   valueFrom:
@@ -240,6 +248,7 @@ amqp-url: {{ include "happening.amqpUrl" . | b64enc | quote }}
 redis-url: {{ include "happening.redisUrl" . | b64enc | quote }}
 smtp-url: {{ .Values.secrets.smtpUrl | b64enc | quote }}
 notification-sealing-key: {{ include "happening.notificationSealingKey" . | b64enc | quote }}
+invite-link-key: {{ include "happening.inviteLinkKey" . | b64enc | quote }}
 {{- if .Values.notification.smsApiUrl }}
 sms-api-key: {{ required "secrets.smsApiKey is required with notification.smsApiUrl" .Values.secrets.smsApiKey | b64enc | quote }}
 {{- else if .Values.secrets.smsApiKey }}
@@ -264,6 +273,20 @@ one. The chosen key is kept in the values so that every render of this release u
 {{- $_ := set .Values.secrets "notificationSealingKey" (ternary (b64dec $stored) (randBytes 32) (ne $stored "")) -}}
 {{- end -}}
 {{- .Values.secrets.notificationSealingKey -}}
+{{- end -}}
+
+{{/*
+The invite-link key (base64 text) identity-org and notification share, chosen as the notification
+sealing key is: configured, else kept from the Secret the chart created before (rotating it makes
+the invites still on their way to notification unreadable), else new.
+*/}}
+{{- define "happening.inviteLinkKey" -}}
+{{- if not .Values.secrets.inviteLinkKey -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "happening.secretName" .) -}}
+{{- $stored := dig "data" "invite-link-key" "" $existing -}}
+{{- $_ := set .Values.secrets "inviteLinkKey" (ternary (b64dec $stored) (randBytes 32) (ne $stored "")) -}}
+{{- end -}}
+{{- .Values.secrets.inviteLinkKey -}}
 {{- end -}}
 
 {{/* The hardened container security context. */}}

@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import { type AggregateRef, envelopeSchema, type Source } from './envelope.ts';
 import { ContractError, type ContractIssue } from './errors.ts';
 import {
-  CURRENT_VERSION,
+  type AnyEventData,
+  currentVersion,
   type EventData,
   type EventType,
   eventRegistry,
@@ -24,8 +25,13 @@ export interface EventEnvelope<T extends EventType = EventType> {
   data: EventData<T>;
 }
 
-/** Any domain event, discriminated on `type`. */
-export type DomainEvent = { [T in EventType]: EventEnvelope<T> }[EventType];
+/**
+ * Any domain event a consumer may receive, discriminated on `type`; its `data` is any version of
+ * that type's payload (an old version may still be in flight).
+ */
+export type DomainEvent = {
+  [T in EventType]: Omit<EventEnvelope<T>, 'data'> & { data: AnyEventData<T> };
+}[EventType];
 
 export interface EventMeta {
   source: Source;
@@ -50,7 +56,8 @@ export function buildEvent<T extends EventType>(
   data: EventData<T>,
   meta: EventMeta,
 ): EventEnvelope<T> {
-  const schema = eventRegistry[type][CURRENT_VERSION] as z.ZodType;
+  const version = currentVersion(type);
+  const schema = (eventRegistry[type] as Record<number, z.ZodType>)[version] as z.ZodType;
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
     throw new ContractError(
@@ -63,7 +70,7 @@ export function buildEvent<T extends EventType>(
   const envelope: EventEnvelope<T> = {
     id: meta.id ?? randomUUID(),
     type,
-    version: CURRENT_VERSION,
+    version,
     occurredAt: typeof occurredAt === 'string' ? occurredAt : occurredAt.toISOString(),
     source: meta.source,
     aggregate: meta.aggregate,

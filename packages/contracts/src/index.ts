@@ -20,10 +20,14 @@ export * from './events/identity.events.ts';
 export * from './events/notification.events.ts';
 export { type Problem, pageSchema, problemSchema } from './http.ts';
 export {
-  CURRENT_VERSION,
+  type AnyEventData,
+  type CurrentVersion,
+  currentVersion,
   EVENT_TYPES,
   type EventData,
+  type EventDataOf,
   type EventType,
+  type EventVersion,
   eventRegistry,
   isEventType,
 } from './registry.ts';

@@ -16,6 +16,7 @@ import {
 } from './events/catalog.events.ts';
 import {
   memberInvitedV1,
+  memberInvitedV2,
   memberJoinedV1,
   memberRemovedV1,
   memberRoleChangedV1,
@@ -31,7 +32,7 @@ import { notificationFailedV1, notificationSentV1 } from './events/notification.
 export const eventRegistry = {
   'identity.user_registered': { 1: userRegisteredV1 },
   'identity.organization_created': { 1: organizationCreatedV1 },
-  'identity.member_invited': { 1: memberInvitedV1 },
+  'identity.member_invited': { 1: memberInvitedV1, 2: memberInvitedV2 },
   'identity.member_joined': { 1: memberJoinedV1 },
   'identity.member_role_changed': { 1: memberRoleChangedV1 },
   'identity.member_removed': { 1: memberRemovedV1 },
@@ -53,11 +54,42 @@ export const eventRegistry = {
 export type EventType = keyof typeof eventRegistry;
 export const EVENT_TYPES = Object.keys(eventRegistry) as EventType[];
 
-/** The version `buildEvent` writes for each type. */
-export const CURRENT_VERSION = 1 as const;
+type Registry = typeof eventRegistry;
 
-/** Payload of the current version of an event type. */
-export type EventData<T extends EventType> = z.infer<(typeof eventRegistry)[T][1]>;
+/** The versions of `T` consumers parse. */
+export type EventVersion<T extends EventType> = keyof Registry[T] & number;
+
+/** The newest version of each type that has more than one; every other type is at version 1. */
+const NEWER_VERSIONS = {
+  'identity.member_invited': 2,
+} as const satisfies { [T in EventType]?: EventVersion<T> };
+
+/** The version `buildEvent` writes for `T`: its newest. */
+export type CurrentVersion<T extends EventType> = T extends keyof typeof NEWER_VERSIONS
+  ? (typeof NEWER_VERSIONS)[T]
+  : 1;
+
+/** The version `buildEvent` writes for `type`: its newest. */
+export function currentVersion<T extends EventType>(type: T): CurrentVersion<T> {
+  return ((NEWER_VERSIONS as Partial<Record<EventType, number>>)[type] ?? 1) as CurrentVersion<T>;
+}
+
+/** Payload of version `V` of an event type. */
+export type EventDataOf<T extends EventType, V extends number> = V extends keyof Registry[T]
+  ? Registry[T][V] extends z.ZodType
+    ? z.output<Registry[T][V]>
+    : never
+  : never;
+
+/** Payload of the current version of an event type (what its publisher writes). */
+export type EventData<T extends EventType> = CurrentPayloads[T];
+type CurrentPayloads = { [T in EventType]: EventDataOf<T, CurrentVersion<T>> };
+
+/** Payload of any version of an event type (what its consumers may receive). */
+export type AnyEventData<T extends EventType> = AnyPayloads[T];
+type AnyPayloads = {
+  [T in EventType]: { [V in EventVersion<T>]: EventDataOf<T, V> }[EventVersion<T>];
+};
 
 export function isEventType(value: string): value is EventType {
   return Object.hasOwn(eventRegistry, value);

@@ -234,6 +234,7 @@ describe('production values', () => {
       name: 'happening-credentials',
       key: 'notification-sealing-key',
     });
+    expect(refs.INVITE_LINK_KEY).toEqual({ name: 'happening-credentials', key: 'invite-link-key' });
     // values-production.yaml configures both providers, so their keys must exist.
     expect(refs.SMS_API_KEY).not.toHaveProperty('optional');
     expect(refs.PUSH_API_KEY).not.toHaveProperty('optional');
@@ -322,10 +323,10 @@ describe('image tags', () => {
   });
 });
 
-function sealingKeys(manifests: Manifest[]): string[] {
+function sealingKeys(manifests: Manifest[], key = 'notification-sealing-key'): string[] {
   return byKind(manifests, 'Secret').map((secret) =>
     Buffer.from(
-      (secret as Manifest & { data: Record<string, string> }).data['notification-sealing-key']!,
+      (secret as Manifest & { data: Record<string, string> }).data[key]!,
       'base64',
     ).toString(),
   );
@@ -348,6 +349,27 @@ describe('notification secrets', () => {
     expect(() =>
       renderChart(helm, chart.dir, [], ['--set', 'secrets.notificationSealingKey=short']),
     ).toThrow(/notificationSealingKey/);
+  });
+
+  it('share one invite-link key between identity-org and notification, configured or generated', () => {
+    const manifests = renderChart(helm, chart.dir);
+    const generated = sealingKeys(manifests, 'invite-link-key');
+    expect(generated).toHaveLength(2);
+    expect(new Set(generated).size).toBe(1);
+    expect(Buffer.from(generated[0]!, 'base64')).toHaveLength(32);
+    expect(generated[0]).not.toBe(sealingKeys(manifests)[0]);
+    for (const service of ['identity-org', 'notification']) {
+      const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`));
+      const ref = container.env?.find((e) => e.name === 'INVITE_LINK_KEY')?.valueFrom?.secretKeyRef;
+      expect(ref).toMatchObject({ key: 'invite-link-key' });
+    }
+
+    const key = Buffer.alloc(32, 2).toString('base64');
+    const configured = renderChart(helm, chart.dir, [], ['--set', `secrets.inviteLinkKey=${key}`]);
+    expect(sealingKeys(configured, 'invite-link-key')).toEqual([key, key]);
+    expect(() =>
+      renderChart(helm, chart.dir, [], ['--set', 'secrets.inviteLinkKey=short']),
+    ).toThrow(/inviteLinkKey/);
   });
 
   it('require a provider key with a provider URL', () => {

@@ -12,6 +12,7 @@ import {
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const SEALING_KEY = Buffer.alloc(32, 7).toString('base64');
+const INVITE_LINK_KEY = Buffer.alloc(32, 8).toString('base64');
 
 function objects(secretData: Record<string, string>): Manifest[] {
   return [
@@ -38,10 +39,19 @@ const fromSecret = (name: string, key: string, optional?: boolean) => ({
 const notificationContainer = (extra: Container['env'] = []): Container => ({
   name: 'notification',
   envFrom: [{ configMapRef: { name: 'notification' } }],
-  env: [fromSecret('DATABASE_URL', 'database-url'), fromSecret('AMQP_URL', 'amqp-url'), ...extra],
+  env: [
+    fromSecret('DATABASE_URL', 'database-url'),
+    fromSecret('AMQP_URL', 'amqp-url'),
+    fromSecret('INVITE_LINK_KEY', 'invite-link-key'),
+    ...extra,
+  ],
 });
 
-const secrets = { 'database-url': 'postgres://db/happening', 'amqp-url': 'amqp://mq' };
+const secrets = {
+  'database-url': 'postgres://db/happening',
+  'amqp-url': 'amqp://mq',
+  'invite-link-key': INVITE_LINK_KEY,
+};
 
 describe('service config schemas', () => {
   it('are named for every service', () => {
@@ -56,10 +66,10 @@ describe('service config schemas', () => {
     );
     const shared = ['AMQP_URL', 'DATABASE_URL', 'OIDC_ISSUER'];
     expect(required).toEqual({
-      'identity-org': shared,
+      'identity-org': [...shared, 'INVITE_LINK_KEY'].sort(),
       catalog: shared,
       booking: [...shared, 'REDIS_URL'].sort(),
-      notification: [...shared, 'NOTIFICATION_SEALING_KEY'].sort(),
+      notification: [...shared, 'INVITE_LINK_KEY', 'NOTIFICATION_SEALING_KEY'].sort(),
       gateway: ['OIDC_ISSUER'],
     });
   });

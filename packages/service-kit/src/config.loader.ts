@@ -6,6 +6,17 @@ export const envFlag = z
   .default('true')
   .transform((value) => value === 'true' || value === '1');
 
+/**
+ * A 32-byte key, base64-encoded (`openssl rand -base64 32`). Kept as text: the loaded config is
+ * deep-frozen, which a Buffer does not survive.
+ */
+export const sealingKey = z
+  .string()
+  .refine(
+    (value) => Buffer.from(value, 'base64').length === 32,
+    'must be 32 bytes, base64-encoded',
+  );
+
 /** Environment every service reads: where to listen, how much to log, how long to drain. */
 export const baseConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),

@@ -1,5 +1,11 @@
 export { type App, type CreateAppOptions, createApp } from './app.factory.ts';
-export { baseConfigSchema, ConfigError, envFlag, loadConfig } from './config.loader.ts';
+export {
+  baseConfigSchema,
+  ConfigError,
+  envFlag,
+  loadConfig,
+  sealingKey,
+} from './config.loader.ts';
 export { DomainError, isDomainError } from './domain-error.ts';
 export {
   idempotencyKeyHeadersSchema,

@@ -1,4 +1,5 @@
 import { authOptionsFromConfig, authPlugin } from '@happening/auth';
+import { createSealedBox } from '@happening/contracts';
 import { databaseReadiness } from '@happening/db';
 import { type App, createApp, type ReadinessCheck } from '@happening/service-kit';
 import type { Logger } from 'pino';
@@ -16,7 +17,12 @@ import type { RouteDeps } from './shared/route-deps.ts';
 export interface AppDeps {
   config: Pick<
     Config,
-    'OIDC_ISSUER' | 'OIDC_AUDIENCE' | 'OIDC_JWKS_URI' | 'PUBLIC_APP_URL' | 'INVITE_TTL_HOURS'
+    | 'OIDC_ISSUER'
+    | 'OIDC_AUDIENCE'
+    | 'OIDC_JWKS_URI'
+    | 'PUBLIC_APP_URL'
+    | 'INVITE_TTL_HOURS'
+    | 'INVITE_LINK_KEY'
   >;
   db: Db;
   logger?: Logger;
@@ -43,7 +49,11 @@ export function buildApp(deps: AppDeps): App {
   const routeDeps: RouteDeps = {
     db,
     guards: orgGuards(db),
-    invites: { publicAppUrl: config.PUBLIC_APP_URL, ttlMs: config.INVITE_TTL_HOURS * 3_600_000 },
+    invites: {
+      publicAppUrl: config.PUBLIC_APP_URL,
+      ttlMs: config.INVITE_TTL_HOURS * 3_600_000,
+      links: createSealedBox(Buffer.from(config.INVITE_LINK_KEY, 'base64')),
+    },
   };
 
   app.register(async (api) => {

@@ -1,4 +1,4 @@
-import { baseConfigSchema, envFlag, loadConfig } from '@happening/service-kit';
+import { baseConfigSchema, envFlag, loadConfig, sealingKey } from '@happening/service-kit';
 import { z } from 'zod';
 
 export const configSchema = baseConfigSchema.extend({
@@ -16,6 +16,8 @@ export const configSchema = baseConfigSchema.extend({
     .positive()
     .default(7 * 24),
   INVITE_EXPIRY_SWEEP_MS: z.coerce.number().int().positive().default(60_000),
+  /** Seals the accept link in member_invited for notification, which holds the same key. */
+  INVITE_LINK_KEY: sealingKey,
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { DomainEvent } from '@happening/contracts';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createSealedBox, type DomainEvent } from '@happening/contracts';
 import { createDb, migrateToLatest } from '@happening/db';
 import { connectBroker } from '@happening/messaging';
 import { captureEvents } from '@happening/messaging/testing';
@@ -12,6 +12,10 @@ import { startRuntime } from '../src/runtime.ts';
 import { DB_SCHEMA, MIGRATIONS_FOLDER } from '../src/schema.ts';
 
 export const PUBLIC_APP_URL = 'http://app.happening.test';
+/** The key identity-org seals invite links with for notification, as notification holds it. */
+export const INVITE_LINK_KEY = randomBytes(32).toString('base64');
+/** Opens what identity-org sealed, as notification does. */
+export const inviteLinks = createSealedBox(Buffer.from(INVITE_LINK_KEY, 'base64'));
 
 /** A person with a token. */
 export interface TestUser {
@@ -48,6 +52,7 @@ export async function startHarness() {
       OIDC_JWKS_URI: issuer.jwksUri,
       PUBLIC_APP_URL,
       INVITE_TTL_HOURS: 168,
+      INVITE_LINK_KEY,
     },
   });
   await app.ready();

@@ -8,7 +8,13 @@ import {
   expirePendingInvites,
   startInviteExpiry,
 } from '../src/modules/invites/invite-expiry.job.ts';
-import { type Harness, PUBLIC_APP_URL, startHarness, type TestUser } from './harness.ts';
+import {
+  type Harness,
+  inviteLinks,
+  PUBLIC_APP_URL,
+  startHarness,
+  type TestUser,
+} from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -34,6 +40,33 @@ async function changeRole(caller: TestUser, orgId: string, userId: string, role:
     { 'if-match': `"${version}"` },
   );
 }
+
+describe('the invite link', () => {
+  it('leaves identity-org only sealed for notification: no outbox row or published event holds the token', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const created = await h.call(admin, 'POST', `/v1/orgs/${orgId}/invites`, {
+      email: 'sealed.link@example.test',
+      role: 'organizer',
+    });
+    expect(created.statusCode).toBe(201);
+    const { id, token } = created.json();
+
+    const published = await h.event('identity.member_invited', (e) => e.data.inviteId === id);
+    expect(published.version).toBe(2);
+    expect(JSON.stringify(published)).not.toContain(token);
+    const { rows } = await sql<{ payload: unknown }>`select payload from outbox`.execute(h.db);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(JSON.stringify(row.payload)).not.toContain(token);
+
+    const data = published.data as { sealedAcceptUrl: string };
+    expect(inviteLinks.open(data.sealedAcceptUrl, id)).toBe(
+      `${PUBLIC_APP_URL}/invites/accept?token=${token}`,
+    );
+    // Bound to its invite: the same ciphertext opens for no other.
+    expect(() => inviteLinks.open(data.sealedAcceptUrl, randomUUID())).toThrow();
+  });
+});
 
 describe('invite → accept → role change → removal', () => {
   it('changes membership and publishes each step', async () => {
@@ -72,7 +105,7 @@ describe('invite → accept → role change → removal', () => {
       email: 'guest.flow@example.test',
       role: 'organizer',
       invitedBy: admin.sub,
-      acceptUrl: `${PUBLIC_APP_URL}/invites/accept?token=${invite.token}`,
+      sealedAcceptUrl: expect.any(String),
       expiresAt: invite.expiresAt,
     });
 

@@ -7,6 +7,7 @@ const env = {
   AMQP_URL: 'amqp://localhost',
   OIDC_ISSUER: 'http://localhost:8180/realms/happening',
   NOTIFICATION_SEALING_KEY: randomBytes(32).toString('base64'),
+  INVITE_LINK_KEY: randomBytes(32).toString('base64'),
 };
 
 describe('config', () => {
@@ -19,6 +20,7 @@ describe('config', () => {
       DELIVERY_RETRY_DELAYS_MS: [5_000, 30_000, 120_000, 600_000],
     });
     expect(Buffer.from(config.NOTIFICATION_SEALING_KEY, 'base64')).toHaveLength(32);
+    expect(Buffer.from(config.INVITE_LINK_KEY, 'base64')).toHaveLength(32);
   });
 
   it('parses retry delays and refuses inconsistent settings', () => {
@@ -28,6 +30,8 @@ describe('config', () => {
     expect(() => readConfig({ ...env, NOTIFICATION_SEALING_KEY: 'c2hvcnQ=' })).toThrow(
       /NOTIFICATION_SEALING_KEY/,
     );
+    expect(() => readConfig({ ...env, INVITE_LINK_KEY: 'c2hvcnQ=' })).toThrow(/INVITE_LINK_KEY/);
+    expect(() => readConfig({ ...env, INVITE_LINK_KEY: undefined })).toThrow(/INVITE_LINK_KEY/);
     expect(() => readConfig({ ...env, SMS_API_URL: 'https://sms.example/send' })).toThrow(
       /SMS_API_KEY/,
     );

@@ -1,18 +1,10 @@
-import { baseConfigSchema, envFlag, loadConfig } from '@happening/service-kit';
+import { baseConfigSchema, envFlag, loadConfig, sealingKey } from '@happening/service-kit';
 import { z } from 'zod';
 
 const delayList = z
   .string()
   .regex(/^\d+(,\d+)*$/, 'comma-separated milliseconds')
   .transform((value) => value.split(',').map(Number));
-
-// Kept as text: the loaded config is deep-frozen, which a Buffer does not survive.
-const sealingKey = z
-  .string()
-  .refine(
-    (value) => Buffer.from(value, 'base64').length === 32,
-    'must be 32 bytes, base64-encoded',
-  );
 
 export const configSchema = baseConfigSchema
   .extend({
@@ -34,6 +26,8 @@ export const configSchema = baseConfigSchema
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     /** Encrypts what must not rest in clear text (the invite email with its accept link). */
     NOTIFICATION_SEALING_KEY: sealingKey,
+    /** Opens the accept links identity-org seals into member_invited; identity-org holds the same key. */
+    INVITE_LINK_KEY: sealingKey,
     /** Waits before each redelivery of a failed send; attempts = delays + 1. */
     DELIVERY_RETRY_DELAYS_MS: delayList.default([5_000, 30_000, 120_000, 600_000]),
     PENDING_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),

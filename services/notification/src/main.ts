@@ -25,6 +25,7 @@ const runtime = await startRuntime({
   logger,
   adapters,
   sealedBox: createSealedBox(Buffer.from(config.NOTIFICATION_SEALING_KEY, 'base64')),
+  inviteLinks: createSealedBox(Buffer.from(config.INVITE_LINK_KEY, 'base64')),
   deliveryRetryDelaysMs: config.DELIVERY_RETRY_DELAYS_MS,
   pendingSweepIntervalMs: config.PENDING_SWEEP_INTERVAL_MS,
   pendingStaleAfterMs: config.PENDING_STALE_AFTER_MS,

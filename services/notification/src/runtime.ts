@@ -23,6 +23,8 @@ export interface RuntimeDeps {
   logger: Logger;
   adapters: ReadonlyMap<NotificationChannel, ChannelAdapter>;
   sealedBox: SealedBox;
+  /** Opens the accept links identity-org seals into member_invited (INVITE_LINK_KEY). */
+  inviteLinks: SealedBox;
   deliveryRetryDelaysMs: readonly number[];
   pendingSweepIntervalMs: number;
   pendingStaleAfterMs: number;
@@ -57,6 +59,7 @@ export async function startRuntime(
     handler: domainEventHandler(db, {
       renderer: createTemplateRenderer(),
       sealedBox: deps.sealedBox,
+      inviteLinks: deps.inviteLinks,
       channels: new Set(deps.adapters.keys()),
       logger,
     }),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   buildEvent,
+  type DomainEvent,
   type EventData,
   type EventEnvelope,
   type EventType,
@@ -158,21 +159,34 @@ export const userRegistered = (
     { aggregateId: userId, version },
   );
 
-export const memberInvited = (organizationId: string, email: string, acceptUrl: string) =>
+/** A member_invited as identity-org publishes it: the accept link sealed for notification. */
+export const memberInvited = (
+  organizationId: string,
+  email: string,
+  sealedAcceptUrl: string,
+  inviteId: string = randomUUID(),
+) =>
   envelope(
     'identity.member_invited',
     {
-      inviteId: randomUUID(),
+      inviteId,
       organizationId,
       organizationName: 'Acme Events',
       email,
       role: 'organizer',
       invitedBy: randomUUID(),
-      acceptUrl,
+      sealedAcceptUrl,
       expiresAt: '2026-03-10T12:00:00.000Z',
     },
     { orgId: organizationId },
   );
+
+/** A member_invited of version 1, with the accept link in clear, as published before version 2. */
+export function memberInvitedV1(organizationId: string, email: string, acceptUrl: string) {
+  const current = memberInvited(organizationId, email, 'c2VhbGVk');
+  const { sealedAcceptUrl: _sealed, ...data } = current.data;
+  return { ...current, version: 1, data: { ...data, acceptUrl } } as DomainEvent;
+}
 
 /** Each membership event a version above the last, as identity-org numbers an organization's. */
 let membershipVersion = 0;

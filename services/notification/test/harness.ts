@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { EventEnvelope } from '@happening/contracts';
-import { createSealedBox } from '@happening/contracts';
+import { createSealedBox, type DomainEvent, type EventEnvelope } from '@happening/contracts';
 import { createDb, migrateToLatest } from '@happening/db';
 import { connectBroker } from '@happening/messaging';
 import { captureEvents } from '@happening/messaging/testing';
@@ -55,6 +54,8 @@ export async function startHarness(options: HarnessOptions) {
 
   const broker = await connectBroker({ url: infra.amqpUrl, logger });
   const sealedBox = createSealedBox(randomBytes(32));
+  /** Seals accept links as identity-org does, under the key the two services share. */
+  const inviteLinks = createSealedBox(randomBytes(32));
   const adapters = channelAdapters({
     SMTP_URL: options.smtpUrl ?? sink.url,
     MAIL_FROM: 'Happening <no-reply@happening.test>',
@@ -70,6 +71,7 @@ export async function startHarness(options: HarnessOptions) {
     logger,
     adapters,
     sealedBox,
+    inviteLinks,
     deliveryRetryDelaysMs: options.retryDelaysMs,
     pendingSweepIntervalMs: options.pendingSweepIntervalMs ?? 3_600_000,
     pendingStaleAfterMs: options.pendingStaleAfterMs ?? 3_600_000,
@@ -86,7 +88,7 @@ export async function startHarness(options: HarnessOptions) {
   await app.ready();
 
   /** Publishes an envelope onto `happening.events` as its service would, `times` times. */
-  async function publish(event: EventEnvelope, times = 1): Promise<void> {
+  async function publish(event: EventEnvelope | DomainEvent, times = 1): Promise<void> {
     for (let i = 0; i < times; i++) {
       await broker.publish({ routingKey: event.type, messageId: event.id, payload: event });
     }
@@ -187,6 +189,8 @@ export async function startHarness(options: HarnessOptions) {
     counted,
     take,
     runtime,
+    sealedBox,
+    inviteLinks,
     async stop() {
       await app.close();
       await runtime.stop();

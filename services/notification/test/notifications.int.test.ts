@@ -1,5 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createSealedBox } from '@happening/contracts';
 import { DEFAULT_RETENTION } from '@happening/db';
+import { HEADERS } from '@happening/messaging';
 import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +13,7 @@ import {
   eventCancelled,
   eventUpdated,
   memberInvited,
+  memberInvitedV1,
   promoted,
   userRegistered,
   waitlisted,
@@ -385,7 +388,8 @@ describe('invites', () => {
     const token = `tok${randomUUID().replaceAll('-', '')}`;
     const url = `https://app.happening.test/invites/accept?token=${token}`;
     const email = `invitee-${randomUUID().slice(0, 8)}@example.test`;
-    const event = memberInvited(randomUUID(), email, url);
+    const inviteId = randomUUID();
+    const event = memberInvited(randomUUID(), email, h.inviteLinks.seal(url, inviteId), inviteId);
     await h.publish(event);
 
     const mail = await mailTo(email, 'invited');
@@ -396,13 +400,56 @@ describe('invites', () => {
     const [row] = await h.notificationsOf(event.id);
     expect(row?.type).toBe('org_invite');
     expect(row?.body).not.toContain(token);
+    expect(row?.body).toContain('(the accept link is in the email you received)');
     expect(row?.sealed_body).not.toContain(token);
+    expect(h.sealedBox.open(row?.sealed_body ?? '')).toContain(url);
     const dump = await h.db
       .selectFrom('notifications')
       .select((eb) => eb.fn.count('id').as('n'))
       .where((eb) => eb.or([eb('body', 'like', `%${token}%`), eb('subject', 'like', `%${token}%`)]))
       .executeTakeFirstOrThrow();
     expect(Number(dump.n)).toBe(0);
+  });
+
+  it('still mails an invite of version 1, with its link in clear, published before version 2', async () => {
+    const url = `https://app.happening.test/invites/accept?token=tok${randomUUID().slice(0, 8)}`;
+    const email = `invitee-${randomUUID().slice(0, 8)}@example.test`;
+    const event = memberInvitedV1(randomUUID(), email, url);
+    await h.publish(event);
+
+    const mail = await mailTo(email, 'invited');
+    expect(mail.text).toContain(url);
+  });
+
+  it('dead-letters an invite whose link does not open, at once and saying why', async () => {
+    const email = `invitee-${randomUUID().slice(0, 8)}@example.test`;
+    const inviteId = randomUUID();
+    const otherKey = createSealedBox(randomBytes(32));
+    const url = 'https://app.happening.test/invites/accept?token=wrong-key';
+    const wrongKey = memberInvited(randomUUID(), email, otherKey.seal(url, inviteId), inviteId);
+    // Sealed for another invite: the right key, but not this invite's link.
+    const otherInvite = memberInvited(randomUUID(), email, h.inviteLinks.seal(url, randomUUID()));
+    await h.publish(wrongKey);
+    await h.publish(otherInvite);
+
+    const dead = new Map<string, string>();
+    await eventually(
+      async () => {
+        const message = await h.take('notification.dlq');
+        if (message) {
+          dead.set(
+            String(message.properties.messageId),
+            String(message.properties.headers?.[HEADERS.error]),
+          );
+        }
+        return dead.has(wrongKey.id) && dead.has(otherInvite.id);
+      },
+      { what: 'both invites dead-lettered' },
+    );
+    for (const id of [wrongKey.id, otherInvite.id]) {
+      expect(dead.get(id)).toMatch(/^unprocessable: .*accept link.*INVITE_LINK_KEY/);
+      expect(await h.notificationsOf(id)).toEqual([]);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Role } from '@happening/contracts';
+import { type Role, type SealedBox, sealInviteLink } from '@happening/contracts';
 import { withTransaction } from '@happening/db';
 import { DomainError } from '@happening/service-kit';
 import { sql } from 'kysely';
@@ -29,6 +29,8 @@ import { acceptUrl, hashInviteToken, newInviteToken } from './invite.token.ts';
 export interface InviteSettings {
   publicAppUrl: string;
   ttlMs: number;
+  /** Seals the accept link for notification: the token never reaches the outbox in clear. */
+  links: SealedBox;
 }
 
 const inviteNotFound = () => new DomainError('INVITE_NOT_FOUND', 404, 'No such invite.');
@@ -101,7 +103,11 @@ export async function createInvite(
           email,
           role: input.role,
           invitedBy: actor.userId,
-          acceptUrl: acceptUrl(settings.publicAppUrl, token),
+          sealedAcceptUrl: sealInviteLink(
+            settings.links,
+            invite.id,
+            acceptUrl(settings.publicAppUrl, token),
+          ),
           expiresAt: invite.expiresAt.toISOString(),
         },
       },

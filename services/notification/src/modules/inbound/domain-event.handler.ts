@@ -1,4 +1,4 @@
-import type { DomainEvent } from '@happening/contracts';
+import type { DomainEvent, SealedBox } from '@happening/contracts';
 import { handleOnce } from '@happening/db';
 import type { Kysely, Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
@@ -47,20 +47,23 @@ export const PROJECTIONS_CONSUMER = 'notification.projections';
  * retried and may end dead-lettered, but the projections it came with stay: the person still
  * hears of the event's later updates and cancellation.
  */
-export function domainEventHandler(db: Kysely<NotificationDb>, deps: NotificationWriterDeps) {
+export function domainEventHandler(
+  db: Kysely<NotificationDb>,
+  deps: NotificationWriterDeps & { inviteLinks: SealedBox },
+) {
   return async (event: DomainEvent): Promise<void> => {
     await handleOnce(db, { consumer: PROJECTIONS_CONSUMER, messageId: event.id }, async (trx) => {
       await projectRecipients(trx, event);
       await projectMemberships(trx, event);
       await projectEventHolders(trx, event);
     });
-    const plan = planNotification(event);
+    const plan = planNotification(event, deps.inviteLinks);
     if (!plan) return;
     await handleOnce(db, { consumer: INBOX_CONSUMER, messageId: event.id }, async (trx) => {
       if (await updateOfCancelledEvent(trx, event)) return;
       // The event's cancellation first: a booking overtaken by its cancellation because of it
       // (whose notice is suppressed) must still hear of it.
-      const late = await cancellationNoticeInstead(trx, event);
+      const late = await cancellationNoticeInstead(trx, event, deps.inviteLinks);
       if (late) await writeNotifications(trx, deps, late.cancellation, late.plan);
       else if (!(await holderChangeOvertaken(trx, event)))
         await writeNotifications(trx, deps, event, plan);
@@ -91,11 +94,12 @@ async function updateOfCancelledEvent(
 async function cancellationNoticeInstead(
   trx: Transaction<NotificationDb>,
   event: DomainEvent,
+  inviteLinks: SealedBox,
 ): Promise<{ cancellation: DomainEvent; plan: NotificationPlan } | undefined> {
   const change = holderChangeOf(event);
   if (!change || change.status === 'cancelled') return undefined;
   const cancellation = await cancellationOf(trx, change.eventId);
-  const plan = cancellation && planNotification(cancellation);
+  const plan = cancellation && planNotification(cancellation, inviteLinks);
   if (!cancellation || !plan) return undefined;
   if (!(await cancellationConcerns(trx, change.bookingId))) return undefined;
   return { cancellation, plan: { ...plan, audience: { kind: 'user', userId: change.userId } } };

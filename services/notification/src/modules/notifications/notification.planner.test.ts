@@ -1,4 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createSealedBox } from '@happening/contracts';
+import { UnprocessableMessage } from '@happening/messaging';
 import { describe, expect, it } from 'vitest';
 import {
   bookingFacts,
@@ -7,10 +9,14 @@ import {
   eventCancelled,
   eventUpdated,
   memberInvited,
+  memberInvitedV1,
   userRegistered,
   waitlisted,
 } from '../../../test/events.fixture.ts';
-import { planNotification } from './notification.planner.ts';
+import { planNotification as planWith } from './notification.planner.ts';
+
+const inviteLinks = createSealedBox(randomBytes(32));
+const planNotification = (event: Parameters<typeof planWith>[0]) => planWith(event, inviteLinks);
 
 describe('planNotification', () => {
   it('tells the owner about a confirmed booking with seats and seat numbers', () => {
@@ -61,12 +67,32 @@ describe('planNotification', () => {
     ]);
   });
 
-  it('keeps the invite link out of the clear-text context', () => {
+  it('opens the sealed invite link, keeping it out of the clear-text context', () => {
     const url = 'https://app.example/invites/accept?token=secret';
-    const plan = planNotification(memberInvited(randomUUID(), 'new@example.com', url));
+    const inviteId = randomUUID();
+    const sealed = inviteLinks.seal(url, inviteId);
+    const plan = planNotification(memberInvited(randomUUID(), 'new@example.com', sealed, inviteId));
     expect(plan?.audience).toEqual({ kind: 'address', email: 'new@example.com' });
     expect(JSON.stringify(plan?.context)).not.toContain('secret');
     expect(plan?.secrets.acceptUrl?.value).toBe(url);
+  });
+
+  it('takes the link of a version 1 invite as it came', () => {
+    const url = 'https://app.example/invites/accept?token=old';
+    const plan = planNotification(memberInvitedV1(randomUUID(), 'new@example.com', url));
+    expect(plan?.secrets.acceptUrl?.value).toBe(url);
+  });
+
+  it('declares unprocessable a link sealed under another key or for another invite', () => {
+    const url = 'https://app.example/invites/accept?token=secret';
+    const inviteId = randomUUID();
+    const otherKey = createSealedBox(randomBytes(32)).seal(url, inviteId);
+    const otherInvite = inviteLinks.seal(url, randomUUID());
+    for (const sealed of [otherKey, otherInvite]) {
+      expect(() =>
+        planNotification(memberInvited(randomUUID(), 'new@example.com', sealed, inviteId)),
+      ).toThrow(UnprocessableMessage);
+    }
   });
 
   it('ignores events that are not notices', () => {

@@ -1,4 +1,5 @@
-import type { DomainEvent } from '@happening/contracts';
+import { type DomainEvent, openInviteLink, type SealedBox } from '@happening/contracts';
+import { UnprocessableMessage } from '@happening/messaging';
 import type { NotificationType } from '../../domain.ts';
 import { describeChanges } from './change.describer.ts';
 
@@ -27,8 +28,14 @@ export interface NotificationPlan {
 
 const ACCEPT_LINK_PLACEHOLDER = '(the accept link is in the email you received)';
 
-/** Maps a consumed domain event to the notification it calls for, if any. */
-export function planNotification(event: DomainEvent): NotificationPlan | undefined {
+/**
+ * Maps a consumed domain event to the notification it calls for, if any. `inviteLinks` opens the
+ * accept link identity-org sealed into member_invited.
+ */
+export function planNotification(
+  event: DomainEvent,
+  inviteLinks: SealedBox,
+): NotificationPlan | undefined {
   switch (event.type) {
     case 'booking.booking_confirmed':
     case 'booking.waitlist_promoted': {
@@ -96,11 +103,32 @@ export function planNotification(event: DomainEvent): NotificationPlan | undefin
         eventId: null,
         bookingId: null,
         context: { organizationName: d.organizationName, role: d.role, expiresAt: d.expiresAt },
-        secrets: { acceptUrl: { value: d.acceptUrl, placeholder: ACCEPT_LINK_PLACEHOLDER } },
+        secrets: {
+          acceptUrl: { value: acceptUrlOf(d, inviteLinks), placeholder: ACCEPT_LINK_PLACEHOLDER },
+        },
       };
     }
     default:
       return undefined;
+  }
+}
+
+/**
+ * The invite's accept link: opened from version 2's sealed field, or as version 1 carried it in
+ * clear (still in flight after the upgrade). A link that does not open (sealed under another
+ * INVITE_LINK_KEY, or for another invite) never will: the message is dead-lettered at once.
+ */
+function acceptUrlOf(
+  d: Extract<DomainEvent, { type: 'identity.member_invited' }>['data'],
+  inviteLinks: SealedBox,
+): string {
+  if (!('sealedAcceptUrl' in d)) return d.acceptUrl;
+  try {
+    return openInviteLink(inviteLinks, d.inviteId, d.sealedAcceptUrl);
+  } catch {
+    throw new UnprocessableMessage(
+      `the accept link of invite ${d.inviteId} does not open with this INVITE_LINK_KEY (sealed under another key, or for another invite)`,
+    );
   }
 }
 

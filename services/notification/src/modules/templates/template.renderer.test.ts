@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createSealedBox } from '@happening/contracts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATES } from '../../../migrations/20250601000100_default_templates.ts';
 import {
@@ -17,6 +18,8 @@ import { createTemplateRenderer } from './template.renderer.ts';
 const renderer = createTemplateRenderer();
 const facts = bookingFacts();
 const url = 'https://app.example/invites/accept?token=abc&x=1';
+const inviteLinks = createSealedBox(randomBytes(32));
+const inviteId = randomUUID();
 const plans = [
   confirmed(facts, [12, 13]),
   waitlisted(facts, 4),
@@ -24,8 +27,8 @@ const plans = [
   promoted(facts, [4, 5]),
   eventUpdated(randomUUID(), randomUUID()),
   eventCancelled(randomUUID(), randomUUID()),
-  memberInvited(randomUUID(), 'new@example.com', url),
-].map((event) => planNotification(event)!);
+  memberInvited(randomUUID(), 'new@example.com', inviteLinks.seal(url, inviteId), inviteId),
+].map((event) => planNotification(event, inviteLinks)!);
 
 function render(type: string, channel: string) {
   const plan = plans.find((p) => p.type === type)!;

@@ -1,0 +1,71 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  buildEvent,
+  createSealedBox,
+  currentVersion,
+  EVENT_TYPES,
+  eventRegistry,
+  openInviteLink,
+  parseEvent,
+  sealInviteLink,
+} from '../index.ts';
+
+const inviteId = randomUUID();
+const organizationId = randomUUID();
+const invite = {
+  inviteId,
+  organizationId,
+  organizationName: 'Acme',
+  email: 'ada@example.test',
+  role: 'organizer' as const,
+  invitedBy: 'u-1',
+  expiresAt: '2027-01-01T00:00:00.000Z',
+};
+const meta = {
+  source: 'identity-org' as const,
+  aggregate: { type: 'organization', id: organizationId, version: 3 },
+  correlationId: 'c',
+};
+const url = 'https://app.test/invites/accept?token=secret';
+
+describe('versions', () => {
+  it('are written at each type’s newest', () => {
+    for (const type of EVENT_TYPES) {
+      const newest = Math.max(...Object.keys(eventRegistry[type]).map(Number));
+      expect(currentVersion(type)).toBe(newest);
+    }
+  });
+});
+
+describe('member_invited', () => {
+  const box = createSealedBox(randomBytes(32));
+
+  it('is written as version 2, with the accept link sealed for its invite only', () => {
+    const sealed = sealInviteLink(box, inviteId, url);
+    const event = buildEvent(
+      'identity.member_invited',
+      { ...invite, sealedAcceptUrl: sealed },
+      meta,
+    );
+    expect(event.version).toBe(2);
+    expect(JSON.stringify(event)).not.toContain('secret');
+    expect(openInviteLink(box, inviteId, event.data.sealedAcceptUrl)).toBe(url);
+    expect(() => openInviteLink(box, randomUUID(), sealed)).toThrow();
+    expect(() =>
+      buildEvent('identity.member_invited', { ...invite, acceptUrl: url } as never, meta),
+    ).toThrow(/sealedAcceptUrl/);
+  });
+
+  it('is still parsed in version 1, with the link in clear', () => {
+    const current = buildEvent(
+      'identity.member_invited',
+      { ...invite, sealedAcceptUrl: sealInviteLink(box, inviteId, url) },
+      meta,
+    );
+    const { sealedAcceptUrl: _sealed, ...data } = current.data;
+    const parsed = parseEvent({ ...current, version: 1, data: { ...data, acceptUrl: url } });
+    expect(parsed.data).toMatchObject({ acceptUrl: url });
+    expect(() => parseEvent({ ...current, version: 1 })).toThrow(/acceptUrl/);
+  });
+});
