@@ -197,27 +197,38 @@ export async function claimStalePending(
   olderThan: Date,
   limit: number,
 ): Promise<Array<{ id: string; correlation_id: string }>> {
+  return staleClaim(trx, olderThan, limit).execute();
+}
+
+/**
+ * The sweep's statement. The two kinds are picked by two subqueries, each walking its own partial
+ * index (`notifications_pending_idx` by `updated_at`, `notifications_leased_idx` by
+ * `leased_until`) and stopping after `limit` rows: one condition ORing both would walk every
+ * pending notification, fresh ones included, on every round of every replica.
+ */
+export function staleClaim(trx: Transaction<NotificationDb>, olderThan: Date, limit: number) {
+  const unleased = trx
+    .selectFrom('notifications')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('updated_at', '<', olderThan)
+    .where('leased_until', 'is', null)
+    .orderBy('updated_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked();
+  const abandoned = trx
+    .selectFrom('notifications')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('leased_until', '<', sql<Date>`now()`)
+    .orderBy('leased_until')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked();
   return trx
     .updateTable('notifications')
     .set({ updated_at: sql<Date>`now()`, ...NO_LEASE })
-    .where(
-      'id',
-      'in',
-      trx
-        .selectFrom('notifications')
-        .select('id')
-        .where('status', '=', 'pending')
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('leased_until', 'is', null), eb('updated_at', '<', olderThan)]),
-            eb('leased_until', '<', sql<Date>`now()`),
-          ]),
-        )
-        .orderBy('updated_at')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked(),
-    )
-    .returning(['id', 'correlation_id'])
-    .execute();
+    .where('id', '=', sql<string>`ANY(ARRAY(${unleased}) || ARRAY(${abandoned}))`)
+    .returning(['id', 'correlation_id']);
 }
