@@ -45,6 +45,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<App> {
     // routes only), and a check on them would take every replica out of rotation at once.
   });
 
+  const firstContact = createFirstContact({
+    identityOrgUrl: upstreams['identity-org'],
+    logger: logger.child({ component: 'first-contact' }),
+    timeoutMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5000),
+  });
+  app.addHook('onClose', async () => firstContact.close());
+
   await app.register(cors, {
     origin: config.CORS_ORIGINS.length > 0 ? [...config.CORS_ORIGINS] : false,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
@@ -78,11 +85,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<App> {
     },
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    firstContact: createFirstContact({
-      identityOrgUrl: upstreams['identity-org'],
-      logger: logger.child({ component: 'first-contact' }),
-      timeoutMs: Math.min(config.UPSTREAM_TIMEOUT_MS, 5000),
-    }),
+    firstContact,
   });
   return app;
 }

@@ -38,19 +38,57 @@ describe('createFirstContact', () => {
     expect(server.calls).toEqual(['Bearer a', 'Bearer b']);
   });
 
-  it('tries again after a failure, not before', async () => {
-    const server = await identityOrg([503, 200]);
+  it('tries again on its own after a failure, not before, at most maxAttempts times', async () => {
+    const server = await identityOrg([503, 401, 503, 503, 200]);
     close = server.close;
-    const contact = createFirstContact({ identityOrgUrl: server.url, logger, retryAfterMs: 150 });
+    const contact = createFirstContact({
+      identityOrgUrl: server.url,
+      logger,
+      retryAfterMs: 500,
+      maxAttempts: 3,
+    });
     contact.seen('ann', 'Bearer a');
     await eventually(() => server.calls.length === 1);
     await pause(20);
     contact.seen('ann', 'Bearer a');
     await pause(50);
     expect(server.calls).toHaveLength(1);
-    await pause(150);
-    contact.seen('ann', 'Bearer a');
-    await eventually(() => server.calls.length === 2);
+    // No further request from ann: the failed announcement (503, then an expired token's 401) is
+    // tried again by itself, three times in all.
+    await eventually(() => server.calls.length === 3);
+    await pause(700);
+    expect(server.calls).toHaveLength(3);
+    contact.close();
+  });
+
+  it('runs at most maxInFlight announcements at once and announces the others after them', async () => {
+    const calls: string[] = [];
+    let running = 0;
+    let mostRunning = 0;
+    const server: Server = createServer((request, response) => {
+      calls.push(String(request.headers.authorization));
+      running += 1;
+      mostRunning = Math.max(mostRunning, running);
+      setTimeout(() => {
+        running -= 1;
+        response.end('{}');
+      }, 30);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    close = () => server.close();
+    const { port } = server.address() as AddressInfo;
+    const contact = createFirstContact({
+      identityOrgUrl: `http://127.0.0.1:${port}`,
+      logger,
+      maxInFlight: 4,
+      maxQueued: 30,
+    });
+    for (let i = 0; i < 40; i += 1) contact.seen(`user-${i}`, `Bearer ${i}`);
+    // Four run, thirty wait, six are left for their next request.
+    await eventually(() => calls.length === 34, { timeoutMs: 5_000 });
+    await pause(100);
+    expect(calls).toHaveLength(34);
+    expect(mostRunning).toBe(4);
   });
 
   it('announces again once the subject has been known for knownForMs', async () => {

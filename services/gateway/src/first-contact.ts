@@ -6,14 +6,23 @@ export interface FirstContactOptions {
   logger: Logger;
   /** How long a mirrored caller is not announced again by this gateway. */
   knownForMs?: number;
-  /** How long after a failed announcement the caller is tried again. */
+  /** How long after a failed announcement it is tried again. */
   retryAfterMs?: number;
+  /** Tries per announcement (the first included) before waiting for the caller's next request. */
+  maxAttempts?: number;
+  /** Announcements running at once; the others wait their turn. */
+  maxInFlight?: number;
+  /** Announcements waiting at most; beyond it a caller is announced on a later request. */
+  maxQueued?: number;
   /** Most callers remembered; the oldest are forgotten first. */
   maxRemembered?: number;
   timeoutMs?: number;
 }
 
 const DAY_MS = 86_400_000;
+/** Answers that may change on another try: an expired token, a timeout, a throttle, a failure. */
+const worthRetrying = (status: number) =>
+  status === 401 || status === 408 || status === 429 || status >= 500;
 
 /**
  * Makes sure identity-org has met every caller, whichever service they call first. Identity-org
@@ -22,16 +31,25 @@ const DAY_MS = 86_400_000;
  * mirrored, and their booking notices would find no recipient. So the first time a gateway sees a
  * subject on another service's route, it calls identity-org's `GET /v1/me` with the caller's own
  * token, in the background: the request itself is forwarded at once and never waits for it.
- * Notification retries a notice whose recipient it does not know yet, which covers the gap.
+ * A few announcements run at once (a stampede of new callers, or a restarted gateway, must not
+ * flood identity-org); a failed one is tried again a few times on its own, so a caller who made a
+ * single request while identity-org was away is still introduced. Notification retries a notice
+ * whose recipient it does not know yet, which covers the gap.
  */
 export function createFirstContact(options: FirstContactOptions) {
   const knownForMs = options.knownForMs ?? DAY_MS;
   const retryAfterMs = options.retryAfterMs ?? 30_000;
+  const maxAttempts = options.maxAttempts ?? 3;
+  const maxInFlight = options.maxInFlight ?? 16;
+  const maxQueued = options.maxQueued ?? 10_000;
   const maxRemembered = options.maxRemembered ?? 100_000;
   const timeoutMs = options.timeoutMs ?? 5_000;
   // Subject → when to announce again; insertion order is the forgetting order.
   const nextAnnouncement = new Map<string, number>();
-  const inFlight = new Set<string>();
+  // Subject → the caller's newest token and the try it waits for, oldest first.
+  const queued = new Map<string, { authorization: string; attempt: number }>();
+  const running = new Set<string>();
+  const retries = new Set<NodeJS.Timeout>();
 
   function remember(subject: string, forMs: number): void {
     nextAnnouncement.delete(subject);
@@ -42,37 +60,70 @@ export function createFirstContact(options: FirstContactOptions) {
     }
   }
 
-  async function announce(subject: string, authorization: string): Promise<void> {
+  function enqueue(subject: string, authorization: string, attempt: number): void {
+    if (!queued.has(subject) && queued.size >= maxQueued) return;
+    queued.set(subject, { authorization, attempt });
+    pump();
+  }
+
+  function pump(): void {
+    while (running.size < maxInFlight && queued.size > 0) {
+      const [subject, next] = queued.entries().next().value as [
+        string,
+        { authorization: string; attempt: number },
+      ];
+      queued.delete(subject);
+      running.add(subject);
+      void announce(subject, next.authorization, next.attempt).finally(() => {
+        running.delete(subject);
+        pump();
+      });
+    }
+  }
+
+  async function announce(subject: string, authorization: string, attempt: number) {
+    let status: number | undefined;
     try {
       const response = await fetch(`${options.identityOrgUrl}/v1/me`, {
         headers: { authorization },
         signal: AbortSignal.timeout(timeoutMs),
       });
       await response.body?.cancel();
-      // A 4xx will not change on retry (e.g. a token without an email): wait as long as for a
-      // success. Identity-org down or failing: try again soon.
-      remember(subject, response.status < 500 ? knownForMs : retryAfterMs);
-      if (!response.ok) {
-        options.logger.warn(
-          { status: response.status },
-          'identity-org refused to mirror a first-time caller',
-        );
-      }
+      status = response.status;
     } catch (error) {
-      remember(subject, retryAfterMs);
       options.logger.warn({ err: error }, 'could not announce a first-time caller to identity-org');
-    } finally {
-      inFlight.delete(subject);
     }
+    if (status !== undefined && !worthRetrying(status)) {
+      // Mirrored, or refused for good (e.g. a token without an email): not again for a while.
+      remember(subject, knownForMs);
+      if (status >= 300) {
+        options.logger.warn({ status }, 'identity-org refused to mirror a first-time caller');
+      }
+      return;
+    }
+    // Until the retry (or, after the last, the caller's next request after the delay).
+    remember(subject, retryAfterMs);
+    if (attempt >= maxAttempts) return;
+    const retry = setTimeout(() => {
+      retries.delete(retry);
+      enqueue(subject, authorization, attempt + 1);
+    }, retryAfterMs);
+    retry.unref();
+    retries.add(retry);
   }
 
   return {
     /** Announces the caller unless this gateway did so recently or is doing so now. */
     seen(subject: string, authorization: string): void {
       const due = nextAnnouncement.get(subject);
-      if ((due !== undefined && due > Date.now()) || inFlight.has(subject)) return;
-      inFlight.add(subject);
-      void announce(subject, authorization);
+      if ((due !== undefined && due > Date.now()) || running.has(subject)) return;
+      enqueue(subject, authorization, queued.get(subject)?.attempt ?? 1);
+    },
+    /** Drops the scheduled retries (at shutdown). */
+    close(): void {
+      for (const retry of retries) clearTimeout(retry);
+      retries.clear();
+      queued.clear();
     },
   };
 }
