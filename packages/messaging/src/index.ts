@@ -9,7 +9,12 @@ export type { ConsumeOptions } from './consumer-runner.ts';
 export { PublishError, type PublishErrorCode, UnprocessableMessage } from './errors.ts';
 export { HEADERS } from './headers.ts';
 export type { MessageContext } from './message-context.ts';
-export { EVENT_SUBSCRIPTIONS, platformTopology, type SubscribingService } from './subscriptions.ts';
+export {
+  EVENT_SUBSCRIPTIONS,
+  platformTopology,
+  SUBSCRIBING_SERVICES,
+  type SubscribingService,
+} from './subscriptions.ts';
 export {
   type BindingSpec,
   DEFAULT_RETRY_DELAYS_MS,

@@ -44,20 +44,30 @@ export const EVENT_SUBSCRIPTIONS = {
 
 export type SubscribingService = keyof typeof EVENT_SUBSCRIPTIONS;
 
+/** Every service with an events queue: catalog, booking, notification. */
+export const SUBSCRIBING_SERVICES = Object.keys(EVENT_SUBSCRIPTIONS) as [
+  SubscribingService,
+  ...SubscribingService[],
+];
+
 /**
- * `happening.events` with every service's events queue, retry queues, DLQ and bindings. Every
- * service declares all of it at start, publishers included: queues used to be declared only by
- * their consumer, so an event published before its consumer first ran (a signup on a fresh
- * install, before catalog started) was parked in `happening.unrouted` and never reached it.
- * Declaring is idempotent as long as every service declares the same arguments, so a queue's
- * options (retry delays, delivery limit) belong here, never in one service alone: a queue
- * redeclared with other arguments fails with PRECONDITION_FAILED.
+ * `happening.events` with the events queue, retry queues, DLQ and bindings of each consumer given
+ * (all by default). Every service declares it at start, publishers included: queues used to be
+ * declared only by their consumer, so an event published before its consumer first ran (a signup
+ * on a fresh install, before catalog started) was parked in `happening.unrouted` and never
+ * reached it. The consumers are those deployed (`EVENT_CONSUMERS`): a queue declared for a
+ * service that is not running fills, unconsumed and uncapped, until RabbitMQ's memory or disk
+ * alarm blocks every publisher. Declaring is idempotent as long as every service declares the
+ * same arguments, so a queue's options (retry delays, delivery limit) belong here, never in one
+ * service alone: a queue redeclared with other arguments fails with PRECONDITION_FAILED.
  */
-export function platformTopology(): Topology {
+export function platformTopology(
+  consumers: Iterable<SubscribingService> = SUBSCRIBING_SERVICES,
+): Topology {
   return mergeTopologies(
     eventsExchangeTopology(),
-    ...Object.entries(EVENT_SUBSCRIPTIONS).map(([service, bindings]) =>
-      serviceTopology(service, { bindings: [...bindings] }),
+    ...[...new Set(consumers)].map((service) =>
+      serviceTopology(service, { bindings: [...EVENT_SUBSCRIPTIONS[service]] }),
     ),
   );
 }

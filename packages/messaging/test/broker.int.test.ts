@@ -1,5 +1,11 @@
 import { buildEvent, type DomainEvent } from '@happening/contracts';
-import { deferred, eventually, type RabbitMqHandle, startRabbitMq } from '@happening/testkit';
+import {
+  deferred,
+  eventually,
+  managementRequest,
+  type RabbitMqHandle,
+  startRabbitMq,
+} from '@happening/testkit';
 import amqp, { type ChannelModel, type GetMessage } from 'amqplib';
 import { pino } from 'pino';
 import { register } from 'prom-client';
@@ -155,6 +161,54 @@ describe('broker', () => {
       expect(await getOne(UNROUTED_QUEUE)).toBeUndefined();
     } finally {
       await consumer.close();
+    }
+  });
+
+  it('creates no queue of a consumer left out of the declared ones, so none fills for it', async () => {
+    // A vhost of its own: the other tests declare every consumer's queues on the default one.
+    const vhost = `subset-${crypto.randomUUID()}`;
+    await managementRequest(rabbit.managementUrl, 'PUT', `/api/vhosts/${vhost}`);
+    await managementRequest(rabbit.managementUrl, 'PUT', `/api/permissions/${vhost}/guest`, {
+      configure: '.*',
+      write: '.*',
+      read: '.*',
+    });
+    // Booking and notification are not deployed: identity-org declares for catalog alone.
+    const publisher = await connectBroker({ url: `${rabbit.url}/${vhost}`, logger });
+    try {
+      await publisher.declare(platformTopology(['catalog']));
+      const queues = () =>
+        managementRequest(rabbit.managementUrl, 'GET', `/api/queues/${vhost}`) as Promise<
+          { name: string; messages?: number }[]
+        >;
+      expect((await queues()).map((q) => q.name).sort()).toEqual(
+        [
+          UNROUTED_QUEUE,
+          'catalog.events',
+          'catalog.retry.1',
+          'catalog.retry.2',
+          'catalog.retry.3',
+          'catalog.dlq',
+        ].sort(),
+      );
+      // Only notification subscribes to this one: parked, capped, instead of queued for nobody.
+      const event = buildEvent(
+        'identity.user_registered',
+        { userId: crypto.randomUUID(), email: 'a@example.com', name: 'A' },
+        {
+          source: 'identity-org',
+          aggregate: { type: 'user', id: 'u1', version: 1 },
+          correlationId: 'c-subset',
+        },
+      );
+      await publisher.publish({ routingKey: event.type, messageId: event.id, payload: event });
+      await eventually(
+        async () => (await queues()).find((q) => q.name === UNROUTED_QUEUE)?.messages === 1,
+        { what: 'the event parked in happening.unrouted' },
+      );
+    } finally {
+      await publisher.close();
+      await managementRequest(rabbit.managementUrl, 'DELETE', `/api/vhosts/${vhost}`);
     }
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, envFlag, loadConfig } from './config.loader.ts';
+import { baseConfigSchema, ConfigError, envFlag, envList, loadConfig } from './config.loader.ts';
 
 describe('loadConfig', () => {
   it('applies defaults and coerces numbers', () => {
@@ -64,5 +64,18 @@ describe('loadConfig', () => {
     expect(loadConfig(schema, { RUN_MIGRATIONS: 'false' }).RUN_MIGRATIONS).toBe(false);
     expect(loadConfig(schema, { RUN_MIGRATIONS: '0' }).RUN_MIGRATIONS).toBe(false);
     expect(() => loadConfig(schema, { RUN_MIGRATIONS: 'yes' })).toThrow(ConfigError);
+  });
+
+  it('reads a list of known names, all of them when unset, none when empty', () => {
+    const schema = z.object({ EVENT_CONSUMERS: envList(['catalog', 'booking', 'notification']) });
+    expect(loadConfig(schema, {}).EVENT_CONSUMERS).toEqual(['catalog', 'booking', 'notification']);
+    expect(loadConfig(schema, { EVENT_CONSUMERS: ' booking, catalog ' }).EVENT_CONSUMERS).toEqual([
+      'booking',
+      'catalog',
+    ]);
+    expect(loadConfig(schema, { EVENT_CONSUMERS: '' }).EVENT_CONSUMERS).toEqual([]);
+    expect(() => loadConfig(schema, { EVENT_CONSUMERS: 'catalog,gateway' })).toThrow(
+      /EVENT_CONSUMERS/,
+    );
   });
 });

@@ -17,6 +17,23 @@ export const sealingKey = z
     'must be 32 bytes, base64-encoded',
   );
 
+/**
+ * A comma-separated list of names, each one of `allowed` (spaces around them ignored); all of
+ * `allowed` when unset, none when empty.
+ */
+export function envList<const T extends string>(allowed: readonly [T, ...T[]]) {
+  return z
+    .string()
+    .default(allowed.join(','))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+    )
+    .pipe(z.array(z.enum(allowed)));
+}
+
 /** Environment every service reads: where to listen, how much to log, how long to drain. */
 export const baseConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),

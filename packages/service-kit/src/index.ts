@@ -3,6 +3,7 @@ export {
   baseConfigSchema,
   ConfigError,
   envFlag,
+  envList,
   loadConfig,
   sealingKey,
 } from './config.loader.ts';

@@ -1,4 +1,5 @@
-import { baseConfigSchema, envFlag, loadConfig } from '@happening/service-kit';
+import { SUBSCRIBING_SERVICES } from '@happening/messaging';
+import { baseConfigSchema, envFlag, envList, loadConfig } from '@happening/service-kit';
 import { z } from 'zod';
 
 /** Defaults of the booking settings, for the environment and for contexts built in code. */
@@ -20,6 +21,11 @@ export const configSchema = baseConfigSchema.extend({
   OIDC_AUDIENCE: z.string().min(1).default('happening-api'),
   OIDC_JWKS_URI: z.url().optional(),
   RUN_MIGRATIONS: envFlag,
+  /**
+   * Consuming services deployed alongside (comma-separated; default all): the queues this service
+   * declares for them at start. A service left out gets none, so nothing piles up unconsumed.
+   */
+  EVENT_CONSUMERS: envList(SUBSCRIBING_SERVICES),
   /** Postgres pool size; every in-flight booking holds one connection across its Redis call. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).default(20),
   /** How often every open event's Redis inventory is rebuilt from Postgres. */

@@ -1,5 +1,5 @@
 import { startOutboxRelay, startPlatformRetention } from '@happening/db';
-import { type Broker, platformTopology } from '@happening/messaging';
+import { type Broker, platformTopology, type SubscribingService } from '@happening/messaging';
 import { startRepeatingJob } from '@happening/service-kit';
 import type { RelayControl } from './context.factory.ts';
 import type { BookingContext } from './context.ts';
@@ -18,6 +18,8 @@ export interface RuntimeDeps {
   outboxMaxDeferMs: number;
   /** Messages the consumer handles at once; default 10. */
   prefetch?: number;
+  /** Consumers deployed (EVENT_CONSUMERS), whose queues are declared before publishing. */
+  eventConsumers: readonly SubscribingService[];
 }
 
 export interface BookingRuntime {
@@ -32,9 +34,10 @@ export interface BookingRuntime {
  */
 export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
   const { ctx, broker } = deps;
-  // Every service's queues, not only booking.events (bound to EVENT_SUBSCRIPTIONS.booking): what
-  // booking publishes reaches catalog and notification even before they first start.
-  await broker.declare(platformTopology());
+  // Every deployed consumer's queues, not only booking.events (bound to
+  // EVENT_SUBSCRIPTIONS.booking): what booking publishes reaches catalog and notification even
+  // before they first start. Its own always, as it consumes it whatever EVENT_CONSUMERS says.
+  await broker.declare(platformTopology([...deps.eventConsumers, 'booking']));
   const relay = startOutboxRelay({
     db: ctx.db,
     logger: ctx.logger,

@@ -56,6 +56,7 @@ export async function startBookingService(config: BookingConfig): Promise<Bookin
     broker,
     reconcileIntervalMs: config.RECONCILE_INTERVAL_MS,
     outboxMaxDeferMs: config.OUTBOX_MAX_DEFER_MS,
+    eventConsumers: config.EVENT_CONSUMERS,
   });
   const app = await buildApp({
     ctx,

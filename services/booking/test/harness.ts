@@ -6,7 +6,7 @@ import {
   type EventType,
   type Role,
 } from '@happening/contracts';
-import { type Broker, connectBroker } from '@happening/messaging';
+import { type Broker, connectBroker, SUBSCRIBING_SERVICES } from '@happening/messaging';
 import { captureEvents } from '@happening/messaging/testing';
 import { eventually, startInfra, startTokenIssuer } from '@happening/testkit';
 import type { LightMyRequestResponse } from 'fastify';
@@ -101,6 +101,7 @@ export async function startBooking() {
     // Far beyond any test's patience: events a test awaits come out because the relay resumes
     // when the bookings are done, not because the bound ran out.
     outboxMaxDeferMs: 60_000,
+    eventConsumers: SUBSCRIBING_SERVICES,
   });
   const app = await buildApp({
     ctx,

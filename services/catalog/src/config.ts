@@ -1,4 +1,5 @@
-import { baseConfigSchema, envFlag, loadConfig } from '@happening/service-kit';
+import { SUBSCRIBING_SERVICES } from '@happening/messaging';
+import { baseConfigSchema, envFlag, envList, loadConfig } from '@happening/service-kit';
 import { z } from 'zod';
 
 export const configSchema = baseConfigSchema.extend({
@@ -9,6 +10,11 @@ export const configSchema = baseConfigSchema.extend({
   OIDC_AUDIENCE: z.string().min(1).default('happening-api'),
   OIDC_JWKS_URI: z.url().optional(),
   RUN_MIGRATIONS: envFlag,
+  /**
+   * Consuming services deployed alongside (comma-separated; default all): the queues this service
+   * declares for them at start. A service left out gets none, so nothing piles up unconsumed.
+   */
+  EVENT_CONSUMERS: envList(SUBSCRIBING_SERVICES),
   /** How often the lifecycle job looks for events to start or complete. */
   LIFECYCLE_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
 });

@@ -23,6 +23,7 @@ const runtime = await startRuntime({
   logger,
   clock,
   lifecycleIntervalMs: config.LIFECYCLE_INTERVAL_MS,
+  eventConsumers: config.EVENT_CONSUMERS,
 });
 const app = await buildApp({
   db,

@@ -1,5 +1,5 @@
 import { startOutboxRelay, startPlatformRetention } from '@happening/db';
-import { type Broker, platformTopology } from '@happening/messaging';
+import { type Broker, platformTopology, type SubscribingService } from '@happening/messaging';
 import type { Logger } from 'pino';
 import type { CatalogDb } from './database.ts';
 import { startLifecycleScheduler } from './modules/lifecycle/lifecycle.scheduler.ts';
@@ -11,6 +11,8 @@ export interface RuntimeDeps {
   logger: Logger;
   clock: () => Date;
   lifecycleIntervalMs: number;
+  /** Consumers deployed (EVENT_CONSUMERS), whose queues are declared before publishing. */
+  eventConsumers: readonly SubscribingService[];
 }
 
 export interface CatalogRuntime {
@@ -28,9 +30,10 @@ export interface CatalogRuntime {
  */
 export async function startRuntime(deps: RuntimeDeps): Promise<CatalogRuntime> {
   const { db, broker, logger } = deps;
-  // Every service's queues, not only catalog.events (bound to EVENT_SUBSCRIPTIONS.catalog): what
-  // catalog publishes reaches booking and notification even before they first start.
-  await broker.declare(platformTopology());
+  // Every deployed consumer's queues, not only catalog.events (bound to
+  // EVENT_SUBSCRIPTIONS.catalog): what catalog publishes reaches booking and notification even
+  // before they first start. Its own always, as it consumes it whatever EVENT_CONSUMERS says.
+  await broker.declare(platformTopology([...deps.eventConsumers, 'catalog']));
   const relay = startOutboxRelay({
     db,
     logger,

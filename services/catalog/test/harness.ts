@@ -7,7 +7,7 @@ import {
   type Role,
 } from '@happening/contracts';
 import { createDb } from '@happening/db';
-import { type Broker, connectBroker } from '@happening/messaging';
+import { type Broker, connectBroker, SUBSCRIBING_SERVICES } from '@happening/messaging';
 import { captureEvents } from '@happening/messaging/testing';
 import { eventually, startInfra, startTokenIssuer } from '@happening/testkit';
 import type { LightMyRequestResponse } from 'fastify';
@@ -79,6 +79,7 @@ export async function startCatalog() {
     logger,
     clock: clock.now,
     lifecycleIntervalMs: 3_600_000,
+    eventConsumers: SUBSCRIBING_SERVICES,
   });
   const app = await buildApp({
     db,

@@ -20,6 +20,7 @@ const runtime = await startRuntime({
   broker,
   logger,
   inviteExpirySweepMs: config.INVITE_EXPIRY_SWEEP_MS,
+  eventConsumers: config.EVENT_CONSUMERS,
 });
 const app = buildApp({
   config,

@@ -1,5 +1,5 @@
 import { startOutboxRelay, startPlatformRetention } from '@happening/db';
-import { type Broker, platformTopology } from '@happening/messaging';
+import { type Broker, platformTopology, type SubscribingService } from '@happening/messaging';
 import type { Logger } from 'pino';
 import { startInviteExpiry } from './modules/invites/invite-expiry.job.ts';
 import type { Db } from './shared/database.ts';
@@ -9,6 +9,8 @@ export interface RuntimeDeps {
   broker: Broker;
   logger: Logger;
   inviteExpirySweepMs: number;
+  /** Consumers deployed (EVENT_CONSUMERS), whose queues are declared before publishing. */
+  eventConsumers: readonly SubscribingService[];
 }
 
 /**
@@ -18,7 +20,7 @@ export interface RuntimeDeps {
 export async function startRuntime(deps: RuntimeDeps): Promise<{ stop(): Promise<void> }> {
   // identity-org consumes nothing, but declares its consumers' queues before it publishes: a
   // signup served before catalog first started would otherwise never reach catalog.
-  await deps.broker.declare(platformTopology());
+  await deps.broker.declare(platformTopology(deps.eventConsumers));
   const relay = startOutboxRelay({
     db: deps.db,
     logger: deps.logger,

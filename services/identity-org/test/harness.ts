@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createSealedBox, type DomainEvent } from '@happening/contracts';
 import { createDb, migrateToLatest } from '@happening/db';
-import { connectBroker } from '@happening/messaging';
+import { connectBroker, SUBSCRIBING_SERVICES } from '@happening/messaging';
 import { captureEvents } from '@happening/messaging/testing';
 import { eventually, startInfra, startTokenIssuer, type TokenOptions } from '@happening/testkit';
 import type { LightMyRequestResponse } from 'fastify';
@@ -42,7 +42,13 @@ export async function startHarness() {
   const events = captured.events;
 
   const broker = await connectBroker({ url: infra.amqpUrl, logger });
-  const runtime = await startRuntime({ db, broker, logger, inviteExpirySweepMs: 3_600_000 });
+  const runtime = await startRuntime({
+    db,
+    broker,
+    logger,
+    inviteExpirySweepMs: 3_600_000,
+    eventConsumers: SUBSCRIBING_SERVICES,
+  });
   const app = buildApp({
     db,
     logger,

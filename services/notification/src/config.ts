@@ -1,4 +1,5 @@
-import { baseConfigSchema, envFlag, loadConfig, sealingKey } from '@happening/service-kit';
+import { SUBSCRIBING_SERVICES } from '@happening/messaging';
+import { baseConfigSchema, envFlag, envList, loadConfig, sealingKey } from '@happening/service-kit';
 import { z } from 'zod';
 
 const delayList = z
@@ -15,6 +16,11 @@ export const configSchema = baseConfigSchema
     OIDC_AUDIENCE: z.string().min(1).default('happening-api'),
     OIDC_JWKS_URI: z.url().optional(),
     RUN_MIGRATIONS: envFlag,
+    /**
+     * Consuming services deployed alongside (comma-separated; default all): the queues this service
+     * declares for them at start. A service left out gets none, so nothing piles up unconsumed.
+     */
+    EVENT_CONSUMERS: envList(SUBSCRIBING_SERVICES),
     SMTP_URL: z.string().min(1).default('smtp://127.0.0.1:1025'),
     MAIL_FROM: z.string().min(1).default('Happening <no-reply@happening.local>'),
     /** SMS and push are offered only when their provider is configured. */

@@ -1,6 +1,11 @@
 import type { SealedBox } from '@happening/contracts';
 import { DEFAULT_RETENTION, startOutboxRelay, startPlatformRetention } from '@happening/db';
-import { type Broker, mergeTopologies, platformTopology } from '@happening/messaging';
+import {
+  type Broker,
+  mergeTopologies,
+  platformTopology,
+  type SubscribingService,
+} from '@happening/messaging';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { NotificationDb } from './database.ts';
@@ -28,6 +33,8 @@ export interface RuntimeDeps {
   deliveryRetryDelaysMs: readonly number[];
   pendingSweepIntervalMs: number;
   pendingStaleAfterMs: number;
+  /** Consumers deployed (EVENT_CONSUMERS), whose queues are declared before publishing. */
+  eventConsumers: readonly SubscribingService[];
 }
 
 /**
@@ -38,10 +45,14 @@ export async function startRuntime(
   deps: RuntimeDeps,
 ): Promise<{ stop(): Promise<void>; pruneNow(): Promise<void> }> {
   const { db, broker, logger } = deps;
-  // Every service's queues (notification.events is bound to EVENT_SUBSCRIPTIONS.notification);
-  // the delivery queue only notification declares, as its retry delays are its configuration.
+  // Every deployed consumer's queues, its own always (notification.events is bound to
+  // EVENT_SUBSCRIPTIONS.notification); the delivery queue only notification declares, as its
+  // retry delays are its configuration.
   await broker.declare(
-    mergeTopologies(platformTopology(), deliveryTopology(deps.deliveryRetryDelaysMs)),
+    mergeTopologies(
+      platformTopology([...deps.eventConsumers, 'notification']),
+      deliveryTopology(deps.deliveryRetryDelaysMs),
+    ),
   );
 
   const relay = startOutboxRelay({ db, logger, publish: (message) => broker.publish(message) });

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createSealedBox, type DomainEvent, type EventEnvelope } from '@happening/contracts';
 import { createDb, migrateToLatest } from '@happening/db';
-import { connectBroker } from '@happening/messaging';
+import { connectBroker, SUBSCRIBING_SERVICES } from '@happening/messaging';
 import { captureEvents } from '@happening/messaging/testing';
 import { eventually, startInfra, startTokenIssuer } from '@happening/testkit';
 import amqp from 'amqplib';
@@ -75,6 +75,7 @@ export async function startHarness(options: HarnessOptions) {
     deliveryRetryDelaysMs: options.retryDelaysMs,
     pendingSweepIntervalMs: options.pendingSweepIntervalMs ?? 3_600_000,
     pendingStaleAfterMs: options.pendingStaleAfterMs ?? 3_600_000,
+    eventConsumers: SUBSCRIBING_SERVICES,
   });
   const app = buildApp({
     db,
