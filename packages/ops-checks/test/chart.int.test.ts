@@ -12,6 +12,7 @@ import {
 import { findUnknownFields } from '../src/manifest.fields.ts';
 import { validateAgainstSchemas } from '../src/manifest.validator.ts';
 import { checkPodSecurity } from '../src/pod-security.rules.ts';
+import { absentSelectors } from '../src/promql.metrics.ts';
 import { alertRulesFile, chartDir } from '../src/repo.paths.ts';
 import {
   configProblems,
@@ -320,6 +321,41 @@ describe('image tags', () => {
     expect(image(staged, 'Job', 'happening-booking-migrate')).toBe(
       image(base, 'Job', 'happening-booking-migrate'),
     );
+  });
+
+  it('watch only enabled services for absence; every other rule as in the rules file', () => {
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      [
+        '--set',
+        'metrics.prometheusRule.enabled=true',
+        '--set',
+        'services.notification.enabled=false',
+      ],
+    );
+    assertValid(manifests);
+    type Groups = { name: string; rules: { alert?: string; expr: string }[] }[];
+    const rendered = (byKind(manifests, 'PrometheusRule')[0]?.spec as { groups: Groups }).groups;
+    const file = (parse(fs.readFileSync(alertRulesFile, 'utf8')) as { groups: Groups }).groups;
+    const absent = rendered
+      .flatMap((g) => g.rules)
+      .find((r) => r.alert === 'HappeningServiceAbsent');
+    expect(absentSelectors(absent!.expr).sort()).toEqual(
+      SERVICES.filter((s) => s !== 'notification')
+        .map((s) => `up{service="${s}"}`)
+        .sort(),
+    );
+    const withoutAbsent = (groups: Groups) =>
+      groups.map((g) => ({ ...g, rules: g.rules.filter((r) => r !== absent) }));
+    const fileAbsent = file
+      .flatMap((g) => g.rules)
+      .find((r) => r.alert === 'HappeningServiceAbsent');
+    expect(withoutAbsent(rendered)).toEqual(
+      file.map((g) => ({ ...g, rules: g.rules.filter((r) => r !== fileAbsent) })),
+    );
+    expect({ ...absent, expr: undefined }).toEqual({ ...fileAbsent, expr: undefined });
   });
 });
 
