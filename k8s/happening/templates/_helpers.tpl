@@ -133,6 +133,22 @@ appVersion. Call with (dict "root" $ "service" $name).
 {{- end -}}
 
 {{/*
+The enabled services that consume domain events (those with a `<service>.events` queue in
+EVENT_SUBSCRIPTIONS, packages/messaging), comma-separated: every service declares their queues,
+and only theirs. A queue declared for a disabled service would fill, unconsumed and uncapped,
+until RabbitMQ's memory or disk alarm blocks every publisher.
+*/}}
+{{- define "happening.eventConsumers" -}}
+{{- $consumers := list -}}
+{{- range $name, $svc := .Values.services -}}
+{{- if and $svc.enabled (has $name (list "catalog" "booking" "notification")) -}}
+{{- $consumers = append $consumers $name -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $consumers -}}
+{{- end -}}
+
+{{/*
 Non-secret environment of one service as a YAML map. Shared by its ConfigMap and its migrations
 Job (a pre-install hook runs before the ConfigMap exists). Call with (dict "root" $ "service" $name).
 */}}
@@ -149,6 +165,9 @@ OIDC_JWKS_URI: {{ . | quote }}
 {{- end }}
 # Migrations run once per release as a hook Job, not in every replica.
 RUN_MIGRATIONS: "false"
+{{- if ne .service "gateway" }}
+EVENT_CONSUMERS: {{ include "happening.eventConsumers" $root | quote }}
+{{- end }}
 {{- if eq .service "identity-org" }}
 PUBLIC_APP_URL: {{ required "identityOrg.publicAppUrl is required" $root.Values.identityOrg.publicAppUrl | quote }}
 {{- end }}

@@ -254,6 +254,59 @@ describe('production values', () => {
   });
 });
 
+/** EVENT_CONSUMERS of each Deployment, by service, as the service parses it. */
+function eventConsumersByService(manifests: Manifest[]): Record<string, string[] | undefined> {
+  return Object.fromEntries(
+    byKind(manifests, 'Deployment').map((deployment) => {
+      const service = deployment.metadata.name.replace(/^happening-/, '');
+      const value = containerEnv(manifests, firstContainer(deployment)).values.EVENT_CONSUMERS;
+      const field = configSchemas.get(service)!.shape.EVENT_CONSUMERS as
+        | { safeParse(value: unknown): { data?: string[] } }
+        | undefined;
+      return [service, value === undefined ? undefined : field?.safeParse(value).data?.sort()];
+    }),
+  );
+}
+
+describe('event consumers', () => {
+  // What a service declares queues for when EVENT_CONSUMERS is unset: every consumer there is.
+  const allConsumers = () =>
+    (
+      configSchemas.get('catalog')!.shape.EVENT_CONSUMERS as {
+        safeParse(value: unknown): { data?: string[] };
+      }
+    )
+      .safeParse(undefined)
+      .data!.sort();
+
+  it('are every consuming service by default, given to every service that declares queues', () => {
+    expect(allConsumers()).toEqual(['booking', 'catalog', 'notification']);
+    expect(eventConsumersByService(renderChart(helm, chart.dir))).toEqual({
+      'identity-org': allConsumers(),
+      catalog: allConsumers(),
+      booking: allConsumers(),
+      notification: allConsumers(),
+      gateway: undefined,
+    });
+  });
+
+  it('leave out a disabled service, so no queue of it is declared that nothing consumes', () => {
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      ['--set', 'services.notification.enabled=false'],
+    );
+    assertValid(manifests);
+    expect(eventConsumersByService(manifests)).toEqual({
+      'identity-org': ['booking', 'catalog'],
+      catalog: ['booking', 'catalog'],
+      booking: ['booking', 'catalog'],
+      gateway: undefined,
+    });
+  });
+});
+
 describe('migration hooks', () => {
   it('delete the Secret copy they read once every hook succeeded', () => {
     const copy = named(renderChart(helm, chart.dir), 'Secret', 'happening-migrations');
@@ -278,6 +331,41 @@ describe('migration hooks', () => {
 describe('alert rules', () => {
   it('are not rendered unless enabled (the PrometheusRule kind needs the Prometheus Operator)', () => {
     expect(byKind(renderChart(helm, chart.dir), 'PrometheusRule')).toEqual([]);
+  });
+
+  it('watch only enabled services for absence; every other rule as in the rules file', () => {
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      [
+        '--set',
+        'metrics.prometheusRule.enabled=true',
+        '--set',
+        'services.notification.enabled=false',
+      ],
+    );
+    assertValid(manifests);
+    type Groups = { name: string; rules: { alert?: string; expr: string }[] }[];
+    const rendered = (byKind(manifests, 'PrometheusRule')[0]?.spec as { groups: Groups }).groups;
+    const file = (parse(fs.readFileSync(alertRulesFile, 'utf8')) as { groups: Groups }).groups;
+    const absent = rendered
+      .flatMap((g) => g.rules)
+      .find((r) => r.alert === 'HappeningServiceAbsent');
+    expect(absentSelectors(absent!.expr).sort()).toEqual(
+      SERVICES.filter((s) => s !== 'notification')
+        .map((s) => `up{service="${s}"}`)
+        .sort(),
+    );
+    const withoutAbsent = (groups: Groups) =>
+      groups.map((g) => ({ ...g, rules: g.rules.filter((r) => r !== absent) }));
+    const fileAbsent = file
+      .flatMap((g) => g.rules)
+      .find((r) => r.alert === 'HappeningServiceAbsent');
+    expect(withoutAbsent(rendered)).toEqual(
+      file.map((g) => ({ ...g, rules: g.rules.filter((r) => r !== fileAbsent) })),
+    );
+    expect({ ...absent, expr: undefined }).toEqual({ ...fileAbsent, expr: undefined });
   });
 });
 
@@ -321,41 +409,6 @@ describe('image tags', () => {
     expect(image(staged, 'Job', 'happening-booking-migrate')).toBe(
       image(base, 'Job', 'happening-booking-migrate'),
     );
-  });
-
-  it('watch only enabled services for absence; every other rule as in the rules file', () => {
-    const manifests = renderChart(
-      helm,
-      chart.dir,
-      [],
-      [
-        '--set',
-        'metrics.prometheusRule.enabled=true',
-        '--set',
-        'services.notification.enabled=false',
-      ],
-    );
-    assertValid(manifests);
-    type Groups = { name: string; rules: { alert?: string; expr: string }[] }[];
-    const rendered = (byKind(manifests, 'PrometheusRule')[0]?.spec as { groups: Groups }).groups;
-    const file = (parse(fs.readFileSync(alertRulesFile, 'utf8')) as { groups: Groups }).groups;
-    const absent = rendered
-      .flatMap((g) => g.rules)
-      .find((r) => r.alert === 'HappeningServiceAbsent');
-    expect(absentSelectors(absent!.expr).sort()).toEqual(
-      SERVICES.filter((s) => s !== 'notification')
-        .map((s) => `up{service="${s}"}`)
-        .sort(),
-    );
-    const withoutAbsent = (groups: Groups) =>
-      groups.map((g) => ({ ...g, rules: g.rules.filter((r) => r !== absent) }));
-    const fileAbsent = file
-      .flatMap((g) => g.rules)
-      .find((r) => r.alert === 'HappeningServiceAbsent');
-    expect(withoutAbsent(rendered)).toEqual(
-      file.map((g) => ({ ...g, rules: g.rules.filter((r) => r !== fileAbsent) })),
-    );
-    expect({ ...absent, expr: undefined }).toEqual({ ...fileAbsent, expr: undefined });
   });
 });
 
