@@ -20,21 +20,6 @@ import {
 } from '../notifications/notification.writer.ts';
 import { projectRecipients } from '../recipients/recipient.projection.ts';
 
-/** Routing keys of the domain events this service consumes. */
-export const CONSUMED_EVENTS = [
-  'booking.booking_confirmed',
-  'booking.booking_waitlisted',
-  'booking.booking_cancelled',
-  'booking.waitlist_promoted',
-  'catalog.event_updated',
-  'catalog.event_cancelled',
-  'identity.user_registered',
-  'identity.member_invited',
-  'identity.member_joined',
-  'identity.member_role_changed',
-  'identity.member_removed',
-] as const;
-
 /** Inbox consumer of the notices an event calls for. */
 export const INBOX_CONSUMER = 'notification';
 /** Inbox consumer of the projections an event feeds. */
