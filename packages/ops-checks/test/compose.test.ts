@@ -12,6 +12,7 @@ interface ComposeService {
   read_only?: boolean;
   tmpfs?: string[];
   volumes?: string[];
+  stop_grace_period?: string;
 }
 
 const composeFile = fromRoot('infra', 'docker-compose.yml');
@@ -23,6 +24,14 @@ const serviceNames = fs.readdirSync(fromRoot('services'));
 /** A value as Compose sees it with no variables set: `${NAME:-default}` becomes `default`. */
 function interpolated(value: string): string {
   return value.replace(/\$\{[A-Za-z0-9_]+(?::?-([^}]*))?\}/g, (_match, fallback) => fallback ?? '');
+}
+
+/** A Compose duration (`1m30s`, `20s`, `500ms`) in milliseconds. */
+function durationMs(value: string): number {
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 0.001 };
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(h|ms|us|m|s)/g)];
+  if (parts.map((p) => p[0]).join('') !== value) throw new Error(`not a duration: ${value}`);
+  return parts.reduce((total, [, amount, unit]) => total + Number(amount) * units[unit!]!, 0);
 }
 
 describe('infra/docker-compose.yml platform profile', () => {
@@ -62,6 +71,20 @@ describe('infra/docker-compose.yml platform profile', () => {
         problems.push(`${name}: ${problem}`);
     }
     expect(problems).toEqual([]);
+  });
+
+  it('gives each service the time to drain and close before Docker kills it', async () => {
+    // service-kit drains for SHUTDOWN_DRAIN_MS after SIGTERM, then gives the close 10 s more.
+    for (const name of serviceNames) {
+      const service = compose.services[name]!;
+      const drain = (await loadConfigSchema(name)).shape.SHUTDOWN_DRAIN_MS as unknown as {
+        safeParse(value: unknown): { data?: number };
+      };
+      const drainMs = drain.safeParse(service.environment?.SHUTDOWN_DRAIN_MS).data ?? 0;
+      // Compose's default is 10 s, less than the default drain and close.
+      const graceMs = durationMs(service.stop_grace_period ?? '10s');
+      expect(graceMs, name).toBeGreaterThanOrEqual(drainMs + 10_000);
+    }
   });
 
   it('scrapes each service on the port it listens on, and mounts existing observability files', () => {
