@@ -23,6 +23,7 @@ export interface AppDeps {
     | 'PUBLIC_APP_URL'
     | 'INVITE_TTL_HOURS'
     | 'INVITE_LINK_KEY'
+    | 'ORGANIZATIONS_PER_OWNER'
   >;
   db: Db;
   logger?: Logger;
@@ -49,6 +50,7 @@ export function buildApp(deps: AppDeps): App {
   const routeDeps: RouteDeps = {
     db,
     guards: orgGuards(db),
+    organizationsPerOwner: config.ORGANIZATIONS_PER_OWNER,
     invites: {
       publicAppUrl: config.PUBLIC_APP_URL,
       ttlMs: config.INVITE_TTL_HOURS * 3_600_000,

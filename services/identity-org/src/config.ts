@@ -22,6 +22,8 @@ export const configSchema = baseConfigSchema.extend({
     .positive()
     .default(7 * 24),
   INVITE_EXPIRY_SWEEP_MS: z.coerce.number().int().positive().default(60_000),
+  /** Most organizations one person may own (sign-up and POST /v1/orgs refuse beyond it). */
+  ORGANIZATIONS_PER_OWNER: z.coerce.number().int().positive().default(20),
   /** Seals the accept link in member_invited for notification, which holds the same key. */
   INVITE_LINK_KEY: sealingKey,
 });

@@ -59,6 +59,7 @@ export async function startHarness() {
       PUBLIC_APP_URL,
       INVITE_TTL_HOURS: 168,
       INVITE_LINK_KEY,
+      ORGANIZATIONS_PER_OWNER: 20,
     },
   });
   await app.ready();

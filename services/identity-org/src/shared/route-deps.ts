@@ -8,6 +8,8 @@ export interface RouteDeps {
   db: Db;
   guards: OrgGuards;
   invites: InviteSettings;
+  /** Most organizations one person may own. */
+  organizationsPerOwner: number;
 }
 
 /** The acting user of an authenticated request (mirrored into `users` by the preHandler). */

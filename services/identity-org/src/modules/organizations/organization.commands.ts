@@ -1,5 +1,6 @@
 import { withTransaction } from '@happening/db';
 import { DomainError } from '@happening/service-kit';
+import { sql } from 'kysely';
 import type { Actor } from '../../shared/actor.ts';
 import { type Db, isUniqueViolation, type Trx } from '../../shared/database.ts';
 import { emitOrgEvents } from '../../shared/org-events.ts';
@@ -18,11 +19,16 @@ import { firstFreeSlug, slugify } from './slug.policy.ts';
 // Two sign-ups with the same name can pick the same free slug; the loser retries with the next.
 const SLUG_ATTEMPTS = 5;
 
-/** Creates an organization with `actor` as its first orgAdmin and owner. */
+/**
+ * Creates an organization with `actor` as its first orgAdmin and owner, unless they already own
+ * `maxOwned` (409 `ORGANIZATION_LIMIT`): one person's creations are serialised on a lock of their
+ * own, so concurrent sign-ups cannot pass the limit together.
+ */
 export async function createOrganization(
   db: Db,
   actor: Actor,
   name: string,
+  maxOwned: number,
   /** Runs in the creating transaction with what it created (the idempotency key's answer). */
   beforeCommit?: (
     trx: Trx,
@@ -33,6 +39,21 @@ export async function createOrganization(
   for (let attempt = 1; ; attempt++) {
     try {
       return await withTransaction(db, async (trx) => {
+        await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`owner:${actor.userId}`}, 0))`.execute(
+          trx,
+        );
+        const { owned } = await trx
+          .selectFrom('organizations')
+          .select((eb) => eb.fn.countAll<string>().as('owned'))
+          .where('owner_id', '=', actor.userId)
+          .executeTakeFirstOrThrow();
+        if (Number(owned) >= maxOwned) {
+          throw new DomainError(
+            'ORGANIZATION_LIMIT',
+            409,
+            `You own ${owned} organizations, the most one person may own.`,
+          );
+        }
         const slug = firstFreeSlug(base, await takenSlugs(trx, base));
         const organization = await insertOrganization(trx, { name, slug, ownerId: actor.userId });
         const membership = await insertMembership(trx, {

@@ -61,8 +61,12 @@ export function registerOrganizationRoutes(app: App, deps: RouteDeps): void {
       });
       // The key's answer is stored in the creating transaction: committed together or not at all.
       return answer(
-        await createOrganization(db, actorOf(request), name, (trx, created) =>
-          keep(trx, answer(created)),
+        await createOrganization(
+          db,
+          actorOf(request),
+          name,
+          deps.organizationsPerOwner,
+          (trx, created) => keep(trx, answer(created)),
         ),
       );
     });
