@@ -61,6 +61,28 @@ describe('createFirstContact', () => {
     contact.close();
   });
 
+  it("retries with the caller's newest token, and not at all once closed", async () => {
+    const server = await identityOrg([401, 200]);
+    close = server.close;
+    const contact = createFirstContact({ identityOrgUrl: server.url, logger, retryAfterMs: 300 });
+    contact.seen('ann', 'Bearer old');
+    await eventually(() => server.calls.length === 1);
+    // Ann comes back with a fresh token before the retry.
+    contact.seen('ann', 'Bearer new');
+    await eventually(() => server.calls.length === 2);
+    expect(server.calls).toEqual(['Bearer old', 'Bearer new']);
+
+    const failing = await identityOrg([503]);
+    const closing = createFirstContact({ identityOrgUrl: failing.url, logger, retryAfterMs: 100 });
+    closing.seen('bob', 'Bearer b');
+    closing.close();
+    closing.seen('cid', 'Bearer c');
+    await pause(400);
+    failing.close();
+    // Bob's announcement was already on its way; nothing after close.
+    expect(failing.calls.length).toBeLessThanOrEqual(1);
+  });
+
   it('runs at most maxInFlight announcements at once and announces the others after them', async () => {
     const calls: string[] = [];
     let running = 0;

@@ -49,7 +49,10 @@ export function createFirstContact(options: FirstContactOptions) {
   // Subject → the caller's newest token and the try it waits for, oldest first.
   const queued = new Map<string, { authorization: string; attempt: number }>();
   const running = new Set<string>();
+  // Subject → the newest token seen while a retry waits: the retry uses it, not the one that failed.
+  const newestToken = new Map<string, string>();
   const retries = new Set<NodeJS.Timeout>();
+  let closed = false;
 
   function remember(subject: string, forMs: number): void {
     nextAnnouncement.delete(subject);
@@ -61,7 +64,7 @@ export function createFirstContact(options: FirstContactOptions) {
   }
 
   function enqueue(subject: string, authorization: string, attempt: number): void {
-    if (!queued.has(subject) && queued.size >= maxQueued) return;
+    if (closed || (!queued.has(subject) && queued.size >= maxQueued)) return;
     queued.set(subject, { authorization, attempt });
     pump();
   }
@@ -103,10 +106,13 @@ export function createFirstContact(options: FirstContactOptions) {
     }
     // Until the retry (or, after the last, the caller's next request after the delay).
     remember(subject, retryAfterMs);
-    if (attempt >= maxAttempts) return;
+    if (attempt >= maxAttempts || closed || retries.size >= maxQueued) return;
+    newestToken.set(subject, authorization);
     const retry = setTimeout(() => {
       retries.delete(retry);
-      enqueue(subject, authorization, attempt + 1);
+      const token = newestToken.get(subject) ?? authorization;
+      newestToken.delete(subject);
+      enqueue(subject, token, attempt + 1);
     }, retryAfterMs);
     retry.unref();
     retries.add(retry);
@@ -115,15 +121,19 @@ export function createFirstContact(options: FirstContactOptions) {
   return {
     /** Announces the caller unless this gateway did so recently or is doing so now. */
     seen(subject: string, authorization: string): void {
+      // A retry waiting for this caller takes their newest token (the failed one may have expired).
+      if (newestToken.has(subject)) newestToken.set(subject, authorization);
       const due = nextAnnouncement.get(subject);
       if ((due !== undefined && due > Date.now()) || running.has(subject)) return;
       enqueue(subject, authorization, queued.get(subject)?.attempt ?? 1);
     },
-    /** Drops the scheduled retries (at shutdown). */
+    /** Drops the scheduled retries and announces nothing more (at shutdown). */
     close(): void {
+      closed = true;
       for (const retry of retries) clearTimeout(retry);
       retries.clear();
       queued.clear();
+      newestToken.clear();
     },
   };
 }
