@@ -52,4 +52,27 @@ describe('the pending sweep', () => {
       });
     expect(removed).toBeLessThan(100);
   });
+
+  it('claims at most its limit, stale and abandoned together', async () => {
+    const claimed = await h.db
+      .transaction()
+      .execute(async (trx) => {
+        // 150 pending for an hour, unleased; 150 whose lease ran out a minute ago.
+        await sql`
+          INSERT INTO notifications (id, recipient, type, channel, locale, template_version,
+            subject, body, source_event_id, correlation_id, updated_at, lease_token, leased_until)
+          SELECT gen_random_uuid(), 'l' || i || '@example.test', 'org_invite', 'email', 'en', 1,
+            's', 'b', gen_random_uuid(), 'c', now() - interval '1 hour',
+            CASE WHEN i > 150 THEN gen_random_uuid() END,
+            CASE WHEN i > 150 THEN now() - interval '1 minute' END
+          FROM generate_series(1, 300) AS i`.execute(trx);
+        const rows = await staleClaim(trx, new Date(Date.now() - 60_000), 100).execute();
+        throw Object.assign(new Error('rollback'), { claimed: rows.length });
+      })
+      .catch((error: { claimed?: number }) => {
+        if (error.claimed === undefined) throw error;
+        return error.claimed;
+      });
+    expect(claimed).toBe(100);
+  });
 });

@@ -226,9 +226,12 @@ export function staleClaim(trx: Transaction<NotificationDb>, olderThan: Date, li
     .limit(limit)
     .forUpdate()
     .skipLocked();
-  return trx
-    .updateTable('notifications')
-    .set({ updated_at: sql<Date>`now()`, ...NO_LEASE })
-    .where('id', '=', sql<string>`ANY(ARRAY(${unleased}) || ARRAY(${abandoned}))`)
-    .returning(['id', 'correlation_id']);
+  return (
+    trx
+      .updateTable('notifications')
+      .set({ updated_at: sql<Date>`now()`, ...NO_LEASE })
+      // At most `limit` in all; the second kind's rows past it stay locked, unchanged, until commit.
+      .where('id', '=', sql<string>`ANY((ARRAY(${unleased}) || ARRAY(${abandoned}))[1:${limit}])`)
+      .returning(['id', 'correlation_id'])
+  );
 }
