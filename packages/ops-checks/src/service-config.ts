@@ -25,6 +25,9 @@ export const CONFIG_SCHEMA_EXPORTS: Readonly<Record<string, string>> = {
   gateway: 'gatewayConfigSchema',
 };
 
+/** Name of the schema each migrating service's `src/config.ts` exports for `src/migrate.ts`. */
+export const MIGRATE_CONFIG_SCHEMA_EXPORT = 'migrateConfigSchema';
+
 /** Every folder under `services/`. */
 export function serviceNames(): string[] {
   return fs
@@ -34,9 +37,15 @@ export function serviceNames(): string[] {
     .sort();
 }
 
-/** Imports `services/<service>/src/config.ts` and returns its environment schema. */
-export async function loadConfigSchema(service: string): Promise<EnvSchema> {
-  const exportName = CONFIG_SCHEMA_EXPORTS[service];
+/**
+ * Imports `services/<service>/src/config.ts` and returns its environment schema: the service's
+ * own, or with `forMigrations` the one its `src/migrate.ts` reads.
+ */
+export async function loadConfigSchema(
+  service: string,
+  { forMigrations = false } = {},
+): Promise<EnvSchema> {
+  const exportName = forMigrations ? MIGRATE_CONFIG_SCHEMA_EXPORT : CONFIG_SCHEMA_EXPORTS[service];
   if (!exportName) throw new Error(`no config schema export named for service ${service}`);
   const file = fromRoot('services', service, 'src', 'config.ts');
   const module = (await import(file)) as Record<string, unknown>;

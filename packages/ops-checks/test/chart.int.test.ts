@@ -29,12 +29,16 @@ const productionValues = path.join(chartDir, 'values-production.yaml');
 let helm: string;
 let chart: { dir: string; cleanup(): void };
 const configSchemas = new Map<string, EnvSchema>();
+const migrateSchemas = new Map<string, EnvSchema>();
 
 beforeAll(async () => {
   // Builds helm from the Go module proxy on a machine without it (a few minutes).
   helm = ensureHelm();
   chart = chartWithoutDependencies();
   for (const service of SERVICES) configSchemas.set(service, await loadConfigSchema(service));
+  for (const service of MIGRATING) {
+    migrateSchemas.set(service, await loadConfigSchema(service, { forMigrations: true }));
+  }
 }, 900_000);
 
 afterAll(() => chart?.cleanup());
@@ -178,11 +182,16 @@ describe.each([
   it("sets every variable each service's config requires, with values it accepts", () => {
     const problems: string[] = [];
     for (const service of SERVICES) {
-      const schema = configSchemas.get(service)!;
-      const workloads = [named(manifests, 'Deployment', `happening-${service}`)];
+      const workloads: [Manifest, EnvSchema][] = [
+        [named(manifests, 'Deployment', `happening-${service}`), configSchemas.get(service)!],
+      ];
+      // A migration Job runs src/migrate.ts, which reads its own (smaller) environment.
       if (MIGRATING.includes(service))
-        workloads.push(named(manifests, 'Job', `happening-${service}-migrate`));
-      for (const workload of workloads) {
+        workloads.push([
+          named(manifests, 'Job', `happening-${service}-migrate`),
+          migrateSchemas.get(service)!,
+        ]);
+      for (const [workload, schema] of workloads) {
         const env = containerEnv(manifests, firstContainer(workload));
         for (const problem of configProblems(schema, env))
           problems.push(`${workload.kind}/${workload.metadata.name}: ${problem}`);
@@ -438,6 +447,18 @@ describe('notification secrets', () => {
     expect(() =>
       renderChart(helm, chart.dir, [], ['--set', 'secrets.notificationSealingKey=short']),
     ).toThrow(/notificationSealingKey/);
+  });
+
+  it('give the migration Jobs the database URL and no other credential', () => {
+    const manifests = renderChart(helm, chart.dir);
+    const jobs = byKind(manifests, 'Job');
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const job of jobs) {
+      const secretEnv = (firstContainer(job).env ?? [])
+        .filter((e) => e.valueFrom?.secretKeyRef)
+        .map((e) => e.name);
+      expect(secretEnv, job.metadata?.name).toEqual(['DATABASE_URL']);
+    }
   });
 
   it('share one invite-link key between identity-org and notification, configured or generated', () => {

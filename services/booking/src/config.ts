@@ -61,3 +61,10 @@ export type BookingConfig = z.output<typeof configSchema>;
 export function readConfig(env: Record<string, string | undefined> = process.env): BookingConfig {
   return loadConfig(configSchema, env);
 }
+
+export const migrateConfigSchema = configSchema.pick({ DATABASE_URL: true });
+
+/** The environment `src/migrate.ts` needs: only the database. */
+export function readMigrateConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(migrateConfigSchema, env);
+}

@@ -25,3 +25,10 @@ export type CatalogConfig = z.output<typeof configSchema>;
 export function readConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(configSchema, env);
 }
+
+export const migrateConfigSchema = configSchema.pick({ DATABASE_URL: true });
+
+/** The environment `src/migrate.ts` needs: only the database. */
+export function readMigrateConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(migrateConfigSchema, env);
+}

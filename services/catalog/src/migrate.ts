@@ -1,8 +1,8 @@
 import { runMigrateCommand } from '@happening/db';
-import { readConfig } from './config.ts';
+import { readMigrateConfig } from './config.ts';
 import { CATALOG_SCHEMA, MIGRATIONS_FOLDER } from './schema.ts';
 
-const config = readConfig();
+const config = readMigrateConfig();
 await runMigrateCommand({
   connectionString: config.DATABASE_URL,
   schema: CATALOG_SCHEMA,
