@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { openInviteLink } from '@happening/contracts';
 import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { pino } from 'pino';
@@ -59,12 +60,15 @@ describe('the invite link', () => {
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(JSON.stringify(row.payload)).not.toContain(token);
 
-    const data = published.data as { sealedAcceptUrl: string };
-    expect(inviteLinks.open(data.sealedAcceptUrl, id)).toBe(
+    if (published.type !== 'identity.member_invited' || !('sealedAcceptUrl' in published.data))
+      throw new Error('not a version 2 member_invited');
+    const data = published.data;
+    expect(openInviteLink(inviteLinks, data)).toBe(
       `${PUBLIC_APP_URL}/invites/accept?token=${token}`,
     );
-    // Bound to its invite: the same ciphertext opens for no other.
-    expect(() => inviteLinks.open(data.sealedAcceptUrl, randomUUID())).toThrow();
+    // Bound to its invite's facts: the same ciphertext opens for no other invite or address.
+    expect(() => openInviteLink(inviteLinks, { ...data, inviteId: randomUUID() })).toThrow();
+    expect(() => openInviteLink(inviteLinks, { ...data, email: 'x@example.test' })).toThrow();
   });
 });
 

@@ -5,6 +5,7 @@ import {
   type EventData,
   type EventEnvelope,
   type EventType,
+  type InviteFacts,
 } from '@happening/contracts';
 
 const SOURCE: Record<string, 'identity-org' | 'catalog' | 'booking'> = {
@@ -159,31 +160,34 @@ export const userRegistered = (
     { aggregateId: userId, version },
   );
 
-/** A member_invited as identity-org publishes it: the accept link sealed for notification. */
+/**
+ * A member_invited as identity-org publishes it: `seal` seals the accept link for notification
+ * from the invite's facts (a test may seal it for other facts, or under another key).
+ */
 export const memberInvited = (
   organizationId: string,
   email: string,
-  sealedAcceptUrl: string,
-  inviteId: string = randomUUID(),
-) =>
-  envelope(
+  seal: (facts: InviteFacts) => string,
+) => {
+  const facts: InviteFacts = {
+    inviteId: randomUUID(),
+    organizationId,
+    organizationName: 'Acme Events',
+    email,
+    role: 'organizer',
+    invitedBy: randomUUID(),
+    expiresAt: '2026-03-10T12:00:00.000Z',
+  };
+  return envelope(
     'identity.member_invited',
-    {
-      inviteId,
-      organizationId,
-      organizationName: 'Acme Events',
-      email,
-      role: 'organizer',
-      invitedBy: randomUUID(),
-      sealedAcceptUrl,
-      expiresAt: '2026-03-10T12:00:00.000Z',
-    },
+    { ...facts, sealedAcceptUrl: seal(facts) },
     { orgId: organizationId },
   );
+};
 
 /** A member_invited of version 1, with the accept link in clear, as published before version 2. */
 export function memberInvitedV1(organizationId: string, email: string, acceptUrl: string) {
-  const current = memberInvited(organizationId, email, 'c2VhbGVk');
+  const current = memberInvited(organizationId, email, () => 'c2VhbGVk');
   const { sealedAcceptUrl: _sealed, ...data } = current.data;
   return { ...current, version: 1, data: { ...data, acceptUrl } } as DomainEvent;
 }

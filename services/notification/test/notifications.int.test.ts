@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createSealedBox } from '@happening/contracts';
+import { createSealedBox, sealInviteLink } from '@happening/contracts';
 import { DEFAULT_RETENTION } from '@happening/db';
 import { HEADERS } from '@happening/messaging';
 import { eventually } from '@happening/testkit';
@@ -388,8 +388,9 @@ describe('invites', () => {
     const token = `tok${randomUUID().replaceAll('-', '')}`;
     const url = `https://app.happening.test/invites/accept?token=${token}`;
     const email = `invitee-${randomUUID().slice(0, 8)}@example.test`;
-    const inviteId = randomUUID();
-    const event = memberInvited(randomUUID(), email, h.inviteLinks.seal(url, inviteId), inviteId);
+    const event = memberInvited(randomUUID(), email, (facts) =>
+      sealInviteLink(h.inviteLinks, facts, url),
+    );
     await h.publish(event);
 
     const mail = await mailTo(email, 'invited');
@@ -423,12 +424,15 @@ describe('invites', () => {
 
   it('dead-letters an invite whose link does not open, at once and saying why', async () => {
     const email = `invitee-${randomUUID().slice(0, 8)}@example.test`;
-    const inviteId = randomUUID();
     const otherKey = createSealedBox(randomBytes(32));
     const url = 'https://app.happening.test/invites/accept?token=wrong-key';
-    const wrongKey = memberInvited(randomUUID(), email, otherKey.seal(url, inviteId), inviteId);
-    // Sealed for another invite: the right key, but not this invite's link.
-    const otherInvite = memberInvited(randomUUID(), email, h.inviteLinks.seal(url, randomUUID()));
+    const wrongKey = memberInvited(randomUUID(), email, (facts) =>
+      sealInviteLink(otherKey, facts, url),
+    );
+    // The right key, but sealed for another address: a captured link replayed to someone else.
+    const otherInvite = memberInvited(randomUUID(), email, (facts) =>
+      sealInviteLink(h.inviteLinks, { ...facts, email: 'someone-else@example.test' }, url),
+    );
     await h.publish(wrongKey);
     await h.publish(otherInvite);
 

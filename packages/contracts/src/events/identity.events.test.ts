@@ -42,7 +42,7 @@ describe('member_invited', () => {
   const box = createSealedBox(randomBytes(32));
 
   it('is written as version 2, with the accept link sealed for its invite only', () => {
-    const sealed = sealInviteLink(box, inviteId, url);
+    const sealed = sealInviteLink(box, invite, url);
     const event = buildEvent(
       'identity.member_invited',
       { ...invite, sealedAcceptUrl: sealed },
@@ -50,8 +50,16 @@ describe('member_invited', () => {
     );
     expect(event.version).toBe(2);
     expect(JSON.stringify(event)).not.toContain('secret');
-    expect(openInviteLink(box, inviteId, event.data.sealedAcceptUrl)).toBe(url);
-    expect(() => openInviteLink(box, randomUUID(), sealed)).toThrow();
+    expect(openInviteLink(box, event.data)).toBe(url);
+    // Bound to every fact of the invite: replayed for another invite, address or role, it does not open.
+    for (const other of [
+      { inviteId: randomUUID() },
+      { email: 'mallory@example.test' },
+      { role: 'orgAdmin' as const },
+      { organizationName: 'Evil' },
+    ]) {
+      expect(() => openInviteLink(box, { ...event.data, ...other })).toThrow();
+    }
     expect(() =>
       buildEvent('identity.member_invited', { ...invite, acceptUrl: url } as never, meta),
     ).toThrow(/sealedAcceptUrl/);
@@ -60,7 +68,7 @@ describe('member_invited', () => {
   it('is still parsed in version 1, with the link in clear', () => {
     const current = buildEvent(
       'identity.member_invited',
-      { ...invite, sealedAcceptUrl: sealInviteLink(box, inviteId, url) },
+      { ...invite, sealedAcceptUrl: sealInviteLink(box, invite, url) },
       meta,
     );
     const { sealedAcceptUrl: _sealed, ...data } = current.data;

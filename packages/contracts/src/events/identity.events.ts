@@ -39,14 +39,37 @@ export const memberInvitedV2 = memberInvitedV1.omit({ acceptUrl: true }).extend(
   sealedAcceptUrl: z.base64().min(1),
 });
 
-/** Seals an invite's accept link for member_invited, bound to the invite (GCM additional data). */
-export function sealInviteLink(box: SealedBox, inviteId: string, acceptUrl: string): string {
-  return box.seal(acceptUrl, inviteId);
+/** What a member_invited says besides its link: all of it is bound to the sealed link. */
+export type InviteFacts = Omit<z.infer<typeof memberInvitedV2>, 'sealedAcceptUrl'>;
+
+/**
+ * The GCM additional data of a sealed link: every fact of the invite, so a captured link replayed
+ * in an event with another address, organization or role does not open.
+ */
+function inviteLinkContext(invite: InviteFacts): string {
+  return JSON.stringify([
+    'identity.member_invited',
+    invite.inviteId,
+    invite.organizationId,
+    invite.organizationName,
+    invite.email,
+    invite.role,
+    invite.invitedBy,
+    invite.expiresAt,
+  ]);
 }
 
-/** Opens `sealedAcceptUrl`; throws when sealed under another key or for another invite. */
-export function openInviteLink(box: SealedBox, inviteId: string, sealedAcceptUrl: string): string {
-  return box.open(sealedAcceptUrl, inviteId);
+/** Seals an invite's accept link for member_invited, bound to the invite's facts. */
+export function sealInviteLink(box: SealedBox, invite: InviteFacts, acceptUrl: string): string {
+  return box.seal(acceptUrl, inviteLinkContext(invite));
+}
+
+/** Opens `sealedAcceptUrl`; throws when sealed under another key or for other facts. */
+export function openInviteLink(
+  box: SealedBox,
+  invite: InviteFacts & { sealedAcceptUrl: string },
+): string {
+  return box.open(invite.sealedAcceptUrl, inviteLinkContext(invite));
 }
 
 export const memberJoinedV1 = z.object({

@@ -93,22 +93,25 @@ export async function createInvite(
         requestId: actor.requestId,
       },
     ]);
+    const facts = {
+      inviteId: invite.id,
+      organizationId: input.organizationId,
+      organizationName: organization.name,
+      email,
+      role: input.role,
+      invitedBy: actor.userId,
+      expiresAt: invite.expiresAt.toISOString(),
+    };
     await emitOrgEvents(trx, input.organizationId, actor.requestId, [
       {
         type: 'identity.member_invited',
         data: {
-          inviteId: invite.id,
-          organizationId: input.organizationId,
-          organizationName: organization.name,
-          email,
-          role: input.role,
-          invitedBy: actor.userId,
+          ...facts,
           sealedAcceptUrl: sealInviteLink(
             settings.links,
-            invite.id,
+            facts,
             acceptUrl(settings.publicAppUrl, token),
           ),
-          expiresAt: invite.expiresAt.toISOString(),
         },
       },
     ]);

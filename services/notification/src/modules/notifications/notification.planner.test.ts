@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createSealedBox } from '@happening/contracts';
+import { createSealedBox, type InviteFacts, sealInviteLink } from '@happening/contracts';
 import { UnprocessableMessage } from '@happening/messaging';
 import { describe, expect, it } from 'vitest';
 import {
@@ -69,9 +69,11 @@ describe('planNotification', () => {
 
   it('opens the sealed invite link, keeping it out of the clear-text context', () => {
     const url = 'https://app.example/invites/accept?token=secret';
-    const inviteId = randomUUID();
-    const sealed = inviteLinks.seal(url, inviteId);
-    const plan = planNotification(memberInvited(randomUUID(), 'new@example.com', sealed, inviteId));
+    const plan = planNotification(
+      memberInvited(randomUUID(), 'new@example.com', (facts) =>
+        sealInviteLink(inviteLinks, facts, url),
+      ),
+    );
     expect(plan?.audience).toEqual({ kind: 'address', email: 'new@example.com' });
     expect(JSON.stringify(plan?.context)).not.toContain('secret');
     expect(plan?.secrets.acceptUrl?.value).toBe(url);
@@ -83,15 +85,19 @@ describe('planNotification', () => {
     expect(plan?.secrets.acceptUrl?.value).toBe(url);
   });
 
-  it('declares unprocessable a link sealed under another key or for another invite', () => {
+  it('declares unprocessable a link sealed under another key or for an invite saying otherwise', () => {
     const url = 'https://app.example/invites/accept?token=secret';
-    const inviteId = randomUUID();
-    const otherKey = createSealedBox(randomBytes(32)).seal(url, inviteId);
-    const otherInvite = inviteLinks.seal(url, randomUUID());
-    for (const sealed of [otherKey, otherInvite]) {
-      expect(() =>
-        planNotification(memberInvited(randomUUID(), 'new@example.com', sealed, inviteId)),
-      ).toThrow(UnprocessableMessage);
+    const otherKey = createSealedBox(randomBytes(32));
+    const seals: ((facts: InviteFacts) => string)[] = [
+      (facts) => sealInviteLink(otherKey, facts, url),
+      (facts) => sealInviteLink(inviteLinks, { ...facts, inviteId: randomUUID() }, url),
+      (facts) => sealInviteLink(inviteLinks, { ...facts, email: 'other@example.com' }, url),
+      (facts) => sealInviteLink(inviteLinks, { ...facts, role: 'orgAdmin' }, url),
+    ];
+    for (const seal of seals) {
+      expect(() => planNotification(memberInvited(randomUUID(), 'new@example.com', seal))).toThrow(
+        UnprocessableMessage,
+      );
     }
   });
 

@@ -116,7 +116,7 @@ export function planNotification(
 /**
  * The invite's accept link: opened from version 2's sealed field, or as version 1 carried it in
  * clear (still in flight after the upgrade). A link that does not open (sealed under another
- * INVITE_LINK_KEY, or for another invite) never will: the message is dead-lettered at once.
+ * INVITE_LINK_KEY, or for an invite saying otherwise) never will: the message is dead-lettered at once.
  */
 function acceptUrlOf(
   d: Extract<DomainEvent, { type: 'identity.member_invited' }>['data'],
@@ -124,10 +124,10 @@ function acceptUrlOf(
 ): string {
   if (!('sealedAcceptUrl' in d)) return d.acceptUrl;
   try {
-    return openInviteLink(inviteLinks, d.inviteId, d.sealedAcceptUrl);
+    return openInviteLink(inviteLinks, d);
   } catch {
     throw new UnprocessableMessage(
-      `the accept link of invite ${d.inviteId} does not open with this INVITE_LINK_KEY (sealed under another key, or for another invite)`,
+      `the accept link of invite ${d.inviteId} does not open with this INVITE_LINK_KEY (sealed under another key, or for an invite saying otherwise)`,
     );
   }
 }

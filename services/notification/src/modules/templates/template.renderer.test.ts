@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createSealedBox } from '@happening/contracts';
+import { createSealedBox, sealInviteLink } from '@happening/contracts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATES } from '../../../migrations/20250601000100_default_templates.ts';
 import {
@@ -19,7 +19,6 @@ const renderer = createTemplateRenderer();
 const facts = bookingFacts();
 const url = 'https://app.example/invites/accept?token=abc&x=1';
 const inviteLinks = createSealedBox(randomBytes(32));
-const inviteId = randomUUID();
 const plans = [
   confirmed(facts, [12, 13]),
   waitlisted(facts, 4),
@@ -27,7 +26,9 @@ const plans = [
   promoted(facts, [4, 5]),
   eventUpdated(randomUUID(), randomUUID()),
   eventCancelled(randomUUID(), randomUUID()),
-  memberInvited(randomUUID(), 'new@example.com', inviteLinks.seal(url, inviteId), inviteId),
+  memberInvited(randomUUID(), 'new@example.com', (invite) =>
+    sealInviteLink(inviteLinks, invite, url),
+  ),
 ].map((event) => planNotification(event, inviteLinks)!);
 
 function render(type: string, channel: string) {
