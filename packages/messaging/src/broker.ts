@@ -17,6 +17,8 @@ export interface BrokerOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   /** AMQP heartbeat; a dead peer is noticed after about two of these. Default 5 s. */
   heartbeatSeconds?: number;
+  /** One connection attempt (TCP and AMQP handshake) gives up after this; default 5000 ms. */
+  connectTimeoutMs?: number;
 }
 
 /** A message to publish; the payload is sent as JSON. */
@@ -49,14 +51,31 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-/** Connects (retrying with backoff) and keeps reconnecting until `close()`. */
+/**
+ * Returns after one connection attempt, connected or not: a broker that is down does not hold up
+ * a service's start. Until connected (and after losing the connection) it keeps trying with
+ * backoff, until `close()`. Throws at once for a URL that can never connect.
+ */
 export async function connectBroker(options: BrokerOptions): Promise<Broker> {
+  assertAmqpUrl(options.url);
   const broker = new ReconnectingBroker(options);
   await broker.start();
   return broker;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A configuration error, not an outage: retrying cannot heal it. The URL is never echoed. */
+function assertAmqpUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error('the AMQP URL does not parse');
+  }
+  if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
+    throw new Error(`the AMQP URL must be amqp: or amqps:, not ${parsed.protocol}`);
+  }
+  if (!parsed.hostname) throw new Error('the AMQP URL names no host');
+}
 
 function stringField(payload: unknown, field: string): string | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined;
@@ -74,6 +93,8 @@ class ReconnectingBroker implements Broker {
   #publisher: ConfirmPublisher | undefined;
   #reconnecting: Promise<void> | undefined;
   #closing = false;
+  /** Cuts the reconnect loop's backoff wait short when closing. */
+  #wake: (() => void) | undefined;
   readonly #untrack: () => void;
 
   constructor(options: BrokerOptions) {
@@ -82,8 +103,11 @@ class ReconnectingBroker implements Broker {
     this.#untrack = trackBrokerConnection(this);
   }
 
+  /** Starts the connect loop; resolves after its first attempt, whatever the outcome. */
   start(): Promise<void> {
-    return this.#reconnect();
+    return new Promise((resolve) => {
+      void this.#reconnect(resolve);
+    });
   }
 
   isConnected(): boolean {
@@ -91,6 +115,8 @@ class ReconnectingBroker implements Broker {
   }
 
   async declare(topology: Topology): Promise<void> {
+    // Disconnected, it is recorded at once (no await before the push), so the connect attempt in
+    // progress or the next one declares it before publishing and consuming start.
     if (this.#connection) await this.#declareOn(this.#connection, topology);
     this.#topologies.push(topology);
     for (const queue of topology.queues) {
@@ -147,6 +173,7 @@ class ReconnectingBroker implements Broker {
 
   async close(): Promise<void> {
     this.#closing = true;
+    this.#wake?.();
     this.#untrack();
     await Promise.all([...this.#consumers].map((runner) => runner.stop()));
     this.#consumers.clear();
@@ -157,8 +184,11 @@ class ReconnectingBroker implements Broker {
     await connection?.close().catch(() => undefined);
   }
 
-  /** One reconnect loop at a time; resolves once connected (or closing). */
-  #reconnect(): Promise<void> {
+  /**
+   * One connect loop at a time, the first connection's as every reconnect's; resolves once
+   * connected (or closing). `afterFirstAttempt` is called once the first attempt succeeded or failed.
+   */
+  #reconnect(afterFirstAttempt?: () => void): Promise<void> {
     this.#reconnecting ??= (async () => {
       const backoff = {
         initialDelayMs: this.#options.reconnect?.initialDelayMs ?? 250,
@@ -170,23 +200,40 @@ class ReconnectingBroker implements Broker {
           this.#logger.info({ attempt }, 'connected to the broker');
           return;
         } catch (error) {
+          if (this.#closing) return;
           const delay = backoffDelay(attempt, backoff);
           this.#logger.warn(
             { err: error, attempt, delayMs: delay },
             'broker connection failed, retrying',
           );
-          await sleep(delay);
+          afterFirstAttempt?.();
+          afterFirstAttempt = undefined;
+          await this.#sleep(delay);
         }
       }
     })().finally(() => {
+      afterFirstAttempt?.();
       this.#reconnecting = undefined;
     });
     return this.#reconnecting;
   }
 
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => {
+      this.#wake = undefined;
+    });
+  }
+
   async #connectOnce(): Promise<void> {
     const connection = await amqp.connect(this.#options.url, {
       heartbeat: this.#options.heartbeatSeconds ?? 5,
+      timeout: this.#options.connectTimeoutMs ?? 5_000,
     });
     let established = false;
     connection.on('error', (error: Error) =>
@@ -208,13 +255,30 @@ class ReconnectingBroker implements Broker {
       }
     });
     try {
-      for (const topology of this.#topologies) await this.#declareOn(connection, topology);
-      this.#publisher = await this.#openPublisher(connection);
+      let declared = 0;
+      const declareRecorded = async () => {
+        for (; declared < this.#topologies.length; declared++) {
+          const topology = this.#topologies[declared];
+          if (topology) await this.#declareOn(connection, topology);
+        }
+      };
+      await declareRecorded();
+      const publisher = await this.#openPublisher(connection);
+      // Topologies recorded meanwhile. The loop's last check and setting the connection run with
+      // no await between them, so a `declare()` is either declared here or sees the connection.
+      while (declared < this.#topologies.length) await declareRecorded();
+      if (this.#closing) throw new Error('broker closed');
+      this.#publisher = publisher;
       this.#connection = connection;
       established = true;
-      for (const runner of this.#consumers) await runner.attach(connection);
+      // A consumer registered from now on attaches itself; the ones before are in this copy.
+      for (const runner of [...this.#consumers]) await runner.attach(connection);
     } catch (error) {
-      if (this.#connection === connection) this.#connection = undefined;
+      if (this.#connection === connection) {
+        this.#connection = undefined;
+        this.#publisher?.fail('connection closed');
+        this.#publisher = undefined;
+      }
       await connection.close().catch(() => undefined);
       throw error;
     }

@@ -402,6 +402,55 @@ describe('broker', () => {
     expect(await brokerConnectedMetric()).toBe(1);
   });
 
+  it('refuses at once an AMQP URL that cannot ever connect, without echoing it', async () => {
+    for (const url of ['not a url', 'http://guest:secret@127.0.0.1:5672']) {
+      const error = await connectBroker({ url, logger }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).not.toContain('secret');
+    }
+  });
+
+  it('starts while the broker is down, then declares, consumes and publishes once it is up', async () => {
+    await rabbit.halt();
+    const late = await connectBroker({
+      url: rabbit.url,
+      logger,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 1_000 },
+    });
+    try {
+      expect(late.isConnected()).toBe(false);
+      // What a service does at start: declare, consume, and let its relay try to publish.
+      await late.declare(serviceTopology('iota', { bindings: ['test.late'] }));
+      const received: number[] = [];
+      const consumer = await late.consume({
+        queue: 'iota.events',
+        parse: (raw) => pingSchema.parse(raw),
+        handler: async (ping) => {
+          received.push(ping.n);
+        },
+      });
+      const offline = await late
+        .publish({ routingKey: 'test.late', messageId: 'l-0', payload: { n: 0 } })
+        .catch((e: unknown) => e);
+      expect((offline as PublishError).code).toBe('NOT_CONNECTED');
+
+      await rabbit.start();
+      await eventually(() => late.isConnected(), { timeoutMs: 30_000, what: 'connected' });
+      const queue = (await managementRequest(
+        rabbit.managementUrl,
+        'GET',
+        '/api/queues/%2F/iota.events',
+      )) as { arguments: Record<string, unknown> };
+      expect(queue.arguments['x-queue-type']).toBe('quorum');
+      await late.publish({ routingKey: 'test.late', messageId: 'l-1', payload: { n: 1 } });
+      await eventually(() => received.includes(1), { what: 'message delivered' });
+      await consumer.cancel();
+    } finally {
+      await late.close();
+    }
+    await eventually(() => broker.isConnected(), { timeoutMs: 30_000 });
+  });
+
   it('reconnects after a broker restart, re-declares and resumes consuming', async () => {
     await broker.declare(serviceTopology('epsilon', { bindings: ['test.restart'] }));
     const received: number[] = [];
