@@ -16,6 +16,47 @@ import { readConfig } from '../src/config.ts';
 import { type BookingService, startBookingService } from '../src/service.ts';
 import { eventSnapshot, publishedEvent } from './harness.ts';
 
+/** The configuration main.ts would read, on these servers. */
+function configOn(infra: Infra, rabbit: RabbitMqHandle, issuer: TestTokenIssuer) {
+  return readConfig({
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    SHUTDOWN_DRAIN_MS: '0',
+    DATABASE_URL: infra.postgresUrl,
+    REDIS_URL: infra.redisUrl,
+    AMQP_URL: rabbit.url,
+    OIDC_ISSUER: issuer.issuer,
+    OIDC_JWKS_URI: issuer.jwksUri,
+    OIDC_AUDIENCE: issuer.audience,
+  });
+}
+
+/** Publishes `catalog.event_published` of a new event as catalog would, on its own connection. */
+async function publishCatalogEvent(rabbit: RabbitMqHandle) {
+  const snapshot = eventSnapshot();
+  const [type, data, aggregate] = publishedEvent(snapshot);
+  const catalog = await connectBroker({ url: rabbit.url, logger: pino({ level: 'silent' }) });
+  const envelope = buildEvent(type, data, {
+    source: 'catalog',
+    aggregate,
+    correlationId: randomUUID(),
+  });
+  await catalog.publish({ routingKey: type, messageId: envelope.id, payload: envelope });
+  await catalog.close();
+  return snapshot;
+}
+
+const fetchFrom =
+  (service: () => BookingService) =>
+  (path: string, token?: string, init: RequestInit = {}) =>
+    fetch(`${service().address}${path}`, {
+      ...init,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+      },
+    });
+
 // The service as main.ts starts it, on a RabbitMQ of its own that the test stops.
 describe('booking while RabbitMQ is down', () => {
   let infra: Infra;
@@ -29,19 +70,7 @@ describe('booking while RabbitMQ is down', () => {
       startRabbitMq(),
       startTokenIssuer(),
     ]);
-    service = await startBookingService(
-      readConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        SHUTDOWN_DRAIN_MS: '0',
-        DATABASE_URL: infra.postgresUrl,
-        REDIS_URL: infra.redisUrl,
-        AMQP_URL: rabbit.url,
-        OIDC_ISSUER: issuer.issuer,
-        OIDC_JWKS_URI: issuer.jwksUri,
-        OIDC_AUDIENCE: issuer.audience,
-      }),
-    );
+    service = await startBookingService(configOn(infra, rabbit, issuer));
   });
 
   afterAll(async () => {
@@ -49,23 +78,11 @@ describe('booking while RabbitMQ is down', () => {
     await Promise.all([rabbit?.stop(), issuer?.stop(), infra?.stop()]);
   });
 
-  const get = (path: string, token?: string) =>
-    fetch(`${service.address}${path}`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
+  const get = fetchFrom(() => service);
 
   it('stays ready and takes bookings, holding their events in the outbox', async () => {
     const token = await issuer.token({ sub: randomUUID() });
-    const snapshot = eventSnapshot();
-    const [type, data, aggregate] = publishedEvent(snapshot);
-    const catalog = await connectBroker({ url: rabbit.url, logger: pino({ level: 'silent' }) });
-    const envelope = buildEvent(type, data, {
-      source: 'catalog',
-      aggregate,
-      correlationId: randomUUID(),
-    });
-    await catalog.publish({ routingKey: type, messageId: envelope.id, payload: envelope });
-    await catalog.close();
+    const snapshot = await publishCatalogEvent(rabbit);
     await eventually(
       async () => (await get(`/v1/events/${snapshot.eventId}/availability`, token)).ok,
       { what: 'event open for bookings' },
@@ -103,5 +120,81 @@ describe('booking while RabbitMQ is down', () => {
       { what: 'a publish attempt of the booking event' },
     );
     expect(held).toMatchObject({ routing_key: 'booking.booking_confirmed', published_at: null });
+  });
+});
+
+// A pod (re)started during a broker outage: it must come up and serve, not wait for RabbitMQ.
+describe('booking started while RabbitMQ is down', () => {
+  let infra: Infra;
+  let rabbit: RabbitMqHandle;
+  let issuer: TestTokenIssuer;
+  let service: BookingService;
+  let eventId: string;
+
+  beforeAll(async () => {
+    [infra, rabbit, issuer] = await Promise.all([
+      startInfra(),
+      startRabbitMq(),
+      startTokenIssuer(),
+    ]);
+    // An earlier life of the service learnt of an event; then the broker went away and the pod
+    // was rescheduled.
+    const before = await startBookingService(configOn(infra, rabbit, issuer));
+    const token = await issuer.token({ sub: randomUUID() });
+    ({ eventId } = await publishCatalogEvent(rabbit));
+    await eventually(
+      async () =>
+        (
+          await fetch(`${before.address}/v1/events/${eventId}/availability`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).ok,
+      { what: 'event open for bookings' },
+    );
+    await before.stop();
+    await rabbit.halt();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await Promise.all([rabbit?.stop(), issuer?.stop(), infra?.stop()]);
+  });
+
+  const call = fetchFrom(() => service);
+
+  it('starts ready, takes bookings into the outbox, and publishes them once the broker is up', async () => {
+    service = await startBookingService(configOn(infra, rabbit, issuer));
+    const readiness = await call('/readyz');
+    expect(readiness.status).toBe(200);
+    expect(await readiness.json()).toEqual({
+      status: 'ready',
+      checks: { postgres: 'ok', redis: 'ok' },
+    });
+    expect(await (await call('/metrics')).text()).toContain('\nhappening_broker_connected 0');
+
+    const token = await issuer.token({ sub: randomUUID() });
+    const booked = await call(`/v1/events/${eventId}/bookings`, token, {
+      method: 'POST',
+      body: JSON.stringify({ seats: 2 }),
+    });
+    expect(booked.status).toBe(201);
+    const { id: bookingId } = (await booked.json()) as { id: string };
+    const row = () =>
+      service.ctx.db
+        .selectFrom('outbox')
+        .select(['routing_key', 'published_at', 'attempts'])
+        .where('aggregate_id', '=', bookingId)
+        .executeTakeFirst();
+    const held = await eventually(async () => ((await row())?.attempts ?? 0) > 0 && row(), {
+      what: 'a failed publish attempt of the booking event',
+    });
+    expect(held).toMatchObject({ routing_key: 'booking.booking_confirmed', published_at: null });
+
+    await rabbit.start();
+    await eventually(async () => (await row())?.published_at != null, {
+      timeoutMs: 45_000,
+      what: 'the booking event published',
+    });
+    expect(await (await call('/metrics')).text()).toContain('\nhappening_broker_connected 1');
   });
 });
