@@ -32,4 +32,4 @@ export {
   isEventType,
 } from './registry.ts';
 export { ROLES, type Role, roleSchema } from './roles.ts';
-export { createSealedBox, type SealedBox } from './sealed-box.ts';
+export { createSealedBox, createSealedBoxRing, type SealedBox } from './sealed-box.ts';

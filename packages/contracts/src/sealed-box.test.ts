@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createSealedBox } from './sealed-box.ts';
+import { createSealedBox, createSealedBoxRing } from './sealed-box.ts';
 
 describe('sealed box', () => {
   const box = createSealedBox(randomBytes(32));
@@ -25,5 +25,18 @@ describe('sealed box', () => {
     expect(box.open(sealed, 'invite-1')).toBe('hello');
     expect(() => box.open(sealed, 'invite-2')).toThrow();
     expect(() => box.open(sealed)).toThrow();
+  });
+
+  it('seals under the first key of a ring and opens what any of its keys sealed', () => {
+    const [fresh, previous, stranger] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+    const ring = createSealedBoxRing([fresh, previous]);
+    const sealedBefore = createSealedBox(previous).seal('link', 'invite-1');
+    expect(ring.open(sealedBefore, 'invite-1')).toBe('link');
+    expect(createSealedBox(fresh).open(ring.seal('link', 'invite-1'), 'invite-1')).toBe('link');
+    expect(() =>
+      ring.open(createSealedBox(stranger).seal('link', 'invite-1'), 'invite-1'),
+    ).toThrow();
+    expect(() => ring.open(sealedBefore, 'invite-2')).toThrow();
+    expect(() => createSealedBoxRing([])).toThrow();
   });
 });

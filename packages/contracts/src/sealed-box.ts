@@ -35,3 +35,29 @@ export function createSealedBox(key: Buffer) {
 
 /** Seals and opens texts under one 32-byte key. */
 export type SealedBox = ReturnType<typeof createSealedBox>;
+
+/**
+ * A box over several keys, for a rotation without a gap: it seals under the first and opens what
+ * any of them sealed.
+ */
+export function createSealedBoxRing(keys: readonly Buffer[]): SealedBox {
+  const [first, ...others] = keys.map(createSealedBox);
+  if (!first) throw new Error('a key ring needs at least one key');
+  return {
+    seal: (plaintext, context) => first.seal(plaintext, context),
+    open(sealed, context) {
+      try {
+        return first.open(sealed, context);
+      } catch (error) {
+        for (const box of others) {
+          try {
+            return box.open(sealed, context);
+          } catch {
+            // the next key, then the first's error
+          }
+        }
+        throw error;
+      }
+    },
+  };
+}

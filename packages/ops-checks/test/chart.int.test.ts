@@ -480,6 +480,18 @@ describe('notification secrets', () => {
     expect(() =>
       renderChart(helm, chart.dir, [], ['--set', 'secrets.inviteLinkKey=short']),
     ).toThrow(/inviteLinkKey/);
+    // During a rotation: several keys, comma-separated (escaped for --set).
+    const previous = Buffer.alloc(32, 3).toString('base64');
+    const rotating = renderChart(
+      helm,
+      chart.dir,
+      [],
+      ['--set', `secrets.inviteLinkKey=${key}\\,${previous}`],
+    );
+    expect(sealingKeys(rotating, 'invite-link-key')).toEqual([
+      `${key},${previous}`,
+      `${key},${previous}`,
+    ]);
   });
 
   it('require a provider key with a provider URL', () => {

@@ -18,6 +18,22 @@ export const sealingKey = z
   );
 
 /**
+ * One or more 32-byte keys, base64, comma-separated: the first is used, the others still accepted
+ * (a rotation without a gap). Kept as text, like `sealingKey`; `sealingKeyList` decodes it.
+ */
+export const sealingKeys = z
+  .string()
+  .refine(
+    (value) => value.split(',').every((key) => Buffer.from(key.trim(), 'base64').length === 32),
+    'must be one or more 32-byte keys, base64-encoded, comma-separated',
+  );
+
+/** The keys of a `sealingKeys` value, first first. */
+export function sealingKeyList(value: string): Buffer[] {
+  return value.split(',').map((key) => Buffer.from(key.trim(), 'base64'));
+}
+
+/**
  * A comma-separated list of names, each one of `allowed` (spaces around them ignored); all of
  * `allowed` when unset, none when empty.
  */

@@ -6,6 +6,8 @@ export {
   envList,
   loadConfig,
   sealingKey,
+  sealingKeyList,
+  sealingKeys,
 } from './config.loader.ts';
 export { DomainError, isDomainError } from './domain-error.ts';
 export {

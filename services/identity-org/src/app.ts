@@ -1,7 +1,7 @@
 import { authOptionsFromConfig, authPlugin } from '@happening/auth';
-import { createSealedBox } from '@happening/contracts';
+import { createSealedBoxRing } from '@happening/contracts';
 import { databaseReadiness } from '@happening/db';
-import { type App, createApp, type ReadinessCheck } from '@happening/service-kit';
+import { type App, createApp, type ReadinessCheck, sealingKeyList } from '@happening/service-kit';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
@@ -54,7 +54,7 @@ export function buildApp(deps: AppDeps): App {
     invites: {
       publicAppUrl: config.PUBLIC_APP_URL,
       ttlMs: config.INVITE_TTL_HOURS * 3_600_000,
-      links: createSealedBox(Buffer.from(config.INVITE_LINK_KEY, 'base64')),
+      links: createSealedBoxRing(sealingKeyList(config.INVITE_LINK_KEY)),
     },
   };
 

@@ -1,5 +1,11 @@
 import { SUBSCRIBING_SERVICES } from '@happening/messaging';
-import { baseConfigSchema, envFlag, envList, loadConfig, sealingKey } from '@happening/service-kit';
+import {
+  baseConfigSchema,
+  envFlag,
+  envList,
+  loadConfig,
+  sealingKeys,
+} from '@happening/service-kit';
 import { z } from 'zod';
 
 export const configSchema = baseConfigSchema.extend({
@@ -24,8 +30,11 @@ export const configSchema = baseConfigSchema.extend({
   INVITE_EXPIRY_SWEEP_MS: z.coerce.number().int().positive().default(60_000),
   /** Most organizations one person may own (sign-up and POST /v1/orgs refuse beyond it). */
   ORGANIZATIONS_PER_OWNER: z.coerce.number().int().positive().default(20),
-  /** Seals the accept link in member_invited for notification, which holds the same key. */
-  INVITE_LINK_KEY: sealingKey,
+  /**
+   * Seals the accept link in member_invited for notification, which holds the same keys: the
+   * first seals; more, comma-separated, during a rotation.
+   */
+  INVITE_LINK_KEY: sealingKeys,
 });
 
 export type Config = z.output<typeof configSchema>;

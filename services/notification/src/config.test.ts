@@ -32,6 +32,12 @@ describe('config', () => {
     );
     expect(() => readConfig({ ...env, INVITE_LINK_KEY: 'c2hvcnQ=' })).toThrow(/INVITE_LINK_KEY/);
     expect(() => readConfig({ ...env, INVITE_LINK_KEY: undefined })).toThrow(/INVITE_LINK_KEY/);
+    // Several keys during a rotation, each of them a whole key.
+    const rotating = `${randomBytes(32).toString('base64')}, ${env.INVITE_LINK_KEY}`;
+    expect(readConfig({ ...env, INVITE_LINK_KEY: rotating }).INVITE_LINK_KEY).toBe(rotating);
+    expect(() =>
+      readConfig({ ...env, INVITE_LINK_KEY: `${env.INVITE_LINK_KEY},c2hvcnQ=` }),
+    ).toThrow(/INVITE_LINK_KEY/);
     expect(() => readConfig({ ...env, SMS_API_URL: 'https://sms.example/send' })).toThrow(
       /SMS_API_KEY/,
     );

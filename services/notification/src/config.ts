@@ -1,5 +1,12 @@
 import { SUBSCRIBING_SERVICES } from '@happening/messaging';
-import { baseConfigSchema, envFlag, envList, loadConfig, sealingKey } from '@happening/service-kit';
+import {
+  baseConfigSchema,
+  envFlag,
+  envList,
+  loadConfig,
+  sealingKey,
+  sealingKeys,
+} from '@happening/service-kit';
 import { z } from 'zod';
 
 const delayList = z
@@ -32,8 +39,8 @@ export const configSchema = baseConfigSchema
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     /** Encrypts what must not rest in clear text (the invite email with its accept link). */
     NOTIFICATION_SEALING_KEY: sealingKey,
-    /** Opens the accept links identity-org seals into member_invited; identity-org holds the same key. */
-    INVITE_LINK_KEY: sealingKey,
+    /** Opens the accept links identity-org seals into member_invited (identity-org holds the same keys; several, comma-separated, during a rotation). */
+    INVITE_LINK_KEY: sealingKeys,
     /** Waits before each redelivery of a failed send; attempts = delays + 1. */
     DELIVERY_RETRY_DELAYS_MS: delayList.default([5_000, 30_000, 120_000, 600_000]),
     PENDING_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),

@@ -1,7 +1,7 @@
-import { createSealedBox } from '@happening/contracts';
+import { createSealedBox, createSealedBoxRing } from '@happening/contracts';
 import { createDb, migrateToLatest } from '@happening/db';
 import { connectBroker } from '@happening/messaging';
-import { createLogger, runService } from '@happening/service-kit';
+import { createLogger, runService, sealingKeyList } from '@happening/service-kit';
 import { buildApp } from './app.ts';
 import { readConfig } from './config.ts';
 import type { NotificationDb } from './database.ts';
@@ -25,7 +25,7 @@ const runtime = await startRuntime({
   logger,
   adapters,
   sealedBox: createSealedBox(Buffer.from(config.NOTIFICATION_SEALING_KEY, 'base64')),
-  inviteLinks: createSealedBox(Buffer.from(config.INVITE_LINK_KEY, 'base64')),
+  inviteLinks: createSealedBoxRing(sealingKeyList(config.INVITE_LINK_KEY)),
   deliveryRetryDelaysMs: config.DELIVERY_RETRY_DELAYS_MS,
   pendingSweepIntervalMs: config.PENDING_SWEEP_INTERVAL_MS,
   pendingStaleAfterMs: config.PENDING_STALE_AFTER_MS,

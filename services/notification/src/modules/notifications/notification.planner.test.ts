@@ -1,5 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createSealedBox, type InviteFacts, sealInviteLink } from '@happening/contracts';
+import {
+  createSealedBox,
+  createSealedBoxRing,
+  type InviteFacts,
+  sealInviteLink,
+} from '@happening/contracts';
 import { UnprocessableMessage } from '@happening/messaging';
 import { describe, expect, it } from 'vitest';
 import {
@@ -77,6 +82,16 @@ describe('planNotification', () => {
     expect(plan?.audience).toEqual({ kind: 'address', email: 'new@example.com' });
     expect(JSON.stringify(plan?.context)).not.toContain('secret');
     expect(plan?.secrets.acceptUrl?.value).toBe(url);
+  });
+
+  it('opens a link sealed under the previous key while the keys rotate', () => {
+    const url = 'https://app.example/invites/accept?token=rotating';
+    const previous = randomBytes(32);
+    const ring = createSealedBoxRing([randomBytes(32), previous]);
+    const event = memberInvited(randomUUID(), 'new@example.com', (facts) =>
+      sealInviteLink(createSealedBox(previous), facts, url),
+    );
+    expect(planWith(event, ring)?.secrets.acceptUrl?.value).toBe(url);
   });
 
   it('takes the link of a version 1 invite as it came', () => {
