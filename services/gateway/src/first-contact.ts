@@ -49,9 +49,9 @@ export function createFirstContact(options: FirstContactOptions) {
   // Subject → the caller's newest token and the try it waits for, oldest first.
   const queued = new Map<string, { authorization: string; attempt: number }>();
   const running = new Set<string>();
-  // Subject → the newest token seen while a retry waits: the retry uses it, not the one that failed.
-  const newestToken = new Map<string, string>();
-  const retries = new Set<NodeJS.Timeout>();
+  // Subject → its scheduled retry, with the newest token seen meanwhile (the failed one may have
+  // expired).
+  const retries = new Map<string, { timer: NodeJS.Timeout; authorization: string }>();
   let closed = false;
 
   function remember(subject: string, forMs: number): void {
@@ -107,33 +107,34 @@ export function createFirstContact(options: FirstContactOptions) {
     // Until the retry (or, after the last, the caller's next request after the delay).
     remember(subject, retryAfterMs);
     if (attempt >= maxAttempts || closed || retries.size >= maxQueued) return;
-    newestToken.set(subject, authorization);
-    const retry = setTimeout(() => {
-      retries.delete(retry);
-      const token = newestToken.get(subject) ?? authorization;
-      newestToken.delete(subject);
-      enqueue(subject, token, attempt + 1);
+    const timer = setTimeout(() => {
+      const newest = retries.get(subject)?.authorization ?? authorization;
+      retries.delete(subject);
+      enqueue(subject, newest, attempt + 1);
     }, retryAfterMs);
-    retry.unref();
-    retries.add(retry);
+    timer.unref();
+    retries.set(subject, { timer, authorization });
   }
 
   return {
     /** Announces the caller unless this gateway did so recently or is doing so now. */
     seen(subject: string, authorization: string): void {
-      // A retry waiting for this caller takes their newest token (the failed one may have expired).
-      if (newestToken.has(subject)) newestToken.set(subject, authorization);
+      const retry = retries.get(subject);
+      if (retry) retry.authorization = authorization;
       const due = nextAnnouncement.get(subject);
       if ((due !== undefined && due > Date.now()) || running.has(subject)) return;
       enqueue(subject, authorization, queued.get(subject)?.attempt ?? 1);
     },
+    /** Records a caller identity-org has just served: it mirrored them itself. */
+    met(subject: string): void {
+      remember(subject, knownForMs);
+    },
     /** Drops the scheduled retries and announces nothing more (at shutdown). */
     close(): void {
       closed = true;
-      for (const retry of retries) clearTimeout(retry);
+      for (const { timer } of retries.values()) clearTimeout(timer);
       retries.clear();
       queued.clear();
-      newestToken.clear();
     },
   };
 }

@@ -121,9 +121,14 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
         if (upstream === undefined) {
           throw new DomainError('NOT_FOUND', 404, `No route for ${request.method} ${path}.`);
         }
-        // identity-org mirrors its own callers.
-        if (upstream !== 'identity-org') {
-          options.firstContact.seen(request.principal.sub, request.headers.authorization ?? '');
+        const subject = request.principal.sub;
+        if (upstream === 'identity-org') {
+          // identity-org mirrors whoever it serves: nothing to introduce afterwards.
+          reply.raw.once('finish', () => {
+            if (reply.statusCode < 400) options.firstContact.met(subject);
+          });
+        } else {
+          options.firstContact.seen(subject, request.headers.authorization ?? '');
         }
         const body = request.body as Buffer | undefined;
         return reply.from(`${options.upstreams[upstream]}${request.url}`, {
