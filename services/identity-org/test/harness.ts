@@ -30,6 +30,9 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
  * identity-org wired as main.ts wires it, on throwaway Postgres and RabbitMQ, with a test queue
  * bound to every identity event on `happening.events`.
  */
+/** The harness's `ORGANIZATIONS_PER_OWNER`. */
+export const ORGANIZATIONS_PER_OWNER = 20;
+
 export async function startHarness() {
   const infra = await startInfra();
   const issuer = await startTokenIssuer();
@@ -59,7 +62,7 @@ export async function startHarness() {
       PUBLIC_APP_URL,
       INVITE_TTL_HOURS: 168,
       INVITE_LINK_KEY,
-      ORGANIZATIONS_PER_OWNER: 20,
+      ORGANIZATIONS_PER_OWNER,
     },
   });
   await app.ready();
@@ -93,7 +96,6 @@ export async function startHarness() {
     return res.json().organization.id as string;
   }
 
-  /** Invites a new person with `role` and has them accept; returns them. */
   /** Invites `who` (a new user by default) with `role` and accepts the invite as them. */
   async function addMember(
     orgId: string,

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './harness.ts';
-
-// The harness runs with ORGANIZATIONS_PER_OWNER = 20.
-const LIMIT = 20;
+import { type Harness, ORGANIZATIONS_PER_OWNER as LIMIT, startHarness } from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {

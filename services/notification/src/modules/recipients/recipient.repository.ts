@@ -10,7 +10,6 @@ export interface Recipient {
   phone: string | null;
 }
 
-/** Inserts or refreshes a person's contact details (replaying the same event changes nothing). */
 /** Stores a recipient's details as of identity's user `version`; older versions change nothing. */
 export async function upsertRecipient(
   db: Db,
