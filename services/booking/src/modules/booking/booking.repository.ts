@@ -125,7 +125,7 @@ export async function seatsOf(
   return seats;
 }
 
-/** Seat numbers currently booked at an event, in order, from after `afterSeat`. */
+/** Seat numbers currently booked at an event, in order, from after `afterSeat`: `limit` + 1 of them, the extra one telling a next page exists. */
 export async function bookedSeats(
   db: Db,
   eventId: string,
@@ -137,7 +137,10 @@ export async function bookedSeats(
     .where('event_id', '=', eventId)
     .where('status', '=', 'booked');
   if (page.afterSeat !== undefined) query = query.where('seat_no', '>', page.afterSeat);
-  const rows = await query.orderBy('seat_no').limit(page.limit).execute();
+  const rows = await query
+    .orderBy('seat_no')
+    .limit(page.limit + 1)
+    .execute();
   return rows.map((r) => r.seat_no);
 }
 

@@ -12,7 +12,7 @@ import { reconcileEvent } from './reconcile.service.ts';
 type CatalogEvent = Extract<DomainEvent, { type: `catalog.${string}` }>;
 
 /** A change of an event whose publish has not been handled yet: the message is retried. */
-export class EventNotOpenedYet extends Error {
+class EventNotOpenedYet extends Error {
   constructor(eventId: string) {
     super(`event ${eventId} is not opened here yet`);
     this.name = 'EventNotOpenedYet';

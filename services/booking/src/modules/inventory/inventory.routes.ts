@@ -60,7 +60,7 @@ export function registerInventoryRoutes(app: App, ctx: BookingContext): void {
       const event = await visibleEvent(ctx, request.params.eventId, request.principal.sub);
       const { limit, cursor } = request.query;
       const seats = await bookedSeats(ctx.db, event.eventId, {
-        limit: limit + 1,
+        limit,
         afterSeat: cursor ? decodeCursor(cursor, seatsCursorSchema).seatNo : undefined,
       });
       const page = toPage(seats, limit, (last) => ({ seatNo: last }));
