@@ -21,13 +21,11 @@ export * from './events/notification.events.ts';
 export { type Problem, pageSchema, problemSchema } from './http.ts';
 export {
   type AnyEventData,
-  type CurrentVersion,
   currentVersion,
   EVENT_TYPES,
   type EventData,
   type EventDataOf,
   type EventType,
-  type EventVersion,
   eventRegistry,
   isEventType,
 } from './registry.ts';

@@ -36,7 +36,6 @@ export {
   DEFAULT_RETENTION,
   type PlatformRetention,
   prunePlatformTables,
-  type ServiceTableRetention,
   startPlatformRetention,
 } from './retention.ts';
 export { MAX_BIND_PARAMETERS, rowChunks } from './row-chunks.ts';

@@ -11,7 +11,6 @@ const queuesOf = (service: string) => [
 
 describe('platformTopology', () => {
   it('declares every consuming service by default', () => {
-    expect([...SUBSCRIBING_SERVICES].sort()).toEqual(Object.keys(EVENT_SUBSCRIPTIONS).sort());
     const names = platformTopology().queues.map((q) => q.name);
     for (const service of SUBSCRIBING_SERVICES)
       expect(names).toEqual(expect.arrayContaining(queuesOf(service)));

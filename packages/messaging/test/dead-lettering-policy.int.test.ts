@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RabbitMqHandle, startRabbitMq } from '@happening/testkit';
+import {
+  eventually,
+  managementRequest,
+  type RabbitMqHandle,
+  startRabbitMq,
+} from '@happening/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Broker, connectBroker, platformTopology } from '../src/index.ts';
@@ -44,18 +49,13 @@ afterAll(async () => {
 describe("the operations guide's dead-lettering policy", () => {
   it('is accepted by RabbitMQ and applies to every queue that dead-letters', async () => {
     const policy = documentedPolicy();
-    const management = new URL(rabbit.managementUrl);
-    const auth = `Basic ${Buffer.from(`${management.username}:${management.password}`).toString('base64')}`;
-    const api = (pathname: string, init: RequestInit = {}) =>
-      fetch(`${management.origin}/api${pathname}`, {
-        ...init,
-        headers: { authorization: auth, 'content-type': 'application/json' },
-      });
-    const put = await api(`/policies/%2F/${policy.name}`, {
-      method: 'PUT',
-      body: JSON.stringify(policy.body),
-    });
-    expect(put.status, await put.text()).toBeLessThan(300);
+    // Throws unless RabbitMQ accepts it.
+    await managementRequest(
+      rabbit.managementUrl,
+      'PUT',
+      `/api/policies/%2F/${policy.name}`,
+      policy.body,
+    );
 
     // Every queue that dead-letters: the consumed queues (to their DLQ) and the retry queues.
     const queues = platformTopology()
@@ -63,18 +63,19 @@ describe("the operations guide's dead-lettering policy", () => {
       .map((queue) => queue.name);
     expect(queues).toEqual(expect.arrayContaining(['booking.events', 'booking.retry.1']));
     for (const queue of queues) {
-      const applied = async () => {
-        const info = (await (await api(`/queues/%2F/${encodeURIComponent(queue)}`)).json()) as {
-          effective_policy_definition?: Record<string, unknown>;
-        };
-        return info.effective_policy_definition;
-      };
       // The management API shows a new policy once its next statistics round (5 s) has run.
-      let definition = await applied();
-      for (let i = 0; i < 200 && !definition?.['dead-letter-strategy']; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        definition = await applied();
-      }
+      const definition = await eventually(
+        async () => {
+          const info = (await managementRequest(
+            rabbit.managementUrl,
+            'GET',
+            `/api/queues/%2F/${encodeURIComponent(queue)}`,
+          )) as { effective_policy_definition?: Record<string, unknown> };
+          const applied = info.effective_policy_definition;
+          return applied?.['dead-letter-strategy'] ? applied : undefined;
+        },
+        { timeoutMs: 20_000, what: `the policy on ${queue}` },
+      );
       expect(definition, queue).toMatchObject({
         'dead-letter-strategy': 'at-least-once',
         overflow: 'reject-publish',
