@@ -12,7 +12,7 @@ import { installNulGuard } from './nul-input.ts';
 import { installObservability, type ReadinessCheck } from './observability.routes.ts';
 import { installOpenApi, type OpenApiInfo } from './openapi.plugin.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
-import { isDraining } from './shutdown-drain.ts';
+import { isDraining, startDraining } from './shutdown-drain.ts';
 
 /** A Fastify instance typed with the zod type provider: route schemas are zod schemas. */
 export type App = FastifyInstance<
@@ -69,12 +69,12 @@ export function createApp(options: CreateAppOptions): App {
   // server only finishes closing when the client drops them: ask clients to hang up instead.
   // From the start of the shutdown drain already, so that clients holding a connection open a
   // new one, which the load balancer sends to another instance.
-  let closing = false;
+  // A close() without a drain before it (tests, a fatal error) starts draining here.
   app.addHook('preClose', async () => {
-    closing = true;
+    startDraining(app);
   });
   app.addHook('onSend', async (_request, reply) => {
-    if (closing || isDraining(app)) reply.header('connection', 'close');
+    if (isDraining(app)) reply.header('connection', 'close');
   });
 
   // Before any route, so that every route declared afterwards is documented.
