@@ -256,13 +256,18 @@ TRUSTED_PROXY_HOPS: {{ $root.Values.gateway.trustedProxyHops | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* Secret data (connection strings and keys), base64-encoded. */}}
-{{- define "happening.secretData" -}}
+{{/* The database URL of each enabled service, base64-encoded: all the migration Jobs need. */}}
+{{- define "happening.databaseSecretData" -}}
 {{- range $name, $svc := .Values.services }}
 {{- if and $svc.enabled (include "happening.usesDatabase" $name) }}
 {{ include "happening.databaseUrlKey" $name }}: {{ include "happening.databaseUrl" (dict "root" $ "service" $name) | b64enc | quote }}
 {{- end }}
 {{- end }}
+{{- end -}}
+
+{{/* Secret data (connection strings and keys), base64-encoded. */}}
+{{- define "happening.secretData" -}}
+{{ include "happening.databaseSecretData" . }}
 amqp-url: {{ include "happening.amqpUrl" . | b64enc | quote }}
 redis-url: {{ include "happening.redisUrl" . | b64enc | quote }}
 smtp-url: {{ .Values.secrets.smtpUrl | b64enc | quote }}
