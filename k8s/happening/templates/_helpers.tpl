@@ -271,8 +271,8 @@ TRUSTED_PROXY_HOPS: {{ $root.Values.gateway.trustedProxyHops | quote }}
 amqp-url: {{ include "happening.amqpUrl" . | b64enc | quote }}
 redis-url: {{ include "happening.redisUrl" . | b64enc | quote }}
 smtp-url: {{ .Values.secrets.smtpUrl | b64enc | quote }}
-notification-sealing-key: {{ include "happening.notificationSealingKey" . | b64enc | quote }}
-invite-link-key: {{ include "happening.inviteLinkKey" . | b64enc | quote }}
+notification-sealing-key: {{ include "happening.keptKey" (dict "root" . "value" "notificationSealingKey" "key" "notification-sealing-key") | b64enc | quote }}
+invite-link-key: {{ include "happening.keptKey" (dict "root" . "value" "inviteLinkKey" "key" "invite-link-key") | b64enc | quote }}
 {{- if .Values.notification.smsApiUrl }}
 sms-api-key: {{ required "secrets.smsApiKey is required with notification.smsApiUrl" .Values.secrets.smsApiKey | b64enc | quote }}
 {{- else if .Values.secrets.smsApiKey }}
@@ -286,31 +286,20 @@ push-api-key: {{ .Values.secrets.pushApiKey | b64enc | quote }}
 {{- end -}}
 
 {{/*
-The notification sealing key (base64 text): the configured one, else the one in the Secret the
-chart created before (rotating it would make unsent invite emails unreadable), else a new random
+A key the chart keeps for the release (base64 text), e.g. the notification sealing key or the
+invite-link key: the configured one (`secrets.<value>`), else the one in the Secret the chart
+created before (rotating it would make what is sealed on its way unreadable), else a new random
 one. The chosen key is kept in the values so that every render of this release uses the same.
+Call with (dict "root" $ "value" "notificationSealingKey" "key" "notification-sealing-key").
 */}}
-{{- define "happening.notificationSealingKey" -}}
-{{- if not .Values.secrets.notificationSealingKey -}}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "happening.secretName" .) -}}
-{{- $stored := dig "data" "notification-sealing-key" "" $existing -}}
-{{- $_ := set .Values.secrets "notificationSealingKey" (ternary (b64dec $stored) (randBytes 32) (ne $stored "")) -}}
+{{- define "happening.keptKey" -}}
+{{- $secrets := .root.Values.secrets -}}
+{{- if not (get $secrets .value) -}}
+{{- $existing := lookup "v1" "Secret" .root.Release.Namespace (include "happening.secretName" .root) -}}
+{{- $stored := dig "data" .key "" $existing -}}
+{{- $_ := set $secrets .value (ternary (b64dec $stored) (randBytes 32) (ne $stored "")) -}}
 {{- end -}}
-{{- .Values.secrets.notificationSealingKey -}}
-{{- end -}}
-
-{{/*
-The invite-link key (base64 text) identity-org and notification share, chosen as the notification
-sealing key is: configured, else kept from the Secret the chart created before (rotating it makes
-the invites still on their way to notification unreadable), else new.
-*/}}
-{{- define "happening.inviteLinkKey" -}}
-{{- if not .Values.secrets.inviteLinkKey -}}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "happening.secretName" .) -}}
-{{- $stored := dig "data" "invite-link-key" "" $existing -}}
-{{- $_ := set .Values.secrets "inviteLinkKey" (ternary (b64dec $stored) (randBytes 32) (ne $stored "")) -}}
-{{- end -}}
-{{- .Values.secrets.inviteLinkKey -}}
+{{- get $secrets .value -}}
 {{- end -}}
 
 {{/* The hardened container security context. */}}
