@@ -101,9 +101,8 @@ describe('booking while RabbitMQ is down', () => {
       checks: { postgres: 'ok', redis: 'ok' },
     });
 
-    const booked = await fetch(`${service.address}/v1/events/${snapshot.eventId}/bookings`, {
+    const booked = await get(`/v1/events/${snapshot.eventId}/bookings`, token, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ seats: 2 }),
     });
     expect(booked.status).toBe(201);
@@ -143,12 +142,7 @@ describe('booking started while RabbitMQ is down', () => {
     const token = await issuer.token({ sub: randomUUID() });
     ({ eventId } = await publishCatalogEvent(rabbit));
     await eventually(
-      async () =>
-        (
-          await fetch(`${before.address}/v1/events/${eventId}/availability`, {
-            headers: { authorization: `Bearer ${token}` },
-          })
-        ).ok,
+      async () => (await fetchFrom(() => before)(`/v1/events/${eventId}/availability`, token)).ok,
       { what: 'event open for bookings' },
     );
     await before.stop();
