@@ -34,16 +34,8 @@ const withoutValidIfMatch: Record<string, string>[] = [{}, { 'if-match': 'nonsen
 function attempts(who: TestUser, id: string, version: number) {
   return {
     get: () => catalog.call(who, 'GET', `/v1/events/${id}`),
-    patch: () =>
-      catalog.call(
-        who,
-        'PATCH',
-        `/v1/events/${id}`,
-        { name: 'Taken over' },
-        {
-          'if-match': String(version),
-        },
-      ),
+    patch: (headers: Record<string, string> = { 'if-match': String(version) }) =>
+      catalog.call(who, 'PATCH', `/v1/events/${id}`, { name: 'Taken over' }, headers),
     publish: () => catalog.call(who, 'POST', `/v1/events/${id}/publish`),
     cancel: () => catalog.call(who, 'POST', `/v1/events/${id}/cancel`, { reason: 'x' }),
   };
@@ -109,13 +101,7 @@ describe('cross-tenant matrix', () => {
     const draft = await createIn(organizerB, orgB);
     for (const who of [adminA, userA, outsider]) {
       for (const ifMatch of withoutValidIfMatch) {
-        const res = await catalog.call(
-          who,
-          'PATCH',
-          `/v1/events/${draft.id}`,
-          { name: 'x' },
-          ifMatch,
-        );
+        const res = await attempts(who, draft.id, 1).patch(ifMatch);
         expect(res.statusCode, res.body).toBe(404);
         expect(res.json().code).toBe('EVENT_NOT_FOUND');
       }
@@ -152,19 +138,11 @@ describe('role matrix', () => {
   it('answers 403 to a user’s PATCH before asking for If-Match', async () => {
     const draft = await createIn(organizerA, orgA);
     for (const ifMatch of withoutValidIfMatch) {
-      const res = await catalog.call(
-        userA,
-        'PATCH',
-        `/v1/events/${draft.id}`,
-        { name: 'x' },
-        ifMatch,
-      );
+      const res = await attempts(userA, draft.id, 1).patch(ifMatch);
       expect(res.statusCode, res.body).toBe(403);
       expect(res.json().code).toBe('FORBIDDEN');
     }
-    const missing = await catalog.call(organizerA, 'PATCH', `/v1/events/${draft.id}`, {
-      name: 'x',
-    });
+    const missing = await attempts(organizerA, draft.id, 1).patch({});
     expect(missing.statusCode).toBe(428);
   });
 
