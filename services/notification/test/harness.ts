@@ -95,7 +95,10 @@ export async function startHarness(options: HarnessOptions) {
     }
   }
 
-  /** Publishes `event` and waits until a consumer has recorded it in the inbox (handled it). */
+  /**
+   * Publishes `event` and waits until its projections are recorded (their inbox row commits
+   * first); a test that needs the event's notices waits for those as well (`noticed`).
+   */
   async function deliver(event: EventEnvelope): Promise<void> {
     await publish(event);
     await eventually(
