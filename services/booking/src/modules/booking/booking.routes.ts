@@ -10,10 +10,9 @@ import {
 } from '@happening/service-kit';
 import { z } from 'zod';
 import type { BookingContext } from '../../context.ts';
-import { findEvent } from '../inventory/event-inventory.repository.ts';
+import { eventOfMember } from '../inventory/event-access.ts';
 import { isStaff, roleOf } from '../memberships/membership.repository.ts';
 import { bookSeats } from './book.command.ts';
-import { eventNotFound, mayKnowEvent } from './booking.policy.ts';
 import { findBooking, historyOf, listBookings } from './booking.repository.ts';
 import {
   bookingPageSchema,
@@ -170,11 +169,11 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
       },
     },
     async (request) => {
-      const event = await findEvent(ctx.db, request.params.eventId);
-      if (!event) throw eventNotFound();
-      const role = await roleOf(ctx.db, event.orgId, request.principal.sub);
-      // A member of the organization may know the event, unless it is a draft.
-      if (!role || !mayKnowEvent(event, true)) throw eventNotFound();
+      const { event, role } = await eventOfMember(
+        ctx,
+        request.params.eventId,
+        request.principal.sub,
+      );
       if (!isStaff(role)) throw new DomainError('FORBIDDEN', 403, 'Organizers and orgAdmins only.');
       const { limit, cursor, status } = request.query;
       const rows = await listBookings(

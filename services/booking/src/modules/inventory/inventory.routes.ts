@@ -1,7 +1,6 @@
 import { type App, DomainError, decodeCursor, toPage } from '@happening/service-kit';
 import { z } from 'zod';
 import type { BookingContext } from '../../context.ts';
-import { eventNotFound, mayKnowEvent } from '../booking/booking.policy.ts';
 import { bookedSeats } from '../booking/booking.repository.ts';
 import {
   availabilitySchema,
@@ -10,20 +9,8 @@ import {
   seatsQuerySchema,
   seatsSchema,
 } from '../booking/booking.schemas.ts';
-import { roleOf } from '../memberships/membership.repository.ts';
-import { findEvent } from './event-inventory.repository.ts';
+import { eventOfMember, visibleEvent } from './event-access.ts';
 import { rebuildForRequest, reconcileEvent } from './reconcile.service.ts';
-
-/** The event, if the caller may know it (`mayKnowEvent`); 404 otherwise. */
-async function visibleEvent(ctx: BookingContext, eventId: string, callerId: string) {
-  const event = await findEvent(ctx.db, eventId);
-  if (!event) throw eventNotFound();
-  // The role is only looked up where it matters.
-  const isMember =
-    event.visibility === 'members' && Boolean(await roleOf(ctx.db, event.orgId, callerId));
-  if (!mayKnowEvent(event, isMember)) throw eventNotFound();
-  return event;
-}
 
 export function registerInventoryRoutes(app: App, ctx: BookingContext): void {
   app.get(
@@ -78,11 +65,11 @@ export function registerInventoryRoutes(app: App, ctx: BookingContext): void {
       },
     },
     async (request) => {
-      const event = await findEvent(ctx.db, request.params.eventId);
-      if (!event) throw eventNotFound();
-      const role = await roleOf(ctx.db, event.orgId, request.principal.sub);
-      // A member of the organization may know the event, unless it is a draft.
-      if (!role || !mayKnowEvent(event, true)) throw eventNotFound();
+      const { event, role } = await eventOfMember(
+        ctx,
+        request.params.eventId,
+        request.principal.sub,
+      );
       if (role !== 'orgAdmin') throw new DomainError('FORBIDDEN', 403, 'orgAdmins only.');
       const { promoted } = await reconcileEvent(ctx, event.eventId, { correlationId: request.id });
       return { eventId: event.eventId, promoted: promoted.length };
