@@ -9,6 +9,7 @@ import {
   memberJoined,
   memberRemoved,
   memberRoleChanged,
+  strayNotification,
 } from './events.fixture.ts';
 import { type Harness, startHarness, type TestUser } from './harness.ts';
 import { startHttpProvider } from './http-provider.ts';
@@ -216,24 +217,15 @@ describe('pending sweep', () => {
     // As if its delivery message had been lost: stored long ago, never enqueued.
     await h.db
       .insertInto('notifications')
-      .values({
-        id,
-        org_id: null,
-        user_id: null,
-        recipient: address,
-        event_id: null,
-        booking_id: null,
-        type: 'org_invite',
-        channel: 'email',
-        locale: 'en',
-        template_version: 1,
-        subject: 'Left behind',
-        body: 'Delivered by the sweep.',
-        sealed_body: null,
-        source_event_id: randomUUID(),
-        correlation_id: randomUUID(),
-        updated_at: new Date(Date.now() - 3_600_000),
-      })
+      .values(
+        strayNotification({
+          id,
+          recipient: address,
+          subject: 'Left behind',
+          body: 'Delivered by the sweep.',
+          updated_at: new Date(Date.now() - 3_600_000),
+        }),
+      )
       .execute();
 
     const mail = await eventually(() => h.sink.mailsTo(address)[0]);
@@ -254,25 +246,15 @@ describe('pending sweep', () => {
 
   it('hands out again a notification whose worker died mid-send, once its lease runs out', async () => {
     const address = `orphan-${randomUUID().slice(0, 8)}@example.test`;
-    const leased = (id: string, leasedUntil: Date) => ({
-      id,
-      org_id: null,
-      user_id: null,
-      recipient: address,
-      event_id: null,
-      booking_id: null,
-      type: 'org_invite' as const,
-      channel: 'email' as const,
-      locale: 'en',
-      template_version: 1,
-      subject: `Lease until ${leasedUntil.toISOString()}`,
-      body: 'Claimed by a worker that is gone.',
-      sealed_body: null,
-      source_event_id: randomUUID(),
-      correlation_id: randomUUID(),
-      lease_token: randomUUID(),
-      leased_until: leasedUntil,
-    });
+    const leased = (id: string, leasedUntil: Date) =>
+      strayNotification({
+        id,
+        recipient: address,
+        subject: `Lease until ${leasedUntil.toISOString()}`,
+        body: 'Claimed by a worker that is gone.',
+        lease_token: randomUUID(),
+        leased_until: leasedUntil,
+      });
     // Claimed just now, so not stale: one lease ran out unrenewed, the other is a send in progress.
     const [orphan, inFlight] = [randomUUID(), randomUUID()];
     await h.db

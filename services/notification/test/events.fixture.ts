@@ -7,6 +7,7 @@ import {
   type EventType,
   type InviteFacts,
 } from '@happening/contracts';
+import type { NewNotificationRow } from '../src/database.ts';
 
 const SOURCE: Record<string, 'identity-org' | 'catalog' | 'booking'> = {
   identity: 'identity-org',
@@ -224,3 +225,29 @@ export const memberRoleChanged = (
     { organizationId, userId, role, previousRole: 'orgAdmin', changedBy: randomUUID() },
     { aggregateId: organizationId, orgId: organizationId, version },
   );
+
+/**
+ * A notification row as a test stores it directly (never enqueued): an email with no user, org or
+ * event; `overrides` sets what the test is about.
+ */
+export function strayNotification(
+  overrides: Partial<NewNotificationRow> & Pick<NewNotificationRow, 'recipient'>,
+): NewNotificationRow {
+  return {
+    id: randomUUID(),
+    org_id: null,
+    user_id: null,
+    event_id: null,
+    booking_id: null,
+    type: 'org_invite',
+    channel: 'email',
+    locale: 'en',
+    template_version: 1,
+    subject: 'A stray notification',
+    body: 'Stored by the test.',
+    sealed_body: null,
+    source_event_id: randomUUID(),
+    correlation_id: randomUUID(),
+    ...overrides,
+  };
+}

@@ -11,7 +11,7 @@ import type {
   OutgoingMessage,
 } from '../src/modules/delivery/channels/channel.adapter.ts';
 import { deliverNotification } from '../src/modules/delivery/delivery.worker.ts';
-import { bookingFacts, confirmed } from './events.fixture.ts';
+import { bookingFacts, confirmed, strayNotification } from './events.fixture.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 /** An SMTP server that accepts connections and never greets: every send stalls until its timeout. */
@@ -101,23 +101,14 @@ describe('the delivery lease', () => {
     const id = randomUUID();
     await h.db
       .insertInto('notifications')
-      .values({
-        id,
-        org_id: null,
-        user_id: null,
-        recipient: `lease-${id.slice(0, 8)}@example.test`,
-        event_id: null,
-        booking_id: null,
-        type: 'org_invite',
-        channel: 'email',
-        locale: 'en',
-        template_version: 1,
-        subject: 'Leased',
-        body: 'Sent once.',
-        sealed_body: null,
-        source_event_id: randomUUID(),
-        correlation_id: randomUUID(),
-      })
+      .values(
+        strayNotification({
+          id,
+          recipient: `lease-${id.slice(0, 8)}@example.test`,
+          subject: 'Leased',
+          body: 'Sent once.',
+        }),
+      )
       .execute();
     return id;
   }
