@@ -36,3 +36,16 @@ export function ifMatchVersion(request: FastifyRequest): number {
   }
   return Number(digits);
 }
+
+/** The 412 of a change whose expected version (If-Match) is not the resource's current one. */
+export function versionMismatch(resource: string, current: number, expected?: number): DomainError {
+  const not = expected === undefined ? '' : `, not ${expected}`;
+  return new DomainError(
+    'VERSION_MISMATCH',
+    412,
+    `The ${resource} is at version ${current}${not}.`,
+    {
+      currentVersion: current,
+    },
+  );
+}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent } from '@happening/contracts';
 import { enqueueEvents, withTransaction } from '@happening/db';
+import { versionMismatch } from '@happening/service-kit';
 import type { Transaction } from 'kysely';
 import type { Caller, CatalogDeps } from '../../app.deps.ts';
 import type { CatalogDatabase } from '../../database.ts';
@@ -8,7 +9,7 @@ import { confirmedSeatsOf } from '../availability/availability.projection.ts';
 import { roleOf } from '../memberships/membership.repository.ts';
 import { changeAccess, EVENT_MANAGERS, orgAccess } from './event.access.ts';
 import { decideCancel, decideCreate, decidePatch, decidePublish } from './event.decider.ts';
-import { decided, enforce, eventNotFound, orgNotFound, versionMismatch } from './event.errors.ts';
+import { decided, enforce, eventNotFound, orgNotFound } from './event.errors.ts';
 import type { CatalogEvent, EventDraftInput, EventPatch } from './event.model.ts';
 import {
   eventCancelled,
@@ -71,7 +72,7 @@ async function changeEvent(
     enforce(changeAccess(current, await roleOf(trx, current.orgId, caller.userId)), eventNotFound);
     const { event, published } = await decide(current, trx);
     if (event !== current && !(await saveEvent(trx, event, current.version))) {
-      throw versionMismatch(current.version);
+      throw versionMismatch('event', current.version);
     }
     await enqueueEvents(trx, published);
     return reread(trx, eventId);
@@ -93,7 +94,8 @@ export function patchEvent(
   patch: EventPatch,
 ): Promise<ListedEvent> {
   return changeEvent(deps, caller, eventId, async (current, trx) => {
-    if (current.version !== expectedVersion()) throw versionMismatch(current.version);
+    const expected = expectedVersion();
+    if (current.version !== expected) throw versionMismatch('event', current.version, expected);
     const confirmedSeats = await confirmedSeatsOf(trx, current.id);
     const outcome = decided(decidePatch(current, patch, { confirmedSeats, now: deps.clock() }));
     return { event: outcome.event, published: eventChanged(outcome, traceOf(caller)) };

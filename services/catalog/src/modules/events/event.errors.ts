@@ -7,11 +7,6 @@ export const eventNotFound = () => new DomainError('EVENT_NOT_FOUND', 404, 'No s
 export const orgNotFound = () =>
   new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
 
-export const versionMismatch = (current: number) =>
-  new DomainError('VERSION_MISMATCH', 412, `The event is at version ${current}.`, {
-    currentVersion: current,
-  });
-
 export function refusalError(refusal: Refusal): DomainError {
   return new DomainError(
     refusal.code,

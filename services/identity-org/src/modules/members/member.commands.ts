@@ -1,6 +1,6 @@
 import type { Role } from '@happening/contracts';
 import { withTransaction } from '@happening/db';
-import { DomainError } from '@happening/service-kit';
+import { DomainError, versionMismatch } from '@happening/service-kit';
 import type { Actor } from '../../shared/actor.ts';
 import type { Db } from '../../shared/database.ts';
 import { emitOrgEvents } from '../../shared/org-events.ts';
@@ -31,12 +31,7 @@ export async function changeMemberRole(
     if (target === undefined) throw memberNotFound();
     // Read under the organization lock, so no other role change lands between check and write.
     if (target.version !== expectedVersion) {
-      throw new DomainError(
-        'VERSION_MISMATCH',
-        412,
-        `The membership is at version ${target.version}, not ${expectedVersion}.`,
-        { currentVersion: target.version },
-      );
+      throw versionMismatch('membership', target.version, expectedVersion);
     }
     if (target.role === role) return target;
     assertKeepsAnAdmin(target.role, role, await countAdmins(trx, organizationId));

@@ -1,5 +1,5 @@
 import { withTransaction } from '@happening/db';
-import { DomainError } from '@happening/service-kit';
+import { DomainError, versionMismatch } from '@happening/service-kit';
 import { sql } from 'kysely';
 import type { Actor } from '../../shared/actor.ts';
 import { type Db, isUniqueViolation, type Trx } from '../../shared/database.ts';
@@ -121,15 +121,11 @@ export async function changeOrganization(
     if (before === undefined) {
       throw new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
     }
-    const updated = await updateOrganization(trx, organizationId, expectedVersion, changes);
-    if (updated === undefined) {
-      throw new DomainError(
-        'VERSION_MISMATCH',
-        412,
-        `The organization is at version ${before.version}, not ${expectedVersion}.`,
-        { currentVersion: before.version },
-      );
+    // Read under the organization lock: the version cannot move before the update.
+    if (before.version !== expectedVersion) {
+      throw versionMismatch('organization', before.version, expectedVersion);
     }
+    const updated = (await updateOrganization(trx, organizationId, expectedVersion, changes))!;
     await appendAudit(trx, [
       {
         organizationId,

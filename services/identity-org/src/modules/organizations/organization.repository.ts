@@ -102,10 +102,6 @@ export interface OrganizationChanges {
   settings?: Record<string, unknown> | undefined;
 }
 
-// `version` is a Postgres integer: comparing it with a larger If-Match fails the whole query
-// ("out of range for type integer") where it should simply match no row.
-const MAX_VERSION = 2_147_483_647;
-
 /** Applies `changes` and bumps the version, only if the row is still at `expectedVersion`. */
 export async function updateOrganization(
   db: Executor,
@@ -113,7 +109,6 @@ export async function updateOrganization(
   expectedVersion: number,
   changes: OrganizationChanges,
 ): Promise<Organization | undefined> {
-  if (expectedVersion > MAX_VERSION) return undefined;
   const row = await db
     .updateTable('organizations')
     .set((eb) => ({
