@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { createDb } from '@happening/db';
 import type { Kysely } from 'kysely';
-import type pg from 'pg';
+import pg from 'pg';
 import type { BookingDb } from './database.ts';
 
 /**
@@ -17,9 +17,36 @@ export function createBookingDb(options: {
 }): Kysely<BookingDb> {
   return createDb<BookingDb>({
     ...options,
-    poolOptions: { pipeline: true },
+    poolOptions: { pipeline: true, types: { getTypeParser: typeParser } },
     onConnect: coalesceWrites,
   });
+}
+
+const TIMESTAMPTZ = pg.types.builtins.TIMESTAMPTZ;
+const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ, 'text') as (text: string) => unknown;
+
+/** The last timestamptz texts read, as epoch ms: at most this many are kept. */
+const RECENT_TIMESTAMPS = 512;
+const recentTimestamps = new Map<string, number>();
+
+/**
+ * pg's parsers, but a timestamptz text already read is not parsed again: a batch's rows repeat
+ * their event's times and their transaction's `now()`, and parsing dominates reading them. Each
+ * row still gets a Date of its own.
+ */
+function typeParser(oid: number, format?: 'text' | 'binary'): (text: string) => unknown {
+  if (oid !== TIMESTAMPTZ || format === 'binary') return pg.types.getTypeParser(oid, format);
+  return (text) => {
+    let ms = recentTimestamps.get(text);
+    if (ms === undefined) {
+      const parsed = parseTimestamptz(text);
+      if (!(parsed instanceof Date)) return parsed; // ±infinity
+      ms = parsed.getTime();
+      if (recentTimestamps.size >= RECENT_TIMESTAMPS) recentTimestamps.clear();
+      recentTimestamps.set(text, ms);
+    }
+    return new Date(ms);
+  };
 }
 
 /**

@@ -83,3 +83,22 @@ describe('pipelinedTransaction', () => {
     expect(await stored()).toEqual(['a', 'b']);
   });
 });
+
+describe('the booking pool', () => {
+  it('reads a repeated timestamptz as equal Dates of their own, and infinity as pg does', async () => {
+    const read = () =>
+      sql<{ a: Date; b: Date; c: Date; forever: number }>`
+        SELECT '2026-11-22 10:00:00.123456+00'::timestamptz AS a,
+               '2026-11-22 10:00:00.123456+00'::timestamptz AS b,
+               '2026-11-22 11:30:00+02'::timestamptz AS c,
+               'infinity'::timestamptz AS forever`.execute(db);
+    for (const { rows } of [await read(), await read()]) {
+      const [row] = rows;
+      expect(row?.a.toISOString()).toBe('2026-11-22T10:00:00.123Z');
+      expect(row?.b).toEqual(row?.a);
+      expect(row?.b).not.toBe(row?.a);
+      expect(row?.c.toISOString()).toBe('2026-11-22T09:30:00.000Z');
+      expect(row?.forever).toBe(Number.POSITIVE_INFINITY);
+    }
+  });
+});
