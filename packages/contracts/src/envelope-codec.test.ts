@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { buildEvent, ContractError, EVENT_TYPES, parseEvent } from './index.ts';
+import {
+  buildEvent,
+  ContractError,
+  currentVersion,
+  EVENT_TYPES,
+  eventRegistry,
+  parseEvent,
+} from './index.ts';
 
 const orgId = randomUUID();
 const eventId = randomUUID();
@@ -115,5 +122,12 @@ describe('buildEvent / parseEvent', () => {
       'notification.notification_sent',
       'notification.notification_failed',
     ]);
+  });
+
+  it('writes every type at its newest registered version', () => {
+    for (const type of EVENT_TYPES) {
+      const newest = Math.max(...Object.keys(eventRegistry[type]).map(Number));
+      expect({ type, version: currentVersion(type) }).toEqual({ type, version: newest });
+    }
   });
 });
