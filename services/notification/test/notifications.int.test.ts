@@ -422,6 +422,37 @@ describe('invites', () => {
     expect(mail.text).toContain(url);
   });
 
+  it('acknowledges an invite it already mailed when it comes again, even if its link no longer opens', async () => {
+    const url = `https://app.happening.test/invites/accept?token=tok${randomUUID().slice(0, 8)}`;
+    const email = `invitee-${randomUUID().slice(0, 8)}@example.test`;
+    const invite = memberInvited(randomUUID(), email, (facts) =>
+      sealInviteLink(h.inviteLinks, facts, url),
+    );
+    await h.publish(invite);
+    await mailTo(email, 'invited');
+    // Delivered again after INVITE_LINK_KEY lost the key it was sealed under: it was handled, so
+    // its link is never opened again.
+    const rotatedAway = createSealedBox(randomBytes(32));
+    const again = memberInvited(randomUUID(), email, (facts) =>
+      sealInviteLink(rotatedAway, facts, url),
+    );
+    await h.publish({ ...again, id: invite.id });
+    // A later message of the same queue, handled once the one before it went through.
+    const next = `invitee-${randomUUID().slice(0, 8)}@example.test`;
+    await h.publish(
+      memberInvited(randomUUID(), next, (facts) => sealInviteLink(h.inviteLinks, facts, url)),
+    );
+    await mailTo(next, 'invited');
+    const deadIds: string[] = [];
+    for (let message = await h.take('notification.dlq'); message; ) {
+      deadIds.push(String(message.properties.messageId));
+      message = await h.take('notification.dlq');
+    }
+    expect(deadIds).not.toContain(invite.id);
+    expect(h.sink.mailsTo(email)).toHaveLength(1);
+    expect(await h.notificationsOf(invite.id)).toHaveLength(1);
+  });
+
   it('dead-letters an invite whose link does not open, at once and saying why', async () => {
     const email = `invitee-${randomUUID().slice(0, 8)}@example.test`;
     const otherKey = createSealedBox(randomBytes(32));

@@ -21,9 +21,11 @@ export interface NotificationPlan {
   context: Record<string, unknown>;
   /**
    * Variables that must not be stored in clear text (the invite's accept link): they are rendered
-   * only into the sealed copy that is sent, while the stored body shows the placeholder.
+   * only into the sealed copy that is sent, while the stored body shows the placeholder. Revealed
+   * only when the notice is written, so a message already handled is never opened again (its key
+   * may have been rotated out since).
    */
-  secrets: Record<string, { value: string; placeholder: string }>;
+  secrets: Record<string, { reveal: () => string; placeholder: string }>;
 }
 
 const ACCEPT_LINK_PLACEHOLDER = '(the accept link is in the email you received)';
@@ -104,7 +106,10 @@ export function planNotification(
         bookingId: null,
         context: { organizationName: d.organizationName, role: d.role, expiresAt: d.expiresAt },
         secrets: {
-          acceptUrl: { value: acceptUrlOf(d, inviteLinks), placeholder: ACCEPT_LINK_PLACEHOLDER },
+          acceptUrl: {
+            reveal: () => acceptUrlOf(d, inviteLinks),
+            placeholder: ACCEPT_LINK_PLACEHOLDER,
+          },
         },
       };
     }

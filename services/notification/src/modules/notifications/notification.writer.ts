@@ -131,7 +131,7 @@ function render(
   const stored = deps.renderer.render(template, shown);
   if (secrets.length === 0) return { ...stored, sealed_body: null };
   const real: Record<string, unknown> = { ...plan.context, name };
-  for (const [key, secret] of secrets) real[key] = secret.value;
+  for (const [key, secret] of secrets) real[key] = secret.reveal();
   return {
     ...stored,
     sealed_body: deps.sealedBox.seal(deps.renderer.render(template, real).body),

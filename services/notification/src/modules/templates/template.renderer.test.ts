@@ -37,7 +37,7 @@ function render(type: string, channel: string) {
   const [, , subject, body] = row;
   return renderer.render(
     { type, channel, locale: 'en', version: 1, subject, body },
-    { ...plan.context, acceptUrl: plan.secrets.acceptUrl?.value, name: 'Ada' },
+    { ...plan.context, acceptUrl: plan.secrets.acceptUrl?.reveal(), name: 'Ada' },
   );
 }
 
