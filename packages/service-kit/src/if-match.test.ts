@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { ifMatchHeadersSchema, ifMatchVersion } from './if-match.ts';
+import { assertVersion, ifMatchHeadersSchema, ifMatchVersion } from './if-match.ts';
 
 const withIfMatch = (value?: string) =>
   ({ headers: value === undefined ? {} : { 'if-match': value } }) as FastifyRequest;
@@ -15,13 +15,27 @@ describe('ifMatchVersion', () => {
     expect(ifMatchVersion(withIfMatch(header))).toBe(version);
   });
 
+  it.each(['*', ' * '])('reads %j as any version', (header) => {
+    expect(ifMatchVersion(withIfMatch(header))).toBe('*');
+  });
+
   it('answers 428 PRECONDITION_REQUIRED when the header is missing', () => {
     expect(() => ifMatchVersion(withIfMatch())).toThrow(
       expect.objectContaining({ code: 'PRECONDITION_REQUIRED', status: 428 }),
     );
   });
 
-  it.each(['*', '"a"', '-1', '1.5', '"1", "2"', 'W/3x'])('answers 400 for %s', (header) => {
+  it.each([
+    '"a"',
+    '-1',
+    '1.5',
+    '"1", "2"',
+    'W/3x',
+    '"*"',
+    'W/*',
+    '**',
+    '*, "3"',
+  ])('answers 400 for %s', (header) => {
     expect(() => ifMatchVersion(withIfMatch(header))).toThrow(
       expect.objectContaining({ code: 'INVALID_IF_MATCH', status: 400 }),
     );
@@ -32,5 +46,23 @@ describe('ifMatchVersion', () => {
     expect(ifMatchHeadersSchema.safeParse({ 'if-match': '"3"' }).data).toEqual({
       'if-match': '"3"',
     });
+  });
+});
+
+describe('assertVersion', () => {
+  it('lets the current version and * through', () => {
+    expect(() => assertVersion('event', 4, 4)).not.toThrow();
+    expect(() => assertVersion('event', 4, '*')).not.toThrow();
+  });
+
+  it('answers 412 VERSION_MISMATCH with the current version to any other', () => {
+    expect(() => assertVersion('event', 4, 3)).toThrow(
+      expect.objectContaining({
+        code: 'VERSION_MISMATCH',
+        status: 412,
+        detail: 'The event is at version 4, not 3.',
+        extra: { currentVersion: 4 },
+      }),
+    );
   });
 });

@@ -15,7 +15,13 @@ export {
   idempotentRequestOf,
   sendIdempotent,
 } from './idempotency-key.ts';
-export { ifMatchHeadersSchema, ifMatchVersion, versionMismatch } from './if-match.ts';
+export {
+  assertVersion,
+  type ExpectedVersion,
+  ifMatchHeadersSchema,
+  ifMatchVersion,
+  versionMismatch,
+} from './if-match.ts';
 export { createLogger } from './logger.ts';
 export { httpRequestDuration, metricsRegistry } from './metrics.registry.ts';
 export type { ReadinessCheck } from './observability.routes.ts';

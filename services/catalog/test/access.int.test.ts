@@ -27,8 +27,12 @@ async function publishedIn(who: TestUser, orgId: string, overrides: Record<strin
   return res.json() as { id: string; version: number };
 }
 
-// A caller who may not change the event learns nothing from its If-Match: missing or malformed.
-const withoutValidIfMatch: Record<string, string>[] = [{}, { 'if-match': 'nonsense' }];
+// A caller who may not change the event learns nothing from its If-Match: missing, malformed or *.
+const whateverIfMatch: Record<string, string>[] = [
+  {},
+  { 'if-match': 'nonsense' },
+  { 'if-match': '*' },
+];
 
 /** Every way to touch one event, with the status each should answer. */
 function attempts(who: TestUser, id: string, version: number) {
@@ -100,7 +104,7 @@ describe('cross-tenant matrix', () => {
   it('answers 404 to a PATCH of B’s draft before asking for If-Match', async () => {
     const draft = await createIn(organizerB, orgB);
     for (const who of [adminA, userA, outsider]) {
-      for (const ifMatch of withoutValidIfMatch) {
+      for (const ifMatch of whateverIfMatch) {
         const res = await attempts(who, draft.id, 1).patch(ifMatch);
         expect(res.statusCode, res.body).toBe(404);
         expect(res.json().code).toBe('EVENT_NOT_FOUND');
@@ -137,11 +141,12 @@ describe('role matrix', () => {
 
   it('answers 403 to a user’s PATCH before asking for If-Match', async () => {
     const draft = await createIn(organizerA, orgA);
-    for (const ifMatch of withoutValidIfMatch) {
+    for (const ifMatch of whateverIfMatch) {
       const res = await attempts(userA, draft.id, 1).patch(ifMatch);
       expect(res.statusCode, res.body).toBe(403);
       expect(res.json().code).toBe('FORBIDDEN');
     }
+    expect((await attempts(organizerA, draft.id, 1).get()).json()).toMatchObject({ version: 1 });
     const missing = await attempts(organizerA, draft.id, 1).patch({});
     expect(missing.statusCode).toBe(428);
   });

@@ -219,6 +219,36 @@ describe('optimistic concurrency', () => {
     expect(current.json()).toMatchObject({ venue: 'A', version: 2 });
   });
 
+  it('takes If-Match: * as whichever version is current', async () => {
+    const draft = await createDraft();
+    const path = `/v1/events/${draft.id}`;
+    const first = await catalog.call(organizer, 'PATCH', path, { venue: 'A' }, { 'if-match': '*' });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ venue: 'A', version: 2 });
+    expect(first.headers.etag).toBe('"2"');
+    const second = await catalog.call(
+      organizer,
+      'PATCH',
+      path,
+      { venue: 'B' },
+      { 'if-match': '*' },
+    );
+    expect(second.statusCode, second.body).toBe(200);
+    expect(second.json()).toMatchObject({ venue: 'B', version: 3 });
+  });
+
+  it('answers 404 to If-Match: * for an event that does not exist', async () => {
+    const res = await catalog.call(
+      organizer,
+      'PATCH',
+      `/v1/events/${randomUUID()}`,
+      { venue: 'A' },
+      { 'if-match': '*' },
+    );
+    expect(res.statusCode, res.body).toBe(404);
+    expect(res.json().code).toBe('EVENT_NOT_FOUND');
+  });
+
   it('lets exactly one of two concurrent PATCHes at the same version through', async () => {
     const draft = await createDraft();
     const results = await Promise.all(

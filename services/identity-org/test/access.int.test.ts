@@ -28,6 +28,9 @@ afterAll(async () => {
 
 type Route = [method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown];
 
+// A caller turned away learns nothing from its If-Match, whether a version or *.
+const IF_MATCHES = ['1', '*'];
+
 /** Every org-scoped route, for the organization `org`. */
 function orgRoutes(org: string, someUser: string, someInvite: string): Route[] {
   return [
@@ -46,11 +49,13 @@ function orgRoutes(org: string, someUser: string, someInvite: string): Route[] {
 describe('tenant isolation', () => {
   it('answers 404 to a member of org A on every route of org B, with none of B’s data', async () => {
     for (const [method, url, body] of orgRoutes(orgB, memberB.sub, inviteB)) {
-      const res = await h.call(adminA, method, url, body, { 'if-match': '1' });
-      expect(res.statusCode, `${method} ${url}`).toBe(404);
-      expect(res.body).not.toContain('Tenant B');
-      expect(res.body).not.toContain(memberB.sub);
-      expect(res.body).not.toContain(adminB.sub);
+      for (const ifMatch of IF_MATCHES) {
+        const res = await h.call(adminA, method, url, body, { 'if-match': ifMatch });
+        expect(res.statusCode, `${method} ${url} If-Match: ${ifMatch}`).toBe(404);
+        expect(res.body).not.toContain('Tenant B');
+        expect(res.body).not.toContain(memberB.sub);
+        expect(res.body).not.toContain(adminB.sub);
+      }
     }
     const org = (await h.call(adminB, 'GET', `/v1/orgs/${orgB}`)).json();
     expect(org).toMatchObject({ name: 'Tenant B Secret Name', version: 1 });
@@ -67,10 +72,12 @@ describe('tenant isolation', () => {
       ['DELETE', `/v1/orgs/${orgA}/invites/${inviteB}`],
     ];
     for (const [method, url, body] of routes) {
-      // A PATCH sends a version, so what answers is the membership lookup.
-      const headers = method === 'PATCH' ? { 'if-match': '"1"' } : undefined;
-      const res = await h.call(adminA, method, url, body, headers);
-      expect(res.statusCode, `${method} ${url}`).toBe(404);
+      // A PATCH sends a version or *, so what answers is the membership lookup.
+      for (const ifMatch of method === 'PATCH' ? ['"1"', '*'] : [undefined]) {
+        const headers = ifMatch === undefined ? undefined : { 'if-match': ifMatch };
+        const res = await h.call(adminA, method, url, body, headers);
+        expect(res.statusCode, `${method} ${url} If-Match: ${ifMatch}`).toBe(404);
+      }
     }
     const invites = (await h.call(adminB, 'GET', `/v1/orgs/${orgB}/invites`)).json().items;
     expect(invites.find((i: { id: string }) => i.id === inviteB)?.status).toBe('pending');
@@ -96,9 +103,11 @@ describe('roles', () => {
     expect(adminOnly).toHaveLength(7);
     for (const caller of [organizer, plain]) {
       for (const [method, url, body] of adminOnly) {
-        const res = await h.call(caller, method, url, body, { 'if-match': '1' });
-        expect(res.statusCode, `${method} ${url}`).toBe(403);
-        expect(res.json().code).toBe('FORBIDDEN');
+        for (const ifMatch of IF_MATCHES) {
+          const res = await h.call(caller, method, url, body, { 'if-match': ifMatch });
+          expect(res.statusCode, `${method} ${url} If-Match: ${ifMatch}`).toBe(403);
+          expect(res.json().code).toBe('FORBIDDEN');
+        }
       }
       expect((await h.call(caller, 'GET', `/v1/orgs/${orgA}`)).statusCode).toBe(200);
       expect((await h.call(caller, 'GET', `/v1/orgs/${orgA}/members`)).statusCode).toBe(200);

@@ -251,6 +251,30 @@ describe('changing a member’s role', () => {
     expect(roles.role).toBe('organizer');
   });
 
+  it('takes If-Match: * as the membership’s current version; 404 for someone who is not a member', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const member = await h.addMember(orgId, admin, 'user');
+    const path = `/v1/orgs/${orgId}/members/${member.sub}`;
+    const version = await listedVersion(admin, orgId, member.sub);
+    const changed = await h.call(admin, 'PATCH', path, { role: 'organizer' }, { 'if-match': '*' });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({ role: 'organizer' });
+    expect(changed.json().version).toBeGreaterThan(version);
+    expect(changed.headers.etag).toBe(`"${changed.json().version}"`);
+
+    const stranger = await h.user();
+    const missing = await h.call(
+      admin,
+      'PATCH',
+      `/v1/orgs/${orgId}/members/${stranger.sub}`,
+      { role: 'organizer' },
+      { 'if-match': '*' },
+    );
+    expect(missing.statusCode, missing.body).toBe(404);
+    expect(missing.json().code).toBe('MEMBER_NOT_FOUND');
+  });
+
   it('never gives a member who left and came back a version an old read still holds', async () => {
     const admin = await h.user();
     const orgId = await h.signUp(admin);

@@ -314,6 +314,35 @@ describe('organization settings', () => {
   });
 });
 
+describe('organization settings with If-Match: *', () => {
+  it('updates whichever version is current', async () => {
+    const owner = await h.user();
+    const orgId = await h.signUp(owner);
+    for (const [name, version] of [
+      ['Renamed', 2],
+      ['Renamed again', 3],
+    ] as const) {
+      const res = await h.call(owner, 'PATCH', `/v1/orgs/${orgId}`, { name }, { 'if-match': '*' });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ name, version });
+      expect(res.headers.etag).toBe(`"${version}"`);
+    }
+  });
+
+  it('answers 404 for an organization that does not exist', async () => {
+    const owner = await h.user();
+    await h.signUp(owner);
+    const res = await h.call(
+      owner,
+      'PATCH',
+      `/v1/orgs/${randomUUID()}`,
+      { name: 'Nobody' },
+      { 'if-match': '*' },
+    );
+    expect(res.statusCode, res.body).toBe(404);
+  });
+});
+
 describe('bad input', () => {
   it('answers 400 with field paths', async () => {
     const owner = await h.user();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent } from '@happening/contracts';
 import { enqueueEvents, withTransaction } from '@happening/db';
-import { versionMismatch } from '@happening/service-kit';
+import { assertVersion, type ExpectedVersion, versionMismatch } from '@happening/service-kit';
 import type { Transaction } from 'kysely';
 import type { Caller, CatalogDeps } from '../../app.deps.ts';
 import type { CatalogDatabase } from '../../database.ts';
@@ -83,19 +83,19 @@ async function changeEvent(
 
 /**
  * PATCH with optimistic concurrency: `expectedVersion` (the If-Match) must be the event's current
- * version. It is read only once access is checked, so a caller who may not change the event gets
- * its 404 or 403 whatever it sent, not a 428 that confirms the event exists.
+ * version, or `*` for whichever it is. It is read only once access is checked, so a caller who may
+ * not change the event gets its 404 or 403 whatever it sent, not a 428 that confirms the event
+ * exists.
  */
 export function patchEvent(
   deps: CatalogDeps,
   caller: Caller,
   eventId: string,
-  expectedVersion: () => number,
+  expectedVersion: () => ExpectedVersion,
   patch: EventPatch,
 ): Promise<ListedEvent> {
   return changeEvent(deps, caller, eventId, async (current, trx) => {
-    const expected = expectedVersion();
-    if (current.version !== expected) throw versionMismatch('event', current.version, expected);
+    assertVersion('event', current.version, expectedVersion());
     const confirmedSeats = await confirmedSeatsOf(trx, current.id);
     const outcome = decided(decidePatch(current, patch, { confirmedSeats, now: deps.clock() }));
     return { event: outcome.event, published: eventChanged(outcome, traceOf(caller)) };

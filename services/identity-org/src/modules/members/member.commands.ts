@@ -1,6 +1,6 @@
 import type { Role } from '@happening/contracts';
 import { withTransaction } from '@happening/db';
-import { DomainError, versionMismatch } from '@happening/service-kit';
+import { assertVersion, DomainError, type ExpectedVersion } from '@happening/service-kit';
 import type { Actor } from '../../shared/actor.ts';
 import type { Db } from '../../shared/database.ts';
 import { emitOrgEvents } from '../../shared/org-events.ts';
@@ -22,7 +22,7 @@ export async function changeMemberRole(
   actor: Actor,
   organizationId: string,
   userId: string,
-  expectedVersion: number,
+  expectedVersion: ExpectedVersion,
   role: Role,
 ): Promise<Membership> {
   return withTransaction(db, async (trx) => {
@@ -30,9 +30,7 @@ export async function changeMemberRole(
     const target = await findMembership(trx, organizationId, userId);
     if (target === undefined) throw memberNotFound();
     // Read under the organization lock, so no other role change lands between check and write.
-    if (target.version !== expectedVersion) {
-      throw versionMismatch('membership', target.version, expectedVersion);
-    }
+    assertVersion('membership', target.version, expectedVersion);
     if (target.role === role) return target;
     assertKeepsAnAdmin(target.role, role, await countAdmins(trx, organizationId));
     const updated = await updateMemberRole(trx, organizationId, userId, role);

@@ -1,5 +1,5 @@
 import { withTransaction } from '@happening/db';
-import { DomainError, versionMismatch } from '@happening/service-kit';
+import { assertVersion, DomainError, type ExpectedVersion } from '@happening/service-kit';
 import { sql } from 'kysely';
 import type { Actor } from '../../shared/actor.ts';
 import { type Db, isUniqueViolation, type Trx } from '../../shared/database.ts';
@@ -103,12 +103,12 @@ export async function createOrganization(
   }
 }
 
-/** Applies a PATCH when the caller's `If-Match` version is still current. */
+/** Applies a PATCH when the caller's `If-Match` version is still current (or is `*`). */
 export async function changeOrganization(
   db: Db,
   actor: Actor,
   organizationId: string,
-  expectedVersion: number,
+  expectedVersion: ExpectedVersion,
   changes: OrganizationChanges,
 ): Promise<Organization> {
   return withTransaction(db, async (trx) => {
@@ -122,10 +122,8 @@ export async function changeOrganization(
       throw new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
     }
     // Read under the organization lock: the version cannot move before the update.
-    if (before.version !== expectedVersion) {
-      throw versionMismatch('organization', before.version, expectedVersion);
-    }
-    const updated = (await updateOrganization(trx, organizationId, expectedVersion, changes))!;
+    assertVersion('organization', before.version, expectedVersion);
+    const updated = (await updateOrganization(trx, organizationId, before.version, changes))!;
     await appendAudit(trx, [
       {
         organizationId,
