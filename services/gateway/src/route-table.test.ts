@@ -8,6 +8,7 @@ describe('routeFor', () => {
     ['POST', '/v1/signup', 'identity-org'],
     ['GET', '/v1/me', 'identity-org'],
     ['PATCH', '/v1/me', 'identity-org'],
+    ['GET', '/v1/me/memberships', 'identity-org'],
     ['GET', '/v1/orgs', 'identity-org'],
     ['GET', `/v1/orgs/${ID}`, 'identity-org'],
     ['GET', `/v1/orgs/${ID}/members`, 'identity-org'],

@@ -16,6 +16,7 @@ export interface RouteRule {
  */
 export const ROUTE_TABLE: readonly RouteRule[] = [
   { pattern: '/v1/me', upstream: 'identity-org', exact: true },
+  { pattern: '/v1/me/memberships', upstream: 'identity-org' },
   { pattern: '/v1/me/bookings', upstream: 'booking' },
   { pattern: '/v1/me/notifications', upstream: 'notification' },
   { pattern: '/v1/me/notification-preferences', upstream: 'notification' },

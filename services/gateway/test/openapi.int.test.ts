@@ -8,7 +8,11 @@ describe('gateway OpenAPI', () => {
 
   beforeAll(async () => {
     h = await startHarness({
-      'identity-org': { '/v1/me': ['get'], '/v1/orgs/{orgId}/members': ['get', 'post'] },
+      'identity-org': {
+        '/v1/me': ['get'],
+        '/v1/me/memberships': ['get'],
+        '/v1/orgs/{orgId}/members': ['get', 'post'],
+      },
       catalog: { '/v1/events': ['get'], '/v1/orgs/{orgId}/events': ['post'] },
       booking: {
         '/v1/events/{eventId}/bookings': ['post'],
@@ -33,6 +37,7 @@ describe('gateway OpenAPI', () => {
       '/v1/events/{eventId}/bookings',
       '/v1/me',
       '/v1/me/bookings',
+      '/v1/me/memberships',
       '/v1/me/notification-preferences',
       '/v1/orgs/{orgId}/events',
       '/v1/orgs/{orgId}/members',

@@ -29,6 +29,7 @@ describe('gateway routing', () => {
   it.each([
     ['POST', '/v1/signup', 'identity-org'],
     ['GET', '/v1/me', 'identity-org'],
+    ['GET', '/v1/me/memberships?limit=5&cursor=abc', 'identity-org'],
     ['GET', '/v1/orgs', 'identity-org'],
     ['GET', `/v1/orgs/${ID}`, 'identity-org'],
     ['GET', `/v1/orgs/${ID}/members`, 'identity-org'],

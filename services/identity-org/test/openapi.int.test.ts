@@ -59,6 +59,17 @@ describe('identity-org OpenAPI document', () => {
     expect(remove.responses).not.toHaveProperty('200');
   });
 
+  it('describes /v1/me with the first page of memberships, and the rest as a page', () => {
+    const me = responseBodySchema(documentedOperation(doc, '/v1/me', 'get'), '200');
+    expect(me.required).toEqual(['user', 'memberships', 'membershipsNextCursor']);
+    const list = documentedOperation(doc, '/v1/me/memberships', 'get');
+    expect(parameterNames(list)).toEqual(['query:cursor', 'query:limit']);
+    const page = responseBodySchema(list, '200');
+    expect(page.required).toEqual(['items', 'nextCursor']);
+    expect(page.properties?.items?.items?.required).toEqual(['organization', 'role']);
+    expect(list.responses['400']).toBeDefined();
+  });
+
   it.each([
     ['/v1/orgs/{orgId}', ['header:if-match', 'path:orgId']],
     ['/v1/orgs/{orgId}/members/{userId}', ['header:if-match', 'path:orgId', 'path:userId']],

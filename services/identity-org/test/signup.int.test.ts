@@ -3,7 +3,7 @@ import { idempotencyKeyCompletionFails, withFailingWrites } from '@happening/db/
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncUser } from '../src/modules/users/user.sync.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { type Harness, ORGANIZATIONS_PER_OWNER, startHarness, type TestUser } from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -195,6 +195,165 @@ describe('sign-up', () => {
         organization: expect.objectContaining({ id: second.organization.id, name: 'Second' }),
       }),
     ]);
+  });
+});
+
+describe('GET /v1/me/memberships', () => {
+  type MyMembership = { organization: { id: string }; role: string };
+  type MembershipPage = { items: MyMembership[]; nextCursor: string | null };
+
+  /** Every page of the caller's memberships at `limit`, in the order they came. */
+  async function walk(person: TestUser, limit: number): Promise<MembershipPage[]> {
+    const pages: MembershipPage[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `limit=${limit}${cursor === null ? '' : `&cursor=${cursor}`}`;
+      const res = await h.call(person, 'GET', `/v1/me/memberships?${query}`);
+      expect(res.statusCode, res.body).toBe(200);
+      const page: MembershipPage = res.json();
+      pages.push(page);
+      cursor = page.nextCursor;
+    } while (cursor !== null && pages.length < 50);
+    return pages;
+  }
+
+  const idsOf = (pages: MembershipPage[]) =>
+    pages.flatMap((page) => page.items.map((m) => m.organization.id));
+
+  /** `person` owning two organizations and invited into three of `other`'s: five memberships. */
+  async function fiveMemberships(person: TestUser, other: TestUser): Promise<string[]> {
+    const joined: string[] = [];
+    joined.push(await h.signUp(person));
+    for (let i = 0; i < 3; i++) {
+      const orgId = await h.signUp(other);
+      await h.addMember(orgId, other, i === 0 ? 'organizer' : 'user', person);
+      joined.push(orgId);
+    }
+    joined.push(await h.signUp(person));
+    return joined;
+  }
+
+  it('walks every membership once, oldest first, in pages of `limit`', async () => {
+    const person = await h.user();
+    const other = await h.user();
+    const joined = await fiveMemberships(person, other);
+
+    const pages = await walk(person, 2);
+    expect(pages.map((page) => page.items.length)).toEqual([2, 2, 1]);
+    expect(pages.at(-1)?.nextCursor).toBeNull();
+    expect(idsOf(pages)).toEqual(joined);
+    expect(pages[0]?.items[0]).toMatchObject({ role: 'orgAdmin' });
+    expect(pages[0]?.items[1]).toMatchObject({ role: 'organizer' });
+
+    // /v1/me shows the same list while it fits in a page, and says there is nothing more.
+    const me = (await h.call(person, 'GET', '/v1/me')).json();
+    expect(me.memberships).toEqual(pages.flatMap((page) => page.items));
+    expect(me.membershipsNextCursor).toBeNull();
+  });
+
+  it('pages through memberships joined at the same instant without duplicates or gaps', async () => {
+    const person = await h.user();
+    await fiveMemberships(person, await h.user());
+    // Same join time for all five: only the organization id orders them.
+    await sql`UPDATE organization_users SET created_at = '2026-03-01 10:00:00.123456+00'
+              WHERE user_id = ${person.sub}`.execute(h.db);
+    const ids = idsOf(await walk(person, 2));
+    expect(ids).toHaveLength(5);
+    expect(ids).toEqual([...ids].sort());
+    expect(idsOf(await walk(person, 1))).toEqual(ids);
+  });
+
+  it('shows the first page on /v1/me with a cursor for the rest', async () => {
+    const person = await h.user();
+    const other = await h.user();
+    const owned: string[] = [];
+    for (let i = 0; i < ORGANIZATIONS_PER_OWNER; i++) owned.push(await h.signUp(person));
+    const invitedTo = await h.signUp(other);
+    await h.addMember(invitedTo, other, 'user', person);
+
+    const me = (await h.call(person, 'GET', '/v1/me')).json();
+    expect(me.user.id).toBe(person.sub);
+    expect(me.memberships.map((m: MyMembership) => m.organization.id)).toEqual(owned);
+    expect(me.membershipsNextCursor).toEqual(expect.any(String));
+    const rest = await h.call(
+      person,
+      'GET',
+      `/v1/me/memberships?cursor=${me.membershipsNextCursor}`,
+    );
+    expect(rest.json()).toEqual({
+      items: [
+        expect.objectContaining({
+          role: 'user',
+          organization: expect.objectContaining({ id: invitedTo }),
+        }),
+      ],
+      nextCursor: null,
+    });
+  });
+
+  it("never shows another person's memberships, even with their cursor", async () => {
+    const person = await h.user();
+    const other = await h.user();
+    const joined = await fiveMemberships(person, other);
+    const othersOwn = [await h.signUp(other)];
+
+    const mine = idsOf(await walk(person, 2));
+    expect(mine).toEqual(joined);
+    const theirs = idsOf(await walk(other, 2));
+    expect(theirs).toHaveLength(4);
+    expect(theirs).toEqual(expect.arrayContaining(othersOwn));
+    expect(theirs).not.toContain(joined[0]);
+    expect(theirs).not.toContain(joined[4]);
+
+    // A cursor is only a position: the other person walks on through their own list.
+    const first = (await h.call(person, 'GET', '/v1/me/memberships?limit=1')).json();
+    const borrowed = await h.call(other, 'GET', `/v1/me/memberships?cursor=${first.nextCursor}`);
+    expect(borrowed.statusCode).toBe(200);
+    for (const item of borrowed.json().items as MyMembership[]) {
+      expect(theirs).toContain(item.organization.id);
+    }
+
+    const stranger = await h.user();
+    expect((await h.call(stranger, 'GET', '/v1/me/memberships')).json()).toEqual({
+      items: [],
+      nextCursor: null,
+    });
+    expect((await h.call(undefined, 'GET', '/v1/me/memberships')).statusCode).toBe(401);
+  });
+
+  it('answers 400 problem+json to a bad limit or cursor', async () => {
+    const person = await h.user();
+    await h.signUp(person);
+    for (const [query, path] of [
+      ['limit=0', 'query.limit'],
+      ['limit=101', 'query.limit'],
+      ['limit=two', 'query.limit'],
+      ['cursor=', 'query.cursor'],
+      ['cursor=a%00', 'query.cursor'],
+    ]) {
+      const res = await h.call(person, 'GET', `/v1/me/memberships?${query}`);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json(), query).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: [{ path, message: expect.any(String) }],
+      });
+    }
+    const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const bad of [
+      'garbage',
+      // Cursors of other lists, and well-formed ones the database could not take.
+      cursor({ joinedAt: '2026-01-01 10:00:00+00', userId: person.sub }),
+      cursor({ joinedAt: 'x', organizationId: randomUUID() }),
+      cursor({ joinedAt: '2026-02-30 10:00:00+00', organizationId: randomUUID() }),
+      cursor({ joinedAt: '2026-01-01 10:00:00+00', organizationId: 'not-a-uuid' }),
+      cursor({ joinedAt: '2026-01-01 10:00:00+00', organizationId: `${randomUUID()}\u0000` }),
+    ]) {
+      const res = await h.call(person, 'GET', `/v1/me/memberships?cursor=${bad}`);
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().code).toBe('INVALID_CURSOR');
+    }
   });
 });
 

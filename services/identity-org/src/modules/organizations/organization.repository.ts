@@ -1,4 +1,5 @@
 import type { Role } from '@happening/contracts';
+import { sql } from 'kysely';
 import type { OrganizationStatus } from '../../db.types.ts';
 import type { Executor } from '../../shared/database.ts';
 import { slugStem } from './slug.policy.ts';
@@ -124,12 +125,25 @@ export async function updateOrganization(
   return row && toOrganization(row);
 }
 
-/** The caller's organizations with their role, oldest membership first. */
+/** One of a person's memberships with its organization, as `/v1/me` lists them. */
+export interface OrganizationOfUser {
+  organization: Organization;
+  role: Role;
+  /** Keyset position with the database's full timestamp precision. */
+  position: { joinedAt: string; organizationId: string };
+}
+
+/**
+ * The person's organizations with their role, oldest membership first (ties by organization id);
+ * `after` is the previous page's last position.
+ */
 export async function organizationsOfUser(
   db: Executor,
   userId: string,
-): Promise<{ organization: Organization; role: Role }[]> {
-  const rows = await db
+  limit: number,
+  after: { joinedAt: string; organizationId: string } | undefined,
+): Promise<OrganizationOfUser[]> {
+  let query = db
     .selectFrom('organization_users as m')
     .innerJoin('organizations as o', 'o.id', 'm.organization_id')
     .select([
@@ -145,9 +159,24 @@ export async function organizationsOfUser(
       'o.updated_at',
       'm.role',
     ])
+    .select(sql<string>`m.created_at::text`.as('joined_at_text'))
     .where('m.user_id', '=', userId)
     .orderBy('m.created_at')
-    .orderBy('o.id')
-    .execute();
-  return rows.map((row) => ({ organization: toOrganization(row), role: row.role }));
+    .orderBy('m.organization_id')
+    .limit(limit);
+  if (after !== undefined) {
+    const at = sql<Date>`${after.joinedAt}::timestamptz`;
+    query = query.where((eb) =>
+      eb.or([
+        eb('m.created_at', '>', at),
+        eb.and([eb('m.created_at', '=', at), eb('m.organization_id', '>', after.organizationId)]),
+      ]),
+    );
+  }
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    organization: toOrganization(row),
+    role: row.role,
+    position: { joinedAt: row.joined_at_text, organizationId: row.id },
+  }));
 }
