@@ -1,21 +1,16 @@
 import type { Redis, Result } from 'ioredis';
 import { bookingLockKey, inventoryKeys, scriptKeys } from './inventory.keys.ts';
-import { LOCK_LUA, REBUILD_LUA, RELEASE_LUA, RESERVE_LUA, UNLOCK_LUA } from './inventory.lua.ts';
+import { REBUILD_LUA, RELEASE_LUA, RESERVE_LUA, UNLOCK_LUA } from './inventory.lua.ts';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    inventoryReserve(...args: (string | number)[]): Result<ReserveReply, Context>;
+    inventoryReserve(...args: (string | number)[]): Result<(string | number)[], Context>;
     inventoryRelease(...args: (string | number)[]): Result<(string | number)[], Context>;
     inventoryCompensate(...args: (string | number)[]): Result<(string | number)[], Context>;
     inventoryRebuild(...args: (string | number)[]): Result<(string | number)[], Context>;
-    /** Arguments: how many keys, the keys, then the script's ARGV. */
-    inventoryLock(...args: (string | number)[]): Result<number[], Context>;
-    inventoryUnlock(...args: (string | number)[]): Result<number, Context>;
+    inventoryUnlock(key: string, token: string): Result<number, Context>;
   }
 }
-
-/** `MISSING`, or one answer per booking asked. */
-type ReserveReply = ['MISSING'] | (string | number)[][];
 
 export type ReserveResult =
   | { kind: 'confirmed'; acceptedSeq: number; seatNumbers: number[] }
@@ -56,31 +51,30 @@ export class Inventory {
     // Compensation returns exactly what a reserve took, then serves whoever queued meanwhile.
     redis.defineCommand('inventoryCompensate', { numberOfKeys: 5, lua: RELEASE_LUA });
     redis.defineCommand('inventoryRebuild', { numberOfKeys: 5, lua: REBUILD_LUA });
-    // One call per event takes or releases a whole batch's locks.
-    redis.defineCommand('inventoryLock', { lua: LOCK_LUA });
-    redis.defineCommand('inventoryUnlock', { lua: UNLOCK_LUA });
+    redis.defineCommand('inventoryUnlock', { numberOfKeys: 1, lua: UNLOCK_LUA });
   }
 
   /** Decides a new booking atomically: confirmed with seats, or waiting with a number. */
-  async reserve(eventId: string, request: ReserveRequest): Promise<ReserveResult> {
-    return (await this.reserveAll(eventId, [request]))[0] as ReserveResult;
-  }
-
-  /**
-   * Decides new bookings of one event in one script, in the order given, each as `reserve` would
-   * on its own. A failed call may have decided some of them (a Lua error keeps earlier writes).
-   */
-  async reserveAll(eventId: string, requests: readonly ReserveRequest[]): Promise<ReserveResult[]> {
+  async reserve(
+    eventId: string,
+    request: { bookingId: string; seats: number; seatNumbers?: number[] | undefined },
+  ): Promise<ReserveResult> {
     const reply = await this.redis.inventoryReserve(
       ...scriptKeys(eventId),
-      ...requests.flatMap((request) => [
-        request.bookingId,
-        request.seats,
-        (request.seatNumbers ?? []).join(','),
-      ]),
+      request.bookingId,
+      request.seats,
+      (request.seatNumbers ?? []).join(','),
     );
-    if (reply[0] === 'MISSING') return requests.map(() => ({ kind: 'MISSING' }));
-    return (reply as (string | number)[][]).map(parseReserve);
+    const [kind, ...rest] = reply;
+    const nums = rest.map(Number);
+    if (kind === 'confirmed') {
+      return { kind, acceptedSeq: nums[0]!, seatNumbers: nums.slice(1) };
+    }
+    if (kind === 'waiting') {
+      return { kind, acceptedSeq: nums[0]!, waitingNumber: nums[1]!, position: nums[2]! };
+    }
+    if (kind === 'SEATS_TAKEN' || kind === 'MISSING') return { kind };
+    throw new Error(`unexpected reserve reply ${String(kind)}`);
   }
 
   /** Returns a booking's seats or waitlist place and promotes per the event's policy. */
@@ -155,79 +149,27 @@ export class Inventory {
   }
 
   /**
-   * Takes per-person locks (SET NX PX) in the order given, one script call per event, all in one
-   * round trip; answers for each whether it was taken (false: a request of theirs is in flight).
+   * Takes per-person locks (SET NX PX), all in one round trip and in the order given; answers
+   * for each whether it was taken (false: a request of theirs is in flight).
    */
-  async lockAll(locks: readonly PersonLock[], ttlMs: number): Promise<boolean[]> {
-    const groups = byEvent(locks);
-    const replies = await Promise.all(
-      groups.map((group) =>
-        this.redis.inventoryLock(
-          group.length,
-          ...group.map(lockKeyOf),
-          ttlMs,
-          ...group.map((lock) => lock.token),
-        ),
-      ),
-    );
-    const taken = new Set<PersonLock>();
-    groups.forEach((group, g) => {
-      group.forEach((lock, i) => {
-        if (replies[g]?.[i] === 1) taken.add(lock);
-      });
+  async lockAll(
+    locks: readonly { eventId: string; userId: string; token: string }[],
+    ttlMs: number,
+  ): Promise<boolean[]> {
+    const pipeline = this.redis.pipeline();
+    for (const { eventId, userId, token } of locks)
+      pipeline.set(bookingLockKey(eventId, userId), token, 'PX', ttlMs, 'NX');
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, reply]) => {
+      if (error) throw error;
+      return reply === 'OK';
     });
-    return locks.map((lock) => taken.has(lock));
   }
 
-  /** Releases each lock that is still held with its token, one script call per event. */
-  async unlockAll(locks: readonly PersonLock[]): Promise<void> {
-    await Promise.all(
-      byEvent(locks).map((group) =>
-        this.redis.inventoryUnlock(
-          group.length,
-          ...group.map(lockKeyOf),
-          ...group.map((lock) => lock.token),
-        ),
-      ),
-    );
+  /** Releases the lock if it is still ours. */
+  async unlock(eventId: string, userId: string, token: string): Promise<void> {
+    await this.redis.inventoryUnlock(bookingLockKey(eventId, userId), token);
   }
-}
-
-/** A person's lock on booking one event, taken with a token of the request holding it. */
-export interface PersonLock {
-  eventId: string;
-  userId: string;
-  token: string;
-}
-
-export interface ReserveRequest {
-  bookingId: string;
-  seats: number;
-  seatNumbers?: number[] | undefined;
-}
-
-const lockKeyOf = (lock: PersonLock) => bookingLockKey(lock.eventId, lock.userId);
-
-/** Locks grouped by event (one cluster slot each), in the order given within each group. */
-function byEvent(locks: readonly PersonLock[]): PersonLock[][] {
-  const groups = new Map<string, PersonLock[]>();
-  for (const lock of locks) {
-    const group = groups.get(lock.eventId);
-    if (group) group.push(lock);
-    else groups.set(lock.eventId, [lock]);
-  }
-  return [...groups.values()];
-}
-
-function parseReserve(answer: (string | number)[]): ReserveResult {
-  const [kind, ...rest] = answer;
-  const nums = rest.map(Number);
-  if (kind === 'confirmed') return { kind, acceptedSeq: nums[0]!, seatNumbers: nums.slice(1) };
-  if (kind === 'waiting') {
-    return { kind, acceptedSeq: nums[0]!, waitingNumber: nums[1]!, position: nums[2]! };
-  }
-  if (kind === 'SEATS_TAKEN') return { kind };
-  throw new Error(`unexpected reserve reply ${String(kind)}`);
 }
 
 /** Tells the release script that the hold was never recorded in Postgres. */

@@ -74,42 +74,6 @@ describe('inventory scripts against real Redis', () => {
     });
   });
 
-  it('decides a batch in one call, in its order, each as if alone', async () => {
-    const eventId = await openEvent(4);
-    const asked = (seats: number, seatNumbers?: number[]) => ({
-      bookingId: randomUUID(),
-      seats,
-      seatNumbers,
-    });
-    expect(
-      await inventory.reserveAll(eventId, [
-        asked(2, [3, 4]),
-        asked(1, [4]),
-        asked(3),
-        asked(1),
-        asked(1, [1]),
-      ]),
-    ).toEqual([
-      { kind: 'confirmed', acceptedSeq: 1, seatNumbers: [3, 4] },
-      { kind: 'SEATS_TAKEN' },
-      { kind: 'waiting', acceptedSeq: 2, waitingNumber: 1, position: 1 },
-      // fifo: someone waits, so the seat left is not the newcomer's
-      { kind: 'waiting', acceptedSeq: 3, waitingNumber: 2, position: 2 },
-      // a chosen seat goes the same way: behind whoever waits
-      { kind: 'waiting', acceptedSeq: 4, waitingNumber: 3, position: 3 },
-    ]);
-    expect(await inventory.availability(eventId)).toEqual({
-      totalSlots: 4,
-      availableSlots: 2,
-      waitlistLength: 3,
-    });
-    await redis.del(...Object.values(inventoryKeys(eventId)));
-    expect(await inventory.reserveAll(eventId, [asked(1), asked(1)])).toEqual([
-      { kind: 'MISSING' },
-      { kind: 'MISSING' },
-    ]);
-  });
-
   it('takes exactly the seats asked, or refuses when one is taken, writing nothing', async () => {
     const eventId = await openEvent(10);
     expect(await reserve(eventId, 2, [7, 9])).toMatchObject({
@@ -366,26 +330,10 @@ describe('inventory scripts against real Redis', () => {
     expect(
       await inventory.lockAll([lock('u', 't1'), lock('u', 't2'), lock('v', 't4')], 5000),
     ).toEqual([true, false, true]);
-    await inventory.unlockAll([lock('u', 't2')]);
+    await inventory.unlock(eventId, 'u', 't2');
     expect(await inventory.lockAll([lock('u', 't3')], 5000)).toEqual([false]);
-    await inventory.unlockAll([lock('u', 't1')]);
+    await inventory.unlock(eventId, 'u', 't1');
     expect(await inventory.lockAll([lock('u', 't3')], 5000)).toEqual([true]);
-  });
-
-  it('takes and releases the locks of several events in one call each, answering in order', async () => {
-    const [e1, e2] = [randomUUID(), randomUUID()];
-    const lock = (eventId: string, userId: string, token: string) => ({ eventId, userId, token });
-    await redis.set(`booking:{${e2}}:w`, 'elsewhere', 'PX', 5000);
-    expect(
-      await inventory.lockAll(
-        [lock(e1, 'u', 'a'), lock(e2, 'u', 'b'), lock(e1, 'u', 'c'), lock(e2, 'w', 'd')],
-        5000,
-      ),
-    ).toEqual([true, true, false, false]);
-    await inventory.unlockAll([lock(e1, 'u', 'a'), lock(e2, 'u', 'b'), lock(e2, 'w', 'd')]);
-    expect(await redis.exists(`booking:{${e1}}:u`, `booking:{${e2}}:u`)).toBe(0);
-    // released only by the token that took it
-    expect(await redis.get(`booking:{${e2}}:w`)).toBe('elsewhere');
   });
 
   it('the per-person lock expires with its TTL', async () => {

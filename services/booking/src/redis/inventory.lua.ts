@@ -64,52 +64,45 @@ end
 `;
 
 /**
- * Decides new bookings in the order given, each as if alone: confirmed (seats taken), waiting
- * (appended with the next waiting number) or refused, never decrement-then-revert.
- * ARGV: a triple per booking: bookingId, seats, seatNumbers (comma-separated, may be empty).
- * → {'MISSING'} | one answer per booking: {'confirmed', seq, seat...}
- *   | {'waiting', seq, waitingNumber, position} | {'SEATS_TAKEN'}
+ * ARGV: bookingId, seats, seatNumbers (comma-separated, may be empty).
+ * → {'confirmed', seq, seat...} | {'waiting', seq, waitingNumber, position}
+ *   | {'SEATS_TAKEN'} | {'MISSING'}
  */
 export const RESERVE_LUA = `
 ${sellable}
 ${takeLowest}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
+local id = ARGV[1]
+local seats = tonumber(ARGV[2])
+local wanted = {}
+for s in string.gmatch(ARGV[3], '%d+') do wanted[#wanted + 1] = s end
 local policy = redis.call('HGET', KEYS[1], 'policy')
-local function reserve(id, seats, seat_list)
-  local wanted = {}
-  for s in string.gmatch(seat_list, '%d+') do wanted[#wanted + 1] = s end
-  for _, s in ipairs(wanted) do
-    if not redis.call('ZSCORE', KEYS[3], s) then return {'SEATS_TAKEN'} end
+for _, s in ipairs(wanted) do
+  if not redis.call('ZSCORE', KEYS[3], s) then return {'SEATS_TAKEN'} end
+end
+local free = sellable()
+-- fifo: while anyone waits, a newcomer waits behind them. first_fit: waiting bookings were
+-- already served by every release, so whatever is free now is the newcomer's to take.
+local must_wait = policy == 'fifo' and redis.call('ZCARD', KEYS[4]) > 0
+-- Free seats held back for bookings beyond a lowered capacity are not for sale by number either.
+if #wanted > 0 and not must_wait and seats > free then return {'SEATS_TAKEN'} end
+if not must_wait and seats <= free then
+  local picked
+  if #wanted > 0 then
+    redis.call('ZREM', KEYS[3], unpack(wanted))
+    picked = wanted
+  else
+    picked = take_lowest(seats)
   end
-  local free = sellable()
-  -- fifo: while anyone waits, a newcomer waits behind them. first_fit: waiting bookings were
-  -- already served by every release, so whatever is free now is the newcomer's to take.
-  local must_wait = policy == 'fifo' and redis.call('ZCARD', KEYS[4]) > 0
-  -- Free seats held back for bookings beyond a lowered capacity are not for sale by number either.
-  if #wanted > 0 and not must_wait and seats > free then return {'SEATS_TAKEN'} end
-  if not must_wait and seats <= free then
-    local picked
-    if #wanted > 0 then
-      redis.call('ZREM', KEYS[3], unpack(wanted))
-      picked = wanted
-    else
-      picked = take_lowest(seats)
-    end
-    redis.call('SET', KEYS[2], free - seats)
-    local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-    return {'confirmed', seq, unpack(picked)}
-  end
-  local number = redis.call('HINCRBY', KEYS[1], 'next', 1)
+  redis.call('SET', KEYS[2], free - seats)
   local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-  redis.call('ZADD', KEYS[4], number, id)
-  redis.call('HSET', KEYS[5], id, seats)
-  return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1}
+  return {'confirmed', seq, unpack(picked)}
 end
-local answers = {}
-for i = 1, #ARGV, 3 do
-  answers[#answers + 1] = reserve(ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2])
-end
-return answers
+local number = redis.call('HINCRBY', KEYS[1], 'next', 1)
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('ZADD', KEYS[4], number, id)
+redis.call('HSET', KEYS[5], id, seats)
+return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1}
 `;
 
 /**
@@ -185,23 +178,8 @@ table.insert(promotions, 1, 'OK')
 return promotions
 `;
 
-/**
- * Takes per-person locks (SET NX PX) in the order given. KEYS: the lock keys (of one event, so
- * one cluster slot). ARGV: TTL in ms, then each key's token. → 1 (taken) or 0 (held) per key.
- */
-export const LOCK_LUA = `
-local taken = {}
-for i, key in ipairs(KEYS) do
-  taken[i] = redis.call('SET', key, ARGV[i + 1], 'PX', ARGV[1], 'NX') and 1 or 0
-end
-return taken
-`;
-
-/** Deletes each lock that still holds its token. KEYS: lock keys; ARGV: their tokens. */
+/** Deletes the lock only when it still holds our token. ARGV: token. */
 export const UNLOCK_LUA = `
-local released = 0
-for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[i] then released = released + redis.call('DEL', key) end
-end
-return released
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 `;

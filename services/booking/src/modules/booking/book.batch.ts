@@ -4,7 +4,6 @@ import { sql } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import type { EventInventoryRow } from '../../db/database.ts';
 import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
-import type { PersonLock, ReserveRequest, ReserveResult } from '../../redis/inventory.client.ts';
 import { type EventRecord, toEventRecord } from '../inventory/event-inventory.repository.ts';
 import { eventNotFound } from './booking.policy.ts';
 import type { BookingView } from './booking.schemas.ts';
@@ -59,39 +58,24 @@ export async function bookBatch(
   ctx: BookingContext,
   requests: readonly BatchedBookRequest[],
 ): Promise<PromiseSettledResult<BatchedBooking>[]> {
-  const locks = requests.map(({ eventId, userId, lockToken }) => ({
-    eventId,
-    userId,
-    token: lockToken,
-  }));
-  const locked = await ctx.inventory.lockAll(locks, ctx.settings.lockTtlMs);
-  const outcomes: PromiseSettledResult<BatchedBooking>[] = locked.map((taken) =>
-    taken ? alone : { status: 'rejected', reason: bookingInProgress() },
-  );
-  // Indexes of the requests that hold their lock, in the requests' order.
-  const entrants = requests.flatMap((_, index) => (locked[index] ? [index] : []));
-  if (entrants.length > 0) await bookEntrants(ctx, requests, entrants, outcomes);
-  // A request answered here is done with its lock; one left alone keeps it until booked.
-  await releaseLocks(
-    ctx,
-    locks.filter((_, index) => locked[index] && outcomes[index] !== alone),
-  );
-  return outcomes;
-}
-
-/** Books the requests at `entrants` (each holding its lock), recording each one's outcome. */
-async function bookEntrants(
-  ctx: BookingContext,
-  requests: readonly BatchedBookRequest[],
-  entrants: readonly number[],
-  outcomes: PromiseSettledResult<BatchedBooking>[],
-): Promise<void> {
+  const outcomes: PromiseSettledResult<BatchedBooking>[] = requests.map(() => alone);
   const bookingIds = requests.map(() => randomUUID());
   const uncommitted = (index: number, decision: Decided | 'unknown'): UncommittedDecision => ({
     request: requests[index] as BookRequest,
     bookingId: bookingIds[index] as string,
     decision,
   });
+  const locked = await ctx.inventory.lockAll(
+    requests.map(({ eventId, userId, lockToken }) => ({ eventId, userId, token: lockToken })),
+    ctx.settings.lockTtlMs,
+  );
+  // Indexes of the requests that hold their lock, in the requests' order.
+  const entrants: number[] = [];
+  locked.forEach((taken, index) => {
+    if (taken) entrants.push(index);
+    else outcomes[index] = { status: 'rejected', reason: bookingInProgress() };
+  });
+  if (entrants.length === 0) return outcomes;
   const decided: { index: number; event: EventRecord; decision: Decided }[] = [];
   // Requests whose decision's answer was lost (Redis may have run it): their events are rebuilt.
   const unanswered: number[] = [];
@@ -128,16 +112,20 @@ async function bookEntrants(
           outcomes[index] = { status: 'rejected', reason: error };
         }
       }
-      const answers = await reserveByEvent(
-        ctx,
-        admitted.map(({ index }) => ({
-          index,
-          request: { bookingId: bookingIds[index] as string, ...(requests[index] as BookRequest) },
-        })),
+      // Sent in one go; Redis runs them in this order.
+      const answers = await Promise.allSettled(
+        admitted.map(({ index }) => {
+          const request = requests[index] as BookRequest;
+          return ctx.inventory.reserve(request.eventId, {
+            bookingId: bookingIds[index] as string,
+            ...request,
+          });
+        }),
       );
-      // Recorded in the requests' order, whatever order the events' answers came in.
-      for (const { index, event } of admitted) {
-        const answer = answers.get(index) as PromiseSettledResult<ReserveResult>;
+      admitted.forEach(({ index, event }, i) => {
+        const answer = answers[i] as PromiseSettledResult<
+          Awaited<ReturnType<typeof ctx.inventory.reserve>>
+        >;
         try {
           if (answer.status === 'rejected') {
             unanswered.push(index);
@@ -148,7 +136,7 @@ async function bookEntrants(
           if (!(error instanceof InventoryMissing))
             outcomes[index] = { status: 'rejected', reason: error };
         }
-      }
+      });
       if (decided.length === 0) {
         await tx.commitWith(sql`SELECT 1`.compile(tx.db));
         return [];
@@ -181,7 +169,7 @@ async function bookEntrants(
       ...decided.map(({ index, decision }) => uncommitted(index, decision)),
       ...unanswered.map((index) => uncommitted(index, 'unknown')),
     ]);
-    return;
+    return outcomes;
   }
   if (unanswered.length > 0)
     await giveBack(
@@ -197,48 +185,7 @@ async function bookEntrants(
     );
     outcomes[index] = { status: 'fulfilled', value: view };
   });
-}
-
-/**
- * Decides the admitted requests in Redis, one script call per event (sent together), each
- * event's requests in the order given, so first come stays first served. Answers by request
- * index; a failed call fails every request of its event (Redis may have decided some of them).
- */
-async function reserveByEvent(
-  ctx: BookingContext,
-  admitted: readonly { index: number; request: ReserveRequest & { eventId: string } }[],
-): Promise<Map<number, PromiseSettledResult<ReserveResult>>> {
-  const byEvent = new Map<string, (typeof admitted)[number][]>();
-  for (const entry of admitted) {
-    const group = byEvent.get(entry.request.eventId);
-    if (group) group.push(entry);
-    else byEvent.set(entry.request.eventId, [entry]);
-  }
-  const answers = new Map<number, PromiseSettledResult<ReserveResult>>();
-  await Promise.all(
-    [...byEvent].map(async ([eventId, group]) => {
-      try {
-        const results = await ctx.inventory.reserveAll(
-          eventId,
-          group.map(({ request }) => request),
-        );
-        group.forEach(({ index }, i) => {
-          answers.set(index, { status: 'fulfilled', value: results[i] as ReserveResult });
-        });
-      } catch (reason) {
-        for (const { index } of group) answers.set(index, { status: 'rejected', reason });
-      }
-    }),
-  );
-  return answers;
-}
-
-/** Left behind, a lock expires with its TTL, so a failure here must not fail the answers. */
-export async function releaseLocks(ctx: BookingContext, locks: readonly PersonLock[]) {
-  if (locks.length === 0) return;
-  await ctx.inventory
-    .unlockAll(locks)
-    .catch((err) => ctx.logger.warn({ err, locks: locks.length }, 'booking locks not released'));
+  return outcomes;
 }
 
 const bookingInProgress = () =>

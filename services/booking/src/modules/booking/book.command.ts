@@ -5,7 +5,6 @@ import { toEventRecord } from '../inventory/event-inventory.repository.ts';
 import { inventoryRebuilding, lockForNewBooking } from '../inventory/event-lock.ts';
 import { rebuildForRequest } from '../inventory/reconcile.service.ts';
 import { roleOf } from '../memberships/membership.repository.ts';
-import { type BatchedBooking, releaseLocks } from './book.batch.ts';
 import { eventNotFound } from './booking.policy.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { writeCreated } from './booking.writer.ts';
@@ -27,25 +26,17 @@ export type { BookRequest } from './new-booking.ts';
 
 /**
  * Books seats: the request joins a batch of concurrent ones that share one transaction
- * (`bookBatch`), which takes each person's lock first, with this request's token, and releases
- * it with the answer. What a batch leaves to be done alone (an event being rebuilt, keys missing
- * in Redis, a batch write that failed) runs here, still holding the lock, as its own transaction
- * around one Lua decision, its BEGIN sent with the lock statement and its COMMIT with the write. When a
+ * (`bookBatch`), which takes each person's lock first, with this request's token. What a batch
+ * leaves to be done alone (an event being rebuilt, keys
+ * missing in Redis, a batch write that failed) runs here as its own transaction around one Lua
+ * decision, its BEGIN sent with the lock statement and its COMMIT with the write. When a
  * transaction fails, Redis is compensated before the error is answered.
  */
 export async function bookSeats(ctx: BookingContext, request: BookRequest): Promise<BookingView> {
-  const lock = { eventId: request.eventId, userId: request.userId, token: randomUUID() };
-  let batched: BatchedBooking;
+  const lockToken = randomUUID();
   try {
-    batched = await ctx.newBookings.submit({ ...request, lockToken: lock.token });
-  } catch (error) {
-    // Its batch released the lock of a request it answered, but not when it failed as a whole;
-    // releasing twice, or a lock never taken, deletes nothing (the token is this request's).
-    await releaseLocks(ctx, [lock]);
-    throw error;
-  }
-  if (batched !== 'alone') return batched;
-  try {
+    const batched = await ctx.newBookings.submit({ ...request, lockToken });
+    if (batched !== 'alone') return batched;
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await attemptBooking(ctx, request);
@@ -61,7 +52,13 @@ export async function bookSeats(ctx: BookingContext, request: BookRequest): Prom
       }
     }
   } finally {
-    await releaseLocks(ctx, [lock]);
+    // Only deletes the lock if this request took it. Left behind, it expires with its TTL, so a
+    // failure here must not turn a booking's answer into an error.
+    await ctx.inventory
+      .unlock(request.eventId, request.userId, lockToken)
+      .catch((err) =>
+        ctx.logger.warn({ err, eventId: request.eventId }, 'booking lock not released'),
+      );
   }
 }
 
