@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis, Result } from 'ioredis';
 import { bookingLockKey, inventoryKeys, scriptKeys } from './inventory.keys.ts';
 import { REBUILD_LUA, RELEASE_LUA, RESERVE_LUA, UNLOCK_LUA } from './inventory.lua.ts';
@@ -43,14 +44,18 @@ export interface AvailabilityFigures {
   waitlistLength: number;
 }
 
-/** The seat inventory in Redis: every decision is one atomic Lua script (NOSCRIPT handled). */
+/**
+ * The seat inventory in Redis: every decision is one atomic Lua script (NOSCRIPT handled), run
+ * once per call however often the client sends it (see `answeredOnce` in inventory.lua.ts).
+ */
 export class Inventory {
   constructor(private readonly redis: Redis) {
-    redis.defineCommand('inventoryReserve', { numberOfKeys: 5, lua: RESERVE_LUA });
-    redis.defineCommand('inventoryRelease', { numberOfKeys: 5, lua: RELEASE_LUA });
+    const numberOfKeys = scriptKeys('').length;
+    redis.defineCommand('inventoryReserve', { numberOfKeys, lua: RESERVE_LUA });
+    redis.defineCommand('inventoryRelease', { numberOfKeys, lua: RELEASE_LUA });
     // Compensation returns exactly what a reserve took, then serves whoever queued meanwhile.
-    redis.defineCommand('inventoryCompensate', { numberOfKeys: 5, lua: RELEASE_LUA });
-    redis.defineCommand('inventoryRebuild', { numberOfKeys: 5, lua: REBUILD_LUA });
+    redis.defineCommand('inventoryCompensate', { numberOfKeys, lua: RELEASE_LUA });
+    redis.defineCommand('inventoryRebuild', { numberOfKeys, lua: REBUILD_LUA });
     redis.defineCommand('inventoryUnlock', { numberOfKeys: 1, lua: UNLOCK_LUA });
   }
 
@@ -64,6 +69,7 @@ export class Inventory {
       request.bookingId,
       request.seats,
       (request.seatNumbers ?? []).join(','),
+      randomUUID(),
     );
     const [kind, ...rest] = reply;
     const nums = rest.map(Number);
@@ -82,7 +88,9 @@ export class Inventory {
     eventId: string,
     hold: { bookingId: string; status: 'confirmed' | 'waiting' | 'none'; seatNumbers: number[] },
   ): Promise<ReleaseResult> {
-    return parseRelease(await this.redis.inventoryRelease(...releaseArgs(eventId, hold)));
+    return parseRelease(
+      await this.redis.inventoryRelease(...releaseArgs(eventId, hold), RECORDED, randomUUID()),
+    );
   }
 
   /**
@@ -95,7 +103,7 @@ export class Inventory {
     hold: { bookingId: string; status: 'confirmed' | 'waiting'; seatNumbers: number[] },
   ): Promise<ReleaseResult> {
     return parseRelease(
-      await this.redis.inventoryCompensate(...releaseArgs(eventId, hold), GIVE_BACK),
+      await this.redis.inventoryCompensate(...releaseArgs(eventId, hold), GIVE_BACK, randomUUID()),
     );
   }
 
@@ -109,6 +117,7 @@ export class Inventory {
       snapshot.lastAcceptedSeq,
       snapshot.bookedSeats.join(','),
       snapshot.waiting.map((w) => `${w.bookingId}:${w.seats}:${w.waitingNumber}`).join(','),
+      randomUUID(),
     );
     const parsed = parseRelease(reply);
     if (parsed.kind !== 'OK') throw new Error('rebuild did not complete');
@@ -174,6 +183,8 @@ export class Inventory {
 
 /** Tells the release script that the hold was never recorded in Postgres. */
 const GIVE_BACK = '1';
+/** Tells the release script that the hold is recorded in Postgres (a cancellation). */
+const RECORDED = '';
 
 function releaseArgs(
   eventId: string,

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { eventually, type ServerHandle, startRedis } from '@happening/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Inventory, type InventorySnapshot } from './inventory.client.ts';
-import { inventoryKeys } from './inventory.keys.ts';
+import { inventoryKeys, scriptKeys } from './inventory.keys.ts';
+import { ANSWER_RETENTION_SECONDS } from './inventory.lua.ts';
 
 let server: ServerHandle;
 let redis: Redis;
@@ -317,6 +319,54 @@ describe('inventory scripts against real Redis', () => {
     expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 2 });
   });
 
+  it('answers a call sent again as the first time, deciding nothing more', async () => {
+    const eventId = await openEvent(3);
+    const keys = scriptKeys(eventId);
+    // As the client re-sends a call whose answer was lost with its connection: the same arguments.
+    const reserveCall = [...keys, randomUUID(), 2, '', randomUUID()];
+    const first = await redis.inventoryReserve(...reserveCall);
+    expect(first).toEqual(['confirmed', 1, '1', '2']);
+    expect(await redis.inventoryReserve(...reserveCall)).toEqual(first);
+    const holder = randomUUID();
+    await inventory.reserve(eventId, { bookingId: holder, seats: 1 }); // seat 3
+    const head = randomUUID();
+    await inventory.reserve(eventId, { bookingId: head, seats: 1 }); // waits
+    const second = randomUUID();
+    await inventory.reserve(eventId, { bookingId: second, seats: 1 }); // waits
+    expect(await inventory.availability(eventId)).toEqual({
+      totalSlots: 3,
+      availableSlots: 0,
+      waitlistLength: 2,
+    });
+
+    const releaseCall = [...keys, holder, 'confirmed', '3', '', randomUUID()];
+    expect(await redis.inventoryRelease(...releaseCall)).toEqual(['OK', `${head}:3`]);
+    // Sent again, it frees no seat and promotes no one: `second` stays first in line.
+    expect(await redis.inventoryRelease(...releaseCall)).toEqual(['OK', `${head}:3`]);
+    expect(await inventory.availability(eventId)).toEqual({
+      totalSlots: 3,
+      availableSlots: 0,
+      waitlistLength: 1,
+    });
+    expect(await inventory.waitlistPosition(eventId, second)).toBe(1);
+  });
+
+  it('forgets answers once they are older than the retention', async () => {
+    const eventId = await openEvent(5); // a rebuild: answered too
+    const { answers, answeredAt } = inventoryKeys(eventId);
+    await reserve(eventId, 1);
+    const earlier = await redis.zrange(answeredAt, 0, -1);
+    expect(earlier).toHaveLength(2);
+    // Answered as long ago as answers are kept.
+    const longAgo = Math.floor(Date.now() / 1000) - ANSWER_RETENTION_SECONDS - 1;
+    for (const operation of earlier) await redis.zadd(answeredAt, longAgo, operation);
+    await reserve(eventId, 1);
+    const kept = await redis.hkeys(answers);
+    expect(kept).toHaveLength(1);
+    expect(earlier).not.toContain(kept[0]);
+    expect(await redis.zrange(answeredAt, 0, -1)).toEqual(kept);
+  });
+
   it('survives a flushed script cache (NOSCRIPT)', async () => {
     const eventId = await openEvent(2);
     await redis.script('FLUSH');
@@ -361,5 +411,71 @@ describe('inventory scripts against real Redis', () => {
     expect(seats.length).toBeLessThanOrEqual(50);
     const numbers = results.flatMap((r) => (r.kind === 'waiting' ? [r.waitingNumber] : []));
     expect(new Set(numbers).size).toBe(numbers.length);
+  });
+});
+
+/**
+ * A TCP proxy to Redis that, once armed, drops the connection when the answer to the next call
+ * naming an event's keys comes back: the call ran, its answer is lost.
+ */
+async function answerLosingProxy(target: URL) {
+  let armed = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    let callSent = false;
+    client.on('data', (chunk) => {
+      if (armed && chunk.includes(':meta')) callSent = true;
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!callSent) return void client.write(chunk);
+      armed = false;
+      callSent = false;
+      client.destroy();
+      upstream.destroy();
+    });
+    for (const socket of [client, upstream]) {
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    loseNextAnswer: () => {
+      armed = true;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('a connection lost before the answer', () => {
+  it('is re-sent by the client and decides once', async () => {
+    const proxy = await answerLosingProxy(new URL(server.url));
+    const viaProxy = new Redis(proxy.url);
+    try {
+      const eventId = await openEvent(4);
+      const proxied = new Inventory(viaProxy);
+      expect(await proxied.availability(eventId)).toMatchObject({ availableSlots: 4 });
+      proxy.loseNextAnswer();
+      expect(await proxied.reserve(eventId, { bookingId: randomUUID(), seats: 2 })).toEqual({
+        kind: 'confirmed',
+        acceptedSeq: 1,
+        seatNumbers: [1, 2],
+      });
+      expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 2 });
+    } finally {
+      viaProxy.disconnect();
+      await proxy.close();
+    }
   });
 });

@@ -2,8 +2,37 @@
  * Lua sources of the inventory scripts. Each validates first and writes last (a Lua error keeps
  * writes made before it), and answers MISSING when the event's keys are gone so the caller
  * reconciles from Postgres and retries.
- * KEYS: meta, slots, free, waitlist, waiting (see inventory.keys.ts).
+ * KEYS: meta, slots, free, waitlist, waiting, answers, answeredAt (see inventory.keys.ts).
  */
+
+/** How long a script's answer is kept for a call sent again. */
+export const ANSWER_RETENTION_SECONDS = 60;
+
+/**
+ * Runs `body` once per operation id, the last ARGV: the same call sent again gets the first
+ * run's answer. The client re-sends the calls still unanswered when its connection to Redis
+ * drops and comes back, and running a decision twice would take seats or a waitlist place (or
+ * promote someone) that nobody records. Answers older than ANSWER_RETENTION_SECONDS go, a
+ * hundred per call at most.
+ */
+const answeredOnce = (body: string) => `
+local operation = ARGV[#ARGV]
+local kept = redis.call('HGET', KEYS[6], operation)
+if kept then return cjson.decode(kept) end
+local function run()
+${body}
+end
+local answer = run()
+local now = tonumber(redis.call('TIME')[1])
+redis.call('HSET', KEYS[6], operation, cjson.encode(answer))
+redis.call('ZADD', KEYS[7], now, operation)
+local expired = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now - ${ANSWER_RETENTION_SECONDS}, 'LIMIT', 0, 100)
+if #expired > 0 then
+  redis.call('ZREM', KEYS[7], unpack(expired))
+  redis.call('HDEL', KEYS[6], unpack(expired))
+end
+return answer
+`;
 
 /**
  * Seats that may be sold: the free seats less `over`, the seats still booked beyond a lowered
@@ -64,11 +93,11 @@ end
 `;
 
 /**
- * ARGV: bookingId, seats, seatNumbers (comma-separated, may be empty).
+ * ARGV: bookingId, seats, seatNumbers (comma-separated, may be empty), operation id.
  * → {'confirmed', seq, seat...} | {'waiting', seq, waitingNumber, position}
  *   | {'SEATS_TAKEN'} | {'MISSING'}
  */
-export const RESERVE_LUA = `
+export const RESERVE_LUA = answeredOnce(`
 ${sellable}
 ${takeLowest}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
@@ -103,15 +132,16 @@ local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('ZADD', KEYS[4], number, id)
 redis.call('HSET', KEYS[5], id, seats)
 return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1}
-`;
+`);
 
 /**
  * Returns a booking's hold (seats of a confirmed one, the place of a waiting one), then promotes.
  * ARGV: bookingId, previous status ('confirmed' | 'waiting' | '' to only promote), seats csv,
- * '1' when the hold was never recorded in Postgres (a give-back: see `Inventory.compensate`).
+ * '1' when the hold was never recorded in Postgres (a give-back: see `Inventory.compensate`),
+ * operation id.
  * → {'OK', 'id:seat,seat', ...} | {'MISSING'}
  */
-export const RELEASE_LUA = `
+export const RELEASE_LUA = answeredOnce(`
 ${sellable}
 ${takeLowest}
 ${promote}
@@ -136,14 +166,15 @@ end
 local promotions = promote(redis.call('HGET', KEYS[1], 'policy'))
 table.insert(promotions, 1, 'OK')
 return promotions
-`;
+`);
 
 /**
  * Replaces an event's keys with the state Postgres holds, then promotes whoever now fits.
- * ARGV: total, policy, next, seq, booked seats csv, waiting entries csv of "id:seats:number".
+ * ARGV: total, policy, next, seq, booked seats csv, waiting entries csv of "id:seats:number",
+ * operation id.
  * → {'OK', 'id:seat,seat', ...}
  */
-export const REBUILD_LUA = `
+export const REBUILD_LUA = answeredOnce(`
 ${sellable}
 ${takeLowest}
 ${promote}
@@ -176,7 +207,7 @@ end
 local promotions = promote(ARGV[2])
 table.insert(promotions, 1, 'OK')
 return promotions
-`;
+`);
 
 /** Deletes the lock only when it still holds our token. ARGV: token. */
 export const UNLOCK_LUA = `
