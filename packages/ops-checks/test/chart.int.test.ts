@@ -392,6 +392,26 @@ describe('pod termination', () => {
     }
   });
 
+  it("refuses a drain set in a service's env that the shutdown budget does not cover", () => {
+    expect(() =>
+      renderChart(helm, chart.dir, [], ['--set', 'services.booking.env.SHUTDOWN_DRAIN_MS=20000']),
+    ).toThrow(/services.booking.env.SHUTDOWN_DRAIN_MS/);
+    const raised = renderChart(
+      helm,
+      chart.dir,
+      [],
+      [
+        '--set',
+        'services.booking.env.SHUTDOWN_DRAIN_MS=20000',
+        '--set',
+        'termination.shutdownSeconds=30',
+        '--set',
+        'termination.gracePeriodSeconds=40',
+      ],
+    );
+    expect(raised.length).toBeGreaterThan(0);
+  });
+
   it('refuses a grace period that does not cover the preStop pause and the shutdown', () => {
     expect(() =>
       renderChart(helm, chart.dir, [], ['--set', 'termination.gracePeriodSeconds=10']),
