@@ -64,12 +64,14 @@ export class Inventory {
     eventId: string,
     request: { bookingId: string; seats: number; seatNumbers?: number[] | undefined },
   ): Promise<ReserveResult> {
-    const reply = await this.redis.inventoryReserve(
-      ...scriptKeys(eventId),
-      request.bookingId,
-      request.seats,
-      (request.seatNumbers ?? []).join(','),
-      randomUUID(),
+    const reply = answered(
+      await this.redis.inventoryReserve(
+        ...scriptKeys(eventId),
+        request.bookingId,
+        request.seats,
+        (request.seatNumbers ?? []).join(','),
+        ...callOnce(),
+      ),
     );
     const [kind, ...rest] = reply;
     const nums = rest.map(Number);
@@ -89,7 +91,9 @@ export class Inventory {
     hold: { bookingId: string; status: 'confirmed' | 'waiting' | 'none'; seatNumbers: number[] },
   ): Promise<ReleaseResult> {
     return parseRelease(
-      await this.redis.inventoryRelease(...releaseArgs(eventId, hold), RECORDED, randomUUID()),
+      answered(
+        await this.redis.inventoryRelease(...releaseArgs(eventId, hold), RECORDED, ...callOnce()),
+      ),
     );
   }
 
@@ -103,7 +107,13 @@ export class Inventory {
     hold: { bookingId: string; status: 'confirmed' | 'waiting'; seatNumbers: number[] },
   ): Promise<ReleaseResult> {
     return parseRelease(
-      await this.redis.inventoryCompensate(...releaseArgs(eventId, hold), GIVE_BACK, randomUUID()),
+      answered(
+        await this.redis.inventoryCompensate(
+          ...releaseArgs(eventId, hold),
+          GIVE_BACK,
+          ...callOnce(),
+        ),
+      ),
     );
   }
 
@@ -117,9 +127,9 @@ export class Inventory {
       snapshot.lastAcceptedSeq,
       snapshot.bookedSeats.join(','),
       snapshot.waiting.map((w) => `${w.bookingId}:${w.seats}:${w.waitingNumber}`).join(','),
-      randomUUID(),
+      ...callOnce(),
     );
-    const parsed = parseRelease(reply);
+    const parsed = parseRelease(answered(reply));
     if (parsed.kind !== 'OK') throw new Error('rebuild did not complete');
     return parsed.promotions;
   }
@@ -179,6 +189,22 @@ export class Inventory {
   async unlock(eventId: string, userId: string, token: string): Promise<void> {
     await this.redis.inventoryUnlock(bookingLockKey(eventId, userId), token);
   }
+}
+
+/**
+ * A script call Redis received too late to tell whether it already ran (its answer would have
+ * been dropped): it ran nothing now, and what it asked counts as unknown (see `answeredOnce`).
+ */
+export class StaleInventoryCall extends Error {}
+
+/** What makes a script call run once, sent again unchanged: when it is sent, and its own id. */
+const callOnce = (): [number, string] => [Math.floor(Date.now() / 1000), randomUUID()];
+
+function answered<T extends (string | number)[]>(reply: T): T {
+  if (reply[0] === 'STALE') {
+    throw new StaleInventoryCall('an inventory call reached Redis too late to be run safely');
+  }
+  return reply;
 }
 
 /** Tells the release script that the hold was never recorded in Postgres. */

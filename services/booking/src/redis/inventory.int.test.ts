@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { eventually, type ServerHandle, startRedis } from '@happening/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Inventory, type InventorySnapshot } from './inventory.client.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Inventory, type InventorySnapshot, StaleInventoryCall } from './inventory.client.ts';
 import { inventoryKeys, scriptKeys } from './inventory.keys.ts';
-import { ANSWER_RETENTION_SECONDS } from './inventory.lua.ts';
+import { ANSWER_RETENTION_SECONDS, STALE_CALL_SECONDS } from './inventory.lua.ts';
 
 let server: ServerHandle;
 let redis: Redis;
@@ -323,7 +323,8 @@ describe('inventory scripts against real Redis', () => {
     const eventId = await openEvent(3);
     const keys = scriptKeys(eventId);
     // As the client re-sends a call whose answer was lost with its connection: the same arguments.
-    const reserveCall = [...keys, randomUUID(), 2, '', randomUUID()];
+    const sentAt = Math.floor(Date.now() / 1000);
+    const reserveCall = [...keys, randomUUID(), 2, '', sentAt, randomUUID()];
     const first = await redis.inventoryReserve(...reserveCall);
     expect(first).toEqual(['confirmed', 1, '1', '2']);
     expect(await redis.inventoryReserve(...reserveCall)).toEqual(first);
@@ -339,7 +340,7 @@ describe('inventory scripts against real Redis', () => {
       waitlistLength: 2,
     });
 
-    const releaseCall = [...keys, holder, 'confirmed', '3', '', randomUUID()];
+    const releaseCall = [...keys, holder, 'confirmed', '3', '', sentAt, randomUUID()];
     expect(await redis.inventoryRelease(...releaseCall)).toEqual(['OK', `${head}:3`]);
     // Sent again, it frees no seat and promotes no one: `second` stays first in line.
     expect(await redis.inventoryRelease(...releaseCall)).toEqual(['OK', `${head}:3`]);
@@ -349,6 +350,42 @@ describe('inventory scripts against real Redis', () => {
       waitlistLength: 1,
     });
     expect(await inventory.waitlistPosition(eventId, second)).toBe(1);
+  });
+
+  it('runs nothing for a call sent too long ago to tell whether it ran, and says so', async () => {
+    const eventId = await openEvent(3);
+    const late = Math.floor(Date.now() / 1000) - STALE_CALL_SECONDS - 2;
+    expect(
+      await redis.inventoryReserve(...scriptKeys(eventId), randomUUID(), 1, '', late, randomUUID()),
+    ).toEqual(['STALE']);
+    // The client sends its own clock's time: one far behind gets the same answer, as an error.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now - (STALE_CALL_SECONDS + 2) * 1000);
+    try {
+      await expect(reserve(eventId, 1)).rejects.toBeInstanceOf(StaleInventoryCall);
+      await expect(
+        inventory.release(eventId, { bookingId: randomUUID(), status: 'none', seatNumbers: [] }),
+      ).rejects.toBeInstanceOf(StaleInventoryCall);
+    } finally {
+      clock.mockRestore();
+    }
+    expect(await inventory.availability(eventId)).toEqual({
+      totalSlots: 3,
+      availableSlots: 3,
+      waitlistLength: 0,
+    });
+    expect(await redis.hget(inventoryKeys(eventId).meta, 'seq')).toBe('0');
+  });
+
+  it('lets the answers expire a retention after the event’s last call', async () => {
+    const eventId = await openEvent(3);
+    await reserve(eventId, 1);
+    const { answers, answeredAt } = inventoryKeys(eventId);
+    for (const key of [answers, answeredAt]) {
+      const ttl = await redis.ttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(ANSWER_RETENTION_SECONDS);
+    }
   });
 
   it('forgets answers once they are older than the retention', async () => {
