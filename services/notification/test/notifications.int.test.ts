@@ -437,7 +437,8 @@ describe('invites', () => {
       sealInviteLink(rotatedAway, facts, url),
     );
     await h.publish({ ...again, id: invite.id });
-    // A later message of the same queue, handled once the one before it went through.
+    // A later message of the same queue: by the time it is mailed, the one before it has almost
+    // surely been handled too (handlers run concurrently, up to the prefetch).
     const next = `invitee-${randomUUID().slice(0, 8)}@example.test`;
     await h.publish(
       memberInvited(randomUUID(), next, (facts) => sealInviteLink(h.inviteLinks, facts, url)),
