@@ -169,7 +169,8 @@ export class Inventory {
 
   /**
    * Takes per-person locks (SET NX PX), all in one round trip and in the order given; answers
-   * for each whether it was taken (false: a request of theirs is in flight).
+   * for each whether it was taken (false: a request of theirs is in flight). GET makes a SET
+   * the client re-sends after a lost connection find its own token: taken, not held by another.
    */
   async lockAll(
     locks: readonly { eventId: string; userId: string; token: string }[],
@@ -177,11 +178,11 @@ export class Inventory {
   ): Promise<boolean[]> {
     const pipeline = this.redis.pipeline();
     for (const { eventId, userId, token } of locks)
-      pipeline.set(bookingLockKey(eventId, userId), token, 'PX', ttlMs, 'NX');
+      pipeline.set(bookingLockKey(eventId, userId), token, 'PX', ttlMs, 'NX', 'GET');
     const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([error, reply]) => {
+    return replies.map(([error, holder], i) => {
       if (error) throw error;
-      return reply === 'OK';
+      return holder === null || holder === locks[i]?.token;
     });
   }
 

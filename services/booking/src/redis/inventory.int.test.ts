@@ -453,17 +453,18 @@ describe('inventory scripts against real Redis', () => {
 
 /**
  * A TCP proxy to Redis that, once armed, drops the connection when the answer to the next call
- * naming an event's keys comes back: the call ran, its answer is lost.
+ * naming a key with `marker` comes back: the call ran, its answer is lost.
  */
 async function answerLosingProxy(target: URL) {
   let armed = false;
+  let marker = '';
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
     sockets.add(client).add(upstream);
     let callSent = false;
     client.on('data', (chunk) => {
-      if (armed && chunk.includes(':meta')) callSent = true;
+      if (armed && chunk.includes(marker)) callSent = true;
       upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
@@ -485,8 +486,9 @@ async function answerLosingProxy(target: URL) {
   const { port } = server.address() as { port: number };
   return {
     url: `redis://127.0.0.1:${port}`,
-    loseNextAnswer: () => {
+    loseNextAnswer: (naming: string) => {
       armed = true;
+      marker = naming;
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
@@ -503,13 +505,30 @@ describe('a connection lost before the answer', () => {
       const eventId = await openEvent(4);
       const proxied = new Inventory(viaProxy);
       expect(await proxied.availability(eventId)).toMatchObject({ availableSlots: 4 });
-      proxy.loseNextAnswer();
+      proxy.loseNextAnswer(':meta');
       expect(await proxied.reserve(eventId, { bookingId: randomUUID(), seats: 2 })).toEqual({
         kind: 'confirmed',
         acceptedSeq: 1,
         seatNumbers: [1, 2],
       });
       expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 2 });
+    } finally {
+      viaProxy.disconnect();
+      await proxy.close();
+    }
+  });
+
+  it('finds a person lock it took, sent again, its own', async () => {
+    const proxy = await answerLosingProxy(new URL(server.url));
+    const viaProxy = new Redis(proxy.url);
+    try {
+      const eventId = randomUUID();
+      const proxied = new Inventory(viaProxy);
+      await viaProxy.ping();
+      proxy.loseNextAnswer(`booking:{${eventId}}`);
+      const lock = { eventId, userId: 'u', token: randomUUID() };
+      expect(await proxied.lockAll([lock], 5000)).toEqual([true]);
+      expect(await redis.get(`booking:{${eventId}}:u`)).toBe(lock.token);
     } finally {
       viaProxy.disconnect();
       await proxy.close();
