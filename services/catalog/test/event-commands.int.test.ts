@@ -237,6 +237,22 @@ describe('optimistic concurrency', () => {
     expect(second.json()).toMatchObject({ venue: 'B', version: 3 });
   });
 
+  it('compares If-Match strongly, taking a list of tags: a weak or foreign tag matches nothing', async () => {
+    const draft = await createDraft();
+    const path = `/v1/events/${draft.id}`;
+    const patch = (ifMatch: string, venue: string) =>
+      catalog.call(organizer, 'PATCH', path, { venue }, { 'if-match': ifMatch });
+    for (const stale of ['W/"1"', '"v1"', '"2", "3"']) {
+      const res = await patch(stale, 'Never');
+      expect(res.statusCode, `${stale}: ${res.body}`).toBe(412);
+      expect(res.json()).toMatchObject({ code: 'VERSION_MISMATCH', currentVersion: 1 });
+    }
+    const listed = await patch('"7", W/"1", "1"', 'Listed');
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(listed.json()).toMatchObject({ venue: 'Listed', version: 2 });
+    expect((await patch('"2', 'Broken')).statusCode).toBe(400);
+  });
+
   it('answers 404 to If-Match: * for an event that does not exist', async () => {
     const res = await catalog.call(
       organizer,
