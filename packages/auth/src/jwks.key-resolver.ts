@@ -9,7 +9,15 @@ export interface JwksOptions {
   cacheMaxAgeMs?: number;
   /** Milliseconds a key set fetch may take. */
   timeoutMs?: number;
+  /**
+   * Milliseconds a key keeps verifying tokens while the key set cannot be fetched, counted from
+   * the last time the key set held it (default 24 h).
+   */
+  maxStaleMs?: number;
 }
+
+/** While the key set cannot be fetched, how long known keys are used without asking again. */
+const RETRY_FETCH_AFTER_MS = 30_000;
 
 /** Thrown when the token's header names no key of the issuer (unknown kid, foreign alg). */
 export class UnknownSigningKeyError extends Error {
@@ -24,7 +32,11 @@ const TOKEN_FAULTS = [
 
 /**
  * Resolves a token header to the issuer's public key as PEM, through one jose remote key set:
- * jose caches keys and refetches (after a cooldown) when a token names an unknown `kid`.
+ * jose caches keys and refetches (after a cooldown) when a token names an unknown `kid`, and
+ * every `cacheMaxAgeMs`. When a fetch fails, a `kid` the key set held before keeps its key (up to
+ * `maxStaleMs`), so an issuer that is down does not stop the platform: its tokens stay
+ * verifiable; only an unknown `kid` answers 503 then. For RETRY_FETCH_AFTER_MS after a failure,
+ * known keys are used without waiting on another fetch.
  */
 export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
   const keySet = createRemoteJWKSet(new URL(jwksUri), {
@@ -33,8 +45,15 @@ export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
     ...(options.timeoutMs !== undefined && { timeoutDuration: options.timeoutMs }),
   });
   const pems = new WeakMap<object, string>();
+  const maxStaleMs = options.maxStaleMs ?? 24 * 60 * 60 * 1000;
+  /** Keys by kid, with when the key set last held them. */
+  const known = new Map<string, { pem: string; heldAt: number }>();
+  let failedAt = Number.NEGATIVE_INFINITY;
 
   return async function publicKeyPem(header: JWSHeaderParameters): Promise<string> {
+    const kept = header.kid === undefined ? undefined : known.get(header.kid);
+    const usable = kept !== undefined && Date.now() - kept.heldAt <= maxStaleMs;
+    if (usable && Date.now() - failedAt < RETRY_FETCH_AFTER_MS) return kept.pem;
     let key: Awaited<ReturnType<typeof keySet>>;
     try {
       key = await keySet(header);
@@ -43,6 +62,8 @@ export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
         throw new UnknownSigningKeyError('no matching signing key', { cause: error });
       }
       // The token may be fine; the issuer's key set is unreachable or broken.
+      failedAt = Date.now();
+      if (usable) return kept.pem;
       throw new DomainError(
         'AUTH_UNAVAILABLE',
         503,
@@ -54,6 +75,7 @@ export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
       pem = await exportSPKI(key);
       pems.set(key, pem);
     }
+    if (header.kid !== undefined) known.set(header.kid, { pem, heldAt: Date.now() });
     return pem;
   };
 }

@@ -197,6 +197,55 @@ describe('key rotation', () => {
   });
 });
 
+describe('an issuer that cannot be reached', () => {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('keeps verifying tokens with the keys its key set held; only an unknown kid answers 503', async () => {
+    const issuer = await startTokenIssuer();
+    const app = await buildApp({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      // Fetched again on the next request after 100 ms, as after 10 minutes by default.
+      jwks: { cacheMaxAgeMs: 100, cooldownMs: 0 },
+    });
+    try {
+      const known = await issuer.token();
+      expect((await app.inject({ url: '/v1/me', headers: bearer(known) })).statusCode).toBe(200);
+      await issuer.rotateKey();
+      const unseen = await issuer.token();
+      await issuer.stop();
+      await pause(200);
+      const stillKnown = await app.inject({ url: '/v1/me', headers: bearer(known) });
+      expect(stillKnown.statusCode, stillKnown.body).toBe(200);
+      const unknown = await app.inject({ url: '/v1/me', headers: bearer(unseen) });
+      expect(unknown.statusCode).toBe(503);
+      expect(unknown.json()).toMatchObject({ code: 'AUTH_UNAVAILABLE' });
+    } finally {
+      await app.close();
+      await issuer.stop();
+    }
+  });
+
+  it('stops trusting a kept key maxStaleMs after the key set last held it', async () => {
+    const issuer = await startTokenIssuer();
+    const app = await buildApp({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      jwks: { cacheMaxAgeMs: 100, maxStaleMs: 150 },
+    });
+    try {
+      const token = await issuer.token();
+      expect((await app.inject({ url: '/v1/me', headers: bearer(token) })).statusCode).toBe(200);
+      await issuer.stop();
+      await pause(250);
+      expect((await app.inject({ url: '/v1/me', headers: bearer(token) })).statusCode).toBe(503);
+    } finally {
+      await app.close();
+      await issuer.stop();
+    }
+  });
+});
+
 describe('requireOrgRole', () => {
   let issuer: TestTokenIssuer;
   let app: App;
