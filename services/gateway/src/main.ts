@@ -9,9 +9,13 @@ const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL });
 // Connects in the background and keeps reconnecting: the gateway serves without Redis, so a Redis
 // outage at start must not keep it from listening. Without an offline queue, rate-limit checks
 // fail at once while Redis is away (and the limiter lets requests through) instead of queueing.
+// A Redis that stops answering without closing the connection (a dead node, a partition) fails
+// them after commandTimeout instead of holding every request; keep-alive probes notice it.
 const redis = new Redis(config.REDIS_URL, {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
+  commandTimeout: 250,
+  keepAlive: 10_000,
 });
 redis.on('error', (err) => logger.warn({ err }, 'redis error'));
 redis.on('ready', () => logger.info('connected to redis'));

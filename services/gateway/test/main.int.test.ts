@@ -1,7 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { eventually, freePort, startTokenIssuer, type TestTokenIssuer } from '@happening/testkit';
+import {
+  eventually,
+  freePort,
+  type ServerHandle,
+  startRedis,
+  startTokenIssuer,
+  type TestTokenIssuer,
+} from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UPSTREAMS, type Upstream } from '../src/route-table.ts';
 import { type EchoUpstream, startEchoUpstream } from './echo-upstream.ts';
@@ -26,6 +34,65 @@ describe('gateway main.ts', () => {
     }
     await Promise.all(Object.values(upstreams ?? {}).map((e) => e.close()));
     await issuer?.stop();
+  });
+
+  /** Starts main.ts on `port` with Redis at `redisUrl`; resolves once it is ready. */
+  async function startMain(port: number, redisUrl: string) {
+    const started = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        SHUTDOWN_DRAIN_MS: '0',
+        REDIS_URL: redisUrl,
+        IDENTITY_ORG_URL: upstreams['identity-org'].url,
+        CATALOG_URL: upstreams.catalog.url,
+        BOOKING_URL: upstreams.booking.url,
+        NOTIFICATION_URL: upstreams.notification.url,
+        OIDC_ISSUER: issuer.issuer,
+        OIDC_JWKS_URI: issuer.jwksUri,
+        OIDC_AUDIENCE: issuer.audience,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child = started;
+    const gateway = `http://127.0.0.1:${port}`;
+    const exited = once(started, 'exit');
+    let ready = false;
+    const crashed = exited.then(([code]) => {
+      if (!ready) throw new Error(`main.ts exited with ${code} before it was ready`);
+    });
+    await Promise.race([
+      crashed,
+      eventually(
+        async () => (await fetch(`${gateway}/readyz`).catch(() => undefined))?.status === 200,
+        { what: 'gateway ready', timeoutMs: 30_000 },
+      ),
+    ]);
+    ready = true;
+    return { gateway, exited };
+  }
+
+  it('keeps serving when Redis stops answering without closing the connection', async () => {
+    const redis: ServerHandle = await startRedis();
+    const proxy = await silenceableProxy(new URL(redis.url));
+    try {
+      const { gateway, exited } = await startMain(await freePort(), proxy.url);
+      const token = await issuer.token();
+      const call = () =>
+        fetch(`${gateway}/v1/events`, { headers: { authorization: `Bearer ${token}` } });
+      expect((await call()).status).toBe(200);
+      // Redis answers nothing from now on, and never closes: the rate limit gives up on it.
+      proxy.silence();
+      expect((await call()).status).toBe(200);
+      child?.kill('SIGTERM');
+      await exited;
+    } finally {
+      await proxy.close();
+      await redis.stop();
+    }
   });
 
   it('starts and serves while Redis is down, letting requests through the rate limit', async () => {
@@ -76,3 +143,28 @@ describe('gateway main.ts', () => {
     expect(code).toBe(0);
   });
 });
+
+/** A TCP proxy that, once silenced, swallows everything both ways and keeps the connections open. */
+async function silenceableProxy(target: URL) {
+  let silenced = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    client.on('data', (chunk) => silenced || upstream.write(chunk));
+    upstream.on('data', (chunk) => silenced || client.write(chunk));
+    for (const socket of [client, upstream]) socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    silence: () => {
+      silenced = true;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
