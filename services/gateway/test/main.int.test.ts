@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
   eventually,
   freePort,
   type ServerHandle,
   startRedis,
+  startTcpProxy,
   startTokenIssuer,
   type TestTokenIssuer,
 } from '@happening/testkit';
@@ -77,7 +77,7 @@ describe('gateway main.ts', () => {
 
   it('keeps serving when Redis stops answering without closing the connection', async () => {
     const redis: ServerHandle = await startRedis();
-    const proxy = await silenceableProxy(new URL(redis.url));
+    const proxy = await startTcpProxy(redis.url);
     try {
       const { gateway, exited } = await startMain(await freePort(), proxy.url);
       const token = await issuer.token();
@@ -143,28 +143,3 @@ describe('gateway main.ts', () => {
     expect(code).toBe(0);
   });
 });
-
-/** A TCP proxy that, once silenced, swallows everything both ways and keeps the connections open. */
-async function silenceableProxy(target: URL) {
-  let silenced = false;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
-    client.on('data', (chunk) => silenced || upstream.write(chunk));
-    upstream.on('data', (chunk) => silenced || client.write(chunk));
-    for (const socket of [client, upstream]) socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    silence: () => {
-      silenced = true;
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { eventually, type ServerHandle, startRedis } from '@happening/testkit';
+import { eventually, type ServerHandle, startRedis, startTcpProxy } from '@happening/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Inventory, type InventorySnapshot, StaleInventoryCall } from './inventory.client.ts';
@@ -451,55 +450,9 @@ describe('inventory scripts against real Redis', () => {
   });
 });
 
-/**
- * A TCP proxy to Redis that, once armed, drops the connection when the answer to the next call
- * naming a key with `marker` comes back: the call ran, its answer is lost.
- */
-async function answerLosingProxy(target: URL) {
-  let armed = false;
-  let marker = '';
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
-    let callSent = false;
-    client.on('data', (chunk) => {
-      if (armed && chunk.includes(marker)) callSent = true;
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk) => {
-      if (!callSent) return void client.write(chunk);
-      armed = false;
-      callSent = false;
-      client.destroy();
-      upstream.destroy();
-    });
-    for (const socket of [client, upstream]) {
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    loseNextAnswer: (naming: string) => {
-      armed = true;
-      marker = naming;
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
 describe('a connection lost before the answer', () => {
   it('is re-sent by the client and decides once', async () => {
-    const proxy = await answerLosingProxy(new URL(server.url));
+    const proxy = await startTcpProxy(server.url);
     const viaProxy = new Redis(proxy.url);
     try {
       const eventId = await openEvent(4);
@@ -519,7 +472,7 @@ describe('a connection lost before the answer', () => {
   });
 
   it('finds a person lock it took, sent again, its own', async () => {
-    const proxy = await answerLosingProxy(new URL(server.url));
+    const proxy = await startTcpProxy(server.url);
     const viaProxy = new Redis(proxy.url);
     try {
       const eventId = randomUUID();
