@@ -33,11 +33,16 @@ export async function startBookingService(config: BookingConfig): Promise<Bookin
   });
   if (config.RUN_MIGRATIONS) await migrateBooking(db, logger);
   // Commands that concurrent requests issue in one tick go out in one socket write: under load
-  // the write, not Redis, is most of a command's cost.
+  // the write, not Redis, is most of a command's cost. A Redis that stops answering without
+  // closing the connection fails commands after commandTimeout (a lost answer: the event is
+  // rebuilt) instead of holding a booking's transaction and locks; keep-alive probes notice it.
   const redis = new Redis(config.REDIS_URL, {
     maxRetriesPerRequest: 3,
     enableAutoPipelining: true,
+    commandTimeout: 2_000,
+    keepAlive: 10_000,
   });
+  redis.on('error', (err) => logger.warn({ err }, 'redis error'));
   const broker = await connectBroker({ url: config.AMQP_URL, logger });
   const { ctx, availability, connectRelay } = createContext({
     db,

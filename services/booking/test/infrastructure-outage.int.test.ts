@@ -7,7 +7,9 @@ import {
   type RabbitMqHandle,
   startInfra,
   startRabbitMq,
+  startTcpProxy,
   startTokenIssuer,
+  type TcpProxy,
   type TestTokenIssuer,
 } from '@happening/testkit';
 import { pino } from 'pino';
@@ -17,7 +19,12 @@ import { type BookingService, startBookingService } from '../src/service.ts';
 import { eventSnapshot, publishedEvent } from './harness.ts';
 
 /** The configuration main.ts would read, on these servers. */
-function configOn(infra: Infra, rabbit: RabbitMqHandle, issuer: TestTokenIssuer) {
+function configOn(
+  infra: Infra,
+  rabbit: RabbitMqHandle,
+  issuer: TestTokenIssuer,
+  overrides: Record<string, string> = {},
+) {
   return readConfig({
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -28,6 +35,7 @@ function configOn(infra: Infra, rabbit: RabbitMqHandle, issuer: TestTokenIssuer)
     OIDC_ISSUER: issuer.issuer,
     OIDC_JWKS_URI: issuer.jwksUri,
     OIDC_AUDIENCE: issuer.audience,
+    ...overrides,
   });
 }
 
@@ -56,6 +64,50 @@ const fetchFrom =
         ...(init.body ? { 'content-type': 'application/json' } : {}),
       },
     });
+
+// The service as main.ts starts it, with its Redis behind a proxy that goes silent.
+describe('booking while Redis answers nothing', () => {
+  let infra: Infra;
+  let rabbit: RabbitMqHandle;
+  let issuer: TestTokenIssuer;
+  let proxy: TcpProxy;
+  let service: BookingService;
+
+  beforeAll(async () => {
+    [infra, rabbit, issuer] = await Promise.all([
+      startInfra(),
+      startRabbitMq(),
+      startTokenIssuer(),
+    ]);
+    proxy = await startTcpProxy(infra.redisUrl);
+    service = await startBookingService(configOn(infra, rabbit, issuer, { REDIS_URL: proxy.url }));
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await proxy?.close();
+    await Promise.all([rabbit?.stop(), issuer?.stop(), infra?.stop()]);
+  });
+
+  const get = fetchFrom(() => service);
+
+  it('answers a booking with an error instead of holding it, and says it is not ready', async () => {
+    const token = await issuer.token({ sub: randomUUID() });
+    const snapshot = await publishCatalogEvent(rabbit);
+    await eventually(
+      async () => (await get(`/v1/events/${snapshot.eventId}/availability`, token)).ok,
+      { what: 'event open for bookings' },
+    );
+    // A dead node or a partition: no answer, and no connection closed.
+    proxy.silence();
+    const booking = await get(`/v1/events/${snapshot.eventId}/bookings`, token, {
+      method: 'POST',
+      body: JSON.stringify({ seats: 1 }),
+    });
+    expect(booking.status).toBeGreaterThanOrEqual(500);
+    expect((await get('/readyz')).status).toBe(503);
+  });
+});
 
 // The service as main.ts starts it, on a RabbitMQ of its own that the test stops.
 describe('booking while RabbitMQ is down', () => {
