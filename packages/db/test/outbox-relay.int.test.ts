@@ -6,6 +6,8 @@ import {
   type RabbitMqHandle,
   startPostgres,
   startRabbitMq,
+  startTcpProxy,
+  type TcpProxy,
 } from '@happening/testkit';
 import { type Kysely, sql } from 'kysely';
 import { register } from 'prom-client';
@@ -23,7 +25,6 @@ import {
   withTransaction,
 } from '../src/index.ts';
 import { logger, migratedDb, type TestTables } from './support.ts';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 interface Delivery {
   messageId: string;
@@ -336,12 +337,10 @@ describe('outbox relay', () => {
   it('counts a confirm that never arrives as not sent and sends the row again', async () => {
     const db = await schemaDb('relay_confirm');
     const deliveries = await collect('confirm');
-    const proxy: TcpProxy = await startTcpProxy(Number(new URL(rabbit.url).port));
+    const proxy: TcpProxy = await startTcpProxy(rabbit.url);
     cleanups.push(() => proxy.close());
-    const proxied = new URL(rabbit.url);
-    proxied.port = String(proxy.port);
     const viaProxy = await connectBroker({
-      url: proxied.toString(),
+      url: proxy.url,
       logger,
       confirmTimeoutMs: 500,
     });

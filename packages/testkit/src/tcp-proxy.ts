@@ -4,8 +4,13 @@ import { connect, createServer, type Socket } from 'node:net';
 export interface TcpProxy {
   /** The target's URL with the proxy's address in it. */
   url: string;
-  /** From now on nothing passes either way, and no connection is closed: a silent peer. */
-  silence(): void;
+  port: number;
+  /**
+   * From now on bytes are held both ways and no connection is closed: a silent peer (a dead node,
+   * a partition) until `thaw`, which delivers what was held.
+   */
+  freeze(): void;
+  thaw(): void;
   /**
    * The next time a client sends bytes containing `marker`, the server's answer to them is
    * swallowed and both connections are dropped: the request ran, its answer is lost.
@@ -16,31 +21,30 @@ export interface TcpProxy {
 
 export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const targetUrl = new URL(target);
-  let silenced = false;
+  let frozen = false;
+  const held: (() => void)[] = [];
   let marker: string | undefined;
   const sockets = new Set<Socket>();
+  const pass = (send: () => void) => (frozen ? held.push(send) : send());
   const server = createServer((client) => {
     const upstream = connect(Number(targetUrl.port), targetUrl.hostname);
     sockets.add(client).add(upstream);
     let answerToLose = false;
     client.on('data', (chunk) => {
-      if (silenced) return;
       if (marker !== undefined && chunk.includes(marker)) {
         marker = undefined;
         answerToLose = true;
       }
-      upstream.write(chunk);
+      pass(() => upstream.destroyed || upstream.write(chunk));
     });
     upstream.on('data', (chunk) => {
-      if (silenced) return;
-      if (!answerToLose) return void client.write(chunk);
+      if (!answerToLose) return pass(() => client.destroyed || client.write(chunk));
       client.destroy();
       upstream.destroy();
     });
     for (const socket of [client, upstream]) {
       socket.on('error', () => {});
       socket.on('close', () => {
-        if (silenced) return;
         client.destroy();
         upstream.destroy();
       });
@@ -53,8 +57,13 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   url.port = String(port);
   return {
     url: url.toString(),
-    silence: () => {
-      silenced = true;
+    port,
+    freeze: () => {
+      frozen = true;
+    },
+    thaw: () => {
+      frozen = false;
+      for (const send of held.splice(0)) send();
     },
     loseNextAnswer: (naming) => {
       marker = naming;

@@ -99,7 +99,7 @@ describe('booking while Redis answers nothing', () => {
       { what: 'event open for bookings' },
     );
     // A dead node or a partition: no answer, and no connection closed.
-    proxy.silence();
+    proxy.freeze();
     const booking = await get(`/v1/events/${snapshot.eventId}/bookings`, token, {
       method: 'POST',
       body: JSON.stringify({ seats: 1 }),
