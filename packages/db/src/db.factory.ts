@@ -11,6 +11,12 @@ export interface CreateDbOptions {
   poolOptions?: Omit<pg.PoolConfig, 'connectionString' | 'max' | 'options'>;
   /** Called with every new connection the pool opens. */
   onConnect?: (client: pg.PoolClient) => void;
+  /**
+   * Milliseconds a connection may wait inside a transaction for its next statement before
+   * Postgres ends it (default 60 s): a process that died or hangs mid-transaction must not hold
+   * its row and advisory locks for hours, the server's own default.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -27,16 +33,22 @@ export function createDb<DB>({
   max = 10,
   poolOptions,
   onConnect,
+  idleInTransactionTimeoutMs = 60_000,
 }: CreateDbOptions): Kysely<DB> {
   assertSchemaName(schema);
   const pool = new pg.Pool({
+    // TCP keep-alive probes notice a server that went away without closing the connection.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     ...poolOptions,
     connectionString,
     max,
-    options: `-c search_path=${schema}`,
+    options: `-c search_path=${schema} -c idle_in_transaction_session_timeout=${Math.trunc(idleInTransactionTimeoutMs)}`,
   });
-  // An idle client losing its server (restart, failover) must not crash the process.
+  // A client losing its server (restart, failover, a session Postgres ended) must not crash the
+  // process: the pool drops an idle one; one in use fails its next query, which its caller sees.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   if (onConnect) pool.on('connect', onConnect);
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }

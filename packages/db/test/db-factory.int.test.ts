@@ -1,0 +1,52 @@
+import { startPostgres } from '@happening/testkit';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeDb, createDb } from '../src/index.ts';
+
+let postgres: Awaited<ReturnType<typeof startPostgres>>;
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+});
+
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+describe('createDb', () => {
+  it('ends a transaction left waiting for its next statement, freeing its locks, and stays usable', async () => {
+    const db = createDb({
+      connectionString: postgres.url,
+      schema: 'public',
+      max: 2,
+      idleInTransactionTimeoutMs: 300,
+    });
+    try {
+      const lock = 4_242;
+      await db.connection().execute(async (abandoned) => {
+        await sql`BEGIN`.execute(abandoned);
+        await sql`SELECT pg_advisory_xact_lock(${lock})`.execute(abandoned);
+        // A process that hangs mid-transaction: Postgres ends the session after the timeout.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        await expect(sql`SELECT 1`.execute(abandoned)).rejects.toThrow();
+      });
+      const { rows } = await sql<{ taken: boolean }>`
+        SELECT pg_try_advisory_lock(${lock}) AS taken`.execute(db);
+      expect(rows[0]?.taken).toBe(true);
+    } finally {
+      await closeDb(db);
+    }
+  });
+
+  it('sets a minute by default', async () => {
+    const db = createDb({ connectionString: postgres.url, schema: 'public' });
+    try {
+      const { rows } = await sql<{
+        idle_in_transaction_session_timeout: string;
+      }>`SHOW idle_in_transaction_session_timeout`.execute(db);
+      expect(rows[0]?.idle_in_transaction_session_timeout).toBe('1min');
+    } finally {
+      await closeDb(db);
+    }
+  });
+});
