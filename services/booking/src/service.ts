@@ -73,7 +73,17 @@ export async function startBookingService(config: BookingConfig): Promise<Bookin
     port: config.PORT,
     host: config.HOST,
     drainMs: config.SHUTDOWN_DRAIN_MS,
-    onClose: [() => runtime.stop(), () => broker.close(), () => redis.quit(), () => closeDb(db)],
+    onClose: [
+      () => runtime.stop(),
+      () => broker.close(),
+      // A Redis that does not answer QUIT (gone silent) must not keep the pool from closing.
+      () =>
+        redis.quit().then(
+          () => undefined,
+          () => redis.disconnect(),
+        ),
+      () => closeDb(db),
+    ],
   });
   return { address: running.address, ctx, runtime, stop: () => running.stop() };
 }
