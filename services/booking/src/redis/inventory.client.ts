@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis, Result } from 'ioredis';
-import { bookingLockKey, inventoryKeys, scriptKeys } from './inventory.keys.ts';
+import { answerKey, bookingLockKey, inventoryKeys, scriptKeys } from './inventory.keys.ts';
 import { REBUILD_LUA, RELEASE_LUA, RESERVE_LUA, UNLOCK_LUA } from './inventory.lua.ts';
 
 declare module 'ioredis' {
@@ -50,7 +50,7 @@ export interface AvailabilityFigures {
  */
 export class Inventory {
   constructor(private readonly redis: Redis) {
-    const numberOfKeys = scriptKeys('').length;
+    const numberOfKeys = callKeys('').length;
     redis.defineCommand('inventoryReserve', { numberOfKeys, lua: RESERVE_LUA });
     redis.defineCommand('inventoryRelease', { numberOfKeys, lua: RELEASE_LUA });
     // Compensation returns exactly what a reserve took, then serves whoever queued meanwhile.
@@ -66,11 +66,11 @@ export class Inventory {
   ): Promise<ReserveResult> {
     const reply = answered(
       await this.redis.inventoryReserve(
-        ...scriptKeys(eventId),
+        ...callKeys(eventId),
         request.bookingId,
         request.seats,
         (request.seatNumbers ?? []).join(','),
-        ...callOnce(),
+        sentAt(),
       ),
     );
     const [kind, ...rest] = reply;
@@ -92,7 +92,7 @@ export class Inventory {
   ): Promise<ReleaseResult> {
     return parseRelease(
       answered(
-        await this.redis.inventoryRelease(...releaseArgs(eventId, hold), RECORDED, ...callOnce()),
+        await this.redis.inventoryRelease(...releaseArgs(eventId, hold), RECORDED, sentAt()),
       ),
     );
   }
@@ -108,11 +108,7 @@ export class Inventory {
   ): Promise<ReleaseResult> {
     return parseRelease(
       answered(
-        await this.redis.inventoryCompensate(
-          ...releaseArgs(eventId, hold),
-          GIVE_BACK,
-          ...callOnce(),
-        ),
+        await this.redis.inventoryCompensate(...releaseArgs(eventId, hold), GIVE_BACK, sentAt()),
       ),
     );
   }
@@ -120,14 +116,14 @@ export class Inventory {
   /** Replaces the event's keys with `snapshot`, then promotes whoever fits. */
   async rebuild(eventId: string, snapshot: InventorySnapshot): Promise<Promotion[]> {
     const reply = await this.redis.inventoryRebuild(
-      ...scriptKeys(eventId),
+      ...callKeys(eventId),
       snapshot.totalSlots,
       snapshot.policy,
       snapshot.lastWaitingNumber,
       snapshot.lastAcceptedSeq,
       snapshot.bookedSeats.join(','),
       snapshot.waiting.map((w) => `${w.bookingId}:${w.seats}:${w.waitingNumber}`).join(','),
-      ...callOnce(),
+      sentAt(),
     );
     const parsed = parseRelease(answered(reply));
     if (parsed.kind !== 'OK') throw new Error('rebuild did not complete');
@@ -198,8 +194,11 @@ export class Inventory {
  */
 export class StaleInventoryCall extends Error {}
 
-/** What makes a script call run once, sent again unchanged: when it is sent, and its own id. */
-const callOnce = (): [number, string] => [Math.floor(Date.now() / 1000), randomUUID()];
+/** A script call's keys: the event's, then its own answer's (a new operation id), re-sent unchanged. */
+const callKeys = (eventId: string) => [...scriptKeys(eventId), answerKey(eventId, randomUUID())];
+
+/** When a script call is sent, in Unix seconds, for Redis to tell one that comes too late. */
+const sentAt = () => Math.floor(Date.now() / 1000);
 
 function answered<T extends (string | number)[]>(reply: T): T {
   if (reply[0] === 'STALE') {
@@ -218,7 +217,7 @@ function releaseArgs(
   hold: { bookingId: string; status: string; seatNumbers: number[] },
 ): (string | number)[] {
   const status = hold.status === 'none' ? '' : hold.status;
-  return [...scriptKeys(eventId), hold.bookingId, status, hold.seatNumbers.join(',')];
+  return [...callKeys(eventId), hold.bookingId, status, hold.seatNumbers.join(',')];
 }
 
 function parseRelease(reply: (string | number)[]): ReleaseResult {

@@ -18,17 +18,18 @@ export function inventoryKeys(eventId: string) {
     waitlist: `${prefix}:waitlist`,
     /** hash: waiting booking id → seats asked. */
     waiting: `${prefix}:waiting`,
-    /** hash: operation id → its script's answer (JSON), for a call sent again. */
-    answers: `${prefix}:answers`,
-    /** sorted set of those operation ids, score = when answered (Unix seconds). */
-    answeredAt: `${prefix}:answered-at`,
   };
 }
 
-/** The keys in the order every inventory script takes them. */
+/** The five keys in the order every inventory script takes them (its answer's key comes sixth). */
 export function scriptKeys(eventId: string): string[] {
   const k = inventoryKeys(eventId);
-  return [k.meta, k.slots, k.free, k.waitlist, k.waiting, k.answers, k.answeredAt];
+  return [k.meta, k.slots, k.free, k.waitlist, k.waiting];
+}
+
+/** string: the answer (JSON) of one script call, kept for the call sent again. */
+export function answerKey(eventId: string, operation: string): string {
+  return `event:{${eventId}}:answer:${operation}`;
 }
 
 /** Short-lived lock rejecting a person's concurrent duplicate requests for one event. */

@@ -2,7 +2,7 @@
  * Lua sources of the inventory scripts. Each validates first and writes last (a Lua error keeps
  * writes made before it), and answers MISSING when the event's keys are gone so the caller
  * reconciles from Postgres and retries.
- * KEYS: meta, slots, free, waitlist, waiting, answers, answeredAt (see inventory.keys.ts).
+ * KEYS: meta, slots, free, waitlist, waiting, the call's answer (see inventory.keys.ts).
  */
 
 /** How long a script's answer is kept for a call sent again. */
@@ -14,33 +14,24 @@ export const ANSWER_RETENTION_SECONDS = 60;
 export const STALE_CALL_SECONDS = ANSWER_RETENTION_SECONDS / 2;
 
 /**
- * Runs `body` once per operation id, the last ARGV (the one before it: when the call was sent,
- * in Unix seconds): the same call sent again gets the first run's answer. The client re-sends
- * the calls still unanswered when its connection to Redis drops and comes back, and running a
- * decision twice would take seats or a waitlist place (or promote someone) that nobody records.
- * A call that comes too late to be sure it never ran answers STALE, running nothing. Answers
- * older than ANSWER_RETENTION_SECONDS go, a hundred per call at most, and both keys expire that
- * long after the event's last call.
+ * Runs `body` once per call: KEYS[6] is the call's own answer key (named by an operation id) and
+ * the last ARGV when it was sent (Unix seconds). The same call sent again gets the first run's
+ * answer. The client re-sends the calls still unanswered when its connection to Redis drops and
+ * comes back, and running a decision twice would take seats or a waitlist place (or promote
+ * someone) that nobody records. A call that comes too late to be sure it never ran answers
+ * STALE, running nothing. An answer expires ANSWER_RETENTION_SECONDS after it was given.
  */
 const answeredOnce = (body: string) => `
-local operation = ARGV[#ARGV]
-local kept = redis.call('HGET', KEYS[6], operation)
+local kept = redis.call('GET', KEYS[6])
 if kept then return cjson.decode(kept) end
-local now = tonumber(redis.call('TIME')[1])
-if now - tonumber(ARGV[#ARGV - 1]) > ${STALE_CALL_SECONDS} then return {'STALE'} end
+if tonumber(redis.call('TIME')[1]) - tonumber(ARGV[#ARGV]) > ${STALE_CALL_SECONDS} then
+  return {'STALE'}
+end
 local function run()
 ${body}
 end
 local answer = run()
-redis.call('HSET', KEYS[6], operation, cjson.encode(answer))
-redis.call('ZADD', KEYS[7], now, operation)
-local expired = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now - ${ANSWER_RETENTION_SECONDS}, 'LIMIT', 0, 100)
-if #expired > 0 then
-  redis.call('ZREM', KEYS[7], unpack(expired))
-  redis.call('HDEL', KEYS[6], unpack(expired))
-end
-redis.call('EXPIRE', KEYS[6], ${ANSWER_RETENTION_SECONDS})
-redis.call('EXPIRE', KEYS[7], ${ANSWER_RETENTION_SECONDS})
+redis.call('SET', KEYS[6], cjson.encode(answer), 'EX', ${ANSWER_RETENTION_SECONDS})
 return answer
 `;
 
@@ -103,7 +94,7 @@ end
 `;
 
 /**
- * ARGV: bookingId, seats, seatNumbers (comma-separated, may be empty), sent at, operation id.
+ * ARGV: bookingId, seats, seatNumbers (comma-separated, may be empty), sent at.
  * → {'confirmed', seq, seat...} | {'waiting', seq, waitingNumber, position}
  *   | {'SEATS_TAKEN'} | {'MISSING'}
  */
@@ -148,7 +139,7 @@ return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1}
  * Returns a booking's hold (seats of a confirmed one, the place of a waiting one), then promotes.
  * ARGV: bookingId, previous status ('confirmed' | 'waiting' | '' to only promote), seats csv,
  * '1' when the hold was never recorded in Postgres (a give-back: see `Inventory.compensate`),
- * sent at, operation id.
+ * sent at.
  * → {'OK', 'id:seat,seat', ...} | {'MISSING'}
  */
 export const RELEASE_LUA = answeredOnce(`
@@ -181,7 +172,7 @@ return promotions
 /**
  * Replaces an event's keys with the state Postgres holds, then promotes whoever now fits.
  * ARGV: total, policy, next, seq, booked seats csv, waiting entries csv of "id:seats:number",
- * sent at, operation id.
+ * sent at.
  * → {'OK', 'id:seat,seat', ...}
  */
 export const REBUILD_LUA = answeredOnce(`
