@@ -90,6 +90,8 @@ describe('booking notices', () => {
       template_version: 1,
     });
     expect(row?.provider_message_id).toBeTruthy();
+    // One Message-ID per notification, so every attempt at it sends the same one.
+    expect(mail.headers.get('message-id')).toBe(`<${row?.id}@happening.test>`);
     expect(row?.sent_at).toBeInstanceOf(Date);
     expect(mail.headers.get('x-happening-notification-id')).toBe(row?.id);
 

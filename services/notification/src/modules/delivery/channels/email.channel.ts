@@ -9,6 +9,7 @@ export interface EmailChannelOptions {
 
 /** Email over SMTP (nodemailer), as text/plain so no event data is ever interpreted as HTML. */
 export function emailChannel(options: EmailChannelOptions): ChannelAdapter {
+  const domain = /@([^>\s]+)/.exec(options.from)?.[1] ?? 'happening.local';
   const transport = nodemailer.createTransport({
     url: options.smtpUrl,
     connectionTimeout: options.timeoutMs,
@@ -24,6 +25,9 @@ export function emailChannel(options: EmailChannelOptions): ChannelAdapter {
         text: message.body,
         // Lets the mail provider (and a reader) tie the mail to its notification.
         headers: { 'X-Happening-Notification-Id': message.notificationId },
+        // The same on every attempt: a mail sent again after an answer that was lost (a timeout
+        // once the server had accepted it) is a duplicate mail systems can recognise.
+        messageId: `<${message.notificationId}@${domain}>`,
       });
       return { providerMessageId: info.messageId ?? null };
     },
