@@ -65,6 +65,17 @@ const fetchFrom =
       },
     });
 
+/** Publishes a new event as catalog would and waits until `service` takes bookings for it. */
+async function openEvent(rabbit: RabbitMqHandle, service: BookingService, token: string) {
+  const snapshot = await publishCatalogEvent(rabbit);
+  const get = fetchFrom(() => service);
+  await eventually(
+    async () => (await get(`/v1/events/${snapshot.eventId}/availability`, token)).ok,
+    { what: 'event open for bookings' },
+  );
+  return snapshot;
+}
+
 // The service as main.ts starts it, with its Redis behind a proxy that goes silent.
 describe('booking while Redis answers nothing', () => {
   let infra: Infra;
@@ -93,11 +104,7 @@ describe('booking while Redis answers nothing', () => {
 
   it('answers a booking with an error instead of holding it, and says it is not ready', async () => {
     const token = await issuer.token({ sub: randomUUID() });
-    const snapshot = await publishCatalogEvent(rabbit);
-    await eventually(
-      async () => (await get(`/v1/events/${snapshot.eventId}/availability`, token)).ok,
-      { what: 'event open for bookings' },
-    );
+    const snapshot = await openEvent(rabbit, service, token);
     // A dead node or a partition: no answer, and no connection closed.
     proxy.freeze();
     const booking = await get(`/v1/events/${snapshot.eventId}/bookings`, token, {
@@ -136,11 +143,7 @@ describe('booking while RabbitMQ is down', () => {
 
   it('stays ready and takes bookings, holding their events in the outbox', async () => {
     const token = await issuer.token({ sub: randomUUID() });
-    const snapshot = await publishCatalogEvent(rabbit);
-    await eventually(
-      async () => (await get(`/v1/events/${snapshot.eventId}/availability`, token)).ok,
-      { what: 'event open for bookings' },
-    );
+    const snapshot = await openEvent(rabbit, service, token);
 
     await rabbit.halt();
     await eventually(
@@ -194,11 +197,7 @@ describe('booking started while RabbitMQ is down', () => {
     // was rescheduled.
     const before = await startBookingService(configOn(infra, rabbit, issuer));
     const token = await issuer.token({ sub: randomUUID() });
-    ({ eventId } = await publishCatalogEvent(rabbit));
-    await eventually(
-      async () => (await fetchFrom(() => before)(`/v1/events/${eventId}/availability`, token)).ok,
-      { what: 'event open for bookings' },
-    );
+    ({ eventId } = await openEvent(rabbit, before, token));
     await before.stop();
     await rabbit.halt();
   });
