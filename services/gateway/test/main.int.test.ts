@@ -97,48 +97,15 @@ describe('gateway main.ts', () => {
 
   it('starts and serves while Redis is down, letting requests through the rate limit', async () => {
     const [port, redisPort] = await Promise.all([freePort(), freePort()]);
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        SHUTDOWN_DRAIN_MS: '0',
-        // Nothing listens there.
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-        IDENTITY_ORG_URL: upstreams['identity-org'].url,
-        CATALOG_URL: upstreams.catalog.url,
-        BOOKING_URL: upstreams.booking.url,
-        NOTIFICATION_URL: upstreams.notification.url,
-        OIDC_ISSUER: issuer.issuer,
-        OIDC_JWKS_URI: issuer.jwksUri,
-        OIDC_AUDIENCE: issuer.audience,
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const exited = once(child, 'exit');
-    const gateway = `http://127.0.0.1:${port}`;
-
-    let started = false;
-    const crashed = exited.then(([code]) => {
-      if (!started) throw new Error(`main.ts exited with ${code} before it was ready`);
-    });
-    await Promise.race([
-      crashed,
-      eventually(
-        async () => (await fetch(`${gateway}/readyz`).catch(() => undefined))?.status === 200,
-        { what: 'gateway ready', timeoutMs: 30_000 },
-      ),
-    ]);
-    started = true;
+    // Nothing listens at the Redis port.
+    const { gateway, exited } = await startMain(port, `redis://127.0.0.1:${redisPort}`);
     const response = await fetch(`${gateway}/v1/events`, {
       headers: { authorization: `Bearer ${await issuer.token()}` },
     });
     expect(response.status).toBe(200);
     expect(upstreams.catalog.received.map((r) => r.url)).toContain('/v1/events');
 
-    child.kill('SIGTERM');
+    child?.kill('SIGTERM');
     const [code] = await exited;
     expect(code).toBe(0);
   });
