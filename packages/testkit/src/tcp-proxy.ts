@@ -13,9 +13,11 @@ export interface TcpProxy {
   thaw(): void;
   /**
    * The next time a client sends bytes containing `marker`, the server's answer to them is
-   * swallowed and both connections are dropped: the request ran, its answer is lost.
+   * swallowed and both connections are dropped: the request ran, its answer is lost. With
+   * `answerMarker`, the server's bytes pass until the first chunk containing it (answers to
+   * requests sent in the same breath before the one whose answer is lost).
    */
-  loseNextAnswer(marker: string): void;
+  loseNextAnswer(marker: string, answerMarker?: string): void;
   close(): Promise<void>;
 }
 
@@ -23,22 +25,24 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const targetUrl = new URL(target);
   let frozen = false;
   const held: (() => void)[] = [];
-  let marker: string | undefined;
+  let armed: { marker: string; answerMarker: string | undefined } | undefined;
   const sockets = new Set<Socket>();
   const pass = (send: () => void) => (frozen ? held.push(send) : send());
   const server = createServer((client) => {
     const upstream = connect(Number(targetUrl.port), targetUrl.hostname);
     sockets.add(client).add(upstream);
-    let answerToLose = false;
+    // Set once this connection sent the marker: the answer it waits for is the one to lose.
+    let losing: { answerMarker: string | undefined } | undefined;
     client.on('data', (chunk) => {
-      if (marker !== undefined && chunk.includes(marker)) {
-        marker = undefined;
-        answerToLose = true;
+      if (armed && chunk.includes(armed.marker)) {
+        losing = armed;
+        armed = undefined;
       }
       pass(() => upstream.destroyed || upstream.write(chunk));
     });
     upstream.on('data', (chunk) => {
-      if (!answerToLose) return pass(() => client.destroyed || client.write(chunk));
+      const lost = losing && (!losing.answerMarker || chunk.includes(losing.answerMarker));
+      if (!lost) return pass(() => client.destroyed || client.write(chunk));
       client.destroy();
       upstream.destroy();
     });
@@ -65,8 +69,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       frozen = false;
       for (const send of held.splice(0)) send();
     },
-    loseNextAnswer: (naming) => {
-      marker = naming;
+    loseNextAnswer: (marker, answerMarker) => {
+      armed = { marker, answerMarker };
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
