@@ -76,29 +76,38 @@ async function openEvent(rabbit: RabbitMqHandle, service: BookingService, token:
   return snapshot;
 }
 
+/** The service as main.ts starts it, on servers of its own, with one of them behind a proxy. */
+async function startBehindProxy(proxied: 'REDIS_URL' | 'DATABASE_URL') {
+  const [infra, rabbit, issuer] = await Promise.all([
+    startInfra(),
+    startRabbitMq(),
+    startTokenIssuer(),
+  ]);
+  const proxy = await startTcpProxy(proxied === 'REDIS_URL' ? infra.redisUrl : infra.postgresUrl);
+  const service = await startBookingService(
+    configOn(infra, rabbit, issuer, { [proxied]: proxy.url }),
+  );
+  const stop = async () => {
+    await service.stop();
+    await proxy.close();
+    await Promise.all([rabbit.stop(), issuer.stop(), infra.stop()]);
+  };
+  return { rabbit, issuer, proxy, service, stop };
+}
+
 // The service as main.ts starts it, with its Redis behind a proxy that goes silent.
 describe('booking while Redis answers nothing', () => {
-  let infra: Infra;
   let rabbit: RabbitMqHandle;
   let issuer: TestTokenIssuer;
   let proxy: TcpProxy;
   let service: BookingService;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    [infra, rabbit, issuer] = await Promise.all([
-      startInfra(),
-      startRabbitMq(),
-      startTokenIssuer(),
-    ]);
-    proxy = await startTcpProxy(infra.redisUrl);
-    service = await startBookingService(configOn(infra, rabbit, issuer, { REDIS_URL: proxy.url }));
+    ({ rabbit, issuer, proxy, service, stop } = await startBehindProxy('REDIS_URL'));
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await proxy?.close();
-    await Promise.all([rabbit?.stop(), issuer?.stop(), infra?.stop()]);
-  });
+  afterAll(() => stop?.());
 
   const get = fetchFrom(() => service);
 
@@ -243,5 +252,76 @@ describe('booking started while RabbitMQ is down', () => {
       what: 'the booking event published',
     });
     expect(await (await call('/metrics')).text()).toContain('\nhappening_broker_connected 1');
+  });
+});
+
+// The service as main.ts starts it, with its Postgres behind a proxy that loses the answer to a
+// booking's COMMIT after Postgres carried it out.
+describe('booking whose COMMIT goes unanswered', () => {
+  let rabbit: RabbitMqHandle;
+  let issuer: TestTokenIssuer;
+  let proxy: TcpProxy;
+  let service: BookingService;
+  let stop: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ rabbit, issuer, proxy, service, stop } = await startBehindProxy('DATABASE_URL'));
+  });
+
+  afterAll(() => stop?.());
+
+  const call = fetchFrom(() => service);
+
+  /** Books `seats` as a new person, the write's COMMIT answer lost on the way back. */
+  async function bookLosingCommit(eventId: string, seats: number) {
+    const token = await issuer.token({ sub: randomUUID() });
+    proxy.loseNextAnswer('append_created_bookings', 'COMMIT');
+    const booked = await call(`/v1/events/${eventId}/bookings`, token, {
+      method: 'POST',
+      body: JSON.stringify({ seats }),
+    });
+    return { token, booked };
+  }
+
+  /** The booking's answer matches Postgres, and Redis kept the seats Postgres holds. */
+  async function expectCommitted(
+    eventId: string,
+    totalSlots: number,
+    { token, booked }: Awaited<ReturnType<typeof bookLosingCommit>>,
+    seatNumbers: number[],
+  ) {
+    expect(booked.status).toBe(201);
+    const body = (await booked.json()) as { id: string; status: string; seatNumbers: number[] };
+    expect(body).toMatchObject({ status: 'confirmed', seatNumbers });
+    const stored = await call(`/v1/bookings/${body.id}`, token);
+    expect(stored.status).toBe(200);
+    expect(await stored.json()).toMatchObject({ id: body.id, status: 'confirmed', seatNumbers });
+    const availability = await call(`/v1/events/${eventId}/availability`, token);
+    expect(await availability.json()).toMatchObject({
+      totalSlots,
+      availableSlots: totalSlots - seatNumbers.length,
+    });
+  }
+
+  it('answers a batched booking that committed as booked, and keeps its seats taken', async () => {
+    const token = await issuer.token({ sub: randomUUID() });
+    const snapshot = await openEvent(rabbit, service, token);
+    const first = await bookLosingCommit(snapshot.eventId, 2);
+    await expectCommitted(snapshot.eventId, snapshot.totalSlots, first, [1, 2]);
+    // The seats were not handed back: the next person gets the ones after them.
+    const next = await call(`/v1/events/${snapshot.eventId}/bookings`, token, {
+      method: 'POST',
+      body: JSON.stringify({ seats: 1 }),
+    });
+    expect(await next.json()).toMatchObject({ status: 'confirmed', seatNumbers: [3] });
+  });
+
+  it('does the same for a booking made on its own after its event was rebuilt', async () => {
+    const token = await issuer.token({ sub: randomUUID() });
+    const snapshot = await openEvent(rabbit, service, token);
+    // Keys missing in Redis: the batch leaves the request alone, which rebuilds and books.
+    await service.ctx.inventory.drop(snapshot.eventId);
+    const alone = await bookLosingCommit(snapshot.eventId, 3);
+    await expectCommitted(snapshot.eventId, snapshot.totalSlots, alone, [1, 2, 3]);
   });
 });

@@ -1,9 +1,9 @@
-import { type Infra, startInfra } from '@happening/testkit';
+import { type Infra, startInfra, startTcpProxy } from '@happening/testkit';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BookingDb } from './database.ts';
 import { createBookingDb } from './db.factory.ts';
-import { pipelinedTransaction } from './pipelined.transaction.ts';
+import { CommitOutcomeUnknown, pipelinedTransaction } from './pipelined.transaction.ts';
 
 let infra: Infra;
 let db: Kysely<BookingDb>;
@@ -81,6 +81,42 @@ describe('pipelinedTransaction', () => {
       }),
     ).rejects.toMatchObject({ code: '22012' });
     expect(await stored()).toEqual(['a', 'b']);
+  });
+});
+
+describe('pipelinedTransaction when the connection breaks at COMMIT', () => {
+  it('says the outcome is unknown when the COMMIT ran but its answer was lost', async () => {
+    const proxy = await startTcpProxy(infra.postgresUrl);
+    const behind = createBookingDb({ connectionString: proxy.url, schema: 'pipelined', max: 1 });
+    try {
+      // The connection drops as Postgres answers the COMMIT, which it has carried out.
+      proxy.loseNextAnswer('lost-answer', 'COMMIT');
+      const outcome = pipelinedTransaction(behind, async (tx) => {
+        await tx.first(insert('g').compile(tx.db));
+        return tx.commitWith(insert('lost-answer').compile(tx.db));
+      });
+      await expect(outcome).rejects.toBeInstanceOf(CommitOutcomeUnknown);
+      expect(await stored()).toContain('lost-answer');
+    } finally {
+      await behind.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('still reports a refused write as its error, the COMMIT having rolled back', async () => {
+    const proxy = await startTcpProxy(infra.postgresUrl);
+    const behind = createBookingDb({ connectionString: proxy.url, schema: 'pipelined', max: 1 });
+    try {
+      const outcome = pipelinedTransaction(behind, async (tx) => {
+        await tx.first(insert('h').compile(tx.db));
+        return tx.commitWith(insert('a').compile(tx.db)); // duplicate key
+      });
+      await expect(outcome).rejects.toMatchObject({ code: '23505' });
+      expect(await stored()).not.toContain('h');
+    } finally {
+      await behind.destroy();
+      await proxy.close();
+    }
   });
 });
 

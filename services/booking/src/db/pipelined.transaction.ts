@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely, sql } from 'kysely';
+import pg from 'pg';
 import type { BookingDb } from './database.ts';
 
 /** A transaction whose BEGIN and COMMIT each share a round trip with a statement. */
@@ -10,7 +11,9 @@ export interface PipelinedTransaction {
   /**
    * `query` followed by COMMIT, sent together; the transaction's last statement. Resolves once
    * both succeeded. When `query` fails Postgres answers the COMMIT with a rollback, so nothing of
-   * the transaction is kept; when the COMMIT fails, its error is thrown.
+   * the transaction is kept; when the COMMIT fails, its error is thrown. When the COMMIT gets
+   * no answer from Postgres (the connection broke, the server went down), the transaction may
+   * have committed or not: `CommitOutcomeUnknown` is thrown.
    */
   commitWith<R>(query: CompiledQuery<R>): Promise<R[]>;
 }
@@ -47,6 +50,8 @@ export async function pipelinedTransaction<T>(
       async commitWith<R>(query: CompiledQuery<R>) {
         ended = true;
         const [written, committed] = await pair(query, CompiledQuery.raw('commit'));
+        if (committed.status === 'rejected' && !answeredByPostgres(committed.reason))
+          throw new CommitOutcomeUnknown(committed.reason);
         if (written.status === 'rejected') throw written.reason;
         if (committed.status === 'rejected') throw committed.reason;
         return written.value.rows as R[];
@@ -65,4 +70,22 @@ export async function pipelinedTransaction<T>(
       throw error;
     }
   });
+}
+
+/** A COMMIT that went unanswered: the transaction may have committed or not. */
+export class CommitOutcomeUnknown extends Error {
+  constructor(cause: unknown) {
+    super('the COMMIT was sent but not answered: the transaction may have committed', { cause });
+    this.name = 'CommitOutcomeUnknown';
+  }
+}
+
+/**
+ * Whether `error` is Postgres refusing a statement of a live session (an SQLSTATE outside the
+ * classes of a lost connection, an operator's shutdown, a system error or an internal one), as
+ * opposed to the session ending with the statement's fate unknown.
+ */
+function answeredByPostgres(error: unknown): boolean {
+  if (!(error instanceof pg.DatabaseError) || error.code === undefined) return false;
+  return !['08', '57', '58', 'XX'].includes(error.code.slice(0, 2));
 }

@@ -3,7 +3,7 @@ import { DomainError } from '@happening/service-kit';
 import { sql } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import type { EventInventoryRow } from '../../db/database.ts';
-import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
+import { CommitOutcomeUnknown, pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { type EventRecord, toEventRecord } from '../inventory/event-inventory.repository.ts';
 import { eventNotFound } from './booking.policy.ts';
 import type { BookingView } from './booking.schemas.ts';
@@ -18,6 +18,7 @@ import {
   giveBack,
   InventoryMissing,
   keepCreatedAnswers,
+  settleUnknownCommit,
   type UncommittedDecision,
 } from './new-booking.ts';
 
@@ -52,7 +53,9 @@ type LockedRow = Partial<EventInventoryRow> & {
  * write failed — their decisions are given back to Redis first, so nothing stays taken for a
  * booking that did not commit, and the guard that failed answers only the request it concerns.
  * A decision Redis answered with an error (it may have run) is answered with that error once its
- * event has been rebuilt from Postgres.
+ * event has been rebuilt from Postgres. A COMMIT that went unanswered gives nothing back: the
+ * events are rebuilt and the bookings read back (`settleUnknownCommit`); those that did not
+ * commit are left `alone`.
  */
 export async function bookBatch(
   ctx: BookingContext,
@@ -159,6 +162,22 @@ export async function bookBatch(
       );
     });
   } catch (error) {
+    if (error instanceof CommitOutcomeUnknown) {
+      ctx.logger.warn(
+        { err: error, requests: requests.length, decided: decided.length },
+        'booking batch commit went unanswered; reading its bookings back',
+      );
+      const committed = await settleUnknownCommit(ctx, [
+        ...decided.map(({ index }) => uncommitted(index, 'unknown')),
+        ...unanswered.map((index) => uncommitted(index, 'unknown')),
+      ]);
+      // The ones that did not commit took nothing once their events were rebuilt: booked alone.
+      for (const { index } of decided) {
+        const view = committed.get(bookingIds[index] as string);
+        outcomes[index] = view ? { status: 'fulfilled', value: view } : alone;
+      }
+      return outcomes;
+    }
     // Nothing of the batch committed: give back every decision, then book each alone.
     ctx.logger.warn(
       { err: error, requests: requests.length, decided: decided.length },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BookingContext } from '../../context.ts';
-import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
+import { CommitOutcomeUnknown, pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { toEventRecord } from '../inventory/event-inventory.repository.ts';
 import { inventoryRebuilding, lockForNewBooking } from '../inventory/event-lock.ts';
 import { rebuildForRequest } from '../inventory/reconcile.service.ts';
@@ -19,6 +19,7 @@ import {
   InventoryMissing,
   keepCreatedAnswers,
   SeatDivergence,
+  settleUnknownCommit,
   translateWriteError,
 } from './new-booking.ts';
 
@@ -98,7 +99,15 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
       throw new Error('a committed booking has no write');
     return acknowledgeCreated(ctx, bookingId, decision, written);
   } catch (error) {
-    // Nothing committed (a failed write or COMMIT included): give back what Redis decided.
+    if (error instanceof CommitOutcomeUnknown) {
+      const committed = await settleUnknownCommit(ctx, [
+        { request, bookingId, decision: 'unknown' },
+      ]);
+      const view = committed.get(bookingId);
+      if (view) return view;
+      throw error;
+    }
+    // Nothing committed (a write or COMMIT Postgres refused): give back what Redis decided.
     if (decision) await giveBack(ctx, [{ request, bookingId, decision }]);
     throw await translateWriteError(ctx, error, request);
   }

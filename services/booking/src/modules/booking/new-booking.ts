@@ -12,6 +12,7 @@ import { type BookingState, decide, evolve, initialState } from './booking.decid
 import { checkBookable, eventNotFound, mayKnowEvent } from './booking.policy.ts';
 import { findActiveBooking } from './booking.repository.ts';
 import type { BookingView } from './booking.schemas.ts';
+import { toViews } from './booking.views.ts';
 import type { CreatedWrite } from './booking.writer.ts';
 import { persistPromotions } from './promotion.writer.ts';
 
@@ -219,6 +220,41 @@ export async function giveBack(
     await reconcileEvent(ctx, eventId, { correlationId: request.correlationId }).catch((err) =>
       ctx.logger.error({ err, eventId }, 'rebuild after an uncommitted decision failed'),
     );
+  }
+}
+
+/**
+ * New bookings whose transaction's COMMIT went unanswered, so they may have committed: instead of
+ * being given back, their events are rebuilt from Postgres (the rebuild's event lock waits for
+ * the transaction to end, whichever way), then the bookings are read back. Returns the views of
+ * those that committed, by id, counted as acknowledged bookings are; the others took nothing.
+ * Never throws: a booking that cannot be read back is left out.
+ */
+export async function settleUnknownCommit(
+  ctx: BookingContext,
+  decisions: readonly UncommittedDecision[],
+): Promise<Map<string, BookingView>> {
+  await giveBack(
+    ctx,
+    decisions.map((uncommitted) => ({ ...uncommitted, decision: 'unknown' as const })),
+  );
+  ctx.wakeRelay();
+  try {
+    const rows = await ctx.db
+      .selectFrom('bookings')
+      .selectAll()
+      .where(
+        'id',
+        'in',
+        decisions.map(({ bookingId }) => bookingId),
+      )
+      .execute();
+    const views = await toViews(ctx, rows);
+    for (const view of views) countBookings(view.status === 'waiting' ? 'waitlisted' : 'confirmed');
+    return new Map(views.map((view) => [view.id, view]));
+  } catch (err) {
+    ctx.logger.error({ err }, 'bookings whose commit went unanswered could not be read back');
+    return new Map();
   }
 }
 
