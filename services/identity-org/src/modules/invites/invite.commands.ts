@@ -3,16 +3,17 @@ import { withTransaction } from '@happening/db';
 import { DomainError } from '@happening/service-kit';
 import { sql } from 'kysely';
 import type { Actor } from '../../shared/actor.ts';
-import type { Db } from '../../shared/database.ts';
+import type { Db, Trx } from '../../shared/database.ts';
 import { emitOrgEvents, lockOrganization } from '../../shared/org-events.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
-import { lockAsOrgAdmin } from '../members/member.lock.ts';
+import { lockAsMember, lockAsOrgAdmin, notAllowed } from '../members/member.lock.ts';
 import { findMembership, insertMembership, type Membership } from '../members/member.repository.ts';
 import {
   type Acceptor,
   decideAccept,
   decideRevoke,
   effectiveStatus,
+  mayInvite,
   normalizeEmail,
 } from './invite.policy.ts';
 import {
@@ -22,6 +23,7 @@ import {
   lockInvite,
   markAccepted,
   markRevoked,
+  pendingInvitesCreatedBy,
   pendingInvitesTo,
 } from './invite.repository.ts';
 import { acceptUrl, hashInviteToken, newInviteToken } from './invite.token.ts';
@@ -48,7 +50,8 @@ export async function createInvite(
 ): Promise<{ invite: Invite; token: string }> {
   const email = normalizeEmail(input.email);
   return withTransaction(db, async (trx) => {
-    const { organization } = await lockAsOrgAdmin(trx, input.organizationId, actor);
+    const { caller, organization } = await lockAsMember(trx, input.organizationId, actor);
+    if (!mayInvite(caller.role)) throw notAllowed();
     const existingMember = await trx
       .selectFrom('organization_users as m')
       .innerJoin('users as u', 'u.id', 'm.user_id')
@@ -133,20 +136,48 @@ export async function revokeInvite(
     if (invite === undefined) throw inviteNotFound();
     // An invite past its expiry is expired, whether or not the sweep has marked it yet.
     if (decideRevoke(effectiveStatus(invite.status, invite.expiresAt, now)) === 'noop') return;
-    await markRevoked(trx, invite.id, actor.userId);
-    await appendAudit(trx, [
-      {
-        organizationId,
-        actorId: actor.userId,
-        action: 'invite.revoked',
-        entityType: 'invite',
-        entityId: invite.id,
-        before: { status: invite.status },
-        after: { status: 'revoked' },
-        requestId: actor.requestId,
-      },
-    ]);
+    await recordRevocations(trx, actor, [invite]);
   });
+}
+
+/**
+ * Revokes every invite `inviterId` created in the organization that is still pending, as
+ * `revokeInvite` would, for a member who was removed, left or may no longer invite: their
+ * invites must not let them (or anyone they chose) back in. Run it in the transaction that
+ * changes the membership, under its organization lock.
+ */
+export async function revokeInvitesCreatedBy(
+  trx: Trx,
+  actor: Actor,
+  organizationId: string,
+  inviterId: string,
+  now: Date = new Date(),
+): Promise<void> {
+  const invites = await pendingInvitesCreatedBy(trx, organizationId, inviterId);
+  // Invites past their expiry are already expired; the sweep records them as such.
+  await recordRevocations(
+    trx,
+    actor,
+    invites.filter((invite) => effectiveStatus(invite.status, invite.expiresAt, now) === 'pending'),
+  );
+}
+
+/** Marks pending invites revoked by the actor and audits each as `invite.revoked`. */
+async function recordRevocations(trx: Trx, actor: Actor, invites: readonly Invite[]) {
+  for (const invite of invites) await markRevoked(trx, invite.id, actor.userId);
+  await appendAudit(
+    trx,
+    invites.map((invite) => ({
+      organizationId: invite.organizationId,
+      actorId: actor.userId,
+      action: 'invite.revoked',
+      entityType: 'invite' as const,
+      entityId: invite.id,
+      before: { status: invite.status },
+      after: { status: 'revoked' },
+      requestId: actor.requestId,
+    })),
+  );
 }
 
 /**

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decideAccept, decideRevoke, effectiveStatus, type InviteState } from './invite.policy.ts';
+import {
+  decideAccept,
+  decideRevoke,
+  effectiveStatus,
+  type InviteState,
+  mayInvite,
+} from './invite.policy.ts';
 
 const now = new Date('2025-06-01T12:00:00Z');
 const later = new Date('2025-06-08T12:00:00Z');
@@ -64,6 +70,14 @@ describe('decideRevoke', () => {
     expect(decideRevoke('revoked')).toBe('noop');
     expect(() => decideRevoke('accepted')).toThrow(expect.objectContaining({ status: 409 }));
     expect(() => decideRevoke('expired')).toThrow(expect.objectContaining({ status: 409 }));
+  });
+});
+
+describe('mayInvite', () => {
+  it('lets orgAdmins invite and no other role', () => {
+    expect(mayInvite('orgAdmin')).toBe(true);
+    expect(mayInvite('organizer')).toBe(false);
+    expect(mayInvite('user')).toBe(false);
   });
 });
 

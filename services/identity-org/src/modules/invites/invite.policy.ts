@@ -1,3 +1,4 @@
+import type { Role } from '@happening/contracts';
 import { DomainError } from '@happening/service-kit';
 import type { InviteStatus } from '../../db.types.ts';
 
@@ -60,6 +61,14 @@ export function decideAccept(invite: InviteState, caller: Acceptor, now: Date): 
       throw new Error(`unknown invite status ${String(unreachable)}`);
     }
   }
+}
+
+/**
+ * Whether a member with this role may create invites: only orgAdmins may (`createInvite` takes
+ * the caller as orgAdmin). A member who loses this loses their pending invites with it.
+ */
+export function mayInvite(role: Role): boolean {
+  return role === 'orgAdmin';
 }
 
 /** Revoking is idempotent; only a pending invite can be revoked. */

@@ -139,6 +139,23 @@ export async function pendingInvitesTo(
   return rows.map(toInvite);
 }
 
+/** Pending invites of the organization created by `invitedBy`, row-locked. */
+export async function pendingInvitesCreatedBy(
+  db: Executor,
+  organizationId: string,
+  invitedBy: string,
+): Promise<Invite[]> {
+  const rows = await db
+    .selectFrom('organization_invites')
+    .select([...COLUMNS, createdAtText])
+    .where('organization_id', '=', organizationId)
+    .where('invited_by', '=', invitedBy)
+    .where('status', '=', 'pending')
+    .forUpdate()
+    .execute();
+  return rows.map(toInvite);
+}
+
 export async function markRevoked(db: Executor, id: string, by: string): Promise<void> {
   await db
     .updateTable('organization_invites')

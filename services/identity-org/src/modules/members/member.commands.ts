@@ -5,6 +5,8 @@ import type { Actor } from '../../shared/actor.ts';
 import type { Db } from '../../shared/database.ts';
 import { emitOrgEvents } from '../../shared/org-events.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
+import { revokeInvitesCreatedBy } from '../invites/invite.commands.ts';
+import { mayInvite } from '../invites/invite.policy.ts';
 import { lockAsMember, lockAsOrgAdmin, notAllowed } from './member.lock.ts';
 import {
   countAdmins,
@@ -46,6 +48,8 @@ export async function changeMemberRole(
         requestId: actor.requestId,
       },
     ]);
+    // Invites the member created must not outlive their right to invite.
+    if (!mayInvite(role)) await revokeInvitesCreatedBy(trx, actor, organizationId, userId);
     await emitOrgEvents(trx, organizationId, actor.requestId, [
       {
         type: 'identity.member_role_changed',
@@ -82,6 +86,8 @@ export async function removeMember(
         requestId: actor.requestId,
       },
     ]);
+    // A member who is gone may not bring anyone in, themself under another address included.
+    await revokeInvitesCreatedBy(trx, actor, organizationId, userId);
     await emitOrgEvents(trx, organizationId, actor.requestId, [
       {
         type: 'identity.member_removed',
