@@ -10,7 +10,10 @@ import { expectConsistent } from './invariants.ts';
 let svc: Booking;
 
 /** Delivers catalog.event_cancelled (at catalog version `version`) of the event `snapshot` describes. */
-const cancelEvent = (snapshot: ReturnType<typeof eventSnapshot>, version: number) =>
+const cancelEvent = (
+  snapshot: Pick<ReturnType<typeof eventSnapshot>, 'eventId' | 'orgId' | 'name' | 'startsAt'>,
+  version: number,
+) =>
   svc.deliver(
     'catalog.event_cancelled',
     {
@@ -288,11 +291,81 @@ describe('catalog events', () => {
     const { eventId, snapshot } = await svc.openEvent({ totalSlots: 5 });
     const who = await svc.user();
     await cancelEvent(snapshot, 4);
-    // The update catalog made before cancelling, delivered after it (a retry, say).
+    // The update catalog made before cancelling, delivered after it (a retry, say): its rename
+    // happened, its status is old news.
     await svc.deliver(...renamed(snapshot));
-    await expectClosed(eventId, { status: 'cancelled', name: snapshot.name });
+    await expectClosed(eventId, { status: 'cancelled', name: 'Renamed' });
     const late = await svc.call(who, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
     expect(late.json().code).toBe('EVENT_NOT_OPEN');
+  });
+
+  it('an update handled after a newer capacity change still applies its details, not its capacity', async () => {
+    const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 5 });
+    const [member, stranger] = await Promise.all([svc.user(), svc.user()]);
+    await svc.join(member, orgId, 'user');
+    // Catalog made the event members-only with two seats per booking (version 3), then raised
+    // its capacity (version 4); booking handled them the other way round.
+    await svc.deliver(
+      'catalog.event_capacity_changed',
+      { eventId, orgId, previousTotalSlots: 5, totalSlots: 9 },
+      { type: 'event', id: eventId, version: 4 },
+    );
+    await svc.deliver(
+      'catalog.event_updated',
+      {
+        eventId,
+        orgId,
+        changes: { visibility: { from: 'public', to: 'members' } },
+        event: { ...snapshot, visibility: 'members', maxSeatsPerBooking: 2, version: 3 },
+      },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    expect(await findEvent(svc.db, eventId)).toMatchObject({
+      totalSlots: 9,
+      visibility: 'members',
+      maxSeatsPerBooking: 2,
+    });
+    const outsider = await svc.call(stranger, 'POST', `/v1/events/${eventId}/bookings`, {
+      seats: 1,
+    });
+    expect(outsider.statusCode).toBe(404);
+    const tooMany = await svc.call(member, 'POST', `/v1/events/${eventId}/bookings`, { seats: 3 });
+    expect(tooMany.json().code).toBe('BOOKING_TOO_MANY_SEATS');
+    await eventually(
+      async () =>
+        (await svc.call(member, 'GET', `/v1/events/${eventId}/availability`)).json().totalSlots ===
+        9,
+    );
+  });
+
+  it('an update handled after a newer status change applies its details and keeps the status', async () => {
+    const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 5 });
+    await svc.deliver(
+      'catalog.event_status_changed',
+      { eventId, orgId, from: 'upcoming', to: 'ongoing' },
+      { type: 'event', id: eventId, version: 4 },
+    );
+    await svc.deliver(...renamed(snapshot));
+    expect(await findEvent(svc.db, eventId)).toMatchObject({
+      name: 'Renamed',
+      status: 'ongoing',
+    });
+  });
+
+  it('a draft known from its update and cancelled unpublished stays unknown to outsiders', async () => {
+    const snapshot = { ...eventSnapshot(), status: 'draft' as const };
+    const stranger = await svc.user();
+    await svc.deliver(...renamed(snapshot));
+    await cancelEvent(snapshot, 4);
+    await expectClosed(snapshot.eventId, { status: 'cancelled', visibility: 'members' });
+    const event = `/v1/events/${snapshot.eventId}`;
+    for (const route of ['availability', 'seats']) {
+      const read = await svc.call(stranger, 'GET', `${event}/${route}`);
+      expect(read.statusCode, route).toBe(404);
+    }
+    // An update of the draft delivered late cannot make it public again.
+    await svc.deliver(...renamed(snapshot));
+    expect(await findEvent(svc.db, snapshot.eventId)).toMatchObject({ visibility: 'members' });
   });
 
   it('a cancellation that arrives before the publish keeps the event closed', async () => {

@@ -24,7 +24,12 @@ export interface EventInventoryTable {
   max_seats_per_booking: number;
   status: 'draft' | 'upcoming' | 'ongoing' | 'completed' | 'cancelled';
   visibility: 'public' | 'members';
+  /** The catalog version of the last snapshot applied: name, times, policy, limit, visibility. */
   catalog_version: number;
+  /** The catalog version that last set `total_slots`. */
+  slots_version: number;
+  /** The catalog version that last set `status`. */
+  status_version: number;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -20,18 +20,23 @@ class EventNotOpenedYet extends Error {
 }
 
 /**
- * After a change of a published event matched no row: fine when the row holds a newer catalog
- * version (the change is late); otherwise its publish has not landed — not here yet, here only
- * as a draft (an update seen first), or committing concurrently (the UPDATE could not see it,
- * this read may) — and the change is retried.
+ * After a capacity or status change of a published event matched no row: fine when the row's
+ * field was set by a newer catalog version (the change is late); otherwise its publish has not
+ * landed — not here yet, here only as a draft (an update seen first), or committing concurrently
+ * (the UPDATE could not see it, this read may) — and the change is retried.
  */
 async function unlessOlderThanKnown(
   trx: Transaction<BookingDb>,
   eventId: string,
+  field: 'slots_version' | 'status_version',
   version: number,
 ): Promise<void> {
-  const known = await findEvent(trx, eventId);
-  if (!known || known.status === 'draft' || known.catalogVersion < version)
+  const known = await trx
+    .selectFrom('event_inventory')
+    .select(['status', field])
+    .where('event_id', '=', eventId)
+    .executeTakeFirst();
+  if (!known || known.status === 'draft' || (known[field] as number) < version)
     throw new EventNotOpenedYet(eventId);
 }
 
@@ -51,63 +56,79 @@ export async function applyCatalogEvent(
     case 'catalog.event_published':
     case 'catalog.event_updated': {
       const e = message.type === 'catalog.event_published' ? message.data : message.data.event;
-      const row = {
-        event_id: e.eventId,
+      const snapshotVersion = Math.max(version, e.version);
+      const details = {
         org_id: e.orgId,
         name: e.name,
         starts_at: new Date(e.startsAt),
         ends_at: new Date(e.endsAt),
-        total_slots: e.totalSlots,
         waitlist_policy: e.waitlistPolicy,
         max_seats_per_booking: e.maxSeatsPerBooking,
-        status: e.status,
         visibility: e.visibility,
-        catalog_version: Math.max(version, e.version),
+        catalog_version: snapshotVersion,
       };
       // An update of an event not known yet (delivered before its publish, or of a draft) is
       // recorded from its snapshot: a publish delivered after it is older and changes nothing.
       // Drafts are not bookable and no route shows them; their keys wait for the publish.
-      // An older catalog version changes nothing (late arrivals; redeliveries stop at the inbox).
-      // The same version applies: one change of the event can announce several events with its
-      // version (a PATCH of capacity and name sends event_capacity_changed and event_updated).
-      await trx
+      const inserted = await trx
         .insertInto('event_inventory')
-        .values(row)
-        .onConflict((oc) =>
-          oc
-            .column('event_id')
-            .doUpdateSet(row)
-            .where('event_inventory.catalog_version', '<=', row.catalog_version),
-        )
-        .execute();
+        .values({
+          event_id: e.eventId,
+          ...details,
+          total_slots: e.totalSlots,
+          slots_version: snapshotVersion,
+          status: e.status,
+          status_version: snapshotVersion,
+        })
+        .onConflict((oc) => oc.column('event_id').doNothing())
+        .returning('event_id')
+        .executeTakeFirst();
+      if (!inserted) {
+        // Each group of fields takes the snapshot unless a newer catalog version set it: a
+        // capacity or status change handled first (they run side by side, or one was retried)
+        // keeps its field and leaves the snapshot's details to apply. Redeliveries stop at the
+        // inbox; the same version applies, since one change of the event can announce several
+        // events with it (a PATCH of capacity and name sends event_capacity_changed and
+        // event_updated).
+        const known = trx.updateTable('event_inventory').where('event_id', '=', e.eventId);
+        await known.set(details).where('catalog_version', '<=', snapshotVersion).execute();
+        await known
+          .set({ total_slots: e.totalSlots, slots_version: snapshotVersion })
+          .where('slots_version', '<=', snapshotVersion)
+          .execute();
+        await known
+          .set({ status: e.status, status_version: snapshotVersion })
+          .where('status_version', '<=', snapshotVersion)
+          .execute();
+      }
       return e.status === 'draft' ? undefined : 'reconcile';
     }
     case 'catalog.event_capacity_changed': {
       const updated = await trx
         .updateTable('event_inventory')
-        .set({ total_slots: message.data.totalSlots, catalog_version: version })
+        .set({ total_slots: message.data.totalSlots, slots_version: version })
         .where('event_id', '=', message.data.eventId)
-        .where('catalog_version', '<=', version)
+        .where('slots_version', '<=', version)
         // A draft row is an update seen before the publish, which must still land.
         .where('status', '<>', 'draft')
         .executeTakeFirst();
       if (updated.numUpdatedRows > 0n) return 'reconcile';
       // Catalog announces capacity changes of published events only (a draft's goes in its
       // event_updated): this event's publish is still on its way, and the change is retried.
-      await unlessOlderThanKnown(trx, message.data.eventId, version);
+      await unlessOlderThanKnown(trx, message.data.eventId, 'slots_version', version);
       return undefined;
     }
     case 'catalog.event_status_changed': {
       const updated = await trx
         .updateTable('event_inventory')
-        .set({ status: message.data.to, catalog_version: version })
+        .set({ status: message.data.to, status_version: version })
         .where('event_id', '=', message.data.eventId)
-        .where('catalog_version', '<=', version)
+        .where('status_version', '<=', version)
         .where('status', '<>', 'draft')
         .executeTakeFirst();
       // The clock moves published events only: one not here yet has its publish on the way.
       if (updated.numUpdatedRows === 0n)
-        await unlessOlderThanKnown(trx, message.data.eventId, version);
+        await unlessOlderThanKnown(trx, message.data.eventId, 'status_version', version);
       return message.data.to === 'completed' ? 'drop' : undefined;
     }
     case 'catalog.event_cancelled': {
@@ -129,9 +150,11 @@ async function cancelEverything(
   const version = message.aggregate.version;
   await lockEventExclusive(trx, eventId);
   await lockEventReleases(trx, eventId);
-  // Cancelled is final: the row takes the cancellation's version, so a publish or an update that
-  // arrives late (retried, or handled concurrently) cannot reopen it. An event not known yet (its
-  // publish still to come, or a draft never published) is recorded cancelled with no seats.
+  // Cancelled is final: the status takes the cancellation's version, so a publish or an update
+  // that arrives late (retried, or handled concurrently) cannot reopen it. An event not known yet
+  // (its publish still to come, or a draft never published) is recorded cancelled with no seats,
+  // members-only; so is a draft known from its updates, whose snapshot said nothing of who may
+  // see it once published, and whose details no late update may change.
   await trx
     .insertInto('event_inventory')
     .values({
@@ -146,11 +169,18 @@ async function cancelEverything(
       status: 'cancelled',
       visibility: 'members',
       catalog_version: version,
+      slots_version: version,
+      status_version: version,
     })
     .onConflict((oc) =>
       oc.column('event_id').doUpdateSet({
         status: 'cancelled',
-        catalog_version: sql`GREATEST(event_inventory.catalog_version, ${version})`,
+        status_version: sql`GREATEST(event_inventory.status_version, ${version})`,
+        visibility: sql`CASE WHEN event_inventory.status = 'draft' THEN 'members'
+          ELSE event_inventory.visibility END`,
+        catalog_version: sql`CASE WHEN event_inventory.status = 'draft'
+          THEN GREATEST(event_inventory.catalog_version, ${version})
+          ELSE event_inventory.catalog_version END`,
       }),
     )
     .execute();
