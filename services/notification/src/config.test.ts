@@ -18,6 +18,7 @@ describe('config', () => {
       SMTP_URL: 'smtp://127.0.0.1:1025',
       RUN_MIGRATIONS: true,
       DELIVERY_RETRY_DELAYS_MS: [5_000, 30_000, 120_000, 600_000],
+      WAITING_NOTICE_EXPIRY_MS: 7 * 24 * 3_600_000,
     });
     expect(Buffer.from(config.NOTIFICATION_SEALING_KEY, 'base64')).toHaveLength(32);
     expect(Buffer.from(config.INVITE_LINK_KEY, 'base64')).toHaveLength(32);
@@ -43,6 +44,12 @@ describe('config', () => {
     );
     expect(() => readConfig({ ...env, PENDING_STALE_AFTER_MS: '1000' })).toThrow(
       /PENDING_STALE_AFTER_MS/,
+    );
+    expect(
+      readConfig({ ...env, WAITING_NOTICE_EXPIRY_MS: '86400000' }).WAITING_NOTICE_EXPIRY_MS,
+    ).toBe(86_400_000);
+    expect(() => readConfig({ ...env, WAITING_NOTICE_EXPIRY_MS: '0' })).toThrow(
+      /WAITING_NOTICE_EXPIRY_MS/,
     );
   });
 });

@@ -50,6 +50,15 @@ export const configSchema = baseConfigSchema
       .int()
       .positive()
       .default(15 * 60_000),
+    /**
+     * How long a notice waits for its person's contact details (identity's user_registered) before
+     * it is given up; the default matches how long the inbox keeps message ids.
+     */
+    WAITING_NOTICE_EXPIRY_MS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(7 * 24 * 3_600_000),
   })
   .refine((c) => !c.SMS_API_URL || c.SMS_API_KEY, {
     path: ['SMS_API_KEY'],

@@ -92,6 +92,15 @@ export interface CancelledEventTable {
   created_at: Generated<Date>;
 }
 
+/** A notice kept until its person's contact details arrive (migration 20251122000600). */
+export interface WaitingNoticeTable {
+  user_id: string;
+  source_event_id: string;
+  /** The source event's envelope as it arrived; the notice is planned from it again. */
+  source_event: ColumnType<unknown, string, string>;
+  created_at: CreatedAt;
+}
+
 /** The notification service's tables in the `notification` schema (with outbox and inbox). */
 export interface NotificationDb extends PlatformTables {
   cancelled_events: CancelledEventTable;
@@ -101,6 +110,7 @@ export interface NotificationDb extends PlatformTables {
   templates: TemplateTable;
   notification_preferences: PreferenceTable;
   notifications: NotificationTable;
+  waiting_notices: WaitingNoticeTable;
 }
 
 export type NotificationRow = Selectable<NotificationTable>;

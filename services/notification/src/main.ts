@@ -29,6 +29,7 @@ const runtime = await startRuntime({
   deliveryRetryDelaysMs: config.DELIVERY_RETRY_DELAYS_MS,
   pendingSweepIntervalMs: config.PENDING_SWEEP_INTERVAL_MS,
   pendingStaleAfterMs: config.PENDING_STALE_AFTER_MS,
+  waitingNoticeExpiryMs: config.WAITING_NOTICE_EXPIRY_MS,
   eventConsumers: config.EVENT_CONSUMERS,
 });
 const app = buildApp({

@@ -21,6 +21,7 @@ import { deliverNotification } from './modules/delivery/delivery.worker.ts';
 import { startPendingSweep } from './modules/delivery/pending.sweep.ts';
 import { domainEventHandler } from './modules/inbound/domain-event.handler.ts';
 import { createTemplateRenderer } from './modules/templates/template.renderer.ts';
+import { countWaitingNoticesIn } from './modules/waiting-notices/waiting-notice.metrics.ts';
 
 export interface RuntimeDeps {
   db: Kysely<NotificationDb>;
@@ -33,13 +34,16 @@ export interface RuntimeDeps {
   deliveryRetryDelaysMs: readonly number[];
   pendingSweepIntervalMs: number;
   pendingStaleAfterMs: number;
+  /** A notice waiting longer than this for its person's contact details is given up. */
+  waitingNoticeExpiryMs: number;
   /** Consumers deployed (EVENT_CONSUMERS), whose queues are declared before publishing. */
   eventConsumers: readonly SubscribingService[];
 }
 
 /**
  * The background work main.ts runs and tests start the same way: the domain-event consumer,
- * the delivery workers, the outbox relay, retention of the platform tables and the pending sweep.
+ * the delivery workers, the outbox relay, retention of the platform tables (and of notices waiting
+ * too long for their person), the pending sweep and the waiting notices' gauge.
  */
 export async function startRuntime(
   deps: RuntimeDeps,
@@ -63,14 +67,17 @@ export async function startRuntime(
     // event's cancellation is kept as long.
     serviceTables: [
       { table: 'cancelled_events', column: 'created_at', olderThanMs: DEFAULT_RETENTION.inboxMs },
+      { table: 'waiting_notices', column: 'created_at', olderThanMs: deps.waitingNoticeExpiryMs },
     ],
   });
+  const stopCountingWaiting = countWaitingNoticesIn(db, logger);
   const events = await broker.consume({
     queue: 'notification.events',
     handler: domainEventHandler(db, {
       renderer: createTemplateRenderer(),
       sealedBox: deps.sealedBox,
       inviteLinks: deps.inviteLinks,
+      waitingNoticeExpiryMs: deps.waitingNoticeExpiryMs,
       channels: new Set(deps.adapters.keys()),
       logger,
     }),
@@ -106,6 +113,7 @@ export async function startRuntime(
       await delivery.cancel();
       await relay.stop();
       await retention.stop();
+      stopCountingWaiting();
       for (const adapter of deps.adapters.values()) await adapter.close?.();
     },
   };

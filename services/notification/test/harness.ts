@@ -24,6 +24,7 @@ export interface HarnessOptions {
   /** Another SMTP server than the mail sink (e.g. one that stalls). */
   smtpUrl?: string;
   providerTimeoutMs?: number;
+  waitingNoticeExpiryMs?: number;
 }
 
 export interface TestUser {
@@ -75,6 +76,7 @@ export async function startHarness(options: HarnessOptions) {
     deliveryRetryDelaysMs: options.retryDelaysMs,
     pendingSweepIntervalMs: options.pendingSweepIntervalMs ?? 3_600_000,
     pendingStaleAfterMs: options.pendingStaleAfterMs ?? 3_600_000,
+    waitingNoticeExpiryMs: options.waitingNoticeExpiryMs ?? 7 * 24 * 3_600_000,
     eventConsumers: SUBSCRIBING_SERVICES,
   });
   const app = buildApp({

@@ -341,8 +341,8 @@ describe('event notices', () => {
     const late = await h.user('Lea');
     const eventId = randomUUID();
     const orgId = randomUUID();
-    // Identity's user_registered is late: the confirmation cannot be written yet (it is retried,
-    // and dead-lettered should identity stay late), but the holder is known at once.
+    // Identity's user_registered is late: the confirmation waits for it (test/
+    // waiting-notices.int.test.ts), but the holder is known at once.
     const booking = confirmed(bookingFacts({ userId: late.sub, eventId, orgId }));
     await h.publish(booking);
     await eventually(

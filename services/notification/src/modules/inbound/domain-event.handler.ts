@@ -13,32 +13,41 @@ import {
   projectEventHolders,
 } from '../event-holders/event-holder.projection.ts';
 import { projectMemberships } from '../memberships/membership.projection.ts';
-import { type NotificationPlan, planNotification } from '../notifications/notification.planner.ts';
+import {
+  type NotificationPlan,
+  planNoticeFor,
+  planNotification,
+} from '../notifications/notification.planner.ts';
 import {
   type NotificationWriterDeps,
   writeNotifications,
 } from '../notifications/notification.writer.ts';
 import { projectRecipients } from '../recipients/recipient.projection.ts';
+import { lockRecipients } from '../recipients/recipient.repository.ts';
+import { takeWaitingNotices } from '../waiting-notices/waiting-notice.repository.ts';
 
 /** Inbox consumer of the notices an event calls for. */
 export const INBOX_CONSUMER = 'notification';
 /** Inbox consumer of the projections an event feeds. */
 export const PROJECTIONS_CONSUMER = 'notification.projections';
 
+export interface DomainEventHandlerDeps extends NotificationWriterDeps {
+  inviteLinks: SealedBox;
+  /** A notice waiting longer than this for its person's contact details is given up. */
+  waitingNoticeExpiryMs: number;
+}
+
 /**
  * Handles one domain event exactly once, in two inbox transactions: first the projections (so a
  * booking's holder row exists before an update fans out), then the notifications it calls for.
- * A notice that cannot be written yet (its person unknown until identity's event arrives) is
- * retried and may end dead-lettered, but the projections it came with stay: the person still
- * hears of the event's later updates and cancellation.
+ * A notice for a person whose contact details have not arrived waits for them (`waiting_notices`)
+ * and is written in the transaction that projects those details.
  */
-export function domainEventHandler(
-  db: Kysely<NotificationDb>,
-  deps: NotificationWriterDeps & { inviteLinks: SealedBox },
-) {
+export function domainEventHandler(db: Kysely<NotificationDb>, deps: DomainEventHandlerDeps) {
   return async (event: DomainEvent): Promise<void> => {
     await handleOnce(db, { consumer: PROJECTIONS_CONSUMER, messageId: event.id }, async (trx) => {
-      await projectRecipients(trx, event);
+      const detailsOf = await projectRecipients(trx, event);
+      if (detailsOf) await writeWaitingNotices(trx, deps, detailsOf);
       await projectMemberships(trx, event);
       await projectEventHolders(trx, event);
     });
@@ -84,8 +93,26 @@ async function cancellationNoticeInstead(
   const change = holderChangeOf(event);
   if (!change || change.status === 'cancelled') return undefined;
   const cancellation = await cancellationOf(trx, change.eventId);
-  const plan = cancellation && planNotification(cancellation, inviteLinks);
+  const plan = cancellation && planNoticeFor(cancellation, change.userId, inviteLinks);
   if (!cancellation || !plan) return undefined;
   if (!(await cancellationConcerns(trx, change.bookingId))) return undefined;
-  return { cancellation, plan: { ...plan, audience: { kind: 'user', userId: change.userId } } };
+  return { cancellation, plan };
+}
+
+/**
+ * Writes the notices that waited for a person whose contact details have just been projected,
+ * as they would have been written had the details been there (same source event, so a person
+ * the notice reached meanwhile does not get it twice). Under the person's recipient lock, which
+ * a notice finding them unknown takes before it starts waiting.
+ */
+async function writeWaitingNotices(
+  trx: Transaction<NotificationDb>,
+  deps: DomainEventHandlerDeps,
+  userId: string,
+): Promise<void> {
+  await lockRecipients(trx, [userId]);
+  for (const source of await takeWaitingNotices(trx, userId, deps.waitingNoticeExpiryMs)) {
+    const plan = planNoticeFor(source, userId, deps.inviteLinks);
+    if (plan) await writeNotifications(trx, deps, source, plan);
+  }
 }

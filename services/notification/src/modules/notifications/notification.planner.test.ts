@@ -18,7 +18,7 @@ import {
   userRegistered,
   waitlisted,
 } from '../../../test/events.fixture.ts';
-import { planNotification as planWith } from './notification.planner.ts';
+import { planNoticeFor, planNotification as planWith } from './notification.planner.ts';
 
 const inviteLinks = createSealedBox(randomBytes(32));
 const planNotification = (event: Parameters<typeof planWith>[0]) => planWith(event, inviteLinks);
@@ -119,5 +119,25 @@ describe('planNotification', () => {
 
   it('ignores events that are not notices', () => {
     expect(planNotification(userRegistered(randomUUID(), 'a@example.com', 'A'))).toBeUndefined();
+  });
+});
+
+describe('planNoticeFor', () => {
+  it('addresses a fan-out’s notice to the one holder it is for, with the same news', () => {
+    const userId = randomUUID();
+    const update = eventUpdated(randomUUID(), randomUUID());
+    const plan = planNoticeFor(update, userId, inviteLinks);
+    expect(plan?.audience).toEqual({ kind: 'user', userId });
+    expect(plan).toEqual({ ...planNotification(update), audience: { kind: 'user', userId } });
+  });
+
+  it('keeps a booking notice’s owner, and plans nothing for an event without a notice', () => {
+    const facts = bookingFacts();
+    expect(planNoticeFor(confirmed(facts), facts.userId, inviteLinks)?.audience).toEqual({
+      kind: 'user',
+      userId: facts.userId,
+    });
+    const byEvent = cancelled(facts, 'event_cancelled');
+    expect(planNoticeFor(byEvent, facts.userId, inviteLinks)).toBeUndefined();
   });
 });

@@ -119,6 +119,20 @@ export function planNotification(
 }
 
 /**
+ * The notice `event` calls for, addressed to one person only: a booking's news overtaken by its
+ * event's cancellation, or a notice that waited for that person's contact details (a fan-out's
+ * included: it goes to this holder alone, not to the event's holders again).
+ */
+export function planNoticeFor(
+  event: DomainEvent,
+  userId: string,
+  inviteLinks: SealedBox,
+): NotificationPlan | undefined {
+  const plan = planNotification(event, inviteLinks);
+  return plan && { ...plan, audience: { kind: 'user', userId } };
+}
+
+/**
  * The invite's accept link: opened from version 2's sealed field, or as version 1 carried it in
  * clear (still in flight after the upgrade). A link that does not open (sealed under another
  * INVITE_LINK_KEY, or for an invite saying otherwise) never will: the message is dead-lettered at once.

@@ -9,9 +9,15 @@ import { deliveryRequest } from '../delivery/delivery.message.ts';
 import { holdersOf } from '../event-holders/event-holder.repository.ts';
 import { type Contact, deliveryTargets } from '../preferences/preference.policy.ts';
 import { storedPreferences } from '../preferences/preference.repository.ts';
-import { findRecipientByEmail, findRecipients } from '../recipients/recipient.repository.ts';
+import {
+  findRecipientByEmail,
+  findRecipients,
+  lockRecipients,
+  type Recipient,
+} from '../recipients/recipient.repository.ts';
 import type { TemplateRenderer, TemplateSource } from '../templates/template.renderer.ts';
 import { latestTemplate } from '../templates/template.repository.ts';
+import { keepWaiting } from '../waiting-notices/waiting-notice.repository.ts';
 import type { Audience, NotificationPlan } from './notification.planner.ts';
 import { insertNotifications } from './notification.repository.ts';
 
@@ -23,55 +29,73 @@ export interface NotificationWriterDeps {
   logger: Logger;
 }
 
-/** The booking's owner is not known here yet (their user_registered has not arrived): retry later. */
-export class RecipientUnknownError extends Error {
-  constructor(userId: string) {
-    super(`no contact details for user ${userId} yet`);
-    this.name = 'RecipientUnknownError';
-  }
-}
-
 interface Addressee {
   contact: Contact;
   name: string;
 }
 
+/** Whom a notice reaches now, and the people it must wait for (their details not arrived). */
+interface Addressees {
+  known: Addressee[];
+  waitingFor: string[];
+}
+
+const addressee = (r: Recipient): Addressee => ({ contact: r, name: r.name });
+
+/**
+ * The recipients of `userIds`, and the ids of those whose details have not arrived. A person
+ * found missing is looked up again under their recipient lock (`lockRecipients`): details
+ * committed meanwhile are seen then, and details arriving later find this notice waiting.
+ */
+async function recipientsOf(
+  trx: Transaction<NotificationDb>,
+  userIds: readonly string[],
+): Promise<Addressees> {
+  const found = await findRecipients(trx, userIds);
+  const missing = userIdsWithout(userIds, found);
+  if (missing.length === 0) return { known: found.map(addressee), waitingFor: [] };
+  await lockRecipients(trx, missing);
+  const arrived = await findRecipients(trx, missing);
+  return {
+    known: [...found, ...arrived].map(addressee),
+    waitingFor: userIdsWithout(missing, arrived),
+  };
+}
+
+/** The ids of `userIds` that none of `recipients` has. */
+export function userIdsWithout(
+  userIds: readonly string[],
+  recipients: readonly Pick<Recipient, 'userId'>[],
+): string[] {
+  const known = new Set(recipients.map((r) => r.userId));
+  return [...new Set(userIds)].filter((id) => !known.has(id));
+}
+
 async function addressees(
   trx: Transaction<NotificationDb>,
   audience: Audience,
-  logger: Logger,
-): Promise<Addressee[]> {
+): Promise<Addressees> {
   switch (audience.kind) {
-    case 'user': {
-      const [recipient] = await findRecipients(trx, [audience.userId]);
-      if (!recipient) throw new RecipientUnknownError(audience.userId);
-      return [{ contact: recipient, name: recipient.name }];
-    }
-    case 'eventHolders': {
-      const userIds = await holdersOf(trx, audience.eventId, audience.includeCancelledWithEvent);
-      const known = await findRecipients(trx, userIds);
-      if (known.length < userIds.length) {
-        // One unknown holder must not hold back everybody else's notice.
-        const missing = userIds.filter((id) => !known.some((r) => r.userId === id));
-        logger.warn({ eventId: audience.eventId, missing }, 'holders without contact details');
-      }
-      return known.map((r) => ({ contact: r, name: r.name }));
-    }
+    case 'user':
+      return recipientsOf(trx, [audience.userId]);
+    case 'eventHolders':
+      return recipientsOf(
+        trx,
+        await holdersOf(trx, audience.eventId, audience.includeCancelledWithEvent),
+      );
     case 'address': {
       const known = await findRecipientByEmail(trx, audience.email);
-      return [
-        {
-          contact: { userId: known?.userId ?? null, email: audience.email, phone: null },
-          name: known?.name ?? '',
-        },
-      ];
+      const contact = { userId: known?.userId ?? null, email: audience.email, phone: null };
+      return { known: [{ contact, name: known?.name ?? '' }], waitingFor: [] };
     }
   }
 }
 
 /**
  * Stores the notifications a domain event calls for (one per recipient and channel their
- * preferences allow) and enqueues their delivery in the same transaction.
+ * preferences allow) and enqueues their delivery in the same transaction. For a person whose
+ * contact details have not arrived, the notice is kept waiting for them instead (one person
+ * unknown does not hold back a fan-out to everybody else).
  */
 export async function writeNotifications(
   trx: Transaction<NotificationDb>,
@@ -79,7 +103,7 @@ export async function writeNotifications(
   event: DomainEvent,
   plan: NotificationPlan,
 ): Promise<void> {
-  const people = await addressees(trx, plan.audience, deps.logger);
+  const { known: people, waitingFor } = await addressees(trx, plan.audience);
   const userIds = people.flatMap((p) => (p.contact.userId ? [p.contact.userId] : []));
   const preferences = await storedPreferences(trx, userIds);
   const templates = new Map<NotificationChannel, TemplateSource | undefined>();
@@ -116,6 +140,13 @@ export async function writeNotifications(
     trx,
     inserted.map((row) => deliveryRequest(row.id, row.correlation_id)),
   );
+  if (waitingFor.length > 0) {
+    const started = await keepWaiting(trx, event, waitingFor);
+    deps.logger.info(
+      { sourceEventId: event.id, type: plan.type, waitingFor, started },
+      'notice waits for contact details',
+    );
+  }
 }
 
 /** Stored text shows placeholders for secrets; the text actually sent is kept only sealed. */

@@ -3,16 +3,20 @@ import type { Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
 import { upsertRecipient } from './recipient.repository.ts';
 
-/** Keeps the recipients' contact details from identity's user events. */
+/**
+ * Keeps the recipients' contact details from identity's user events; returns the user whose
+ * details the event carries, so the notices waiting for them can be written.
+ */
 export async function projectRecipients(
   trx: Transaction<NotificationDb>,
   event: DomainEvent,
-): Promise<void> {
-  if (event.type !== 'identity.user_registered') return;
+): Promise<string | undefined> {
+  if (event.type !== 'identity.user_registered') return undefined;
   const { userId, email, name, phone } = event.data;
   await upsertRecipient(
     trx,
     { userId, email, name, phone: phone ?? null },
     event.aggregate.version,
   );
+  return userId;
 }

@@ -40,6 +40,23 @@ export async function upsertRecipient(
     .execute();
 }
 
+/**
+ * Serialises writing a notice for people not known yet with the arrival of their details: the
+ * notice either sees the details or is kept waiting where their arrival then finds it. Locked in
+ * one order, so fan-outs locking some of the same people cannot deadlock.
+ */
+export async function lockRecipients(
+  trx: Transaction<NotificationDb>,
+  userIds: readonly string[],
+): Promise<void> {
+  // The subquery's ORDER BY keeps it from being flattened: the locks are taken in its order.
+  await sql`
+    SELECT pg_advisory_xact_lock(hashtextextended('recipient:' || user_id, 0))
+    FROM (SELECT DISTINCT unnest(${[...userIds]}::text[]) AS user_id ORDER BY 1) AS ids`.execute(
+    trx,
+  );
+}
+
 export async function findRecipients(db: Db, userIds: readonly string[]): Promise<Recipient[]> {
   if (userIds.length === 0) return [];
   // One array parameter, however many holders an event has (a list would take one each).

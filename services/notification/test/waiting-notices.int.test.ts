@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { eventually } from '@happening/testkit';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INBOX_CONSUMER } from '../src/modules/inbound/domain-event.handler.ts';
+import {
+  bookingFacts,
+  cancelled,
+  confirmed,
+  eventCancelled,
+  eventUpdated,
+  userRegistered,
+} from './events.fixture.ts';
+import { type Harness, startHarness } from './harness.ts';
+
+const EXPIRY_MS = 7 * 24 * 3_600_000;
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ retryDelaysMs: [200, 400], waitingNoticeExpiryMs: EXPIRY_MS });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+const mailTo = (address: string, subjectPart: string) =>
+  eventually(() => h.sink.mailsTo(address).find((m) => m.subject.includes(subjectPart)), {
+    what: `mail "${subjectPart}" to ${address}`,
+  });
+
+/** The event's notices are written, kept waiting, or found not to be needed. */
+const noticed = (messageId: string) =>
+  eventually(
+    () =>
+      h.db
+        .selectFrom('inbox')
+        .select('message_id')
+        .where('consumer', '=', INBOX_CONSUMER)
+        .where('message_id', '=', messageId)
+        .executeTakeFirst(),
+    { what: `notices of ${messageId} written` },
+  );
+
+/** The source events of the notices waiting for a person, oldest first. */
+async function waitingFor(userId: string): Promise<string[]> {
+  const rows = await h.db
+    .selectFrom('waiting_notices')
+    .select('source_event_id')
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .execute();
+  return rows.map((r) => r.source_event_id);
+}
+
+/** `happening_notifications_waiting` as `/metrics` shows it. */
+async function waitingGauge(): Promise<number> {
+  const res = await h.app.inject({ url: '/metrics' });
+  const line = res.body.split('\n').find((l) => l.startsWith('happening_notifications_waiting '));
+  if (line === undefined) throw new Error('happening_notifications_waiting not exported');
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Ids of the messages dead-lettered from notification.events so far (taking them off). */
+async function deadLettered(): Promise<string[]> {
+  const ids: string[] = [];
+  for (let message = await h.take('notification.dlq'); message; ) {
+    ids.push(String(message.properties.messageId));
+    message = await h.take('notification.dlq');
+  }
+  return ids;
+}
+
+const subjects = (address: string, subject: string) =>
+  h.sink.mailsTo(address).filter((m) => m.subject === subject);
+
+describe('notices for a person whose contact details have not arrived', () => {
+  it('mails a confirmation handled before its owner’s details, once they arrive, once', async () => {
+    const before = await waitingGauge();
+    const lea = await h.user('Lea');
+    const facts = bookingFacts({ userId: lea.sub, eventName: 'Early Booking' });
+    const booking = confirmed(facts);
+    await h.publish(booking);
+    // Acknowledged at once, the notice kept: identity may be down for longer than any retry.
+    await noticed(booking.id);
+    expect(await h.notificationsOf(booking.id)).toEqual([]);
+    expect(await waitingFor(lea.sub)).toEqual([booking.id]);
+    expect(await waitingGauge()).toBe(before + 1);
+
+    await h.publish(userRegistered(lea.sub, lea.email, 'Lea'));
+    const mail = await mailTo(lea.email, 'Early Booking');
+    expect(mail.subject).toBe('Booking confirmed: Early Booking');
+    expect(mail.text).toContain('Hello Lea,');
+    expect(mail.text).toContain('Seat numbers: 12 and 13');
+    const [row, ...others] = await h.notificationsOf(booking.id);
+    expect(others).toEqual([]);
+    expect(row).toMatchObject({
+      user_id: lea.sub,
+      recipient: lea.email,
+      channel: 'email',
+      type: 'booking_confirmed',
+      booking_id: facts.bookingId,
+      correlation_id: booking.correlationId,
+    });
+    expect(await waitingFor(lea.sub)).toEqual([]);
+    expect(await waitingGauge()).toBe(before);
+
+    // Identity announces Lea again (a new name); a later notice shows everything before it went.
+    await h.deliver(userRegistered(lea.sub, lea.email, 'Lea L.', undefined, 2));
+    await h.publish(cancelled(facts, 'by_owner'));
+    await mailTo(lea.email, 'Booking cancelled');
+    expect(subjects(lea.email, 'Booking confirmed: Early Booking')).toHaveLength(1);
+    expect(await h.notificationsOf(booking.id)).toHaveLength(1);
+    expect(await deadLettered()).not.toContain(booking.id);
+  });
+
+  it('tells a holder an update fanned out before their details arrived, and only them', async () => {
+    const ann = await h.registered('Ann');
+    const gus = await h.user('Gus');
+    const eventId = randomUUID();
+    const orgId = randomUUID();
+    const annBooking = confirmed(bookingFacts({ userId: ann.sub, eventId, orgId }));
+    const gusBooking = confirmed(bookingFacts({ userId: gus.sub, eventId, orgId }));
+    for (const booking of [annBooking, gusBooking]) {
+      await h.publish(booking);
+      await noticed(booking.id);
+    }
+    const update = eventUpdated(eventId, orgId);
+    await h.publish(update);
+    await noticed(update.id);
+    await mailTo(ann.email, 'Event updated');
+    expect((await h.notificationsOf(update.id)).map((r) => r.user_id)).toEqual([ann.sub]);
+    expect(await waitingFor(gus.sub)).toEqual([gusBooking.id, update.id]);
+
+    await h.publish(userRegistered(gus.sub, gus.email, 'Gus'));
+    const mail = await mailTo(gus.email, 'Event updated');
+    expect(mail.text).toContain('Hello Gus,');
+    expect(mail.text).toContain('- Venue: Hall A → Hall B');
+    await mailTo(gus.email, 'Booking confirmed');
+    const told = await h.notificationsOf(update.id);
+    expect(told.map((r) => r.user_id).sort()).toEqual([ann.sub, gus.sub].sort());
+    expect(subjects(ann.email, 'Event updated: Rust Meetup')).toHaveLength(1);
+    expect(subjects(gus.email, 'Event updated: Rust Meetup')).toHaveLength(1);
+    expect(await waitingFor(gus.sub)).toEqual([]);
+  });
+
+  it('tells a holder a cancellation fanned out before their details arrived', async () => {
+    const ann = await h.registered('Ann');
+    const gus = await h.user('Gus');
+    const eventId = randomUUID();
+    const orgId = randomUUID();
+    // Gus's booking was cancelled because of the event (no notice of its own): the event's
+    // cancellation is the only thing he is told.
+    const bookings = [
+      confirmed(bookingFacts({ userId: ann.sub, eventId, orgId })),
+      cancelled(bookingFacts({ userId: gus.sub, eventId, orgId }), 'event_cancelled'),
+    ];
+    for (const booking of bookings) await h.deliver(booking);
+    const cancellation = eventCancelled(eventId, orgId);
+    await h.publish(cancellation);
+    await noticed(cancellation.id);
+    await mailTo(ann.email, 'Event cancelled');
+
+    await h.publish(userRegistered(gus.sub, gus.email, 'Gus'));
+    const mail = await mailTo(gus.email, 'Event cancelled');
+    expect(mail.text).toContain('Reason: The speaker is ill');
+    const told = await h.notificationsOf(cancellation.id);
+    expect(told.map((r) => r.user_id).sort()).toEqual([ann.sub, gus.sub].sort());
+    expect(subjects(ann.email, 'Event cancelled: Rust Meetup')).toHaveLength(1);
+    expect(h.sink.mailsTo(gus.email).map((m) => m.subject)).toEqual([mail.subject]);
+  });
+
+  it('keeps one waiting notice for a booking event delivered again, and mails it once', async () => {
+    const kim = await h.user('Kim');
+    const facts = bookingFacts({ userId: kim.sub, eventName: 'Delivered Thrice' });
+    const booking = confirmed(facts);
+    await h.publish(booking, 3);
+    await noticed(booking.id);
+    // Delivered again after the inbox forgot it (its entries are pruned after 7 days).
+    await h.db
+      .deleteFrom('inbox')
+      .where('consumer', '=', INBOX_CONSUMER)
+      .where('message_id', '=', booking.id)
+      .execute();
+    await h.publish(booking);
+    await noticed(booking.id);
+    expect(await waitingFor(kim.sub)).toEqual([booking.id]);
+
+    await h.publish(userRegistered(kim.sub, kim.email, 'Kim'));
+    await mailTo(kim.email, 'Delivered Thrice');
+    // And again once it was mailed.
+    await h.publish(booking);
+    await h.publish(cancelled(facts, 'by_owner'));
+    await mailTo(kim.email, 'Booking cancelled');
+    expect(subjects(kim.email, 'Booking confirmed: Delivered Thrice')).toHaveLength(1);
+    expect(await h.notificationsOf(booking.id)).toHaveLength(1);
+  });
+
+  it('tells everyone whose details arrive while their booking is handled', async () => {
+    const people = await Promise.all(Array.from({ length: 30 }, (_, i) => h.user(`R${i}`)));
+    const bookings = people.map((p) =>
+      confirmed(bookingFacts({ userId: p.sub, eventName: `Race ${p.sub.slice(0, 8)}` })),
+    );
+    // Handled side by side (the consumer takes ten at a time).
+    await Promise.all(
+      people.flatMap((p, i) => [
+        h.publish(bookings[i]!),
+        h.publish(userRegistered(p.sub, p.email, p.sub)),
+      ]),
+    );
+    for (const [i, p] of people.entries()) {
+      await mailTo(p.email, `Race ${p.sub.slice(0, 8)}`);
+      expect(await h.notificationsOf(bookings[i]!.id)).toHaveLength(1);
+    }
+    for (const p of people) expect(await waitingFor(p.sub)).toEqual([]);
+  });
+
+  it('gives a notice up once it waited longer than WAITING_NOTICE_EXPIRY_MS', async () => {
+    const ned = await h.user('Ned');
+    const booking = confirmed(bookingFacts({ userId: ned.sub, eventName: 'Too Long Ago' }));
+    await h.publish(booking);
+    await noticed(booking.id);
+    await sql`UPDATE waiting_notices SET created_at = ${new Date(Date.now() - EXPIRY_MS - 60_000)}
+              WHERE user_id = ${ned.sub}`.execute(h.db);
+    // Not written, even before the retention job has deleted it.
+    await h.deliver(userRegistered(ned.sub, ned.email, 'Ned'));
+    expect(await h.notificationsOf(booking.id)).toEqual([]);
+    await h.runtime.pruneNow();
+    expect(await waitingFor(ned.sub)).toEqual([]);
+  });
+});
