@@ -9,7 +9,6 @@ import {
   startRabbitMq,
   startTcpProxy,
   startTokenIssuer,
-  type TcpProxy,
   type TestTokenIssuer,
 } from '@happening/testkit';
 import { pino } from 'pino';
@@ -95,27 +94,25 @@ async function startBehindProxy(proxied: 'REDIS_URL' | 'DATABASE_URL') {
   return { rabbit, issuer, proxy, service, stop };
 }
 
+type ServiceBehindProxy = Awaited<ReturnType<typeof startBehindProxy>>;
+
 // The service as main.ts starts it, with its Redis behind a proxy that goes silent.
 describe('booking while Redis answers nothing', () => {
-  let rabbit: RabbitMqHandle;
-  let issuer: TestTokenIssuer;
-  let proxy: TcpProxy;
-  let service: BookingService;
-  let stop: () => Promise<void>;
+  let setup: ServiceBehindProxy;
 
   beforeAll(async () => {
-    ({ rabbit, issuer, proxy, service, stop } = await startBehindProxy('REDIS_URL'));
+    setup = await startBehindProxy('REDIS_URL');
   });
 
-  afterAll(() => stop?.());
+  afterAll(() => setup?.stop());
 
-  const get = fetchFrom(() => service);
+  const get = fetchFrom(() => setup.service);
 
   it('answers a booking with an error instead of holding it, and says it is not ready', async () => {
-    const token = await issuer.token({ sub: randomUUID() });
-    const snapshot = await openEvent(rabbit, service, token);
+    const token = await setup.issuer.token({ sub: randomUUID() });
+    const snapshot = await openEvent(setup.rabbit, setup.service, token);
     // A dead node or a partition: no answer, and no connection closed.
-    proxy.freeze();
+    setup.proxy.freeze();
     const booking = await get(`/v1/events/${snapshot.eventId}/bookings`, token, {
       method: 'POST',
       body: JSON.stringify({ seats: 1 }),
@@ -123,7 +120,7 @@ describe('booking while Redis answers nothing', () => {
     expect(booking.status).toBeGreaterThanOrEqual(500);
     expect((await get('/readyz')).status).toBe(503);
     // It still shuts down, closing its pool, though Redis never answers QUIT.
-    await expect(service.stop()).resolves.toBeUndefined();
+    await expect(setup.service.stop()).resolves.toBeUndefined();
   });
 });
 
@@ -258,24 +255,20 @@ describe('booking started while RabbitMQ is down', () => {
 // The service as main.ts starts it, with its Postgres behind a proxy that loses the answer to a
 // booking's COMMIT after Postgres carried it out.
 describe('booking whose COMMIT goes unanswered', () => {
-  let rabbit: RabbitMqHandle;
-  let issuer: TestTokenIssuer;
-  let proxy: TcpProxy;
-  let service: BookingService;
-  let stop: () => Promise<void>;
+  let setup: ServiceBehindProxy;
 
   beforeAll(async () => {
-    ({ rabbit, issuer, proxy, service, stop } = await startBehindProxy('DATABASE_URL'));
+    setup = await startBehindProxy('DATABASE_URL');
   });
 
-  afterAll(() => stop?.());
+  afterAll(() => setup?.stop());
 
-  const call = fetchFrom(() => service);
+  const call = fetchFrom(() => setup.service);
 
   /** Books `seats` as a new person, the write's COMMIT answer lost on the way back. */
   async function bookLosingCommit(eventId: string, seats: number) {
-    const token = await issuer.token({ sub: randomUUID() });
-    proxy.loseNextAnswer('append_created_bookings', 'COMMIT');
+    const token = await setup.issuer.token({ sub: randomUUID() });
+    setup.proxy.loseNextAnswer('append_created_bookings', 'COMMIT');
     const booked = await call(`/v1/events/${eventId}/bookings`, token, {
       method: 'POST',
       body: JSON.stringify({ seats }),
@@ -304,8 +297,8 @@ describe('booking whose COMMIT goes unanswered', () => {
   }
 
   it('answers a batched booking that committed as booked, and keeps its seats taken', async () => {
-    const token = await issuer.token({ sub: randomUUID() });
-    const snapshot = await openEvent(rabbit, service, token);
+    const token = await setup.issuer.token({ sub: randomUUID() });
+    const snapshot = await openEvent(setup.rabbit, setup.service, token);
     const first = await bookLosingCommit(snapshot.eventId, 2);
     await expectCommitted(snapshot.eventId, snapshot.totalSlots, first, [1, 2]);
     // The seats were not handed back: the next person gets the ones after them.
@@ -317,10 +310,10 @@ describe('booking whose COMMIT goes unanswered', () => {
   });
 
   it('does the same for a booking made on its own after its event was rebuilt', async () => {
-    const token = await issuer.token({ sub: randomUUID() });
-    const snapshot = await openEvent(rabbit, service, token);
+    const token = await setup.issuer.token({ sub: randomUUID() });
+    const snapshot = await openEvent(setup.rabbit, setup.service, token);
     // Keys missing in Redis: the batch leaves the request alone, which rebuilds and books.
-    await service.ctx.inventory.drop(snapshot.eventId);
+    await setup.service.ctx.inventory.drop(snapshot.eventId);
     const alone = await bookLosingCommit(snapshot.eventId, 3);
     await expectCommitted(snapshot.eventId, snapshot.totalSlots, alone, [1, 2, 3]);
   });
