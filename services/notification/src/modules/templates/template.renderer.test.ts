@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createSealedBox, sealInviteLink } from '@happening/contracts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATES } from '../../../migrations/20250601000100_default_templates.ts';
+import { TEMPLATES_WITH_EVENT_CHANGES } from '../../../migrations/20251122000800_booking_templates_with_event_changes.ts';
 import {
   bookingFacts,
   cancelled,
@@ -90,5 +91,44 @@ describe('default templates', () => {
     expect(invite.subject).toBe('You are invited to join Acme Events on Happening');
     expect(invite.body).toContain(url);
     expect(invite.body).toContain('as an organizer');
+  });
+});
+
+describe('booking emails with the event’s changes (version 2)', () => {
+  function renderVersion2(type: string, context: Record<string, unknown>) {
+    const [, channel, subject, body] = TEMPLATES_WITH_EVENT_CHANGES.find(([t]) => t === type)!;
+    return renderer.render({ type, channel, locale: 'en', version: 2, subject, body }, context);
+  }
+  const contextOf = (type: string) => ({
+    ...plans.find((p) => p.type === type)!.context,
+    name: 'Ada',
+  });
+
+  it('render as version 1 when the event did not change', () => {
+    for (const type of ['booking_confirmed', 'booking_waitlisted']) {
+      expect(renderVersion2(type, contextOf(type))).toEqual(render(type, 'email'));
+    }
+  });
+
+  it('list what changed, after the current details', () => {
+    const changes = [
+      {
+        label: 'Start',
+        from: 'Tuesday, 3 March 2026 at 18:00 UTC',
+        to: 'Tuesday, 3 March 2026 at 19:00 UTC',
+      },
+    ];
+    for (const type of ['booking_confirmed', 'booking_waitlisted']) {
+      const { body } = renderVersion2(type, { ...contextOf(type), changes });
+      expect(body).toContain(
+        [
+          '',
+          'The organizer changed this event recently; the details above are the current ones:',
+          '- Start: Tuesday, 3 March 2026 at 18:00 UTC → Tuesday, 3 March 2026 at 19:00 UTC',
+          '',
+        ].join('\n'),
+      );
+      expect(body.indexOf('When:')).toBeLessThan(body.indexOf('The organizer changed'));
+    }
   });
 });
