@@ -92,6 +92,15 @@ export interface CancelledEventTable {
   created_at: Generated<Date>;
 }
 
+/** The details of one catalog version of an event (migration 20251122000700). */
+export interface EventVersionTable {
+  event_id: string;
+  catalog_version: number;
+  /** The event's catalog snapshot at that version. */
+  details: ColumnType<unknown, string, string>;
+  created_at: CreatedAt;
+}
+
 /** A notice kept until its person's contact details arrive (migration 20251122000600). */
 export interface WaitingNoticeTable {
   user_id: string;
@@ -107,6 +116,7 @@ export interface NotificationDb extends PlatformTables {
   recipients: RecipientTable;
   memberships: MembershipTable;
   event_holders: EventHolderTable;
+  event_versions: EventVersionTable;
   templates: TemplateTable;
   notification_preferences: PreferenceTable;
   notifications: NotificationTable;

@@ -134,6 +134,28 @@ export const eventUpdated = (eventId: string, orgId: string) =>
     { aggregateId: eventId, version: 3, orgId },
   );
 
+export type EventSnapshot = ReturnType<typeof eventSnapshot>;
+
+/**
+ * The `catalog.event_updated` catalog publishes when `patch` changes the event `before` (the
+ * next version), and the event after it.
+ */
+export function eventChange(before: EventSnapshot, patch: Partial<EventSnapshot>) {
+  const after = { ...before, ...patch, version: before.version + 1 };
+  const changes = Object.fromEntries(
+    Object.entries(patch).map(([field, to]) => [
+      field,
+      { from: before[field as keyof EventSnapshot], to },
+    ]),
+  );
+  const update = envelope(
+    'catalog.event_updated',
+    { eventId: before.eventId, orgId: before.orgId, changes, event: after },
+    { aggregateId: before.eventId, version: after.version, orgId: before.orgId },
+  );
+  return { update, after };
+}
+
 export const eventCancelled = (eventId: string, orgId: string) =>
   envelope(
     'catalog.event_cancelled',

@@ -12,11 +12,14 @@ import {
   holderChangeOvertaken,
   projectEventHolders,
 } from '../event-holders/event-holder.projection.ts';
+import { projectEventVersions } from '../event-versions/event-version.projection.ts';
+import { knownVersionsOf } from '../event-versions/event-version.repository.ts';
 import { projectMemberships } from '../memberships/membership.projection.ts';
 import {
   type NotificationPlan,
   planNoticeFor,
   planNotification,
+  planWithKnownVersions,
 } from '../notifications/notification.planner.ts';
 import {
   type NotificationWriterDeps,
@@ -50,6 +53,7 @@ export function domainEventHandler(db: Kysely<NotificationDb>, deps: DomainEvent
       if (detailsOf) await writeWaitingNotices(trx, deps, detailsOf);
       await projectMemberships(trx, event);
       await projectEventHolders(trx, event);
+      await projectEventVersions(trx, event);
     });
     const plan = planNotification(event, deps.inviteLinks);
     if (!plan) return;
@@ -60,9 +64,26 @@ export function domainEventHandler(db: Kysely<NotificationDb>, deps: DomainEvent
       const late = await cancellationNoticeInstead(trx, event, deps.inviteLinks);
       if (late) await writeNotifications(trx, deps, late.cancellation, late.plan);
       else if (!(await holderChangeOvertaken(trx, event)))
-        await writeNotifications(trx, deps, event, plan);
+        await writeCurrentNotice(trx, deps, event, plan);
     });
   };
+}
+
+/**
+ * Writes `event`'s notice told with its event's newest known details (`planWithKnownVersions`).
+ * An update reads them under the event's holders lock (taken by `updateOfCancelledEvent`), as
+ * newer versions are recorded. A booking notice needs no lock: its holder row committed first,
+ * so an update recorded after this read fans out to its person.
+ */
+async function writeCurrentNotice(
+  trx: Transaction<NotificationDb>,
+  deps: NotificationWriterDeps,
+  event: DomainEvent,
+  plan: NotificationPlan,
+): Promise<void> {
+  const known = plan.eventId === null ? [] : await knownVersionsOf(trx, plan.eventId);
+  const current = planWithKnownVersions(event, plan, known);
+  if (current) await writeNotifications(trx, deps, event, current);
 }
 
 /**
@@ -101,8 +122,8 @@ async function cancellationNoticeInstead(
 
 /**
  * Writes the notices that waited for a person whose contact details have just been projected,
- * as they would have been written had the details been there (same source event, so a person
- * the notice reached meanwhile does not get it twice). Under the person's recipient lock, which
+ * as they would have been written had the details been there, with the event's details as now
+ * known (same source event, so a person the notice reached meanwhile does not get it twice). Under the person's recipient lock, which
  * a notice finding them unknown takes before it starts waiting.
  */
 async function writeWaitingNotices(
@@ -113,6 +134,6 @@ async function writeWaitingNotices(
   await lockRecipients(trx, [userId]);
   for (const source of await takeWaitingNotices(trx, userId, deps.waitingNoticeExpiryMs)) {
     const plan = planNoticeFor(source, userId, deps.inviteLinks);
-    if (plan) await writeNotifications(trx, deps, source, plan);
+    if (plan) await writeCurrentNotice(trx, deps, source, plan);
   }
 }

@@ -12,13 +12,20 @@ import {
   cancelled,
   confirmed,
   eventCancelled,
+  eventChange,
+  eventSnapshot,
   eventUpdated,
   memberInvited,
   memberInvitedV1,
+  promoted,
   userRegistered,
   waitlisted,
 } from '../../../test/events.fixture.ts';
-import { planNoticeFor, planNotification as planWith } from './notification.planner.ts';
+import {
+  planNoticeFor,
+  planNotification as planWith,
+  planWithKnownVersions,
+} from './notification.planner.ts';
 
 const inviteLinks = createSealedBox(randomBytes(32));
 const planNotification = (event: Parameters<typeof planWith>[0]) => planWith(event, inviteLinks);
@@ -139,5 +146,77 @@ describe('planNoticeFor', () => {
     });
     const byEvent = cancelled(facts, 'event_cancelled');
     expect(planNoticeFor(byEvent, facts.userId, inviteLinks)).toBeUndefined();
+  });
+});
+
+describe('planWithKnownVersions', () => {
+  const first = { ...eventSnapshot(randomUUID(), randomUUID()), version: 1 };
+  const later = eventChange(first, { startsAt: '2026-03-10T19:00:00.000Z', venue: 'Hall C' });
+  const latest = eventChange(later.after, { startsAt: '2026-03-10T20:00:00.000Z' });
+  const known = [
+    { version: 3, details: latest.after },
+    { version: 2, details: later.after },
+    { version: 1, details: first },
+  ];
+  const onEvent = (details: typeof first) =>
+    bookingFacts({
+      eventId: first.eventId,
+      orgId: first.orgId,
+      eventName: details.name,
+      eventStartsAt: details.startsAt,
+    });
+  const plannedWithKnown = (event: Parameters<typeof planWith>[0], versions = known) =>
+    planWithKnownVersions(event, planNotification(event)!, versions);
+
+  it('tells a booking decided on replaced details the newest ones and what changed, in UTC', () => {
+    for (const event of [
+      confirmed(onEvent(first)),
+      waitlisted(onEvent(first)),
+      promoted(onEvent(first)),
+      cancelled(onEvent(first)),
+    ]) {
+      expect(plannedWithKnown(event)?.context).toMatchObject({
+        eventName: 'Rust Meetup',
+        eventStartsAt: latest.after.startsAt,
+        changes: [
+          {
+            label: 'Start',
+            from: 'Tuesday, 10 March 2026 at 18:00 UTC',
+            to: 'Tuesday, 10 March 2026 at 20:00 UTC',
+          },
+        ],
+      });
+    }
+  });
+
+  it('leaves a booking on the newest details, or on a version not known here, as it is', () => {
+    for (const booking of [
+      confirmed(onEvent(latest.after)),
+      confirmed(onEvent({ ...latest.after, startsAt: '2026-03-11T20:00:00.000Z' })),
+    ]) {
+      expect(plannedWithKnown(booking)).toEqual(planNotification(booking));
+    }
+  });
+
+  it('tells from an update older than the newest known only what the event still has, as it is now', () => {
+    const plan = plannedWithKnown(later.update);
+    expect(plan?.context).toMatchObject({
+      eventStartsAt: latest.after.startsAt,
+      venue: 'Hall C',
+      changes: [{ label: 'Venue', from: 'Hall B', to: 'Hall C' }],
+    });
+    expect(plan?.audience).toEqual(planNotification(later.update)?.audience);
+    const overtaken = eventChange(first, { startsAt: '2026-03-10T19:00:00.000Z' }).update;
+    expect(plannedWithKnown(overtaken)).toBeUndefined();
+  });
+
+  it('leaves the newest update, and one addressed to a single holder keeps its audience', () => {
+    expect(plannedWithKnown(latest.update)).toEqual(planNotification(latest.update));
+    const userId = randomUUID();
+    const waiting = planNoticeFor(later.update, userId, inviteLinks)!;
+    expect(planWithKnownVersions(later.update, waiting, known)?.audience).toEqual({
+      kind: 'user',
+      userId,
+    });
   });
 });

@@ -1,6 +1,14 @@
 import { type DomainEvent, openInviteLink, type SealedBox } from '@happening/contracts';
 import { UnprocessableMessage } from '@happening/messaging';
 import type { NotificationType } from '../../domain.ts';
+import {
+  changesStillCurrent,
+  detailsSinceBooked,
+  type EventChanges,
+  type EventSnapshot,
+  type EventVersion,
+  newestOf,
+} from '../event-versions/event-version.policy.ts';
 import { describeChanges } from './change.describer.ts';
 
 /** Who a planned notification goes to. */
@@ -66,23 +74,7 @@ export function planNotification(
     }
     case 'catalog.event_updated': {
       const d = event.data;
-      const changes = describeChanges(d.changes, d.event.timezone);
-      if (changes.length === 0) return undefined;
-      return {
-        type: 'event_updated',
-        audience: { kind: 'eventHolders', eventId: d.eventId, includeCancelledWithEvent: false },
-        orgId: d.orgId,
-        eventId: d.eventId,
-        bookingId: null,
-        context: {
-          eventName: d.event.name,
-          eventStartsAt: d.event.startsAt,
-          timezone: d.event.timezone,
-          venue: d.event.venue,
-          changes,
-        },
-        secrets: {},
-      };
+      return eventUpdateNotice(d.eventId, d.orgId, d.changes, d.event);
     }
     case 'catalog.event_cancelled': {
       const d = event.data;
@@ -130,6 +122,74 @@ export function planNoticeFor(
 ): NotificationPlan | undefined {
   const plan = planNotification(event, inviteLinks);
   return plan && { ...plan, audience: { kind: 'user', userId } };
+}
+
+/**
+ * The notice `plan` for `event`, told with the event's details at the newest catalog version
+ * known here (`known`). A booking notice the booking service decided on details since replaced
+ * shows the newest ones and lists what changed (its person may not have been a holder when the
+ * update fanned out). An update older than the newest version known tells only the changes the
+ * event still has, with the newest details; undefined when none are left.
+ */
+export function planWithKnownVersions(
+  event: DomainEvent,
+  plan: NotificationPlan,
+  known: readonly EventVersion[],
+): NotificationPlan | undefined {
+  switch (event.type) {
+    case 'booking.booking_confirmed':
+    case 'booking.booking_waitlisted':
+    case 'booking.waitlist_promoted':
+    case 'booking.booking_cancelled': {
+      const d = event.data;
+      const since = detailsSinceBooked({ name: d.eventName, startsAt: d.eventStartsAt }, known);
+      if (!since) return plan;
+      const context = {
+        ...plan.context,
+        eventName: since.newest.name,
+        eventStartsAt: since.newest.startsAt,
+        // Booking notices show their times in UTC; so do the changes they list.
+        changes: describeChanges(since.changes, 'UTC'),
+      };
+      return { ...plan, context };
+    }
+    case 'catalog.event_updated': {
+      const newest = newestOf(known);
+      if (!newest || newest.version <= event.aggregate.version) return plan;
+      const d = event.data;
+      const current = changesStillCurrent(d.changes, newest.details);
+      const notice = eventUpdateNotice(d.eventId, d.orgId, current, newest.details);
+      return notice && { ...notice, audience: plan.audience };
+    }
+    default:
+      return plan;
+  }
+}
+
+/** An update's notice to the event's holders: `changes`, and the event as `details` has it. */
+function eventUpdateNotice(
+  eventId: string,
+  orgId: string,
+  changes: EventChanges,
+  details: EventSnapshot,
+): NotificationPlan | undefined {
+  const described = describeChanges(changes, details.timezone);
+  if (described.length === 0) return undefined;
+  return {
+    type: 'event_updated',
+    audience: { kind: 'eventHolders', eventId, includeCancelledWithEvent: false },
+    orgId,
+    eventId,
+    bookingId: null,
+    context: {
+      eventName: details.name,
+      eventStartsAt: details.startsAt,
+      timezone: details.timezone,
+      venue: details.venue,
+      changes: described,
+    },
+    secrets: {},
+  };
 }
 
 /**

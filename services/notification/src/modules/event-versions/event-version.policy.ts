@@ -1,0 +1,93 @@
+import type { EventData, EventEnvelope } from '@happening/contracts';
+
+/** An event as catalog describes it at one version. */
+export type EventSnapshot = EventData<'catalog.event_updated'>['event'];
+
+/** What `catalog.event_updated` says changed: each field's old and new value. */
+export type EventChanges = EventData<'catalog.event_updated'>['changes'];
+
+/** The details of an event at one catalog version. */
+export interface EventVersion {
+  version: number;
+  details: EventSnapshot;
+}
+
+/** What a booking event carries of its event: the booking service's copy when it decided. */
+export interface BookedDetails {
+  name: string;
+  startsAt: string;
+}
+
+const DATE_FIELDS = new Set(['startsAt', 'endsAt']);
+
+/** Equal values of a snapshot field; times as instants, whatever offset they were written with. */
+function sameValue(field: string, a: unknown, b: unknown): boolean {
+  if (DATE_FIELDS.has(field) && typeof a === 'string' && typeof b === 'string')
+    return Date.parse(a) === Date.parse(b);
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The versions an update tells of. */
+export interface VersionsTold {
+  own: EventVersion;
+  /** The version it changed: its snapshot with each changed field's old value. */
+  before: EventVersion | undefined;
+}
+
+/** What an update tells of its own version and the one before (catalog counts one per change). */
+export function versionsToldBy(update: EventEnvelope<'catalog.event_updated'>): VersionsTold {
+  const version = update.aggregate.version;
+  const { changes, event } = update.data;
+  const own = { version, details: event };
+  if (version <= 1) return { own, before: undefined };
+  const before: Record<string, unknown> = { ...event, version: version - 1 };
+  for (const [field, change] of Object.entries(changes))
+    if (field in event && field !== 'version') before[field] = change.from;
+  return { own, before: { version: version - 1, details: before as EventSnapshot } };
+}
+
+/** The newest of the known versions. */
+export function newestOf(known: readonly EventVersion[]): EventVersion | undefined {
+  return known.reduce<EventVersion | undefined>(
+    (newest, v) => (newest && newest.version >= v.version ? newest : v),
+    undefined,
+  );
+}
+
+const sameAs = (booked: BookedDetails, details: EventSnapshot) =>
+  booked.name === details.name && sameValue('startsAt', booked.startsAt, details.startsAt);
+
+/**
+ * The newest known details, and what of them differs, when a booking event carries details its
+ * event had at an older known version: the booking service decided before it had applied an
+ * update. Undefined when the booking's details are the newest known, or those of no version known
+ * here: the booking service may have applied a version not handled here yet, whose update then
+ * reaches this booking's owner as a holder.
+ */
+export function detailsSinceBooked(
+  booked: BookedDetails,
+  known: readonly EventVersion[],
+): { newest: EventSnapshot; changes: EventChanges } | undefined {
+  const newest = newestOf(known);
+  if (!newest || sameAs(booked, newest.details)) return undefined;
+  if (!known.some((v) => v.version < newest.version && sameAs(booked, v.details))) return undefined;
+  const changes: EventChanges = {};
+  if (booked.name !== newest.details.name)
+    changes.name = { from: booked.name, to: newest.details.name };
+  if (!sameValue('startsAt', booked.startsAt, newest.details.startsAt))
+    changes.startsAt = { from: booked.startsAt, to: newest.details.startsAt };
+  return { newest: newest.details, changes };
+}
+
+/**
+ * The changes of an update that the event still has as the update left them: a newer version
+ * may have changed a field again, and that update tells the newer value.
+ */
+export function changesStillCurrent(changes: EventChanges, newest: EventSnapshot): EventChanges {
+  const current: Record<string, unknown> = newest;
+  return Object.fromEntries(
+    Object.entries(changes).filter(
+      ([field, change]) => field in current && sameValue(field, current[field], change.to),
+    ),
+  );
+}

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import type { EventEnvelope } from '@happening/contracts';
+import { eventually } from '@happening/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INBOX_CONSUMER } from '../src/modules/inbound/domain-event.handler.ts';
+import {
+  bookingFacts,
+  confirmed,
+  type EventSnapshot,
+  eventChange,
+  eventSnapshot,
+  waitlisted,
+} from './events.fixture.ts';
+import { type Harness, startHarness, type TestUser } from './harness.ts';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ retryDelaysMs: [200, 400] });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+const AT_18 = 'Tuesday, 10 March 2026 at 18:00 UTC';
+const AT_19 = 'Tuesday, 10 March 2026 at 19:00 UTC';
+const AT_20 = 'Tuesday, 10 March 2026 at 20:00 UTC';
+const CHANGED_NOTE = 'The organizer changed this event recently';
+
+/** A published event at catalog version 1, starting at 18:00 UTC. */
+const newEvent = (): EventSnapshot => ({
+  ...eventSnapshot(randomUUID(), randomUUID()),
+  timezone: 'UTC',
+  version: 1,
+});
+
+/** A booking's facts as the booking service states them with its copy `details` of the event. */
+const bookedOn = (details: EventSnapshot, user: TestUser) =>
+  bookingFacts({
+    userId: user.sub,
+    eventId: details.eventId,
+    orgId: details.orgId,
+    eventName: details.name,
+    eventStartsAt: details.startsAt,
+  });
+
+/** The event is handled: its projections and its notices (if any) are written. */
+async function handled(event: EventEnvelope): Promise<void> {
+  await h.deliver(event);
+  await eventually(
+    () =>
+      h.db
+        .selectFrom('inbox')
+        .select('message_id')
+        .where('consumer', '=', INBOX_CONSUMER)
+        .where('message_id', '=', event.id)
+        .executeTakeFirst(),
+    { what: `notices of ${event.type} ${event.id} written` },
+  );
+}
+
+/** The mails `person` got, in the order sent, once there are `count`. */
+async function mailsOf(person: TestUser, count: number) {
+  const mails = await eventually(
+    () => {
+      const all = h.sink.mailsTo(person.email);
+      return all.length >= count && all;
+    },
+    { what: `${count} mails to ${person.email}` },
+  );
+  return mails.map((m) => ({ subject: m.subject, text: m.text }));
+}
+
+describe('a booking decided on event details since changed', () => {
+  it('is confirmed with the current details and what changed, when its update fanned out before it was a holder', async () => {
+    const [ada, bea] = await Promise.all([h.registered('Ada'), h.registered('Bea')]);
+    const published = newEvent();
+    const { update } = eventChange(published, {
+      name: 'Rust Night',
+      startsAt: '2026-03-10T19:00:00.000Z',
+      endsAt: '2026-03-10T22:00:00.000Z',
+    });
+    // The update is handled first (the booking service's relay held its events back), with no
+    // holder to tell yet; the bookings carry the details the booking service had when deciding.
+    await handled(update);
+    expect(await h.notificationsOf(update.id)).toEqual([]);
+    await handled(confirmed(bookedOn(published, ada)));
+    await handled(waitlisted(bookedOn(published, bea), 2));
+
+    const [confirmation] = await mailsOf(ada, 1);
+    expect(confirmation?.subject).toBe('Booking confirmed: Rust Night');
+    expect(confirmation?.text).toContain(`When: ${AT_19}`);
+    expect(confirmation?.text).toContain(
+      [
+        `${CHANGED_NOTE}; the details above are the current ones:`,
+        `- Start: ${AT_18} → ${AT_19}`,
+        '- Name: Rust Meetup → Rust Night',
+      ].join('\n'),
+    );
+    const [waitlist] = await mailsOf(bea, 1);
+    expect(waitlist?.subject).toBe('You are on the waitlist: Rust Night');
+    expect(waitlist?.text).toContain(`When: ${AT_19}`);
+    expect(waitlist?.text).toContain(`- Start: ${AT_18} → ${AT_19}`);
+    // Their booking notice is their only message about it.
+    expect(h.sink.mailsTo(ada.email)).toHaveLength(1);
+    expect(h.sink.mailsTo(bea.email)).toHaveLength(1);
+  });
+
+  it('leaves nobody of thirty bookings and the update handled side by side with a stale time', async () => {
+    const people = await Promise.all(Array.from({ length: 30 }, (_, i) => h.registered(`P${i}`)));
+    const published = newEvent();
+    const { update } = eventChange(published, { startsAt: '2026-03-10T19:00:00.000Z' });
+    const bookings = people.map((p) => confirmed(bookedOn(published, p)));
+    await Promise.all([...bookings.slice(0, 15), update, ...bookings.slice(15)].map(h.publish));
+    await Promise.all([...bookings, update].map(handled));
+
+    const told = new Set((await h.notificationsOf(update.id)).map((r) => r.user_id));
+    for (const [i, person] of people.entries()) {
+      const [confirmation] = await h.notificationsOf(bookings[i]!.id);
+      // Either the update reached them as a holder, or their confirmation has the new time.
+      expect(
+        told.has(person.sub) || confirmation?.body.includes(`When: ${AT_19}`),
+        person.sub,
+      ).toBe(true);
+    }
+  });
+});
+
+describe('updates handled out of order', () => {
+  it('sends nothing for an update older than one already told, nor twice for one delivered again', async () => {
+    const ben = await h.registered('Ben');
+    const published = newEvent();
+    await handled(confirmed(bookedOn(published, ben)));
+    await mailsOf(ben, 1);
+    const later = eventChange(published, { startsAt: '2026-03-10T19:00:00.000Z' });
+    const latest = eventChange(later.after, { startsAt: '2026-03-10T20:00:00.000Z' });
+    // Handled side by side or retried: the newer update first, then twice the older one.
+    await handled(latest.update);
+    await mailsOf(ben, 2);
+    await h.publish(latest.update);
+    await handled(later.update);
+    await h.publish(later.update);
+    // A later message of the same queue: by the time it is mailed, the ones before it have
+    // almost surely been handled too (handlers run side by side, up to the prefetch).
+    const marker = eventChange(latest.after, { description: 'Bring a laptop' });
+    await handled(marker.update);
+
+    expect(await h.notificationsOf(later.update.id)).toEqual([]);
+    const mails = await mailsOf(ben, 3);
+    expect(mails.map((m) => m.subject)).toEqual([
+      'Booking confirmed: Rust Meetup',
+      'Event updated: Rust Meetup',
+      'Event updated: Rust Meetup',
+    ]);
+    expect(mails[1]?.text).toContain(`- Start: ${AT_19} → ${AT_20}`);
+    expect(mails[1]?.text).toContain(`When: ${AT_20}`);
+    expect(mails[2]?.text).toContain('- Description: Talks and pizza → Bring a laptop');
+    expect(mails.map((m) => m.text).join('\n')).not.toContain(`→ ${AT_19}`);
+  });
+
+  it('tells from an older update only what still holds, with the current time', async () => {
+    const cem = await h.registered('Cem');
+    const published = newEvent();
+    await handled(confirmed(bookedOn(published, cem)));
+    await mailsOf(cem, 1);
+    const moved = eventChange(published, { venue: 'Hall C' });
+    const later = eventChange(moved.after, { startsAt: '2026-03-10T20:00:00.000Z' });
+    await handled(later.update);
+    await mailsOf(cem, 2);
+    await handled(moved.update);
+
+    const mails = await mailsOf(cem, 3);
+    expect(mails[1]?.text).toContain(`- Start: ${AT_18} → ${AT_20}`);
+    const [venue] = (await h.notificationsOf(moved.update.id)).map((r) => r.body);
+    expect(venue).toContain('- Venue: Hall B → Hall C');
+    expect(venue).not.toContain('- Start:');
+    expect(venue).toContain(`When: ${AT_20}`);
+    expect(mails[2]?.text).toBe(venue);
+  });
+});
+
+describe('bookings and updates in order', () => {
+  it('sends what it always sent: the confirmation as booked, then each update', async () => {
+    const [dan, eva] = await Promise.all([h.registered('Dan'), h.registered('Eva')]);
+    const published = newEvent();
+    await handled(confirmed(bookedOn(published, dan), [7]));
+    await mailsOf(dan, 1);
+    const later = eventChange(published, { startsAt: '2026-03-10T19:00:00.000Z' });
+    await handled(later.update);
+    await mailsOf(dan, 2);
+    const latest = eventChange(later.after, { startsAt: '2026-03-10T20:00:00.000Z' });
+    await handled(latest.update);
+    // Booked once the booking service had the newest details.
+    await handled(confirmed(bookedOn(latest.after, eva), [8]));
+
+    const updated = (from: string, to: string) =>
+      [
+        'Hello Dan,',
+        '',
+        'The organizer changed Rust Meetup, which you hold a booking for.',
+        '',
+        'What changed:',
+        `- Start: ${from} → ${to}`,
+        '',
+        `When: ${to}`,
+        'Where: Hall B',
+        '',
+        'Your booking stays as it is. If the new details do not suit you, you can cancel it.',
+        '',
+        '— Happening',
+      ].join('\n');
+    const confirmedAt = (name: string, when: string, seat: number) =>
+      [
+        `Hello ${name},`,
+        '',
+        'Your booking for Rust Meetup is confirmed.',
+        '',
+        `When: ${when}`,
+        'Seats: 2',
+        `Seat numbers: ${seat}`,
+        '',
+        'See you there!',
+        '',
+        '— Happening',
+      ].join('\n');
+    expect(await mailsOf(dan, 3)).toEqual([
+      { subject: 'Booking confirmed: Rust Meetup', text: confirmedAt('Dan', AT_18, 7) },
+      { subject: 'Event updated: Rust Meetup', text: updated(AT_18, AT_19) },
+      { subject: 'Event updated: Rust Meetup', text: updated(AT_19, AT_20) },
+    ]);
+    expect(await mailsOf(eva, 1)).toEqual([
+      { subject: 'Booking confirmed: Rust Meetup', text: confirmedAt('Eva', AT_20, 8) },
+    ]);
+  });
+});
