@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@happening/contracts';
 import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INBOX_CONSUMER } from '../src/modules/inbound/domain-event.handler.ts';
 import {
   bookingFacts,
   confirmed,
@@ -48,16 +47,7 @@ const bookedOn = (details: EventSnapshot, user: TestUser) =>
 /** The event is handled: its projections and its notices (if any) are written. */
 async function handled(event: EventEnvelope): Promise<void> {
   await h.deliver(event);
-  await eventually(
-    () =>
-      h.db
-        .selectFrom('inbox')
-        .select('message_id')
-        .where('consumer', '=', INBOX_CONSUMER)
-        .where('message_id', '=', event.id)
-        .executeTakeFirst(),
-    { what: `notices of ${event.type} ${event.id} written` },
-  );
+  await h.noticed(event.id);
 }
 
 /** The mails `person` got, in the order sent, once there are `count`. */

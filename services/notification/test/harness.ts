@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
 import type { NotificationDb } from '../src/database.ts';
 import { channelAdapters } from '../src/modules/delivery/channels/channel.registry.ts';
+import { INBOX_CONSUMER } from '../src/modules/inbound/domain-event.handler.ts';
 import { startRuntime } from '../src/runtime.ts';
 import { DB_SCHEMA, MIGRATIONS_FOLDER } from '../src/schema.ts';
 import { userRegistered } from './events.fixture.ts';
@@ -114,6 +115,27 @@ export async function startHarness(options: HarnessOptions) {
     );
   }
 
+  /** Waits until the event's notices are written, kept waiting, or found not to be needed. */
+  function noticed(messageId: string) {
+    return eventually(
+      () =>
+        db
+          .selectFrom('inbox')
+          .select('message_id')
+          .where('consumer', '=', INBOX_CONSUMER)
+          .where('message_id', '=', messageId)
+          .executeTakeFirst(),
+      { what: `notices of ${messageId} written` },
+    );
+  }
+
+  /** Waits for a mail to `address` whose subject contains `subjectPart`. */
+  function mailTo(address: string, subjectPart: string) {
+    return eventually(() => sink.mailsTo(address).find((m) => m.subject.includes(subjectPart)), {
+      what: `mail "${subjectPart}" to ${address}`,
+    });
+  }
+
   async function user(name = 'Ada Lovelace'): Promise<TestUser> {
     const sub = randomUUID();
     const email = `${sub.slice(0, 8)}@example.test`;
@@ -188,6 +210,8 @@ export async function startHarness(options: HarnessOptions) {
     published,
     publish,
     deliver,
+    noticed,
+    mailTo,
     user,
     registered,
     call,

@@ -5,7 +5,6 @@ import { HEADERS } from '@happening/messaging';
 import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INBOX_CONSUMER } from '../src/modules/inbound/domain-event.handler.ts';
 import {
   bookingFacts,
   cancelled,
@@ -30,11 +29,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const mailTo = (address: string, subjectPart: string) =>
-  eventually(() => h.sink.mailsTo(address).find((m) => m.subject.includes(subjectPart)), {
-    what: `mail "${subjectPart}" to ${address}`,
-  });
-
 /** The event's projections are done (its notices, if any, may still be on their way). */
 const handled = (messageId: string) =>
   eventually(
@@ -47,19 +41,6 @@ const handled = (messageId: string) =>
     { what: `message ${messageId} handled` },
   );
 
-/** The event's notices are written (or found not to be needed). */
-const noticed = (messageId: string) =>
-  eventually(
-    () =>
-      h.db
-        .selectFrom('inbox')
-        .select('message_id')
-        .where('consumer', '=', INBOX_CONSUMER)
-        .where('message_id', '=', messageId)
-        .executeTakeFirst(),
-    { what: `notices of ${messageId} written` },
-  );
-
 describe('booking notices', () => {
   it('mails the owner a confirmation with event, date, seats and seat numbers', async () => {
     const ada = await h.registered();
@@ -67,7 +48,7 @@ describe('booking notices', () => {
     const event = confirmed(facts, [12, 13]);
     await h.publish(event);
 
-    const mail = await mailTo(ada.email, 'Booking confirmed');
+    const mail = await h.mailTo(ada.email, 'Booking confirmed');
     expect(mail.subject).toBe('Booking confirmed: Rust Meetup');
     expect(mail.text).toContain('Hello Ada Lovelace,');
     expect(mail.text).toContain('When: Tuesday, 3 March 2026 at 19:00 UTC');
@@ -113,16 +94,16 @@ describe('booking notices', () => {
     const ada = await h.registered();
     const facts = bookingFacts({ userId: ada.sub });
     await h.publish(waitlisted(facts, 3));
-    expect((await mailTo(ada.email, 'waitlist')).text).toContain(
+    expect((await h.mailTo(ada.email, 'waitlist')).text).toContain(
       'Your position on the waitlist: 3',
     );
 
     await h.publish(promoted(facts, [4, 5]));
-    const promotion = await mailTo(ada.email, 'are confirmed');
+    const promotion = await h.mailTo(ada.email, 'are confirmed');
     expect(promotion.text).toContain('Seat numbers: 4 and 5');
 
     await h.publish(cancelled(facts, 'by_owner', 3));
-    const cancellation = await mailTo(ada.email, 'Booking cancelled');
+    const cancellation = await h.mailTo(ada.email, 'Booking cancelled');
     expect(cancellation.text).toContain('Your booking of 2 seats for Rust Meetup');
     expect(cancellation.text).toContain('is cancelled');
   });
@@ -140,11 +121,11 @@ describe('booking notices', () => {
     const facts = bookingFacts({ userId: ada.sub, eventName: 'Triple Delivery' });
     const event = confirmed(facts);
     await h.publish(event, 3);
-    await mailTo(ada.email, 'Triple Delivery');
+    await h.mailTo(ada.email, 'Triple Delivery');
 
     // A later notice to the same person arrives only after the duplicates went through the inbox.
     await h.publish(cancelled(facts, 'by_owner'));
-    await mailTo(ada.email, 'Booking cancelled');
+    await h.mailTo(ada.email, 'Booking cancelled');
     expect(
       h.sink.mailsTo(ada.email).filter((m) => m.subject === 'Booking confirmed: Triple Delivery'),
     ).toHaveLength(1);
@@ -175,7 +156,7 @@ describe('event notices', () => {
     const update = eventUpdated(eventId, orgId);
     await h.publish(update);
     for (const holder of [a!, b!, d!]) {
-      const mail = await mailTo(holder.email, 'Event updated');
+      const mail = await h.mailTo(holder.email, 'Event updated');
       expect(mail.text).toContain('- Venue: Hall A → Hall B');
       expect(mail.text).toContain('- Start: Tuesday, 3 March 2026 at 20:00 (Europe/Berlin) →');
     }
@@ -192,19 +173,19 @@ describe('event notices', () => {
     const waitingFacts = bookingFacts({ userId: waiting.sub, eventId, orgId });
     const waitlist = waitlisted(waitingFacts);
     await h.publish(waitlist);
-    await mailTo(waiting.email, 'waitlist');
+    await h.mailTo(waiting.email, 'waitlist');
     const cancellation = eventCancelled(eventId, orgId);
     await h.publish(cancellation);
-    await mailTo(waiting.email, 'Event cancelled');
+    await h.mailTo(waiting.email, 'Event cancelled');
     // Handled after the cancellation fanned out (delivered concurrently, or retried): a new
     // confirmation, and a promotion of someone the cancellation already told.
     const confirmation = confirmed(bookingFacts({ userId: late.sub, eventId, orgId }));
     const promotion = promoted(waitingFacts);
     for (const event of [confirmation, promotion]) {
       await h.publish(event);
-      await noticed(event.id);
+      await h.noticed(event.id);
     }
-    const mail = await mailTo(late.email, 'Event cancelled');
+    const mail = await h.mailTo(late.email, 'Event cancelled');
     expect(mail.text).toContain('Reason: The speaker is ill');
     const rows = await h.notificationsOf(cancellation.id);
     expect(
@@ -256,7 +237,7 @@ describe('event notices', () => {
         h.publish(e),
       ),
     );
-    await Promise.all([...confirmations, cancellation].map((e) => noticed(e.id)));
+    await Promise.all([...confirmations, cancellation].map((e) => h.noticed(e.id)));
     const told = await h.notificationsOf(cancellation.id);
     expect(
       told
@@ -272,7 +253,7 @@ describe('event notices', () => {
     const orgId = randomUUID();
     const cancellation = eventCancelled(eventId, orgId);
     await h.publish(cancellation);
-    await noticed(cancellation.id);
+    await h.noticed(cancellation.id);
     // The booking service's cancellation of Ida's booking (no notice of its own) is handled
     // before the confirmation it follows.
     const facts = bookingFacts({ userId: ida.sub, eventId, orgId });
@@ -280,7 +261,7 @@ describe('event notices', () => {
       await h.publish(event);
       await handled(event.id);
     }
-    const mail = await mailTo(ida.email, 'Event cancelled');
+    const mail = await h.mailTo(ida.email, 'Event cancelled');
     expect(mail.text).toContain('Reason: The speaker is ill');
   });
 
@@ -293,10 +274,10 @@ describe('event notices', () => {
     // The cancellation (version 4) is handled before the update (version 3) it follows.
     const cancellation = eventCancelled(eventId, orgId);
     await h.deliver(cancellation);
-    await noticed(cancellation.id);
+    await h.noticed(cancellation.id);
     const update = eventUpdated(eventId, orgId);
     await h.deliver(update);
-    await noticed(update.id);
+    await h.noticed(update.id);
     expect(await h.notificationsOf(update.id)).toEqual([]);
     expect((await h.notificationsOf(cancellation.id)).map((r) => r.user_id)).toEqual([ann.sub]);
   });
@@ -312,7 +293,7 @@ describe('event notices', () => {
     const confirmation = confirmed(facts);
     for (const event of [ownCancellation, cancellation, confirmation]) {
       await h.deliver(event);
-      await noticed(event.id);
+      await h.noticed(event.id);
     }
     expect(await h.notificationsOf(cancellation.id)).toEqual([]);
     expect(await h.notificationsOf(confirmation.id)).toEqual([]);
@@ -327,10 +308,10 @@ describe('event notices', () => {
     // The cancellation (version 2) is handled before the confirmation (version 1) it follows.
     const cancellation = cancelled(facts);
     await h.publish(cancellation);
-    await mailTo(ada.email, 'Booking cancelled');
+    await h.mailTo(ada.email, 'Booking cancelled');
     const confirmation = confirmed(facts);
     await h.publish(confirmation);
-    await noticed(confirmation.id);
+    await h.noticed(confirmation.id);
     expect(await h.notificationsOf(confirmation.id)).toEqual([]);
     expect(h.sink.mailsTo(ada.email).map((m) => m.subject)).toEqual([
       'Booking cancelled: Overtaken',
@@ -357,7 +338,7 @@ describe('event notices', () => {
     expect(await h.notificationsOf(booking.id)).toEqual([]);
     await h.publish(userRegistered(late.sub, late.email, 'Lea'));
     await h.publish(eventCancelled(eventId, orgId));
-    const mail = await mailTo(late.email, 'Event cancelled');
+    const mail = await h.mailTo(late.email, 'Event cancelled');
     expect(mail.text).toContain('Reason: The speaker is ill');
   });
 
@@ -376,7 +357,7 @@ describe('event notices', () => {
 
     await h.publish(eventCancelled(eventId, orgId));
     for (const holder of [a!, g!]) {
-      const mail = await mailTo(holder.email, 'Event cancelled');
+      const mail = await h.mailTo(holder.email, 'Event cancelled');
       expect(mail.text).toContain('Reason: The speaker is ill');
     }
     expect(h.sink.mailsTo(g!.email).some((m) => m.subject.includes('Booking cancelled'))).toBe(
@@ -395,7 +376,7 @@ describe('invites', () => {
     );
     await h.publish(event);
 
-    const mail = await mailTo(email, 'invited');
+    const mail = await h.mailTo(email, 'invited');
     expect(mail.subject).toBe('You are invited to join Acme Events on Happening');
     expect(mail.text).toContain(url);
     expect(mail.text).toContain('as an organizer');
@@ -420,7 +401,7 @@ describe('invites', () => {
     const event = memberInvitedV1(randomUUID(), email, url);
     await h.publish(event);
 
-    const mail = await mailTo(email, 'invited');
+    const mail = await h.mailTo(email, 'invited');
     expect(mail.text).toContain(url);
   });
 
@@ -431,7 +412,7 @@ describe('invites', () => {
       sealInviteLink(h.inviteLinks, facts, url),
     );
     await h.publish(invite);
-    await mailTo(email, 'invited');
+    await h.mailTo(email, 'invited');
     // Delivered again after INVITE_LINK_KEY lost the key it was sealed under: it was handled, so
     // its link is never opened again.
     const rotatedAway = createSealedBox(randomBytes(32));
@@ -445,7 +426,7 @@ describe('invites', () => {
     await h.publish(
       memberInvited(randomUUID(), next, (facts) => sealInviteLink(h.inviteLinks, facts, url)),
     );
-    await mailTo(next, 'invited');
+    await h.mailTo(next, 'invited');
     const deadIds: string[] = [];
     for (let message = await h.take('notification.dlq'); message; ) {
       deadIds.push(String(message.properties.messageId));
@@ -564,12 +545,12 @@ describe('preferences', () => {
     const facts = bookingFacts({ userId: ada.sub });
     const event = confirmed(facts);
     await h.publish(event);
-    await noticed(event.id);
+    await h.noticed(event.id);
     expect(await h.notificationsOf(event.id)).toEqual([]);
 
     // Other types keep their default.
     await h.publish(cancelled(facts, 'by_owner'));
-    await mailTo(ada.email, 'Booking cancelled');
+    await h.mailTo(ada.email, 'Booking cancelled');
     expect(h.sink.mailsTo(ada.email)).toHaveLength(1);
   });
 });
@@ -579,10 +560,10 @@ describe('GET /v1/me/notifications', () => {
     const [ada, bob] = await Promise.all([h.registered('Ada'), h.registered('Bob')]);
     for (const name of ['First', 'Second', 'Third']) {
       await h.publish(confirmed(bookingFacts({ userId: ada.sub, eventName: name })));
-      await mailTo(ada.email, name);
+      await h.mailTo(ada.email, name);
     }
     await h.publish(confirmed(bookingFacts({ userId: bob.sub, eventName: 'Bobs' })));
-    await mailTo(bob.email, 'Bobs');
+    await h.mailTo(bob.email, 'Bobs');
     // The sink sees a mail before the worker records the provider's answer.
     await eventually(
       async () => {
@@ -639,7 +620,7 @@ describe('GET /v1/me/notifications', () => {
     for (const event of [newest, stale]) await h.deliver(event);
     const booking = confirmed(bookingFacts({ userId: person.sub, eventName: 'Moved Meetup' }));
     await h.publish(booking);
-    await mailTo(moved, 'Moved Meetup');
+    await h.mailTo(moved, 'Moved Meetup');
     expect(h.sink.mailsTo(person.email)).toEqual([]);
     expect(h.sink.mailsTo(older)).toEqual([]);
   });
@@ -651,7 +632,7 @@ describe('GET /v1/me/notifications', () => {
     );
     for (const event of confirmations) {
       await h.publish(event);
-      await noticed(event.id);
+      await h.noticed(event.id);
     }
     // As one source event's notifications are stamped: one timestamp, to the microsecond.
     await sql`UPDATE notifications SET created_at = '2026-01-01 10:00:00.123456+00'

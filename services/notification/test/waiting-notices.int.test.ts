@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INBOX_CONSUMER } from '../src/modules/inbound/domain-event.handler.ts';
@@ -24,24 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-const mailTo = (address: string, subjectPart: string) =>
-  eventually(() => h.sink.mailsTo(address).find((m) => m.subject.includes(subjectPart)), {
-    what: `mail "${subjectPart}" to ${address}`,
-  });
-
-/** The event's notices are written, kept waiting, or found not to be needed. */
-const noticed = (messageId: string) =>
-  eventually(
-    () =>
-      h.db
-        .selectFrom('inbox')
-        .select('message_id')
-        .where('consumer', '=', INBOX_CONSUMER)
-        .where('message_id', '=', messageId)
-        .executeTakeFirst(),
-    { what: `notices of ${messageId} written` },
-  );
 
 /** The source events of the notices waiting for a person, oldest first. */
 async function waitingFor(userId: string): Promise<string[]> {
@@ -83,13 +64,13 @@ describe('notices for a person whose contact details have not arrived', () => {
     const booking = confirmed(facts);
     await h.publish(booking);
     // Acknowledged at once, the notice kept: identity may be down for longer than any retry.
-    await noticed(booking.id);
+    await h.noticed(booking.id);
     expect(await h.notificationsOf(booking.id)).toEqual([]);
     expect(await waitingFor(lea.sub)).toEqual([booking.id]);
     expect(await waitingGauge()).toBe(before + 1);
 
     await h.publish(userRegistered(lea.sub, lea.email, 'Lea'));
-    const mail = await mailTo(lea.email, 'Early Booking');
+    const mail = await h.mailTo(lea.email, 'Early Booking');
     expect(mail.subject).toBe('Booking confirmed: Early Booking');
     expect(mail.text).toContain('Hello Lea,');
     expect(mail.text).toContain('Seat numbers: 12 and 13');
@@ -109,7 +90,7 @@ describe('notices for a person whose contact details have not arrived', () => {
     // Identity announces Lea again (a new name); a later notice shows everything before it went.
     await h.deliver(userRegistered(lea.sub, lea.email, 'Lea L.', undefined, 2));
     await h.publish(cancelled(facts, 'by_owner'));
-    await mailTo(lea.email, 'Booking cancelled');
+    await h.mailTo(lea.email, 'Booking cancelled');
     expect(subjects(lea.email, 'Booking confirmed: Early Booking')).toHaveLength(1);
     expect(await h.notificationsOf(booking.id)).toHaveLength(1);
     expect(await deadLettered()).not.toContain(booking.id);
@@ -124,20 +105,20 @@ describe('notices for a person whose contact details have not arrived', () => {
     const gusBooking = confirmed(bookingFacts({ userId: gus.sub, eventId, orgId }));
     for (const booking of [annBooking, gusBooking]) {
       await h.publish(booking);
-      await noticed(booking.id);
+      await h.noticed(booking.id);
     }
     const update = eventUpdated(eventId, orgId);
     await h.publish(update);
-    await noticed(update.id);
-    await mailTo(ann.email, 'Event updated');
+    await h.noticed(update.id);
+    await h.mailTo(ann.email, 'Event updated');
     expect((await h.notificationsOf(update.id)).map((r) => r.user_id)).toEqual([ann.sub]);
     expect(await waitingFor(gus.sub)).toEqual([gusBooking.id, update.id]);
 
     await h.publish(userRegistered(gus.sub, gus.email, 'Gus'));
-    const mail = await mailTo(gus.email, 'Event updated');
+    const mail = await h.mailTo(gus.email, 'Event updated');
     expect(mail.text).toContain('Hello Gus,');
     expect(mail.text).toContain('- Venue: Hall A → Hall B');
-    await mailTo(gus.email, 'Booking confirmed');
+    await h.mailTo(gus.email, 'Booking confirmed');
     const told = await h.notificationsOf(update.id);
     expect(told.map((r) => r.user_id).sort()).toEqual([ann.sub, gus.sub].sort());
     expect(subjects(ann.email, 'Event updated: Rust Meetup')).toHaveLength(1);
@@ -159,11 +140,11 @@ describe('notices for a person whose contact details have not arrived', () => {
     for (const booking of bookings) await h.deliver(booking);
     const cancellation = eventCancelled(eventId, orgId);
     await h.publish(cancellation);
-    await noticed(cancellation.id);
-    await mailTo(ann.email, 'Event cancelled');
+    await h.noticed(cancellation.id);
+    await h.mailTo(ann.email, 'Event cancelled');
 
     await h.publish(userRegistered(gus.sub, gus.email, 'Gus'));
-    const mail = await mailTo(gus.email, 'Event cancelled');
+    const mail = await h.mailTo(gus.email, 'Event cancelled');
     expect(mail.text).toContain('Reason: The speaker is ill');
     const told = await h.notificationsOf(cancellation.id);
     expect(told.map((r) => r.user_id).sort()).toEqual([ann.sub, gus.sub].sort());
@@ -176,7 +157,7 @@ describe('notices for a person whose contact details have not arrived', () => {
     const facts = bookingFacts({ userId: kim.sub, eventName: 'Delivered Thrice' });
     const booking = confirmed(facts);
     await h.publish(booking, 3);
-    await noticed(booking.id);
+    await h.noticed(booking.id);
     // Delivered again after the inbox forgot it (its entries are pruned after 7 days).
     await h.db
       .deleteFrom('inbox')
@@ -184,15 +165,15 @@ describe('notices for a person whose contact details have not arrived', () => {
       .where('message_id', '=', booking.id)
       .execute();
     await h.publish(booking);
-    await noticed(booking.id);
+    await h.noticed(booking.id);
     expect(await waitingFor(kim.sub)).toEqual([booking.id]);
 
     await h.publish(userRegistered(kim.sub, kim.email, 'Kim'));
-    await mailTo(kim.email, 'Delivered Thrice');
+    await h.mailTo(kim.email, 'Delivered Thrice');
     // And again once it was mailed.
     await h.publish(booking);
     await h.publish(cancelled(facts, 'by_owner'));
-    await mailTo(kim.email, 'Booking cancelled');
+    await h.mailTo(kim.email, 'Booking cancelled');
     expect(subjects(kim.email, 'Booking confirmed: Delivered Thrice')).toHaveLength(1);
     expect(await h.notificationsOf(booking.id)).toHaveLength(1);
   });
@@ -210,7 +191,7 @@ describe('notices for a person whose contact details have not arrived', () => {
       ]),
     );
     for (const [i, p] of people.entries()) {
-      await mailTo(p.email, `Race ${p.sub.slice(0, 8)}`);
+      await h.mailTo(p.email, `Race ${p.sub.slice(0, 8)}`);
       expect(await h.notificationsOf(bookings[i]!.id)).toHaveLength(1);
     }
     for (const p of people) expect(await waitingFor(p.sub)).toEqual([]);
@@ -220,7 +201,7 @@ describe('notices for a person whose contact details have not arrived', () => {
     const ned = await h.user('Ned');
     const booking = confirmed(bookingFacts({ userId: ned.sub, eventName: 'Too Long Ago' }));
     await h.publish(booking);
-    await noticed(booking.id);
+    await h.noticed(booking.id);
     await sql`UPDATE waiting_notices SET created_at = ${new Date(Date.now() - EXPIRY_MS - 60_000)}
               WHERE user_id = ${ned.sub}`.execute(h.db);
     // Not written, even before the retention job has deleted it.
