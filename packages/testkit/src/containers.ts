@@ -1,5 +1,5 @@
 import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
-import type { RabbitMqHandle } from './rabbitmq.ts';
+import { memoryAlarmSwitch, type RabbitMqHandle } from './rabbitmq.ts';
 import type { ServerHandle } from './server-handle.ts';
 
 let dockerAnswers: Promise<boolean> | undefined;
@@ -74,5 +74,6 @@ export async function startRabbitMqContainer(): Promise<RabbitMqHandle> {
     stop: async () => {
       await container.stop();
     },
+    ...memoryAlarmSwitch(async (tool, args) => (await container.exec([tool, ...args])).exitCode),
   };
 }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, waitForPort } from './ports.ts';
@@ -17,6 +18,42 @@ export interface RabbitMqHandle extends ServerHandle {
   /** Stops the broker but keeps its data so that `start()` can bring it back. */
   halt(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * Sets the memory high watermark to 1 byte, so RabbitMQ raises its memory alarm and blocks the
+   * connections that publish; resolves once the alarm is in effect.
+   */
+  raiseMemoryAlarm(): Promise<void>;
+  /** Puts the default watermark (0.4 of the RAM) back; resolves once no alarm is in effect. */
+  clearMemoryAlarm(): Promise<void>;
+}
+
+/** Runs `rabbitmqctl` or `rabbitmq-diagnostics` against the node and resolves to its exit code. */
+export type RabbitMqCli = (
+  tool: 'rabbitmqctl' | 'rabbitmq-diagnostics',
+  args: string[],
+) => Promise<number>;
+
+/** The memory alarm switched through the node's CLI tools, wherever they run. */
+export function memoryAlarmSwitch(
+  cli: RabbitMqCli,
+): Pick<RabbitMqHandle, 'raiseMemoryAlarm' | 'clearMemoryAlarm'> {
+  // `check_alarms` exits non-zero while an alarm is in effect.
+  const alarmInEffect = async () => (await cli('rabbitmq-diagnostics', ['check_alarms'])) !== 0;
+  async function setWatermark(watermark: string[], alarm: boolean): Promise<void> {
+    const code = await cli('rabbitmqctl', ['set_vm_memory_high_watermark', ...watermark]);
+    if (code !== 0) throw new Error(`rabbitmqctl set_vm_memory_high_watermark exited ${code}`);
+    const deadline = Date.now() + 30_000;
+    while ((await alarmInEffect()) !== alarm) {
+      if (Date.now() > deadline) {
+        throw new Error(`RabbitMQ's memory alarm did not ${alarm ? 'go off' : 'clear'}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return {
+    raiseMemoryAlarm: () => setWatermark(['absolute', '1'], true),
+    clearMemoryAlarm: () => setWatermark(['0.4'], false),
+  };
 }
 
 const RABBITMQ_DIRS = ['/usr/lib/rabbitmq/bin', '/usr/lib/rabbitmq/sbin'];
@@ -76,12 +113,35 @@ export async function startLocalRabbitMq(): Promise<RabbitMqHandle> {
     await proc?.stop('SIGTERM');
     proc = undefined;
   }
+  // Found beside rabbitmq-server, and run with its environment: the cookie is in its HOME.
+  const tools = {
+    rabbitmqctl: requireExecutable('rabbitmqctl', 'rabbitmq-server', RABBITMQ_DIRS),
+    'rabbitmq-diagnostics': requireExecutable(
+      'rabbitmq-diagnostics',
+      'rabbitmq-server',
+      RABBITMQ_DIRS,
+    ),
+  };
+  const cli: RabbitMqCli = (tool, args) =>
+    new Promise((resolve, reject) => {
+      execFile(
+        tools[tool],
+        ['-n', nodeName, ...args],
+        { env: { ...process.env, ...env }, timeout: 60_000 },
+        (error) => {
+          if (!error) resolve(0);
+          else if (typeof error.code === 'number') resolve(error.code);
+          else reject(error);
+        },
+      );
+    });
   await start();
   return {
     url: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
     managementUrl,
     start,
     halt,
+    ...memoryAlarmSwitch(cli),
     async restart() {
       await halt();
       await start();
