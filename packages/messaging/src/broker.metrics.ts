@@ -9,7 +9,7 @@ const openBrokers = new Set<{ isConnected(): boolean }>();
  */
 export const brokerConnected = new Gauge({
   name: 'happening_broker_connected',
-  help: '1 while connected to RabbitMQ, 0 while reconnecting (with several brokers: all of them)',
+  help: '1 while connected to RabbitMQ for publishing and consuming, 0 while reconnecting (with several brokers: all of them)',
   registers: [register],
   collect() {
     const brokers = [...openBrokers];

@@ -1,12 +1,12 @@
 import { type DomainEvent, parseEvent } from '@happening/contracts';
-import amqp, { type ChannelModel } from 'amqplib';
+import type { ChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
-import { backoffDelay } from './backoff.ts';
 import { trackBrokerConnection } from './broker.metrics.ts';
 import { ConfirmPublisher } from './confirm-publisher.ts';
 import { type ConsumeOptions, ConsumerRunner } from './consumer-runner.ts';
 import { PublishError } from './errors.ts';
 import { HEADERS } from './headers.ts';
+import { declareTopology, ReconnectingConnection } from './reconnecting-connection.ts';
 import { EVENTS_EXCHANGE, type FailurePolicy, type Topology } from './topology.ts';
 
 export interface BrokerOptions {
@@ -46,15 +46,16 @@ export interface Broker {
   publish(message: PublishMessage): Promise<void>;
   /** Consumes a declared queue with manual acks; parse defaults to the contracts' `parseEvent`. */
   consume<T = DomainEvent>(options: ConsumeOptions<T>): Promise<ConsumerHandle>;
+  /** Connected for publishing and for consuming (two connections, each reconnecting on its own). */
   isConnected(): boolean;
-  /** Stops consuming, waits for in-flight handlers, closes the connection. */
+  /** Stops consuming, waits for in-flight handlers, closes the connections. */
   close(): Promise<void>;
 }
 
 /**
- * Returns after one connection attempt, connected or not: a broker that is down does not hold up
- * a service's start. Until connected (and after losing the connection) it keeps trying with
- * backoff, until `close()`. Throws at once for a URL that can never connect.
+ * Returns after one attempt of each connection (publishing, consuming), connected or not: a broker
+ * that is down does not hold up a service's start. Until connected (and after losing a connection)
+ * it keeps trying with backoff, until `close()`. Throws at once for a URL that can never connect.
  */
 export async function connectBroker(options: BrokerOptions): Promise<Broker> {
   assertAmqpUrl(options.url);
@@ -83,41 +84,68 @@ function stringField(payload: unknown, field: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * Two connections, each reconnecting on its own: RabbitMQ blocks a connection that publishes while
+ * a memory or disk alarm lasts, and stops reading it altogether, acks included; consumers on a
+ * connection of their own keep draining queues, which is what relieves the broker.
+ */
 class ReconnectingBroker implements Broker {
   readonly #options: BrokerOptions;
   readonly #logger: Logger;
   readonly #topologies: Topology[] = [];
   readonly #policies = new Map<string, FailurePolicy>();
   readonly #consumers = new Set<ConsumerRunner<unknown>>();
-  #connection: ChannelModel | undefined;
+  readonly #publishing: ReconnectingConnection;
+  readonly #consuming: ReconnectingConnection;
+  /** Opened on the publishing connection before it counts as connected: see `#currentPublisher`. */
   #publisher: ConfirmPublisher | undefined;
-  #reconnecting: Promise<void> | undefined;
   #closing = false;
-  /** Cuts the reconnect loop's backoff wait short when closing. */
-  #wake: (() => void) | undefined;
   readonly #untrack: () => void;
 
   constructor(options: BrokerOptions) {
     this.#options = options;
     this.#logger = options.logger;
+    this.#publishing = new ReconnectingConnection(options, {
+      purpose: 'publishing',
+      topologies: this.#topologies,
+      prepare: async (connection) => {
+        this.#publisher = await this.#openPublisher(connection);
+      },
+      lost: () => {
+        this.#publisher?.fail('connection closed');
+        this.#publisher = undefined;
+      },
+    });
+    this.#consuming = new ReconnectingConnection(options, {
+      purpose: 'consuming',
+      topologies: this.#topologies,
+      // A consumer registered from now on attaches itself; the ones before are in this copy.
+      ready: async (connection) => {
+        for (const runner of [...this.#consumers]) await runner.attach(connection);
+      },
+      lost: () => {
+        for (const runner of this.#consumers) runner.detach();
+      },
+    });
     this.#untrack = trackBrokerConnection(this);
   }
 
-  /** Starts the connect loop; resolves after its first attempt, whatever the outcome. */
-  start(): Promise<void> {
-    return new Promise((resolve) => {
-      void this.#reconnect(resolve);
-    });
+  /** Starts both connect loops; resolves after the first attempt of each, whatever the outcome. */
+  async start(): Promise<void> {
+    await Promise.all([this.#publishing.start(), this.#consuming.start()]);
   }
 
+  /** Connected for publishing and for consuming: with one of them only, half the work stops. */
   isConnected(): boolean {
-    return this.#connection !== undefined;
+    return this.#publishing.current !== undefined && this.#consuming.current !== undefined;
   }
 
   async declare(topology: Topology): Promise<void> {
-    // Disconnected, it is recorded at once (no await before the push), so the connect attempt in
-    // progress or the next one declares it before publishing and consuming start.
-    if (this.#connection) await this.#declareOn(this.#connection, topology);
+    // Disconnected, it is recorded at once (no await before the push), so the connect attempts in
+    // progress or the next ones declare it before publishing and consuming start. Connected, the
+    // consuming connection is preferred: it never publishes, so an alarm does not block it.
+    const connection = this.#consuming.current ?? this.#publishing.current;
+    if (connection) await declareTopology(connection, topology);
     this.#topologies.push(topology);
     for (const queue of topology.queues) {
       if (queue.failure) this.#policies.set(queue.name, queue.failure);
@@ -125,7 +153,7 @@ class ReconnectingBroker implements Broker {
   }
 
   async publish(message: PublishMessage): Promise<void> {
-    const publisher = this.#publisher;
+    const publisher = this.#currentPublisher();
     if (!publisher) throw new PublishError('NOT_CONNECTED', 'not connected to the broker');
     const correlationId = message.correlationId ?? stringField(message.payload, 'correlationId');
     const causationId = message.causationId ?? stringField(message.payload, 'causationId');
@@ -157,12 +185,13 @@ class ReconnectingBroker implements Broker {
       {
         logger: this.#logger,
         policy,
-        publisher: () => this.#publisher,
+        publisher: () => this.#currentPublisher(),
         onChannelLost: (lost) => this.#reattachLater(lost),
       },
     ) as ConsumerRunner<unknown>;
     this.#consumers.add(runner);
-    if (this.#connection) await runner.attach(this.#connection);
+    const connection = this.#consuming.current;
+    if (connection) await runner.attach(connection);
     return {
       cancel: async () => {
         this.#consumers.delete(runner);
@@ -173,115 +202,18 @@ class ReconnectingBroker implements Broker {
 
   async close(): Promise<void> {
     this.#closing = true;
-    this.#wake?.();
     this.#untrack();
+    // Handlers still running may move their messages: the publishing connection closes after them.
     await Promise.all([...this.#consumers].map((runner) => runner.stop()));
     this.#consumers.clear();
-    const connection = this.#connection;
-    this.#connection = undefined;
     this.#publisher?.fail('broker closed');
     this.#publisher = undefined;
-    await connection?.close().catch(() => undefined);
+    await Promise.all([this.#publishing.close(), this.#consuming.close()]);
   }
 
-  /**
-   * One connect loop at a time, the first connection's as every reconnect's; resolves once
-   * connected (or closing). `afterFirstAttempt` is called once the first attempt succeeded or failed.
-   */
-  #reconnect(afterFirstAttempt?: () => void): Promise<void> {
-    this.#reconnecting ??= (async () => {
-      const backoff = {
-        initialDelayMs: this.#options.reconnect?.initialDelayMs ?? 250,
-        maxDelayMs: this.#options.reconnect?.maxDelayMs ?? 10_000,
-      };
-      for (let attempt = 0; !this.#closing; attempt++) {
-        try {
-          await this.#connectOnce();
-          this.#logger.info({ attempt }, 'connected to the broker');
-          return;
-        } catch (error) {
-          if (this.#closing) return;
-          const delay = backoffDelay(attempt, backoff);
-          this.#logger.warn(
-            { err: error, attempt, delayMs: delay },
-            'broker connection failed, retrying',
-          );
-          afterFirstAttempt?.();
-          afterFirstAttempt = undefined;
-          await this.#sleep(delay);
-        }
-      }
-    })().finally(() => {
-      afterFirstAttempt?.();
-      this.#reconnecting = undefined;
-    });
-    return this.#reconnecting;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    }).finally(() => {
-      this.#wake = undefined;
-    });
-  }
-
-  async #connectOnce(): Promise<void> {
-    const connection = await amqp.connect(this.#options.url, {
-      heartbeat: this.#options.heartbeatSeconds ?? 5,
-      timeout: this.#options.connectTimeoutMs ?? 5_000,
-    });
-    let established = false;
-    connection.on('error', (error: Error) =>
-      this.#logger.warn({ err: error }, 'broker connection error'),
-    );
-    connection.on('blocked', (reason: string) =>
-      this.#logger.warn({ reason }, 'broker blocked publishing'),
-    );
-    connection.on('unblocked', () => this.#logger.info('broker unblocked publishing'));
-    connection.on('close', () => {
-      if (!established || this.#connection !== connection) return;
-      this.#connection = undefined;
-      this.#publisher?.fail('connection closed');
-      this.#publisher = undefined;
-      for (const runner of this.#consumers) runner.detach();
-      if (!this.#closing) {
-        this.#logger.warn('broker connection closed, reconnecting');
-        void this.#reconnect();
-      }
-    });
-    try {
-      let declared = 0;
-      const declareRecorded = async () => {
-        for (; declared < this.#topologies.length; declared++) {
-          const topology = this.#topologies[declared];
-          if (topology) await this.#declareOn(connection, topology);
-        }
-      };
-      await declareRecorded();
-      const publisher = await this.#openPublisher(connection);
-      // Topologies recorded meanwhile. The loop's last check and setting the connection run with
-      // no await between them, so a `declare()` is either declared here or sees the connection.
-      while (declared < this.#topologies.length) await declareRecorded();
-      if (this.#closing) throw new Error('broker closed');
-      this.#publisher = publisher;
-      this.#connection = connection;
-      established = true;
-      // A consumer registered from now on attaches itself; the ones before are in this copy.
-      for (const runner of [...this.#consumers]) await runner.attach(connection);
-    } catch (error) {
-      if (this.#connection === connection) {
-        this.#connection = undefined;
-        this.#publisher?.fail('connection closed');
-        this.#publisher = undefined;
-      }
-      await connection.close().catch(() => undefined);
-      throw error;
-    }
+  /** Until the connection counts as connected, the topology recorded meanwhile may be missing. */
+  #currentPublisher(): ConfirmPublisher | undefined {
+    return this.#publishing.current ? this.#publisher : undefined;
   }
 
   async #openPublisher(connection: ChannelModel): Promise<ConfirmPublisher> {
@@ -292,11 +224,12 @@ class ReconnectingBroker implements Broker {
     );
     channel.on('close', () => {
       // A channel-level error (e.g. an unknown exchange) closes only this channel: open another.
-      if (this.#publisher !== publisher || this.#connection !== connection || this.#closing) return;
+      if (this.#publisher !== publisher || this.#closing) return;
+      if (this.#publishing.current !== connection) return;
       this.#publisher = undefined;
       this.#openPublisher(connection)
         .then((next) => {
-          if (this.#connection === connection) this.#publisher = next;
+          if (this.#publishing.current === connection) this.#publisher = next;
         })
         .catch((error) => {
           this.#logger.warn({ err: error }, 'could not reopen the publish channel');
@@ -306,34 +239,12 @@ class ReconnectingBroker implements Broker {
     return publisher;
   }
 
-  async #declareOn(connection: ChannelModel, topology: Topology): Promise<void> {
-    const channel = await connection.createChannel();
-    // A failed declaration rejects the call below; the channel's error event only repeats it.
-    channel.on('error', () => undefined);
-    try {
-      for (const exchange of topology.exchanges) {
-        await channel.assertExchange(exchange.name, exchange.type, {
-          durable: true,
-          ...(exchange.alternateExchange ? { alternateExchange: exchange.alternateExchange } : {}),
-        });
-      }
-      for (const queue of topology.queues) {
-        await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
-      }
-      for (const binding of topology.bindings) {
-        await channel.bindQueue(binding.queue, binding.exchange, binding.routingKey);
-      }
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
-  }
-
   #reattachLater(runner: ConsumerRunner<unknown>): void {
-    const connection = this.#connection;
+    const connection = this.#consuming.current;
     setTimeout(() => {
       // When the whole connection died the reconnect loop re-attaches every consumer instead.
       if (this.#closing || runner.attached || !this.#consumers.has(runner)) return;
-      if (!connection || this.#connection !== connection) return;
+      if (!connection || this.#consuming.current !== connection) return;
       runner.attach(connection).catch((error) => {
         this.#logger.warn({ err: error, queue: runner.queue }, 'could not re-attach consumer');
         this.#reattachLater(runner);
