@@ -1,6 +1,11 @@
 import { Gauge, register } from 'prom-client';
 
-const openBrokers = new Set<{ isConnected(): boolean }>();
+interface TrackedBroker {
+  isConnected(): boolean;
+  isBlocked(): boolean;
+}
+
+const openBrokers = new Set<TrackedBroker>();
 
 /**
  * 1 while the process is connected to RabbitMQ, 0 while it is not (it reconnects by itself).
@@ -17,8 +22,21 @@ export const brokerConnected = new Gauge({
   },
 });
 
-/** Counts `broker` in `happening_broker_connected` until the returned function is called. */
-export function trackBrokerConnection(broker: { isConnected(): boolean }): () => void {
+/**
+ * 1 while RabbitMQ blocks the process's publishing connection (a memory or disk alarm): publishes
+ * fail with `BLOCKED` and the outbox holds its rows; consuming goes on.
+ */
+export const brokerBlocked = new Gauge({
+  name: 'happening_broker_blocked',
+  help: '1 while RabbitMQ blocks publishing (memory or disk alarm), 0 otherwise (with several brokers: any of them)',
+  registers: [register],
+  collect() {
+    this.set([...openBrokers].some((broker) => broker.isBlocked()) ? 1 : 0);
+  },
+});
+
+/** Counts `broker` in the gauges above until the returned function is called. */
+export function trackBroker(broker: TrackedBroker): () => void {
   openBrokers.add(broker);
   return () => {
     openBrokers.delete(broker);

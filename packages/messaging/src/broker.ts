@@ -1,7 +1,7 @@
 import { type DomainEvent, parseEvent } from '@happening/contracts';
 import type { ChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
-import { trackBrokerConnection } from './broker.metrics.ts';
+import { trackBroker } from './broker.metrics.ts';
 import { ConfirmPublisher } from './confirm-publisher.ts';
 import { type ConsumeOptions, ConsumerRunner } from './consumer-runner.ts';
 import { PublishError } from './errors.ts';
@@ -127,7 +127,7 @@ class ReconnectingBroker implements Broker {
         for (const runner of this.#consumers) runner.detach();
       },
     });
-    this.#untrack = trackBrokerConnection(this);
+    this.#untrack = trackBroker(this);
   }
 
   /** Starts both connect loops; resolves after the first attempt of each, whatever the outcome. */
@@ -138,6 +138,10 @@ class ReconnectingBroker implements Broker {
   /** Connected for publishing and for consuming: with one of them only, half the work stops. */
   isConnected(): boolean {
     return this.#publishing.current !== undefined && this.#consuming.current !== undefined;
+  }
+
+  isBlocked(): boolean {
+    return this.#publishing.blockedBy !== undefined;
   }
 
   async declare(topology: Topology): Promise<void> {
@@ -186,6 +190,7 @@ class ReconnectingBroker implements Broker {
         logger: this.#logger,
         policy,
         publisher: () => this.#currentPublisher(),
+        blockedRequeueDelayMs: this.#confirmTimeoutMs(),
         onChannelLost: (lost) => this.#reattachLater(lost),
       },
     ) as ConsumerRunner<unknown>;
@@ -216,9 +221,16 @@ class ReconnectingBroker implements Broker {
     return this.#publishing.current ? this.#publisher : undefined;
   }
 
+  #confirmTimeoutMs(): number {
+    return this.#options.confirmTimeoutMs ?? 5_000;
+  }
+
   async #openPublisher(connection: ChannelModel): Promise<ConfirmPublisher> {
     const channel = await connection.createConfirmChannel();
-    const publisher = new ConfirmPublisher(channel, this.#options.confirmTimeoutMs ?? 5_000);
+    const publisher = new ConfirmPublisher(channel, {
+      confirmTimeoutMs: this.#confirmTimeoutMs(),
+      blockedBy: () => this.#publishing.blockedBy,
+    });
     channel.on('error', (error: Error) =>
       this.#logger.warn({ err: error }, 'publish channel error'),
     );

@@ -12,37 +12,56 @@ export interface OutgoingMessage {
 }
 
 interface Pending {
-  /** `performance.now()` after which the publish counts as not confirmed. */
+  publishId: string;
+  /** `performance.now()` after which the publish counts as not sent (waiting for 'drain' included). */
   deadline: number;
   what: string;
   returned?: string;
   settle(error?: PublishError): void;
 }
 
+export interface ConfirmPublisherOptions {
+  /** How long a publish may take, from the call to the confirm, before it counts as not sent. */
+  confirmTimeoutMs: number;
+  /** RabbitMQ's reason while it blocks the channel's connection, `undefined` while it does not. */
+  blockedBy(): string | undefined;
+}
+
 /**
  * Publishes on a confirm channel and resolves only when the broker acked the message AND routed
  * it. A `basic.return` (mandatory, no queue bound), a nack, a confirm that does not arrive within
  * the timeout, or the channel closing all reject: the caller must treat the message as not sent.
+ *
+ * Nothing is written while RabbitMQ blocks the connection (it would wait in memory, and go out
+ * after its caller gave up on it): such a publish rejects at once with `BLOCKED`. A publish that
+ * waits for amqplib's buffer to drain keeps its deadline, and is never written once it passed.
  */
 export class ConfirmPublisher {
   readonly #channel: ConfirmChannel;
-  readonly #confirmTimeoutMs: number;
+  readonly #options: ConfirmPublisherOptions;
   /** In publishing order, so the oldest deadline is always the first entry's. */
   readonly #pending = new Map<string, Pending>();
-  /** One timer for every pending confirm (a timer per message cost more than the publish). */
+  /** The pending publishes waiting for 'drain', not written yet, in publishing order. */
+  readonly #unsent = new Map<Pending, OutgoingMessage>();
+  /** One timer for every pending publish (a timer per message cost more than the publish). */
   #expiry: NodeJS.Timeout | undefined;
-  #drained: Promise<void> | undefined;
+  /** amqplib's buffer for the channel is full: publishes wait for 'drain'. */
+  #waitingForDrain = false;
   #closed = false;
 
-  constructor(channel: ConfirmChannel, confirmTimeoutMs: number) {
+  constructor(channel: ConfirmChannel, options: ConfirmPublisherOptions) {
     this.#channel = channel;
-    this.#confirmTimeoutMs = confirmTimeoutMs;
+    this.#options = options;
     // The broker sends basic.return before the basic.ack of the same message.
     channel.on('return', (message: ConsumeMessage) => {
       const fields = message.fields as unknown as { replyCode?: number; replyText?: string };
       const publishId = message.properties.headers?.[HEADERS.publishId];
       const pending = typeof publishId === 'string' ? this.#pending.get(publishId) : undefined;
       if (pending) pending.returned = `${fields.replyCode} ${fields.replyText}`;
+    });
+    channel.on('drain', () => {
+      this.#waitingForDrain = false;
+      this.#writeUnsent();
     });
     channel.on('close', () => this.fail('confirm channel closed'));
   }
@@ -59,17 +78,20 @@ export class ConfirmPublisher {
     if (this.#closed) {
       return Promise.reject(new PublishError('NOT_CONNECTED', 'not connected to the broker'));
     }
-    if (this.#drained) return this.#afterDrain(message);
+    const blockedBy = this.#options.blockedBy();
+    if (blockedBy) return Promise.reject(blockedError(blockedBy));
     return new Promise<void>((resolve, reject) => {
       const publishId = randomUUID();
       let done = false;
       const pending: Pending = {
-        deadline: performance.now() + this.#confirmTimeoutMs,
+        publishId,
+        deadline: performance.now() + this.#options.confirmTimeoutMs,
         what: `${message.exchange || '(default)'}/${message.routingKey}`,
         settle: (error) => {
           if (done) return;
           done = true;
           this.#pending.delete(publishId);
+          this.#unsent.delete(pending);
           if (this.#pending.size === 0) this.#disarm();
           if (error) reject(error);
           else resolve();
@@ -77,55 +99,54 @@ export class ConfirmPublisher {
       };
       this.#pending.set(publishId, pending);
       this.#arm();
-      const { what } = pending;
-      const options: Options.Publish = {
-        ...message.options,
-        persistent: true,
-        mandatory: true,
-        headers: { ...message.options.headers, [HEADERS.publishId]: publishId },
-      };
-      let writable: boolean;
-      try {
-        writable = this.#channel.publish(
-          message.exchange,
-          message.routingKey,
-          message.content,
-          options,
-          (error) => {
-            if (error) pending.settle(new PublishError('NACKED', `broker nacked ${what}`));
-            else if (pending.returned)
-              pending.settle(
-                new PublishError('UNROUTABLE', `unroutable ${what}: ${pending.returned}`),
-              );
-            else pending.settle();
-          },
-        );
-      } catch (error) {
-        pending.settle(new PublishError('CHANNEL_CLOSED', (error as Error).message));
-        return;
-      }
-      if (!writable && !this.#drained) {
-        this.#drained = new Promise<void>((release) => {
-          const done = () => {
-            this.#channel.off('drain', done);
-            this.#channel.off('close', done);
-            this.#drained = undefined;
-            release();
-          };
-          this.#channel.on('drain', done);
-          this.#channel.on('close', done);
-        });
-      }
+      if (this.#waitingForDrain) this.#unsent.set(pending, message);
+      else this.#write(pending, message);
     });
   }
 
-  /** Publishes once the channel's buffer drained (amqplib asked to wait). */
-  async #afterDrain(message: OutgoingMessage): Promise<void> {
-    while (this.#drained) await this.#drained;
-    return this.publish(message);
+  #write(pending: Pending, message: OutgoingMessage): void {
+    const { what } = pending;
+    const options: Options.Publish = {
+      ...message.options,
+      persistent: true,
+      mandatory: true,
+      headers: { ...message.options.headers, [HEADERS.publishId]: pending.publishId },
+    };
+    let writable: boolean;
+    try {
+      writable = this.#channel.publish(
+        message.exchange,
+        message.routingKey,
+        message.content,
+        options,
+        (error) => {
+          if (error) pending.settle(new PublishError('NACKED', `broker nacked ${what}`));
+          else if (pending.returned)
+            pending.settle(
+              new PublishError('UNROUTABLE', `unroutable ${what}: ${pending.returned}`),
+            );
+          else pending.settle();
+        },
+      );
+    } catch (error) {
+      pending.settle(new PublishError('CHANNEL_CLOSED', (error as Error).message));
+      return;
+    }
+    if (!writable) this.#waitingForDrain = true;
   }
 
-  /** Arms the timer for the oldest pending confirm, unless it is armed. */
+  /** Writes what waited for 'drain', oldest first, until the buffer is full again. */
+  #writeUnsent(): void {
+    for (const [pending, message] of this.#unsent) {
+      if (this.#waitingForDrain) return;
+      this.#unsent.delete(pending);
+      const blockedBy = this.#options.blockedBy();
+      if (blockedBy) pending.settle(blockedError(blockedBy));
+      else this.#write(pending, message);
+    }
+  }
+
+  /** Arms the timer for the oldest pending publish, unless it is armed. */
   #arm(): void {
     if (this.#expiry) return;
     const oldest = this.#pending.values().next().value;
@@ -134,12 +155,15 @@ export class ConfirmPublisher {
       () => {
         this.#expiry = undefined;
         const now = performance.now();
+        const timeoutMs = this.#options.confirmTimeoutMs;
         for (const pending of this.#pending.values()) {
           if (pending.deadline > now) break;
           pending.settle(
             new PublishError(
               'CONFIRM_TIMEOUT',
-              `no confirm for ${pending.what} within ${this.#confirmTimeoutMs} ms`,
+              this.#unsent.has(pending)
+                ? `${pending.what} not sent within ${timeoutMs} ms: the connection did not drain`
+                : `no confirm for ${pending.what} within ${timeoutMs} ms`,
             ),
           );
         }
@@ -153,4 +177,8 @@ export class ConfirmPublisher {
     clearTimeout(this.#expiry);
     this.#expiry = undefined;
   }
+}
+
+function blockedError(reason: string): PublishError {
+  return new PublishError('BLOCKED', `the broker blocks publishing: ${reason}`);
 }

@@ -2,7 +2,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import type { ConfirmPublisher } from './confirm-publisher.ts';
 import { consumedMessages, deadLetteredMessages } from './consumer.metrics.ts';
-import { UnprocessableMessage } from './errors.ts';
+import { PublishError, UnprocessableMessage } from './errors.ts';
 import { HEADERS } from './headers.ts';
 import { describeError, type MessageContext, messageContext } from './message-context.ts';
 import type { FailurePolicy } from './topology.ts';
@@ -22,6 +22,11 @@ interface RunnerDeps {
   logger: Logger;
   policy: FailurePolicy;
   publisher(): ConfirmPublisher | undefined;
+  /**
+   * How long a message whose move failed because RabbitMQ blocks publishing stays unacked before
+   * it is requeued.
+   */
+  blockedRequeueDelayMs: number;
   /** Called when the channel closed while the connection stayed up. */
   onChannelLost(runner: ConsumerRunner<unknown>): void;
 }
@@ -209,6 +214,11 @@ export class ConsumerRunner<T> {
         { messageId: context.messageId, queue, err: error },
         'could not move message',
       );
+      // A blocked publish fails at once: requeued at once, the message would run its handler
+      // again and again and spend that limit in moments, then be dead-lettered without its retries.
+      if (error instanceof PublishError && error.code === 'BLOCKED') {
+        await new Promise((resolve) => setTimeout(resolve, this.#deps.blockedRequeueDelayMs));
+      }
       this.#settle(() => channel.nack(message, false, true));
       return;
     }

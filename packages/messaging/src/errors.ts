@@ -3,7 +3,9 @@ export type PublishErrorCode =
   | 'NACKED'
   | 'CONFIRM_TIMEOUT'
   | 'NOT_CONNECTED'
-  | 'CHANNEL_CLOSED';
+  | 'CHANNEL_CLOSED'
+  /** RabbitMQ blocks publishing (memory or disk alarm); nothing was written. */
+  | 'BLOCKED';
 
 /** A publish the broker did not confirm as routed: the caller must treat it as not sent. */
 export class PublishError extends Error {

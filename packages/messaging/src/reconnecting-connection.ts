@@ -25,12 +25,14 @@ type ConnectionOptions = Pick<
 
 /**
  * One AMQP connection, kept open: connects with backoff until `close()`, declares the recorded
- * topology on every new connection, and reconnects when it is lost.
+ * topology on every new connection, reconnects when it is lost, and follows whether RabbitMQ
+ * blocks it (a memory or disk alarm blocks every connection that publishes).
  */
 export class ReconnectingConnection {
   readonly #options: ConnectionOptions;
   readonly #use: ConnectionUse;
   #connection: ChannelModel | undefined;
+  #blockedBy: string | undefined;
   #reconnecting: Promise<void> | undefined;
   #closing = false;
   /** Cuts the reconnect loop's backoff wait short when closing. */
@@ -46,6 +48,11 @@ export class ReconnectingConnection {
     return this.#connection;
   }
 
+  /** RabbitMQ's reason while it blocks this connection (it no longer reads from it). */
+  get blockedBy(): string | undefined {
+    return this.#blockedBy;
+  }
+
   /** Starts the connect loop; resolves after its first attempt, whatever the outcome. */
   start(): Promise<void> {
     return new Promise((resolve) => {
@@ -58,6 +65,7 @@ export class ReconnectingConnection {
     this.#wake?.();
     const connection = this.#connection;
     this.#connection = undefined;
+    this.#blockedBy = undefined;
     await connection?.close().catch(() => undefined);
   }
 
@@ -121,15 +129,20 @@ export class ReconnectingConnection {
     connection.on('error', (error: Error) =>
       logger.warn({ err: error, connection: purpose }, 'broker connection error'),
     );
-    connection.on('blocked', (reason: string) =>
-      logger.warn({ reason, connection: purpose }, 'broker blocked publishing'),
-    );
-    connection.on('unblocked', () =>
-      logger.info({ connection: purpose }, 'broker unblocked publishing'),
-    );
+    connection.on('blocked', (reason: string) => {
+      if (this.#connection !== connection) return;
+      this.#blockedBy = reason;
+      logger.warn({ reason, connection: purpose }, 'broker blocked publishing');
+    });
+    connection.on('unblocked', () => {
+      if (this.#connection !== connection) return;
+      this.#blockedBy = undefined;
+      logger.info({ connection: purpose }, 'broker unblocked publishing');
+    });
     connection.on('close', () => {
       if (!established || this.#connection !== connection) return;
       this.#connection = undefined;
+      this.#blockedBy = undefined;
       this.#use.lost();
       if (!this.#closing) {
         logger.warn({ connection: purpose }, 'broker connection closed, reconnecting');

@@ -1,8 +1,16 @@
 import { deferred, eventually, type RabbitMqHandle, startRabbitMq } from '@happening/testkit';
+import amqp, { type ChannelModel } from 'amqplib';
 import { pino } from 'pino';
+import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type Broker, connectBroker, type PublishError, serviceTopology } from '../src/index.ts';
+import {
+  type Broker,
+  type ConsumerHandle,
+  connectBroker,
+  PublishError,
+  serviceTopology,
+} from '../src/index.ts';
 
 // RabbitMQ's memory alarm blocks every connection that publishes: its own node, so the alarm
 // holds up no other test file.
@@ -12,6 +20,7 @@ const pingSchema = z.object({ n: z.number().int() });
 
 let rabbit: RabbitMqHandle;
 let broker: Broker;
+let inspector: ChannelModel;
 
 beforeAll(async () => {
   rabbit = await startRabbitMq();
@@ -21,12 +30,19 @@ beforeAll(async () => {
     confirmTimeoutMs: CONFIRM_TIMEOUT_MS,
     reconnect: { initialDelayMs: 100, maxDelayMs: 1_000 },
   });
+  inspector = await amqp.connect(rabbit.url);
 });
 
 afterAll(async () => {
+  await inspector?.close().catch(() => undefined);
   await broker?.close();
   await rabbit?.stop();
 });
+
+async function blockedMetric(): Promise<number | undefined> {
+  const metric = await register.getSingleMetric('happening_broker_blocked')?.get();
+  return metric?.values[0]?.value;
+}
 
 /**
  * Raises the memory alarm and publishes once, which is what makes RabbitMQ block the publishing
@@ -38,6 +54,21 @@ async function blockPublishing(routingKey: string): Promise<void> {
     .publish({ routingKey, messageId: `${routingKey}-blocking`, payload: { n: -1 } })
     .catch((e: unknown) => e);
   expect((error as PublishError).code).toBe('CONFIRM_TIMEOUT');
+}
+
+/** The message ids in `queue`, in order, up to and including `last` (taken off the queue). */
+async function messageIdsUntil(queue: string, last: string): Promise<string[]> {
+  const channel = await inspector.createChannel();
+  const ids: string[] = [];
+  try {
+    await channel.consume(queue, (message) => message && ids.push(message.properties.messageId), {
+      noAck: true,
+    });
+    await eventually(() => ids.includes(last), { what: `${last} in ${queue}` });
+    return ids;
+  } finally {
+    await channel.close();
+  }
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -71,6 +102,105 @@ describe('broker under a memory alarm', () => {
     } finally {
       await rabbit.clearMemoryAlarm();
       await consumer.cancel();
+    }
+  });
+
+  it('rejects publishes at once while blocked, buffers none, and publishes again once unblocked', async () => {
+    await broker.declare(serviceTopology('refuse', { bindings: ['alarm.refuse'] }));
+    try {
+      await blockPublishing('alarm.refuse');
+      const started = performance.now();
+      const errors = await Promise.all(
+        range(100).map((n) =>
+          broker
+            .publish({ routingKey: 'alarm.refuse', messageId: `r-${n}`, payload: { n } })
+            .catch((e: unknown) => e),
+        ),
+      );
+      expect(performance.now() - started).toBeLessThan(500);
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(PublishError);
+        expect((error as PublishError).code).toBe('BLOCKED');
+      }
+      expect(await blockedMetric()).toBe(1);
+    } finally {
+      await rabbit.clearMemoryAlarm();
+    }
+    await eventually(async () => (await blockedMetric()) === 0, { what: 'blocked metric 0' });
+    await broker.publish({ routingKey: 'alarm.refuse', messageId: 'r-after', payload: { n: 0 } });
+    // The publish that got the connection blocked had been written: it arrives. The refused never do.
+    expect(await messageIdsUntil('refuse.events', 'r-after')).toEqual([
+      'alarm.refuse-blocking',
+      'r-after',
+    ]);
+  });
+
+  it('never sends a publish that waited for the buffer to drain past its deadline', async () => {
+    await broker.declare(serviceTopology('drainwait', { bindings: ['alarm.drainwait'] }));
+    const count = 3_000;
+    const outcomes = new Map<number, 'sent' | PublishError>();
+    await rabbit.raiseMemoryAlarm();
+    try {
+      // One burst in one tick, before RabbitMQ read its first message and blocked the connection:
+      // it fills amqplib's buffer, so its end waits for a drain, which cannot come while RabbitMQ
+      // reads nothing (24 MB, more than the sockets hold).
+      const body = 'x'.repeat(8_000);
+      for (const n of range(count)) {
+        broker
+          .publish({ routingKey: 'alarm.drainwait', messageId: `w-${n}`, payload: { n, body } })
+          .then(
+            () => outcomes.set(n, 'sent'),
+            (error: PublishError) => outcomes.set(n, error),
+          );
+      }
+      await eventually(() => outcomes.size === count, {
+        timeoutMs: CONFIRM_TIMEOUT_MS + 5_000,
+        what: 'every publish of the burst settled while blocked',
+      });
+    } finally {
+      await rabbit.clearMemoryAlarm();
+    }
+    const written: string[] = [];
+    const unsent: string[] = [];
+    for (const [n, outcome] of [...outcomes].sort(([a], [b]) => a - b)) {
+      expect(outcome).toBeInstanceOf(PublishError);
+      const { code, message } = outcome as PublishError;
+      expect(code).toBe('CONFIRM_TIMEOUT');
+      (message.includes('not sent within') ? unsent : written).push(`w-${n}`);
+    }
+    expect(unsent).toContain(`w-${count - 1}`);
+    await broker.publish({
+      routingKey: 'alarm.drainwait',
+      messageId: 'w-after',
+      payload: { n: 0 },
+    });
+    // What was written before the block arrives once RabbitMQ reads again; what waited never does.
+    expect(await messageIdsUntil('drainwait.events', 'w-after')).toEqual([...written, 'w-after']);
+  });
+
+  it('requeues a message it cannot move while blocked only after a pause, not spending its delivery limit', async () => {
+    await broker.declare(serviceTopology('paced', { bindings: ['alarm.paced'] }));
+    await broker.publish({ routingKey: 'alarm.paced', messageId: 'p-1', payload: { n: 1 } });
+    let consumer: ConsumerHandle | undefined;
+    try {
+      await blockPublishing('alarm.paced');
+      let deliveries = 0;
+      consumer = await broker.consume({
+        queue: 'paced.events',
+        parse: (raw) => pingSchema.parse(raw),
+        handler: async () => {
+          deliveries++;
+          throw new Error('downstream down');
+        },
+      });
+      // Its move to the retry queue is refused at once; requeued at once, it would come back
+      // every few milliseconds until the queue's delivery limit (10) dead-letters it.
+      await new Promise((resolve) => setTimeout(resolve, CONFIRM_TIMEOUT_MS * 1.5));
+      expect(deliveries).toBeGreaterThanOrEqual(1);
+      expect(deliveries).toBeLessThanOrEqual(2);
+    } finally {
+      await rabbit.clearMemoryAlarm();
+      await consumer?.cancel();
     }
   });
 });
