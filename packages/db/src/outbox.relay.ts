@@ -88,6 +88,11 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
   let pendingSince: number | undefined;
   /** The first wake since the current round started: its row may have missed the round. */
   let wokenDuringRound: number | undefined;
+  /**
+   * Since when the rows a failed publish left behind have been waiting: they keep that place
+   * under the bound through their backoff, when rounds that find nothing due end a burst.
+   */
+  let failedSince: number | undefined;
   let resumeDeferred: (() => void) | undefined;
 
   /** Waits while `deferWhile` answers true, until `resume()` or the bound. */
@@ -157,6 +162,13 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
     });
   }
 
+  /** Whether a row whose publish failed is still unpublished (due or in its backoff). */
+  async function retriesPending(): Promise<boolean> {
+    const { rows } = await sql`
+      SELECT 1 FROM outbox WHERE published_at IS NULL AND attempts > 0 LIMIT 1`.execute(db);
+    return rows.length > 0;
+  }
+
   async function measure(force = false): Promise<void> {
     if (!force && Date.now() - lastMeasured < METRICS_INTERVAL_MS) return;
     lastMeasured = Date.now();
@@ -191,11 +203,16 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
         await deferWhileBusy();
         if (stopped) break;
         wokenDuringRound = undefined;
+        const placeBeforeRound = pendingSince ?? performance.now();
         const { claimed, failed } = await round();
         busy = claimed === batchSize && failed === 0;
-        // Drained: only a row committed during the round may still wait. (A full round with a
-        // failed publish left rows behind: they keep their place under the bound.)
-        if (claimed < batchSize) pendingSince = wokenDuringRound;
+        if (failed > 0) failedSince ??= placeBeforeRound;
+        // Drained: only a row committed during the round may still wait, and rows a failed
+        // publish left behind until they are out. (A full round keeps the place as it is.)
+        if (claimed < batchSize) {
+          if (failedSince !== undefined && !(await retriesPending())) failedSince = undefined;
+          pendingSince = earliest(wokenDuringRound, failedSince);
+        }
         // Measured at once when a burst ends (also one that ended on a full round), so the lag
         // reads 0 as soon as everything is out.
         await measure(!busy && (claimed > 0 || busyBefore));
@@ -233,6 +250,13 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
     },
     lagSeconds: () => lag,
   };
+}
+
+/** The earlier of two optional instants. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
 }
 
 /** Resolves after `ms`, or at once when the function handed to `onInterrupt` is called. */
