@@ -248,7 +248,12 @@ describe('booking started while RabbitMQ is down', () => {
       timeoutMs: 45_000,
       what: 'the booking event published',
     });
-    expect(await (await call('/metrics')).text()).toContain('\nhappening_broker_connected 1');
+    // Publishing and consuming reconnect each on its own backoff: connected once both are back.
+    await eventually(
+      async () =>
+        (await (await call('/metrics')).text()).includes('\nhappening_broker_connected 1'),
+      { timeoutMs: 30_000, what: 'happening_broker_connected 1' },
+    );
   });
 });
 
