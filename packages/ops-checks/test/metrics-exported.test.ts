@@ -55,6 +55,9 @@ describe('observability queries', () => {
       'happening_consumer_messages_total',
       'happening_dlq_messages_total',
       'happening_notifications_total',
+      'happening_notifications_waiting',
+      'happening_broker_connected',
+      'happening_broker_blocked',
       'rabbitmq_queue_messages_ready',
       'rabbitmq_queue_messages',
     ]) {
