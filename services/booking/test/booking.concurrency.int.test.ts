@@ -206,6 +206,31 @@ describe('booking under concurrency', () => {
     await expectConsistent(svc, eventId, 1, 'fifo');
   });
 
+  it('while a rebuild holds the event, whoever may not know it or the booking hears 404 at once', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 4, visibility: 'members' });
+    const [member, stranger] = await Promise.all([svc.user(), svc.user()]);
+    await svc.join(member, orgId, 'user');
+    const booked = await svc.book(member, eventId, 1);
+    expect(booked.statusCode).toBe(201);
+    const rebuild = await holdEventLikeARebuild(eventId);
+    try {
+      // Not a 503 after waiting for the rebuild: that would tell a stranger the event exists.
+      const book = await svc.book(stranger, eventId, 1);
+      expect(book.statusCode).toBe(404);
+      expect(book.json().code).toBe('EVENT_NOT_FOUND');
+      const cancel = await svc.call(
+        stranger,
+        'POST',
+        `/v1/bookings/${booked.json().id}/cancel`,
+        {},
+      );
+      expect(cancel.statusCode).toBe(404);
+      expect(cancel.json().code).toBe('BOOKING_NOT_FOUND');
+    } finally {
+      await rebuild.finish();
+    }
+  });
+
   it('a Postgres failure after the Lua decision compensates Redis before answering', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 3 });
     const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);

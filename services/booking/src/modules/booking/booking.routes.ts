@@ -11,8 +11,9 @@ import {
 import { z } from 'zod';
 import type { BookingContext } from '../../context.ts';
 import { eventOfMember } from '../inventory/event-access.ts';
-import { isStaff, roleOf } from '../memberships/membership.repository.ts';
+import { isStaff } from '../memberships/membership.repository.ts';
 import { bookSeats } from './book.command.ts';
+import { bookingNotFound, visibleBooking } from './booking.access.ts';
 import { findBooking, historyOf, listBookings } from './booking.repository.ts';
 import {
   bookingPageSchema,
@@ -28,20 +29,9 @@ import {
 import { toViews } from './booking.views.ts';
 import { cancelBooking } from './cancel.command.ts';
 
-const notFound = () => new DomainError('BOOKING_NOT_FOUND', 404, 'No such booking.');
-
-/** A booking the caller may see: its owner, or an organizer/orgAdmin of its organization. */
-async function visibleBooking(ctx: BookingContext, bookingId: string, callerId: string) {
-  const row = await findBooking(ctx.db, bookingId);
-  if (!row) throw notFound();
-  if (row.user_id !== callerId && !isStaff(await roleOf(ctx.db, row.org_id, callerId)))
-    throw notFound();
-  return row;
-}
-
 async function viewOf(ctx: BookingContext, bookingId: string) {
   const row = await findBooking(ctx.db, bookingId);
-  if (!row) throw notFound();
+  if (!row) throw bookingNotFound();
   const [view] = await toViews(ctx, [row]);
   return view!;
 }
@@ -107,7 +97,7 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
       schema: { params: bookingParamsSchema, response: { 200: bookingSchema } },
     },
     async (request) => {
-      const row = await visibleBooking(ctx, request.params.bookingId, request.principal.sub);
+      const row = await visibleBooking(ctx.db, request.params.bookingId, request.principal.sub);
       const [view] = await toViews(ctx, [row]);
       return view!;
     },
@@ -123,7 +113,7 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
       },
     },
     async (request) => {
-      await visibleBooking(ctx, request.params.bookingId, request.principal.sub);
+      await visibleBooking(ctx.db, request.params.bookingId, request.principal.sub);
       const rows = await historyOf(ctx.db, request.params.bookingId);
       return {
         items: rows.map((r) => ({

@@ -6,13 +6,13 @@ import type { Promotion, ReleaseResult } from '../../redis/inventory.client.ts';
 import { toEventRecord } from '../inventory/event-inventory.repository.ts';
 import { type CancelTargetRow, toCancelTarget } from '../inventory/event-lock.ts';
 import { reconcileEvent } from '../inventory/reconcile.service.ts';
+import { bookingNotFound } from './booking.access.ts';
 import { type BookingState, evolve } from './booking.decider.ts';
 import { commitStreams, type StreamWrite } from './booking.writer.ts';
 import {
   CancelInventoryMissing,
   type CancelRequest,
   decideCancellation,
-  notFound,
 } from './cancel.command.ts';
 import { promotionWrites } from './promotion.writer.ts';
 
@@ -84,7 +84,7 @@ async function cancelForEvent(
       for (const [k, request] of requests.entries()) {
         const row = byN.get(k + 1);
         if (!row) {
-          outcomes[k] = { status: 'rejected', reason: notFound() };
+          outcomes[k] = { status: 'rejected', reason: bookingNotFound() };
           continue;
         }
         const target = toCancelTarget(row);

@@ -1,9 +1,9 @@
-import { DomainError } from '@happening/service-kit';
 import type { BookingContext } from '../../context.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
 import type { ReleaseResult } from '../../redis/inventory.client.ts';
 import { type CancelTarget, inventoryRebuilding, lockForCancel } from '../inventory/event-lock.ts';
 import { rebuildForRequest, reconcileEvent } from '../inventory/reconcile.service.ts';
+import { bookingNotFound } from './booking.access.ts';
 import { type BookingState, decide } from './booking.decider.ts';
 import type { BookingEvent } from './booking.events.ts';
 import { findBooking } from './booking.repository.ts';
@@ -32,7 +32,7 @@ export class CancelInventoryMissing extends Error {}
  */
 export async function cancelBooking(ctx: BookingContext, input: CancelRequest): Promise<void> {
   const row = await findBooking(ctx.db, input.bookingId);
-  if (!row) throw notFound();
+  if (!row) throw bookingNotFound();
   const batched = await ctx.cancellations.submit({ ...input, eventId: row.event_id });
   if (batched !== 'alone') return;
   for (let attempt = 1; ; attempt += 1) {
@@ -94,7 +94,7 @@ async function attemptCancel(
         { eventId, bookingId: input.bookingId, callerId: input.callerId },
         ctx.settings.rebuildWaitMs,
       );
-      if (!target) throw notFound();
+      if (!target) throw bookingNotFound();
       const decided = decideCancellation(ctx, input, target);
       if (!decided) return;
       const { state, events } = decided;
@@ -133,5 +133,3 @@ async function attemptCancel(
   ctx.wakeRelay();
   ctx.availability.touch(eventId);
 }
-
-export const notFound = () => new DomainError('BOOKING_NOT_FOUND', 404, 'No such booking.');

@@ -1,15 +1,17 @@
+import type { Kysely } from 'kysely';
 import type { BookingContext } from '../../context.ts';
+import type { BookingDb } from '../../db/database.ts';
 import { eventNotFound, mayKnowEvent } from '../booking/booking.policy.ts';
 import { roleOf } from '../memberships/membership.repository.ts';
 import { findEvent } from './event-inventory.repository.ts';
 
 /** The event, if the caller may know it (`mayKnowEvent`); 404 otherwise. */
-export async function visibleEvent(ctx: BookingContext, eventId: string, callerId: string) {
-  const event = await findEvent(ctx.db, eventId);
+export async function visibleEvent(db: Kysely<BookingDb>, eventId: string, callerId: string) {
+  const event = await findEvent(db, eventId);
   if (!event) throw eventNotFound();
   // The role is only looked up where it matters.
   const isMember =
-    event.visibility === 'members' && Boolean(await roleOf(ctx.db, event.orgId, callerId));
+    event.visibility === 'members' && Boolean(await roleOf(db, event.orgId, callerId));
   if (!mayKnowEvent(event, isMember)) throw eventNotFound();
   return event;
 }

@@ -3,6 +3,7 @@ import { DomainError } from '@happening/service-kit';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { BookingDb, EventInventoryRow } from '../../db/database.ts';
 import type { PipelinedTransaction } from '../../db/pipelined.transaction.ts';
+import { visibleBooking } from '../booking/booking.access.ts';
 import type { BookingState } from '../booking/booking.decider.ts';
 import {
   type EventWithActiveBooking,
@@ -10,6 +11,7 @@ import {
   foldHistory,
   type HistoryJson,
 } from '../booking/booking.repository.ts';
+import { visibleEvent } from './event-access.ts';
 import { type EventRecord, toEventRecord } from './event-inventory.repository.ts';
 
 /**
@@ -70,6 +72,8 @@ export async function lockForNewBooking(
   );
   const row = rows[0];
   if (row && !row.shared) {
+    // Whoever may not know the event hears so at once, not a 503 that says it exists.
+    await visibleEvent(tx.db, eventId, userId);
     await lockEventShared(tx.db, eventId, waitMs);
     return findEventWithActiveBooking(tx.db, eventId, userId);
   }
@@ -126,6 +130,8 @@ export async function lockForCancel(
     if (!row) return undefined;
     if (row.shared) return toCancelTarget(row);
     if (waited) throw new Error('event lock not granted after waiting for it');
+    // Whoever may not see the booking hears so at once, not a 503 that says it exists.
+    await visibleBooking(trx, bookingId, callerId);
     await lockEventShared(trx, eventId, waitMs);
   }
 }

@@ -20,7 +20,7 @@ export function registerInventoryRoutes(app: App, ctx: BookingContext): void {
       schema: { params: eventParamsSchema, response: { 200: availabilitySchema } },
     },
     async (request) => {
-      const event = await visibleEvent(ctx, request.params.eventId, request.principal.sub);
+      const event = await visibleEvent(ctx.db, request.params.eventId, request.principal.sub);
       let figures = await ctx.inventory.availability(event.eventId);
       if (!figures && ['upcoming', 'ongoing'].includes(event.status)) {
         await rebuildForRequest(ctx, event.eventId, {
@@ -44,7 +44,7 @@ export function registerInventoryRoutes(app: App, ctx: BookingContext): void {
       },
     },
     async (request) => {
-      const event = await visibleEvent(ctx, request.params.eventId, request.principal.sub);
+      const event = await visibleEvent(ctx.db, request.params.eventId, request.principal.sub);
       const { limit, cursor } = request.query;
       const seats = await bookedSeats(ctx.db, event.eventId, {
         limit,
