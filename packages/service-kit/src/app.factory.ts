@@ -8,11 +8,11 @@ import {
 import type { Logger } from 'pino';
 import { installErrorHandling } from './error-handler.ts';
 import { createLogger } from './logger.ts';
-import { installNulGuard } from './nul-input.ts';
 import { installObservability, type ReadinessCheck } from './observability.routes.ts';
 import { installOpenApi, type OpenApiInfo } from './openapi.plugin.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 import { isDraining, startDraining } from './shutdown-drain.ts';
+import { installStoredTextGuard } from './stored-text.ts';
 
 /** A Fastify instance typed with the zod type provider: route schemas are zod schemas. */
 export type App = FastifyInstance<
@@ -82,7 +82,7 @@ export function createApp(options: CreateAppOptions): App {
     installOpenApi(app, options.openapi ?? { title: options.name, version: '1.0.0' });
   }
   installErrorHandling(app);
-  installNulGuard(app);
+  installStoredTextGuard(app);
   installObservability(app, {
     readinessChecks: options.readinessChecks ?? {},
     readinessTimeoutMs: options.readinessTimeoutMs ?? 2000,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from './domain-error.ts';
-import { nulFieldErrors } from './nul-input.ts';
+import { unstorableTextErrors } from './stored-text.ts';
 
 /** `?limit=` (1..100, default 20) and an opaque `?cursor=`. */
 export const pageQuerySchema = z.object({
@@ -58,7 +58,7 @@ export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.
     throw invalidCursor();
   }
   // The request's own text is checked for NUL; what the cursor hides is checked here.
-  if (nulFieldErrors('cursor', decoded).length > 0) throw invalidCursor();
+  if (unstorableTextErrors('cursor', decoded).length > 0) throw invalidCursor();
   const result = schema.safeParse(decoded);
   if (!result.success) throw invalidCursor();
   return result.data;

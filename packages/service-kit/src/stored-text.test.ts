@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type App, createApp } from './app.factory.ts';
-import { nulFieldErrors } from './nul-input.ts';
+import { unstorableTextErrors } from './stored-text.ts';
 
 const NUL = '\u0000';
 
-describe('nulFieldErrors', () => {
+describe('unstorableTextErrors', () => {
   it('finds nothing in text without NUL', () => {
-    expect(nulFieldErrors('body', { name: 'Acme', tags: ['a', 'b'], seats: 2, ok: null })).toEqual(
-      [],
-    );
-    expect(nulFieldErrors('query', undefined)).toEqual([]);
+    expect(
+      unstorableTextErrors('body', { name: 'Acme', tags: ['a', 'b'], seats: 2, ok: null }),
+    ).toEqual([]);
+    expect(unstorableTextErrors('query', undefined)).toEqual([]);
   });
 
   it('names every string holding NUL by its path, however deep', () => {
-    const errors = nulFieldErrors('body', {
+    const errors = unstorableTextErrors('body', {
       name: `Acme${NUL}`,
       preferences: [{ type: 'ok' }, { type: `x${NUL}y` }],
       nested: { deeper: { note: NUL } },
@@ -28,27 +28,43 @@ describe('nulFieldErrors', () => {
   });
 
   it('names an object whose key holds NUL', () => {
-    expect(nulFieldErrors('body', { meta: { [`k${NUL}`]: 'v' } }).map((e) => e.path)).toEqual([
+    expect(unstorableTextErrors('body', { meta: { [`k${NUL}`]: 'v' } }).map((e) => e.path)).toEqual(
+      ['body.meta'],
+    );
+  });
+
+  it('names the part itself when it is a string', () => {
+    expect(unstorableTextErrors('body', `text${NUL}`).map((e) => e.path)).toEqual(['body']);
+  });
+
+  it('names strings and keys holding an unpaired surrogate, not a well-formed pair', () => {
+    const errors = unstorableTextErrors('body', {
+      name: 'Concert 😀',
+      high: 'a\ud800b',
+      low: '\udc00',
+      reversed: '\udc00\ud800',
+      meta: { 'k\ud800': 'v' },
+    });
+    expect(errors.map((e) => e.path)).toEqual([
+      'body.high',
+      'body.low',
+      'body.reversed',
       'body.meta',
     ]);
   });
 
-  it('names the part itself when it is a string', () => {
-    expect(nulFieldErrors('body', `text${NUL}`).map((e) => e.path)).toEqual(['body']);
-  });
-
   it('leaves buffers alone (bodies a proxy forwards untouched)', () => {
-    expect(nulFieldErrors('body', Buffer.from([0, 0, 0]))).toEqual([]);
+    expect(unstorableTextErrors('body', Buffer.from([0, 0, 0]))).toEqual([]);
   });
 
   it('walks nesting deeper than the call stack would allow', () => {
     let value: unknown = NUL;
     for (let depth = 0; depth < 100_000; depth++) value = [value];
-    expect(nulFieldErrors('body', value)).toHaveLength(1);
+    expect(unstorableTextErrors('body', value)).toHaveLength(1);
   });
 });
 
-describe('createApp refuses NUL in request input', () => {
+describe('createApp refuses text Postgres cannot store', () => {
   let app: App;
 
   beforeAll(async () => {
@@ -75,6 +91,20 @@ describe('createApp refuses NUL in request input', () => {
   it('takes input without NUL', async () => {
     const res = await post('/v1/notes/n1?q=hello', { text: 'hi', tags: ['a'] });
     expect(res.statusCode).toBe(200);
+  });
+
+  it('answers 400 VALIDATION_FAILED for an unpaired surrogate escaped in a JSON body', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/notes/n1',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"text":"caf\\ud800"}',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ path: 'body.text', message: expect.stringContaining('Unicode') }],
+    });
   });
 
   it.each([

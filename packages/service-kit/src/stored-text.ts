@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify';
+import { type FieldError, problem, sendProblem } from './problem.ts';
+
+const NUL = '\u0000';
+/** A UTF-16 surrogate not part of a pair: no character, and jsonb refuses its `\ud800` escape. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+const NUL_IN_VALUE = 'Must not contain the NUL character (\\u0000).';
+const NUL_IN_KEY = 'Keys must not contain the NUL character (\\u0000).';
+const LONE_SURROGATE_IN_VALUE = 'Must be well-formed Unicode (no unpaired surrogate).';
+const LONE_SURROGATE_IN_KEY = 'Keys must be well-formed Unicode (no unpaired surrogate).';
+
+/** Why Postgres would refuse `text` in text or jsonb, if it would. */
+function unstorable(text: string, inKey: boolean): string | undefined {
+  if (text.includes(NUL)) return inKey ? NUL_IN_KEY : NUL_IN_VALUE;
+  if (LONE_SURROGATE.test(text)) return inKey ? LONE_SURROGATE_IN_KEY : LONE_SURROGATE_IN_VALUE;
+  return undefined;
+}
+
+/** Parsed JSON, or fastify's params and query (whose prototype has a null prototype). */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
+}
+
+/**
+ * Field paths (`body.tags.1`) of every string in `value` Postgres would refuse in text or jsonb:
+ * one holding the NUL character, or an unpaired surrogate (which JSON can carry as `\ud800`).
+ * Only JSON-like data is walked: a Buffer is left alone.
+ */
+export function unstorableTextErrors(prefix: string, value: unknown): FieldError[] {
+  const errors: FieldError[] = [];
+  // An explicit stack: a 64 KiB body can nest arrays deeper than the call stack goes.
+  const pending: [string, unknown][] = [[prefix, value]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [path, current] = next;
+    if (typeof current === 'string') {
+      const why = unstorable(current, false);
+      if (why) errors.push({ path, message: why });
+    } else if (Array.isArray(current)) {
+      for (let index = current.length - 1; index >= 0; index--) {
+        pending.push([`${path}.${index}`, current[index]]);
+      }
+    } else if (isPlainObject(current)) {
+      const keys = Object.keys(current);
+      const why = keys.map((key) => unstorable(key, true)).find(Boolean);
+      if (why) errors.push({ path, message: why });
+      for (const key of keys.reverse()) pending.push([`${path}.${key}`, current[key]]);
+    }
+  }
+  return errors;
+}
+
+/**
+ * Refuses a request with text Postgres cannot store (NUL, an unpaired surrogate) in its params,
+ * query or body as 400 `VALIDATION_FAILED`, in the shape of a schema failure, before any handler
+ * can hand the text to Postgres (a 500 there).
+ */
+export function installStoredTextGuard(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request, reply) => {
+    const errors = [
+      ...unstorableTextErrors('params', request.params),
+      ...unstorableTextErrors('query', request.query),
+      ...unstorableTextErrors('body', request.body),
+    ];
+    if (errors.length === 0) return;
+    request.log.info({ errors }, 'request validation failed');
+    return sendProblem(
+      reply,
+      problem(400, 'VALIDATION_FAILED', 'The request is not valid.', { errors }),
+    );
+  });
+}
