@@ -176,6 +176,19 @@ describe('booking flow through HTTP', () => {
     expect(next.data).toMatchObject({ availableSlots: 3, confirmedSeats: 2 });
   });
 
+  it('refuses more seats than the event has, even under a larger per-booking limit', async () => {
+    // Such a request could never be confirmed; waiting, it would hold up everyone behind it.
+    const { eventId } = await svc.openEvent({ totalSlots: 2, maxSeatsPerBooking: 4 });
+    const [a, b] = await Promise.all([svc.user(), svc.user()]);
+    const tooMany = await svc.book(a, eventId, 3);
+    expect(tooMany.statusCode).toBe(422);
+    expect(tooMany.json()).toMatchObject({
+      code: 'BOOKING_TOO_MANY_SEATS',
+      maxSeatsPerBooking: 2,
+    });
+    expect((await svc.book(b, eventId, 2)).json()).toMatchObject({ status: 'confirmed' });
+  });
+
   it('takes exactly the requested seats or answers BOOKING_SEATS_TAKEN', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 10 });
     const [a, b] = await Promise.all([svc.user(), svc.user()]);

@@ -34,13 +34,13 @@ export function checkBookable(
   if (event.status !== 'upcoming' || now.getTime() >= event.startsAt.getTime()) {
     throw new DomainError('EVENT_NOT_OPEN', 422, 'The event does not take bookings.');
   }
-  if (request.seats > event.maxSeatsPerBooking) {
-    throw new DomainError(
-      'BOOKING_TOO_MANY_SEATS',
-      422,
-      `At most ${event.maxSeatsPerBooking} seats per booking.`,
-      { maxSeatsPerBooking: event.maxSeatsPerBooking },
-    );
+  // Also capped at the event's size: a request that could never fit would wait forever, and
+  // under fifo everyone behind it too.
+  const most = Math.min(event.maxSeatsPerBooking, event.totalSlots);
+  if (request.seats > most) {
+    throw new DomainError('BOOKING_TOO_MANY_SEATS', 422, `At most ${most} seats per booking.`, {
+      maxSeatsPerBooking: most,
+    });
   }
   const wanted = request.seatNumbers;
   if (wanted === undefined) return;
