@@ -215,9 +215,14 @@ describe.each([
     expect(gateway.values.OIDC_ISSUER).toMatch(/^https:\/\/.+\/realms\/happening$/);
     expect(Object.keys(gateway.values)).toContain('REDIS_URL');
     const ingress = byKind(manifests, 'Ingress')[0] as Manifest & {
-      spec: { rules: { http: { paths: { backend: { service: { name: string } } }[] } }[] };
+      spec: {
+        rules: { http: { paths: { path: string; backend: { service: { name: string } } }[] } }[];
+      };
     };
-    expect(ingress.spec.rules[0]!.http.paths[0]!.backend.service.name).toBe('happening-gateway');
+    const paths = ingress.spec.rules[0]!.http.paths;
+    expect(paths.map((p) => p.backend.service.name)).toEqual(paths.map(() => 'happening-gateway'));
+    // The API and its documents only: the gateway's /metrics and probes stay in the cluster.
+    expect(paths.map((p) => p.path)).toEqual(['/v1', '/openapi.json', '/docs']);
   });
 });
 
@@ -410,6 +415,24 @@ describe('pod termination', () => {
       ],
     );
     expect(raised.length).toBeGreaterThan(0);
+  });
+
+  it("refuses a shutdown budget that does not cover a service's default drain", () => {
+    // The chart assumes the services' default drain where none is set.
+    for (const service of SERVICES) {
+      const drain = configSchemas.get(service)!.shape.SHUTDOWN_DRAIN_MS as
+        | { safeParse(value: unknown): { data?: number } }
+        | undefined;
+      expect(drain?.safeParse(undefined).data, service).toBe(5000);
+    }
+    expect(() =>
+      renderChart(
+        helm,
+        chart.dir,
+        [],
+        ['--set', 'termination.shutdownSeconds=5', '--set', 'termination.gracePeriodSeconds=11'],
+      ),
+    ).toThrow(/SHUTDOWN_DRAIN_MS \(5000\)/);
   });
 
   it('refuses a grace period that does not cover the preStop pause and the shutdown', () => {
