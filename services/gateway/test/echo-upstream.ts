@@ -14,6 +14,8 @@ export interface Echo {
 export const DELAY_HEADER = 'x-test-delay-ms';
 /** Header asking an echo upstream to answer with this status. */
 export const STATUS_HEADER = 'x-test-status';
+/** Header asking an echo upstream to answer with these headers (a JSON object) as well. */
+export const ANSWER_HEADERS_HEADER = 'x-test-answer-headers';
 
 export interface EchoUpstream {
   name: string;
@@ -72,6 +74,8 @@ export async function startEchoUpstream(
       request.headers[STATUS_HEADER] ?? (request.method === 'POST' ? 201 : 200),
     );
     if (status === 503) reply.header('retry-after', '1');
+    const answerHeaders = request.headers[ANSWER_HEADERS_HEADER];
+    if (typeof answerHeaders === 'string') reply.headers(JSON.parse(answerHeaders));
     return reply.status(status).send(echo);
   });
 

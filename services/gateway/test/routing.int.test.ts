@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { App } from '@happening/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Echo } from './echo-upstream.ts';
+import { ANSWER_HEADERS_HEADER, type Echo } from './echo-upstream.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 const ID = randomUUID();
@@ -110,6 +110,28 @@ describe('gateway routing', () => {
     const res = await send('POST', '/v1/signup', { name: 'x' });
     expect(res.statusCode).toBe(201);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
+  });
+
+  it('answers without the hop-by-hop headers of the upstream, such as a draining one sends', async () => {
+    // Over a real connection: the gateway's server would act on them (close, time out).
+    const gateway = await h.gateway();
+    const origin = await gateway.listen({ port: 0, host: '127.0.0.1' });
+    const res = await fetch(`${origin}/v1/events`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        [ANSWER_HEADERS_HEADER]: JSON.stringify({
+          connection: 'close, x-upstream-hop',
+          'keep-alive': 'timeout=1',
+          'x-upstream-hop': 'gateway to catalog only',
+          'x-end-to-end': 'kept',
+        }),
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('connection')).toBe('keep-alive');
+    expect(res.headers.get('keep-alive')).not.toBe('timeout=1');
+    expect(res.headers.get('x-upstream-hop')).toBeNull();
+    expect(res.headers.get('x-end-to-end')).toBe('kept');
   });
 
   it('assigns an x-request-id, answers with it and forwards it', async () => {

@@ -62,6 +62,32 @@ function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
   return kept;
 }
 
+/**
+ * Hop-by-hop headers of an upstream's answer, which reply-from copies (it drops only
+ * `transfer-encoding`): they describe the gateway's connection to the upstream (a draining one
+ * says `Connection: close`), and passed on they would close or time the client's connection.
+ */
+const RESPONSE_HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+];
+
+function answerWithoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
+  // The Connection header may name more headers meant for this hop only.
+  const named = [headers.connection]
+    .flat()
+    .filter((value): value is string => typeof value === 'string')
+    .flatMap((value) => value.split(','))
+    .map((name) => name.trim().toLowerCase());
+  const kept = { ...headers };
+  for (const name of [...RESPONSE_HOP_BY_HOP, ...named]) delete kept[name];
+  return kept;
+}
+
 // Each hop appends the address it received the request from (the socket peer). `request.ip` would
 // name the client a second time when a trusted proxy has already put it in the chain.
 function forwardedFor(request: Pick<FastifyRequest, 'headers' | 'ip' | 'socket'>): string {
@@ -142,6 +168,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
             'x-forwarded-proto': req.protocol,
             'x-forwarded-host': req.host,
           }),
+          rewriteHeaders: answerWithoutHopByHop,
           // Never replay a request on the upstream's behalf: a client may retry on 503 itself.
           retryDelay: () => null,
           onError: (failedReply, { error }) => {
