@@ -40,6 +40,12 @@ describe('catalog OpenAPI document', () => {
       expect.arrayContaining(['name', 'category', 'startsAt', 'endsAt', 'totalSlots']),
     );
     expect(body.required).not.toContain('description');
+    // Its default depends on totalSlots, which a JSON Schema default cannot say.
+    const maxSeats = body.properties?.maxSeatsPerBooking;
+    expect(maxSeats).not.toHaveProperty('default');
+    expect(maxSeats?.description).toBe(
+      'At most totalSlots; when omitted, the smaller of 10 and totalSlots.',
+    );
     const created = responseBodySchema(create, '201');
     expect(created.required).toEqual(
       expect.arrayContaining(['id', 'orgId', 'status', 'availableSlots', 'version']),

@@ -48,6 +48,35 @@ describe('decideCreate', () => {
   });
 });
 
+describe('decideCreate: seats per booking', () => {
+  const { maxSeatsPerBooking: _omitted, ...withoutLimit } = input;
+  const created = (overrides: Partial<EventDraftInput>) =>
+    decideCreate({ ...withoutLimit, ...overrides }, ctx);
+
+  it('defaults to 10, or to totalSlots when the event has fewer seats', () => {
+    expect(created({ totalSlots: 100 })).toMatchObject({
+      ok: true,
+      value: { maxSeatsPerBooking: 10 },
+    });
+    expect(created({ totalSlots: 4 })).toMatchObject({
+      ok: true,
+      value: { maxSeatsPerBooking: 4 },
+    });
+  });
+
+  it('refuses more seats per booking than the event has, naming the field', () => {
+    expect(created({ totalSlots: 4, maxSeatsPerBooking: 5 })).toMatchObject({
+      ok: false,
+      refusal: {
+        code: 'VALIDATION_FAILED',
+        status: 400,
+        errors: [{ path: 'body.maxSeatsPerBooking' }],
+      },
+    });
+    expect(created({ totalSlots: 4, maxSeatsPerBooking: 4 }).ok).toBe(true);
+  });
+});
+
 describe('decidePublish', () => {
   it('moves a draft to upcoming with the publication time and a new version', () => {
     const decision = decidePublish(draft(), now);
@@ -156,6 +185,25 @@ describe('decidePatch', () => {
   it('checks the time order of the merged event', () => {
     const decision = decidePatch(draft(), { endsAt: new Date('2030-02-01T18:00:00.000Z') }, seats);
     expect(decision).toMatchObject({ ok: false, refusal: { status: 400 } });
+  });
+
+  it('refuses a merged event with more seats per booking than slots', () => {
+    const event = withStatus('upcoming');
+    const refused = {
+      ok: false,
+      refusal: { status: 400, errors: [{ path: 'body.maxSeatsPerBooking' }] },
+    };
+    expect(decidePatch(event, { totalSlots: 9 }, seats)).toMatchObject(refused);
+    expect(decidePatch(event, { totalSlots: 40, maxSeatsPerBooking: 50 }, seats)).toMatchObject(
+      refused,
+    );
+    expect(decidePatch(event, { totalSlots: 9, maxSeatsPerBooking: 9 }, seats).ok).toBe(true);
+  });
+
+  it('lets other fields of an event stored with more seats per booking than slots change', () => {
+    const event = { ...withStatus('upcoming'), totalSlots: 5, maxSeatsPerBooking: 10 };
+    expect(decidePatch(event, { venue: 'Hall' }, seats).ok).toBe(true);
+    expect(decidePatch(event, { maxSeatsPerBooking: 6 }, seats).ok).toBe(false);
   });
 
   it.each(['completed', 'cancelled'] as const)('refuses to edit a %s event', (status) => {

@@ -1,6 +1,7 @@
 import { canTransition, isFinished } from '../lifecycle/lifecycle.policy.ts';
 import {
   type CatalogEvent,
+  defaultMaxSeatsPerBooking,
   EDITABLE_FIELDS,
   type EditableField,
   type EventDraftInput,
@@ -29,6 +30,16 @@ const timeOrderRefusal = () =>
     errors: [{ path: 'body.endsAt', message: 'must be after startsAt' }],
   });
 
+const seatsAboveCapacity = (totalSlots: number) =>
+  refuse<never>({
+    code: 'VALIDATION_FAILED',
+    status: 400,
+    detail: 'One booking cannot ask for more seats than the event has.',
+    errors: [
+      { path: 'body.maxSeatsPerBooking', message: `must be at most totalSlots (${totalSlots})` },
+    ],
+  });
+
 const illegalTransition = (event: CatalogEvent, to: string) =>
   refuse<never>({
     code: 'ILLEGAL_TRANSITION',
@@ -42,8 +53,12 @@ export function decideCreate(
   ctx: { id: string; orgId: string; createdBy: string; now: Date },
 ): Decision<CatalogEvent> {
   if (input.startsAt >= input.endsAt) return timeOrderRefusal();
+  const maxSeatsPerBooking =
+    input.maxSeatsPerBooking ?? defaultMaxSeatsPerBooking(input.totalSlots);
+  if (maxSeatsPerBooking > input.totalSlots) return seatsAboveCapacity(input.totalSlots);
   return accept({
     ...input,
+    maxSeatsPerBooking,
     id: ctx.id,
     orgId: ctx.orgId,
     status: 'draft',
@@ -110,8 +125,14 @@ export function decidePatch(
       changes[field] = { from: jsonValue(event[field]), to: jsonValue(to) };
   }
   if (next.startsAt >= next.endsAt) return timeOrderRefusal();
-
   const capacityChanged = next.totalSlots !== event.totalSlots;
+  // Checked only when one of the two changes, so an event stored before the rule existed can
+  // still have its other fields edited.
+  const seatLimitsChanged = capacityChanged || next.maxSeatsPerBooking !== event.maxSeatsPerBooking;
+  if (seatLimitsChanged && next.maxSeatsPerBooking > next.totalSlots) {
+    return seatsAboveCapacity(next.totalSlots);
+  }
+
   if (capacityChanged && next.totalSlots < ctx.confirmedSeats) {
     return refuse({
       code: 'CAPACITY_BELOW_CONFIRMED',

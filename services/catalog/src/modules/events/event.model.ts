@@ -49,8 +49,17 @@ export const EDITABLE_FIELDS = [
 ] as const;
 export type EditableField = (typeof EDITABLE_FIELDS)[number];
 
-export type EventDraftInput = Pick<CatalogEvent, EditableField>;
-export type EventPatch = Partial<EventDraftInput>;
+type EditableFields = Pick<CatalogEvent, EditableField>;
+
+/** What a create carries; without maxSeatsPerBooking the event gets its default. */
+export type EventDraftInput = Omit<EditableFields, 'maxSeatsPerBooking'> &
+  Partial<Pick<EditableFields, 'maxSeatsPerBooking'>>;
+export type EventPatch = Partial<EditableFields>;
 
 export const MAX_TOTAL_SLOTS = 100_000;
-export const DEFAULT_MAX_SEATS_PER_BOOKING = 10;
+const DEFAULT_MAX_SEATS_PER_BOOKING = 10;
+
+// Never above the capacity: under a FIFO waitlist a request for more seats than the event has
+// could never be served and would hold up everyone queued behind it.
+export const defaultMaxSeatsPerBooking = (totalSlots: number) =>
+  Math.min(DEFAULT_MAX_SEATS_PER_BOOKING, totalSlots);

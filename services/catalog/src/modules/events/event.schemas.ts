@@ -6,7 +6,7 @@ import {
 } from '@happening/contracts';
 import { pageQuerySchema } from '@happening/service-kit';
 import { z } from 'zod';
-import { DEFAULT_MAX_SEATS_PER_BOOKING, MAX_TOTAL_SLOTS } from './event.model.ts';
+import { MAX_TOTAL_SLOTS } from './event.model.ts';
 import { isIanaTimeZone } from './time-zone.ts';
 
 const isoDateTime = z.iso.datetime({ offset: true });
@@ -36,7 +36,12 @@ const fields = {
   totalSlots: z.number().int().min(1).max(MAX_TOTAL_SLOTS),
   visibility: visibilitySchema,
   waitlistPolicy: waitlistPolicySchema,
-  maxSeatsPerBooking: z.number().int().min(1).max(100),
+  maxSeatsPerBooking: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .describe("At most the event's totalSlots (after the change, for a PATCH)."),
 };
 
 const startsBeforeEnd = (body: { startsAt?: string; endsAt?: string }) =>
@@ -52,7 +57,10 @@ export const createEventBodySchema = z
     venue: fields.venue.default(''),
     visibility: fields.visibility.default('public'),
     waitlistPolicy: fields.waitlistPolicy.default('fifo'),
-    maxSeatsPerBooking: fields.maxSeatsPerBooking.default(DEFAULT_MAX_SEATS_PER_BOOKING),
+    // Its default depends on totalSlots, so the decider fills it in.
+    maxSeatsPerBooking: fields.maxSeatsPerBooking
+      .optional()
+      .describe('At most totalSlots; when omitted, the smaller of 10 and totalSlots.'),
   })
   .refine(startsBeforeEnd, timeOrder);
 

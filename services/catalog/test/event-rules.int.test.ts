@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Catalog, eventBody, inDays, startCatalog, type TestUser } from './harness.ts';
+
+let catalog: Catalog;
+let organizer: TestUser;
+const orgId = randomUUID();
+// Every test sets the catalog's clock; times are taken from this instant, not from the real clock.
+const now = new Date();
+
+beforeAll(async () => {
+  catalog = await startCatalog();
+  organizer = await catalog.user();
+  await catalog.join(organizer, orgId, 'organizer');
+});
+afterAll(() => catalog?.stop());
+
+const create = (overrides: Record<string, unknown> = {}) =>
+  catalog.call(organizer, 'POST', `/v1/orgs/${orgId}/events`, {
+    ...eventBody({ startsAt: inDays(10, now), endsAt: inDays(10.2, now) }),
+    ...overrides,
+  });
+
+async function publishedEvent(overrides: Record<string, unknown> = {}) {
+  catalog.clock.set(now);
+  const created = await create(overrides);
+  expect(created.statusCode, created.body).toBe(201);
+  const published = await catalog.call(
+    organizer,
+    'POST',
+    `/v1/events/${created.json().id}/publish`,
+  );
+  expect(published.statusCode, published.body).toBe(200);
+  return published.json();
+}
+
+const patch = (id: string, body: Record<string, unknown>) =>
+  catalog.call(organizer, 'PATCH', `/v1/events/${id}`, body, { 'if-match': '*' });
+
+const current = async (id: string) =>
+  (await catalog.call(organizer, 'GET', `/v1/events/${id}`)).json();
+
+/** Outbox rows about the event: whatever the catalog publishes about it is written there first. */
+async function outboxRowsAbout(id: string) {
+  const { rows } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM outbox WHERE aggregate_id = ${id}
+  `.execute(catalog.db);
+  return rows[0]?.n ?? 0;
+}
+
+/** Sends each refused PATCH and checks the event and its outbox rows stay as they were. */
+async function expectRefusedUnchanged(
+  id: string,
+  refusals: { body: Record<string, unknown>; status: number; code: string; path: string }[],
+) {
+  const before = await current(id);
+  const rowsBefore = await outboxRowsAbout(id);
+  for (const { body, status, code, path } of refusals) {
+    const res = await patch(id, body);
+    expect(res.statusCode, `${JSON.stringify(body)}: ${res.body}`).toBe(status);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().code).toBe(code);
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual([path]);
+  }
+  expect(await current(id)).toEqual(before);
+  expect(await outboxRowsAbout(id)).toBe(rowsBefore);
+}
+
+describe('seats per booking never exceed the event’s slots', () => {
+  it('defaults to 10, or to totalSlots when the event has fewer', async () => {
+    catalog.clock.set(now);
+    const small = await create({ totalSlots: 4 });
+    expect(small.statusCode, small.body).toBe(201);
+    expect(small.json()).toMatchObject({ totalSlots: 4, maxSeatsPerBooking: 4 });
+    const [created] = await catalog.eventsAbout(small.json().id, 'catalog.event_created');
+    expect(created?.data).toMatchObject({ totalSlots: 4, maxSeatsPerBooking: 4 });
+
+    const large = await create({ totalSlots: 40 });
+    expect(large.json()).toMatchObject({ totalSlots: 40, maxSeatsPerBooking: 10 });
+  });
+
+  it('refuses a create with more seats per booking than slots, naming the field', async () => {
+    catalog.clock.set(now);
+    const name = `Too many ${randomUUID().slice(0, 6)}`;
+    const res = await create({ name, totalSlots: 4, maxSeatsPerBooking: 5 });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ path: 'body.maxSeatsPerBooking', message: 'must be at most totalSlots (4)' }],
+    });
+    const named = await catalog.db
+      .selectFrom('events')
+      .select('id')
+      .where('name', '=', name)
+      .execute();
+    expect(named).toEqual([]);
+
+    const exact = await create({ totalSlots: 4, maxSeatsPerBooking: 4 });
+    expect(exact.statusCode, exact.body).toBe(201);
+  });
+
+  it('refuses a PATCH whose merged event has more seats per booking than slots', async () => {
+    const event = await publishedEvent({ totalSlots: 100, maxSeatsPerBooking: 10 });
+    const refused = { status: 400, code: 'VALIDATION_FAILED', path: 'body.maxSeatsPerBooking' };
+    await expectRefusedUnchanged(event.id, [
+      { body: { totalSlots: 8 }, ...refused },
+      { body: { totalSlots: 15, maxSeatsPerBooking: 20 }, ...refused },
+    ]);
+
+    const lowered = await patch(event.id, { totalSlots: 8, maxSeatsPerBooking: 8 });
+    expect(lowered.statusCode, lowered.body).toBe(200);
+    expect(lowered.json()).toMatchObject({ totalSlots: 8, maxSeatsPerBooking: 8 });
+    const raised = await patch(event.id, { maxSeatsPerBooking: 9 });
+    expect(raised.statusCode, raised.body).toBe(400);
+    expect(raised.json().errors).toEqual([
+      { path: 'body.maxSeatsPerBooking', message: 'must be at most totalSlots (8)' },
+    ]);
+  });
+});
