@@ -8,6 +8,7 @@ let organizer: TestUser;
 const orgId = randomUUID();
 // Every test sets the catalog's clock; times are taken from this instant, not from the real clock.
 const now = new Date();
+const inHours = (hours: number, from = now) => new Date(from.getTime() + hours * 3_600_000);
 
 beforeAll(async () => {
   catalog = await startCatalog();
@@ -117,5 +118,63 @@ describe('seats per booking never exceed the event’s slots', () => {
     expect(raised.json().errors).toEqual([
       { path: 'body.maxSeatsPerBooking', message: 'must be at most totalSlots (8)' },
     ]);
+  });
+});
+
+describe('times of a published event fit its status', () => {
+  it('refuses to move an upcoming event to a start that is not in the future', async () => {
+    const event = await publishedEvent();
+    const refused = { status: 422, code: 'EVENT_START_IN_PAST', path: 'body.startsAt' };
+    await expectRefusedUnchanged(event.id, [
+      { body: { startsAt: now.toISOString() }, ...refused },
+      { body: { startsAt: inHours(-1).toISOString() }, ...refused },
+    ]);
+    // The clock leaves it where it was.
+    await catalog.runtime.runLifecycle();
+    expect((await current(event.id)).status).toBe('upcoming');
+
+    const moved = await patch(event.id, { startsAt: inHours(1).toISOString() });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(moved.json()).toMatchObject({ status: 'upcoming', startsAt: inHours(1).toISOString() });
+  });
+
+  it('lets a draft take a start in the past: publishing checks it', async () => {
+    catalog.clock.set(now);
+    const draft = (await create()).json();
+    const moved = await patch(draft.id, { startsAt: inHours(-1).toISOString() });
+    expect(moved.statusCode, moved.body).toBe(200);
+    const published = await catalog.call(organizer, 'POST', `/v1/events/${draft.id}/publish`);
+    expect(published.statusCode).toBe(422);
+    expect(published.json().code).toBe('EVENT_START_IN_PAST');
+  });
+
+  it('refuses a new start for an ongoing event, and an end that is not in the future', async () => {
+    const event = await publishedEvent({
+      startsAt: inHours(24).toISOString(),
+      endsAt: inHours(30).toISOString(),
+    });
+    const during = inHours(25);
+    catalog.clock.set(during);
+    await catalog.runtime.runLifecycle();
+    expect((await current(event.id)).status).toBe('ongoing');
+
+    const startFixed = { status: 422, code: 'EVENT_ALREADY_STARTED', path: 'body.startsAt' };
+    const endInPast = { status: 422, code: 'EVENT_END_IN_PAST', path: 'body.endsAt' };
+    await expectRefusedUnchanged(event.id, [
+      { body: { startsAt: inHours(26).toISOString() }, ...startFixed },
+      { body: { startsAt: inHours(23).toISOString() }, ...startFixed },
+      { body: { endsAt: during.toISOString() }, ...endInPast },
+      { body: { endsAt: inHours(24.5).toISOString() }, ...endInPast },
+    ]);
+    // The clock leaves it where it was.
+    await catalog.runtime.runLifecycle();
+    expect((await current(event.id)).status).toBe('ongoing');
+
+    const extended = await patch(event.id, {
+      startsAt: event.startsAt,
+      endsAt: inHours(32).toISOString(),
+    });
+    expect(extended.statusCode, extended.body).toBe(200);
+    expect(extended.json()).toMatchObject({ status: 'ongoing', endsAt: inHours(32).toISOString() });
   });
 });

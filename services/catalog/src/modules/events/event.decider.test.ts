@@ -16,6 +16,7 @@ const input: EventDraftInput = {
   waitlistPolicy: 'fifo',
   maxSeatsPerBooking: 10,
 };
+const hoursFromNow = (hours: number) => new Date(now.getTime() + hours * 3_600_000);
 const ctx = { id: '11111111-1111-4111-8111-111111111111', orgId: 'org', createdBy: 'u1', now };
 
 function draft(): CatalogEvent {
@@ -204,6 +205,65 @@ describe('decidePatch', () => {
     const event = { ...withStatus('upcoming'), totalSlots: 5, maxSeatsPerBooking: 10 };
     expect(decidePatch(event, { venue: 'Hall' }, seats).ok).toBe(true);
     expect(decidePatch(event, { maxSeatsPerBooking: 6 }, seats).ok).toBe(false);
+  });
+
+  describe('times of a published event', () => {
+    const ongoing = {
+      ...withStatus('ongoing'),
+      startsAt: hoursFromNow(-1),
+      endsAt: hoursFromNow(2),
+    };
+
+    it('refuses to move an upcoming event to a start that is not in the future', () => {
+      for (const startsAt of [now, hoursFromNow(-1)]) {
+        expect(decidePatch(withStatus('upcoming'), { startsAt }, seats)).toMatchObject({
+          ok: false,
+          refusal: {
+            code: 'EVENT_START_IN_PAST',
+            status: 422,
+            errors: [{ path: 'body.startsAt' }],
+          },
+        });
+      }
+      expect(decidePatch(withStatus('upcoming'), { startsAt: hoursFromNow(1) }, seats).ok).toBe(
+        true,
+      );
+    });
+
+    it('leaves a draft free to take any start: it is checked at publish', () => {
+      expect(decidePatch(draft(), { startsAt: hoursFromNow(-1) }, seats).ok).toBe(true);
+    });
+
+    it('lets an upcoming event whose start passed before the clock moved it change other fields', () => {
+      const due = { ...withStatus('upcoming'), startsAt: hoursFromNow(-1) };
+      expect(decidePatch(due, { venue: 'Hall', startsAt: due.startsAt }, seats).ok).toBe(true);
+    });
+
+    it('refuses to change the start of an ongoing event', () => {
+      for (const startsAt of [hoursFromNow(-2), hoursFromNow(1)]) {
+        expect(decidePatch(ongoing, { startsAt }, seats)).toMatchObject({
+          ok: false,
+          refusal: {
+            code: 'EVENT_ALREADY_STARTED',
+            status: 422,
+            errors: [{ path: 'body.startsAt' }],
+          },
+        });
+      }
+      expect(
+        decidePatch(ongoing, { startsAt: new Date(ongoing.startsAt), venue: 'Hall' }, seats).ok,
+      ).toBe(true);
+    });
+
+    it('refuses to end an ongoing event at a time that is not in the future', () => {
+      for (const endsAt of [now, hoursFromNow(-0.5)]) {
+        expect(decidePatch(ongoing, { endsAt }, seats)).toMatchObject({
+          ok: false,
+          refusal: { code: 'EVENT_END_IN_PAST', status: 422, errors: [{ path: 'body.endsAt' }] },
+        });
+      }
+      expect(decidePatch(ongoing, { endsAt: hoursFromNow(3) }, seats).ok).toBe(true);
+    });
   });
 
   it.each(['completed', 'cancelled'] as const)('refuses to edit a %s event', (status) => {

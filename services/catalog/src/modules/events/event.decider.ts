@@ -96,6 +96,45 @@ export function decideCancel(event: CatalogEvent, now: Date): Decision<CatalogEv
   return accept({ ...event, status: 'cancelled', version: event.version + 1, updatedAt: now });
 }
 
+/**
+ * A published event's new times must fit its status: an upcoming event moved to a start that has
+ * passed would be rushed through ongoing to completed by the next lifecycle run; an ongoing event
+ * has started, and an end that has passed would complete it at once. Drafts are checked at publish.
+ */
+function timesOutOfStatus(
+  event: CatalogEvent,
+  next: CatalogEvent,
+  now: Date,
+): Decision<never> | undefined {
+  const startsAtChanged = next.startsAt.getTime() !== event.startsAt.getTime();
+  const endsAtChanged = next.endsAt.getTime() !== event.endsAt.getTime();
+  if (event.status === 'upcoming' && startsAtChanged && next.startsAt <= now) {
+    return refuse({
+      code: 'EVENT_START_IN_PAST',
+      status: 422,
+      detail: 'A published event can only be moved to a start time in the future.',
+      errors: [{ path: 'body.startsAt', message: 'must be in the future' }],
+    });
+  }
+  if (event.status === 'ongoing' && startsAtChanged) {
+    return refuse({
+      code: 'EVENT_ALREADY_STARTED',
+      status: 422,
+      detail: 'An ongoing event has started; its start time can no longer change.',
+      errors: [{ path: 'body.startsAt', message: 'cannot change once the event has started' }],
+    });
+  }
+  if (event.status === 'ongoing' && endsAtChanged && next.endsAt <= now) {
+    return refuse({
+      code: 'EVENT_END_IN_PAST',
+      status: 422,
+      detail: 'An ongoing event can only be moved to an end time in the future.',
+      errors: [{ path: 'body.endsAt', message: 'must be in the future' }],
+    });
+  }
+  return undefined;
+}
+
 const jsonValue = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
 const sameValue = (a: unknown, b: unknown) => jsonValue(a) === jsonValue(b);
 
@@ -132,6 +171,8 @@ export function decidePatch(
   if (seatLimitsChanged && next.maxSeatsPerBooking > next.totalSlots) {
     return seatsAboveCapacity(next.totalSlots);
   }
+  const timesRefused = timesOutOfStatus(event, next, ctx.now);
+  if (timesRefused) return timesRefused;
 
   if (capacityChanged && next.totalSlots < ctx.confirmedSeats) {
     return refuse({

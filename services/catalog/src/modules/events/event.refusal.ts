@@ -4,6 +4,8 @@ export type CatalogErrorCode =
   | 'ILLEGAL_TRANSITION'
   | 'EVENT_NOT_EDITABLE'
   | 'EVENT_START_IN_PAST'
+  | 'EVENT_ALREADY_STARTED'
+  | 'EVENT_END_IN_PAST'
   | 'CAPACITY_BELOW_CONFIRMED';
 
 export interface FieldProblem {
