@@ -10,7 +10,9 @@ const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL });
 // outage at start must not keep it from listening. Without an offline queue, rate-limit checks
 // fail at once while Redis is away (and the limiter lets requests through) instead of queueing.
 // A Redis that stops answering without closing the connection (a dead node, a partition) fails
-// them after commandTimeout instead of holding every request; keep-alive probes notice it.
+// them after commandTimeout instead of holding every request; the rate limits then drop the
+// connection and leave Redis alone for a while (see `createRedisGate`). Keep-alive probes notice
+// a dead peer on an idle connection.
 const redis = new Redis(config.REDIS_URL, {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { App } from '@happening/service-kit';
 import { freePort, startRedis, startTokenIssuer, type TestTokenIssuer } from '@happening/testkit';
 import { Redis } from 'ioredis';
@@ -23,9 +24,11 @@ export async function startHarness(
 ): Promise<Harness> {
   const [redisServer, issuer] = await Promise.all([startRedis(), startTokenIssuer()]);
   const redis = new Redis(redisServer.url);
-  const echoes = await Promise.all(
-    UPSTREAMS.map((name) => startEchoUpstream(name, documented[name] ?? {})),
-  );
+  // The rate limits let requests through uncounted until Redis is ready.
+  const [echoes] = await Promise.all([
+    Promise.all(UPSTREAMS.map((name) => startEchoUpstream(name, documented[name] ?? {}))),
+    once(redis, 'ready'),
+  ]);
   const upstreams = Object.fromEntries(echoes.map((e) => [e.name, e])) as Record<
     Upstream,
     EchoUpstream

@@ -12,7 +12,9 @@ import {
 } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UPSTREAMS, type Upstream } from '../src/route-table.ts';
+import { RATE_LIMIT_PREFIX } from '../src/routes/proxy.routes.ts';
 import { type EchoUpstream, startEchoUpstream } from './echo-upstream.ts';
+import { startMarkerCounter } from './marker-counter.ts';
 
 // main.ts as the container runs it, so what it does before listening is under test too.
 describe('gateway main.ts', () => {
@@ -75,22 +77,48 @@ describe('gateway main.ts', () => {
     return { gateway, exited };
   }
 
-  it('keeps serving when Redis stops answering without closing the connection', async () => {
+  it('lets requests through at once while Redis is silent, asking it again after a cool-down', async () => {
     const redis: ServerHandle = await startRedis();
-    const proxy = await startTcpProxy(redis.url);
+    const silence = await startTcpProxy(redis.url);
+    // Between the gateway and the freezing proxy, so commands are counted even while held.
+    const commands = await startMarkerCounter(silence.url, RATE_LIMIT_PREFIX);
     try {
-      const { gateway, exited } = await startMain(await freePort(), proxy.url);
+      const { gateway, exited } = await startMain(await freePort(), commands.url);
       const token = await issuer.token();
       const call = () =>
         fetch(`${gateway}/v1/events`, { headers: { authorization: `Bearer ${token}` } });
-      expect((await call()).status).toBe(200);
-      // Redis answers nothing from now on, and never closes: the rate limit gives up on it.
-      proxy.freeze();
-      expect((await call()).status).toBe(200);
+      const counted = (response: Response) =>
+        Number(response.headers.get('x-ratelimit-remaining')) <
+        Number(response.headers.get('x-ratelimit-limit'));
+
+      const before = await call();
+      expect(before.status).toBe(200);
+      expect(counted(before)).toBe(true);
+
+      // Redis answers nothing from now on, and never closes: the rate limits give up on it.
+      silence.freeze();
+      const sentBeforeSilence = commands.count();
+      for (let i = 0; i < 5; i++) {
+        const response = await call();
+        expect(response.status).toBe(200);
+        // Let through uncounted: the whole limit left, no window.
+        expect(response.headers.get('x-ratelimit-remaining')).toBe(
+          response.headers.get('x-ratelimit-limit'),
+        );
+        expect(response.headers.get('x-ratelimit-reset')).toBe('0');
+      }
+      // The first request's per-IP check waited for Redis; everything after it, for nothing.
+      expect(commands.count() - sentBeforeSilence).toBeLessThanOrEqual(1);
+
+      silence.thaw();
+      await eventually(async () => counted(await call()), {
+        what: 'requests counted in Redis again',
+      });
       child?.kill('SIGTERM');
       await exited;
     } finally {
-      await proxy.close();
+      await commands.close();
+      await silence.close();
       await redis.stop();
     }
   });

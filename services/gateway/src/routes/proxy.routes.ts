@@ -4,6 +4,12 @@ import { DomainError, problem, REQUEST_ID_HEADER, sendProblem } from '@happening
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { FirstContact } from '../first-contact.ts';
+import {
+  createRedisGate,
+  gatedRedisStore,
+  REDIS_COOL_DOWN_MS,
+  type RedisGate,
+} from '../rate-limit-store.ts';
 import { routeFor, type Upstream } from '../route-table.ts';
 import { upstreamFailure } from '../upstream-failure.ts';
 
@@ -27,11 +33,16 @@ function rateLimited(_request: FastifyRequest, context: { after: string }) {
   return new DomainError('RATE_LIMITED', 429, `Too many requests; retry in ${context.after}.`);
 }
 
-function limiter(redis: Redis, scope: string, max: number, keyOf: (r: FastifyRequest) => string) {
+function limiter(
+  redis: Redis,
+  gate: RedisGate,
+  scope: string,
+  max: number,
+  keyOf: (r: FastifyRequest) => string,
+) {
   return {
     global: true,
-    redis,
-    nameSpace: `${RATE_LIMIT_PREFIX}${scope}:`,
+    store: gatedRedisStore(redis, `${RATE_LIMIT_PREFIX}${scope}:`, gate),
     max,
     timeWindow: 60_000,
     keyGenerator: keyOf,
@@ -102,9 +113,14 @@ function forwardedFor(request: Pick<FastifyRequest, 'headers' | 'ip' | 'socket'>
  */
 export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): Promise<void> {
   const { redis } = options;
+  const gate = createRedisGate(
+    redis,
+    app.log.child({ component: 'rate-limit' }),
+    REDIS_COOL_DOWN_MS,
+  );
   await app.register(
     rateLimit,
-    limiter(redis, 'ip', options.rateLimit.perIpPerMinute, (request) => request.ip),
+    limiter(redis, gate, 'ip', options.rateLimit.perIpPerMinute, (request) => request.ip),
   );
 
   await app.register(async (api) => {
@@ -114,6 +130,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
     await api.register(rateLimit, {
       ...limiter(
         redis,
+        gate,
         'sub',
         options.rateLimit.perSubjectPerMinute,
         (request) => request.principal.sub,
