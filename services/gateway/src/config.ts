@@ -30,7 +30,10 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   RATE_LIMIT_PER_MINUTE: positiveInt(600),
   /** Requests per minute one client IP may make, with or without a token. */
   RATE_LIMIT_PER_IP_PER_MINUTE: positiveInt(1200),
-  /** How long an upstream may take to answer before the gateway gives up with 504. */
+  /**
+   * How long an upstream may take to send its status and headers (else 504), and at most between
+   * two chunks of its body.
+   */
   UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
   /** Largest request body forwarded, in bytes. */
   BODY_LIMIT_BYTES: positiveInt(64 * 1024),

@@ -12,9 +12,10 @@ const UNAVAILABLE = new Set([
   'FST_REPLY_FROM_SERVICE_UNAVAILABLE',
 ]);
 
+// No status and headers within the timeout. A body timeout (UND_ERR_BODY_TIMEOUT) never gets here:
+// it comes after the upstream's status and headers were taken on, while its body is streamed.
 const TIMED_OUT = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
   'FST_REPLY_FROM_TIMEOUT',
   'FST_REPLY_FROM_GATEWAY_TIMEOUT',
   'FST_REPLY_FROM_HTTP_REQUEST_TIMEOUT',
