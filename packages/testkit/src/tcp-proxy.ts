@@ -18,6 +18,11 @@ export interface TcpProxy {
    * requests sent in the same breath before the one whose answer is lost).
    */
   loseNextAnswer(marker: string, answerMarker?: string): void;
+  /**
+   * How many times clients have sent `marker` since this call, over every connection, counted as
+   * the proxy receives them (also while frozen); a marker split between two chunks counts.
+   */
+  countSent(marker: string): () => number;
   close(): Promise<void>;
 }
 
@@ -27,13 +32,22 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const held: (() => void)[] = [];
   let armed: { marker: string; answerMarker: string | undefined } | undefined;
   const sockets = new Set<Socket>();
+  const counters: { marker: string; seen: number }[] = [];
   const pass = (send: () => void) => (frozen ? held.push(send) : send());
   const server = createServer((client) => {
     const upstream = connect(Number(targetUrl.port), targetUrl.hostname);
     sockets.add(client).add(upstream);
     // Set once this connection sent the marker: the answer it waits for is the one to lose.
     let losing: { answerMarker: string | undefined } | undefined;
-    client.on('data', (chunk) => {
+    // The end of the previous chunk, so a counted marker split between two is seen.
+    let tail = '';
+    client.on('data', (chunk: Buffer) => {
+      if (counters.length > 0) {
+        const text = tail + chunk.toString('latin1');
+        for (const counter of counters) counter.seen += text.split(counter.marker).length - 1;
+        const longest = Math.max(...counters.map((c) => c.marker.length));
+        tail = text.slice(Math.max(0, text.length - (longest - 1)));
+      }
       if (armed && chunk.includes(armed.marker)) {
         losing = armed;
         armed = undefined;
@@ -71,6 +85,11 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     },
     loseNextAnswer: (marker, answerMarker) => {
       armed = { marker, answerMarker };
+    },
+    countSent: (marker) => {
+      const counter = { marker, seen: 0 };
+      counters.push(counter);
+      return () => counter.seen;
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
