@@ -492,6 +492,8 @@ describe('catalog events', () => {
       () => svc.eventsOf('booking.booking_confirmed', (e) => e.data.bookingId === booked.id)[0],
     );
     expect(confirmed.data.eventName).toBe('Renamed');
+    // The version of the details it was decided with, for consumers to tell newer ones apart.
+    expect(confirmed.data.eventVersion).toBe(3);
 
     await svc.publish(
       'catalog.event_status_changed',

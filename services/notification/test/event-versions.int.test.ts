@@ -97,6 +97,32 @@ describe('a booking decided on event details since changed', () => {
     expect(h.sink.mailsTo(bea.email)).toHaveLength(1);
   });
 
+  it('tells of a venue-only change when the booking names the catalog version it was decided on', async () => {
+    const cleo = await h.registered('Cleo');
+    const published = newEvent();
+    const { update } = eventChange(published, { venue: 'Hall D' });
+    await handled(update);
+    // Name and start did not change: only the version the booking carries tells it is stale.
+    await handled(confirmed({ ...bookedOn(published, cleo), eventVersion: published.version }));
+    const [confirmation] = await mailsOf(cleo, 1);
+    expect(confirmation?.text).toContain(
+      [
+        `${CHANGED_NOTE}; the details above are the current ones:`,
+        `- Venue: ${published.venue} → Hall D`,
+      ].join('\n'),
+    );
+  });
+
+  it('adds nothing when the booking was decided on the newest version known', async () => {
+    const dan = await h.registered('Dan');
+    const published = newEvent();
+    const { update, after } = eventChange(published, { venue: 'Hall C' });
+    await handled(update);
+    await handled(confirmed({ ...bookedOn(after, dan), eventVersion: after.version }));
+    const [confirmation] = await mailsOf(dan, 1);
+    expect(confirmation?.text).not.toContain(CHANGED_NOTE);
+  });
+
   it('leaves nobody of thirty bookings and the update handled side by side with a stale time', async () => {
     const people = await Promise.all(Array.from({ length: 30 }, (_, i) => h.registered(`P${i}`)));
     const published = newEvent();

@@ -42,6 +42,7 @@ export interface BookingFacts {
   seats: number;
   eventName: string;
   eventStartsAt: string;
+  eventVersion?: number;
 }
 
 export function bookingFacts(overrides: Partial<BookingFacts> = {}): BookingFacts {

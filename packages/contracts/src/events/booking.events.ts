@@ -12,6 +12,11 @@ const bookingFacts = z.object({
   seats: z.number().int().positive(),
   eventName: z.string(),
   eventStartsAt: isoDateTime,
+  /**
+   * The catalog version of the event details the booking service decided with (its name and
+   * start above). Absent from events published before it was added.
+   */
+  eventVersion: z.number().int().nonnegative().optional(),
 });
 
 export const bookingConfirmedV1 = bookingFacts.extend({ seatNumbers });

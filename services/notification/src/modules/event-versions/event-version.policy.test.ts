@@ -43,6 +43,28 @@ describe('newestOf', () => {
 });
 
 describe('detailsSinceBooked', () => {
+  it('compares every field a holder must hear of when the booking names its version', () => {
+    expect(detailsSinceBooked({ ...booked(first), version: 1 }, known)).toEqual({
+      newest: v3.after,
+      changes: {
+        startsAt: { from: first.startsAt, to: v3.after.startsAt },
+        venue: { from: first.venue, to: 'Hall C' },
+      },
+    });
+  });
+
+  it('adds nothing for a booking on the newest version, or on one newer than any known here', () => {
+    expect(detailsSinceBooked({ ...booked(v3.after), version: 3 }, known)).toBeUndefined();
+    expect(detailsSinceBooked({ ...booked(v3.after), version: 5 }, known)).toBeUndefined();
+  });
+
+  it('compares the name and start it carries when its version is not known here', () => {
+    const older = { ...booked(first), startsAt: '2026-03-10T17:00:00.000Z', version: 0 };
+    expect(detailsSinceBooked(older, known)?.changes).toEqual({
+      startsAt: { from: older.startsAt, to: v3.after.startsAt },
+    });
+  });
+
   it('gives the newest details and what differs for a booking decided on an older version', () => {
     expect(detailsSinceBooked(booked(first), known)).toEqual({
       newest: v3.after,

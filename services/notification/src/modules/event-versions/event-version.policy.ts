@@ -16,7 +16,12 @@ export interface EventVersion {
 export interface BookedDetails {
   name: string;
   startsAt: string;
+  /** The catalog version of that copy; absent from booking events published before it was. */
+  version?: number | undefined;
 }
+
+/** What a holder must hear of when it changed since they booked: time, place and name. */
+const HOLDER_FIELDS = ['startsAt', 'endsAt', 'venue', 'timezone', 'name'] as const;
 
 const DATE_FIELDS = new Set(['startsAt', 'endsAt']);
 
@@ -68,6 +73,7 @@ export function detailsSinceBooked(
   booked: BookedDetails,
   known: readonly EventVersion[],
 ): { newest: EventSnapshot; changes: EventChanges } | undefined {
+  if (booked.version !== undefined) return detailsSinceVersion(booked.version, booked, known);
   const newest = newestOf(known);
   if (!newest || sameAs(booked, newest.details)) return undefined;
   if (!known.some((v) => v.version < newest.version && sameAs(booked, v.details))) return undefined;
@@ -77,6 +83,31 @@ export function detailsSinceBooked(
   if (!sameValue('startsAt', booked.startsAt, newest.details.startsAt))
     changes.startsAt = { from: booked.startsAt, to: newest.details.startsAt };
   return { newest: newest.details, changes };
+}
+
+/**
+ * As `detailsSinceBooked`, for a booking event that names the catalog version it was decided
+ * with: any newer known version counts, and every field a holder must hear of is compared (the
+ * venue included) when that version is known here; otherwise the name and start it carries.
+ */
+function detailsSinceVersion(
+  version: number,
+  booked: BookedDetails,
+  known: readonly EventVersion[],
+): { newest: EventSnapshot; changes: EventChanges } | undefined {
+  const newest = newestOf(known);
+  if (!newest || newest.version <= version) return undefined;
+  const decidedOn: Record<string, unknown> = known.find((v) => v.version === version)?.details ?? {
+    name: booked.name,
+    startsAt: booked.startsAt,
+  };
+  const current: Record<string, unknown> = newest.details;
+  const changes: EventChanges = {};
+  for (const field of HOLDER_FIELDS) {
+    if (!(field in decidedOn) || sameValue(field, decidedOn[field], current[field])) continue;
+    changes[field] = { from: decidedOn[field], to: current[field] } as EventChanges[string];
+  }
+  return Object.keys(changes).length > 0 ? { newest: newest.details, changes } : undefined;
 }
 
 /**

@@ -142,7 +142,10 @@ export function planWithKnownVersions(
     case 'booking.waitlist_promoted':
     case 'booking.booking_cancelled': {
       const d = event.data;
-      const since = detailsSinceBooked({ name: d.eventName, startsAt: d.eventStartsAt }, known);
+      const since = detailsSinceBooked(
+        { name: d.eventName, startsAt: d.eventStartsAt, version: d.eventVersion },
+        known,
+      );
       if (!since) return plan;
       const context = {
         ...plan.context,
