@@ -7,6 +7,8 @@ import type { AvailabilityPublisher } from './modules/availability/availability.
 import { eventsHandler } from './modules/events.consumer.ts';
 import { reconcileAll } from './modules/inventory/reconcile.service.ts';
 
+/** SQLSTATE of a relation that does not exist. */
+const UNDEFINED_TABLE = '42P01';
 export interface RuntimeDeps {
   ctx: BookingContext;
   availability: AvailabilityPublisher;
@@ -48,7 +50,13 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
   });
   const retention = startPlatformRetention({ db: ctx.db, logger: ctx.logger });
   deps.connectRelay(relay);
-  await reconcileAll(ctx, 'startup-reconcile');
+  await reconcileAll(ctx, 'startup-reconcile').catch((error: unknown) => {
+    // Tables not there yet: a first install whose migrations run once the pods are up (the
+    // chart's in-cluster Postgres). Nothing to rebuild then; waiting for them here would keep
+    // the pods from ever becoming ready, and the install waiting on them.
+    if ((error as { code?: string }).code !== UNDEFINED_TABLE) throw error;
+    ctx.logger.warn({ err: error }, 'booking tables missing: startup reconciliation skipped');
+  });
   const consumer = await broker.consume({
     queue: 'booking.events',
     handler: eventsHandler(ctx),

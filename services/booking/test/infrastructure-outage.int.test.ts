@@ -14,6 +14,7 @@ import {
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/config.ts';
+import { migrateBooking } from '../src/schema.ts';
 import { type BookingService, startBookingService } from '../src/service.ts';
 import { eventSnapshot, publishedEvent } from './harness.ts';
 
@@ -321,5 +322,44 @@ describe('booking whose COMMIT goes unanswered', () => {
     await setup.service.ctx.inventory.drop(snapshot.eventId);
     const alone = await bookLosingCommit(snapshot.eventId, 3);
     await expectCommitted(snapshot.eventId, snapshot.totalSlots, alone, [1, 2, 3]);
+  });
+});
+
+// A first install whose migrations run after the pods start (the chart's in-cluster Postgres).
+describe('booking started before its tables exist', () => {
+  let infra: Infra;
+  let rabbit: RabbitMqHandle;
+  let issuer: TestTokenIssuer;
+  let service: BookingService | undefined;
+
+  beforeAll(async () => {
+    [infra, rabbit, issuer] = await Promise.all([
+      startInfra(),
+      startRabbitMq(),
+      startTokenIssuer(),
+    ]);
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await Promise.all([rabbit?.stop(), issuer?.stop(), infra?.stop()]);
+  });
+
+  it('starts and serves, and takes bookings once the migrations have run', async () => {
+    service = await startBookingService(
+      configOn(infra, rabbit, issuer, { RUN_MIGRATIONS: 'false' }),
+    );
+    const call = fetchFrom(() => service!);
+    expect((await call('/healthz')).status).toBe(200);
+
+    // What the migrations Job does once the database is up.
+    await migrateBooking(service.ctx.db);
+    const token = await issuer.token({ sub: randomUUID() });
+    const snapshot = await openEvent(rabbit, service, token);
+    const booked = await call(`/v1/events/${snapshot.eventId}/bookings`, token, {
+      method: 'POST',
+      body: JSON.stringify({ seats: 1 }),
+    });
+    expect(booked.status).toBe(201);
   });
 });
