@@ -20,13 +20,6 @@ async function createIn(who: TestUser, orgId: string, overrides: Record<string, 
   return res.json() as { id: string; version: number };
 }
 
-async function publishedIn(who: TestUser, orgId: string, overrides: Record<string, unknown> = {}) {
-  const event = await createIn(who, orgId, overrides);
-  const res = await catalog.call(who, 'POST', `/v1/events/${event.id}/publish`);
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json() as { id: string; version: number };
-}
-
 // A caller who may not change the event learns nothing from its If-Match: missing, malformed or *.
 const whateverIfMatch: Record<string, string>[] = [
   {},
@@ -78,7 +71,7 @@ describe('cross-tenant matrix', () => {
   });
 
   it("shows B's public events to members of A but answers 403 to every change", async () => {
-    const event = await publishedIn(organizerB, orgB, { name: 'Open B concert' });
+    const event = await catalog.publishedEvent(organizerB, orgB, { name: 'Open B concert' });
     for (const who of [adminA, organizerA, userA, outsider]) {
       const { get, ...changes } = attempts(who, event.id, event.version);
       expect((await get()).statusCode).toBe(200);
@@ -93,7 +86,7 @@ describe('cross-tenant matrix', () => {
   });
 
   it("hides B's members-only events from members of A", async () => {
-    const event = await publishedIn(organizerB, orgB, { visibility: 'members' });
+    const event = await catalog.publishedEvent(organizerB, orgB, { visibility: 'members' });
     for (const who of [adminA, userA, outsider]) {
       expect((await attempts(who, event.id, event.version).get()).statusCode).toBe(404);
       expect((await attempts(who, event.id, event.version).patch()).statusCode).toBe(404);
@@ -120,7 +113,7 @@ describe('cross-tenant matrix', () => {
 describe('role matrix', () => {
   it('lets organizers and admins create, publish, edit and cancel', async () => {
     for (const who of [adminA, organizerA]) {
-      const event = await publishedIn(who, orgA);
+      const event = await catalog.publishedEvent(who, orgA);
       const { patch, cancel } = attempts(who, event.id, event.version);
       expect((await patch()).statusCode).toBe(200);
       expect((await cancel()).statusCode).toBe(200);
@@ -256,7 +249,7 @@ describe('availability projection', () => {
   };
 
   it('shows the newest figures in GET and the listing, and guards capacity with them', async () => {
-    const event = await publishedIn(organizerA, orgA, { name: 'Availability check' });
+    const event = await catalog.publishedEvent(organizerA, orgA, { name: 'Availability check' });
     await announce(event.id, 5, 70);
     const shown = await eventually(async () => {
       const res = await catalog.call(outsider, 'GET', `/v1/events/${event.id}`);

@@ -23,17 +23,13 @@ const create = (overrides: Record<string, unknown> = {}) =>
     ...overrides,
   });
 
-async function publishedEvent(overrides: Record<string, unknown> = {}) {
+function publishedEvent(overrides: Record<string, unknown> = {}) {
   catalog.clock.set(now);
-  const created = await create(overrides);
-  expect(created.statusCode, created.body).toBe(201);
-  const published = await catalog.call(
-    organizer,
-    'POST',
-    `/v1/events/${created.json().id}/publish`,
-  );
-  expect(published.statusCode, published.body).toBe(200);
-  return published.json();
+  return catalog.publishedEvent(organizer, orgId, {
+    startsAt: inDays(10, now),
+    endsAt: inDays(10.2, now),
+    ...overrides,
+  });
 }
 
 const patch = (id: string, body: Record<string, unknown>) =>

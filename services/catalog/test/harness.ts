@@ -40,6 +40,15 @@ export const inDays = (days: number, from = new Date()) =>
   new Date(from.getTime() + days * 86_400_000).toISOString();
 
 /** A valid create body; `overrides` replace fields. */
+/** What publishing an event answers, as the tests read it. */
+export interface PublishedEvent {
+  id: string;
+  version: number;
+  startsAt: string;
+  endsAt: string;
+  [field: string]: unknown;
+}
+
 export function eventBody(overrides: Record<string, unknown> = {}) {
   return {
     name: 'Jazz night',
@@ -108,6 +117,19 @@ export async function startCatalog() {
       headers: { ...(who ? { authorization: `Bearer ${who.token}` } : {}), ...headers },
       ...(body !== undefined ? { payload: body as object } : {}),
     });
+  }
+
+  /** An event created in `orgId` by `who` from `eventBody(overrides)` and published by them. */
+  async function publishedEvent(
+    who: TestUser,
+    orgId: string,
+    overrides: Record<string, unknown> = {},
+  ): Promise<PublishedEvent> {
+    const created = await call(who, 'POST', `/v1/orgs/${orgId}/events`, eventBody(overrides));
+    if (created.statusCode !== 201) throw new Error(`create answered ${created.body}`);
+    const published = await call(who, 'POST', `/v1/events/${created.json().id}/publish`);
+    if (published.statusCode !== 200) throw new Error(`publish answered ${published.body}`);
+    return published.json();
   }
 
   /**
@@ -182,6 +204,7 @@ export async function startCatalog() {
     published,
     user,
     call,
+    publishedEvent,
     publish,
     join,
     eventsAbout,

@@ -22,22 +22,9 @@ beforeAll(async () => {
 afterAll(() => catalog?.stop());
 
 /** Creates and publishes an event starting at `startsAt` and lasting `hours`. */
-async function publishedEvent(startsAt: string, hours = 2) {
+function publishedEvent(startsAt: string, hours = 2) {
   const endsAt = new Date(Date.parse(startsAt) + hours * 3_600_000).toISOString();
-  const created = await catalog.call(
-    organizer,
-    'POST',
-    `/v1/orgs/${orgId}/events`,
-    eventBody({ startsAt, endsAt }),
-  );
-  expect(created.statusCode, created.body).toBe(201);
-  const published = await catalog.call(
-    organizer,
-    'POST',
-    `/v1/events/${created.json().id}/publish`,
-  );
-  expect(published.statusCode, published.body).toBe(200);
-  return published.json() as { id: string; startsAt: string; endsAt: string };
+  return catalog.publishedEvent(organizer, orgId, { startsAt, endsAt });
 }
 
 async function statusOf(id: string) {
