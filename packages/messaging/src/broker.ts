@@ -190,7 +190,7 @@ class ReconnectingBroker implements Broker {
         logger: this.#logger,
         policy,
         publisher: () => this.#currentPublisher(),
-        blockedRequeueDelayMs: this.#confirmTimeoutMs(),
+        failedMoveRequeueDelayMs: this.#confirmTimeoutMs(),
         onChannelLost: (lost) => this.#reattachLater(lost),
       },
     ) as ConsumerRunner<unknown>;

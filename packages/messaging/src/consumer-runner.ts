@@ -23,10 +23,10 @@ interface RunnerDeps {
   policy: FailurePolicy;
   publisher(): ConfirmPublisher | undefined;
   /**
-   * How long a message whose move failed because RabbitMQ blocks publishing stays unacked before
-   * it is requeued.
+   * How long a message whose move failed at once (publishing blocked, not connected) stays
+   * unacked before it is requeued.
    */
-  blockedRequeueDelayMs: number;
+  failedMoveRequeueDelayMs: number;
   /** Called when the channel closed while the connection stayed up. */
   onChannelLost(runner: ConsumerRunner<unknown>): void;
 }
@@ -188,7 +188,7 @@ export class ConsumerRunner<T> {
   ): Promise<void> {
     const publisher = this.#deps.publisher();
     try {
-      if (!publisher) throw new Error('not connected to the broker');
+      if (!publisher) throw new PublishError('NOT_CONNECTED', 'not connected to the broker');
       const { properties } = message;
       await publisher.publish({
         exchange: '',
@@ -214,10 +214,11 @@ export class ConsumerRunner<T> {
         { messageId: context.messageId, queue, err: error },
         'could not move message',
       );
-      // A blocked publish fails at once: requeued at once, the message would run its handler
-      // again and again and spend that limit in moments, then be dead-lettered without its retries.
-      if (error instanceof PublishError && error.code === 'BLOCKED') {
-        await new Promise((resolve) => setTimeout(resolve, this.#deps.blockedRequeueDelayMs));
+      // A move that failed at once (publishing blocked, its connection or channel down): requeued
+      // at once, the message would run its handler again and again and spend that limit in
+      // moments, then be dead-lettered without its retries. A confirm timeout has waited already.
+      if (!(error instanceof PublishError && error.code === 'CONFIRM_TIMEOUT')) {
+        await new Promise((resolve) => setTimeout(resolve, this.#deps.failedMoveRequeueDelayMs));
       }
       this.#settle(() => channel.nack(message, false, true));
       return;
