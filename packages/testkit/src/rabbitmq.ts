@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { eventually } from './eventually.ts';
 import { freePort, waitForPort } from './ports.ts';
 import {
   type ManagedProcess,
@@ -42,13 +43,11 @@ export function memoryAlarmSwitch(
   async function setWatermark(watermark: string[], alarm: boolean): Promise<void> {
     const code = await cli('rabbitmqctl', ['set_vm_memory_high_watermark', ...watermark]);
     if (code !== 0) throw new Error(`rabbitmqctl set_vm_memory_high_watermark exited ${code}`);
-    const deadline = Date.now() + 30_000;
-    while ((await alarmInEffect()) !== alarm) {
-      if (Date.now() > deadline) {
-        throw new Error(`RabbitMQ's memory alarm did not ${alarm ? 'go off' : 'clear'}`);
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await eventually(async () => (await alarmInEffect()) === alarm, {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      what: `RabbitMQ's memory alarm to ${alarm ? 'go off' : 'clear'}`,
+    });
   }
   return {
     raiseMemoryAlarm: () => setWatermark(['absolute', '1'], true),

@@ -63,6 +63,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     for (const socket of [client, upstream]) {
       socket.on('error', () => {});
       socket.on('close', () => {
+        sockets.delete(socket);
         client.destroy();
         upstream.destroy();
       });
