@@ -20,6 +20,7 @@ import {
   planNoticeFor,
   planNotification,
   planWithKnownVersions,
+  TOLD_WITH_KNOWN_VERSIONS,
 } from '../notifications/notification.planner.ts';
 import {
   type NotificationWriterDeps,
@@ -81,7 +82,11 @@ async function writeCurrentNotice(
   event: DomainEvent,
   plan: NotificationPlan,
 ): Promise<void> {
-  const known = plan.eventId === null ? [] : await knownVersionsOf(trx, plan.eventId);
+  // Read only for the notices told with them: a cancellation's fan-out, say, does without.
+  const known =
+    plan.eventId !== null && TOLD_WITH_KNOWN_VERSIONS.has(event.type)
+      ? await knownVersionsOf(trx, plan.eventId)
+      : [];
   const current = planWithKnownVersions(event, plan, known);
   if (current) await writeNotifications(trx, deps, event, current);
 }

@@ -124,6 +124,15 @@ export function planNoticeFor(
   return plan && { ...plan, audience: { kind: 'user', userId } };
 }
 
+/** The events `planWithKnownVersions` tells with their event's known versions; others as planned. */
+export const TOLD_WITH_KNOWN_VERSIONS: ReadonlySet<DomainEvent['type']> = new Set([
+  'booking.booking_confirmed',
+  'booking.booking_waitlisted',
+  'booking.waitlist_promoted',
+  'booking.booking_cancelled',
+  'catalog.event_updated',
+]);
+
 /**
  * The notice `plan` for `event`, told with the event's details at the newest catalog version
  * known here (`known`). A booking notice the booking service decided on details since replaced
