@@ -53,11 +53,14 @@ function limiter(
 }
 
 /**
- * Hop-by-hop headers reply-from leaves in (it drops `connection`, the headers it names and
- * `transfer-encoding`): they concern the client's connection to the gateway, and the upstream
- * client refuses some of them (`expect`, `keep-alive`, `upgrade`), which would answer 502.
+ * Hop-by-hop headers, both ways: they concern one connection (the client's to the gateway, or the
+ * gateway's to an upstream, which says `Connection: close` while it drains), not the next hop.
+ * reply-from drops `transfer-encoding` and, on requests only, `connection` and what it names;
+ * the upstream client refuses some of them (`expect`, `keep-alive`, `upgrade`), which would
+ * answer 502, and passed on to clients they would close or time their connection.
  */
 const HOP_BY_HOP = [
+  'connection',
   'expect',
   'keep-alive',
   'proxy-connection',
@@ -68,26 +71,6 @@ const HOP_BY_HOP = [
 ];
 
 function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
-  const kept = { ...headers };
-  for (const name of HOP_BY_HOP) delete kept[name];
-  return kept;
-}
-
-/**
- * Hop-by-hop headers of an upstream's answer, which reply-from copies (it drops only
- * `transfer-encoding`): they describe the gateway's connection to the upstream (a draining one
- * says `Connection: close`), and passed on they would close or time the client's connection.
- */
-const RESPONSE_HOP_BY_HOP = [
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'upgrade',
-];
-
-function answerWithoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
   // The Connection header may name more headers meant for this hop only.
   const named = [headers.connection]
     .flat()
@@ -95,7 +78,7 @@ function answerWithoutHopByHop<T extends Record<string, unknown>>(headers: T): T
     .flatMap((value) => value.split(','))
     .map((name) => name.trim().toLowerCase());
   const kept = { ...headers };
-  for (const name of [...RESPONSE_HOP_BY_HOP, ...named]) delete kept[name];
+  for (const name of [...HOP_BY_HOP, ...named]) delete kept[name];
   return kept;
 }
 
@@ -185,7 +168,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
             'x-forwarded-proto': req.protocol,
             'x-forwarded-host': req.host,
           }),
-          rewriteHeaders: answerWithoutHopByHop,
+          rewriteHeaders: withoutHopByHop,
           // Never replay a request on the upstream's behalf: a client may retry on 503 itself.
           retryDelay: () => null,
           onError: (failedReply, { error }) => {
