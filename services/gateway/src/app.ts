@@ -82,6 +82,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<App> {
     rateLimit: {
       perSubjectPerMinute: config.RATE_LIMIT_PER_MINUTE,
       perIpPerMinute: config.RATE_LIMIT_PER_IP_PER_MINUTE,
+      redisCoolDownMs: config.RATE_LIMIT_REDIS_COOL_DOWN_MS,
     },
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.BODY_LIMIT_BYTES,

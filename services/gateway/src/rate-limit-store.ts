@@ -3,9 +3,6 @@ import RedisStore from '@fastify/rate-limit/store/RedisStore.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 
-/** How long the rate limits let requests through without asking Redis once it failed to answer. */
-export const REDIS_COOL_DOWN_MS = 5_000;
-
 // ioredis' error once `commandTimeout` passes; it carries no code.
 const TIMED_OUT = 'Command timed out';
 

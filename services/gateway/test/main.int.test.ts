@@ -48,6 +48,9 @@ describe('gateway main.ts', () => {
         LOG_LEVEL: 'silent',
         SHUTDOWN_DRAIN_MS: '0',
         REDIS_URL: redisUrl,
+        // Long enough that the requests below all fall within one cool-down, however slow the
+        // machine; short enough to see counting resume.
+        RATE_LIMIT_REDIS_COOL_DOWN_MS: '15000',
         IDENTITY_ORG_URL: upstreams['identity-org'].url,
         CATALOG_URL: upstreams.catalog.url,
         BOOKING_URL: upstreams.booking.url,
@@ -111,6 +114,7 @@ describe('gateway main.ts', () => {
 
       silence.thaw();
       await eventually(async () => counted(await call()), {
+        timeoutMs: 45_000,
         what: 'requests counted in Redis again',
       });
       child?.kill('SIGTERM');

@@ -4,12 +4,7 @@ import { DomainError, problem, REQUEST_ID_HEADER, sendProblem } from '@happening
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { FirstContact } from '../first-contact.ts';
-import {
-  createRedisGate,
-  gatedRedisStore,
-  REDIS_COOL_DOWN_MS,
-  type RedisGate,
-} from '../rate-limit-store.ts';
+import { createRedisGate, gatedRedisStore, type RedisGate } from '../rate-limit-store.ts';
 import { routeFor, type Upstream } from '../route-table.ts';
 import { upstreamFailure } from '../upstream-failure.ts';
 
@@ -19,7 +14,7 @@ export const RATE_LIMIT_PREFIX = 'gateway:ratelimit:';
 export interface ProxyOptions {
   upstreams: Readonly<Record<Upstream, string>>;
   redis: Redis;
-  rateLimit: { perSubjectPerMinute: number; perIpPerMinute: number };
+  rateLimit: { perSubjectPerMinute: number; perIpPerMinute: number; redisCoolDownMs: number };
   upstreamTimeoutMs: number;
   bodyLimit: number;
   /** Told of each caller of another service than identity-org (see `createFirstContact`). */
@@ -99,7 +94,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
   const gate = createRedisGate(
     redis,
     app.log.child({ component: 'rate-limit' }),
-    REDIS_COOL_DOWN_MS,
+    options.rateLimit.redisCoolDownMs,
   );
   await app.register(
     rateLimit,
