@@ -100,9 +100,7 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
     return acknowledgeCreated(ctx, bookingId, decision, written);
   } catch (error) {
     if (error instanceof CommitOutcomeUnknown) {
-      const committed = await settleUnknownCommit(ctx, [
-        { request, bookingId, decision: 'unknown' },
-      ]);
+      const committed = await settleUnknownCommit(ctx, [{ request, bookingId }]);
       const view = committed.get(bookingId);
       if (view) return view;
       throw error;

@@ -9,6 +9,11 @@ export async function findBooking(db: Db, bookingId: string): Promise<BookingRow
   return db.selectFrom('bookings').selectAll().where('id', '=', bookingId).executeTakeFirst();
 }
 
+export async function findBookings(db: Db, bookingIds: readonly string[]): Promise<BookingRow[]> {
+  if (bookingIds.length === 0) return [];
+  return db.selectFrom('bookings').selectAll().where('id', 'in', bookingIds).execute();
+}
+
 /** Locks the booking's row and folds its stream: the state a command decides on. */
 export async function loadForUpdate(
   trx: Kysely<BookingDb>,

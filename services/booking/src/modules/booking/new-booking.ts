@@ -10,7 +10,7 @@ import { lockEventReleases, lockEventShared } from '../inventory/event-lock.ts';
 import { reconcileEvent } from '../inventory/reconcile.service.ts';
 import { type BookingState, decide, evolve, initialState } from './booking.decider.ts';
 import { checkBookable, eventNotFound, mayKnowEvent } from './booking.policy.ts';
-import { findActiveBooking } from './booking.repository.ts';
+import { findActiveBooking, findBookings } from './booking.repository.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { toViews } from './booking.views.ts';
 import type { CreatedWrite } from './booking.writer.ts';
@@ -232,23 +232,18 @@ export async function giveBack(
  */
 export async function settleUnknownCommit(
   ctx: BookingContext,
-  decisions: readonly UncommittedDecision[],
+  bookings: readonly Omit<UncommittedDecision, 'decision'>[],
 ): Promise<Map<string, BookingView>> {
   await giveBack(
     ctx,
-    decisions.map((uncommitted) => ({ ...uncommitted, decision: 'unknown' as const })),
+    bookings.map((booking) => ({ ...booking, decision: 'unknown' as const })),
   );
   ctx.wakeRelay();
   try {
-    const rows = await ctx.db
-      .selectFrom('bookings')
-      .selectAll()
-      .where(
-        'id',
-        'in',
-        decisions.map(({ bookingId }) => bookingId),
-      )
-      .execute();
+    const rows = await findBookings(
+      ctx.db,
+      bookings.map(({ bookingId }) => bookingId),
+    );
     const views = await toViews(ctx, rows);
     for (const view of views) countBookings(view.status === 'waiting' ? 'waitlisted' : 'confirmed');
     return new Map(views.map((view) => [view.id, view]));
