@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDependencyUnavailable } from './dependency-failure.ts';
 import { isDomainError } from './domain-error.ts';
 import { type FieldError, problem, sendProblem } from './problem.ts';
 
@@ -19,6 +20,9 @@ const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
   431: 'HEADERS_TOO_LARGE',
 };
 
+/** Seconds a client is asked to wait before retrying a request a dependency's outage failed. */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 2;
+
 const VALIDATION_CONTEXT: Readonly<Record<string, string>> = { querystring: 'query' };
 
 /** Field paths like `body.seats` or `query.limit` from fastify's validation errors. */
@@ -34,6 +38,10 @@ export function fieldErrors(error: FastifyError): FieldError[] {
 function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (isDomainError(error)) {
     request.log[error.status >= 500 ? 'error' : 'info']({ err: error }, 'domain error');
+    const retryAfter = error.extra.retryAfterSeconds;
+    if (error.status === 503 && typeof retryAfter === 'number') {
+      reply.header('retry-after', String(retryAfter));
+    }
     return sendProblem(reply, problem(error.status, error.code, error.detail, error.extra));
   }
   if (error.validation) {
@@ -51,6 +59,16 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     return sendProblem(
       reply,
       problem(status, CLIENT_ERROR_CODES[status] ?? 'CLIENT_ERROR', error.message),
+    );
+  }
+  if (isDependencyUnavailable(error)) {
+    request.log.error({ err: error }, 'a dependency is unavailable');
+    reply.header('retry-after', String(DEPENDENCY_RETRY_AFTER_SECONDS));
+    return sendProblem(
+      reply,
+      problem(503, 'SERVICE_UNAVAILABLE', 'A server this service depends on is unavailable.', {
+        retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS,
+      }),
     );
   }
   request.log.error({ err: error }, 'unhandled error');

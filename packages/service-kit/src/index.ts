@@ -9,6 +9,7 @@ export {
   sealingKeyList,
   sealingKeys,
 } from './config.loader.ts';
+export { isDependencyUnavailable } from './dependency-failure.ts';
 export { DomainError, isDomainError } from './domain-error.ts';
 export {
   idempotencyKeyHeadersSchema,

@@ -4,7 +4,6 @@ import { type App, createApp, type ReadinessCheck } from '@happening/service-kit
 import type { Logger } from 'pino';
 import type { BookingContext } from './context.ts';
 import { registerBookingRoutes } from './modules/booking/booking.routes.ts';
-import { REBUILDING_CODE } from './modules/inventory/event-lock.ts';
 import { registerInventoryRoutes } from './modules/inventory/inventory.routes.ts';
 
 export interface BuildAppOptions {
@@ -32,9 +31,6 @@ export async function buildApp(options: BuildAppOptions): Promise<App> {
       redis: () => ctx.inventory.exists('readiness'),
       ...options.readinessChecks,
     },
-  });
-  app.addHook('onError', async (_request, reply, error) => {
-    if ((error as { code?: string }).code === REBUILDING_CODE) reply.header('retry-after', '1');
   });
   await app.register(authPlugin, auth);
   registerBookingRoutes(app, ctx);

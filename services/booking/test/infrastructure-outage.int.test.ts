@@ -118,10 +118,39 @@ describe('booking while Redis answers nothing', () => {
       method: 'POST',
       body: JSON.stringify({ seats: 1 }),
     });
-    expect(booking.status).toBeGreaterThanOrEqual(500);
+    expect(booking.status).toBe(503);
+    expect(booking.headers.get('retry-after')).toBe('2');
+    expect(await booking.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     expect((await get('/readyz')).status).toBe(503);
     // It still shuts down, closing its pool, though Redis never answers QUIT.
     await expect(setup.service.stop()).resolves.toBeUndefined();
+  });
+});
+
+// The service as main.ts starts it, with its Postgres behind a proxy that stops taking connections.
+describe('booking while Postgres refuses connections', () => {
+  let setup: ServiceBehindProxy;
+
+  beforeAll(async () => {
+    setup = await startBehindProxy('DATABASE_URL');
+  });
+
+  afterAll(() => setup?.stop());
+
+  const get = fetchFrom(() => setup.service);
+
+  it('answers 503 with Retry-After, which the client may retry, instead of a 500', async () => {
+    const token = await setup.issuer.token({ sub: randomUUID() });
+    expect((await get('/v1/me/bookings', token)).status).toBe(200);
+    // Its open connections drop and new ones are refused, as when Postgres restarts.
+    await setup.proxy.close();
+    const answer = await get('/v1/me/bookings', token);
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('2');
+    expect(await answer.json()).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      retryAfterSeconds: 2,
+    });
   });
 });
 

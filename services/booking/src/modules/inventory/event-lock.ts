@@ -24,7 +24,7 @@ import { type EventRecord, toEventRecord } from './event-inventory.repository.ts
 const eventKey = (eventId: string) => sql`hashtextextended(${`inventory:${eventId}`}, 0)`;
 const releaseKey = (eventId: string) => sql`hashtextextended(${`release:${eventId}`}, 0)`;
 
-export const REBUILDING_CODE = 'EVENT_INVENTORY_REBUILDING';
+const REBUILDING_CODE = 'EVENT_INVENTORY_REBUILDING';
 
 /** 503 with Retry-After: the event's inventory is being (or must be) rebuilt. */
 export const inventoryRebuilding = () =>
