@@ -17,6 +17,12 @@ export interface CreateDbOptions {
    * its row and advisory locks for hours, the server's own default.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * Milliseconds a query may wait for a connection, opening one included (default 10 s): a
+   * Postgres that went silent (a dead node, a partition) fails requests in that time instead of
+   * after the operating system's two-minute connect timeout.
+   */
+  connectTimeoutMs?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -34,12 +40,14 @@ export function createDb<DB>({
   poolOptions,
   onConnect,
   idleInTransactionTimeoutMs = 60_000,
+  connectTimeoutMs = 10_000,
 }: CreateDbOptions): Kysely<DB> {
   assertSchemaName(schema);
   const pool = new pg.Pool({
     // TCP keep-alive probes notice a server that went away without closing the connection.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
+    connectionTimeoutMillis: connectTimeoutMs,
     ...poolOptions,
     connectionString,
     max,

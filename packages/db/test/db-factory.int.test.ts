@@ -1,4 +1,5 @@
-import { startPostgres } from '@happening/testkit';
+import { isDependencyUnavailable } from '@happening/service-kit';
+import { startPostgres, startTcpProxy } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, createDb } from '../src/index.ts';
@@ -47,6 +48,24 @@ describe('createDb', () => {
       expect(rows[0]?.idle_in_transaction_session_timeout).toBe('1min');
     } finally {
       await closeDb(db);
+    }
+  });
+
+  it('fails a query in its connect timeout when Postgres answers nothing, as unavailable', async () => {
+    const proxy = await startTcpProxy(postgres.url);
+    const db = createDb({ connectionString: proxy.url, schema: 'public', connectTimeoutMs: 500 });
+    try {
+      // A dead node or a partition: the connection is taken, the handshake never answered.
+      proxy.freeze();
+      const failure = await sql`SELECT 1`.execute(db).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(Error);
+      expect(isDependencyUnavailable(failure)).toBe(true);
+    } finally {
+      await closeDb(db);
+      await proxy.close();
     }
   });
 });
