@@ -19,6 +19,7 @@ import {
   containerEnv,
   type EnvSchema,
   firstContainer,
+  loadCloseGraceMs,
   loadConfigSchema,
 } from '../src/service-config.ts';
 
@@ -384,17 +385,41 @@ describe('alert rules', () => {
 });
 
 describe('pod termination', () => {
+  // service-kit gives a service its drain (SHUTDOWN_DRAIN_MS) plus CLOSE_GRACE_MS, then exits.
+  let closeGraceMs: number;
+
+  beforeAll(async () => {
+    closeGraceMs = await loadCloseGraceMs();
+  });
+
   it("budgets each service's drain and close after SIGTERM", () => {
-    // service-kit gives a service its drain (SHUTDOWN_DRAIN_MS) plus 10 s to close, then exits.
     for (const service of SERVICES) {
       const drain = configSchemas.get(service)!.shape.SHUTDOWN_DRAIN_MS as
         | { safeParse(value: unknown): { data?: number } }
         | undefined;
       const drainMs = drain?.safeParse(undefined).data ?? 0;
       expect(chartValues.termination.shutdownSeconds * 1000, service).toBeGreaterThanOrEqual(
-        drainMs + 10_000,
+        drainMs + closeGraceMs,
       );
     }
+  });
+
+  it("counts service-kit's close grace after the drain, to the millisecond", () => {
+    const budget = [
+      '--set',
+      'termination.shutdownSeconds=30',
+      '--set',
+      'termination.gracePeriodSeconds=40',
+    ];
+    const withDrain = (drainMs: number) => () =>
+      renderChart(
+        helm,
+        chart.dir,
+        [],
+        [...budget, '--set', `services.booking.env.SHUTDOWN_DRAIN_MS=${drainMs}`],
+      );
+    expect(withDrain(30_000 - closeGraceMs)().length).toBeGreaterThan(0);
+    expect(withDrain(30_000 - closeGraceMs + 1)).toThrow(/services.booking.env.SHUTDOWN_DRAIN_MS/);
   });
 
   it("refuses a drain set in a service's env that the shutdown budget does not cover", () => {

@@ -71,6 +71,7 @@ export {
 export { type RepeatingJob, startRepeatingJob } from './repeating-job.ts';
 export { REQUEST_ID_HEADER } from './request-id.ts';
 export {
+  CLOSE_GRACE_MS,
   type CloseHook,
   type RunningService,
   type RunServiceOptions,

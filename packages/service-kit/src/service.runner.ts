@@ -6,6 +6,12 @@ import { startDraining } from './shutdown-drain.ts';
 /** Releases one resource at shutdown (stop consumers, the outbox relay, close pools, ...). */
 export type CloseHook = () => unknown;
 
+/**
+ * Milliseconds a service has after its drain to finish its requests and close its connections
+ * before it exits anyway; the Helm chart's shutdown budget counts on it.
+ */
+export const CLOSE_GRACE_MS = 10_000;
+
 export interface RunServiceOptions {
   app: App;
   port: number;
@@ -20,7 +26,7 @@ export interface RunServiceOptions {
   onClose?: readonly CloseHook[];
   /**
    * Milliseconds the whole shutdown (drain included) may take before the process is killed
-   * (default `drainMs` + 10000).
+   * (default `drainMs` + `CLOSE_GRACE_MS`).
    */
   graceMs?: number;
 }
@@ -58,7 +64,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   };
 
   const grace = closeWithGrace(
-    { delay: options.graceMs ?? drainMs + 10_000, logger: app.log },
+    { delay: options.graceMs ?? drainMs + CLOSE_GRACE_MS, logger: app.log },
     async ({ signal, err }) => {
       if (err) app.log.error({ err }, 'fatal error, shutting down');
       else app.log.info({ signal }, 'shutting down');
