@@ -23,6 +23,9 @@ const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
 /** Seconds a client is asked to wait before retrying a request a dependency's outage failed. */
 export const DEPENDENCY_RETRY_AFTER_SECONDS = 2;
 
+// fastify's JSON body parser refusing a body: bad input like any other, named as the body's.
+const BODY_NOT_JSON = new Set(['FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY']);
+
 const VALIDATION_CONTEXT: Readonly<Record<string, string>> = { querystring: 'query' };
 
 /** Field paths like `body.seats` or `query.limit` from fastify's validation errors. */
@@ -44,8 +47,10 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     }
     return sendProblem(reply, problem(error.status, error.code, error.detail, error.extra));
   }
-  if (error.validation) {
-    const errors = fieldErrors(error);
+  if (error.validation || BODY_NOT_JSON.has(error.code)) {
+    const errors = error.validation
+      ? fieldErrors(error)
+      : [{ path: 'body', message: error.message }];
     request.log.info({ errors }, 'request validation failed');
     return sendProblem(
       reply,

@@ -149,7 +149,7 @@ describe('createApp', () => {
       });
     });
 
-    it('keeps fastify client errors at their status', async () => {
+    it('keeps fastify client errors at their status, a body that is not JSON as a validation failure', async () => {
       const url = '/v1/things/0b9f4c7e-8a39-4b53-9a4e-9d9a1c4f0a11';
       const tooLarge = await app.inject({
         method: 'POST',
@@ -166,7 +166,22 @@ describe('createApp', () => {
         payload: '{"name":',
       });
       expect(badJson.statusCode).toBe(400);
-      expect(badJson.json()).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+      expect(badJson.json()).toMatchObject({
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        errors: [{ path: 'body', message: expect.stringMatching(/not valid JSON/) }],
+      });
+      const emptyJson = await app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: '',
+      });
+      expect(emptyJson.statusCode).toBe(400);
+      expect(emptyJson.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: [{ path: 'body', message: expect.stringMatching(/cannot be empty/) }],
+      });
 
       const media = await app.inject({
         method: 'POST',
