@@ -15,3 +15,21 @@ export type Problem = z.infer<typeof problemSchema>;
 export function pageSchema<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 }
+
+/**
+ * An id from a request's path or query, in Postgres's text form (lower case): `A0EE…` and `a0ee…`
+ * name one row, and ids copied into events, ordering keys, Redis keys and lock keys must not
+ * tell them apart.
+ */
+export const requestIdSchema = z.uuid().toLowerCase();
+
+/**
+ * An email address as the identity provider holds it: one `@` between a local part and a domain,
+ * no spaces or control characters, at most 320 characters. Deliverability is the mail server's to
+ * judge; a stricter check here would refuse addresses people log in with (`a#b@example.com`,
+ * `user@localhost`, international domains).
+ */
+export const emailAddressSchema = z
+  .string()
+  .max(320)
+  .regex(/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u, 'Invalid email address');

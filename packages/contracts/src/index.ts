@@ -18,7 +18,13 @@ export * from './events/booking.events.ts';
 export * from './events/catalog.events.ts';
 export * from './events/identity.events.ts';
 export * from './events/notification.events.ts';
-export { type Problem, pageSchema, problemSchema } from './http.ts';
+export {
+  emailAddressSchema,
+  type Problem,
+  pageSchema,
+  problemSchema,
+  requestIdSchema,
+} from './http.ts';
 export {
   type AnyEventData,
   currentVersion,

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { emailAddressSchema } from '../http.ts';
 import { roleSchema } from '../roles.ts';
 import type { SealedBox } from '../sealed-box.ts';
 
 export const userRegisteredV1 = z.object({
   userId: z.string().min(1),
-  email: z.email(),
+  email: emailAddressSchema,
   name: z.string(),
   phone: z.string().optional(),
 });
@@ -24,7 +25,7 @@ export const memberInvitedV1 = z.object({
   inviteId: z.uuid(),
   organizationId: z.uuid(),
   organizationName: z.string(),
-  email: z.email(),
+  email: emailAddressSchema,
   role: roleSchema,
   invitedBy: z.string().min(1),
   acceptUrl: z.url(),

@@ -1,4 +1,4 @@
-import { roleSchema } from '@happening/contracts';
+import { requestIdSchema, roleSchema } from '@happening/contracts';
 import { z } from 'zod';
 import type { Membership } from '../modules/members/member.repository.ts';
 import type { Organization } from '../modules/organizations/organization.repository.ts';
@@ -39,7 +39,7 @@ export const membershipSchema = z.object({
   version: z.number().int(),
 });
 
-export const orgParamsSchema = z.object({ orgId: z.uuid() });
+export const orgParamsSchema = z.object({ orgId: requestIdSchema });
 
 export const userDto = (user: User): z.infer<typeof userSchema> => ({
   id: user.id,

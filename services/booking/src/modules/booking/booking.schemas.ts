@@ -1,3 +1,4 @@
+import { requestIdSchema } from '@happening/contracts';
 import { cursorTimestamp, pageQuerySchema } from '@happening/service-kit';
 import { z } from 'zod';
 
@@ -30,13 +31,9 @@ export const cancelBookingBodySchema = z
   .strictObject({ note: z.string().max(500).optional() })
   .optional();
 
-/**
- * An id from a path, in Postgres's text form: Redis keys and advisory lock keys are built from
- * the text, so `A0EE…` and `a0ee…` must not name two inventories of one event.
- */
-const idParam = z.uuid().toLowerCase();
-export const eventParamsSchema = z.object({ eventId: idParam });
-export const bookingParamsSchema = z.object({ bookingId: idParam });
+// Redis keys and advisory lock keys are built from the id's text: lower case, always.
+export const eventParamsSchema = z.object({ eventId: requestIdSchema });
+export const bookingParamsSchema = z.object({ bookingId: requestIdSchema });
 
 export const listQuerySchema = pageQuerySchema.extend({ status: bookingStatusSchema.optional() });
 // Made from `toISOString()`; any such text is a valid Date (the repository passes one).

@@ -1,6 +1,7 @@
 import {
   eventCategorySchema,
   eventStatusSchema,
+  requestIdSchema,
   visibilitySchema,
   waitlistPolicySchema,
 } from '@happening/contracts';
@@ -71,8 +72,8 @@ export const patchEventBodySchema = z
 
 export const cancelEventBodySchema = z.strictObject({ reason: z.string().trim().min(1).max(1000) });
 
-export const eventParamsSchema = z.object({ eventId: z.uuid() });
-export const orgParamsSchema = z.object({ orgId: z.uuid() });
+export const eventParamsSchema = z.object({ eventId: requestIdSchema });
+export const orgParamsSchema = z.object({ orgId: requestIdSchema });
 
 export const orgEventsQuerySchema = pageQuerySchema.extend({
   status: eventStatusSchema.optional(),
@@ -82,7 +83,7 @@ export const publicEventsQuerySchema = pageQuerySchema
   .extend({
     q: z.string().trim().min(1).max(200).optional(),
     category: eventCategorySchema.optional(),
-    orgId: z.uuid().optional(),
+    orgId: requestIdSchema.optional(),
     from: isoDateTime.optional(),
     to: isoDateTime.optional(),
   })

@@ -1,4 +1,4 @@
-import { pageSchema, roleSchema } from '@happening/contracts';
+import { emailAddressSchema, pageSchema, requestIdSchema, roleSchema } from '@happening/contracts';
 import {
   type App,
   cursorTimestamp,
@@ -61,7 +61,7 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
     {
       schema: {
         params: orgParamsSchema,
-        body: z.strictObject({ email: z.email().max(320), role: roleSchema }),
+        body: z.strictObject({ email: emailAddressSchema, role: roleSchema }),
         response: { 201: createdInviteSchema },
       },
       preHandler: guards.orgAdmin,
@@ -106,7 +106,7 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
     '/v1/orgs/:orgId/invites/:inviteId',
     {
       schema: {
-        params: orgParamsSchema.extend({ inviteId: z.uuid() }),
+        params: orgParamsSchema.extend({ inviteId: requestIdSchema }),
         response: { 204: noContent },
       },
       preHandler: guards.orgAdmin,

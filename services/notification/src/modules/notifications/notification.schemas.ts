@@ -1,4 +1,4 @@
-import { pageSchema } from '@happening/contracts';
+import { pageSchema, requestIdSchema } from '@happening/contracts';
 import { cursorTimestamp, pageQuerySchema } from '@happening/service-kit';
 import { z } from 'zod';
 import type { NotificationRow } from '../../database.ts';
@@ -30,7 +30,7 @@ export const listQuery = pageQuerySchema.extend({
 });
 export const notificationPage = pageSchema(notificationView);
 export const listCursor = z.object({ createdAt: cursorTimestamp, id: z.uuid() });
-export const notificationParams = z.object({ id: z.uuid() });
+export const notificationParams = z.object({ id: requestIdSchema });
 
 export function toView(row: NotificationRow): NotificationView {
   return {

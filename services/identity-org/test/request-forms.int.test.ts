@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('email addresses as the identity provider holds them', () => {
+  it.each([
+    'a#b@example.com',
+    'someone@localhost',
+    'o!reilly@bücher.de',
+  ])('mirrors and announces %s', async (email) => {
+    const person = await h.user({ email });
+    const me = await h.call(person, 'GET', '/v1/me');
+    expect(me.statusCode).toBe(200);
+    expect(me.json().user.email).toBe(email);
+    const announced = await h.event(
+      'identity.user_registered',
+      (e) => e.data.userId === person.sub,
+    );
+    expect(announced.data.email).toBe(email);
+  });
+
+  it('invites such an address, and its holder accepts', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const invitee = await h.user({ email: 'team#ops@localhost', emailVerified: true });
+    await h.addMember(orgId, admin, 'organizer', invitee);
+    const invited = await h.event('identity.member_invited', (e) => e.orgId === orgId);
+    expect(invited.data.email).toBe('team#ops@localhost');
+  });
+
+  it('still refuses an invite to what is not an address', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const res = await h.call(admin, 'POST', `/v1/orgs/${orgId}/invites`, {
+      email: 'nobody at example.com',
+      role: 'user',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([{ path: 'body.email', message: expect.any(String) }]);
+  });
+});
+
+describe('ids written in upper case', () => {
+  it('name the same organization, and events carry them in lower case', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const shouted = orgId.toUpperCase();
+    const invite = await h.call(admin, 'POST', `/v1/orgs/${shouted}/invites`, {
+      email: 'upper.case@example.test',
+      role: 'user',
+    });
+    expect(invite.statusCode).toBe(201);
+    const inviteId: string = invite.json().id;
+    const invited = await h.event('identity.member_invited', (e) => e.data.inviteId === inviteId);
+    expect(invited.orgId).toBe(orgId);
+    expect(invited.aggregate.id).toBe(orgId);
+    expect(invited.data.organizationId).toBe(orgId);
+    const revoked = await h.call(
+      admin,
+      'DELETE',
+      `/v1/orgs/${shouted}/invites/${inviteId.toUpperCase()}`,
+    );
+    expect(revoked.statusCode).toBe(204);
+  });
+});
