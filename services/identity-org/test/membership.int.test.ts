@@ -177,6 +177,8 @@ describe('invite → accept → role change → removal', () => {
 
     const audit = (await h.call(guest, 'GET', `/v1/orgs/${orgId}/audit`)).json();
     expect(audit.items.map((a: { action: string }) => a.action)).toEqual([
+      // The removed admin owned the organization: it passed to the guest.
+      'organization.updated',
       'member.removed',
       'member.role_changed',
       'member.joined',

@@ -7,6 +7,7 @@ import { emitOrgEvents } from '../../shared/org-events.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
 import { revokeInvitesCreatedBy } from '../invites/invite.commands.ts';
 import { mayInvite } from '../invites/invite.policy.ts';
+import { handOverOwnership } from '../organizations/ownership.commands.ts';
 import { lockAsMember, lockAsOrgAdmin, notAllowed } from './member.lock.ts';
 import {
   countAdmins,
@@ -18,7 +19,10 @@ import {
 import { assertKeepsAnAdmin, mayRemoveMember } from './membership.policy.ts';
 
 const memberNotFound = () => new DomainError('MEMBER_NOT_FOUND', 404, 'No such member.');
-/** Changes a member's role (orgAdmin only); the organization never loses its last orgAdmin. */
+/**
+ * Changes a member's role (orgAdmin only); the organization never loses its last orgAdmin, and an
+ * owner who stops being orgAdmin hands the ownership over.
+ */
 export async function changeMemberRole(
   db: Db,
   actor: Actor,
@@ -48,6 +52,8 @@ export async function changeMemberRole(
         requestId: actor.requestId,
       },
     ]);
+    // An owner who is no longer orgAdmin hands the organization over, as one who leaves does.
+    if (role !== 'orgAdmin') await handOverOwnership(trx, actor, organizationId, userId);
     // Invites the member created must not outlive their right to invite.
     if (!mayInvite(role)) await revokeInvitesCreatedBy(trx, actor, organizationId, userId);
     await emitOrgEvents(trx, organizationId, actor.requestId, [
@@ -60,7 +66,10 @@ export async function changeMemberRole(
   });
 }
 
-/** Removes a member (orgAdmin, or the member themself); never the last orgAdmin. */
+/**
+ * Removes a member (orgAdmin, or the member themself); never the last orgAdmin. An owner who
+ * leaves or is removed hands the ownership over.
+ */
 export async function removeMember(
   db: Db,
   actor: Actor,
@@ -86,6 +95,7 @@ export async function removeMember(
         requestId: actor.requestId,
       },
     ]);
+    await handOverOwnership(trx, actor, organizationId, userId);
     // A member who is gone may not bring anyone in, themself under another address included.
     await revokeInvitesCreatedBy(trx, actor, organizationId, userId);
     await emitOrgEvents(trx, organizationId, actor.requestId, [

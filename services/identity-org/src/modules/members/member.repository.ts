@@ -111,6 +111,29 @@ export async function countAdmins(db: Executor, organizationId: string): Promise
   return Number(count);
 }
 
+/**
+ * The orgAdmin other than `exceptUserId` who has held the role longest: the lowest membership
+ * version, which is taken from one sequence when a member joins and at each role change (under
+ * the organization lock), so it orders members by when they got their current role.
+ */
+export async function longestServingAdmin(
+  db: Executor,
+  organizationId: string,
+  exceptUserId: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('organization_users')
+    .select('user_id')
+    .where('organization_id', '=', organizationId)
+    .where('role', '=', 'orgAdmin')
+    .where('user_id', '!=', exceptUserId)
+    .orderBy('version')
+    .orderBy('user_id')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.user_id;
+}
+
 /** Oldest members first; `after` is the previous page's last position. */
 export async function listMembers(
   db: Executor,

@@ -125,6 +125,15 @@ export async function updateOrganization(
   return row && toOrganization(row);
 }
 
+/** Makes `ownerId` the owner and bumps the version (the organization as read has changed). */
+export async function setOwner(db: Executor, id: string, ownerId: string): Promise<void> {
+  await db
+    .updateTable('organizations')
+    .set((eb) => ({ owner_id: ownerId, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .execute();
+}
+
 /** One of a person's memberships with its organization, as `/v1/me` lists them. */
 export interface OrganizationOfUser {
   organization: Organization;
