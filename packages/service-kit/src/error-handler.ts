@@ -24,7 +24,7 @@ const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
 export const DEPENDENCY_RETRY_AFTER_SECONDS = 2;
 
 // fastify's JSON body parser refusing a body: bad input like any other, named as the body's.
-const BODY_NOT_JSON = new Set(['FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY']);
+const BODY_NOT_JSON = 'FST_ERR_CTP_INVALID_JSON_BODY';
 
 const VALIDATION_CONTEXT: Readonly<Record<string, string>> = { querystring: 'query' };
 
@@ -47,7 +47,7 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     }
     return sendProblem(reply, problem(error.status, error.code, error.detail, error.extra));
   }
-  if (error.validation || BODY_NOT_JSON.has(error.code)) {
+  if (error.validation || error.code === BODY_NOT_JSON) {
     const errors = error.validation
       ? fieldErrors(error)
       : [{ path: 'body', message: error.message }];

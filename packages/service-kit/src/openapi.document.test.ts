@@ -60,6 +60,27 @@ describe('withPlatformConventions', () => {
     expect(doc.paths?.['/v1/things']?.post?.responses).not.toHaveProperty('412');
   });
 
+  it('marks a body whose schema takes null optional, and leaves others required', () => {
+    const input = base();
+    const optional = { type: 'object', properties: { note: { type: 'string' } } };
+    input.paths!['/v1/notes'] = {
+      post: {
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { anyOf: [optional, { type: 'null' }] } } },
+        },
+        responses: {},
+      },
+    };
+    input.paths!['/v1/things']!.post!.requestBody = {
+      required: true,
+      content: { 'application/json': { schema: { type: 'object' } } },
+    };
+    const doc = withPlatformConventions(input);
+    expect(doc.paths?.['/v1/notes']?.post?.requestBody).toMatchObject({ required: false });
+    expect(doc.paths?.['/v1/things']?.post?.requestBody).toMatchObject({ required: true });
+  });
+
   it('does not modify its input', () => {
     const input = base();
     withPlatformConventions(input);

@@ -70,6 +70,22 @@ function hasRequestInput(operation: OpenAPIV3_1.OperationObject): boolean {
   return operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0;
 }
 
+/**
+ * A body whose JSON schema takes null may be left out (fastify validates a missing body as null);
+ * @fastify/swagger marks every declared body required.
+ */
+function withOptionalBody(operation: OpenAPIV3_1.OperationObject): OpenAPIV3_1.OperationObject {
+  const body = operation.requestBody;
+  if (body === undefined || '$ref' in body) return operation;
+  const schema = body.content['application/json']?.schema as
+    | { type?: unknown; anyOf?: { type?: unknown }[] }
+    | undefined;
+  const takesNull = (node: { type?: unknown }) =>
+    node.type === 'null' || (Array.isArray(node.type) && node.type.includes('null'));
+  if (!schema || !(takesNull(schema) || (schema.anyOf ?? []).some(takesNull))) return operation;
+  return { ...operation, requestBody: { ...body, required: false } };
+}
+
 /** Operations declaring `If-Match` (see `ifMatchHeadersSchema`) change a versioned resource. */
 function takesIfMatch(operation: OpenAPIV3_1.OperationObject): boolean {
   return (operation.parameters ?? []).some(
@@ -125,7 +141,10 @@ export function withPlatformConventions(doc: OpenApiDocument): OpenApiDocument {
       responses['401'] ??= { $ref: '#/components/responses/Unauthenticated' };
     }
     responses.default ??= { $ref: '#/components/responses/Problem' };
-    (paths[path] as Record<string, unknown>)[method] = { ...operation, responses };
+    (paths[path] as Record<string, unknown>)[method] = {
+      ...withOptionalBody(operation),
+      responses,
+    };
   }
   return result;
 }

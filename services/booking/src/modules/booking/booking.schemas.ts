@@ -27,9 +27,10 @@ export const createBookingBodySchema = z.strictObject({
   seatNumbers: z.array(z.number().int().positive()).min(1).max(100).optional(),
 });
 
+// fastify hands a request without a body to validation as null.
 export const cancelBookingBodySchema = z
   .strictObject({ note: z.string().max(500).optional() })
-  .optional();
+  .nullish();
 
 // Redis keys and advisory lock keys are built from the id's text: lower case, always.
 export const eventParamsSchema = z.object({ eventId: requestIdSchema });
