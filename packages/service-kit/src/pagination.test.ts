@@ -50,7 +50,11 @@ describe('cursors', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(DomainError);
-    expect(caught).toMatchObject({ code: 'INVALID_CURSOR', status: 400 });
+    expect(caught).toMatchObject({
+      code: 'INVALID_CURSOR',
+      status: 400,
+      extra: { errors: [{ path: 'query.cursor', message: expect.any(String) }] },
+    });
   });
 });
 

@@ -82,5 +82,7 @@ export function toPage<T>(
 }
 
 function invalidCursor() {
-  return new DomainError('INVALID_CURSOR', 400, 'The cursor is not valid.');
+  return new DomainError('INVALID_CURSOR', 400, 'The cursor is not valid.', {
+    errors: [{ path: 'query.cursor', message: 'Not a cursor this list gave out' }],
+  });
 }

@@ -70,3 +70,14 @@ describe('ids written in upper case', () => {
     expect(revoked.statusCode).toBe(204);
   });
 });
+
+describe('a cursor the list did not give out', () => {
+  it('is 400 INVALID_CURSOR naming the query field', async () => {
+    const res = await h.call(await h.user(), 'GET', '/v1/me/memberships?cursor=abc');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'INVALID_CURSOR',
+      errors: [{ path: 'query.cursor', message: expect.any(String) }],
+    });
+  });
+});
