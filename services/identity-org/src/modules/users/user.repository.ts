@@ -97,7 +97,8 @@ export async function upsertUser(
       'version',
       sql<boolean>`xmax = 0`.as('inserted'),
       // The version before this statement (its snapshot): a concurrent change may make the
-      // announcement a duplicate of the same version, which consumers ignore.
+      // announcement a duplicate of the same version, which consumers ignore. Null on the update
+      // path when the row was inserted by a transaction this snapshot cannot see.
       sql<number | null>`(SELECT version FROM before)`.as('previous_version'),
     ])
     .executeTakeFirst();
@@ -106,7 +107,9 @@ export async function upsertUser(
       user: toUser(row),
       inserted: row.inserted,
       version: row.version,
-      announce: row.inserted || row.previous_version !== row.version,
+      // A row inserted concurrently was inserted at version 1 and announced by its inserter: only
+      // a version this statement raised past that is news.
+      announce: row.inserted || (row.previous_version ?? 1) !== row.version,
     }
   );
 }
