@@ -22,6 +22,7 @@ import {
   insertInvite,
   lockInvite,
   markAccepted,
+  markExpired,
   markRevoked,
   pendingInvitesCreatedBy,
   pendingInvitesTo,
@@ -39,7 +40,8 @@ const inviteNotFound = () => new DomainError('INVITE_NOT_FOUND', 404, 'No such i
 
 /**
  * Invites an address to the organization. A pending invite to the same address is revoked
- * (the new one supersedes it, so "resend" is just inviting again). The token is returned once.
+ * (the new one supersedes it, so "resend" is just inviting again); one past its expiry is
+ * recorded as expired instead. The token is returned once.
  */
 export async function createInvite(
   db: Db,
@@ -62,7 +64,14 @@ export async function createInvite(
     if (existingMember !== undefined) {
       throw new DomainError('ALREADY_MEMBER', 409, 'This address already belongs to a member.');
     }
-    const superseded = await pendingInvitesTo(trx, input.organizationId, email);
+    const earlier = await pendingInvitesTo(trx, input.organizationId, email);
+    // One past its expiry has expired, swept or not: it is recorded as the sweep records it
+    // (marking it also frees the address's one pending slot). Only a live one is superseded.
+    const lapsed = earlier.filter(
+      (old) => effectiveStatus(old.status, old.expiresAt, now) === 'expired',
+    );
+    const superseded = earlier.filter((old) => !lapsed.includes(old));
+    for (const old of lapsed) await markExpired(trx, old.id);
     for (const old of superseded) await markRevoked(trx, old.id, actor.userId);
 
     const token = newInviteToken();
@@ -75,6 +84,16 @@ export async function createInvite(
       expiresAt: new Date(now.getTime() + settings.ttlMs),
     });
     await appendAudit(trx, [
+      ...lapsed.map((old) => ({
+        organizationId: input.organizationId,
+        actorId: null,
+        action: 'invite.expired',
+        entityType: 'invite' as const,
+        entityId: old.id,
+        before: { status: 'pending' },
+        after: { status: 'expired', email: old.email, role: old.role },
+        requestId: actor.requestId,
+      })),
       ...superseded.map((old) => ({
         organizationId: input.organizationId,
         actorId: actor.userId,

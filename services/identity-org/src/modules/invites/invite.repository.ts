@@ -122,7 +122,10 @@ export async function lockInvite(
   return row && toInvite(row);
 }
 
-/** Pending invites of the organization to this address (at most one, by the partial index). */
+/**
+ * Invites of the organization to this address with status pending (at most one, by the partial
+ * index), row-locked; one past its expiry may be among them, not yet swept.
+ */
 export async function pendingInvitesTo(
   db: Executor,
   organizationId: string,
@@ -160,6 +163,15 @@ export async function markRevoked(db: Executor, id: string, by: string): Promise
   await db
     .updateTable('organization_invites')
     .set({ status: 'revoked', revoked_by: by, revoked_at: new Date() })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Marks a pending invite past its expiry expired, as the sweep does. */
+export async function markExpired(db: Executor, id: string): Promise<void> {
+  await db
+    .updateTable('organization_invites')
+    .set({ status: 'expired' })
     .where('id', '=', id)
     .execute();
 }

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expirePendingInvites } from '../src/modules/invites/invite-expiry.job.ts';
+import { type Harness, startHarness } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+interface AuditItem {
+  action: string;
+  actorId: string | null;
+  entityId: string;
+  before: unknown;
+  after: unknown;
+  requestId: string | null;
+}
+
+describe('re-inviting an address whose invite has expired but was not swept yet', () => {
+  it('records the old invite as expired, as the sweep would, not as revoked', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const guest = await h.user({ email: `lapsed-${randomUUID().slice(0, 8)}@example.test` });
+    const first = await h.call(admin, 'POST', `/v1/orgs/${orgId}/invites`, {
+      email: guest.email,
+      role: 'organizer',
+    });
+    expect(first.statusCode).toBe(201);
+    const old = first.json() as { id: string; token: string };
+    // Past its expiry; the sweep (hourly in the harness) has not run since.
+    await sql`UPDATE organization_invites SET expires_at = now() - interval '1 minute'
+              WHERE id = ${old.id}`.execute(h.db);
+
+    const again = await h.call(
+      admin,
+      'POST',
+      `/v1/orgs/${orgId}/invites`,
+      { email: guest.email, role: 'user' },
+      { 'x-request-id': `reinvite-${randomUUID()}` },
+    );
+    expect(again.statusCode, again.body).toBe(201);
+    const fresh = again.json() as { id: string };
+
+    const listed = (await h.call(admin, 'GET', `/v1/orgs/${orgId}/invites`)).json().items;
+    expect(listed).toEqual([
+      expect.objectContaining({ id: fresh.id, status: 'pending' }),
+      expect.objectContaining({ id: old.id, status: 'expired' }),
+    ]);
+    const row = await h.db
+      .selectFrom('organization_invites')
+      .select(['status', 'revoked_by', 'revoked_at'])
+      .where('id', '=', old.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'expired', revoked_by: null, revoked_at: null });
+
+    const audit: AuditItem[] = (
+      await h.call(admin, 'GET', `/v1/orgs/${orgId}/audit?limit=100`)
+    ).json().items;
+    const aboutOld = audit.filter((a) => a.entityId === old.id);
+    expect(aboutOld.map((a) => a.action)).toEqual(['invite.expired', 'invite.created']);
+    expect(aboutOld[0]).toMatchObject({
+      actorId: null,
+      before: { status: 'pending' },
+      after: { status: 'expired', email: guest.email, role: 'organizer' },
+      requestId: again.headers['x-request-id'],
+    });
+
+    // Its token answers as an expired invite's does; the sweep finds nothing more to record.
+    const accept = await h.call(guest, 'POST', '/v1/invites/accept', { token: old.token });
+    expect(accept.statusCode).toBe(410);
+    expect(accept.json().code).toBe('INVITE_EXPIRED');
+    await expirePendingInvites(h.db);
+    const after: AuditItem[] = (
+      await h.call(admin, 'GET', `/v1/orgs/${orgId}/audit?limit=100`)
+    ).json().items;
+    expect(after.filter((a) => a.entityId === old.id).map((a) => a.action)).toEqual([
+      'invite.expired',
+      'invite.created',
+    ]);
+  });
+});
