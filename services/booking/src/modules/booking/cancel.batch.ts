@@ -9,11 +9,8 @@ import { reconcileEvent } from '../inventory/reconcile.service.ts';
 import { bookingNotFound } from './booking.access.ts';
 import { type BookingState, evolve } from './booking.decider.ts';
 import { commitStreams, type StreamWrite } from './booking.writer.ts';
-import {
-  CancelInventoryMissing,
-  type CancelRequest,
-  decideCancellation,
-} from './cancel.command.ts';
+import { CancelInventoryMissing, type CancelRequest } from './cancel.command.ts';
+import { decideCancellation } from './cancel.policy.ts';
 import { promotionWrites } from './promotion.writer.ts';
 
 /** A cancellation of a booking of `eventId`. */
@@ -90,10 +87,11 @@ async function cancelForEvent(
         const target = toCancelTarget(row);
         let decided: ReturnType<typeof decideCancellation>;
         try {
-          decided = decideCancellation(ctx, request, {
-            ...target,
-            state: states.get(request.bookingId) ?? target.state,
-          });
+          decided = decideCancellation(
+            request,
+            { ...target, state: states.get(request.bookingId) ?? target.state },
+            ctx.now(),
+          );
         } catch (error) {
           outcomes[k] = { status: 'rejected', reason: error };
           continue;

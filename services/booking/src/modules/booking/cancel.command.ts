@@ -1,13 +1,11 @@
 import type { BookingContext } from '../../context.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
 import type { ReleaseResult } from '../../redis/inventory.client.ts';
-import { type CancelTarget, inventoryRebuilding, lockForCancel } from '../inventory/event-lock.ts';
+import { inventoryRebuilding, lockForCancel } from '../inventory/event-lock.ts';
 import { rebuildForRequest, reconcileEvent } from '../inventory/reconcile.service.ts';
 import { bookingNotFound } from './booking.access.ts';
-import { type BookingState, decide } from './booking.decider.ts';
-import type { BookingEvent } from './booking.events.ts';
 import { findBooking } from './booking.repository.ts';
-import { cancellationReason } from './cancel.policy.ts';
+import { decideCancellation } from './cancel.policy.ts';
 import { persistPromotions } from './promotion.writer.ts';
 
 /** A cancellation asked for by `callerId`. */
@@ -50,34 +48,6 @@ export async function cancelBooking(ctx: BookingContext, input: CancelRequest): 
   }
 }
 
-/**
- * What cancelling `target` decides for `request`: the stream events to append and the state they
- * apply to, or nothing when the booking is already cancelled. Throws when the caller may not.
- */
-export function decideCancellation(
-  ctx: BookingContext,
-  request: CancelRequest,
-  target: CancelTarget,
-):
-  | { state: Extract<BookingState, { status: 'confirmed' | 'waiting' }>; events: BookingEvent[] }
-  | undefined {
-  const { event, state } = target;
-  const reason = cancellationReason({
-    callerId: request.callerId,
-    callerRole: target.callerRole,
-    ownerId: target.ownerId,
-    event,
-    now: ctx.now(),
-  });
-  const events = decide(
-    { type: 'CancelBooking', reason, cancelledBy: request.callerId, note: request.note },
-    state,
-  );
-  if (events.length === 0) return undefined;
-  if (state.status !== 'confirmed' && state.status !== 'waiting') return undefined;
-  return { state, events };
-}
-
 async function attemptCancel(
   ctx: BookingContext,
   eventId: string,
@@ -95,7 +65,7 @@ async function attemptCancel(
         ctx.settings.rebuildWaitMs,
       );
       if (!target) throw bookingNotFound();
-      const decided = decideCancellation(ctx, input, target);
+      const decided = decideCancellation(input, target, ctx.now());
       if (!decided) return;
       const { state, events } = decided;
       releasing = true;
