@@ -102,6 +102,7 @@ export async function startRuntime(
     logger,
     intervalMs: deps.pendingSweepIntervalMs,
     staleAfterMs: deps.pendingStaleAfterMs,
+    maxAttempts,
   });
 
   return {

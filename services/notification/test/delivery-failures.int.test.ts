@@ -3,6 +3,7 @@ import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_DLQ } from '../src/modules/delivery/delivery.message.ts';
 import { roleOf } from '../src/modules/memberships/membership.repository.ts';
+import { UNRECORDED_SEND } from '../src/modules/notifications/notification.repository.ts';
 import {
   bookingFacts,
   confirmed,
@@ -54,6 +55,51 @@ async function memberOf(orgId: string, role: 'orgAdmin' | 'user'): Promise<TestU
 }
 
 const rowOf = async (sourceEventId: string) => (await h.notificationsOf(sourceEventId))[0];
+
+/** The source event's notification once it has the status. */
+function rowWhen(sourceEventId: string, status: string, timeoutMs = 20_000) {
+  return eventually(
+    async () => {
+      const row = await rowOf(sourceEventId);
+      return row?.status === status && row;
+    },
+    { timeoutMs, what: `notification of ${sourceEventId} ${status}` },
+  );
+}
+
+/** A registered person who gets booking confirmations by SMS only. */
+async function smsPerson(phone: string): Promise<TestUser> {
+  const person = await h.registered('Sam', phone);
+  const prefs = await h.call(person, 'PUT', '/v1/me/notification-preferences', {
+    preferences: [
+      { type: 'booking_confirmed', channel: 'email', enabled: false },
+      { type: 'booking_confirmed', channel: 'sms', enabled: true },
+    ],
+  });
+  expect(prefs.statusCode).toBe(200);
+  return person;
+}
+
+/** The dead-lettered delivery of a notification (other dead letters taken on the way are dropped). */
+function deadLetterOf(notificationId: string) {
+  return eventually(
+    async () => {
+      for (
+        let message = await h.take(DELIVERY_DLQ);
+        message;
+        message = await h.take(DELIVERY_DLQ)
+      ) {
+        if (JSON.parse(message.content.toString()).notificationId === notificationId)
+          return message;
+      }
+      return undefined;
+    },
+    { what: `dead letter of ${notificationId}` },
+  );
+}
+
+const providerCalls = (notificationId: string) =>
+  sms.requests.filter((r) => r.idempotencyKey === notificationId);
 
 describe('memberships', () => {
   it('follow the organization’s version: a late role change does not bring a removed admin back', async () => {
@@ -275,7 +321,8 @@ describe('pending sweep', () => {
         .executeTakeFirstOrThrow();
       return found.status === 'sent' && found;
     });
-    expect(row).toMatchObject({ attempts: 1, lease_token: null, leased_until: null });
+    // The dead worker's send counts as an attempt, and so does the one that went out.
+    expect(row).toMatchObject({ attempts: 2, lease_token: null, leased_until: null });
     const untouched = await h.db
       .selectFrom('notifications')
       .select(['status', 'lease_token'])
@@ -284,5 +331,93 @@ describe('pending sweep', () => {
     expect(untouched.status).toBe('pending');
     expect(untouched.lease_token).not.toBeNull();
     expect(h.sink.mailsTo(address)).toHaveLength(1);
+  });
+});
+
+describe('a send that ends without a recorded outcome', () => {
+  it('counts: an SMS provider failing with a NUL in its answer fails the notice after the limit, dead-lettered', async () => {
+    const sam = await smsPerson('+4915100000001');
+    sms.answer(500, 'bad\0');
+    const event = confirmed(bookingFacts({ userId: sam.sub, eventName: 'Null Night' }));
+    await h.publish(event);
+
+    const failed = await rowWhen(event.id, 'failed', 30_000);
+    expect(failed.attempts).toBe(MAX_ATTEMPTS);
+    expect(failed.last_error).toBe('provider answered 500: bad');
+    const dead = await deadLetterOf(failed.id);
+    expect(String(dead.properties.headers?.['x-happening-error'])).toContain(
+      'provider answered 500: bad',
+    );
+    const failedEvent = await eventually(() =>
+      h.published.find(
+        (e) => e.type === 'notification.notification_failed' && e.data.notificationId === failed.id,
+      ),
+    );
+    expect(failedEvent.data).toMatchObject({ attempts: MAX_ATTEMPTS, error: failed.last_error });
+    expect(providerCalls(failed.id)).toHaveLength(MAX_ATTEMPTS);
+    sms.answer(200);
+  });
+
+  it('records a provider message id holding a NUL: the SMS is sent once', async () => {
+    const sam = await smsPerson('+4915100000002');
+    sms.answer(200, JSON.stringify({ id: 'prov\u0000nul' }));
+    const event = confirmed(bookingFacts({ userId: sam.sub, eventName: 'Null Id' }));
+    await h.publish(event);
+
+    const sent = await rowWhen(event.id, 'sent');
+    expect(sent).toMatchObject({ attempts: 1, provider_message_id: 'provnul' });
+    const sentEvent = await eventually(() =>
+      h.published.find(
+        (e) => e.type === 'notification.notification_sent' && e.data.notificationId === sent.id,
+      ),
+    );
+    expect(sentEvent.data).toMatchObject({ providerMessageId: 'provnul' });
+    expect(providerCalls(sent.id)).toHaveLength(1);
+    sms.answer(200);
+  });
+
+  it('gives a notification up once abandoned sends (a worker dying mid-send) used its attempts', async () => {
+    const before = await h.counted('email', 'failed');
+    const id = randomUUID();
+    const address = `abandoned-${id.slice(0, 8)}@example.test`;
+    // Its last attempt's worker claimed it and was gone: the lease ran out unrenewed.
+    await h.db
+      .insertInto('notifications')
+      .values(
+        strayNotification({
+          id,
+          recipient: address,
+          subject: 'Never recorded',
+          attempts: MAX_ATTEMPTS - 1,
+          lease_token: randomUUID(),
+          leased_until: new Date(Date.now() - 1_000),
+        }),
+      )
+      .execute();
+
+    const failed = await eventually(async () => {
+      const row = await h.db
+        .selectFrom('notifications')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      return row.status === 'failed' && row;
+    });
+    expect(failed).toMatchObject({
+      attempts: MAX_ATTEMPTS,
+      last_error: UNRECORDED_SEND,
+      lease_token: null,
+      leased_until: null,
+    });
+    const failedEvent = await eventually(() =>
+      h.published.find(
+        (e) => e.type === 'notification.notification_failed' && e.data.notificationId === id,
+      ),
+    );
+    expect(failedEvent.data).toMatchObject({ attempts: MAX_ATTEMPTS, error: UNRECORDED_SEND });
+    await eventually(async () => (await h.counted('email', 'failed')) === before + 1, {
+      what: 'email failure counted',
+    });
+    expect(h.sink.mailsTo(address)).toEqual([]);
   });
 });

@@ -8,10 +8,14 @@ export interface ProviderRequest {
   body: Record<string, unknown>;
 }
 
-/** A local HTTP server standing in for an SMS or push provider; its answer can be switched. */
+/**
+ * A local HTTP server standing in for an SMS or push provider; its answer can be switched, its
+ * body too (raw, as a provider might send it).
+ */
 export async function startHttpProvider() {
   const requests: ProviderRequest[] = [];
   let status = 200;
+  let rawBody: string | undefined;
   const server = createServer((req, res) => {
     let raw = '';
     req.on('data', (chunk) => {
@@ -25,7 +29,10 @@ export async function startHttpProvider() {
       });
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(
-        JSON.stringify(status < 300 ? { id: `prov-${requests.length}` } : { error: 'unavailable' }),
+        rawBody ??
+          JSON.stringify(
+            status < 300 ? { id: `prov-${requests.length}` } : { error: 'unavailable' },
+          ),
       );
     });
   });
@@ -34,8 +41,10 @@ export async function startHttpProvider() {
   return {
     url: `http://127.0.0.1:${port}/messages`,
     requests,
-    answer(next: number) {
+    /** Answers `next` from now on, with `body` as it is, or the usual JSON body. */
+    answer(next: number, body?: string) {
       status = next;
+      rawBody = body;
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

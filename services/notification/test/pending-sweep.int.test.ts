@@ -53,7 +53,7 @@ describe('the pending sweep', () => {
           's', 'b', gen_random_uuid(), 'c'
         FROM generate_series(1, 20000) AS i`.execute(trx);
       await sql`ANALYZE notifications`.execute(trx);
-      const compiled = staleClaim(trx, new Date(Date.now() - 60_000), 100).compile();
+      const compiled = staleClaim(trx, new Date(Date.now() - 60_000), 100, 5).compile();
       const { rows } = await trx.executeQuery<{ 'QUERY PLAN': { Plan: PlanNode }[] }>({
         ...compiled,
         sql: `EXPLAIN (ANALYZE, FORMAT JSON) ${compiled.sql}`,
@@ -74,7 +74,7 @@ describe('the pending sweep', () => {
           CASE WHEN i > 150 THEN gen_random_uuid() END,
           CASE WHEN i > 150 THEN now() - interval '1 minute' END
         FROM generate_series(1, 300) AS i`.execute(trx);
-      return (await staleClaim(trx, new Date(Date.now() - 60_000), 100).execute()).length;
+      return (await staleClaim(trx, new Date(Date.now() - 60_000), 100, 5).execute()).length;
     });
     expect(claimed).toBe(100);
   });

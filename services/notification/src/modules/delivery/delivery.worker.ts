@@ -17,6 +17,7 @@ import { storedPreferences } from '../preferences/preference.repository.ts';
 import type { ChannelAdapter } from './channels/channel.adapter.ts';
 import { notificationFailed, notificationSent } from './delivery.events.ts';
 import { countDelivery } from './delivery.metrics.ts';
+import { MAX_ERROR_LENGTH, MAX_PROVIDER_ID_LENGTH, storableText } from './provider-text.ts';
 
 export interface DeliveryDeps {
   db: Kysely<NotificationDb>;
@@ -36,11 +37,10 @@ export class DeliveryFailedError extends Error {
 }
 
 const DEFAULT_LEASE_MS = 30_000;
-const MAX_ERROR_LENGTH = 1_000;
 
+/** The failure as stored: a provider's answer may carry what Postgres refuses (see storableText). */
 function describe(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
+  return storableText(error instanceof Error ? error.message : String(error), MAX_ERROR_LENGTH);
 }
 
 /**
@@ -73,7 +73,10 @@ export async function deliverNotification(
   if (accepted) {
     // A crash (or a failed commit) from here on leaves the lease to run out: the notification
     // is sent again, at least once (see docs/services/notification.md).
-    const { providerMessageId } = accepted;
+    const providerMessageId =
+      accepted.providerMessageId === null
+        ? null
+        : storableText(accepted.providerMessageId, MAX_PROVIDER_ID_LENGTH);
     const sent = await deps.db.transaction().execute(async (trx) => {
       const updated = await markSent(trx, row.id, providerMessageId);
       if (updated) await enqueueEvents(trx, [notificationSent(updated)]);

@@ -1,10 +1,12 @@
-import { enqueueOutbox } from '@happening/db';
+import { enqueueEvents, enqueueOutbox } from '@happening/db';
 import { startRepeatingJob } from '@happening/service-kit';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { NotificationDb } from '../../database.ts';
 import { claimStalePending } from '../notifications/notification.repository.ts';
+import { notificationFailed } from './delivery.events.ts';
 import { deliveryRequest } from './delivery.message.ts';
+import { countDelivery } from './delivery.metrics.ts';
 
 export interface PendingSweepOptions {
   db: Kysely<NotificationDb>;
@@ -12,28 +14,49 @@ export interface PendingSweepOptions {
   intervalMs: number;
   /** A notification untouched this long while pending is enqueued again (longer than any retry delay). */
   staleAfterMs: number;
+  /** Attempts a notification has (DELIVERY_RETRY_DELAYS_MS + 1), abandoned sends counted. */
+  maxAttempts: number;
   batchSize?: number;
 }
 
-/** One sweep round: re-enqueues stale pending notifications; returns how many. */
+/**
+ * One sweep round: re-enqueues stale pending notifications, and gives up (`failed`, with
+ * `notification_failed`) those whose abandoned send was their last attempt; returns how many it
+ * claimed.
+ */
 export async function sweepPending(options: PendingSweepOptions): Promise<number> {
   const batchSize = options.batchSize ?? 100;
   let total = 0;
   for (;;) {
-    const claimed = await options.db.transaction().execute(async (trx) => {
-      const rows = await claimStalePending(
+    const rows = await options.db.transaction().execute(async (trx) => {
+      const claimed = await claimStalePending(
         trx,
         new Date(Date.now() - options.staleAfterMs),
         batchSize,
+        options.maxAttempts,
       );
+      const pending = claimed.filter((row) => row.status === 'pending');
+      const failed = claimed.filter((row) => row.status === 'failed');
       await enqueueOutbox(
         trx,
-        rows.map((row) => deliveryRequest(row.id, row.correlation_id)),
+        pending.map((row) => deliveryRequest(row.id, row.correlation_id)),
       );
-      return rows.length;
+      await enqueueEvents(
+        trx,
+        failed.map((row) => notificationFailed(row)),
+      );
+      return claimed;
     });
-    total += claimed;
-    if (claimed < batchSize) return total;
+    for (const row of rows) {
+      if (row.status !== 'failed') continue;
+      countDelivery(row.channel, 'failed');
+      options.logger.warn(
+        { notificationId: row.id, attempts: row.attempts, reason: row.last_error },
+        'notification delivery failed',
+      );
+    }
+    total += rows.length;
+    if (rows.length < batchSize) return total;
   }
 }
 

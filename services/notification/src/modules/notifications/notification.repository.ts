@@ -186,18 +186,26 @@ export async function reopenFailed(
     .executeTakeFirst();
 }
 
+/** Why the sweep counted an attempt it found abandoned (`last_error`). */
+export const UNRECORDED_SEND =
+  'the send ended without a recorded outcome (its worker stopped, or could not store the outcome)';
+
 /**
  * Claims notifications pending since before `olderThan`, and those whose lease ran out unrenewed
- * (their worker died mid-send), ends those leases and bumps `updated_at`, so another replica's
- * sweep (SKIP LOCKED) and the next round leave them alone until they go stale again. A lease that
- * still holds is a send in progress: never claimed.
+ * (their worker died mid-send, or could not record the outcome), ends those leases and bumps
+ * `updated_at`, so another replica's sweep (SKIP LOCKED) and the next round leave them alone until
+ * they go stale again. A lease that still holds is a send in progress: never claimed. A lease
+ * that ran out was an attempt nobody recorded: it is counted (`last_error` says so), and the
+ * notification becomes `failed` once that makes `maxAttempts`; otherwise it stays `pending`, to be
+ * handed out again.
  */
 export async function claimStalePending(
   trx: Transaction<NotificationDb>,
   olderThan: Date,
   limit: number,
-): Promise<Array<{ id: string; correlation_id: string }>> {
-  return staleClaim(trx, olderThan, limit).execute();
+  maxAttempts: number,
+): Promise<NotificationRow[]> {
+  return staleClaim(trx, olderThan, limit, maxAttempts).execute();
 }
 
 /**
@@ -206,7 +214,12 @@ export async function claimStalePending(
  * `leased_until`) and stopping after `limit` rows: one condition ORing both would walk every
  * pending notification, fresh ones included, on every round of every replica.
  */
-export function staleClaim(trx: Transaction<NotificationDb>, olderThan: Date, limit: number) {
+export function staleClaim(
+  trx: Transaction<NotificationDb>,
+  olderThan: Date,
+  limit: number,
+  maxAttempts: number,
+) {
   const unleased = trx
     .selectFrom('notifications')
     .select('id')
@@ -226,12 +239,22 @@ export function staleClaim(trx: Transaction<NotificationDb>, olderThan: Date, li
     .limit(limit)
     .forUpdate()
     .skipLocked();
+  // SET reads the row as it was: `leased_until IS NOT NULL` marks the abandoned kind.
+  const wasLeased = sql<boolean>`leased_until IS NOT NULL`;
   return (
     trx
       .updateTable('notifications')
-      .set({ updated_at: sql<Date>`now()`, ...NO_LEASE })
+      .set({
+        updated_at: sql<Date>`now()`,
+        attempts: sql<number>`attempts + CASE WHEN ${wasLeased} THEN 1 ELSE 0 END`,
+        status: sql<NotificationStatus>`CASE WHEN ${wasLeased} AND attempts + 1 >= ${maxAttempts}
+          THEN 'failed' ELSE status END`,
+        last_error: sql<string | null>`CASE WHEN ${wasLeased} THEN ${UNRECORDED_SEND}
+          ELSE last_error END`,
+        ...NO_LEASE,
+      })
       // At most `limit` in all; the second kind's rows past it stay locked, unchanged, until commit.
       .where('id', '=', sql<string>`ANY((ARRAY(${unleased}) || ARRAY(${abandoned}))[1:${limit}])`)
-      .returning(['id', 'correlation_id'])
+      .returningAll()
   );
 }
