@@ -12,6 +12,17 @@ type NullableJson = ColumnType<
 export type OrganizationStatus = 'active' | 'suspended';
 export type InviteStatus = 'pending' | 'accepted' | 'expired' | 'revoked';
 export type AuditEntityType = 'organization' | 'membership' | 'invite';
+/** What `audit_log.action` may hold (its CHECK, migration `20251122000800`). */
+export type AuditAction =
+  | 'organization.created'
+  | 'organization.updated'
+  | 'member.joined'
+  | 'member.role_changed'
+  | 'member.removed'
+  | 'invite.created'
+  | 'invite.accepted'
+  | 'invite.revoked'
+  | 'invite.expired';
 
 export interface UsersTable {
   id: string;

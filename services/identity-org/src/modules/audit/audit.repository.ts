@@ -1,11 +1,11 @@
-import type { AuditEntityType } from '../../db.types.ts';
+import type { AuditAction, AuditEntityType } from '../../db.types.ts';
 import type { Executor } from '../../shared/database.ts';
 
 /** One audited change: what happened to which entity, by whom, before and after. */
 export interface AuditEntry {
   organizationId: string;
   actorId: string | null;
-  action: string;
+  action: AuditAction;
   entityType: AuditEntityType;
   entityId: string;
   before: unknown;
@@ -61,7 +61,8 @@ export async function listAudit(
     id: String(row.id),
     organizationId: row.organization_id,
     actorId: row.actor_id,
-    action: row.action,
+    // The column's CHECK holds it to the actions.
+    action: row.action as AuditAction,
     entityType: row.entity_type,
     entityId: row.entity_id,
     before: row.before,

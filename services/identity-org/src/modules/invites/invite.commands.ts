@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import type { Actor } from '../../shared/actor.ts';
 import type { Db, Trx } from '../../shared/database.ts';
 import { emitOrgEvents, lockOrganization } from '../../shared/org-events.ts';
-import { appendAudit } from '../audit/audit.repository.ts';
+import { type AuditEntry, appendAudit } from '../audit/audit.repository.ts';
 import { lockAsMember, lockAsOrgAdmin, notAllowed } from '../members/member.lock.ts';
 import { findMembership, insertMembership, type Membership } from '../members/member.repository.ts';
 import {
@@ -84,26 +84,30 @@ export async function createInvite(
       expiresAt: new Date(now.getTime() + settings.ttlMs),
     });
     await appendAudit(trx, [
-      ...lapsed.map((old) => ({
-        organizationId: input.organizationId,
-        actorId: null,
-        action: 'invite.expired',
-        entityType: 'invite' as const,
-        entityId: old.id,
-        before: { status: 'pending' },
-        after: { status: 'expired', email: old.email, role: old.role },
-        requestId: actor.requestId,
-      })),
-      ...superseded.map((old) => ({
-        organizationId: input.organizationId,
-        actorId: actor.userId,
-        action: 'invite.revoked',
-        entityType: 'invite' as const,
-        entityId: old.id,
-        before: { status: 'pending' },
-        after: { status: 'revoked', supersededBy: invite.id },
-        requestId: actor.requestId,
-      })),
+      ...lapsed.map(
+        (old): AuditEntry => ({
+          organizationId: input.organizationId,
+          actorId: null,
+          action: 'invite.expired',
+          entityType: 'invite',
+          entityId: old.id,
+          before: { status: 'pending' },
+          after: { status: 'expired', email: old.email, role: old.role },
+          requestId: actor.requestId,
+        }),
+      ),
+      ...superseded.map(
+        (old): AuditEntry => ({
+          organizationId: input.organizationId,
+          actorId: actor.userId,
+          action: 'invite.revoked',
+          entityType: 'invite',
+          entityId: old.id,
+          before: { status: 'pending' },
+          after: { status: 'revoked', supersededBy: invite.id },
+          requestId: actor.requestId,
+        }),
+      ),
       {
         organizationId: input.organizationId,
         actorId: actor.userId,

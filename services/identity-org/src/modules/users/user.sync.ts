@@ -59,8 +59,8 @@ function upsertInTransaction(db: Db, claims: UserClaims, requestId: string): Pro
     const written = await upsertUser(trx, claims);
     if (written === undefined) return (await findUser(trx, claims.id))!;
     if (!written.announce) return written.user;
-    // First contact, and again whenever the email or name changes: consumers that mail people
-    // keep the newest address (the version orders the announcements).
+    // First contact, and again whenever the email, name or phone changes: consumers that mail
+    // people keep the newest address (the version orders the announcements).
     const event = buildEvent(
       'identity.user_registered',
       {
