@@ -98,6 +98,27 @@ function deadLetterOf(notificationId: string) {
   );
 }
 
+/** Whether the dead-letter queue holds a delivery of the notification now (it is drained). */
+async function deadLettered(notificationId: string): Promise<boolean> {
+  let found = false;
+  for (let message = await h.take(DELIVERY_DLQ); message; message = await h.take(DELIVERY_DLQ)) {
+    if (JSON.parse(message.content.toString()).notificationId === notificationId) found = true;
+  }
+  return found;
+}
+
+/** The `notification_failed` event of a notification, once published. */
+function failedEventOf(notificationId: string) {
+  return eventually(
+    () =>
+      h.published.find(
+        (e) =>
+          e.type === 'notification.notification_failed' && e.data.notificationId === notificationId,
+      ),
+    { what: `notification_failed of ${notificationId}` },
+  );
+}
+
 const providerCalls = (notificationId: string) =>
   sms.requests.filter((r) => r.idempotencyKey === notificationId);
 
@@ -419,5 +440,76 @@ describe('a send that ends without a recorded outcome', () => {
       what: 'email failure counted',
     });
     expect(h.sink.mailsTo(address)).toEqual([]);
+  });
+});
+
+describe('a permanent rejection', () => {
+  it('fails an SMS its provider refuses with 400 at once: one call, no retry, no dead letter', async () => {
+    const sam = await smsPerson('+4915100000003');
+    const before = await h.counted('sms', 'failed');
+    sms.answer(400, JSON.stringify({ error: 'invalid number' }));
+    const event = confirmed(bookingFacts({ userId: sam.sub, eventName: 'Wrong Number' }));
+    await h.publish(event);
+
+    const failed = await rowWhen(event.id, 'failed');
+    expect(failed.attempts).toBe(1);
+    expect(failed.last_error).toBe('provider answered 400: {"error":"invalid number"}');
+    expect((await failedEventOf(failed.id)).data).toMatchObject({ attempts: 1, channel: 'sms' });
+    await eventually(async () => (await h.counted('sms', 'failed')) === before + 1, {
+      what: 'sms failure counted',
+    });
+    expect(await deadLettered(failed.id)).toBe(false);
+    expect(providerCalls(failed.id)).toHaveLength(1);
+    sms.answer(200);
+  });
+
+  it('still retries an SMS its provider answers 503, and sends it once the provider is back', async () => {
+    const sam = await smsPerson('+4915100000004');
+    sms.answer(503);
+    const event = confirmed(bookingFacts({ userId: sam.sub, eventName: 'Busy Provider' }));
+    await h.publish(event);
+
+    const retrying = await eventually(async () => {
+      const row = await rowOf(event.id);
+      return row && row.attempts >= 2 && row;
+    });
+    expect(retrying.status).toBe('pending');
+    expect(retrying.last_error).toContain('provider answered 503');
+    sms.answer(200);
+    const sent = await rowWhen(event.id, 'sent');
+    expect(sent.attempts).toBeGreaterThanOrEqual(3);
+    expect(providerCalls(sent.id)).toHaveLength(sent.attempts);
+  });
+
+  it('fails an email to a mailbox the server refuses with 550 at once: one attempt, no dead letter', async () => {
+    const cy = await h.registered('Cy');
+    h.sink.reject(cy.email, 550);
+    const event = confirmed(bookingFacts({ userId: cy.sub, eventName: 'No Such Mailbox' }));
+    await h.publish(event);
+
+    const failed = await rowWhen(event.id, 'failed');
+    expect(failed.attempts).toBe(1);
+    expect(failed.last_error).toContain('550');
+    expect((await failedEventOf(failed.id)).data).toMatchObject({ attempts: 1, channel: 'email' });
+    expect(await deadLettered(failed.id)).toBe(false);
+    expect(h.sink.recipientAttempts(cy.email)).toBe(1);
+    expect(h.sink.mailsTo(cy.email)).toEqual([]);
+    h.sink.accept(cy.email);
+  });
+
+  it('still retries an email the server defers with 451, and sends it once accepted', async () => {
+    const di = await h.registered('Di');
+    h.sink.reject(di.email, 451);
+    const event = confirmed(bookingFacts({ userId: di.sub, eventName: 'Greylisted' }));
+    await h.publish(event);
+
+    await eventually(async () => ((await rowOf(event.id))?.attempts ?? 0) >= 2);
+    h.sink.accept(di.email);
+    const sent = await rowWhen(event.id, 'sent');
+    expect(sent.attempts).toBeGreaterThanOrEqual(3);
+    expect(h.sink.recipientAttempts(di.email)).toBe(sent.attempts);
+    expect(h.sink.mailsTo(di.email).map((m) => m.subject)).toEqual([
+      'Booking confirmed: Greylisted',
+    ]);
   });
 });

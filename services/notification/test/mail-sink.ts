@@ -16,6 +16,11 @@ export interface MailSink {
   readonly url: string;
   readonly mails: ReceivedMail[];
   mailsTo(address: string): ReceivedMail[];
+  /** Refuses `address` at RCPT TO with the SMTP reply `code` (e.g. 550, 451) until `accept`. */
+  reject(address: string, code: number): void;
+  accept(address: string): void;
+  /** How often a sender named `address` at RCPT TO, refused or not. */
+  recipientAttempts(address: string): number;
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -29,6 +34,8 @@ function addressOf(mail: ParsedMail): string {
 export async function startMailSink(): Promise<MailSink> {
   const port = await freePort();
   const mails: ReceivedMail[] = [];
+  const refusals = new Map<string, number>();
+  const attempts = new Map<string, number>();
   let server: SMTPServer | undefined;
 
   const start = async () => {
@@ -37,6 +44,13 @@ export async function startMailSink(): Promise<MailSink> {
       disabledCommands: ['STARTTLS'],
       closeTimeout: 100,
       logger: false,
+      onRcptTo(address, _session, callback) {
+        const to = address.address.toLowerCase();
+        attempts.set(to, (attempts.get(to) ?? 0) + 1);
+        const code = refusals.get(to);
+        if (code === undefined) return callback();
+        callback(Object.assign(new Error(`refused ${to}`), { responseCode: code }));
+      },
       onData(stream, _session, callback) {
         simpleParser(stream)
           .then((mail) => {
@@ -64,6 +78,9 @@ export async function startMailSink(): Promise<MailSink> {
     url: `smtp://127.0.0.1:${port}`,
     mails,
     mailsTo: (address) => mails.filter((m) => m.to.toLowerCase() === address.toLowerCase()),
+    reject: (address, code) => refusals.set(address.toLowerCase(), code),
+    accept: (address) => refusals.delete(address.toLowerCase()),
+    recipientAttempts: (address) => attempts.get(address.toLowerCase()) ?? 0,
     async stop() {
       const running = server;
       server = undefined;

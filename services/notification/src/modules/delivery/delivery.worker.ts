@@ -14,7 +14,7 @@ import {
 } from '../notifications/notification.repository.ts';
 import { channelEnabled } from '../preferences/preference.policy.ts';
 import { storedPreferences } from '../preferences/preference.repository.ts';
-import type { ChannelAdapter } from './channels/channel.adapter.ts';
+import { type ChannelAdapter, PermanentRejection } from './channels/channel.adapter.ts';
 import { notificationFailed, notificationSent } from './delivery.events.ts';
 import { countDelivery } from './delivery.metrics.ts';
 import { MAX_ERROR_LENGTH, MAX_PROVIDER_ID_LENGTH, storableText } from './provider-text.ts';
@@ -48,15 +48,16 @@ function describe(error: unknown): string {
  * transaction claims the notification with a lease, the worker sends and keeps the lease renewed,
  * and a second short transaction records the outcome. So two workers never send one notification
  * at once, and one found sent, failed, skipped or leased is left alone: redelivered work is
- * harmless. A failure is counted before the error propagates; on the last attempt the
- * notification becomes `failed`. Sent and failed notifications are counted in
- * `happening_notifications_total`.
+ * harmless. A failure is counted before the error propagates for the broker to retry; on the last
+ * attempt the notification becomes `failed`. A permanent rejection (an unknown mailbox, an
+ * invalid number) makes it `failed` at once and resolves `'failed'`: there is nothing to retry
+ * or dead-letter. Sent and failed notifications are counted in `happening_notifications_total`.
  */
 export async function deliverNotification(
   deps: DeliveryDeps,
   notificationId: string,
   attempt: { isLast: boolean },
-): Promise<'sent' | 'skipped'> {
+): Promise<'sent' | 'skipped' | 'failed'> {
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const token = randomUUID();
   const row = await claim(deps, notificationId, token, leaseMs);
@@ -64,10 +65,12 @@ export async function deliverNotification(
 
   let accepted: { providerMessageId: string | null } | undefined;
   let reason = '';
+  let permanent = false;
   try {
     accepted = await whileLeased(deps, row.id, token, leaseMs, () => send(deps, row));
   } catch (error) {
     reason = describe(error);
+    permanent = error instanceof PermanentRejection;
   }
 
   if (accepted) {
@@ -86,9 +89,10 @@ export async function deliverNotification(
     return 'sent';
   }
 
+  const final = attempt.isLast || permanent;
   const failed = await deps.db.transaction().execute(async (trx) => {
-    const updated = await recordFailure(trx, row.id, token, reason, attempt.isLast);
-    if (updated && attempt.isLast) await enqueueEvents(trx, [notificationFailed(updated)]);
+    const updated = await recordFailure(trx, row.id, token, reason, final);
+    if (updated && final) await enqueueEvents(trx, [notificationFailed(updated)]);
     return updated;
   });
   if (!failed) {
@@ -97,11 +101,11 @@ export async function deliverNotification(
     return 'skipped';
   }
   // After the commit: a rolled-back status change is not a delivery outcome.
-  if (attempt.isLast) countDelivery(row.channel, 'failed');
-  deps.logger.warn(
-    { notificationId, outcome: attempt.isLast ? 'failed' : 'retrying', reason },
-    'notification delivery failed',
-  );
+  if (final) countDelivery(row.channel, 'failed');
+  const outcome = permanent ? 'rejected' : attempt.isLast ? 'failed' : 'retrying';
+  deps.logger.warn({ notificationId, outcome, reason }, 'notification delivery failed');
+  // A recorded, final refusal is no message nobody could handle: acknowledged, not dead-lettered.
+  if (permanent) return 'failed';
   throw new DeliveryFailedError(notificationId, reason);
 }
 

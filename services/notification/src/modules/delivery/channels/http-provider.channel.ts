@@ -1,4 +1,9 @@
-import type { ChannelAdapter, OutgoingMessage } from './channel.adapter.ts';
+import {
+  type ChannelAdapter,
+  type OutgoingMessage,
+  PermanentRejection,
+} from './channel.adapter.ts';
+import { httpRejectionIsPermanent } from './rejection.policy.ts';
 
 export interface HttpProviderOptions {
   url: string;
@@ -11,7 +16,8 @@ export interface HttpProviderOptions {
 /**
  * A provider HTTP API (SMS, push): one JSON POST per message with a bearer key, an idempotency key
  * (the notification id, so a provider that honours it drops a resend) and a timeout. Any non-2xx
- * answer or timeout is a failed attempt.
+ * answer or timeout is a failed attempt; a 4xx refusing the message itself (400 invalid number,
+ * 404 no device) is a permanent rejection, not retried (see `httpRejectionIsPermanent`).
  */
 export function httpProviderChannel(options: HttpProviderOptions): ChannelAdapter {
   return {
@@ -28,7 +34,10 @@ export function httpProviderChannel(options: HttpProviderOptions): ChannelAdapte
       });
       const text = await response.text();
       if (!response.ok) {
-        throw new Error(`provider answered ${response.status}: ${text.slice(0, 200)}`);
+        const reason = `provider answered ${response.status}: ${text.slice(0, 200)}`;
+        throw httpRejectionIsPermanent(response.status)
+          ? new PermanentRejection(reason)
+          : new Error(reason);
       }
       return { providerMessageId: providerIdOf(text) };
     },
