@@ -158,6 +158,16 @@ export async function historyOf(db: Db, bookingId: string) {
     .execute();
 }
 
+type ListFilter = { userId?: string; eventId?: string; status?: BookingRow['status'] };
+type ListPage = { limit: number; after?: { createdAt: string; id: string } | undefined };
+
+// Every status a booking can have (the Record fails to compile when one is added or dropped).
+const BOOKING_STATUSES = Object.keys({
+  confirmed: true,
+  waiting: true,
+  cancelled: true,
+} satisfies Record<BookingRow['status'], true>) as BookingRow['status'][];
+
 /**
  * One page of bookings, newest first, keyset on (created_at, id). Each row carries its
  * `created_at` as Postgres prints it (microseconds kept) for the next cursor: the bookings of
@@ -166,29 +176,52 @@ export async function historyOf(db: Db, bookingId: string) {
  */
 export async function listBookings(
   db: Db,
-  filter: { userId?: string; eventId?: string; status?: BookingRow['status'] },
-  page: { limit: number; after?: { createdAt: string; id: string } | undefined },
+  filter: ListFilter,
+  page: ListPage,
 ): Promise<(BookingRow & { created_at_text: string })[]> {
-  let query = db
-    .selectFrom('bookings')
+  return listBookingsQuery(db, filter, page).execute();
+}
+
+/**
+ * The query `listBookings` runs. An event's bookings are in page order in `bookings_event_idx`
+ * (event_id, status, created_at, id) only within one status, so without a status filter each
+ * status's first `limit` + 1 rows are read from it and only those are merged: reading the event
+ * as a whole would fetch and sort all of its bookings for every page. (A caller's bookings need
+ * no such help: `bookings_user_idx` is (user_id, created_at, id).)
+ */
+export function listBookingsQuery(db: Db, filter: ListFilter, page: ListPage) {
+  const onePage = (status: BookingRow['status'] | undefined) => {
+    let query = db
+      .selectFrom('bookings')
+      .selectAll()
+      .select(sql<string>`created_at::text`.as('created_at_text'));
+    if (filter.userId) query = query.where('user_id', '=', filter.userId);
+    if (filter.eventId) query = query.where('event_id', '=', filter.eventId);
+    if (status) query = query.where('status', '=', status);
+    const after = page.after;
+    if (after) {
+      query = query.where((eb) =>
+        eb(
+          eb.refTuple('created_at', 'id'),
+          '<',
+          eb.tuple(sql<Date>`${after.createdAt}::timestamptz`, after.id),
+        ),
+      );
+    }
+    return query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.limit + 1);
+  };
+  if (!filter.eventId || filter.status) return onePage(filter.status);
+  const [first, ...others] = BOOKING_STATUSES.map((status) =>
+    db.selectFrom(onePage(status).as('of_status')).selectAll(),
+  );
+  const union = others.reduce((merged, next) => merged.unionAll(next), first!);
+  return db
+    .selectFrom(union.as('page'))
     .selectAll()
-    .select(sql<string>`created_at::text`.as('created_at_text'));
-  if (filter.userId) query = query.where('user_id', '=', filter.userId);
-  if (filter.eventId) query = query.where('event_id', '=', filter.eventId);
-  if (filter.status) query = query.where('status', '=', filter.status);
-  const after = page.after;
-  if (after) {
-    query = query.where((eb) =>
-      eb(
-        eb.refTuple('created_at', 'id'),
-        '<',
-        eb.tuple(sql<Date>`${after.createdAt}::timestamptz`, after.id),
-      ),
-    );
-  }
-  return query
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
-    .limit(page.limit + 1)
-    .execute();
+    .limit(page.limit + 1);
 }
