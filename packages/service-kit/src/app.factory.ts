@@ -66,8 +66,9 @@ export function createApp(options: CreateAppOptions): App {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined);
-    else parseJson(request, body, done);
+    const text = body.toString();
+    if (text === '') done(null, undefined);
+    else parseJson(request, text, done);
   });
 
   app.addHook('onRequest', async (request, reply) => {

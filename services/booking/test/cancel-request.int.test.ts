@@ -31,7 +31,7 @@ describe('a cancellation without a body', () => {
     expect(emptyJson.json().status).toBe('cancelled');
 
     const doc = await fetchOpenApiDocument(svc.app);
-    const operation = doc.paths['/v1/bookings/{bookingId}/cancel']?.post as
+    const operation = doc.paths?.['/v1/bookings/{bookingId}/cancel']?.post as
       | { requestBody?: { required?: boolean } }
       | undefined;
     expect(operation?.requestBody?.required ?? false).toBe(false);
