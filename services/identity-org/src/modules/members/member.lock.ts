@@ -4,7 +4,8 @@ import type { Trx } from '../../shared/database.ts';
 import { lockOrganization } from '../../shared/org-events.ts';
 import { findMembership, type Membership } from './member.repository.ts';
 
-const orgNotFound = () => new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
+// The guard's answer to a non-member: one removed while waiting for the lock gets the same.
+const orgNotFound = () => new DomainError('NOT_FOUND', 404, 'No such organization.');
 export const notAllowed = () =>
   new DomainError('FORBIDDEN', 403, 'Your role in this organization does not allow this.');
 
