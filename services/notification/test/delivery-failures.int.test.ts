@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sealInviteLink } from '@happening/contracts';
 import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_DLQ } from '../src/modules/delivery/delivery.message.ts';
@@ -7,10 +8,12 @@ import { UNRECORDED_SEND } from '../src/modules/notifications/notification.repos
 import {
   bookingFacts,
   confirmed,
+  memberInvited,
   memberJoined,
   memberRemoved,
   memberRoleChanged,
   strayNotification,
+  userRegistered,
 } from './events.fixture.ts';
 import { type Harness, startHarness, type TestUser } from './harness.ts';
 import { startHttpProvider } from './http-provider.ts';
@@ -511,5 +514,63 @@ describe('a permanent rejection', () => {
     expect(h.sink.mailsTo(di.email).map((m) => m.subject)).toEqual([
       'Booking confirmed: Greylisted',
     ]);
+  });
+});
+
+describe('contact details changed while a notice waits for its retry', () => {
+  it('sends the retry to the email the person has now, and stores it', async () => {
+    const eve = await h.registered('Eve');
+    await h.sink.stop();
+    const event = confirmed(bookingFacts({ userId: eve.sub, eventName: 'Moved Mailbox' }));
+    await h.publish(event);
+    await eventually(async () => ((await rowOf(event.id))?.attempts ?? 0) >= 1);
+    const newEmail = `moved-${eve.email}`;
+    await h.deliver(userRegistered(eve.sub, newEmail, 'Eve', undefined, 2));
+    await h.sink.start();
+
+    await h.mailTo(newEmail, 'Booking confirmed: Moved Mailbox');
+    const sent = await rowWhen(event.id, 'sent');
+    expect(sent.recipient).toBe(newEmail);
+    expect(h.sink.mailsTo(eve.email)).toEqual([]);
+  });
+
+  it('sends an orgAdmin’s retry of a failed SMS to the phone the person has now', async () => {
+    const sam = await smsPerson('+4915100000005');
+    sms.answer(400);
+    const facts = bookingFacts({ userId: sam.sub });
+    const event = confirmed(facts);
+    await h.publish(event);
+    const failed = await rowWhen(event.id, 'failed');
+    expect(failed.recipient).toBe('+4915100000005');
+
+    await h.deliver(userRegistered(sam.sub, sam.email, 'Sam', '+4915100000006', 2));
+    sms.answer(200);
+    const admin = await memberOf(facts.orgId, 'orgAdmin');
+    expect((await h.call(admin, 'POST', `/v1/notifications/${failed.id}/retry`)).statusCode).toBe(
+      202,
+    );
+    const sent = await rowWhen(event.id, 'sent');
+    expect(sent.recipient).toBe('+4915100000006');
+    expect(providerCalls(sent.id).map((r) => r.body.to)).toEqual([
+      '+4915100000005',
+      '+4915100000006',
+    ]);
+  });
+
+  it('sends an invite to the address invited, whatever its holder’s email is now', async () => {
+    const fay = await h.registered('Fay');
+    await h.sink.stop();
+    const url = `https://app.happening.test/invites/accept?token=tok${randomUUID().slice(0, 8)}`;
+    const invite = memberInvited(randomUUID(), fay.email, (facts) =>
+      sealInviteLink(h.inviteLinks, facts, url),
+    );
+    await h.publish(invite);
+    await eventually(async () => ((await rowOf(invite.id))?.attempts ?? 0) >= 1);
+    await h.deliver(userRegistered(fay.sub, `moved-${fay.email}`, 'Fay', undefined, 2));
+    await h.sink.start();
+
+    const mail = await h.mailTo(fay.email, 'invited');
+    expect(mail.text).toContain(url);
+    expect((await rowWhen(invite.id, 'sent')).recipient).toBe(fay.email);
   });
 });

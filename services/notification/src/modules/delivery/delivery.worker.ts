@@ -9,15 +9,19 @@ import {
   claimForDelivery,
   markSent,
   markSkipped,
+  readdress,
   recordFailure,
   renewLease,
+  SKIP_REASONS,
 } from '../notifications/notification.repository.ts';
 import { channelEnabled } from '../preferences/preference.policy.ts';
 import { storedPreferences } from '../preferences/preference.repository.ts';
+import { findRecipients } from '../recipients/recipient.repository.ts';
 import { type ChannelAdapter, PermanentRejection } from './channels/channel.adapter.ts';
 import { notificationFailed, notificationSent } from './delivery.events.ts';
 import { countDelivery } from './delivery.metrics.ts';
 import { MAX_ERROR_LENGTH, MAX_PROVIDER_ID_LENGTH, storableText } from './provider-text.ts';
+import { sendAddress } from './send-address.policy.ts';
 
 export interface DeliveryDeps {
   db: Kysely<NotificationDb>;
@@ -110,9 +114,11 @@ export async function deliverNotification(
 }
 
 /**
- * Claims a pending notification, in a short transaction of its own. The preferences may have
- * changed since the notice was written (it waited for a retry, or an orgAdmin retried it days
- * later): a channel turned off is not used, and the notification becomes `skipped`.
+ * Claims a pending notification, in a short transaction of its own, and settles where it goes.
+ * The preferences may have changed since the notice was written (it waited for a retry, or an
+ * orgAdmin retried it days later): a channel turned off is not used, and the notification becomes
+ * `skipped`. So may the person's email or phone: it goes to the address they have now (see
+ * `sendAddress`), stored as the notification's recipient.
  */
 async function claim(
   deps: DeliveryDeps,
@@ -124,9 +130,19 @@ async function claim(
     const row = await claimForDelivery(trx, notificationId, token, leaseMs);
     if (!row || row.user_id === null) return row;
     const stored = await storedPreferences(trx, [row.user_id]);
-    if (channelEnabled(row.type, row.channel, stored)) return row;
-    await markSkipped(trx, row.id);
-    return undefined;
+    if (!channelEnabled(row.type, row.channel, stored)) {
+      await markSkipped(trx, row.id, SKIP_REASONS.channelOff);
+      return undefined;
+    }
+    const [current] = await findRecipients(trx, [row.user_id]);
+    const address = sendAddress(
+      { type: row.type, channel: row.channel, userId: row.user_id, recipient: row.recipient },
+      current,
+    );
+    if (address === row.recipient) return row;
+    const readdressed = await readdress(trx, row.id, address);
+    if (!readdressed) await markSkipped(trx, row.id, SKIP_REASONS.addressTaken);
+    return readdressed;
   });
 }
 

@@ -137,13 +137,49 @@ export async function markSent(
     .executeTakeFirst();
 }
 
-/** Gives a notification up unsent: its recipient turned its channel off before it went out. */
-export async function markSkipped(db: Db, id: string): Promise<void> {
+/** Why a notification was given up unsent (`last_error` of a `skipped` one). */
+export const SKIP_REASONS = {
+  channelOff: 'the recipient turned this channel off',
+  addressTaken: 'the address the recipient has now already gets this notice',
+} as const;
+
+/** Gives a notification up unsent, for `reason` (one of `SKIP_REASONS`). */
+export async function markSkipped(db: Db, id: string, reason: string): Promise<void> {
   await db
     .updateTable('notifications')
-    .set({ status: 'skipped', last_error: 'the recipient turned this channel off', ...NO_LEASE })
+    .set({ status: 'skipped', last_error: reason, ...NO_LEASE })
     .where('id', '=', id)
     .execute();
+}
+
+/**
+ * Sends a notification to `recipient` from now on (its person's address changed since it was
+ * written); undefined, unchanged, when another notification of the same source event and channel
+ * goes to that address already (`UNIQUE (source_event_id, recipient, channel)`).
+ */
+export async function readdress(
+  db: Db,
+  id: string,
+  recipient: string,
+): Promise<NotificationRow | undefined> {
+  return db
+    .updateTable('notifications as n')
+    .set({ recipient })
+    .where('n.id', '=', id)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('notifications as o')
+            .select('o.id')
+            .whereRef('o.source_event_id', '=', 'n.source_event_id')
+            .whereRef('o.channel', '=', 'n.channel')
+            .where('o.recipient', '=', recipient)
+            .whereRef('o.id', '<>', 'n.id'),
+        ),
+      ),
+    )
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /**

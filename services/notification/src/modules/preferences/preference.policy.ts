@@ -73,7 +73,25 @@ export function deliveryTargets(
   const enabled = preferenceMatrix(stored).filter((p) => p.type === type && p.enabled);
   return enabled.flatMap(({ channel }) => {
     if (!available.has(channel)) return [];
-    const address = { email: contact.email, sms: contact.phone, push: userId }[channel];
+    const address = channelAddress(channel, { ...contact, userId });
     return address ? [{ channel, address }] : [];
   });
+}
+
+/**
+ * A person's address on a channel: their email, their phone (null when they gave none), or for
+ * push their user id (the provider maps it to their devices).
+ */
+export function channelAddress(
+  channel: NotificationChannel,
+  contact: Contact & { userId: string },
+): string | null {
+  switch (channel) {
+    case 'email':
+      return contact.email;
+    case 'sms':
+      return contact.phone;
+    case 'push':
+      return contact.userId;
+  }
 }
