@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { idempotencyKeyCompletionFails, withFailingWrites } from '@happening/db/testing';
 import { deferred, eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockEventExclusive } from '../src/modules/inventory/event-lock.ts';
 import { bookingLockKey } from '../src/redis/inventory.keys.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
@@ -411,6 +414,56 @@ describe('booking flow through HTTP', () => {
     );
     expect(malformed.statusCode).toBe(400);
     expect(JSON.stringify(malformed.json())).toContain('idempotency-key');
+  });
+
+  it('answers a key reused for another request 422 and one still running 409, as documented', async () => {
+    const documented = readFileSync(
+      fileURLToPath(new URL('../../../docs/services/booking.md', import.meta.url)),
+      'utf8',
+    );
+    const expectDocumented = (answer: { statusCode: number; json(): { code: string } }) =>
+      expect(documented).toContain(`\`${answer.json().code}\` ${answer.statusCode}`);
+    const [event, other] = [await svc.openEvent(), await svc.openEvent()];
+    const a = await svc.user();
+    const key = { 'idempotency-key': `key-${randomUUID()}` };
+    const post = (eventId: string, seats: number) =>
+      svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats }, key);
+
+    // A rebuild holds the event, so the first request waits with its key claimed.
+    const rebuilt = deferred();
+    const locked = deferred();
+    const rebuild = svc.db.transaction().execute(async (trx) => {
+      await lockEventExclusive(trx, event.eventId);
+      locked.resolve();
+      await rebuilt.promise;
+    });
+    await locked.promise;
+    const first = post(event.eventId, 1);
+    try {
+      await eventually(async () => {
+        const claim = await svc.db
+          .selectFrom('idempotency_keys')
+          .select('status')
+          .where('key', '=', key['idempotency-key'])
+          .executeTakeFirst();
+        return claim?.status === 'pending';
+      });
+      const running = await post(event.eventId, 1);
+      expect(running.statusCode).toBe(409);
+      expect(running.json().code).toBe('IDEMPOTENCY_KEY_IN_PROGRESS');
+      expectDocumented(running);
+    } finally {
+      rebuilt.resolve();
+      await rebuild;
+    }
+    expect((await first).statusCode).toBe(201);
+
+    for (const reused of [await post(event.eventId, 2), await post(other.eventId, 1)]) {
+      expect(reused.statusCode).toBe(422);
+      expect(reused.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+      expectDocumented(reused);
+    }
+    expect((await post(event.eventId, 1)).json()).toEqual((await first).json());
   });
 
   it('refuses unknown body fields and NUL characters with 400 naming them, booking nothing', async () => {

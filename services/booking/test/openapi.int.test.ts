@@ -3,6 +3,7 @@ import {
   documentedOperation,
   fetchOpenApiDocument,
   type OpenApiDocument,
+  operationsOf,
   parameterNames,
   requestBodySchema,
   responseBodySchema,
@@ -44,6 +45,18 @@ describe('booking OpenAPI document', () => {
     expect(created.properties?.status).toMatchObject({
       enum: ['confirmed', 'waiting', 'cancelled'],
     });
+  });
+
+  it('takes an Idempotency-Key on the one route that creates, as docs/services/booking.md says', () => {
+    type Method = Parameters<typeof documentedOperation>[2];
+    const keyed = [...operationsOf(doc)]
+      .filter(([path, method]) =>
+        parameterNames(documentedOperation(doc, path, method as Method)).includes(
+          'header:idempotency-key',
+        ),
+      )
+      .map(([path, method]) => `${method} ${path}`);
+    expect(keyed).toEqual(['post /v1/events/{eventId}/bookings']);
   });
 
   it('describes the caller’s bookings as a page and availability figures', () => {
