@@ -104,6 +104,21 @@ describe('booking flow through HTTP', () => {
       'promoted',
     ]);
     expect(history.json().items[1].details).toEqual({ seatNumbers: [1, 2] });
+    // The booking's own versions, not the log's global position (platform-wide volume).
+    expect(history.json().items).toEqual([
+      {
+        version: 1,
+        action: 'created',
+        details: expect.any(Object),
+        occurredAt: expect.any(String),
+      },
+      {
+        version: 2,
+        action: 'promoted',
+        details: { seatNumbers: [1, 2] },
+        occurredAt: expect.any(String),
+      },
+    ]);
 
     // cancelling twice is harmless and frees nothing again
     const again = await svc.call(a, 'POST', `/v1/bookings/${first.json().id}/cancel`, {});

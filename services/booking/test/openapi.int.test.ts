@@ -59,6 +59,20 @@ describe('booking OpenAPI document', () => {
     expect(keyed).toEqual(['post /v1/events/{eventId}/bookings']);
   });
 
+  it("describes a booking's history by its own versions, without the log's global position", () => {
+    const history = responseBodySchema(
+      documentedOperation(doc, '/v1/bookings/{bookingId}/history', 'get'),
+      '200',
+    );
+    const entry = history.properties?.items?.items;
+    expect(Object.keys(entry?.properties ?? {}).sort()).toEqual([
+      'action',
+      'details',
+      'occurredAt',
+      'version',
+    ]);
+  });
+
   it('describes the caller’s bookings as a page and availability figures', () => {
     const mine = documentedOperation(doc, '/v1/me/bookings', 'get');
     expect(parameterNames(mine)).toEqual(['query:cursor', 'query:limit', 'query:status']);

@@ -152,7 +152,7 @@ export async function bookedSeats(
 export async function historyOf(db: Db, bookingId: string) {
   return db
     .selectFrom('booking_history')
-    .select(['position', 'version', 'action', 'details', 'occurred_at'])
+    .select(['version', 'action', 'details', 'occurred_at'])
     .where('booking_id', '=', bookingId)
     .orderBy('version')
     .execute();

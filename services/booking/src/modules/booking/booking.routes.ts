@@ -117,7 +117,6 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
       const rows = await historyOf(ctx.db, request.params.bookingId);
       return {
         items: rows.map((r) => ({
-          position: Number(r.position),
           version: r.version,
           action: r.action,
           details: r.details as Record<string, unknown>,

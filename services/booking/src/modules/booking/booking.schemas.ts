@@ -45,8 +45,9 @@ export const bookingPageSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 
+// No global `position`: it numbers every organization's bookings, so sampling it would tell any
+// booker the platform's volume. `version` orders a booking's own entries.
 export const historyEntrySchema = z.object({
-  position: z.number().int(),
   version: z.number().int(),
   action: z.enum(['created', 'cancelled', 'promoted']),
   details: z.record(z.string(), z.unknown()),
