@@ -175,9 +175,8 @@ describe('booking flow through HTTP', () => {
     await eventually(async () => {
       const { rows } = await sql<{ n: number }>`
         SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE wait_event_type = 'Lock' AND query LIKE 'insert into "availability_sequence"%'`.execute(
-        svc.db,
-      );
+        WHERE datname = current_database() AND wait_event_type = 'Lock'
+          AND query LIKE 'insert into "availability_sequence"%'`.execute(svc.db);
       return (rows[0]?.n ?? 0) > 0;
     });
     // While it waits for its sequence, a seat goes.
