@@ -77,6 +77,8 @@ export interface NotificationTable {
   provider_message_id: string | null;
   source_event_id: string;
   correlation_id: string;
+  /** The booking version a booking notice tells of; NULL for others (migration 20251122000900). */
+  booking_version: ColumnType<number | null, number | null | undefined, number | null>;
   /** The send in progress: its worker's token and how long its claim holds unless renewed. */
   lease_token: Generated<string | null>;
   leased_until: Generated<Date | null>;

@@ -19,6 +19,9 @@ export interface MailSink {
   /** Refuses `address` at RCPT TO with the SMTP reply `code` (e.g. 550, 451) until `accept`. */
   reject(address: string, code: number): void;
   accept(address: string): void;
+  /** Refuses every mail whose subject contains `part` after its DATA with `code` until `acceptSubject`. */
+  refuseSubject(part: string, code: number): void;
+  acceptSubject(part: string): void;
   /** How often a sender named `address` at RCPT TO, refused or not. */
   recipientAttempts(address: string): number;
   stop(): Promise<void>;
@@ -36,6 +39,7 @@ export async function startMailSink(): Promise<MailSink> {
   const mails: ReceivedMail[] = [];
   const refusals = new Map<string, number>();
   const attempts = new Map<string, number>();
+  const refusedSubjects = new Map<string, number>();
   let server: SMTPServer | undefined;
 
   const start = async () => {
@@ -54,6 +58,13 @@ export async function startMailSink(): Promise<MailSink> {
       onData(stream, _session, callback) {
         simpleParser(stream)
           .then((mail) => {
+            const subject = mail.subject ?? '';
+            for (const [part, code] of refusedSubjects) {
+              if (!subject.includes(part)) continue;
+              return callback(
+                Object.assign(new Error(`refused "${subject}"`), { responseCode: code }),
+              );
+            }
             mails.push({
               to: addressOf(mail),
               subject: mail.subject ?? '',
@@ -80,6 +91,8 @@ export async function startMailSink(): Promise<MailSink> {
     mailsTo: (address) => mails.filter((m) => m.to.toLowerCase() === address.toLowerCase()),
     reject: (address, code) => refusals.set(address.toLowerCase(), code),
     accept: (address) => refusals.delete(address.toLowerCase()),
+    refuseSubject: (part, code) => refusedSubjects.set(part, code),
+    acceptSubject: (part) => refusedSubjects.delete(part),
     recipientAttempts: (address) => attempts.get(address.toLowerCase()) ?? 0,
     async stop() {
       const running = server;

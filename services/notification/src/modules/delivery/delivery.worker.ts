@@ -20,6 +20,8 @@ import { findRecipients } from '../recipients/recipient.repository.ts';
 import { type ChannelAdapter, PermanentRejection } from './channels/channel.adapter.ts';
 import { notificationFailed, notificationSent } from './delivery.events.ts';
 import { countDelivery } from './delivery.metrics.ts';
+import { overtakenBy } from './overtaken.policy.ts';
+import { sinceWritten } from './overtaken.repository.ts';
 import { MAX_ERROR_LENGTH, MAX_PROVIDER_ID_LENGTH, storableText } from './provider-text.ts';
 import { sendAddress } from './send-address.policy.ts';
 
@@ -115,10 +117,12 @@ export async function deliverNotification(
 
 /**
  * Claims a pending notification, in a short transaction of its own, and settles where it goes.
- * The preferences may have changed since the notice was written (it waited for a retry, or an
- * orgAdmin retried it days later): a channel turned off is not used, and the notification becomes
- * `skipped`. So may the person's email or phone: it goes to the address they have now (see
- * `sendAddress`), stored as the notification's recipient.
+ * Much may have changed since the notice was written (it waited for a retry, or an orgAdmin
+ * retried it days later): a channel its person turned off is not used, and a notice overtaken by
+ * what happened since (its booking or event cancelled, a newer notice sent, see `overtakenBy`) is
+ * not sent after it; either becomes `skipped`, with the reason. And the person's email or phone
+ * may have changed: it goes to the address they have now (see `sendAddress`), stored as the
+ * notification's recipient.
  */
 async function claim(
   deps: DeliveryDeps,
@@ -132,6 +136,20 @@ async function claim(
     const stored = await storedPreferences(trx, [row.user_id]);
     if (!channelEnabled(row.type, row.channel, stored)) {
       await markSkipped(trx, row.id, SKIP_REASONS.channelOff);
+      return undefined;
+    }
+    const overtaken = overtakenBy(
+      {
+        type: row.type,
+        eventId: row.event_id,
+        bookingId: row.booking_id,
+        bookingVersion: row.booking_version,
+      },
+      await sinceWritten(trx, row),
+    );
+    if (overtaken) {
+      await markSkipped(trx, row.id, overtaken);
+      deps.logger.info({ notificationId, reason: overtaken }, 'notification overtaken, skipped');
       return undefined;
     }
     const [current] = await findRecipients(trx, [row.user_id]);

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { NewNotificationRow, NotificationDb } from '../../database.ts';
 import type { NotificationChannel } from '../../domain.ts';
 import { deliveryRequest } from '../delivery/delivery.message.ts';
+import { holderChangeOf } from '../event-holders/event-holder.projection.ts';
 import { holdersOf } from '../event-holders/event-holder.repository.ts';
 import { type Contact, deliveryTargets } from '../preferences/preference.policy.ts';
 import { storedPreferences } from '../preferences/preference.repository.ts';
@@ -107,6 +108,8 @@ export async function writeNotifications(
   const userIds = people.flatMap((p) => (p.contact.userId ? [p.contact.userId] : []));
   const preferences = await storedPreferences(trx, userIds);
   const templates = new Map<NotificationChannel, TemplateSource | undefined>();
+  // A booking event's notice tells of that version of the booking (checked again when sent).
+  const bookingVersion = holderChangeOf(event)?.bookingVersion ?? null;
 
   const rows: NewNotificationRow[] = [];
   for (const { contact, name } of people) {
@@ -131,6 +134,7 @@ export async function writeNotifications(
         ...render(deps, template, plan, name || 'there'),
         source_event_id: event.id,
         correlation_id: event.correlationId,
+        booking_version: bookingVersion,
       });
     }
   }

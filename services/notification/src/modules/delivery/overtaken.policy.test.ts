@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import {
+  OVERTAKEN,
+  overtakenBy,
+  type PendingNotice,
+  type SentNotice,
+  type SinceWritten,
+} from './overtaken.policy.ts';
+
+const confirmation: PendingNotice = {
+  type: 'booking_confirmed',
+  eventId: 'e1',
+  bookingId: 'b1',
+  bookingVersion: 1,
+};
+const nothing: SinceWritten = { bookingCancelled: false, eventCancelled: false, sent: [] };
+
+const sent = (overrides: Partial<SentNotice>): SentNotice => ({
+  type: 'booking_confirmed',
+  eventId: 'e1',
+  bookingId: 'b1',
+  bookingVersion: 1,
+  writtenAfter: true,
+  ...overrides,
+});
+const update = (writtenAfter: boolean) =>
+  sent({ type: 'event_updated', bookingId: null, bookingVersion: null, writtenAfter });
+
+describe('overtakenBy', () => {
+  it('sends a notice nothing overtook', () => {
+    expect(overtakenBy(confirmation, nothing)).toBeUndefined();
+  });
+
+  it('skips a booking’s news once the booking or its event was cancelled', () => {
+    expect(overtakenBy(confirmation, { ...nothing, bookingCancelled: true })).toBe(
+      OVERTAKEN.bookingCancelled,
+    );
+    expect(overtakenBy(confirmation, { ...nothing, eventCancelled: true })).toBe(
+      OVERTAKEN.eventCancelled,
+    );
+    const waitlisted = { ...confirmation, type: 'booking_waitlisted' } as const;
+    expect(overtakenBy(waitlisted, { ...nothing, eventCancelled: true })).toBe(
+      OVERTAKEN.eventCancelled,
+    );
+  });
+
+  it('skips an update of a cancelled event, never a cancellation’s own notice', () => {
+    const updated: PendingNotice = {
+      type: 'event_updated',
+      eventId: 'e1',
+      bookingId: null,
+      bookingVersion: null,
+    };
+    expect(overtakenBy(updated, { ...nothing, eventCancelled: true })).toBe(
+      OVERTAKEN.eventCancelled,
+    );
+    const cancelledByOwner = {
+      ...confirmation,
+      type: 'booking_cancelled',
+      bookingVersion: 2,
+    } as const;
+    const eventCancelled: PendingNotice = { ...updated, type: 'event_cancelled' };
+    const everything: SinceWritten = {
+      bookingCancelled: true,
+      eventCancelled: true,
+      sent: [update(true), sent({ bookingVersion: 3 })],
+    };
+    expect(overtakenBy(cancelledByOwner, everything)).toBeUndefined();
+    expect(overtakenBy(eventCancelled, everything)).toBeUndefined();
+  });
+
+  it('skips a booking notice once one of a newer booking version was sent', () => {
+    const waitlisted = { ...confirmation, type: 'booking_waitlisted' } as const;
+    const promotedSent = sent({ type: 'waitlist_promoted', bookingVersion: 2 });
+    expect(overtakenBy(waitlisted, { ...nothing, sent: [promotedSent] })).toBe(
+      OVERTAKEN.newerBookingNotice,
+    );
+    // The same version, an older one, another booking, or one of unknown version: not newer.
+    const notNewer = [
+      sent({ bookingVersion: 1 }),
+      sent({ bookingId: 'b2', bookingVersion: 5 }),
+      sent({ bookingVersion: null }),
+    ];
+    expect(overtakenBy(waitlisted, { ...nothing, sent: notNewer })).toBeUndefined();
+    const promoted = { ...confirmation, type: 'waitlist_promoted', bookingVersion: 2 } as const;
+    expect(
+      overtakenBy(promoted, { ...nothing, sent: [sent({ type: 'booking_waitlisted' })] }),
+    ).toBeUndefined();
+    // A notice written before the column knows no version: only the other rules apply.
+    expect(
+      overtakenBy({ ...waitlisted, bookingVersion: null }, { ...nothing, sent: [promotedSent] }),
+    ).toBeUndefined();
+  });
+
+  it('skips a notice telling the event’s details once an update written after it was sent', () => {
+    expect(overtakenBy(confirmation, { ...nothing, sent: [update(true)] })).toBe(
+      OVERTAKEN.newerUpdate,
+    );
+    // An update written before it: the notice was told with the details that update left.
+    expect(overtakenBy(confirmation, { ...nothing, sent: [update(false)] })).toBeUndefined();
+    const olderUpdate: PendingNotice = {
+      type: 'event_updated',
+      eventId: 'e1',
+      bookingId: null,
+      bookingVersion: null,
+    };
+    expect(overtakenBy(olderUpdate, { ...nothing, sent: [update(true)] })).toBe(
+      OVERTAKEN.newerUpdate,
+    );
+    expect(
+      overtakenBy(olderUpdate, { ...nothing, sent: [{ ...update(true), eventId: 'e2' }] }),
+    ).toBeUndefined();
+  });
+
+  it('never skips an invite', () => {
+    const invite: PendingNotice = {
+      type: 'org_invite',
+      eventId: null,
+      bookingId: null,
+      bookingVersion: null,
+    };
+    expect(
+      overtakenBy(invite, { bookingCancelled: true, eventCancelled: true, sent: [update(true)] }),
+    ).toBeUndefined();
+  });
+});
