@@ -24,6 +24,8 @@ export interface ServiceTableRetention {
   /** A timestamp column. */
   column: string;
   olderThanMs: number;
+  /** Only rows whose `column` holds one of `values` (e.g. finished ones, never work still to do). */
+  onlyWhere?: { column: string; values: readonly string[] };
 }
 
 /** Rows deleted per statement: a long backlog goes in short transactions. */
@@ -56,13 +58,22 @@ export async function prunePlatformTables<DB>(
   return { outbox, inbox, idempotencyKeys };
 }
 
-/** Deletes the rows of `table` whose `column` is before `cutoff`, in chunks. */
-function deleteOlderThan<DB>(db: Kysely<DB>, table: string, column: string, cutoff: Date) {
+/** Deletes the rows of `table` whose `column` is before `cutoff` (and match `onlyWhere`), in chunks. */
+function deleteOlderThan<DB>(
+  db: Kysely<DB>,
+  table: string,
+  column: string,
+  cutoff: Date,
+  onlyWhere?: ServiceTableRetention['onlyWhere'],
+) {
+  const also = onlyWhere
+    ? sql` AND ${sql.ref(onlyWhere.column)} = ANY(${[...onlyWhere.values]}::text[])`
+    : sql``;
   return deleteInChunks(
     db,
     (limit) => sql`
       DELETE FROM ${sql.table(table)} WHERE ctid IN (
-        SELECT ctid FROM ${sql.table(table)} WHERE ${sql.ref(column)} < ${cutoff}
+        SELECT ctid FROM ${sql.table(table)} WHERE ${sql.ref(column)} < ${cutoff}${also}
         LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
   );
 }
@@ -102,9 +113,9 @@ export function startPlatformRetention<DB>(options: {
       const deleted: Record<string, number> = {
         ...(await prunePlatformTables(options.db, retention)),
       };
-      for (const { table, column, olderThanMs } of options.serviceTables ?? []) {
+      for (const { table, column, olderThanMs, onlyWhere } of options.serviceTables ?? []) {
         const cutoff = new Date(Date.now() - olderThanMs);
-        deleted[table] = await deleteOlderThan(options.db, table, column, cutoff);
+        deleted[table] = await deleteOlderThan(options.db, table, column, cutoff, onlyWhere);
       }
       if (Object.values(deleted).some((n) => n > 0))
         options.logger.info(deleted, 'platform tables pruned');

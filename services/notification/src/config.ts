@@ -59,6 +59,8 @@ export const configSchema = baseConfigSchema
       .int()
       .positive()
       .default(7 * 24 * 3_600_000),
+    /** Days a sent, failed or skipped notification is kept (the people's lists, orgAdmins' retries). */
+    NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().positive().default(90),
   })
   .refine((c) => !c.SMS_API_URL || c.SMS_API_KEY, {
     path: ['SMS_API_KEY'],

@@ -30,6 +30,7 @@ const runtime = await startRuntime({
   pendingSweepIntervalMs: config.PENDING_SWEEP_INTERVAL_MS,
   pendingStaleAfterMs: config.PENDING_STALE_AFTER_MS,
   waitingNoticeExpiryMs: config.WAITING_NOTICE_EXPIRY_MS,
+  finishedNotificationRetentionMs: config.NOTIFICATION_RETENTION_DAYS * 24 * 3_600_000,
   eventConsumers: config.EVENT_CONSUMERS,
 });
 const app = buildApp({

@@ -9,7 +9,7 @@ import {
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { NotificationDb } from './database.ts';
-import type { NotificationChannel } from './domain.ts';
+import { FINISHED_STATUSES, type NotificationChannel } from './domain.ts';
 import type { ChannelAdapter } from './modules/delivery/channels/channel.adapter.ts';
 import {
   DELIVERY_QUEUE,
@@ -36,6 +36,8 @@ export interface RuntimeDeps {
   pendingStaleAfterMs: number;
   /** A notice waiting longer than this for its person's contact details is given up. */
   waitingNoticeExpiryMs: number;
+  /** Sent, failed and skipped notifications are deleted once finished longer ago than this. */
+  finishedNotificationRetentionMs: number;
   /** Consumers deployed (EVENT_CONSUMERS), whose queues are declared before publishing. */
   eventConsumers: readonly SubscribingService[];
 }
@@ -68,6 +70,12 @@ export async function startRuntime(
     serviceTables: [
       { table: 'cancelled_events', column: 'created_at', olderThanMs: DEFAULT_RETENTION.inboxMs },
       { table: 'waiting_notices', column: 'created_at', olderThanMs: deps.waitingNoticeExpiryMs },
+      {
+        table: 'notifications',
+        column: 'updated_at',
+        olderThanMs: deps.finishedNotificationRetentionMs,
+        onlyWhere: { column: 'status', values: FINISHED_STATUSES },
+      },
     ],
   });
   const stopCountingWaiting = countWaitingNoticesIn(db, logger);

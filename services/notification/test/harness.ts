@@ -78,6 +78,7 @@ export async function startHarness(options: HarnessOptions) {
     pendingSweepIntervalMs: options.pendingSweepIntervalMs ?? 3_600_000,
     pendingStaleAfterMs: options.pendingStaleAfterMs ?? 3_600_000,
     waitingNoticeExpiryMs: options.waitingNoticeExpiryMs ?? 7 * 24 * 3_600_000,
+    finishedNotificationRetentionMs: 90 * 24 * 3_600_000,
     eventConsumers: SUBSCRIBING_SERVICES,
   });
   const app = buildApp({

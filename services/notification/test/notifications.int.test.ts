@@ -223,6 +223,36 @@ describe('event notices', () => {
     expect(await recorded()).toEqual([{ event_id: recent.data.eventId }]);
   });
 
+  it('forgets finished notifications after their retention, never a pending one', async () => {
+    const person = await h.registered('Kept');
+    const bookings = [1, 2].map(() => confirmed(bookingFacts({ userId: person.sub })));
+    for (const booked of bookings) await h.publish(booked);
+    for (const booked of bookings) await h.noticed(booked.id);
+    const mine = () =>
+      h.db.selectFrom('notifications').select(['id', 'status']).where('user_id', '=', person.sub);
+    await eventually(
+      async () => (await mine().where('status', '=', 'sent').execute()).length === 2,
+    );
+    const [stillPending] = await mine().execute();
+    // Finished 91 days ago, one of them still to be sent however old (the updated_at trigger set
+    // aside, as a restore would).
+    await h.db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL session_replication_role = replica`.execute(trx);
+      await trx
+        .updateTable('notifications')
+        .set({ updated_at: new Date(Date.now() - 91 * 24 * 3_600_000) })
+        .where('user_id', '=', person.sub)
+        .execute();
+      await trx
+        .updateTable('notifications')
+        .set({ status: 'pending' })
+        .where('id', '=', stillPending!.id)
+        .execute();
+    });
+    await h.runtime.pruneNow();
+    expect(await mine().execute()).toEqual([{ id: stillPending!.id, status: 'pending' }]);
+  });
+
   it('tells every booking of an event of its cancellation when both arrive at once', async () => {
     const people = await Promise.all(Array.from({ length: 30 }, (_, i) => h.registered(`P${i}`)));
     const eventId = randomUUID();
