@@ -38,6 +38,36 @@ describe('versions', () => {
   });
 });
 
+describe('user_registered', () => {
+  const user = { userId: 'u-1', email: 'ada@example.test', name: 'Ada' };
+  const userMeta = {
+    source: 'identity-org' as const,
+    aggregate: { type: 'user', id: 'u-1', version: 2 },
+    correlationId: 'c',
+  };
+
+  it('carries whether the email is verified, still as version 1', () => {
+    const event = buildEvent(
+      'identity.user_registered',
+      { ...user, emailVerified: true },
+      userMeta,
+    );
+    expect(event.version).toBe(1);
+    expect(parseEvent(JSON.parse(JSON.stringify(event))).data).toMatchObject({
+      emailVerified: true,
+    });
+    expect(() =>
+      buildEvent('identity.user_registered', { ...user, emailVerified: 'yes' as never }, userMeta),
+    ).toThrow(/emailVerified/);
+  });
+
+  it('still parses a message published before it said so', () => {
+    const current = buildEvent('identity.user_registered', user, userMeta);
+    const parsed = parseEvent(JSON.parse(JSON.stringify(current)));
+    expect(parsed.data).toEqual(user);
+  });
+});
+
 describe('member_invited', () => {
   const box = createSealedBox(randomBytes(32));
 

@@ -8,6 +8,11 @@ export const userRegisteredV1 = z.object({
   email: emailAddressSchema,
   name: z.string(),
   phone: z.string().optional(),
+  /**
+   * Whether the identity provider verified `email`. Optional, so version 1 still parses the
+   * messages published before it was added; consumers take its absence as not verified.
+   */
+  emailVerified: z.boolean().optional(),
 });
 
 export const organizationCreatedV1 = z.object({
