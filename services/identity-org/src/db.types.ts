@@ -32,7 +32,10 @@ export interface UsersTable {
   full_name: string;
   /** From the token's `phone_number`; a token without one leaves it as it was. */
   phone: string | null;
-  /** Raised whenever the mirrored email, name or phone changes (the version of their user_registered). */
+  /**
+   * Raised whenever the mirrored email, its verification, name or phone changes (the version of
+   * their user_registered).
+   */
   version: Generated<number>;
   /** `iat` of the token the row was last mirrored from; older tokens do not change it. */
   mirrored_token_issued_at: Date | null;

@@ -114,13 +114,45 @@ describe('sign-up', () => {
     );
     expect(announced.data).toMatchObject({ email: renamed.email, name: 'New Name' });
     await h.call(renamed, 'GET', '/v1/me');
-    // Only the email verification differs: nothing others are told of.
-    await h.call(
-      await h.user({ sub, name: 'New Name', email: renamed.email, emailVerified: false }),
-      'GET',
-      '/v1/me',
-    );
     expect(await announcementsOf(sub)).toEqual([1, 2]);
+  });
+
+  it('announces a change of the email’s verification alone, so notification follows it', async () => {
+    const sub = randomUUID();
+    const email = `verify-${sub.slice(0, 6)}@example.test`;
+    const unverified = await h.user({ sub, email, name: 'Vera', emailVerified: false });
+    await h.call(unverified, 'GET', '/v1/me');
+    const first = await h.event(
+      'identity.user_registered',
+      (e) => e.data.userId === sub && e.aggregate.version === 1,
+    );
+    expect(first.data).toMatchObject({ email, emailVerified: false });
+
+    await h.call(await h.user({ sub, email, name: 'Vera', emailVerified: true }), 'GET', '/v1/me');
+    const verified = await h.event(
+      'identity.user_registered',
+      (e) => e.data.userId === sub && e.aggregate.version === 2,
+    );
+    expect(verified.data).toEqual({ userId: sub, email, name: 'Vera', emailVerified: true });
+    // The unverified token, older, still in use: it changes nothing and announces nothing.
+    const older = await h.user({ sub, email, name: 'Vera', emailVerified: false, issuedAgo: 60 });
+    await h.call(older, 'GET', '/v1/me');
+    expect(await announcementsOf(sub)).toEqual([1, 2]);
+    const stored = await h.db
+      .selectFrom('users')
+      .select(['email_verified', 'version'])
+      .where('id', '=', sub)
+      .executeTakeFirstOrThrow();
+    expect(stored).toEqual({ email_verified: true, version: 2 });
+
+    // Unverified again by a newer token (the provider reset it): announced too.
+    await h.call(await h.user({ sub, email, name: 'Vera', emailVerified: false }), 'GET', '/v1/me');
+    const unverifiedAgain = await h.event(
+      'identity.user_registered',
+      (e) => e.data.userId === sub && e.aggregate.version === 3,
+    );
+    expect(unverifiedAgain.data).toMatchObject({ emailVerified: false });
+    expect(await announcementsOf(sub)).toEqual([1, 2, 3]);
   });
 
   it('records a newer token’s issue time even when its details are unchanged', async () => {

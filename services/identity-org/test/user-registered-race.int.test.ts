@@ -81,4 +81,27 @@ describe('first contact with tokens of different ages at once', () => {
       expect(rows.at(-1)?.name).toBe('New Name');
     }
   });
+
+  it('announces the verification the newer token brings, once per version', async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const sub = randomUUID();
+      const newer = await h.user({ sub, emailVerified: true });
+      const older = await h.user({ sub, emailVerified: false, issuedAgo: 30 });
+      await Promise.all([older, newer, older, newer].map((who) => h.call(who, 'GET', '/v1/me')));
+      const { version, email_verified } = await h.db
+        .selectFrom('users')
+        .select(['version', 'email_verified'])
+        .where('id', '=', sub)
+        .executeTakeFirstOrThrow();
+      expect(email_verified).toBe(true);
+      const { rows } = await sql<{ version: number; verified: boolean }>`
+        SELECT (payload->'aggregate'->>'version')::int AS version,
+               (payload->'data'->>'emailVerified')::boolean AS verified
+        FROM outbox
+        WHERE routing_key = 'identity.user_registered' AND payload->'data'->>'userId' = ${sub}
+        ORDER BY id`.execute(h.db);
+      expect(rows.map((r) => r.version)).toEqual(version === 1 ? [1] : [1, 2]);
+      expect(rows.at(-1)?.verified).toBe(true);
+    }
+  });
 });

@@ -41,10 +41,10 @@ const toUser = (row: UserRow): User => ({
 });
 
 /**
- * Inserts the user, or refreshes email, name and phone when the token says otherwise — unless it was
- * issued before the token the row was last mirrored from (an old token still in use must not
- * flip the details back). `inserted` is true only for the call that created the row, however
- * many first requests race; `announce` when the email, name or phone is new (the version rose).
+ * Inserts the user, or refreshes email, its verification, name and phone when the token says
+ * otherwise — unless it was issued before the token the row was last mirrored from (an old token
+ * still in use must not flip the details back). `inserted` is true only for the call that created
+ * the row, however many first requests race; `announce` when any of them is new (the version rose).
  */
 export async function upsertUser(
   db: Executor,
@@ -71,9 +71,11 @@ export async function upsertUser(
           full_name: (eb) => eb.ref('excluded.full_name'),
           phone: sql`COALESCE(excluded.phone, users.phone)`,
           mirrored_token_issued_at: sql`GREATEST(users.mirrored_token_issued_at, excluded.mirrored_token_issued_at)`,
-          // Only what other services are told of (email, name, phone) raises the version.
-          version: sql`CASE WHEN (users.email, users.full_name, users.phone)
-                              IS DISTINCT FROM (excluded.email, excluded.full_name, COALESCE(excluded.phone, users.phone))
+          // Only what other services are told of raises the version: the email and whether it
+          // is verified (notification shows an invite to the account holding a verified address
+          // only), the name and the phone.
+          version: sql`CASE WHEN (users.email, users.email_verified, users.full_name, users.phone)
+                              IS DISTINCT FROM (excluded.email, excluded.email_verified, excluded.full_name, COALESCE(excluded.phone, users.phone))
                             THEN users.version + 1 ELSE users.version END`,
         })
         // Written when the details differ or the token is newer than the last one recorded

@@ -17,8 +17,8 @@ export interface TokenIdentity {
 }
 
 /**
- * Mirrors the caller's token into `users` on first contact and refreshes email, name and phone
- * when they change, publishing `identity.user_registered` with the user's version each time (once
+ * Mirrors the caller's token into `users` on first contact and refreshes email, its verification,
+ * name and phone when they change, publishing `identity.user_registered` with the user's version each time (once
  * per version, however often and concurrently the person calls).
  */
 export async function syncUser(db: Db, identity: TokenIdentity, requestId: string): Promise<User> {
@@ -59,13 +59,15 @@ function upsertInTransaction(db: Db, claims: UserClaims, requestId: string): Pro
     const written = await upsertUser(trx, claims);
     if (written === undefined) return (await findUser(trx, claims.id))!;
     if (!written.announce) return written.user;
-    // First contact, and again whenever the email, name or phone changes: consumers that mail
-    // people keep the newest address (the version orders the announcements).
+    // First contact, and again whenever the email, its verification, name or phone changes:
+    // consumers that mail people keep the newest address, and link an invite to a person only
+    // once their address is verified (the version orders the announcements).
     const event = buildEvent(
       'identity.user_registered',
       {
         userId: written.user.id,
         email: written.user.email,
+        emailVerified: written.user.emailVerified,
         name: written.user.fullName,
         ...(written.user.phone !== null && { phone: written.user.phone }),
       },
