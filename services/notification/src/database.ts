@@ -12,6 +12,11 @@ export interface RecipientTable {
   phone: string | null;
   /** Identity's user version the details come from (migration 20251122000400). */
   user_version: number;
+  /**
+   * Whether identity verified `email`; NULL when its event did not say, taken as not verified
+   * (migration 20251122001100).
+   */
+  email_verified: boolean | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -171,16 +171,24 @@ export const eventCancelled = (eventId: string, orgId: string) =>
     { aggregateId: eventId, version: 4, orgId },
   );
 
+/** `emailVerified` left out as identity-org published it before it said so. */
 export const userRegistered = (
   userId: string,
   email: string,
   name: string,
   phone?: string,
   version = 1,
+  emailVerified?: boolean,
 ) =>
   envelope(
     'identity.user_registered',
-    { userId, email, name, ...(phone ? { phone } : {}) },
+    {
+      userId,
+      email,
+      name,
+      ...(phone ? { phone } : {}),
+      ...(emailVerified === undefined ? {} : { emailVerified }),
+    },
     { aggregateId: userId, version },
   );
 

@@ -425,6 +425,57 @@ describe('invites', () => {
     expect(Number(dump.n)).toBe(0);
   });
 
+  it('shows an invite in the list of the account holding the address only once it is verified', async () => {
+    const claimant = await h.user('Xavier');
+    const address = claimant.email;
+    const orgInvites = async () => {
+      const res = await h.call(claimant, 'GET', '/v1/me/notifications');
+      expect(res.statusCode).toBe(200);
+      return (res.json().items as Array<{ type: string; orgId: string }>).filter(
+        (item) => item.type === 'org_invite',
+      );
+    };
+    const invite = async () => {
+      const event = memberInvited(randomUUID(), address, (facts) =>
+        sealInviteLink(h.inviteLinks, facts, 'https://app.happening.test/invites/accept?token=t'),
+      );
+      await h.publish(event);
+      await h.noticed(event.id);
+      return event;
+    };
+
+    // The account's token carries the address, unverified (anyone can claim one).
+    await h.deliver(userRegistered(claimant.sub, address, 'Xavier', undefined, 1, false));
+    const first = await invite();
+    // The address still gets its invite; the account claiming it sees nothing of it.
+    await eventually(() => h.sink.mailsTo(address).length === 1, { what: 'the invite mailed' });
+    expect((await h.notificationsOf(first.id)).map((row) => row.user_id)).toEqual([null]);
+    expect(await orgInvites()).toEqual([]);
+
+    // Verified since: identity-org announces the user's next version.
+    await h.deliver(userRegistered(claimant.sub, address, 'Xavier', undefined, 2, true));
+    // An older announcement delivered late changes nothing.
+    await h.deliver(userRegistered(claimant.sub, address, 'Xavier', undefined, 1, false));
+    const second = await invite();
+    expect(await orgInvites()).toEqual([
+      expect.objectContaining({ orgId: second.data.organizationId }),
+    ]);
+    await eventually(() => h.sink.mailsTo(address).length === 2, { what: 'both invites mailed' });
+  });
+
+  it('links no invite to an account whose announcement does not say the address is verified', async () => {
+    // As identity-org announced people before user_registered carried emailVerified.
+    const person = await h.registered('Olga');
+    const event = memberInvited(randomUUID(), person.email, (facts) =>
+      sealInviteLink(h.inviteLinks, facts, 'https://app.happening.test/invites/accept?token=t'),
+    );
+    await h.publish(event);
+    await h.noticed(event.id);
+    expect((await h.notificationsOf(event.id)).map((row) => row.user_id)).toEqual([null]);
+    const res = await h.call(person, 'GET', '/v1/me/notifications');
+    expect(res.json().items).toEqual([]);
+  });
+
   it('still mails an invite of version 1, with its link in clear, published before version 2', async () => {
     const url = `https://app.happening.test/invites/accept?token=tok${randomUUID().slice(0, 8)}`;
     const email = `invitee-${randomUUID().slice(0, 8)}@example.test`;

@@ -11,8 +11,8 @@ import { holdersOf } from '../event-holders/event-holder.repository.ts';
 import { type Contact, deliveryTargets } from '../preferences/preference.policy.ts';
 import { storedPreferences } from '../preferences/preference.repository.ts';
 import {
-  findRecipientByEmail,
   findRecipients,
+  findVerifiedRecipientByEmail,
   lockRecipients,
   type Recipient,
 } from '../recipients/recipient.repository.ts';
@@ -85,7 +85,9 @@ async function addressees(
         await holdersOf(trx, audience.eventId, audience.includeCancelledWithEvent),
       );
     case 'address': {
-      const known = await findRecipientByEmail(trx, audience.email);
+      // Linked to a person (their list shows it) only when the address is theirs, verified;
+      // otherwise it is written as for an unknown address. It is mailed to the address either way.
+      const known = await findVerifiedRecipientByEmail(trx, audience.email);
       const contact = { userId: known?.userId ?? null, email: audience.email, phone: null };
       return { known: [{ contact, name: known?.name ?? '' }], waitingFor: [] };
     }

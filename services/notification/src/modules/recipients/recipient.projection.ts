@@ -12,10 +12,10 @@ export async function projectRecipients(
   event: DomainEvent,
 ): Promise<string | undefined> {
   if (event.type !== 'identity.user_registered') return undefined;
-  const { userId, email, name, phone } = event.data;
+  const { userId, email, name, phone, emailVerified } = event.data;
   await upsertRecipient(
     trx,
-    { userId, email, name, phone: phone ?? null },
+    { userId, email, name, phone: phone ?? null, emailVerified: emailVerified ?? null },
     event.aggregate.version,
   );
   return userId;

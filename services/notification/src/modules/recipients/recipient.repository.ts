@@ -10,10 +10,16 @@ export interface Recipient {
   phone: string | null;
 }
 
+/** What identity announces of a person: their details, and whether it verified their email. */
+export interface AnnouncedRecipient extends Recipient {
+  /** Null when the announcement does not say (published before it did): not verified. */
+  emailVerified: boolean | null;
+}
+
 /** Stores a recipient's details as of identity's user `version`; older versions change nothing. */
 export async function upsertRecipient(
   db: Db,
-  recipient: Recipient,
+  recipient: AnnouncedRecipient,
   version: number,
 ): Promise<void> {
   await db
@@ -23,6 +29,7 @@ export async function upsertRecipient(
       email: recipient.email,
       name: recipient.name,
       phone: recipient.phone,
+      email_verified: recipient.emailVerified,
       user_version: version,
     })
     .onConflict((oc) =>
@@ -33,6 +40,9 @@ export async function upsertRecipient(
           name: eb.ref('excluded.name'),
           // A later event without a phone does not forget the one we know.
           phone: eb.fn.coalesce('excluded.phone', 'recipients.phone'),
+          // Not kept like the phone: an announcement that does not say (an older publisher) may
+          // carry another address, whose verification nobody told us of.
+          email_verified: eb.ref('excluded.email_verified'),
           user_version: eb.ref('excluded.user_version'),
         }))
         .where('recipients.user_version', '<', (eb) => eb.ref('excluded.user_version')),
@@ -68,12 +78,20 @@ export async function findRecipients(db: Db, userIds: readonly string[]): Promis
   return rows.map((r) => ({ userId: r.user_id, email: r.email, name: r.name, phone: r.phone }));
 }
 
-/** The known person behind an email address, if any (addresses compare case-insensitively). */
-export async function findRecipientByEmail(db: Db, email: string): Promise<Recipient | undefined> {
+/**
+ * The known person whose verified email is this address, if any (addresses compare
+ * case-insensitively). An account whose token merely claims an address, unverified, is not its
+ * holder: what is addressed there (an invite) must not show up in that account's list.
+ */
+export async function findVerifiedRecipientByEmail(
+  db: Db,
+  email: string,
+): Promise<Recipient | undefined> {
   const row = await db
     .selectFrom('recipients')
     .select(['user_id', 'email', 'name', 'phone'])
     .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+    .where('email_verified', 'is', true)
     .orderBy('updated_at', 'desc')
     .executeTakeFirst();
   return row && { userId: row.user_id, email: row.email, name: row.name, phone: row.phone };
