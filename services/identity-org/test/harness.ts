@@ -33,6 +33,17 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 /** The harness's `ORGANIZATIONS_PER_OWNER`. */
 export const ORGANIZATIONS_PER_OWNER = 20;
 
+/** One entry of `GET /v1/orgs/{orgId}/audit`. */
+export interface AuditItem {
+  action: string;
+  actorId: string | null;
+  entityType: string;
+  entityId: string;
+  before: unknown;
+  after: unknown;
+  requestId: string | null;
+}
+
 export async function startHarness() {
   const infra = await startInfra();
   const issuer = await startTokenIssuer();
@@ -116,6 +127,13 @@ export async function startHarness() {
     return member;
   }
 
+  /** The organization's audit trail as `admin` reads it, newest first (up to 100 entries). */
+  async function auditOf(admin: TestUser, orgId: string): Promise<AuditItem[]> {
+    const res = await call(admin, 'GET', `/v1/orgs/${orgId}/audit?limit=100`);
+    if (res.statusCode !== 200) throw new Error(`audit answered ${res.statusCode}: ${res.body}`);
+    return res.json().items;
+  }
+
   /** Waits for the published event matching `match`. */
   function event<T extends DomainEvent['type']>(
     type: T,
@@ -141,6 +159,7 @@ export async function startHarness() {
     call,
     signUp,
     addMember,
+    auditOf,
     event,
     async stop() {
       await app.close();

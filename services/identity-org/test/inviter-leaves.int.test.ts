@@ -11,16 +11,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-interface AuditItem {
-  action: string;
-  actorId: string | null;
-  entityType: string;
-  entityId: string;
-  before: unknown;
-  after: unknown;
-  requestId: string | null;
-}
-
 /**
  * An organization owned by `owner` with a second orgAdmin, `admin`, who has invited `spare`
  * (another address of their own) as orgAdmin; the owner has invited someone else.
@@ -61,12 +51,6 @@ async function statusOf(admin: TestUser, orgId: string, inviteId: string) {
   return listed.json().items.find((i: { id: string }) => i.id === inviteId)?.status;
 }
 
-async function auditOf(admin: TestUser, orgId: string): Promise<AuditItem[]> {
-  const res = await h.call(admin, 'GET', `/v1/orgs/${orgId}/audit?limit=100`);
-  expect(res.statusCode).toBe(200);
-  return res.json().items;
-}
-
 /**
  * Asserts that the admin's invite to their spare address was revoked by `actor`: refused on
  * accept with INVITE_REVOKED, listed as revoked, and audited as the only `invite.revoked`, in the
@@ -85,7 +69,7 @@ async function expectRevokedWith(
   const members = (await h.call(owner, 'GET', `/v1/orgs/${orgId}/members`)).json().items;
   expect(members.map((m: { userId: string }) => m.userId)).not.toContain(spare.sub);
 
-  const audit = await auditOf(owner, orgId);
+  const audit = await h.auditOf(owner, orgId);
   const revocations = audit.filter((a) => a.action === 'invite.revoked');
   expect(revocations).toEqual([
     {
@@ -119,7 +103,7 @@ async function explicitRevocation() {
   const email = `explicit-${randomUUID().slice(0, 8)}@example.test`;
   const { id } = await invite(owner, orgId, email, 'user');
   expect((await h.call(owner, 'DELETE', `/v1/orgs/${orgId}/invites/${id}`)).statusCode).toBe(204);
-  const [latest] = await auditOf(owner, orgId);
+  const [latest] = await h.auditOf(owner, orgId);
   return { audit: latest, outbox: await outboxOf(orgId) };
 }
 
@@ -154,7 +138,7 @@ describe('an orgAdmin’s pending invites', () => {
       'identity.member_invited',
       'identity.member_removed',
     ]);
-    const revocation = (await auditOf(owner, orgId)).find((a) => a.action === 'invite.revoked');
+    const revocation = (await h.auditOf(owner, orgId)).find((a) => a.action === 'invite.revoked');
     expect(revocation).toMatchObject({
       action: explicit.audit?.action,
       entityType: explicit.audit?.entityType,
@@ -209,7 +193,7 @@ describe('an orgAdmin’s pending invites', () => {
     expect(await statusOf(owner, orgId, used.id)).toBe('accepted');
     expect(await statusOf(owner, orgId, lapsed.id)).toBe('expired');
     expect(await statusOf(owner, orgId, ownersInvite.id)).toBe('pending');
-    const revoked = (await auditOf(owner, orgId)).filter((a) => a.action === 'invite.revoked');
+    const revoked = (await h.auditOf(owner, orgId)).filter((a) => a.action === 'invite.revoked');
     expect(revoked.map((a) => a.entityId)).toEqual([setup.adminsInvite.id]);
 
     const accept = await h.call(guest, 'POST', '/v1/invites/accept', { token: ownersInvite.token });

@@ -14,15 +14,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-interface AuditItem {
-  action: string;
-  actorId: string | null;
-  entityType: string;
-  entityId: string;
-  before: unknown;
-  after: unknown;
-}
-
 /**
  * An owner at their organization limit, whose first organization has three orgAdmins besides
  * them: `early` joined first as a user and was made orgAdmin last, so `successor` (orgAdmin
@@ -51,12 +42,6 @@ async function ownerAtTheLimit() {
   return { owner, orgId, early, successor, later };
 }
 
-async function auditOf(admin: TestUser, orgId: string): Promise<AuditItem[]> {
-  const res = await h.call(admin, 'GET', `/v1/orgs/${orgId}/audit?limit=100`);
-  expect(res.statusCode).toBe(200);
-  return res.json().items;
-}
-
 /**
  * Asserts that `from` no longer owns the organization and `to` does, as GET shows it and as the
  * audit records it (by `actor`), and that `from` may create an organization again.
@@ -78,7 +63,7 @@ async function expectHandedOver(
   expect(org.json().version).toBe(versionBefore + 1);
   expect(org.headers.etag).toBe(`"${versionBefore + 1}"`);
 
-  const handOvers = (await auditOf(to, orgId)).filter((a) => a.action === 'organization.updated');
+  const handOvers = (await h.auditOf(to, orgId)).filter((a) => a.action === 'organization.updated');
   expect(handOvers).toEqual([
     expect.objectContaining({
       actorId: actor.sub,
@@ -140,7 +125,7 @@ describe('an organization whose owner goes', () => {
     ).toBe(204);
     const org = await h.call(owner, 'GET', `/v1/orgs/${orgId}`);
     expect(org.json().ownerId).toBe(owner.sub);
-    const audit = await auditOf(owner, orgId);
+    const audit = await h.auditOf(owner, orgId);
     expect(audit.filter((a) => a.action === 'organization.updated')).toEqual([]);
     const refused = await h.call(owner, 'POST', '/v1/orgs', { name: 'Still too many' });
     expect(refused.json().code).toBe('ORGANIZATION_LIMIT');

@@ -12,15 +12,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-interface AuditItem {
-  action: string;
-  actorId: string | null;
-  entityId: string;
-  before: unknown;
-  after: unknown;
-  requestId: string | null;
-}
-
 describe('re-inviting an address whose invite has expired but was not swept yet', () => {
   it('records the old invite as expired, as the sweep would, not as revoked', async () => {
     const admin = await h.user();
@@ -58,9 +49,7 @@ describe('re-inviting an address whose invite has expired but was not swept yet'
       .executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'expired', revoked_by: null, revoked_at: null });
 
-    const audit: AuditItem[] = (
-      await h.call(admin, 'GET', `/v1/orgs/${orgId}/audit?limit=100`)
-    ).json().items;
+    const audit = await h.auditOf(admin, orgId);
     const aboutOld = audit.filter((a) => a.entityId === old.id);
     expect(aboutOld.map((a) => a.action)).toEqual(['invite.expired', 'invite.created']);
     expect(aboutOld[0]).toMatchObject({
@@ -75,9 +64,7 @@ describe('re-inviting an address whose invite has expired but was not swept yet'
     expect(accept.statusCode).toBe(410);
     expect(accept.json().code).toBe('INVITE_EXPIRED');
     await expirePendingInvites(h.db);
-    const after: AuditItem[] = (
-      await h.call(admin, 'GET', `/v1/orgs/${orgId}/audit?limit=100`)
-    ).json().items;
+    const after = await h.auditOf(admin, orgId);
     expect(after.filter((a) => a.entityId === old.id).map((a) => a.action)).toEqual([
       'invite.expired',
       'invite.created',
