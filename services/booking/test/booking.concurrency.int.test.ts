@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { deferred, eventually } from '@happening/testkit';
 import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BookingDb } from '../src/db/database.ts';
@@ -11,6 +10,7 @@ import { lockEventExclusive } from '../src/modules/inventory/event-lock.ts';
 import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
+import { advisoryLockAwaited, holdLock } from './locks.ts';
 
 let svc: Booking;
 
@@ -22,38 +22,11 @@ afterAll(async () => {
   await svc?.stop();
 });
 
-/**
- * Takes the event's exclusive lock as a rebuild does, runs `whileHeld` under it once released,
- * and lets the test wait until a booking or cancellation is blocked on that lock.
- */
-async function holdEventLikeARebuild(
+/** Takes the event's exclusive lock as a rebuild does, running `whileHeld` under it once released. */
+const holdEventLikeARebuild = (
   eventId: string,
-  whileHeld: (trx: Transaction<BookingDb>) => Promise<unknown> = async () => undefined,
-) {
-  const locked = deferred();
-  const released = deferred();
-  const done = svc.db.transaction().execute(async (trx) => {
-    await lockEventExclusive(trx, eventId);
-    locked.resolve();
-    await released.promise;
-    await whileHeld(trx);
-  });
-  await locked.promise;
-  return {
-    /** Resolves once a shared try failed and the caller now waits on the event lock. */
-    waiterBlocked: () =>
-      eventually(async () => {
-        const { rows } = await sql<{ n: string }>`
-          SELECT count(*) AS n FROM pg_locks
-          WHERE locktype = 'advisory' AND NOT granted AND mode = 'ShareLock'`.execute(svc.db);
-        return Number(rows[0]?.n) > 0;
-      }),
-    finish: async () => {
-      released.resolve();
-      await done;
-    },
-  };
-}
+  whileHeld?: (trx: Transaction<BookingDb>) => Promise<unknown>,
+) => holdLock(svc.db, (trx) => lockEventExclusive(trx, eventId), whileHeld);
 
 /** A booking's status as Postgres holds it. */
 async function statusOf(bookingId: string) {
@@ -179,8 +152,8 @@ describe('booking under concurrency', () => {
         .execute(),
     );
     const pending = svc.book(user, eventId, 1);
-    await rebuild.waiterBlocked();
-    await rebuild.finish();
+    await advisoryLockAwaited(svc.db, 'ShareLock');
+    await rebuild.release();
     const response = await pending;
     expect(response.statusCode).toBe(422);
     expect(response.json().code).toBe('EVENT_NOT_OPEN');
@@ -197,8 +170,8 @@ describe('booking under concurrency', () => {
     expect(waiting.json().status).toBe('waiting');
     const rebuild = await holdEventLikeARebuild(eventId);
     const pending = svc.call(owner, 'POST', `/v1/bookings/${first.json().id}/cancel`, {});
-    await rebuild.waiterBlocked();
-    await rebuild.finish();
+    await advisoryLockAwaited(svc.db, 'ShareLock');
+    await rebuild.release();
     const response = await pending;
     expect(response.statusCode).toBe(200);
     expect(response.json().status).toBe('cancelled');
@@ -227,7 +200,7 @@ describe('booking under concurrency', () => {
       expect(cancel.statusCode).toBe(404);
       expect(cancel.json().code).toBe('BOOKING_NOT_FOUND');
     } finally {
-      await rebuild.finish();
+      await rebuild.release();
     }
   });
 

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { idempotencyKeyCompletionFails, withFailingWrites } from '@happening/db/testing';
-import { deferred, eventually } from '@happening/testkit';
+import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockEventExclusive } from '../src/modules/inventory/event-lock.ts';
 import { bookingLockKey } from '../src/redis/inventory.keys.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
+import { holdLock } from './locks.ts';
 
 let svc: Booking;
 
@@ -161,16 +162,9 @@ describe('booking flow through HTTP', () => {
     const ofEvent = (e: { data: { eventId: string } }) => e.data.eventId === eventId;
     const first = await eventually(() => svc.eventsOf('booking.availability_changed', ofEvent)[0]);
     // Another replica publishing this event's availability holds its sequence row meanwhile.
-    const locked = deferred();
-    const release = deferred();
-    const held = svc.db.transaction().execute(async (trx) => {
-      await sql`SELECT 1 FROM availability_sequence WHERE event_id = ${eventId} FOR UPDATE`.execute(
-        trx,
-      );
-      locked.resolve();
-      await release.promise;
-    });
-    await locked.promise;
+    const held = await holdLock(svc.db, (trx) =>
+      sql`SELECT 1 FROM availability_sequence WHERE event_id = ${eventId} FOR UPDATE`.execute(trx),
+    );
     svc.ctx.availability.touch(eventId);
     await eventually(async () => {
       const { rows } = await sql<{ n: number }>`
@@ -183,8 +177,7 @@ describe('booking flow through HTTP', () => {
     expect(
       (await svc.call(b, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })).statusCode,
     ).toBe(201);
-    release.resolve();
-    await held;
+    await held.release();
     const next = await eventually(() =>
       svc
         .eventsOf('booking.availability_changed', ofEvent)
@@ -444,14 +437,7 @@ describe('booking flow through HTTP', () => {
       svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats }, key);
 
     // A rebuild holds the event, so the first request waits with its key claimed.
-    const rebuilt = deferred();
-    const locked = deferred();
-    const rebuild = svc.db.transaction().execute(async (trx) => {
-      await lockEventExclusive(trx, event.eventId);
-      locked.resolve();
-      await rebuilt.promise;
-    });
-    await locked.promise;
+    const rebuild = await holdLock(svc.db, (trx) => lockEventExclusive(trx, event.eventId));
     const first = post(event.eventId, 1);
     try {
       await eventually(async () => {
@@ -467,8 +453,7 @@ describe('booking flow through HTTP', () => {
       expect(running.json().code).toBe('IDEMPOTENCY_KEY_IN_PROGRESS');
       expectDocumented(running);
     } finally {
-      rebuilt.resolve();
-      await rebuild;
+      await rebuild.release();
     }
     expect((await first).statusCode).toBe(201);
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainError } from '@happening/service-kit';
-import { deferred, eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../src/modules/booking/cancel.batch.ts';
@@ -9,6 +8,7 @@ import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
+import { advisoryLockAwaited, holdLock } from './locks.ts';
 
 let svc: Booking;
 
@@ -199,32 +199,16 @@ describe('cancellations in shared transactions', () => {
     const heldBooking = await bookedId(a, held.eventId, 1);
     const freeBooking = await bookedId(b, free.eventId, 1);
     // Another transaction releasing seats of the first event (a compensation, say) holds its lock.
-    const released = deferred();
-    const lockHeld = deferred();
-    const holder = svc.db.transaction().execute(async (trx) => {
-      await lockEventReleases(trx, held.eventId);
-      lockHeld.resolve();
-      await released.promise;
-    });
-    await lockHeld.promise;
+    const holder = await holdLock(svc.db, (trx) => lockEventReleases(trx, held.eventId));
     const waiting = cancel(a, heldBooking);
     try {
-      await eventually(async () => {
-        const { rows } = await sql<{ n: string }>`
-          SELECT count(*) AS n FROM pg_locks
-          WHERE locktype = 'advisory' AND NOT granted
-            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`.execute(
-          svc.db,
-        );
-        return Number(rows[0]?.n) > 0;
-      });
+      await advisoryLockAwaited(svc.db);
       // Answered while the first event's cancellation still waits for its lock.
       const answered = await cancel(b, freeBooking);
       expect(answered.statusCode).toBe(200);
       expect(answered.json().status).toBe('cancelled');
     } finally {
-      released.resolve();
-      await holder;
+      await holder.release();
     }
     expect((await waiting).statusCode).toBe(200);
     await expectConsistent(svc, held.eventId, 2, 'fifo');

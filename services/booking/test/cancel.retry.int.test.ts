@@ -1,8 +1,8 @@
-import { deferred, eventually } from '@happening/testkit';
-import { sql } from 'kysely';
+import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockEventExclusive } from '../src/modules/inventory/event-lock.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
+import { advisoryLockAwaited, holdLock } from './locks.ts';
 
 let svc: Booking;
 
@@ -149,31 +149,15 @@ describe('cancelling a booking that is already cancelled', () => {
 
     // A rebuild holds the event: the batch cannot take the event lock and hands the
     // cancellation to be made alone, which waits for the rebuild to end.
-    const rebuilt = deferred();
-    const locked = deferred();
-    const rebuild = svc.db.transaction().execute(async (trx) => {
-      await lockEventExclusive(trx, event.eventId);
-      locked.resolve();
-      await rebuilt.promise;
-    });
-    await locked.promise;
+    const rebuild = await holdLock(svc.db, (trx) => lockEventExclusive(trx, event.eventId));
     let retried: ReturnType<typeof cancel> | undefined;
     try {
       // Whoever may not see the booking hears so at once, without waiting for the rebuild.
       expect((await cancel(stranger, id)).statusCode).toBe(404);
       retried = cancel(owner, id);
-      await eventually(async () => {
-        const { rows } = await sql<{ n: string }>`
-          SELECT count(*) AS n FROM pg_locks
-          WHERE locktype = 'advisory' AND NOT granted
-            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`.execute(
-          svc.db,
-        );
-        return Number(rows[0]?.n) > 0;
-      });
+      await advisoryLockAwaited(svc.db);
     } finally {
-      rebuilt.resolve();
-      await rebuild;
+      await rebuild.release();
     }
     const answer = await retried;
     expect(answer.statusCode, answer.body).toBe(200);
