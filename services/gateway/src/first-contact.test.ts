@@ -1,17 +1,23 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { eventually } from '@happening/testkit';
+import { deferred, eventually } from '@happening/testkit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFirstContact } from './first-contact.ts';
 
-/** A real HTTP server answering `/v1/me` with the next status of `statuses` (the last repeats). */
-async function identityOrg(statuses: number[]) {
+/**
+ * A real HTTP server answering `/v1/me` with the next status of `statuses` (the last repeats),
+ * each answer once `answerWhen` (when given) has resolved.
+ */
+async function identityOrg(statuses: number[], answerWhen?: Promise<unknown>) {
   const calls: string[] = [];
   const server: Server = createServer((request, response) => {
     calls.push(String(request.headers.authorization));
-    response.statusCode = statuses[Math.min(calls.length, statuses.length) - 1] as number;
-    response.end('{}');
+    const status = statuses[Math.min(calls.length, statuses.length) - 1] as number;
+    void Promise.resolve(answerWhen).then(() => {
+      response.statusCode = status;
+      response.end('{}');
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -58,6 +64,21 @@ describe('createFirstContact', () => {
     await eventually(() => server.calls.length === 3);
     await pause(700);
     expect(server.calls).toHaveLength(3);
+    contact.close();
+  });
+
+  it('retries with a token seen while the failing announcement was still running', async () => {
+    const answer = deferred();
+    const server = await identityOrg([401, 200], answer.promise);
+    close = server.close;
+    const contact = createFirstContact({ identityOrgUrl: server.url, logger, retryAfterMs: 100 });
+    contact.seen('ann', 'Bearer old');
+    await eventually(() => server.calls.length === 1);
+    // Identity-org has the first call and has not answered yet.
+    contact.seen('ann', 'Bearer new');
+    answer.resolve();
+    await eventually(() => server.calls.length === 2);
+    expect(server.calls).toEqual(['Bearer old', 'Bearer new']);
     contact.close();
   });
 

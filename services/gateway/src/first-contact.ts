@@ -49,6 +49,8 @@ export function createFirstContact(options: FirstContactOptions) {
   // Subject → the caller's newest token and the try it waits for, oldest first.
   const queued = new Map<string, { authorization: string; attempt: number }>();
   const running = new Set<string>();
+  // Subject → the newest token seen while its announcement ran, for the retry if one follows.
+  const seenWhileRunning = new Map<string, string>();
   // Subject → its scheduled retry, with the newest token seen meanwhile (the failed one may have
   // expired).
   const retries = new Map<string, { timer: NodeJS.Timeout; authorization: string }>();
@@ -96,6 +98,8 @@ export function createFirstContact(options: FirstContactOptions) {
     } catch (error) {
       options.logger.warn({ err: error }, 'could not announce a first-time caller to identity-org');
     }
+    const newest = seenWhileRunning.get(subject) ?? authorization;
+    seenWhileRunning.delete(subject);
     if (status !== undefined && !worthRetrying(status)) {
       // Mirrored, or refused for good (e.g. a token without an email): not again for a while.
       remember(subject, knownForMs);
@@ -108,12 +112,12 @@ export function createFirstContact(options: FirstContactOptions) {
     remember(subject, retryAfterMs);
     if (attempt >= maxAttempts || closed || retries.size >= maxQueued) return;
     const timer = setTimeout(() => {
-      const newest = retries.get(subject)?.authorization ?? authorization;
+      const latest = retries.get(subject)?.authorization ?? newest;
       retries.delete(subject);
-      enqueue(subject, newest, attempt + 1);
+      enqueue(subject, latest, attempt + 1);
     }, retryAfterMs);
     timer.unref();
-    retries.set(subject, { timer, authorization });
+    retries.set(subject, { timer, authorization: newest });
   }
 
   return {
@@ -121,8 +125,12 @@ export function createFirstContact(options: FirstContactOptions) {
     seen(subject: string, authorization: string): void {
       const retry = retries.get(subject);
       if (retry) retry.authorization = authorization;
+      if (running.has(subject)) {
+        seenWhileRunning.set(subject, authorization);
+        return;
+      }
       const due = nextAnnouncement.get(subject);
-      if ((due !== undefined && due > Date.now()) || running.has(subject)) return;
+      if (due !== undefined && due > Date.now()) return;
       enqueue(subject, authorization, queued.get(subject)?.attempt ?? 1);
     },
     /** Records a caller identity-org has just served: it mirrored them itself. */
@@ -135,6 +143,7 @@ export function createFirstContact(options: FirstContactOptions) {
       for (const { timer } of retries.values()) clearTimeout(timer);
       retries.clear();
       queued.clear();
+      seenWhileRunning.clear();
     },
   };
 }
