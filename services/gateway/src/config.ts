@@ -30,6 +30,8 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   RATE_LIMIT_PER_MINUTE: positiveInt(600),
   /** Requests per minute one client IP may make, with or without a token. */
   RATE_LIMIT_PER_IP_PER_MINUTE: positiveInt(1200),
+  /** How long a rate-limit command may wait for Redis before the request goes through uncounted. */
+  RATE_LIMIT_REDIS_TIMEOUT_MS: positiveInt(250),
   /** How long the rate limits let requests through without asking Redis once it timed out. */
   RATE_LIMIT_REDIS_COOL_DOWN_MS: positiveInt(5000),
   /**

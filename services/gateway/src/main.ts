@@ -16,7 +16,7 @@ const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL });
 const redis = new Redis(config.REDIS_URL, {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
-  commandTimeout: 250,
+  commandTimeout: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
   keepAlive: 10_000,
 });
 redis.on('error', (err) => logger.warn({ err }, 'redis error'));

@@ -51,6 +51,8 @@ describe('gateway main.ts', () => {
         // Long enough that the requests below all fall within one cool-down, however slow the
         // machine; short enough to see counting resume.
         RATE_LIMIT_REDIS_COOL_DOWN_MS: '15000',
+        // A healthy Redis answers well within it even on a loaded machine.
+        RATE_LIMIT_REDIS_TIMEOUT_MS: '1000',
         IDENTITY_ORG_URL: upstreams['identity-org'].url,
         CATALOG_URL: upstreams.catalog.url,
         BOOKING_URL: upstreams.booking.url,

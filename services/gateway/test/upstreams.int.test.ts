@@ -60,7 +60,8 @@ describe('gateway with failing upstreams', () => {
   describe('a slow upstream', () => {
     let app: App;
     beforeAll(async () => {
-      app = await h.gateway({ UPSTREAM_TIMEOUT_MS: '300' });
+      // Room for a fresh connection and a delayed answer on a loaded machine.
+      app = await h.gateway({ UPSTREAM_TIMEOUT_MS: '1500' });
     });
 
     it('answers 504 UPSTREAM_TIMEOUT once the timeout passes', async () => {
