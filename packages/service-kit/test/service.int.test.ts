@@ -45,7 +45,8 @@ describe('runService', () => {
       app,
       port: 0,
       host: '127.0.0.1',
-      drainMs: 1_500,
+      // Long enough for the calls below on a loaded machine; the test waits it out once.
+      drainMs: 3_000,
       onClose: [() => events.push('closed')],
     });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });

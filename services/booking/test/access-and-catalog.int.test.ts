@@ -428,7 +428,7 @@ describe('catalog events', () => {
     await svc.deliver(...publishedEvent(snapshot));
     const who = await svc.user();
     await eventually(async () => (await findEvent(svc.db, eventId))?.totalSlots === 8, {
-      timeoutMs: 15_000,
+      timeoutMs: 30_000,
     });
     await eventually(async () => (await svc.ctx.inventory.availability(eventId))?.totalSlots === 8);
     const availability = await svc.call(who, 'GET', `/v1/events/${eventId}/availability`);
@@ -454,7 +454,7 @@ describe('catalog events', () => {
         const event = await findEvent(svc.db, eventId);
         return event?.status === 'upcoming' && event.totalSlots === 8;
       },
-      { timeoutMs: 15_000 },
+      { timeoutMs: 30_000 },
     );
     const booked = await svc.call(await svc.user(), 'POST', `/v1/events/${eventId}/bookings`, {
       seats: 1,
@@ -472,7 +472,7 @@ describe('catalog events', () => {
     );
     await svc.deliver(...publishedEvent(snapshot));
     await eventually(async () => (await findEvent(svc.db, eventId))?.status === 'ongoing', {
-      timeoutMs: 15_000,
+      timeoutMs: 30_000,
     });
     const late = await svc.call(await svc.user(), 'POST', `/v1/events/${eventId}/bookings`, {
       seats: 1,

@@ -134,7 +134,8 @@ describe('the delivery lease', () => {
   it('lets one worker send a notification at a time, however long its send takes', async () => {
     const id = await pendingNotification();
     const held = heldAdapter();
-    const deps = { db: h.db, adapters: held.adapters, sealedBox, logger, leaseMs: 300 };
+    // Renewed every leaseMs / 3: a stall of a few hundred ms on a loaded machine must not lose it.
+    const deps = { db: h.db, adapters: held.adapters, sealedBox, logger, leaseMs: 1_500 };
     const first = deliverNotification(deps, id, { isLast: false });
     try {
       await eventually(() => held.sends.length === 1, { what: 'the first send started' });
@@ -143,7 +144,7 @@ describe('the delivery lease', () => {
       await eventually(
         async () => {
           const { leased_until: now } = await leaseOf(id);
-          return (now?.getTime() ?? 0) > (claimed?.getTime() ?? Infinity) + 600;
+          return (now?.getTime() ?? 0) > (claimed?.getTime() ?? Infinity) + 3_000;
         },
         { what: 'the lease renewed' },
       );
