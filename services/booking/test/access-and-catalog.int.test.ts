@@ -514,6 +514,30 @@ describe('catalog events', () => {
     );
   });
 
+  it('a waiting booking keeps its place in the answers once its event completed and dropped the waitlist', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 1 });
+    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    expect((await svc.book(a, eventId, 1)).json().status).toBe('confirmed');
+    const first = (await svc.book(b, eventId, 1)).json();
+    const second = (await svc.book(c, eventId, 1)).json();
+    expect([first.waitlistPosition, second.waitlistPosition]).toEqual([1, 2]);
+    for (const [from, to, version] of [
+      ['upcoming', 'ongoing', 3],
+      ['ongoing', 'completed', 4],
+    ] as const) {
+      await svc.deliver(
+        'catalog.event_status_changed',
+        { eventId, orgId, from, to },
+        { type: 'event', id: eventId, version },
+      );
+    }
+    expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
+    const seen = await svc.call(c, 'GET', `/v1/bookings/${second.id}`);
+    expect(seen.json()).toMatchObject({ status: 'waiting', waitlistPosition: 2 });
+    const listed = (await svc.call(b, 'GET', '/v1/me/bookings?status=waiting')).json();
+    expect(listed.items).toEqual([expect.objectContaining({ id: first.id, waitlistPosition: 1 })]);
+  });
+
   it('after lowering capacity below what is booked, freed seats are not sold until the bookings beyond it go', async () => {
     const { eventId, orgId } = await svc.openEvent({ totalSlots: 4 });
     const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);

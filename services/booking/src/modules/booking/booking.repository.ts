@@ -108,6 +108,25 @@ export async function findActiveBooking(
     .executeTakeFirst();
 }
 
+/**
+ * A waiting booking's place among its event's waiting bookings, by waiting number, as Postgres
+ * holds them: the order a rebuild gives the waitlist in Redis.
+ */
+export async function waitingPlace(
+  db: Db,
+  eventId: string,
+  waitingNumber: number,
+): Promise<number> {
+  const { ahead } = await db
+    .selectFrom('bookings')
+    .select((eb) => eb.fn.countAll<string>().as('ahead'))
+    .where('event_id', '=', eventId)
+    .where('status', '=', 'waiting')
+    .where('waiting_number', '<', waitingNumber)
+    .executeTakeFirstOrThrow();
+  return Number(ahead) + 1;
+}
+
 /** Booked seat numbers of each booking. */
 export async function seatsOf(
   db: Db,
