@@ -173,4 +173,66 @@ describe('times of a published event fit its status', () => {
     expect(extended.statusCode, extended.body).toBe(200);
     expect(extended.json()).toMatchObject({ status: 'ongoing', endsAt: inHours(32).toISOString() });
   });
+
+  it('judges the status the clock implies, before the lifecycle job has run', async () => {
+    const event = await publishedEvent({
+      startsAt: inHours(24).toISOString(),
+      endsAt: inHours(30).toISOString(),
+    });
+    // Started by the clock, still stored as upcoming: the rules of an ongoing event apply.
+    catalog.clock.set(inHours(25));
+    expect((await current(event.id)).status).toBe('upcoming');
+    await expectRefusedUnchanged(event.id, [
+      {
+        body: { endsAt: inHours(24.5).toISOString() },
+        status: 422,
+        code: 'EVENT_END_IN_PAST',
+        path: 'body.endsAt',
+      },
+      {
+        body: { startsAt: inHours(26).toISOString() },
+        status: 422,
+        code: 'EVENT_ALREADY_STARTED',
+        path: 'body.startsAt',
+      },
+    ]);
+
+    // Ended by the clock, still stored as upcoming: a completed event, neither edited nor cancelled.
+    catalog.clock.set(inHours(31));
+    const before = await current(event.id);
+    expect(before.status).toBe('upcoming');
+    const revived = await patch(event.id, { endsAt: inHours(40).toISOString() });
+    expect(revived.statusCode, revived.body).toBe(422);
+    expect(revived.json().code).toBe('EVENT_NOT_EDITABLE');
+    const cancelled = await catalog.call(organizer, 'POST', `/v1/events/${event.id}/cancel`, {
+      reason: 'too late',
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(422);
+    expect(cancelled.json().code).toBe('ILLEGAL_TRANSITION');
+    expect(await current(event.id)).toEqual(before);
+
+    await catalog.runtime.runLifecycle();
+    expect((await current(event.id)).status).toBe('completed');
+  });
+
+  it('refuses to revive an ongoing event whose end passed before the clock completed it', async () => {
+    const event = await publishedEvent({
+      startsAt: inHours(24).toISOString(),
+      endsAt: inHours(30).toISOString(),
+    });
+    catalog.clock.set(inHours(25));
+    await catalog.runtime.runLifecycle();
+    expect((await current(event.id)).status).toBe('ongoing');
+
+    catalog.clock.set(inHours(31));
+    const revived = await patch(event.id, { endsAt: inHours(40).toISOString() });
+    expect(revived.statusCode, revived.body).toBe(422);
+    expect(revived.json().code).toBe('EVENT_NOT_EDITABLE');
+    const cancelled = await catalog.call(organizer, 'POST', `/v1/events/${event.id}/cancel`, {
+      reason: 'too late',
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(422);
+    expect(cancelled.json().code).toBe('ILLEGAL_TRANSITION');
+    expect((await current(event.id)).status).toBe('ongoing');
+  });
 });

@@ -122,6 +122,26 @@ describe('decideCancel', () => {
       refusal: { code: 'ILLEGAL_TRANSITION', status: 422 },
     });
   });
+
+  it('refuses to cancel an event whose end passed before the clock completed it', () => {
+    for (const status of ['upcoming', 'ongoing'] as const) {
+      const ended = { ...withStatus(status), startsAt: hoursFromNow(-3), endsAt: now };
+      expect(decideCancel(ended, now)).toMatchObject({
+        ok: false,
+        refusal: {
+          code: 'ILLEGAL_TRANSITION',
+          status: 422,
+          detail: expect.stringContaining('completed'),
+        },
+      });
+    }
+    const started = {
+      ...withStatus('upcoming'),
+      startsAt: hoursFromNow(-1),
+      endsAt: hoursFromNow(1),
+    };
+    expect(decideCancel(started, now).ok).toBe(true);
+  });
 });
 
 describe('decidePatch', () => {
@@ -253,6 +273,37 @@ describe('decidePatch', () => {
       expect(
         decidePatch(ongoing, { startsAt: new Date(ongoing.startsAt), venue: 'Hall' }, seats).ok,
       ).toBe(true);
+    });
+
+    it('judges an upcoming event whose start passed as ongoing, before the clock moves it', () => {
+      const started = {
+        ...withStatus('upcoming'),
+        startsAt: hoursFromNow(-1),
+        endsAt: hoursFromNow(2),
+      };
+      expect(decidePatch(started, { endsAt: hoursFromNow(-0.5) }, seats)).toMatchObject({
+        ok: false,
+        refusal: { code: 'EVENT_END_IN_PAST', status: 422, errors: [{ path: 'body.endsAt' }] },
+      });
+      expect(decidePatch(started, { startsAt: hoursFromNow(1) }, seats)).toMatchObject({
+        ok: false,
+        refusal: { code: 'EVENT_ALREADY_STARTED', errors: [{ path: 'body.startsAt' }] },
+      });
+      expect(decidePatch(started, { endsAt: hoursFromNow(3) }, seats).ok).toBe(true);
+    });
+
+    it('refuses to edit an event whose end passed, whatever its stored status', () => {
+      for (const status of ['upcoming', 'ongoing'] as const) {
+        const ended = {
+          ...withStatus(status),
+          startsAt: hoursFromNow(-3),
+          endsAt: hoursFromNow(-1),
+        };
+        expect(decidePatch(ended, { endsAt: hoursFromNow(5) }, seats)).toMatchObject({
+          ok: false,
+          refusal: { code: 'EVENT_NOT_EDITABLE', status: 422 },
+        });
+      }
     });
 
     it('refuses to end an ongoing event at a time that is not in the future', () => {

@@ -1,4 +1,4 @@
-import { canTransition, isFinished } from '../lifecycle/lifecycle.policy.ts';
+import { canTransition, isFinished, statusAt } from '../lifecycle/lifecycle.policy.ts';
 import {
   type CatalogEvent,
   defaultMaxSeatsPerBooking,
@@ -6,6 +6,7 @@ import {
   type EditableField,
   type EventDraftInput,
   type EventPatch,
+  type EventStatus,
 } from './event.model.ts';
 import { accept, type Decision, refuse } from './event.refusal.ts';
 
@@ -40,11 +41,11 @@ const seatsAboveCapacity = (totalSlots: number) =>
     ],
   });
 
-const illegalTransition = (event: CatalogEvent, to: string) =>
+const illegalTransition = (from: EventStatus, to: string) =>
   refuse<never>({
     code: 'ILLEGAL_TRANSITION',
     status: 422,
-    detail: `A ${event.status} event cannot become ${to}.`,
+    detail: `A ${from} event cannot become ${to}.`,
   });
 
 /** A new event, always a draft at version 1. */
@@ -72,7 +73,7 @@ export function decideCreate(
 
 /** Draft → upcoming; only while the start time is still ahead. */
 export function decidePublish(event: CatalogEvent, now: Date): Decision<CatalogEvent> {
-  if (!canTransition(event.status, 'upcoming')) return illegalTransition(event, 'upcoming');
+  if (!canTransition(event.status, 'upcoming')) return illegalTransition(event.status, 'upcoming');
   if (event.startsAt <= now) {
     return refuse({
       code: 'EVENT_START_IN_PAST',
@@ -90,25 +91,31 @@ export function decidePublish(event: CatalogEvent, now: Date): Decision<CatalogE
   });
 }
 
-/** Draft, upcoming or ongoing → cancelled. */
+/**
+ * Draft, upcoming or ongoing → cancelled, judged on the status the clock implies: an event whose
+ * end passed has taken place even if the lifecycle job has not completed it yet.
+ */
 export function decideCancel(event: CatalogEvent, now: Date): Decision<CatalogEvent> {
-  if (!canTransition(event.status, 'cancelled')) return illegalTransition(event, 'cancelled');
+  const status = statusAt(event, now);
+  if (!canTransition(status, 'cancelled')) return illegalTransition(status, 'cancelled');
   return accept({ ...event, status: 'cancelled', version: event.version + 1, updatedAt: now });
 }
 
 /**
- * A published event's new times must fit its status: an upcoming event moved to a start that has
- * passed would be rushed through ongoing to completed by the next lifecycle run; an ongoing event
- * has started, and an end that has passed would complete it at once. Drafts are checked at publish.
+ * A published event's new times must fit its status (`status`, the one the clock implies): an
+ * upcoming event moved to a start that has passed would be rushed through ongoing to completed by
+ * the next lifecycle run; an ongoing event has started, and an end that has passed would complete
+ * it at once. Drafts are checked at publish.
  */
 function timesOutOfStatus(
+  status: EventStatus,
   event: CatalogEvent,
   next: CatalogEvent,
   now: Date,
 ): Decision<never> | undefined {
   const startsAtChanged = next.startsAt.getTime() !== event.startsAt.getTime();
   const endsAtChanged = next.endsAt.getTime() !== event.endsAt.getTime();
-  if (event.status === 'upcoming' && startsAtChanged && next.startsAt <= now) {
+  if (status === 'upcoming' && startsAtChanged && next.startsAt <= now) {
     return refuse({
       code: 'EVENT_START_IN_PAST',
       status: 422,
@@ -116,7 +123,7 @@ function timesOutOfStatus(
       errors: [{ path: 'body.startsAt', message: 'must be in the future' }],
     });
   }
-  if (event.status === 'ongoing' && startsAtChanged) {
+  if (status === 'ongoing' && startsAtChanged) {
     return refuse({
       code: 'EVENT_ALREADY_STARTED',
       status: 422,
@@ -124,7 +131,7 @@ function timesOutOfStatus(
       errors: [{ path: 'body.startsAt', message: 'cannot change once the event has started' }],
     });
   }
-  if (event.status === 'ongoing' && endsAtChanged && next.endsAt <= now) {
+  if (status === 'ongoing' && endsAtChanged && next.endsAt <= now) {
     return refuse({
       code: 'EVENT_END_IN_PAST',
       status: 422,
@@ -147,11 +154,14 @@ export function decidePatch(
   patch: EventPatch,
   ctx: { confirmedSeats: number; now: Date },
 ): Decision<PatchOutcome> {
-  if (isFinished(event.status)) {
+  // The status the clock implies: between a start or end passing and the lifecycle job moving the
+  // event on, the stored status is stale.
+  const status = statusAt(event, ctx.now);
+  if (isFinished(status)) {
     return refuse({
       code: 'EVENT_NOT_EDITABLE',
       status: 422,
-      detail: `A ${event.status} event can no longer be changed.`,
+      detail: `A ${status} event can no longer be changed.`,
     });
   }
   const next: CatalogEvent = { ...event };
@@ -171,7 +181,7 @@ export function decidePatch(
   if (seatLimitsChanged && next.maxSeatsPerBooking > next.totalSlots) {
     return seatsAboveCapacity(next.totalSlots);
   }
-  const timesRefused = timesOutOfStatus(event, next, ctx.now);
+  const timesRefused = timesOutOfStatus(status, event, next, ctx.now);
   if (timesRefused) return timesRefused;
 
   if (capacityChanged && next.totalSlots < ctx.confirmedSeats) {

@@ -1,6 +1,6 @@
 import { EVENT_STATUSES } from '@happening/contracts';
 import { describe, expect, it } from 'vitest';
-import { canTransition, isFinished, scheduledTransition } from './lifecycle.policy.ts';
+import { canTransition, isFinished, scheduledTransition, statusAt } from './lifecycle.policy.ts';
 
 const at = (iso: string) => new Date(iso);
 
@@ -55,6 +55,30 @@ describe('scheduledTransition', () => {
     const late = at('2031-01-01T00:00:00Z');
     for (const status of ['draft', 'completed', 'cancelled'] as const) {
       expect(scheduledTransition({ ...event, status }, late)).toBe(undefined);
+    }
+  });
+});
+
+describe('statusAt', () => {
+  const event = { startsAt: at('2030-01-01T10:00:00Z'), endsAt: at('2030-01-01T12:00:00Z') };
+
+  it('is the stored status while nothing is due', () => {
+    expect(statusAt({ ...event, status: 'upcoming' }, at('2030-01-01T09:00:00Z'))).toBe('upcoming');
+    expect(statusAt({ ...event, status: 'ongoing' }, at('2030-01-01T11:00:00Z'))).toBe('ongoing');
+  });
+
+  it('runs every due step, so an upcoming event whose end passed is completed', () => {
+    expect(statusAt({ ...event, status: 'upcoming' }, at('2030-01-01T11:00:00Z'))).toBe('ongoing');
+    expect(statusAt({ ...event, status: 'upcoming' }, at('2030-01-01T12:00:00Z'))).toBe(
+      'completed',
+    );
+    expect(statusAt({ ...event, status: 'ongoing' }, at('2030-01-01T12:00:00Z'))).toBe('completed');
+  });
+
+  it('never moves drafts or finished events', () => {
+    const late = at('2031-01-01T00:00:00Z');
+    for (const status of ['draft', 'completed', 'cancelled'] as const) {
+      expect(statusAt({ ...event, status }, late)).toBe(status);
     }
   });
 });

@@ -44,3 +44,19 @@ export function scheduledTransition(
 ): EventStatus | undefined {
   return SCHEDULED_STEPS.find((step) => step.from === event.status && event[step.due] <= now)?.to;
 }
+
+/**
+ * The status the clock implies at `now`: the stored one moved on by every scheduled step that is
+ * due, whether or not the lifecycle job has run them yet.
+ */
+export function statusAt(
+  event: { status: EventStatus; startsAt: Date; endsAt: Date },
+  now: Date,
+): EventStatus {
+  let status = event.status;
+  for (let next = scheduledTransition(event, now); next; ) {
+    status = next;
+    next = scheduledTransition({ ...event, status }, now);
+  }
+  return status;
+}
