@@ -236,3 +236,43 @@ describe('times of a published event fit its status', () => {
     expect((await current(event.id)).status).toBe('ongoing');
   });
 });
+
+describe('terms of a published event', () => {
+  it('refuses to narrow its visibility or change its waitlist policy', async () => {
+    const event = await publishedEvent();
+    await expectRefusedUnchanged(event.id, [
+      {
+        body: { visibility: 'members' },
+        status: 422,
+        code: 'EVENT_VISIBILITY_NARROWED',
+        path: 'body.visibility',
+      },
+      {
+        body: { waitlistPolicy: 'first_fit' },
+        status: 422,
+        code: 'EVENT_WAITLIST_POLICY_LOCKED',
+        path: 'body.waitlistPolicy',
+      },
+    ]);
+    const same = await patch(event.id, { visibility: 'public', waitlistPolicy: 'fifo' });
+    expect(same.statusCode, same.body).toBe(200);
+    expect(same.json().version).toBe(event.version);
+  });
+
+  it('lets a published members-only event widen to public', async () => {
+    const event = await publishedEvent({ visibility: 'members' });
+    const widened = await patch(event.id, { visibility: 'public' });
+    expect(widened.statusCode, widened.body).toBe(200);
+    expect(widened.json()).toMatchObject({ visibility: 'public', version: event.version + 1 });
+    const [updated] = await catalog.eventsAbout(event.id, 'catalog.event_updated');
+    expect(updated?.data.changes).toEqual({ visibility: { from: 'members', to: 'public' } });
+  });
+
+  it('leaves a draft free to change both', async () => {
+    catalog.clock.set(now);
+    const draft = (await create()).json();
+    const changed = await patch(draft.id, { visibility: 'members', waitlistPolicy: 'first_fit' });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({ visibility: 'members', waitlistPolicy: 'first_fit' });
+  });
+});

@@ -317,6 +317,57 @@ describe('decidePatch', () => {
     });
   });
 
+  describe('terms of a published event', () => {
+    it.each([
+      'upcoming',
+      'ongoing',
+    ] as const)('refuses to narrow a %s event to members', (status) => {
+      const event = { ...withStatus(status), startsAt: hoursFromNow(-1), endsAt: hoursFromNow(2) };
+      expect(decidePatch(event, { visibility: 'members' }, seats)).toMatchObject({
+        ok: false,
+        refusal: {
+          code: 'EVENT_VISIBILITY_NARROWED',
+          status: 422,
+          errors: [{ path: 'body.visibility' }],
+        },
+      });
+    });
+
+    it('lets a published members-only event widen to public', () => {
+      const event = { ...withStatus('upcoming'), visibility: 'members' as const };
+      expect(decidePatch(event, { visibility: 'public' }, seats)).toMatchObject({
+        ok: true,
+        value: { changes: { visibility: { from: 'members', to: 'public' } } },
+      });
+      expect(decidePatch(event, { visibility: 'members', venue: 'Hall' }, seats).ok).toBe(true);
+    });
+
+    it('refuses a new waitlist policy, but not the same one', () => {
+      const event = withStatus('upcoming');
+      expect(decidePatch(event, { waitlistPolicy: 'first_fit' }, seats)).toMatchObject({
+        ok: false,
+        refusal: {
+          code: 'EVENT_WAITLIST_POLICY_LOCKED',
+          status: 422,
+          errors: [{ path: 'body.waitlistPolicy' }],
+        },
+      });
+      expect(decidePatch(event, { waitlistPolicy: 'fifo' }, seats).ok).toBe(true);
+    });
+
+    it('leaves a draft free to change both', () => {
+      const changed = decidePatch(
+        draft(),
+        { visibility: 'members', waitlistPolicy: 'first_fit' },
+        seats,
+      );
+      expect(changed).toMatchObject({
+        ok: true,
+        value: { event: { visibility: 'members', waitlistPolicy: 'first_fit' } },
+      });
+    });
+  });
+
   it.each(['completed', 'cancelled'] as const)('refuses to edit a %s event', (status) => {
     expect(decidePatch(withStatus(status), { name: 'x' }, seats)).toMatchObject({
       ok: false,

@@ -142,6 +142,34 @@ function timesOutOfStatus(
   return undefined;
 }
 
+/**
+ * Once published, people hold bookings and wait in line under the event's terms: narrowing it to
+ * members would hide it from bookers who are not (while notification keeps mailing them about it),
+ * and a new waitlist policy would reorder those already waiting. Drafts may change both.
+ */
+function termsOutOfStatus(event: CatalogEvent, next: CatalogEvent): Decision<never> | undefined {
+  if (event.status === 'draft') return undefined;
+  if (event.visibility === 'public' && next.visibility === 'members') {
+    return refuse({
+      code: 'EVENT_VISIBILITY_NARROWED',
+      status: 422,
+      detail: "A published event's visibility can only widen, from members to public.",
+      errors: [{ path: 'body.visibility', message: 'cannot narrow once the event is published' }],
+    });
+  }
+  if (next.waitlistPolicy !== event.waitlistPolicy) {
+    return refuse({
+      code: 'EVENT_WAITLIST_POLICY_LOCKED',
+      status: 422,
+      detail: "A published event's waitlist policy can no longer change.",
+      errors: [
+        { path: 'body.waitlistPolicy', message: 'cannot change once the event is published' },
+      ],
+    });
+  }
+  return undefined;
+}
+
 const jsonValue = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
 const sameValue = (a: unknown, b: unknown) => jsonValue(a) === jsonValue(b);
 
@@ -183,6 +211,8 @@ export function decidePatch(
   }
   const timesRefused = timesOutOfStatus(status, event, next, ctx.now);
   if (timesRefused) return timesRefused;
+  const termsRefused = termsOutOfStatus(event, next);
+  if (termsRefused) return termsRefused;
 
   if (capacityChanged && next.totalSlots < ctx.confirmedSeats) {
     return refuse({

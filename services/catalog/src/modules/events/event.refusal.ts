@@ -6,6 +6,8 @@ export type CatalogErrorCode =
   | 'EVENT_START_IN_PAST'
   | 'EVENT_ALREADY_STARTED'
   | 'EVENT_END_IN_PAST'
+  | 'EVENT_VISIBILITY_NARROWED'
+  | 'EVENT_WAITLIST_POLICY_LOCKED'
   | 'CAPACITY_BELOW_CONFIRMED';
 
 export interface FieldProblem {
