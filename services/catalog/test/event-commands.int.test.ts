@@ -185,6 +185,32 @@ describe('create → publish → update → cancel', () => {
     expect(res.statusCode).toBe(422);
     expect(res.json().code).toBe('EVENT_START_IN_PAST');
   });
+
+  it('refuses a publish body with fields, and publishes with none', async () => {
+    const draft = await createDraft();
+    const url = `/v1/events/${draft.id}/publish`;
+    const bogus = await catalog.call(organizer, 'POST', url, { bogus: true });
+    expect(bogus.statusCode, bogus.body).toBe(400);
+    expect(bogus.headers['content-type']).toContain('application/problem+json');
+    expect(bogus.json().code).toBe('VALIDATION_FAILED');
+    // As for every strict body, service-kit names an unknown key in the message of `body`.
+    expect(bogus.json().errors).toEqual([
+      { path: 'body', message: expect.stringContaining('"bogus"') },
+    ]);
+    const unchanged = await catalog.call(organizer, 'GET', `/v1/events/${draft.id}`);
+    expect(unchanged.json()).toMatchObject({ status: 'draft', version: 1 });
+
+    const published = await catalog.call(organizer, 'POST', url);
+    expect(published.statusCode, published.body).toBe(200);
+    expect(published.json()).toMatchObject({ status: 'upcoming', version: 2 });
+  });
+
+  it('publishes with an empty JSON object as body', async () => {
+    const draft = await createDraft();
+    const res = await catalog.call(organizer, 'POST', `/v1/events/${draft.id}/publish`, {});
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().status).toBe('upcoming');
+  });
 });
 
 describe('optimistic concurrency', () => {

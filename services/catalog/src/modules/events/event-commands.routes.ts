@@ -9,6 +9,7 @@ import {
   eventParamsSchema,
   eventSchema,
   patchEventBodySchema,
+  publishEventBodySchema,
 } from './event.schemas.ts';
 import type { ListedEvent } from './event-listing.repository.ts';
 
@@ -47,7 +48,11 @@ export function registerEventCommandRoutes(app: App, deps: CatalogDeps): void {
     '/v1/events/:eventId/publish',
     {
       onRequest: app.authenticate,
-      schema: { params: eventParamsSchema, response: { 200: eventSchema } },
+      schema: {
+        params: eventParamsSchema,
+        body: publishEventBodySchema,
+        response: { 200: eventSchema },
+      },
     },
     async (request) => present(await publishEvent(deps, callerOf(request), request.params.eventId)),
   );

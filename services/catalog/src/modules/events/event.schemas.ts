@@ -70,6 +70,10 @@ export const patchEventBodySchema = z
   .partial()
   .refine(startsBeforeEnd, timeOrder);
 
+// Publishing takes no input, but a body it would silently drop is refused like any unknown field;
+// fastify hands a request without a body to validation as null.
+export const publishEventBodySchema = z.strictObject({}).nullish();
+
 export const cancelEventBodySchema = z.strictObject({ reason: z.string().trim().min(1).max(1000) });
 
 export const eventParamsSchema = z.object({ eventId: requestIdSchema });
