@@ -320,6 +320,42 @@ describe('validation', () => {
     expect(res.json().errors.map((e: { path: string }) => e.path)).toContain(path);
   });
 
+  it('stores and announces a time zone in its canonical spelling', async () => {
+    const res = await create({ timezone: 'Europe/PARIS' });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().timezone).toBe('Europe/Paris');
+    const [created] = await catalog.eventsAbout(res.json().id, 'catalog.event_created');
+    expect(created?.data.timezone).toBe('Europe/Paris');
+
+    const path = `/v1/events/${res.json().id}`;
+    const same = await catalog.call(
+      organizer,
+      'PATCH',
+      path,
+      { timezone: 'europe/paris' },
+      {
+        'if-match': '*',
+      },
+    );
+    expect(same.statusCode, same.body).toBe(200);
+    expect(same.json()).toMatchObject({ timezone: 'Europe/Paris', version: 1 });
+
+    const alias = new Intl.DateTimeFormat('en-US', { timeZone: 'EST5EDT' }).resolvedOptions();
+    const moved = await catalog.call(
+      organizer,
+      'PATCH',
+      path,
+      { timezone: 'EST5EDT' },
+      {
+        'if-match': '*',
+      },
+    );
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(moved.json()).toMatchObject({ timezone: alias.timeZone, version: 2 });
+    const utc = await create({ timezone: 'GMT+0' });
+    expect(utc.statusCode, utc.body).toBe(201);
+  });
+
   // In UTC these fall in the year 10000, which no ISO-8601 snapshot of the event can carry.
   const pastYear9999 = {
     startsAt: '9999-12-31T20:00:00-05:00',

@@ -8,7 +8,7 @@ import {
 import { pageQuerySchema } from '@happening/service-kit';
 import { z } from 'zod';
 import { MAX_TOTAL_SLOTS } from './event.model.ts';
-import { isIanaTimeZone } from './time-zone.ts';
+import { canonicalTimeZone, isIanaTimeZone } from './time-zone.ts';
 
 const isoDateTime = z.iso.datetime({ offset: true });
 
@@ -24,7 +24,13 @@ const eventTime = isoDateTime.refine(
   inFourDigitYears,
   'must fall within the years 0001-9999 in UTC',
 );
-const timezone = z.string().max(64).refine(isIanaTimeZone, 'must be an IANA time zone name');
+// Stored as Intl spells it, so `Europe/PARIS` and `Europe/Paris` are one zone (and a PATCH from one
+// to the other changes nothing).
+const timezone = z
+  .string()
+  .max(64)
+  .refine(isIanaTimeZone, 'must be an IANA time zone name')
+  .overwrite((value) => canonicalTimeZone(value) ?? value);
 
 const fields = {
   name: z.string().trim().min(1).max(200),

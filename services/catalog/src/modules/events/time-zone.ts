@@ -1,13 +1,21 @@
-// Area/Location names (and UTC); rules out offsets like "+02:00" that Intl also accepts.
-const ZONE_NAME = /^(?:UTC|[A-Z][A-Za-z_-]+(?:\/[A-Za-z0-9_+-]+){0,2})$/;
+// Intl also takes UTC offsets (`+02:00`) as time zones in newer runtimes; an event keeps a named zone.
+const OFFSET = /^[+-]/;
 
-/** True for an IANA time zone name the runtime knows, e.g. `Europe/Paris`. */
-export function isIanaTimeZone(value: string): boolean {
-  if (!ZONE_NAME.test(value)) return false;
+/**
+ * The canonical name of a time zone the runtime knows, as Intl resolves it (`Europe/PARIS` →
+ * `Europe/Paris`, `GMT+0` → `UTC`), or undefined for a name it does not know or an offset.
+ */
+export function canonicalTimeZone(value: string): string | undefined {
+  if (value.trim() !== value || value === '') return undefined;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
+    const { timeZone } = new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions();
+    return OFFSET.test(timeZone) ? undefined : timeZone;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** True for a time zone name the runtime knows, e.g. `Europe/Paris`. */
+export function isIanaTimeZone(value: string): boolean {
+  return canonicalTimeZone(value) !== undefined;
 }
