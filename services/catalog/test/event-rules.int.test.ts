@@ -98,6 +98,25 @@ describe('seats per booking never exceed the event’s slots', () => {
     expect(exact.statusCode, exact.body).toBe(201);
   });
 
+  it('caps at publish a draft stored with more seats per booking than slots', async () => {
+    catalog.clock.set(now);
+    const draft = (await create({ totalSlots: 4, maxSeatsPerBooking: 4 })).json();
+    // As a draft stored before the rule: only SQL can write it now.
+    await catalog.db
+      .updateTable('events')
+      .set({ max_seats_per_booking: 10 })
+      .where('id', '=', draft.id)
+      .execute();
+    expect((await current(draft.id)).maxSeatsPerBooking).toBe(10);
+
+    const published = await catalog.call(organizer, 'POST', `/v1/events/${draft.id}/publish`);
+    expect(published.statusCode, published.body).toBe(200);
+    expect(published.json()).toMatchObject({ totalSlots: 4, maxSeatsPerBooking: 4, version: 2 });
+    const [announced] = await catalog.eventsAbout(draft.id, 'catalog.event_published');
+    expect(announced?.data).toMatchObject({ totalSlots: 4, maxSeatsPerBooking: 4 });
+    expect(await current(draft.id)).toMatchObject({ maxSeatsPerBooking: 4, version: 2 });
+  });
+
   it('refuses a PATCH whose merged event has more seats per booking than slots', async () => {
     const event = await publishedEvent({ totalSlots: 100, maxSeatsPerBooking: 10 });
     const refused = { status: 400, code: 'VALIDATION_FAILED', path: 'body.maxSeatsPerBooking' };

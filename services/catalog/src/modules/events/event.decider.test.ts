@@ -87,6 +87,18 @@ describe('decidePublish', () => {
     });
   });
 
+  it('caps the seats per booking of a draft stored with more than its slots', () => {
+    const stored = { ...draft(), totalSlots: 4, maxSeatsPerBooking: 10 };
+    expect(decidePublish(stored, now)).toMatchObject({
+      ok: true,
+      value: { status: 'upcoming', totalSlots: 4, maxSeatsPerBooking: 4, version: 2 },
+    });
+    expect(decidePublish(draft(), now)).toMatchObject({
+      ok: true,
+      value: { maxSeatsPerBooking: 10 },
+    });
+  });
+
   it('refuses when the start time is not in the future', () => {
     const decision = decidePublish(draft(), input.startsAt);
     expect(decision).toMatchObject({

@@ -71,7 +71,10 @@ export function decideCreate(
   });
 }
 
-/** Draft → upcoming; only while the start time is still ahead. */
+/**
+ * Draft → upcoming; only while the start time is still ahead. A draft stored before seats per
+ * booking were capped at totalSlots is published with the cap, part of the publishing version.
+ */
 export function decidePublish(event: CatalogEvent, now: Date): Decision<CatalogEvent> {
   if (!canTransition(event.status, 'upcoming')) return illegalTransition(event.status, 'upcoming');
   if (event.startsAt <= now) {
@@ -85,6 +88,7 @@ export function decidePublish(event: CatalogEvent, now: Date): Decision<CatalogE
   return accept({
     ...event,
     status: 'upcoming',
+    maxSeatsPerBooking: Math.min(event.maxSeatsPerBooking, event.totalSlots),
     publishedAt: now,
     version: event.version + 1,
     updatedAt: now,
