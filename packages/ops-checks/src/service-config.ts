@@ -194,11 +194,3 @@ export function configProblems(schema: EnvSchema, env: ContainerEnv): string[] {
   }
   return problems;
 }
-
-/** service-kit's `CLOSE_GRACE_MS`: how long after its drain a service may take to exit. */
-export async function loadCloseGraceMs(): Promise<number> {
-  const file = fromRoot('packages', 'service-kit', 'src', 'service.runner.ts');
-  const { CLOSE_GRACE_MS } = (await import(file)) as { CLOSE_GRACE_MS?: unknown };
-  if (typeof CLOSE_GRACE_MS !== 'number') throw new Error(`${file} exports no CLOSE_GRACE_MS`);
-  return CLOSE_GRACE_MS;
-}

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { CLOSE_GRACE_MS } from '@happening/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -19,7 +20,6 @@ import {
   containerEnv,
   type EnvSchema,
   firstContainer,
-  loadCloseGraceMs,
   loadConfigSchema,
 } from '../src/service-config.ts';
 
@@ -386,11 +386,7 @@ describe('alert rules', () => {
 
 describe('pod termination', () => {
   // service-kit gives a service its drain (SHUTDOWN_DRAIN_MS) plus CLOSE_GRACE_MS, then exits.
-  let closeGraceMs: number;
-
-  beforeAll(async () => {
-    closeGraceMs = await loadCloseGraceMs();
-  });
+  const closeGraceMs = CLOSE_GRACE_MS;
 
   it("budgets each service's drain and close after SIGTERM", () => {
     for (const service of SERVICES) {

@@ -21,7 +21,7 @@ const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
 };
 
 /** Seconds a client is asked to wait before retrying a request a dependency's outage failed. */
-export const DEPENDENCY_RETRY_AFTER_SECONDS = 2;
+const DEPENDENCY_RETRY_AFTER_SECONDS = 2;
 
 // fastify's JSON body parser refusing a body: bad input like any other, named as the body's.
 const BODY_NOT_JSON = 'FST_ERR_CTP_INVALID_JSON_BODY';
