@@ -46,14 +46,14 @@ export function createFirstContact(options: FirstContactOptions) {
   const timeoutMs = options.timeoutMs ?? 5_000;
   // Subject → when to announce again; insertion order is the forgetting order.
   const nextAnnouncement = new Map<string, number>();
-  // Subject → the caller's newest token and the try it waits for, oldest first.
-  const queued = new Map<string, { authorization: string; attempt: number }>();
+  // Subject → the caller's newest token, for whichever try starts next (an earlier one may have
+  // expired). Kept only while the subject is queued, running or waiting for a retry.
+  const newestToken = new Map<string, string>();
+  // Subject → the try it waits for, oldest first.
+  const queued = new Map<string, number>();
   const running = new Set<string>();
-  // Subject → the newest token seen while its announcement ran, for the retry if one follows.
-  const seenWhileRunning = new Map<string, string>();
-  // Subject → its scheduled retry, with the newest token seen meanwhile (the failed one may have
-  // expired).
-  const retries = new Map<string, { timer: NodeJS.Timeout; authorization: string }>();
+  // Subject → its scheduled retry.
+  const retries = new Map<string, NodeJS.Timeout>();
   let closed = false;
 
   function remember(subject: string, forMs: number): void {
@@ -65,22 +65,32 @@ export function createFirstContact(options: FirstContactOptions) {
     }
   }
 
-  function enqueue(subject: string, authorization: string, attempt: number): void {
-    if (closed || (!queued.has(subject) && queued.size >= maxQueued)) return;
-    queued.set(subject, { authorization, attempt });
+  /** Drops the subject's token unless a try still waits for it. */
+  function forgetTokenUnlessWaiting(subject: string): void {
+    if (!queued.has(subject) && !running.has(subject) && !retries.has(subject)) {
+      newestToken.delete(subject);
+    }
+  }
+
+  function enqueue(subject: string, attempt: number): void {
+    if (closed || (!queued.has(subject) && queued.size >= maxQueued)) {
+      forgetTokenUnlessWaiting(subject);
+      return;
+    }
+    queued.set(subject, attempt);
     pump();
   }
 
   function pump(): void {
     while (running.size < maxInFlight && queued.size > 0) {
-      const [subject, next] = queued.entries().next().value as [
-        string,
-        { authorization: string; attempt: number },
-      ];
+      const [subject, attempt] = queued.entries().next().value as [string, number];
       queued.delete(subject);
+      const authorization = newestToken.get(subject);
+      if (authorization === undefined) continue;
       running.add(subject);
-      void announce(subject, next.authorization, next.attempt).finally(() => {
+      void announce(subject, authorization, attempt).finally(() => {
         running.delete(subject);
+        forgetTokenUnlessWaiting(subject);
         pump();
       });
     }
@@ -98,8 +108,6 @@ export function createFirstContact(options: FirstContactOptions) {
     } catch (error) {
       options.logger.warn({ err: error }, 'could not announce a first-time caller to identity-org');
     }
-    const newest = seenWhileRunning.get(subject) ?? authorization;
-    seenWhileRunning.delete(subject);
     if (status !== undefined && !worthRetrying(status)) {
       // Mirrored, or refused for good (e.g. a token without an email): not again for a while.
       remember(subject, knownForMs);
@@ -111,27 +119,27 @@ export function createFirstContact(options: FirstContactOptions) {
     // Until the retry (or, after the last, the caller's next request after the delay).
     remember(subject, retryAfterMs);
     if (attempt >= maxAttempts || closed || retries.size >= maxQueued) return;
+    clearTimeout(retries.get(subject));
     const timer = setTimeout(() => {
-      const latest = retries.get(subject)?.authorization ?? newest;
       retries.delete(subject);
-      enqueue(subject, latest, attempt + 1);
+      // The try reads the newest token when it starts, not the failed one.
+      if (newestToken.has(subject)) enqueue(subject, attempt + 1);
     }, retryAfterMs);
     timer.unref();
-    retries.set(subject, { timer, authorization: newest });
+    retries.set(subject, timer);
   }
 
   return {
     /** Announces the caller unless this gateway did so recently or is doing so now. */
     seen(subject: string, authorization: string): void {
-      const retry = retries.get(subject);
-      if (retry) retry.authorization = authorization;
-      if (running.has(subject)) {
-        seenWhileRunning.set(subject, authorization);
+      newestToken.set(subject, authorization);
+      if (running.has(subject)) return;
+      const due = nextAnnouncement.get(subject);
+      if (due !== undefined && due > Date.now()) {
+        forgetTokenUnlessWaiting(subject);
         return;
       }
-      const due = nextAnnouncement.get(subject);
-      if (due !== undefined && due > Date.now()) return;
-      enqueue(subject, authorization, queued.get(subject)?.attempt ?? 1);
+      enqueue(subject, queued.get(subject) ?? 1);
     },
     /** Records a caller identity-org has just served: it mirrored them itself. */
     met(subject: string): void {
@@ -140,10 +148,10 @@ export function createFirstContact(options: FirstContactOptions) {
     /** Drops the scheduled retries and announces nothing more (at shutdown). */
     close(): void {
       closed = true;
-      for (const { timer } of retries.values()) clearTimeout(timer);
+      for (const timer of retries.values()) clearTimeout(timer);
       retries.clear();
       queued.clear();
-      seenWhileRunning.clear();
+      newestToken.clear();
     },
   };
 }
