@@ -109,22 +109,38 @@ export async function findActiveBooking(
 }
 
 /**
- * A waiting booking's place among its event's waiting bookings, by waiting number, as Postgres
- * holds them: the order a rebuild gives the waitlist in Redis.
+ * Waiting bookings' places among their events' waiting bookings, by waiting number, as Postgres
+ * holds them: the order a rebuild gives the waitlist in Redis. One query for all of them.
  */
-export async function waitingPlace(
+export async function waitingPlaces(
   db: Db,
-  eventId: string,
-  waitingNumber: number,
-): Promise<number> {
-  const { ahead } = await db
+  bookings: readonly Pick<BookingRow, 'id' | 'event_id'>[],
+): Promise<Map<string, number>> {
+  const places = new Map<string, number>();
+  if (bookings.length === 0) return places;
+  const ranked = db
     .selectFrom('bookings')
-    .select((eb) => eb.fn.countAll<string>().as('ahead'))
-    .where('event_id', '=', eventId)
+    .select((eb) => [
+      'id',
+      eb.fn
+        .agg<string>('row_number')
+        .over((over) => over.partitionBy('event_id').orderBy('waiting_number'))
+        .as('place'),
+    ])
+    .where('event_id', 'in', [...new Set(bookings.map((b) => b.event_id))])
     .where('status', '=', 'waiting')
-    .where('waiting_number', '<', waitingNumber)
-    .executeTakeFirstOrThrow();
-  return Number(ahead) + 1;
+    .where('waiting_number', 'is not', null);
+  const rows = await db
+    .selectFrom(ranked.as('ranked'))
+    .select(['id', 'place'])
+    .where(
+      'id',
+      'in',
+      bookings.map((b) => b.id),
+    )
+    .execute();
+  for (const row of rows) places.set(row.id, Number(row.place));
+  return places;
 }
 
 /** Booked seat numbers of each booking. */

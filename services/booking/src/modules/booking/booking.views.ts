@@ -1,16 +1,30 @@
 import type { BookingContext } from '../../context.ts';
 import type { BookingRow } from '../../db/database.ts';
-import { seatsOf, waitingPlace } from './booking.repository.ts';
+import { seatsOf, waitingPlaces } from './booking.repository.ts';
 import type { BookingView } from './booking.schemas.ts';
 
 /**
- * A waiting booking's live place in its event's waitlist, from Redis; from Postgres when Redis has
- * no waitlist for the event (its keys dropped at completion, or lost until the next rebuild).
+ * Each waiting booking's live place in its event's waitlist, from Redis; from Postgres (one query
+ * for all of them) when Redis has no waitlist for the event (its keys dropped at completion, or
+ * lost until the next rebuild).
  */
-async function positionOf(ctx: BookingContext, row: BookingRow): Promise<number | null> {
-  const live = await ctx.inventory.waitlistPosition(row.event_id, row.id);
-  if (live !== null || row.waiting_number === null) return live;
-  return waitingPlace(ctx.db, row.event_id, row.waiting_number);
+async function positionsOf(
+  ctx: BookingContext,
+  rows: readonly BookingRow[],
+): Promise<Map<string, number>> {
+  const waiting = rows.filter((r) => r.status === 'waiting');
+  const live = await Promise.all(
+    waiting.map((row) => ctx.inventory.waitlistPosition(row.event_id, row.id)),
+  );
+  const positions = new Map<string, number>();
+  const missing: BookingRow[] = [];
+  waiting.forEach((row, i) => {
+    const place = live[i];
+    if (place !== null && place !== undefined) positions.set(row.id, place);
+    else if (row.waiting_number !== null) missing.push(row);
+  });
+  for (const [id, place] of await waitingPlaces(ctx.db, missing)) positions.set(id, place);
+  return positions;
 }
 
 /** Rows → API views, with booked seats and the live waitlist position. */
@@ -18,24 +32,25 @@ export async function toViews(
   ctx: BookingContext,
   rows: readonly BookingRow[],
 ): Promise<BookingView[]> {
-  const seats = await seatsOf(
-    ctx.db,
-    rows.filter((r) => r.status === 'confirmed').map((r) => r.id),
-  );
-  return Promise.all(
-    rows.map(async (row) => ({
-      id: row.id,
-      eventId: row.event_id,
-      userId: row.user_id,
-      seats: row.seats,
-      status: row.status,
-      seatNumbers: seats.get(row.id) ?? [],
-      waitingNumber: row.waiting_number,
-      waitlistPosition: row.status === 'waiting' ? await positionOf(ctx, row) : null,
-      cancelledReason: row.cancelled_reason,
-      version: row.version,
-      createdAt: row.created_at.toISOString(),
-      updatedAt: row.updated_at.toISOString(),
-    })),
-  );
+  const [seats, positions] = await Promise.all([
+    seatsOf(
+      ctx.db,
+      rows.filter((r) => r.status === 'confirmed').map((r) => r.id),
+    ),
+    positionsOf(ctx, rows),
+  ]);
+  return rows.map((row) => ({
+    id: row.id,
+    eventId: row.event_id,
+    userId: row.user_id,
+    seats: row.seats,
+    status: row.status,
+    seatNumbers: seats.get(row.id) ?? [],
+    waitingNumber: row.waiting_number,
+    waitlistPosition: positions.get(row.id) ?? null,
+    cancelledReason: row.cancelled_reason,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  }));
 }
