@@ -36,18 +36,22 @@ export async function emitOrgEvents(
   await enqueueEvents(trx, envelopes);
 }
 
+/** The organization as read under its row lock. */
+export type LockedOrganization = { name: string; ownerId: string };
+
 /**
  * Takes the organization's row lock: membership changes of one organization run one at a time.
- * Returns the organization's name, or undefined when there is no such organization.
+ * Returns the organization's name and owner, or undefined when there is no such organization.
  */
 export async function lockOrganization(
   trx: Trx,
   organizationId: string,
-): Promise<{ name: string } | undefined> {
-  return trx
+): Promise<LockedOrganization | undefined> {
+  const row = await trx
     .selectFrom('organizations')
-    .select('name')
+    .select(['name', 'owner_id'])
     .where('id', '=', organizationId)
     .forUpdate()
     .executeTakeFirst();
+  return row && { name: row.name, ownerId: row.owner_id };
 }

@@ -32,7 +32,7 @@ export async function changeMemberRole(
   role: Role,
 ): Promise<Membership> {
   return withTransaction(db, async (trx) => {
-    await lockAsOrgAdmin(trx, organizationId, actor);
+    const { organization } = await lockAsOrgAdmin(trx, organizationId, actor);
     const target = await findMembership(trx, organizationId, userId);
     if (target === undefined) throw memberNotFound();
     // Read under the organization lock, so no other role change lands between check and write.
@@ -53,7 +53,9 @@ export async function changeMemberRole(
       },
     ]);
     // An owner who is no longer orgAdmin hands the organization over, as one who leaves does.
-    if (role !== 'orgAdmin') await handOverOwnership(trx, actor, organizationId, userId);
+    if (role !== 'orgAdmin') {
+      await handOverOwnership(trx, actor, organizationId, organization.ownerId, userId);
+    }
     // Invites the member created must not outlive their right to invite.
     if (!mayInvite(role)) await revokeInvitesCreatedBy(trx, actor, organizationId, userId);
     await emitOrgEvents(trx, organizationId, actor.requestId, [
@@ -77,7 +79,7 @@ export async function removeMember(
   userId: string,
 ): Promise<void> {
   await withTransaction(db, async (trx) => {
-    const { caller } = await lockAsMember(trx, organizationId, actor);
+    const { caller, organization } = await lockAsMember(trx, organizationId, actor);
     if (!mayRemoveMember(actor.userId, caller.role, userId)) throw notAllowed();
     const target = await findMembership(trx, organizationId, userId);
     if (target === undefined) throw memberNotFound();
@@ -95,7 +97,7 @@ export async function removeMember(
         requestId: actor.requestId,
       },
     ]);
-    await handOverOwnership(trx, actor, organizationId, userId);
+    await handOverOwnership(trx, actor, organizationId, organization.ownerId, userId);
     // A member who is gone may not bring anyone in, themself under another address included.
     await revokeInvitesCreatedBy(trx, actor, organizationId, userId);
     await emitOrgEvents(trx, organizationId, actor.requestId, [

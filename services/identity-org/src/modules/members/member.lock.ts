@@ -1,7 +1,7 @@
 import { DomainError } from '@happening/service-kit';
 import type { Actor } from '../../shared/actor.ts';
 import type { Trx } from '../../shared/database.ts';
-import { lockOrganization } from '../../shared/org-events.ts';
+import { type LockedOrganization, lockOrganization } from '../../shared/org-events.ts';
 import { findMembership, type Membership } from './member.repository.ts';
 
 // The guard's answer to a non-member: one removed while waiting for the lock gets the same.
@@ -18,7 +18,7 @@ export async function lockAsMember(
   trx: Trx,
   organizationId: string,
   actor: Actor,
-): Promise<{ caller: Membership; organization: { name: string } }> {
+): Promise<{ caller: Membership; organization: LockedOrganization }> {
   const organization = await lockOrganization(trx, organizationId);
   if (!organization) throw orgNotFound();
   const caller = await findMembership(trx, organizationId, actor.userId);
@@ -31,7 +31,7 @@ export async function lockAsOrgAdmin(
   trx: Trx,
   organizationId: string,
   actor: Actor,
-): Promise<{ caller: Membership; organization: { name: string } }> {
+): Promise<{ caller: Membership; organization: LockedOrganization }> {
   const locked = await lockAsMember(trx, organizationId, actor);
   if (locked.caller.role !== 'orgAdmin') throw notAllowed();
   return locked;

@@ -9,19 +9,16 @@ import { setOwner } from './organization.repository.ts';
  * ownership to the remaining orgAdmin who has held the role longest and audits it as an
  * `organization.updated`. Otherwise a departed owner would keep the organization counted against
  * their `ORGANIZATIONS_PER_OWNER` for good. Run it under the organization lock, in the
- * transaction of the membership change, after the last-orgAdmin guard (which ensures a successor).
+ * transaction of the membership change, after the last-orgAdmin guard (which ensures a successor);
+ * `ownerId` is the owner read when that lock was taken.
  */
 export async function handOverOwnership(
   trx: Trx,
   actor: Actor,
   organizationId: string,
+  ownerId: string,
   userId: string,
 ): Promise<void> {
-  const { owner_id: ownerId } = await trx
-    .selectFrom('organizations')
-    .select('owner_id')
-    .where('id', '=', organizationId)
-    .executeTakeFirstOrThrow();
   if (ownerId !== userId) return;
   const successor = await longestServingAdmin(trx, organizationId, userId);
   if (successor === undefined) {
