@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { sealInviteLink } from '@happening/contracts';
 import { eventually } from '@happening/testkit';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_DLQ } from '../src/modules/delivery/delivery.message.ts';
+import { deliverNotification } from '../src/modules/delivery/delivery.worker.ts';
 import { roleOf } from '../src/modules/memberships/membership.repository.ts';
 import { UNRECORDED_SEND } from '../src/modules/notifications/notification.repository.ts';
 import {
@@ -447,6 +449,32 @@ describe('a send that ends without a recorded outcome', () => {
 });
 
 describe('a permanent rejection', () => {
+  /**
+   * Delivers a fresh pending notification directly, as its first of three attempts were its last:
+   * a worker that threw on a permanent rejection would send it to the dead-letter queue, so it
+   * must resolve 'failed' even then. (Through the broker, a throw on attempt 1 would only retry.)
+   */
+  async function deliveredAsLast(channel: 'email' | 'sms', recipient: string) {
+    const id = randomUUID();
+    await h.db
+      .insertInto('notifications')
+      .values(strayNotification({ id, channel, recipient, subject: 'Refused', body: 'Refused.' }))
+      .execute();
+    const deps = {
+      db: h.db,
+      adapters: h.adapters,
+      sealedBox: h.sealedBox,
+      logger: pino({ level: 'silent' }),
+    };
+    const outcome = await deliverNotification(deps, id, { isLast: true });
+    const row = await h.db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    return { outcome, row };
+  }
+
   it('fails an SMS its provider refuses with 400 at once: one call, no retry, no dead letter', async () => {
     const sam = await smsPerson('+4915100000003');
     const before = await h.counted('sms', 'failed');
@@ -463,6 +491,15 @@ describe('a permanent rejection', () => {
     });
     expect(await deadLettered(failed.id)).toBe(false);
     expect(providerCalls(failed.id)).toHaveLength(1);
+
+    const last = await deliveredAsLast('sms', '+4915100000003');
+    expect(last.outcome).toBe('failed');
+    expect(last.row).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      last_error: 'provider answered 400: {"error":"invalid number"}',
+    });
+    expect(providerCalls(last.row.id)).toHaveLength(1);
     sms.answer(200);
   });
 
@@ -496,6 +533,13 @@ describe('a permanent rejection', () => {
     expect((await failedEventOf(failed.id)).data).toMatchObject({ attempts: 1, channel: 'email' });
     expect(await deadLettered(failed.id)).toBe(false);
     expect(h.sink.recipientAttempts(cy.email)).toBe(1);
+    expect(h.sink.mailsTo(cy.email)).toEqual([]);
+
+    const last = await deliveredAsLast('email', cy.email);
+    expect(last.outcome).toBe('failed');
+    expect(last.row).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(last.row.last_error).toContain('550');
+    expect(h.sink.recipientAttempts(cy.email)).toBe(2);
     expect(h.sink.mailsTo(cy.email)).toEqual([]);
     h.sink.accept(cy.email);
   });

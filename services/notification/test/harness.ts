@@ -220,6 +220,8 @@ export async function startHarness(options: HarnessOptions) {
     counted,
     take,
     runtime,
+    /** The channel adapters the runtime sends with, for tests that deliver directly. */
+    adapters,
     sealedBox,
     inviteLinks,
     async stop() {
