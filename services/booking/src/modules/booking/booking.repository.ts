@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { BookingDb, BookingRow, EventInventoryRow } from '../../db/database.ts';
 import { type BookingState, fold } from './booking.decider.ts';
 import { eventFromHistory, type HistoryAction } from './booking.events.ts';
+import { bookingStatusSchema } from './booking.schemas.ts';
 
 type Db = Kysely<BookingDb> | Transaction<BookingDb>;
 
@@ -196,12 +197,10 @@ export async function historyOf(db: Db, bookingId: string) {
 type ListFilter = { userId?: string; eventId?: string; status?: BookingRow['status'] };
 type ListPage = { limit: number; after?: { createdAt: string; id: string } | undefined };
 
-// Every status a booking can have (the Record fails to compile when one is added or dropped).
-const BOOKING_STATUSES = Object.keys({
-  confirmed: true,
-  waiting: true,
-  cancelled: true,
-} satisfies Record<BookingRow['status'], true>) as BookingRow['status'][];
+// Every status a booking can have: the API's list, which must be exactly the row's (the check
+// below fails to compile when either gains or loses one).
+const BOOKING_STATUSES = bookingStatusSchema.options satisfies readonly BookingRow['status'][];
+true satisfies BookingRow['status'] extends (typeof BOOKING_STATUSES)[number] ? true : false;
 
 /**
  * One page of bookings, newest first, keyset on (created_at, id). Each row carries its
