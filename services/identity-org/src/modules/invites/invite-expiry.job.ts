@@ -1,23 +1,37 @@
 import { startRepeatingJob } from '@happening/service-kit';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { Db } from '../../shared/database.ts';
+import type { Db, Executor } from '../../shared/database.ts';
+
+/** Narrows the sweep to one address's invites to one organization, as re-inviting it does. */
+export interface ExpiryScope {
+  organizationId: string;
+  email: string;
+  /** The request that found them expired, recorded in their audit rows. */
+  requestId?: string;
+}
 
 /**
- * Marks every pending invite past its expiry as expired and audits each, in one statement:
- * replicas running the sweep at the same moment cannot expire (or audit) an invite twice.
+ * Marks every pending invite past its expiry (within `scope`, if given) as expired and audits
+ * each, in one statement: replicas running the sweep at the same moment cannot expire (or audit)
+ * an invite twice.
  */
-export async function expirePendingInvites(db: Db): Promise<number> {
+export async function expirePendingInvites(db: Executor, scope?: ExpiryScope): Promise<number> {
+  const within = scope
+    ? sql`AND organization_id = ${scope.organizationId} AND lower(email) = ${scope.email.toLowerCase()}`
+    : sql``;
   const result = await sql<{ count: string }>`
     WITH expired AS (
       UPDATE organization_invites SET status = 'expired'
-      WHERE status = 'pending' AND expires_at < now()
+      WHERE status = 'pending' AND expires_at < now() ${within}
       RETURNING id, organization_id, email, role
     ), audited AS (
-      INSERT INTO audit_log (organization_id, actor_id, action, entity_type, entity_id, before, after)
+      INSERT INTO audit_log
+        (organization_id, actor_id, action, entity_type, entity_id, before, after, request_id)
       SELECT organization_id, NULL, 'invite.expired', 'invite', id::text,
              jsonb_build_object('status', 'pending'),
-             jsonb_build_object('status', 'expired', 'email', email, 'role', role)
+             jsonb_build_object('status', 'expired', 'email', email, 'role', role),
+             ${scope?.requestId ?? null}::text
       FROM expired
       RETURNING 1
     )

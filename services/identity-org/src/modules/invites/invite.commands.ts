@@ -22,12 +22,12 @@ import {
   insertInvite,
   lockInvite,
   markAccepted,
-  markExpired,
   markRevoked,
   pendingInvitesCreatedBy,
   pendingInvitesTo,
 } from './invite.repository.ts';
 import { acceptUrl, hashInviteToken, newInviteToken } from './invite.token.ts';
+import { expirePendingInvites } from './invite-expiry.job.ts';
 
 export interface InviteSettings {
   publicAppUrl: string;
@@ -64,14 +64,14 @@ export async function createInvite(
     if (existingMember !== undefined) {
       throw new DomainError('ALREADY_MEMBER', 409, 'This address already belongs to a member.');
     }
-    const earlier = await pendingInvitesTo(trx, input.organizationId, email);
     // One past its expiry has expired, swept or not: it is recorded as the sweep records it
     // (marking it also frees the address's one pending slot). Only a live one is superseded.
-    const lapsed = earlier.filter(
-      (old) => effectiveStatus(old.status, old.expiresAt, now) === 'expired',
-    );
-    const superseded = earlier.filter((old) => !lapsed.includes(old));
-    for (const old of lapsed) await markExpired(trx, old.id);
+    await expirePendingInvites(trx, {
+      organizationId: input.organizationId,
+      email,
+      requestId: actor.requestId,
+    });
+    const superseded = await pendingInvitesTo(trx, input.organizationId, email);
     for (const old of superseded) await markRevoked(trx, old.id, actor.userId);
 
     const token = newInviteToken();
@@ -84,18 +84,6 @@ export async function createInvite(
       expiresAt: new Date(now.getTime() + settings.ttlMs),
     });
     await appendAudit(trx, [
-      ...lapsed.map(
-        (old): AuditEntry => ({
-          organizationId: input.organizationId,
-          actorId: null,
-          action: 'invite.expired',
-          entityType: 'invite',
-          entityId: old.id,
-          before: { status: 'pending' },
-          after: { status: 'expired', email: old.email, role: old.role },
-          requestId: actor.requestId,
-        }),
-      ),
       ...superseded.map(
         (old): AuditEntry => ({
           organizationId: input.organizationId,

@@ -167,15 +167,6 @@ export async function markRevoked(db: Executor, id: string, by: string): Promise
     .execute();
 }
 
-/** Marks a pending invite past its expiry expired, as the sweep does. */
-export async function markExpired(db: Executor, id: string): Promise<void> {
-  await db
-    .updateTable('organization_invites')
-    .set({ status: 'expired' })
-    .where('id', '=', id)
-    .execute();
-}
-
 export async function markAccepted(db: Executor, id: string, by: string): Promise<void> {
   await db
     .updateTable('organization_invites')
