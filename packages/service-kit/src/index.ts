@@ -77,3 +77,4 @@ export {
   type RunServiceOptions,
   runService,
 } from './service.runner.ts';
+export { toStorableText } from './stored-text.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type App, createApp } from './app.factory.ts';
-import { unstorableTextErrors } from './stored-text.ts';
+import { toStorableText, unstorableTextErrors } from './stored-text.ts';
 
 const NUL = '\u0000';
 
@@ -61,6 +61,36 @@ describe('unstorableTextErrors', () => {
     let value: unknown = NUL;
     for (let depth = 0; depth < 100_000; depth++) value = [value];
     expect(unstorableTextErrors('body', value)).toHaveLength(1);
+  });
+});
+
+describe('toStorableText', () => {
+  it('leaves well-formed text alone, surrogate pairs included', () => {
+    expect(toStorableText('rocket 🚀 ok')).toBe('rocket 🚀 ok');
+    expect(toStorableText('')).toBe('');
+  });
+
+  it('drops NUL characters', () => {
+    expect(toStorableText(`bad${NUL}`)).toBe('bad');
+    expect(toStorableText(`${NUL}a${NUL}b${NUL}`)).toBe('ab');
+  });
+
+  it('replaces every unpaired surrogate, in any position, by U+FFFD', () => {
+    expect(toStorableText('x\uD800y')).toBe('x\uFFFDy');
+    expect(toStorableText('x\uDC00')).toBe('x\uFFFD');
+    expect(toStorableText('\uDC00\uD800')).toBe('\uFFFD\uFFFD');
+    expect(toStorableText('\uD83D\uD83D\uDE80')).toBe('\uFFFD🚀');
+  });
+
+  it('yields text unstorableTextErrors finds nothing in, repeatably', () => {
+    const dirty = `a${NUL}\uD800b\uDC00🚀`;
+    expect(unstorableTextErrors('body', dirty)).toHaveLength(1);
+    for (let round = 0; round < 3; round++) {
+      const clean = toStorableText(dirty);
+      expect(clean).toBe('a\uFFFDb\uFFFD🚀');
+      expect(unstorableTextErrors('body', clean)).toEqual([]);
+      expect(unstorableTextErrors('body', 'x\uD800')).toHaveLength(1);
+    }
   });
 });
 

@@ -2,8 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { type FieldError, problem, sendProblem } from './problem.ts';
 
 const NUL = '\u0000';
-/** A UTF-16 surrogate not part of a pair: no character, and jsonb refuses its `\ud800` escape. */
-const LONE_SURROGATE = /\p{Surrogate}/u;
+/**
+ * A UTF-16 surrogate not part of a pair: no character, and jsonb refuses its `\ud800` escape.
+ * Global for `replace`; `search` and `replace` both start from the beginning whatever `lastIndex`.
+ */
+const LONE_SURROGATE = /\p{Surrogate}/gu;
 const NUL_IN_VALUE = 'Must not contain the NUL character (\\u0000).';
 const NUL_IN_KEY = 'Keys must not contain the NUL character (\\u0000).';
 const LONE_SURROGATE_IN_VALUE = 'Must be well-formed Unicode (no unpaired surrogate).';
@@ -12,8 +15,17 @@ const LONE_SURROGATE_IN_KEY = 'Keys must be well-formed Unicode (no unpaired sur
 /** Why Postgres would refuse `text` in text or jsonb, if it would. */
 function unstorable(text: string, inKey: boolean): string | undefined {
   if (text.includes(NUL)) return inKey ? NUL_IN_KEY : NUL_IN_VALUE;
-  if (LONE_SURROGATE.test(text)) return inKey ? LONE_SURROGATE_IN_KEY : LONE_SURROGATE_IN_VALUE;
+  if (text.search(LONE_SURROGATE) !== -1)
+    return inKey ? LONE_SURROGATE_IN_KEY : LONE_SURROGATE_IN_VALUE;
   return undefined;
+}
+
+/**
+ * The text with what Postgres refuses in text or jsonb removed: NUL characters dropped, unpaired
+ * surrogates replaced by U+FFFD. For text the service did not choose (a provider's answer).
+ */
+export function toStorableText(text: string): string {
+  return text.replaceAll(NUL, '').replace(LONE_SURROGATE, '\uFFFD');
 }
 
 /** Parsed JSON, or fastify's params and query (whose prototype has a null prototype). */
