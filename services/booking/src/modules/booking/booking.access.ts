@@ -1,10 +1,8 @@
-import { DomainError } from '@happening/service-kit';
 import type { Kysely } from 'kysely';
 import type { BookingDb, BookingRow } from '../../db/database.ts';
-import { isStaff, roleOf } from '../memberships/membership.repository.ts';
+import { roleOf } from '../memberships/membership.repository.ts';
+import { bookingNotFound, maySeeBooking } from './booking.policy.ts';
 import { findBooking } from './booking.repository.ts';
-
-export const bookingNotFound = () => new DomainError('BOOKING_NOT_FOUND', 404, 'No such booking.');
 
 /** A booking the caller may see: its owner, or an organizer/orgAdmin of its organization. */
 export async function visibleBooking(
@@ -14,7 +12,8 @@ export async function visibleBooking(
 ): Promise<BookingRow> {
   const row = await findBooking(db, bookingId);
   if (!row) throw bookingNotFound();
-  if (row.user_id !== callerId && !isStaff(await roleOf(db, row.org_id, callerId)))
-    throw bookingNotFound();
+  // The owner needs no membership lookup.
+  const role = row.user_id === callerId ? undefined : await roleOf(db, row.org_id, callerId);
+  if (!maySeeBooking(callerId, row.user_id, role)) throw bookingNotFound();
   return row;
 }

@@ -1,5 +1,6 @@
 import { DomainError } from '@happening/service-kit';
 import type { BookingCreated, BookingEvent, CancellationReason } from './booking.events.ts';
+import { bookingNotFound } from './booking.policy.ts';
 
 type Facts = Omit<BookingCreated['data'], 'status' | 'seatNumbers' | 'acceptedSeq'>;
 
@@ -65,7 +66,7 @@ export function decide(command: BookingCommand, state: BookingState): BookingEve
     }
     case 'CancelBooking': {
       if (state.status === 'none') {
-        throw new DomainError('BOOKING_NOT_FOUND', 404, 'No such booking.');
+        throw bookingNotFound();
       }
       // Cancelling twice is harmless: nothing happens and no seat is released again.
       if (state.status === 'cancelled') return [];

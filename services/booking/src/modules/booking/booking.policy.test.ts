@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkBookable, mayKnowEvent } from './booking.policy.ts';
+import { checkBookable, mayKnowEvent, maySeeBooking } from './booking.policy.ts';
 
 describe('mayKnowEvent', () => {
   it('shows a public event to anyone and a members-only one to members only', () => {
@@ -38,5 +38,15 @@ describe('checkBookable', () => {
     expect(() => checkBookable(limited, { seats: 5 }, now)).toThrow(
       expect.objectContaining({ code: 'BOOKING_TOO_MANY_SEATS' }),
     );
+  });
+});
+
+describe('maySeeBooking', () => {
+  it('shows a booking to its owner and to its organization staff, and to nobody else', () => {
+    expect(maySeeBooking('u', 'u', undefined)).toBe(true);
+    expect(maySeeBooking('s', 'u', 'organizer')).toBe(true);
+    expect(maySeeBooking('s', 'u', 'orgAdmin')).toBe(true);
+    expect(maySeeBooking('s', 'u', 'user')).toBe(false);
+    expect(maySeeBooking('s', 'u', undefined)).toBe(false);
   });
 });

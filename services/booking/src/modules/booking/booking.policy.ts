@@ -1,4 +1,6 @@
+import type { Role } from '@happening/contracts';
 import { DomainError } from '@happening/service-kit';
+import { isStaff } from '../memberships/membership.policy.ts';
 
 /** What booking needs to know about an event (its inventory projection). */
 export interface EventFacts {
@@ -13,6 +15,16 @@ export interface EventFacts {
 }
 
 export const eventNotFound = () => new DomainError('EVENT_NOT_FOUND', 404, 'No such event.');
+
+export const bookingNotFound = () => new DomainError('BOOKING_NOT_FOUND', 404, 'No such booking.');
+
+/**
+ * Who may see a booking (exactly those `GET /v1/bookings/{id}` answers): its owner, and the
+ * organizers and orgAdmins of the event's organization. To anyone else it does not exist.
+ */
+export function maySeeBooking(callerId: string, ownerId: string, role: Role | undefined): boolean {
+  return callerId === ownerId || isStaff(role);
+}
 
 /**
  * Whether a caller may know the event exists: never a draft (known here only from an update

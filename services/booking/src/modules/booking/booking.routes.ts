@@ -11,9 +11,10 @@ import {
 import { z } from 'zod';
 import type { BookingContext } from '../../context.ts';
 import { eventOfMember } from '../inventory/event-access.ts';
-import { isStaff } from '../memberships/membership.repository.ts';
+import { isStaff } from '../memberships/membership.policy.ts';
 import { bookSeats } from './book.command.ts';
-import { bookingNotFound, visibleBooking } from './booking.access.ts';
+import { visibleBooking } from './booking.access.ts';
+import { bookingNotFound } from './booking.policy.ts';
 import { findBooking, historyOf, listBookings } from './booking.repository.ts';
 import {
   bookingPageSchema,

@@ -3,7 +3,7 @@ import { countBookings } from '../../metrics/booking.metrics.ts';
 import type { ReleaseResult } from '../../redis/inventory.client.ts';
 import { inventoryRebuilding, lockForCancel } from '../inventory/event-lock.ts';
 import { rebuildForRequest, reconcileEvent } from '../inventory/reconcile.service.ts';
-import { bookingNotFound } from './booking.access.ts';
+import { bookingNotFound } from './booking.policy.ts';
 import { findBooking } from './booking.repository.ts';
 import { decideCancellation } from './cancel.policy.ts';
 import { persistPromotions } from './promotion.writer.ts';

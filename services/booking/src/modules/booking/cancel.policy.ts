@@ -1,21 +1,17 @@
 import type { Role } from '@happening/contracts';
 import { DomainError } from '@happening/service-kit';
 import type { CancelTarget } from '../inventory/event-lock.ts';
+import { isStaff } from '../memberships/membership.policy.ts';
 import { type BookingState, decide } from './booking.decider.ts';
 import type { BookingEvent, CancellationReason } from './booking.events.ts';
-import type { EventFacts } from './booking.policy.ts';
+import { bookingNotFound, type EventFacts, maySeeBooking } from './booking.policy.ts';
 
 type Caller = { callerId: string; callerRole: Role | undefined; ownerId: string };
 
-/**
- * Who may see a booking (exactly those `GET /v1/bookings/{id}` answers): its owner, and the
- * organizers and orgAdmins of the event's organization. To anyone else it does not exist.
- */
+/** The caller's standing on the booking; throws BOOKING_NOT_FOUND when they may not see it. */
 function seeing({ callerId, callerRole, ownerId }: Caller): { isOwner: boolean; isStaff: boolean } {
-  const isOwner = callerId === ownerId;
-  const isStaff = callerRole === 'organizer' || callerRole === 'orgAdmin';
-  if (!isOwner && !isStaff) throw new DomainError('BOOKING_NOT_FOUND', 404, 'No such booking.');
-  return { isOwner, isStaff };
+  if (!maySeeBooking(callerId, ownerId, callerRole)) throw bookingNotFound();
+  return { isOwner: callerId === ownerId, isStaff: isStaff(callerRole) };
 }
 
 /**

@@ -14,5 +14,3 @@ export async function roleOf(db: Db, orgId: string, userId: string): Promise<Rol
     .executeTakeFirst();
   return row?.role ?? undefined;
 }
-
-export const isStaff = (role: Role | undefined) => role === 'organizer' || role === 'orgAdmin';
