@@ -8,7 +8,9 @@ import {
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisGate, gatedRedisStore } from '../src/rate-limit-store.ts';
+import { createRedisGate, gatedRedisStore, type RedisGate } from '../src/rate-limit-store.ts';
+
+const NAMESPACE = 'gateway:ratelimit:test:';
 
 describe('rate-limit store in front of a Redis that goes silent', () => {
   let server: ServerHandle;
@@ -35,11 +37,11 @@ describe('rate-limit store in front of a Redis that goes silent', () => {
     await server?.stop();
   });
 
-  it('drops the stuck connection after a timeout and asks nothing more until the cool-down ends', async () => {
-    const gate = createRedisGate(redis, pino({ level: 'silent' }), 60_000);
-    const Store = gatedRedisStore(redis, 'gateway:ratelimit:test:', gate);
+  /** Counts one request of `client` through a store behind `gate`. */
+  function counter(gate: RedisGate) {
+    const Store = gatedRedisStore(redis, NAMESPACE, gate);
     const store = new Store();
-    const incr = () =>
+    return () =>
       new Promise<{ current: number } | Error>((resolve) =>
         store.incr(
           'client',
@@ -48,6 +50,11 @@ describe('rate-limit store in front of a Redis that goes silent', () => {
           10,
         ),
       );
+  }
+
+  it('drops the stuck connection after a timeout and asks nothing more until the cool-down ends', async () => {
+    const gate = createRedisGate(redis, pino({ level: 'silent' }), 60_000);
+    const incr = counter(gate);
 
     expect(await incr()).toMatchObject({ current: 1 });
     silence.freeze();
@@ -58,5 +65,38 @@ describe('rate-limit store in front of a Redis that goes silent', () => {
       expect(await incr()).toBeInstanceOf(Error);
       expect(redis.commandQueue.length).toBe(0);
     }
+
+    // Until here the gate refused because the connection was not ready; now it is, and only the
+    // cool-down keeps the request from Redis.
+    silence.thaw();
+    await eventually(() => redis.status === 'ready', { what: 'redis ready again' });
+    const sent = silence.countSent(NAMESPACE);
+    expect(await incr()).toMatchObject({ message: 'rate limits are not asking redis' });
+    expect(sent()).toBe(0);
+  });
+
+  it('asks Redis again once the cool-down has passed', async () => {
+    silence.thaw();
+    await eventually(() => redis.status === 'ready', { what: 'redis ready' });
+    const coolDownMs = 1_500;
+    const incr = counter(createRedisGate(redis, pino({ level: 'silent' }), coolDownMs));
+    expect(await incr()).toMatchObject({ current: expect.any(Number) });
+
+    silence.freeze();
+    const timingOut = Date.now();
+    expect(await incr()).toMatchObject({ message: 'Command timed out' });
+    silence.thaw();
+    const sent = silence.countSent(NAMESPACE);
+    const answer = await eventually(
+      async () => {
+        const result = await incr();
+        return result instanceof Error ? false : result;
+      },
+      { what: 'an answer from redis after the cool-down' },
+    );
+    expect(answer).toMatchObject({ current: expect.any(Number) });
+    // Not asked before the cool-down ended, though the connection was back well before.
+    expect(Date.now() - timingOut).toBeGreaterThanOrEqual(coolDownMs);
+    expect(sent()).toBe(1);
   });
 });
