@@ -20,7 +20,6 @@ import {
   planNoticeFor,
   planNotification,
   planWithKnownVersions,
-  TOLD_WITH_KNOWN_VERSIONS,
 } from '../notifications/notification.planner.ts';
 import {
   type NotificationWriterDeps,
@@ -83,11 +82,10 @@ async function writeCurrentNotice(
   plan: NotificationPlan,
 ): Promise<void> {
   // Read only for the notices told with them: a cancellation's fan-out, say, does without.
-  const known =
-    plan.eventId !== null && TOLD_WITH_KNOWN_VERSIONS.has(event.type)
-      ? await knownVersionsOf(trx, plan.eventId)
-      : [];
-  const current = planWithKnownVersions(event, plan, known);
+  const { eventId } = plan;
+  const current = await planWithKnownVersions(event, plan, async () =>
+    eventId === null ? [] : knownVersionsOf(trx, eventId),
+  );
   if (current) await writeNotifications(trx, deps, event, current);
 }
 

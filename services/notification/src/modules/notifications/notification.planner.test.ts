@@ -166,16 +166,16 @@ describe('planWithKnownVersions', () => {
       eventStartsAt: details.startsAt,
     });
   const plannedWithKnown = (event: Parameters<typeof planWith>[0], versions = known) =>
-    planWithKnownVersions(event, planNotification(event)!, versions);
+    planWithKnownVersions(event, planNotification(event)!, async () => versions);
 
-  it('tells a booking decided on replaced details the newest ones and what changed, in UTC', () => {
+  it('tells a booking decided on replaced details the newest ones and what changed, in UTC', async () => {
     for (const event of [
       confirmed(onEvent(first)),
       waitlisted(onEvent(first)),
       promoted(onEvent(first)),
       cancelled(onEvent(first)),
     ]) {
-      expect(plannedWithKnown(event)?.context).toMatchObject({
+      expect((await plannedWithKnown(event))?.context).toMatchObject({
         eventName: 'Rust Meetup',
         eventStartsAt: latest.after.startsAt,
         changes: [
@@ -189,17 +189,17 @@ describe('planWithKnownVersions', () => {
     }
   });
 
-  it('leaves a booking on the newest details, or on a version not known here, as it is', () => {
+  it('leaves a booking on the newest details, or on a version not known here, as it is', async () => {
     for (const booking of [
       confirmed(onEvent(latest.after)),
       confirmed(onEvent({ ...latest.after, startsAt: '2026-03-11T20:00:00.000Z' })),
     ]) {
-      expect(plannedWithKnown(booking)).toEqual(planNotification(booking));
+      expect(await plannedWithKnown(booking)).toEqual(planNotification(booking));
     }
   });
 
-  it('tells from an update older than the newest known only what the event still has, as it is now', () => {
-    const plan = plannedWithKnown(later.update);
+  it('tells from an update older than the newest known only what the event still has, as it is now', async () => {
+    const plan = await plannedWithKnown(later.update);
     expect(plan?.context).toMatchObject({
       eventStartsAt: latest.after.startsAt,
       venue: 'Hall C',
@@ -207,16 +207,35 @@ describe('planWithKnownVersions', () => {
     });
     expect(plan?.audience).toEqual(planNotification(later.update)?.audience);
     const overtaken = eventChange(first, { startsAt: '2026-03-10T19:00:00.000Z' }).update;
-    expect(plannedWithKnown(overtaken)).toBeUndefined();
+    expect(await plannedWithKnown(overtaken)).toBeUndefined();
   });
 
-  it('leaves the newest update, and one addressed to a single holder keeps its audience', () => {
-    expect(plannedWithKnown(latest.update)).toEqual(planNotification(latest.update));
+  it('leaves the newest update, and one addressed to a single holder keeps its audience', async () => {
+    expect(await plannedWithKnown(latest.update)).toEqual(planNotification(latest.update));
     const userId = randomUUID();
     const waiting = planNoticeFor(later.update, userId, inviteLinks)!;
-    expect(planWithKnownVersions(later.update, waiting, known)?.audience).toEqual({
+    expect(
+      (await planWithKnownVersions(later.update, waiting, async () => known))?.audience,
+    ).toEqual({
       kind: 'user',
       userId,
     });
+  });
+
+  it('loads the known versions only for the notices told with them', async () => {
+    let loads = 0;
+    const loadKnown = async () => {
+      loads++;
+      return known;
+    };
+    const cancellation = eventCancelled(first.eventId, first.orgId);
+    const plan = planNotification(cancellation)!;
+    expect(await planWithKnownVersions(cancellation, plan, loadKnown)).toEqual(plan);
+    expect(loads).toBe(0);
+    const booking = confirmed(onEvent(first));
+    await planWithKnownVersions(booking, planNotification(booking)!, loadKnown);
+    expect(loads).toBe(1);
+    await planWithKnownVersions(later.update, planNotification(later.update)!, loadKnown);
+    expect(loads).toBe(2);
   });
 });

@@ -124,27 +124,19 @@ export function planNoticeFor(
   return plan && { ...plan, audience: { kind: 'user', userId } };
 }
 
-/** The events `planWithKnownVersions` tells with their event's known versions; others as planned. */
-export const TOLD_WITH_KNOWN_VERSIONS: ReadonlySet<DomainEvent['type']> = new Set([
-  'booking.booking_confirmed',
-  'booking.booking_waitlisted',
-  'booking.waitlist_promoted',
-  'booking.booking_cancelled',
-  'catalog.event_updated',
-]);
-
 /**
  * The notice `plan` for `event`, told with the event's details at the newest catalog version
- * known here (`known`). A booking notice the booking service decided on details since replaced
+ * known here (`loadKnown`, called only for the notices told with them: a booking's news and an
+ * update). A booking notice the booking service decided on details since replaced
  * shows the newest ones and lists what changed (its person may not have been a holder when the
  * update fanned out). An update older than the newest version known tells only the changes the
  * event still has, with the newest details; undefined when none are left.
  */
-export function planWithKnownVersions(
+export async function planWithKnownVersions(
   event: DomainEvent,
   plan: NotificationPlan,
-  known: readonly EventVersion[],
-): NotificationPlan | undefined {
+  loadKnown: () => Promise<readonly EventVersion[]>,
+): Promise<NotificationPlan | undefined> {
   switch (event.type) {
     case 'booking.booking_confirmed':
     case 'booking.booking_waitlisted':
@@ -153,7 +145,7 @@ export function planWithKnownVersions(
       const d = event.data;
       const since = detailsSinceBooked(
         { name: d.eventName, startsAt: d.eventStartsAt, version: d.eventVersion },
-        known,
+        await loadKnown(),
       );
       if (!since) return plan;
       const context = {
@@ -166,7 +158,7 @@ export function planWithKnownVersions(
       return { ...plan, context };
     }
     case 'catalog.event_updated': {
-      const newest = newestOf(known);
+      const newest = newestOf(await loadKnown());
       if (!newest || newest.version <= event.aggregate.version) return plan;
       const d = event.data;
       const current = changesStillCurrent(d.changes, newest.details);
