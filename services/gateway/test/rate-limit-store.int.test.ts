@@ -74,29 +74,4 @@ describe('rate-limit store in front of a Redis that goes silent', () => {
     expect(await incr()).toMatchObject({ message: 'rate limits are not asking redis' });
     expect(sent()).toBe(0);
   });
-
-  it('asks Redis again once the cool-down has passed', async () => {
-    silence.thaw();
-    await eventually(() => redis.status === 'ready', { what: 'redis ready' });
-    const coolDownMs = 1_500;
-    const incr = counter(createRedisGate(redis, pino({ level: 'silent' }), coolDownMs));
-    expect(await incr()).toMatchObject({ current: expect.any(Number) });
-
-    silence.freeze();
-    const timingOut = Date.now();
-    expect(await incr()).toMatchObject({ message: 'Command timed out' });
-    silence.thaw();
-    const sent = silence.countSent(NAMESPACE);
-    const answer = await eventually(
-      async () => {
-        const result = await incr();
-        return result instanceof Error ? false : result;
-      },
-      { what: 'an answer from redis after the cool-down' },
-    );
-    expect(answer).toMatchObject({ current: expect.any(Number) });
-    // Not asked before the cool-down ended, though the connection was back well before.
-    expect(Date.now() - timingOut).toBeGreaterThanOrEqual(coolDownMs);
-    expect(sent()).toBe(1);
-  });
 });
