@@ -24,6 +24,8 @@ export interface BenchOptions {
   poolSize: number;
   /** Service processes (replicas on their own ports); the generator spreads connections evenly. */
   replicas: number;
+  /** A CSV file to write phase 1's requests to (sent and latency, ms), for a time series; none when empty. */
+  latencyFile: string;
 }
 
 const FLAGS = {
@@ -49,6 +51,7 @@ export function readBenchOptions(
     options: {
       ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])),
       'log-level': { type: 'string' },
+      'latency-file': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -75,6 +78,7 @@ export function readBenchOptions(
     logLevel: (values['log-level'] as string | undefined) ?? env.BENCH_LOG_LEVEL ?? 'warn',
     poolSize: Math.max(2, Math.floor(number('pool-size'))),
     replicas: Math.max(1, Math.floor(number('replicas'))),
+    latencyFile: (values['latency-file'] as string | undefined) ?? env.BENCH_LATENCY_FILE ?? '',
   };
   if (options.users < 1 || options.seats < 1) throw new Error('--users and --seats must be ≥ 1');
   return options;
