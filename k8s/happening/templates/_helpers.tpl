@@ -150,48 +150,65 @@ until RabbitMQ's memory or disk alarm blocks every publisher.
 
 {{/*
 Non-secret environment of one service as a YAML map. Shared by its ConfigMap and its migrations
-Job (a pre-install hook runs before the ConfigMap exists). Call with (dict "root" $ "service" $name).
+Job (a pre-install hook runs before the ConfigMap exists). services.<name>.env is merged last and
+replaces any key set here: a key given twice would be a duplicate key in the ConfigMap.
+Call with (dict "root" $ "service" $name).
 */}}
 {{- define "happening.config" -}}
 {{- $root := .root -}}
 {{- $svc := index $root.Values.services .service -}}
-HOST: "0.0.0.0"
-PORT: {{ $svc.port | quote }}
-LOG_LEVEL: {{ $root.Values.logLevel | quote }}
-OIDC_ISSUER: {{ include "happening.oidcIssuer" $root | quote }}
-OIDC_AUDIENCE: {{ $root.Values.oidc.audience | quote }}
-{{- with $root.Values.oidc.jwksUri }}
-OIDC_JWKS_URI: {{ . | quote }}
-{{- end }}
-# Migrations run once per release as a hook Job, not in every replica.
-RUN_MIGRATIONS: "false"
-{{- if ne .service "gateway" }}
-EVENT_CONSUMERS: {{ include "happening.eventConsumers" $root | quote }}
-{{- end }}
-{{- if eq .service "identity-org" }}
-PUBLIC_APP_URL: {{ required "identityOrg.publicAppUrl is required" $root.Values.identityOrg.publicAppUrl | quote }}
-{{- end }}
-{{- if eq .service "notification" }}
-MAIL_FROM: {{ $root.Values.notification.mailFrom | quote }}
-{{- /* Unset rather than empty: an empty URL is not a URL, and the channel stays off. */}}
-{{- with $root.Values.notification.smsApiUrl }}
-SMS_API_URL: {{ . | quote }}
-{{- end }}
-{{- with $root.Values.notification.pushApiUrl }}
-PUSH_API_URL: {{ . | quote }}
-{{- end }}
-{{- end }}
-{{- if eq .service "gateway" }}
-TRUSTED_PROXY_HOPS: {{ $root.Values.gateway.trustedProxyHops | quote }}
-{{- range $name, $upstream := $root.Values.services }}
-{{- if and $upstream.enabled (ne $name "gateway") }}
-{{ $name | upper | replace "-" "_" }}_URL: {{ printf "http://%s:%v" (include "happening.serviceName" (dict "root" $root "service" $name)) $upstream.port | quote }}
-{{- end }}
-{{- end }}
-{{- end }}
-{{- range $key, $value := $svc.env }}
-{{ $key }}: {{ $value | quote }}
-{{- end }}
+{{- $config := dict "HOST" "0.0.0.0" "PORT" (toString $svc.port) "LOG_LEVEL" (toString $root.Values.logLevel) -}}
+{{- $_ := set $config "OIDC_ISSUER" (include "happening.oidcIssuer" $root) -}}
+{{- $_ := set $config "OIDC_AUDIENCE" (toString $root.Values.oidc.audience) -}}
+{{- with $root.Values.oidc.jwksUri -}}
+{{- $_ := set $config "OIDC_JWKS_URI" (toString .) -}}
+{{- end -}}
+{{- if include "happening.usesDatabase" .service -}}
+{{- /* The migrations Job migrates once per release, so the replicas do not; without it nothing
+else would, so each replica migrates at start (the migrator's advisory lock applies each once). */ -}}
+{{- $_ := set $config "RUN_MIGRATIONS" (ternary "false" "true" (eq (include "happening.migratedByJob" .) "true")) -}}
+{{- end -}}
+{{- if ne .service "gateway" -}}
+{{- $_ := set $config "EVENT_CONSUMERS" (include "happening.eventConsumers" $root) -}}
+{{- end -}}
+{{- if eq .service "identity-org" -}}
+{{- $_ := set $config "PUBLIC_APP_URL" (required "identityOrg.publicAppUrl is required" $root.Values.identityOrg.publicAppUrl | toString) -}}
+{{- end -}}
+{{- if eq .service "notification" -}}
+{{- $_ := set $config "MAIL_FROM" (toString $root.Values.notification.mailFrom) -}}
+{{- /* Unset rather than empty: an empty URL is not a URL, and the channel stays off. */ -}}
+{{- with $root.Values.notification.smsApiUrl -}}
+{{- $_ := set $config "SMS_API_URL" (toString .) -}}
+{{- end -}}
+{{- with $root.Values.notification.pushApiUrl -}}
+{{- $_ := set $config "PUSH_API_URL" (toString .) -}}
+{{- end -}}
+{{- end -}}
+{{- if eq .service "gateway" -}}
+{{- $_ := set $config "TRUSTED_PROXY_HOPS" (toString $root.Values.gateway.trustedProxyHops) -}}
+{{- range $name, $upstream := $root.Values.services -}}
+{{- if and $upstream.enabled (ne $name "gateway") -}}
+{{- $_ := set $config (printf "%s_URL" ($name | upper | replace "-" "_")) (printf "http://%s:%v" (include "happening.serviceName" (dict "root" $root "service" $name)) $upstream.port) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $key, $value := ($svc.env | default dict) -}}
+{{- $_ := set $config $key (toString $value) -}}
+{{- end -}}
+{{- /* The container port, probes and Service follow services.<name>.port, not the env. */ -}}
+{{- if ne $config.PORT (toString $svc.port) -}}
+{{- fail (printf "services.%s.env.PORT (%s) differs from services.%s.port (%v): set services.%s.port instead" .service $config.PORT .service $svc.port .service) -}}
+{{- end -}}
+{{- toYaml $config -}}
+{{- end -}}
+
+{{/*
+"true" when the migrations Job migrates this service (migrations.enabled and
+services.<name>.migrations), else empty. Call with (dict "root" $ "service" $name).
+*/}}
+{{- define "happening.migratedByJob" -}}
+{{- $svc := index .root.Values.services .service -}}
+{{- if and .root.Values.migrations.enabled $svc.enabled $svc.migrations (include "happening.usesDatabase" .service) -}}true{{- end -}}
 {{- end -}}
 
 {{/* Secret-backed environment entries of one service. Call with (dict "root" $ "service" $name "secretName" $secretName). */}}

@@ -120,7 +120,9 @@ describe.each([
       const config = named(manifests, 'ConfigMap', name) as Manifest & {
         data: Record<string, string>;
       };
-      expect(config.data).toMatchObject({ HOST: '0.0.0.0', RUN_MIGRATIONS: 'false' });
+      expect(config.data.HOST).toBe('0.0.0.0');
+      // The migrations Job migrates every service with a database, so their pods do not.
+      expect(config.data.RUN_MIGRATIONS).toBe(MIGRATING.includes(service) ? 'false' : undefined);
     }
   });
 
@@ -331,6 +333,37 @@ describe('migration hooks', () => {
     ]);
   });
 
+  it('leave migrating to the pods of a service the Job does not migrate', () => {
+    const runMigrations = (manifests: Manifest[]) =>
+      Object.fromEntries(
+        MIGRATING.map((service) => [
+          service,
+          containerEnv(
+            manifests,
+            firstContainer(named(manifests, 'Deployment', `happening-${service}`)),
+          ).values.RUN_MIGRATIONS,
+        ]),
+      );
+    const withoutJobs = renderChart(helm, chart.dir, [], ['--set', 'migrations.enabled=false']);
+    expect(byKind(withoutJobs, 'Job')).toEqual([]);
+    expect(runMigrations(withoutJobs)).toEqual(
+      Object.fromEntries(MIGRATING.map((s) => [s, 'true'])),
+    );
+
+    const catalogOff = renderChart(
+      helm,
+      chart.dir,
+      [],
+      ['--set', 'services.catalog.migrations=false'],
+    );
+    expect(byKind(catalogOff, 'Job').map((job) => job.metadata.name)).not.toContain(
+      'happening-catalog-migrate',
+    );
+    expect(runMigrations(catalogOff)).toEqual(
+      Object.fromEntries(MIGRATING.map((s) => [s, s === 'catalog' ? 'true' : 'false'])),
+    );
+  });
+
   it('run under an existing ServiceAccount when the chart creates none', () => {
     const manifests = renderChart(
       helm,
@@ -460,6 +493,48 @@ describe('pod termination', () => {
     expect(() =>
       renderChart(helm, chart.dir, [], ['--set', 'termination.gracePeriodSeconds=10']),
     ).toThrow(/termination.gracePeriodSeconds/);
+  });
+});
+
+describe('service env', () => {
+  it("replaces the chart's own keys instead of repeating them", () => {
+    // renderChart parses with unique keys: a repeated key fails the render.
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      [
+        '--set',
+        'services.booking.env.RUN_MIGRATIONS=true',
+        '--set',
+        'services.booking.env.LOG_LEVEL=debug',
+        '--set',
+        'services.booking.env.HOST=::',
+        '--set',
+        'services.booking.env.PORT=3003',
+      ],
+    );
+    const booking = containerEnv(
+      manifests,
+      firstContainer(named(manifests, 'Deployment', 'happening-booking')),
+    );
+    expect(booking.values).toMatchObject({
+      RUN_MIGRATIONS: 'true',
+      LOG_LEVEL: 'debug',
+      HOST: '::',
+      PORT: '3003',
+    });
+    const catalog = containerEnv(
+      manifests,
+      firstContainer(named(manifests, 'Deployment', 'happening-catalog')),
+    );
+    expect(catalog.values).toMatchObject({ LOG_LEVEL: 'info', HOST: '0.0.0.0' });
+  });
+
+  it('refuses a PORT other than the one the probes and the Service use', () => {
+    expect(() =>
+      renderChart(helm, chart.dir, [], ['--set', 'services.booking.env.PORT=4000']),
+    ).toThrow(/services.booking.env.PORT \(4000\) differs from services.booking.port/);
   });
 });
 
