@@ -417,6 +417,80 @@ describe('alert rules', () => {
   });
 });
 
+describe('RabbitMQ ServiceMonitor', () => {
+  interface MonitorSpec {
+    selector: { matchLabels: Record<string, string> };
+    namespaceSelector: { matchNames: string[] };
+    endpoints: { port: string; path: string }[];
+  }
+  const rabbitmqMonitor = (manifests: Manifest[]) =>
+    named(manifests, 'ServiceMonitor', 'happening-rabbitmq').spec as MonitorSpec;
+
+  it('is not rendered unless enabled', () => {
+    for (const values of [[], [productionValues]]) {
+      const monitors = byKind(renderChart(helm, chart.dir, values), 'ServiceMonitor');
+      expect(monitors.map((m) => m.metadata.name)).not.toContain('happening-rabbitmq');
+    }
+  });
+
+  it("scrapes the per-object metrics, which carry the alerts' queue label, of a given broker", () => {
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      [
+        '--set',
+        'metrics.rabbitmqServiceMonitor.enabled=true',
+        '--set',
+        'metrics.rabbitmqServiceMonitor.selector.app=rabbitmq',
+        '--set',
+        'metrics.rabbitmqServiceMonitor.namespace=broker',
+        '--set',
+        'metrics.rabbitmqServiceMonitor.port=prometheus',
+      ],
+    );
+    assertValid(manifests);
+    expect(rabbitmqMonitor(manifests)).toMatchObject({
+      selector: { matchLabels: { app: 'rabbitmq' } },
+      namespaceSelector: { matchNames: ['broker'] },
+      endpoints: [{ port: 'prometheus', path: '/metrics/per-object' }],
+    });
+  });
+
+  it("selects the in-chart RabbitMQ's Service, and only with its metrics on", () => {
+    const inChart = [
+      '--set',
+      'metrics.rabbitmqServiceMonitor.enabled=true',
+      '--set',
+      'rabbitmq.enabled=true',
+      '--set',
+      'rabbitmq.auth.password=secret',
+    ];
+    expect(() => renderChart(helm, chart.dir, [], inChart)).toThrow(/rabbitmq.metrics.enabled/);
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      [...inChart, '--set', 'rabbitmq.metrics.enabled=true'],
+    );
+    expect(rabbitmqMonitor(manifests)).toMatchObject({
+      selector: {
+        matchLabels: {
+          'app.kubernetes.io/name': 'rabbitmq',
+          'app.kubernetes.io/instance': 'happening',
+        },
+      },
+      endpoints: [{ port: 'metrics', path: '/metrics/per-object' }],
+    });
+  });
+
+  it('refuses to guess the Service of a broker outside the chart', () => {
+    expect(() =>
+      renderChart(helm, chart.dir, [], ['--set', 'metrics.rabbitmqServiceMonitor.enabled=true']),
+    ).toThrow(/metrics.rabbitmqServiceMonitor.selector is required/);
+  });
+});
+
 describe('pod termination', () => {
   // service-kit gives a service its drain (SHUTDOWN_DRAIN_MS) plus CLOSE_GRACE_MS, then exits.
   const closeGraceMs = CLOSE_GRACE_MS;
