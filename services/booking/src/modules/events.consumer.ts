@@ -2,8 +2,12 @@ import type { DomainEvent } from '@happening/contracts';
 import { handleOnce } from '@happening/db';
 import type { MessageContext } from '@happening/messaging';
 import type { BookingContext } from '../context.ts';
-import { countBookings } from '../metrics/booking.metrics.ts';
-import { afterCatalogEvent, applyCatalogEvent } from './inventory/catalog.consumer.ts';
+import {
+  afterCatalogEvent,
+  applyCatalogEvent,
+  noCatalogOutcome,
+} from './inventory/catalog.consumer.ts';
+import { dropDiverged } from './inventory/reconcile.service.ts';
 import { applyMemberEvent } from './memberships/membership.projection.ts';
 
 /** The handler of the `booking.events` queue: each message applied once (inbox), then Redis. */
@@ -23,20 +27,23 @@ export function eventsHandler(ctx: BookingContext) {
       case 'catalog.event_capacity_changed':
       case 'catalog.event_status_changed':
       case 'catalog.event_cancelled': {
-        let followUp: Awaited<ReturnType<typeof applyCatalogEvent>>;
-        const outcomes = { cancelled: 0 };
-        const fresh = await handleOnce(
-          ctx.db,
-          { consumer: 'booking.inventory', messageId },
-          async (trx) => {
-            outcomes.cancelled = 0;
-            followUp = await applyCatalogEvent(ctx, trx, message, outcomes);
-          },
-        );
-        if (fresh) countBookings('cancelled', outcomes.cancelled);
-        // A redelivery still rebuilds: the first delivery may have died between commit and Redis.
-        await afterCatalogEvent(ctx, message, fresh ? followUp : 'reconcile');
-        if (fresh) ctx.wakeRelay();
+        let outcome = noCatalogOutcome();
+        let fresh: boolean;
+        try {
+          fresh = await handleOnce(
+            ctx.db,
+            { consumer: 'booking.inventory', messageId },
+            async (trx) => {
+              outcome = noCatalogOutcome();
+              await applyCatalogEvent(ctx, trx, message, outcome);
+            },
+          );
+        } catch (error) {
+          // Redis was rebuilt or dropped for a change that did not commit.
+          if (outcome.redisChanged) await dropDiverged(ctx, message.data.eventId);
+          throw error;
+        }
+        await afterCatalogEvent(ctx, message, fresh ? outcome : undefined);
         return;
       }
       default:

@@ -2,12 +2,13 @@ import type { DomainEvent, EventEnvelope } from '@happening/contracts';
 import { sql, type Transaction } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import type { BookingDb } from '../../db/database.ts';
+import { countBookings } from '../../metrics/booking.metrics.ts';
 import { decide } from '../booking/booking.decider.ts';
 import { loadForUpdate } from '../booking/booking.repository.ts';
 import { writeStream } from '../booking/booking.writer.ts';
 import { findEvent } from './event-inventory.repository.ts';
 import { lockEventExclusive, lockEventReleases } from './event-lock.ts';
-import { reconcileEvent } from './reconcile.service.ts';
+import { rebuildUnderLocks, reconcileEvent } from './reconcile.service.ts';
 
 type CatalogEvent = Extract<DomainEvent, { type: `catalog.${string}` }>;
 
@@ -40,16 +41,63 @@ async function unlessOlderThanKnown(
     throw new EventNotOpenedYet(eventId);
 }
 
+/** What a catalog event's transaction did, to act on once it commits. */
+export interface CatalogOutcome {
+  cancelled: number;
+  promoted: number;
+  /** Redis was changed inside the transaction: an uncommitted transaction leaves it diverged. */
+  redisChanged: boolean;
+  /** The Redis follow-up failed (keys dropped if Redis allowed): rebuilt again on redelivery. */
+  redisFailure?: unknown;
+}
+
+export const noCatalogOutcome = (): CatalogOutcome => ({
+  cancelled: 0,
+  promoted: 0,
+  redisChanged: false,
+});
+
 /**
- * Applies a catalog event to the inventory projection inside `trx` (the inbox transaction).
- * Returns the follow-up to run after commit: a rebuild of the event's Redis keys, or dropping them.
+ * Applies a catalog event inside `trx` (the inbox transaction), then its Redis follow-up: a
+ * rebuild of the event's keys from the changed projection, or dropping them. Both happen under
+ * the event lock held exclusively (then the release lock, the order every path takes them), so
+ * no booking or cancellation decides in between: none sees the new capacity or status in
+ * Postgres while Redis still holds the old one (a lowered total's seats sold after the change was
+ * known, a raised total's seats answered as taken). A Redis failure does not undo the change: it
+ * is recorded in `outcome` and the message is redelivered once committed, which rebuilds again.
  */
 export async function applyCatalogEvent(
   ctx: BookingContext,
   trx: Transaction<BookingDb>,
   message: CatalogEvent,
-  /** Filled with what the transaction did, to be counted once it commits. */
-  outcomes: { cancelled: number } = { cancelled: 0 },
+  outcome: CatalogOutcome = noCatalogOutcome(),
+): Promise<void> {
+  const eventId = message.data.eventId;
+  await lockEventExclusive(trx, eventId);
+  await lockEventReleases(trx, eventId);
+  const followUp = await applyChange(ctx, trx, message, outcome);
+  if (!followUp) return;
+  outcome.redisChanged = true;
+  try {
+    if (followUp === 'drop') await ctx.inventory.drop(eventId);
+    else {
+      const { promoted } = await rebuildUnderLocks(ctx, trx, eventId, {
+        correlationId: message.correlationId,
+        causationId: message.id,
+      });
+      outcome.promoted = promoted.length;
+    }
+  } catch (error) {
+    outcome.redisFailure = error;
+  }
+}
+
+/** The projection's change; returns the Redis follow-up it needs. */
+async function applyChange(
+  ctx: BookingContext,
+  trx: Transaction<BookingDb>,
+  message: CatalogEvent,
+  outcome: CatalogOutcome,
 ): Promise<'reconcile' | 'drop' | undefined> {
   const version = message.aggregate.version;
   switch (message.type) {
@@ -132,7 +180,7 @@ export async function applyCatalogEvent(
       return message.data.to === 'completed' ? 'drop' : undefined;
     }
     case 'catalog.event_cancelled': {
-      outcomes.cancelled = await cancelEverything(ctx, trx, message);
+      outcome.cancelled = await cancelEverything(ctx, trx, message);
       return 'drop';
     }
     default:
@@ -140,7 +188,10 @@ export async function applyCatalogEvent(
   }
 }
 
-/** Cancels every active booking of a cancelled event, each with its own history entry and event. */
+/**
+ * Cancels every active booking of a cancelled event, each with its own history entry and event;
+ * `trx` holds the event's locks.
+ */
 async function cancelEverything(
   ctx: BookingContext,
   trx: Transaction<BookingDb>,
@@ -148,8 +199,6 @@ async function cancelEverything(
 ): Promise<number> {
   const { eventId, orgId, name, startsAt } = message.data;
   const version = message.aggregate.version;
-  await lockEventExclusive(trx, eventId);
-  await lockEventReleases(trx, eventId);
   // Cancelled is final: the status takes the cancellation's version, so a publish or an update
   // that arrives late (retried, or handled concurrently) cannot reopen it. An event not known yet
   // (its publish still to come, or a draft never published) is recorded cancelled with no seats,
@@ -212,20 +261,27 @@ async function cancelEverything(
   return active.length;
 }
 
-/** Runs the Redis follow-up of a committed catalog event. */
+/**
+ * After a catalog event's transaction: counts what it did and signals the change; a redelivery
+ * (`outcome` undefined: the first delivery may have died before its Redis follow-up) rebuilds.
+ * Throws the follow-up's failure, so the message comes back and rebuilds then.
+ */
 export async function afterCatalogEvent(
   ctx: BookingContext,
   message: CatalogEvent,
-  followUp: 'reconcile' | 'drop' | undefined,
+  outcome: CatalogOutcome | undefined,
 ): Promise<void> {
   const eventId = message.data.eventId;
-  if (followUp === 'reconcile') {
+  if (!outcome) {
     await reconcileEvent(ctx, eventId, {
       correlationId: message.correlationId,
       causationId: message.id,
     });
-  } else if (followUp === 'drop') {
-    await ctx.inventory.drop(eventId);
-    ctx.wakeRelay();
+    return;
   }
+  countBookings('cancelled', outcome.cancelled);
+  countBookings('promoted', outcome.promoted);
+  ctx.wakeRelay();
+  if (outcome.redisChanged) ctx.availability.touch(eventId);
+  if (outcome.redisFailure) throw outcome.redisFailure;
 }

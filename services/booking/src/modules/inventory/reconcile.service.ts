@@ -28,9 +28,8 @@ export async function reconcileEvent(
       await lockEventExclusive(trx, eventId);
       await lockEventReleases(trx, eventId);
       try {
-        return await rebuildLocked(ctx, trx, eventId, meta);
+        return await rebuildUnderLocks(ctx, trx, eventId, meta);
       } catch (error) {
-        await dropDiverged(ctx, eventId);
         dropped = true;
         throw error;
       }
@@ -47,7 +46,25 @@ export async function reconcileEvent(
   }
 }
 
-/** The rebuild itself, under the event's locks. */
+/**
+ * The rebuild itself, in `trx`, which holds the event lock exclusively and the release lock. A
+ * rebuild that fails drops the event's keys before it throws, while the locks are still held; if
+ * `trx` then fails to commit, its caller drops them too (`dropDiverged`).
+ */
+export async function rebuildUnderLocks(
+  ctx: BookingContext,
+  trx: Transaction<BookingDb>,
+  eventId: string,
+  meta: { correlationId: string; causationId?: string; onlyIfMissing?: boolean },
+): Promise<{ promoted: string[] }> {
+  try {
+    return await rebuildLocked(ctx, trx, eventId, meta);
+  } catch (error) {
+    await dropDiverged(ctx, eventId);
+    throw error;
+  }
+}
+
 async function rebuildLocked(
   ctx: BookingContext,
   trx: Transaction<BookingDb>,
@@ -95,7 +112,8 @@ async function rebuildLocked(
   return { promoted };
 }
 
-async function dropDiverged(ctx: BookingContext, eventId: string): Promise<void> {
+/** Drops an event's keys whose state Postgres may not hold; never throws. */
+export async function dropDiverged(ctx: BookingContext, eventId: string): Promise<void> {
   await ctx.inventory
     .drop(eventId)
     .catch((err) =>
