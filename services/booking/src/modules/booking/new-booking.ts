@@ -269,6 +269,8 @@ async function recordPromotions(
     });
     countBookings('promoted', promoted.length);
     ctx.wakeRelay();
+    // The waitlist shrank: announced (and the waitlist gauge set) like a cancellation's promotions.
+    ctx.availability.touch(request.eventId);
   } catch (error) {
     ctx.logger.error(
       { err: error, eventId: request.eventId },
