@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, envFlag, envList, loadConfig } from './config.loader.ts';
+import {
+  baseConfigSchema,
+  ConfigError,
+  databasePoolSize,
+  envFlag,
+  envList,
+  loadConfig,
+} from './config.loader.ts';
 
 describe('loadConfig', () => {
   it('applies defaults and coerces numbers', () => {
@@ -77,5 +84,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig(schema, { EVENT_CONSUMERS: 'catalog,gateway' })).toThrow(
       /EVENT_CONSUMERS/,
     );
+  });
+
+  it('reads a pool size, the given default when unset, refusing fewer than 2', () => {
+    const schema = z.object({ DATABASE_POOL_SIZE: databasePoolSize(10) });
+    expect(loadConfig(schema, {}).DATABASE_POOL_SIZE).toBe(10);
+    expect(loadConfig(schema, { DATABASE_POOL_SIZE: '3' }).DATABASE_POOL_SIZE).toBe(3);
+    for (const invalid of ['1', '0', '2.5', 'many']) {
+      expect(() => loadConfig(schema, { DATABASE_POOL_SIZE: invalid })).toThrow(
+        /DATABASE_POOL_SIZE/,
+      );
+    }
   });
 });

@@ -50,6 +50,14 @@ export function envList<const T extends string>(allowed: readonly [T, ...T[]]) {
     .pipe(z.array(z.enum(allowed)));
 }
 
+/**
+ * `DATABASE_POOL_SIZE`: most Postgres connections the service's pool opens, `defaultSize` when
+ * unset. At least 2: the outbox relay and the periodic jobs share the pool with requests.
+ */
+export function databasePoolSize(defaultSize: number) {
+  return z.coerce.number().int().min(2).default(defaultSize);
+}
+
 /** Environment every service reads: where to listen, how much to log, how long to drain. */
 export const baseConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),

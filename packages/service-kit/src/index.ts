@@ -2,6 +2,7 @@ export { type App, type CreateAppOptions, createApp } from './app.factory.ts';
 export {
   baseConfigSchema,
   ConfigError,
+  databasePoolSize,
   envFlag,
   envList,
   loadConfig,

@@ -13,6 +13,7 @@ const logger = createLogger({ name: 'catalog', level: config.LOG_LEVEL });
 const db = createDb<CatalogDatabase>({
   connectionString: config.DATABASE_URL,
   schema: CATALOG_SCHEMA,
+  max: config.DATABASE_POOL_SIZE,
 });
 if (config.RUN_MIGRATIONS) await migrateCatalog(db, logger);
 const broker = await connectBroker({ url: config.AMQP_URL, logger });

@@ -9,7 +9,11 @@ import { DB_SCHEMA, MIGRATIONS_FOLDER } from './schema.ts';
 
 const config = readConfig();
 const logger = createLogger({ name: 'identity-org', level: config.LOG_LEVEL });
-const db = createDb<IdentityDatabase>({ connectionString: config.DATABASE_URL, schema: DB_SCHEMA });
+const db = createDb<IdentityDatabase>({
+  connectionString: config.DATABASE_URL,
+  schema: DB_SCHEMA,
+  max: config.DATABASE_POOL_SIZE,
+});
 
 if (config.RUN_MIGRATIONS) {
   await migrateToLatest({ db, schema: DB_SCHEMA, migrationsFolder: MIGRATIONS_FOLDER, logger });

@@ -19,6 +19,7 @@ describe('config', () => {
       RUN_MIGRATIONS: true,
       DELIVERY_RETRY_DELAYS_MS: [5_000, 30_000, 120_000, 600_000],
       WAITING_NOTICE_EXPIRY_MS: 7 * 24 * 3_600_000,
+      DATABASE_POOL_SIZE: 10,
     });
     expect(Buffer.from(config.NOTIFICATION_SEALING_KEY, 'base64')).toHaveLength(32);
     expect(Buffer.from(config.INVITE_LINK_KEY, 'base64')).toHaveLength(32);
@@ -51,5 +52,7 @@ describe('config', () => {
     expect(() => readConfig({ ...env, WAITING_NOTICE_EXPIRY_MS: '0' })).toThrow(
       /WAITING_NOTICE_EXPIRY_MS/,
     );
+    expect(readConfig({ ...env, DATABASE_POOL_SIZE: '4' }).DATABASE_POOL_SIZE).toBe(4);
+    expect(() => readConfig({ ...env, DATABASE_POOL_SIZE: '1' })).toThrow(/DATABASE_POOL_SIZE/);
   });
 });

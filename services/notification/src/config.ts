@@ -1,6 +1,7 @@
 import { SUBSCRIBING_SERVICES } from '@happening/messaging';
 import {
   baseConfigSchema,
+  databasePoolSize,
   envFlag,
   envList,
   loadConfig,
@@ -18,6 +19,7 @@ export const configSchema = baseConfigSchema
   .extend({
     PORT: z.coerce.number().int().min(0).max(65_535).default(3004),
     DATABASE_URL: z.string().min(1),
+    DATABASE_POOL_SIZE: databasePoolSize(10),
     AMQP_URL: z.string().min(1),
     OIDC_ISSUER: z.url(),
     OIDC_AUDIENCE: z.string().min(1).default('happening-api'),

@@ -11,7 +11,11 @@ import { DB_SCHEMA, MIGRATIONS_FOLDER } from './schema.ts';
 
 const config = readConfig();
 const logger = createLogger({ name: 'notification', level: config.LOG_LEVEL });
-const db = createDb<NotificationDb>({ connectionString: config.DATABASE_URL, schema: DB_SCHEMA });
+const db = createDb<NotificationDb>({
+  connectionString: config.DATABASE_URL,
+  schema: DB_SCHEMA,
+  max: config.DATABASE_POOL_SIZE,
+});
 
 if (config.RUN_MIGRATIONS) {
   await migrateToLatest({ db, schema: DB_SCHEMA, migrationsFolder: MIGRATIONS_FOLDER, logger });
