@@ -12,7 +12,7 @@ export interface ConnectionUse {
   topologies: readonly Topology[];
   /** Runs on a new connection after the topology, before it counts as connected. */
   prepare?(connection: ChannelModel): Promise<void>;
-  /** Runs once it counts as connected; a rejection closes it and tries again. */
+  /** Runs once it counts as connected; a rejection, or a close meanwhile, makes the loop try again. */
   ready?(connection: ChannelModel): Promise<void>;
   /** Runs when a connection is lost or fails to be set up: forget what was opened on it. */
   lost(): void;
@@ -125,7 +125,9 @@ export class ReconnectingConnection {
       timeout: this.#options.connectTimeoutMs ?? 5_000,
       clientProperties: { connection_name: purpose },
     });
-    let established = false;
+    // Set by a close at any point, whether or not the connection counts as connected yet: a close
+    // right after the last setup call resolved is announced before that call's caller resumes.
+    let closed = false;
     connection.on('error', (error: Error) =>
       logger.warn({ err: error, connection: purpose }, 'broker connection error'),
     );
@@ -140,7 +142,8 @@ export class ReconnectingConnection {
       logger.info({ connection: purpose }, 'broker unblocked publishing');
     });
     connection.on('close', () => {
-      if (!established || this.#connection !== connection) return;
+      closed = true;
+      if (this.#connection !== connection) return;
       this.#connection = undefined;
       this.#blockedBy = undefined;
       this.#use.lost();
@@ -163,9 +166,11 @@ export class ReconnectingConnection {
       // no await between them, so a `declare()` is either declared here or sees the connection.
       while (declared < topologies.length) await declareRecorded();
       if (this.#closing) throw new Error('broker closed');
+      if (closed) throw new Error('connection closed while being set up');
       this.#connection = connection;
-      established = true;
       await this.#use.ready?.(connection);
+      // Closed while ready ran: the close's own #reconnect() joined this loop, which must go on.
+      if (closed) throw new Error('connection closed while being set up');
     } catch (error) {
       if (this.#connection === connection) this.#connection = undefined;
       this.#use.lost();

@@ -1,0 +1,187 @@
+import { connect, createServer, type Socket } from 'node:net';
+
+/** An AMQP method by its class and method ids (AMQP 0-9-1, section 1). */
+export type AmqpMethod = readonly [classId: number, methodId: number];
+
+export const METHODS = {
+  confirmSelectOk: [85, 11],
+  basicConsume: [60, 20],
+  basicConsumeOk: [60, 21],
+} as const satisfies Record<string, AmqpMethod>;
+
+/**
+ * A TCP proxy in front of RabbitMQ that reads the AMQP frames going through it, to cut or hold a
+ * connection at an exact point of the protocol rather than at a moment in time.
+ */
+export interface AmqpProxy {
+  /** The broker's URL with the proxy's address in it. */
+  url: string;
+  /**
+   * The next time the broker sends `method`, the client gets it followed, in the same write, by a
+   * `connection.close` (as RabbitMQ sends when an operator or a stopping node closes it); then the
+   * connection is dropped. So the client learns of the close before it resumes after `method`.
+   */
+  closeAfter(method: AmqpMethod): void;
+  /** The next time a client sends `method`, it and what follows on its connection wait for `release`. */
+  holdNext(method: AmqpMethod): void;
+  /** Whether a frame waits for `release`. */
+  holding(): boolean;
+  release(): void;
+  /** How many times the broker has sent `method` to a client since this call. */
+  countReceived(method: AmqpMethod): () => number;
+  /** Drops every connection, as a network failure would. */
+  dropAll(): void;
+  close(): Promise<void>;
+}
+
+const FRAME_METHOD = 1;
+const FRAME_END = 0xce;
+const PROTOCOL_HEADER_LENGTH = 8;
+
+/** Splits complete frames off `buffer`; what remains is the start of the next one. */
+function takeFrames(buffer: Buffer): { frames: Buffer[]; rest: Buffer } {
+  const frames: Buffer[] = [];
+  let offset = 0;
+  while (buffer.length - offset >= 7) {
+    const end = offset + 7 + buffer.readUInt32BE(offset + 3) + 1;
+    if (end > buffer.length) break;
+    frames.push(buffer.subarray(offset, end));
+    offset = end;
+  }
+  return { frames, rest: buffer.subarray(offset) };
+}
+
+function isMethod(frame: Buffer, [classId, methodId]: AmqpMethod): boolean {
+  return (
+    frame[0] === FRAME_METHOD &&
+    frame.length >= 12 &&
+    frame.readUInt16BE(7) === classId &&
+    frame.readUInt16BE(9) === methodId
+  );
+}
+
+/** `connection.close` with 320 CONNECTION_FORCED, on channel 0. */
+function connectionCloseFrame(): Buffer {
+  const text = Buffer.from('CONNECTION_FORCED - closed by the test proxy', 'latin1');
+  const payload = Buffer.alloc(4 + 2 + 1 + text.length + 4);
+  payload.writeUInt16BE(10, 0);
+  payload.writeUInt16BE(50, 2);
+  payload.writeUInt16BE(320, 4);
+  payload.writeUInt8(text.length, 6);
+  text.copy(payload, 7);
+  const header = Buffer.alloc(7);
+  header.writeUInt8(FRAME_METHOD, 0);
+  header.writeUInt16BE(0, 1);
+  header.writeUInt32BE(payload.length, 3);
+  return Buffer.concat([header, payload, Buffer.from([FRAME_END])]);
+}
+
+export async function startAmqpProxy(target: string): Promise<AmqpProxy> {
+  const targetUrl = new URL(target);
+  const sockets = new Set<Socket>();
+  let closeArmed: AmqpMethod | undefined;
+  let holdArmed: AmqpMethod | undefined;
+  let held: (() => void) | undefined;
+  const counters: { method: AmqpMethod; seen: number }[] = [];
+
+  const server = createServer((client) => {
+    const upstream = connect(Number(targetUrl.port), targetUrl.hostname);
+    sockets.add(client).add(upstream);
+    let cut = false;
+    let fromClient: Buffer = Buffer.alloc(0);
+    let headerPassed = false;
+    let holding = false;
+    // Passes on the client's complete frames, up to one to hold.
+    const pump = () => {
+      if (holding || upstream.destroyed) return;
+      const passed: Buffer[] = [];
+      if (!headerPassed) {
+        if (fromClient.length < PROTOCOL_HEADER_LENGTH) return;
+        headerPassed = true;
+        passed.push(fromClient.subarray(0, PROTOCOL_HEADER_LENGTH));
+        fromClient = fromClient.subarray(PROTOCOL_HEADER_LENGTH);
+      }
+      const { frames, rest } = takeFrames(fromClient);
+      fromClient = rest;
+      for (const [i, frame] of frames.entries()) {
+        if (holdArmed && isMethod(frame, holdArmed)) {
+          holdArmed = undefined;
+          holding = true;
+          fromClient = Buffer.concat([...frames.slice(i), fromClient]);
+          held = () => {
+            holding = false;
+            pump();
+          };
+          break;
+        }
+        passed.push(frame);
+      }
+      upstream.write(Buffer.concat(passed));
+    };
+    client.on('data', (chunk: Buffer) => {
+      fromClient = Buffer.concat([fromClient, chunk]);
+      pump();
+    });
+    let fromBroker: Buffer = Buffer.alloc(0);
+    upstream.on('data', (chunk: Buffer) => {
+      if (cut) return;
+      fromBroker = Buffer.concat([fromBroker, chunk]);
+      const { frames, rest } = takeFrames(fromBroker);
+      fromBroker = rest;
+      const passed: Buffer[] = [];
+      for (const frame of frames) {
+        for (const counter of counters) if (isMethod(frame, counter.method)) counter.seen++;
+        passed.push(frame);
+        if (closeArmed && isMethod(frame, closeArmed)) {
+          closeArmed = undefined;
+          cut = true;
+          upstream.destroy();
+          client.end(Buffer.concat([...passed, connectionCloseFrame()]));
+          return;
+        }
+      }
+      client.write(Buffer.concat(passed));
+    });
+    for (const socket of [client, upstream]) {
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        sockets.delete(socket);
+        // After a cut the client still has the frames written to it to read.
+        if (!cut) client.destroy();
+        upstream.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    closeAfter: (method) => {
+      closeArmed = method;
+    },
+    holdNext: (method) => {
+      holdArmed = method;
+    },
+    holding: () => held !== undefined,
+    release: () => {
+      const send = held;
+      held = undefined;
+      send?.();
+    },
+    countReceived: (method) => {
+      const counter = { method, seen: 0 };
+      counters.push(counter);
+      return () => counter.seen;
+    },
+    dropAll: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
