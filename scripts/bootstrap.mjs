@@ -2,19 +2,24 @@
 // nor any other node module is installed yet. This installs what is missing (the OS packages of
 // the servers and of Keycloak, pnpm, the workspace's node modules), then hands over to
 // scripts/<command>.ts.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SERVER_BIN_DIRS } from './start/server-bin-dirs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [command, ...args] = process.argv.slice(2);
 
-/** Debian packages of the servers, each with what proves it installed; Docker runs them instead. */
+/**
+ * Debian packages of the servers, each with its executable and the folder that holds it off PATH
+ * (a file in it, or for PostgreSQL a version folder); Docker runs them instead.
+ */
 const SERVER_PACKAGES = {
   postgresql: ['initdb', '/usr/lib/postgresql'],
   'redis-server': ['redis-server'],
-  'rabbitmq-server': ['rabbitmq-server'],
+  'rabbitmq-server': ['rabbitmq-server', ...SERVER_BIN_DIRS['rabbitmq-server']],
 };
 /**
  * What fetches and unpacks the Keycloak distribution: `npm start` runs it unless Docker answers,
@@ -42,14 +47,30 @@ function onPath(name) {
     .some((dir) => fs.existsSync(path.join(dir, name)));
 }
 
-function installed([executable, folder]) {
+function installed([executable, ...folders]) {
   if (onPath(executable)) return true;
-  // Debian keeps PostgreSQL's server binaries off PATH, under /usr/lib/postgresql/<version>/bin.
-  return folder !== undefined && fs.existsSync(folder) && fs.readdirSync(folder).length > 0;
+  return folders.some((folder) => {
+    if (!fs.existsSync(folder)) return false;
+    // Debian keeps PostgreSQL's server binaries under /usr/lib/postgresql/<version>/bin.
+    if (executable === 'initdb') return fs.readdirSync(folder).length > 0;
+    return fs.existsSync(path.join(folder, executable));
+  });
 }
 
-function dockerAnswers() {
-  return onPath('docker') && spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
+/**
+ * Asks testcontainers, as `npm start` and the tests do (`dockerEngineAnswers`), so all agree on
+ * whether the servers run in containers (it also finds an engine through DOCKER_HOST or its own
+ * configuration, which `docker info` may not). Needs the node modules installed.
+ */
+async function dockerAnswers() {
+  const fromTestkit = createRequire(path.join(root, 'packages', 'testkit', 'package.json'));
+  const { getContainerRuntimeClient } = await import(
+    pathToFileURL(fromTestkit.resolve('testcontainers')).href
+  );
+  return getContainerRuntimeClient().then(
+    () => true,
+    () => false,
+  );
 }
 
 function run(cmd, cmdArgs, options = {}) {
@@ -63,10 +84,10 @@ function missingOf(packages) {
     .map(([name]) => name);
 }
 
-function installOsPackages() {
+async function installOsPackages() {
   let missing = [...missingOf(SERVER_PACKAGES), ...missingOf(KEYCLOAK_PACKAGES)];
   if (missing.length === 0) return;
-  const docker = dockerAnswers();
+  const docker = await dockerAnswers();
   if (docker) {
     // The servers run in containers then, and so does Keycloak for `npm start`.
     missing = command === 'test' ? missingOf(KEYCLOAK_PACKAGES) : [];
@@ -99,7 +120,25 @@ function ensurePnpm() {
   const pinned = JSON.parse(
     fs.readFileSync(path.join(root, 'package.json'), 'utf8'),
   ).packageManager;
+  if (!globalNpmWritable()) {
+    console.error(
+      `pnpm is missing and npm's global folder is not writable by you: install it as root ` +
+        `(npm install -g ${pinned}), then run this again.`,
+    );
+    process.exit(1);
+  }
   run('npm', ['install', '-g', pinned]);
+}
+
+/** Whether `npm install -g` can write (as root, or with a prefix of one's own such as nvm's). */
+function globalNpmWritable() {
+  const prefix = execFileSync('npm', ['prefix', '--global'], { encoding: 'utf8' }).trim();
+  try {
+    fs.accessSync(path.join(prefix, 'lib', 'node_modules'), fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function installNodeModules() {
@@ -109,8 +148,9 @@ function installNodeModules() {
   run('pnpm', ['install', '--frozen-lockfile', '--prefer-offline']);
 }
 
-installOsPackages();
+// The node modules first: they hold testcontainers, which tells whether Docker runs the servers.
 installNodeModules();
+await installOsPackages();
 
 const child = spawn(
   path.join(root, 'node_modules', '.bin', 'tsx'),

@@ -11,6 +11,7 @@ import {
   spawnManaged,
   waitUntil,
 } from './managed-process.ts';
+import { SERVER_BIN_DIRS } from './server-bin-dirs.mjs';
 import { PORT_ENV, PORTS } from './stack.config.ts';
 
 /** Folders of the local stack: data that survives restarts, and the servers' logs. */
@@ -167,9 +168,7 @@ export async function startRedis(dirs: StackDirs): Promise<ManagedProcess> {
 export async function startRabbitMq(dirs: StackDirs): Promise<ManagedProcess> {
   await assertServerPortFree('amqp');
   await assertServerPortFree('rabbitMqManagement');
-  // The script in /usr/lib/rabbitmq/bin runs the node as the caller; the /usr/sbin wrapper would
-  // switch to the `rabbitmq` user, who cannot write under .data.
-  const server = findExecutable('rabbitmq-server', ['/usr/lib/rabbitmq/bin']);
+  const server = findExecutable('rabbitmq-server', SERVER_BIN_DIRS['rabbitmq-server']);
   const dir = path.join(dirs.data, 'rabbitmq');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(

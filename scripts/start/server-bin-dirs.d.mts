@@ -1,0 +1,3 @@
+export declare const SERVER_BIN_DIRS: {
+  readonly 'rabbitmq-server': readonly string[];
+};
