@@ -134,11 +134,11 @@ export class ConsumerRunner<T> {
           { messageId: context.messageId, attempt: context.attempt, err: error },
           'handler failed, retrying',
         );
-        await this.#moveThenAck(channel, message, context, retryQueue, {
+        const moved = await this.#moveThenAck(channel, message, context, retryQueue, {
           [HEADERS.attempt]: context.attempt + 1,
           [HEADERS.error]: reason,
         });
-        this.#count('retried');
+        this.#count(moved ? 'retried' : 'requeued');
       } else {
         logger.error(
           { messageId: context.messageId, attempt: context.attempt, err: error },
@@ -163,29 +163,32 @@ export class ConsumerRunner<T> {
     reason: string,
   ): Promise<void> {
     const { [HEADERS.attempt]: _attempt, ...headers } = context.headers;
-    await this.#moveThenAck(
+    const moved = await this.#moveThenAck(
       channel,
       message,
       { ...context, headers },
       this.#deps.policy.deadLetterQueue,
       { [HEADERS.error]: reason, [HEADERS.attempts]: context.attempt },
     );
-    this.#count('dead_lettered');
+    this.#count(moved ? 'dead_lettered' : 'requeued');
   }
 
-  #count(outcome: 'processed' | 'retried' | 'dead_lettered'): void {
+  #count(outcome: 'processed' | 'retried' | 'dead_lettered' | 'requeued'): void {
     consumedMessages.inc({ queue: this.queue, outcome });
     if (outcome === 'dead_lettered') deadLetteredMessages.inc({ queue: this.queue });
   }
 
-  /** Publishes a copy to `queue` with a confirm, and acks the original only once that copy is safe. */
+  /**
+   * Publishes a copy to `queue` with a confirm, and acks the original only once that copy is safe.
+   * Resolves to whether it moved: `false` when the copy was not confirmed and the original requeued.
+   */
   async #moveThenAck(
     channel: Channel,
     message: ConsumeMessage,
     context: MessageContext,
     queue: string,
     headers: Record<string, unknown>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const publisher = this.#deps.publisher();
     try {
       if (!publisher) throw new PublishError('NOT_CONNECTED', 'not connected to the broker');
@@ -221,9 +224,10 @@ export class ConsumerRunner<T> {
         await new Promise((resolve) => setTimeout(resolve, this.#deps.failedMoveRequeueDelayMs));
       }
       this.#settle(() => channel.nack(message, false, true));
-      return;
+      return false;
     }
     this.#settle(() => channel.ack(message));
+    return true;
   }
 
   #settle(action: () => void): void {

@@ -3,7 +3,7 @@ import { Counter, register } from 'prom-client';
 /** Messages taken off a queue, by what became of them. */
 export const consumedMessages = new Counter({
   name: 'happening_consumer_messages_total',
-  help: 'Messages consumed, by queue and outcome (processed, retried, dead_lettered)',
+  help: 'Messages consumed, by queue and outcome (processed, retried, dead_lettered, requeued: a retry or dead-letter move that failed)',
   labelNames: ['queue', 'outcome'] as const,
   registers: [register],
 });

@@ -10,6 +10,7 @@ import {
   connectBroker,
   PublishError,
   serviceTopology,
+  UnprocessableMessage,
 } from '../src/index.ts';
 
 // RabbitMQ's memory alarm blocks every connection that publishes: its own node, so the alarm
@@ -69,6 +70,22 @@ async function messageIdsUntil(queue: string, last: string): Promise<string[]> {
   } finally {
     await channel.close();
   }
+}
+
+async function queueDepth(queue: string): Promise<number> {
+  const channel = await inspector.createChannel();
+  try {
+    return (await channel.checkQueue(queue)).messageCount;
+  } finally {
+    await channel.close();
+  }
+}
+
+async function counterValue(name: string, labels: Record<string, string>): Promise<number> {
+  const metric = await register.getSingleMetric(name)?.get();
+  const matches = (value: { labels: Record<string, unknown> }) =>
+    Object.entries(labels).every(([label, wanted]) => value.labels[label] === wanted);
+  return metric?.values.find(matches)?.value ?? 0;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -201,5 +218,42 @@ describe('broker under a memory alarm', () => {
       await rabbit.clearMemoryAlarm();
       await consumer?.cancel();
     }
+  });
+
+  it('counts a message as dead-lettered once, not once for every move refused while blocked', async () => {
+    await broker.declare(serviceTopology('poison', { bindings: ['alarm.poison'] }));
+    await broker.publish({ routingKey: 'alarm.poison', messageId: 'x-1', payload: { n: 1 } });
+    let deliveries = 0;
+    let consumer: ConsumerHandle | undefined;
+    try {
+      await blockPublishing('alarm.poison');
+      consumer = await broker.consume({
+        queue: 'poison.events',
+        parse: (raw) => pingSchema.parse(raw),
+        handler: async () => {
+          deliveries++;
+          throw new UnprocessableMessage('poison');
+        },
+      });
+      // Delivered again only once its move to the DLQ was refused and it was requeued.
+      await eventually(() => deliveries >= 2, { what: 'a delivery after a refused move' });
+    } finally {
+      await rabbit.clearMemoryAlarm();
+    }
+    await eventually(async () => (await queueDepth('poison.dlq')) === 1, {
+      what: 'the message in the DLQ',
+    });
+    // Waits for the running handler, so every count it makes is in.
+    await consumer?.cancel();
+    expect(await queueDepth('poison.dlq')).toBe(1);
+    const queue = 'poison.events';
+    expect(await counterValue('happening_dlq_messages_total', { queue })).toBe(1);
+    expect(
+      await counterValue('happening_consumer_messages_total', { queue, outcome: 'dead_lettered' }),
+    ).toBe(1);
+    // Every delivery before the last ended with its move refused and the message requeued.
+    expect(
+      await counterValue('happening_consumer_messages_total', { queue, outcome: 'requeued' }),
+    ).toBe(deliveries - 1);
   });
 });
