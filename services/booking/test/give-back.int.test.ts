@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
+import { advisoryLockAwaited } from './locks.ts';
 
 let svc: Booking;
 
@@ -97,5 +100,77 @@ describe('giving back the decision of a booking that did not commit', () => {
     );
     expect(announced.data).toMatchObject({ totalSlots: 1, confirmedSeats: 1 });
     await expectConsistent(svc, eventId, 1, 'fifo');
+  });
+
+  it('gives nothing back once a rebuild replaced the keys the decision was taken on', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 1 });
+    const [doomed, waiter, admin] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    await svc.join(admin, orgId, 'orgAdmin');
+    let reconcile: ReturnType<typeof svc.call> | undefined;
+    const inventory = svc.ctx.inventory;
+    const compensate = inventory.compensate;
+    // The give-back runs after its failed transaction, outside the event lock: here it comes
+    // after the rebuild that was waiting for that transaction, an order it may always meet.
+    inventory.compensate = async (...args) => {
+      await reconcile;
+      return compensate.apply(inventory, args);
+    };
+    try {
+      let waiting: { id: string; status: string } | undefined;
+      const answer = await withDoomedBooking(eventId, doomed, async () => {
+        waiting = (await svc.book(waiter, eventId, 1)).json();
+        expect(waiting?.status).toBe('waiting');
+        reconcile = svc.call(admin, 'POST', `/v1/events/${eventId}/reconcile`);
+        await advisoryLockAwaited(svc.db, 'ExclusiveLock');
+      });
+      expect(answer.statusCode).toBe(500);
+      // The rebuild found the doomed seat free in Postgres and gave it to the waiter.
+      expect((await reconcile)?.json()).toEqual({ eventId, promoted: 1 });
+      expect((await svc.call(waiter, 'GET', `/v1/bookings/${waiting?.id}`)).json()).toMatchObject({
+        status: 'confirmed',
+        seatNumbers: [1],
+      });
+      // Before any further rebuild: no seat is both free in Redis and booked in Postgres.
+      const free = (await svc.redis.zrange(inventoryKeys(eventId).free, 0, -1)).map(Number);
+      const booked = await svc.db
+        .selectFrom('booking_seats')
+        .select('seat_no')
+        .where('event_id', '=', eventId)
+        .where('status', '=', 'booked')
+        .execute();
+      expect(booked.map((b) => b.seat_no)).toEqual([1]);
+      expect(free).toEqual([]);
+      await expectConsistent(svc, eventId, 1, 'fifo');
+    } finally {
+      inventory.compensate = compensate;
+    }
+  });
+});
+
+describe('a seat Redis hands out that Postgres holds', () => {
+  it('found again after the rebuild answers 503 with Retry-After, not a 500', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 3 });
+    const who = await svc.user();
+    // Every seat insert of the event meets the "one holder per seat" guard, as when Redis and
+    // Postgres disagree on a seat, including after the rebuild that should repair it.
+    const name = sql.id(`held_${randomUUID().replaceAll('-', '')}`);
+    await sql`
+      CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'seat held' USING ERRCODE = 'unique_violation',
+        CONSTRAINT = 'booking_seats_one_holder'; END $$`.execute(svc.db);
+    await sql`
+      CREATE TRIGGER ${name} BEFORE INSERT ON booking_seats FOR EACH ROW
+      WHEN (NEW.event_id = ${sql.lit(eventId)}) EXECUTE FUNCTION ${name}()`.execute(svc.db);
+    try {
+      const answer = await svc.book(who, eventId, 1);
+      expect(answer.statusCode).toBe(503);
+      expect(answer.json().code).toBe('EVENT_INVENTORY_REBUILDING');
+      expect(answer.headers['retry-after']).toBe('1');
+    } finally {
+      await sql`DROP TRIGGER ${name} ON booking_seats`.execute(svc.db);
+      await sql`DROP FUNCTION ${name}()`.execute(svc.db);
+    }
+    await expectConsistent(svc, eventId, 3, 'fifo');
+    expect((await svc.book(who, eventId, 1)).json()).toMatchObject({ status: 'confirmed' });
   });
 });

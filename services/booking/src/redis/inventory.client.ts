@@ -13,18 +13,32 @@ declare module 'ioredis' {
   }
 }
 
+/**
+ * Decisions carry the generation of the keys they were taken on: each rebuild names the keys it
+ * makes with a new one, so a give-back can tell that a rebuild came in between.
+ */
 export type ReserveResult =
-  | { kind: 'confirmed'; acceptedSeq: number; seatNumbers: number[] }
-  | { kind: 'waiting'; acceptedSeq: number; waitingNumber: number; position: number }
+  | { kind: 'confirmed'; acceptedSeq: number; seatNumbers: number[]; generation: string }
+  | {
+      kind: 'waiting';
+      acceptedSeq: number;
+      waitingNumber: number;
+      position: number;
+      generation: string;
+    }
   | { kind: 'SEATS_TAKEN' }
   | { kind: 'MISSING' };
 
 export interface Promotion {
   bookingId: string;
   seatNumbers: number[];
+  /** The generation of the keys it was made on, when known. */
+  generation?: string | undefined;
 }
 
-export type ReleaseResult = { kind: 'OK'; promotions: Promotion[] } | { kind: 'MISSING' };
+export type ReleaseResult =
+  | { kind: 'OK'; generation: string; promotions: Promotion[] }
+  | { kind: 'MISSING' };
 
 /** State of one event's inventory as Postgres holds it, for a rebuild. */
 export interface InventorySnapshot {
@@ -76,10 +90,18 @@ export class Inventory {
     const [kind, ...rest] = reply;
     const nums = rest.map(Number);
     if (kind === 'confirmed') {
-      return { kind, acceptedSeq: nums[0]!, seatNumbers: nums.slice(1) };
+      const generation = String(rest[1]);
+      return { kind, acceptedSeq: nums[0]!, seatNumbers: nums.slice(2), generation };
     }
     if (kind === 'waiting') {
-      return { kind, acceptedSeq: nums[0]!, waitingNumber: nums[1]!, position: nums[2]! };
+      const generation = String(rest[3]);
+      return {
+        kind,
+        acceptedSeq: nums[0]!,
+        waitingNumber: nums[1]!,
+        position: nums[2]!,
+        generation,
+      };
     }
     if (kind === 'SEATS_TAKEN' || kind === 'MISSING') return { kind };
     throw new Error(`unexpected reserve reply ${String(kind)}`);
@@ -92,7 +114,7 @@ export class Inventory {
   ): Promise<ReleaseResult> {
     return parseRelease(
       answered(
-        await this.redis.inventoryRelease(...releaseArgs(eventId, hold), RECORDED, sentAt()),
+        await this.redis.inventoryRelease(...releaseArgs(eventId, hold), RECORDED, '', sentAt()),
       ),
     );
   }
@@ -100,15 +122,28 @@ export class Inventory {
   /**
    * Gives back what Postgres never recorded: a reserve whose transaction failed, or a promotion
    * Redis made that Postgres refused. Unlike a release, a seat beyond a since-lowered capacity
-   * was never counted as booked there, so it only disappears.
+   * was never counted as booked there, so it only disappears. With the hold's `generation`,
+   * nothing is given back once a rebuild replaced the keys it was taken on: the rebuild already
+   * left it out, and may have handed its seats to someone (a give-back runs after its failed
+   * transaction, outside the event lock).
    */
   async compensate(
     eventId: string,
-    hold: { bookingId: string; status: 'confirmed' | 'waiting'; seatNumbers: number[] },
+    hold: {
+      bookingId: string;
+      status: 'confirmed' | 'waiting';
+      seatNumbers: number[];
+      generation?: string | undefined;
+    },
   ): Promise<ReleaseResult> {
     return parseRelease(
       answered(
-        await this.redis.inventoryCompensate(...releaseArgs(eventId, hold), GIVE_BACK, sentAt()),
+        await this.redis.inventoryCompensate(
+          ...releaseArgs(eventId, hold),
+          GIVE_BACK,
+          hold.generation ?? '',
+          sentAt(),
+        ),
       ),
     );
   }
@@ -123,6 +158,7 @@ export class Inventory {
       snapshot.lastAcceptedSeq,
       snapshot.bookedSeats.join(','),
       snapshot.waiting.map((w) => `${w.bookingId}:${w.seats}:${w.waitingNumber}`).join(','),
+      randomUUID(),
       sentAt(),
     );
     const parsed = parseRelease(answered(reply));
@@ -221,13 +257,19 @@ function releaseArgs(
 }
 
 function parseRelease(reply: (string | number)[]): ReleaseResult {
-  const [kind, ...entries] = reply;
+  const [kind, rawGeneration, ...entries] = reply;
   if (kind === 'MISSING') return { kind };
+  const generation = String(rawGeneration ?? '');
   return {
     kind: 'OK',
+    generation,
     promotions: entries.map((entry) => {
       const [bookingId, seats] = String(entry).split(':');
-      return { bookingId: bookingId!, seatNumbers: (seats ?? '').split(',').map(Number) };
+      return {
+        bookingId: bookingId!,
+        seatNumbers: (seats ?? '').split(',').map(Number),
+        generation,
+      };
     }),
   };
 }

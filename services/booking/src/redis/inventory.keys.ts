@@ -7,7 +7,8 @@ export function inventoryKeys(eventId: string) {
   return {
     /**
      * hash: total, policy, next (last waiting number), seq (last acceptance), over (seats still
-     * booked beyond a lowered total: that many free seats are not sold).
+     * booked beyond a lowered total: that many free seats are not sold), gen (a new id per
+     * rebuild: a give-back of a decision taken on older keys gives nothing back).
      */
     meta: `${prefix}:meta`,
     /** integer: seats that may be sold (ZCARD of `free` less `over`, never below 0). */

@@ -95,8 +95,9 @@ end
 
 /**
  * ARGV: bookingId, seats, seatNumbers (comma-separated, may be empty), sent at.
- * → {'confirmed', seq, seat...} | {'waiting', seq, waitingNumber, position}
+ * → {'confirmed', seq, generation, seat...} | {'waiting', seq, waitingNumber, position, generation}
  *   | {'SEATS_TAKEN'} | {'MISSING'}
+ * `generation` names the rebuild that made the keys decided on (see `compensate`).
  */
 export const RESERVE_LUA = answeredOnce(`
 ${sellable}
@@ -126,27 +127,32 @@ if not must_wait and seats <= free then
   end
   redis.call('SET', KEYS[2], free - seats)
   local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-  return {'confirmed', seq, unpack(picked)}
+  return {'confirmed', seq, redis.call('HGET', KEYS[1], 'gen') or '', unpack(picked)}
 end
 local number = redis.call('HINCRBY', KEYS[1], 'next', 1)
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('ZADD', KEYS[4], number, id)
 redis.call('HSET', KEYS[5], id, seats)
-return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1}
+return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1,
+  redis.call('HGET', KEYS[1], 'gen') or ''}
 `);
 
 /**
  * Returns a booking's hold (seats of a confirmed one, the place of a waiting one), then promotes.
  * ARGV: bookingId, previous status ('confirmed' | 'waiting' | '' to only promote), seats csv,
  * '1' when the hold was never recorded in Postgres (a give-back: see `Inventory.compensate`),
- * sent at.
- * → {'OK', 'id:seat,seat', ...} | {'MISSING'}
+ * the generation the hold was taken in ('' for any), sent at.
+ * → {'OK', generation, 'id:seat,seat', ...} | {'MISSING'}
  */
 export const RELEASE_LUA = answeredOnce(`
 ${sellable}
 ${takeLowest}
 ${promote}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
+local generation = redis.call('HGET', KEYS[1], 'gen') or ''
+-- Taken before a rebuild: the rebuilt keys hold Postgres's state, which never had the hold, and
+-- its seats may be someone else's since. Nothing to return.
+if ARGV[5] ~= '' and ARGV[5] ~= generation then return {'OK', generation} end
 local id = ARGV[1]
 local status = ARGV[2]
 if status == 'confirmed' then
@@ -165,6 +171,7 @@ elseif status == 'waiting' then
   redis.call('HDEL', KEYS[5], id)
 end
 local promotions = promote(redis.call('HGET', KEYS[1], 'policy'))
+table.insert(promotions, 1, generation)
 table.insert(promotions, 1, 'OK')
 return promotions
 `);
@@ -172,8 +179,8 @@ return promotions
 /**
  * Replaces an event's keys with the state Postgres holds, then promotes whoever now fits.
  * ARGV: total, policy, next, seq, booked seats csv, waiting entries csv of "id:seats:number",
- * sent at.
- * → {'OK', 'id:seat,seat', ...}
+ * generation (new and unique: names these keys), sent at.
+ * → {'OK', generation, 'id:seat,seat', ...}
  */
 export const REBUILD_LUA = answeredOnce(`
 ${sellable}
@@ -181,7 +188,8 @@ ${takeLowest}
 ${promote}
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 local total = tonumber(ARGV[1])
-redis.call('HSET', KEYS[1], 'total', total, 'policy', ARGV[2], 'next', ARGV[3], 'seq', ARGV[4])
+redis.call('HSET', KEYS[1], 'total', total, 'policy', ARGV[2], 'next', ARGV[3], 'seq', ARGV[4],
+  'gen', ARGV[7])
 local booked = {}
 local over = 0
 for s in string.gmatch(ARGV[5], '%d+') do
@@ -206,6 +214,7 @@ for id, seats, number in string.gmatch(ARGV[6], '([^:,]+):(%d+):(%d+)') do
   redis.call('HSET', KEYS[5], id, seats)
 end
 local promotions = promote(ARGV[2])
+table.insert(promotions, 1, ARGV[7])
 table.insert(promotions, 1, 'OK')
 return promotions
 `);

@@ -201,6 +201,7 @@ export async function giveBack(
         bookingId,
         status: decision.kind,
         seatNumbers: decision.kind === 'confirmed' ? decision.seatNumbers : [],
+        generation: decision.generation,
       });
       if (released.kind !== 'OK') continue;
       const entry = promotions.get(request.eventId) ?? { request, promoted: [] };

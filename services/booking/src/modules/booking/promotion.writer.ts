@@ -70,6 +70,7 @@ export async function promotionWrites(
           bookingId: promotion.bookingId,
           status: 'confirmed',
           seatNumbers: promotion.seatNumbers,
+          generation: promotion.generation,
         });
         if (again.kind === 'OK')
           next.push(...again.promotions.map((p) => ({ ...p, meta: promotion.meta })));
