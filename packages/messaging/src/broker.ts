@@ -35,7 +35,7 @@ export interface PublishMessage {
 }
 
 export interface ConsumerHandle {
-  /** Stops this consumer and waits for its running handlers. */
+  /** Stops this consumer, waiting for a (re-)attach in progress and for its running handlers. */
   cancel(): Promise<void>;
 }
 

@@ -39,6 +39,8 @@ export class ConsumerRunner<T> {
   #channel: Channel | undefined;
   #consumerTag: string | undefined;
   #stopped = false;
+  /** Attaches in progress: `stop()` waits for them, so none starts consuming after a stop. */
+  readonly #attaching = new Set<Promise<void>>();
 
   constructor(options: ConsumeOptions<T> & { parse: (raw: unknown) => T }, deps: RunnerDeps) {
     this.#options = options;
@@ -55,6 +57,16 @@ export class ConsumerRunner<T> {
 
   async attach(connection: ChannelModel): Promise<void> {
     if (this.#stopped) return;
+    const attaching = this.#attach(connection);
+    this.#attaching.add(attaching);
+    try {
+      await attaching;
+    } finally {
+      this.#attaching.delete(attaching);
+    }
+  }
+
+  async #attach(connection: ChannelModel): Promise<void> {
     const channel = await connection.createChannel();
     channel.on('error', (error: Error) =>
       this.#deps.logger.warn({ err: error, queue: this.queue }, 'consumer channel error'),
@@ -64,7 +76,16 @@ export class ConsumerRunner<T> {
       this.#channel = undefined;
       if (!this.#stopped) this.#deps.onChannelLost(this as ConsumerRunner<unknown>);
     });
+    // Stopped meanwhile: nothing consumes on this channel yet, so it is just closed.
+    if (this.#stopped) {
+      await channel.close().catch(() => undefined);
+      return;
+    }
     await channel.prefetch(this.#options.prefetch ?? 10);
+    if (this.#stopped) {
+      await channel.close().catch(() => undefined);
+      return;
+    }
     const { consumerTag } = await channel.consume(
       this.queue,
       (message) => {
@@ -79,6 +100,8 @@ export class ConsumerRunner<T> {
       },
       { noAck: false },
     );
+    // Kept even when stopped meanwhile: `stop()` waits for this attach, then cancels it and
+    // settles what was delivered before the cancel, as for any consumer.
     this.#channel = channel;
     this.#consumerTag = consumerTag;
   }
@@ -88,9 +111,10 @@ export class ConsumerRunner<T> {
     this.#channel = undefined;
   }
 
-  /** Stops taking deliveries and waits for the handlers running now. */
+  /** Stops taking deliveries (after an attach in progress) and waits for the running handlers. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    await Promise.allSettled([...this.#attaching]);
     const channel = this.#channel;
     if (channel && this.#consumerTag)
       await channel.cancel(this.#consumerTag).catch(() => undefined);
@@ -180,7 +204,8 @@ export class ConsumerRunner<T> {
 
   /**
    * Publishes a copy to `queue` with a confirm, and acks the original only once that copy is safe.
-   * Resolves to whether it moved: `false` when the copy was not confirmed and the original requeued.
+   * Resolves to whether it moved: `false` when the copy was not confirmed and the original requeued
+   * instead.
    */
   async #moveThenAck(
     channel: Channel,

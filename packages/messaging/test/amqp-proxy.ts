@@ -5,6 +5,8 @@ export type AmqpMethod = readonly [classId: number, methodId: number];
 
 export const METHODS = {
   confirmSelectOk: [85, 11],
+  channelCloseOk: [20, 41],
+  basicQos: [60, 10],
   basicConsume: [60, 20],
   basicConsumeOk: [60, 21],
 } as const satisfies Record<string, AmqpMethod>;
@@ -22,7 +24,7 @@ export interface AmqpProxy {
    * connection is dropped. So the client learns of the close before it resumes after `method`.
    */
   closeAfter(method: AmqpMethod): void;
-  /** The next time a client sends `method`, it and what follows on its connection wait for `release`. */
+  /** The next time a client sends `method`, it and what follows it wait for `release`. */
   holdNext(method: AmqpMethod): void;
   /** Whether a frame waits for `release`. */
   holding(): boolean;
@@ -31,6 +33,8 @@ export interface AmqpProxy {
   countReceived(method: AmqpMethod): () => number;
   /** Drops every connection, as a network failure would. */
   dropAll(): void;
+  /** Drops the connections whose client named itself `name` (`connection_name`). */
+  dropNamed(name: string): void;
   close(): Promise<void>;
 }
 
@@ -76,9 +80,20 @@ function connectionCloseFrame(): Buffer {
   return Buffer.concat([header, payload, Buffer.from([FRAME_END])]);
 }
 
+/** The `connection_name` client property (a long string in a field table) in `chunk`, if there. */
+function connectionName(chunk: Buffer): string | undefined {
+  const key = Buffer.from('connection_nameS', 'latin1');
+  const at = chunk.indexOf(key);
+  if (at < 0 || at + key.length + 4 > chunk.length) return undefined;
+  const start = at + key.length + 4;
+  return chunk.toString('utf8', start, start + chunk.readUInt32BE(at + key.length));
+}
+
 export async function startAmqpProxy(target: string): Promise<AmqpProxy> {
   const targetUrl = new URL(target);
   const sockets = new Set<Socket>();
+  /** Each client socket's `connection_name`, as read from its connection.start-ok. */
+  const names = new Map<Socket, string>();
   let closeArmed: AmqpMethod | undefined;
   let holdArmed: AmqpMethod | undefined;
   let held: (() => void) | undefined;
@@ -119,6 +134,10 @@ export async function startAmqpProxy(target: string): Promise<AmqpProxy> {
       upstream.write(Buffer.concat(passed));
     };
     client.on('data', (chunk: Buffer) => {
+      if (!names.has(client)) {
+        const name = connectionName(chunk);
+        if (name) names.set(client, name);
+      }
       fromClient = Buffer.concat([fromClient, chunk]);
       pump();
     });
@@ -146,6 +165,7 @@ export async function startAmqpProxy(target: string): Promise<AmqpProxy> {
       socket.on('error', () => {});
       socket.on('close', () => {
         sockets.delete(socket);
+        names.delete(socket);
         // After a cut the client still has the frames written to it to read.
         if (!cut) client.destroy();
         upstream.destroy();
@@ -178,6 +198,9 @@ export async function startAmqpProxy(target: string): Promise<AmqpProxy> {
     },
     dropAll: () => {
       for (const socket of sockets) socket.destroy();
+    },
+    dropNamed: (name) => {
+      for (const [socket, named] of names) if (named === name) socket.destroy();
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();

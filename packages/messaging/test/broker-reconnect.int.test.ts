@@ -95,4 +95,35 @@ describe('broker connections closed while being set up', () => {
     await eventually(() => broker.isConnected(), { what: 'connected' });
     expect(await brokerConnectedMetric()).toBe(1);
   });
+
+  it.each([
+    { step: 'basic.qos', held: METHODS.basicQos },
+    { step: 'basic.consume', held: METHODS.basicConsume },
+  ])('does not consume after a consumer cancelled while its re-attach waited at $step', async ({
+    held,
+  }) => {
+    const queue = `attachstop${held[1]}.events`;
+    proxy = await startAmqpProxy(rabbit.url);
+    const broker = await connectThroughProxy();
+    await broker.declare(serviceTopology(queue.replace('.events', ''), { bindings: [] }));
+    const consumer = await broker.consume({
+      queue,
+      parse: (raw) => pingSchema.parse(raw),
+      handler: async () => undefined,
+    });
+    proxy.holdNext(held);
+    proxy.dropNamed('consuming');
+    await eventually(() => proxy?.holding(), { what: 'the re-attach held' });
+    // From here only the re-attach talks on the consuming connection (the topology is declared).
+    const consumeOks = proxy.countReceived(METHODS.basicConsumeOk);
+    const channelCloseOks = proxy.countReceived(METHODS.channelCloseOk);
+    const cancelled = consumer.cancel();
+    proxy.release();
+    await cancelled;
+    // The broker answered what the re-attach sent next: a consume, or the close of its channel.
+    await eventually(() => consumeOks() + channelCloseOks() > 0, { what: 'the broker answered' });
+    await eventually(async () => (await channel.checkQueue(queue)).consumerCount === 0, {
+      what: 'no consumer left on the queue',
+    });
+  });
 });
