@@ -1,5 +1,11 @@
 import { SUBSCRIBING_SERVICES } from '@happening/messaging';
-import { baseConfigSchema, envFlag, envList, loadConfig } from '@happening/service-kit';
+import {
+  baseConfigSchema,
+  databasePoolSize,
+  envFlag,
+  envList,
+  loadConfig,
+} from '@happening/service-kit';
 import { z } from 'zod';
 
 /** Defaults of the booking settings, for the environment and for contexts built in code. */
@@ -27,7 +33,7 @@ export const configSchema = baseConfigSchema.extend({
    */
   EVENT_CONSUMERS: envList(SUBSCRIBING_SERVICES),
   /** Postgres pool size; every in-flight booking holds one connection across its Redis call. */
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).default(20),
+  DATABASE_POOL_SIZE: databasePoolSize(20),
   /** How often every open event's Redis inventory is rebuilt from Postgres. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
   /** TTL of the per-person booking lock. */
