@@ -145,6 +145,45 @@ describe('giving back the decision of a booking that did not commit', () => {
       inventory.compensate = compensate;
     }
   });
+  it('records none of its promotions once a rebuild replaced the keys they were made on', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 2 });
+    const [holder, doomed, waiter] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    expect((await svc.book(holder, eventId, 1)).json()).toMatchObject({ seatNumbers: [1] });
+    const inventory = svc.ctx.inventory;
+    const compensate = inventory.compensate;
+    // Between the give-back (which promotes the waiter into the doomed seat) and the recording of
+    // that promotion, the capacity drops to the one seat the holder has: its rebuild, from
+    // Postgres, leaves the waiter waiting.
+    inventory.compensate = async (...args) => {
+      const released = await compensate.apply(inventory, args);
+      await svc.publish(
+        'catalog.event_capacity_changed',
+        { eventId, orgId, previousTotalSlots: 2, totalSlots: 1 },
+        { type: 'event', id: eventId, version: 3 },
+      );
+      await eventually(async () => (await inventory.availability(eventId))?.totalSlots === 1, {
+        what: 'the lowered capacity rebuilt into Redis',
+      });
+      return released;
+    };
+    try {
+      let waiting: { id: string; status: string } | undefined;
+      const answer = await withDoomedBooking(eventId, doomed, async () => {
+        waiting = (await svc.book(waiter, eventId, 1)).json();
+        expect(waiting?.status).toBe('waiting');
+      });
+      expect(answer.statusCode).toBe(500);
+      await expectConsistent(svc, eventId, 1, 'fifo');
+      expect((await svc.call(waiter, 'GET', `/v1/bookings/${waiting?.id}`)).json()).toMatchObject({
+        status: 'waiting',
+      });
+      expect(svc.eventsOf('booking.waitlist_promoted', (e) => e.data.eventId === eventId)).toEqual(
+        [],
+      );
+    } finally {
+      inventory.compensate = compensate;
+    }
+  });
 });
 
 describe('a seat Redis hands out that Postgres holds', () => {

@@ -265,8 +265,16 @@ async function recordPromotions(
     const promoted = await ctx.db.transaction().execute(async (trx) => {
       await lockEventShared(trx, request.eventId, ctx.settings.rebuildWaitMs);
       await lockEventReleases(trx, request.eventId);
+      // The give-back ran outside the event lock. A rebuild since then (it needs the lock this
+      // transaction now holds) replaced the keys from Postgres, where these promotions never
+      // happened, and decided afresh who holds the seats: recording them would hand out seats
+      // twice, or beyond a lowered capacity.
+      const generation = await ctx.inventory.generation(request.eventId);
+      const standing = promotions.filter(
+        (promotion) => promotion.generation === undefined || promotion.generation === generation,
+      );
       const event = await findEvent(trx, request.eventId);
-      return event ? persistPromotions(trx, ctx.inventory, event, promotions, request) : [];
+      return event ? persistPromotions(trx, ctx.inventory, event, standing, request) : [];
     });
     countBookings('promoted', promoted.length);
     ctx.wakeRelay();
