@@ -80,6 +80,7 @@ describe('create → publish → update → cancel', () => {
       orgId,
       previousTotalSlots: 100,
       totalSlots: 120,
+      changedBy: organizer.sub,
     });
     const [updated] = await catalog.eventsAbout(draft.id, 'catalog.event_updated');
     expect(updated?.data.changes).toEqual({ venue: { from: 'Blue Room', to: 'Red Room' } });

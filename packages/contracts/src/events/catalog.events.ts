@@ -57,6 +57,8 @@ export const eventCapacityChangedV1 = z.object({
   orgId: z.uuid(),
   previousTotalSlots: z.number().int().min(1),
   totalSlots: z.number().int().min(1).max(100_000),
+  /** Who changed it (a user id). Absent from events published before it was added. */
+  changedBy: z.string().min(1).optional(),
 });
 
 export const eventStatusChangedV1 = z.object({

@@ -98,7 +98,10 @@ export function patchEvent(
     assertVersion('event', current.version, expectedVersion());
     const confirmedSeats = await confirmedSeatsOf(trx, current.id);
     const outcome = decided(decidePatch(current, patch, { confirmedSeats, now: deps.clock() }));
-    return { event: outcome.event, published: eventChanged(outcome, traceOf(caller)) };
+    return {
+      event: outcome.event,
+      published: eventChanged(outcome, traceOf(caller), caller.userId),
+    };
   });
 }
 

@@ -43,7 +43,11 @@ export function eventPublished(event: CatalogEvent, trace: Trace) {
  * that an `event_capacity_changed` it cannot place belongs to a published event whose publish it
  * has not handled yet.
  */
-export function eventChanged(outcome: PatchOutcome, trace: Trace): DomainEvent[] {
+export function eventChanged(
+  outcome: PatchOutcome,
+  trace: Trace,
+  changedBy: string,
+): DomainEvent[] {
   const { event, capacity } = outcome;
   const draftCapacity = event.status === 'draft' ? capacity : undefined;
   const changes = draftCapacity
@@ -58,7 +62,7 @@ export function eventChanged(outcome: PatchOutcome, trace: Trace): DomainEvent[]
       catalogEvent(
         'catalog.event_capacity_changed',
         event,
-        { eventId: event.id, orgId: event.orgId, ...capacity },
+        { eventId: event.id, orgId: event.orgId, ...capacity, changedBy },
         trace,
       ),
     );
