@@ -53,3 +53,59 @@ describe('a capacity change and its Redis rebuild', () => {
     }
   });
 });
+
+describe('a capacity lowered below what a waiting booking asks', () => {
+  it('cancels that booking, for whoever lowered it, so it no longer holds up those behind it', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 4 });
+    const [holder, big, small, organizer] = await Promise.all([
+      svc.user(),
+      svc.user(),
+      svc.user(),
+      svc.user(),
+    ]);
+    const held = (await svc.book(holder, eventId, 2)).json();
+    const bigWait = (await svc.book(big, eventId, 3)).json();
+    const smallWait = (await svc.book(small, eventId, 1)).json();
+    expect([held.status, bigWait.status, smallWait.status]).toEqual([
+      'confirmed',
+      'waiting',
+      'waiting',
+    ]);
+
+    await svc.publish(
+      'catalog.event_capacity_changed',
+      { eventId, orgId, previousTotalSlots: 4, totalSlots: 2, changedBy: organizer.sub },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    const cancelled = await eventually(
+      () => svc.eventsOf('booking.booking_cancelled', (e) => e.data.bookingId === bigWait.id)[0],
+      { what: 'the 3-seat waiting booking cancelled' },
+    );
+    expect(cancelled.data).toMatchObject({
+      previousStatus: 'waiting',
+      seats: 3,
+      seatNumbers: [],
+      reason: 'by_organizer',
+      cancelledBy: organizer.sub,
+      note: 'The event now has 2 seats, fewer than the 3 this booking asks.',
+    });
+    expect((await svc.call(big, 'GET', `/v1/bookings/${bigWait.id}`)).json()).toMatchObject({
+      status: 'cancelled',
+    });
+    const history = (await svc.call(big, 'GET', `/v1/bookings/${bigWait.id}/history`)).json();
+    expect(history.items.at(-1)).toMatchObject({
+      action: 'cancelled',
+      details: { reason: 'by_organizer', cancelledBy: organizer.sub },
+    });
+    // The 1-seat booking is now the head of the line and gets the seat the holder gives up.
+    expect((await svc.call(small, 'GET', `/v1/bookings/${smallWait.id}`)).json()).toMatchObject({
+      status: 'waiting',
+      waitlistPosition: 1,
+    });
+    await svc.call(holder, 'POST', `/v1/bookings/${held.id}/cancel`, {});
+    expect((await svc.call(small, 'GET', `/v1/bookings/${smallWait.id}`)).json()).toMatchObject({
+      status: 'confirmed',
+    });
+    await expectConsistent(svc, eventId, 2, 'fifo');
+  });
+});

@@ -3,7 +3,7 @@ import { sql, type Transaction } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import type { BookingDb } from '../../db/database.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
-import { decide } from '../booking/booking.decider.ts';
+import { type BookingCommand, decide } from '../booking/booking.decider.ts';
 import { loadForUpdate } from '../booking/booking.repository.ts';
 import { writeStream } from '../booking/booking.writer.ts';
 import { findEvent } from './event-inventory.repository.ts';
@@ -160,7 +160,10 @@ async function applyChange(
         // A draft row is an update seen before the publish, which must still land.
         .where('status', '<>', 'draft')
         .executeTakeFirst();
-      if (updated.numUpdatedRows > 0n) return 'reconcile';
+      if (updated.numUpdatedRows > 0n) {
+        outcome.cancelled += await cancelUnfittable(trx, message);
+        return 'reconcile';
+      }
       // Catalog announces capacity changes of published events only (a draft's goes in its
       // event_updated): this event's publish is still on its way, and the change is retried.
       await unlessOlderThanKnown(trx, message.data.eventId, 'slots_version', version);
@@ -233,32 +236,74 @@ async function cancelEverything(
       }),
     )
     .execute();
-  const event = await findEvent(trx, eventId);
-  if (!event) return 0;
   const active = await trx
     .selectFrom('bookings')
-    .select('id')
+    .select(['id', 'seats'])
     .where('event_id', '=', eventId)
     .where('status', 'in', ['confirmed', 'waiting'])
     .orderBy('created_at')
     .execute();
-  for (const { id } of active) {
+  const cancelled = await cancelBookings(trx, message, active, () => ({
+    type: 'CancelBooking',
+    reason: 'event_cancelled',
+    cancelledBy: message.data.cancelledBy,
+  }));
+  ctx.logger.info({ eventId, cancelled }, 'event cancelled, bookings cancelled');
+  return cancelled;
+}
+
+/**
+ * Cancels the waiting bookings that ask for more seats than a lowered capacity has: they could
+ * never be promoted, and under fifo each would hold up everyone behind it for good. The change is
+ * the organizer's, so the cancellation is theirs, with a note saying why. `trx` holds the
+ * event's locks.
+ */
+async function cancelUnfittable(
+  trx: Transaction<BookingDb>,
+  message: EventEnvelope<'catalog.event_capacity_changed'>,
+): Promise<number> {
+  const { eventId, totalSlots, orgId } = message.data;
+  const unfittable = await trx
+    .selectFrom('bookings')
+    .select(['id', 'seats'])
+    .where('event_id', '=', eventId)
+    .where('status', '=', 'waiting')
+    .where('seats', '>', totalSlots)
+    .orderBy('waiting_number')
+    .execute();
+  return cancelBookings(trx, message, unfittable, ({ seats }) => ({
+    type: 'CancelBooking',
+    reason: 'by_organizer',
+    // Changes published before catalog named who made them: the organization stands in.
+    cancelledBy: message.data.changedBy ?? orgId,
+    note: `The event now has ${totalSlots} seats, fewer than the ${seats} this booking asks.`,
+  }));
+}
+
+/** Cancels each booking, with its own history entry and event, caused by `message`. */
+async function cancelBookings(
+  trx: Transaction<BookingDb>,
+  message: CatalogEvent,
+  bookings: readonly { id: string; seats: number }[],
+  command: (booking: { seats: number }) => Extract<BookingCommand, { type: 'CancelBooking' }>,
+): Promise<number> {
+  const event = await findEvent(trx, message.data.eventId);
+  if (!event) return 0;
+  let cancelled = 0;
+  for (const booking of bookings) {
+    const id = booking.id;
     const loaded = await loadForUpdate(trx, id);
     if (!loaded) continue;
-    const events = decide(
-      { type: 'CancelBooking', reason: 'event_cancelled', cancelledBy: message.data.cancelledBy },
-      loaded.state,
-    );
     await writeStream(trx, {
       bookingId: id,
       event,
       state: loaded.state,
-      events,
+      events: decide(command(booking), loaded.state),
       meta: { correlationId: message.correlationId, causationId: message.id },
     });
+    cancelled += 1;
   }
-  ctx.logger.info({ eventId, cancelled: active.length }, 'event cancelled, bookings cancelled');
-  return active.length;
+  return cancelled;
 }
 
 /**
