@@ -1,7 +1,9 @@
 import { eventually } from '@happening/testkit';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { lockEventShared } from '../src/modules/inventory/event-lock.ts';
+import { withFailingInserts } from './failing-inserts.ts';
 import { type Booking, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 import { advisoryLockAwaited, holdLock } from './locks.ts';
@@ -106,6 +108,108 @@ describe('a capacity lowered below what a waiting booking asks', () => {
     expect((await svc.call(small, 'GET', `/v1/bookings/${smallWait.id}`)).json()).toMatchObject({
       status: 'confirmed',
     });
+    await expectConsistent(svc, eventId, 2, 'fifo');
+  });
+
+  it('cancels it too when a later update carrying the lowered total is handled before the change', async () => {
+    const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 4 });
+    const [holder, big] = await Promise.all([svc.user(), svc.user()]);
+    expect((await svc.book(holder, eventId, 2)).json().status).toBe('confirmed');
+    const bigWait = (await svc.book(big, eventId, 3)).json();
+    expect(bigWait.status).toBe('waiting');
+
+    // A rename after the capacity change (version 4, its snapshot at 2 seats) arrives first.
+    await svc.publish(
+      'catalog.event_updated',
+      {
+        eventId,
+        orgId,
+        changes: { name: { from: snapshot.name, to: 'Smaller room' } },
+        event: {
+          ...snapshot,
+          name: 'Smaller room',
+          totalSlots: 2,
+          maxSeatsPerBooking: 2,
+          version: 4,
+        },
+      },
+      { type: 'event', id: eventId, version: 4 },
+    );
+    const cancelled = await eventually(
+      () => svc.eventsOf('booking.booking_cancelled', (e) => e.data.bookingId === bigWait.id)[0],
+      { what: 'the 3-seat waiting booking cancelled' },
+    );
+    expect(cancelled.data).toMatchObject({ reason: 'by_organizer', cancelledBy: orgId });
+    await expectConsistent(svc, eventId, 2, 'fifo');
+  });
+});
+
+describe('a capacity change whose rebuild Postgres refuses', () => {
+  it('fails as a whole and is counted once, when its retry succeeds', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 3 });
+    const [holder, big, small] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    expect((await svc.book(holder, eventId, 1)).json().status).toBe('confirmed');
+    const bigWait = (await svc.book(big, eventId, 3)).json();
+    const smallWait = (await svc.book(small, eventId, 1)).json();
+    expect([bigWait.status, smallWait.status]).toEqual(['waiting', 'waiting']);
+    const counted = async () => {
+      const text = (await svc.call(undefined, 'GET', '/metrics')).body as string;
+      const value = (outcome: string) => {
+        const series = `happening_bookings_total{outcome="${outcome}"} `;
+        const line = text.split('\n').find((l) => l.startsWith(series));
+        return line ? Number(line.slice(series.length)) : 0;
+      };
+      return { cancelled: value('cancelled'), promoted: value('promoted') };
+    };
+    const before = await counted();
+
+    // Lowered to 2, the change cancels the 3-seat booking, and its rebuild promotes the 1-seat
+    // one behind it; recording that promotion fails once, at a gate.
+    const gate = Math.floor(Math.random() * 1_000_000_000) + 1;
+    await svc.db.connection().execute(async (session) => {
+      await sql`SELECT pg_advisory_lock(${gate})`.execute(session);
+      try {
+        await withFailingInserts(
+          svc.db,
+          'booking_history',
+          sql`NEW.action = 'promoted' AND NEW.booking_id = ${sql.lit(smallWait.id)}`,
+          async () => {
+            await svc.publish(
+              'catalog.event_capacity_changed',
+              { eventId, orgId, previousTotalSlots: 3, totalSlots: 2 },
+              { type: 'event', id: eventId, version: 3 },
+            );
+            await eventually(async () => {
+              const { rows } = await sql<{ n: string }>`
+                SELECT count(*) AS n FROM pg_locks
+                WHERE locktype = 'advisory' AND NOT granted AND objid = ${gate}`.execute(session);
+              return Number(rows[0]?.n) > 0;
+            });
+            await sql`SELECT pg_advisory_unlock(${gate})`.execute(session);
+            // The failed attempt ended: its locks are gone, and the event's keys with them.
+            await eventually(async () => !(await svc.ctx.inventory.exists(eventId)), {
+              what: 'the failed attempt dropping the keys it rebuilt',
+            });
+          },
+          gate,
+        );
+      } finally {
+        await sql`SELECT pg_advisory_unlock_all()`.execute(session);
+      }
+    });
+
+    await eventually(
+      async () =>
+        (await svc.call(small, 'GET', `/v1/bookings/${smallWait.id}`)).json().status ===
+        'confirmed',
+      { what: 'the 1-seat booking promoted by the retried change' },
+    );
+    expect((await svc.call(big, 'GET', `/v1/bookings/${bigWait.id}`)).json().status).toBe(
+      'cancelled',
+    );
+    const after = await counted();
+    expect(after.cancelled - before.cancelled).toBe(1);
+    expect(after.promoted - before.promoted).toBe(1);
     await expectConsistent(svc, eventId, 2, 'fifo');
   });
 });

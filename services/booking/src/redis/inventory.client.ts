@@ -171,12 +171,12 @@ export class Inventory {
     await this.redis.del(...scriptKeys(eventId));
   }
 
-  /** Whether the event's keys exist. */
   /** The generation of the event's keys (see `compensate`); '' when unnamed, as the scripts answer. */
   async generation(eventId: string): Promise<string> {
     return (await this.redis.hget(inventoryKeys(eventId).meta, 'gen')) ?? '';
   }
 
+  /** Whether the event's keys exist. */
   async exists(eventId: string): Promise<boolean> {
     return (await this.redis.exists(inventoryKeys(eventId).meta)) === 1;
   }

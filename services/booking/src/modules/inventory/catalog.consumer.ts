@@ -1,5 +1,6 @@
 import type { DomainEvent, EventEnvelope } from '@happening/contracts';
 import { sql, type Transaction } from 'kysely';
+import pg from 'pg';
 import type { BookingContext } from '../../context.ts';
 import type { BookingDb } from '../../db/database.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
@@ -64,7 +65,8 @@ export const noCatalogOutcome = (): CatalogOutcome => ({
  * no booking or cancellation decides in between: none sees the new capacity or status in
  * Postgres while Redis still holds the old one (a lowered total's seats sold after the change was
  * known, a raised total's seats answered as taken). A Redis failure does not undo the change: it
- * is recorded in `outcome` and the message is redelivered once committed, which rebuilds again.
+ * is recorded in `outcome` and the message is redelivered once committed, which rebuilds again;
+ * a Postgres failure fails the whole transaction.
  */
 export async function applyCatalogEvent(
   ctx: BookingContext,
@@ -77,6 +79,9 @@ export async function applyCatalogEvent(
   await lockEventReleases(trx, eventId);
   const followUp = await applyChange(ctx, trx, message, outcome);
   if (!followUp) return;
+  // Whichever message lowered the total (its capacity change, or a later update's snapshot
+  // handled first), the bookings it leaves unfittable go before the rebuild.
+  if (followUp === 'reconcile') outcome.cancelled += await cancelUnfittable(trx, message);
   outcome.redisChanged = true;
   try {
     if (followUp === 'drop') await ctx.inventory.drop(eventId);
@@ -88,6 +93,9 @@ export async function applyCatalogEvent(
       outcome.promoted = promoted.length;
     }
   } catch (error) {
+    // Postgres refused part of the rebuild (its promotions): the transaction is aborted, and a
+    // COMMIT would quietly roll it back. It fails as a whole instead, and the message comes back.
+    if (error instanceof pg.DatabaseError) throw error;
     outcome.redisFailure = error;
   }
 }
@@ -160,10 +168,7 @@ async function applyChange(
         // A draft row is an update seen before the publish, which must still land.
         .where('status', '<>', 'draft')
         .executeTakeFirst();
-      if (updated.numUpdatedRows > 0n) {
-        outcome.cancelled += await cancelUnfittable(trx, message);
-        return 'reconcile';
-      }
+      if (updated.numUpdatedRows > 0n) return 'reconcile';
       // Catalog announces capacity changes of published events only (a draft's goes in its
       // event_updated): this event's publish is still on its way, and the change is retried.
       await unlessOlderThanKnown(trx, message.data.eventId, 'slots_version', version);
@@ -260,22 +265,29 @@ async function cancelEverything(
  */
 async function cancelUnfittable(
   trx: Transaction<BookingDb>,
-  message: EventEnvelope<'catalog.event_capacity_changed'>,
+  message: CatalogEvent,
 ): Promise<number> {
-  const { eventId, totalSlots, orgId } = message.data;
+  const event = await findEvent(trx, message.data.eventId);
+  if (!event) return 0;
+  const { totalSlots } = event;
   const unfittable = await trx
     .selectFrom('bookings')
     .select(['id', 'seats'])
-    .where('event_id', '=', eventId)
+    .where('event_id', '=', event.eventId)
     .where('status', '=', 'waiting')
     .where('seats', '>', totalSlots)
     .orderBy('waiting_number')
     .execute();
+  if (unfittable.length === 0) return 0;
+  // A capacity change names its author; an update's snapshot, or a change published before
+  // catalog named authors, does not: the organization stands in.
+  const cancelledBy =
+    (message.type === 'catalog.event_capacity_changed' ? message.data.changedBy : undefined) ??
+    event.orgId;
   return cancelBookings(trx, message, unfittable, ({ seats }) => ({
     type: 'CancelBooking',
     reason: 'by_organizer',
-    // Changes published before catalog named who made them: the organization stands in.
-    cancelledBy: message.data.changedBy ?? orgId,
+    cancelledBy,
     note: `The event now has ${totalSlots} seats, fewer than the ${seats} this booking asks.`,
   }));
 }
