@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SERVER_BIN_DIRS } from './start/server-bin-dirs.mjs';
+import { canWriteOrCreate } from './start/writable-folder.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [command, ...args] = process.argv.slice(2);
@@ -133,12 +134,7 @@ function ensurePnpm() {
 /** Whether `npm install -g` can write (as root, or with a prefix of one's own such as nvm's). */
 function globalNpmWritable() {
   const prefix = execFileSync('npm', ['prefix', '--global'], { encoding: 'utf8' }).trim();
-  try {
-    fs.accessSync(path.join(prefix, 'lib', 'node_modules'), fs.constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return canWriteOrCreate(path.join(prefix, 'lib', 'node_modules'));
 }
 
 function installNodeModules() {

@@ -1,0 +1,1 @@
+export declare function canWriteOrCreate(folder: string): boolean;
