@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import {
   availabilityChangedV1,
   bookingCancelledV1,
+  bookingCancelledV2,
   bookingConfirmedV1,
   bookingWaitlistedV1,
   waitlistPromotedV1,
@@ -44,7 +45,7 @@ export const eventRegistry = {
   'catalog.event_cancelled': { 1: eventCancelledV1 },
   'booking.booking_confirmed': { 1: bookingConfirmedV1 },
   'booking.booking_waitlisted': { 1: bookingWaitlistedV1 },
-  'booking.booking_cancelled': { 1: bookingCancelledV1 },
+  'booking.booking_cancelled': { 1: bookingCancelledV1, 2: bookingCancelledV2 },
   'booking.waitlist_promoted': { 1: waitlistPromotedV1 },
   'booking.availability_changed': { 1: availabilityChangedV1 },
   'notification.notification_sent': { 1: notificationSentV1 },
@@ -62,6 +63,7 @@ export type EventVersion<T extends EventType> = keyof Registry[T] & number;
 /** The newest version of each type that has more than one; every other type is at version 1. */
 const NEWER_VERSIONS = {
   'identity.member_invited': 2,
+  'booking.booking_cancelled': 2,
 } as const satisfies { [T in EventType]?: EventVersion<T> };
 
 /** The version `buildEvent` writes for `T`: its newest. */

@@ -1,3 +1,4 @@
+import type { CancellationReason } from '@happening/contracts';
 import type { PlatformTables } from '@happening/db';
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { NotificationChannel, NotificationStatus, NotificationType } from './domain.ts';
@@ -36,7 +37,7 @@ export interface EventHolderTable {
   org_id: string;
   user_id: string;
   status: 'confirmed' | 'waiting' | 'cancelled';
-  cancel_reason: 'by_owner' | 'by_organizer' | 'event_cancelled' | null;
+  cancel_reason: CancellationReason | null;
   booking_version: number;
   created_at: CreatedAt;
   updated_at: UpdatedAt;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   buildEvent,
+  type CancellationReason,
   type DomainEvent,
   type EventData,
   type EventEnvelope,
@@ -83,11 +84,7 @@ export const promoted = (f: BookingFacts, seatNumbers = [4, 5], version = 2) =>
     { aggregateId: f.bookingId, version, orgId: f.orgId },
   );
 
-export const cancelled = (
-  f: BookingFacts,
-  reason: 'by_owner' | 'by_organizer' | 'event_cancelled' = 'by_owner',
-  version = 2,
-) =>
+export const cancelled = (f: BookingFacts, reason: CancellationReason = 'by_owner', version = 2) =>
   envelope(
     'booking.booking_cancelled',
     {

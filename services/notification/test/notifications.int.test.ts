@@ -116,6 +116,22 @@ describe('booking notices', () => {
     expect(await h.notificationsOf(event.id)).toEqual([]);
   });
 
+  it('sends nothing for a waiting booking closed by its event taking place, and records it cancelled', async () => {
+    const ada = await h.registered();
+    const facts = bookingFacts({ userId: ada.sub });
+    const closed = cancelled(facts, 'event_completed', 3);
+    await h.publish(closed);
+    await handled(closed.id);
+    expect(await h.notificationsOf(closed.id)).toEqual([]);
+    expect(
+      await h.db
+        .selectFrom('event_holders')
+        .select(['status', 'cancel_reason'])
+        .where('booking_id', '=', facts.bookingId)
+        .executeTakeFirst(),
+    ).toEqual({ status: 'cancelled', cancel_reason: 'event_completed' });
+  });
+
   it('sends one email for an event delivered three times', async () => {
     const ada = await h.registered();
     const facts = bookingFacts({ userId: ada.sub, eventName: 'Triple Delivery' });

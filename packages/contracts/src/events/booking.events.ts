@@ -26,15 +26,28 @@ export const bookingWaitlistedV1 = bookingFacts.extend({
   waitlistPosition: z.number().int().positive(),
 });
 
-export const CANCELLATION_REASONS = ['by_owner', 'by_organizer', 'event_cancelled'] as const;
+/** Why a booking was cancelled, as version 1 of `booking.booking_cancelled` says it. */
+export const CANCELLATION_REASONS_V1 = ['by_owner', 'by_organizer', 'event_cancelled'] as const;
+
+/**
+ * Why a booking was cancelled. `event_completed`: it was still waiting when its event took place,
+ * and the waitlist closed (`cancelledBy` is then the event's organization).
+ */
+export const CANCELLATION_REASONS = [...CANCELLATION_REASONS_V1, 'event_completed'] as const;
+export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
 
 export const bookingCancelledV1 = bookingFacts.extend({
   previousStatus: z.enum(['confirmed', 'waiting']),
   /** Seats released by this cancellation (empty for a waiting booking). */
   seatNumbers,
-  reason: z.enum(CANCELLATION_REASONS),
+  reason: z.enum(CANCELLATION_REASONS_V1),
   cancelledBy: z.string().min(1),
   note: z.string().optional(),
+});
+
+/** Version 2 adds the reason `event_completed`; a version-1 reader would refuse it. */
+export const bookingCancelledV2 = bookingCancelledV1.extend({
+  reason: z.enum(CANCELLATION_REASONS),
 });
 
 export const waitlistPromotedV1 = bookingFacts.extend({

@@ -1,3 +1,4 @@
+import type { CancellationReason } from '@happening/contracts';
 import type { Kysely, Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
 
@@ -9,7 +10,7 @@ export interface HolderChange {
   orgId: string;
   userId: string;
   status: 'confirmed' | 'waiting' | 'cancelled';
-  cancelReason: 'by_owner' | 'by_organizer' | 'event_cancelled' | null;
+  cancelReason: CancellationReason | null;
   /** The booking's aggregate version: an older event never overwrites a newer state. */
   bookingVersion: number;
 }

@@ -49,8 +49,9 @@ describe('planNotification', () => {
     expect(plan?.context).toMatchObject({ waitlistPosition: 7 });
   });
 
-  it('skips cancellations caused by the event being cancelled', () => {
+  it('skips cancellations caused by the event being cancelled, or by its waitlist closing', () => {
     expect(planNotification(cancelled(bookingFacts(), 'event_cancelled'))).toBeUndefined();
+    expect(planNotification(cancelled(bookingFacts(), 'event_completed'))).toBeUndefined();
     expect(planNotification(cancelled(bookingFacts(), 'by_organizer'))?.context).toMatchObject({
       byOrganizer: true,
     });

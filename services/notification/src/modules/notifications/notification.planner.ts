@@ -65,6 +65,9 @@ export function planNotification(
       const d = event.data;
       // The event-cancelled notice already tells these people; one cancellation, one message.
       if (d.reason === 'event_cancelled') return undefined;
+      // A waitlist closed by the event taking place: nothing left to act on, and no news to
+      // someone who was never told of a seat.
+      if (d.reason === 'event_completed') return undefined;
       return ownerNotice('booking_cancelled', d, {
         seatNumbers: d.seatNumbers,
         wasWaiting: d.previousStatus === 'waiting',
