@@ -514,10 +514,10 @@ describe('catalog events', () => {
     );
   });
 
-  it('a waiting booking keeps its place in the answers once its event completed and dropped the waitlist', async () => {
+  it('closes the waitlist once its event completed: each booking still waiting is cancelled, the confirmed stay', async () => {
     const { eventId, orgId } = await svc.openEvent({ totalSlots: 1 });
     const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
-    expect((await svc.book(a, eventId, 1)).json().status).toBe('confirmed');
+    const held = (await svc.book(a, eventId, 1)).json();
     const first = (await svc.book(b, eventId, 1)).json();
     const second = (await svc.book(c, eventId, 1)).json();
     expect([first.waitlistPosition, second.waitlistPosition]).toEqual([1, 2]);
@@ -532,10 +532,34 @@ describe('catalog events', () => {
       );
     }
     expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
-    const seen = await svc.call(c, 'GET', `/v1/bookings/${second.id}`);
-    expect(seen.json()).toMatchObject({ status: 'waiting', waitlistPosition: 2 });
-    const listed = (await svc.call(b, 'GET', '/v1/me/bookings?status=waiting')).json();
-    expect(listed.items).toEqual([expect.objectContaining({ id: first.id, waitlistPosition: 1 })]);
+    for (const [who, booking] of [
+      [b, first],
+      [c, second],
+    ] as const) {
+      expect((await svc.call(who, 'GET', `/v1/bookings/${booking.id}`)).json()).toMatchObject({
+        status: 'cancelled',
+        cancelledReason: 'event_completed',
+        waitlistPosition: null,
+      });
+      const cancelled = await eventually(
+        () => svc.eventsOf('booking.booking_cancelled', (e) => e.data.bookingId === booking.id)[0],
+        { what: 'the closed waiting booking announced' },
+      );
+      expect(cancelled.version).toBe(2);
+      expect(cancelled.data).toMatchObject({
+        previousStatus: 'waiting',
+        seatNumbers: [],
+        reason: 'event_completed',
+        cancelledBy: orgId,
+      });
+    }
+    expect((await svc.call(a, 'GET', `/v1/bookings/${held.id}`)).json().status).toBe('confirmed');
+    expect((await svc.call(b, 'GET', '/v1/me/bookings?status=waiting')).json().items).toEqual([]);
+    const history = (await svc.call(c, 'GET', `/v1/bookings/${second.id}/history`)).json();
+    expect(history.items.at(-1)).toMatchObject({
+      action: 'cancelled',
+      details: { reason: 'event_completed' },
+    });
   });
 
   it('after lowering capacity below what is booked, freed seats are not sold until the bookings beyond it go', async () => {

@@ -1,3 +1,4 @@
+import type { CancellationReason } from '@happening/contracts';
 import type { PlatformTables } from '@happening/db';
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
@@ -52,7 +53,7 @@ export interface BookingsTable {
   seats: number;
   status: 'confirmed' | 'waiting' | 'cancelled';
   waiting_number: number | null;
-  cancelled_reason: 'by_owner' | 'by_organizer' | 'event_cancelled' | null;
+  cancelled_reason: CancellationReason | null;
   version: number;
   created_at: CreatedAt;
   updated_at: UpdatedAt;

@@ -1,5 +1,7 @@
 /** Internal stream events of one booking; the outbox maps them to contract events explicitly. */
-export type CancellationReason = 'by_owner' | 'by_organizer' | 'event_cancelled';
+import type { CancellationReason } from '@happening/contracts';
+
+export type { CancellationReason };
 
 export type BookingCreated = {
   type: 'BookingCreated';

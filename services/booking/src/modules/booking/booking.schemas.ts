@@ -1,4 +1,4 @@
-import { requestIdSchema } from '@happening/contracts';
+import { CANCELLATION_REASONS, requestIdSchema } from '@happening/contracts';
 import { cursorTimestamp, pageQuerySchema } from '@happening/service-kit';
 import { z } from 'zod';
 
@@ -14,7 +14,7 @@ export const bookingSchema = z.object({
   waitingNumber: z.number().int().nullable(),
   /** Live place in the waitlist (1 = next); null unless waiting. */
   waitlistPosition: z.number().int().nullable(),
-  cancelledReason: z.enum(['by_owner', 'by_organizer', 'event_cancelled']).nullable(),
+  cancelledReason: z.enum(CANCELLATION_REASONS).nullable(),
   version: z.number().int(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),

@@ -185,6 +185,8 @@ async function applyChange(
       // The clock moves published events only: one not here yet has its publish on the way.
       if (updated.numUpdatedRows === 0n)
         await unlessOlderThanKnown(trx, message.data.eventId, 'status_version', version);
+      else if (message.data.to === 'completed')
+        outcome.cancelled += await closeWaitlist(trx, message);
       return message.data.to === 'completed' ? 'drop' : undefined;
     }
     case 'catalog.event_cancelled': {
@@ -289,6 +291,28 @@ async function cancelUnfittable(
     reason: 'by_organizer',
     cancelledBy,
     note: `The event now has ${totalSlots} seats, fewer than the ${seats} this booking asks.`,
+  }));
+}
+
+/**
+ * Cancels the bookings still waiting when their event took place: its waitlist closed, and none of
+ * them can be promoted any more. `trx` holds the event's locks.
+ */
+async function closeWaitlist(
+  trx: Transaction<BookingDb>,
+  message: EventEnvelope<'catalog.event_status_changed'>,
+): Promise<number> {
+  const waiting = await trx
+    .selectFrom('bookings')
+    .select(['id', 'seats'])
+    .where('event_id', '=', message.data.eventId)
+    .where('status', '=', 'waiting')
+    .orderBy('waiting_number')
+    .execute();
+  return cancelBookings(trx, message, waiting, () => ({
+    type: 'CancelBooking',
+    reason: 'event_completed',
+    cancelledBy: message.data.orgId,
   }));
 }
 
