@@ -9,6 +9,7 @@ import {
   type EventStatus,
 } from './event.model.ts';
 import { accept, type Decision, refuse } from './event.refusal.ts';
+import { sameTimeZone } from './time-zone.ts';
 
 /** One changed field, with JSON-friendly values (times as ISO-8601). */
 export interface FieldChange {
@@ -177,6 +178,12 @@ function termsOutOfStatus(event: CatalogEvent, next: CatalogEvent): Decision<nev
 const jsonValue = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
 const sameValue = (a: unknown, b: unknown) => jsonValue(a) === jsonValue(b);
 
+/** A field's new value changes nothing: equal, or for a time zone another name of the same zone. */
+const unchanged = (field: EditableField, from: unknown, to: unknown) =>
+  field === 'timezone' && typeof from === 'string' && typeof to === 'string'
+    ? sameTimeZone(from, to)
+    : sameValue(from, to);
+
 /**
  * Applies a PATCH: only fields whose value really changes count; the capacity change is reported
  * apart from the other changes because consumers react to it differently.
@@ -200,7 +207,7 @@ export function decidePatch(
   const changes: PatchOutcome['changes'] = {};
   for (const field of EDITABLE_FIELDS) {
     const to = patch[field];
-    if (to === undefined || sameValue(event[field], to)) continue;
+    if (to === undefined || unchanged(field, event[field], to)) continue;
     (next as Record<EditableField, unknown>)[field] = to;
     if (field !== 'totalSlots')
       changes[field] = { from: jsonValue(event[field]), to: jsonValue(to) };

@@ -8,7 +8,7 @@ import {
 import { pageQuerySchema } from '@happening/service-kit';
 import { z } from 'zod';
 import { MAX_TOTAL_SLOTS } from './event.model.ts';
-import { canonicalTimeZone, isIanaTimeZone } from './time-zone.ts';
+import { isIanaTimeZone, timeZoneName } from './time-zone.ts';
 
 const isoDateTime = z.iso.datetime({ offset: true });
 
@@ -30,7 +30,7 @@ const timezone = z
   .string()
   .max(64)
   .refine(isIanaTimeZone, 'must be an IANA time zone name')
-  .overwrite((value) => canonicalTimeZone(value) ?? value);
+  .overwrite((value) => timeZoneName(value) ?? value);
 
 const fields = {
   name: z.string().trim().min(1).max(200),

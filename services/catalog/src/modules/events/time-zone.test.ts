@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalTimeZone, isIanaTimeZone } from './time-zone.ts';
-
-const resolved = (zone: string) =>
-  new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+import { isIanaTimeZone, sameTimeZone, timeZoneName } from './time-zone.ts';
 
 describe('isIanaTimeZone', () => {
   it.each([
@@ -27,26 +24,41 @@ describe('isIanaTimeZone', () => {
   ])('rejects %j', (zone) => expect(isIanaTimeZone(zone)).toBe(false));
 });
 
-describe('canonicalTimeZone', () => {
-  it('keeps a canonical name as it is', () => {
-    expect(canonicalTimeZone('Europe/Paris')).toBe('Europe/Paris');
-    expect(canonicalTimeZone('UTC')).toBe('UTC');
-  });
-
-  it('spells a name in any case as the runtime does', () => {
-    expect(canonicalTimeZone('Europe/PARIS')).toBe('Europe/Paris');
-    expect(canonicalTimeZone('europe/paris')).toBe('Europe/Paris');
-    expect(canonicalTimeZone('utc')).toBe('UTC');
-  });
-
-  it('resolves aliases as Intl does', () => {
-    for (const zone of ['EST5EDT', 'GMT+0', 'US/Pacific']) {
-      expect(canonicalTimeZone(zone)).toBe(resolved(zone));
+describe('timeZoneName', () => {
+  it('keeps a name as sent', () => {
+    for (const zone of [
+      'Europe/Paris',
+      'UTC',
+      'Asia/Kolkata',
+      'Europe/Kyiv',
+      'US/Pacific',
+      'EST5EDT',
+    ]) {
+      expect(timeZoneName(zone)).toBe(zone);
     }
   });
 
-  it('has no canonical form for unknown names and offsets', () => {
-    expect(canonicalTimeZone('Mars/Olympus_Mons')).toBeUndefined();
-    expect(canonicalTimeZone('+02:00')).toBeUndefined();
+  it('spells a name in the wrong case as the runtime does', () => {
+    expect(timeZoneName('Europe/PARIS')).toBe('Europe/Paris');
+    expect(timeZoneName('europe/paris')).toBe('Europe/Paris');
+    expect(timeZoneName('utc')).toBe('UTC');
+  });
+
+  it('has no name for unknown zones and offsets', () => {
+    expect(timeZoneName('Mars/Olympus_Mons')).toBeUndefined();
+    expect(timeZoneName('+02:00')).toBeUndefined();
+  });
+});
+
+describe('sameTimeZone', () => {
+  it('holds for two names of one zone, whichever the runtime calls canonical', () => {
+    expect(sameTimeZone('Asia/Kolkata', 'Asia/Calcutta')).toBe(true);
+    expect(sameTimeZone('Europe/Kyiv', 'Europe/Kiev')).toBe(true);
+    expect(sameTimeZone('Europe/Paris', 'europe/paris')).toBe(true);
+  });
+
+  it('fails for different zones and unknown names', () => {
+    expect(sameTimeZone('Europe/Paris', 'Europe/Berlin')).toBe(false);
+    expect(sameTimeZone('Mars/Olympus_Mons', 'Mars/Olympus_Mons')).toBe(false);
   });
 });
