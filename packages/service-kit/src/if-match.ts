@@ -6,7 +6,8 @@ import { DomainError } from './domain-error.ts';
 // or weak (W/"3"), or, leniently, a bare version number (3).
 // Empty members are skipped, as RFC 9110 §5.6.1 asks of a recipient.
 const LIST_MEMBER = /[ \t]*(?:(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"|(\d{1,15}))?[ \t]*(?:,|$)/y;
-const VERSION = /^\d{1,15}$/;
+// The tags issued are versions written without leading zeros: "03" was never issued.
+const VERSION = /^(?:0|[1-9]\d{0,14})$/;
 
 /**
  * What a PATCH's `If-Match` asks for: `*` (whichever version is current), or the versions it
@@ -57,8 +58,9 @@ export function ifMatchVersion(request: FastifyRequest): ExpectedVersion {
       );
     }
     const [, weak, opaque, bare] = match;
-    if (bare !== undefined) versions.push(Number(bare));
-    else if (!weak && VERSION.test(opaque ?? '')) versions.push(Number(opaque));
+    if (bare !== undefined) {
+      if (VERSION.test(bare)) versions.push(Number(bare));
+    } else if (!weak && VERSION.test(opaque ?? '')) versions.push(Number(opaque));
   }
   return versions;
 }
