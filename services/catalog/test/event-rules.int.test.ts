@@ -256,6 +256,33 @@ describe('times of a published event fit its status', () => {
   });
 });
 
+describe('the public listing and the clock', () => {
+  it('leaves out an event that has ended, before the lifecycle job marked it completed', async () => {
+    const event = await publishedEvent({
+      startsAt: inHours(24).toISOString(),
+      endsAt: inHours(30).toISOString(),
+    });
+    const listed = async () =>
+      (
+        (await catalog.call(organizer, 'GET', `/v1/events?orgId=${orgId}&limit=100`)).json()
+          .items as { id: string }[]
+      ).map((e) => e.id);
+    expect(await listed()).toContain(event.id);
+    catalog.clock.set(inHours(31));
+    // No lifecycle run: the stored status still says upcoming.
+    expect(
+      (
+        await catalog.db
+          .selectFrom('events')
+          .select('status')
+          .where('id', '=', event.id)
+          .executeTakeFirst()
+      )?.status,
+    ).toBe('upcoming');
+    expect(await listed()).not.toContain(event.id);
+  });
+});
+
 describe('terms of a published event', () => {
   it('refuses to narrow its visibility or change its waitlist policy', async () => {
     const event = await publishedEvent();

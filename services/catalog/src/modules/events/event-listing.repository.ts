@@ -18,6 +18,8 @@ export interface ListedEvent {
 
 export interface PublicListFilter {
   viewerId: string;
+  /** The clock's now: an event that has ended is not listed, even before the lifecycle job ran. */
+  now: Date;
   q?: string | undefined;
   category?: EventCategory | undefined;
   orgId?: string | undefined;
@@ -89,6 +91,7 @@ export async function findListedEvent(db: Executor, id: string): Promise<ListedE
 export async function listPublicEvents(db: Executor, f: PublicListFilter): Promise<ListedEvent[]> {
   const rows = await withFigures(db.selectFrom('events'))
     .where('events.status', 'in', LISTED_STATUSES)
+    .where('events.ends_at', '>', f.now)
     .where((eb) =>
       eb.or([
         eb('events.visibility', '=', 'public'),

@@ -73,6 +73,7 @@ export async function getPublicEvents(
 ) {
   const rows = await listPublicEvents(deps.db, {
     viewerId: caller.userId,
+    now: deps.clock(),
     q: query.q,
     category: query.category,
     orgId: query.orgId,
