@@ -248,6 +248,20 @@ describe('availability projection', () => {
     return rows.length > 0;
   };
 
+  it('shows the waitlist of a finished event closed, whatever booking reported last', async () => {
+    const event = await catalog.publishedEvent(organizerA, orgA, { name: 'Closing waitlist' });
+    const sent = await announce(event.id, 4, 100);
+    await eventually(() => handled(sent.id), { what: 'the figures handled' });
+    const shown = async () =>
+      (await catalog.call(organizerA, 'GET', `/v1/events/${event.id}`)).json();
+    expect(await shown()).toMatchObject({ waitlistLength: 4 });
+    const cancelled = await catalog.call(organizerA, 'POST', `/v1/events/${event.id}/cancel`, {
+      reason: 'Venue lost',
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect(await shown()).toMatchObject({ status: 'cancelled', waitlistLength: 0 });
+  });
+
   it('shows the newest figures in GET and the listing, and guards capacity with them', async () => {
     const event = await catalog.publishedEvent(organizerA, orgA, { name: 'Availability check' });
     await announce(event.id, 5, 70);

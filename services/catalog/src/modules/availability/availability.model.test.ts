@@ -16,4 +16,15 @@ describe('seatsShown', () => {
     expect(seatsShown(60, figures)).toEqual({ availableSlots: 17, waitlistLength: 3 });
     expect(seatsShown(40, figures)).toEqual({ availableSlots: 0, waitlistLength: 3 });
   });
+
+  it('shows a finished event’s waitlist closed, whatever was last reported', () => {
+    const figures = {
+      totalSlots: 10,
+      availableSlots: 0,
+      confirmedSeats: 10,
+      waitlistLength: 3,
+    };
+    expect(seatsShown(10, figures, true)).toEqual({ availableSlots: 0, waitlistLength: 0 });
+    expect(seatsShown(10, figures)).toEqual({ availableSlots: 0, waitlistLength: 3 });
+  });
 });

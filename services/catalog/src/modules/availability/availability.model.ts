@@ -9,16 +9,18 @@ export interface AvailabilityFigures {
 /**
  * Seats to show for an event. Without figures from booking, everything is free. When the capacity
  * changed since booking last reported, the free seats follow the new capacity rather than show a
- * number from before the change.
+ * number from before the change. A finished event's waitlist is closed (booking cancels whoever
+ * still waits, and reports nothing more for it): its length shows 0, not the last one reported.
  */
 export function seatsShown(
   totalSlots: number,
   figures: AvailabilityFigures | undefined,
+  finished = false,
 ): { availableSlots: number; waitlistLength: number } {
   if (figures === undefined) return { availableSlots: totalSlots, waitlistLength: 0 };
   const availableSlots =
     figures.totalSlots === totalSlots
       ? figures.availableSlots
       : Math.max(0, totalSlots - figures.confirmedSeats);
-  return { availableSlots, waitlistLength: figures.waitlistLength };
+  return { availableSlots, waitlistLength: finished ? 0 : figures.waitlistLength };
 }

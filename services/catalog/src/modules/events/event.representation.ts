@@ -1,4 +1,5 @@
 import { type AvailabilityFigures, seatsShown } from '../availability/availability.model.ts';
+import { isFinished } from '../lifecycle/lifecycle.policy.ts';
 import type { CatalogEvent } from './event.model.ts';
 
 /** The event as the HTTP API shows it, with the seats booking last reported. */
@@ -14,7 +15,7 @@ export function toRepresentation(event: CatalogEvent, figures: AvailabilityFigur
     timezone: event.timezone,
     venue: event.venue,
     totalSlots: event.totalSlots,
-    ...seatsShown(event.totalSlots, figures),
+    ...seatsShown(event.totalSlots, figures, isFinished(event.status)),
     status: event.status,
     visibility: event.visibility,
     waitlistPolicy: event.waitlistPolicy,
