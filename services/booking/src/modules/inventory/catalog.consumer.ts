@@ -330,11 +330,14 @@ async function cancelBookings(
     const id = booking.id;
     const loaded = await loadForUpdate(trx, id);
     if (!loaded) continue;
+    const events = decide(command(booking), loaded.state);
+    // Already cancelled (the event locks make it unlikely): nothing to record or count.
+    if (events.length === 0) continue;
     await writeStream(trx, {
       bookingId: id,
       event,
       state: loaded.state,
-      events: decide(command(booking), loaded.state),
+      events,
       meta: { correlationId: message.correlationId, causationId: message.id },
     });
     cancelled += 1;
