@@ -51,6 +51,8 @@ describe('create → publish → update → cancel', () => {
     const published = await catalog.call(organizer, 'POST', `/v1/events/${draft.id}/publish`);
     expect(published.statusCode, published.body).toBe(200);
     expect(published.json()).toMatchObject({ status: 'upcoming', version: 2 });
+    // Its ETag is what the next PATCH's If-Match sends, without a GET first.
+    expect(published.headers.etag).toBe('"2"');
     expect(published.json().publishedAt).not.toBeNull();
     const [publishedEvent] = await catalog.eventsAbout(draft.id, 'catalog.event_published');
     expect(publishedEvent?.data).toMatchObject({
@@ -91,6 +93,7 @@ describe('create → publish → update → cancel', () => {
     });
     expect(cancelled.statusCode, cancelled.body).toBe(200);
     expect(cancelled.json()).toMatchObject({ status: 'cancelled', version: 4 });
+    expect(cancelled.headers.etag).toBe('"4"');
     const [cancelledEvent] = await catalog.eventsAbout(draft.id, 'catalog.event_cancelled');
     expect(cancelledEvent?.data).toEqual({
       eventId: draft.id,

@@ -3,7 +3,7 @@ import type { CatalogDeps } from '../../app.deps.ts';
 import { callerOf } from './event.caller.ts';
 import { cancelEvent, patchEvent, publishEvent } from './event.commands.ts';
 import type { EventPatch } from './event.model.ts';
-import { toRepresentation } from './event.representation.ts';
+import { toRepresentation, withEtag } from './event.representation.ts';
 import {
   cancelEventBodySchema,
   eventParamsSchema,
@@ -39,8 +39,7 @@ export function registerEventCommandRoutes(app: App, deps: CatalogDeps): void {
       const event = present(
         await patchEvent(deps, callerOf(request), request.params.eventId, expected, patch),
       );
-      reply.header('etag', `"${event.version}"`);
-      return event;
+      return withEtag(reply, event);
     },
   );
 
@@ -54,7 +53,8 @@ export function registerEventCommandRoutes(app: App, deps: CatalogDeps): void {
         response: { 200: eventSchema },
       },
     },
-    async (request) => present(await publishEvent(deps, callerOf(request), request.params.eventId)),
+    async (request, reply) =>
+      withEtag(reply, present(await publishEvent(deps, callerOf(request), request.params.eventId))),
   );
 
   app.post(
@@ -67,9 +67,12 @@ export function registerEventCommandRoutes(app: App, deps: CatalogDeps): void {
         response: { 200: eventSchema },
       },
     },
-    async (request) =>
-      present(
-        await cancelEvent(deps, callerOf(request), request.params.eventId, request.body.reason),
+    async (request, reply) =>
+      withEtag(
+        reply,
+        present(
+          await cancelEvent(deps, callerOf(request), request.params.eventId, request.body.reason),
+        ),
       ),
   );
 }

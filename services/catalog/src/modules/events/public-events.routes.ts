@@ -2,6 +2,7 @@ import type { App } from '@happening/service-kit';
 import type { CatalogDeps } from '../../app.deps.ts';
 import { callerOf } from './event.caller.ts';
 import { getEvent, getPublicEvents } from './event.queries.ts';
+import { withEtag } from './event.representation.ts';
 import {
   eventPageSchema,
   eventParamsSchema,
@@ -26,10 +27,7 @@ export function registerPublicEventRoutes(app: App, deps: CatalogDeps): void {
       onRequest: app.authenticate,
       schema: { params: eventParamsSchema, response: { 200: eventSchema } },
     },
-    async (request, reply) => {
-      const event = await getEvent(deps, callerOf(request), request.params.eventId);
-      reply.header('etag', `"${event.version}"`);
-      return event;
-    },
+    async (request, reply) =>
+      withEtag(reply, await getEvent(deps, callerOf(request), request.params.eventId)),
   );
 }
