@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expirePendingInvites } from '../src/modules/invites/invite-expiry.job.ts';
+import { lockOrganization } from '../src/shared/org-events.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 let h: Harness;
@@ -69,5 +71,48 @@ describe('re-inviting an address whose invite has expired but was not swept yet'
       'invite.expired',
       'invite.created',
     ]);
+  });
+});
+
+describe('the expiry sweep beside a request that holds the organization', () => {
+  it('never deadlocks with it: the sweep’s audit rows do not wait for the organization lock', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const invited = await h.call(admin, 'POST', `/v1/orgs/${orgId}/invites`, {
+      email: `swept-${randomUUID().slice(0, 8)}@example.test`,
+      role: 'user',
+    });
+    const invite = invited.json() as { id: string };
+    await sql`UPDATE organization_invites SET expires_at = now() - interval '1 minute'
+              WHERE id = ${invite.id}`.execute(h.db);
+
+    // A request's transaction: the organization's lock first, then the invites it works on.
+    await h.db.transaction().execute(async (trx) => {
+      expect(await lockOrganization(trx, orgId)).toBeDefined();
+      const sweep = expirePendingInvites(h.db);
+      const settled = sweep.then(
+        () => 'done',
+        () => 'failed',
+      );
+      // The sweep has either finished or is waiting on a lock this transaction holds.
+      await eventually(async () => {
+        const { rows } = await sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'
+            AND query LIKE '%organization_invites SET status%'`.execute(h.db);
+        return (
+          (rows[0]?.n ?? 0) > 0 ||
+          (await Promise.race([settled, Promise.resolve('running')])) !== 'running'
+        );
+      });
+      await sql`UPDATE organization_invites SET role = role WHERE id = ${invite.id}`.execute(trx);
+      expect(await sweep).toBeGreaterThanOrEqual(1);
+    });
+    const row = await h.db
+      .selectFrom('organization_invites')
+      .select('status')
+      .where('id', '=', invite.id)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe('expired');
   });
 });

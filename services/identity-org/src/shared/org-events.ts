@@ -42,6 +42,10 @@ export type LockedOrganization = { name: string; ownerId: string };
 /**
  * Takes the organization's row lock: membership changes of one organization run one at a time.
  * Returns the organization's name and owner, or undefined when there is no such organization.
+ * `FOR NO KEY UPDATE`, not `FOR UPDATE`: the foreign-key checks of rows written meanwhile (the
+ * invite expiry sweep's audit rows, which it writes after locking the invites) take a key-share
+ * lock on the organization; with `FOR UPDATE` they would wait for it, in the opposite order to a
+ * request's (organization, then invites), and the two could deadlock.
  */
 export async function lockOrganization(
   trx: Trx,
@@ -51,7 +55,7 @@ export async function lockOrganization(
     .selectFrom('organizations')
     .select(['name', 'owner_id'])
     .where('id', '=', organizationId)
-    .forUpdate()
+    .forNoKeyUpdate()
     .executeTakeFirst();
   return row && { name: row.name, ownerId: row.owner_id };
 }
