@@ -157,6 +157,36 @@ describe('a notice retried after what overtook it was sent', () => {
     expect(subjectsTo(di)).toEqual(['Good news: your seats for Popular Talk are confirmed']);
   });
 
+  it('does not tell a person of an update once they cancelled their booking', async () => {
+    const fay = await h.registered('Fay');
+    const published = { ...eventSnapshot(randomUUID(), randomUUID()), timezone: 'UTC', version: 1 };
+    const facts = bookingFacts({
+      userId: fay.sub,
+      eventId: published.eventId,
+      orgId: published.orgId,
+      eventName: published.name,
+      eventStartsAt: published.startsAt,
+      eventVersion: published.version,
+    });
+    await h.publish(confirmed(facts));
+    await h.mailTo(fay.email, 'Booking confirmed');
+
+    h.sink.refuseSubject('Event updated', 451);
+    const { update } = eventChange(published, { venue: 'Annex' });
+    await h.publish(update);
+    await failedOnce(update);
+    await h.publish(cancelled(facts, 'by_owner', 2));
+    await h.mailTo(fay.email, 'Booking cancelled');
+
+    const { outcome, row: skipped } = await retried(update, 'Event updated');
+    expect(outcome).toBe('skipped');
+    expect(skipped.last_error).toBe(OVERTAKEN.noLongerHolder);
+    expect(subjectsTo(fay)).toEqual([
+      'Booking confirmed: Rust Meetup',
+      'Booking cancelled: Rust Meetup',
+    ]);
+  });
+
   it('still sends a retried notice nothing overtook, and both notices in order', async () => {
     const ed = await h.registered('Ed');
     const facts = bookingFacts({ userId: ed.sub, eventName: 'Quiet Evening' });

@@ -13,7 +13,12 @@ const confirmation: PendingNotice = {
   bookingId: 'b1',
   bookingVersion: 1,
 };
-const nothing: SinceWritten = { bookingCancelled: false, eventCancelled: false, sent: [] };
+const nothing: SinceWritten = {
+  bookingCancelled: false,
+  eventCancelled: false,
+  holdsBooking: true,
+  sent: [],
+};
 
 const sent = (overrides: Partial<SentNotice>): SentNotice => ({
   type: 'booking_confirmed',
@@ -63,10 +68,25 @@ describe('overtakenBy', () => {
     const everything: SinceWritten = {
       bookingCancelled: true,
       eventCancelled: true,
+      holdsBooking: false,
       sent: [update(true), sent({ bookingVersion: 3 })],
     };
     expect(overtakenBy(cancelledByOwner, everything)).toBeUndefined();
     expect(overtakenBy(eventCancelled, everything)).toBeUndefined();
+  });
+
+  it('skips an update once its person holds no booking for the event, and only an update', () => {
+    const updated: PendingNotice = {
+      type: 'event_updated',
+      eventId: 'e1',
+      bookingId: null,
+      bookingVersion: null,
+    };
+    expect(overtakenBy(updated, { ...nothing, holdsBooking: false })).toBe(
+      OVERTAKEN.noLongerHolder,
+    );
+    expect(overtakenBy(updated, nothing)).toBeUndefined();
+    expect(overtakenBy(confirmation, { ...nothing, holdsBooking: false })).toBeUndefined();
   });
 
   it('skips a booking notice once one of a newer booking version was sent', () => {
@@ -120,7 +140,12 @@ describe('overtakenBy', () => {
       bookingVersion: null,
     };
     expect(
-      overtakenBy(invite, { bookingCancelled: true, eventCancelled: true, sent: [update(true)] }),
+      overtakenBy(invite, {
+        bookingCancelled: true,
+        eventCancelled: true,
+        holdsBooking: false,
+        sent: [update(true)],
+      }),
     ).toBeUndefined();
   });
 });

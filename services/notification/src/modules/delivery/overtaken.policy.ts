@@ -6,6 +6,7 @@ export const OVERTAKEN = {
   eventCancelled: 'overtaken: the event was cancelled since',
   newerBookingNotice: 'overtaken: a notice of a newer state of the booking was sent',
   newerUpdate: 'overtaken: a later update of the event was sent',
+  noLongerHolder: 'overtaken: the person holds no booking for the event any more',
 } as const;
 
 export type OvertakenReason = (typeof OVERTAKEN)[keyof typeof OVERTAKEN];
@@ -35,6 +36,11 @@ export interface SinceWritten {
   bookingCancelled: boolean;
   /** The event's cancellation is recorded (`cancelled_events`). */
   eventCancelled: boolean;
+  /**
+   * The person still holds a confirmed or waiting booking for the event (holders projection);
+   * read for an update's notice, which names no booking of its own.
+   */
+  holdsBooking: boolean;
   /** The person's notices on the notice's channel about its booking or event that were sent. */
   sent: readonly SentNotice[];
 }
@@ -58,6 +64,7 @@ const TELLS_EVENT_DETAILS: ReadonlySet<NotificationType> = new Set([
  * when, since it was written,
  * - its booking or its event was cancelled, unless it is itself a cancellation's notice
  *   ("confirmed" never follows "cancelled", whether or not the cancellation's notice went out);
+ * - for an update's notice, its person holds no booking for the event any more;
  * - a notice of a newer version of its booking went to the person on its channel ("on the
  *   waitlist" after "your seats are confirmed");
  * - an update of its event written after it went to the person on its channel: it may tell the
@@ -72,6 +79,8 @@ export function overtakenBy(
   if (notice.eventId === null || CANCELLATIONS.has(notice.type)) return undefined;
   if (notice.bookingId !== null && since.bookingCancelled) return OVERTAKEN.bookingCancelled;
   if (since.eventCancelled) return OVERTAKEN.eventCancelled;
+  // An update goes to the event's holders; one who cancelled since has nothing left it concerns.
+  if (notice.type === 'event_updated' && !since.holdsBooking) return OVERTAKEN.noLongerHolder;
   const version = notice.bookingVersion;
   if (
     version !== null &&

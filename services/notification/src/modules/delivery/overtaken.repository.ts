@@ -18,6 +18,7 @@ export async function sinceWritten(
   return {
     bookingCancelled: holder?.status === 'cancelled',
     eventCancelled: cancellation !== undefined,
+    holdsBooking: row.type === 'event_updated' ? await holdsBooking(trx, row) : true,
     sent: await sentAbout(trx, row),
   };
 }
@@ -55,4 +56,18 @@ async function sentAbout(
     bookingVersion: r.booking_version,
     writtenAfter: r.written_after,
   }));
+}
+
+/** Whether the notice's person holds a confirmed or waiting booking for its event. */
+async function holdsBooking(trx: Transaction<NotificationDb>, row: NotificationRow) {
+  if (row.user_id === null || row.event_id === null) return false;
+  const held = await trx
+    .selectFrom('event_holders')
+    .select('booking_id')
+    .where('event_id', '=', row.event_id)
+    .where('user_id', '=', row.user_id)
+    .where('status', 'in', ['confirmed', 'waiting'])
+    .limit(1)
+    .executeTakeFirst();
+  return held !== undefined;
 }
