@@ -537,6 +537,21 @@ describe('invite acceptance', () => {
     expect(unknown.statusCode).toBe(404);
   });
 
+  it('checks the address identity-org holds, not that of an older token still in use', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const sub = randomUUID();
+    const oldAddress = `old-${sub.slice(0, 8)}@example.test`;
+    // The person moved to a new address; a token minted before the move is still valid.
+    const moved = await h.user({ sub, email: `new-${sub.slice(0, 8)}@example.test` });
+    expect((await h.call(moved, 'GET', '/v1/me')).json().user.email).toBe(moved.email);
+    const olderToken = await h.user({ sub, email: oldAddress, issuedAgo: 120 });
+    const { token } = await invite(orgId, admin, oldAddress);
+    const refused = await h.call(olderToken, 'POST', '/v1/invites/accept', { token });
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.json().code).toBe('INVITE_EMAIL_MISMATCH');
+  });
+
   it('accepts concurrently twice with one membership and one member_joined', async () => {
     const admin = await h.user();
     const orgId = await h.signUp(admin);

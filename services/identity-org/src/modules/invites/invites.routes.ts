@@ -126,11 +126,13 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
       },
     },
     async (request) => {
-      const { principal } = request;
+      // The address identity-org holds: the newest token's, not that of an older token still
+      // valid after its holder moved to another address (see the caller hook).
+      const { caller } = request;
       const membership = await acceptInvite(
         db,
         actorOf(request),
-        { email: principal.email ?? '', emailVerified: principal.emailVerified ?? false },
+        { email: caller.email, emailVerified: caller.emailVerified },
         request.body.token,
       );
       return { membership: membershipDto(membership) };
