@@ -92,6 +92,12 @@ export async function deliverNotification(
       return updated;
     });
     if (sent) countDelivery(row.channel, 'sent');
+    else {
+      deps.logger.warn(
+        { notificationId, channel: row.channel },
+        'the provider accepted a notification settled meanwhile (its lease ran out); it stays as settled',
+      );
+    }
     return 'sent';
   }
 
