@@ -85,6 +85,11 @@ export interface NotificationTable {
   correlation_id: string;
   /** The booking version a booking notice tells of; NULL for others (migration 20251122000900). */
   booking_version: ColumnType<number | null, number | null | undefined, number | null>;
+  /**
+   * The catalog version of the event details a booking or update notice tells (the newest known
+   * when written); NULL when unknown (migration 20251123000100).
+   */
+  event_version: ColumnType<number | null, number | null | undefined, number | null>;
   /** The send in progress: its worker's token and how long its claim holds unless renewed. */
   lease_token: Generated<string | null>;
   leased_until: Generated<Date | null>;

@@ -187,6 +187,44 @@ describe('a notice retried after what overtook it was sent', () => {
     ]);
   });
 
+  it('still sends a retried update once an older update, handled after it, was mailed', async () => {
+    const gus = await h.registered('Gus');
+    const published = { ...eventSnapshot(randomUUID(), randomUUID()), timezone: 'UTC', version: 1 };
+    await h.publish(
+      confirmed(
+        bookingFacts({
+          userId: gus.sub,
+          eventId: published.eventId,
+          orgId: published.orgId,
+          eventName: published.name,
+          eventStartsAt: published.startsAt,
+          eventVersion: published.version,
+        }),
+      ),
+    );
+    await h.mailTo(gus.email, 'Booking confirmed');
+    const moved = eventChange(published, { venue: 'Hall C' });
+    const later = eventChange(moved.after, { startsAt: '2026-03-10T20:00:00.000Z' });
+
+    // The newer update (version 3, the time) is handled first and its mail refused once; the
+    // older one (version 2, the venue) is handled after it and mailed, told with version 3's
+    // details: it tells nothing newer than the refused notice, which must still go out.
+    h.sink.refuseSubject('Event updated', 451);
+    await h.publish(later.update);
+    await failedOnce(later.update);
+    h.sink.acceptSubject('Event updated');
+    await h.publish(moved.update);
+    await h.mailTo(gus.email, 'Event updated');
+
+    const { outcome, row } = await retried(later.update, 'Event updated');
+    expect(outcome).toBe('sent');
+    expect(row.status).toBe('sent');
+    const mails = h.sink.mailsTo(gus.email).map((m) => m.text);
+    expect(mails).toHaveLength(3);
+    expect(mails[1]).toContain('- Venue: Hall B → Hall C');
+    expect(mails[2]).toContain('- Start:');
+  });
+
   it('still sends a retried notice nothing overtook, and both notices in order', async () => {
     const ed = await h.registered('Ed');
     const facts = bookingFacts({ userId: ed.sub, eventName: 'Quiet Evening' });

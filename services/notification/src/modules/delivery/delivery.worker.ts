@@ -150,6 +150,7 @@ async function claim(
         eventId: row.event_id,
         bookingId: row.booking_id,
         bookingVersion: row.booking_version,
+        eventVersion: row.event_version,
       },
       await sinceWritten(trx, row),
     );

@@ -12,6 +12,7 @@ const confirmation: PendingNotice = {
   eventId: 'e1',
   bookingId: 'b1',
   bookingVersion: 1,
+  eventVersion: null,
 };
 const nothing: SinceWritten = {
   bookingCancelled: false,
@@ -25,6 +26,7 @@ const sent = (overrides: Partial<SentNotice>): SentNotice => ({
   eventId: 'e1',
   bookingId: 'b1',
   bookingVersion: 1,
+  eventVersion: null,
   writtenAfter: true,
   ...overrides,
 });
@@ -55,6 +57,7 @@ describe('overtakenBy', () => {
       eventId: 'e1',
       bookingId: null,
       bookingVersion: null,
+      eventVersion: null,
     };
     expect(overtakenBy(updated, { ...nothing, eventCancelled: true })).toBe(
       OVERTAKEN.eventCancelled,
@@ -75,12 +78,32 @@ describe('overtakenBy', () => {
     expect(overtakenBy(eventCancelled, everything)).toBeUndefined();
   });
 
+  it('compares the event versions told when both are known, else which was written later', () => {
+    const updated: PendingNotice = {
+      type: 'event_updated',
+      eventId: 'e1',
+      bookingId: null,
+      bookingVersion: null,
+      eventVersion: 3,
+    };
+    const told = (eventVersion: number | null, writtenAfter: boolean) => ({
+      ...nothing,
+      sent: [{ ...update(writtenAfter), eventVersion }],
+    });
+    // Written later but telling no newer details (an older update handled late): not overtaken.
+    expect(overtakenBy(updated, told(3, true))).toBeUndefined();
+    expect(overtakenBy(updated, told(4, false))).toBe(OVERTAKEN.newerUpdate);
+    expect(overtakenBy(updated, told(null, true))).toBe(OVERTAKEN.newerUpdate);
+    expect(overtakenBy({ ...updated, eventVersion: null }, told(2, false))).toBeUndefined();
+  });
+
   it('skips an update once its person holds no booking for the event, and only an update', () => {
     const updated: PendingNotice = {
       type: 'event_updated',
       eventId: 'e1',
       bookingId: null,
       bookingVersion: null,
+      eventVersion: null,
     };
     expect(overtakenBy(updated, { ...nothing, holdsBooking: false })).toBe(
       OVERTAKEN.noLongerHolder,
@@ -123,6 +146,7 @@ describe('overtakenBy', () => {
       eventId: 'e1',
       bookingId: null,
       bookingVersion: null,
+      eventVersion: null,
     };
     expect(overtakenBy(olderUpdate, { ...nothing, sent: [update(true)] })).toBe(
       OVERTAKEN.newerUpdate,
@@ -138,6 +162,7 @@ describe('overtakenBy', () => {
       eventId: null,
       bookingId: null,
       bookingVersion: null,
+      eventVersion: null,
     };
     expect(
       overtakenBy(invite, {

@@ -18,6 +18,8 @@ export interface PendingNotice {
   bookingId: string | null;
   /** The booking version it tells of (booking notices written since migration 20251122000900). */
   bookingVersion: number | null;
+  /** The catalog version of the event details it tells; null when unknown. */
+  eventVersion: number | null;
 }
 
 /** Another notice of the same person on the same channel that was sent. */
@@ -26,7 +28,9 @@ export interface SentNotice {
   eventId: string | null;
   bookingId: string | null;
   bookingVersion: number | null;
-  /** Written after the pending notice (`created_at`, to the microsecond). */
+  /** The catalog version of the event details it told; null when unknown. */
+  eventVersion: number | null;
+  /** Written after the pending notice (`created_at`). */
   writtenAfter: boolean;
 }
 
@@ -67,9 +71,10 @@ const TELLS_EVENT_DETAILS: ReadonlySet<NotificationType> = new Set([
  * - for an update's notice, its person holds no booking for the event any more;
  * - a notice of a newer version of its booking went to the person on its channel ("on the
  *   waitlist" after "your seats are confirmed");
- * - an update of its event written after it went to the person on its channel: it may tell the
- *   name or time the update changed (a notice written after an update already tells the details
- *   the update left, see `planWithKnownVersions`). A cancellation's notice is never overtaken.
+ * - an update of its event telling newer details went to the person on its channel (by the
+ *   catalog versions both told, or else written after it): it may tell the name or time the
+ *   update changed (a notice written after an update already tells the details the update left,
+ *   see `planWithKnownVersions`). A cancellation's notice is never overtaken.
  * Invites, and notices that are about no event, never are.
  */
 export function overtakenBy(
@@ -93,9 +98,20 @@ export function overtakenBy(
   if (
     TELLS_EVENT_DETAILS.has(notice.type) &&
     since.sent.some(
-      (s) => s.type === 'event_updated' && s.eventId === notice.eventId && s.writtenAfter,
+      (s) => s.type === 'event_updated' && s.eventId === notice.eventId && tellsNewer(s, notice),
     )
   )
     return OVERTAKEN.newerUpdate;
   return undefined;
+}
+
+/**
+ * Whether a sent update told newer event details than the pending notice: by the versions they
+ * told when both are known (an update handled late, after a newer one, is written later but
+ * tells no newer details); else by which was written later.
+ */
+function tellsNewer(sent: SentNotice, notice: PendingNotice): boolean {
+  if (sent.eventVersion !== null && notice.eventVersion !== null)
+    return sent.eventVersion > notice.eventVersion;
+  return sent.writtenAfter;
 }

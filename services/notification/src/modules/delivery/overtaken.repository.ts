@@ -31,8 +31,8 @@ async function sentAbout(
   if (userId === null || eventId === null) return [];
   const rows = await trx
     .selectFrom('notifications as o')
-    .select(['o.type', 'o.event_id', 'o.booking_id', 'o.booking_version'])
-    // Compared in Postgres: created_at has microseconds, a JavaScript Date only milliseconds.
+    .select(['o.type', 'o.event_id', 'o.booking_id', 'o.booking_version', 'o.event_version'])
+    // Compared in Postgres, on the stored values.
     .select(
       sql<boolean>`o.created_at > (SELECT created_at FROM notifications WHERE id = ${row.id})`.as(
         'written_after',
@@ -54,6 +54,7 @@ async function sentAbout(
     eventId: r.event_id,
     bookingId: r.booking_id,
     bookingVersion: r.booking_version,
+    eventVersion: r.event_version,
     writtenAfter: r.written_after,
   }));
 }

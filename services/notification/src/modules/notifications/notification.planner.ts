@@ -34,6 +34,11 @@ export interface NotificationPlan {
    * may have been rotated out since).
    */
   secrets: Record<string, { reveal: () => string; placeholder: string }>;
+  /**
+   * The catalog version of the event details it tells (the newest known here when it is
+   * written); null when unknown. An update sent later overtakes it only if it tells a newer one.
+   */
+  eventVersion?: number | null;
 }
 
 const ACCEPT_LINK_PLACEHOLDER = '(the accept link is in the email you received)';
@@ -146,11 +151,17 @@ export async function planWithKnownVersions(
     case 'booking.waitlist_promoted':
     case 'booking.booking_cancelled': {
       const d = event.data;
+      const known = await loadKnown();
       const since = detailsSinceBooked(
         { name: d.eventName, startsAt: d.eventStartsAt, version: d.eventVersion },
-        await loadKnown(),
+        known,
       );
-      if (!since) return plan;
+      if (!since) {
+        // What it tells is what the newest version known says too (nothing it tells changed).
+        const newest = newestOf(known)?.version;
+        if (plan.eventVersion == null || newest === undefined) return plan;
+        return { ...plan, eventVersion: Math.max(plan.eventVersion, newest) };
+      }
       const context = {
         ...plan.context,
         eventName: since.newest.name,
@@ -158,7 +169,7 @@ export async function planWithKnownVersions(
         // Booking notices show their times in UTC; so do the changes they list.
         changes: describeChanges(since.changes, 'UTC'),
       };
-      return { ...plan, context };
+      return { ...plan, context, eventVersion: since.newest.version };
     }
     case 'catalog.event_updated': {
       const newest = newestOf(await loadKnown());
@@ -196,6 +207,7 @@ function eventUpdateNotice(
       changes: described,
     },
     secrets: {},
+    eventVersion: details.version,
   };
 }
 
@@ -226,6 +238,7 @@ interface BookingFacts {
   seats: number;
   eventName: string;
   eventStartsAt: string;
+  eventVersion?: number | undefined;
 }
 
 /** A notice to a booking's owner: the booking's facts plus what this event adds. */
@@ -242,5 +255,6 @@ function ownerNotice(
     bookingId: d.bookingId,
     context: { eventName: d.eventName, eventStartsAt: d.eventStartsAt, seats: d.seats, ...extra },
     secrets: {},
+    eventVersion: d.eventVersion ?? null,
   };
 }

@@ -137,6 +137,7 @@ export async function writeNotifications(
         source_event_id: event.id,
         correlation_id: event.correlationId,
         booking_version: bookingVersion,
+        event_version: plan.eventVersion ?? null,
       });
     }
   }
