@@ -173,6 +173,25 @@ describe('role matrix', () => {
     expect((await catalog.call(member, 'GET', `/v1/orgs/${orgA}/events`)).statusCode).toBe(404);
   });
 
+  it('replays no create to someone removed since, whatever Idempotency-Key they send', async () => {
+    const member = await catalog.user();
+    await catalog.join(member, orgA, 'organizer');
+    const headers = { 'idempotency-key': randomUUID() };
+    const body = eventBody({ name: 'Before leaving' });
+    const created = await catalog.call(member, 'POST', `/v1/orgs/${orgA}/events`, body, headers);
+    expect(created.statusCode, created.body).toBe(201);
+    await catalog.publish(
+      'identity.member_removed',
+      { organizationId: orgA, userId: member.sub, role: 'organizer', removedBy: adminA.sub },
+      'identity-org',
+      { type: 'organization', id: orgA },
+    );
+    await eventually(async () => (await roleOf(catalog.db, orgA, member.sub)) === undefined);
+    const replayed = await catalog.call(member, 'POST', `/v1/orgs/${orgA}/events`, body, headers);
+    expect(replayed.statusCode).toBe(404);
+    expect(replayed.body).not.toContain(created.json().id);
+  });
+
   it('orders membership events by the organization’s version, not their clocks', async () => {
     const member = await catalog.user();
     await catalog.join(member, orgA, 'organizer');

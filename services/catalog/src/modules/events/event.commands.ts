@@ -32,6 +32,19 @@ async function reread(trx: Trx, id: string): Promise<ListedEvent> {
   return listed;
 }
 
+/**
+ * Refuses a caller who may not create events in `orgId` (as `createEvent` does): checked before an
+ * `Idempotency-Key` replays a stored answer, so someone who left the organization since does not
+ * read its draft again.
+ */
+export async function assertMayCreateEvents(
+  deps: CatalogDeps,
+  caller: Caller,
+  orgId: string,
+): Promise<void> {
+  enforce(orgAccess(await roleOf(deps.db, orgId, caller.userId), EVENT_MANAGERS), orgNotFound);
+}
+
 /** Creates a draft in `orgId` (organizers and admins only) and announces it. */
 export async function createEvent(
   deps: CatalogDeps,

@@ -7,7 +7,7 @@ import {
 } from '@happening/service-kit';
 import type { CatalogDeps } from '../../app.deps.ts';
 import { callerOf } from './event.caller.ts';
-import { createEvent } from './event.commands.ts';
+import { assertMayCreateEvents, createEvent } from './event.commands.ts';
 import { getOrgEvents } from './event.queries.ts';
 import { toRepresentation } from './event.representation.ts';
 import {
@@ -51,6 +51,7 @@ export function registerOrgEventRoutes(app: App, deps: CatalogDeps): void {
             (trx, created) => keep(trx, answer(created)),
           ),
         );
+      await assertMayCreateEvents(deps, caller, orgId);
       const response = await runIdempotently(
         deps.db,
         idempotentRequestOf(request, caller.userId),
