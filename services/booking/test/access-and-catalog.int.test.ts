@@ -555,6 +555,18 @@ describe('catalog events', () => {
     }
     expect((await svc.call(a, 'GET', `/v1/bookings/${held.id}`)).json().status).toBe('confirmed');
     expect((await svc.call(b, 'GET', '/v1/me/bookings?status=waiting')).json().items).toEqual([]);
+    // Announced closed, so consumers do not keep the waitlist of two from before.
+    const newest = () =>
+      svc
+        .eventsOf('booking.availability_changed', (e) => e.data.eventId === eventId)
+        .reduce<{ data: { sequence: number; waitlistLength: number } } | undefined>(
+          (last, e) => (last && last.data.sequence > e.data.sequence ? last : e),
+          undefined,
+        );
+    const closed = await eventually(() => newest()?.data.waitlistLength === 0 && newest(), {
+      what: 'the closed figures announced last',
+    });
+    expect(closed.data).toMatchObject({ totalSlots: 1, availableSlots: 0, confirmedSeats: 1 });
     const history = (await svc.call(c, 'GET', `/v1/bookings/${second.id}/history`)).json();
     expect(history.items.at(-1)).toMatchObject({
       action: 'cancelled',
