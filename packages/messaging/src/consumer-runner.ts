@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import type { ConfirmPublisher } from './confirm-publisher.ts';
@@ -39,6 +40,8 @@ export class ConsumerRunner<T> {
   #channel: Channel | undefined;
   #consumerTag: string | undefined;
   #stopped = false;
+  /** Aborted by `stop()`: a failed move's pause before its requeue ends at once then. */
+  readonly #stopping = new AbortController();
   /** Attaches in progress: `stop()` waits for them, so none starts consuming after a stop. */
   readonly #attaching = new Set<Promise<void>>();
 
@@ -114,6 +117,7 @@ export class ConsumerRunner<T> {
   /** Stops taking deliveries (after an attach in progress) and waits for the running handlers. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping.abort();
     await Promise.allSettled([...this.#attaching]);
     const channel = this.#channel;
     if (channel && this.#consumerTag)
@@ -245,8 +249,11 @@ export class ConsumerRunner<T> {
       // A move that failed at once (publishing blocked, its connection or channel down): requeued
       // at once, the message would run its handler again and again and spend that limit in
       // moments, then be dead-lettered without its retries. A confirm timeout has waited already.
+      // Stopping ends the pause: the message goes back to the queue for whoever consumes next.
       if (!(error instanceof PublishError && error.code === 'CONFIRM_TIMEOUT')) {
-        await new Promise((resolve) => setTimeout(resolve, this.#deps.failedMoveRequeueDelayMs));
+        await sleep(this.#deps.failedMoveRequeueDelayMs, undefined, {
+          signal: this.#stopping.signal,
+        }).catch(() => undefined);
       }
       this.#settle(() => channel.nack(message, false, true));
       return false;

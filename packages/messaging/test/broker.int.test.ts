@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ConsumerRunner } from '../src/consumer-runner.ts';
 import {
   type Broker,
   connectBroker,
@@ -484,5 +485,47 @@ describe('broker', () => {
     );
     await eventually(() => received.includes(3), { timeoutMs: 30_000 });
     await consumer.cancel();
+  });
+});
+
+describe('a consumer stopped while a failed move waits out its pause', () => {
+  it('stops at once and puts the message back, not after the pause', async () => {
+    const queue = `paused-${Date.now()}`;
+    const connection = await amqp.connect(rabbit.url);
+    try {
+      const setup = await connection.createChannel();
+      await setup.assertQueue(queue, { durable: false });
+      setup.sendToQueue(queue, Buffer.from(JSON.stringify({ n: 1 })), { messageId: 'p-1' });
+      await setup.close();
+      let deliveries = 0;
+      const runner = new ConsumerRunner(
+        {
+          queue,
+          parse: (raw) => pingSchema.parse(raw),
+          handler: async () => {
+            deliveries++;
+            throw new Error('downstream down');
+          },
+        },
+        {
+          logger,
+          policy: { retryQueues: [`${queue}.retry`], deadLetterQueue: `${queue}.dlq` },
+          // Not connected: the move to the retry queue fails at once, and the message waits out
+          // the pause before its requeue. A pause longer than the test: only stopping ends it.
+          publisher: () => undefined,
+          failedMoveRequeueDelayMs: 3_600_000,
+          onChannelLost: () => undefined,
+        },
+      );
+      await runner.attach(connection);
+      await eventually(() => deliveries === 1, { what: 'the first delivery' });
+      await runner.stop();
+      const check = await connection.createChannel();
+      expect((await check.checkQueue(queue)).messageCount).toBe(1);
+      await check.deleteQueue(queue);
+      await check.close();
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
   });
 });
