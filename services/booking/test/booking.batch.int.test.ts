@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainError } from '@happening/service-kit';
-import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BatchedBookRequest, bookBatch } from '../src/modules/booking/book.batch.ts';
@@ -9,7 +8,7 @@ import { findEvent } from '../src/modules/inventory/event-inventory.repository.t
 import { lockEventReleases } from '../src/modules/inventory/event-lock.ts';
 import { reconcileEvent } from '../src/modules/inventory/reconcile.service.ts';
 import { bookingLockKey, inventoryKeys } from '../src/redis/inventory.keys.ts';
-import { withFailingInserts } from './failing-inserts.ts';
+import { withFailingInserts, withGate } from './failing-inserts.ts';
 import { type Booking, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
@@ -158,26 +157,19 @@ describe('bookings in shared transactions', () => {
   it('a failed batch whose decisions cannot be given back rebuilds the event from Postgres', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 5 });
     const [a, doomed] = await Promise.all([svc.user(), svc.user()]);
-    const gate = Math.floor(Math.random() * 1_000_000_000) + 1;
-    const outcomes = await svc.db.connection().execute(async (session) => {
-      await sql`SELECT pg_advisory_lock(${gate})`.execute(session);
+    const outcomes = await withGate(svc.db, async (gate) => {
       const batch = withFailingWritesFor(
         doomed.sub,
         () => bookBatch(svc.ctx, [request(eventId, a.sub, 2), request(eventId, doomed.sub, 2)]),
-        gate,
+        gate.key,
       );
       // The write waits at the gate, after both Redis decisions: break the free-seat set so every
       // give-back fails inside Redis (WRONGTYPE), then let the write fail.
-      await eventually(async () => {
-        const { rows } = await sql<{ n: string }>`
-          SELECT count(*) AS n FROM pg_locks
-          WHERE locktype = 'advisory' AND NOT granted AND objid = ${gate}`.execute(session);
-        return Number(rows[0]?.n) > 0;
-      });
+      await gate.reached();
       const inFlight = await svc.call(a, 'GET', `/v1/events/${eventId}/availability`);
       expect(inFlight.json().availableSlots).toBe(1); // both decisions taken, 4 seats held
       await svc.redis.set(inventoryKeys(eventId).free, 'not a sorted set');
-      await sql`SELECT pg_advisory_unlock(${gate})`.execute(session);
+      await gate.open();
       return batch;
     });
     expect(outcomes).toEqual([ALONE, ALONE]);

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { lockEventShared } from '../src/modules/inventory/event-lock.ts';
-import { withFailingInserts } from './failing-inserts.ts';
+import { withFailingInserts, withGate } from './failing-inserts.ts';
 import { type Booking, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 import { advisoryLockAwaited, holdLock } from './locks.ts';
@@ -165,38 +165,27 @@ describe('a capacity change whose rebuild Postgres refuses', () => {
 
     // Lowered to 2, the change cancels the 3-seat booking, and its rebuild promotes the 1-seat
     // one behind it; recording that promotion fails once, at a gate.
-    const gate = Math.floor(Math.random() * 1_000_000_000) + 1;
-    await svc.db.connection().execute(async (session) => {
-      await sql`SELECT pg_advisory_lock(${gate})`.execute(session);
-      try {
-        await withFailingInserts(
-          svc.db,
-          'booking_history',
-          sql`NEW.action = 'promoted' AND NEW.booking_id = ${sql.lit(smallWait.id)}`,
-          async () => {
-            await svc.publish(
-              'catalog.event_capacity_changed',
-              { eventId, orgId, previousTotalSlots: 3, totalSlots: 2 },
-              { type: 'event', id: eventId, version: 3 },
-            );
-            await eventually(async () => {
-              const { rows } = await sql<{ n: string }>`
-                SELECT count(*) AS n FROM pg_locks
-                WHERE locktype = 'advisory' AND NOT granted AND objid = ${gate}`.execute(session);
-              return Number(rows[0]?.n) > 0;
-            });
-            await sql`SELECT pg_advisory_unlock(${gate})`.execute(session);
-            // The failed attempt ended: its locks are gone, and the event's keys with them.
-            await eventually(async () => !(await svc.ctx.inventory.exists(eventId)), {
-              what: 'the failed attempt dropping the keys it rebuilt',
-            });
-          },
-          gate,
-        );
-      } finally {
-        await sql`SELECT pg_advisory_unlock_all()`.execute(session);
-      }
-    });
+    await withGate(svc.db, (gate) =>
+      withFailingInserts(
+        svc.db,
+        'booking_history',
+        sql`NEW.action = 'promoted' AND NEW.booking_id = ${sql.lit(smallWait.id)}`,
+        async () => {
+          await svc.publish(
+            'catalog.event_capacity_changed',
+            { eventId, orgId, previousTotalSlots: 3, totalSlots: 2 },
+            { type: 'event', id: eventId, version: 3 },
+          );
+          await gate.reached();
+          await gate.open();
+          // The failed attempt ended: its locks are gone, and the event's keys with them.
+          await eventually(async () => !(await svc.ctx.inventory.exists(eventId)), {
+            what: 'the failed attempt dropping the keys it rebuilt',
+          });
+        },
+        gate.key,
+      ),
+    );
 
     await eventually(
       async () =>

@@ -3,7 +3,7 @@ import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inventoryKeys } from '../src/redis/inventory.keys.ts';
-import { withFailingInserts } from './failing-inserts.ts';
+import { withFailingInserts, withGate } from './failing-inserts.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 import { advisoryLockAwaited } from './locks.ts';
@@ -28,32 +28,21 @@ async function withDoomedBooking(
   doomed: TestUser,
   whileGated: () => Promise<unknown>,
 ) {
-  const gate = Math.floor(Math.random() * 1_000_000_000) + 1;
-  return svc.db.connection().execute(async (session) => {
-    await sql`SELECT pg_advisory_lock(${gate})`.execute(session);
-    try {
-      return await withFailingInserts(
-        svc.db,
-        'bookings',
-        sql`NEW.user_id = ${sql.lit(doomed.sub)}`,
-        async () => {
-          const answer = svc.book(doomed, eventId, 1);
-          await eventually(async () => {
-            const { rows } = await sql<{ n: string }>`
-              SELECT count(*) AS n FROM pg_locks
-              WHERE locktype = 'advisory' AND NOT granted AND objid = ${gate}`.execute(session);
-            return Number(rows[0]?.n) > 0;
-          });
-          await whileGated();
-          await sql`SELECT pg_advisory_unlock(${gate})`.execute(session);
-          return answer;
-        },
-        gate,
-      );
-    } finally {
-      await sql`SELECT pg_advisory_unlock_all()`.execute(session);
-    }
-  });
+  return withGate(svc.db, (gate) =>
+    withFailingInserts(
+      svc.db,
+      'bookings',
+      sql`NEW.user_id = ${sql.lit(doomed.sub)}`,
+      async () => {
+        const answer = svc.book(doomed, eventId, 1);
+        await gate.reached();
+        await whileGated();
+        await gate.open();
+        return answer;
+      },
+      gate.key,
+    ),
+  );
 }
 
 /** The availability figures the service enqueued for the event, oldest first. */
