@@ -6,7 +6,7 @@ import type { AvailabilitySignal } from '../../context.ts';
 import type { BookingDb } from '../../db/database.ts';
 import { setWaitlistLength } from '../../metrics/booking.metrics.ts';
 import type { AvailabilityFigures, Inventory } from '../../redis/inventory.client.ts';
-import { findEvent } from '../inventory/event-inventory.repository.ts';
+import { type EventRecord, findEvent } from '../inventory/event-inventory.repository.ts';
 
 export interface AvailabilityPublisher extends AvailabilitySignal {
   /** Publishes every pending event now. */
@@ -78,8 +78,7 @@ async function publish(
       )
       .returning('sequence')
       .executeTakeFirstOrThrow();
-    const figures =
-      (await deps.inventory.availability(eventId)) ?? (await closedFigures(trx, eventId));
+    const figures = (await deps.inventory.availability(eventId)) ?? closedFigures(event);
     setWaitlistLength(eventId, figures?.waitlistLength ?? 0);
     // Keys being rebuilt: the rebuild signals again. (A skipped sequence number is harmless.)
     if (!figures) return false;
@@ -118,11 +117,7 @@ async function publish(
  * nothing left to book and its waitlist closed, so consumers do not keep the last figures from
  * before. Undefined for an open event, whose keys are only being rebuilt.
  */
-async function closedFigures(
-  trx: Kysely<BookingDb>,
-  eventId: string,
-): Promise<AvailabilityFigures | undefined> {
-  const event = await findEvent(trx, eventId);
-  if (event?.status !== 'completed' && event?.status !== 'cancelled') return undefined;
+function closedFigures(event: EventRecord): AvailabilityFigures | undefined {
+  if (event.status !== 'completed' && event.status !== 'cancelled') return undefined;
   return { totalSlots: event.totalSlots, availableSlots: 0, waitlistLength: 0 };
 }
