@@ -39,8 +39,7 @@ export class ConsumerRunner<T> {
   readonly #inFlight = new Set<Promise<void>>();
   #channel: Channel | undefined;
   #consumerTag: string | undefined;
-  #stopped = false;
-  /** Aborted by `stop()`: a failed move's pause before its requeue ends at once then. */
+  /** Aborted by `stop()`: no attach starts consuming after it, and a failed move's pause ends. */
   readonly #stopping = new AbortController();
   /** Attaches in progress: `stop()` waits for them, so none starts consuming after a stop. */
   readonly #attaching = new Set<Promise<void>>();
@@ -59,7 +58,7 @@ export class ConsumerRunner<T> {
   }
 
   async attach(connection: ChannelModel): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stopping.signal.aborted) return;
     const attaching = this.#attach(connection);
     this.#attaching.add(attaching);
     try {
@@ -77,15 +76,15 @@ export class ConsumerRunner<T> {
     channel.on('close', () => {
       if (this.#channel !== channel) return;
       this.#channel = undefined;
-      if (!this.#stopped) this.#deps.onChannelLost(this as ConsumerRunner<unknown>);
+      if (!this.#stopping.signal.aborted) this.#deps.onChannelLost(this as ConsumerRunner<unknown>);
     });
     // Stopped meanwhile: nothing consumes on this channel yet, so it is just closed.
-    if (this.#stopped) {
+    if (this.#stopping.signal.aborted) {
       await channel.close().catch(() => undefined);
       return;
     }
     await channel.prefetch(this.#options.prefetch ?? 10);
-    if (this.#stopped) {
+    if (this.#stopping.signal.aborted) {
       await channel.close().catch(() => undefined);
       return;
     }
@@ -116,7 +115,6 @@ export class ConsumerRunner<T> {
 
   /** Stops taking deliveries (after an attach in progress) and waits for the running handlers. */
   async stop(): Promise<void> {
-    this.#stopped = true;
     this.#stopping.abort();
     await Promise.allSettled([...this.#attaching]);
     const channel = this.#channel;

@@ -72,7 +72,7 @@ export async function applyCatalogEvent(
   ctx: BookingContext,
   trx: Transaction<BookingDb>,
   message: CatalogEvent,
-  outcome: CatalogOutcome = noCatalogOutcome(),
+  outcome: CatalogOutcome,
 ): Promise<void> {
   const eventId = message.data.eventId;
   await lockEventExclusive(trx, eventId);
