@@ -7,7 +7,7 @@ export const EVENT_SCHEMAS_FILE = fileURLToPath(
   new URL('../../../docs/events.schema.json', import.meta.url),
 );
 
-/** The file's text: the schemas, keys sorted, two-space indented, a final newline. */
+/** The file's text: the schemas, two-space indented, a final newline. */
 export function eventSchemasText(): string {
   return `${JSON.stringify(eventJsonSchemas(), null, 2)}\n`;
 }
