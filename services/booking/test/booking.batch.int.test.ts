@@ -7,6 +7,7 @@ import { persistPromotions } from '../src/modules/booking/promotion.writer.ts';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { lockEventReleases } from '../src/modules/inventory/event-lock.ts';
 import { reconcileEvent } from '../src/modules/inventory/reconcile.service.ts';
+import type { ReleaseResult } from '../src/redis/inventory.client.ts';
 import { bookingLockKey, inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts, withGate } from './failing-inserts.ts';
 import { type Booking, startBooking } from './harness.ts';
@@ -199,7 +200,7 @@ describe('bookings in shared transactions', () => {
       bookingId: phantom,
       status: 'confirmed',
       seatNumbers: [1],
-    })) as { promotions: { bookingId: string; seatNumbers: number[] }[] };
+    })) as Extract<ReleaseResult, { kind: 'OK' }>;
     expect(promotions).toMatchObject([{ bookingId: waiting.id, seatNumbers: [1] }]);
     await reconcileEvent(svc.ctx, eventId, { correlationId: randomUUID() });
     // The late recording finds the booking confirmed: seat 1 stays the waiter's.

@@ -32,8 +32,8 @@ export type ReserveResult =
 export interface Promotion {
   bookingId: string;
   seatNumbers: number[];
-  /** The generation of the keys it was made on, when known. */
-  generation?: string | undefined;
+  /** The generation of the keys it was made on. */
+  generation: string;
 }
 
 export type ReleaseResult =

@@ -45,19 +45,15 @@ export async function bookSeats(ctx: BookingContext, request: BookRequest): Prom
         // Missing keys or a seat Redis thought free: rebuild from Postgres and retry once.
         if (!(error instanceof InventoryMissing || error instanceof SeatDivergence)) throw error;
         // Gone again (a failed rebuild drops them), or a held seat handed out again after the
-        // rebuild: the client retries later, once this rebuild has repaired Redis again.
-        if (attempt > 1) {
-          if (error instanceof SeatDivergence)
-            await rebuildForRequest(ctx, request.eventId, {
-              correlationId: request.correlationId,
-              onlyIfMissing: false,
-            });
-          throw inventoryRebuilding();
-        }
-        await rebuildForRequest(ctx, request.eventId, {
-          correlationId: request.correlationId,
-          onlyIfMissing: error instanceof InventoryMissing,
-        });
+        // rebuild: the client retries later, once another rebuild (for a held seat) has
+        // repaired Redis again.
+        const retrying = attempt === 1;
+        if (retrying || error instanceof SeatDivergence)
+          await rebuildForRequest(ctx, request.eventId, {
+            correlationId: request.correlationId,
+            onlyIfMissing: error instanceof InventoryMissing,
+          });
+        if (!retrying) throw inventoryRebuilding();
       }
     }
   } finally {

@@ -270,9 +270,7 @@ async function recordPromotions(
       // happened, and decided afresh who holds the seats: recording them would hand out seats
       // twice, or beyond a lowered capacity.
       const generation = await ctx.inventory.generation(request.eventId);
-      const standing = promotions.filter(
-        (promotion) => promotion.generation === undefined || promotion.generation === generation,
-      );
+      const standing = promotions.filter((promotion) => promotion.generation === generation);
       const event = await findEvent(trx, request.eventId);
       return event ? persistPromotions(trx, ctx.inventory, event, standing, request) : [];
     });
