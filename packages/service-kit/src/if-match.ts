@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from './domain-error.ts';
 
@@ -87,4 +87,10 @@ export function versionMismatch(
       currentVersion: current,
     },
   );
+}
+
+/** Answers `resource` with its version as its ETag: the next change's If-Match needs no GET first. */
+export function withEtag<T extends { version: number }>(reply: FastifyReply, resource: T): T {
+  reply.header('etag', `"${resource.version}"`);
+  return resource;
 }

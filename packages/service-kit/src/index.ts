@@ -23,6 +23,7 @@ export {
   ifMatchHeadersSchema,
   ifMatchVersion,
   versionMismatch,
+  withEtag,
 } from './if-match.ts';
 export { createLogger } from './logger.ts';
 export { httpRequestDuration, metricsRegistry } from './metrics.registry.ts';
@@ -34,6 +35,7 @@ export {
   openApiPathOf,
 } from './openapi.check.ts';
 export {
+  answersWithEtag,
   BEARER_SCHEME,
   type OpenApiDocument,
   operationsOf,

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type OpenApiDocument, withPlatformConventions } from './openapi.document.ts';
+import {
+  answersWithEtag,
+  type OpenApiDocument,
+  withPlatformConventions,
+} from './openapi.document.ts';
 
 const base = (): OpenApiDocument => ({
   openapi: '3.1.0',
@@ -58,6 +62,24 @@ describe('withPlatformConventions', () => {
     expect(doc.components?.responses).toHaveProperty('VersionMismatch');
     expect(doc.components?.responses).toHaveProperty('PreconditionRequired');
     expect(doc.paths?.['/v1/things']?.post?.responses).not.toHaveProperty('412');
+  });
+
+  it('declares the ETag of an operation marked answersWithEtag, without If-Match answers, and drops the marker', () => {
+    const input = base();
+    input.paths!['/v1/things/{id}'] = {
+      get: {
+        ...answersWithEtag,
+        parameters: [{ in: 'path', name: 'id', required: true }],
+        responses: { '200': { description: 'Default Response' } },
+      },
+    };
+    const get = withPlatformConventions(input).paths?.['/v1/things/{id}']?.get;
+    expect(get?.responses['200']).toMatchObject({
+      headers: { ETag: { schema: { type: 'string' } } },
+    });
+    expect(get?.responses).not.toHaveProperty('412');
+    expect(get?.responses).not.toHaveProperty('428');
+    expect(Object.keys(get ?? {}).filter((key) => key.startsWith('x-'))).toEqual([]);
   });
 
   it('marks a body whose schema takes null optional, and leaves others required', () => {

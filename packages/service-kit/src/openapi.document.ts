@@ -49,8 +49,19 @@ const PROBLEM_RESPONSES: Readonly<Record<string, OpenAPIV3_1.ResponseObject>> = 
   Problem: problemResponse('Any other error, as problem+json.'),
 };
 
+const ETAG_MARKER = 'x-etag';
+
+/**
+ * Route schema marker of an operation that answers a versioned resource with its ETag
+ * (`withEtag`) although it takes no If-Match (a read, a create, a state change); those taking
+ * If-Match are documented so already. Spread into the route's `schema`; the marker itself stays
+ * out of the published document.
+ */
+export const answersWithEtag = { [ETAG_MARKER]: true } as const;
+
 const ETAG_HEADER: OpenAPIV3_1.HeaderObject = {
-  description: 'The new version of the resource, quoted ("4"): the next If-Match.',
+  description:
+    'The version of the resource answered, quoted ("4"): the If-Match of its next change.',
   schema: { type: 'string' },
 };
 
@@ -95,8 +106,9 @@ function takesIfMatch(operation: OpenAPIV3_1.OperationObject): boolean {
 
 /**
  * Adds what every Happening API shares: the bearer security scheme (required by default),
- * the Problem schema, problem+json answers for 400, 401 and anything else, and for operations
- * taking If-Match their 412 and 428 answers and the ETag of their successful answers.
+ * the Problem schema, problem+json answers for 400, 401 and anything else, for operations
+ * taking If-Match their 412 and 428 answers, and the ETag of the successful answers of those and
+ * of the operations marked `answersWithEtag`.
  */
 export function withPlatformConventions(doc: OpenApiDocument): OpenApiDocument {
   const paths: OpenAPIV3_1.PathsObject = {};
@@ -115,7 +127,10 @@ export function withPlatformConventions(doc: OpenApiDocument): OpenApiDocument {
     },
     paths,
   };
-  for (const [path, method, operation] of operationsOf(result)) {
+  for (const [path, method, marked] of operationsOf(result)) {
+    const { [ETAG_MARKER]: answersWithEtag, ...operation } = marked as typeof marked & {
+      [ETAG_MARKER]?: unknown;
+    };
     const versioned = takesIfMatch(operation);
     const responses: OpenAPIV3_1.ResponsesObject = {};
     for (const [status, response] of Object.entries(operation.responses ?? {})) {
@@ -124,7 +139,11 @@ export function withPlatformConventions(doc: OpenApiDocument): OpenApiDocument {
         'description' in response && response.description === 'Default Response'
           ? { ...response, description: STATUS_CODES[status] ?? response.description }
           : response;
-      if (versioned && status.startsWith('2') && !('$ref' in described)) {
+      if (
+        (versioned || answersWithEtag === true) &&
+        status.startsWith('2') &&
+        !('$ref' in described)
+      ) {
         described = { ...described, headers: { ETag: ETAG_HEADER, ...described.headers } };
       }
       responses[status] = described;

@@ -88,4 +88,15 @@ describe('catalog OpenAPI document', () => {
     expect(publish.requestBody).toMatchObject({ required: false });
     expect(responseBodySchema(publish, '200').required).toContain('publishedAt');
   });
+
+  it('declares the ETag the event, publish and cancel answers carry, and no If-Match answers for them', () => {
+    const get = documentedOperation(doc, '/v1/events/{eventId}', 'get');
+    const publish = documentedOperation(doc, '/v1/events/{eventId}/publish', 'post');
+    const cancel = documentedOperation(doc, '/v1/events/{eventId}/cancel', 'post');
+    for (const operation of [get, publish, cancel]) {
+      expect(operation.responses['200']).toMatchObject({ headers: { ETag: expect.any(Object) } });
+      expect(operation.responses).not.toHaveProperty('412');
+      expect(Object.keys(operation).filter((key) => key.startsWith('x-'))).toEqual([]);
+    }
+  });
 });

@@ -1,9 +1,15 @@
-import { type App, ifMatchHeadersSchema, ifMatchVersion } from '@happening/service-kit';
+import {
+  type App,
+  answersWithEtag,
+  ifMatchHeadersSchema,
+  ifMatchVersion,
+  withEtag,
+} from '@happening/service-kit';
 import type { CatalogDeps } from '../../app.deps.ts';
 import { callerOf } from './event.caller.ts';
 import { cancelEvent, patchEvent, publishEvent } from './event.commands.ts';
 import type { EventPatch } from './event.model.ts';
-import { toRepresentation, withEtag } from './event.representation.ts';
+import { toRepresentation } from './event.representation.ts';
 import {
   cancelEventBodySchema,
   eventParamsSchema,
@@ -48,6 +54,7 @@ export function registerEventCommandRoutes(app: App, deps: CatalogDeps): void {
     {
       onRequest: app.authenticate,
       schema: {
+        ...answersWithEtag,
         params: eventParamsSchema,
         body: publishEventBodySchema,
         response: { 200: eventSchema },
@@ -62,6 +69,7 @@ export function registerEventCommandRoutes(app: App, deps: CatalogDeps): void {
     {
       onRequest: app.authenticate,
       schema: {
+        ...answersWithEtag,
         params: eventParamsSchema,
         body: cancelEventBodySchema,
         response: { 200: eventSchema },

@@ -1,4 +1,3 @@
-import type { FastifyReply } from 'fastify';
 import { type AvailabilityFigures, seatsShown } from '../availability/availability.model.ts';
 import { isFinished } from '../lifecycle/lifecycle.policy.ts';
 import type { CatalogEvent } from './event.model.ts';
@@ -28,9 +27,3 @@ export function toRepresentation(event: CatalogEvent, figures: AvailabilityFigur
   };
 }
 export type EventRepresentation = ReturnType<typeof toRepresentation>;
-
-/** Answers `event` with its version as its ETag (for If-Match: the next PATCH needs no GET first). */
-export function withEtag<T extends { version: number }>(reply: FastifyReply, event: T): T {
-  reply.header('etag', `"${event.version}"`);
-  return event;
-}

@@ -1,8 +1,7 @@
-import type { App } from '@happening/service-kit';
+import { type App, answersWithEtag, withEtag } from '@happening/service-kit';
 import type { CatalogDeps } from '../../app.deps.ts';
 import { callerOf } from './event.caller.ts';
 import { getEvent, getPublicEvents } from './event.queries.ts';
-import { withEtag } from './event.representation.ts';
 import {
   eventPageSchema,
   eventParamsSchema,
@@ -25,7 +24,7 @@ export function registerPublicEventRoutes(app: App, deps: CatalogDeps): void {
     '/v1/events/:eventId',
     {
       onRequest: app.authenticate,
-      schema: { params: eventParamsSchema, response: { 200: eventSchema } },
+      schema: { ...answersWithEtag, params: eventParamsSchema, response: { 200: eventSchema } },
     },
     async (request, reply) =>
       withEtag(reply, await getEvent(deps, callerOf(request), request.params.eventId)),
