@@ -559,6 +559,22 @@ describe('a permanent rejection', () => {
       'Booking confirmed: Greylisted',
     ]);
   });
+
+  it('retries an email refused with 554 5.7.1 at RCPT TO (a relay refusing us, not the mailbox), then dead-letters it', async () => {
+    const gus = await h.registered('Gus');
+    h.sink.reject(gus.email, 554, `5.7.1 <${gus.email}>: Relay access denied`);
+    const event = confirmed(bookingFacts({ userId: gus.sub, eventName: 'Relay Denied' }));
+    await h.publish(event);
+
+    const failed = await rowWhen(event.id, 'failed', 30_000);
+    expect(failed.attempts).toBe(MAX_ATTEMPTS);
+    expect(failed.last_error).toContain('554 5.7.1');
+    const dead = await deadLetterOf(failed.id);
+    expect(String(dead.properties.headers?.['x-happening-error'])).toContain('Relay access denied');
+    expect(h.sink.recipientAttempts(gus.email)).toBe(MAX_ATTEMPTS);
+    expect(h.sink.mailsTo(gus.email)).toEqual([]);
+    h.sink.accept(gus.email);
+  });
 });
 
 describe('contact details changed while a notice waits for its retry', () => {

@@ -16,8 +16,11 @@ export interface MailSink {
   readonly url: string;
   readonly mails: ReceivedMail[];
   mailsTo(address: string): ReceivedMail[];
-  /** Refuses `address` at RCPT TO with the SMTP reply `code` (e.g. 550, 451) until `accept`. */
-  reject(address: string, code: number): void;
+  /**
+   * Refuses `address` at RCPT TO with the SMTP reply `code` (e.g. 550, 451) until `accept`; `text`
+   * follows the code in the reply (e.g. "5.7.1 <a@b>: Relay access denied"), "refused <address>" by default.
+   */
+  reject(address: string, code: number, text?: string): void;
   accept(address: string): void;
   /** Refuses every mail whose subject contains `part` after its DATA with `code` until `acceptSubject`. */
   refuseSubject(part: string, code: number): void;
@@ -37,7 +40,7 @@ function addressOf(mail: ParsedMail): string {
 export async function startMailSink(): Promise<MailSink> {
   const port = await freePort();
   const mails: ReceivedMail[] = [];
-  const refusals = new Map<string, number>();
+  const refusals = new Map<string, { code: number; text?: string }>();
   const attempts = new Map<string, number>();
   const refusedSubjects = new Map<string, number>();
   let server: SMTPServer | undefined;
@@ -51,9 +54,11 @@ export async function startMailSink(): Promise<MailSink> {
       onRcptTo(address, _session, callback) {
         const to = address.address.toLowerCase();
         attempts.set(to, (attempts.get(to) ?? 0) + 1);
-        const code = refusals.get(to);
-        if (code === undefined) return callback();
-        callback(Object.assign(new Error(`refused ${to}`), { responseCode: code }));
+        const refusal = refusals.get(to);
+        if (refusal === undefined) return callback();
+        callback(
+          Object.assign(new Error(refusal.text ?? `refused ${to}`), { responseCode: refusal.code }),
+        );
       },
       onData(stream, _session, callback) {
         simpleParser(stream)
@@ -89,7 +94,7 @@ export async function startMailSink(): Promise<MailSink> {
     url: `smtp://127.0.0.1:${port}`,
     mails,
     mailsTo: (address) => mails.filter((m) => m.to.toLowerCase() === address.toLowerCase()),
-    reject: (address, code) => refusals.set(address.toLowerCase(), code),
+    reject: (address, code, text) => refusals.set(address.toLowerCase(), { code, text }),
     accept: (address) => refusals.delete(address.toLowerCase()),
     refuseSubject: (part, code) => refusedSubjects.set(part, code),
     acceptSubject: (part) => refusedSubjects.delete(part),
