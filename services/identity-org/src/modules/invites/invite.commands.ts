@@ -6,7 +6,7 @@ import type { Actor } from '../../shared/actor.ts';
 import type { Db, Trx } from '../../shared/database.ts';
 import { emitOrgEvents, lockOrganization } from '../../shared/org-events.ts';
 import { type AuditEntry, appendAudit } from '../audit/audit.repository.ts';
-import { lockAsMember, lockAsOrgAdmin, notAllowed } from '../members/member.lock.ts';
+import { lockAsMember, lockAsOrgAdmin, lockJoinsOf, notAllowed } from '../members/member.lock.ts';
 import { findMembership, insertMembership, type Membership } from '../members/member.repository.ts';
 import {
   type Acceptor,
@@ -193,7 +193,8 @@ async function recordRevocations(trx: Trx, actor: Actor, invites: readonly Invit
 
 /**
  * Accepts an invite by its token for the caller. Locks the organization before the invite
- * (the order every invite and membership change takes) so concurrent accepts cannot deadlock.
+ * (the order every invite and membership change takes) so concurrent accepts cannot deadlock,
+ * then the caller's joins (see `lockJoinsOf`).
  */
 export async function acceptInvite(
   db: Db,
@@ -207,6 +208,7 @@ export async function acceptInvite(
   if (found === undefined) throw inviteNotFound();
   return withTransaction(db, async (trx) => {
     await lockOrganization(trx, found.organizationId);
+    await lockJoinsOf(trx, actor.userId);
     const invite = (await findInviteByHash(trx, tokenHash, true))!;
     const current = await findMembership(trx, invite.organizationId, actor.userId);
     const decision = decideAccept(

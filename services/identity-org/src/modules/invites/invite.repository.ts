@@ -85,6 +85,10 @@ export async function insertInvite(
       accepted_at: null,
       revoked_by: null,
       revoked_at: null,
+      // The clock under the organization lock, not the transaction's start (the column's
+      // default): invites of one organization commit in the order of this time, which the
+      // invite list pages by, so none appears behind a reader's cursor.
+      created_at: sql<Date>`clock_timestamp()`,
     })
     .returning([...COLUMNS, createdAtText])
     .executeTakeFirstOrThrow();

@@ -1,4 +1,5 @@
 import { DomainError } from '@happening/service-kit';
+import { sql } from 'kysely';
 import type { Actor } from '../../shared/actor.ts';
 import type { Trx } from '../../shared/database.ts';
 import { type LockedOrganization, lockOrganization } from '../../shared/org-events.ts';
@@ -35,4 +36,16 @@ export async function lockAsOrgAdmin(
   const locked = await lockAsMember(trx, organizationId, actor);
   if (locked.caller.role !== 'orgAdmin') throw notAllowed();
   return locked;
+}
+
+/**
+ * Serialises the joins of one person (creating an organization, accepting an invite) until
+ * commit. With the join time read after it (see `insertMembership`), the person's memberships
+ * commit in the order `/v1/me/memberships` lists them, so none appears behind a reader's cursor.
+ * It is also what keeps concurrent creations within `ORGANIZATIONS_PER_OWNER`. Take it after any
+ * organization lock. The key is the one creations took before joins did, so that instances of
+ * both versions agree during a deployment.
+ */
+export async function lockJoinsOf(trx: Trx, userId: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`owner:${userId}`}, 0))`.execute(trx);
 }

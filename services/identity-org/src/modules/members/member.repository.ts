@@ -60,13 +60,24 @@ export async function roleOf(
   return (await findMembership(db, organizationId, userId))?.role;
 }
 
+/**
+ * Inserts a membership joined now. Call it under the locks that serialise the joins of its
+ * organization and of its person (see `lockJoinsOf`): the join time is the clock at the insert,
+ * not the transaction's start (the column's default), so memberships commit in the order of
+ * their join times and a reader paging by it never finds one appearing behind its cursor.
+ */
 export async function insertMembership(
   db: Executor,
   values: { organizationId: string; userId: string; role: Role },
 ): Promise<Membership> {
   const row = await db
     .insertInto('organization_users')
-    .values({ organization_id: values.organizationId, user_id: values.userId, role: values.role })
+    .values({
+      organization_id: values.organizationId,
+      user_id: values.userId,
+      role: values.role,
+      created_at: sql<Date>`clock_timestamp()`,
+    })
     .returning(COLUMNS)
     .executeTakeFirstOrThrow();
   return toMembership(row);

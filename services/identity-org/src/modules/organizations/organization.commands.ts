@@ -1,11 +1,10 @@
 import { withTransaction } from '@happening/db';
 import { assertVersion, DomainError, type ExpectedVersion } from '@happening/service-kit';
-import { sql } from 'kysely';
 import type { Actor } from '../../shared/actor.ts';
 import { type Db, isUniqueViolation, type Trx } from '../../shared/database.ts';
 import { emitOrgEvents } from '../../shared/org-events.ts';
 import { appendAudit } from '../audit/audit.repository.ts';
-import { lockAsOrgAdmin } from '../members/member.lock.ts';
+import { lockAsOrgAdmin, lockJoinsOf } from '../members/member.lock.ts';
 import { insertMembership, type Membership } from '../members/member.repository.ts';
 import {
   insertOrganization,
@@ -21,8 +20,8 @@ const SLUG_ATTEMPTS = 5;
 
 /**
  * Creates an organization with `actor` as its first orgAdmin and owner, unless they already own
- * `maxOwned` (409 `ORGANIZATION_LIMIT`): one person's creations are serialised on a lock of their
- * own, so concurrent sign-ups cannot pass the limit together.
+ * `maxOwned` (409 `ORGANIZATION_LIMIT`): one person's creations (and joins) are serialised on a
+ * lock of their own, so concurrent sign-ups cannot pass the limit together.
  */
 export async function createOrganization(
   db: Db,
@@ -39,9 +38,7 @@ export async function createOrganization(
   for (let attempt = 1; ; attempt++) {
     try {
       return await withTransaction(db, async (trx) => {
-        await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`owner:${actor.userId}`}, 0))`.execute(
-          trx,
-        );
+        await lockJoinsOf(trx, actor.userId);
         const { owned } = await trx
           .selectFrom('organizations')
           .select((eb) => eb.fn.countAll<string>().as('owned'))

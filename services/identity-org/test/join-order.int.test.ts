@@ -1,0 +1,158 @@
+import { eventually } from '@happening/testkit';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Trx } from '../src/shared/database.ts';
+import { type Harness, startHarness, type TestUser } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** Waits until `count` sessions wait for a lock (a row, an advisory lock or a transaction). */
+async function lockWaiters(count: number): Promise<void> {
+  await eventually(async () => {
+    const { rows } = await sql<{ n: string }>`
+      SELECT count(*) AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(h.db);
+    return Number(rows[0]?.n) >= count;
+  });
+}
+
+/** Holds the organization's lock, as a membership change does, for `during`. */
+function holdingOrganization<T>(orgId: string, during: (trx: Trx) => Promise<T>): Promise<T> {
+  return h.db.transaction().execute(async (trx) => {
+    await sql`SELECT 1 FROM organizations WHERE id = ${orgId} FOR NO KEY UPDATE`.execute(trx);
+    return during(trx);
+  });
+}
+
+async function invite(admin: TestUser, orgId: string, who: TestUser): Promise<string> {
+  const res = await h.call(admin, 'POST', `/v1/orgs/${orgId}/invites`, {
+    email: who.email,
+    role: 'user',
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().token;
+}
+
+async function createOrg(who: TestUser, name: string): Promise<string> {
+  const res = await h.call(who, 'POST', '/v1/orgs', { name });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().organization.id;
+}
+
+/**
+ * A client walking `/v1/me/memberships` oldest first, one at a time: `read` takes the pages
+ * there are now and remembers where it stopped, so a later `read` goes on from there.
+ */
+function membershipWalker(who: TestUser) {
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  return {
+    seen,
+    async read(): Promise<void> {
+      for (;;) {
+        const query = cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+        const res = await h.call(who, 'GET', `/v1/me/memberships?limit=1${query}`);
+        expect(res.statusCode, res.body).toBe(200);
+        const page = res.json<{ items: { organization: { id: string } }[]; nextCursor: string }>();
+        for (const { organization } of page.items) {
+          if (!seen.includes(organization.id)) seen.push(organization.id);
+        }
+        if (page.nextCursor === null) return;
+        cursor = page.nextCursor;
+      }
+    },
+  };
+}
+
+describe('a membership that waited for a lock', () => {
+  it('is listed after the memberships that committed while it waited, not behind a reader', async () => {
+    const admin = await h.user();
+    const orgA = await h.signUp(admin);
+    const x = await h.user();
+    await h.call(x, 'GET', '/v1/me');
+    const token = await invite(admin, orgA, x);
+    const walker = membershipWalker(x);
+
+    const { accepting, created } = await holdingOrganization(orgA, async () => {
+      // x's accept begins and waits for A while x creates B and D, which commit.
+      const accepting = h.call(x, 'POST', '/v1/invites/accept', { token });
+      await lockWaiters(1);
+      const created = [await createOrg(x, 'Org B'), await createOrg(x, 'Org D')];
+      // The reader stops after B: its cursor is past B's join time.
+      await walker.read();
+      return { accepting, created };
+    });
+    const accepted = await accepting;
+    expect(accepted.statusCode, accepted.body).toBe(200);
+
+    await walker.read();
+    expect(walker.seen).toEqual([...created, orgA]);
+  });
+
+  it('is not overtaken by a creation of the same person while it commits', async () => {
+    const admin = await h.user();
+    const orgA = await h.signUp(admin);
+    const x = await h.user();
+    await h.call(x, 'GET', '/v1/me');
+    const token = await invite(admin, orgA, x);
+    const walker = membershipWalker(x);
+
+    // An uncommitted row of the same membership holds x's accept between its insert and its
+    // commit (on the unique key), as a slow commit would.
+    const { accepting, creating } = await h.db.transaction().execute(async (trx) => {
+      await sql`INSERT INTO organization_users (organization_id, user_id, role)
+                VALUES (${orgA}, ${x.sub}, 'user')`.execute(trx);
+      const accepting = h.call(x, 'POST', '/v1/invites/accept', { token });
+      await lockWaiters(1);
+      let done = false;
+      const creating = (async () => {
+        const ids = [await createOrg(x, 'Org B'), await createOrg(x, 'Org D')];
+        done = true;
+        return ids;
+      })();
+      // Either both creations commit meanwhile, or they wait for the accept.
+      await eventually(async () => {
+        if (done) return true;
+        const { rows } = await sql<{ n: string }>`
+          SELECT count(*) AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(h.db);
+        return Number(rows[0]?.n) >= 2;
+      });
+      await walker.read();
+      await sql`DELETE FROM organization_users
+                WHERE organization_id = ${orgA} AND user_id = ${x.sub}`.execute(trx);
+      return { accepting, creating };
+    });
+    const accepted = await accepting;
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    const created = await creating;
+
+    await walker.read();
+    expect(walker.seen.sort()).toEqual([...created, orgA].sort());
+  });
+});
+
+describe('an invite created while it waits for the organization', () => {
+  it('is timed after the lock was released, so it commits in the order the invite list shows', async () => {
+    const admin = await h.user();
+    const orgA = await h.signUp(admin);
+    const guest = await h.user();
+    const { creating, releasedAt } = await holdingOrganization(orgA, async (trx) => {
+      const creating = invite(admin, orgA, guest);
+      await lockWaiters(1);
+      const { rows } = await sql<{ at: string }>`SELECT clock_timestamp()::text AS at`.execute(trx);
+      return { creating, releasedAt: rows[0]!.at };
+    });
+    await creating;
+    const { rows } = await sql<{ later: boolean }>`
+      SELECT created_at > ${releasedAt}::timestamptz AS later FROM organization_invites
+      WHERE organization_id = ${orgA} AND lower(email) = lower(${guest.email})`.execute(h.db);
+    expect(rows).toEqual([{ later: true }]);
+  });
+});
