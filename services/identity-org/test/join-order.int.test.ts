@@ -156,3 +156,36 @@ describe('an invite created while it waits for the organization', () => {
     expect(rows).toEqual([{ later: true }]);
   });
 });
+
+describe('an invite accepted while it waits for the organization', () => {
+  it('answers 410 when the invite expired during the wait', async () => {
+    const admin = await h.user();
+    const orgA = await h.signUp(admin);
+    const x = await h.user();
+    const token = await invite(admin, orgA, x);
+
+    const { accepting } = await holdingOrganization(orgA, async (trx) => {
+      const accepting = h.call(x, 'POST', '/v1/invites/accept', { token });
+      await lockWaiters(1);
+      // The accept was asked for before this moment; the invite expires now, during the wait.
+      const { rows } = await sql<{ expires: Date }>`
+        UPDATE organization_invites SET expires_at = clock_timestamp()
+        WHERE organization_id = ${orgA} AND status = 'pending'
+        RETURNING expires_at AS expires`.execute(trx);
+      const expires = rows[0]!.expires.getTime();
+      await eventually(() => Date.now() > expires);
+      // Wrapped: the transaction must not wait for the accept, which waits for it.
+      return { accepting };
+    });
+    const res = await accepting;
+    expect(res.statusCode, res.body).toBe(410);
+    expect(res.json().code).toBe('INVITE_EXPIRED');
+    const membership = await h.db
+      .selectFrom('organization_users')
+      .select('user_id')
+      .where('organization_id', '=', orgA)
+      .where('user_id', '=', x.sub)
+      .executeTakeFirst();
+    expect(membership).toBeUndefined();
+  });
+});

@@ -194,14 +194,15 @@ async function recordRevocations(trx: Trx, actor: Actor, invites: readonly Invit
 /**
  * Accepts an invite by its token for the caller. Locks the organization before the invite
  * (the order every invite and membership change takes) so concurrent accepts cannot deadlock,
- * then the caller's joins (see `lockJoinsOf`).
+ * then the caller's joins (see `lockJoinsOf`). The time is read once the locks are held: an
+ * invite that expired while the accept waited for them is expired.
  */
 export async function acceptInvite(
   db: Db,
   actor: Actor,
   caller: Omit<Acceptor, 'isMember' | 'userId'>,
   token: string,
-  now: Date = new Date(),
+  clock: () => Date = () => new Date(),
 ): Promise<Membership> {
   const tokenHash = hashInviteToken(token);
   const found = await findInviteByHash(db, tokenHash);
@@ -214,7 +215,7 @@ export async function acceptInvite(
     const decision = decideAccept(
       invite,
       { ...caller, userId: actor.userId, isMember: current !== undefined },
-      now,
+      clock(),
     );
     if (decision.kind === 'already-accepted') return current!;
     await markAccepted(trx, invite.id, actor.userId);
