@@ -277,6 +277,28 @@ describe('changing a member’s role', () => {
     expect(missing.json().code).toBe('MEMBER_NOT_FOUND');
   });
 
+  it('finds the member however the case of the user id in the path is written', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const member = await h.addMember(orgId, admin, 'user');
+    const path = `/v1/orgs/${orgId}/members/${member.sub.toUpperCase()}`;
+    const version = await listedVersion(admin, orgId, member.sub);
+    const changed = await h.call(
+      admin,
+      'PATCH',
+      path,
+      { role: 'organizer' },
+      { 'if-match': `"${version}"` },
+    );
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({ userId: member.sub, role: 'organizer' });
+
+    const removed = await h.call(admin, 'DELETE', path);
+    expect(removed.statusCode, removed.body).toBe(204);
+    const left = await h.call(member, 'GET', `/v1/orgs/${orgId}`);
+    expect(left.statusCode).toBe(404);
+  });
+
   it('never gives a member who left and came back a version an old read still holds', async () => {
     const admin = await h.user();
     const orgId = await h.signUp(admin);

@@ -20,7 +20,14 @@ import { changeMemberRole, removeMember } from './member.commands.ts';
 import { listMembers } from './member.repository.ts';
 
 const memberSchema = membershipSchema.extend({ email: z.string(), name: z.string() });
-const memberParamsSchema = orgParamsSchema.extend({ userId: z.string().min(1).max(255) });
+// User ids are Keycloak subjects, which Keycloak writes as lower-case UUIDs: a UUID is matched
+// in any case, as orgId is; any other id is taken as it is.
+const userIdSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .overwrite((id) => (z.uuid().safeParse(id).success ? id.toLowerCase() : id));
+const memberParamsSchema = orgParamsSchema.extend({ userId: userIdSchema });
 const cursorSchema = z.object({ joinedAt: cursorTimestamp, userId: z.string() });
 
 export function registerMemberRoutes(app: App, { db, guards }: RouteDeps): void {
