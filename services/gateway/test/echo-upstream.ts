@@ -22,6 +22,8 @@ export interface EchoUpstream {
   url: string;
   /** Requests received on `/v1/...`, oldest first. */
   received: Echo[];
+  /** How many times `/openapi.json` was asked for, and how long it takes to answer (ms). */
+  openApi: { requests: number; delayMs: number };
   close(): Promise<void>;
 }
 
@@ -35,13 +37,15 @@ export async function startEchoUpstream(
 ): Promise<EchoUpstream> {
   const app: FastifyInstance = fastify({ forceCloseConnections: true });
   const received: Echo[] = [];
+  const openApi = { requests: 0, delayMs: 0 };
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get(
-    '/openapi.json',
-    async (): Promise<OpenApiDocument> => ({
+  app.get('/openapi.json', async (): Promise<OpenApiDocument> => {
+    openApi.requests++;
+    if (openApi.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, openApi.delayMs));
+    return {
       openapi: '3.1.0',
       info: { title: name, version: '1.0.0', description: `The ${name} service.` },
       security: [{ bearerAuth: [] }],
@@ -57,8 +61,8 @@ export async function startEchoUpstream(
         schemas: { Problem: { type: 'object' }, [`${name}Thing`]: { type: 'object' } },
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
       },
-    }),
-  );
+    };
+  });
   app.all('/v1/*', async (request, reply) => {
     const delay = Number(request.headers[DELAY_HEADER] ?? 0);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
@@ -80,5 +84,5 @@ export async function startEchoUpstream(
   });
 
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  return { name, url, received, close: () => app.close() };
+  return { name, url, received, openApi, close: () => app.close() };
 }

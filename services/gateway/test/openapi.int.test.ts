@@ -1,5 +1,7 @@
 import type { App, OpenApiDocument } from '@happening/service-kit';
+import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UPSTREAMS, type Upstream } from '../src/route-table.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 describe('gateway OpenAPI', () => {
@@ -64,6 +66,66 @@ describe('gateway OpenAPI', () => {
     expect(doc['x-unavailable']).toEqual(['notification']);
     expect(doc.paths?.['/v1/me']).toBeDefined();
     expect(doc.paths?.['/v1/me/notification-preferences']).toBeUndefined();
+  });
+
+  /** How many times each upstream was asked for its document so far. */
+  const documentRequests = () =>
+    Object.fromEntries(UPSTREAMS.map((u) => [u, h.upstreams[u].openApi.requests])) as Record<
+      Upstream,
+      number
+    >;
+  const askedSince = (before: Record<Upstream, number>) =>
+    Object.fromEntries(UPSTREAMS.map((u) => [u, h.upstreams[u].openApi.requests - before[u]]));
+
+  it('asks each upstream once for concurrent requests, however many', async () => {
+    const fresh = await h.gateway();
+    const before = documentRequests();
+    for (const u of UPSTREAMS) h.upstreams[u].openApi.delayMs = 200;
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => fresh.inject({ url: '/openapi.json' })),
+      );
+      for (const res of answers) {
+        expect(res.statusCode).toBe(200);
+        expect(res.json()).not.toHaveProperty('x-unavailable');
+      }
+    } finally {
+      for (const u of UPSTREAMS) h.upstreams[u].openApi.delayMs = 0;
+    }
+    expect(askedSince(before)).toEqual(Object.fromEntries(UPSTREAMS.map((u) => [u, 1])));
+    // Kept: the next request asks no one.
+    expect((await fresh.inject({ url: '/openapi.json' })).statusCode).toBe(200);
+    expect(askedSince(before)).toEqual(Object.fromEntries(UPSTREAMS.map((u) => [u, 1])));
+  });
+
+  it('keeps what it could merge for 5 seconds while an upstream is down, then asks again', async () => {
+    const partial = await h.gateway({ NOTIFICATION_URL: h.deadUrl });
+    const live = UPSTREAMS.filter((u) => u !== 'notification');
+    const once = Object.fromEntries(live.map((u) => [u, 1]));
+    const before = documentRequests();
+    const start = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => partial.inject({ url: '/openapi.json' })),
+    );
+    for (const res of answers) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json()['x-unavailable']).toEqual(['notification']);
+    }
+    for (let i = 0; i < 5; i++) {
+      const res = await partial.inject({ url: '/openapi.json' });
+      expect(res.json()['x-unavailable']).toEqual(['notification']);
+    }
+    expect(askedSince(before)).toMatchObject(once);
+
+    await eventually(
+      async () => {
+        await partial.inject({ url: '/openapi.json' });
+        return h.upstreams.catalog.openApi.requests - before.catalog > 1;
+      },
+      { intervalMs: 250, what: 'the partial document to be fetched again' },
+    );
+    expect(Date.now() - start).toBeGreaterThanOrEqual(5_000);
+    expect(askedSince(before)).toMatchObject(Object.fromEntries(live.map((u) => [u, 2])));
   });
 
   it('serves an interactive reference at /docs reading /openapi.json', async () => {
