@@ -84,6 +84,12 @@ describe('identity-org OpenAPI document', () => {
     expect(patch.responses['200']).toMatchObject({ headers: { ETag: expect.any(Object) } });
   });
 
+  it('declares the ETag a read of the organization answers with, and no If-Match answers for it', () => {
+    const get = documentedOperation(doc, '/v1/orgs/{orgId}', 'get');
+    expect(get.responses['200']).toMatchObject({ headers: { ETag: expect.any(Object) } });
+    expect(get.responses).not.toHaveProperty('412');
+  });
+
   it('describes invites: creation returns the one-time token', () => {
     const create = documentedOperation(doc, '/v1/orgs/{orgId}/invites', 'post');
     expect(requestBodySchema(create).required).toEqual(['email', 'role']);

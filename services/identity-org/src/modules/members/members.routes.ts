@@ -7,6 +7,7 @@ import {
   ifMatchVersion,
   pageQuerySchema,
   toPage,
+  withEtag,
 } from '@happening/service-kit';
 import { z } from 'zod';
 import {
@@ -74,8 +75,7 @@ export function registerMemberRoutes(app: App, { db, guards }: RouteDeps): void 
         ifMatchVersion(request),
         request.body.role,
       );
-      reply.header('etag', `"${membership.version}"`);
-      return membershipDto(membership);
+      return withEtag(reply, membershipDto(membership));
     },
   );
 

@@ -1,8 +1,10 @@
 import {
   type App,
+  answersWithEtag,
   idempotencyKeyHeadersSchema,
   ifMatchHeadersSchema,
   ifMatchVersion,
+  withEtag,
 } from '@happening/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -98,13 +100,16 @@ export function registerOrganizationRoutes(app: App, deps: RouteDeps): void {
   app.get(
     '/v1/orgs/:orgId',
     {
-      schema: { params: orgParamsSchema, response: { 200: organizationSchema } },
+      schema: {
+        ...answersWithEtag,
+        params: orgParamsSchema,
+        response: { 200: organizationSchema },
+      },
       preHandler: guards.member,
     },
     async (request, reply) => {
       const organization = (await findOrganization(db, request.params.orgId))!;
-      reply.header('etag', `"${organization.version}"`);
-      return organizationDto(organization);
+      return withEtag(reply, organizationDto(organization));
     },
   );
 
@@ -127,8 +132,7 @@ export function registerOrganizationRoutes(app: App, deps: RouteDeps): void {
         ifMatchVersion(request),
         request.body,
       );
-      reply.header('etag', `"${organization.version}"`);
-      return organizationDto(organization);
+      return withEtag(reply, organizationDto(organization));
     },
   );
 }
