@@ -224,6 +224,29 @@ describe('booking flow through HTTP', () => {
     expect(bad.statusCode).toBe(400);
   });
 
+  it.each([
+    ['fifo', 409, undefined],
+    ['first_fit', 201, 'confirmed'],
+  ] as const)('with people waiting (%s), a free seat asked for by number is %s', async (waitlistPolicy, statusCode, status) => {
+    const { eventId } = await svc.openEvent({
+      totalSlots: 3,
+      maxSeatsPerBooking: 3,
+      waitlistPolicy,
+    });
+    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    expect((await svc.book(a, eventId, 2)).json()).toMatchObject({ seatNumbers: [1, 2] });
+    expect((await svc.book(b, eventId, 2)).json()).toMatchObject({ status: 'waiting' });
+    // Seat 3 is free; under fifo it is held for b, so it is not for sale, least of all by number
+    // to someone who would otherwise wait and be given whatever seats a release frees.
+    const named = await svc.call(c, 'POST', `/v1/events/${eventId}/bookings`, {
+      seats: 1,
+      seatNumbers: [3],
+    });
+    expect(named.statusCode, named.body).toBe(statusCode);
+    if (status) expect(named.json()).toMatchObject({ status, seatNumbers: [3] });
+    else expect(named.json().code).toBe('BOOKING_SEATS_TAKEN');
+  });
+
   it("pages the booked seats in seat order, so a big event's seat map comes in parts", async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 20 });
     const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);

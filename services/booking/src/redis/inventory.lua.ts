@@ -115,8 +115,9 @@ local free = sellable()
 -- fifo: while anyone waits, a newcomer waits behind them. first_fit: waiting bookings were
 -- already served by every release, so whatever is free now is the newcomer's to take.
 local must_wait = policy == 'fifo' and redis.call('ZCARD', KEYS[4]) > 0
--- Free seats held back for bookings beyond a lowered capacity are not for sale by number either.
-if #wanted > 0 and not must_wait and seats > free then return {'SEATS_TAKEN'} end
+-- Seats are chosen to be held at once, never to wait for: free seats held back for the waitlist
+-- (fifo, while anyone waits) or for bookings beyond a lowered capacity are not for sale by number.
+if #wanted > 0 and (must_wait or seats > free) then return {'SEATS_TAKEN'} end
 if not must_wait and seats <= free then
   local picked
   if #wanted > 0 then

@@ -51,7 +51,11 @@ export function checkNewBooking(
 export function decidedOrThrow(decision: ReserveResult): Decided {
   if (decision.kind === 'MISSING') throw new InventoryMissing();
   if (decision.kind === 'SEATS_TAKEN') {
-    throw new DomainError('BOOKING_SEATS_TAKEN', 409, 'One of the requested seats is taken.');
+    throw new DomainError(
+      'BOOKING_SEATS_TAKEN',
+      409,
+      'One of the requested seats is taken, or held for the people on the waitlist.',
+    );
   }
   return decision;
 }
