@@ -113,6 +113,34 @@ describe('a booking decided on event details since changed', () => {
     );
   });
 
+  it('tells of a venue change when the version the booking names is none an update told of', async () => {
+    const [gus, hal] = await Promise.all([h.registered('Gus'), h.registered('Hal')]);
+    // Published at version 2; a capacity raise (no event_updated) makes version 3; the venue
+    // change is version 4. Only the last is an update: versions 4 and 3 are known here.
+    const published = { ...newEvent(), version: 2 };
+    const raised = { ...published, totalSlots: 80, version: 3 };
+    const { update, after } = eventChange(raised, { venue: 'Hall D' });
+    await handled(update);
+    expect(await h.notificationsOf(update.id)).toEqual([]);
+    // Booked once the booking service had applied the publication, before the venue change.
+    const booking = confirmed({ ...bookedOn(published, gus), eventVersion: published.version });
+    await handled(booking);
+    // And once it had applied the capacity raise, which it copies as catalog's version 3.
+    const waiting = waitlisted({ ...bookedOn(raised, hal), eventVersion: raised.version }, 2);
+    await handled(waiting);
+
+    const venueChange = [
+      `${CHANGED_NOTE}; the details above are the current ones:`,
+      `- Venue: ${published.venue} → Hall D`,
+    ].join('\n');
+    const [confirmation] = await mailsOf(gus, 1);
+    expect(confirmation?.text).toContain(venueChange);
+    const [waitlist] = await mailsOf(hal, 1);
+    expect(waitlist?.text).toContain(venueChange);
+    const [notice] = await h.notificationsOf(booking.id);
+    expect(notice?.event_version).toBe(after.version);
+  });
+
   it('adds nothing when the booking was decided on the newest version known', async () => {
     const dan = await h.registered('Dan');
     const published = newEvent();

@@ -62,6 +62,28 @@ describe('detailsSinceBooked', () => {
     const older = { ...booked(first), startsAt: '2026-03-10T17:00:00.000Z', version: 0 };
     expect(detailsSinceBooked(older, known)?.changes).toEqual({
       startsAt: { from: older.startsAt, to: v3.after.startsAt },
+      venue: { from: first.venue, to: 'Hall C' },
+    });
+  });
+
+  it('compares the rest with the earliest version known after its own when that is not known', () => {
+    // Published at 2, a capacity raise at 3 (no update), the venue changed at 4: 4 and 3 known.
+    const published = { ...first, version: 2 };
+    const moved = eventChange({ ...published, totalSlots: 80, version: 3 }, { venue: 'Hall D' });
+    const told = versionsToldBy(moved.update);
+    const fromUpdates = [told.own, ...(told.before ? [told.before] : [])];
+    expect(detailsSinceBooked({ ...booked(published), version: 2 }, fromUpdates)).toEqual({
+      newest: moved.after,
+      changes: { venue: { from: first.venue, to: 'Hall D' } },
+    });
+    const laterUpdate = eventChange(moved.after, { endsAt: '2026-03-10T23:00:00.000Z' });
+    const laterTold = versionsToldBy(laterUpdate.update);
+    expect(
+      detailsSinceBooked({ ...booked(published), version: 1 }, [laterTold.own, ...fromUpdates])
+        ?.changes,
+    ).toEqual({
+      venue: { from: first.venue, to: 'Hall D' },
+      endsAt: { from: first.endsAt, to: '2026-03-10T23:00:00.000Z' },
     });
   });
 

@@ -88,7 +88,7 @@ export function detailsSinceBooked(
 /**
  * As `detailsSinceBooked`, for a booking event that names the catalog version it was decided
  * with: any newer known version counts, and every field a holder must hear of is compared (the
- * venue included) when that version is known here; otherwise the name and start it carries.
+ * venue included) with the details of that version (see `detailsDecidedOn`).
  */
 function detailsSinceVersion(
   version: number,
@@ -97,10 +97,7 @@ function detailsSinceVersion(
 ): { newest: EventSnapshot; changes: EventChanges } | undefined {
   const newest = newestOf(known);
   if (!newest || newest.version <= version) return undefined;
-  const decidedOn: Record<string, unknown> = known.find((v) => v.version === version)?.details ?? {
-    name: booked.name,
-    startsAt: booked.startsAt,
-  };
+  const decidedOn = detailsDecidedOn(version, booked, known);
   const current: Record<string, unknown> = newest.details;
   const changes: EventChanges = {};
   for (const field of HOLDER_FIELDS) {
@@ -108,6 +105,35 @@ function detailsSinceVersion(
     changes[field] = { from: decidedOn[field], to: current[field] } as EventChanges[string];
   }
   return Object.keys(changes).length > 0 ? { newest: newest.details, changes } : undefined;
+}
+
+/**
+ * The details a booking was decided on at catalog `version`, older than the newest known. That
+ * version is often none an update told of: the booking service copies the event at
+ * `event_published` too, and catalog counts a version for changes that send no `event_updated`
+ * (capacity, status), so a booking can name a version never recorded here (published at 2,
+ * capacity raised at 3, venue changed at 4: only 4 and 3 are known). Then the earliest known
+ * version newer than it stands for it: that is the "before" snapshot of an update (were it an
+ * update's own version, the one before would be known too, and be the booking's or nearer), and
+ * no update handled here changed the details in between, since each records the version before
+ * it. An update not handled yet that did reaches the booking's person as a holder when it is. Comparing only the name and start the booking
+ * carries would miss a change of the venue, end or time zone handled here before the booking,
+ * whose fan-out could not reach its person. Those two the booking carries are its own word for
+ * its version and are kept over the stand-in's.
+ */
+function detailsDecidedOn(
+  version: number,
+  booked: BookedDetails,
+  known: readonly EventVersion[],
+): Record<string, unknown> {
+  const exact = known.find((v) => v.version === version);
+  if (exact) return exact.details;
+  const next = known.reduce<EventVersion | undefined>(
+    (earliest, v) =>
+      v.version > version && (!earliest || v.version < earliest.version) ? v : earliest,
+    undefined,
+  );
+  return { ...next?.details, name: booked.name, startsAt: booked.startsAt };
 }
 
 /**
