@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { eventually } from '@happening/testkit';
 import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listBookingsQuery } from '../src/modules/booking/booking.repository.ts';
@@ -167,5 +168,42 @@ describe('booking lists', () => {
     for (const page of [{ limit: 20 }, { limit: 20, after }]) {
       await expectPagedThrough(listBookingsQuery(svc.db, { userId }, page), 'bookings_user_idx');
     }
+  });
+});
+
+describe('a booking read while a cancellation commits', () => {
+  // A session holding booking_seats lets the read take the booking's row and then wait for its
+  // seats; the session then commits what a cancellation writes to both. A read in one snapshot
+  // shows the booking as it was when it began, seats and all, never confirmed without its seats.
+  it.each([
+    ['GET /v1/bookings/{id}', (id: string) => `/v1/bookings/${id}`],
+    ['GET /v1/me/bookings', () => '/v1/me/bookings'],
+  ])('%s shows it confirmed with its seats or cancelled, never a mix', async (_, path) => {
+    const { eventId } = await svc.openEvent({ totalSlots: 5 });
+    const owner = await svc.user();
+    const booked = (await svc.book(owner, eventId, 2)).json();
+    expect(booked).toMatchObject({ status: 'confirmed', seatNumbers: [1, 2] });
+
+    const { reading } = await svc.db.transaction().execute(async (trx) => {
+      await sql`LOCK TABLE booking_seats IN ACCESS EXCLUSIVE MODE`.execute(trx);
+      const read = svc.call(owner, 'GET', path(booked.id));
+      await eventually(async () => {
+        const { rows } = await sql<{ n: string }>`
+          SELECT count(*) AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+          WHERE c.relname = 'booking_seats' AND NOT l.granted`.execute(svc.db);
+        return Number(rows[0]?.n) > 0;
+      });
+      await sql`UPDATE bookings SET status = 'cancelled', cancelled_reason = 'by_owner'
+                WHERE id = ${booked.id}`.execute(trx);
+      await sql`UPDATE booking_seats SET status = 'released'
+                WHERE booking_id = ${booked.id}`.execute(trx);
+      // Not the promise itself: the transaction would wait for it before committing.
+      return { reading: read };
+    });
+    const read = await reading;
+    expect(read.statusCode, read.body).toBe(200);
+    const body = read.json();
+    const view = 'items' in body ? body.items[0] : body;
+    expect(view).toMatchObject({ id: booked.id, status: 'confirmed', seatNumbers: [1, 2] });
   });
 });

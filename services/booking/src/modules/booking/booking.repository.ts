@@ -194,8 +194,8 @@ export async function historyOf(db: Db, bookingId: string) {
     .execute();
 }
 
-type ListFilter = { userId?: string; eventId?: string; status?: BookingRow['status'] };
-type ListPage = { limit: number; after?: { createdAt: string; id: string } | undefined };
+export type ListFilter = { userId?: string; eventId?: string; status?: BookingRow['status'] };
+export type ListPage = { limit: number; after?: { createdAt: string; id: string } | undefined };
 
 // Every status a booking can have: the API's list, which must be exactly the row's (the check
 // below fails to compile when either gains or loses one).

@@ -15,7 +15,13 @@ import { isStaff } from '../memberships/membership.policy.ts';
 import { bookSeats } from './book.command.ts';
 import { visibleBooking } from './booking.access.ts';
 import { bookingNotFound } from './booking.policy.ts';
-import { findBooking, historyOf, listBookings } from './booking.repository.ts';
+import {
+  findBooking,
+  historyOf,
+  type ListFilter,
+  type ListPage,
+  listBookings,
+} from './booking.repository.ts';
 import {
   bookingPageSchema,
   bookingParamsSchema,
@@ -27,14 +33,28 @@ import {
   listCursorSchema,
   listQuerySchema,
 } from './booking.schemas.ts';
-import { toViews } from './booking.views.ts';
+import { inOneSnapshot, toViews } from './booking.views.ts';
 import { cancelBooking } from './cancel.command.ts';
 
-async function viewOf(ctx: BookingContext, bookingId: string) {
-  const row = await findBooking(ctx.db, bookingId);
-  if (!row) throw bookingNotFound();
-  const [view] = await toViews(ctx, [row]);
-  return view!;
+function viewOf(ctx: BookingContext, bookingId: string) {
+  return inOneSnapshot(ctx, async (db) => {
+    const row = await findBooking(db, bookingId);
+    if (!row) throw bookingNotFound();
+    const [view] = await toViews(ctx, [row], db);
+    return view!;
+  });
+}
+
+/** A page of bookings with their views, read in one snapshot. */
+function viewPage(ctx: BookingContext, filter: ListFilter, page: ListPage) {
+  return inOneSnapshot(ctx, async (db) => {
+    const rows = await listBookings(db, filter, page);
+    const { items, nextCursor } = toPage(rows, page.limit, (last) => ({
+      createdAt: last.created_at_text,
+      id: last.id,
+    }));
+    return { items: await toViews(ctx, items, db), nextCursor };
+  });
 }
 
 export function registerBookingRoutes(app: App, ctx: BookingContext): void {
@@ -97,11 +117,12 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
       onRequest: app.authenticate,
       schema: { params: bookingParamsSchema, response: { 200: bookingSchema } },
     },
-    async (request) => {
-      const row = await visibleBooking(ctx.db, request.params.bookingId, request.principal.sub);
-      const [view] = await toViews(ctx, [row]);
-      return view!;
-    },
+    async (request) =>
+      inOneSnapshot(ctx, async (db) => {
+        const row = await visibleBooking(db, request.params.bookingId, request.principal.sub);
+        const [view] = await toViews(ctx, [row], db);
+        return view!;
+      }),
   );
 
   app.get(
@@ -135,16 +156,15 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
     },
     async (request) => {
       const { limit, cursor, status } = request.query;
-      const rows = await listBookings(
-        ctx.db,
+      const after = cursor ? decodeCursor(cursor, listCursorSchema) : undefined;
+      return viewPage(
+        ctx,
         { userId: request.principal.sub, ...(status ? { status } : {}) },
-        { limit, after: cursor ? decodeCursor(cursor, listCursorSchema) : undefined },
+        {
+          limit,
+          after,
+        },
       );
-      const page = toPage(rows, limit, (last) => ({
-        createdAt: last.created_at_text,
-        id: last.id,
-      }));
-      return { items: await toViews(ctx, page.items), nextCursor: page.nextCursor };
     },
   );
 
@@ -166,16 +186,15 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
       );
       if (!isStaff(role)) throw new DomainError('FORBIDDEN', 403, 'Organizers and orgAdmins only.');
       const { limit, cursor, status } = request.query;
-      const rows = await listBookings(
-        ctx.db,
+      const after = cursor ? decodeCursor(cursor, listCursorSchema) : undefined;
+      return viewPage(
+        ctx,
         { eventId: event.eventId, ...(status ? { status } : {}) },
-        { limit, after: cursor ? decodeCursor(cursor, listCursorSchema) : undefined },
+        {
+          limit,
+          after,
+        },
       );
-      const page = toPage(rows, limit, (last) => ({
-        createdAt: last.created_at_text,
-        id: last.id,
-      }));
-      return { items: await toViews(ctx, page.items), nextCursor: page.nextCursor };
     },
   );
 }

@@ -1,5 +1,6 @@
+import type { Kysely } from 'kysely';
 import type { BookingContext } from '../../context.ts';
-import type { BookingRow } from '../../db/database.ts';
+import type { BookingDb, BookingRow } from '../../db/database.ts';
 import { seatsOf, waitingPlaces } from './booking.repository.ts';
 import type { BookingView } from './booking.schemas.ts';
 
@@ -10,6 +11,7 @@ import type { BookingView } from './booking.schemas.ts';
  */
 async function positionsOf(
   ctx: BookingContext,
+  db: Kysely<BookingDb>,
   rows: readonly BookingRow[],
 ): Promise<Map<string, number>> {
   const waiting = rows.filter((r) => r.status === 'waiting');
@@ -23,7 +25,7 @@ async function positionsOf(
     if (place !== null && place !== undefined) positions.set(row.id, place);
     else if (row.waiting_number !== null) missing.push(row);
   });
-  for (const [id, place] of await waitingPlaces(ctx.db, missing)) positions.set(id, place);
+  for (const [id, place] of await waitingPlaces(db, missing)) positions.set(id, place);
   return positions;
 }
 
@@ -31,13 +33,14 @@ async function positionsOf(
 export async function toViews(
   ctx: BookingContext,
   rows: readonly BookingRow[],
+  db: Kysely<BookingDb> = ctx.db,
 ): Promise<BookingView[]> {
   const [seats, positions] = await Promise.all([
     seatsOf(
-      ctx.db,
+      db,
       rows.filter((r) => r.status === 'confirmed').map((r) => r.id),
     ),
-    positionsOf(ctx, rows),
+    positionsOf(ctx, db, rows),
   ]);
   return rows.map((row) => ({
     id: row.id,
@@ -53,4 +56,20 @@ export async function toViews(
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   }));
+}
+
+/**
+ * Runs a read of bookings and their views in one snapshot (a read-only REPEATABLE READ
+ * transaction), so a cancellation or promotion committing between its statements cannot show a
+ * booking confirmed without its seats, or waiting without its place.
+ */
+export function inOneSnapshot<T>(
+  ctx: BookingContext,
+  read: (db: Kysely<BookingDb>) => Promise<T>,
+): Promise<T> {
+  return ctx.db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .setAccessMode('read only')
+    .execute(read);
 }
