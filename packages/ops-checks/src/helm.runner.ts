@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,13 +17,20 @@ export interface Manifest {
 /** Kubernetes version the chart is rendered for (a go-installed helm defaults to 1.20). */
 export const KUBE_VERSION = '1.30.0';
 
-/** Path of a helm binary, building it from the Go module proxy when none is installed. */
-export function ensureHelm(): string {
+/**
+ * Path of a helm binary, building it from the Go module proxy when none is installed. Not
+ * synchronous: the build takes minutes, and a test worker whose event loop is blocked that long
+ * misses its runner's calls and fails the run.
+ */
+export async function ensureHelm(): Promise<string> {
   const script = fromRoot('packages', 'ops-checks', 'scripts', 'ensure-helm.sh');
-  const out = execFileSync('bash', [script], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
   });
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`ensure-helm.sh exited with ${code}`);
   const helm = out.trim().split('\n').at(-1);
   if (!helm) throw new Error('ensure-helm.sh printed no path');
   return helm;
