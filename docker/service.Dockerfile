@@ -4,7 +4,7 @@
 # The services run as TypeScript source through tsx (workspace packages export ./src/index.ts),
 # so the runtime image carries a pinned tsx loader next to the service's production dependencies.
 
-ARG NODE_VERSION=20.19
+ARG NODE_VERSION=24.21
 ARG PNPM_VERSION=10.34.9
 ARG TSX_VERSION=4.20.6
 

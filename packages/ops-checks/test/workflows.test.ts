@@ -7,7 +7,7 @@ interface Job {
   name?: string;
   services?: Record<string, { image: string }>;
   env?: Record<string, string>;
-  strategy?: { matrix?: { include?: { service: string }[] } };
+  strategy?: { matrix?: { include?: { service: string }[]; node?: string[] } };
   steps: { uses?: string; run?: string; with?: Record<string, string> }[];
 }
 
@@ -49,6 +49,28 @@ describe('ci.yml', () => {
     const variables = [...infraSource.matchAll(/'(HAPPENING_TEST_[A-Z_]+)'/g)].map((m) => m[1]!);
     expect(variables.length).toBeGreaterThan(0);
     for (const variable of variables) expect(test.env, variable).toHaveProperty(variable);
+  });
+});
+
+/** The major version of Node the images run (`ARG NODE_VERSION` of the service Dockerfile). */
+function imageNodeMajor(): string {
+  const dockerfile = fs.readFileSync(fromRoot('docker', 'service.Dockerfile'), 'utf8');
+  const version = /^ARG NODE_VERSION=(\d+)/m.exec(dockerfile)?.[1];
+  if (!version) throw new Error('service.Dockerfile declares no NODE_VERSION');
+  return version;
+}
+
+describe('Node versions', () => {
+  it("test on the images' Node and on the oldest the README and package.json accept", () => {
+    const ci = workflow('ci.yml');
+    const tested = ci.jobs.test!.strategy?.matrix?.node ?? [];
+    const oldest = /^>=(\d+)$/.exec(
+      JSON.parse(fs.readFileSync(fromRoot('package.json'), 'utf8')).engines.node,
+    )?.[1];
+    expect(fs.readFileSync(fromRoot('README.md'), 'utf8')).toContain(`Node.js ${oldest} or newer`);
+    expect([...tested].sort()).toEqual([imageNodeMajor(), oldest].sort());
+    const setup = ci.jobs.test!.steps.find((s) => s.uses?.startsWith('actions/setup-node'));
+    expect(setup?.with?.['node-version']).toBe('${{ matrix.node }}');
   });
 });
 
