@@ -32,7 +32,10 @@ export function assertSchemaName(schema: string): void {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${JSON.stringify(schema)}`);
 }
 
-/** A Kysely instance on a pg pool whose connections use `search_path = <schema>`. */
+/**
+ * A Kysely instance on a pg pool whose connections use `search_path = <schema>` and are named
+ * `happening-<schema>` (`application_name`).
+ */
 export function createDb<DB>({
   connectionString,
   schema,
@@ -51,6 +54,8 @@ export function createDb<DB>({
     ...poolOptions,
     connectionString,
     max,
+    // Names the service's connections in pg_stat_activity and the server's logs.
+    application_name: `happening-${schema}`,
     options: `-c search_path=${schema} -c idle_in_transaction_session_timeout=${Math.trunc(idleInTransactionTimeoutMs)}`,
   });
   // A client losing its server (restart, failover, a session Postgres ended) must not crash the

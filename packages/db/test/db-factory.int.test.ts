@@ -45,6 +45,19 @@ describe('createDb', () => {
     }
   });
 
+  it("names its connections after the service's schema, as pg_stat_activity shows them", async () => {
+    const db = createDb({ connectionString: postgres.url, schema: 'catalog' });
+    try {
+      const { rows } = await sql<{ name: string }>`
+        SELECT application_name AS name FROM pg_stat_activity WHERE pid = pg_backend_pid()`.execute(
+        db,
+      );
+      expect(rows[0]?.name).toBe('happening-catalog');
+    } finally {
+      await closeDb(db);
+    }
+  });
+
   it('sets a minute by default', async () => {
     const db = createDb({ connectionString: postgres.url, schema: 'public' });
     try {
