@@ -33,28 +33,31 @@ import {
   listCursorSchema,
   listQuerySchema,
 } from './booking.schemas.ts';
-import { inOneSnapshot, toViews } from './booking.views.ts';
+import { readViews } from './booking.views.ts';
 import { cancelBooking } from './cancel.command.ts';
 
-function viewOf(ctx: BookingContext, bookingId: string) {
-  return inOneSnapshot(ctx, async (db) => {
+async function viewOf(ctx: BookingContext, bookingId: string) {
+  const [view] = await readViews(ctx, async (db) => {
     const row = await findBooking(db, bookingId);
     if (!row) throw bookingNotFound();
-    const [view] = await toViews(ctx, [row], db);
-    return view!;
+    return [row];
   });
+  return view!;
 }
 
-/** A page of bookings with their views, read in one snapshot. */
-function viewPage(ctx: BookingContext, filter: ListFilter, page: ListPage) {
-  return inOneSnapshot(ctx, async (db) => {
+/** A page of bookings with their views (see `readViews`). */
+async function viewPage(ctx: BookingContext, filter: ListFilter, page: ListPage) {
+  const read = { nextCursor: null as string | null };
+  const items = await readViews(ctx, async (db) => {
     const rows = await listBookings(db, filter, page);
-    const { items, nextCursor } = toPage(rows, page.limit, (last) => ({
+    const onePage = toPage(rows, page.limit, (last) => ({
       createdAt: last.created_at_text,
       id: last.id,
     }));
-    return { items: await toViews(ctx, items, db), nextCursor };
+    read.nextCursor = onePage.nextCursor;
+    return onePage.items;
   });
+  return { items, nextCursor: read.nextCursor };
 }
 
 export function registerBookingRoutes(app: App, ctx: BookingContext): void {
@@ -117,12 +120,12 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
       onRequest: app.authenticate,
       schema: { params: bookingParamsSchema, response: { 200: bookingSchema } },
     },
-    async (request) =>
-      inOneSnapshot(ctx, async (db) => {
-        const row = await visibleBooking(db, request.params.bookingId, request.principal.sub);
-        const [view] = await toViews(ctx, [row], db);
-        return view!;
-      }),
+    async (request) => {
+      const [view] = await readViews(ctx, async (db) => [
+        await visibleBooking(db, request.params.bookingId, request.principal.sub),
+      ]);
+      return view!;
+    },
   );
 
   app.get(

@@ -11,7 +11,6 @@ import type { BookingView } from './booking.schemas.ts';
  */
 async function positionsOf(
   ctx: BookingContext,
-  db: Kysely<BookingDb>,
   rows: readonly BookingRow[],
 ): Promise<Map<string, number>> {
   const waiting = rows.filter((r) => r.status === 'waiting');
@@ -25,24 +24,19 @@ async function positionsOf(
     if (place !== null && place !== undefined) positions.set(row.id, place);
     else if (row.waiting_number !== null) missing.push(row);
   });
-  for (const [id, place] of await waitingPlaces(db, missing)) positions.set(id, place);
+  for (const [id, place] of await waitingPlaces(ctx.db, missing)) positions.set(id, place);
   return positions;
 }
 
-/** Rows → API views, with booked seats and the live waitlist position. */
-export async function toViews(
-  ctx: BookingContext,
-  rows: readonly BookingRow[],
-  db: Kysely<BookingDb> = ctx.db,
-): Promise<BookingView[]> {
-  const [seats, positions] = await Promise.all([
-    seatsOf(
-      db,
-      rows.filter((r) => r.status === 'confirmed').map((r) => r.id),
-    ),
-    positionsOf(ctx, db, rows),
-  ]);
-  return rows.map((row) => ({
+const confirmedIds = (rows: readonly BookingRow[]) =>
+  rows.filter((r) => r.status === 'confirmed').map((r) => r.id);
+
+function toView(
+  row: BookingRow,
+  seats: Map<string, number[]>,
+  positions: Map<string, number>,
+): BookingView {
+  return {
     id: row.id,
     eventId: row.event_id,
     userId: row.user_id,
@@ -55,21 +49,39 @@ export async function toViews(
     version: row.version,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
-  }));
+  };
+}
+
+/** Rows → API views, with booked seats and the live waitlist position. */
+export async function toViews(
+  ctx: BookingContext,
+  rows: readonly BookingRow[],
+): Promise<BookingView[]> {
+  const [seats, positions] = await Promise.all([
+    seatsOf(ctx.db, confirmedIds(rows)),
+    positionsOf(ctx, rows),
+  ]);
+  return rows.map((row) => toView(row, seats, positions));
 }
 
 /**
- * Runs a read of bookings and their views in one snapshot (a read-only REPEATABLE READ
- * transaction), so a cancellation or promotion committing between its statements cannot show a
- * booking confirmed without its seats, or waiting without its place.
+ * The views of the bookings `readRows` reads: the rows and their booked seats in one snapshot (a
+ * read-only REPEATABLE READ transaction), so a cancellation committing between the two never
+ * shows a booking confirmed without its seats; then, with the connection back in the pool, the
+ * waiting ones' live places from Redis (a place is live: it moves with every promotion).
  */
-export function inOneSnapshot<T>(
+export async function readViews(
   ctx: BookingContext,
-  read: (db: Kysely<BookingDb>) => Promise<T>,
-): Promise<T> {
-  return ctx.db
+  readRows: (db: Kysely<BookingDb>) => Promise<readonly BookingRow[]>,
+): Promise<BookingView[]> {
+  const { rows, seats } = await ctx.db
     .transaction()
     .setIsolationLevel('repeatable read')
     .setAccessMode('read only')
-    .execute(read);
+    .execute(async (trx) => {
+      const rows = await readRows(trx);
+      return { rows, seats: await seatsOf(trx, confirmedIds(rows)) };
+    });
+  const positions = await positionsOf(ctx, rows);
+  return rows.map((row) => toView(row, seats, positions));
 }
