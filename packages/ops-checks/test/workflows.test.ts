@@ -13,6 +13,7 @@ interface Job {
 
 interface Workflow {
   on: Record<string, unknown>;
+  env?: Record<string, string>;
   jobs: Record<string, Job>;
 }
 
@@ -71,6 +72,27 @@ describe('Node versions', () => {
     expect([...tested].sort()).toEqual([imageNodeMajor(), oldest].sort());
     const setup = ci.jobs.test!.steps.find((s) => s.uses?.startsWith('actions/setup-node'));
     expect(setup?.with?.['node-version']).toMatch(/^\$\{\{ matrix\.node \}\}$/);
+  });
+
+  it("run every other job on the images' Node", () => {
+    const ci = workflow('ci.yml');
+    expect(ci.env?.NODE_VERSION).toBe(imageNodeMajor());
+    for (const [file, parsed] of [
+      ['ci.yml', ci],
+      ['chart.yml', workflow('chart.yml')],
+      ['images.yml', workflow('images.yml')],
+    ] as const) {
+      for (const [name, job] of Object.entries(parsed.jobs)) {
+        if (file === 'ci.yml' && name === 'test') continue;
+        for (const step of job.steps.filter((s) => s.uses?.startsWith('actions/setup-node'))) {
+          const version = step.with?.['node-version'];
+          const fromEnv = /^\$\{\{ env\.NODE_VERSION \}\}$/.test(version ?? '');
+          expect(fromEnv ? ci.env?.NODE_VERSION : version, `${file} ${name}`).toBe(
+            imageNodeMajor(),
+          );
+        }
+      }
+    }
   });
 });
 
