@@ -281,6 +281,25 @@ describe('availability projection', () => {
     expect(await shown()).toMatchObject({ status: 'cancelled', waitlistLength: 0 });
   });
 
+  it('shows no seat free at a cancelled event booking never reported on', async () => {
+    const created = await catalog.call(
+      organizerA,
+      'POST',
+      `/v1/orgs/${orgA}/events`,
+      eventBody({ name: 'Cancelled draft', totalSlots: 100 }),
+    );
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ availableSlots: 100 });
+    const cancelled = await catalog.call(
+      organizerA,
+      'POST',
+      `/v1/events/${created.json().id}/cancel`,
+      { reason: 'Not happening' },
+    );
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect(cancelled.json()).toMatchObject({ status: 'cancelled', availableSlots: 0 });
+  });
+
   it('shows the newest figures in GET and the listing, and guards capacity with them', async () => {
     const event = await catalog.publishedEvent(organizerA, orgA, { name: 'Availability check' });
     await announce(event.id, 5, 70);

@@ -27,4 +27,11 @@ describe('seatsShown', () => {
     expect(seatsShown(10, figures, true)).toEqual({ availableSlots: 0, waitlistLength: 0 });
     expect(seatsShown(10, figures)).toEqual({ availableSlots: 0, waitlistLength: 3 });
   });
+
+  it('shows no seat free at a finished event, reported on or not, whatever the capacity', () => {
+    expect(seatsShown(100, undefined, true)).toEqual({ availableSlots: 0, waitlistLength: 0 });
+    // Booking closes a cancelled draft it never opened with a capacity of 0.
+    const closed = { totalSlots: 0, availableSlots: 0, confirmedSeats: 0, waitlistLength: 0 };
+    expect(seatsShown(100, closed, true)).toEqual({ availableSlots: 0, waitlistLength: 0 });
+  });
 });
