@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { withFailingWrites } from '@happening/db/testing';
 import type { DomainError } from '@happening/service-kit';
+import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../src/modules/booking/cancel.batch.ts';
 import { lockEventReleases } from '../src/modules/inventory/event-lock.ts';
 import { inventoryKeys } from '../src/redis/inventory.keys.ts';
-import { withFailingInserts } from './failing-inserts.ts';
+import { withFailingInserts, withGate } from './failing-inserts.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 import { advisoryLockAwaited, holdLock } from './locks.ts';
@@ -153,6 +155,52 @@ describe('cancellations in shared transactions', () => {
       availableSlots: 1,
       waitlistLength: 0,
     });
+  });
+
+  it('a booking handed a seat a cancellation is still committing books it once that commits, with no rebuild', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 2 });
+    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    const leaving = (await svc.book(a, eventId, 1)).json();
+    expect(leaving.seatNumbers).toEqual([1]);
+    expect((await svc.book(b, eventId, 1)).json().seatNumbers).toEqual([2]);
+    const generation = await svc.ctx.inventory.generation(eventId);
+
+    const { cancelled, booked } = await withGate(svc.db, (gate) =>
+      withFailingWrites(
+        svc.db,
+        {
+          table: 'booking_history',
+          on: 'INSERT',
+          when: sql`NEW.action = 'cancelled' AND NEW.booking_id = ${sql.lit(leaving.id)}::uuid`,
+          gate: gate.key,
+          passes: true,
+        },
+        async () => {
+          // The cancellation has released seat 1 in Redis; its write waits at the gate.
+          const cancelling = svc.call(a, 'POST', `/v1/bookings/${leaving.id}/cancel`);
+          await gate.reached();
+          const booking = svc.book(c, eventId, 1);
+          // Redis hands the newcomer seat 1; its transaction then waits on a lock (the seat,
+          // until the cancellation commits; or, once refused it, the event, for a rebuild).
+          await eventually(async () => {
+            const { rows } = await sql<{ n: string }>`
+              SELECT count(*) AS n FROM pg_locks
+              WHERE NOT granted AND NOT (locktype = 'advisory' AND objid = ${gate.key})`.execute(
+              svc.db,
+            );
+            return Number(rows[0]?.n) > 0;
+          });
+          await gate.open();
+          return { cancelled: await cancelling, booked: await booking };
+        },
+      ),
+    );
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect(booked.statusCode, booked.body).toBe(201);
+    expect(booked.json()).toMatchObject({ status: 'confirmed', seatNumbers: [1] });
+    // Redis was never found wrong, so never rebuilt.
+    expect(await svc.ctx.inventory.generation(eventId)).toBe(generation);
+    await expectConsistent(svc, eventId, 2, 'fifo');
   });
 
   it('through HTTP, a write failing for one cancellation fails only that one', async () => {

@@ -9,11 +9,14 @@ export interface FailingWrites {
   when?: RawBuilder<unknown>;
   /** An advisory lock key the failing write waits for first, so a test holding it can act meanwhile. */
   gate?: number;
+  /** The write goes through once past the gate instead of failing: a write held in flight. */
+  passes?: boolean;
 }
 
 /**
  * Runs `work` while the writes `failing` describes fail inside Postgres ("injected failure"), as
- * a write failing at the worst moment would (or a crash there). The trigger is dropped afterwards.
+ * a write failing at the worst moment would (or a crash there), or, with `passes`, are only held
+ * at the gate. The trigger is dropped afterwards.
  */
 export async function withFailingWrites<DB, T>(
   db: Kysely<DB>,
@@ -27,7 +30,9 @@ export async function withFailingWrites<DB, T>(
       : `PERFORM pg_advisory_xact_lock_shared(${Math.trunc(failing.gate)});`;
   await sql`
     CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN ${sql.raw(wait)} RAISE EXCEPTION 'injected failure'; END $$`.execute(db);
+    BEGIN ${sql.raw(wait)} ${sql.raw(failing.passes ? 'RETURN NEW;' : "RAISE EXCEPTION 'injected failure';")} END $$`.execute(
+    db,
+  );
   await sql`
     CREATE TRIGGER ${name} BEFORE ${sql.raw(failing.on)} ON ${sql.table(failing.table)} FOR EACH ROW
     ${failing.when ? sql`WHEN (${failing.when})` : sql``} EXECUTE FUNCTION ${name}()`.execute(db);

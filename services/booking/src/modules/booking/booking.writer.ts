@@ -84,6 +84,31 @@ function streamEntries(
   return { entries, envelopes, states };
 }
 
+/**
+ * Marks the booked seats of bookings about to be cancelled released, before Redis frees them
+ * (`release`). A booking Redis then hands one of those seats meanwhile waits at the seat index
+ * for this transaction and books it once it commits, instead of colliding with a row still
+ * booked, which would take its seat for one Redis lost and rebuild the event. Rolled back with
+ * the transaction; the stream's later `cancelled` entry finds the seats released already.
+ */
+export async function releaseSeatsOf(
+  trx: Kysely<BookingDb>,
+  cancelled: readonly { bookingId: string; state: BookingState }[],
+): Promise<void> {
+  const holding = cancelled.filter(({ state }) => state.status === 'confirmed');
+  if (holding.length === 0) return;
+  await trx
+    .updateTable('booking_seats')
+    .set({ status: 'released' })
+    .where(
+      'booking_id',
+      'in',
+      holding.map(({ bookingId }) => bookingId),
+    )
+    .where('status', '=', 'booked')
+    .execute();
+}
+
 /** `writeStreams` for one booking. Returns its new state. */
 export async function writeStream(
   trx: Transaction<BookingDb>,

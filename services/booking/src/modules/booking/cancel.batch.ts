@@ -8,7 +8,7 @@ import { type CancelTargetRow, toCancelTarget } from '../inventory/event-lock.ts
 import { reconcileEvent } from '../inventory/reconcile.service.ts';
 import { type BookingState, evolve } from './booking.decider.ts';
 import { bookingNotFound } from './booking.policy.ts';
-import { commitStreams, type StreamWrite } from './booking.writer.ts';
+import { commitStreams, releaseSeatsOf, type StreamWrite } from './booking.writer.ts';
 import { CancelInventoryMissing, type CancelRequest } from './cancel.command.ts';
 import { decideCancellation } from './cancel.policy.ts';
 import { promotionWrites } from './promotion.writer.ts';
@@ -47,8 +47,10 @@ export async function cancelBatch(
 /**
  * One event's cancellations in one transaction: `lock_for_cancels` (the event lock shared, the
  * release lock, every booking's row lock, then each booking's owner, stream and caller's role),
- * each cancellation decided by the same rules as alone and released in Redis in the requests'
- * order, then every cancellation, every promotion and their outbox events in one statement.
+ * each cancellation decided by the same rules as alone, the seats they free marked released in
+ * Postgres, then released in Redis (waiting cancellations first, from the back of the line, then
+ * the seats in the requests' order), then every cancellation, every promotion and their outbox
+ * events in one statement.
  *
  * Left `alone`: everything, when a rebuild holds the event or Redis lacks its keys, and every
  * cancellation of a transaction that failed — Redis, already released, is then rebuilt from
@@ -107,6 +109,13 @@ async function cancelForEvent(
       // nothing (fifo) and waiting bookings hold no seats (first_fit). All releases can then go
       // to Redis at once (run in this order).
       decisions.sort((x, y) => releaseRank(x.decided.state) - releaseRank(y.decided.state));
+      await releaseSeatsOf(
+        tx.db,
+        decisions.map(({ request, decided }) => ({
+          bookingId: request.bookingId,
+          state: decided.state,
+        })),
+      );
       const answers = await Promise.allSettled(
         decisions.map(({ request, decided }) =>
           ctx.inventory.release(eventId, {

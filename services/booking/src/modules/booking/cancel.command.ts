@@ -5,6 +5,7 @@ import { inventoryRebuilding, lockForCancel } from '../inventory/event-lock.ts';
 import { rebuildForRequest, reconcileEvent } from '../inventory/reconcile.service.ts';
 import { bookingNotFound } from './booking.policy.ts';
 import { findBooking } from './booking.repository.ts';
+import { releaseSeatsOf } from './booking.writer.ts';
 import { decideCancellation } from './cancel.policy.ts';
 import { persistPromotions } from './promotion.writer.ts';
 
@@ -68,6 +69,7 @@ async function attemptCancel(
       const decided = decideCancellation(input, target, ctx.now());
       if (!decided) return;
       const { state, events } = decided;
+      await releaseSeatsOf(trx, [{ bookingId: input.bookingId, state }]);
       releasing = true;
       released = await ctx.inventory.release(eventId, {
         bookingId: input.bookingId,
