@@ -278,3 +278,45 @@ describe('bookings and updates in order', () => {
     ]);
   });
 });
+
+describe('retention of an event’s holders and versions', () => {
+  const daysFromNow = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+
+  it('forgets them once the latest start known is older than the retention, not before', async () => {
+    const [ann, ben] = await Promise.all([h.registered('Ann'), h.registered('Ben')]);
+    // Over long ago: booked, then moved a little, both starts more than 90 days back.
+    const over = { ...newEvent(), startsAt: daysFromNow(-100), endsAt: daysFromNow(-99.9) };
+    await handled(confirmed(bookedOn(over, ann)));
+    await handled(eventChange(over, { startsAt: daysFromNow(-95) }).update);
+    // Booked for a start as long ago, then moved to next month: still to come.
+    const moved = { ...newEvent(), startsAt: daysFromNow(-100), endsAt: daysFromNow(-99.9) };
+    await handled(confirmed(bookedOn(moved, ben)));
+    await handled(
+      eventChange(moved, { startsAt: daysFromNow(30), endsAt: daysFromNow(30.1) }).update,
+    );
+
+    const kept = async (eventId: string) => ({
+      holders: (
+        await h.db
+          .selectFrom('event_holders')
+          .select('user_id')
+          .where('event_id', '=', eventId)
+          .execute()
+      ).map((r) => r.user_id),
+      versions: (
+        await h.db
+          .selectFrom('event_versions')
+          .select('catalog_version')
+          .where('event_id', '=', eventId)
+          .orderBy('catalog_version')
+          .execute()
+      ).map((r) => r.catalog_version),
+    });
+    expect(await kept(over.eventId)).toEqual({ holders: [ann.sub], versions: [1, 2] });
+    await h.runtime.pruneNow();
+    expect(await kept(over.eventId)).toEqual({ holders: [], versions: [] });
+    // The holder follows the event to its new start; of the versions, the one from before the
+    // move is as old as its start.
+    expect(await kept(moved.eventId)).toEqual({ holders: [ben.sub], versions: [2] });
+  });
+});

@@ -75,3 +75,45 @@ describe('notifications_finished_idx', () => {
     expect(await indexIn(db, DB_SCHEMA, 'notifications_finished_idx')).toEqual(built);
   });
 });
+
+describe('event starts for the projections’ retention', () => {
+  it('are filled in from the versions known: each version’s own, each holder its event’s latest', async () => {
+    const schema = 'notification_starts';
+    const earlier = await migrationsBefore('20251123000200_event_projection_starts');
+    const db = open(schema);
+    try {
+      await migrateToLatest({ db, schema, migrationsFolder: earlier });
+    } finally {
+      await rm(earlier, { recursive: true });
+    }
+    const [told, untold] = [
+      '6f1c2a4e-0d8b-4c4e-9a55-6a1f0d2b7c11',
+      '0b8e1f37-5c2d-4e1a-8f3b-2d9c7a6e4f10',
+    ];
+    const details = (startsAt: string) => JSON.stringify({ startsAt });
+    await sql`
+      INSERT INTO event_versions (event_id, catalog_version, details) VALUES
+        (${told}, 2, ${details('2026-01-10T18:00:00.000Z')}),
+        (${told}, 3, ${details('2026-02-10T18:00:00.000Z')})`.execute(db);
+    await sql`
+      INSERT INTO event_holders (booking_id, event_id, org_id, user_id, status, booking_version)
+      VALUES
+        (gen_random_uuid(), ${told}, gen_random_uuid(), 'u-1', 'confirmed', 1),
+        (gen_random_uuid(), ${untold}, gen_random_uuid(), 'u-2', 'confirmed', 1)`.execute(db);
+
+    await migrateToLatest({ db, schema, migrationsFolder: MIGRATIONS_FOLDER });
+
+    const versions = await sql<{ catalog_version: number; starts_at: Date }>`
+      SELECT catalog_version, starts_at FROM event_versions ORDER BY catalog_version`.execute(db);
+    expect(versions.rows).toEqual([
+      { catalog_version: 2, starts_at: new Date('2026-01-10T18:00:00.000Z') },
+      { catalog_version: 3, starts_at: new Date('2026-02-10T18:00:00.000Z') },
+    ]);
+    const holders = await sql<{ event_id: string; event_starts_at: Date | null }>`
+      SELECT event_id, event_starts_at FROM event_holders ORDER BY user_id`.execute(db);
+    expect(holders.rows).toEqual([
+      { event_id: told, event_starts_at: new Date('2026-02-10T18:00:00.000Z') },
+      { event_id: untold, event_starts_at: null },
+    ]);
+  });
+});
