@@ -39,8 +39,6 @@ export interface EventHolderTable {
   status: 'confirmed' | 'waiting' | 'cancelled';
   cancel_reason: CancellationReason | null;
   booking_version: number;
-  /** The latest start of the event known here (its booking events and updates), for retention. */
-  event_starts_at: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -113,8 +111,6 @@ export interface EventVersionTable {
   catalog_version: number;
   /** The event's catalog snapshot at that version. */
   details: ColumnType<unknown, string, string>;
-  /** The snapshot's start, for retention (NULL only in rows from before it was kept). */
-  starts_at: Date | null;
   created_at: CreatedAt;
 }
 

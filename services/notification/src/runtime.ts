@@ -76,18 +76,6 @@ export async function startRuntime(
         olderThanMs: deps.finishedNotificationRetentionMs,
         onlyWhere: { column: 'status', values: FINISHED_STATUSES },
       },
-      // An event's holders and versions serve its updates' notices; kept as long as its finished
-      // notifications after its latest start known.
-      {
-        table: 'event_holders',
-        column: 'event_starts_at',
-        olderThanMs: deps.finishedNotificationRetentionMs,
-      },
-      {
-        table: 'event_versions',
-        column: 'starts_at',
-        olderThanMs: deps.finishedNotificationRetentionMs,
-      },
     ],
   });
   const stopCountingWaiting = countWaitingNoticesIn(db, logger);

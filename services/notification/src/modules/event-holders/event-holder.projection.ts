@@ -9,19 +9,12 @@ import { applyHolderChange, type HolderChange, holderStateOf } from './event-hol
 
 /** The holders-projection change a booking event implies (pure). */
 export function holderChangeOf(event: DomainEvent): HolderChange | undefined {
-  const base = (d: {
-    bookingId: string;
-    eventId: string;
-    orgId: string;
-    userId: string;
-    eventStartsAt: string;
-  }) => ({
+  const base = (d: { bookingId: string; eventId: string; orgId: string; userId: string }) => ({
     bookingId: d.bookingId,
     eventId: d.eventId,
     orgId: d.orgId,
     userId: d.userId,
     bookingVersion: event.aggregate.version,
-    eventStartsAt: d.eventStartsAt,
   });
   switch (event.type) {
     case 'booking.booking_confirmed':

@@ -1,5 +1,5 @@
 import type { CancellationReason } from '@happening/contracts';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
 
 type Db = Kysely<NotificationDb> | Transaction<NotificationDb>;
@@ -13,8 +13,6 @@ export interface HolderChange {
   cancelReason: CancellationReason | null;
   /** The booking's aggregate version: an older event never overwrites a newer state. */
   bookingVersion: number;
-  /** The event's start as the booking event tells it (ISO-8601). */
-  eventStartsAt: string;
 }
 
 /**
@@ -32,7 +30,6 @@ export async function applyHolderChange(db: Db, change: HolderChange): Promise<v
       status: change.status,
       cancel_reason: change.cancelReason,
       booking_version: change.bookingVersion,
-      event_starts_at: new Date(change.eventStartsAt),
     })
     .onConflict((oc) =>
       oc
@@ -41,7 +38,6 @@ export async function applyHolderChange(db: Db, change: HolderChange): Promise<v
           status: eb.ref('excluded.status'),
           cancel_reason: eb.ref('excluded.cancel_reason'),
           booking_version: eb.ref('excluded.booking_version'),
-          event_starts_at: sql<Date>`GREATEST(event_holders.event_starts_at, excluded.event_starts_at)`,
         }))
         .where('event_holders.status', '<>', 'cancelled')
         .where((eb) =>

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
 import type { EventSnapshot, EventVersion, VersionsTold } from './event-version.policy.ts';
 
@@ -16,25 +16,15 @@ export async function recordEventVersions(
     event_id: eventId,
     catalog_version: v.version,
     details: JSON.stringify(v.details),
-    starts_at: new Date(v.details.startsAt),
   });
   await trx
     .insertInto('event_versions')
     .values(row(own))
     .onConflict((oc) =>
-      oc.columns(['event_id', 'catalog_version']).doUpdateSet((eb) => ({
-        details: eb.ref('excluded.details'),
-        starts_at: eb.ref('excluded.starts_at'),
-      })),
+      oc
+        .columns(['event_id', 'catalog_version'])
+        .doUpdateSet((eb) => ({ details: eb.ref('excluded.details') })),
     )
-    .execute();
-  // The event's holders are kept until long after its latest start known (see the retention).
-  await trx
-    .updateTable('event_holders')
-    .set({
-      event_starts_at: sql<Date>`GREATEST(event_starts_at, ${new Date(own.details.startsAt)})`,
-    })
-    .where('event_id', '=', eventId)
     .execute();
   if (!before) return;
   await trx
