@@ -10,8 +10,8 @@ export interface EmailChannelOptions {
 
 /**
  * Email over SMTP (nodemailer), as text/plain so no event data is ever interpreted as HTML. A 5xx
- * reply refusing the recipient or the message is a permanent rejection, not retried, unless it
- * refuses our sending (our relay, login or sender domain), see `smtpRejectionIsPermanent`.
+ * reply refusing the recipient or the message is a permanent rejection, not retried, unless it is
+ * about security or policy (X.7.X: our relay or sender refused), see `smtpRejectionIsPermanent`.
  */
 export function emailChannel(options: EmailChannelOptions): ChannelAdapter {
   const domain = /@([^>\s]+)/.exec(options.from)?.[1] ?? 'happening.local';

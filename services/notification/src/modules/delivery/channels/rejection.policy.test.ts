@@ -62,21 +62,9 @@ describe('smtpRejectionIsPermanent', () => {
         "550 5.7.26 domain's DMARC policy",
     };
     expect(smtpRejectionIsPermanent(dmarc)).toBe(false);
-    expect(smtpRejectionIsPermanent(rejected('EENVELOPE', 'RCPT TO', 550, '5.7.0 Policy'))).toBe(
+    expect(smtpRejectionIsPermanent(rejected('EENVELOPE', 'DATA', 554, '5.7.0 Policy'))).toBe(
       false,
     );
-  });
-
-  it('takes a security or policy refusal of the content after DATA (spam, a scan) as final', () => {
-    const spam = rejected('EMESSAGE', 'DATA', 554, '5.7.1 Message rejected as spam');
-    expect(smtpRejectionIsPermanent(spam)).toBe(true);
-    const scan = rejected(
-      'EMESSAGE',
-      'DATA',
-      552,
-      '5.7.0 Message blocked: potential security issue',
-    );
-    expect(smtpRejectionIsPermanent(scan)).toBe(true);
   });
 
   it('retries 4xx replies, connection failures and what concerns our server or sender', () => {
