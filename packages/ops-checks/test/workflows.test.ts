@@ -87,9 +87,8 @@ describe('Node versions', () => {
         for (const step of job.steps.filter((s) => s.uses?.startsWith('actions/setup-node'))) {
           const version = step.with?.['node-version'];
           const fromEnv = /^\$\{\{ env\.NODE_VERSION \}\}$/.test(version ?? '');
-          expect(fromEnv ? ci.env?.NODE_VERSION : version, `${file} ${name}`).toBe(
-            imageNodeMajor(),
-          );
+          const declared = parsed.env?.NODE_VERSION;
+          expect(fromEnv ? declared : version, `${file} ${name}`).toBe(imageNodeMajor());
         }
       }
     }
