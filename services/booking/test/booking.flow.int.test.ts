@@ -160,7 +160,12 @@ describe('booking flow through HTTP', () => {
     const [a, b] = await Promise.all([svc.user(), svc.user()]);
     await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
     const ofEvent = (e: { data: { eventId: string } }) => e.data.eventId === eventId;
-    const first = await eventually(() => svc.eventsOf('booking.availability_changed', ofEvent)[0]);
+    // The figures after a's booking (the event's opening may have been announced apart, before).
+    const first = await eventually(() =>
+      svc
+        .eventsOf('booking.availability_changed', ofEvent)
+        .find((e) => e.data.confirmedSeats === 1),
+    );
     // Another replica publishing this event's availability holds its sequence row meanwhile.
     const held = await holdLock(svc.db, (trx) =>
       sql`SELECT 1 FROM availability_sequence WHERE event_id = ${eventId} FOR UPDATE`.execute(trx),
