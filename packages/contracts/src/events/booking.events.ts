@@ -12,6 +12,8 @@ const bookingFacts = z.object({
   seats: z.number().int().positive(),
   eventName: z.string(),
   eventStartsAt: isoDateTime,
+  /** When the event ends, as the booking service knows it. Absent from events published before it was added. */
+  eventEndsAt: isoDateTime.optional(),
   /**
    * The catalog version of the event details the booking service decided with (its name and
    * start above). Absent from events published before it was added.

@@ -30,6 +30,7 @@ export function toContractEvent(
     seats: booking.seats,
     eventName: inventory.name,
     eventStartsAt: inventory.startsAt.toISOString(),
+    eventEndsAt: inventory.endsAt.toISOString(),
     eventVersion: inventory.catalogVersion,
   };
   const envelopeMeta = {

@@ -4,7 +4,11 @@ import type { EventFacts } from '../booking/booking.policy.ts';
 
 type Db = Kysely<BookingDb> | Transaction<BookingDb>;
 
-export type EventRecord = EventFacts & { visibility: 'public' | 'members'; catalogVersion: number };
+export type EventRecord = EventFacts & {
+  endsAt: Date;
+  visibility: 'public' | 'members';
+  catalogVersion: number;
+};
 
 export function toEventRecord(row: EventInventoryRow): EventRecord {
   return {
@@ -12,6 +16,7 @@ export function toEventRecord(row: EventInventoryRow): EventRecord {
     orgId: row.org_id,
     name: row.name,
     startsAt: row.starts_at,
+    endsAt: row.ends_at,
     totalSlots: row.total_slots,
     maxSeatsPerBooking: row.max_seats_per_booking,
     waitlistPolicy: row.waitlist_policy,
