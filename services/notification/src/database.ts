@@ -39,6 +39,8 @@ export interface EventHolderTable {
   status: 'confirmed' | 'waiting' | 'cancelled';
   cancel_reason: CancellationReason | null;
   booking_version: number;
+  /** The latest end of the event known here (its booking events and updates), for retention. */
+  event_ends_at: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -111,6 +113,8 @@ export interface EventVersionTable {
   catalog_version: number;
   /** The event's catalog snapshot at that version. */
   details: ColumnType<unknown, string, string>;
+  /** The latest end of the event known here, on each of its rows, for retention. */
+  event_ends_at: Date | null;
   created_at: CreatedAt;
 }
 

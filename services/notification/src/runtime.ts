@@ -76,6 +76,18 @@ export async function startRuntime(
         olderThanMs: deps.finishedNotificationRetentionMs,
         onlyWhere: { column: 'status', values: FINISHED_STATUSES },
       },
+      // An event's holders and versions serve its updates' and cancellation's notices; kept as
+      // long as finished notifications, after its latest end known.
+      {
+        table: 'event_holders',
+        column: 'event_ends_at',
+        olderThanMs: deps.finishedNotificationRetentionMs,
+      },
+      {
+        table: 'event_versions',
+        column: 'event_ends_at',
+        olderThanMs: deps.finishedNotificationRetentionMs,
+      },
     ],
   });
   const stopCountingWaiting = countWaitingNoticesIn(db, logger);

@@ -278,3 +278,56 @@ describe('bookings and updates in order', () => {
     ]);
   });
 });
+
+describe('retention of an event’s holders and versions', () => {
+  const daysFromNow = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+  const booked = (details: EventSnapshot, user: TestUser) => ({
+    ...bookedOn(details, user),
+    eventEndsAt: details.endsAt,
+  });
+
+  it('forgets them once the latest end known is older than the retention, not before', async () => {
+    const [ann, ben, cat] = await Promise.all([
+      h.registered('Ann'),
+      h.registered('Ben'),
+      h.registered('Cat'),
+    ]);
+    // Over long ago: booked, then moved a little, both ends more than 90 days back.
+    const over = { ...newEvent(), startsAt: daysFromNow(-100), endsAt: daysFromNow(-99.9) };
+    await handled(confirmed(booked(over, ann)));
+    await handled(
+      eventChange(over, { startsAt: daysFromNow(-95), endsAt: daysFromNow(-94.9) }).update,
+    );
+    // Started as long ago, runs for months more (a course), never updated.
+    const running = { ...newEvent(), startsAt: daysFromNow(-100), endsAt: daysFromNow(30) };
+    await handled(confirmed(booked(running, ben)));
+    // Booked for an end as long ago, then prolonged into next month.
+    const prolonged = { ...newEvent(), startsAt: daysFromNow(-100), endsAt: daysFromNow(-99.9) };
+    await handled(confirmed(booked(prolonged, cat)));
+    await handled(eventChange(prolonged, { endsAt: daysFromNow(30) }).update);
+
+    const kept = async (eventId: string) => ({
+      holders: (
+        await h.db
+          .selectFrom('event_holders')
+          .select('user_id')
+          .where('event_id', '=', eventId)
+          .execute()
+      ).map((r) => r.user_id),
+      versions: (
+        await h.db
+          .selectFrom('event_versions')
+          .select('catalog_version')
+          .where('event_id', '=', eventId)
+          .orderBy('catalog_version')
+          .execute()
+      ).map((r) => r.catalog_version),
+    });
+    expect(await kept(over.eventId)).toEqual({ holders: [ann.sub], versions: [1, 2] });
+    await h.runtime.pruneNow();
+    expect(await kept(over.eventId)).toEqual({ holders: [], versions: [] });
+    expect(await kept(running.eventId)).toEqual({ holders: [ben.sub], versions: [] });
+    // The version from before the change goes with the event, not with its own end.
+    expect(await kept(prolonged.eventId)).toEqual({ holders: [cat.sub], versions: [1, 2] });
+  });
+});

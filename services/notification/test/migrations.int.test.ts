@@ -75,3 +75,48 @@ describe('notifications_finished_idx', () => {
     expect(await indexIn(db, DB_SCHEMA, 'notifications_finished_idx')).toEqual(built);
   });
 });
+
+describe('event ends for the projections’ retention', () => {
+  it('are filled in from the versions known: every row and holder its event’s latest', async () => {
+    const schema = 'notification_ends';
+    const earlier = await migrationsBefore('20251123000200_event_projection_ends');
+    const db = open(schema);
+    try {
+      await migrateToLatest({ db, schema, migrationsFolder: earlier });
+    } finally {
+      await rm(earlier, { recursive: true });
+    }
+    const [told, untold] = [
+      '6f1c2a4e-0d8b-4c4e-9a55-6a1f0d2b7c11',
+      '0b8e1f37-5c2d-4e1a-8f3b-2d9c7a6e4f10',
+    ];
+    const details = (endsAt: string) => JSON.stringify({ endsAt });
+    await sql`
+      INSERT INTO event_versions (event_id, catalog_version, details) VALUES
+        (${told}, 2, ${details('2026-02-10T18:00:00.000Z')}),
+        (${told}, 3, ${details('2026-01-10T18:00:00.000Z')})`.execute(db);
+    await sql`
+      INSERT INTO event_holders (booking_id, event_id, org_id, user_id, status, booking_version)
+      VALUES
+        (gen_random_uuid(), ${told}, gen_random_uuid(), 'u-1', 'confirmed', 1),
+        (gen_random_uuid(), ${untold}, gen_random_uuid(), 'u-2', 'confirmed', 1)`.execute(db);
+
+    await migrateToLatest({ db, schema, migrationsFolder: MIGRATIONS_FOLDER });
+
+    const latest = new Date('2026-02-10T18:00:00.000Z');
+    const versions = await sql<{ catalog_version: number; event_ends_at: Date }>`
+      SELECT catalog_version, event_ends_at FROM event_versions ORDER BY catalog_version`.execute(
+      db,
+    );
+    expect(versions.rows).toEqual([
+      { catalog_version: 2, event_ends_at: latest },
+      { catalog_version: 3, event_ends_at: latest },
+    ]);
+    const holders = await sql<{ event_id: string; event_ends_at: Date | null }>`
+      SELECT event_id, event_ends_at FROM event_holders ORDER BY user_id`.execute(db);
+    expect(holders.rows).toEqual([
+      { event_id: told, event_ends_at: latest },
+      { event_id: untold, event_ends_at: null },
+    ]);
+  });
+});

@@ -9,12 +9,19 @@ import { applyHolderChange, type HolderChange, holderStateOf } from './event-hol
 
 /** The holders-projection change a booking event implies (pure). */
 export function holderChangeOf(event: DomainEvent): HolderChange | undefined {
-  const base = (d: { bookingId: string; eventId: string; orgId: string; userId: string }) => ({
+  const base = (d: {
+    bookingId: string;
+    eventId: string;
+    orgId: string;
+    userId: string;
+    eventEndsAt?: string | undefined;
+  }) => ({
     bookingId: d.bookingId,
     eventId: d.eventId,
     orgId: d.orgId,
     userId: d.userId,
     bookingVersion: event.aggregate.version,
+    eventEndsAt: d.eventEndsAt,
   });
   switch (event.type) {
     case 'booking.booking_confirmed':

@@ -1,5 +1,5 @@
 import type { CancellationReason } from '@happening/contracts';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
 
 type Db = Kysely<NotificationDb> | Transaction<NotificationDb>;
@@ -13,6 +13,8 @@ export interface HolderChange {
   cancelReason: CancellationReason | null;
   /** The booking's aggregate version: an older event never overwrites a newer state. */
   bookingVersion: number;
+  /** The event's end as the booking event tells it (ISO-8601); absent from older ones. */
+  eventEndsAt: string | undefined;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function applyHolderChange(db: Db, change: HolderChange): Promise<v
       status: change.status,
       cancel_reason: change.cancelReason,
       booking_version: change.bookingVersion,
+      event_ends_at: change.eventEndsAt === undefined ? null : new Date(change.eventEndsAt),
     })
     .onConflict((oc) =>
       oc
@@ -38,6 +41,7 @@ export async function applyHolderChange(db: Db, change: HolderChange): Promise<v
           status: eb.ref('excluded.status'),
           cancel_reason: eb.ref('excluded.cancel_reason'),
           booking_version: eb.ref('excluded.booking_version'),
+          event_ends_at: sql<Date>`GREATEST(event_holders.event_ends_at, excluded.event_ends_at)`,
         }))
         .where('event_holders.status', '<>', 'cancelled')
         .where((eb) =>

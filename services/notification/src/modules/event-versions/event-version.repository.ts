@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
 import type { EventSnapshot, EventVersion, VersionsTold } from './event-version.policy.ts';
 
@@ -16,6 +16,7 @@ export async function recordEventVersions(
     event_id: eventId,
     catalog_version: v.version,
     details: JSON.stringify(v.details),
+    event_ends_at: new Date(v.details.endsAt),
   });
   await trx
     .insertInto('event_versions')
@@ -26,11 +27,26 @@ export async function recordEventVersions(
         .doUpdateSet((eb) => ({ details: eb.ref('excluded.details') })),
     )
     .execute();
-  if (!before) return;
+  if (before) {
+    await trx
+      .insertInto('event_versions')
+      .values(row(before))
+      .onConflict((oc) => oc.columns(['event_id', 'catalog_version']).doNothing())
+      .execute();
+  }
+  // Every row of the event, and its holders, carry its latest end known: the retention deletes
+  // them together, long after it (an event moved to an earlier end is kept to the later one).
+  const latestEnd = sql<Date>`GREATEST(event_ends_at, (
+    SELECT max(v.event_ends_at) FROM event_versions v WHERE v.event_id = ${eventId}))`;
   await trx
-    .insertInto('event_versions')
-    .values(row(before))
-    .onConflict((oc) => oc.columns(['event_id', 'catalog_version']).doNothing())
+    .updateTable('event_versions')
+    .set({ event_ends_at: latestEnd })
+    .where('event_id', '=', eventId)
+    .execute();
+  await trx
+    .updateTable('event_holders')
+    .set({ event_ends_at: latestEnd })
+    .where('event_id', '=', eventId)
     .execute();
 }
 
