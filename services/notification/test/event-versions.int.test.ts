@@ -287,10 +287,11 @@ describe('retention of an event’s holders and versions', () => {
   });
 
   it('forgets them once the latest end known is older than the retention, not before', async () => {
-    const [ann, ben, cat] = await Promise.all([
+    const [ann, ben, cat, dan] = await Promise.all([
       h.registered('Ann'),
       h.registered('Ben'),
       h.registered('Cat'),
+      h.registered('Dan'),
     ]);
     // Over long ago: booked, then moved a little, both ends more than 90 days back.
     const over = { ...newEvent(), startsAt: daysFromNow(-100), endsAt: daysFromNow(-99.9) };
@@ -305,6 +306,11 @@ describe('retention of an event’s holders and versions', () => {
     const prolonged = { ...newEvent(), startsAt: daysFromNow(-100), endsAt: daysFromNow(-99.9) };
     await handled(confirmed(booked(prolonged, cat)));
     await handled(eventChange(prolonged, { endsAt: daysFromNow(30) }).update);
+    // Prolonged the same way, the update handled before a booking the booking service decided
+    // on the old end.
+    const late = { ...newEvent(), startsAt: daysFromNow(-100), endsAt: daysFromNow(-99.9) };
+    await handled(eventChange(late, { endsAt: daysFromNow(30) }).update);
+    await handled(confirmed(booked(late, dan)));
 
     const kept = async (eventId: string) => ({
       holders: (
@@ -329,5 +335,6 @@ describe('retention of an event’s holders and versions', () => {
     expect(await kept(running.eventId)).toEqual({ holders: [ben.sub], versions: [] });
     // The version from before the change goes with the event, not with its own end.
     expect(await kept(prolonged.eventId)).toEqual({ holders: [cat.sub], versions: [1, 2] });
+    expect(await kept(late.eventId)).toEqual({ holders: [dan.sub], versions: [1, 2] });
   });
 });

@@ -32,7 +32,11 @@ export async function applyHolderChange(db: Db, change: HolderChange): Promise<v
       status: change.status,
       cancel_reason: change.cancelReason,
       booking_version: change.bookingVersion,
-      event_ends_at: change.eventEndsAt === undefined ? null : new Date(change.eventEndsAt),
+      // Its booking event's end, or a later one an update told of already (the booking service
+      // may have decided before it applied that update).
+      event_ends_at: sql<Date | null>`GREATEST(
+        ${change.eventEndsAt === undefined ? null : new Date(change.eventEndsAt)}::timestamptz,
+        (SELECT max(v.event_ends_at) FROM event_versions v WHERE v.event_id = ${change.eventId}))`,
     })
     .onConflict((oc) =>
       oc
