@@ -160,16 +160,22 @@ describe('booking flow through HTTP', () => {
     const [a, b] = await Promise.all([svc.user(), svc.user()]);
     await svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 });
     const ofEvent = (e: { data: { eventId: string } }) => e.data.eventId === eventId;
-    // The figures after a's booking (the event's opening may have been announced apart, before).
-    const first = await eventually(() =>
+    // a's figures are announced (the opening's may have been, apart, before them).
+    await eventually(() =>
       svc
         .eventsOf('booking.availability_changed', ofEvent)
-        .find((e) => e.data.confirmedSeats === 1),
+        .some((e) => e.data.confirmedSeats === 1),
     );
-    // Another replica publishing this event's availability holds its sequence row meanwhile.
-    const held = await holdLock(svc.db, (trx) =>
-      sql`SELECT 1 FROM availability_sequence WHERE event_id = ${eventId} FOR UPDATE`.execute(trx),
-    );
+    // Another replica publishing this event's availability holds its sequence row meanwhile; the
+    // next announcement is the one after the sequence it holds.
+    let heldSequence = 0;
+    const held = await holdLock(svc.db, async (trx) => {
+      const { rows } = await sql<{ sequence: number }>`
+        SELECT sequence FROM availability_sequence WHERE event_id = ${eventId} FOR UPDATE`.execute(
+        trx,
+      );
+      heldSequence = Number(rows[0]?.sequence);
+    });
     svc.ctx.availability.touch(eventId);
     await eventually(async () => {
       const { rows } = await sql<{ n: number }>`
@@ -186,7 +192,7 @@ describe('booking flow through HTTP', () => {
     const next = await eventually(() =>
       svc
         .eventsOf('booking.availability_changed', ofEvent)
-        .find((e) => e.data.sequence === first.data.sequence + 1),
+        .find((e) => e.data.sequence === heldSequence + 1),
     );
     expect(next.data).toMatchObject({ availableSlots: 3, confirmedSeats: 2 });
   });
