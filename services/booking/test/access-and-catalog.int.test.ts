@@ -3,7 +3,7 @@ import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
-import { withFailingInserts } from './failing-inserts.ts';
+import { withFailingInserts, withGate } from './failing-inserts.ts';
 import { type Booking, eventSnapshot, publishedEvent, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 
@@ -609,6 +609,47 @@ describe('catalog events', () => {
     expect((await svc.call(c, 'GET', `/v1/bookings/${late.id}`)).json()).toMatchObject({
       status: 'confirmed',
       seatNumbers: [1, 2],
+    });
+    await expectConsistent(svc, eventId, 2, 'fifo');
+  });
+
+  it('a cancellation beyond a lowered capacity frees nothing for sale until it commits', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 4 });
+    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    const first = (await svc.book(a, eventId, 2)).json();
+    const beyond = (await svc.book(b, eventId, 2)).json();
+    expect((await svc.call(a, 'POST', `/v1/bookings/${first.id}/cancel`, {})).statusCode).toBe(200);
+    await svc.publish(
+      'catalog.event_capacity_changed',
+      { eventId, orgId, previousTotalSlots: 4, totalSlots: 2 },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    await eventually(
+      async () =>
+        (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json().totalSlots === 2,
+    );
+    // b's cancellation has released seats 3 and 4 in Redis, and then fails to be written.
+    const { cancelled, late } = await withGate(svc.db, (gate) =>
+      withFailingInserts(
+        svc.db,
+        'booking_history',
+        sql`NEW.action = 'cancelled'`,
+        async () => {
+          const cancelling = svc.call(b, 'POST', `/v1/bookings/${beyond.id}/cancel`, {});
+          await gate.reached();
+          // Meanwhile c books: seats 1 and 2 are free, but 3 and 4 are still booked.
+          const late = (await svc.book(c, eventId, 2)).json();
+          await gate.open();
+          return { cancelled: await cancelling, late };
+        },
+        gate.key,
+      ),
+    );
+    expect(cancelled.statusCode).toBe(500);
+    expect(late).toMatchObject({ status: 'waiting' });
+    expect((await svc.call(b, 'GET', `/v1/bookings/${beyond.id}`)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [3, 4],
     });
     await expectConsistent(svc, eventId, 2, 'fifo');
   });

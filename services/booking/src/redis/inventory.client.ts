@@ -148,6 +148,27 @@ export class Inventory {
     );
   }
 
+  /**
+   * After a cancellation committed: its seats beyond a since-lowered capacity no longer count as
+   * booked there (`over`), so as many free seats within it may be sold; then promotes. Nothing,
+   * once a rebuild replaced the keys its release was made on (the rebuild counted from Postgres).
+   */
+  async settleBeyondTotal(
+    eventId: string,
+    hold: { bookingId: string; seatNumbers: number[]; generation: string },
+  ): Promise<ReleaseResult> {
+    return parseRelease(
+      answered(
+        await this.redis.inventoryRelease(
+          ...releaseArgs(eventId, { ...hold, status: 'confirmed' }),
+          SETTLED,
+          hold.generation,
+          sentAt(),
+        ),
+      ),
+    );
+  }
+
   /** Replaces the event's keys with `snapshot`, then promotes whoever fits. */
   async rebuild(eventId: string, snapshot: InventorySnapshot): Promise<Promotion[]> {
     const reply = await this.redis.inventoryRebuild(
@@ -252,6 +273,8 @@ function answered<T extends (string | number)[]>(reply: T): T {
 const GIVE_BACK = '1';
 /** Tells the release script that the hold is recorded in Postgres (a cancellation). */
 const RECORDED = '';
+/** Tells the release script that a cancellation of the hold committed (see `settleBeyondTotal`). */
+const SETTLED = '2';
 
 function releaseArgs(
   eventId: string,

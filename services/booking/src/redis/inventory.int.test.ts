@@ -302,13 +302,27 @@ describe('inventory scripts against real Redis', () => {
     expect(await inventory.reserve(eventId, { bookingId: d, seats: 1 })).toMatchObject({
       kind: 'waiting',
     });
-    // Each seat released beyond the capacity lets one free seat be sold.
-    expect(
-      await inventory.release(eventId, { bookingId: 'b', status: 'confirmed', seatNumbers: [4] }),
-    ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: c, seatNumbers: [1] }] });
-    expect(
-      await inventory.release(eventId, { bookingId: 'b', status: 'confirmed', seatNumbers: [3] }),
-    ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: d, seatNumbers: [2] }] });
+    // Each seat released beyond the capacity lets one free seat be sold, once its cancellation
+    // committed: released before, nothing is sold on it.
+    for (const [seat, promoted] of [
+      [4, c],
+      [3, d],
+    ] as const) {
+      const released = await inventory.release(eventId, {
+        bookingId: 'b',
+        status: 'confirmed',
+        seatNumbers: [seat],
+      });
+      expect(released).toMatchObject({ kind: 'OK', promotions: [] });
+      const generation = (released as { generation: string }).generation;
+      expect(
+        await inventory.settleBeyondTotal(eventId, {
+          bookingId: 'b',
+          seatNumbers: [seat],
+          generation,
+        }),
+      ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: promoted }] });
+    }
     expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
   });
 
@@ -337,7 +351,40 @@ describe('inventory scripts against real Redis', () => {
       status: 'confirmed',
       seatNumbers: [3],
     });
+    await inventory.settleBeyondTotal(eventId, {
+      bookingId: 'holder',
+      seatNumbers: [3],
+      generation: await inventory.generation(eventId),
+    });
     expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 2 });
+  });
+
+  it('settles nothing once a rebuild replaced the keys the release was made on', async () => {
+    const eventId = randomUUID();
+    // Capacity 2, seats 3 and 4 booked beyond it: nothing for sale.
+    const snapshot = {
+      totalSlots: 2,
+      policy: 'fifo' as const,
+      lastWaitingNumber: 0,
+      lastAcceptedSeq: 2,
+      bookedSeats: [3, 4],
+      waiting: [],
+    };
+    await inventory.rebuild(eventId, snapshot);
+    const released = await inventory.release(eventId, {
+      bookingId: 'holder',
+      status: 'confirmed',
+      seatNumbers: [3],
+    });
+    // Rebuilt from Postgres, where seat 3's cancellation committed: one seat beyond, one for sale.
+    await inventory.rebuild(eventId, { ...snapshot, bookedSeats: [4] });
+    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
+    await inventory.settleBeyondTotal(eventId, {
+      bookingId: 'holder',
+      seatNumbers: [3],
+      generation: (released as { generation: string }).generation,
+    });
+    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
   });
 
   it('answers a call sent again as the first time, deciding nothing more', async () => {

@@ -141,8 +141,10 @@ return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1,
 /**
  * Returns a booking's hold (seats of a confirmed one, the place of a waiting one), then promotes.
  * ARGV: bookingId, previous status ('confirmed' | 'waiting' | '' to only promote), seats csv,
- * '1' when the hold was never recorded in Postgres (a give-back: see `Inventory.compensate`),
- * the generation the hold was taken in ('' for any), sent at.
+ * the mode ('' a cancellation's release, before it commits; '1' a give-back of a hold Postgres
+ * never recorded, see `Inventory.compensate`; '2' a committed cancellation's seats beyond a
+ * lowered capacity, see `Inventory.settleBeyondTotal`), the generation the hold was taken in
+ * ('' for any), sent at.
  * → {'OK', generation, 'id:seat,seat', ...} | {'MISSING'}
  */
 export const RELEASE_LUA = answeredOnce(`
@@ -160,10 +162,12 @@ if status == 'confirmed' then
   local total = tonumber(redis.call('HGET', KEYS[1], 'total'))
   for s in string.gmatch(ARGV[3], '%d+') do
     -- A seat beyond a lowered capacity does not come back. Booked in Postgres, it was counted in
-    -- 'over' by the rebuild that lowered the capacity; given back, it never was.
+    -- 'over' by the rebuild that lowered the capacity, which a cancellation lowers only once it
+    -- has committed ('2'): lowered before, a seat within the capacity could be sold on it, and
+    -- stay sold when the cancellation then failed. Given back, it never was counted.
     if tonumber(s) <= total then
-      redis.call('ZADD', KEYS[3], s, s)
-    elseif ARGV[4] ~= '1' and tonumber(redis.call('HGET', KEYS[1], 'over') or 0) > 0 then
+      if ARGV[4] ~= '2' then redis.call('ZADD', KEYS[3], s, s) end
+    elseif ARGV[4] == '2' and tonumber(redis.call('HGET', KEYS[1], 'over') or 0) > 0 then
       redis.call('HINCRBY', KEYS[1], 'over', -1)
     end
   end

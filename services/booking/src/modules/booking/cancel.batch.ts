@@ -9,7 +9,12 @@ import { reconcileEvent } from '../inventory/reconcile.service.ts';
 import { type BookingState, evolve } from './booking.decider.ts';
 import { bookingNotFound } from './booking.policy.ts';
 import { commitStreams, releaseSeatsOf, type StreamWrite } from './booking.writer.ts';
-import { CancelInventoryMissing, type CancelRequest } from './cancel.command.ts';
+import {
+  CancelInventoryMissing,
+  type CancelRequest,
+  type SettledRelease,
+  settleBeyondTotal,
+} from './cancel.command.ts';
 import { decideCancellation } from './cancel.policy.ts';
 import { promotionWrites } from './promotion.writer.ts';
 
@@ -65,6 +70,7 @@ async function cancelForEvent(
   let released = 0;
   let uncertain = false;
   let promoted = 0;
+  const settling: SettledRelease[] = [];
   try {
     await pipelinedTransaction(ctx.db, async (tx) => {
       const rows = await tx.first(
@@ -134,10 +140,19 @@ async function cancelForEvent(
       const releases = answers.map((a) => (a as PromiseFulfilledResult<ReleaseResult>).value);
       if (released < releases.length) throw new CancelInventoryMissing();
       const cancelledHere = new Set(decisions.map(({ request }) => request.bookingId));
+      const totalSlots = toEventRecord(rows[0] as LockedRow).totalSlots;
       decisions.forEach(({ request, decided }, i) => {
         const meta = { correlationId: request.correlationId };
         writes.push({ bookingId: request.bookingId, ...decided, meta });
         const release = releases[i] as Extract<ReleaseResult, { kind: 'OK' }>;
+        if (decided.state.status === 'confirmed') {
+          settling.push({
+            bookingId: request.bookingId,
+            seatNumbers: decided.state.seatNumbers,
+            totalSlots,
+            generation: release.generation,
+          });
+        }
         for (const promotion of release.promotions) {
           if (cancelledHere.has(promotion.bookingId)) {
             throw new Error(`booking ${promotion.bookingId} was promoted while being cancelled`);
@@ -175,6 +190,12 @@ async function cancelForEvent(
   }
   countBookings('cancelled', released);
   countBookings('promoted', promoted);
+  await settleBeyondTotal(
+    ctx,
+    eventId,
+    settling,
+    (requests[0] as BatchedCancelRequest).correlationId,
+  );
   ctx.wakeRelay();
   ctx.availability.touch(eventId);
   return outcomes;

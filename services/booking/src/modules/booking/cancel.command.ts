@@ -7,6 +7,7 @@ import { bookingNotFound } from './booking.policy.ts';
 import { findBooking } from './booking.repository.ts';
 import { releaseSeatsOf } from './booking.writer.ts';
 import { decideCancellation } from './cancel.policy.ts';
+import { recordPromotions } from './new-booking.ts';
 import { persistPromotions } from './promotion.writer.ts';
 
 /** A cancellation asked for by `callerId`. */
@@ -58,6 +59,7 @@ async function attemptCancel(
   // Set while Redis has been asked to release: an error then may hide a release that ran.
   let releasing = false;
   let promoted: string[] = [];
+  let settling: SettledRelease | undefined;
   try {
     await ctx.db.transaction().execute(async (trx) => {
       const target = await lockForCancel(
@@ -77,6 +79,14 @@ async function attemptCancel(
         seatNumbers: state.seatNumbers,
       });
       if (released.kind === 'MISSING') throw new CancelInventoryMissing();
+      if (state.status === 'confirmed') {
+        settling = {
+          bookingId: input.bookingId,
+          seatNumbers: state.seatNumbers,
+          totalSlots: target.event.totalSlots,
+          generation: released.generation,
+        };
+      }
       // The cancellation, each promotion and their outbox events: one statement.
       promoted = await persistPromotions(
         trx,
@@ -101,7 +111,44 @@ async function attemptCancel(
   if (released?.kind === 'OK') {
     countBookings('cancelled');
     countBookings('promoted', promoted.length);
+    if (settling) await settleBeyondTotal(ctx, eventId, [settling], input.correlationId);
   }
   ctx.wakeRelay();
   ctx.availability.touch(eventId);
+}
+
+/** A committed cancellation's seats, with the total and the keys' generation it released them in. */
+export interface SettledRelease {
+  bookingId: string;
+  seatNumbers: readonly number[];
+  totalSlots: number;
+  generation: string;
+}
+
+/**
+ * After cancellations committed: their seats beyond a lowered capacity stop counting as booked
+ * in Redis (see `Inventory.settleBeyondTotal`), which may sell or promote as many seats within
+ * it. Failing here sells too little until the next rebuild counts them, never too much.
+ */
+export async function settleBeyondTotal(
+  ctx: BookingContext,
+  eventId: string,
+  releases: readonly SettledRelease[],
+  correlationId: string,
+): Promise<void> {
+  for (const release of releases) {
+    const beyond = release.seatNumbers.filter((seat) => seat > release.totalSlots);
+    if (beyond.length === 0) continue;
+    try {
+      const settled = await ctx.inventory.settleBeyondTotal(eventId, {
+        bookingId: release.bookingId,
+        seatNumbers: beyond,
+        generation: release.generation,
+      });
+      if (settled.kind === 'OK' && settled.promotions.length > 0)
+        await recordPromotions(ctx, { eventId, correlationId }, settled.promotions);
+    } catch (err) {
+      ctx.logger.warn({ err, eventId }, 'seats beyond the capacity not settled; a rebuild will');
+    }
+  }
 }

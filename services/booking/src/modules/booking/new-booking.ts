@@ -258,8 +258,11 @@ export async function settleUnknownCommit(
   }
 }
 
-/** Promotions a compensation made are recorded like a cancellation's, in their own transaction. */
-async function recordPromotions(
+/**
+ * Promotions Redis made outside a transaction (a give-back's, or a settled cancellation's) are
+ * recorded like a cancellation's, in their own transaction.
+ */
+export async function recordPromotions(
   ctx: BookingContext,
   request: { eventId: string; correlationId: string },
   promotions: Promotion[],
