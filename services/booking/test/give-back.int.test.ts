@@ -54,7 +54,14 @@ async function enqueuedAvailability(eventId: string) {
     .orderBy('id')
     .execute();
   return rows
-    .map((row) => (row.payload as { data: { eventId: string; waitlistLength: number } }).data)
+    .map(
+      (row) =>
+        (
+          row.payload as {
+            data: { eventId: string; waitlistLength: number; availableSlots: number };
+          }
+        ).data,
+    )
     .filter((data) => data.eventId === eventId);
 }
 
@@ -89,6 +96,30 @@ describe('giving back the decision of a booking that did not commit', () => {
     );
     expect(announced.data).toMatchObject({ totalSlots: 1, confirmedSeats: 1 });
     await expectConsistent(svc, eventId, 1, 'fifo');
+  });
+
+  it('announces the seat it gives back when nobody waits for it', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 1 });
+    const [doomed, other] = await Promise.all([svc.user(), svc.user()]);
+    await withDoomedBooking(eventId, doomed, async () => {
+      // The doomed decision holds the only seat: an announcement now shows it taken.
+      svc.ctx.availability.touch(eventId);
+      await eventually(
+        async () =>
+          (await enqueuedAvailability(eventId)).some((figures) => figures.availableSlots === 0),
+        { what: 'the seat announced taken' },
+      );
+    });
+    const announced = await eventually(
+      async () => {
+        const all = await enqueuedAvailability(eventId);
+        const last = all[all.length - 1];
+        return last?.availableSlots === 1 ? last : undefined;
+      },
+      { what: 'the seat announced free again' },
+    );
+    expect(announced).toMatchObject({ availableSlots: 1, waitlistLength: 0 });
+    expect((await svc.book(other, eventId, 1)).json()).toMatchObject({ status: 'confirmed' });
   });
 
   it('gives nothing back once a rebuild replaced the keys the decision was taken on', async () => {

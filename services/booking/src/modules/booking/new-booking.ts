@@ -219,8 +219,11 @@ export async function giveBack(
       diverged.set(request.eventId, request);
     }
   }
-  for (const { request, promoted } of promotions.values())
+  for (const [eventId, { request, promoted }] of promotions) {
     await recordPromotions(ctx, request, promoted);
+    // An announcement made while the decision held its seats showed them taken.
+    ctx.availability.touch(eventId);
+  }
   for (const [eventId, request] of diverged) {
     await reconcileEvent(ctx, eventId, { correlationId: request.correlationId }).catch((err) =>
       ctx.logger.error({ err, eventId }, 'rebuild after an uncommitted decision failed'),
