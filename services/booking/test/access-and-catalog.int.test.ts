@@ -654,6 +654,44 @@ describe('catalog events', () => {
     await expectConsistent(svc, eventId, 2, 'fifo');
   });
 
+  it('a settle whose answer is lost rebuilds the event, so the promotion it made is recorded', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 4 });
+    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    const first = (await svc.book(a, eventId, 2)).json();
+    const beyond = (await svc.book(b, eventId, 2)).json();
+    expect((await svc.call(a, 'POST', `/v1/bookings/${first.id}/cancel`, {})).statusCode).toBe(200);
+    await svc.publish(
+      'catalog.event_capacity_changed',
+      { eventId, orgId, previousTotalSlots: 4, totalSlots: 2 },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    await eventually(
+      async () =>
+        (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json().totalSlots === 2,
+    );
+    const late = (await svc.book(c, eventId, 2)).json();
+    expect(late).toMatchObject({ status: 'waiting' });
+    // The settle runs (and promotes c in Redis), but its answer never comes back.
+    const inventory = svc.ctx.inventory;
+    const settle = inventory.settleBeyondTotal;
+    inventory.settleBeyondTotal = async (...args) => {
+      await settle.apply(inventory, args);
+      throw new Error('the answer was lost');
+    };
+    try {
+      expect((await svc.call(b, 'POST', `/v1/bookings/${beyond.id}/cancel`, {})).statusCode).toBe(
+        200,
+      );
+    } finally {
+      inventory.settleBeyondTotal = settle;
+    }
+    expect((await svc.call(c, 'GET', `/v1/bookings/${late.id}`)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [1, 2],
+    });
+    await expectConsistent(svc, eventId, 2, 'fifo');
+  });
+
   it('a request whose rebuild fails is answered 503 with Retry-After, then books once it succeeds', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 1 });
     const [holder, waiter, newcomer] = await Promise.all([svc.user(), svc.user(), svc.user()]);

@@ -387,6 +387,34 @@ describe('inventory scripts against real Redis', () => {
     expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
   });
 
+  it('settles nothing on keys a rebuild named since a release on unnamed ones', async () => {
+    const eventId = randomUUID();
+    const snapshot = {
+      totalSlots: 2,
+      policy: 'fifo' as const,
+      lastWaitingNumber: 0,
+      lastAcceptedSeq: 2,
+      bookedSeats: [3, 4],
+      waiting: [],
+    };
+    await inventory.rebuild(eventId, snapshot);
+    // Keys from before generations were named.
+    await redis.hdel(inventoryKeys(eventId).meta, 'gen');
+    const released = await inventory.release(eventId, {
+      bookingId: 'holder',
+      status: 'confirmed',
+      seatNumbers: [3],
+    });
+    expect(released).toMatchObject({ kind: 'OK', generation: '' });
+    await inventory.rebuild(eventId, { ...snapshot, bookedSeats: [4] });
+    await inventory.settleBeyondTotal(eventId, {
+      bookingId: 'holder',
+      seatNumbers: [3],
+      generation: '',
+    });
+    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
+  });
+
   it('answers a call sent again as the first time, deciding nothing more', async () => {
     const eventId = await openEvent(3);
     const keys = scriptKeys(eventId);

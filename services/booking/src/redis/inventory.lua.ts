@@ -156,6 +156,8 @@ local generation = redis.call('HGET', KEYS[1], 'gen') or ''
 -- Taken before a rebuild: the rebuilt keys hold Postgres's state, which never had the hold, and
 -- its seats may be someone else's since. Nothing to return.
 if ARGV[5] ~= '' and ARGV[5] ~= generation then return {'OK', generation} end
+-- A settle names the keys its release was made on, even unnamed ones (from before generations).
+if ARGV[4] == '2' and ARGV[5] ~= generation then return {'OK', generation} end
 local id = ARGV[1]
 local status = ARGV[2]
 if status == 'confirmed' then

@@ -128,7 +128,9 @@ export interface SettledRelease {
 /**
  * After cancellations committed: their seats beyond a lowered capacity stop counting as booked
  * in Redis (see `Inventory.settleBeyondTotal`), which may sell or promote as many seats within
- * it. Failing here sells too little until the next rebuild counts them, never too much.
+ * it. A settle that fails, or whose answer is lost (it may have run and promoted), rebuilds the
+ * event from Postgres; should that fail too, or the process stop before settling, the event
+ * sells too little until the scheduled reconciliation, never too much.
  */
 export async function settleBeyondTotal(
   ctx: BookingContext,
@@ -148,7 +150,11 @@ export async function settleBeyondTotal(
       if (settled.kind === 'OK' && settled.promotions.length > 0)
         await recordPromotions(ctx, { eventId, correlationId }, settled.promotions);
     } catch (err) {
-      ctx.logger.warn({ err, eventId }, 'seats beyond the capacity not settled; a rebuild will');
+      ctx.logger.warn({ err, eventId }, 'seats beyond the capacity not settled; rebuilding');
+      await reconcileEvent(ctx, eventId, { correlationId }).catch((error) =>
+        ctx.logger.error({ err: error, eventId }, 'rebuild after an unsettled release failed'),
+      );
+      return;
     }
   }
 }
