@@ -56,6 +56,32 @@ afterAll(async () => {
   await svc?.stop();
 });
 
+/**
+ * A 4-seat event whose capacity is lowered to 2 while b's booking holds seats 3 and 4 (a's, on
+ * seats 1 and 2, cancelled first): seats 1 and 2 are free but not for sale.
+ */
+async function capacityLoweredBelowBooked() {
+  const { eventId, orgId } = await svc.openEvent({ totalSlots: 4 });
+  const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+  const first = (await svc.book(a, eventId, 2)).json();
+  const beyond = (await svc.book(b, eventId, 2)).json();
+  expect([first.seatNumbers, beyond.seatNumbers]).toEqual([
+    [1, 2],
+    [3, 4],
+  ]);
+  expect((await svc.call(a, 'POST', `/v1/bookings/${first.id}/cancel`, {})).statusCode).toBe(200);
+  await svc.publish(
+    'catalog.event_capacity_changed',
+    { eventId, orgId, previousTotalSlots: 4, totalSlots: 2 },
+    { type: 'event', id: eventId, version: 3 },
+  );
+  await eventually(
+    async () =>
+      (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json().totalSlots === 2,
+  );
+  return { eventId, a, b, c, beyond };
+}
+
 describe('ownership and tenant boundaries', () => {
   it('owner and own-org staff see a booking; everyone else gets 404; lists and reconcile are role-guarded', async () => {
     const { eventId, orgId } = await svc.openEvent({ totalSlots: 10 });
@@ -575,24 +601,7 @@ describe('catalog events', () => {
   });
 
   it('after lowering capacity below what is booked, freed seats are not sold until the bookings beyond it go', async () => {
-    const { eventId, orgId } = await svc.openEvent({ totalSlots: 4 });
-    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
-    const first = (await svc.book(a, eventId, 2)).json();
-    const second = (await svc.book(b, eventId, 2)).json();
-    expect([first.seatNumbers, second.seatNumbers]).toEqual([
-      [1, 2],
-      [3, 4],
-    ]);
-    expect((await svc.call(a, 'POST', `/v1/bookings/${first.id}/cancel`, {})).statusCode).toBe(200);
-    await svc.publish(
-      'catalog.event_capacity_changed',
-      { eventId, orgId, previousTotalSlots: 4, totalSlots: 2 },
-      { type: 'event', id: eventId, version: 3 },
-    );
-    await eventually(
-      async () =>
-        (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json().totalSlots === 2,
-    );
+    const { eventId, a, b, c, beyond: second } = await capacityLoweredBelowBooked();
     // Seats 1 and 2 are free, but seats 3 and 4 still hold the event's two seats' worth.
     expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual({
       totalSlots: 2,
@@ -614,20 +623,7 @@ describe('catalog events', () => {
   });
 
   it('a cancellation beyond a lowered capacity frees nothing for sale until it commits', async () => {
-    const { eventId, orgId } = await svc.openEvent({ totalSlots: 4 });
-    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
-    const first = (await svc.book(a, eventId, 2)).json();
-    const beyond = (await svc.book(b, eventId, 2)).json();
-    expect((await svc.call(a, 'POST', `/v1/bookings/${first.id}/cancel`, {})).statusCode).toBe(200);
-    await svc.publish(
-      'catalog.event_capacity_changed',
-      { eventId, orgId, previousTotalSlots: 4, totalSlots: 2 },
-      { type: 'event', id: eventId, version: 3 },
-    );
-    await eventually(
-      async () =>
-        (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json().totalSlots === 2,
-    );
+    const { eventId, b, c, beyond } = await capacityLoweredBelowBooked();
     // b's cancellation has released seats 3 and 4 in Redis, and then fails to be written.
     const { cancelled, late } = await withGate(svc.db, (gate) =>
       withFailingInserts(
@@ -655,20 +651,7 @@ describe('catalog events', () => {
   });
 
   it('a settle whose answer is lost rebuilds the event, so the promotion it made is recorded', async () => {
-    const { eventId, orgId } = await svc.openEvent({ totalSlots: 4 });
-    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
-    const first = (await svc.book(a, eventId, 2)).json();
-    const beyond = (await svc.book(b, eventId, 2)).json();
-    expect((await svc.call(a, 'POST', `/v1/bookings/${first.id}/cancel`, {})).statusCode).toBe(200);
-    await svc.publish(
-      'catalog.event_capacity_changed',
-      { eventId, orgId, previousTotalSlots: 4, totalSlots: 2 },
-      { type: 'event', id: eventId, version: 3 },
-    );
-    await eventually(
-      async () =>
-        (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json().totalSlots === 2,
-    );
+    const { eventId, b, c, beyond } = await capacityLoweredBelowBooked();
     const late = (await svc.book(c, eventId, 2)).json();
     expect(late).toMatchObject({ status: 'waiting' });
     // The settle runs (and promotes c in Redis), but its answer never comes back.
