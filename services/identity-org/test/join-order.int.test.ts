@@ -70,13 +70,18 @@ function membershipWalker(who: TestUser) {
   };
 }
 
+/** An organization with an orgAdmin, and x (who has called once) invited to it. */
+async function invitedToOrganization() {
+  const admin = await h.user();
+  const orgA = await h.signUp(admin);
+  const x = await h.user();
+  await h.call(x, 'GET', '/v1/me');
+  return { orgA, x, token: await invite(admin, orgA, x) };
+}
+
 describe('a membership that waited for a lock', () => {
   it('is listed after the memberships that committed while it waited, not behind a reader', async () => {
-    const admin = await h.user();
-    const orgA = await h.signUp(admin);
-    const x = await h.user();
-    await h.call(x, 'GET', '/v1/me');
-    const token = await invite(admin, orgA, x);
+    const { orgA, x, token } = await invitedToOrganization();
     const walker = membershipWalker(x);
 
     const { accepting, created } = await holdingOrganization(orgA, async () => {
@@ -96,11 +101,7 @@ describe('a membership that waited for a lock', () => {
   });
 
   it('is not overtaken by a creation of the same person while it commits', async () => {
-    const admin = await h.user();
-    const orgA = await h.signUp(admin);
-    const x = await h.user();
-    await h.call(x, 'GET', '/v1/me');
-    const token = await invite(admin, orgA, x);
+    const { orgA, x, token } = await invitedToOrganization();
     const walker = membershipWalker(x);
 
     // An uncommitted row of the same membership holds x's accept between its insert and its
