@@ -140,7 +140,7 @@ async function cancelForEvent(
       const releases = answers.map((a) => (a as PromiseFulfilledResult<ReleaseResult>).value);
       if (released < releases.length) throw new CancelInventoryMissing();
       const cancelledHere = new Set(decisions.map(({ request }) => request.bookingId));
-      const totalSlots = toEventRecord(rows[0] as LockedRow).totalSlots;
+      const event = toEventRecord(rows[0] as LockedRow);
       decisions.forEach(({ request, decided }, i) => {
         const meta = { correlationId: request.correlationId };
         writes.push({ bookingId: request.bookingId, ...decided, meta });
@@ -149,7 +149,7 @@ async function cancelForEvent(
           settling.push({
             bookingId: request.bookingId,
             seatNumbers: decided.state.seatNumbers,
-            totalSlots,
+            totalSlots: event.totalSlots,
             generation: release.generation,
           });
         }
@@ -162,7 +162,6 @@ async function cancelForEvent(
       });
       if (writes.length === 0) return nothing();
       const first = requests[0] as BatchedCancelRequest;
-      const event = toEventRecord(rows[0] as LockedRow);
       const promotionsWritten = await promotionWrites(tx.db, ctx.inventory, event, promotions);
       promoted = promotionsWritten.length;
       // Every cancellation, each promotion and their outbox events: one statement, with COMMIT.
