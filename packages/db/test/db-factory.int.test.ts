@@ -58,6 +58,52 @@ describe('createDb', () => {
     }
   });
 
+  it('opens no more than `max` connections however many queries wait, and opens all of them', async () => {
+    // The services pass DATABASE_POOL_SIZE as `max`: Postgres must see the pool at that size.
+    const max = 3;
+    const db = createDb({ connectionString: postgres.url, schema: 'pool_size_probe', max });
+    const observer = createDb({ connectionString: postgres.url, schema: 'public', max: 2 });
+    /** The pool's connections as Postgres sees them, and those of them waiting on a lock. */
+    const connections = async () => {
+      const { rows } = await sql<{ open: number; waiting: number }>`
+        SELECT count(*)::int AS open, (count(*) FILTER (WHERE wait_event_type = 'Lock'))::int AS waiting
+        FROM pg_stat_activity WHERE application_name = 'happening-pool_size_probe'`.execute(
+        observer,
+      );
+      return rows[0]!;
+    };
+    const lock = 4_343;
+    try {
+      await observer.connection().execute(async (blocker) => {
+        await sql`SELECT pg_advisory_lock(${lock})`.execute(blocker);
+        // Each query holds its connection until the lock is released; the extra ones must queue.
+        const queries = Array.from({ length: max + 3 }, () =>
+          sql`SELECT pg_advisory_xact_lock_shared(${lock})`.execute(db),
+        );
+        await eventually(async () => (await connections()).waiting >= max, {
+          timeoutMs: 5_000,
+          what: `${max} queries waiting on the lock`,
+        });
+        const seen = [(await connections()).open];
+        await sql`SELECT pg_advisory_unlock(${lock})`.execute(blocker);
+        let settled = false;
+        const all = Promise.all(queries).finally(() => {
+          settled = true;
+        });
+        while (!settled) seen.push((await connections()).open);
+        await all;
+        // The pool keeps its idle connections: what it opened over the whole run is still there.
+        seen.push((await connections()).open);
+        expect(Math.max(...seen)).toBe(max);
+        expect(seen.at(-1)).toBe(max);
+      });
+    } finally {
+      // The observer first: ending its session frees the lock the pool's queries may wait on.
+      await closeDb(observer);
+      await closeDb(db);
+    }
+  });
+
   it('sets a minute by default', async () => {
     const db = createDb({ connectionString: postgres.url, schema: 'public' });
     try {
