@@ -42,10 +42,11 @@ export type LockedOrganization = { name: string; ownerId: string };
 /**
  * Takes the organization's row lock: membership changes of one organization run one at a time.
  * Returns the organization's name and owner, or undefined when there is no such organization.
- * `FOR NO KEY UPDATE`, not `FOR UPDATE`: the foreign-key checks of rows written meanwhile (the
- * invite expiry sweep's audit rows, which it writes after locking the invites) take a key-share
- * lock on the organization; with `FOR UPDATE` they would wait for it, in the opposite order to a
- * request's (organization, then invites), and the two could deadlock.
+ * `FOR NO KEY UPDATE`, not `FOR UPDATE`: the foreign-key checks of rows written meanwhile take a
+ * key-share lock on the organization. The expiry sweep takes this lock before the invites, as
+ * requests do, but until it did it wrote its audit rows after locking the invites and without
+ * it; with `FOR UPDATE`, a sweep of that version (still running during a deployment) would wait
+ * for the organization in the opposite order to a request's, and the two could deadlock.
  */
 export async function lockOrganization(
   trx: Trx,

@@ -1,29 +1,31 @@
+import { withTransaction } from '@happening/db';
 import { startRepeatingJob } from '@happening/service-kit';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { Db, Executor } from '../../shared/database.ts';
+import type { Db, Trx } from '../../shared/database.ts';
+import { lockOrganization } from '../../shared/org-events.ts';
 
-/** Narrows the sweep to one address's invites to one organization, as re-inviting it does. */
+/** The pending invites past their expiry of one organization, or of one address there. */
 export interface ExpiryScope {
   organizationId: string;
-  email: string;
+  email?: string;
   /** The request that found them expired, recorded in their audit rows. */
   requestId?: string;
 }
 
 /**
- * Marks every pending invite past its expiry (within `scope`, if given) as expired and audits
- * each, in one statement: replicas running the sweep at the same moment cannot expire (or audit)
- * an invite twice.
+ * Marks the pending invites past their expiry within `scope` as expired and audits each, in one
+ * statement: sweeps running at the same moment cannot expire (or audit) an invite twice. Run it
+ * under the organization lock, which orders its audit rows among the organization's others.
  */
-export async function expirePendingInvites(db: Executor, scope?: ExpiryScope): Promise<number> {
-  const within = scope
-    ? sql`AND organization_id = ${scope.organizationId} AND lower(email) = ${scope.email.toLowerCase()}`
-    : sql``;
+export async function recordExpiredInvites(trx: Trx, scope: ExpiryScope): Promise<number> {
+  const toAddress =
+    scope.email === undefined ? sql`` : sql`AND lower(email) = ${scope.email.toLowerCase()}`;
   const result = await sql<{ count: string }>`
     WITH expired AS (
       UPDATE organization_invites SET status = 'expired'
-      WHERE status = 'pending' AND expires_at < now() ${within}
+      WHERE status = 'pending' AND expires_at < now()
+        AND organization_id = ${scope.organizationId} ${toAddress}
       RETURNING id, organization_id, email, role
     ), audited AS (
       INSERT INTO audit_log
@@ -31,12 +33,37 @@ export async function expirePendingInvites(db: Executor, scope?: ExpiryScope): P
       SELECT organization_id, NULL, 'invite.expired', 'invite', id::text,
              jsonb_build_object('status', 'pending'),
              jsonb_build_object('status', 'expired', 'email', email, 'role', role),
-             ${scope?.requestId ?? null}::text
+             ${scope.requestId ?? null}::text
       FROM expired
       RETURNING 1
     )
-    SELECT count(*) AS count FROM audited`.execute(db);
+    SELECT count(*) AS count FROM audited`.execute(trx);
   return Number(result.rows[0]?.count ?? 0);
+}
+
+/**
+ * The sweep: expires every pending invite past its expiry, one organization at a time, each in
+ * its own transaction under the organization lock, taken before the invites as every request
+ * takes it. Without the lock, an audit row would take its id (the audit trail's keyset) before a
+ * request's and commit after it, behind a client that had already paged past that place.
+ */
+export async function expirePendingInvites(db: Db): Promise<number> {
+  const organizations = await db
+    .selectFrom('organization_invites')
+    .select('organization_id')
+    .distinct()
+    .where('status', '=', 'pending')
+    .where('expires_at', '<', sql<Date>`now()`)
+    .orderBy('organization_id')
+    .execute();
+  let count = 0;
+  for (const { organization_id: organizationId } of organizations) {
+    count += await withTransaction(db, async (trx) => {
+      if ((await lockOrganization(trx, organizationId)) === undefined) return 0;
+      return recordExpiredInvites(trx, { organizationId });
+    });
+  }
+  return count;
 }
 
 /** Runs the sweep now and every `intervalMs` until stopped; a failed sweep is logged and retried next time. */

@@ -27,7 +27,7 @@ import {
   pendingInvitesTo,
 } from './invite.repository.ts';
 import { acceptUrl, hashInviteToken, newInviteToken } from './invite.token.ts';
-import { expirePendingInvites } from './invite-expiry.job.ts';
+import { recordExpiredInvites } from './invite-expiry.job.ts';
 
 export interface InviteSettings {
   publicAppUrl: string;
@@ -66,7 +66,7 @@ export async function createInvite(
     }
     // One past its expiry has expired, swept or not: it is recorded as the sweep records it
     // (marking it also frees the address's one pending slot). Only a live one is superseded.
-    await expirePendingInvites(trx, {
+    await recordExpiredInvites(trx, {
       organizationId: input.organizationId,
       email,
       requestId: actor.requestId,
