@@ -1,4 +1,5 @@
-import { connect, createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { listenTcpProxy } from '@happening/testkit';
 
 /** An AMQP method by its class and method ids (AMQP 0-9-1, section 1). */
 export type AmqpMethod = readonly [classId: number, methodId: number];
@@ -90,8 +91,6 @@ function connectionName(chunk: Buffer): string | undefined {
 }
 
 export async function startAmqpProxy(target: string): Promise<AmqpProxy> {
-  const targetUrl = new URL(target);
-  const sockets = new Set<Socket>();
   /** Each client socket's `connection_name`, as read from its connection.start-ok. */
   const names = new Map<Socket, string>();
   let closeArmed: AmqpMethod | undefined;
@@ -99,10 +98,8 @@ export async function startAmqpProxy(target: string): Promise<AmqpProxy> {
   let held: (() => void) | undefined;
   const counters: { method: AmqpMethod; seen: number }[] = [];
 
-  const server = createServer((client) => {
-    const upstream = connect(Number(targetUrl.port), targetUrl.hostname);
-    sockets.add(client).add(upstream);
-    let cut = false;
+  const listener = await listenTcpProxy(target, (client, upstream) => {
+    client.on('close', () => names.delete(client));
     let fromClient: Buffer = Buffer.alloc(0);
     let headerPassed = false;
     let holding = false;
@@ -143,7 +140,8 @@ export async function startAmqpProxy(target: string): Promise<AmqpProxy> {
     });
     let fromBroker: Buffer = Buffer.alloc(0);
     upstream.on('data', (chunk: Buffer) => {
-      if (cut) return;
+      // After a cut the client still has the frames written to it to read, and nothing more.
+      if (client.writableEnded) return;
       fromBroker = Buffer.concat([fromBroker, chunk]);
       const { frames, rest } = takeFrames(fromBroker);
       fromBroker = rest;
@@ -153,7 +151,6 @@ export async function startAmqpProxy(target: string): Promise<AmqpProxy> {
         passed.push(frame);
         if (closeArmed && isMethod(frame, closeArmed)) {
           closeArmed = undefined;
-          cut = true;
           upstream.destroy();
           client.end(Buffer.concat([...passed, connectionCloseFrame()]));
           return;
@@ -161,24 +158,9 @@ export async function startAmqpProxy(target: string): Promise<AmqpProxy> {
       }
       client.write(Buffer.concat(passed));
     });
-    for (const socket of [client, upstream]) {
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        sockets.delete(socket);
-        names.delete(socket);
-        // After a cut the client still has the frames written to it to read.
-        if (!cut) client.destroy();
-        upstream.destroy();
-      });
-    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
   return {
-    url: url.toString(),
+    url: listener.url,
     closeAfter: (method) => {
       closeArmed = method;
     },
@@ -196,15 +178,10 @@ export async function startAmqpProxy(target: string): Promise<AmqpProxy> {
       counters.push(counter);
       return () => counter.seen;
     },
-    dropAll: () => {
-      for (const socket of sockets) socket.destroy();
-    },
+    dropAll: listener.dropAll,
     dropNamed: (name) => {
       for (const [socket, named] of names) if (named === name) socket.destroy();
     },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    close: listener.close,
   };
 }

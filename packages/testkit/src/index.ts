@@ -6,5 +6,10 @@ export { freePort, waitForPort } from './ports.ts';
 export type { RabbitMqHandle } from './rabbitmq.ts';
 export type { ServerHandle } from './server-handle.ts';
 export { startPostgres, startRabbitMq, startRedis } from './servers.ts';
-export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+export {
+  listenTcpProxy,
+  startTcpProxy,
+  type TcpProxy,
+  type TcpProxyListener,
+} from './tcp-proxy.ts';
 export { startTokenIssuer, type TestTokenIssuer, type TokenOptions } from './token-issuer.ts';

@@ -26,17 +26,66 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: string): Promise<TcpProxy> {
+/** The listening side of a TCP proxy: each client's connection is paired with one to the target. */
+export interface TcpProxyListener {
+  /** The target's URL with the proxy's address in it. */
+  url: string;
+  port: number;
+  /** Drops every connection, as a network failure would. */
+  dropAll(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on a free local port and connects each client to `target`; `relay` decides what passes
+ * between the two sockets. Either closing closes the other, but a client the relay ended
+ * (`client.end(bytes)`) still gets to read the bytes written to it.
+ */
+export async function listenTcpProxy(
+  target: string,
+  relay: (client: Socket, upstream: Socket) => void,
+): Promise<TcpProxyListener> {
   const targetUrl = new URL(target);
-  let frozen = false;
-  const held: (() => void)[] = [];
-  let armed: { marker: string; answerMarker: string | undefined } | undefined;
   const sockets = new Set<Socket>();
-  const counters: { marker: string; seen: number }[] = [];
-  const pass = (send: () => void) => (frozen ? held.push(send) : send());
   const server = createServer((client) => {
     const upstream = connect(Number(targetUrl.port), targetUrl.hostname);
     sockets.add(client).add(upstream);
+    for (const socket of [client, upstream]) {
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        sockets.delete(socket);
+        if (!client.writableEnded) client.destroy();
+        upstream.destroy();
+      });
+    }
+    relay(client, upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  const dropAll = () => {
+    for (const socket of sockets) socket.destroy();
+  };
+  return {
+    url: url.toString(),
+    port,
+    dropAll,
+    close: async () => {
+      dropAll();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+export async function startTcpProxy(target: string): Promise<TcpProxy> {
+  let frozen = false;
+  const held: (() => void)[] = [];
+  let armed: { marker: string; answerMarker: string | undefined } | undefined;
+  const counters: { marker: string; seen: number }[] = [];
+  const pass = (send: () => void) => (frozen ? held.push(send) : send());
+  const listener = await listenTcpProxy(target, (client, upstream) => {
     // Set once this connection sent the marker: the answer it waits for is the one to lose.
     let losing: { answerMarker: string | undefined } | undefined;
     // The end of the previous chunk, so a counted marker split between two is seen.
@@ -60,23 +109,10 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       client.destroy();
       upstream.destroy();
     });
-    for (const socket of [client, upstream]) {
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
   return {
-    url: url.toString(),
-    port,
+    url: listener.url,
+    port: listener.port,
     freeze: () => {
       frozen = true;
     },
@@ -92,9 +128,6 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       counters.push(counter);
       return () => counter.seen;
     },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    close: listener.close,
   };
 }
