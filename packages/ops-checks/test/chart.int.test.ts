@@ -375,6 +375,44 @@ describe('migration hooks', () => {
     );
   });
 
+  it("are placed on the services' nodes: their nodeSelector, affinity and tolerations", () => {
+    // On tainted or dedicated nodes a hook pod without them stays Pending and fails the install.
+    const placement = {
+      nodeSelector: { pool: 'happening' },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: 'pool', operator: 'In', values: ['happening'] }] },
+            ],
+          },
+        },
+      },
+      tolerations: [
+        { key: 'dedicated', operator: 'Equal', value: 'happening', effect: 'NoSchedule' },
+      ],
+    };
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      Object.entries(placement).flatMap(([key, value]) => [
+        '--set-json',
+        `${key}=${JSON.stringify(value)}`,
+      ]),
+    );
+    assertValid(manifests);
+    const jobs = byKind(manifests, 'Job');
+    expect(jobs).toHaveLength(MIGRATING.length);
+    for (const workload of [...byKind(manifests, 'Deployment'), ...jobs]) {
+      const { nodeSelector, affinity, tolerations } = podTemplate(workload).spec as Record<
+        string,
+        unknown
+      >;
+      expect({ nodeSelector, affinity, tolerations }, workload.metadata.name).toEqual(placement);
+    }
+  });
+
   it('run under an existing ServiceAccount when the chart creates none', () => {
     const manifests = renderChart(
       helm,
