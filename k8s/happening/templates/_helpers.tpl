@@ -122,6 +122,28 @@ appVersion. Call with (dict "root" $ "service" $name).
 {{- end -}}
 {{- end -}}
 
+{{/* Path of the caBundle file in the pods (the ConfigMap's key, mounted as this one file). */}}
+{{- define "happening.caBundleFile" -}}
+/etc/happening/ca/ca-bundle.pem
+{{- end -}}
+
+{{/* The volume of the caBundle ConfigMap; render only when caBundle.configMap is set. */}}
+{{- define "happening.caBundleVolume" -}}
+- name: ca-bundle
+  configMap:
+    name: {{ .Values.caBundle.configMap }}
+    items:
+      - key: {{ required "caBundle.key is required with caBundle.configMap" .Values.caBundle.key }}
+        path: {{ base (include "happening.caBundleFile" .) }}
+{{- end -}}
+
+{{/* Its read-only mount; render only when caBundle.configMap is set. */}}
+{{- define "happening.caBundleVolumeMount" -}}
+- name: ca-bundle
+  mountPath: {{ dir (include "happening.caBundleFile" .) }}
+  readOnly: true
+{{- end -}}
+
 {{/* Services that own a Postgres schema (everything but the gateway). */}}
 {{- define "happening.usesDatabase" -}}
 {{- if ne . "gateway" -}}true{{- end -}}
@@ -162,6 +184,10 @@ Call with (dict "root" $ "service" $name).
 {{- $_ := set $config "OIDC_AUDIENCE" (toString $root.Values.oidc.audience) -}}
 {{- with $root.Values.oidc.jwksUri -}}
 {{- $_ := set $config "OIDC_JWKS_URI" (toString .) -}}
+{{- end -}}
+{{- /* Node adds these CAs to its own for every TLS connection: Postgres, AMQP, Redis, SMTP. */ -}}
+{{- if $root.Values.caBundle.configMap -}}
+{{- $_ := set $config "NODE_EXTRA_CA_CERTS" (include "happening.caBundleFile" $root) -}}
 {{- end -}}
 {{- if include "happening.usesDatabase" .service -}}
 {{- /* The migrations Job migrates once per release, so the replicas do not; without it nothing

@@ -661,6 +661,74 @@ describe('service env', () => {
   });
 });
 
+describe('private CA bundle', () => {
+  interface Pod {
+    containers: {
+      volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+    }[];
+    volumes?: {
+      name: string;
+      configMap?: { name: string; items?: { key: string; path: string }[] };
+    }[];
+  }
+
+  /** Per Deployment and Job: the CA file NODE_EXTRA_CA_CERTS names, as the pod mounts it. */
+  function caFiles(manifests: Manifest[]) {
+    return [...byKind(manifests, 'Deployment'), ...byKind(manifests, 'Job')].map((workload) => {
+      const pod = podTemplate(workload).spec as unknown as Pod;
+      const env = containerEnv(manifests, firstContainer(workload)).values.NODE_EXTRA_CA_CERTS;
+      const file = env === undefined ? undefined : path.posix.parse(env);
+      const mount = pod.containers[0]!.volumeMounts?.find((m) => m.mountPath === file?.dir);
+      const volume = pod.volumes?.find((v) => v.name === mount?.name);
+      const item = volume?.configMap?.items?.find((i) => i.path === file?.base);
+      return {
+        name: workload.metadata.name,
+        env,
+        readOnly: mount?.readOnly,
+        configMap: volume?.configMap?.name,
+        key: item?.key,
+      };
+    });
+  }
+
+  it('is mounted read-only into every service and migration Job, named by NODE_EXTRA_CA_CERTS', () => {
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      ['--set', 'caBundle.configMap=rds-ca', '--set', 'caBundle.key=global-bundle.pem'],
+    );
+    assertValid(manifests);
+    const files = caFiles(manifests);
+    expect(files).toHaveLength(SERVICES.length + MIGRATING.length);
+    for (const file of files)
+      expect(file, file.name).toMatchObject({
+        env: expect.stringMatching(/^\//),
+        readOnly: true,
+        configMap: 'rds-ca',
+        key: 'global-bundle.pem',
+      });
+  });
+
+  it('is not mounted unless configured', () => {
+    for (const file of caFiles(renderChart(helm, chart.dir)))
+      expect(file, file.name).toMatchObject({ env: undefined, configMap: undefined });
+  });
+
+  it("is trusted in the production example, whose database URLs verify the server's certificate", () => {
+    for (const file of caFiles(renderChart(helm, chart.dir, [productionValues])))
+      expect(file, file.name).toMatchObject({
+        readOnly: true,
+        configMap: 'happening-ca',
+        key: 'ca.crt',
+      });
+    // pg 8 takes `require` for `verify-full` (against Node's CAs); pg 9 will verify nothing.
+    const example = fs.readFileSync(productionValues, 'utf8');
+    expect(example).toContain('sslmode=verify-full');
+    expect(example).not.toMatch(/sslmode=(?!verify-full)/);
+  });
+});
+
 describe('image tags', () => {
   const image = (manifests: Manifest[], kind: string, name: string) =>
     podTemplate(named(manifests, kind, name)).spec.containers[0]!.image;
