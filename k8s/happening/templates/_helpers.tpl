@@ -221,6 +221,11 @@ else would, so each replica migrates at start (the migrator's advisory lock appl
 {{- range $key, $value := ($svc.env | default dict) -}}
 {{- $_ := set $config $key (toString $value) -}}
 {{- end -}}
+{{- /* The image's NODE_OPTIONS imports the TypeScript loader (docker/service.Dockerfile): a value
+here would replace it, and no pod could load src/main.ts. */ -}}
+{{- if hasKey $config "NODE_OPTIONS" -}}
+{{- fail (printf "services.%s.env.NODE_OPTIONS would replace the image's NODE_OPTIONS, which loads the TypeScript loader, and no pod would start: give Node flags in services.%s.nodeArgs instead" .service .service) -}}
+{{- end -}}
 {{- /* The container port, probes and Service follow services.<name>.port, not the env. */ -}}
 {{- if ne $config.PORT (toString $svc.port) -}}
 {{- fail (printf "services.%s.env.PORT (%s) differs from services.%s.port (%v): set services.%s.port instead" .service $config.PORT .service $svc.port .service) -}}

@@ -683,6 +683,17 @@ describe('service env', () => {
     expect(catalog.values).toMatchObject({ LOG_LEVEL: 'info', HOST: '0.0.0.0' });
   });
 
+  it("refuses NODE_OPTIONS, which would replace the image's loader, for nodeArgs", () => {
+    expect(() =>
+      renderChart(
+        helm,
+        chart.dir,
+        [],
+        ['--set', 'services.booking.env.NODE_OPTIONS=--max-old-space-size=400'],
+      ),
+    ).toThrow(/services.booking.env.NODE_OPTIONS .*services.booking.nodeArgs/);
+  });
+
   it('refuses a PORT other than the one the probes and the Service use', () => {
     expect(() =>
       renderChart(helm, chart.dir, [], ['--set', 'services.booking.env.PORT=4000']),
