@@ -807,6 +807,11 @@ describe('notification secrets', () => {
     expect(Buffer.from(keys[0]!, 'base64')).toHaveLength(32);
   });
 
+  it('are kept on uninstall, so that installing again keeps the keys of what is sealed', () => {
+    const secret = named(renderChart(helm, chart.dir), 'Secret', 'happening-secrets');
+    expect(annotation(secret, 'helm.sh/resource-policy')).toBe('keep');
+  });
+
   it('use a configured sealing key and refuse a malformed one', () => {
     const key = Buffer.alloc(32, 1).toString('base64');
     const keys = sealingKeys(
