@@ -28,13 +28,23 @@ const BODY_NOT_JSON = 'FST_ERR_CTP_INVALID_JSON_BODY';
 
 const VALIDATION_CONTEXT: Readonly<Record<string, string>> = { querystring: 'query' };
 
-/** Field paths like `body.seats` or `query.limit` from fastify's validation errors. */
+/**
+ * Field paths like `body.seats` or `query.limit` from fastify's validation errors; an unknown key
+ * is named at its own path (`query.Status`), one error per key.
+ */
 export function fieldErrors(error: FastifyError): FieldError[] {
   const context = error.validationContext ?? 'body';
   const prefix = VALIDATION_CONTEXT[context] ?? context;
-  return (error.validation ?? []).map((v) => {
-    const segments = v.instancePath.split('/').filter(Boolean);
-    return { path: [prefix, ...segments].join('.'), message: v.message ?? 'Invalid value' };
+  return (error.validation ?? []).flatMap((v) => {
+    const segments = [prefix, ...v.instancePath.split('/').filter(Boolean)];
+    const unknown = v.keyword === 'unrecognized_keys' ? v.params.keys : undefined;
+    if (Array.isArray(unknown) && unknown.length > 0) {
+      return unknown.map((key) => ({
+        path: [...segments, String(key)].join('.'),
+        message: `Unknown field "${String(key)}"`,
+      }));
+    }
+    return [{ path: segments.join('.'), message: v.message ?? 'Invalid value' }];
   });
 }
 

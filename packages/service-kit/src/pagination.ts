@@ -2,8 +2,11 @@ import { z } from 'zod';
 import { DomainError } from './domain-error.ts';
 import { unstorableTextErrors } from './stored-text.ts';
 
-/** `?limit=` (1..100, default 20) and an opaque `?cursor=`. */
-export const pageQuerySchema = z.object({
+/**
+ * `?limit=` (1..100, default 20) and an opaque `?cursor=`; any other parameter is refused, as an
+ * unknown body field is: a misspelt filter (`?Status=`) would otherwise answer the unfiltered list.
+ */
+export const pageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(1024).optional(),
 });

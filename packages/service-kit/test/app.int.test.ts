@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type App, createApp, DomainError, ifMatchVersion, metricsRegistry } from '../src/index.ts';
+import {
+  type App,
+  createApp,
+  DomainError,
+  ifMatchVersion,
+  metricsRegistry,
+  pageQuerySchema,
+} from '../src/index.ts';
 import { captureLogs } from './log-capture.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -46,6 +53,11 @@ describe('createApp', () => {
       }
       return { id: thingId };
     });
+    app.get(
+      '/v1/pages',
+      { schema: { querystring: pageQuerySchema.extend({ status: z.string().optional() }) } },
+      async (request) => request.query,
+    );
     app.get('/boom', async () => {
       throw new Error('password=hunter2 at db.internal:5432');
     });
@@ -113,6 +125,18 @@ describe('createApp', () => {
         payload: { name: 'a', seats: 1 },
       });
       expect(query.json().errors).toEqual([{ path: 'query.dryRun', message: expect.any(String) }]);
+    });
+
+    it('names each unknown query parameter of a page query at its own path', async () => {
+      const res = await app.inject({ url: '/v1/pages?limit=5&Status=open&sort=name' });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(res.json().errors).toEqual([
+        { path: 'query.Status', message: expect.stringContaining('Status') },
+        { path: 'query.sort', message: expect.stringContaining('sort') },
+      ]);
+      const known = await app.inject({ url: '/v1/pages?limit=5&status=open' });
+      expect(known.json()).toEqual({ limit: 5, status: 'open' });
     });
 
     it('serves valid requests through the zod type provider', async () => {

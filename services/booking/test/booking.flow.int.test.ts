@@ -510,7 +510,7 @@ describe('booking flow through HTTP', () => {
     expect(typo.statusCode).toBe(400);
     expect(typo.json()).toMatchObject({
       code: 'VALIDATION_FAILED',
-      errors: [{ path: 'body', message: expect.stringContaining('seatnumbers') }],
+      errors: [{ path: 'body.seatnumbers', message: expect.stringContaining('seatnumbers') }],
     });
     expect((await svc.call(a, 'GET', '/v1/me/bookings')).json().items).toEqual([]);
 
@@ -522,7 +522,7 @@ describe('booking flow through HTTP', () => {
     expect(extra.statusCode).toBe(400);
     expect(extra.json()).toMatchObject({
       code: 'VALIDATION_FAILED',
-      errors: [{ path: 'body', message: expect.stringContaining('reason') }],
+      errors: [{ path: 'body.reason', message: expect.stringContaining('reason') }],
     });
     const nul = await svc.call(b, 'POST', cancel, { note: 'sorry\u0000' });
     expect(nul.statusCode).toBe(400);

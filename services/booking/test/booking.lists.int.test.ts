@@ -207,3 +207,30 @@ describe('a booking read while a cancellation commits', () => {
     expect(view).toMatchObject({ id: booked.id, status: 'confirmed', seatNumbers: [1, 2] });
   });
 });
+
+describe('list query parameters', () => {
+  it('refuses an unknown or misspelt parameter on every list, naming it, instead of ignoring it', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 5 });
+    const organizer = await svc.user();
+    await svc.join(organizer, orgId, 'organizer');
+    const owner = await svc.user();
+    expect((await svc.book(owner, eventId, 1)).statusCode).toBe(201);
+    const cases: [TestUser, string, string][] = [
+      // Answered with the unfiltered list before: the filter is `status`.
+      [owner, '/v1/me/bookings?Status=cancelled', 'Status'],
+      [organizer, `/v1/events/${eventId}/bookings?limit=5&stauts=waiting`, 'stauts'],
+      [organizer, `/v1/events/${eventId}/seats?status=taken`, 'status'],
+    ];
+    for (const [who, url, key] of cases) {
+      const res = await svc.call(who, 'GET', url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: [{ path: `query.${key}`, message: expect.stringContaining(key) }],
+      });
+    }
+    const listed = await svc.call(owner, 'GET', '/v1/me/bookings?status=confirmed&limit=5');
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(listed.json().items).toHaveLength(1);
+  });
+});

@@ -197,9 +197,9 @@ describe('create → publish → update → cancel', () => {
     expect(bogus.statusCode, bogus.body).toBe(400);
     expect(bogus.headers['content-type']).toContain('application/problem+json');
     expect(bogus.json().code).toBe('VALIDATION_FAILED');
-    // As for every strict body, service-kit names an unknown key in the message of `body`.
+    // As for every strict body, service-kit names an unknown key at its own path.
     expect(bogus.json().errors).toEqual([
-      { path: 'body', message: expect.stringContaining('"bogus"') },
+      { path: 'body.bogus', message: expect.stringContaining('"bogus"') },
     ]);
     const unchanged = await catalog.call(organizer, 'GET', `/v1/events/${draft.id}`);
     expect(unchanged.json()).toMatchObject({ status: 'draft', version: 1 });

@@ -175,6 +175,22 @@ describe('public listing', () => {
     }
   });
 
+  it('refuses an unknown or misspelt parameter, naming it, instead of listing every event', async () => {
+    const cases: [TestUser, string, string][] = [
+      [stranger, '/v1/events?Category=concert', 'Category'],
+      [stranger, '/v1/events?limit=5&from_date=2031-01-01T00:00:00Z', 'from_date'],
+      [organizerA, `/v1/orgs/${orgA}/events?state=draft`, 'state'],
+    ];
+    for (const [who, url, key] of cases) {
+      const res = await catalog.call(who, 'GET', url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: [{ path: `query.${key}`, message: expect.stringContaining(key) }],
+      });
+    }
+  });
+
   it('rejects a forged cursor and a page size over 100', async () => {
     expect((await catalog.call(stranger, 'GET', '/v1/events?cursor=bm9wZQ')).statusCode).toBe(400);
     expect((await catalog.call(stranger, 'GET', '/v1/events?limit=101')).statusCode).toBe(400);

@@ -553,6 +553,11 @@ describe('bad input', () => {
       ['PATCH', `/v1/orgs/${orgId}`, { domain: 'not a domain' }, 'body.domain'],
       ['GET', '/v1/orgs/not-a-uuid', undefined, 'params.orgId'],
       ['GET', `/v1/orgs/${orgId}/members?limit=1000`, undefined, 'query.limit'],
+      // Unknown parameters are refused on every list, each named.
+      ['GET', `/v1/orgs/${orgId}/members?limt=5`, undefined, 'query.limt'],
+      ['GET', `/v1/orgs/${orgId}/invites?status=pending`, undefined, 'query.status'],
+      ['GET', `/v1/orgs/${orgId}/audit?action=x`, undefined, 'query.action'],
+      ['GET', '/v1/me/memberships?role=owner', undefined, 'query.role'],
       ['POST', '/v1/invites/accept', { token: '' }, 'body.token'],
     ];
     for (const [method, url, body, path] of cases) {

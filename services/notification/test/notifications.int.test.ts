@@ -756,6 +756,13 @@ describe('GET /v1/me/notifications', () => {
     const ada = await h.user();
     expect((await h.call(ada, 'GET', '/v1/me/notifications?status=lost')).statusCode).toBe(400);
     expect((await h.call(ada, 'GET', '/v1/me/notifications?cursor=nonsense')).statusCode).toBe(400);
+    // A misspelt filter is refused, not ignored: it answered the unfiltered list before.
+    const misspelt = await h.call(ada, 'GET', '/v1/me/notifications?Status=failed');
+    expect(misspelt.statusCode).toBe(400);
+    expect(misspelt.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ path: 'query.Status', message: expect.stringContaining('Status') }],
+    });
     expect((await h.call(undefined, 'GET', '/v1/me/notifications')).statusCode).toBe(401);
     expect((await h.call(undefined, 'GET', '/v1/me/notification-preferences')).statusCode).toBe(
       401,
