@@ -5,7 +5,11 @@ import type { RelayControl } from './context.factory.ts';
 import type { BookingContext } from './context.ts';
 import type { AvailabilityPublisher } from './modules/availability/availability.publisher.ts';
 import { eventsHandler } from './modules/events.consumer.ts';
-import { reconcileAll } from './modules/inventory/reconcile.service.ts';
+import {
+  reconcileAll,
+  reconcileIfDue,
+  recordReconcilePass,
+} from './modules/inventory/reconcile.service.ts';
 
 /** SQLSTATE of a relation that does not exist. */
 const UNDEFINED_TABLE = '42P01';
@@ -25,14 +29,25 @@ export interface RuntimeDeps {
 }
 
 export interface BookingRuntime {
-  /** Rebuilds every open event's Redis inventory now. */
-  reconcileAll(): Promise<number>;
+  /** The start-up pass over every open event; resolves with the events rebuilt, never rejects. */
+  startupPass: Promise<number>;
+  /**
+   * The scheduled pass now: every open event rebuilt if no replica's pass started within the
+   * interval (undefined when one did).
+   */
+  reconcileIfDue(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
 /**
  * The background half: topology, outbox relay, retention of the platform tables, the
  * catalog/identity consumer, and reconciliation at start-up and on a schedule.
+ *
+ * The start-up pass runs beside the service rather than before it: with many open events it
+ * would outlast the start-up probe, and nothing waits on it (a request that finds an event's
+ * keys missing rebuilds them; one that finds them diverged waits on the event lock the pass
+ * holds while it rebuilds that event). It counts as the replicas' latest pass, so the scheduled
+ * passes of the others wait a whole interval after it.
  */
 export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
   const { ctx, broker } = deps;
@@ -50,12 +65,19 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
   });
   const retention = startPlatformRetention({ db: ctx.db, logger: ctx.logger });
   deps.connectRelay(relay);
-  await reconcileAll(ctx, 'startup-reconcile').catch((error: unknown) => {
+  const stopping = new AbortController();
+  const startupPass = (async () => {
+    await recordReconcilePass(ctx.db);
+    return reconcileAll(ctx, 'startup-reconcile', stopping.signal);
+  })().catch((error: unknown) => {
     // Tables not there yet: a first install whose migrations run once the pods are up (the
-    // chart's in-cluster Postgres). Nothing to rebuild then; waiting for them here would keep
-    // the pods from ever becoming ready, and the install waiting on them.
-    if ((error as { code?: string }).code !== UNDEFINED_TABLE) throw error;
-    ctx.logger.warn({ err: error }, 'booking tables missing: startup reconciliation skipped');
+    // chart's in-cluster Postgres). Nothing to rebuild then.
+    if ((error as { code?: string }).code === UNDEFINED_TABLE) {
+      ctx.logger.warn({ err: error }, 'booking tables missing: startup reconciliation skipped');
+    } else {
+      ctx.logger.error({ err: error }, 'startup reconciliation failed');
+    }
+    return 0;
   });
   const consumer = await broker.consume({
     queue: 'booking.events',
@@ -64,13 +86,16 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
   });
   const scheduled = startRepeatingJob({
     intervalMs: deps.reconcileIntervalMs,
-    run: () => reconcileAll(ctx, 'scheduled-reconcile'),
+    run: () => reconcileIfDue(ctx, deps.reconcileIntervalMs, stopping.signal),
     onError: (err) => ctx.logger.error({ err }, 'scheduled reconciliation failed'),
   });
   return {
+    startupPass,
     // Joins a scheduled run in progress rather than rebuilding every event twice at once.
-    reconcileAll: () => scheduled.runNow(),
+    reconcileIfDue: () => scheduled.runNow(),
     async stop() {
+      stopping.abort();
+      await startupPass;
       await scheduled.stop();
       await consumer.cancel();
       await deps.availability.stop();

@@ -103,6 +103,8 @@ export async function startBooking() {
     outboxMaxDeferMs: 60_000,
     eventConsumers: SUBSCRIBING_SERVICES,
   });
+  // Its start-up pass runs beside the service; a test's keys are not rebuilt under it.
+  await runtime.startupPass;
   const app = await buildApp({
     ctx,
     logger,

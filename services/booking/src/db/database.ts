@@ -66,6 +66,11 @@ export interface BookingSeatsTable {
   status: 'booked' | 'released';
 }
 
+export interface ReconcilePassesTable {
+  pass: string;
+  started_at: Date;
+}
+
 export interface AvailabilitySequenceTable {
   event_id: string;
   sequence: string | number;
@@ -79,6 +84,7 @@ export interface BookingDb extends PlatformTables {
   bookings: BookingsTable;
   booking_seats: BookingSeatsTable;
   availability_sequence: AvailabilitySequenceTable;
+  reconcile_passes: ReconcilePassesTable;
 }
 
 export type BookingRow = Selectable<BookingsTable>;

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import type { BookingDb } from '../../db/database.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
@@ -138,8 +138,72 @@ export async function rebuildForRequest(
   }
 }
 
-/** Reconciles every open event; one failing event does not stop the others. */
-export async function reconcileAll(ctx: BookingContext, correlationId: string): Promise<number> {
+/** The pass over every open event, as `reconcile_passes` names it. */
+const ALL_EVENTS_PASS = 'all-events';
+
+/**
+ * Records that a pass over every open event starts now, whether or not one ran lately (a
+ * replica's start-up pass): the replicas' scheduled passes count from it.
+ */
+export async function recordReconcilePass(db: Kysely<BookingDb>): Promise<void> {
+  await db
+    .insertInto('reconcile_passes')
+    .values({ pass: ALL_EVENTS_PASS, started_at: sql<Date>`now()` })
+    .onConflict((oc) => oc.column('pass').doUpdateSet({ started_at: sql<Date>`now()` }))
+    .execute();
+}
+
+/**
+ * Claims the scheduled pass when none started in the last `intervalMs` (less a tenth, so a
+ * replica's own timer, firing a little early or late, still finds its next pass due). The claim
+ * is one upsert: of replicas claiming at once, one gets it and the others find it taken.
+ */
+export async function claimReconcilePass(
+  db: Kysely<BookingDb>,
+  intervalMs: number,
+): Promise<boolean> {
+  const dueAfterMs = Math.floor(intervalMs * 0.9);
+  const claimed = await db
+    .insertInto('reconcile_passes')
+    .values({ pass: ALL_EVENTS_PASS, started_at: sql<Date>`now()` })
+    .onConflict((oc) =>
+      oc
+        .column('pass')
+        .doUpdateSet({ started_at: sql<Date>`now()` })
+        .where(
+          'reconcile_passes.started_at',
+          '<=',
+          sql<Date>`now() - make_interval(secs => ${dueAfterMs / 1000})`,
+        ),
+    )
+    .returning('pass')
+    .executeTakeFirst();
+  return claimed !== undefined;
+}
+
+/**
+ * The scheduled pass: every open event rebuilt, by whichever replica finds the pass due, so the
+ * load on Postgres and Redis (and the exclusive event locks) does not grow with the replicas.
+ * Returns the number of events reconciled, or undefined when another replica's pass is recent.
+ */
+export async function reconcileIfDue(
+  ctx: BookingContext,
+  intervalMs: number,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
+  if (!(await claimReconcilePass(ctx.db, intervalMs))) return undefined;
+  return reconcileAll(ctx, 'scheduled-reconcile', signal);
+}
+
+/**
+ * Reconciles every open event; one failing event does not stop the others, `signal` (the
+ * service stopping) stops before the next event.
+ */
+export async function reconcileAll(
+  ctx: BookingContext,
+  correlationId: string,
+  signal?: AbortSignal,
+): Promise<number> {
   const rows = await ctx.db
     .selectFrom('event_inventory')
     .select('event_id')
@@ -147,6 +211,7 @@ export async function reconcileAll(ctx: BookingContext, correlationId: string): 
     .execute();
   let done = 0;
   for (const { event_id } of rows) {
+    if (signal?.aborted) break;
     try {
       await reconcileEvent(ctx, event_id, { correlationId });
       done += 1;
