@@ -298,6 +298,21 @@ describe('production values', () => {
     expect(refs.PUSH_API_KEY).not.toHaveProperty('optional');
   });
 
+  it("spread each service's own replicas across zones, not only across nodes", () => {
+    for (const deployment of byKind(manifests, 'Deployment')) {
+      const { selector, template } = deployment.spec as {
+        selector: { matchLabels: Record<string, string> };
+        template: { spec: { topologySpreadConstraints?: Record<string, unknown>[] } };
+      };
+      expect(template.spec.topologySpreadConstraints, deployment.metadata.name).toContainEqual({
+        maxSkew: 1,
+        topologyKey: 'topology.kubernetes.io/zone',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: selector.matchLabels },
+      });
+    }
+  });
+
   it('render a ServiceMonitor and a NetworkPolicy per service', () => {
     expect(byKind(manifests, 'ServiceMonitor')).toHaveLength(1);
     expect(byKind(manifests, 'NetworkPolicy')).toHaveLength(SERVICES.length);
