@@ -86,11 +86,20 @@ appVersion. Call with (dict "root" $ "service" $name).
 {{- printf "database-url-%s" . -}}
 {{- end -}}
 
+{{/*
+A user name or password percent-encoded for a URL's userinfo: an @, / or : in it would end the
+userinfo early. urlquery encodes a space as +, which a userinfo keeps as a plus: encode it as %20.
+*/}}
+{{- define "happening.userinfo" -}}
+{{- . | toString | urlquery | replace "+" "%20" -}}
+{{- end -}}
+
 {{/* Database URL of a service: the in-chart PostgreSQL when enabled, the configured one otherwise. */}}
 {{- define "happening.databaseUrl" -}}
 {{- $pg := .root.Values.postgresql -}}
 {{- if $pg.enabled -}}
-{{- printf "postgres://%s:%s@%s-postgresql:5432/%s" $pg.auth.username (required "postgresql.auth.password is required when postgresql.enabled" $pg.auth.password) .root.Release.Name $pg.auth.database -}}
+{{- $password := required "postgresql.auth.password is required when postgresql.enabled" $pg.auth.password -}}
+{{- printf "postgres://%s:%s@%s-postgresql:5432/%s" (include "happening.userinfo" $pg.auth.username) (include "happening.userinfo" $password) .root.Release.Name $pg.auth.database -}}
 {{- else -}}
 {{- required (printf "secrets.databaseUrls.%s is required" .service) (index .root.Values.secrets.databaseUrls .service) -}}
 {{- end -}}
@@ -99,7 +108,8 @@ appVersion. Call with (dict "root" $ "service" $name).
 {{- define "happening.amqpUrl" -}}
 {{- $mq := .Values.rabbitmq -}}
 {{- if $mq.enabled -}}
-{{- printf "amqp://%s:%s@%s-rabbitmq:5672" $mq.auth.username (required "rabbitmq.auth.password is required when rabbitmq.enabled" $mq.auth.password) .Release.Name -}}
+{{- $password := required "rabbitmq.auth.password is required when rabbitmq.enabled" $mq.auth.password -}}
+{{- printf "amqp://%s:%s@%s-rabbitmq:5672" (include "happening.userinfo" $mq.auth.username) (include "happening.userinfo" $password) .Release.Name -}}
 {{- else -}}
 {{- required "secrets.amqpUrl is required" .Values.secrets.amqpUrl -}}
 {{- end -}}
@@ -108,7 +118,8 @@ appVersion. Call with (dict "root" $ "service" $name).
 {{- define "happening.redisUrl" -}}
 {{- $redis := .Values.redis -}}
 {{- if $redis.enabled -}}
-{{- printf "redis://:%s@%s-redis-master:6379/0" (required "redis.auth.password is required when redis.enabled" $redis.auth.password) .Release.Name -}}
+{{- $password := required "redis.auth.password is required when redis.enabled" $redis.auth.password -}}
+{{- printf "redis://:%s@%s-redis-master:6379/0" (include "happening.userinfo" $password) .Release.Name -}}
 {{- else -}}
 {{- required "secrets.redisUrl is required" .Values.secrets.redisUrl -}}
 {{- end -}}

@@ -922,6 +922,34 @@ describe('values schema and dependencies', () => {
     expect(byKind(manifests, 'HorizontalPodAutoscaler')).toHaveLength(SERVICES.length - 1);
   });
 
+  it("escapes the in-chart dependencies' credentials in the URLs it builds for them", () => {
+    const password = 'p@ss/w:rd?#% +&=';
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      ['postgresql', 'redis', 'rabbitmq'].flatMap((dependency) => [
+        '--set',
+        `${dependency}.enabled=true`,
+        '--set-json',
+        `${dependency}.auth.password=${JSON.stringify(password)}`,
+      ]),
+    );
+    const secret = named(manifests, 'Secret', 'happening-secrets') as Manifest & {
+      data: Record<string, string>;
+    };
+    const urls = ['database-url-booking', 'amqp-url', 'redis-url'].map(
+      (key) => new URL(Buffer.from(secret.data[key]!, 'base64').toString()),
+    );
+    // pg and ioredis decode the userinfo with decodeURIComponent, amqplib with unescape (the
+    // same for ASCII).
+    expect(urls.map((url) => [url.hostname, decodeURIComponent(url.password)])).toEqual([
+      ['happening-postgresql', password],
+      ['happening-rabbitmq', password],
+      ['happening-redis-master', password],
+    ]);
+  });
+
   it('declares Postgres, Redis, RabbitMQ and Keycloak as optional dependencies, off by default', () => {
     const chartYaml = parse(fs.readFileSync(path.join(chartDir, 'Chart.yaml'), 'utf8')) as {
       dependencies: { name: string; condition: string }[];
