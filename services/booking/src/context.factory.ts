@@ -5,6 +5,7 @@ import { Batcher, KeyedBatcher } from './batcher.ts';
 import { bookingDefaults } from './config.ts';
 import type { BookingContext } from './context.ts';
 import type { BookingDb } from './db/database.ts';
+import { refreshWaitlistLengthsWith } from './metrics/booking.metrics.ts';
 import {
   type AvailabilityPublisher,
   createAvailabilityPublisher,
@@ -42,6 +43,7 @@ export function createContext(options: ContextOptions): {
 } {
   let relay: RelayControl = { wake: () => undefined, resume: () => undefined };
   const inventory = new Inventory(options.redis);
+  refreshWaitlistLengthsWith((eventIds) => inventory.waitlistLengths(eventIds));
   const availability = createAvailabilityPublisher({
     db: options.db,
     inventory,

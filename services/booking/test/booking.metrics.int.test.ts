@@ -1,5 +1,6 @@
 import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { type Booking, startBooking } from './harness.ts';
 
 let svc: Booking;
@@ -54,5 +55,26 @@ describe('booking metrics on /metrics', () => {
     await eventually(async () => !(await scrape()).includes(waitlist), {
       what: 'waitlist gauge cleared',
     });
+  });
+
+  it('each scrape reads the waitlists again, so one another replica changed is not shown stale', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 1 });
+    const waitlist = `happening_waitlist_length{event_id="${eventId}"}`;
+    const [a, b, c] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    await svc.book(a, eventId, 1);
+    const waiting = [
+      (await svc.book(b, eventId, 1)).json().id,
+      (await svc.book(c, eventId, 1)).json().id,
+    ];
+    await eventually(async () => sample(await scrape(), waitlist) === 2, {
+      what: 'two waiting',
+    });
+
+    // Another replica's cancellations leave this process's gauge untouched: only Redis changes.
+    const keys = inventoryKeys(eventId);
+    await svc.redis.multi().zrem(keys.waitlist, waiting[0]).hdel(keys.waiting, waiting[0]).exec();
+    expect(sample(await scrape(), waitlist)).toBe(1);
+    await svc.redis.multi().zrem(keys.waitlist, waiting[1]).hdel(keys.waiting, waiting[1]).exec();
+    expect(await scrape()).not.toContain(waitlist);
   });
 });

@@ -11,13 +11,38 @@ export const bookingsTotal = new Counter({
   registers: [metricsRegistry],
 });
 
-/** People waiting per event; an event without a waitlist has no series. */
+/** Reads events' waitlist lengths from Redis, in the order given. */
+export type WaitlistLengths = (eventIds: readonly string[]) => Promise<readonly number[]>;
+
+let readWaitlistLengths: WaitlistLengths | undefined;
+/** Events this replica has a series for. */
+const trackedEvents = new Set<string>();
+
+/**
+ * People waiting per event; an event without a waitlist has no series. A series is set by the
+ * replica whose request or availability update saw the waitlist; another replica may have
+ * emptied it since, so each scrape reads the lengths of the events it has series for again from
+ * Redis (one pipelined round trip) and drops the ones that emptied.
+ */
 export const waitlistLength = new Gauge({
   name: 'happening_waitlist_length',
   help: 'People waiting per event (events with a waitlist only)',
   labelNames: ['event_id'] as const,
   registers: [metricsRegistry],
+  async collect() {
+    if (readWaitlistLengths === undefined || trackedEvents.size === 0) return;
+    const eventIds = [...trackedEvents];
+    // Redis unreachable: the scrape shows the values last seen rather than failing.
+    const lengths = await readWaitlistLengths(eventIds).catch(() => undefined);
+    if (lengths === undefined) return;
+    eventIds.forEach((eventId, i) => setWaitlistLength(eventId, lengths[i] ?? 0));
+  },
 });
+
+/** Where each scrape reads the waitlist lengths again. */
+export function refreshWaitlistLengthsWith(read: WaitlistLengths): void {
+  readWaitlistLengths = read;
+}
 
 /** Adds committed outcomes (no-op for 0). */
 export function countBookings(outcome: BookingOutcome, n = 1): void {
@@ -26,6 +51,11 @@ export function countBookings(outcome: BookingOutcome, n = 1): void {
 
 /** Sets an event's waitlist length as Redis answered it; 0 drops the series. */
 export function setWaitlistLength(eventId: string, length: number): void {
-  if (length > 0) waitlistLength.set({ event_id: eventId }, length);
-  else waitlistLength.remove({ event_id: eventId });
+  if (length > 0) {
+    waitlistLength.set({ event_id: eventId }, length);
+    trackedEvents.add(eventId);
+  } else {
+    waitlistLength.remove({ event_id: eventId });
+    trackedEvents.delete(eventId);
+  }
 }

@@ -219,6 +219,17 @@ export class Inventory {
     };
   }
 
+  /** How many wait for each event, in the order given (0 for keys missing), in one round trip. */
+  async waitlistLengths(eventIds: readonly string[]): Promise<number[]> {
+    const pipeline = this.redis.pipeline();
+    for (const eventId of eventIds) pipeline.zcard(inventoryKeys(eventId).waitlist);
+    const answers = (await pipeline.exec()) ?? [];
+    return answers.map(([error, length]) => {
+      if (error) throw error;
+      return Number(length);
+    });
+  }
+
   /** 1-based place of a waiting booking, or null when it is not waiting. */
   async waitlistPosition(eventId: string, bookingId: string): Promise<number | null> {
     const rank = await this.redis.zrank(inventoryKeys(eventId).waitlist, bookingId);
