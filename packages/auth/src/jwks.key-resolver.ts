@@ -19,6 +19,9 @@ export interface JwksOptions {
 /** While the key set cannot be fetched, how long known keys are used without asking again. */
 const RETRY_FETCH_AFTER_MS = 30_000;
 
+// A token with a new kid fetches the key set again at once, so a client may retry soon.
+const AUTH_RETRY_AFTER_SECONDS = 2;
+
 /** Thrown when the token's header names no key of the issuer (unknown kid, foreign alg). */
 export class UnknownSigningKeyError extends Error {
   override name = 'UnknownSigningKeyError';
@@ -68,6 +71,7 @@ export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
         'AUTH_UNAVAILABLE',
         503,
         'Tokens cannot be verified right now; try again shortly.',
+        { retryAfterSeconds: AUTH_RETRY_AFTER_SECONDS },
       );
     }
     let pem = pems.get(key);

@@ -149,7 +149,8 @@ describe('authPlugin', () => {
     const res = await broken.inject({ url: '/v1/me', headers: bearer(await issuer.token()) });
     await broken.close();
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toMatchObject({ code: 'AUTH_UNAVAILABLE' });
+    expect(res.json()).toMatchObject({ code: 'AUTH_UNAVAILABLE', retryAfterSeconds: 2 });
+    expect(res.headers['retry-after']).toBe('2');
   });
 
   it('takes its options from the OIDC_* settings, the key set from OIDC_JWKS_URI when set', async () => {
@@ -220,6 +221,7 @@ describe('an issuer that cannot be reached', () => {
       const unknown = await app.inject({ url: '/v1/me', headers: bearer(unseen) });
       expect(unknown.statusCode).toBe(503);
       expect(unknown.json()).toMatchObject({ code: 'AUTH_UNAVAILABLE' });
+      expect(unknown.headers['retry-after']).toBe('2');
     } finally {
       await app.close();
       await issuer.stop();

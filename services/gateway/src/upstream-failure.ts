@@ -1,6 +1,9 @@
 import { DomainError } from '@happening/service-kit';
 import type { Upstream } from './route-table.ts';
 
+/** Seconds a client is asked to wait before retrying a request no upstream instance took. */
+const UPSTREAM_RETRY_AFTER_SECONDS = 2;
+
 // Nothing reached the upstream, so any request may be retried.
 const UNAVAILABLE = new Set([
   'ECONNREFUSED',
@@ -39,6 +42,7 @@ export function upstreamFailure(upstream: Upstream, error: unknown): DomainError
   if (codes.some((code) => UNAVAILABLE.has(code))) {
     return new DomainError('UPSTREAM_UNAVAILABLE', 503, 'The service is unavailable.', {
       upstream,
+      retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
     });
   }
   if (codes.some((code) => TIMED_OUT.has(code))) {

@@ -16,6 +16,14 @@ describe('gateway with failing upstreams', () => {
   });
   afterAll(() => h.stop());
 
+  it("answers 503 AUTH_UNAVAILABLE with Retry-After while the issuer's key set is unreachable", async () => {
+    const app = await h.gateway({ OIDC_JWKS_URI: `${h.deadUrl}/certs` });
+    const res = await app.inject({ url: '/v1/events', headers: { authorization } });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ code: 'AUTH_UNAVAILABLE', retryAfterSeconds: 2 });
+    expect(res.headers['retry-after']).toBe('2');
+  });
+
   describe('an upstream that is down', () => {
     let app: App;
     beforeAll(async () => {
@@ -39,7 +47,10 @@ describe('gateway with failing upstreams', () => {
         status: 503,
         code: 'UPSTREAM_UNAVAILABLE',
         upstream: 'booking',
+        retryAfterSeconds: 2,
       });
+      // Nothing reached the upstream: the client may send the same request again, soon.
+      expect(res.headers['retry-after']).toBe('2');
     });
 
     it('keeps serving the other upstreams', async () => {
