@@ -85,8 +85,10 @@ export async function findListedEvent(db: Executor, id: string): Promise<ListedE
 
 /**
  * Published, not yet finished events the viewer may see (public ones, and members-only ones of
- * its orgs), ordered by (starts_at, id) so pages never skip or repeat an event. `from`/`to` keep
- * the events that are on at some point within the window.
+ * its orgs), ordered by (starts_at, id), a total order, so unchanged events are never skipped or
+ * repeated; but a PATCH can move an event's starts_at across a reader's cursor between two pages,
+ * and that event is then skipped or listed twice. `from`/`to` keep the events that are on at some
+ * point within the window.
  */
 export async function listPublicEvents(db: Executor, f: PublicListFilter): Promise<ListedEvent[]> {
   const rows = await withFigures(db.selectFrom('events'))
