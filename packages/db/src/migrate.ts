@@ -26,7 +26,9 @@ export interface MigrateOptions<DB = unknown> {
  * Creates the schema, applies the platform migrations (outbox, inbox, idempotency keys,
  * `update_updated_at_column()`), then the service's own, each tracked in its own table inside
  * the schema. Kysely's migrator holds a Postgres advisory lock while it runs, so replicas that
- * start together apply every migration once.
+ * start together apply every migration once. The lock is one constant for the whole database,
+ * whatever the schema, and taken even when nothing is pending: one service's long migration
+ * holds back every other service's start on the same database (operations.md).
  */
 export async function migrateToLatest<DB>(options: MigrateOptions<DB>): Promise<void> {
   const { schema, migrationsFolder, logger } = options;

@@ -35,7 +35,7 @@ export const waitlistLength = new Gauge({
     // Redis unreachable: the scrape shows the values last seen rather than failing.
     const lengths = await readWaitlistLengths(eventIds).catch(() => undefined);
     if (lengths === undefined) return;
-    eventIds.forEach((eventId, i) => setWaitlistLength(eventId, lengths[i] ?? 0));
+    for (const [i, eventId] of eventIds.entries()) setWaitlistLength(eventId, lengths[i] ?? 0);
   },
 });
 
