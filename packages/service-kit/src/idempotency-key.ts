@@ -27,12 +27,17 @@ export function idempotentRequestOf(request: FastifyRequest, callerId: string) {
 /**
  * Sends what `runIdempotently` answered. A replay goes out as it was stored: the route's response
  * schema may have grown since (a key lives 24 h, across a deploy), and the client must get the
- * answer it would have got, not a 500 for a field the stored body predates.
+ * answer it would have got, not a 500 for a field the stored body predates. A 201's `Location` is
+ * built from the body by `location`: only status and body are stored, so a replay gets the same.
  */
-export function sendIdempotent(
+export function sendIdempotent<B>(
   reply: FastifyReply,
   response: { statusCode: number; body: unknown; replayed?: boolean },
+  location?: (body: B) => string,
 ): FastifyReply {
   if (response.replayed) reply.serializer(JSON.stringify).type('application/json; charset=utf-8');
+  if (location && response.statusCode === 201) {
+    reply.header('location', location(response.body as B));
+  }
   return reply.status(response.statusCode).send(response.body);
 }

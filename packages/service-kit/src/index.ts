@@ -36,6 +36,7 @@ export {
 } from './openapi.check.ts';
 export {
   answersWithEtag,
+  answersWithLocation,
   BEARER_SCHEME,
   type OpenApiDocument,
   operationsOf,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   answersWithEtag,
+  answersWithLocation,
   type OpenApiDocument,
   withPlatformConventions,
 } from './openapi.document.ts';
@@ -80,6 +81,25 @@ describe('withPlatformConventions', () => {
     expect(get?.responses).not.toHaveProperty('412');
     expect(get?.responses).not.toHaveProperty('428');
     expect(Object.keys(get ?? {}).filter((key) => key.startsWith('x-'))).toEqual([]);
+  });
+
+  it('declares the Location of the 201 of an operation marked answersWithLocation, and drops the marker', () => {
+    const input = base();
+    input.paths!['/v1/things'] = {
+      post: {
+        ...answersWithLocation,
+        responses: {
+          '201': { description: 'Default Response' },
+          '200': { description: 'Default Response' },
+        },
+      },
+    };
+    const post = withPlatformConventions(input).paths?.['/v1/things']?.post;
+    expect(post?.responses['201']).toMatchObject({
+      headers: { Location: { schema: { type: 'string' } } },
+    });
+    expect(post?.responses['200']).not.toHaveProperty('headers');
+    expect(Object.keys(post ?? {}).filter((key) => key.startsWith('x-'))).toEqual([]);
   });
 
   it('marks a body whose schema takes null optional, and leaves others required', () => {

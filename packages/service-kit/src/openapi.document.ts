@@ -59,6 +59,19 @@ const ETAG_MARKER = 'x-etag';
  */
 export const answersWithEtag = { [ETAG_MARKER]: true } as const;
 
+const LOCATION_MARKER = 'x-location';
+
+/**
+ * Route schema marker of an operation whose 201 answers the created resource's URL in `Location`
+ * (`sendIdempotent`'s `location`). Spread into the route's `schema`, like `answersWithEtag`.
+ */
+export const answersWithLocation = { [LOCATION_MARKER]: true } as const;
+
+const LOCATION_HEADER: OpenAPIV3_1.HeaderObject = {
+  description: 'The path of the created resource, also on a replay of the same Idempotency-Key.',
+  schema: { type: 'string' },
+};
+
 const ETAG_HEADER: OpenAPIV3_1.HeaderObject = {
   description:
     'The version of the resource answered, quoted ("4"): the If-Match of its next change.',
@@ -107,8 +120,9 @@ function takesIfMatch(operation: OpenAPIV3_1.OperationObject): boolean {
 /**
  * Adds what every Happening API shares: the bearer security scheme (required by default),
  * the Problem schema, problem+json answers for 400, 401 and anything else, for operations
- * taking If-Match their 412 and 428 answers, and the ETag of the successful answers of those and
- * of the operations marked `answersWithEtag`.
+ * taking If-Match their 412 and 428 answers, the ETag of the successful answers of those and
+ * of the operations marked `answersWithEtag`, and the Location of the 201 of those marked
+ * `answersWithLocation`.
  */
 export function withPlatformConventions(doc: OpenApiDocument): OpenApiDocument {
   const paths: OpenAPIV3_1.PathsObject = {};
@@ -128,9 +142,11 @@ export function withPlatformConventions(doc: OpenApiDocument): OpenApiDocument {
     paths,
   };
   for (const [path, method, marked] of operationsOf(result)) {
-    const { [ETAG_MARKER]: answersWithEtag, ...operation } = marked as typeof marked & {
-      [ETAG_MARKER]?: unknown;
-    };
+    const {
+      [ETAG_MARKER]: answersWithEtag,
+      [LOCATION_MARKER]: answersWithLocation,
+      ...operation
+    } = marked as typeof marked & { [ETAG_MARKER]?: unknown; [LOCATION_MARKER]?: unknown };
     const versioned = takesIfMatch(operation);
     const responses: OpenAPIV3_1.ResponsesObject = {};
     for (const [status, response] of Object.entries(operation.responses ?? {})) {
@@ -145,6 +161,9 @@ export function withPlatformConventions(doc: OpenApiDocument): OpenApiDocument {
         !('$ref' in described)
       ) {
         described = { ...described, headers: { ETag: ETAG_HEADER, ...described.headers } };
+      }
+      if (answersWithLocation === true && status === '201' && !('$ref' in described)) {
+        described = { ...described, headers: { Location: LOCATION_HEADER, ...described.headers } };
       }
       responses[status] = described;
     }

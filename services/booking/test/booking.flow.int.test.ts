@@ -438,6 +438,12 @@ describe('booking flow through HTTP', () => {
     expect(first.statusCode).toBe(201);
     expect(replay.statusCode).toBe(201);
     expect(replay.json()).toEqual(first.json());
+    // The first answer and its replay name the booking alike, though only the body is stored.
+    expect(first.headers.location).toBe(`/v1/bookings/${first.json().id}`);
+    expect(replay.headers.location).toBe(first.headers.location);
+    const located = await svc.call(a, 'GET', first.headers.location as string);
+    expect(located.statusCode).toBe(200);
+    expect(located.json().id).toBe(first.json().id);
     const other = await svc.call(
       a,
       'POST',

@@ -83,4 +83,18 @@ describe('booking OpenAPI document', () => {
     );
     expect(availability.required).toEqual(['totalSlots', 'availableSlots', 'waitlistLength']);
   });
+
+  it('declares the Location of every 201, on the routes that create', () => {
+    const created = [...operationsOf(doc)].filter(
+      ([, , operation]) => operation.responses?.['201'],
+    );
+    expect(created.map(([path, method]) => `${method.toUpperCase()} ${path}`).sort()).toEqual([
+      'POST /v1/events/{eventId}/bookings',
+    ]);
+    for (const [, , operation] of created) {
+      expect(operation.responses?.['201']).toMatchObject({
+        headers: { Location: expect.any(Object) },
+      });
+    }
+  });
 });

@@ -409,6 +409,19 @@ describe('validation', () => {
     expect(second.json().id).toBe(first.json().id);
   });
 
+  it("answers a create and its replay with the event's Location", async () => {
+    const headers = { 'idempotency-key': randomUUID() };
+    const body = eventBody({ name: 'Located' });
+    const first = await catalog.call(organizer, 'POST', `/v1/orgs/${orgId}/events`, body, headers);
+    const replay = await catalog.call(organizer, 'POST', `/v1/orgs/${orgId}/events`, body, headers);
+    expect(first.statusCode).toBe(201);
+    expect(first.headers.location).toBe(`/v1/events/${first.json().id}`);
+    expect(replay.headers.location).toBe(first.headers.location);
+    const located = await catalog.call(organizer, 'GET', first.headers.location as string);
+    expect(located.statusCode).toBe(200);
+    expect(located.json().id).toBe(first.json().id);
+  });
+
   it('creates nothing when the Idempotency-Key cannot be completed with the create', async () => {
     const key = randomUUID();
     const name = `Atomic ${key.slice(0, 6)}`;

@@ -3,6 +3,7 @@ import {
   documentedOperation,
   fetchOpenApiDocument,
   type OpenApiDocument,
+  operationsOf,
   parameterNames,
   requestBodySchema,
   responseBodySchema,
@@ -97,6 +98,20 @@ describe('catalog OpenAPI document', () => {
       expect(operation.responses['200']).toMatchObject({ headers: { ETag: expect.any(Object) } });
       expect(operation.responses).not.toHaveProperty('412');
       expect(Object.keys(operation).filter((key) => key.startsWith('x-'))).toEqual([]);
+    }
+  });
+
+  it('declares the Location of every 201, on the routes that create', () => {
+    const created = [...operationsOf(doc)].filter(
+      ([, , operation]) => operation.responses?.['201'],
+    );
+    expect(created.map(([path, method]) => `${method.toUpperCase()} ${path}`).sort()).toEqual([
+      'POST /v1/orgs/{orgId}/events',
+    ]);
+    for (const [, , operation] of created) {
+      expect(operation.responses?.['201']).toMatchObject({
+        headers: { Location: expect.any(Object) },
+      });
     }
   });
 });

@@ -3,6 +3,7 @@ import {
   documentedOperation,
   fetchOpenApiDocument,
   type OpenApiDocument,
+  operationsOf,
   parameterNames,
   requestBodySchema,
   responseBodySchema,
@@ -97,5 +98,21 @@ describe('identity-org OpenAPI document', () => {
     expect(
       requestBodySchema(documentedOperation(doc, '/v1/invites/accept', 'post')).required,
     ).toEqual(['token']);
+  });
+
+  it('declares the Location of every 201, on the routes that create', () => {
+    const created = [...operationsOf(doc)].filter(
+      ([, , operation]) => operation.responses?.['201'],
+    );
+    expect(created.map(([path, method]) => `${method.toUpperCase()} ${path}`).sort()).toEqual([
+      'POST /v1/orgs',
+      'POST /v1/orgs/{orgId}/invites',
+      'POST /v1/signup',
+    ]);
+    for (const [, , operation] of created) {
+      expect(operation.responses?.['201']).toMatchObject({
+        headers: { Location: expect.any(Object) },
+      });
+    }
   });
 });

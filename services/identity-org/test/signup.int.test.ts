@@ -413,6 +413,31 @@ describe('Idempotency-Key', () => {
     expect(me.memberships).toHaveLength(1);
   });
 
+  it('answers each create and its replay with the Location of what it created', async () => {
+    const owner = await h.user();
+    const headers = { 'idempotency-key': `located-${randomUUID()}` };
+    const first = await h.call(owner, 'POST', '/v1/signup', { organizationName: 'Here' }, headers);
+    const retry = await h.call(owner, 'POST', '/v1/signup', { organizationName: 'Here' }, headers);
+    const orgId = first.json().organization.id;
+    expect(first.headers.location).toBe(`/v1/orgs/${orgId}`);
+    expect(retry.headers.location).toBe(first.headers.location);
+    expect((await h.call(owner, 'GET', first.headers.location as string)).statusCode).toBe(200);
+
+    const second = await h.call(owner, 'POST', '/v1/orgs', { name: 'There' });
+    expect(second.statusCode).toBe(201);
+    expect(second.headers.location).toBe(`/v1/orgs/${second.json().organization.id}`);
+
+    const invited = await h.call(owner, 'POST', `/v1/orgs/${orgId}/invites`, {
+      email: 'located@example.test',
+      role: 'user',
+    });
+    expect(invited.statusCode).toBe(201);
+    expect(invited.headers.location).toBe(`/v1/orgs/${orgId}/invites/${invited.json().id}`);
+    // One invite has no GET; its URL is the one that revokes it.
+    const revoked = await h.call(owner, 'DELETE', invited.headers.location as string);
+    expect(revoked.statusCode).toBe(204);
+  });
+
   it('replays a stored answer as it was stored, though the answer has gained a field since', async () => {
     const owner = await h.user();
     const key = `signup-${randomUUID()}`;

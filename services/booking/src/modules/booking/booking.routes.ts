@@ -1,6 +1,7 @@
 import { type KeepResponse, runIdempotently } from '@happening/db';
 import {
   type App,
+  answersWithLocation,
   DomainError,
   decodeCursor,
   idempotencyKeyHeadersSchema,
@@ -66,6 +67,7 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
     {
       onRequest: app.authenticate,
       schema: {
+        ...answersWithLocation,
         params: eventParamsSchema,
         body: createBookingBodySchema,
         headers: idempotencyKeyHeadersSchema,
@@ -90,7 +92,11 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
         });
         return { statusCode: 201, body: booking };
       });
-      return sendIdempotent(reply, result);
+      return sendIdempotent(
+        reply,
+        result,
+        (booking: { id: string }) => `/v1/bookings/${booking.id}`,
+      );
     },
   );
 

@@ -1,6 +1,7 @@
 import { type KeepResponse, runIdempotently } from '@happening/db';
 import {
   type App,
+  answersWithLocation,
   idempotencyKeyHeadersSchema,
   idempotentRequestOf,
   sendIdempotent,
@@ -26,6 +27,7 @@ export function registerOrgEventRoutes(app: App, deps: CatalogDeps): void {
     {
       onRequest: app.authenticate,
       schema: {
+        ...answersWithLocation,
         params: orgParamsSchema,
         headers: idempotencyKeyHeadersSchema,
         body: createEventBodySchema,
@@ -57,7 +59,7 @@ export function registerOrgEventRoutes(app: App, deps: CatalogDeps): void {
         idempotentRequestOf(request, caller.userId),
         create,
       );
-      return sendIdempotent(reply, response);
+      return sendIdempotent(reply, response, (event: { id: string }) => `/v1/events/${event.id}`);
     },
   );
 

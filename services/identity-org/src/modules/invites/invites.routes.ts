@@ -1,6 +1,7 @@
 import { emailAddressSchema, pageSchema, requestIdSchema, roleSchema } from '@happening/contracts';
 import {
   type App,
+  answersWithLocation,
   cursorTimestamp,
   decodeCursor,
   pageQuerySchema,
@@ -60,6 +61,7 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
     '/v1/orgs/:orgId/invites',
     {
       schema: {
+        ...answersWithLocation,
         params: orgParamsSchema,
         body: z.strictObject({ email: emailAddressSchema, role: roleSchema }),
         response: { 201: createdInviteSchema },
@@ -72,6 +74,8 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
         email: request.body.email,
         role: request.body.role,
       });
+      // The invite's own URL, which takes DELETE (revoke); one invite has no GET.
+      reply.header('location', `/v1/orgs/${invite.organizationId}/invites/${invite.id}`);
       return reply.status(201).send({
         id: invite.id,
         email: invite.email,

@@ -1,6 +1,7 @@
 import {
   type App,
   answersWithEtag,
+  answersWithLocation,
   idempotencyKeyHeadersSchema,
   ifMatchHeadersSchema,
   ifMatchVersion,
@@ -52,31 +53,38 @@ export function registerOrganizationRoutes(app: App, deps: RouteDeps): void {
   const { db, guards } = deps;
 
   const create = (request: FastifyRequest, reply: FastifyReply, name: string) =>
-    replyIdempotently(db, request, reply, async (keep) => {
-      const answer = (created: { organization: Organization; membership: Membership }) => ({
-        statusCode: 201,
-        body: {
-          user: userDto(request.caller),
-          organization: organizationDto(created.organization),
-          membership: membershipDto(created.membership),
-        },
-      });
-      // The key's answer is stored in the creating transaction: committed together or not at all.
-      return answer(
-        await createOrganization(
-          db,
-          actorOf(request),
-          name,
-          deps.organizationsPerOwner,
-          (trx, created) => keep(trx, answer(created)),
-        ),
-      );
-    });
+    replyIdempotently(
+      db,
+      request,
+      reply,
+      async (keep) => {
+        const answer = (created: { organization: Organization; membership: Membership }) => ({
+          statusCode: 201,
+          body: {
+            user: userDto(request.caller),
+            organization: organizationDto(created.organization),
+            membership: membershipDto(created.membership),
+          },
+        });
+        // The key's answer is stored in the creating transaction: committed together or not at all.
+        return answer(
+          await createOrganization(
+            db,
+            actorOf(request),
+            name,
+            deps.organizationsPerOwner,
+            (trx, created) => keep(trx, answer(created)),
+          ),
+        );
+      },
+      (created: { organization: { id: string } }) => `/v1/orgs/${created.organization.id}`,
+    );
 
   app.post(
     '/v1/signup',
     {
       schema: {
+        ...answersWithLocation,
         headers: idempotencyKeyHeadersSchema,
         body: z.strictObject({ organizationName: orgName }),
         response: { 201: createdSchema },
@@ -89,6 +97,7 @@ export function registerOrganizationRoutes(app: App, deps: RouteDeps): void {
     '/v1/orgs',
     {
       schema: {
+        ...answersWithLocation,
         headers: idempotencyKeyHeadersSchema,
         body: z.strictObject({ name: orgName }),
         response: { 201: createdSchema },
