@@ -35,6 +35,12 @@ export interface PublishMessage {
 }
 
 export interface ConsumerHandle {
+  /**
+   * Stops taking new deliveries (basic.cancel), e.g. as soon as shutdown starts: the queue's next
+   * messages stay for other consumers, while the running handlers go on and ack. `cancel()` waits
+   * for them.
+   */
+  stopTaking(): Promise<void>;
   /** Stops this consumer, waiting for a (re-)attach in progress and for its running handlers. */
   cancel(): Promise<void>;
 }
@@ -198,6 +204,7 @@ class ReconnectingBroker implements Broker {
     const connection = this.#consuming.current;
     if (connection) await runner.attach(connection);
     return {
+      stopTaking: () => runner.stopTaking(),
       cancel: async () => {
         this.#consumers.delete(runner);
         await runner.stop();

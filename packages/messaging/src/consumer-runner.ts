@@ -43,6 +43,7 @@ export class ConsumerRunner<T> {
   readonly #stopping = new AbortController();
   /** Attaches in progress: `stop()` waits for them, so none starts consuming after a stop. */
   readonly #attaching = new Set<Promise<void>>();
+  #stopTaking: Promise<void> | undefined;
 
   constructor(options: ConsumeOptions<T> & { parse: (raw: unknown) => T }, deps: RunnerDeps) {
     this.#options = options;
@@ -113,13 +114,26 @@ export class ConsumerRunner<T> {
     this.#channel = undefined;
   }
 
-  /** Stops taking deliveries (after an attach in progress) and waits for the running handlers. */
+  /**
+   * Stops taking deliveries (after an attach in progress): basic.cancel, so the broker gives this
+   * queue's next messages to other consumers. What was delivered before goes on and is settled on
+   * the channel, which stays open until `stop()`.
+   */
+  stopTaking(): Promise<void> {
+    this.#stopTaking ??= (async () => {
+      this.#stopping.abort();
+      await Promise.allSettled([...this.#attaching]);
+      const channel = this.#channel;
+      if (channel && this.#consumerTag)
+        await channel.cancel(this.#consumerTag).catch(() => undefined);
+    })();
+    return this.#stopTaking;
+  }
+
+  /** Stops taking deliveries, waits for the running handlers, then closes the channel. */
   async stop(): Promise<void> {
-    this.#stopping.abort();
-    await Promise.allSettled([...this.#attaching]);
+    await this.stopTaking();
     const channel = this.#channel;
-    if (channel && this.#consumerTag)
-      await channel.cancel(this.#consumerTag).catch(() => undefined);
     await Promise.allSettled([...this.#inFlight]);
     this.#channel = undefined;
     await channel?.close().catch(() => undefined);

@@ -61,6 +61,17 @@ async function getOne(queue: string): Promise<GetMessage | undefined> {
   }
 }
 
+/** A queue as the broker counts it now (`messageCount`: ready, not delivered). */
+async function queueState(queue: string) {
+  inspector ??= await amqp.connect(rabbit.url);
+  const channel = await inspector.createChannel();
+  try {
+    return await channel.checkQueue(queue);
+  } finally {
+    await channel.close();
+  }
+}
+
 /** The `happening_broker_connected` gauge as `/metrics` would show it. */
 async function brokerConnectedMetric(): Promise<number | undefined> {
   const metric = await register.getSingleMetric('happening_broker_connected')?.get();
@@ -393,6 +404,52 @@ describe('broker', () => {
     await stopping;
     expect(finished).toBe(true);
     expect(await getOne('zeta.events')).toBeUndefined();
+  });
+
+  it('takes no new delivery once told to stop taking, while the one in flight finishes and is acked', async () => {
+    await broker.declare(serviceTopology('kappa', { bindings: ['test.leaving'] }));
+    const gate = deferred();
+    const leaving: number[] = [];
+    let finished = false;
+    const consumer = await broker.consume({
+      queue: 'kappa.events',
+      parse: (raw) => pingSchema.parse(raw),
+      handler: async ({ n }) => {
+        leaving.push(n);
+        await gate.promise;
+        finished = true;
+      },
+    });
+    await broker.publish({ routingKey: 'test.leaving', messageId: 'l-1', payload: { n: 1 } });
+    await eventually(() => leaving.length === 1, { what: 'the first delivery' });
+
+    const taken: number[] = [];
+    try {
+      // What a service does as its shutdown starts, long before its handlers are done.
+      await consumer.stopTaking();
+      await broker.publish({ routingKey: 'test.leaving', messageId: 'l-2', payload: { n: 2 } });
+      // The queue keeps the new message for whoever consumes next...
+      expect((await queueState('kappa.events')).messageCount).toBe(1);
+      // ...until another consumer (another replica) takes it; the leaving one never sees it.
+      const other = await broker.consume({
+        queue: 'kappa.events',
+        parse: (raw) => pingSchema.parse(raw),
+        handler: async ({ n }) => {
+          taken.push(n);
+        },
+      });
+      await eventually(() => taken.length === 1, { what: 'the other consumer took the message' });
+      await other.cancel();
+      expect(taken).toEqual([2]);
+      expect(leaving).toEqual([1]);
+      expect(finished).toBe(false);
+    } finally {
+      gate.resolve();
+    }
+    await consumer.cancel();
+    expect(finished).toBe(true);
+    // Acked on the channel kept open for it: closing that channel put nothing back.
+    expect((await queueState('kappa.events')).messageCount).toBe(0);
   });
 
   it('reports happening_broker_connected 1 while connected; a closed broker no longer counts', async () => {
