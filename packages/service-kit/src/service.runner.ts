@@ -8,7 +8,8 @@ export type CloseHook = () => unknown;
 
 /**
  * Milliseconds a service has after its drain to finish its requests and close its connections
- * before it exits anyway; the Helm chart's shutdown budget counts on it.
+ * before it exits anyway (unless it passes a longer `graceMs`); the Helm chart's shutdown budget
+ * counts on it.
  */
 export const CLOSE_GRACE_MS = 10_000;
 
@@ -22,11 +23,18 @@ export interface RunServiceOptions {
    * traffic before connections are refused (default 0; services pass `SHUTDOWN_DRAIN_MS`).
    */
   drainMs?: number;
+  /**
+   * Run in order as soon as shutdown starts, alongside the drain, and awaited before the listener
+   * closes: stop taking work no request brings (stop consumers taking deliveries), so that it
+   * does not keep arriving at a process that is leaving.
+   */
+  onDrain?: readonly CloseHook[];
   /** Run in order after the HTTP server has drained. */
   onClose?: readonly CloseHook[];
   /**
    * Milliseconds the whole shutdown (drain included) may take before the process is killed
-   * (default `drainMs` + `CLOSE_GRACE_MS`).
+   * (default `drainMs` + `CLOSE_GRACE_MS`; longer for a service whose in-flight work can take
+   * longer, e.g. a send to a slow provider).
    */
   graceMs?: number;
 }
@@ -39,8 +47,8 @@ export interface RunningService {
 }
 
 /**
- * Listens, and on SIGTERM/SIGINT fails `/readyz` for `drainMs` while still serving, then stops
- * accepting, drains in-flight requests and runs `onClose`.
+ * Listens, and on SIGTERM/SIGINT runs `onDrain` and fails `/readyz` for `drainMs` while still
+ * serving, then stops accepting, drains in-flight requests and runs `onClose`.
  */
 export async function runService(options: RunServiceOptions): Promise<RunningService> {
   const { app } = options;
@@ -50,11 +58,14 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     shutdown ??= (async () => {
       // Synchronously, before anything awaits: a probe arriving right after the signal fails.
       startDraining(app);
+      const stopTaking = (async () => {
+        for (const hook of options.onDrain ?? []) await hook();
+      })();
       // After an uncaught error the process is in an unknown state: stop serving at once.
       if (drain && drainMs > 0) {
         app.log.info({ drainMs }, 'draining: /readyz answers 503, requests are still served');
-        await sleep(drainMs);
-      }
+        await Promise.all([stopTaking, sleep(drainMs)]);
+      } else await stopTaking;
       // app.close() stops accepting connections and resolves once in-flight requests finished.
       await app.close();
       for (const hook of options.onClose ?? []) await hook();

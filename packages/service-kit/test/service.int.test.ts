@@ -73,6 +73,33 @@ describe('runService', () => {
     agent.destroy();
   });
 
+  it('on stop() runs onDrain at once, while /readyz fails and requests are still served', async () => {
+    const events: string[] = [];
+    const app = createApp({ name: 'drain', logger: pino({ level: 'silent' }) });
+    app.get('/work', async () => ({ done: true }));
+    const service = await runService({
+      app,
+      port: 0,
+      host: '127.0.0.1',
+      // Long enough for the calls below on a loaded machine; the test waits it out once.
+      drainMs: 3_000,
+      onDrain: [() => events.push('consumers stop taking'), async () => events.push('sweep')],
+      onClose: [() => events.push('closed')],
+    });
+
+    const stopped = service.stop();
+    // Consumers must not take work for the whole drain: they stop as the shutdown starts...
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['consumers stop taking', 'sweep']);
+    // ...while the drain still goes on.
+    expect((await fetch(`${service.address}/readyz`)).status).toBe(503);
+    expect((await fetch(`${service.address}/work`)).status).toBe(200);
+    expect(events).toEqual(['consumers stop taking', 'sweep']);
+
+    await stopped;
+    expect(events).toEqual(['consumers stop taking', 'sweep', 'closed']);
+  });
+
   it('stop() drains an in-flight request, then runs onClose hooks in order', async () => {
     const events: string[] = [];
     let entered!: () => void;
