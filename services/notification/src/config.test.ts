@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { readConfig } from './config.ts';
+import { readConfig, shutdownGraceMs } from './config.ts';
 
 const env = {
   DATABASE_URL: 'postgres://localhost/happening',
@@ -54,5 +54,18 @@ describe('config', () => {
     );
     expect(readConfig({ ...env, DATABASE_POOL_SIZE: '4' }).DATABASE_POOL_SIZE).toBe(4);
     expect(() => readConfig({ ...env, DATABASE_POOL_SIZE: '1' })).toThrow(/DATABASE_POOL_SIZE/);
+  });
+
+  it('gives the shutdown as long as the slowest send, then the 10 s to close', () => {
+    // Thirteen SMTP waits of 10 s (connect, greeting, EHLO, STARTTLS, TLS, EHLO, AUTH LOGIN x3,
+    // MAIL, RCPT, DATA, the message's end), then 10 s to record, ack and close.
+    expect(shutdownGraceMs(readConfig(env))).toBe(140_000);
+    expect(shutdownGraceMs(readConfig({ ...env, PROVIDER_TIMEOUT_MS: '2000' }))).toBe(36_000);
+    // Never less than the drain plus the close every service gets.
+    expect(
+      shutdownGraceMs(
+        readConfig({ ...env, PROVIDER_TIMEOUT_MS: '1000', SHUTDOWN_DRAIN_MS: '20000' }),
+      ),
+    ).toBe(30_000);
   });
 });

@@ -1,6 +1,7 @@
 import { SUBSCRIBING_SERVICES } from '@happening/messaging';
 import {
   baseConfigSchema,
+  CLOSE_GRACE_MS,
   databasePoolSize,
   envFlag,
   envList,
@@ -37,7 +38,10 @@ export const configSchema = baseConfigSchema
     SMS_API_KEY: z.string().min(1).optional(),
     PUSH_API_URL: z.url().optional(),
     PUSH_API_KEY: z.string().min(1).optional(),
-    /** Per provider call (SMTP connect/greeting/socket, HTTP request). */
+    /**
+     * Per provider call (SMTP connect/greeting/socket, HTTP request); the shutdown waits for the
+     * slowest send it allows (see `shutdownGraceMs`).
+     */
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     /** Encrypts what must not rest in clear text (the invite email with its accept link). */
     NOTIFICATION_SEALING_KEY: sealingKey,
@@ -78,6 +82,27 @@ export const configSchema = baseConfigSchema
   });
 
 export type Config = z.output<typeof configSchema>;
+
+/**
+ * Provider waits one send can chain, each bounded by PROVIDER_TIMEOUT_MS alone: nodemailer times
+ * an SMTP conversation stage by stage (connect, greeting, EHLO, STARTTLS, the TLS handshake, EHLO
+ * again, AUTH LOGIN's three replies, MAIL FROM, RCPT TO, DATA, the message's end); an HTTP
+ * provider's call is one wait.
+ */
+export const PROVIDER_WAITS_PER_SEND = 13;
+
+/**
+ * Milliseconds from SIGTERM to exit. Consumers stop taking deliveries as shutdown starts, so the
+ * sends in flight then have this long: the slowest send, then the close every service gets to
+ * record outcomes, ack and close (and never less than the drain plus that close). A shorter
+ * budget killed slow sends midway, and their redelivery could mail someone twice.
+ */
+export function shutdownGraceMs(
+  config: Pick<Config, 'SHUTDOWN_DRAIN_MS' | 'PROVIDER_TIMEOUT_MS'>,
+): number {
+  const slowestSendMs = PROVIDER_WAITS_PER_SEND * config.PROVIDER_TIMEOUT_MS;
+  return Math.max(config.SHUTDOWN_DRAIN_MS, slowestSendMs) + CLOSE_GRACE_MS;
+}
 
 /** Reads the service's configuration from the environment, once. */
 export function readConfig(

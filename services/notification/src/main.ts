@@ -3,7 +3,7 @@ import { createDb, migrateToLatest } from '@happening/db';
 import { connectBroker } from '@happening/messaging';
 import { createLogger, runService, sealingKeyList } from '@happening/service-kit';
 import { buildApp } from './app.ts';
-import { readConfig } from './config.ts';
+import { readConfig, shutdownGraceMs } from './config.ts';
 import type { NotificationDb } from './database.ts';
 import { channelAdapters } from './modules/delivery/channels/channel.registry.ts';
 import { startRuntime } from './runtime.ts';
@@ -48,5 +48,8 @@ await runService({
   port: config.PORT,
   host: config.HOST,
   drainMs: config.SHUTDOWN_DRAIN_MS,
+  // Deliveries stop arriving as soon as the pod is leaving; the ones in flight finish and ack.
+  onDrain: [() => runtime.stopTaking()],
   onClose: [() => runtime.stop(), () => broker.close(), () => db.destroy()],
+  graceMs: shutdownGraceMs(config),
 });

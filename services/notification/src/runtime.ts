@@ -49,7 +49,7 @@ export interface RuntimeDeps {
  */
 export async function startRuntime(
   deps: RuntimeDeps,
-): Promise<{ stop(): Promise<void>; pruneNow(): Promise<void> }> {
+): Promise<{ stopTaking(): Promise<void>; stop(): Promise<void>; pruneNow(): Promise<void> }> {
   const { db, broker, logger } = deps;
   // Every deployed consumer's queues, its own always (notification.events is bound to
   // EVENT_SUBSCRIPTIONS.notification); the delivery queue only notification declares, as its
@@ -128,6 +128,13 @@ export async function startRuntime(
   return {
     /** Runs the retention job now (joining a run in progress). */
     pruneNow: () => retention.runNow(),
+    /**
+     * Stops both consumers taking deliveries, at once (the start of the shutdown): new messages
+     * stay in their queues for other replicas, the handlers in flight go on; `stop()` waits.
+     */
+    async stopTaking() {
+      await Promise.all([events.stopTaking(), delivery.stopTaking()]);
+    },
     async stop() {
       await sweep.stop();
       await events.cancel();
