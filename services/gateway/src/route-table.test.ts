@@ -36,6 +36,7 @@ describe('routeFor', () => {
     ['GET', '/v1/me/notification-preferences', 'notification'],
     ['PUT', '/v1/me/notification-preferences', 'notification'],
     ['POST', `/v1/notifications/${ID}/retry`, 'notification'],
+    ['GET', `/v1/orgs/${ID}/notifications`, 'notification'],
     ['HEAD', '/v1/events', 'catalog'],
   ])('%s %s → %s', (method, path, upstream) => {
     expect(routeFor(method, path)).toBe(upstream);

@@ -26,6 +26,7 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   { pattern: '/v1/events/*/reconcile', upstream: 'booking' },
   { pattern: '/v1/events', upstream: 'catalog' },
   { pattern: '/v1/orgs/*/events', upstream: 'catalog' },
+  { pattern: '/v1/orgs/*/notifications', upstream: 'notification' },
   { pattern: '/v1/orgs', upstream: 'identity-org' },
   { pattern: '/v1/signup', upstream: 'identity-org' },
   { pattern: '/v1/invites/accept', upstream: 'identity-org' },

@@ -184,6 +184,50 @@ describe('SMTP down for a while', () => {
   });
 });
 
+describe("an organization's notifications", () => {
+  it('are listed to its orgAdmins only, newest first, a page at a time, filtered by status', async () => {
+    const person = await h.registered('Grace');
+    const orgId = randomUUID();
+    const [first, second] = [
+      confirmed(bookingFacts({ userId: person.sub, orgId })),
+      confirmed(bookingFacts({ userId: person.sub, orgId })),
+    ];
+    const elsewhere = confirmed(bookingFacts({ userId: person.sub }));
+    for (const event of [first, elsewhere, second]) {
+      await h.publish(event);
+      await rowWhen(event.id, 'sent');
+    }
+    const [admin, member] = await Promise.all([
+      memberOf(orgId, 'orgAdmin'),
+      memberOf(orgId, 'user'),
+    ]);
+    const url = `/v1/orgs/${orgId}/notifications`;
+
+    const page = await h.call(admin, 'GET', `${url}?limit=1`);
+    expect(page.statusCode).toBe(200);
+    const newest = (await rowOf(second.id))!;
+    expect(page.json().items).toEqual([
+      expect.objectContaining({ id: newest.id, orgId, status: 'sent', lastError: null }),
+    ]);
+    const rest = await h.call(admin, 'GET', `${url}?limit=1&cursor=${page.json().nextCursor}`);
+    expect(rest.json()).toEqual({
+      items: [expect.objectContaining({ id: (await rowOf(first.id))!.id })],
+      nextCursor: null,
+    });
+    expect((await h.call(admin, 'GET', `${url}?status=failed`)).json().items).toEqual([]);
+
+    expect((await h.call(member, 'GET', url)).statusCode).toBe(403);
+    // The person notified is no member: the organization is not theirs to read.
+    expect((await h.call(person, 'GET', url)).json()).toMatchObject({
+      status: 404,
+      code: 'ORGANIZATION_NOT_FOUND',
+    });
+    expect((await h.call(admin, 'GET', `/v1/orgs/${randomUUID()}/notifications`)).statusCode).toBe(
+      404,
+    );
+  });
+});
+
 describe('a provider that always fails', () => {
   it('marks the notification failed after the limit, dead-letters the work, and an orgAdmin can retry', async () => {
     const ada = await h.registered('Ada', '+4915112345678');
@@ -250,6 +294,18 @@ describe('a provider that always fails', () => {
       (await h.call(admin, 'POST', `/v1/notifications/${randomUUID()}/retry`)).statusCode,
     ).toBe(404);
 
+    // The orgAdmin finds it among the organization's failed notifications, with why it failed.
+    const failedList = `/v1/orgs/${facts.orgId}/notifications?status=failed`;
+    const listed = await h.call(admin, 'GET', failedList);
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json().items).toEqual([
+      expect.objectContaining({
+        id: failed.id,
+        status: 'failed',
+        lastError: expect.stringContaining('provider answered 500'),
+      }),
+    ]);
+
     sms.answer(200);
     const retried = await h.call(admin, 'POST', retryUrl);
     expect(retried.statusCode).toBe(202);
@@ -261,6 +317,7 @@ describe('a provider that always fails', () => {
       return row?.status === 'sent' && row;
     });
     expect(sent.provider_message_id).toMatch(/^prov-/);
+    expect((await h.call(admin, 'GET', failedList)).json().items).toEqual([]);
     expect(sent.attempts).toBe(MAX_ATTEMPTS + 1);
     await eventually(async () => (await h.counted('sms', 'sent')) === sentBefore + 1, {
       what: 'sms sent counted',

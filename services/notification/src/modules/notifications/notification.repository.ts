@@ -31,15 +31,18 @@ export async function findNotification(db: Db, id: string): Promise<Notification
   return db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Whose notifications a list reads: a person's, or every one an organization's work sent. */
+export type NotificationOwner = { userId: string } | { orgId: string };
+
 /**
- * One page of a person's notifications, newest first, after the keyset position `after`. Each
- * row carries its `created_at` as Postgres prints it (microseconds kept) for the next cursor: the
- * notifications of one event share one `created_at`, and a cursor rounded to the millisecond
- * would skip the rest of them.
+ * One page of a person's or an organization's notifications, newest first, after the keyset
+ * position `after`. Each row carries its `created_at` as Postgres prints it (microseconds kept)
+ * for the next cursor: the notifications of one event share one `created_at`, and a cursor
+ * rounded to the millisecond would skip the rest of them.
  */
 export async function listNotificationsOf(
   db: Db,
-  userId: string,
+  owner: NotificationOwner,
   options: {
     status?: NotificationStatus;
     limit: number;
@@ -50,7 +53,9 @@ export async function listNotificationsOf(
     .selectFrom('notifications')
     .selectAll()
     .select(sql<string>`created_at::text`.as('created_at_text'))
-    .where('user_id', '=', userId)
+    .where((eb) =>
+      'userId' in owner ? eb('user_id', '=', owner.userId) : eb('org_id', '=', owner.orgId),
+    )
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(options.limit);

@@ -2,19 +2,43 @@ import { enqueueOutbox } from '@happening/db';
 import { type App, DomainError, decodeCursor, toPage } from '@happening/service-kit';
 import type { Kysely } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
+import type { NotificationStatus } from '../../domain.ts';
 import { deliveryRequest } from '../delivery/delivery.message.ts';
 import { roleOf } from '../memberships/membership.repository.ts';
-import { findNotification, listNotificationsOf, reopenFailed } from './notification.repository.ts';
 import {
+  findNotification,
+  listNotificationsOf,
+  type NotificationOwner,
+  reopenFailed,
+} from './notification.repository.ts';
+import {
+  adminNotificationPage,
   adminNotificationView,
   listCursor,
   listQuery,
   notificationPage,
   notificationParams,
+  orgParams,
+  toAdminView,
   toView,
 } from './notification.schemas.ts';
 
 const notFound = () => new DomainError('NOTIFICATION_NOT_FOUND', 404, 'Notification not found.');
+
+/** One page of `owner`'s notifications as a list query asks for it. */
+async function pageOf(
+  db: Kysely<NotificationDb>,
+  owner: NotificationOwner,
+  query: { limit: number; cursor?: string | undefined; status?: NotificationStatus | undefined },
+) {
+  const after = query.cursor ? decodeCursor(query.cursor, listCursor) : undefined;
+  const rows = await listNotificationsOf(db, owner, {
+    limit: query.limit + 1,
+    ...(query.status ? { status: query.status } : {}),
+    ...(after ? { after } : {}),
+  });
+  return toPage(rows, query.limit, (last) => ({ createdAt: last.created_at_text, id: last.id }));
+}
 
 export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>): void {
   api.get(
@@ -26,18 +50,39 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
       },
     },
     async (request) => {
-      const { limit, cursor, status } = request.query;
-      const after = cursor ? decodeCursor(cursor, listCursor) : undefined;
-      const rows = await listNotificationsOf(db, request.principal.sub, {
-        limit: limit + 1,
-        ...(status ? { status } : {}),
-        ...(after ? { after } : {}),
-      });
-      const page = toPage(rows, limit, (last) => ({
-        createdAt: last.created_at_text,
-        id: last.id,
-      }));
+      const page = await pageOf(db, { userId: request.principal.sub }, request.query);
       return { items: page.items.map(toView), nextCursor: page.nextCursor };
+    },
+  );
+
+  api.get(
+    '/v1/orgs/:orgId/notifications',
+    {
+      schema: {
+        description:
+          "The organization's notifications, newest first, with why a delivery failed " +
+          '(orgAdmin): e.g. `?status=failed` for those to retry. 404 ORGANIZATION_NOT_FOUND ' +
+          'for anyone outside the organization, 403 FORBIDDEN for other roles.',
+        params: orgParams,
+        querystring: listQuery,
+        response: { 200: adminNotificationPage },
+      },
+    },
+    async (request) => {
+      const { orgId } = request.params;
+      const role = await roleOf(db, orgId, request.principal.sub);
+      if (role === undefined) {
+        throw new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
+      }
+      if (role !== 'orgAdmin') {
+        throw new DomainError(
+          'FORBIDDEN',
+          403,
+          "Only an orgAdmin can read the organization's notifications.",
+        );
+      }
+      const page = await pageOf(db, { orgId }, request.query);
+      return { items: page.items.map(toAdminView), nextCursor: page.nextCursor };
     },
   );
 
@@ -76,7 +121,7 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
         );
       }
       reply.status(202);
-      return { ...toView(reopened), lastError: reopened.last_error };
+      return toAdminView(reopened);
     },
   );
 }

@@ -29,8 +29,14 @@ export const listQuery = pageQuerySchema.extend({
   status: z.enum(NOTIFICATION_STATUSES).optional(),
 });
 export const notificationPage = pageSchema(notificationView);
+export const adminNotificationPage = pageSchema(adminNotificationView);
+export const orgParams = z.object({ orgId: requestIdSchema });
 export const listCursor = z.object({ createdAt: cursorTimestamp, id: z.uuid() });
 export const notificationParams = z.object({ id: requestIdSchema });
+
+export function toAdminView(row: NotificationRow): z.infer<typeof adminNotificationView> {
+  return { ...toView(row), lastError: row.last_error };
+}
 
 export function toView(row: NotificationRow): NotificationView {
   return {
