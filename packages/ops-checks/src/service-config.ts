@@ -1,10 +1,11 @@
 import fs from 'node:fs';
+import { CLOSE_GRACE_MS } from '@happening/service-kit';
 import type { Manifest } from './helm.runner.ts';
 import { fromRoot } from './repo.paths.ts';
 
 /** One variable of a service's zod environment schema (only what the checks call). */
 export interface EnvField {
-  safeParse(value: unknown): { success: boolean };
+  safeParse(value: unknown): { success: boolean; data?: unknown };
 }
 
 /** A service's zod environment schema, as exported by its `src/config.ts`. */
@@ -54,6 +55,28 @@ export async function loadConfigSchema(
     throw new Error(`${file} does not export a zod object schema named ${exportName}`);
   }
   return schema;
+}
+
+/**
+ * Milliseconds a service may take from SIGTERM to exit, given its environment: what its
+ * `src/config.ts`'s `shutdownGraceMs(config)` answers when it exports one (notification: its
+ * slowest send), else its drain plus service-kit's `CLOSE_GRACE_MS`, what `runService` gives it.
+ */
+export async function loadShutdownBudget(
+  service: string,
+): Promise<(env: Readonly<Record<string, string | undefined>>) => number> {
+  const schema = await loadConfigSchema(service);
+  const module = (await import(fromRoot('services', service, 'src', 'config.ts'))) as {
+    shutdownGraceMs?: (config: Record<string, unknown>) => number;
+  };
+  // Each variable as the service reads it; one it would refuse (a required one unset) is left out.
+  const config = (env: Readonly<Record<string, string | undefined>>) =>
+    Object.fromEntries(
+      Object.entries(schema.shape).map(([name, field]) => [name, field.safeParse(env[name]).data]),
+    );
+  const { shutdownGraceMs } = module;
+  if (typeof shutdownGraceMs === 'function') return (env) => shutdownGraceMs(config(env));
+  return (env) => Number(config(env).SHUTDOWN_DRAIN_MS ?? 0) + CLOSE_GRACE_MS;
 }
 
 /** Variables the schema needs from the environment: those without a default and not optional. */

@@ -21,6 +21,7 @@ import {
   type EnvSchema,
   firstContainer,
   loadConfigSchema,
+  loadShutdownBudget,
 } from '../src/service-config.ts';
 
 const SERVICES = ['identity-org', 'catalog', 'booking', 'notification', 'gateway'];
@@ -31,12 +32,17 @@ let helm: string;
 let chart: { dir: string; cleanup(): void };
 const configSchemas = new Map<string, EnvSchema>();
 const migrateSchemas = new Map<string, EnvSchema>();
+/** Each service's longest time from SIGTERM to exit, as its own code computes it. */
+const shutdownBudgets = new Map<string, Awaited<ReturnType<typeof loadShutdownBudget>>>();
 
 beforeAll(async () => {
   // Builds helm from the Go module proxy on a machine without it (a few minutes).
   helm = await ensureHelm();
   chart = chartWithoutDependencies();
-  for (const service of SERVICES) configSchemas.set(service, await loadConfigSchema(service));
+  for (const service of SERVICES) {
+    configSchemas.set(service, await loadConfigSchema(service));
+    shutdownBudgets.set(service, await loadShutdownBudget(service));
+  }
   for (const service of MIGRATING) {
     migrateSchemas.set(service, await loadConfigSchema(service, { forMigrations: true }));
   }
@@ -77,9 +83,21 @@ function annotation(manifest: Manifest, key: string): string | undefined {
 
 const hookWeight = (manifest: Manifest) => Number(annotation(manifest, 'helm.sh/hook-weight') ?? 0);
 
+interface Termination {
+  preStopSleepSeconds: number;
+  shutdownSeconds: number;
+  gracePeriodSeconds: number;
+}
+
 const chartValues = parse(fs.readFileSync(path.join(chartDir, 'values.yaml'), 'utf8')) as {
-  termination: { preStopSleepSeconds: number; shutdownSeconds: number };
+  termination: Termination;
+  services: Record<string, { termination?: Partial<Termination> }>;
 };
+
+/** A service's termination values: its own `services.<name>.termination` over the global ones. */
+function terminationOf(service: string): Termination {
+  return { ...chartValues.termination, ...chartValues.services[service]?.termination };
+}
 
 /** Bytes of a Kubernetes memory quantity (`512Mi`, `1G`, `1048576`). */
 function bytes(quantity: string): number {
@@ -196,19 +214,36 @@ describe.each([
     }
   });
 
-  it('pauses each pod before SIGTERM and gives it time for the pause, drain and shutdown', () => {
-    const { preStopSleepSeconds, shutdownSeconds } = chartValues.termination;
+  it('pauses each pod before SIGTERM and gives it time for the pause and its whole shutdown', () => {
+    const { preStopSleepSeconds } = chartValues.termination;
     expect(preStopSleepSeconds).toBeGreaterThan(0);
-    for (const deployment of byKind(manifests, 'Deployment')) {
+    for (const service of SERVICES) {
+      const deployment = named(manifests, 'Deployment', `happening-${service}`);
       const pod = podTemplate(deployment).spec;
       expect(pod.containers[0]!.lifecycle?.preStop?.exec?.command).toEqual([
         'sleep',
         String(preStopSleepSeconds),
       ]);
-      expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(
-        preStopSleepSeconds + shutdownSeconds,
+      // What the service's own code allows itself after SIGTERM, with the env the chart gives it.
+      const budgetMs = shutdownBudgets.get(service)!(
+        containerEnv(manifests, firstContainer(deployment)).values,
+      );
+      expect(terminationOf(service).shutdownSeconds * 1000, service).toBeGreaterThanOrEqual(
+        budgetMs,
+      );
+      expect(pod.terminationGracePeriodSeconds! * 1000, service).toBeGreaterThan(
+        preStopSleepSeconds * 1000 + budgetMs,
       );
     }
+  });
+
+  it('waits 150 s for notification, whose slowest send takes 130 s, and 30 s for the others', () => {
+    const grace = (service: string) =>
+      podTemplate(named(manifests, 'Deployment', `happening-${service}`)).spec
+        .terminationGracePeriodSeconds;
+    expect(grace('notification')).toBe(150);
+    for (const service of SERVICES.filter((s) => s !== 'notification'))
+      expect(grace(service), service).toBe(30);
   });
 
   it("sets every variable each service's config requires, with values it accepts", () => {
@@ -588,16 +623,84 @@ describe('pod termination', () => {
   // service-kit gives a service its drain (SHUTDOWN_DRAIN_MS) plus CLOSE_GRACE_MS, then exits.
   const closeGraceMs = CLOSE_GRACE_MS;
 
-  it("budgets each service's drain and close after SIGTERM", () => {
+  it("budgets each service's drain and close after SIGTERM, notification's slowest send too", () => {
     for (const service of SERVICES) {
       const drain = configSchemas.get(service)!.shape.SHUTDOWN_DRAIN_MS as
         | { safeParse(value: unknown): { data?: number } }
         | undefined;
       const drainMs = drain?.safeParse(undefined).data ?? 0;
-      expect(chartValues.termination.shutdownSeconds * 1000, service).toBeGreaterThanOrEqual(
-        drainMs + closeGraceMs,
+      const budgetMs = shutdownBudgets.get(service)!({});
+      expect(budgetMs, service).toBeGreaterThanOrEqual(drainMs + closeGraceMs);
+      expect(terminationOf(service).shutdownSeconds * 1000, service).toBeGreaterThanOrEqual(
+        budgetMs,
       );
     }
+    // Every other service keeps the global budget.
+    expect(
+      Object.keys(chartValues.services).filter(
+        (s) => terminationOf(s).shutdownSeconds !== chartValues.termination.shutdownSeconds,
+      ),
+    ).toEqual(['notification']);
+  });
+
+  describe("notification's slowest send", () => {
+    // shutdownGraceMs (services/notification/src/config.ts) with these variables.
+    const budgetMs = (env: Record<string, string>) => shutdownBudgets.get('notification')!(env);
+    const render = (shutdownSeconds: number, env: Record<string, number>) => () =>
+      renderChart(
+        helm,
+        chart.dir,
+        [],
+        [
+          '--set',
+          `services.notification.termination.shutdownSeconds=${shutdownSeconds}`,
+          '--set',
+          `services.notification.termination.gracePeriodSeconds=${shutdownSeconds + 10}`,
+          ...Object.entries(env).flatMap(([name, value]) => [
+            '--set',
+            `services.notification.env.${name}=${value}`,
+          ]),
+        ],
+      );
+
+    it('is counted as the service counts it: the longest PROVIDER_TIMEOUT_MS that fits renders', () => {
+      // The longest provider timeout whose budget fits in 30 s, found with the service's function.
+      let fits = 1;
+      while (budgetMs({ PROVIDER_TIMEOUT_MS: String(fits + 1) }) <= 30_000) fits += 1;
+      expect(fits).toBeGreaterThan(1);
+      expect(render(30, { PROVIDER_TIMEOUT_MS: fits })().length).toBeGreaterThan(0);
+      expect(render(30, { PROVIDER_TIMEOUT_MS: fits + 1 })).toThrow(
+        new RegExp(`services\\.notification\\.env\\.PROVIDER_TIMEOUT_MS \\(${fits + 1}\\)`),
+      );
+      // A drain longer than the slowest send is the budget instead.
+      expect(budgetMs({ PROVIDER_TIMEOUT_MS: '1000', SHUTDOWN_DRAIN_MS: '20000' })).toBe(30_000);
+      expect(
+        render(30, { PROVIDER_TIMEOUT_MS: 1000, SHUTDOWN_DRAIN_MS: 20_000 })().length,
+      ).toBeGreaterThan(0);
+    });
+
+    it('refuses a shutdownSeconds short of the default PROVIDER_TIMEOUT_MS, naming it', () => {
+      const seconds = Math.ceil(budgetMs({}) / 1000);
+      expect(render(seconds, {})().length).toBeGreaterThan(0);
+      expect(render(seconds - 1, {})).toThrow(
+        /services\.notification\.env\.PROVIDER_TIMEOUT_MS \(10000\).*services\.notification\.termination\.shutdownSeconds/,
+      );
+    });
+
+    it('refuses a PROVIDER_TIMEOUT_MS too long for the default shutdownSeconds, naming it', () => {
+      const { shutdownSeconds } = terminationOf('notification');
+      let timeoutMs = 10_000;
+      while (budgetMs({ PROVIDER_TIMEOUT_MS: String(timeoutMs) }) <= shutdownSeconds * 1000)
+        timeoutMs += 1_000;
+      expect(() =>
+        renderChart(
+          helm,
+          chart.dir,
+          [],
+          ['--set', `services.notification.env.PROVIDER_TIMEOUT_MS=${timeoutMs}`],
+        ),
+      ).toThrow(/services\.notification\.env\.PROVIDER_TIMEOUT_MS/);
+    });
   });
 
   it("counts service-kit's close grace after the drain, to the millisecond", () => {
