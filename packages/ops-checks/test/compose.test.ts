@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { alertRulesFile, fromRoot } from '../src/repo.paths.ts';
-import { configProblems, loadConfigSchema } from '../src/service-config.ts';
+import { configProblems, loadConfigSchema, loadShutdownBudget } from '../src/service-config.ts';
 
 interface ComposeService {
   profiles?: string[];
@@ -24,6 +24,16 @@ const serviceNames = fs.readdirSync(fromRoot('services'));
 /** A value as Compose sees it with no variables set: `${NAME:-default}` becomes `default`. */
 function interpolated(value: string): string {
   return value.replace(/\$\{[A-Za-z0-9_]+(?::?-([^}]*))?\}/g, (_match, fallback) => fallback ?? '');
+}
+
+/** A service's environment as Compose gives it with no variables set. */
+function environmentOf(service: ComposeService | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(service?.environment ?? {}).map(([key, value]) => [
+      key,
+      interpolated(String(value)),
+    ]),
+  );
 }
 
 /** A Compose duration (`1m30s`, `20s`, `500ms`) in milliseconds. */
@@ -60,12 +70,7 @@ describe('infra/docker-compose.yml platform profile', () => {
   it("sets every variable each service's config requires, with values it accepts", async () => {
     const problems: string[] = [];
     for (const name of serviceNames) {
-      const values = Object.fromEntries(
-        Object.entries(compose.services[name]?.environment ?? {}).map(([key, value]) => [
-          key,
-          interpolated(String(value)),
-        ]),
-      );
+      const values = environmentOf(compose.services[name]);
       const schema = await loadConfigSchema(name);
       for (const problem of configProblems(schema, { values, optional: [], problems: [] }))
         problems.push(`${name}: ${problem}`);
@@ -73,17 +78,14 @@ describe('infra/docker-compose.yml platform profile', () => {
     expect(problems).toEqual([]);
   });
 
-  it('gives each service the time to drain and close before Docker kills it', async () => {
-    // service-kit drains for SHUTDOWN_DRAIN_MS after SIGTERM, then gives the close 10 s more.
+  it('gives each service its shutdown budget before Docker kills it: notification its slowest send', async () => {
     for (const name of serviceNames) {
       const service = compose.services[name]!;
-      const drain = (await loadConfigSchema(name)).shape.SHUTDOWN_DRAIN_MS as unknown as {
-        safeParse(value: unknown): { data?: number };
-      };
-      const drainMs = drain.safeParse(service.environment?.SHUTDOWN_DRAIN_MS).data ?? 0;
+      // The drain plus service-kit's 10 s to close (notification: its slowest send, if longer).
+      const budgetMs = (await loadShutdownBudget(name))(environmentOf(service));
       // Compose's default is 10 s, less than the default drain and close.
       const graceMs = durationMs(service.stop_grace_period ?? '10s');
-      expect(graceMs, name).toBeGreaterThanOrEqual(drainMs + 10_000);
+      expect(graceMs, name).toBeGreaterThanOrEqual(budgetMs);
     }
   });
 
