@@ -58,8 +58,16 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     shutdown ??= (async () => {
       // Synchronously, before anything awaits: a probe arriving right after the signal fails.
       startDraining(app);
+      // A hook that fails is logged and the shutdown goes on: in-flight work still gets its
+      // drain and close, rather than the process exiting on the error.
       const stopTaking = (async () => {
-        for (const hook of options.onDrain ?? []) await hook();
+        for (const hook of options.onDrain ?? []) {
+          try {
+            await hook();
+          } catch (err) {
+            app.log.error({ err }, 'a drain hook failed; the shutdown goes on');
+          }
+        }
       })();
       // After an uncaught error the process is in an unknown state: stop serving at once.
       if (drain && drainMs > 0) {

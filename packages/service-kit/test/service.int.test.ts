@@ -100,6 +100,28 @@ describe('runService', () => {
     expect(events).toEqual(['consumers stop taking', 'sweep', 'closed']);
   });
 
+  it('a failing onDrain hook is logged and the shutdown goes on to the next hooks and the close', async () => {
+    const events: string[] = [];
+    const app = createApp({ name: 'drain', logger: pino({ level: 'silent' }) });
+    const service = await runService({
+      app,
+      port: 0,
+      host: '127.0.0.1',
+      drainMs: 50,
+      onDrain: [
+        async () => {
+          throw new Error('the broker is gone');
+        },
+        () => events.push('sweep'),
+      ],
+      onClose: [() => events.push('closed')],
+    });
+
+    await service.stop();
+    expect(events).toEqual(['sweep', 'closed']);
+    await expect(fetch(`${service.address}/readyz`)).rejects.toThrow();
+  });
+
   it('stop() drains an in-flight request, then runs onClose hooks in order', async () => {
     const events: string[] = [];
     let entered!: () => void;
