@@ -36,6 +36,11 @@ export interface BookingRuntime {
    * interval (undefined when one did).
    */
   reconcileIfDue(): Promise<number | undefined>;
+  /**
+   * Stops the consumer taking deliveries, at once (the start of the shutdown): new messages stay
+   * in booking.events for other replicas, the handlers in flight go on; `stop()` waits for them.
+   */
+  stopTaking(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -93,6 +98,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
     startupPass,
     // Joins a scheduled run in progress rather than rebuilding every event twice at once.
     reconcileIfDue: () => scheduled.runNow(),
+    stopTaking: () => consumer.stopTaking(),
     async stop() {
       stopping.abort();
       await startupPass;

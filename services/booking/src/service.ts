@@ -73,6 +73,8 @@ export async function startBookingService(config: BookingConfig): Promise<Bookin
     port: config.PORT,
     host: config.HOST,
     drainMs: config.SHUTDOWN_DRAIN_MS,
+    // Deliveries stop arriving as soon as the pod is leaving; the ones in flight finish and ack.
+    onDrain: [() => runtime.stopTaking()],
     onClose: [
       () => runtime.stop(),
       () => broker.close(),

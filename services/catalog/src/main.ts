@@ -38,5 +38,7 @@ await runService({
   port: config.PORT,
   host: config.HOST,
   drainMs: config.SHUTDOWN_DRAIN_MS,
+  // Deliveries stop arriving as soon as the pod is leaving; the ones in flight finish and ack.
+  onDrain: [() => runtime.stopTaking()],
   onClose: [() => runtime.stop(), () => broker.close(), () => db.destroy()],
 });

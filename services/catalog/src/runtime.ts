@@ -20,6 +20,11 @@ export interface CatalogRuntime {
   wake(): void;
   /** Runs the lifecycle job now. */
   runLifecycle(): Promise<number>;
+  /**
+   * Stops the consumer taking deliveries, at once (the start of the shutdown): new messages stay
+   * in catalog.events for other replicas, the handlers in flight go on; `stop()` waits for them.
+   */
+  stopTaking(): Promise<void>;
   /** Stops the scheduler, the consumer and the relay, in that order. */
   stop(): Promise<void>;
 }
@@ -54,6 +59,7 @@ export async function startRuntime(deps: RuntimeDeps): Promise<CatalogRuntime> {
   return {
     wake: () => relay.wake(),
     runLifecycle: () => scheduler.runNow(),
+    stopTaking: () => consumer.stopTaking(),
     async stop() {
       await scheduler.stop();
       await consumer.cancel();

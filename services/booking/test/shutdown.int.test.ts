@@ -1,0 +1,48 @@
+import { eventually } from '@happening/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
+import { type Booking, eventSnapshot, publishedEvent, startBooking } from './harness.ts';
+
+let svc: Booking;
+
+beforeAll(async () => {
+  svc = await startBooking();
+});
+
+afterAll(async () => {
+  await svc?.stop();
+});
+
+// service.ts calls runtime.stopTaking() from runService's onDrain, as SIGTERM arrives.
+describe('booking shutdown', () => {
+  it('takes no catalog event once its consumer stops taking: the replicas staying get it', async () => {
+    const before = eventSnapshot();
+    await svc.deliver(...publishedEvent(before));
+
+    await svc.runtime.stopTaking();
+    const leaving = eventSnapshot();
+    const envelope = await svc.publish(...publishedEvent(leaving));
+    // Another replica's consumer: had booking's still been taking, it would have had the message
+    // the moment it was published, and this one would wait in vain.
+    const taken: string[] = [];
+    const other = await svc.broker.consume({
+      queue: 'booking.events',
+      handler: async (event) => {
+        taken.push(event.id);
+      },
+    });
+    try {
+      await eventually(() => taken.includes(envelope.id), { what: 'the other replica took it' });
+    } finally {
+      await other.cancel();
+    }
+    const inbox = await svc.db
+      .selectFrom('inbox')
+      .select('message_id')
+      .where('message_id', '=', envelope.id)
+      .execute();
+    expect(inbox).toEqual([]);
+    expect(await findEvent(svc.db, leaving.eventId)).toBeUndefined();
+    expect(await findEvent(svc.db, before.eventId)).toBeDefined();
+  });
+});
