@@ -12,14 +12,15 @@ import {
   reopenFailed,
 } from './notification.repository.ts';
 import {
-  adminNotificationPage,
   adminNotificationView,
   listCursor,
   listQuery,
   notificationPage,
   notificationParams,
+  orgNotificationPage,
   orgParams,
   toAdminView,
+  toOrgView,
   toView,
 } from './notification.schemas.ts';
 
@@ -60,12 +61,13 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
     {
       schema: {
         description:
-          "The organization's notifications, newest first, with why a delivery failed " +
-          '(orgAdmin): e.g. `?status=failed` for those to retry. 404 ORGANIZATION_NOT_FOUND ' +
+          "The organization's notifications, newest first, with why a delivery failed and " +
+          'without contact details or message (orgAdmin): e.g. `?status=failed` for those to ' +
+          'retry. 404 ORGANIZATION_NOT_FOUND ' +
           'for anyone outside the organization, 403 FORBIDDEN for other roles.',
         params: orgParams,
         querystring: listQuery,
-        response: { 200: adminNotificationPage },
+        response: { 200: orgNotificationPage },
       },
     },
     async (request) => {
@@ -82,7 +84,7 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
         );
       }
       const page = await pageOf(db, { orgId }, request.query);
-      return { items: page.items.map(toAdminView), nextCursor: page.nextCursor };
+      return { items: page.items.map(toOrgView), nextCursor: page.nextCursor };
     },
   );
 

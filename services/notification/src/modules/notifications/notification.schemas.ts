@@ -29,13 +29,24 @@ export const listQuery = pageQuerySchema.extend({
   status: z.enum(NOTIFICATION_STATUSES).optional(),
 });
 export const notificationPage = pageSchema(notificationView);
-export const adminNotificationPage = pageSchema(adminNotificationView);
+/**
+ * An organization's notification as its orgAdmins list them: what it was, where it stands and
+ * why it failed, without the person's contact details or the message (those of everyone who
+ * booked the organization's events, members or not).
+ */
+export const orgNotificationView = adminNotificationView.omit({ recipient: true, body: true });
+export const orgNotificationPage = pageSchema(orgNotificationView);
 export const orgParams = z.object({ orgId: requestIdSchema });
 export const listCursor = z.object({ createdAt: cursorTimestamp, id: z.uuid() });
 export const notificationParams = z.object({ id: requestIdSchema });
 
 export function toAdminView(row: NotificationRow): z.infer<typeof adminNotificationView> {
   return { ...toView(row), lastError: row.last_error };
+}
+
+export function toOrgView(row: NotificationRow): z.infer<typeof orgNotificationView> {
+  const { recipient: _recipient, body: _body, ...view } = toAdminView(row);
+  return view;
 }
 
 export function toView(row: NotificationRow): NotificationView {
