@@ -9,10 +9,9 @@ import {
   reconcileAll,
   reconcileIfDue,
   recordReconcilePass,
+  UNDEFINED_TABLE,
 } from './modules/inventory/reconcile.service.ts';
 
-/** SQLSTATE of a relation that does not exist. */
-const UNDEFINED_TABLE = '42P01';
 export interface RuntimeDeps {
   ctx: BookingContext;
   availability: AvailabilityPublisher;
@@ -49,10 +48,11 @@ export interface BookingRuntime {
  * catalog/identity consumer, and reconciliation at start-up and on a schedule.
  *
  * The start-up pass runs beside the service rather than before it: with many open events it
- * would outlast the start-up probe, and nothing waits on it (a request that finds an event's
- * keys missing rebuilds them; one that finds them diverged waits on the event lock the pass
- * holds while it rebuilds that event). It counts as the replicas' latest pass, so the scheduled
- * passes of the others wait a whole interval after it.
+ * would outlast the start-up probe. A request that finds an event's keys missing rebuilds them,
+ * and one that finds them diverged waits on the event lock while the pass rebuilds that event;
+ * until the pass reaches an event, its keys are used as they are (as on the other replicas, which
+ * are not restarting). A pass that went through counts as the replicas' latest, so the others'
+ * scheduled passes wait most of an interval after it.
  */
 export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
   const { ctx, broker } = deps;
@@ -72,8 +72,15 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
   deps.connectRelay(relay);
   const stopping = new AbortController();
   const startupPass = (async () => {
-    await recordReconcilePass(ctx.db);
-    return reconcileAll(ctx, 'startup-reconcile', stopping.signal);
+    const done = await reconcileAll(ctx, 'startup-reconcile', stopping.signal);
+    // Once it went through, and only then (not one a stop or crash cut short), it counts as the
+    // replicas' latest pass.
+    if (!stopping.signal.aborted) {
+      await recordReconcilePass(ctx.db).catch((err: unknown) =>
+        ctx.logger.warn({ err }, 'startup reconciliation not recorded as the latest pass'),
+      );
+    }
+    return done;
   })().catch((error: unknown) => {
     // Tables not there yet: a first install whose migrations run once the pods are up (the
     // chart's in-cluster Postgres). Nothing to rebuild then.
@@ -91,7 +98,11 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
   });
   const scheduled = startRepeatingJob({
     intervalMs: deps.reconcileIntervalMs,
-    run: () => reconcileIfDue(ctx, deps.reconcileIntervalMs, stopping.signal),
+    // Never beside this replica's own start-up pass: a long one would otherwise be run twice.
+    run: async () => {
+      await startupPass;
+      return reconcileIfDue(ctx, deps.reconcileIntervalMs, stopping.signal);
+    },
     onError: (err) => ctx.logger.error({ err }, 'scheduled reconciliation failed'),
   });
   return {

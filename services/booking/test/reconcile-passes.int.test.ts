@@ -1,10 +1,14 @@
 import { SUBSCRIBING_SERVICES } from '@happening/messaging';
+import { eventually } from '@happening/testkit';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../src/context.factory.ts';
+import { lockEventExclusive } from '../src/modules/inventory/event-lock.ts';
 import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { type BookingRuntime, startRuntime } from '../src/runtime.ts';
 import { type Booking, startBooking } from './harness.ts';
+import { holdLock } from './locks.ts';
 
 let svc: Booking;
 const replicas: BookingRuntime[] = [];
@@ -66,6 +70,58 @@ describe('reconciliation passes over every open event', () => {
       waitlistLength: 0,
     });
     expect(await svc.redis.zrange(keys.free, 0, -1)).toEqual(['3', '4', '5']);
+  });
+
+  it('a replica serves while its start-up pass runs, and a pass a stop cuts short does not count', async () => {
+    const eventId = await eventWithTwoBooked();
+    const lastPass = () =>
+      svc.db.selectFrom('reconcile_passes').select('started_at').executeTakeFirst();
+    await svc.db
+      .updateTable('reconcile_passes')
+      .set({ started_at: new Date(0) })
+      .execute();
+    // A request (or the catalog consumer) holding the event: the pass waits for it.
+    const held = await holdLock(svc.db, (trx) => lockEventExclusive(trx, eventId));
+    let passDone = false;
+
+    const replica = await startReplica();
+    void replica.startupPass.then(() => {
+      passDone = true;
+    });
+    expect(passDone).toBe(false);
+    const stopped = replica.stop();
+    await held.release();
+    await stopped;
+
+    expect(passDone).toBe(true);
+    expect((await lastPass())?.started_at).toEqual(new Date(0));
+  });
+
+  it('a scheduled pass that a stop cuts short gives its claim back', async () => {
+    const eventId = await eventWithTwoBooked();
+    const replica = await startReplica();
+    await replica.startupPass;
+    await svc.db
+      .updateTable('reconcile_passes')
+      .set({ started_at: new Date(Date.now() - 7_200_000) })
+      .execute();
+    const held = await holdLock(svc.db, (trx) => lockEventExclusive(trx, eventId));
+
+    const pass = replica.reconcileIfDue();
+    await eventually(
+      async () =>
+        (await svc.db.selectFrom('reconcile_passes').select('started_at').executeTakeFirst())!
+          .started_at > new Date(Date.now() - 60_000),
+      { what: 'the pass claimed' },
+    );
+    const stopped = replica.stop();
+    await held.release();
+    await Promise.all([pass, stopped]);
+
+    // Due at once for the replicas that stay.
+    const { rows } = await sql<{ due: boolean }>`
+      SELECT started_at = '-infinity' AS due FROM reconcile_passes`.execute(svc.db);
+    expect(rows).toEqual([{ due: true }]);
   });
 
   it('a scheduled pass runs on one replica per interval, counted from the latest pass of any', async () => {

@@ -141,9 +141,12 @@ export async function rebuildForRequest(
 /** The pass over every open event, as `reconcile_passes` names it. */
 const ALL_EVENTS_PASS = 'all-events';
 
+/** SQLSTATE of a relation that does not exist. */
+export const UNDEFINED_TABLE = '42P01';
+
 /**
- * Records that a pass over every open event starts now, whether or not one ran lately (a
- * replica's start-up pass): the replicas' scheduled passes count from it.
+ * Records that a pass over every open event has just gone through, whether or not one ran
+ * lately (a replica's start-up pass): the replicas' scheduled passes count from it.
  */
 export async function recordReconcilePass(db: Kysely<BookingDb>): Promise<void> {
   await db
@@ -156,12 +159,13 @@ export async function recordReconcilePass(db: Kysely<BookingDb>): Promise<void> 
 /**
  * Claims the scheduled pass when none started in the last `intervalMs` (less a tenth, so a
  * replica's own timer, firing a little early or late, still finds its next pass due). The claim
- * is one upsert: of replicas claiming at once, one gets it and the others find it taken.
+ * is one upsert: of replicas claiming at once, one gets it and the others find it taken. Returns
+ * the claim (its time as Postgres prints it, microseconds kept, to release it by), or undefined.
  */
 export async function claimReconcilePass(
   db: Kysely<BookingDb>,
   intervalMs: number,
-): Promise<boolean> {
+): Promise<string | undefined> {
   const dueAfterMs = Math.floor(intervalMs * 0.9);
   const claimed = await db
     .insertInto('reconcile_passes')
@@ -176,14 +180,25 @@ export async function claimReconcilePass(
           sql<Date>`now() - make_interval(secs => ${dueAfterMs / 1000})`,
         ),
     )
-    .returning('pass')
+    .returning(sql<string>`started_at::text`.as('claim'))
     .executeTakeFirst();
-  return claimed !== undefined;
+  return claimed?.claim;
+}
+
+/** Gives back a claim whose pass did not go through: the next replica's timer finds it due. */
+async function releaseReconcilePass(db: Kysely<BookingDb>, claim: string): Promise<void> {
+  await db
+    .updateTable('reconcile_passes')
+    .set({ started_at: sql<Date>`'-infinity'::timestamptz` })
+    .where('pass', '=', ALL_EVENTS_PASS)
+    .where('started_at', '=', sql<Date>`${claim}::timestamptz`)
+    .execute();
 }
 
 /**
  * The scheduled pass: every open event rebuilt, by whichever replica finds the pass due, so the
  * load on Postgres and Redis (and the exclusive event locks) does not grow with the replicas.
+ * A pass that fails, or that `signal` (the service stopping) cuts short, gives its claim back.
  * Returns the number of events reconciled, or undefined when another replica's pass is recent.
  */
 export async function reconcileIfDue(
@@ -191,8 +206,30 @@ export async function reconcileIfDue(
   intervalMs: number,
   signal?: AbortSignal,
 ): Promise<number | undefined> {
-  if (!(await claimReconcilePass(ctx.db, intervalMs))) return undefined;
-  return reconcileAll(ctx, 'scheduled-reconcile', signal);
+  if (signal?.aborted) return undefined;
+  let claim: string | undefined;
+  try {
+    claim = await claimReconcilePass(ctx.db, intervalMs);
+    if (claim === undefined) return undefined;
+  } catch (error) {
+    // Passes not recorded yet (their table's migration still to come): every replica runs its
+    // own, as before there was a record.
+    if ((error as { code?: string }).code !== UNDEFINED_TABLE) throw error;
+  }
+  const giveBack = () =>
+    claim === undefined
+      ? undefined
+      : releaseReconcilePass(ctx.db, claim).catch((err: unknown) =>
+          ctx.logger.warn({ err }, 'reconciliation pass not given back'),
+        );
+  try {
+    const done = await reconcileAll(ctx, 'scheduled-reconcile', signal);
+    if (signal?.aborted) await giveBack();
+    return done;
+  } catch (error) {
+    await giveBack();
+    throw error;
+  }
 }
 
 /**
