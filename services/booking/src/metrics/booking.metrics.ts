@@ -15,8 +15,9 @@ export const bookingsTotal = new Counter({
 export type WaitlistLengths = (eventIds: readonly string[]) => Promise<readonly number[]>;
 
 let readWaitlistLengths: WaitlistLengths | undefined;
-/** Events this replica has a series for. */
-const trackedEvents = new Set<string>();
+/** Events this replica has a series for, each with when (in setting order) it was last set. */
+const trackedEvents = new Map<string, number>();
+let settings = 0;
 
 /**
  * People waiting per event; an event without a waitlist has no series. A series is set by the
@@ -31,11 +32,16 @@ export const waitlistLength = new Gauge({
   registers: [metricsRegistry],
   async collect() {
     if (readWaitlistLengths === undefined || trackedEvents.size === 0) return;
-    const eventIds = [...trackedEvents];
+    const read = [...trackedEvents];
     // Redis unreachable: the scrape shows the values last seen rather than failing.
-    const lengths = await readWaitlistLengths(eventIds).catch(() => undefined);
+    const lengths = await readWaitlistLengths(read.map(([eventId]) => eventId)).catch(
+      () => undefined,
+    );
     if (lengths === undefined) return;
-    for (const [i, eventId] of eventIds.entries()) setWaitlistLength(eventId, lengths[i] ?? 0);
+    for (const [i, [eventId, setAt]] of read.entries()) {
+      // Set (or dropped) again while Redis was read: that value is newer than the one read.
+      if (trackedEvents.get(eventId) === setAt) setWaitlistLength(eventId, lengths[i] ?? 0);
+    }
   },
 });
 
@@ -53,7 +59,8 @@ export function countBookings(outcome: BookingOutcome, n = 1): void {
 export function setWaitlistLength(eventId: string, length: number): void {
   if (length > 0) {
     waitlistLength.set({ event_id: eventId }, length);
-    trackedEvents.add(eventId);
+    settings += 1;
+    trackedEvents.set(eventId, settings);
   } else {
     waitlistLength.remove({ event_id: eventId });
     trackedEvents.delete(eventId);
