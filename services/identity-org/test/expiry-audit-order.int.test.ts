@@ -43,6 +43,38 @@ async function walkAudit(admin: TestUser, orgId: string): Promise<Entry[]> {
   return seen;
 }
 
+describe('the expiry sweep and an organization it cannot lock', () => {
+  it('leaves that organization to the next sweep and expires the others meanwhile', async () => {
+    const [first, second] = [await h.user(), await h.user()];
+    const orgs = [
+      { admin: first, orgId: await h.signUp(first) },
+      { admin: second, orgId: await h.signUp(second) },
+    ].sort((a, b) => a.orgId.localeCompare(b.orgId));
+    // The one the sweep reaches first is held (a long request, or a stuck one).
+    const [held, free] = orgs as [(typeof orgs)[0], (typeof orgs)[0]];
+    const heldInvite = await lapsedInvite(held.admin, held.orgId);
+    const freeInvite = await lapsedInvite(free.admin, free.orgId);
+    const statusOf = async (id: string) =>
+      (
+        await h.db
+          .selectFrom('organization_invites')
+          .select('status')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).status;
+
+    await h.db.transaction().execute(async (trx) => {
+      await sql`SELECT 1 FROM organizations WHERE id = ${held.orgId} FOR UPDATE`.execute(trx);
+      expect(await expirePendingInvites(h.db, { lockTimeoutMs: 200 })).toBe(1);
+    });
+    expect(await statusOf(freeInvite)).toBe('expired');
+    expect(await statusOf(heldInvite)).toBe('pending');
+
+    expect(await expirePendingInvites(h.db)).toBe(1);
+    expect(await statusOf(heldInvite)).toBe('expired');
+  });
+});
+
 describe('the expiry sweep and a client walking the audit trail', () => {
   it('never records an expiry behind a page the client has already read', async () => {
     const admin = await h.user();

@@ -41,13 +41,22 @@ export async function recordExpiredInvites(trx: Trx, scope: ExpiryScope): Promis
   return Number(result.rows[0]?.count ?? 0);
 }
 
+/** Longest the sweep waits for one organization's lock before leaving it to the next sweep. */
+const SWEEP_LOCK_TIMEOUT_MS = 10_000;
+
 /**
  * The sweep: expires every pending invite past its expiry, one organization at a time, each in
  * its own transaction under the organization lock, taken before the invites as every request
  * takes it. Without the lock, an audit row would take its id (the audit trail's keyset) before a
- * request's and commit after it, behind a client that had already paged past that place.
+ * request's and commit after it, behind a client that had already paged past that place. An
+ * organization whose lock stays held past `lockTimeoutMs`, or whose transaction fails, is logged
+ * and left to the next sweep: the others are not held back by it.
  */
-export async function expirePendingInvites(db: Db): Promise<number> {
+export async function expirePendingInvites(
+  db: Db,
+  options: { lockTimeoutMs?: number; logger?: Logger } = {},
+): Promise<number> {
+  const lockTimeout = `${options.lockTimeoutMs ?? SWEEP_LOCK_TIMEOUT_MS}ms`;
   const organizations = await db
     .selectFrom('organization_invites')
     .select('organization_id')
@@ -58,10 +67,18 @@ export async function expirePendingInvites(db: Db): Promise<number> {
     .execute();
   let count = 0;
   for (const { organization_id: organizationId } of organizations) {
-    count += await withTransaction(db, async (trx) => {
-      if ((await lockOrganization(trx, organizationId)) === undefined) return 0;
-      return recordExpiredInvites(trx, { organizationId });
-    });
+    try {
+      count += await withTransaction(db, async (trx) => {
+        await sql`SELECT set_config('lock_timeout', ${lockTimeout}, true)`.execute(trx);
+        if ((await lockOrganization(trx, organizationId)) === undefined) return 0;
+        return recordExpiredInvites(trx, { organizationId });
+      });
+    } catch (err) {
+      options.logger?.warn(
+        { err, organizationId },
+        "an organization's lapsed invites are left to the next sweep",
+      );
+    }
   }
   return count;
 }
@@ -74,7 +91,7 @@ export function startInviteExpiry(options: { db: Db; intervalMs: number; logger:
     intervalMs: options.intervalMs,
     runAtStart: true,
     run: async () => {
-      const count = await expirePendingInvites(options.db);
+      const count = await expirePendingInvites(options.db, { logger: options.logger });
       if (count > 0) options.logger.info({ count }, 'expired pending invites');
     },
     onError: (err) => options.logger.error({ err }, 'invite expiry sweep failed'),
