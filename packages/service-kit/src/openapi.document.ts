@@ -68,7 +68,8 @@ const LOCATION_MARKER = 'x-location';
 export const answersWithLocation = { [LOCATION_MARKER]: true } as const;
 
 const LOCATION_HEADER: OpenAPIV3_1.HeaderObject = {
-  description: 'The path of the created resource, also on a replay of the same Idempotency-Key.',
+  description:
+    'The path of the created resource (on a route taking an Idempotency-Key, also on a replay).',
   schema: { type: 'string' },
 };
 

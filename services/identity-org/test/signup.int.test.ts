@@ -433,9 +433,25 @@ describe('Idempotency-Key', () => {
     });
     expect(invited.statusCode).toBe(201);
     expect(invited.headers.location).toBe(`/v1/orgs/${orgId}/invites/${invited.json().id}`);
-    // One invite has no GET; its URL is the one that revokes it.
+    const read = await h.call(owner, 'GET', invited.headers.location as string);
+    expect(read.statusCode).toBe(200);
+    expect(read.json()).toMatchObject({ id: invited.json().id, status: 'pending' });
+    // Another organization's admin finds no such organization there, nor the invite under theirs.
+    const stranger = await h.user();
+    const theirOrg = await h.signUp(stranger);
+    expect((await h.call(stranger, 'GET', invited.headers.location as string)).statusCode).toBe(
+      404,
+    );
+    const underTheirs = `/v1/orgs/${theirOrg}/invites/${invited.json().id}`;
+    expect((await h.call(stranger, 'GET', underTheirs)).json()).toMatchObject({
+      status: 404,
+      code: 'INVITE_NOT_FOUND',
+    });
     const revoked = await h.call(owner, 'DELETE', invited.headers.location as string);
     expect(revoked.statusCode).toBe(204);
+    expect((await h.call(owner, 'GET', invited.headers.location as string)).json()).toMatchObject({
+      status: 'revoked',
+    });
   });
 
   it('replays a stored answer as it was stored, though the answer has gained a field since', async () => {

@@ -180,6 +180,21 @@ export async function markAccepted(db: Executor, id: string, by: string): Promis
 }
 
 /** Newest first; `before` is the previous page's last position. */
+/** One invite of an organization, or undefined (another organization's is none of its own). */
+export async function findInvite(
+  db: Executor,
+  organizationId: string,
+  inviteId: string,
+): Promise<Invite | undefined> {
+  const row = await db
+    .selectFrom('organization_invites')
+    .select([...COLUMNS, createdAtText])
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', inviteId)
+    .executeTakeFirst();
+  return row === undefined ? undefined : toInvite(row);
+}
+
 export async function listInvites(
   db: Executor,
   organizationId: string,

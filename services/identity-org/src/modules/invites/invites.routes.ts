@@ -3,6 +3,7 @@ import {
   type App,
   answersWithLocation,
   cursorTimestamp,
+  DomainError,
   decodeCursor,
   pageQuerySchema,
   toPage,
@@ -17,7 +18,7 @@ import {
 import { actorOf, type RouteDeps } from '../../shared/route-deps.ts';
 import { acceptInvite, createInvite, revokeInvite } from './invite.commands.ts';
 import { effectiveStatus } from './invite.policy.ts';
-import { type Invite, listInvites } from './invite.repository.ts';
+import { findInvite, type Invite, listInvites } from './invite.repository.ts';
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -74,7 +75,6 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
         email: request.body.email,
         role: request.body.role,
       });
-      // The invite's own URL, which takes DELETE (revoke); one invite has no GET.
       reply.header('location', `/v1/orgs/${invite.organizationId}/invites/${invite.id}`);
       return reply.status(201).send({
         id: invite.id,
@@ -103,6 +103,25 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
       const page = toPage(rows, limit, (last) => last.position);
       const now = new Date();
       return { items: page.items.map((i) => inviteDto(i, now)), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/v1/orgs/:orgId/invites/:inviteId',
+    {
+      schema: {
+        description:
+          "One of the organization's invites (orgAdmin), where a created invite's Location " +
+          'points. 404 INVITE_NOT_FOUND for an id the organization has no invite under.',
+        params: orgParamsSchema.extend({ inviteId: requestIdSchema }),
+        response: { 200: inviteSchema },
+      },
+      preHandler: guards.orgAdmin,
+    },
+    async (request) => {
+      const invite = await findInvite(db, request.params.orgId, request.params.inviteId);
+      if (invite === undefined) throw new DomainError('INVITE_NOT_FOUND', 404, 'No such invite.');
+      return inviteDto(invite, new Date());
     },
   );
 
