@@ -142,9 +142,9 @@ userinfo early. urlquery encodes a space as +, which a userinfo keeps as a plus:
 {{- define "happening.caBundleVolume" -}}
 - name: ca-bundle
   configMap:
-    name: {{ .Values.caBundle.configMap }}
+    name: {{ .Values.caBundle.configMap | quote }}
     items:
-      - key: {{ required "caBundle.key is required with caBundle.configMap" .Values.caBundle.key }}
+      - key: {{ required "caBundle.key is required with caBundle.configMap" .Values.caBundle.key | quote }}
         path: {{ base (include "happening.caBundleFile" .) }}
 {{- end -}}
 

@@ -868,6 +868,18 @@ describe('private CA bundle', () => {
       });
   });
 
+  it('takes a ConfigMap name or key that reads as a number or a boolean in YAML as a string', () => {
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      ['--set-string', 'caBundle.configMap=123', '--set-string', 'caBundle.key=true'],
+    );
+    assertValid(manifests);
+    for (const file of caFiles(manifests))
+      expect(file, file.name).toMatchObject({ configMap: '123', key: 'true' });
+  });
+
   it('is not mounted unless configured', () => {
     for (const file of caFiles(renderChart(helm, chart.dir)))
       expect(file, file.name).toMatchObject({ env: undefined, configMap: undefined });
