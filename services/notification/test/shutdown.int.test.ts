@@ -128,13 +128,30 @@ describe('notification shutdown', () => {
     }
   }
 
-  async function readyMessages(queue: string): Promise<number> {
+  async function queueState(
+    queue: string,
+  ): Promise<{ messageCount: number; consumerCount: number }> {
     const channel = await inspector.createChannel();
     try {
-      return (await channel.checkQueue(queue)).messageCount;
+      return await channel.checkQueue(queue);
     } finally {
       await channel.close();
     }
+  }
+
+  /**
+   * Messages ready in the queue once the broker has let go of the exited service's consumers: a
+   * delivery it left unacked is back in the queue by then.
+   */
+  async function readyMessages(queue: string): Promise<number> {
+    const state = await eventually(
+      async () => {
+        const now = await queueState(queue);
+        return now.consumerCount === 0 && now;
+      },
+      { what: `${queue} without consumers` },
+    );
+    return state.messageCount;
   }
 
   it('takes no new message once SIGTERM arrives, and finishes and acks a send slower than the drain plus 10 s', async () => {
