@@ -72,16 +72,19 @@ describe('reconciliation passes over every open event', () => {
     expect(await svc.redis.zrange(keys.free, 0, -1)).toEqual(['3', '4', '5']);
   });
 
-  it('a replica serves while its start-up pass runs, and a pass a stop cuts short does not count', async () => {
-    const eventId = await eventWithTwoBooked();
+  it("a replica's start-up returns while its pass runs, and a pass a stop cuts short does not count", async () => {
+    const events = [await eventWithTwoBooked(), await eventWithTwoBooked()];
     const lastPass = () =>
       svc.db.selectFrom('reconcile_passes').select('started_at').executeTakeFirst();
     await svc.db
       .updateTable('reconcile_passes')
       .set({ started_at: new Date(0) })
       .execute();
-    // A request (or the catalog consumer) holding the event: the pass waits for it.
-    const held = await holdLock(svc.db, (trx) => lockEventExclusive(trx, eventId));
+    // Requests (or the catalog consumer) holding both events: the pass waits at the first it
+    // reaches, and the other is still ahead of it when the stop comes.
+    const held = await Promise.all(
+      events.map((eventId) => holdLock(svc.db, (trx) => lockEventExclusive(trx, eventId))),
+    );
     let passDone = false;
 
     const replica = await startReplica();
@@ -90,7 +93,7 @@ describe('reconciliation passes over every open event', () => {
     });
     expect(passDone).toBe(false);
     const stopped = replica.stop();
-    await held.release();
+    await Promise.all(held.map((lock) => lock.release()));
     await stopped;
 
     expect(passDone).toBe(true);
@@ -98,14 +101,16 @@ describe('reconciliation passes over every open event', () => {
   });
 
   it('a scheduled pass that a stop cuts short gives its claim back', async () => {
-    const eventId = await eventWithTwoBooked();
+    const events = [await eventWithTwoBooked(), await eventWithTwoBooked()];
     const replica = await startReplica();
     await replica.startupPass;
     await svc.db
       .updateTable('reconcile_passes')
       .set({ started_at: new Date(Date.now() - 7_200_000) })
       .execute();
-    const held = await holdLock(svc.db, (trx) => lockEventExclusive(trx, eventId));
+    const held = await Promise.all(
+      events.map((eventId) => holdLock(svc.db, (trx) => lockEventExclusive(trx, eventId))),
+    );
 
     const pass = replica.reconcileIfDue();
     await eventually(
@@ -115,7 +120,7 @@ describe('reconciliation passes over every open event', () => {
       { what: 'the pass claimed' },
     );
     const stopped = replica.stop();
-    await held.release();
+    await Promise.all(held.map((lock) => lock.release()));
     await Promise.all([pass, stopped]);
 
     // Due at once for the replicas that stay.

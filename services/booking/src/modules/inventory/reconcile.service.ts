@@ -198,7 +198,8 @@ async function releaseReconcilePass(db: Kysely<BookingDb>, claim: string): Promi
 /**
  * The scheduled pass: every open event rebuilt, by whichever replica finds the pass due, so the
  * load on Postgres and Redis (and the exclusive event locks) does not grow with the replicas.
- * A pass that fails, or that `signal` (the service stopping) cuts short, gives its claim back.
+ * A pass that does not go through (an event it could not rebuild, `signal` (the service
+ * stopping) cutting it short, a failure) gives its claim back.
  * Returns the number of events reconciled, or undefined when another replica's pass is recent.
  */
 export async function reconcileIfDue(
@@ -223,8 +224,8 @@ export async function reconcileIfDue(
           ctx.logger.warn({ err }, 'reconciliation pass not given back'),
         );
   try {
-    const done = await reconcileAll(ctx, 'scheduled-reconcile', signal);
-    if (signal?.aborted) await giveBack();
+    const { done, wentThrough } = await reconcileAll(ctx, 'scheduled-reconcile', signal);
+    if (!wentThrough) await giveBack();
     return done;
   } catch (error) {
     await giveBack();
@@ -234,13 +235,13 @@ export async function reconcileIfDue(
 
 /**
  * Reconciles every open event; one failing event does not stop the others, `signal` (the
- * service stopping) stops before the next event.
+ * service stopping) stops before the next event. `wentThrough`: every event was reconciled.
  */
 export async function reconcileAll(
   ctx: BookingContext,
   correlationId: string,
   signal?: AbortSignal,
-): Promise<number> {
+): Promise<{ done: number; wentThrough: boolean }> {
   const rows = await ctx.db
     .selectFrom('event_inventory')
     .select('event_id')
@@ -256,5 +257,5 @@ export async function reconcileAll(
       ctx.logger.error({ err: error, eventId: event_id }, 'reconciliation failed');
     }
   }
-  return done;
+  return { done, wentThrough: done === rows.length };
 }
