@@ -314,6 +314,7 @@ describe('a provider that always fails', () => {
     expect(retried.statusCode).toBe(202);
     expect(retried.json()).toMatchObject({ id: failed.id, status: 'pending' });
     expect(retried.json().lastError).toContain('provider answered 500');
+    expect(Object.keys(retried.json())).not.toContain('recipient');
 
     const sent = await eventually(async () => {
       const row = await rowOf(event.id);

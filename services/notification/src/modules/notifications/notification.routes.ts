@@ -12,14 +12,13 @@ import {
   reopenFailed,
 } from './notification.repository.ts';
 import {
-  adminNotificationView,
   listCursor,
   listQuery,
   notificationPage,
   notificationParams,
   orgNotificationPage,
+  orgNotificationView,
   orgParams,
-  toAdminView,
   toOrgView,
   toView,
 } from './notification.schemas.ts';
@@ -98,7 +97,7 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
           'other roles, 409 NOTIFICATION_NOT_FAILED unless it is failed.',
         params: notificationParams,
         // Errors are problem+json, documented by the platform's shared responses.
-        response: { 202: adminNotificationView },
+        response: { 202: orgNotificationView },
       },
     },
     async (request, reply) => {
@@ -123,7 +122,7 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
         );
       }
       reply.status(202);
-      return toAdminView(reopened);
+      return toOrgView(reopened);
     },
   );
 }

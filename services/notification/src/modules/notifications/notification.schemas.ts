@@ -22,31 +22,41 @@ export const notificationView = z.object({
 });
 export type NotificationView = z.infer<typeof notificationView>;
 
-/** Admins retrying a delivery also see why it failed. */
-export const adminNotificationView = notificationView.extend({ lastError: z.string().nullable() });
+/**
+ * A notification as an organization's orgAdmins read it (its list, a retry's answer): what it
+ * was, where it stands and why its last attempt failed, without the person's contact details or
+ * the message (those of anyone who booked the organization's events, members or not).
+ */
+export const orgNotificationView = notificationView
+  .omit({ recipient: true, body: true })
+  .extend({ lastError: z.string().nullable() });
+export const orgNotificationPage = pageSchema(orgNotificationView);
 
 export const listQuery = pageQuerySchema.extend({
   status: z.enum(NOTIFICATION_STATUSES).optional(),
 });
 export const notificationPage = pageSchema(notificationView);
-/**
- * An organization's notification as its orgAdmins list them: what it was, where it stands and
- * why it failed, without the person's contact details or the message (those of everyone who
- * booked the organization's events, members or not).
- */
-export const orgNotificationView = adminNotificationView.omit({ recipient: true, body: true });
-export const orgNotificationPage = pageSchema(orgNotificationView);
-export const orgParams = z.object({ orgId: requestIdSchema });
 export const listCursor = z.object({ createdAt: cursorTimestamp, id: z.uuid() });
 export const notificationParams = z.object({ id: requestIdSchema });
+export const orgParams = z.object({ orgId: requestIdSchema });
 
-export function toAdminView(row: NotificationRow): z.infer<typeof adminNotificationView> {
-  return { ...toView(row), lastError: row.last_error };
+/** An email address anywhere in a provider's answer. */
+const EMAIL_ADDRESS = /[^\s<>()[\]"',;:@]+@[^\s<>()[\]"',;:@]+/g;
+
+/**
+ * A delivery error as an organization's admins read it: the person's address, and any other
+ * email address a provider's answer quotes (`550 5.1.1 <ada@example.com>: unknown user`), left
+ * out.
+ */
+export function errorWithoutAddresses(error: string | null, recipient: string): string | null {
+  if (error === null) return null;
+  const withoutRecipient = recipient === '' ? error : error.split(recipient).join('<recipient>');
+  return withoutRecipient.replace(EMAIL_ADDRESS, '<address>');
 }
 
 export function toOrgView(row: NotificationRow): z.infer<typeof orgNotificationView> {
-  const { recipient: _recipient, body: _body, ...view } = toAdminView(row);
-  return view;
+  const { recipient, body: _body, ...view } = toView(row);
+  return { ...view, lastError: errorWithoutAddresses(row.last_error, recipient) };
 }
 
 export function toView(row: NotificationRow): NotificationView {
