@@ -179,7 +179,6 @@ export async function markAccepted(db: Executor, id: string, by: string): Promis
     .execute();
 }
 
-/** Newest first; `before` is the previous page's last position. */
 /** One invite of an organization, or undefined (another organization's is none of its own). */
 export async function findInvite(
   db: Executor,
@@ -195,6 +194,7 @@ export async function findInvite(
   return row === undefined ? undefined : toInvite(row);
 }
 
+/** Newest first; `before` is the previous page's last position. */
 export async function listInvites(
   db: Executor,
   organizationId: string,
