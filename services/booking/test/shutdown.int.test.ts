@@ -1,6 +1,9 @@
-import { eventually } from '@happening/testkit';
+import { queueState } from '@happening/messaging/testing';
+import { eventually, startInfra, startTokenIssuer } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../src/config.ts';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
+import { startBookingService } from '../src/service.ts';
 import { type Booking, eventSnapshot, publishedEvent, startBooking } from './harness.ts';
 
 let svc: Booking;
@@ -44,5 +47,37 @@ describe('booking shutdown', () => {
     expect(inbox).toEqual([]);
     expect(await findEvent(svc.db, leaving.eventId)).toBeUndefined();
     expect(await findEvent(svc.db, before.eventId)).toBeDefined();
+  });
+
+  it('stops consuming as its shutdown starts, while /readyz fails and the drain goes on', async () => {
+    const infra = await startInfra();
+    const issuer = await startTokenIssuer();
+    const service = await startBookingService(
+      readConfig({
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        RUN_MIGRATIONS: 'true',
+        // Long enough for the checks below on a loaded machine; the test waits it out once.
+        SHUTDOWN_DRAIN_MS: '3000',
+        DATABASE_URL: infra.postgresUrl,
+        REDIS_URL: infra.redisUrl,
+        AMQP_URL: infra.amqpUrl,
+        OIDC_ISSUER: issuer.issuer,
+        OIDC_JWKS_URI: issuer.jwksUri,
+        OIDC_AUDIENCE: issuer.audience,
+      }),
+    );
+    const consumers = async () => (await queueState(infra.amqpUrl, 'booking.events')).consumerCount;
+    try {
+      expect(await consumers()).toBe(1);
+      const stopped = service.stop();
+      await eventually(async () => (await consumers()) === 0, { what: 'the consumer gone' });
+      // Still draining: the listener is up and tells the load balancer to go elsewhere.
+      expect((await fetch(`${service.address}/readyz`)).status).toBe(503);
+      await stopped;
+    } finally {
+      await issuer.stop();
+      await infra.stop();
+    }
   });
 });

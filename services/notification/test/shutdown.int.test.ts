@@ -5,6 +5,7 @@ import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { EventEnvelope } from '@happening/contracts';
 import { createDb } from '@happening/db';
+import { queueState } from '@happening/messaging/testing';
 import {
   eventually,
   freePort,
@@ -128,17 +129,6 @@ describe('notification shutdown', () => {
     }
   }
 
-  async function queueState(
-    queue: string,
-  ): Promise<{ messageCount: number; consumerCount: number }> {
-    const channel = await inspector.createChannel();
-    try {
-      return await channel.checkQueue(queue);
-    } finally {
-      await channel.close();
-    }
-  }
-
   /**
    * Messages ready in the queue once the broker has let go of the exited service's consumers: a
    * delivery it left unacked is back in the queue by then.
@@ -146,7 +136,7 @@ describe('notification shutdown', () => {
   async function readyMessages(queue: string): Promise<number> {
     const state = await eventually(
       async () => {
-        const now = await queueState(queue);
+        const now = await queueState(infra.amqpUrl, queue);
         return now.consumerCount === 0 && now;
       },
       { what: `${queue} without consumers` },
