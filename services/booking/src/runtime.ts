@@ -73,8 +73,8 @@ export async function startRuntime(deps: RuntimeDeps): Promise<BookingRuntime> {
   const stopping = new AbortController();
   const startupPass = (async () => {
     const { done, wentThrough } = await reconcileAll(ctx, 'startup-reconcile', stopping.signal);
-    // Once it went through, and only then (not one an event failed in, or a stop or crash cut
-    // short), it counts as the replicas' latest pass.
+    // Once it went through, and only then (not one a stop or crash cut short), it counts as the
+    // replicas' latest pass.
     if (wentThrough) {
       await recordReconcilePass(ctx.db).catch((err: unknown) =>
         ctx.logger.warn({ err }, 'startup reconciliation not recorded as the latest pass'),

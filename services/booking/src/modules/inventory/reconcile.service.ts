@@ -198,8 +198,10 @@ async function releaseReconcilePass(db: Kysely<BookingDb>, claim: string): Promi
 /**
  * The scheduled pass: every open event rebuilt, by whichever replica finds the pass due, so the
  * load on Postgres and Redis (and the exclusive event locks) does not grow with the replicas.
- * A pass that does not go through (an event it could not rebuild, `signal` (the service
- * stopping) cutting it short, a failure) gives its claim back.
+ * A pass that does not go through (`signal`, the service stopping, cutting it short, or its list
+ * of events not read) gives its claim back. One whose events failed keeps it: their keys are
+ * dropped and rebuilt on demand, and giving it back would have every replica run a pass each
+ * interval for as long as one event keeps failing.
  * Returns the number of events reconciled, or undefined when another replica's pass is recent.
  */
 export async function reconcileIfDue(
@@ -234,8 +236,9 @@ export async function reconcileIfDue(
 }
 
 /**
- * Reconciles every open event; one failing event does not stop the others, `signal` (the
- * service stopping) stops before the next event. `wentThrough`: every event was reconciled.
+ * Reconciles every open event; one failing event does not stop the others (its keys are dropped,
+ * so its next request rebuilds them), `signal` (the service stopping) stops before the next
+ * event. `wentThrough`: it was not cut short, every event was tried.
  */
 export async function reconcileAll(
   ctx: BookingContext,
@@ -248,8 +251,10 @@ export async function reconcileAll(
     .where('status', 'in', ['upcoming', 'ongoing'])
     .execute();
   let done = 0;
+  let tried = 0;
   for (const { event_id } of rows) {
     if (signal?.aborted) break;
+    tried += 1;
     try {
       await reconcileEvent(ctx, event_id, { correlationId });
       done += 1;
@@ -257,5 +262,11 @@ export async function reconcileAll(
       ctx.logger.error({ err: error, eventId: event_id }, 'reconciliation failed');
     }
   }
-  return { done, wentThrough: done === rows.length };
+  if (done < tried) {
+    ctx.logger.warn(
+      { pass: correlationId, events: rows.length, failed: tried - done },
+      'reconciliation pass ended with events not rebuilt (their keys dropped)',
+    );
+  }
+  return { done, wentThrough: tried === rows.length };
 }
