@@ -40,23 +40,36 @@ export const listCursor = z.object({ createdAt: cursorTimestamp, id: z.uuid() })
 export const notificationParams = z.object({ id: requestIdSchema });
 export const orgParams = z.object({ orgId: requestIdSchema });
 
-/** An email address anywhere in a provider's answer. */
-const EMAIL_ADDRESS = /[^\s<>()[\]"',;:@]+@[^\s<>()[\]"',;:@]+/g;
+/**
+ * An email address in a provider's answer, its parts bounded by their RFC lengths (so a long
+ * answer without one is scanned in linear time).
+ */
+const EMAIL_ADDRESS = /[^\s<>()[\]"',;:@/?&=]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}/g;
+/** A phone number as SMS providers quote it: with or without `+` or `00`, spaced or dashed. */
+const PHONE_NUMBER = /\+?\d[\d\s().-]{5,}\d/g;
 
 /**
- * A delivery error as an organization's admins read it: the person's address, and any other
- * email address a provider's answer quotes (`550 5.1.1 <ada@example.com>: unknown user`), left
- * out.
+ * A delivery error as an organization's admins read it: the person's address or number, and any
+ * other email address a provider's answer quotes (`550 5.1.1 <ada@example.com>: unknown user`),
+ * left out; for an SMS, any run of digits long enough to be a number too, whatever its format.
  */
-export function errorWithoutAddresses(error: string | null, recipient: string): string | null {
+export function errorWithoutAddresses(
+  error: string | null,
+  recipient: string,
+  channel: NotificationView['channel'],
+): string | null {
   if (error === null) return null;
-  const withoutRecipient = recipient === '' ? error : error.split(recipient).join('<recipient>');
-  return withoutRecipient.replace(EMAIL_ADDRESS, '<address>');
+  let shown = error.replace(EMAIL_ADDRESS, (address) =>
+    address.toLowerCase() === recipient.toLowerCase() ? '<recipient>' : '<address>',
+  );
+  if (recipient !== '' && channel !== 'email') shown = shown.split(recipient).join('<recipient>');
+  if (channel === 'sms') shown = shown.replace(PHONE_NUMBER, '<number>');
+  return shown;
 }
 
 export function toOrgView(row: NotificationRow): z.infer<typeof orgNotificationView> {
   const { recipient, body: _body, ...view } = toView(row);
-  return { ...view, lastError: errorWithoutAddresses(row.last_error, recipient) };
+  return { ...view, lastError: errorWithoutAddresses(row.last_error, recipient, row.channel) };
 }
 
 export function toView(row: NotificationRow): NotificationView {
