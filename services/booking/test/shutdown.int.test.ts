@@ -68,14 +68,21 @@ describe('booking shutdown', () => {
       }),
     );
     const consumers = async () => (await queueState(infra.amqpUrl, 'booking.events')).consumerCount;
+    const readiness = async () => (await fetch(`${service.address}/readyz`)).status;
     try {
       expect(await consumers()).toBe(1);
       const stopped = service.stop();
-      await eventually(async () => (await consumers()) === 0, { what: 'the consumer gone' });
+      expect(await readiness()).toBe(503);
+      // Well within the 3 s drain: the consumer goes as the shutdown starts, not after the drain.
+      await eventually(async () => (await consumers()) === 0, {
+        timeoutMs: 2_000,
+        what: 'the consumer gone',
+      });
       // Still draining: the listener is up and tells the load balancer to go elsewhere.
-      expect((await fetch(`${service.address}/readyz`)).status).toBe(503);
+      expect(await readiness()).toBe(503);
       await stopped;
     } finally {
+      await service.stop().catch(() => undefined);
       await issuer.stop();
       await infra.stop();
     }

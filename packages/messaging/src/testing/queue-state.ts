@@ -11,6 +11,8 @@ export async function queueState(amqpUrl: string, queue: string): Promise<QueueS
   const connection = await amqp.connect(amqpUrl);
   try {
     const channel = await connection.createChannel();
+    // A queue not declared yet closes the channel: the check rejects, nothing is thrown elsewhere.
+    channel.on('error', () => undefined);
     const { messageCount, consumerCount } = await channel.checkQueue(queue);
     return { messageCount, consumerCount };
   } finally {
