@@ -130,6 +130,11 @@ describe.sequential('journeys through the gateway', () => {
     });
     expect(invite.status).toBe(201);
     bobsInviteToken = invite.body.token;
+    // The created invite's Location reads back through the gateway.
+    const location = invite.headers.get('location');
+    const pending = await api.get<{ status: string }>(location ?? '', { token: alice.token });
+    expect(pending.status).toBe(200);
+    expect(pending.body.status).toBe('pending');
 
     const mail = await mailTo(bob.email, `You are invited to join Journeys ${runId}`);
     const link = /\/invites\/accept\?token=([\w-]+)/.exec(mail.text);
@@ -183,6 +188,23 @@ describe.sequential('journeys through the gateway', () => {
     const mail = await mailTo(carol.email, `Booking confirmed: Open Air ${runId}`);
     expect(mail.text).toContain('Seats: 2');
     expect(mail.text).toMatch(/Seat numbers: 1\D+2\b/);
+
+    // The organization's admin sees it among the organization's notifications (sent once the
+    // mail server's answer is recorded), without Carol's address or the message.
+    const confirmation = await eventually(
+      async () => {
+        const notices = await api.get<Page<Record<string, unknown>>>(
+          `/v1/orgs/${orgId}/notifications?limit=100`,
+          { token: alice.token },
+        );
+        expect(notices.status).toBe(200);
+        const found = notices.body.items.find((n) => n.bookingId === carolBooking.id);
+        return found?.status === 'sent' && found;
+      },
+      { what: "Carol's confirmation in the organization's notifications" },
+    );
+    expect(confirmation).toMatchObject({ type: 'booking_confirmed' });
+    expect(confirmation).not.toHaveProperty('recipient');
   });
 
   it('2b. someone whose very first call is a booking is mailed too (the gateway introduces them)', async () => {
@@ -307,6 +329,7 @@ describe.sequential('journeys through the gateway', () => {
       ['GET', `/v1/orgs/${orgId}/members`, undefined, [404]],
       ['POST', `/v1/orgs/${orgId}/invites`, { email: mallory.email, role: 'orgAdmin' }, [404]],
       ['GET', `/v1/orgs/${orgId}/audit`, undefined, [404]],
+      ['GET', `/v1/orgs/${orgId}/notifications`, undefined, [404]],
       [
         'POST',
         `/v1/orgs/${orgId}/events`,
