@@ -8,11 +8,12 @@ import {
 } from '@happening/contracts';
 import { type Broker, connectBroker, SUBSCRIBING_SERVICES } from '@happening/messaging';
 import { captureEvents } from '@happening/messaging/testing';
-import { eventually, startInfra, startTokenIssuer } from '@happening/testkit';
+import { eventually, startInfra, startTokenIssuer, type TestTokenIssuer } from '@happening/testkit';
 import type { LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
+import { readConfig } from '../src/config.ts';
 import { createContext } from '../src/context.factory.ts';
 import { createBookingDb } from '../src/db/db.factory.ts';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
@@ -63,6 +64,29 @@ export function publishedEvent(snapshot: ReturnType<typeof eventSnapshot>) {
     { ...snapshot, publishedAt: new Date().toISOString() },
     { type: 'event', id: snapshot.eventId, version: snapshot.version },
   ] as const;
+}
+
+/**
+ * The configuration main.ts would read, on these servers (AMQP at `amqpUrl`, e.g. a proxy's),
+ * with `overrides` on top.
+ */
+export function configOn(
+  servers: { postgresUrl: string; redisUrl: string; amqpUrl: string },
+  issuer: TestTokenIssuer,
+  overrides: Record<string, string> = {},
+) {
+  return readConfig({
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    SHUTDOWN_DRAIN_MS: '0',
+    DATABASE_URL: servers.postgresUrl,
+    REDIS_URL: servers.redisUrl,
+    AMQP_URL: servers.amqpUrl,
+    OIDC_ISSUER: issuer.issuer,
+    OIDC_JWKS_URI: issuer.jwksUri,
+    OIDC_AUDIENCE: issuer.audience,
+    ...overrides,
+  });
 }
 
 /**

@@ -13,31 +13,9 @@ import {
 } from '@happening/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../src/config.ts';
 import { migrateBooking } from '../src/schema.ts';
 import { type BookingService, startBookingService } from '../src/service.ts';
-import { eventSnapshot, publishedEvent } from './harness.ts';
-
-/** The configuration main.ts would read, on these servers. */
-function configOn(
-  infra: Infra,
-  rabbit: RabbitMqHandle,
-  issuer: TestTokenIssuer,
-  overrides: Record<string, string> = {},
-) {
-  return readConfig({
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    SHUTDOWN_DRAIN_MS: '0',
-    DATABASE_URL: infra.postgresUrl,
-    REDIS_URL: infra.redisUrl,
-    AMQP_URL: rabbit.url,
-    OIDC_ISSUER: issuer.issuer,
-    OIDC_JWKS_URI: issuer.jwksUri,
-    OIDC_AUDIENCE: issuer.audience,
-    ...overrides,
-  });
-}
+import { configOn, eventSnapshot, publishedEvent } from './harness.ts';
 
 /** Publishes `catalog.event_published` of a new event as catalog would, on its own connection. */
 async function publishCatalogEvent(rabbit: RabbitMqHandle) {
@@ -85,7 +63,7 @@ async function startBehindProxy(proxied: 'REDIS_URL' | 'DATABASE_URL') {
   ]);
   const proxy = await startTcpProxy(proxied === 'REDIS_URL' ? infra.redisUrl : infra.postgresUrl);
   const service = await startBookingService(
-    configOn(infra, rabbit, issuer, { [proxied]: proxy.url }),
+    configOn({ ...infra, amqpUrl: rabbit.url }, issuer, { [proxied]: proxy.url }),
   );
   const stop = async () => {
     await service.stop();
@@ -167,7 +145,7 @@ describe('booking while RabbitMQ is down', () => {
       startRabbitMq(),
       startTokenIssuer(),
     ]);
-    service = await startBookingService(configOn(infra, rabbit, issuer));
+    service = await startBookingService(configOn({ ...infra, amqpUrl: rabbit.url }, issuer));
   });
 
   afterAll(async () => {
@@ -231,7 +209,7 @@ describe('booking started while RabbitMQ is down', () => {
     ]);
     // An earlier life of the service learnt of an event; then the broker went away and the pod
     // was rescheduled.
-    const before = await startBookingService(configOn(infra, rabbit, issuer));
+    const before = await startBookingService(configOn({ ...infra, amqpUrl: rabbit.url }, issuer));
     const token = await issuer.token({ sub: randomUUID() });
     ({ eventId } = await openEvent(rabbit, before, token));
     await before.stop();
@@ -246,7 +224,7 @@ describe('booking started while RabbitMQ is down', () => {
   const call = fetchFrom(() => service);
 
   it('starts ready, takes bookings into the outbox, and publishes them once the broker is up', async () => {
-    service = await startBookingService(configOn(infra, rabbit, issuer));
+    service = await startBookingService(configOn({ ...infra, amqpUrl: rabbit.url }, issuer));
     const readiness = await call('/readyz');
     expect(readiness.status).toBe(200);
     expect(await readiness.json()).toEqual({
@@ -376,7 +354,7 @@ describe('booking started before its tables exist', () => {
 
   it('starts and serves, and takes bookings once the migrations have run', async () => {
     service = await startBookingService(
-      configOn(infra, rabbit, issuer, { RUN_MIGRATIONS: 'false' }),
+      configOn({ ...infra, amqpUrl: rabbit.url }, issuer, { RUN_MIGRATIONS: 'false' }),
     );
     const call = fetchFrom(() => service!);
     expect((await call('/healthz')).status).toBe(200);

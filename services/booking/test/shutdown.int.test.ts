@@ -1,10 +1,9 @@
 import { queueState } from '@happening/messaging/testing';
 import { eventually, startInfra, startTokenIssuer } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../src/config.ts';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { startBookingService } from '../src/service.ts';
-import { type Booking, eventSnapshot, publishedEvent, startBooking } from './harness.ts';
+import { type Booking, configOn, eventSnapshot, publishedEvent, startBooking } from './harness.ts';
 
 let svc: Booking;
 
@@ -53,19 +52,8 @@ describe('booking shutdown', () => {
     const infra = await startInfra();
     const issuer = await startTokenIssuer();
     const service = await startBookingService(
-      readConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        RUN_MIGRATIONS: 'true',
-        // Long enough for the checks below on a loaded machine; the test waits it out once.
-        SHUTDOWN_DRAIN_MS: '3000',
-        DATABASE_URL: infra.postgresUrl,
-        REDIS_URL: infra.redisUrl,
-        AMQP_URL: infra.amqpUrl,
-        OIDC_ISSUER: issuer.issuer,
-        OIDC_JWKS_URI: issuer.jwksUri,
-        OIDC_AUDIENCE: issuer.audience,
-      }),
+      // A drain long enough for the checks below on a loaded machine; the test waits it out once.
+      configOn(infra, issuer, { RUN_MIGRATIONS: 'true', SHUTDOWN_DRAIN_MS: '3000' }),
     );
     const consumers = async () => (await queueState(infra.amqpUrl, 'booking.events')).consumerCount;
     const readiness = async () => (await fetch(`${service.address}/readyz`)).status;
