@@ -6,6 +6,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { installErrorHandling } from './error-handler.ts';
 import { createLogger } from './logger.ts';
 import { installObservability, type ReadinessCheck } from './observability.routes.ts';
@@ -13,6 +14,9 @@ import { installOpenApi, type OpenApiInfo } from './openapi.plugin.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 import { isDraining, startDraining } from './shutdown-drain.ts';
 import { installStoredTextGuard } from './stored-text.ts';
+
+/** The query of a route that takes no parameters. */
+const NO_QUERY = z.strictObject({});
 
 /** A Fastify instance typed with the zod type provider: route schemas are zod schemas. */
 export type App = FastifyInstance<
@@ -85,6 +89,15 @@ export function createApp(options: CreateAppOptions): App {
   });
   app.addHook('onSend', async (_request, reply) => {
     if (isDraining(app)) reply.header('connection', 'close');
+  });
+
+  // An API route that declares no query parameters takes none: `GET /v1/me?verbose=1` is refused
+  // as a list refuses its unknown parameters, rather than answered as if it were not there.
+  // Routes without a schema (the gateway's proxy) are left as they are.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/v1/') && route.schema && route.schema.querystring === undefined) {
+      route.schema = { ...route.schema, querystring: NO_QUERY };
+    }
   });
 
   // Before any route, so that every route declared afterwards is documented.

@@ -58,6 +58,11 @@ describe('createApp', () => {
       { schema: { querystring: pageQuerySchema.extend({ status: z.string().optional() }) } },
       async (request) => request.query,
     );
+    app.get(
+      '/v1/profile',
+      { schema: { response: { 200: z.object({ name: z.string() }) } } },
+      async () => ({ name: 'Ada' }),
+    );
     app.get('/boom', async () => {
       throw new Error('password=hunter2 at db.internal:5432');
     });
@@ -137,6 +142,17 @@ describe('createApp', () => {
       ]);
       const known = await app.inject({ url: '/v1/pages?limit=5&status=open' });
       expect(known.json()).toEqual({ limit: 5, status: 'open' });
+    });
+
+    it('refuses any query parameter on an API route that declares none', async () => {
+      const res = await app.inject({ url: '/v1/profile?verbose=1' });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().errors).toEqual([
+        { path: 'query.verbose', message: expect.stringContaining('verbose') },
+      ]);
+      expect((await app.inject({ url: '/v1/profile' })).json()).toEqual({ name: 'Ada' });
+      // Probes and routes outside the API take what they are sent.
+      expect((await app.inject({ url: '/healthz?probe=kubelet' })).statusCode).toBe(200);
     });
 
     it('serves valid requests through the zod type provider', async () => {
