@@ -6,6 +6,7 @@ export { freePort, waitForPort } from './ports.ts';
 export type { RabbitMqHandle } from './rabbitmq.ts';
 export type { ServerHandle } from './server-handle.ts';
 export { startPostgres, startRabbitMq, startRedis } from './servers.ts';
+export { type ServiceMain, startServiceMain } from './service-main.ts';
 export {
   listenTcpProxy,
   startTcpProxy,

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import {
@@ -6,6 +6,7 @@ import {
   freePort,
   type ServerHandle,
   startRedis,
+  startServiceMain,
   startTcpProxy,
   startTokenIssuer,
   type TestTokenIssuer,
@@ -37,48 +38,26 @@ describe('gateway main.ts', () => {
     await issuer?.stop();
   });
 
-  /** Starts main.ts on `port` with Redis at `redisUrl`; resolves once it is ready. */
-  async function startMain(port: number, redisUrl: string) {
-    const started = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        SHUTDOWN_DRAIN_MS: '0',
-        REDIS_URL: redisUrl,
-        // Long enough that the requests below all fall within one cool-down, however slow the
-        // machine; short enough to see counting resume.
-        RATE_LIMIT_REDIS_COOL_DOWN_MS: '15000',
-        // A healthy Redis answers well within it even on a loaded machine.
-        RATE_LIMIT_REDIS_TIMEOUT_MS: '1000',
-        IDENTITY_ORG_URL: upstreams['identity-org'].url,
-        CATALOG_URL: upstreams.catalog.url,
-        BOOKING_URL: upstreams.booking.url,
-        NOTIFICATION_URL: upstreams.notification.url,
-        OIDC_ISSUER: issuer.issuer,
-        OIDC_JWKS_URI: issuer.jwksUri,
-        OIDC_AUDIENCE: issuer.audience,
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+  /** Starts main.ts with Redis at `redisUrl`; resolves once it is ready. */
+  async function startMain(redisUrl: string) {
+    const main = await startServiceMain(fileURLToPath(new URL('..', import.meta.url)), {
+      SHUTDOWN_DRAIN_MS: '0',
+      REDIS_URL: redisUrl,
+      // Long enough that the requests below all fall within one cool-down, however slow the
+      // machine; short enough to see counting resume.
+      RATE_LIMIT_REDIS_COOL_DOWN_MS: '15000',
+      // A healthy Redis answers well within it even on a loaded machine.
+      RATE_LIMIT_REDIS_TIMEOUT_MS: '1000',
+      IDENTITY_ORG_URL: upstreams['identity-org'].url,
+      CATALOG_URL: upstreams.catalog.url,
+      BOOKING_URL: upstreams.booking.url,
+      NOTIFICATION_URL: upstreams.notification.url,
+      OIDC_ISSUER: issuer.issuer,
+      OIDC_JWKS_URI: issuer.jwksUri,
+      OIDC_AUDIENCE: issuer.audience,
     });
-    child = started;
-    const gateway = `http://127.0.0.1:${port}`;
-    const exited = once(started, 'exit');
-    let ready = false;
-    const crashed = exited.then(([code]) => {
-      if (!ready) throw new Error(`main.ts exited with ${code} before it was ready`);
-    });
-    await Promise.race([
-      crashed,
-      eventually(
-        async () => (await fetch(`${gateway}/readyz`).catch(() => undefined))?.status === 200,
-        { what: 'gateway ready', timeoutMs: 30_000 },
-      ),
-    ]);
-    ready = true;
-    return { gateway, exited };
+    child = main.child;
+    return { gateway: main.url, exited: main.exited };
   }
 
   it('lets requests through at once while Redis is silent, asking it again after a cool-down', async () => {
@@ -87,7 +66,7 @@ describe('gateway main.ts', () => {
     // Counted as they reach the proxy, also while it holds them.
     const limiterCommands = silence.countSent(RATE_LIMIT_PREFIX);
     try {
-      const { gateway, exited } = await startMain(await freePort(), silence.url);
+      const { gateway, exited } = await startMain(silence.url);
       const token = await issuer.token();
       const call = () =>
         fetch(`${gateway}/v1/events`, { headers: { authorization: `Bearer ${token}` } });
@@ -128,9 +107,8 @@ describe('gateway main.ts', () => {
   });
 
   it('starts and serves while Redis is down, letting requests through the rate limit', async () => {
-    const [port, redisPort] = await Promise.all([freePort(), freePort()]);
     // Nothing listens at the Redis port.
-    const { gateway, exited } = await startMain(port, `redis://127.0.0.1:${redisPort}`);
+    const { gateway, exited } = await startMain(`redis://127.0.0.1:${await freePort()}`);
     const response = await fetch(`${gateway}/v1/events`, {
       headers: { authorization: `Bearer ${await issuer.token()}` },
     });
@@ -138,7 +116,6 @@ describe('gateway main.ts', () => {
     expect(upstreams.catalog.received.map((r) => r.url)).toContain('/v1/events');
 
     child?.kill('SIGTERM');
-    const [code] = await exited;
-    expect(code).toBe(0);
+    expect(await exited).toBe(0);
   });
 });

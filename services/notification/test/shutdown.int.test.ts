@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
@@ -8,9 +8,9 @@ import { createDb } from '@happening/db';
 import { queueState } from '@happening/messaging/testing';
 import {
   eventually,
-  freePort,
   type Infra,
   startInfra,
+  startServiceMain,
   startTokenIssuer,
   type TestTokenIssuer,
 } from '@happening/testkit';
@@ -145,36 +145,20 @@ describe('notification shutdown', () => {
   }
 
   it('takes no new message once SIGTERM arrives, and finishes and acks a send slower than the drain plus 10 s', async () => {
-    const port = await freePort();
-    const started = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        SHUTDOWN_DRAIN_MS: String(drainMs),
-        RUN_MIGRATIONS: 'true',
-        DATABASE_URL: infra.postgresUrl,
-        AMQP_URL: infra.amqpUrl,
-        OIDC_ISSUER: issuer.issuer,
-        OIDC_JWKS_URI: issuer.jwksUri,
-        OIDC_AUDIENCE: issuer.audience,
-        SMTP_URL: smtp.url,
-        PROVIDER_TIMEOUT_MS: '10000',
-        NOTIFICATION_SEALING_KEY: randomBytes(32).toString('base64'),
-        INVITE_LINK_KEY: randomBytes(32).toString('base64'),
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+    const main = await startServiceMain(fileURLToPath(new URL('..', import.meta.url)), {
+      SHUTDOWN_DRAIN_MS: String(drainMs),
+      RUN_MIGRATIONS: 'true',
+      DATABASE_URL: infra.postgresUrl,
+      AMQP_URL: infra.amqpUrl,
+      OIDC_ISSUER: issuer.issuer,
+      OIDC_JWKS_URI: issuer.jwksUri,
+      OIDC_AUDIENCE: issuer.audience,
+      SMTP_URL: smtp.url,
+      PROVIDER_TIMEOUT_MS: '10000',
+      NOTIFICATION_SEALING_KEY: randomBytes(32).toString('base64'),
+      INVITE_LINK_KEY: randomBytes(32).toString('base64'),
     });
-    child = started;
-    const exited = once(started, 'exit');
-    const address = `http://127.0.0.1:${port}`;
-    const readiness = async () => (await fetch(`${address}/readyz`).catch(() => undefined))?.status;
-    await eventually(async () => (await readiness()) === 200, {
-      what: 'notification ready',
-      timeoutMs: 30_000,
-    });
+    child = main.child;
 
     const userId = randomUUID();
     const email = `${userId.slice(0, 8)}@example.test`;
@@ -192,14 +176,13 @@ describe('notification shutdown', () => {
     await publish(inFlight);
     await eventually(() => smtp.connected() === 1, { what: 'the send under way' });
 
-    started.kill('SIGTERM');
+    main.child.kill('SIGTERM');
     // The signal reaches the child asynchronously: wait until its drain has begun.
-    await eventually(async () => (await readiness()) === 503, { what: 'the drain started' });
+    await eventually(async () => (await main.readiness()) === 503, { what: 'the drain started' });
     const arriving = confirmed(bookingFacts({ userId, eventName: 'Arriving' }));
     await publish(arriving);
 
-    const [code] = await exited;
-    expect(code).toBe(0);
+    expect(await main.exited).toBe(0);
     // The send in flight finished, was recorded and its delivery acked: nothing to send again.
     expect(smtp.mails).toHaveLength(1);
     expect(smtp.mails[0]).toContain('In Flight');
