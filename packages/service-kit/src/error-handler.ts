@@ -51,10 +51,6 @@ export function fieldErrors(error: FastifyError): FieldError[] {
 function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (isDomainError(error)) {
     request.log[error.status >= 500 ? 'error' : 'info']({ err: error }, 'domain error');
-    const retryAfter = error.extra.retryAfterSeconds;
-    if (error.status === 503 && typeof retryAfter === 'number') {
-      reply.header('retry-after', String(retryAfter));
-    }
     return sendProblem(reply, problem(error.status, error.code, error.detail, error.extra));
   }
   if (error.validation || error.code === BODY_NOT_JSON) {
@@ -78,7 +74,6 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
   }
   if (isDependencyUnavailable(error)) {
     request.log.error({ err: error }, 'a dependency is unavailable');
-    reply.header('retry-after', String(DEPENDENCY_RETRY_AFTER_SECONDS));
     return sendProblem(
       reply,
       problem(503, 'SERVICE_UNAVAILABLE', 'A server this service depends on is unavailable.', {

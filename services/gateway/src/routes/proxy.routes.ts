@@ -170,10 +170,6 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
             const { status, code, detail, extra } = upstreamFailure(upstream, error);
             // reply-from has already logged the error itself.
             request.log.warn({ upstream, status, code }, 'forward failed');
-            // Not through the error handler: the header it would set from `extra` is set here.
-            if (typeof extra.retryAfterSeconds === 'number') {
-              failedReply.header('retry-after', String(extra.retryAfterSeconds));
-            }
             sendProblem(failedReply as FastifyReply, problem(status, code, detail, extra));
           },
         });
