@@ -25,6 +25,22 @@ import {
 
 const notFound = () => new DomainError('NOTIFICATION_NOT_FOUND', 404, 'Notification not found.');
 
+/**
+ * Lets an orgAdmin of the organization through: anyone outside it gets `outsider` (404, so the
+ * organization's things stay unknown to them), its other members 403 FORBIDDEN.
+ */
+async function requireOrgAdmin(
+  db: Kysely<NotificationDb>,
+  orgId: string,
+  callerId: string,
+  outsider: () => DomainError,
+  forbidden: string,
+): Promise<void> {
+  const role = await roleOf(db, orgId, callerId);
+  if (role === undefined) throw outsider();
+  if (role !== 'orgAdmin') throw new DomainError('FORBIDDEN', 403, forbidden);
+}
+
 /** One page of `owner`'s notifications as a list query asks for it. */
 async function pageOf(
   db: Kysely<NotificationDb>,
@@ -71,17 +87,13 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
     },
     async (request) => {
       const { orgId } = request.params;
-      const role = await roleOf(db, orgId, request.principal.sub);
-      if (role === undefined) {
-        throw new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
-      }
-      if (role !== 'orgAdmin') {
-        throw new DomainError(
-          'FORBIDDEN',
-          403,
-          "Only an orgAdmin can read the organization's notifications.",
-        );
-      }
+      await requireOrgAdmin(
+        db,
+        orgId,
+        request.principal.sub,
+        () => new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.'),
+        "Only an orgAdmin can read the organization's notifications.",
+      );
       const page = await pageOf(db, { orgId }, request.query);
       return { items: page.items.map(toOrgView), nextCursor: page.nextCursor };
     },
@@ -104,11 +116,13 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
       const found = await findNotification(db, request.params.id);
       // Only the notification's organization may know it exists.
       if (!found?.org_id) throw notFound();
-      const role = await roleOf(db, found.org_id, request.principal.sub);
-      if (role === undefined) throw notFound();
-      if (role !== 'orgAdmin') {
-        throw new DomainError('FORBIDDEN', 403, 'Only an orgAdmin can retry a notification.');
-      }
+      await requireOrgAdmin(
+        db,
+        found.org_id,
+        request.principal.sub,
+        notFound,
+        'Only an orgAdmin can retry a notification.',
+      );
       const reopened = await db.transaction().execute(async (trx) => {
         const row = await reopenFailed(trx, found.id);
         if (row) await enqueueOutbox(trx, [deliveryRequest(row.id, row.correlation_id)]);
