@@ -149,11 +149,8 @@ export const UNDEFINED_TABLE = '42P01';
  * lately (a replica's start-up pass): the replicas' scheduled passes count from it.
  */
 export async function recordReconcilePass(db: Kysely<BookingDb>): Promise<void> {
-  await db
-    .insertInto('reconcile_passes')
-    .values({ pass: ALL_EVENTS_PASS, started_at: sql<Date>`now()` })
-    .onConflict((oc) => oc.column('pass').doUpdateSet({ started_at: sql<Date>`now()` }))
-    .execute();
+  // A claim that any earlier pass leaves due.
+  await claimReconcilePass(db, 0);
 }
 
 /**
