@@ -351,6 +351,12 @@ describe.sequential('journeys through the gateway', () => {
     for (const [method, path, body, expected] of refusals) {
       const res = await api.request(method, path, { token: outsider, body });
       expect(expected, `${method} ${path} answered ${res.status}`).toContain(res.status);
+      if (path.startsWith(`/v1/orgs/${orgId}`)) {
+        // One code for the same refusal, whichever service answers it.
+        expect((res.body as { code?: string }).code, `${method} ${path}`).toBe(
+          'ORGANIZATION_NOT_FOUND',
+        );
+      }
     }
     const patch = await api.request('PATCH', `/v1/events/${bigEvent.id}`, {
       token: outsider,

@@ -19,7 +19,8 @@ export function requireOrgRole(
     if (!principal) throw new DomainError('UNAUTHENTICATED', 401, 'Missing bearer token.');
     const orgId = orgIdOf(request);
     const role = orgId === undefined ? undefined : await lookup(orgId, principal.sub);
-    if (role === undefined) throw new DomainError('NOT_FOUND', 404, 'Organization not found.');
+    if (role === undefined)
+      throw new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
     if (!roles.includes(role)) {
       throw new DomainError(
         'FORBIDDEN',

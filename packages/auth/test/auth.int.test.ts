@@ -304,11 +304,11 @@ describe('requireOrgRole', () => {
     expect(res.json()).toMatchObject({ code: 'FORBIDDEN' });
   });
 
-  it('answers 404 NOT_FOUND to a non-member, as for an organization that does not exist', async () => {
+  it('answers 404 ORGANIZATION_NOT_FOUND to a non-member, as for an organization that does not exist', async () => {
     const stranger = await get(STRANGER);
     const missing = await get(ADMIN, '22222222-2222-4222-8222-222222222222');
     expect(stranger.statusCode).toBe(404);
-    expect(stranger.json()).toMatchObject({ code: 'NOT_FOUND' });
+    expect(stranger.json()).toMatchObject({ code: 'ORGANIZATION_NOT_FOUND' });
     expect(missing.json()).toEqual(stranger.json());
   });
 

@@ -52,6 +52,8 @@ describe('tenant isolation', () => {
       for (const ifMatch of IF_MATCHES) {
         const res = await h.call(adminA, method, url, body, { 'if-match': ifMatch });
         expect(res.statusCode, `${method} ${url} If-Match: ${ifMatch}`).toBe(404);
+        // The code catalog and notification answer for the same refusal.
+        expect(res.json().code, `${method} ${url}`).toBe('ORGANIZATION_NOT_FOUND');
         expect(res.body).not.toContain('Tenant B');
         expect(res.body).not.toContain(memberB.sub);
         expect(res.body).not.toContain(adminB.sub);
@@ -86,6 +88,7 @@ describe('tenant isolation', () => {
   it('answers 404 for an organization that does not exist', async () => {
     const res = await h.call(adminA, 'GET', '/v1/orgs/00000000-0000-4000-8000-000000000000');
     expect(res.statusCode).toBe(404);
+    expect(res.json().code).toBe('ORGANIZATION_NOT_FOUND');
   });
 });
 

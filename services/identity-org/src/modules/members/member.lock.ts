@@ -6,7 +6,7 @@ import { type LockedOrganization, lockOrganization } from '../../shared/org-even
 import { findMembership, type Membership } from './member.repository.ts';
 
 // The guard's answer to a non-member: one removed while waiting for the lock gets the same.
-const orgNotFound = () => new DomainError('NOT_FOUND', 404, 'No such organization.');
+const orgNotFound = () => new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
 export const notAllowed = () =>
   new DomainError('FORBIDDEN', 403, 'Your role in this organization does not allow this.');
 

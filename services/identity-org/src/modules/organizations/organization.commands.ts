@@ -116,7 +116,7 @@ export async function changeOrganization(
       .where('id', '=', organizationId)
       .executeTakeFirst();
     if (before === undefined) {
-      throw new DomainError('NOT_FOUND', 404, 'No such organization.');
+      throw new DomainError('ORGANIZATION_NOT_FOUND', 404, 'No such organization.');
     }
     // Read under the organization lock: the version cannot move before the update.
     assertVersion('organization', before.version, expectedVersion);
