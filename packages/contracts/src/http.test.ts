@@ -22,6 +22,8 @@ describe('emailAddressSchema', () => {
     ['a space', 'per son@example.com'],
     ['a line break', 'person@example.com\nBcc: other@example.com'],
     ['a NUL', 'person\u0000@example.com'],
+    ['a DEL', 'person\u007F@example.com'],
+    ['a C1 control', 'person@exa\u0085mple.com'],
     ['over 320 characters', `${'a'.repeat(310)}@example.com`],
   ])('refuses an address with %s', (_what, address) => {
     expect(emailAddressSchema.safeParse(address).success).toBe(false);
