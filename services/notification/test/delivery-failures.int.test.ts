@@ -241,7 +241,8 @@ describe('a provider that always fails', () => {
       ],
     });
     expect(prefs.statusCode).toBe(200);
-    sms.answer(500);
+    // The provider quotes the number, as some do.
+    sms.answer(500, '{"error":"unavailable","to":"+4915112345678"}');
     const failedBefore = await h.counted('sms', 'failed');
     const sentBefore = await h.counted('sms', 'sent');
 
@@ -259,6 +260,7 @@ describe('a provider that always fails', () => {
     expect(failed).toMatchObject({ channel: 'sms', recipient: '+4915112345678' });
     expect(failed.attempts).toBe(MAX_ATTEMPTS);
     expect(failed.last_error).toContain('provider answered 500');
+    expect(failed.last_error).toContain('+4915112345678');
     await eventually(async () => (await h.counted('sms', 'failed')) === failedBefore + 1, {
       what: 'sms failure counted',
     });
@@ -273,9 +275,9 @@ describe('a provider that always fails', () => {
 
     const dead = await eventually(() => h.take(DELIVERY_DLQ));
     expect(JSON.parse(dead.content.toString())).toMatchObject({ notificationId: failed.id });
-    expect(String(dead.properties.headers?.['x-happening-error'])).toContain(
-      'provider answered 500',
-    );
+    const deadError = String(dead.properties.headers?.['x-happening-error']);
+    expect(deadError).toContain('provider answered 500');
+    expect(deadError).not.toContain('4915112345678');
 
     const failedEvent = await eventually(() =>
       h.published.find(
@@ -283,6 +285,11 @@ describe('a provider that always fails', () => {
       ),
     );
     expect(failedEvent.data).toMatchObject({ attempts: MAX_ATTEMPTS, channel: 'sms' });
+    // Any system bound to the event reads it: the number is left out, as in the admins' list.
+    const { error } = failedEvent.data as { error: string };
+    expect(error).toContain('provider answered 500');
+    expect(error).toContain('<recipient>');
+    expect(error).not.toContain('4915112345678');
 
     // Retry: only an orgAdmin of the notification's organization.
     const [admin, member] = await Promise.all([

@@ -1,5 +1,6 @@
 import { buildEvent, type EventEnvelope } from '@happening/contracts';
 import type { NotificationRow } from '../../database.ts';
+import { errorWithoutAddresses } from './provider-text.ts';
 
 function meta(row: NotificationRow) {
   return {
@@ -41,7 +42,11 @@ export function notificationFailed(
 ): EventEnvelope<'notification.notification_failed'> {
   return buildEvent(
     'notification.notification_failed',
-    { ...facts(row), error: row.last_error ?? 'unknown error' },
+    {
+      ...facts(row),
+      // Any system bound to the event reads it: the person's address or number stays here.
+      error: errorWithoutAddresses(row.last_error, row.recipient, row.channel) ?? 'unknown error',
+    },
     meta(row),
   );
 }

@@ -22,7 +22,12 @@ import { notificationFailed, notificationSent } from './delivery.events.ts';
 import { countDelivery } from './delivery.metrics.ts';
 import { overtakenBy } from './overtaken.policy.ts';
 import { sinceWritten } from './overtaken.repository.ts';
-import { MAX_ERROR_LENGTH, MAX_PROVIDER_ID_LENGTH, storableText } from './provider-text.ts';
+import {
+  errorWithoutAddresses,
+  MAX_ERROR_LENGTH,
+  MAX_PROVIDER_ID_LENGTH,
+  storableText,
+} from './provider-text.ts';
 import { sendAddress } from './send-address.policy.ts';
 
 export interface DeliveryDeps {
@@ -102,6 +107,8 @@ export async function deliverNotification(
   }
 
   const final = attempt.isLast || permanent;
+  // What the logs and the dead-letter header say: the answer without the person's address.
+  const shownReason = errorWithoutAddresses(reason, row.recipient, row.channel) ?? reason;
   const failed = await deps.db.transaction().execute(async (trx) => {
     const updated = await recordFailure(trx, row.id, token, reason, final);
     if (updated && final) await enqueueEvents(trx, [notificationFailed(updated)]);
@@ -109,16 +116,22 @@ export async function deliverNotification(
   });
   if (!failed) {
     // The lease ran out during the send and the sweep handed the notification out again.
-    deps.logger.warn({ notificationId, reason }, 'notification delivery failed after its lease');
+    deps.logger.warn(
+      { notificationId, reason: shownReason },
+      'notification delivery failed after its lease',
+    );
     return 'skipped';
   }
   // After the commit: a rolled-back status change is not a delivery outcome.
   if (final) countDelivery(row.channel, 'failed');
   const outcome = permanent ? 'rejected' : attempt.isLast ? 'failed' : 'retrying';
-  deps.logger.warn({ notificationId, outcome, reason }, 'notification delivery failed');
+  deps.logger.warn(
+    { notificationId, outcome, reason: shownReason },
+    'notification delivery failed',
+  );
   // A recorded, final refusal is no message nobody could handle: acknowledged, not dead-lettered.
   if (permanent) return 'failed';
-  throw new DeliveryFailedError(notificationId, reason);
+  throw new DeliveryFailedError(notificationId, shownReason);
 }
 
 /**

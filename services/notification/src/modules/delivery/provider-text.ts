@@ -1,4 +1,5 @@
 import { toStorableText } from '@happening/service-kit';
+import type { NotificationChannel } from '../../domain.ts';
 
 /** Longest provider error kept (`last_error`, the `notification_failed` event). */
 export const MAX_ERROR_LENGTH = 1_000;
@@ -16,4 +17,33 @@ export function storableText(text: string, maxLength: number): string {
   const clean = toStorableText(text);
   if (clean.length <= maxLength) return clean;
   return `${clean.slice(0, maxLength - 1).replace(/[\uD800-\uDBFF]$/, '')}…`;
+}
+
+/**
+ * An email address in a provider's answer, its parts bounded by their RFC lengths (so a long
+ * answer without one is scanned in linear time).
+ */
+const EMAIL_ADDRESS = /[^\s<>()[\]"',;:@/?&=]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}/g;
+/** A phone number as SMS providers quote it: with or without `+` or `00`, spaced or dashed. */
+const PHONE_NUMBER = /\+?\d[\d\s().-]{5,}\d/g;
+
+/**
+ * A delivery error as it leaves the service (an organization's admins' list, the
+ * `notification_failed` event, the logs and the dead-letter header): the person's address or
+ * number, and any other email address a provider's answer quotes (`550 5.1.1 <ada@example.com>:
+ * unknown user`), left out; for an SMS, any run of digits long enough to be a number too,
+ * whatever its format. `last_error` keeps the answer as it came.
+ */
+export function errorWithoutAddresses(
+  error: string | null,
+  recipient: string,
+  channel: NotificationChannel,
+): string | null {
+  if (error === null) return null;
+  let shown = error.replace(EMAIL_ADDRESS, (address) =>
+    address.toLowerCase() === recipient.toLowerCase() ? '<recipient>' : '<address>',
+  );
+  if (recipient !== '' && channel !== 'email') shown = shown.split(recipient).join('<recipient>');
+  if (channel === 'sms') shown = shown.replace(PHONE_NUMBER, '<number>');
+  return shown;
 }

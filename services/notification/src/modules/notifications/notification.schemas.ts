@@ -3,6 +3,7 @@ import { cursorTimestamp, pageQuerySchema } from '@happening/service-kit';
 import { z } from 'zod';
 import type { NotificationRow } from '../../database.ts';
 import { NOTIFICATION_CHANNELS, NOTIFICATION_STATUSES, NOTIFICATION_TYPES } from '../../domain.ts';
+import { errorWithoutAddresses } from '../delivery/provider-text.ts';
 
 export const notificationView = z.object({
   id: z.uuid(),
@@ -39,33 +40,6 @@ export const notificationPage = pageSchema(notificationView);
 export const listCursor = z.object({ createdAt: cursorTimestamp, id: z.uuid() });
 export const notificationParams = z.object({ id: requestIdSchema });
 export const orgParams = z.object({ orgId: requestIdSchema });
-
-/**
- * An email address in a provider's answer, its parts bounded by their RFC lengths (so a long
- * answer without one is scanned in linear time).
- */
-const EMAIL_ADDRESS = /[^\s<>()[\]"',;:@/?&=]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}/g;
-/** A phone number as SMS providers quote it: with or without `+` or `00`, spaced or dashed. */
-const PHONE_NUMBER = /\+?\d[\d\s().-]{5,}\d/g;
-
-/**
- * A delivery error as an organization's admins read it: the person's address or number, and any
- * other email address a provider's answer quotes (`550 5.1.1 <ada@example.com>: unknown user`),
- * left out; for an SMS, any run of digits long enough to be a number too, whatever its format.
- */
-export function errorWithoutAddresses(
-  error: string | null,
-  recipient: string,
-  channel: NotificationView['channel'],
-): string | null {
-  if (error === null) return null;
-  let shown = error.replace(EMAIL_ADDRESS, (address) =>
-    address.toLowerCase() === recipient.toLowerCase() ? '<recipient>' : '<address>',
-  );
-  if (recipient !== '' && channel !== 'email') shown = shown.split(recipient).join('<recipient>');
-  if (channel === 'sms') shown = shown.replace(PHONE_NUMBER, '<number>');
-  return shown;
-}
 
 export function toOrgView(row: NotificationRow): z.infer<typeof orgNotificationView> {
   const { recipient, body: _body, ...view } = toView(row);
