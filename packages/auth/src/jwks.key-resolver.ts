@@ -36,9 +36,9 @@ const TOKEN_FAULTS = [
 /**
  * Resolves a token header to the issuer's public key as PEM, through one jose remote key set:
  * jose caches keys and refetches (after a cooldown) when a token names an unknown `kid`, and
- * every `cacheMaxAgeMs`. When a fetch fails, a `kid` the key set held before keeps its key (up to
- * `maxStaleMs`), so an issuer that is down does not stop the platform: its tokens stay
- * verifiable; only an unknown `kid` answers 503 then. For RETRY_FETCH_AFTER_MS after a failure,
+ * every `cacheMaxAgeMs`. When a fetch fails, a `kid` the last key set fetched still held keeps its
+ * key (up to `maxStaleMs`), so an issuer that is down does not stop the platform: its tokens stay
+ * verifiable; an unknown `kid` answers 503 then, one the issuer has since removed 401. For RETRY_FETCH_AFTER_MS after a failure,
  * known keys are used without waiting on another fetch.
  */
 export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
@@ -52,21 +52,33 @@ export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
   /** Keys by kid, with when the key set last held them. */
   const known = new Map<string, { pem: string; heldAt: number }>();
   let failedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Whether the last key set fetched still publishes `kid`: a key the issuer removed (retired,
+   * or leaked) must not come back while its key set cannot be fetched.
+   */
+  const stillPublished = (kid: string) => keySet.jwks()?.keys.some((jwk) => jwk.kid === kid);
 
   return async function publicKeyPem(header: JWSHeaderParameters): Promise<string> {
     const kept = header.kid === undefined ? undefined : known.get(header.kid);
     const usable = kept !== undefined && Date.now() - kept.heldAt <= maxStaleMs;
-    if (usable && Date.now() - failedAt < RETRY_FETCH_AFTER_MS) return kept.pem;
+    if (usable && Date.now() - failedAt < RETRY_FETCH_AFTER_MS) {
+      if (stillPublished(header.kid!)) return kept.pem;
+      throw new UnknownSigningKeyError('signing key no longer published');
+    }
     let key: Awaited<ReturnType<typeof keySet>>;
     try {
       key = await keySet(header);
     } catch (error) {
       if (TOKEN_FAULTS.some((fault) => error instanceof fault)) {
+        if (header.kid !== undefined) known.delete(header.kid);
         throw new UnknownSigningKeyError('no matching signing key', { cause: error });
       }
       // The token may be fine; the issuer's key set is unreachable or broken.
       failedAt = Date.now();
-      if (usable) return kept.pem;
+      if (usable) {
+        if (stillPublished(header.kid!)) return kept.pem;
+        throw new UnknownSigningKeyError('signing key no longer published', { cause: error });
+      }
       throw new DomainError(
         'AUTH_UNAVAILABLE',
         503,

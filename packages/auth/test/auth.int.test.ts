@@ -228,6 +228,37 @@ describe('an issuer that cannot be reached', () => {
     }
   });
 
+  it('does not bring back a key the issuer removed from its key set', async () => {
+    const issuer = await startTokenIssuer();
+    const app = await buildApp({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      jwks: { cacheMaxAgeMs: 100, cooldownMs: 0 },
+    });
+    try {
+      const leaked = await issuer.token();
+      expect((await app.inject({ url: '/v1/me', headers: bearer(leaked) })).statusCode).toBe(200);
+      await issuer.rotateKey();
+      issuer.retireOldKeys();
+      await pause(150);
+      // Another caller's token has the key set fetched again, without the removed key.
+      const current = await issuer.token();
+      expect((await app.inject({ url: '/v1/me', headers: bearer(current) })).statusCode).toBe(200);
+      await issuer.stop();
+      await pause(150);
+      for (let attempt = 0; attempt < 2; attempt++) {
+        // The first meets the failed fetch, the second the pause after it.
+        const res = await app.inject({ url: '/v1/me', headers: bearer(leaked) });
+        expect(res.statusCode, res.body).toBe(401);
+      }
+      const stillCurrent = await app.inject({ url: '/v1/me', headers: bearer(current) });
+      expect(stillCurrent.statusCode, stillCurrent.body).toBe(200);
+    } finally {
+      await app.close();
+      await issuer.stop();
+    }
+  });
+
   it('stops trusting a kept key maxStaleMs after the key set last held it', async () => {
     const issuer = await startTokenIssuer();
     const app = await buildApp({

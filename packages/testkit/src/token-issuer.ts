@@ -32,6 +32,8 @@ export interface TestTokenIssuer {
   token(options?: TokenOptions): Promise<string>;
   /** Publishes a new key (keeping the old one in the JWKS) and signs with it from now on. */
   rotateKey(): Promise<void>;
+  /** Removes every key but the current one from the JWKS, as for a retired or leaked key. */
+  retireOldKeys(): void;
   stop(): Promise<void>;
 }
 
@@ -110,6 +112,9 @@ export async function startTokenIssuer(
     },
     async rotateKey() {
       keys.push(await newSigningKey());
+    },
+    retireOldKeys() {
+      keys.splice(0, keys.length - 1);
     },
     async stop() {
       server.closeAllConnections();
