@@ -10,12 +10,25 @@ describe('principalFromClaims', () => {
     ).toEqual({ sub, email: 'ada@example.test', emailVerified: true, name: 'Ada L' });
   });
 
-  it('keeps a phone_number in E.164 form and leaves anything else out', () => {
-    expect(principalFromClaims({ sub, phone_number: '+33612345678' })?.phone).toBe('+33612345678');
+  it('keeps a verified phone_number in E.164 form and leaves anything else out', () => {
+    const verified = { sub, phone_number_verified: true };
+    expect(principalFromClaims({ ...verified, phone_number: '+33612345678' })?.phone).toBe(
+      '+33612345678',
+    );
     for (const phone_number of ['0612345678', '+33 6 12 34 56 78', '+0612345678', 33612345678]) {
-      expect(principalFromClaims({ sub, phone_number }), String(phone_number)).not.toHaveProperty(
-        'phone',
-      );
+      expect(
+        principalFromClaims({ ...verified, phone_number }),
+        String(phone_number),
+      ).not.toHaveProperty('phone');
+    }
+  });
+
+  it('leaves out a phone_number the token does not say is verified', () => {
+    for (const phone_number_verified of [undefined, false, 'true']) {
+      expect(
+        principalFromClaims({ sub, phone_number: '+33612345678', phone_number_verified }),
+        String(phone_number_verified),
+      ).not.toHaveProperty('phone');
     }
   });
 

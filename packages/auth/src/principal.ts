@@ -4,7 +4,11 @@ export interface Principal {
   email: string | null;
   emailVerified: boolean;
   name: string;
-  /** `phone_number`, when the token carries one in E.164 form (`+` and 7–15 digits). */
+  /**
+   * `phone_number`, when the token carries one in E.164 form (`+` and 7–15 digits) and says it
+   * is verified (`phone_number_verified`): SMS go to it, so a number anyone could type in for
+   * themselves would send them to someone else.
+   */
   phone?: string;
   /** When the token was issued (`iat`, seconds since the epoch), if it says. */
   issuedAt?: number;
@@ -28,7 +32,9 @@ export function principalFromClaims(
     emailVerified: claims.email_verified === true,
     name: text(claims.name) ?? text(claims.preferred_username) ?? email ?? sub,
     // Anything else is left out rather than refused: a malformed number must not lock anyone out.
-    ...(typeof claims.phone_number === 'string' && E164.test(claims.phone_number)
+    ...(typeof claims.phone_number === 'string' &&
+    E164.test(claims.phone_number) &&
+    claims.phone_number_verified === true
       ? { phone: claims.phone_number }
       : {}),
     ...(typeof claims.iat === 'number' && Number.isFinite(claims.iat)

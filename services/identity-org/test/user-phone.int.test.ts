@@ -20,8 +20,12 @@ async function announcedPhones(sub: string): Promise<(string | null)[]> {
   return rows.map((row) => row.phone);
 }
 
-const withPhone = (sub: string, phone: unknown) =>
-  h.user({ sub, name: 'Pat Phone', extraClaims: { phone_number: phone } as never });
+const withPhone = (sub: string, phone: unknown, verified = true) =>
+  h.user({
+    sub,
+    name: 'Pat Phone',
+    extraClaims: { phone_number: phone, phone_number_verified: verified } as never,
+  });
 
 describe("the token's phone number", () => {
   it('is mirrored and announced, so notification can send SMS', async () => {
@@ -52,5 +56,14 @@ describe("the token's phone number", () => {
       200,
     );
     expect(await announcedPhones(sub)).toEqual([null]);
+  });
+
+  it('is left out while the token does not say it is verified, so no SMS go to it', async () => {
+    const sub = randomUUID();
+    // Anyone may type in someone else's number for themselves.
+    await h.call(await withPhone(sub, '+33612345678', false), 'GET', '/v1/me');
+    expect(await announcedPhones(sub)).toEqual([null]);
+    await h.call(await withPhone(sub, '+33612345678'), 'GET', '/v1/me');
+    expect(await announcedPhones(sub)).toEqual([null, '+33612345678']);
   });
 });
