@@ -6,8 +6,8 @@ import type { BookingView } from './booking.schemas.ts';
 
 /**
  * Each waiting booking's live place in its event's waitlist, from Redis; from Postgres (one query
- * for all of them) when Redis has no waitlist for the event (its keys dropped at completion, or
- * lost until the next rebuild).
+ * for all of them) when Redis holds no place for it (the event's keys dropped at completion or
+ * lost until the next rebuild, or the booking promoted by a release not committed yet).
  */
 async function positionsOf(
   ctx: BookingContext,
