@@ -12,6 +12,7 @@ import { registerUserRoutes } from './modules/users/users.routes.ts';
 import { installCaller } from './shared/caller.hook.ts';
 import type { Db } from './shared/database.ts';
 import { orgGuards } from './shared/org-access.ts';
+import { retryAfterFromRefusal } from './shared/retry-after.hook.ts';
 import type { RouteDeps } from './shared/route-deps.ts';
 
 export interface AppDeps {
@@ -24,6 +25,8 @@ export interface AppDeps {
     | 'INVITE_TTL_HOURS'
     | 'INVITE_LINK_KEY'
     | 'ORGANIZATIONS_PER_OWNER'
+    | 'INVITES_PER_ADDRESS_PER_DAY'
+    | 'INVITES_PER_ORG_PER_DAY'
   >;
   db: Db;
   logger?: Logger;
@@ -55,11 +58,14 @@ export function buildApp(deps: AppDeps): App {
       publicAppUrl: config.PUBLIC_APP_URL,
       ttlMs: config.INVITE_TTL_HOURS * 3_600_000,
       links: createSealedBoxRing(sealingKeyList(config.INVITE_LINK_KEY)),
+      perAddressPerDay: config.INVITES_PER_ADDRESS_PER_DAY,
+      perOrganizationPerDay: config.INVITES_PER_ORG_PER_DAY,
     },
   };
 
   app.register(async (api) => {
     api.addHook('onRequest', api.authenticate);
+    api.addHook('onError', retryAfterFromRefusal);
     installCaller(api, db);
     registerUserRoutes(api, routeDeps);
     registerOrganizationRoutes(api, routeDeps);

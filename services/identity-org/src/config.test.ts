@@ -16,7 +16,19 @@ describe('config', () => {
       RUN_MIGRATIONS: true,
       DATABASE_POOL_SIZE: 10,
       ORGANIZATIONS_PER_OWNER: 20,
+      INVITES_PER_ADDRESS_PER_DAY: 3,
+      INVITES_PER_ORG_PER_DAY: 200,
     });
+  });
+
+  it.each([
+    'INVITES_PER_ADDRESS_PER_DAY',
+    'INVITES_PER_ORG_PER_DAY',
+  ])('reads %s, refusing anything but a positive whole number', (name) => {
+    expect(readConfig({ ...env, [name]: '5' })[name as 'INVITES_PER_ORG_PER_DAY']).toBe(5);
+    for (const bad of ['0', '-1', '2.5', 'many']) {
+      expect(() => readConfig({ ...env, [name]: bad })).toThrow(new RegExp(name));
+    }
   });
 
   it('reads the pool size, refusing fewer than 2 connections', () => {

@@ -33,6 +33,12 @@ export const configSchema = baseConfigSchema.extend({
   /** Most organizations one person may own (sign-up and POST /v1/orgs refuse beyond it). */
   ORGANIZATIONS_PER_OWNER: z.coerce.number().int().positive().default(20),
   /**
+   * Most invites one organization may create for one address, and in all, in any 24 hours
+   * (POST invites answers 429 INVITE_LIMIT beyond): each is mailed, whatever the invitee wants.
+   */
+  INVITES_PER_ADDRESS_PER_DAY: z.coerce.number().int().positive().default(3),
+  INVITES_PER_ORG_PER_DAY: z.coerce.number().int().positive().default(200),
+  /**
    * Seals the accept link in member_invited for notification, which holds the same keys: the
    * first seals; more, comma-separated, during a rotation.
    */

@@ -44,7 +44,18 @@ export interface AuditItem {
   requestId: string | null;
 }
 
-export async function startHarness() {
+/** The harness's `INVITES_PER_ADDRESS_PER_DAY` (the default) unless a test asks for another. */
+export const INVITES_PER_ADDRESS_PER_DAY = 3;
+/** The harness's `INVITES_PER_ORG_PER_DAY` (the default) unless a test asks for another. */
+export const INVITES_PER_ORG_PER_DAY = 200;
+
+/** Settings a test may give the app in place of the harness's. */
+export interface HarnessOptions {
+  invitesPerAddressPerDay?: number;
+  invitesPerOrgPerDay?: number;
+}
+
+export async function startHarness(options: HarnessOptions = {}) {
   const infra = await startInfra();
   const issuer = await startTokenIssuer();
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -74,6 +85,8 @@ export async function startHarness() {
       INVITE_TTL_HOURS: 168,
       INVITE_LINK_KEY,
       ORGANIZATIONS_PER_OWNER,
+      INVITES_PER_ADDRESS_PER_DAY: options.invitesPerAddressPerDay ?? INVITES_PER_ADDRESS_PER_DAY,
+      INVITES_PER_ORG_PER_DAY: options.invitesPerOrgPerDay ?? INVITES_PER_ORG_PER_DAY,
     },
   });
   await app.ready();

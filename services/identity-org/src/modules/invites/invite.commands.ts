@@ -17,6 +17,7 @@ import {
   normalizeEmail,
 } from './invite.policy.ts';
 import {
+  databaseNow,
   findInviteByHash,
   type Invite,
   insertInvite,
@@ -25,15 +26,25 @@ import {
   markRevoked,
   pendingInvitesCreatedBy,
   pendingInvitesTo,
+  recentInviteTimes,
 } from './invite.repository.ts';
 import { acceptUrl, hashInviteToken, newInviteToken } from './invite.token.ts';
 import { recordExpiredInvites } from './invite-expiry.job.ts';
+import {
+  checkInviteQuotas,
+  INVITE_QUOTA_WINDOW_MS,
+  inviteLimitReached,
+} from './invite-quota.policy.ts';
 
 export interface InviteSettings {
   publicAppUrl: string;
   ttlMs: number;
   /** Seals the accept link for notification: the token never reaches the outbox in clear. */
   links: SealedBox;
+  /** Most invites one organization may create for one address in any 24 hours. */
+  perAddressPerDay: number;
+  /** Most invites one organization may create in any 24 hours. */
+  perOrganizationPerDay: number;
 }
 
 const inviteNotFound = () => new DomainError('INVITE_NOT_FOUND', 404, 'No such invite.');
@@ -41,7 +52,8 @@ const inviteNotFound = () => new DomainError('INVITE_NOT_FOUND', 404, 'No such i
 /**
  * Invites an address to the organization. A pending invite to the same address is revoked
  * (the new one supersedes it, so "resend" is just inviting again); one past its expiry is
- * recorded as expired instead. The token is returned once.
+ * recorded as expired instead. The token is returned once. Each invite is mailed, so an
+ * organization may invite one address, and anyone at all, only so often (429 `INVITE_LIMIT`).
  */
 export async function createInvite(
   db: Db,
@@ -64,6 +76,7 @@ export async function createInvite(
     if (existingMember !== undefined) {
       throw new DomainError('ALREADY_MEMBER', 409, 'This address already belongs to a member.');
     }
+    await enforceInviteQuotas(trx, settings, input.organizationId, email);
     // One past its expiry has expired, swept or not: it is recorded as the sweep records it
     // (marking it also frees the address's one pending slot). Only a live one is superseded.
     await recordExpiredInvites(trx, {
@@ -131,6 +144,48 @@ export async function createInvite(
     ]);
     return { invite, token };
   });
+}
+
+/**
+ * Refuses the invite when the organization has created as many as it may in the last 24 hours,
+ * for this address or in all. Revoked, expired and accepted invites count: each was mailed.
+ * Counted under the organization lock, which every invite creation holds until commit, so
+ * concurrent invites cannot pass a cap together; the window is read on the database's clock,
+ * which writes `created_at`.
+ */
+async function enforceInviteQuotas(
+  trx: Trx,
+  settings: InviteSettings,
+  organizationId: string,
+  email: string,
+): Promise<void> {
+  const now = await databaseNow(trx);
+  const since = new Date(now.getTime() - INVITE_QUOTA_WINDOW_MS);
+  const refusal = checkInviteQuotas(
+    [
+      {
+        scope: 'address',
+        limit: settings.perAddressPerDay,
+        newest: await recentInviteTimes(trx, {
+          organizationId,
+          email,
+          since,
+          limit: settings.perAddressPerDay,
+        }),
+      },
+      {
+        scope: 'organization',
+        limit: settings.perOrganizationPerDay,
+        newest: await recentInviteTimes(trx, {
+          organizationId,
+          since,
+          limit: settings.perOrganizationPerDay,
+        }),
+      },
+    ],
+    now,
+  );
+  if (refusal !== undefined) throw inviteLimitReached(refusal);
 }
 
 /** Revokes a pending invite; revoking twice is harmless, an accepted or expired one is 409. */

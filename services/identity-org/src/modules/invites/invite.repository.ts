@@ -163,6 +163,34 @@ export async function pendingInvitesCreatedBy(
   return rows.map(toInvite);
 }
 
+/**
+ * Creation times of the organization's newest invites since `since` (of one address when `email`
+ * is given), newest first, at most `limit`: whatever their status, since every one was mailed.
+ * The page index (organization, created_at) bounds the read to the organization's recent invites.
+ */
+export async function recentInviteTimes(
+  db: Executor,
+  scope: { organizationId: string; email?: string; since: Date; limit: number },
+): Promise<Date[]> {
+  let query = db
+    .selectFrom('organization_invites')
+    .select('created_at')
+    .where('organization_id', '=', scope.organizationId)
+    .where('created_at', '>', scope.since)
+    .orderBy('created_at', 'desc')
+    .limit(scope.limit);
+  if (scope.email !== undefined) {
+    query = query.where(sql<string>`lower(email)`, '=', scope.email.toLowerCase());
+  }
+  return (await query.execute()).map((row) => row.created_at);
+}
+
+/** The database's clock, which writes the invites' `created_at`. */
+export async function databaseNow(db: Executor): Promise<Date> {
+  const { rows } = await sql<{ now: Date }>`SELECT clock_timestamp() AS now`.execute(db);
+  return rows[0]!.now;
+}
+
 export async function markRevoked(db: Executor, id: string, by: string): Promise<void> {
   await db
     .updateTable('organization_invites')

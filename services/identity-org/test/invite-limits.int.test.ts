@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Harness,
+  INVITES_PER_ADDRESS_PER_DAY as PER_ADDRESS,
+  startHarness,
+} from './harness.ts';
+
+/** A small organization-wide cap, so reaching it takes a few invites. */
+const PER_ORG = 6;
+const DAY_SECONDS = 24 * 3600;
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ invitesPerOrgPerDay: PER_ORG });
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const address = (label: string) => `${label}-${randomUUID().slice(0, 8)}@example.test`;
+
+async function inviteAs(admin: Awaited<ReturnType<Harness['user']>>, orgId: string, email: string) {
+  return h.call(admin, 'POST', `/v1/orgs/${orgId}/invites`, { email, role: 'user' });
+}
+
+function expectLimited(res: Awaited<ReturnType<Harness['call']>>, atMostSeconds = DAY_SECONDS) {
+  expect(res.statusCode, res.body).toBe(429);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const retryAfter = Number(res.headers['retry-after']);
+  expect(Number.isInteger(retryAfter)).toBe(true);
+  expect(retryAfter).toBeGreaterThan(0);
+  expect(retryAfter).toBeLessThanOrEqual(atMostSeconds);
+  expect(res.json()).toMatchObject({
+    status: 429,
+    code: 'INVITE_LIMIT',
+    retryAfterSeconds: retryAfter,
+  });
+  return retryAfter;
+}
+
+describe('invites one organization may send to one address', () => {
+  it(`refuses invite ${PER_ADDRESS + 1} to an address within a day with 429 INVITE_LIMIT and Retry-After`, async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const victim = address('victim');
+    for (let i = 0; i < PER_ADDRESS; i++) {
+      // Each supersedes (revokes) the one before: revoked invites were mailed all the same.
+      expect(
+        (await inviteAs(admin, orgId, i === 1 ? victim.toUpperCase() : victim)).statusCode,
+      ).toBe(201);
+    }
+    const refused = await inviteAs(admin, orgId, victim);
+    const retryAfter = expectLimited(refused);
+    // The oldest was created a moment ago: it leaves the window in about a day.
+    expect(retryAfter).toBeGreaterThan(DAY_SECONDS - 120);
+    // The address is compared as invites store it, whatever its case.
+    expectLimited(await inviteAs(admin, orgId, victim.toUpperCase()));
+
+    const invites = await h.db
+      .selectFrom('organization_invites')
+      .select('status')
+      .where('organization_id', '=', orgId)
+      .where('email', '=', victim)
+      .execute();
+    expect(invites.map((i) => i.status).sort()).toEqual(['pending', 'revoked', 'revoked']);
+    // Written with the invite, in its transaction: the refused ones published nothing.
+    const announced = await sql<{ count: string }>`
+      SELECT count(*) AS count FROM outbox
+      WHERE routing_key = 'identity.member_invited' AND payload->'data'->>'email' = ${victim}`.execute(
+      h.db,
+    );
+    expect(Number(announced.rows[0]?.count)).toBe(PER_ADDRESS);
+
+    // Another address of the same organization, and another organization inviting the victim.
+    expect((await inviteAs(admin, orgId, address('other'))).statusCode).toBe(201);
+    const otherAdmin = await h.user();
+    const otherOrg = await h.signUp(otherAdmin);
+    expect((await inviteAs(otherAdmin, otherOrg, victim)).statusCode).toBe(201);
+  });
+
+  it('counts invites whatever became of them, and lets one through once the oldest leaves the day', async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const guest = address('guest');
+    const ids: string[] = [];
+    for (let i = 0; i < PER_ADDRESS; i++) {
+      const res = await inviteAs(admin, orgId, guest);
+      expect(res.statusCode).toBe(201);
+      ids.push(res.json().id);
+    }
+    // Revoking the live one frees nothing: it was mailed.
+    const revoked = await h.call(admin, 'DELETE', `/v1/orgs/${orgId}/invites/${ids.at(-1)}`);
+    expect(revoked.statusCode).toBe(204);
+    expectLimited(await inviteAs(admin, orgId, guest));
+
+    // The oldest was sent 23 hours ago: an hour until it leaves the window.
+    await sql`UPDATE organization_invites SET created_at = now() - interval '23 hours'
+              WHERE id = ${ids[0]!}`.execute(h.db);
+    const retryAfter = expectLimited(await inviteAs(admin, orgId, guest), 3600);
+    expect(retryAfter).toBeGreaterThan(3600 - 120);
+
+    // Once it is more than a day old, the address may be invited again (once).
+    await sql`UPDATE organization_invites SET created_at = now() - interval '24 hours 1 second'
+              WHERE id = ${ids[0]!}`.execute(h.db);
+    expect((await inviteAs(admin, orgId, guest)).statusCode).toBe(201);
+    expectLimited(await inviteAs(admin, orgId, guest));
+  });
+
+  it(`lets exactly ${PER_ADDRESS} of many concurrent invites to one address through`, async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const guest = address('race');
+    const answers = await Promise.all(
+      Array.from({ length: PER_ADDRESS * 2 }, () => inviteAs(admin, orgId, guest)),
+    );
+    const statuses = answers.map((r) => r.statusCode).sort();
+    expect(statuses).toEqual([...Array(PER_ADDRESS).fill(201), ...Array(PER_ADDRESS).fill(429)]);
+    for (const res of answers.filter((r) => r.statusCode === 429)) expectLimited(res);
+    const created = await h.db
+      .selectFrom('organization_invites')
+      .select('id')
+      .where('organization_id', '=', orgId)
+      .execute();
+    expect(created).toHaveLength(PER_ADDRESS);
+  });
+});
+
+describe('invites one organization may send in all', () => {
+  it(`refuses invite ${PER_ORG + 1} of the day, to any address, with 429 INVITE_LIMIT`, async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    for (let i = 0; i < PER_ORG; i++) {
+      expect((await inviteAs(admin, orgId, address(`guest${i}`))).statusCode).toBe(201);
+    }
+    const retryAfter = expectLimited(await inviteAs(admin, orgId, address('one-more')));
+    expect(retryAfter).toBeGreaterThan(DAY_SECONDS - 120);
+    expect(
+      (await h.call(admin, 'GET', `/v1/orgs/${orgId}/invites?limit=100`)).json().items,
+    ).toHaveLength(PER_ORG);
+
+    // Another organization is not held back by it.
+    const otherAdmin = await h.user();
+    const otherOrg = await h.signUp(otherAdmin);
+    expect((await inviteAs(otherAdmin, otherOrg, address('elsewhere'))).statusCode).toBe(201);
+  });
+
+  it(`lets exactly ${PER_ORG} of many concurrent invites to different addresses through`, async () => {
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const answers = await Promise.all(
+      Array.from({ length: PER_ORG + 4 }, (_, i) => inviteAs(admin, orgId, address(`rush${i}`))),
+    );
+    const statuses = answers.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(PER_ORG);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+  });
+});
