@@ -48,6 +48,64 @@ async function acceptedSeqs(eventId: string) {
   return new Map(rows.map((r) => [r.booking_id, r.seq]));
 }
 
+/** A booking Postgres holds and Redis never heard of: a write Redis lost, as after a failover. */
+async function insertLostBooking(
+  eventId: string,
+  orgId: string,
+  booking:
+    | { status: 'confirmed'; seatNumbers: number[] }
+    | { status: 'waiting'; waitingNumber: number },
+) {
+  const id = randomUUID();
+  const userId = randomUUID();
+  const seatNumbers = booking.status === 'confirmed' ? booking.seatNumbers : [];
+  const waitingNumber = booking.status === 'waiting' ? booking.waitingNumber : null;
+  const seats = Math.max(seatNumbers.length, 1);
+  await svc.db.transaction().execute(async (trx) => {
+    const details = {
+      bookingId: id,
+      eventId,
+      orgId,
+      userId,
+      seats,
+      status: booking.status,
+      seatNumbers,
+      waitingNumber,
+      acceptedSeq: 1,
+    };
+    await trx
+      .insertInto('booking_history')
+      .values({
+        booking_id: id,
+        event_id: eventId,
+        version: 1,
+        action: 'created',
+        details: JSON.stringify(details),
+      })
+      .execute();
+    await trx
+      .insertInto('bookings')
+      .values({
+        id,
+        event_id: eventId,
+        org_id: orgId,
+        user_id: userId,
+        seats,
+        status: booking.status,
+        waiting_number: waitingNumber,
+        cancelled_reason: null,
+        version: 1,
+      })
+      .execute();
+    for (const seatNo of seatNumbers) {
+      await trx
+        .insertInto('booking_seats')
+        .values({ booking_id: id, event_id: eventId, seat_no: seatNo, status: 'booked' })
+        .execute();
+    }
+  });
+}
+
 describe('booking under concurrency', () => {
   it('500 people booking 1–4 seats at once on 100 seats: nothing oversold, FCFS kept, every 201 stored', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 100 });
@@ -254,54 +312,32 @@ describe('booking under concurrency', () => {
 
   it('a seat Postgres holds but Redis lost is never handed out twice: compensate, rebuild, retry', async () => {
     const { eventId, orgId } = await svc.openEvent({ totalSlots: 5 });
-    const ghost = randomUUID();
     // Postgres holds seat 1 (a write Redis lost, as after a failover)
-    await svc.db.transaction().execute(async (trx) => {
-      const details = {
-        bookingId: ghost,
-        eventId,
-        orgId,
-        userId: randomUUID(),
-        seats: 1,
-        status: 'confirmed',
-        seatNumbers: [1],
-        waitingNumber: null,
-        acceptedSeq: 1,
-      };
-      await trx
-        .insertInto('booking_history')
-        .values({
-          booking_id: ghost,
-          event_id: eventId,
-          version: 1,
-          action: 'created',
-          details: JSON.stringify(details),
-        })
-        .execute();
-      await trx
-        .insertInto('bookings')
-        .values({
-          id: ghost,
-          event_id: eventId,
-          org_id: orgId,
-          user_id: details.userId,
-          seats: 1,
-          status: 'confirmed',
-          waiting_number: null,
-          cancelled_reason: null,
-          version: 1,
-        })
-        .execute();
-      await trx
-        .insertInto('booking_seats')
-        .values({ booking_id: ghost, event_id: eventId, seat_no: 1, status: 'booked' })
-        .execute();
-    });
+    await insertLostBooking(eventId, orgId, { status: 'confirmed', seatNumbers: [1] });
     const a = await svc.user();
     const response = await svc.book(a, eventId, 1);
     expect(response.statusCode).toBe(201);
     expect(response.json().seatNumbers).toEqual([2]);
     await expectConsistent(svc, eventId, 5, 'fifo');
+  });
+
+  it('a waiting number Postgres holds but Redis lost is not handed out twice: rebuild, retry', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 1 });
+    expect((await svc.book(await svc.user(), eventId, 1)).json().status).toBe('confirmed');
+    // Postgres holds waiting numbers 1 and 2 (writes Redis lost, as after a failover), so both
+    // the batch's number and the one the booking takes alone after it clash.
+    for (const waitingNumber of [1, 2]) {
+      await insertLostBooking(eventId, orgId, { status: 'waiting', waitingNumber });
+    }
+    const response = await svc.book(await svc.user(), eventId, 1);
+    expect(response.statusCode, response.body).toBe(201);
+    // Behind the two Redis had lost, which the rebuild put back in line.
+    expect(response.json()).toMatchObject({
+      status: 'waiting',
+      waitingNumber: 3,
+      waitlistPosition: 3,
+    });
+    await expectConsistent(svc, eventId, 1, 'fifo');
   });
 
   it('rebuilding bookings and booking_seats from booking_history reproduces the live projections', async () => {

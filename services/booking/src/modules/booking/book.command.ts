@@ -16,9 +16,9 @@ import {
   type Decided,
   decidedOrThrow,
   giveBack,
+  InventoryDivergence,
   InventoryMissing,
   keepCreatedAnswers,
-  SeatDivergence,
   settleUnknownCommit,
   translateWriteError,
 } from './new-booking.ts';
@@ -42,13 +42,15 @@ export async function bookSeats(ctx: BookingContext, request: BookRequest): Prom
       try {
         return await attemptBooking(ctx, request);
       } catch (error) {
-        // Missing keys or a seat Redis thought free: rebuild from Postgres and retry once.
-        if (!(error instanceof InventoryMissing || error instanceof SeatDivergence)) throw error;
-        // Gone again (a failed rebuild drops them), or a held seat handed out again after the
-        // rebuild: the client retries later, once another rebuild (for a held seat) has
-        // repaired Redis again.
+        // Missing keys, or a seat or waiting number Redis handed out again: rebuild from
+        // Postgres and retry once.
+        if (!(error instanceof InventoryMissing || error instanceof InventoryDivergence))
+          throw error;
+        // Gone again (a failed rebuild drops them), or a held seat or number handed out again
+        // after the rebuild: the client retries later, once another rebuild (for a divergence)
+        // has repaired Redis again.
         const retrying = attempt === 1;
-        if (retrying || error instanceof SeatDivergence)
+        if (retrying || error instanceof InventoryDivergence)
           await rebuildForRequest(ctx, request.eventId, {
             correlationId: request.correlationId,
             onlyIfMissing: error instanceof InventoryMissing,

@@ -32,8 +32,14 @@ export type Decided = Extract<ReserveResult, { kind: 'confirmed' | 'waiting' }>;
 
 /** Redis lacks the event's keys: rebuild them from Postgres and try again. */
 export class InventoryMissing extends Error {}
-/** Redis handed out a seat Postgres holds as booked: rebuild and try again. */
-export class SeatDivergence extends Error {}
+/**
+ * Redis handed out what Postgres already holds (a booked seat, or a waiting number: writes Redis
+ * lost, as after a failover): rebuild and try again.
+ */
+export class InventoryDivergence extends Error {}
+
+/** The unique indexes a decision taken on diverged Redis keys runs into. */
+const DIVERGENCE_CONSTRAINTS = new Set(['booking_seats_one_holder', 'bookings_waiting_number']);
 
 /** The checks a new booking passes before its Redis decision; throws what answers it. */
 export function checkNewBooking(
@@ -310,8 +316,12 @@ export async function translateWriteError(
     const existing = await findActiveBooking(ctx.db, request.eventId, request.userId);
     return alreadyExists(existing?.id);
   }
-  if (pg.code === '23505' && pg.constraint === 'booking_seats_one_holder')
-    return new SeatDivergence();
+  if (
+    pg.code === '23505' &&
+    pg.constraint !== undefined &&
+    DIVERGENCE_CONSTRAINTS.has(pg.constraint)
+  )
+    return new InventoryDivergence();
   return error;
 }
 
