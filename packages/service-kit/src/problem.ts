@@ -39,11 +39,12 @@ export function problem(
 }
 
 /**
- * Sends `body` as application/problem+json with its status; a 503 whose body says when to try
- * again (`retryAfterSeconds`) says it in `Retry-After` too.
+ * Sends `body` as application/problem+json with its status; a 429 or 503 whose body says when to
+ * try again (`retryAfterSeconds`) says it in `Retry-After` too.
  */
 export function sendProblem(reply: FastifyReply, body: ProblemBody): FastifyReply {
-  if (body.status === 503 && typeof body.retryAfterSeconds === 'number') {
+  const mayRetry = body.status === 503 || body.status === 429;
+  if (mayRetry && typeof body.retryAfterSeconds === 'number') {
     reply.header('retry-after', String(body.retryAfterSeconds));
   }
   return reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send(body);

@@ -46,6 +46,10 @@ describe('createApp', () => {
     );
     app.get('/v1/things/:thingId', async (request) => {
       const { thingId } = request.params as { thingId: string };
+      if (thingId === 'busy' || thingId === 'limited') {
+        const status = thingId === 'busy' ? 503 : 429;
+        throw new DomainError('TRY_LATER', status, 'Not now.', { retryAfterSeconds: 7 });
+      }
       if (thingId === 'taken') {
         throw new DomainError('BOOKING_SEATS_TAKEN', 409, 'Those seats are taken.', {
           seats: [3, 4],
@@ -177,6 +181,20 @@ describe('createApp', () => {
         code: 'BOOKING_SEATS_TAKEN',
         seats: [3, 4],
       });
+    });
+
+    it('says when to try again in Retry-After for a 429 or 503 that says it in its body', async () => {
+      for (const [thingId, status] of [
+        ['busy', 503],
+        ['limited', 429],
+      ] as const) {
+        const res = await app.inject({ url: `/v1/things/${thingId}` });
+        expect(res.statusCode).toBe(status);
+        expect(res.json()).toMatchObject({ code: 'TRY_LATER', retryAfterSeconds: 7 });
+        expect(res.headers['retry-after'], thingId).toBe('7');
+      }
+      const refused = await app.inject({ url: '/v1/things/taken' });
+      expect(refused.headers['retry-after']).toBeUndefined();
     });
 
     it('answers unknown routes with 404 NOT_FOUND', async () => {

@@ -12,7 +12,6 @@ import { registerUserRoutes } from './modules/users/users.routes.ts';
 import { installCaller } from './shared/caller.hook.ts';
 import type { Db } from './shared/database.ts';
 import { orgGuards } from './shared/org-access.ts';
-import { retryAfterFromRefusal } from './shared/retry-after.hook.ts';
 import type { RouteDeps } from './shared/route-deps.ts';
 
 export interface AppDeps {
@@ -65,7 +64,6 @@ export function buildApp(deps: AppDeps): App {
 
   app.register(async (api) => {
     api.addHook('onRequest', api.authenticate);
-    api.addHook('onError', retryAfterFromRefusal);
     installCaller(api, db);
     registerUserRoutes(api, routeDeps);
     registerOrganizationRoutes(api, routeDeps);
