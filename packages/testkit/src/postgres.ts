@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { freePort, waitForPort } from './ports.ts';
 import { isRoot, makeTempDir, requireExecutable, runAs, spawnManaged, tailLog } from './process.ts';
 import type { ServerHandle } from './server-handle.ts';
@@ -47,8 +48,10 @@ export async function startLocalPostgres(): Promise<ServerHandle> {
     ],
     { logFile: path.join(dir, 'postgres.log'), user },
   );
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   try {
     await waitForPort(port, 30_000);
+    await waitForQueries(url, 30_000);
   } catch (error) {
     await proc.stop('SIGKILL');
     throw new Error(
@@ -56,10 +59,31 @@ export async function startLocalPostgres(): Promise<ServerHandle> {
     );
   }
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url,
     async stop() {
       await proc.stop('SIGINT');
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits until the server answers a query: it listens while it still starts up, and refuses
+ * connections then ("the database system is starting up", 57P03).
+ */
+async function waitForQueries(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
 }
