@@ -6,6 +6,7 @@ import {
   type AuthPluginOptions,
   authOptionsFromConfig,
   authPlugin,
+  type JwksOptions,
   requireOrgRole,
 } from '../src/index.ts';
 import {
@@ -31,6 +32,21 @@ async function buildApp(options: AuthPluginOptions): Promise<App> {
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Runs `use` with an issuer of its own and an app verifying its tokens with `jwks`, then stops both. */
+async function withOwnIssuer(
+  jwks: JwksOptions,
+  use: (issuer: TestTokenIssuer, app: App) => Promise<void>,
+): Promise<void> {
+  const issuer = await startTokenIssuer();
+  const app = await buildApp({ issuer: issuer.issuer, audience: issuer.audience, jwks });
+  try {
+    await use(issuer, app);
+  } finally {
+    await app.close();
+    await issuer.stop();
+  }
+}
 
 describe('authPlugin', () => {
   let issuer: TestTokenIssuer;
@@ -175,14 +191,8 @@ describe('authPlugin', () => {
 
 describe('key rotation', () => {
   it('verifies tokens signed with a newly published key, and still the old ones', async () => {
-    const issuer = await startTokenIssuer();
     // A short cooldown so the unknown new kid triggers a refetch within the test.
-    const app = await buildApp({
-      issuer: issuer.issuer,
-      audience: issuer.audience,
-      jwks: { cooldownMs: 0 },
-    });
-    try {
+    await withOwnIssuer({ cooldownMs: 0 }, async (issuer, app) => {
       const before = await issuer.token();
       expect((await app.inject({ url: '/v1/me', headers: bearer(before) })).statusCode).toBe(200);
 
@@ -191,10 +201,7 @@ describe('key rotation', () => {
       expect(kidOf(after)).not.toBe(kidOf(before));
       expect((await app.inject({ url: '/v1/me', headers: bearer(after) })).statusCode).toBe(200);
       expect((await app.inject({ url: '/v1/me', headers: bearer(before) })).statusCode).toBe(200);
-    } finally {
-      await app.close();
-      await issuer.stop();
-    }
+    });
   });
 });
 
@@ -202,14 +209,8 @@ describe('an issuer that cannot be reached', () => {
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   it('keeps verifying tokens with the keys its key set held; only an unknown kid answers 503', async () => {
-    const issuer = await startTokenIssuer();
-    const app = await buildApp({
-      issuer: issuer.issuer,
-      audience: issuer.audience,
-      // Fetched again on the next request after 100 ms, as after 10 minutes by default.
-      jwks: { cacheMaxAgeMs: 100, cooldownMs: 0 },
-    });
-    try {
+    // Fetched again on the next request after 100 ms, as after 10 minutes by default.
+    await withOwnIssuer({ cacheMaxAgeMs: 100, cooldownMs: 0 }, async (issuer, app) => {
       const known = await issuer.token();
       expect((await app.inject({ url: '/v1/me', headers: bearer(known) })).statusCode).toBe(200);
       await issuer.rotateKey();
@@ -222,20 +223,11 @@ describe('an issuer that cannot be reached', () => {
       expect(unknown.statusCode).toBe(503);
       expect(unknown.json()).toMatchObject({ code: 'AUTH_UNAVAILABLE' });
       expect(unknown.headers['retry-after']).toBe('2');
-    } finally {
-      await app.close();
-      await issuer.stop();
-    }
+    });
   });
 
   it('does not bring back a key the issuer removed from its key set', async () => {
-    const issuer = await startTokenIssuer();
-    const app = await buildApp({
-      issuer: issuer.issuer,
-      audience: issuer.audience,
-      jwks: { cacheMaxAgeMs: 100, cooldownMs: 0 },
-    });
-    try {
+    await withOwnIssuer({ cacheMaxAgeMs: 100, cooldownMs: 0 }, async (issuer, app) => {
       const leaked = await issuer.token();
       expect((await app.inject({ url: '/v1/me', headers: bearer(leaked) })).statusCode).toBe(200);
       await issuer.rotateKey();
@@ -253,29 +245,17 @@ describe('an issuer that cannot be reached', () => {
       }
       const stillCurrent = await app.inject({ url: '/v1/me', headers: bearer(current) });
       expect(stillCurrent.statusCode, stillCurrent.body).toBe(200);
-    } finally {
-      await app.close();
-      await issuer.stop();
-    }
+    });
   });
 
   it('stops trusting a kept key maxStaleMs after the key set last held it', async () => {
-    const issuer = await startTokenIssuer();
-    const app = await buildApp({
-      issuer: issuer.issuer,
-      audience: issuer.audience,
-      jwks: { cacheMaxAgeMs: 100, maxStaleMs: 150 },
-    });
-    try {
+    await withOwnIssuer({ cacheMaxAgeMs: 100, maxStaleMs: 150 }, async (issuer, app) => {
       const token = await issuer.token();
       expect((await app.inject({ url: '/v1/me', headers: bearer(token) })).statusCode).toBe(200);
       await issuer.stop();
       await pause(250);
       expect((await app.inject({ url: '/v1/me', headers: bearer(token) })).statusCode).toBe(503);
-    } finally {
-      await app.close();
-      await issuer.stop();
-    }
+    });
   });
 });
 
