@@ -339,4 +339,45 @@ describe('availability projection', () => {
     expect(exact.json()).toMatchObject({ totalSlots: 70, availableSlots: 0 });
     await catalog.eventsAbout(event.id, 'catalog.event_capacity_changed');
   });
+
+  it('lets an oversubscribed event raise its capacity, still below the confirmed seats', async () => {
+    const event = await catalog.publishedEvent(organizerA, orgA, {
+      name: 'Oversubscribed',
+      totalSlots: 50,
+    });
+    // Bookings raced a cut: booking reports more confirmed seats than the event has.
+    const sent = await catalog.publish(
+      'booking.availability_changed',
+      {
+        eventId: event.id,
+        orgId: orgA,
+        totalSlots: 50,
+        availableSlots: 0,
+        confirmedSeats: 60,
+        waitlistLength: 0,
+        sequence: 1,
+      },
+      'booking',
+      { type: 'event', id: event.id },
+    );
+    await eventually(() => handled(sent.id), { what: 'the figures handled' });
+    const patch = (totalSlots: number, version: number) =>
+      catalog.call(
+        organizerA,
+        'PATCH',
+        `/v1/events/${event.id}`,
+        { totalSlots },
+        { 'if-match': String(version) },
+      );
+
+    const raised = await patch(55, event.version);
+    expect(raised.statusCode, raised.body).toBe(200);
+    expect(raised.json()).toMatchObject({ totalSlots: 55, availableSlots: 0 });
+    const [changed] = await catalog.eventsAbout(event.id, 'catalog.event_capacity_changed');
+    expect(changed?.data).toMatchObject({ previousTotalSlots: 50, totalSlots: 55 });
+
+    const cut = await patch(54, raised.json().version);
+    expect(cut.statusCode, cut.body).toBe(409);
+    expect(cut.json().code).toBe('CAPACITY_BELOW_CONFIRMED');
+  });
 });

@@ -79,6 +79,9 @@ describe('catalog OpenAPI document', () => {
     });
     expect(patch.responses['200']).toMatchObject({ headers: { ETag: expect.any(Object) } });
     expect(responseBodySchema(patch, '200').required).toContain('version');
+    expect(requestBodySchema(patch).properties?.totalSlots?.description).toBe(
+      'A cut below the seats booking reported confirmed is refused (409 CAPACITY_BELOW_CONFIRMED); a raise never is, even one that stays below them.',
+    );
   });
 
   it('describes cancel with its reason and publish with an optional empty body', () => {

@@ -210,6 +210,18 @@ describe('decidePatch', () => {
     expect(decidePatch(event, { totalSlots: 40 }, { confirmedSeats: 40, now }).ok).toBe(true);
   });
 
+  it('allows any raise, even one that leaves the capacity below the confirmed seats', () => {
+    const oversubscribed = { ...withStatus('upcoming'), totalSlots: 50 };
+    const raise = decidePatch(oversubscribed, { totalSlots: 55 }, { confirmedSeats: 60, now });
+    expect(raise).toMatchObject({
+      ok: true,
+      value: { capacity: { previousTotalSlots: 50, totalSlots: 55 } },
+    });
+    expect(
+      decidePatch(oversubscribed, { totalSlots: 49 }, { confirmedSeats: 60, now }),
+    ).toMatchObject({ ok: false, refusal: { code: 'CAPACITY_BELOW_CONFIRMED' } });
+  });
+
   it('does not apply the capacity rule when the capacity stays', () => {
     const event = withStatus('upcoming');
     expect(decidePatch(event, { venue: 'Hall' }, { confirmedSeats: 500, now }).ok).toBe(true);

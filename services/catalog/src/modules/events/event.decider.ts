@@ -225,11 +225,13 @@ export function decidePatch(
   const termsRefused = termsOutOfStatus(event, next);
   if (termsRefused) return termsRefused;
 
-  if (capacityChanged && next.totalSlots < ctx.confirmedSeats) {
+  // Only a cut is refused: a raise never makes an oversubscribed event worse (bookings that raced a
+  // cut, or a cut booking reported on late), and refusing it would block the organizer's way out.
+  if (next.totalSlots < event.totalSlots && next.totalSlots < ctx.confirmedSeats) {
     return refuse({
       code: 'CAPACITY_BELOW_CONFIRMED',
       status: 409,
-      detail: `${ctx.confirmedSeats} seats are already confirmed; total slots cannot go below that.`,
+      detail: `${ctx.confirmedSeats} seats are already confirmed; total slots cannot be cut below that.`,
       errors: [{ path: 'body.totalSlots', message: `must be at least ${ctx.confirmedSeats}` }],
     });
   }

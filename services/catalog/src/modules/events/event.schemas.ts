@@ -72,7 +72,12 @@ export const createEventBodySchema = z
   .refine(startsBeforeEnd, timeOrder);
 
 export const patchEventBodySchema = z
-  .strictObject(fields)
+  .strictObject({
+    ...fields,
+    totalSlots: fields.totalSlots.describe(
+      'A cut below the seats booking reported confirmed is refused (409 CAPACITY_BELOW_CONFIRMED); a raise never is, even one that stays below them.',
+    ),
+  })
   .partial()
   .refine(startsBeforeEnd, timeOrder);
 
