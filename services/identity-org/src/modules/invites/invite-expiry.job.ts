@@ -11,6 +11,12 @@ export interface ExpiryScope {
   email?: string;
   /** The request that found them expired, recorded in their audit rows. */
   requestId?: string;
+  /**
+   * The time they are expired at: a request passes the time it read under the organization lock
+   * (`now()`, the default, is its transaction's start, before it waited for the lock, so an
+   * invite that lapsed during the wait would be left pending and superseded).
+   */
+  asOf?: Date;
 }
 
 /**
@@ -21,10 +27,11 @@ export interface ExpiryScope {
 export async function recordExpiredInvites(trx: Trx, scope: ExpiryScope): Promise<number> {
   const toAddress =
     scope.email === undefined ? sql`` : sql`AND lower(email) = ${scope.email.toLowerCase()}`;
+  const asOf = scope.asOf === undefined ? sql`now()` : sql`${scope.asOf}::timestamptz`;
   const result = await sql<{ count: string }>`
     WITH expired AS (
       UPDATE organization_invites SET status = 'expired'
-      WHERE status = 'pending' AND expires_at < now()
+      WHERE status = 'pending' AND expires_at < ${asOf}
         AND organization_id = ${scope.organizationId} ${toAddress}
       RETURNING id, organization_id, email, role
     ), audited AS (

@@ -76,13 +76,16 @@ export async function createInvite(
     if (existingMember !== undefined) {
       throw new DomainError('ALREADY_MEMBER', 409, 'This address already belongs to a member.');
     }
-    await enforceInviteQuotas(trx, settings, input.organizationId, email);
+    // Read under the lock: the transaction's start (`now()`) came before the wait for it.
+    const lockedAt = await databaseNow(trx);
+    await enforceInviteQuotas(trx, settings, input.organizationId, email, lockedAt);
     // One past its expiry has expired, swept or not: it is recorded as the sweep records it
     // (marking it also frees the address's one pending slot). Only a live one is superseded.
     await recordExpiredInvites(trx, {
       organizationId: input.organizationId,
       email,
       requestId: actor.requestId,
+      asOf: lockedAt,
     });
     const superseded = await pendingInvitesTo(trx, input.organizationId, email);
     for (const old of superseded) await markRevoked(trx, old.id, actor.userId);
@@ -150,16 +153,16 @@ export async function createInvite(
  * Refuses the invite when the organization has created as many as it may in the last 24 hours,
  * for this address or in all. Revoked, expired and accepted invites count: each was mailed.
  * Counted under the organization lock, which every invite creation holds until commit, so
- * concurrent invites cannot pass a cap together; the window is read on the database's clock,
- * which writes `created_at`.
+ * concurrent invites cannot pass a cap together; `now` is read under that lock on the
+ * database's clock, which writes `created_at`.
  */
 async function enforceInviteQuotas(
   trx: Trx,
   settings: InviteSettings,
   organizationId: string,
   email: string,
+  now: Date,
 ): Promise<void> {
-  const now = await databaseNow(trx);
   const since = new Date(now.getTime() - INVITE_QUOTA_WINDOW_MS);
   const refusal = checkInviteQuotas(
     [
@@ -188,20 +191,24 @@ async function enforceInviteQuotas(
   if (refusal !== undefined) throw inviteLimitReached(refusal);
 }
 
-/** Revokes a pending invite; revoking twice is harmless, an accepted or expired one is 409. */
+/**
+ * Revokes a pending invite; revoking twice is harmless, an accepted or expired one is 409. The
+ * time is read once the locks are held, as accepting reads it: an invite that expired while the
+ * revocation waited for the organization is expired, not revoked.
+ */
 export async function revokeInvite(
   db: Db,
   actor: Actor,
   organizationId: string,
   inviteId: string,
-  now: Date = new Date(),
+  clock: () => Date = () => new Date(),
 ): Promise<void> {
   await withTransaction(db, async (trx) => {
     await lockAsOrgAdmin(trx, organizationId, actor);
     const invite = await lockInvite(trx, organizationId, inviteId);
     if (invite === undefined) throw inviteNotFound();
     // An invite past its expiry is expired, whether or not the sweep has marked it yet.
-    if (decideRevoke(effectiveStatus(invite.status, invite.expiresAt, now)) === 'noop') return;
+    if (decideRevoke(effectiveStatus(invite.status, invite.expiresAt, clock())) === 'noop') return;
     await recordRevocations(trx, actor, [invite]);
   });
 }
