@@ -8,7 +8,9 @@ import {
   confirmed,
   eventCancelled,
   eventUpdated,
+  promoted,
   userRegistered,
+  waitlisted,
 } from './events.fixture.ts';
 import { type Harness, startHarness } from './harness.ts';
 
@@ -195,6 +197,30 @@ describe('notices for a person whose contact details have not arrived', () => {
       expect(await h.notificationsOf(bookings[i]!.id)).toHaveLength(1);
     }
     for (const p of people) expect(await waitingFor(p.sub)).toEqual([]);
+  });
+
+  it('writes only the newest of a booking’s notices that waited together', async () => {
+    const zoe = await h.user('Zoe');
+    const facts = bookingFacts({ userId: zoe.sub, eventName: 'Waited Together' });
+    const onTheList = waitlisted(facts, 2, 1);
+    const offTheList = promoted(facts, [4, 5], 2);
+    for (const event of [onTheList, offTheList]) {
+      await h.publish(event);
+      await h.noticed(event.id);
+    }
+    expect(await waitingFor(zoe.sub)).toEqual([onTheList.id, offTheList.id]);
+
+    await h.deliver(userRegistered(zoe.sub, zoe.email, 'Zoe'));
+    // The same write-time checks as any notice: the waitlist notice is overtaken by the promotion.
+    expect(await h.notificationsOf(onTheList.id)).toEqual([]);
+    const [row, ...others] = await h.notificationsOf(offTheList.id);
+    expect(others).toEqual([]);
+    expect(row).toMatchObject({ type: 'waitlist_promoted', booking_version: 2 });
+    await h.mailTo(zoe.email, 'Waited Together');
+    expect(h.sink.mailsTo(zoe.email).map((m) => m.subject)).toEqual([
+      'Good news: your seats for Waited Together are confirmed',
+    ]);
+    expect(await waitingFor(zoe.sub)).toEqual([]);
   });
 
   it('gives a notice up once it waited longer than WAITING_NOTICE_EXPIRY_MS', async () => {

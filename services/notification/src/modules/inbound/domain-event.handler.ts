@@ -58,15 +58,34 @@ export function domainEventHandler(db: Kysely<NotificationDb>, deps: DomainEvent
     const plan = planNotification(event, deps.inviteLinks);
     if (!plan) return;
     await handleOnce(db, { consumer: INBOX_CONSUMER, messageId: event.id }, async (trx) => {
-      if (await updateOfCancelledEvent(trx, event)) return;
-      // The event's cancellation first: a booking overtaken by its cancellation because of it
-      // (whose notice is suppressed) must still hear of it.
-      const late = await cancellationNoticeInstead(trx, event, deps.inviteLinks);
-      if (late) await writeNotifications(trx, deps, late.cancellation, late.plan);
-      else if (!(await holderChangeOvertaken(trx, event)))
-        await writeCurrentNotice(trx, deps, event, plan);
+      await writeCheckedNotice(trx, deps, event, plan, { lockHolders: true });
     });
   };
+}
+
+/**
+ * Writes `event`'s notice `plan` unless what is known now says otherwise: an update of an event
+ * since cancelled tells nobody, a booking's news about an event already cancelled is the
+ * cancellation's notice instead, and a booking's news overtaken by a later change of the booking
+ * is not written. Every notice goes through here, those that waited for their person's details
+ * included: "on the waitlist" that waited must not be written beside the promotion that waited
+ * with it. `lockHolders`: whether an update checks its event's cancellation under the event's
+ * holders lock (not when it waited, see `writeWaitingNotices`).
+ */
+async function writeCheckedNotice(
+  trx: Transaction<NotificationDb>,
+  deps: DomainEventHandlerDeps,
+  event: DomainEvent,
+  plan: NotificationPlan,
+  { lockHolders }: { lockHolders: boolean },
+): Promise<void> {
+  if (await updateOfCancelledEvent(trx, event, lockHolders)) return;
+  // The event's cancellation first: a booking overtaken by its cancellation because of it
+  // (whose notice is suppressed) must still hear of it.
+  const late = await cancellationNoticeInstead(trx, event, deps.inviteLinks);
+  if (late) await writeNotifications(trx, deps, late.cancellation, late.plan);
+  else if (!(await holderChangeOvertaken(trx, event)))
+    await writeCurrentNotice(trx, deps, event, plan);
 }
 
 /**
@@ -98,9 +117,10 @@ async function writeCurrentNotice(
 async function updateOfCancelledEvent(
   trx: Transaction<NotificationDb>,
   event: DomainEvent,
+  lock: boolean,
 ): Promise<boolean> {
   if (event.type !== 'catalog.event_updated') return false;
-  await lockEventHolders(trx, event.data.eventId);
+  if (lock) await lockEventHolders(trx, event.data.eventId);
   return (await cancellationOf(trx, event.data.eventId)) !== undefined;
 }
 
@@ -137,6 +157,9 @@ async function writeWaitingNotices(
   await lockRecipients(trx, [userId]);
   for (const source of await takeWaitingNotices(trx, userId, deps.waitingNoticeExpiryMs)) {
     const plan = planNoticeFor(source, userId, deps.inviteLinks);
-    if (plan) await writeCurrentNotice(trx, deps, source, plan);
+    // Without the holders lock: taken after this person's recipient lock, it could deadlock with
+    // an update's fan-out, which takes them the other way round. An update's cancellation read
+    // without it is still in time: one committed later fans out to this person after this notice.
+    if (plan) await writeCheckedNotice(trx, deps, source, plan, { lockHolders: false });
   }
 }
