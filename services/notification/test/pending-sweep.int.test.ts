@@ -1,7 +1,10 @@
 import { sql, type Transaction } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NotificationDb } from '../src/database.ts';
+import { sweepPending } from '../src/modules/delivery/pending.sweep.ts';
 import { staleClaim } from '../src/modules/notifications/notification.repository.ts';
+import { strayNotification } from './events.fixture.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 let h: Harness;
@@ -53,7 +56,7 @@ describe('the pending sweep', () => {
           's', 'b', gen_random_uuid(), 'c'
         FROM generate_series(1, 20000) AS i`.execute(trx);
       await sql`ANALYZE notifications`.execute(trx);
-      const compiled = staleClaim(trx, new Date(Date.now() - 60_000), 100, 5).compile();
+      const compiled = staleClaim(trx, 60_000, 100, 5).compile();
       const { rows } = await trx.executeQuery<{ 'QUERY PLAN': { Plan: PlanNode }[] }>({
         ...compiled,
         sql: `EXPLAIN (ANALYZE, FORMAT JSON) ${compiled.sql}`,
@@ -74,8 +77,46 @@ describe('the pending sweep', () => {
           CASE WHEN i > 150 THEN gen_random_uuid() END,
           CASE WHEN i > 150 THEN now() - interval '1 minute' END
         FROM generate_series(1, 300) AS i`.execute(trx);
-      return (await staleClaim(trx, new Date(Date.now() - 60_000), 100, 5).execute()).length;
+      return (await staleClaim(trx, 60_000, 100, 5).execute()).length;
     });
     expect(claimed).toBe(100);
+  });
+
+  it('measures staleness on the database clock, however far ahead the replica’s clock is', async () => {
+    // Untouched for 30 s and for 2 min by the database's clock, which writes `updated_at`.
+    const fresh = strayNotification({ recipient: 'fresh-by-db-clock@example.test' });
+    const stale = strayNotification({ recipient: 'stale-by-db-clock@example.test' });
+    await h.db
+      .insertInto('notifications')
+      .values([
+        { ...fresh, updated_at: sql<Date>`now() - interval '30 seconds'` },
+        { ...stale, updated_at: sql<Date>`now() - interval '2 minutes'` },
+      ])
+      .execute();
+    const touched = async (id: string) =>
+      (
+        await h.db
+          .selectFrom('notifications')
+          .select(sql<string>`updated_at::text`.as('at'))
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).at;
+    const [freshBefore, staleBefore] = [await touched(fresh.id), await touched(stale.id)];
+
+    // This replica's clock runs ten minutes ahead.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 10 * 60_000 });
+    try {
+      await sweepPending({
+        db: h.db,
+        logger: pino({ level: 'silent' }),
+        intervalMs: 60_000,
+        staleAfterMs: 60_000,
+        maxAttempts: 2,
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await touched(fresh.id)).toBe(freshBefore);
+    expect(await touched(stale.id)).not.toBe(staleBefore);
   });
 });

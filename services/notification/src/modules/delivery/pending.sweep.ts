@@ -31,7 +31,7 @@ export async function sweepPending(options: PendingSweepOptions): Promise<number
     const rows = await options.db.transaction().execute(async (trx) => {
       const claimed = await claimStalePending(
         trx,
-        new Date(Date.now() - options.staleAfterMs),
+        options.staleAfterMs,
         batchSize,
         options.maxAttempts,
       );

@@ -78,6 +78,9 @@ const NO_LEASE = { lease_token: null, leased_until: null } as const;
 /** `now()` plus `ms`, as Postgres computes it (one clock for every replica). */
 const fromNow = (ms: number) => sql<Date>`now() + make_interval(secs => ${ms / 1_000}::float8)`;
 
+/** `now()` minus `ms`, as Postgres computes it. */
+const beforeNow = (ms: number) => sql<Date>`now() - make_interval(secs => ${ms / 1_000}::float8)`;
+
 /**
  * Claims a pending notification for one send, for `leaseMs` unless renewed, under `token`.
  * Undefined when it is gone, no longer pending, or leased by a worker sending it right now.
@@ -232,7 +235,7 @@ export const UNRECORDED_SEND =
   'the send ended without a recorded outcome (its worker stopped, or could not store the outcome)';
 
 /**
- * Claims notifications pending since before `olderThan`, and those whose lease ran out unrenewed
+ * Claims notifications pending and untouched for `staleAfterMs`, and those whose lease ran out unrenewed
  * (their worker died mid-send, or could not record the outcome), ends those leases and bumps
  * `updated_at`, so another replica's sweep (SKIP LOCKED) and the next round leave them alone until
  * they go stale again. A lease that still holds is a send in progress: never claimed. A lease
@@ -242,22 +245,24 @@ export const UNRECORDED_SEND =
  */
 export async function claimStalePending(
   trx: Transaction<NotificationDb>,
-  olderThan: Date,
+  staleAfterMs: number,
   limit: number,
   maxAttempts: number,
 ): Promise<NotificationRow[]> {
-  return staleClaim(trx, olderThan, limit, maxAttempts).execute();
+  return staleClaim(trx, staleAfterMs, limit, maxAttempts).execute();
 }
 
 /**
  * The sweep's statement. The two kinds are picked by two subqueries, each walking its own partial
  * index (`notifications_pending_idx` by `updated_at`, `notifications_leased_idx` by
  * `leased_until`) and stopping after `limit` rows: one condition ORing both would walk every
- * pending notification, fresh ones included, on every round of every replica.
+ * pending notification, fresh ones included, on every round of every replica. Staleness is
+ * measured on the database's clock, which wrote `updated_at` (`now()`), as leases are: a replica
+ * whose clock ran ahead would otherwise enqueue notifications again that are not stale at all.
  */
 export function staleClaim(
   trx: Transaction<NotificationDb>,
-  olderThan: Date,
+  staleAfterMs: number,
   limit: number,
   maxAttempts: number,
 ) {
@@ -265,7 +270,7 @@ export function staleClaim(
     .selectFrom('notifications')
     .select('id')
     .where('status', '=', 'pending')
-    .where('updated_at', '<', olderThan)
+    .where('updated_at', '<', beforeNow(staleAfterMs))
     .where('leased_until', 'is', null)
     .orderBy('updated_at')
     .limit(limit)
