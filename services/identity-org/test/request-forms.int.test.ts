@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './harness.ts';
 
@@ -44,6 +45,47 @@ describe('email addresses as the identity provider holds them', () => {
     });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors).toEqual([{ path: 'body.email', message: expect.any(String) }]);
+  });
+});
+
+describe('a token whose email is not an address', () => {
+  /** The user row and the outbox events of `sub`. */
+  async function writtenFor(sub: string) {
+    const users = await h.db.selectFrom('users').select('email').where('id', '=', sub).execute();
+    const { rows } = await sql<{ count: string }>`
+      SELECT count(*) AS count FROM outbox WHERE payload->'data'->>'userId' = ${sub}`.execute(h.db);
+    return { users, events: Number(rows[0]?.count) };
+  }
+
+  function expectEmailInvalid(res: Awaited<ReturnType<Harness['call']>>) {
+    expect(res.statusCode, res.body).toBe(403);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({
+      status: 403,
+      code: 'EMAIL_INVALID',
+      detail:
+        "Your account's email address cannot be used here; ask your administrator to correct it.",
+    });
+  }
+
+  it.each([
+    ['a space', 'john doe@example.com'],
+    ['more than 320 characters', `${'a'.repeat(309)}@example.com`],
+  ])('with %s is refused with 403 EMAIL_INVALID, mirroring and announcing nothing', async (_, email) => {
+    const person = await h.user({ email });
+    expectEmailInvalid(await h.call(person, 'GET', '/v1/me'));
+    expectEmailInvalid(await h.call(person, 'POST', '/v1/signup', { organizationName: 'Nope' }));
+    expect(await writtenFor(person.sub)).toEqual({ users: [], events: 0 });
+  });
+
+  it('leaves a mirrored person as they were when their newer token carries one', async () => {
+    const known = await h.user();
+    expect((await h.call(known, 'GET', '/v1/me')).statusCode).toBe(200);
+    const before = await writtenFor(known.sub);
+    expect(before).toEqual({ users: [{ email: known.email }], events: 1 });
+    const broken = await h.user({ sub: known.sub, email: 'john doe@example.com' });
+    expectEmailInvalid(await h.call(broken, 'GET', '/v1/me'));
+    expect(await writtenFor(known.sub)).toEqual(before);
   });
 });
 

@@ -2,6 +2,7 @@ import { buildEvent } from '@happening/contracts';
 import { enqueueEvents, withTransaction } from '@happening/db';
 import { DomainError } from '@happening/service-kit';
 import { type Db, isUniqueViolation } from '../../shared/database.ts';
+import { tokenEmail } from './token-email.policy.ts';
 import { findUser, type User, type UserClaims, upsertUser } from './user.repository.ts';
 
 /** The claims of a verified access token that identity-org mirrors. */
@@ -22,10 +23,7 @@ export interface TokenIdentity {
  * per version, however often and concurrently the person calls).
  */
 export async function syncUser(db: Db, identity: TokenIdentity, requestId: string): Promise<User> {
-  const email = identity.email?.trim();
-  if (!email) {
-    throw new DomainError('EMAIL_REQUIRED', 403, 'Your token carries no email address.');
-  }
+  const email = tokenEmail(identity.email);
   const claims = {
     id: identity.sub,
     email,
