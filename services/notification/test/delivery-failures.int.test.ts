@@ -634,6 +634,43 @@ describe('a permanent rejection', () => {
   });
 });
 
+describe('an invite’s sealed accept link', () => {
+  it('is dropped once the invite is sent, and kept while it failed, for its retry', async () => {
+    const orgId = randomUUID();
+    const inviteTo = (email: string, url: string) =>
+      memberInvited(orgId, email, (facts) => sealInviteLink(h.inviteLinks, facts, url));
+    const link = () =>
+      `https://app.happening.test/invites/accept?token=tok${randomUUID().replaceAll('-', '')}`;
+
+    const deliveredUrl = link();
+    const delivered = inviteTo(
+      `sealed-sent-${randomUUID().slice(0, 8)}@example.test`,
+      deliveredUrl,
+    );
+    await h.publish(delivered);
+    expect((await h.mailTo(delivered.data.email, 'invited')).text).toContain(deliveredUrl);
+    expect((await rowWhen(delivered.id, 'sent')).sealed_body).toBeNull();
+
+    const refusedUrl = link();
+    const refusedEmail = `sealed-failed-${randomUUID().slice(0, 8)}@example.test`;
+    h.sink.reject(refusedEmail, 550);
+    const refused = inviteTo(refusedEmail, refusedUrl);
+    await h.publish(refused);
+    const failed = await rowWhen(refused.id, 'failed');
+    expect(failed.sealed_body).not.toBeNull();
+    expect(failed.sealed_body).not.toContain(refusedUrl);
+    expect(h.sealedBox.open(failed.sealed_body ?? '')).toContain(refusedUrl);
+
+    h.sink.accept(refusedEmail);
+    const admin = await memberOf(orgId, 'orgAdmin');
+    expect((await h.call(admin, 'POST', `/v1/notifications/${failed.id}/retry`)).statusCode).toBe(
+      202,
+    );
+    expect((await h.mailTo(refusedEmail, 'invited')).text).toContain(refusedUrl);
+    expect((await rowWhen(refused.id, 'sent')).sealed_body).toBeNull();
+  });
+});
+
 describe('contact details changed while a notice waits for its retry', () => {
   it('sends the retry to the email the person has now, and stores it', async () => {
     const eve = await h.registered('Eve');

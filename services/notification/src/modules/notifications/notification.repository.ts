@@ -122,7 +122,9 @@ export async function renewLease(
 
 /**
  * Records a provider's acceptance. The provider has the message whoever holds the lease now, so
- * any pending notification becomes sent; undefined when it was not pending any more.
+ * any pending notification becomes sent; undefined when it was not pending any more. The sealed
+ * body (an invite's single-use accept link) goes: a sent notification is never sent again (only
+ * a failed one is retried), and the link must not outlive its use for the whole retention.
  */
 export async function markSent(
   db: Db,
@@ -137,6 +139,7 @@ export async function markSent(
       provider_message_id: providerMessageId,
       sent_at: sql<Date>`now()`,
       last_error: null,
+      sealed_body: null,
       ...NO_LEASE,
     }))
     .where('id', '=', id)
