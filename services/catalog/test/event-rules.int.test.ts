@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventStatus } from '../src/modules/events/event.model.ts';
+import { statusAt } from '../src/modules/lifecycle/lifecycle.policy.ts';
 import { type Catalog, eventBody, inDays, startCatalog, type TestUser } from './harness.ts';
 
 let catalog: Catalog;
@@ -37,6 +40,11 @@ const patch = (id: string, body: Record<string, unknown>) =>
 
 const current = async (id: string) =>
   (await catalog.call(organizer, 'GET', `/v1/events/${id}`)).json();
+
+/** The status in the row, which only commands and the lifecycle job change. */
+const storedStatus = async (id: string) =>
+  (await catalog.db.selectFrom('events').select('status').where('id', '=', id).executeTakeFirst())
+    ?.status;
 
 /** Outbox rows about the event: whatever the catalog publishes about it is written there first. */
 async function outboxRowsAbout(id: string) {
@@ -212,7 +220,7 @@ describe('times of a published event fit its status', () => {
     });
     // Started by the clock, still stored as upcoming: the rules of an ongoing event apply.
     catalog.clock.set(inHours(25));
-    expect((await current(event.id)).status).toBe('upcoming');
+    expect(await storedStatus(event.id)).toBe('upcoming');
     await expectRefusedUnchanged(event.id, [
       {
         body: { endsAt: inHours(24.5).toISOString() },
@@ -231,7 +239,7 @@ describe('times of a published event fit its status', () => {
     // Ended by the clock, still stored as upcoming: a completed event, neither edited nor cancelled.
     catalog.clock.set(inHours(31));
     const before = await current(event.id);
-    expect(before.status).toBe('upcoming');
+    expect(await storedStatus(event.id)).toBe('upcoming');
     await expectNeitherRevivedNorCancelled(event.id);
     expect(await current(event.id)).toEqual(before);
 
@@ -250,7 +258,7 @@ describe('times of a published event fit its status', () => {
 
     catalog.clock.set(inHours(31));
     await expectNeitherRevivedNorCancelled(event.id);
-    expect((await current(event.id)).status).toBe('ongoing');
+    expect(await storedStatus(event.id)).toBe('ongoing');
   });
 });
 
@@ -268,16 +276,132 @@ describe('the public listing and the clock', () => {
     expect(await listed()).toContain(event.id);
     catalog.clock.set(inHours(31));
     // No lifecycle run: the stored status still says upcoming.
-    expect(
-      (
-        await catalog.db
-          .selectFrom('events')
-          .select('status')
-          .where('id', '=', event.id)
-          .executeTakeFirst()
-      )?.status,
-    ).toBe('upcoming');
+    expect(await storedStatus(event.id)).toBe('upcoming');
     expect(await listed()).not.toContain(event.id);
+  });
+});
+
+describe('reads and the clock', () => {
+  const orgList = async (query: string) =>
+    (
+      (await catalog.call(organizer, 'GET', `/v1/orgs/${orgId}/events?limit=100&${query}`)).json()
+        .items as { id: string; status: string }[]
+    ).map((e) => e.id);
+
+  it('answer the status the clock implies, and the seats it shows, before the job runs', async () => {
+    const event = await publishedEvent({
+      startsAt: inHours(24).toISOString(),
+      endsAt: inHours(30).toISOString(),
+    });
+    await catalog.publish(
+      'booking.availability_changed',
+      {
+        eventId: event.id,
+        orgId,
+        totalSlots: 100,
+        availableSlots: 0,
+        confirmedSeats: 100,
+        waitlistLength: 3,
+        sequence: 1,
+      },
+      'booking',
+      { type: 'event', id: event.id },
+    );
+    await eventually(
+      async () => ((await current(event.id)).waitlistLength === 3 ? true : undefined),
+      {
+        what: 'the figures shown',
+      },
+    );
+
+    // Started by the clock, still stored as upcoming.
+    catalog.clock.set(inHours(25));
+    expect(await current(event.id)).toMatchObject({ status: 'ongoing', waitlistLength: 3 });
+    expect(await orgList('status=ongoing')).toContain(event.id);
+    expect(await orgList('status=upcoming')).not.toContain(event.id);
+    const renamed = await patch(event.id, { name: 'Late jazz' });
+    expect(renamed.statusCode, renamed.body).toBe(200);
+    expect(renamed.json()).toMatchObject({ status: 'ongoing', name: 'Late jazz' });
+
+    // Ended by the clock, still stored as upcoming: completed, as PATCH and cancel judge it.
+    catalog.clock.set(inHours(31));
+    const ended = await current(event.id);
+    expect(ended).toMatchObject({ status: 'completed', availableSlots: 0, waitlistLength: 0 });
+    await expectNeitherRevivedNorCancelled(event.id);
+    expect(await orgList('status=completed')).toContain(event.id);
+    expect(await orgList('status=ongoing')).not.toContain(event.id);
+    const listed = await catalog.call(organizer, 'GET', `/v1/orgs/${orgId}/events?limit=100`);
+    expect((listed.json().items as { id: string }[]).find((e) => e.id === event.id)).toMatchObject({
+      status: 'completed',
+      availableSlots: 0,
+      waitlistLength: 0,
+    });
+    expect(await storedStatus(event.id)).toBe('upcoming');
+
+    // The job changes what the reader sees only in its version (and the time of the change).
+    await catalog.runtime.runLifecycle();
+    const { version, updatedAt: _, ...shown } = ended;
+    expect(await current(event.id)).toMatchObject({ ...shown, version: version + 2 });
+  });
+
+  it('filter the org list by that status, in pages, as the events show it', async () => {
+    const matrixOrg = randomUUID();
+    await catalog.join(organizer, matrixOrg, 'organizer');
+    // At `at`: times ahead, started, ended, and exactly at the start or the end.
+    const at = inHours(100);
+    const spans = [
+      [1, 2],
+      [-1, 1],
+      [-2, -1],
+      [0, 1],
+      [-1, 0],
+    ].map(([from, to]) => [inHours(from!, at), inHours(to!, at)] as const);
+    const stored = ['draft', 'upcoming', 'ongoing', 'completed', 'cancelled'] as const;
+    catalog.clock.set(now);
+    const rows: { id: string; status: EventStatus; startsAt: Date; endsAt: Date }[] = [];
+    for (const status of stored) {
+      for (const [startsAt, endsAt] of spans) {
+        const body = eventBody({ startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString() });
+        const res = await catalog.call(organizer, 'POST', `/v1/orgs/${matrixOrg}/events`, body);
+        expect(res.statusCode, res.body).toBe(201);
+        const { id } = res.json();
+        if (status !== 'draft') {
+          const published = await catalog.call(organizer, 'POST', `/v1/events/${id}/publish`);
+          expect(published.statusCode, published.body).toBe(200);
+        }
+        // Stored as the job (or a cancel) would leave it, whatever the times say.
+        if (status !== 'draft' && status !== 'upcoming') {
+          await catalog.db.updateTable('events').set({ status }).where('id', '=', id).execute();
+        }
+        rows.push({ id, status, startsAt, endsAt });
+      }
+    }
+    catalog.clock.set(at);
+    const pages = async (query: string) => {
+      const items: { id: string; status: string }[] = [];
+      let cursor: string | null = null;
+      do {
+        const url = `/v1/orgs/${matrixOrg}/events?limit=2${query}${cursor ? `&cursor=${cursor}` : ''}`;
+        const res = await catalog.call(organizer, 'GET', url);
+        expect(res.statusCode, res.body).toBe(200);
+        items.push(...res.json().items);
+        cursor = res.json().nextCursor;
+      } while (cursor);
+      return items;
+    };
+
+    const all = await pages('');
+    expect(all).toHaveLength(rows.length);
+    const implied = new Map(rows.map((row) => [row.id, statusAt(row, at)]));
+    for (const item of all) expect(item.status, item.id).toBe(implied.get(item.id));
+    for (const status of stored) {
+      const filtered = await pages(`&status=${status}`);
+      expect(filtered, status).toEqual(all.filter((item) => item.status === status));
+    }
+    // Ended ones stored as upcoming or ongoing are completed; started upcoming ones ongoing.
+    expect(all.filter((item) => item.status === 'completed')).toHaveLength(9);
+    expect(all.filter((item) => item.status === 'ongoing')).toHaveLength(5);
+    expect(all.filter((item) => item.status === 'upcoming')).toHaveLength(1);
   });
 });
 

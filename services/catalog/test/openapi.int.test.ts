@@ -84,6 +84,20 @@ describe('catalog OpenAPI document', () => {
     );
   });
 
+  it('describes the status the events show and the org list filters by as the clock’s', () => {
+    const list = documentedOperation(doc, '/v1/orgs/{orgId}/events', 'get');
+    const status = list.parameters?.find((p) => p.name === 'status');
+    expect(status).toMatchObject({
+      in: 'query',
+      description: expect.stringContaining('the one the clock implies'),
+    });
+    const event = responseBodySchema(
+      documentedOperation(doc, '/v1/events/{eventId}', 'get'),
+      '200',
+    );
+    expect(event.properties?.status?.description).toContain("service's clock implies");
+  });
+
   it('describes cancel with its reason and publish with an optional empty body', () => {
     expect(
       requestBodySchema(documentedOperation(doc, '/v1/events/{eventId}/cancel', 'post')).required,

@@ -19,10 +19,11 @@ import {
 } from './event.schemas.ts';
 import type { ListedEvent } from './event-listing.repository.ts';
 
-const present = ({ event, figures }: ListedEvent) => toRepresentation(event, figures);
-
 /** PATCH, publish and cancel: organizers and admins of the event's org. */
 export function registerEventCommandRoutes(app: App, deps: CatalogDeps): void {
+  const present = ({ event, figures }: ListedEvent) =>
+    toRepresentation(event, figures, deps.clock());
+
   app.patch(
     '/v1/events/:eventId',
     {

@@ -1,7 +1,7 @@
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import type { CatalogDatabase, Executor } from '../../database.ts';
 import type { AvailabilityFigures } from '../availability/availability.model.ts';
-import { LISTED_STATUSES } from '../lifecycle/lifecycle.policy.ts';
+import { LISTED_STATUSES, routesTo } from '../lifecycle/lifecycle.policy.ts';
 import type { CatalogEvent, EventCategory, EventStatus } from './event.model.ts';
 import { type EventRow, toEvent } from './event.repository.ts';
 
@@ -32,7 +32,9 @@ export interface PublicListFilter {
 
 export interface OrgListFilter {
   orgId: string;
+  /** The status the clock implies at `now` (`statusAt`), not the stored one. */
   status?: EventStatus | undefined;
+  now: Date;
   after?: ListPosition | undefined;
   take: number;
 }
@@ -73,6 +75,29 @@ function toListed(row: RowWithFigures): ListedEvent {
 
 function afterPosition(eb: ExpressionBuilder<CatalogDatabase, 'events'>, after: ListPosition) {
   return eb(eb.refTuple('events.starts_at', 'events.id'), '>', eb.tuple(after.startsAt, after.id));
+}
+
+const DUE_COLUMN = { startsAt: 'events.starts_at', endsAt: 'events.ends_at' } as const;
+
+/**
+ * Events whose status at `now` is `status` as `statusAt` judges it: the stored status, moved on by
+ * the start and end times that passed, whether or not the lifecycle job has run. Plain comparisons
+ * on the stored columns, so the (org_id, starts_at, id) order and its keyset stay as they were.
+ */
+function showsStatus(
+  eb: ExpressionBuilder<CatalogDatabase, 'events'>,
+  status: EventStatus,
+  now: Date,
+) {
+  return eb.or(
+    routesTo(status).map((route) =>
+      eb.and([
+        eb('events.status', '=', route.stored),
+        ...route.passed.map((due) => eb(DUE_COLUMN[due], '<=', now)),
+        ...(route.pending === undefined ? [] : [eb(DUE_COLUMN[route.pending], '>', now)]),
+      ]),
+    ),
+  );
 }
 
 /** One event with the availability booking last reported for it. */
@@ -123,11 +148,11 @@ export async function listPublicEvents(db: Executor, f: PublicListFilter): Promi
   return rows.map((row) => toListed(row as RowWithFigures));
 }
 
-/** Every event of one org (drafts included), by (starts_at, id). */
+/** Every event of one org (drafts included), by (starts_at, id), of one status if asked. */
 export async function listOrgEvents(db: Executor, f: OrgListFilter): Promise<ListedEvent[]> {
   const rows = await withFigures(db.selectFrom('events'))
     .where('events.org_id', '=', f.orgId)
-    .$if(f.status !== undefined, (qb) => qb.where('events.status', '=', f.status!))
+    .$if(f.status !== undefined, (qb) => qb.where((eb) => showsStatus(eb, f.status!, f.now)))
     .$if(f.after !== undefined, (qb) => qb.where((eb) => afterPosition(eb, f.after!)))
     .orderBy('events.starts_at')
     .orderBy('events.id')

@@ -15,7 +15,10 @@ import {
   listPublicEvents,
 } from './event-listing.repository.ts';
 
-const present = ({ event, figures }: ListedEvent) => toRepresentation(event, figures);
+const presentAt =
+  (now: Date) =>
+  ({ event, figures }: ListedEvent) =>
+    toRepresentation(event, figures, now);
 
 function positionOf(cursor: string | undefined): ListPosition | undefined {
   if (cursor === undefined) return undefined;
@@ -23,21 +26,21 @@ function positionOf(cursor: string | undefined): ListPosition | undefined {
   return { startsAt: new Date(s), id: i };
 }
 
-function page(rows: ListedEvent[], limit: number) {
+function page(rows: ListedEvent[], limit: number, now: Date) {
   const { items, nextCursor } = toPage(rows, limit, ({ event }) => ({
     s: event.startsAt.toISOString(),
     i: event.id,
   }));
-  return { items: items.map(present), nextCursor };
+  return { items: items.map(presentAt(now)), nextCursor };
 }
 
-/** One event, if the caller may see it (see `canSee`); otherwise 404. */
+/** One event, if the caller may see it (see `canSee`); otherwise 404. Shown at the clock's now. */
 export async function getEvent(deps: CatalogDeps, caller: Caller, eventId: string) {
   const listed = await findListedEvent(deps.db, eventId);
   if (!listed) throw eventNotFound();
   const role = await roleOf(deps.db, listed.event.orgId, caller.userId);
   if (!canSee(listed.event, role)) throw eventNotFound();
-  return present(listed);
+  return presentAt(deps.clock())(listed);
 }
 
 /** Every event of an org, drafts included, for its members. */
@@ -48,13 +51,15 @@ export async function getOrgEvents(
   query: { status?: EventStatus | undefined; limit: number; cursor?: string | undefined },
 ) {
   enforce(orgAccess(await roleOf(deps.db, orgId, caller.userId), ROLES), orgNotFound);
+  const now = deps.clock();
   const rows = await listOrgEvents(deps.db, {
     orgId,
     status: query.status,
+    now,
     after: positionOf(query.cursor),
     take: query.limit + 1,
   });
-  return page(rows, query.limit);
+  return page(rows, query.limit, now);
 }
 
 /** The public listing: published, not finished events the caller may see. */
@@ -71,9 +76,10 @@ export async function getPublicEvents(
     cursor?: string | undefined;
   },
 ) {
+  const now = deps.clock();
   const rows = await listPublicEvents(deps.db, {
     viewerId: caller.userId,
-    now: deps.clock(),
+    now,
     q: query.q,
     category: query.category,
     orgId: query.orgId,
@@ -82,5 +88,5 @@ export async function getPublicEvents(
     after: positionOf(query.cursor),
     take: query.limit + 1,
   });
-  return page(rows, query.limit);
+  return page(rows, query.limit, now);
 }

@@ -1,9 +1,18 @@
 import { type AvailabilityFigures, seatsShown } from '../availability/availability.model.ts';
-import { isFinished } from '../lifecycle/lifecycle.policy.ts';
+import { isFinished, statusAt } from '../lifecycle/lifecycle.policy.ts';
 import type { CatalogEvent } from './event.model.ts';
 
-/** The event as the HTTP API shows it, with the seats booking last reported. */
-export function toRepresentation(event: CatalogEvent, figures: AvailabilityFigures | undefined) {
+/**
+ * The event as the HTTP API shows it at `now`, with the seats booking last reported. Its status is
+ * the one the clock implies (as the commands judge it), not the stored one the lifecycle job may
+ * not have moved on yet; a finished event shows no seats.
+ */
+export function toRepresentation(
+  event: CatalogEvent,
+  figures: AvailabilityFigures | undefined,
+  now: Date,
+) {
+  const status = statusAt(event, now);
   return {
     id: event.id,
     orgId: event.orgId,
@@ -15,8 +24,8 @@ export function toRepresentation(event: CatalogEvent, figures: AvailabilityFigur
     timezone: event.timezone,
     venue: event.venue,
     totalSlots: event.totalSlots,
-    ...seatsShown(event.totalSlots, figures, isFinished(event.status)),
-    status: event.status,
+    ...seatsShown(event.totalSlots, figures, isFinished(status)),
+    status,
     visibility: event.visibility,
     waitlistPolicy: event.waitlistPolicy,
     maxSeatsPerBooking: event.maxSeatsPerBooking,

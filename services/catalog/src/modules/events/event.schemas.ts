@@ -91,7 +91,9 @@ export const eventParamsSchema = z.object({ eventId: requestIdSchema });
 export const orgParamsSchema = z.object({ orgId: requestIdSchema });
 
 export const orgEventsQuerySchema = pageQuerySchema.extend({
-  status: eventStatusSchema.optional(),
+  status: eventStatusSchema
+    .optional()
+    .describe('The status the events show: the one the clock implies, as in their answers.'),
 });
 
 export const publicEventsQuerySchema = pageQuerySchema
@@ -123,7 +125,9 @@ export const eventSchema = z.object({
   totalSlots: z.number().int(),
   availableSlots: z.number().int(),
   waitlistLength: z.number().int(),
-  status: eventStatusSchema,
+  status: eventStatusSchema.describe(
+    "The status the service's clock implies: an event whose start or end passed reads ongoing or completed before the lifecycle job moves it.",
+  ),
   visibility: visibilitySchema,
   waitlistPolicy: waitlistPolicySchema,
   maxSeatsPerBooking: z.number().int(),

@@ -40,7 +40,7 @@ export function registerOrgEventRoutes(app: App, deps: CatalogDeps): void {
       const { body } = request;
       const answer = ({ event, figures }: ListedEvent) => ({
         statusCode: 201,
-        body: toRepresentation(event, figures),
+        body: toRepresentation(event, figures, deps.clock()),
       });
       // The key's answer is stored in the creating transaction: committed together or not at all.
       const create = async (keep: KeepResponse) =>

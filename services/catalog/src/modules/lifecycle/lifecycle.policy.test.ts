@@ -1,6 +1,14 @@
 import { EVENT_STATUSES } from '@happening/contracts';
 import { describe, expect, it } from 'vitest';
-import { canTransition, isFinished, scheduledTransition, statusAt } from './lifecycle.policy.ts';
+import type { EventStatus } from '../events/event.model.ts';
+import {
+  canTransition,
+  isFinished,
+  routesTo,
+  type StatusRoute,
+  scheduledTransition,
+  statusAt,
+} from './lifecycle.policy.ts';
 
 const at = (iso: string) => new Date(iso);
 
@@ -79,6 +87,46 @@ describe('statusAt', () => {
     const late = at('2031-01-01T00:00:00Z');
     for (const status of ['draft', 'completed', 'cancelled'] as const) {
       expect(statusAt({ ...event, status }, late)).toBe(status);
+    }
+  });
+});
+
+describe('routesTo', () => {
+  const startsAt = at('2030-01-01T10:00:00Z');
+  const endsAt = at('2030-01-01T12:00:00Z');
+  // Before, at and between the due times, and after both.
+  const times = ['09:00', '10:00', '11:00', '12:00', '13:00'].map((t) => at(`2030-01-01T${t}:00Z`));
+  const onRoute = (route: StatusRoute, event: { status: EventStatus }, now: Date) =>
+    route.stored === event.status &&
+    route.passed.every((due) => ({ startsAt, endsAt })[due] <= now) &&
+    (route.pending === undefined || { startsAt, endsAt }[route.pending] > now);
+
+  it('names the stored statuses and times that statusAt turns into each status', () => {
+    expect(routesTo('upcoming')).toEqual([{ stored: 'upcoming', passed: [], pending: 'startsAt' }]);
+    expect(routesTo('ongoing')).toEqual([
+      { stored: 'ongoing', passed: [], pending: 'endsAt' },
+      { stored: 'upcoming', passed: ['startsAt'], pending: 'endsAt' },
+    ]);
+    expect(routesTo('completed')).toEqual([
+      { stored: 'completed', passed: [] },
+      { stored: 'ongoing', passed: ['endsAt'] },
+      { stored: 'upcoming', passed: ['startsAt', 'endsAt'] },
+    ]);
+    expect(routesTo('draft')).toEqual([{ stored: 'draft', passed: [] }]);
+    expect(routesTo('cancelled')).toEqual([{ stored: 'cancelled', passed: [] }]);
+  });
+
+  it('matches an event exactly when statusAt gives that status', () => {
+    for (const stored of EVENT_STATUSES) {
+      for (const now of times) {
+        const event = { status: stored, startsAt, endsAt };
+        for (const status of EVENT_STATUSES) {
+          const matched = routesTo(status).some((route) => onRoute(route, event, now));
+          expect(matched, `${stored} at ${now.toISOString()} as ${status}`).toBe(
+            statusAt(event, now) === status,
+          );
+        }
+      }
     }
   });
 });

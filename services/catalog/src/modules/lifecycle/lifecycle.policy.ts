@@ -60,3 +60,32 @@ export function statusAt(
   }
   return status;
 }
+
+/**
+ * One way an event shows `status` at some time: stored as `stored`, with the `passed` due times at
+ * or before it and the `pending` one (if any) still after it.
+ */
+export interface StatusRoute {
+  stored: EventStatus;
+  passed: readonly ScheduledStep['due'][];
+  pending?: ScheduledStep['due'];
+}
+
+/**
+ * Every route by which `statusAt` gives `status`: what a query filtering on the status the clock
+ * implies has to match, in terms of the stored status and the event's times.
+ */
+export function routesTo(status: EventStatus): StatusRoute[] {
+  const routes: StatusRoute[] = [];
+  const pendingFrom = (at: EventStatus) => SCHEDULED_STEPS.find((s) => s.from === at)?.due;
+  const pending = pendingFrom(status);
+  // Backwards from `status` over the steps into it: `at` reaches `status` by the `passed` steps.
+  const walk = (at: EventStatus, passed: readonly ScheduledStep['due'][]) => {
+    routes.push({ stored: at, passed, ...(pending ? { pending } : {}) });
+    for (const step of SCHEDULED_STEPS) {
+      if (step.to === at) walk(step.from, [step.due, ...passed]);
+    }
+  };
+  walk(status, []);
+  return routes;
+}
