@@ -27,8 +27,9 @@ export interface EventsTable {
   published_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   created_by: string;
   version: number;
-  created_at: ColumnType<Date, Date | string | undefined, never>;
-  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  // Both from the service's clock, never from Postgres' (see migration 20251123000000).
+  created_at: ColumnType<Date, Date | string, never>;
+  updated_at: ColumnType<Date, Date | string, Date | string>;
 }
 
 export interface MembershipsTable {

@@ -405,6 +405,64 @@ describe('reads and the clock', () => {
   });
 });
 
+describe("one clock for an event's times", () => {
+  it('takes created, updated and published times from the service clock, a day ahead of Postgres', async () => {
+    const ahead = inHours(24);
+    catalog.clock.set(ahead);
+    const created = await create({ startsAt: inDays(10, ahead), endsAt: inDays(10.2, ahead) });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id, createdAt } = created.json();
+    expect(createdAt).toBe(ahead.toISOString());
+
+    catalog.clock.set(inHours(25));
+    const patched = await patch(id, { name: 'Renamed' });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json()).toMatchObject({ createdAt, updatedAt: inHours(25).toISOString() });
+    expect(Date.parse(patched.json().updatedAt)).toBeGreaterThanOrEqual(Date.parse(createdAt));
+
+    catalog.clock.set(inHours(26));
+    const published = await catalog.call(organizer, 'POST', `/v1/events/${id}/publish`);
+    expect(published.statusCode, published.body).toBe(200);
+    const { publishedAt, updatedAt } = published.json();
+    expect(publishedAt).toBe(inHours(26).toISOString());
+    expect(Date.parse(publishedAt)).toBeLessThanOrEqual(Date.parse(updatedAt));
+    expect(updatedAt).toBe(inHours(26).toISOString());
+
+    // The lifecycle job's moves are dated by the same clock.
+    const startsAt = new Date(published.json().startsAt);
+    catalog.clock.set(startsAt);
+    await catalog.runtime.runLifecycle();
+    expect(await current(id)).toMatchObject({
+      status: 'ongoing',
+      version: published.json().version + 1,
+      updatedAt: startsAt.toISOString(),
+    });
+
+    catalog.clock.set(inHours(1, startsAt));
+    const cancelled = await catalog.call(organizer, 'POST', `/v1/events/${id}/cancel`, {
+      reason: 'Storm',
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect(cancelled.json()).toMatchObject({
+      createdAt,
+      publishedAt,
+      updatedAt: inHours(1, startsAt).toISOString(),
+    });
+  });
+
+  it('never dates a change before the last one, when a replica’s clock is behind', async () => {
+    catalog.clock.set(inHours(48));
+    const created = await create({ startsAt: inDays(10, now), endsAt: inDays(10.2, now) });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id, createdAt } = created.json();
+
+    catalog.clock.set(inHours(47));
+    const patched = await patch(id, { name: 'Renamed behind' });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json()).toMatchObject({ createdAt, updatedAt: createdAt });
+  });
+});
+
 describe('terms of a published event', () => {
   it('refuses to narrow its visibility or change its waitlist policy', async () => {
     const event = await publishedEvent();

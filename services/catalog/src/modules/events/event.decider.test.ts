@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decideCancel, decideCreate, decidePatch, decidePublish } from './event.decider.ts';
+import {
+  changedAt,
+  decideCancel,
+  decideCreate,
+  decidePatch,
+  decidePublish,
+} from './event.decider.ts';
 import type { CatalogEvent, EventDraftInput } from './event.model.ts';
 
 const now = new Date('2030-01-01T00:00:00.000Z');
@@ -397,5 +403,24 @@ describe('decidePatch', () => {
       ok: false,
       refusal: { code: 'EVENT_NOT_EDITABLE', status: 422 },
     });
+  });
+});
+
+describe('changedAt', () => {
+  const later = hoursFromNow(1);
+
+  it('dates a change by the clock', () => {
+    expect(changedAt({ updatedAt: now }, later)).toEqual(later);
+  });
+
+  it('never dates a change before the last one, whatever clock decides it', () => {
+    const event = { ...draft(), updatedAt: later };
+    expect(changedAt(event, now)).toEqual(later);
+    const published = decidePublish(event, now);
+    expect(published).toMatchObject({ ok: true, value: { publishedAt: now, updatedAt: later } });
+    expect(decidePatch(event, { name: 'Other' }, { confirmedSeats: 0, now })).toMatchObject({
+      value: { event: { updatedAt: later } },
+    });
+    expect(decideCancel(event, now)).toMatchObject({ value: { updatedAt: later } });
   });
 });

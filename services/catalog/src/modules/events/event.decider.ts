@@ -49,6 +49,13 @@ const illegalTransition = (from: EventStatus, to: string) =>
     detail: `A ${from} event cannot become ${to}.`,
   });
 
+/**
+ * When a change at `now` is dated: never before the event's last change, so a replica whose clock
+ * is behind the one that wrote it last cannot date it before its creation or its publication.
+ */
+export const changedAt = (event: Pick<CatalogEvent, 'updatedAt'>, now: Date): Date =>
+  now > event.updatedAt ? now : event.updatedAt;
+
 /** A new event, always a draft at version 1. */
 export function decideCreate(
   input: EventDraftInput,
@@ -92,7 +99,7 @@ export function decidePublish(event: CatalogEvent, now: Date): Decision<CatalogE
     maxSeatsPerBooking: Math.min(event.maxSeatsPerBooking, event.totalSlots),
     publishedAt: now,
     version: event.version + 1,
-    updatedAt: now,
+    updatedAt: changedAt(event, now),
   });
 }
 
@@ -103,7 +110,12 @@ export function decidePublish(event: CatalogEvent, now: Date): Decision<CatalogE
 export function decideCancel(event: CatalogEvent, now: Date): Decision<CatalogEvent> {
   const status = statusAt(event, now);
   if (!canTransition(status, 'cancelled')) return illegalTransition(status, 'cancelled');
-  return accept({ ...event, status: 'cancelled', version: event.version + 1, updatedAt: now });
+  return accept({
+    ...event,
+    status: 'cancelled',
+    version: event.version + 1,
+    updatedAt: changedAt(event, now),
+  });
 }
 
 /**
@@ -237,7 +249,7 @@ export function decidePatch(
   }
   if (!capacityChanged && Object.keys(changes).length === 0) return accept({ event, changes });
 
-  const changed = { ...next, version: event.version + 1, updatedAt: ctx.now };
+  const changed = { ...next, version: event.version + 1, updatedAt: changedAt(event, ctx.now) };
   return accept({
     event: changed,
     changes,

@@ -44,6 +44,8 @@ function toColumns(event: CatalogEvent) {
     max_seats_per_booking: event.maxSeatsPerBooking,
     published_at: event.publishedAt,
     version: event.version,
+    // From the service's clock, as created_at and published_at: no trigger dates events' changes.
+    updated_at: event.updatedAt,
   };
 }
 
@@ -56,7 +58,6 @@ export async function insertEvent(db: Executor, event: CatalogEvent): Promise<Ca
       org_id: event.orgId,
       created_by: event.createdBy,
       created_at: event.createdAt,
-      updated_at: event.updatedAt,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

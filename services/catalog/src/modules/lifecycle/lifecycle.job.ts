@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { enqueueEvents, withTransaction } from '@happening/db';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { CatalogDatabase, CatalogDb } from '../../database.ts';
 import { eventStatusChanged } from '../events/event.outbox.ts';
 import { toEvent } from '../events/event.repository.ts';
@@ -24,7 +24,12 @@ async function moveDue(
   const due = DUE_COLUMN[step.due];
   const rows = await trx
     .updateTable('events')
-    .set((eb) => ({ status: step.to, version: eb('version', '+', 1) }))
+    // Dated by the job's clock, never before the event's last change (as `changedAt` does).
+    .set((eb) => ({
+      status: step.to,
+      version: eb('version', '+', 1),
+      updated_at: sql<Date>`greatest(updated_at, ${now})`,
+    }))
     .where('id', 'in', (eb) =>
       eb
         .selectFrom('events')
