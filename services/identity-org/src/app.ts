@@ -26,6 +26,7 @@ export interface AppDeps {
     | 'ORGANIZATIONS_PER_OWNER'
     | 'INVITES_PER_ADDRESS_PER_DAY'
     | 'INVITES_PER_ORG_PER_DAY'
+    | 'INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS'
   >;
   db: Db;
   logger?: Logger;
@@ -59,6 +60,7 @@ export function buildApp(deps: AppDeps): App {
       links: createSealedBoxRing(sealingKeyList(config.INVITE_LINK_KEY)),
       perAddressPerDay: config.INVITES_PER_ADDRESS_PER_DAY,
       perOrganizationPerDay: config.INVITES_PER_ORG_PER_DAY,
+      perAddressPerDayAllOrganizations: config.INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS,
     },
   };
 

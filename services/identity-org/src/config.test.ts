@@ -18,12 +18,14 @@ describe('config', () => {
       ORGANIZATIONS_PER_OWNER: 20,
       INVITES_PER_ADDRESS_PER_DAY: 3,
       INVITES_PER_ORG_PER_DAY: 200,
+      INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS: 10,
     });
   });
 
   it.each([
     'INVITES_PER_ADDRESS_PER_DAY',
     'INVITES_PER_ORG_PER_DAY',
+    'INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS',
   ])('reads %s, refusing anything but a positive whole number', (name) => {
     expect(readConfig({ ...env, [name]: '5' })[name as 'INVITES_PER_ORG_PER_DAY']).toBe(5);
     for (const bad of ['0', '-1', '2.5', 'many']) {

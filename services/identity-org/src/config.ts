@@ -39,6 +39,12 @@ export const configSchema = baseConfigSchema.extend({
   INVITES_PER_ADDRESS_PER_DAY: z.coerce.number().int().positive().default(3),
   INVITES_PER_ORG_PER_DAY: z.coerce.number().int().positive().default(200),
   /**
+   * Most invites all organizations together may create for one address in any 24 hours: one
+   * person can come to control any number of organizations (ownership is handed over), so the
+   * per-organization caps alone do not bound what one address receives.
+   */
+  INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS: z.coerce.number().int().positive().default(10),
+  /**
    * Seals the accept link in member_invited for notification, which holds the same keys: the
    * first seals; more, comma-separated, during a rotation.
    */

@@ -48,11 +48,14 @@ export interface AuditItem {
 export const INVITES_PER_ADDRESS_PER_DAY = 3;
 /** The harness's `INVITES_PER_ORG_PER_DAY` (the default) unless a test asks for another. */
 export const INVITES_PER_ORG_PER_DAY = 200;
+/** The harness's `INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS` (the default) unless a test asks for another. */
+export const INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS = 10;
 
 /** Settings a test may give the app in place of the harness's. */
 export interface HarnessOptions {
   invitesPerAddressPerDay?: number;
   invitesPerOrgPerDay?: number;
+  invitesPerAddressPerDayAllOrgs?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}) {
@@ -87,6 +90,8 @@ export async function startHarness(options: HarnessOptions = {}) {
       ORGANIZATIONS_PER_OWNER,
       INVITES_PER_ADDRESS_PER_DAY: options.invitesPerAddressPerDay ?? INVITES_PER_ADDRESS_PER_DAY,
       INVITES_PER_ORG_PER_DAY: options.invitesPerOrgPerDay ?? INVITES_PER_ORG_PER_DAY,
+      INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS:
+        options.invitesPerAddressPerDayAllOrgs ?? INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS,
     },
   });
   await app.ready();

@@ -9,11 +9,16 @@ import {
 
 /** A small organization-wide cap, so reaching it takes a few invites. */
 const PER_ORG = 6;
+/** A small cap over all organizations, above the per-organization one for an address. */
+const ALL_ORGS = 4;
 const DAY_SECONDS = 24 * 3600;
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ invitesPerOrgPerDay: PER_ORG });
+  h = await startHarness({
+    invitesPerOrgPerDay: PER_ORG,
+    invitesPerAddressPerDayAllOrgs: ALL_ORGS,
+  });
 });
 afterAll(async () => {
   await h?.stop();
@@ -124,6 +129,92 @@ describe('invites one organization may send to one address', () => {
       .where('organization_id', '=', orgId)
       .execute();
     expect(created).toHaveLength(PER_ADDRESS);
+  });
+});
+
+describe('invites all organizations together may send to one address', () => {
+  /** `count` organizations, each with an orgAdmin of its own. */
+  async function organizations(count: number) {
+    const orgs: { admin: Awaited<ReturnType<Harness['user']>>; orgId: string }[] = [];
+    for (let i = 0; i < count; i++) {
+      const admin = await h.user();
+      orgs.push({ admin, orgId: await h.signUp(admin) });
+    }
+    return orgs;
+  }
+
+  async function invitesTo(email: string) {
+    return h.db
+      .selectFrom('organization_invites')
+      .select(['id', 'organization_id'])
+      .where(sql<string>`lower(email)`, '=', email)
+      .orderBy('created_at')
+      .execute();
+  }
+
+  it(`refuses invite ${ALL_ORGS + 1} of the day to an address, whichever organizations sent it`, async () => {
+    // Organizations one person may have come to control by handing each over to another
+    // account of theirs: each stays within its own caps.
+    const [first, second, third] = await organizations(3);
+    const victim = address('flooded');
+    for (let i = 0; i < PER_ADDRESS; i++) {
+      expect((await inviteAs(first!.admin, first!.orgId, victim)).statusCode).toBe(201);
+    }
+    for (let i = PER_ADDRESS; i < ALL_ORGS; i++) {
+      const res = await inviteAs(second!.admin, second!.orgId, victim.toUpperCase());
+      expect(res.statusCode).toBe(201);
+    }
+
+    const refused = await inviteAs(third!.admin, third!.orgId, victim);
+    const retryAfter = expectLimited(refused);
+    expect(retryAfter).toBeGreaterThan(DAY_SECONDS - 120);
+    expect(refused.json().detail).toBe(
+      'This address has been sent as many invites as it may in 24 hours.',
+    );
+    // The second organization has room of its own for the address, but not the address.
+    expectLimited(await inviteAs(second!.admin, second!.orgId, victim));
+    // Another address is not held back by it.
+    expect((await inviteAs(third!.admin, third!.orgId, address('other'))).statusCode).toBe(201);
+
+    expect(await invitesTo(victim)).toHaveLength(ALL_ORGS);
+    const announced = await sql<{ count: string }>`
+      SELECT count(*) AS count FROM outbox
+      WHERE routing_key = 'identity.member_invited' AND payload->'data'->>'email' = ${victim}`.execute(
+      h.db,
+    );
+    expect(Number(announced.rows[0]?.count)).toBe(ALL_ORGS);
+  });
+
+  it('lets one through once the oldest of the day, of any organization, leaves the window', async () => {
+    const orgs = await organizations(ALL_ORGS + 1);
+    const guest = address('guest');
+    for (const { admin, orgId } of orgs.slice(0, ALL_ORGS)) {
+      expect((await inviteAs(admin, orgId, guest)).statusCode).toBe(201);
+    }
+    const late = orgs[ALL_ORGS]!;
+    const [oldest] = await invitesTo(guest);
+
+    await sql`UPDATE organization_invites SET created_at = now() - interval '23 hours'
+              WHERE id = ${oldest!.id}`.execute(h.db);
+    const retryAfter = expectLimited(await inviteAs(late.admin, late.orgId, guest), 3600);
+    expect(retryAfter).toBeGreaterThan(3600 - 120);
+
+    await sql`UPDATE organization_invites SET created_at = now() - interval '24 hours 1 second'
+              WHERE id = ${oldest!.id}`.execute(h.db);
+    expect((await inviteAs(late.admin, late.orgId, guest)).statusCode).toBe(201);
+    expectLimited(await inviteAs(orgs[0]!.admin, orgs[0]!.orgId, guest));
+  });
+
+  it(`lets exactly ${ALL_ORGS} of concurrent invites from as many organizations and more through`, async () => {
+    const orgs = await organizations(ALL_ORGS + 3);
+    const guest = address('rush');
+    const answers = await Promise.all(
+      orgs.map(({ admin, orgId }) => inviteAs(admin, orgId, guest)),
+    );
+    const statuses = answers.map((r) => r.statusCode).sort();
+    expect(statuses).toEqual([...Array(ALL_ORGS).fill(201), ...Array(3).fill(429)]);
+    for (const res of answers.filter((r) => r.statusCode === 429)) expectLimited(res);
+    expect(await invitesTo(guest)).toHaveLength(ALL_ORGS);
   });
 });
 

@@ -96,7 +96,9 @@ describe('identity-org OpenAPI document', () => {
     expect(requestBodySchema(create).required).toEqual(['email', 'role']);
     expect(responseBodySchema(create, '201').required).toContain('token');
     expect(create.description).toMatch(/429 INVITE_LIMIT, with Retry-After/);
-    expect(create.description).toMatch(/INVITES_PER_ADDRESS_PER_DAY.*INVITES_PER_ORG_PER_DAY/s);
+    expect(create.description).toMatch(
+      /INVITES_PER_ADDRESS_PER_DAY.*INVITES_PER_ORG_PER_DAY.*INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS/s,
+    );
     expect(
       requestBodySchema(documentedOperation(doc, '/v1/invites/accept', 'post')).required,
     ).toEqual(['token']);

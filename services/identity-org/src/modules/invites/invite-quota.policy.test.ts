@@ -71,6 +71,28 @@ describe('checkInviteQuotas', () => {
       retryAfterSeconds: 4 * 3600,
     });
   });
+
+  it('refuses on the cap over all organizations while the organization has room for the address', () => {
+    const quotas = [
+      { scope: 'address' as const, limit: 3, newest: [ago(HOUR)] },
+      { scope: 'organization' as const, limit: 200, newest: [ago(HOUR)] },
+      {
+        scope: 'addressAllOrganizations' as const,
+        limit: 3,
+        newest: [ago(HOUR), ago(2 * HOUR), ago(6 * HOUR), ago(25 * HOUR)],
+      },
+    ];
+    expect(checkInviteQuotas(quotas, now)).toEqual({
+      scope: 'addressAllOrganizations',
+      retryAfterSeconds: 18 * 3600,
+    });
+    // The organization's own full cap for the address waits longer: it is the one named.
+    const ownFull = { ...quotas[0]!, limit: 1 };
+    expect(checkInviteQuotas([ownFull, quotas[2]!], now)).toEqual({
+      scope: 'address',
+      retryAfterSeconds: 23 * 3600,
+    });
+  });
 });
 
 describe('inviteLimitReached', () => {
@@ -81,5 +103,16 @@ describe('inviteLimitReached', () => {
       status: 429,
       extra: { retryAfterSeconds: 60 },
     });
+  });
+
+  it.each([
+    ['address', 'This organization has invited this address as often as it may in 24 hours.'],
+    ['organization', 'This organization has sent as many invites as it may in 24 hours.'],
+    [
+      'addressAllOrganizations',
+      'This address has been sent as many invites as it may in 24 hours.',
+    ],
+  ] as const)('says which cap is full (%s)', (scope, detail) => {
+    expect(inviteLimitReached({ scope, retryAfterSeconds: 1 }).detail).toBe(detail);
   });
 });

@@ -3,8 +3,11 @@ import { DomainError } from '@happening/service-kit';
 /** The rolling window the invite caps count in: any 24 hours. */
 export const INVITE_QUOTA_WINDOW_MS = 24 * 3_600_000;
 
-/** What a cap counts: one address's invites, or all of the organization's. */
-export type InviteQuotaScope = 'address' | 'organization';
+/**
+ * What a cap counts: the organization's invites to one address, all of the organization's, or
+ * every organization's invites to one address.
+ */
+export type InviteQuotaScope = 'address' | 'organization' | 'addressAllOrganizations';
 
 /** One cap: at most `limit` invites in the window. */
 export interface InviteQuota {
@@ -46,6 +49,7 @@ export function checkInviteQuotas(
 const DETAIL: Readonly<Record<InviteQuotaScope, string>> = {
   address: 'This organization has invited this address as often as it may in 24 hours.',
   organization: 'This organization has sent as many invites as it may in 24 hours.',
+  addressAllOrganizations: 'This address has been sent as many invites as it may in 24 hours.',
 };
 
 /** 429 `INVITE_LIMIT`; its `retryAfterSeconds` is also the answer's `Retry-After`. */

@@ -8,6 +8,7 @@ import { emitOrgEvents, lockOrganization } from '../../shared/org-events.ts';
 import { type AuditEntry, appendAudit } from '../audit/audit.repository.ts';
 import { lockAsMember, lockAsOrgAdmin, lockJoinsOf, notAllowed } from '../members/member.lock.ts';
 import { findMembership, insertMembership, type Membership } from '../members/member.repository.ts';
+import { lockInvitesTo } from './invite.lock.ts';
 import {
   type Acceptor,
   decideAccept,
@@ -45,6 +46,8 @@ export interface InviteSettings {
   perAddressPerDay: number;
   /** Most invites one organization may create in any 24 hours. */
   perOrganizationPerDay: number;
+  /** Most invites all organizations together may create for one address in any 24 hours. */
+  perAddressPerDayAllOrganizations: number;
 }
 
 const inviteNotFound = () => new DomainError('INVITE_NOT_FOUND', 404, 'No such invite.');
@@ -76,7 +79,9 @@ export async function createInvite(
     if (existingMember !== undefined) {
       throw new DomainError('ALREADY_MEMBER', 409, 'This address already belongs to a member.');
     }
-    // Read under the lock: the transaction's start (`now()`) came before the wait for it.
+    // After the organization's lock: invites of other organizations to the address wait here.
+    await lockInvitesTo(trx, email);
+    // Read under the locks: the transaction's start (`now()`) came before the wait for them.
     const lockedAt = await databaseNow(trx);
     await enforceInviteQuotas(trx, settings, input.organizationId, email, lockedAt);
     // One past its expiry has expired, swept or not: it is recorded as the sweep records it
@@ -151,10 +156,11 @@ export async function createInvite(
 
 /**
  * Refuses the invite when the organization has created as many as it may in the last 24 hours,
- * for this address or in all. Revoked, expired and accepted invites count: each was mailed.
- * Counted under the organization lock, which every invite creation holds until commit, so
- * concurrent invites cannot pass a cap together; `now` is read under that lock on the
- * database's clock, which writes `created_at`.
+ * for this address or in all, or when all organizations together have for this address. Revoked,
+ * expired and accepted invites count: each was mailed. Counted under the organization lock and
+ * the address's (`lockInvitesTo`), which every invite creation holds until commit, so concurrent
+ * invites cannot pass a cap together; `now` is read under those locks on the database's clock,
+ * which writes `created_at`.
  */
 async function enforceInviteQuotas(
   trx: Trx,
@@ -183,6 +189,15 @@ async function enforceInviteQuotas(
           organizationId,
           since,
           limit: settings.perOrganizationPerDay,
+        }),
+      },
+      {
+        scope: 'addressAllOrganizations',
+        limit: settings.perAddressPerDayAllOrganizations,
+        newest: await recentInviteTimes(trx, {
+          email,
+          since,
+          limit: settings.perAddressPerDayAllOrganizations,
         }),
       },
     ],

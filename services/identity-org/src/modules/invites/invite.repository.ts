@@ -164,21 +164,31 @@ export async function pendingInvitesCreatedBy(
 }
 
 /**
- * Creation times of the organization's newest invites since `since` (of one address when `email`
- * is given), newest first, at most `limit`: whatever their status, since every one was mailed.
- * The page index (organization, created_at) bounds the read to the organization's recent invites.
+ * Creation times of the newest invites since `since`, newest first, at most `limit`: of the
+ * organization (to one address when `email` is given), or without `organizationId` of every
+ * organization to `email`. Whatever their status, since every one was mailed. The page index
+ * (organization, created_at) bounds the read to the organization's recent invites, the address
+ * index (lower(email), created_at) to the address's.
  */
 export async function recentInviteTimes(
   db: Executor,
-  scope: { organizationId: string; email?: string; since: Date; limit: number },
+  scope: (
+    | { organizationId: string; email?: string }
+    | { organizationId?: never; email: string }
+  ) & {
+    since: Date;
+    limit: number;
+  },
 ): Promise<Date[]> {
   let query = db
     .selectFrom('organization_invites')
     .select('created_at')
-    .where('organization_id', '=', scope.organizationId)
     .where('created_at', '>', scope.since)
     .orderBy('created_at', 'desc')
     .limit(scope.limit);
+  if (scope.organizationId !== undefined) {
+    query = query.where('organization_id', '=', scope.organizationId);
+  }
   if (scope.email !== undefined) {
     query = query.where(sql<string>`lower(email)`, '=', scope.email.toLowerCase());
   }

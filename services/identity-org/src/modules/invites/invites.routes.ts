@@ -67,8 +67,9 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
           'Invites an address (orgAdmin); a pending invite to it is superseded. 409 ' +
           'ALREADY_MEMBER when a member holds the address. 429 INVITE_LIMIT, with Retry-After ' +
           '(seconds), once the organization has created INVITES_PER_ADDRESS_PER_DAY invites ' +
-          'for the address (default 3) or INVITES_PER_ORG_PER_DAY in all (default 200) in the ' +
-          'last 24 hours, whatever became of them.',
+          'for the address (default 3) or INVITES_PER_ORG_PER_DAY in all (default 200), or ' +
+          'all organizations together INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS for the address ' +
+          '(default 10), in the last 24 hours, whatever became of them.',
         params: orgParamsSchema,
         body: z.strictObject({ email: emailAddressSchema, role: roleSchema }),
         response: { 201: createdInviteSchema },
