@@ -4,8 +4,10 @@ import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bookingFacts,
+  cancelled,
   confirmed,
   type EventSnapshot,
+  eventCancelled,
   eventChange,
   eventSnapshot,
   waitlisted,
@@ -168,6 +170,63 @@ describe('a booking decided on event details since changed', () => {
         person.sub,
       ).toBe(true);
     }
+  });
+});
+
+describe('times in the event’s time zone', () => {
+  /** Published in Paris at 18:00 UTC, 19:00 there; its venue changed at version 2. */
+  async function parisEvent() {
+    const published = { ...newEvent(), timezone: 'Europe/Paris' };
+    const { update, after } = eventChange(published, { venue: 'Hall D' });
+    await handled(update);
+    return { published, after };
+  }
+
+  it('shows a booking’s time in its event’s zone, named, once an update told the zone', async () => {
+    const [ann, ben] = await Promise.all([h.registered('Ann'), h.registered('Ben')]);
+    const { published, after } = await parisEvent();
+    const facts = { ...bookedOn(after, ann), eventVersion: after.version };
+    await handled(confirmed(facts));
+    const [confirmation] = await mailsOf(ann, 1);
+    expect(confirmation?.text).toContain('When: Tuesday, 10 March 2026 at 19:00 (Europe/Paris)');
+    await handled(cancelled(facts, 'by_owner'));
+    const [, cancellation] = await mailsOf(ann, 2);
+    expect(cancellation?.text).toContain('(Tuesday, 10 March 2026 at 19:00 (Europe/Paris))');
+
+    // Decided before the update: the changes it lists are in the event's zone too.
+    const moved = eventChange(after, { startsAt: '2026-03-10T19:00:00.000Z' });
+    await handled(moved.update);
+    await handled(waitlisted({ ...bookedOn(published, ben), eventVersion: published.version }));
+    const [waitlist] = await mailsOf(ben, 1);
+    expect(waitlist?.text).toContain('When: Tuesday, 10 March 2026 at 20:00 (Europe/Paris)');
+    expect(waitlist?.text).toContain(
+      '- Start: Tuesday, 10 March 2026 at 19:00 (Europe/Paris) → Tuesday, 10 March 2026 at 20:00 (Europe/Paris)',
+    );
+  });
+
+  it('shows an event’s cancellation in its zone, and in UTC, saying so, for an event no update told of', async () => {
+    const [cat, dev] = await Promise.all([h.registered('Cat'), h.registered('Dev')]);
+    const { after } = await parisEvent();
+    const unknown = newEvent();
+    await handled(confirmed({ ...bookedOn(after, cat), eventVersion: after.version }));
+    await handled(confirmed(bookedOn(unknown, dev)));
+    // Mailed before the cancellation, which would overtake them at send time.
+    const [catConfirmation] = await mailsOf(cat, 1);
+    expect(catConfirmation?.text).toContain('When: Tuesday, 10 March 2026 at 19:00 (Europe/Paris)');
+    const [devConfirmation] = await mailsOf(dev, 1);
+    expect(devConfirmation?.text).toContain(`When: ${AT_18}`);
+
+    // The fixture's cancellation names 3 March, 19:00 UTC.
+    await handled(eventCancelled(after.eventId, after.orgId));
+    await handled(eventCancelled(unknown.eventId, unknown.orgId));
+    const [, catCancelled] = await mailsOf(cat, 2);
+    expect(catCancelled?.text).toContain(
+      'planned for Tuesday, 3 March 2026 at 20:00 (Europe/Paris), has been cancelled',
+    );
+    const [, devCancelled] = await mailsOf(dev, 2);
+    expect(devCancelled?.text).toContain(
+      'planned for Tuesday, 3 March 2026 at 19:00 UTC, has been cancelled',
+    );
   });
 });
 

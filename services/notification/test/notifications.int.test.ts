@@ -68,7 +68,7 @@ describe('booking notices', () => {
       channel: 'email',
       recipient: ada.email,
       attempts: 1,
-      template_version: 2,
+      template_version: 3,
     });
     expect(row?.provider_message_id).toBeTruthy();
     // One Message-ID per notification, so every attempt at it sends the same one.

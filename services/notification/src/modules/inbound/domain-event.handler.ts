@@ -83,7 +83,7 @@ async function writeCheckedNotice(
   // The event's cancellation first: a booking overtaken by its cancellation because of it
   // (whose notice is suppressed) must still hear of it.
   const late = await cancellationNoticeInstead(trx, event, deps.inviteLinks);
-  if (late) await writeNotifications(trx, deps, late.cancellation, late.plan);
+  if (late) await writeCurrentNotice(trx, deps, late.cancellation, late.plan);
   else if (!(await holderChangeOvertaken(trx, event)))
     await writeCurrentNotice(trx, deps, event, plan);
 }
@@ -100,7 +100,7 @@ async function writeCurrentNotice(
   event: DomainEvent,
   plan: NotificationPlan,
 ): Promise<void> {
-  // Read only for the notices told with them: a cancellation's fan-out, say, does without.
+  // Read only for the notices told with them: an invite, say, does without.
   const { eventId } = plan;
   const current = await planWithKnownVersions(event, plan, async () =>
     eventId === null ? [] : knownVersionsOf(trx, eventId),

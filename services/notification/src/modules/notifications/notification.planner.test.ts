@@ -22,6 +22,7 @@ import {
   waitlisted,
 } from '../../../test/events.fixture.ts';
 import {
+  eventZoneOf,
   planNoticeFor,
   planNotification as planWith,
   planWithKnownVersions,
@@ -169,7 +170,7 @@ describe('planWithKnownVersions', () => {
   const plannedWithKnown = (event: Parameters<typeof planWith>[0], versions = known) =>
     planWithKnownVersions(event, planNotification(event)!, async () => versions);
 
-  it('tells a booking decided on replaced details the newest ones and what changed, in UTC', async () => {
+  it('tells a booking decided on replaced details the newest ones and what changed, in the event’s zone', async () => {
     for (const event of [
       confirmed(onEvent(first)),
       waitlisted(onEvent(first)),
@@ -179,24 +180,46 @@ describe('planWithKnownVersions', () => {
       expect((await plannedWithKnown(event))?.context).toMatchObject({
         eventName: 'Rust Meetup',
         eventStartsAt: latest.after.startsAt,
+        timezone: 'Europe/Berlin',
         changes: [
           {
             label: 'Start',
-            from: 'Tuesday, 10 March 2026 at 18:00 UTC',
-            to: 'Tuesday, 10 March 2026 at 20:00 UTC',
+            from: 'Tuesday, 10 March 2026 at 19:00 (Europe/Berlin)',
+            to: 'Tuesday, 10 March 2026 at 21:00 (Europe/Berlin)',
           },
         ],
       });
     }
   });
 
-  it('leaves a booking on the newest details, or on a version not known here, as it is', async () => {
+  it('leaves a booking on the newest details, or on a version not known here, as it is, in the event’s zone', async () => {
     for (const booking of [
       confirmed(onEvent(latest.after)),
       confirmed(onEvent({ ...latest.after, startsAt: '2026-03-11T20:00:00.000Z' })),
     ]) {
-      expect(await plannedWithKnown(booking)).toEqual(planNotification(booking));
+      const plan = planNotification(booking)!;
+      expect(await plannedWithKnown(booking)).toEqual({
+        ...plan,
+        context: { ...plan.context, timezone: 'Europe/Berlin' },
+      });
     }
+  });
+
+  it('shows times in UTC when no version of the event is known', async () => {
+    const booking = confirmed(onEvent(first));
+    expect(planNotification(booking)?.context.timezone).toBe('UTC');
+    expect((await plannedWithKnown(booking, []))?.context.timezone).toBe('UTC');
+    const cancellation = eventCancelled(first.eventId, first.orgId);
+    expect(planNotification(cancellation)?.context.timezone).toBe('UTC');
+    expect((await plannedWithKnown(cancellation, []))?.context.timezone).toBe('UTC');
+    expect((await plannedWithKnown(cancellation))?.context.timezone).toBe('Europe/Berlin');
+  });
+
+  it('takes the zone of the newest version known', () => {
+    expect(eventZoneOf(known)).toBe('Europe/Berlin');
+    const moved = eventChange(latest.after, { timezone: 'Europe/Paris' }).after;
+    expect(eventZoneOf([...known, { version: 4, details: moved }])).toBe('Europe/Paris');
+    expect(eventZoneOf([])).toBe('UTC');
   });
 
   it('tells from an update older than the newest known only what the event still has, as it is now', async () => {
@@ -229,14 +252,18 @@ describe('planWithKnownVersions', () => {
       loads++;
       return known;
     };
-    const cancellation = eventCancelled(first.eventId, first.orgId);
-    const plan = planNotification(cancellation)!;
-    expect(await planWithKnownVersions(cancellation, plan, loadKnown)).toEqual(plan);
+    const invite = memberInvited(first.orgId, 'new@example.com', () => 'c2VhbGVk');
+    const plan = planNotification(invite)!;
+    expect(await planWithKnownVersions(invite, plan, loadKnown)).toEqual(plan);
     expect(loads).toBe(0);
     const booking = confirmed(onEvent(first));
     await planWithKnownVersions(booking, planNotification(booking)!, loadKnown);
     expect(loads).toBe(1);
     await planWithKnownVersions(later.update, planNotification(later.update)!, loadKnown);
     expect(loads).toBe(2);
+    // A cancellation's name and start are its own; the versions give its zone.
+    const cancellation = eventCancelled(first.eventId, first.orgId);
+    await planWithKnownVersions(cancellation, planNotification(cancellation)!, loadKnown);
+    expect(loads).toBe(3);
   });
 });

@@ -44,6 +44,17 @@ export interface NotificationPlan {
 const ACCEPT_LINK_PLACEHOLDER = '(the accept link is in the email you received)';
 
 /**
+ * The zone a notice shows its event's times in when the event's own is not known here (no update
+ * of it handled yet: neither booking events nor the cancellation carry it); `when` names it.
+ */
+export const ZONE_UNKNOWN = 'UTC';
+
+/** The event's time zone as the newest version known here has it, or `ZONE_UNKNOWN`. */
+export function eventZoneOf(known: readonly EventVersion[]): string {
+  return newestOf(known)?.details.timezone ?? ZONE_UNKNOWN;
+}
+
+/**
  * Maps a consumed domain event to the notification it calls for, if any. `inviteLinks` opens the
  * accept link identity-org sealed into member_invited.
  */
@@ -92,7 +103,12 @@ export function planNotification(
         orgId: d.orgId,
         eventId: d.eventId,
         bookingId: null,
-        context: { eventName: d.name, eventStartsAt: d.startsAt, reason: d.reason },
+        context: {
+          eventName: d.name,
+          eventStartsAt: d.startsAt,
+          timezone: ZONE_UNKNOWN,
+          reason: d.reason,
+        },
         secrets: {},
       };
     }
@@ -134,11 +150,13 @@ export function planNoticeFor(
 
 /**
  * The notice `plan` for `event`, told with the event's details at the newest catalog version
- * known here (`loadKnown`, called only for the notices told with them: a booking's news and an
- * update). A booking notice the booking service decided on details since replaced
- * shows the newest ones and lists what changed (its person may not have been a holder when the
- * update fanned out). An update older than the newest version known tells only the changes the
- * event still has, with the newest details; undefined when none are left.
+ * known here (`loadKnown`, called only for the notices told with them: a booking's news, an
+ * update and a cancellation). Its times are shown in the event's time zone as the newest version
+ * has it (`timezone`), in UTC when no version is known. A booking notice the booking service
+ * decided on details since replaced shows the newest ones and lists what changed (its person may
+ * not have been a holder when the update fanned out). An update older than the newest version
+ * known tells only the changes the event still has, with the newest details; undefined when none
+ * are left.
  */
 export async function planWithKnownVersions(
   event: DomainEvent,
@@ -152,24 +170,32 @@ export async function planWithKnownVersions(
     case 'booking.booking_cancelled': {
       const d = event.data;
       const known = await loadKnown();
+      const timezone = eventZoneOf(known);
       const since = detailsSinceBooked(
         { name: d.eventName, startsAt: d.eventStartsAt, version: d.eventVersion },
         known,
       );
       if (!since) {
         // What it tells is what the newest version known says too (nothing it tells changed).
+        const zoned = { ...plan, context: { ...plan.context, timezone } };
         const newest = newestOf(known)?.version;
-        if (plan.eventVersion == null || newest === undefined) return plan;
-        return { ...plan, eventVersion: Math.max(plan.eventVersion, newest) };
+        if (plan.eventVersion == null || newest === undefined) return zoned;
+        return { ...zoned, eventVersion: Math.max(plan.eventVersion, newest) };
       }
       const context = {
         ...plan.context,
         eventName: since.newest.name,
         eventStartsAt: since.newest.startsAt,
-        // Booking notices show their times in UTC; so do the changes they list.
-        changes: describeChanges(since.changes, 'UTC'),
+        timezone,
+        // In the zone the notice shows its time in.
+        changes: describeChanges(since.changes, timezone),
       };
       return { ...plan, context, eventVersion: since.newest.version };
+    }
+    case 'catalog.event_cancelled': {
+      // Its name and start are the cancellation's own; only the zone comes from the versions.
+      const timezone = eventZoneOf(await loadKnown());
+      return { ...plan, context: { ...plan.context, timezone } };
     }
     case 'catalog.event_updated': {
       const newest = newestOf(await loadKnown());
@@ -253,7 +279,13 @@ function ownerNotice(
     orgId: d.orgId,
     eventId: d.eventId,
     bookingId: d.bookingId,
-    context: { eventName: d.eventName, eventStartsAt: d.eventStartsAt, seats: d.seats, ...extra },
+    context: {
+      eventName: d.eventName,
+      eventStartsAt: d.eventStartsAt,
+      timezone: ZONE_UNKNOWN,
+      seats: d.seats,
+      ...extra,
+    },
     secrets: {},
     eventVersion: d.eventVersion ?? null,
   };

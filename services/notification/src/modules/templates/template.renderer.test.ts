@@ -3,6 +3,7 @@ import { createSealedBox, sealInviteLink } from '@happening/contracts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATES } from '../../../migrations/20250601000100_default_templates.ts';
 import { TEMPLATES_WITH_EVENT_CHANGES } from '../../../migrations/20251122000800_booking_templates_with_event_changes.ts';
+import { TEMPLATES_IN_EVENT_ZONE } from '../../../migrations/20251125000000_event_times_in_event_zone.ts';
 import {
   bookingFacts,
   cancelled,
@@ -130,5 +131,71 @@ describe('booking emails with the event’s changes (version 2)', () => {
       );
       expect(body.indexOf('When:')).toBeLessThan(body.indexOf('The organizer changed'));
     }
+  });
+});
+
+describe('templates showing times in the event’s zone', () => {
+  /** The newest version of each type and channel over every migration. */
+  const newest = new Map<string, { version: number; subject: string; body: string }>();
+  const all = [
+    ...DEFAULT_TEMPLATES.map(([t, c, subject, body]) => [t, c, 1, subject, body] as const),
+    ...TEMPLATES_WITH_EVENT_CHANGES.map(
+      ([t, c, subject, body]) => [t, c, 2, subject, body] as const,
+    ),
+    ...TEMPLATES_IN_EVENT_ZONE,
+  ];
+  for (const [type, channel, version, subject, body] of all) {
+    const key = `${type}|${channel}`;
+    if ((newest.get(key)?.version ?? 0) < version) newest.set(key, { version, subject, body });
+  }
+  const renderNewest = (type: string, channel: string, context: Record<string, unknown>) => {
+    const t = newest.get(`${type}|${channel}`)!;
+    return renderer.render({ type, channel, locale: 'en', ...t }, { ...context, name: 'Ada' });
+  };
+
+  it('are each the version before them with the event’s zone, one version up', () => {
+    for (const [type, channel, version, subject, body] of TEMPLATES_IN_EVENT_ZONE) {
+      const before =
+        version === 3
+          ? TEMPLATES_WITH_EVENT_CHANGES.find(([t, c]) => t === type && c === channel)
+          : DEFAULT_TEMPLATES.find(([t, c]) => t === type && c === channel);
+      expect(before, `${type} ${channel}`).toBeDefined();
+      const [, , oldSubject, oldBody] = before!;
+      expect(subject).toBe(oldSubject);
+      expect(body).toBe(
+        oldBody.replaceAll('{{when eventStartsAt}}', '{{when eventStartsAt timezone}}'),
+      );
+    }
+  });
+
+  it('leave no event time of a notice without its zone, which every plan gives', () => {
+    for (const plan of plans) {
+      for (const channel of ['email', 'sms', 'push']) {
+        const { body } = newest.get(`${plan.type}|${channel}`)!;
+        expect(body, `${plan.type} ${channel}`).not.toContain('{{when eventStartsAt}}');
+        if (body.includes('timezone')) expect(typeof plan.context.timezone).toBe('string');
+        const message = renderNewest(plan.type, channel, {
+          ...plan.context,
+          acceptUrl: plan.secrets.acceptUrl?.reveal(),
+        });
+        expect(message.body).not.toMatch(/\{\{|\}\}|undefined|\[object/);
+      }
+    }
+  });
+
+  it('show the time in the event’s zone, named, or in UTC saying so', () => {
+    const confirmation = plans.find((p) => p.type === 'booking_confirmed')!.context;
+    expect(
+      renderNewest('booking_confirmed', 'email', { ...confirmation, timezone: 'Europe/Paris' })
+        .body,
+    ).toContain('When: Tuesday, 3 March 2026 at 20:00 (Europe/Paris)');
+    expect(renderNewest('booking_confirmed', 'email', confirmation).body).toContain(
+      'When: Tuesday, 3 March 2026 at 19:00 UTC',
+    );
+    const cancellation = plans.find((p) => p.type === 'event_cancelled')!.context;
+    expect(
+      renderNewest('event_cancelled', 'sms', { ...cancellation, timezone: 'America/New_York' })
+        .body,
+    ).toContain('on Tuesday, 3 March 2026 at 14:00 (America/New_York) is cancelled');
   });
 });
