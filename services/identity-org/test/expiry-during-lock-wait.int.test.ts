@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Trx } from '../src/shared/database.ts';
 import { type Harness, startHarness, type TestUser } from './harness.ts';
+import { holdingOrganization, lockWaiters } from './locks.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -12,24 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-/** Waits until `count` sessions wait for a lock (a row, an advisory lock or a transaction). */
-async function lockWaiters(count: number): Promise<void> {
-  await eventually(async () => {
-    const { rows } = await sql<{ n: string }>`
-      SELECT count(*) AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(h.db);
-    return Number(rows[0]?.n) >= count;
-  });
-}
-
-/** Holds the organization's lock, as a membership change does, for `during`. */
-function holdingOrganization<T>(orgId: string, during: (trx: Trx) => Promise<T>): Promise<T> {
-  return h.db.transaction().execute(async (trx) => {
-    await sql`SELECT 1 FROM organizations WHERE id = ${orgId} FOR NO KEY UPDATE`.execute(trx);
-    return during(trx);
-  });
-}
 
 /** Makes the invite expire now, in the transaction holding the lock, and waits until it has. */
 async function expireNow(trx: Trx, inviteId: string): Promise<void> {
@@ -62,9 +45,9 @@ describe('revoking an invite that expires while the revocation waits for the org
     const orgId = await h.signUp(admin);
     const old = await invite(admin, orgId, address('lapsing'));
 
-    const { revoking } = await holdingOrganization(orgId, async (trx) => {
+    const { revoking } = await holdingOrganization(h.db, orgId, async (trx) => {
       const revoking = h.call(admin, 'DELETE', `/v1/orgs/${orgId}/invites/${old.id}`);
-      await lockWaiters(1);
+      await lockWaiters(h.db, 1);
       // The revocation was asked for before this moment; the invite expires during the wait.
       await expireNow(trx, old.id);
       // Wrapped: the transaction must not wait for the revocation, which waits for it.
@@ -95,7 +78,7 @@ describe('re-inviting an address whose invite expires while the request waits fo
     const guest = address('lapsing');
     const old = await invite(admin, orgId, guest, 'organizer');
 
-    const { reinviting } = await holdingOrganization(orgId, async (trx) => {
+    const { reinviting } = await holdingOrganization(h.db, orgId, async (trx) => {
       const reinviting = h.call(
         admin,
         'POST',
@@ -103,7 +86,7 @@ describe('re-inviting an address whose invite expires while the request waits fo
         { email: guest, role: 'user' },
         { 'x-request-id': `reinvite-${randomUUID()}` },
       );
-      await lockWaiters(1);
+      await lockWaiters(h.db, 1);
       await expireNow(trx, old.id);
       return { reinviting };
     });

@@ -1,8 +1,8 @@
 import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Trx } from '../src/shared/database.ts';
 import { type Harness, startHarness, type TestUser } from './harness.ts';
+import { holdingOrganization, lockWaiters } from './locks.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -11,24 +11,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-/** Waits until `count` sessions wait for a lock (a row, an advisory lock or a transaction). */
-async function lockWaiters(count: number): Promise<void> {
-  await eventually(async () => {
-    const { rows } = await sql<{ n: string }>`
-      SELECT count(*) AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(h.db);
-    return Number(rows[0]?.n) >= count;
-  });
-}
-
-/** Holds the organization's lock, as a membership change does, for `during`. */
-function holdingOrganization<T>(orgId: string, during: (trx: Trx) => Promise<T>): Promise<T> {
-  return h.db.transaction().execute(async (trx) => {
-    await sql`SELECT 1 FROM organizations WHERE id = ${orgId} FOR NO KEY UPDATE`.execute(trx);
-    return during(trx);
-  });
-}
 
 async function invite(admin: TestUser, orgId: string, who: TestUser): Promise<string> {
   const res = await h.call(admin, 'POST', `/v1/orgs/${orgId}/invites`, {
@@ -84,10 +66,10 @@ describe('a membership that waited for a lock', () => {
     const { orgA, x, token } = await invitedToOrganization();
     const walker = membershipWalker(x);
 
-    const { accepting, created } = await holdingOrganization(orgA, async () => {
+    const { accepting, created } = await holdingOrganization(h.db, orgA, async () => {
       // x's accept begins and waits for A while x creates B and D, which commit.
       const accepting = h.call(x, 'POST', '/v1/invites/accept', { token });
-      await lockWaiters(1);
+      await lockWaiters(h.db, 1);
       const created = [await createOrg(x, 'Org B'), await createOrg(x, 'Org D')];
       // The reader stops after B: its cursor is past B's join time.
       await walker.read();
@@ -110,7 +92,7 @@ describe('a membership that waited for a lock', () => {
       await sql`INSERT INTO organization_users (organization_id, user_id, role)
                 VALUES (${orgA}, ${x.sub}, 'user')`.execute(trx);
       const accepting = h.call(x, 'POST', '/v1/invites/accept', { token });
-      await lockWaiters(1);
+      await lockWaiters(h.db, 1);
       let done = false;
       const creating = (async () => {
         const ids = [await createOrg(x, 'Org B'), await createOrg(x, 'Org D')];
@@ -144,9 +126,9 @@ describe('an invite created while it waits for the organization', () => {
     const admin = await h.user();
     const orgA = await h.signUp(admin);
     const guest = await h.user();
-    const { creating, releasedAt } = await holdingOrganization(orgA, async (trx) => {
+    const { creating, releasedAt } = await holdingOrganization(h.db, orgA, async (trx) => {
       const creating = invite(admin, orgA, guest);
-      await lockWaiters(1);
+      await lockWaiters(h.db, 1);
       const { rows } = await sql<{ at: string }>`SELECT clock_timestamp()::text AS at`.execute(trx);
       return { creating, releasedAt: rows[0]!.at };
     });
@@ -165,9 +147,9 @@ describe('an invite accepted while it waits for the organization', () => {
     const x = await h.user();
     const token = await invite(admin, orgA, x);
 
-    const { accepting } = await holdingOrganization(orgA, async (trx) => {
+    const { accepting } = await holdingOrganization(h.db, orgA, async (trx) => {
       const accepting = h.call(x, 'POST', '/v1/invites/accept', { token });
-      await lockWaiters(1);
+      await lockWaiters(h.db, 1);
       // The accept was asked for before this moment; the invite expires now, during the wait.
       const { rows } = await sql<{ expires: Date }>`
         UPDATE organization_invites SET expires_at = clock_timestamp()
