@@ -36,19 +36,27 @@ function get(
   });
 }
 
+/**
+ * A service serving `/work` with a drain long enough for a test's calls on a loaded machine (the
+ * test waits it out once); `events` hears 'closed' when it closes, and what `onDrain` pushes.
+ */
+function runDraining(events: string[], onDrain: (() => unknown)[] = []) {
+  const app = createApp({ name: 'drain', logger: pino({ level: 'silent' }) });
+  app.get('/work', async () => ({ done: true }));
+  return runService({
+    app,
+    port: 0,
+    host: '127.0.0.1',
+    drainMs: 3_000,
+    onDrain,
+    onClose: [() => events.push('closed')],
+  });
+}
+
 describe('runService', () => {
   it('on stop() fails /readyz first and keeps serving for drainMs, then closes', async () => {
     const events: string[] = [];
-    const app = createApp({ name: 'drain', logger: pino({ level: 'silent' }) });
-    app.get('/work', async () => ({ done: true }));
-    const service = await runService({
-      app,
-      port: 0,
-      host: '127.0.0.1',
-      // Long enough for the calls below on a loaded machine; the test waits it out once.
-      drainMs: 3_000,
-      onClose: [() => events.push('closed')],
-    });
+    const service = await runDraining(events);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const before = await get(agent, `${service.address}/readyz`);
     expect(before.status).toBe(200);
@@ -75,17 +83,10 @@ describe('runService', () => {
 
   it('on stop() runs onDrain at once, while /readyz fails and requests are still served', async () => {
     const events: string[] = [];
-    const app = createApp({ name: 'drain', logger: pino({ level: 'silent' }) });
-    app.get('/work', async () => ({ done: true }));
-    const service = await runService({
-      app,
-      port: 0,
-      host: '127.0.0.1',
-      // Long enough for the calls below on a loaded machine; the test waits it out once.
-      drainMs: 3_000,
-      onDrain: [() => events.push('consumers stop taking'), async () => events.push('sweep')],
-      onClose: [() => events.push('closed')],
-    });
+    const service = await runDraining(events, [
+      () => events.push('consumers stop taking'),
+      async () => events.push('sweep'),
+    ]);
 
     const stopped = service.stop();
     // Consumers must not take work for the whole drain: they stop as the shutdown starts...
