@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Trx } from '../src/shared/database.ts';
 import { type Harness, startHarness, type TestUser } from './harness.ts';
+import { expectExpiredOnReinvite } from './invite-expiry.ts';
 import { holdingOrganization, lockWaiters } from './locks.ts';
 
 let h: Harness;
@@ -94,20 +95,13 @@ describe('re-inviting an address whose invite expires while the request waits fo
     expect(res.statusCode, res.body).toBe(201);
     const fresh = res.json() as { id: string };
 
-    expect(await inviteRow(old.id)).toEqual({
-      status: 'expired',
-      revoked_by: null,
-      revoked_at: null,
-    });
-    const audit = await h.auditOf(admin, orgId);
-    const aboutOld = audit.filter((a) => a.entityId === old.id);
-    expect(aboutOld.map((a) => a.action)).toEqual(['invite.expired', 'invite.created']);
-    expect(aboutOld[0]).toMatchObject({
-      actorId: null,
-      before: { status: 'pending' },
-      after: { status: 'expired', email: guest, role: 'organizer' },
-      requestId: res.headers['x-request-id'],
-    });
+    await expectExpiredOnReinvite(
+      h,
+      admin,
+      orgId,
+      { id: old.id, email: guest, role: 'organizer' },
+      res.headers['x-request-id'],
+    );
     const listed = (await h.call(admin, 'GET', `/v1/orgs/${orgId}/invites`)).json().items;
     expect(listed).toEqual([
       expect.objectContaining({ id: fresh.id, status: 'pending' }),
