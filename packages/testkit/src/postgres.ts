@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { freePort, waitForPort } from './ports.ts';
+import { eventually } from './eventually.ts';
+import { freePort } from './ports.ts';
 import { isRoot, makeTempDir, requireExecutable, runAs, spawnManaged, tailLog } from './process.ts';
 import type { ServerHandle } from './server-handle.ts';
 
@@ -50,8 +51,8 @@ export async function startLocalPostgres(): Promise<ServerHandle> {
   );
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   try {
-    await waitForPort(port, 30_000);
-    await waitForQueries(url, 30_000);
+    // Not its open port: it listens while it still starts up, refusing connections (57P03).
+    await eventually(() => answersQueries(url), { timeoutMs: 30_000, what: 'PostgreSQL' });
   } catch (error) {
     await proc.stop('SIGKILL');
     throw new Error(
@@ -67,23 +68,14 @@ export async function startLocalPostgres(): Promise<ServerHandle> {
   };
 }
 
-/**
- * Waits until the server answers a query: it listens while it still starts up, and refuses
- * connections then ("the database system is starting up", 57P03).
- */
-async function waitForQueries(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const client = new pg.Client({ connectionString: url });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+/** True once the server answers a query; throws why it does not yet (kept by `eventually`). */
+async function answersQueries(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
