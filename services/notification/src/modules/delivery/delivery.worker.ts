@@ -108,7 +108,7 @@ export async function deliverNotification(
 
   const final = attempt.isLast || permanent;
   // What the logs and the dead-letter header say: the answer without the person's address.
-  const shownReason = errorWithoutAddresses(reason, row.recipient, row.channel) ?? reason;
+  const shownReason = errorWithoutAddresses(reason, row.recipient, row.channel);
   const failed = await deps.db.transaction().execute(async (trx) => {
     const updated = await recordFailure(trx, row.id, token, reason, final);
     if (updated && final) await enqueueEvents(trx, [notificationFailed(updated)]);

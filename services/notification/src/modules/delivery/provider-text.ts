@@ -35,6 +35,16 @@ const PHONE_NUMBER = /\+?\d[\d\s().-]{5,}\d/g;
  * whatever its format. `last_error` keeps the answer as it came.
  */
 export function errorWithoutAddresses(
+  error: string,
+  recipient: string,
+  channel: NotificationChannel,
+): string;
+export function errorWithoutAddresses(
+  error: string | null,
+  recipient: string,
+  channel: NotificationChannel,
+): string | null;
+export function errorWithoutAddresses(
   error: string | null,
   recipient: string,
   channel: NotificationChannel,

@@ -79,8 +79,6 @@ const NO_LEASE = { lease_token: null, leased_until: null } as const;
 const fromNow = (ms: number) => sql<Date>`now() + make_interval(secs => ${ms / 1_000}::float8)`;
 
 /** `now()` minus `ms`, as Postgres computes it. */
-const beforeNow = (ms: number) => sql<Date>`now() - make_interval(secs => ${ms / 1_000}::float8)`;
-
 /**
  * Claims a pending notification for one send, for `leaseMs` unless renewed, under `token`.
  * Undefined when it is gone, no longer pending, or leased by a worker sending it right now.
@@ -273,7 +271,7 @@ export function staleClaim(
     .selectFrom('notifications')
     .select('id')
     .where('status', '=', 'pending')
-    .where('updated_at', '<', beforeNow(staleAfterMs))
+    .where('updated_at', '<', fromNow(-staleAfterMs))
     .where('leased_until', 'is', null)
     .orderBy('updated_at')
     .limit(limit)
