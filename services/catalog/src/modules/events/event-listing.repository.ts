@@ -1,7 +1,7 @@
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import type { CatalogDatabase, Executor } from '../../database.ts';
 import type { AvailabilityFigures } from '../availability/availability.model.ts';
-import { LISTED_STATUSES, routesTo } from '../lifecycle/lifecycle.policy.ts';
+import { DUE_COLUMN, LISTED_STATUSES, routesTo } from '../lifecycle/lifecycle.policy.ts';
 import type { CatalogEvent, EventCategory, EventStatus } from './event.model.ts';
 import { type EventRow, toEvent } from './event.repository.ts';
 
@@ -76,8 +76,6 @@ function toListed(row: RowWithFigures): ListedEvent {
 function afterPosition(eb: ExpressionBuilder<CatalogDatabase, 'events'>, after: ListPosition) {
   return eb(eb.refTuple('events.starts_at', 'events.id'), '>', eb.tuple(after.startsAt, after.id));
 }
-
-const DUE_COLUMN = { startsAt: 'events.starts_at', endsAt: 'events.ends_at' } as const;
 
 /**
  * Events whose status at `now` is `status` as `statusAt` judges it: the stored status, moved on by

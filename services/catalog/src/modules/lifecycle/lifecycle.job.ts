@@ -4,9 +4,7 @@ import { sql, type Transaction } from 'kysely';
 import type { CatalogDatabase, CatalogDb } from '../../database.ts';
 import { eventStatusChanged } from '../events/event.outbox.ts';
 import { toEvent } from '../events/event.repository.ts';
-import { SCHEDULED_STEPS, type ScheduledStep } from './lifecycle.policy.ts';
-
-const DUE_COLUMN = { startsAt: 'starts_at', endsAt: 'ends_at' } as const;
+import { DUE_COLUMN, SCHEDULED_STEPS, type ScheduledStep } from './lifecycle.policy.ts';
 
 /**
  * Moves at most `batch` due events one step on and enqueues one status_changed event for each.

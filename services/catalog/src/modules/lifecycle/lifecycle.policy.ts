@@ -28,6 +28,9 @@ export interface ScheduledStep {
   due: 'startsAt' | 'endsAt';
 }
 
+/** The column of each step's due time, qualified so it reads the same in any query on events. */
+export const DUE_COLUMN = { startsAt: 'events.starts_at', endsAt: 'events.ends_at' } as const;
+
 // In this order, so an event whose start and end both passed while no job ran completes in one run.
 export const SCHEDULED_STEPS: readonly ScheduledStep[] = [
   { from: 'upcoming', to: 'ongoing', due: 'startsAt' },
