@@ -1,6 +1,7 @@
 import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import type { Db, Trx } from '../src/shared/database.ts';
+import { lockOrganization } from '../src/shared/org-events.ts';
 
 /** Waits until `count` sessions wait for a lock (a row, an advisory lock or a transaction). */
 export async function lockWaiters(db: Db, count: number): Promise<void> {
@@ -19,7 +20,7 @@ export function holdingOrganization<T>(
   during: (trx: Trx) => Promise<T>,
 ): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await sql`SELECT 1 FROM organizations WHERE id = ${orgId} FOR NO KEY UPDATE`.execute(trx);
+    await lockOrganization(trx, orgId);
     return during(trx);
   });
 }
