@@ -31,14 +31,13 @@ export interface InviteQuotaRefusal {
 export function checkInviteQuotas(
   quotas: readonly InviteQuota[],
   now: Date,
-  windowMs: number = INVITE_QUOTA_WINDOW_MS,
 ): InviteQuotaRefusal | undefined {
   let refusal: { scope: InviteQuotaScope; waitMs: number } | undefined;
   for (const { scope, limit, newest } of quotas) {
-    const inWindow = newest.filter((at) => now.getTime() - at.getTime() < windowMs);
+    const inWindow = newest.filter((at) => now.getTime() - at.getTime() < INVITE_QUOTA_WINDOW_MS);
     const last = inWindow[limit - 1];
     if (last === undefined) continue;
-    const waitMs = last.getTime() + windowMs - now.getTime();
+    const waitMs = last.getTime() + INVITE_QUOTA_WINDOW_MS - now.getTime();
     if (refusal === undefined || waitMs > refusal.waitMs) refusal = { scope, waitMs };
   }
   if (refusal === undefined) return undefined;
