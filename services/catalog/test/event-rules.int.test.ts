@@ -450,6 +450,65 @@ describe("one clock for an event's times", () => {
     });
   });
 
+  it('dates each event it publishes by the service clock, as the version it announces', async () => {
+    // Three days ahead of the real time, so an event dated by it cannot pass by chance.
+    const at = (hours: number) => inHours(72 + hours);
+    catalog.clock.set(at(0));
+    const created = await create({ startsAt: inDays(10, at(0)), endsAt: inDays(10.2, at(0)) });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id, createdAt } = created.json();
+    expect(createdAt).toBe(at(0).toISOString());
+    const [createdEvent] = await catalog.eventsAbout(id, 'catalog.event_created');
+    expect(createdEvent?.occurredAt).toBe(createdAt);
+
+    // A draft's capacity is one more change in event_updated.
+    catalog.clock.set(at(1));
+    const draftPatched = await patch(id, { name: 'Renamed draft', totalSlots: 80 });
+    expect(draftPatched.statusCode, draftPatched.body).toBe(200);
+    expect(draftPatched.json().updatedAt).toBe(at(1).toISOString());
+    const [draftUpdated] = await catalog.eventsAbout(id, 'catalog.event_updated');
+    expect(draftUpdated?.occurredAt).toBe(draftPatched.json().updatedAt);
+
+    catalog.clock.set(at(2));
+    const published = await catalog.call(organizer, 'POST', `/v1/events/${id}/publish`);
+    expect(published.statusCode, published.body).toBe(200);
+    expect(published.json()).toMatchObject({
+      publishedAt: at(2).toISOString(),
+      updatedAt: at(2).toISOString(),
+    });
+    const [publishedEvent] = await catalog.eventsAbout(id, 'catalog.event_published');
+    expect(publishedEvent?.occurredAt).toBe(published.json().publishedAt);
+
+    // A published event's capacity change and other changes: two events, one version, one time.
+    catalog.clock.set(at(3));
+    const patched = await patch(id, { venue: 'Red Room', totalSlots: 120 });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json().updatedAt).toBe(at(3).toISOString());
+    const [capacity] = await catalog.eventsAbout(id, 'catalog.event_capacity_changed');
+    expect(capacity?.occurredAt).toBe(patched.json().updatedAt);
+    const updated = await catalog.eventsAbout(id, 'catalog.event_updated', 2);
+    expect(updated.map((e) => e.occurredAt)).toEqual([
+      draftPatched.json().updatedAt,
+      patched.json().updatedAt,
+    ]);
+
+    const startsAt = new Date(published.json().startsAt);
+    catalog.clock.set(startsAt);
+    await catalog.runtime.runLifecycle();
+    const [started] = await catalog.eventsAbout(id, 'catalog.event_status_changed');
+    expect(started?.occurredAt).toBe(startsAt.toISOString());
+    expect((await current(id)).updatedAt).toBe(startsAt.toISOString());
+
+    catalog.clock.set(inHours(1, startsAt));
+    const cancelled = await catalog.call(organizer, 'POST', `/v1/events/${id}/cancel`, {
+      reason: 'Storm',
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect(cancelled.json().updatedAt).toBe(inHours(1, startsAt).toISOString());
+    const [cancelledEvent] = await catalog.eventsAbout(id, 'catalog.event_cancelled');
+    expect(cancelledEvent?.occurredAt).toBe(cancelled.json().updatedAt);
+  });
+
   it('never dates a change before the last one, when a replica’s clock is behind', async () => {
     catalog.clock.set(inHours(48));
     const created = await create({ startsAt: inDays(10, now), endsAt: inDays(10.2, now) });

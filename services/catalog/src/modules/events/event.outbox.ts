@@ -3,12 +3,19 @@ import type { PatchOutcome } from './event.decider.ts';
 import type { CatalogEvent, EventStatus } from './event.model.ts';
 import { toSnapshot } from './event.snapshot.ts';
 
-/** What the published events carry besides their data: the request or job id, and the clock's time. */
+/**
+ * What the published events carry besides their data: the request or job id, and the clock's time
+ * when it is not the one the event's version was dated by.
+ */
 export interface Trace {
   correlationId: string;
   occurredAt?: Date;
 }
 
+/**
+ * Every event is dated as the version it announces (`updatedAt`, from the service's clock, as
+ * `createdAt` and `publishedAt` are), not by the time the outbox row happens to be built.
+ */
 function catalogEvent<T extends EventType>(
   type: T,
   event: CatalogEvent,
@@ -20,7 +27,7 @@ function catalogEvent<T extends EventType>(
     orgId: event.orgId,
     aggregate: { type: 'event', id: event.id, version: event.version },
     correlationId: trace.correlationId,
-    ...(trace.occurredAt !== undefined ? { occurredAt: trace.occurredAt } : {}),
+    occurredAt: trace.occurredAt ?? event.updatedAt,
   }) as DomainEvent;
 }
 
