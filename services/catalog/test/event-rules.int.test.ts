@@ -520,6 +520,25 @@ describe("one clock for an event's times", () => {
     expect(patched.statusCode, patched.body).toBe(200);
     expect(patched.json()).toMatchObject({ createdAt, updatedAt: createdAt });
   });
+
+  it('dates the lifecycle job’s move, and its event, no earlier than the last change', async () => {
+    const event = await publishedEvent({ startsAt: inDays(5, now), endsAt: inDays(5.2, now) });
+    const startsAt = new Date(event.startsAt);
+    // A replica whose clock is ahead renames the started event before the job of one behind it
+    // moves it on.
+    catalog.clock.set(inHours(0.5, startsAt));
+    const renamed = await patch(event.id, { name: 'Renamed while on' });
+    expect(renamed.statusCode, renamed.body).toBe(200);
+    const { version, updatedAt } = renamed.json();
+    expect(updatedAt).toBe(inHours(0.5, startsAt).toISOString());
+
+    catalog.clock.set(inHours(0.25, startsAt));
+    await catalog.runtime.runLifecycle();
+    expect(await current(event.id)).toMatchObject({ version: version + 1, updatedAt });
+    const [started] = await catalog.eventsAbout(event.id, 'catalog.event_status_changed');
+    expect(started?.aggregate.version).toBe(version + 1);
+    expect(started?.occurredAt).toBe(updatedAt);
+  });
 });
 
 describe('terms of a published event', () => {

@@ -3,18 +3,15 @@ import type { PatchOutcome } from './event.decider.ts';
 import type { CatalogEvent, EventStatus } from './event.model.ts';
 import { toSnapshot } from './event.snapshot.ts';
 
-/**
- * What the published events carry besides their data: the request or job id, and the clock's time
- * when it is not the one the event's version was dated by.
- */
+/** What the published events carry besides their data and time: the request or job id. */
 export interface Trace {
   correlationId: string;
-  occurredAt?: Date;
 }
 
 /**
  * Every event is dated as the version it announces (`updatedAt`, from the service's clock, as
- * `createdAt` and `publishedAt` are), not by the time the outbox row happens to be built.
+ * `createdAt` and `publishedAt` are, and never before the last change), not by the time the
+ * outbox row happens to be built or the clock of whoever made the change.
  */
 function catalogEvent<T extends EventType>(
   type: T,
@@ -27,7 +24,7 @@ function catalogEvent<T extends EventType>(
     orgId: event.orgId,
     aggregate: { type: 'event', id: event.id, version: event.version },
     correlationId: trace.correlationId,
-    occurredAt: trace.occurredAt ?? event.updatedAt,
+    occurredAt: event.updatedAt,
   }) as DomainEvent;
 }
 

@@ -45,9 +45,7 @@ async function moveDue(
     .execute();
   await enqueueEvents(
     trx,
-    rows.map((row) =>
-      eventStatusChanged(toEvent(row), step.from, step.to, { correlationId, occurredAt: now }),
-    ),
+    rows.map((row) => eventStatusChanged(toEvent(row), step.from, step.to, { correlationId })),
   );
   return rows.length;
 }
