@@ -10,6 +10,7 @@ import {
   eventCancelled,
   eventChange,
   eventSnapshot,
+  promoted,
   waitlisted,
 } from './events.fixture.ts';
 import { type Harness, startHarness, type TestUser } from './harness.ts';
@@ -97,6 +98,31 @@ describe('a booking decided on event details since changed', () => {
     // Their booking notice is their only message about it.
     expect(h.sink.mailsTo(ada.email)).toHaveLength(1);
     expect(h.sink.mailsTo(bea.email)).toHaveLength(1);
+  });
+
+  it('is promoted off the waitlist with the current details and what changed', async () => {
+    const eve = await h.registered('Eve');
+    const published = newEvent();
+    const { update } = eventChange(published, { startsAt: '2026-03-10T19:00:00.000Z' });
+    await handled(update);
+    // Promoted by the booking service before it applied the update, on the details it had.
+    await handled(
+      promoted({ ...bookedOn(published, eve), eventVersion: published.version }, [4, 5]),
+    );
+
+    const [promotion] = await mailsOf(eve, 1);
+    expect(promotion?.subject).toBe('Good news: your seats for Rust Meetup are confirmed');
+    expect(promotion?.text).toContain(`When: ${AT_19}`);
+    expect(promotion?.text).toContain('Seat numbers: 4 and 5');
+    expect(promotion?.text).toContain(
+      [
+        `${CHANGED_NOTE}; the details above are the current ones:`,
+        `- Start: ${AT_18} → ${AT_19}`,
+      ].join('\n'),
+    );
+    expect(promotion?.text).toContain(
+      'Your booking for Rust Meetup has moved from the waitlist to confirmed',
+    );
   });
 
   it('tells of a venue-only change when the booking names the catalog version it was decided on', async () => {

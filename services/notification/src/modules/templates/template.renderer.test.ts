@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATES } from '../../../migrations/20250601000100_default_templates.ts';
 import { TEMPLATES_WITH_EVENT_CHANGES } from '../../../migrations/20251122000800_booking_templates_with_event_changes.ts';
 import { TEMPLATES_IN_EVENT_ZONE } from '../../../migrations/20251125000000_event_times_in_event_zone.ts';
+import { PROMOTION_WITH_EVENT_CHANGES } from '../../../migrations/20251126000000_waitlist_promoted_with_event_changes.ts';
 import {
   bookingFacts,
   cancelled,
@@ -143,6 +144,7 @@ describe('templates showing times in the event’s zone', () => {
       ([t, c, subject, body]) => [t, c, 2, subject, body] as const,
     ),
     ...TEMPLATES_IN_EVENT_ZONE,
+    ...PROMOTION_WITH_EVENT_CHANGES,
   ];
   for (const [type, channel, version, subject, body] of all) {
     const key = `${type}|${channel}`;
@@ -197,5 +199,55 @@ describe('templates showing times in the event’s zone', () => {
       renderNewest('event_cancelled', 'sms', { ...cancellation, timezone: 'America/New_York' })
         .body,
     ).toContain('on Tuesday, 3 March 2026 at 14:00 (America/New_York) is cancelled');
+  });
+});
+
+describe('the promotion email with the event’s changes (version 3)', () => {
+  const [type, channel, version, subject, body] = PROMOTION_WITH_EVENT_CHANGES[0]!;
+  const context = { ...plans.find((p) => p.type === 'waitlist_promoted')!.context, name: 'Ada' };
+  const renderVersion3 = (extra: Record<string, unknown> = {}) =>
+    renderer.render(
+      { type, channel, locale: 'en', version, subject, body },
+      { ...context, ...extra },
+    );
+
+  it('says the booking moved from the waitlist to confirmed, with its seats', () => {
+    expect(renderVersion3()).toEqual({
+      subject: 'Good news: your seats for Rust Meetup are confirmed',
+      body: [
+        'Hello Ada,',
+        '',
+        'Your booking for Rust Meetup has moved from the waitlist to confirmed: seats freed up for you.',
+        '',
+        'When: Tuesday, 3 March 2026 at 19:00 UTC',
+        'Seats: 2',
+        'Seat numbers: 4 and 5',
+        '',
+        'See you there!',
+        '',
+        '— Happening',
+      ].join('\n'),
+    });
+  });
+
+  it('lists what changed, after the current details', () => {
+    const changes = [
+      {
+        label: 'Start',
+        from: 'Tuesday, 3 March 2026 at 18:00 UTC',
+        to: 'Tuesday, 3 March 2026 at 19:00 UTC',
+      },
+    ];
+    const { body: text } = renderVersion3({ changes });
+    expect(text).toContain(
+      [
+        'Seat numbers: 4 and 5',
+        '',
+        'The organizer changed this event recently; the details above are the current ones:',
+        '- Start: Tuesday, 3 March 2026 at 18:00 UTC → Tuesday, 3 March 2026 at 19:00 UTC',
+        '',
+        'See you there!',
+      ].join('\n'),
+    );
   });
 });
