@@ -18,7 +18,6 @@ import {
   normalizeEmail,
 } from './invite.policy.ts';
 import {
-  databaseNow,
   findInviteByHash,
   type Invite,
   insertInvite,
@@ -34,6 +33,7 @@ import { recordExpiredInvites } from './invite-expiry.job.ts';
 import {
   checkInviteQuotas,
   INVITE_QUOTA_WINDOW_MS,
+  type InviteQuotaScope,
   inviteLimitReached,
 } from './invite-quota.policy.ts';
 
@@ -80,10 +80,11 @@ export async function createInvite(
       throw new DomainError('ALREADY_MEMBER', 409, 'This address already belongs to a member.');
     }
     // After the organization's lock: invites of other organizations to the address wait here.
+    // A statement of its own: a statement reads what was committed when it began, so caps
+    // counted in the one that waited would miss the invite of the creation it waited for.
     await lockInvitesTo(trx, email);
     // Read under the locks: the transaction's start (`now()`) came before the wait for them.
-    const lockedAt = await databaseNow(trx);
-    await enforceInviteQuotas(trx, settings, input.organizationId, email, lockedAt);
+    const lockedAt = await enforceInviteQuotas(trx, settings, input.organizationId, email);
     // One past its expiry has expired, swept or not: it is recorded as the sweep records it
     // (marking it also frees the address's one pending slot). Only a live one is superseded.
     await recordExpiredInvites(trx, {
@@ -159,51 +160,40 @@ export async function createInvite(
  * for this address or in all, or when all organizations together have for this address. Revoked,
  * expired and accepted invites count: each was mailed. Counted under the organization lock and
  * the address's (`lockInvitesTo`), which every invite creation holds until commit, so concurrent
- * invites cannot pass a cap together; `now` is read under those locks on the database's clock,
- * which writes `created_at`.
+ * invites cannot pass a cap together. Returns the time it counted at, read in the same statement
+ * under those locks on the database's clock, which writes `created_at`.
  */
 async function enforceInviteQuotas(
   trx: Trx,
   settings: InviteSettings,
   organizationId: string,
   email: string,
-  now: Date,
-): Promise<void> {
-  const since = new Date(now.getTime() - INVITE_QUOTA_WINDOW_MS);
+): Promise<Date> {
+  const limits: Record<InviteQuotaScope, number> = {
+    address: settings.perAddressPerDay,
+    organization: settings.perOrganizationPerDay,
+    addressAllOrganizations: settings.perAddressPerDayAllOrganizations,
+  };
+  const { now, newest } = await recentInviteTimes(trx, {
+    organizationId,
+    email,
+    windowMs: INVITE_QUOTA_WINDOW_MS,
+    limits,
+  });
   const refusal = checkInviteQuotas(
     [
-      {
-        scope: 'address',
-        limit: settings.perAddressPerDay,
-        newest: await recentInviteTimes(trx, {
-          organizationId,
-          email,
-          since,
-          limit: settings.perAddressPerDay,
-        }),
-      },
-      {
-        scope: 'organization',
-        limit: settings.perOrganizationPerDay,
-        newest: await recentInviteTimes(trx, {
-          organizationId,
-          since,
-          limit: settings.perOrganizationPerDay,
-        }),
-      },
+      { scope: 'address', limit: limits.address, newest: newest.address },
+      { scope: 'organization', limit: limits.organization, newest: newest.organization },
       {
         scope: 'addressAllOrganizations',
-        limit: settings.perAddressPerDayAllOrganizations,
-        newest: await recentInviteTimes(trx, {
-          email,
-          since,
-          limit: settings.perAddressPerDayAllOrganizations,
-        }),
+        limit: limits.addressAllOrganizations,
+        newest: newest.addressAllOrganizations,
       },
     ],
     now,
   );
   if (refusal !== undefined) throw inviteLimitReached(refusal);
+  return now;
 }
 
 /**

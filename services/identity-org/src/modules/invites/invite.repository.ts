@@ -2,6 +2,7 @@ import type { Role } from '@happening/contracts';
 import { sql } from 'kysely';
 import type { InviteStatus } from '../../db.types.ts';
 import type { Executor } from '../../shared/database.ts';
+import type { InviteQuotaScope } from './invite-quota.policy.ts';
 
 export interface Invite {
   id: string;
@@ -163,36 +164,52 @@ export async function pendingInvitesCreatedBy(
   return rows.map(toInvite);
 }
 
+/** What the invite caps count, read under the locks of `createInvite`. */
+export interface RecentInvites {
+  /** The database's clock as the statement ran, which writes `created_at`. */
+  now: Date;
+  /** Per cap, the creation times of its newest invites in the window, newest first. */
+  newest: Record<InviteQuotaScope, Date[]>;
+}
+
 /**
- * Creation times of the newest invites since `since`, newest first, at most `limit`: of the
- * organization (to one address when `email` is given), or without `organizationId` of every
- * organization to `email`. Whatever their status, since every one was mailed. The page index
- * (organization, created_at) bounds the read to the organization's recent invites, the address
- * index (lower(email), created_at) to the address's.
+ * The database's clock and, per invite cap, the creation times of the newest invites of the
+ * `windowMs` before it, newest first, at most that cap's `limit`: the organization's invites to
+ * `email` (`address`), all of the organization's (`organization`), every organization's to
+ * `email` (`addressAllOrganizations`). Whatever their status, since every one was mailed. One
+ * statement, so that the caller holds its locks one round trip for all of it; the clock is read
+ * once (a CTE with a volatile function is evaluated once), so every cap counts from the same
+ * moment. The page index (organization, created_at) bounds the organization's reads, the address
+ * index (lower(email), created_at) the address's. `email` is normalised (`normalizeEmail`).
  */
 export async function recentInviteTimes(
   db: Executor,
-  scope: (
-    | { organizationId: string; email?: string }
-    | { organizationId?: never; email: string }
-  ) & {
-    since: Date;
-    limit: number;
+  scope: {
+    organizationId: string;
+    email: string;
+    windowMs: number;
+    limits: Readonly<Record<InviteQuotaScope, number>>;
   },
-): Promise<Date[]> {
-  let query = db
-    .selectFrom('organization_invites')
-    .select('created_at')
-    .where('created_at', '>', scope.since)
-    .orderBy('created_at', 'desc')
-    .limit(scope.limit);
-  if (scope.organizationId !== undefined) {
-    query = query.where('organization_id', '=', scope.organizationId);
-  }
-  if (scope.email !== undefined) {
-    query = query.where(sql<string>`lower(email)`, '=', scope.email.toLowerCase());
-  }
-  return (await query.execute()).map((row) => row.created_at);
+): Promise<RecentInvites> {
+  const { organizationId, email, limits } = scope;
+  const since = sql`clock.now - make_interval(secs => ${scope.windowMs / 1000})`;
+  const { rows } = await sql<{ now: Date } & Record<InviteQuotaScope, Date[]>>`
+    WITH clock AS (SELECT clock_timestamp() AS now)
+    SELECT clock.now,
+      ARRAY(SELECT created_at FROM organization_invites
+            WHERE organization_id = ${organizationId} AND lower(email) = ${email}
+              AND created_at > ${since}
+            ORDER BY created_at DESC LIMIT ${limits.address}) AS address,
+      ARRAY(SELECT created_at FROM organization_invites
+            WHERE organization_id = ${organizationId} AND created_at > ${since}
+            ORDER BY created_at DESC LIMIT ${limits.organization}) AS organization,
+      ARRAY(SELECT created_at FROM organization_invites
+            WHERE lower(email) = ${email} AND created_at > ${since}
+            ORDER BY created_at DESC LIMIT ${limits.addressAllOrganizations})
+        AS "addressAllOrganizations"
+    FROM clock`.execute(db);
+  const { now, ...newest } = rows[0]!;
+  return { now, newest };
 }
 
 /** The database's clock, which writes the invites' `created_at`. */
