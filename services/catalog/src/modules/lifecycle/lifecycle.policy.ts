@@ -75,20 +75,23 @@ export interface StatusRoute {
 }
 
 /**
- * Every route by which `statusAt` gives `status`: what a query filtering on the status the clock
- * implies has to match, in terms of the stored status and the event's times.
+ * Every route by which `statusAt` gives each status: what a query filtering on the status the
+ * clock implies has to match, in terms of the stored status and the event's times. Written out
+ * from `SCHEDULED_STEPS`; its test checks every route against `statusAt`.
  */
-export function routesTo(status: EventStatus): StatusRoute[] {
-  const routes: StatusRoute[] = [];
-  const pendingFrom = (at: EventStatus) => SCHEDULED_STEPS.find((s) => s.from === at)?.due;
-  const pending = pendingFrom(status);
-  // Backwards from `status` over the steps into it: `at` reaches `status` by the `passed` steps.
-  const walk = (at: EventStatus, passed: readonly ScheduledStep['due'][]) => {
-    routes.push({ stored: at, passed, ...(pending ? { pending } : {}) });
-    for (const step of SCHEDULED_STEPS) {
-      if (step.to === at) walk(step.from, [step.due, ...passed]);
-    }
-  };
-  walk(status, []);
-  return routes;
-}
+const ROUTES: Readonly<Record<EventStatus, readonly StatusRoute[]>> = {
+  draft: [{ stored: 'draft', passed: [] }],
+  upcoming: [{ stored: 'upcoming', passed: [], pending: 'startsAt' }],
+  ongoing: [
+    { stored: 'ongoing', passed: [], pending: 'endsAt' },
+    { stored: 'upcoming', passed: ['startsAt'], pending: 'endsAt' },
+  ],
+  completed: [
+    { stored: 'completed', passed: [] },
+    { stored: 'ongoing', passed: ['endsAt'] },
+    { stored: 'upcoming', passed: ['startsAt', 'endsAt'] },
+  ],
+  cancelled: [{ stored: 'cancelled', passed: [] }],
+};
+
+export const routesTo = (status: EventStatus): readonly StatusRoute[] => ROUTES[status];
