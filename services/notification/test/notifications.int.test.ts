@@ -426,6 +426,8 @@ describe('invites', () => {
     expect(mail.subject).toBe('You are invited to join Acme Events on Happening');
     expect(mail.text).toContain(url);
     expect(mail.text).toContain('as an organizer');
+    // Nothing here knows the reader's zone (neither the invite nor the recipients carry one).
+    expect(mail.text).toContain('The invitation expires on Tuesday, 10 March 2026 at 12:00 UTC.');
 
     const row = await eventually(
       async () => {
