@@ -18,6 +18,7 @@ import {
   normalizeEmail,
 } from './invite.policy.ts';
 import {
+  databaseNow,
   findInviteByHash,
   type Invite,
   insertInvite,
@@ -63,7 +64,6 @@ export async function createInvite(
   actor: Actor,
   settings: InviteSettings,
   input: { organizationId: string; email: string; role: Role },
-  now: Date = new Date(),
 ): Promise<{ invite: Invite; token: string }> {
   const email = normalizeEmail(input.email);
   return withTransaction(db, async (trx) => {
@@ -103,7 +103,7 @@ export async function createInvite(
       role: input.role,
       tokenHash: hashInviteToken(token),
       invitedBy: actor.userId,
-      expiresAt: new Date(now.getTime() + settings.ttlMs),
+      expiresAt: new Date(lockedAt.getTime() + settings.ttlMs),
     });
     await appendAudit(trx, [
       ...superseded.map(
@@ -206,14 +206,14 @@ export async function revokeInvite(
   actor: Actor,
   organizationId: string,
   inviteId: string,
-  clock: () => Date = () => new Date(),
 ): Promise<void> {
   await withTransaction(db, async (trx) => {
     await lockAsOrgAdmin(trx, organizationId, actor);
     const invite = await lockInvite(trx, organizationId, inviteId);
     if (invite === undefined) throw inviteNotFound();
+    const now = await databaseNow(trx);
     // An invite past its expiry is expired, whether or not the sweep has marked it yet.
-    if (decideRevoke(effectiveStatus(invite.status, invite.expiresAt, clock())) === 'noop') return;
+    if (decideRevoke(effectiveStatus(invite.status, invite.expiresAt, now)) === 'noop') return;
     await recordRevocations(trx, actor, [invite]);
   });
 }
@@ -229,9 +229,10 @@ export async function revokeInvitesCreatedBy(
   actor: Actor,
   organizationId: string,
   inviterId: string,
-  now: Date = new Date(),
 ): Promise<void> {
   const invites = await pendingInvitesCreatedBy(trx, organizationId, inviterId);
+  if (invites.length === 0) return;
+  const now = await databaseNow(trx);
   // Invites past their expiry are already expired; the sweep records them as such.
   await recordRevocations(
     trx,
@@ -269,7 +270,6 @@ export async function acceptInvite(
   actor: Actor,
   caller: Omit<Acceptor, 'isMember' | 'userId'>,
   token: string,
-  clock: () => Date = () => new Date(),
 ): Promise<Membership> {
   const tokenHash = hashInviteToken(token);
   const found = await findInviteByHash(db, tokenHash);
@@ -282,7 +282,7 @@ export async function acceptInvite(
     const decision = decideAccept(
       invite,
       { ...caller, userId: actor.userId, isMember: current !== undefined },
-      clock(),
+      await databaseNow(trx),
     );
     if (decision.kind === 'already-accepted') return current!;
     await markAccepted(trx, invite.id, actor.userId);

@@ -212,7 +212,13 @@ export async function recentInviteTimes(
   return { now, newest };
 }
 
-/** The database's clock, which writes the invites' `created_at`. */
+/**
+ * The database's clock: the one clock invites are dated and judged on. It must write `created_at`
+ * (under the organization lock, for the list's order and the caps), and the sweep expires by it;
+ * so `expires_at` is written, and expiry judged, on it too: every replica shares it, so a
+ * re-invite, a revocation, an accept, the sweep and the invite list agree on whether an invite
+ * has expired, whatever the clock of the replica serving each.
+ */
 export async function databaseNow(db: Executor): Promise<Date> {
   const { rows } = await sql<{ now: Date }>`SELECT clock_timestamp() AS now`.execute(db);
   return rows[0]!.now;

@@ -18,7 +18,7 @@ import {
 import { actorOf, type RouteDeps } from '../../shared/route-deps.ts';
 import { acceptInvite, createInvite, revokeInvite } from './invite.commands.ts';
 import { effectiveStatus } from './invite.policy.ts';
-import { findInvite, type Invite, listInvites } from './invite.repository.ts';
+import { databaseNow, findInvite, type Invite, listInvites } from './invite.repository.ts';
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -108,7 +108,7 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
       const before = cursor === undefined ? undefined : decodeCursor(cursor, cursorSchema);
       const rows = await listInvites(db, request.params.orgId, limit + 1, before);
       const page = toPage(rows, limit, (last) => last.position);
-      const now = new Date();
+      const now = await databaseNow(db);
       return { items: page.items.map((i) => inviteDto(i, now)), nextCursor: page.nextCursor };
     },
   );
@@ -128,7 +128,7 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
     async (request) => {
       const invite = await findInvite(db, request.params.orgId, request.params.inviteId);
       if (invite === undefined) throw new DomainError('INVITE_NOT_FOUND', 404, 'No such invite.');
-      return inviteDto(invite, new Date());
+      return inviteDto(invite, await databaseNow(db));
     },
   );
 
