@@ -44,7 +44,7 @@ export interface AuditItem {
   requestId: string | null;
 }
 
-/** The harness's `INVITES_PER_ADDRESS_PER_DAY` (the default) unless a test asks for another. */
+/** The harness's `INVITES_PER_ADDRESS_PER_DAY` (the default). */
 export const INVITES_PER_ADDRESS_PER_DAY = 3;
 /** The harness's `INVITES_PER_ORG_PER_DAY` (the default) unless a test asks for another. */
 export const INVITES_PER_ORG_PER_DAY = 200;
@@ -53,7 +53,6 @@ export const INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS = 10;
 
 /** Settings a test may give the app in place of the harness's. */
 export interface HarnessOptions {
-  invitesPerAddressPerDay?: number;
   invitesPerOrgPerDay?: number;
   invitesPerAddressPerDayAllOrgs?: number;
 }
@@ -88,7 +87,7 @@ export async function startHarness(options: HarnessOptions = {}) {
       INVITE_TTL_HOURS: 168,
       INVITE_LINK_KEY,
       ORGANIZATIONS_PER_OWNER,
-      INVITES_PER_ADDRESS_PER_DAY: options.invitesPerAddressPerDay ?? INVITES_PER_ADDRESS_PER_DAY,
+      INVITES_PER_ADDRESS_PER_DAY,
       INVITES_PER_ORG_PER_DAY: options.invitesPerOrgPerDay ?? INVITES_PER_ORG_PER_DAY,
       INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS:
         options.invitesPerAddressPerDayAllOrgs ?? INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS,
