@@ -98,20 +98,28 @@ export async function measureReferences(options: {
     fs.writeFileSync(raw, RAW_TRANSACTION);
     fs.writeFileSync(rowLock, ROW_LOCK_TRANSACTION(eventId));
     const bench = async (script: string) => {
-      const { stdout } = await run(
-        pgbench,
-        [
-          '--no-vacuum',
-          '--protocol=prepared',
-          `--client=${options.clients}`,
-          '--jobs=2',
-          `--time=${options.seconds}`,
-          `--file=${script}`,
-          `${referenceUrl}${referenceUrl.includes('?') ? '&' : '?'}options=-csearch_path%3D${BOOKING_SCHEMA}`,
-        ],
-        { maxBuffer: 16 * 1024 * 1024 },
-      );
-      return parsePgbench(stdout);
+      // A short run on a busy machine can spend its whole time connecting its clients and
+      // commit nothing (pgbench then prints no tps): measured again for twice as long.
+      for (let seconds = options.seconds; ; seconds *= 2) {
+        const { stdout } = await run(
+          pgbench,
+          [
+            '--no-vacuum',
+            '--protocol=prepared',
+            `--client=${options.clients}`,
+            '--jobs=2',
+            `--time=${seconds}`,
+            `--file=${script}`,
+            `${referenceUrl}${referenceUrl.includes('?') ? '&' : '?'}options=-csearch_path%3D${BOOKING_SCHEMA}`,
+          ],
+          { maxBuffer: 16 * 1024 * 1024 },
+        );
+        const result = parsePgbench(stdout);
+        if (result || seconds >= MAX_REFERENCE_SECONDS) {
+          if (!result) throw new Error(`pgbench committed nothing in ${seconds} s:\n${stdout}`);
+          return result;
+        }
+      }
     };
     return { rawCommit: await bench(raw), rowLock: await bench(rowLock) };
   } finally {
@@ -122,8 +130,15 @@ export async function measureReferences(options: {
   }
 }
 
-/** Reads tps, mean latency and transaction counts from pgbench's summary. */
-export function parsePgbench(stdout: string): ReferenceResult {
+/** Longest a reference run is stretched to when shorter ones committed nothing. */
+const MAX_REFERENCE_SECONDS = 60;
+
+/**
+ * Reads tps, mean latency and transaction counts from pgbench's summary; undefined when the run
+ * committed nothing (pgbench then prints no tps).
+ */
+export function parsePgbench(stdout: string): ReferenceResult | undefined {
+  if (/number of transactions actually processed: 0\b/.test(stdout)) return undefined;
   const figure = (pattern: RegExp) => {
     const match = pattern.exec(stdout);
     if (!match) throw new Error(`pgbench output lacks ${pattern}:\n${stdout}`);
