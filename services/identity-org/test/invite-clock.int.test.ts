@@ -137,4 +137,29 @@ describe("an invite's expiry, with the service's clock an hour off the database'
     // A lapsed invite is left to the sweep; a live one ends with its inviter's right to invite.
     expect((await inviteRow(inviters.id)).status).toBe(lapsed ? 'pending' : 'revoked');
   });
+
+  it('dates its acceptance and revocation on the database clock too, never before its creation, when the service is an hour behind', async () => {
+    setServiceClockOff(-HOUR_MS);
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const guest = await h.user({ email: address('accepting') });
+    const toAccept = await invite(admin, orgId, guest.email);
+    const toRevoke = await invite(admin, orgId, address('revoked'));
+
+    const accepted = await h.call(guest, 'POST', '/v1/invites/accept', { token: toAccept.token });
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    const revoked = await h.call(admin, 'DELETE', `/v1/orgs/${orgId}/invites/${toRevoke.id}`);
+    expect(revoked.statusCode, revoked.body).toBe(204);
+
+    const shown = (await h.call(admin, 'GET', `/v1/orgs/${orgId}/invites/${toAccept.id}`)).json();
+    expect(new Date(shown.acceptedAt).getTime()).toBeGreaterThanOrEqual(
+      new Date(shown.createdAt).getTime(),
+    );
+    const row = await h.db
+      .selectFrom('organization_invites')
+      .select(['created_at', 'revoked_at'])
+      .where('id', '=', toRevoke.id)
+      .executeTakeFirstOrThrow();
+    expect(row.revoked_at!.getTime()).toBeGreaterThanOrEqual(row.created_at.getTime());
+  });
 });

@@ -224,10 +224,11 @@ export async function databaseNow(db: Executor): Promise<Date> {
   return rows[0]!.now;
 }
 
+// Revoked and accepted on the clock that dated the invite (`databaseNow`), so never before it.
 export async function markRevoked(db: Executor, id: string, by: string): Promise<void> {
   await db
     .updateTable('organization_invites')
-    .set({ status: 'revoked', revoked_by: by, revoked_at: new Date() })
+    .set({ status: 'revoked', revoked_by: by, revoked_at: sql<Date>`clock_timestamp()` })
     .where('id', '=', id)
     .execute();
 }
@@ -235,7 +236,7 @@ export async function markRevoked(db: Executor, id: string, by: string): Promise
 export async function markAccepted(db: Executor, id: string, by: string): Promise<void> {
   await db
     .updateTable('organization_invites')
-    .set({ status: 'accepted', accepted_by: by, accepted_at: new Date() })
+    .set({ status: 'accepted', accepted_by: by, accepted_at: sql<Date>`clock_timestamp()` })
     .where('id', '=', id)
     .execute();
 }
