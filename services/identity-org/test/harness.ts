@@ -44,6 +44,8 @@ export interface AuditItem {
   requestId: string | null;
 }
 
+/** The harness's `INVITE_TTL_HOURS`. */
+export const INVITE_TTL_HOURS = 168;
 /** The harness's `INVITES_PER_ADDRESS_PER_DAY` (the default). */
 export const INVITES_PER_ADDRESS_PER_DAY = 3;
 /** The harness's `INVITES_PER_ORG_PER_DAY` (the default) unless a test asks for another. */
@@ -84,7 +86,7 @@ export async function startHarness(options: HarnessOptions = {}) {
       OIDC_AUDIENCE: issuer.audience,
       OIDC_JWKS_URI: issuer.jwksUri,
       PUBLIC_APP_URL,
-      INVITE_TTL_HOURS: 168,
+      INVITE_TTL_HOURS,
       INVITE_LINK_KEY,
       ORGANIZATIONS_PER_OWNER,
       INVITES_PER_ADDRESS_PER_DAY,

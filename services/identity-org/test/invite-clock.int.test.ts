@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Harness, startHarness, type TestUser } from './harness.ts';
+import { type Harness, INVITE_TTL_HOURS, startHarness, type TestUser } from './harness.ts';
 
-/** The harness's `INVITE_TTL_HOURS`. */
-const TTL_MS = 168 * 3_600_000;
 const HOUR_MS = 3_600_000;
+const TTL_MS = INVITE_TTL_HOURS * HOUR_MS;
 
 let h: Harness;
 beforeAll(async () => {
