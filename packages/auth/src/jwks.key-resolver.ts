@@ -57,13 +57,17 @@ export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
    * or leaked) must not come back while its key set cannot be fetched.
    */
   const stillPublished = (kid: string) => keySet.jwks()?.keys.some((jwk) => jwk.kid === kid);
+  /** A kept key, while the last key set fetched still holds it; otherwise the token is refused. */
+  const keptIfPublished = (kid: string, pem: string, cause?: unknown) => {
+    if (stillPublished(kid)) return pem;
+    throw new UnknownSigningKeyError('signing key no longer published', { cause });
+  };
 
   return async function publicKeyPem(header: JWSHeaderParameters): Promise<string> {
     const kept = header.kid === undefined ? undefined : known.get(header.kid);
     const usable = kept !== undefined && Date.now() - kept.heldAt <= maxStaleMs;
     if (usable && Date.now() - failedAt < RETRY_FETCH_AFTER_MS) {
-      if (stillPublished(header.kid!)) return kept.pem;
-      throw new UnknownSigningKeyError('signing key no longer published');
+      return keptIfPublished(header.kid!, kept.pem);
     }
     let key: Awaited<ReturnType<typeof keySet>>;
     try {
@@ -75,10 +79,7 @@ export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
       }
       // The token may be fine; the issuer's key set is unreachable or broken.
       failedAt = Date.now();
-      if (usable) {
-        if (stillPublished(header.kid!)) return kept.pem;
-        throw new UnknownSigningKeyError('signing key no longer published', { cause: error });
-      }
+      if (usable) return keptIfPublished(header.kid!, kept.pem, error);
       throw new DomainError(
         'AUTH_UNAVAILABLE',
         503,
