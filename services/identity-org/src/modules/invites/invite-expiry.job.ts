@@ -31,7 +31,7 @@ export async function recordExpiredInvites(trx: Trx, scope: ExpiryScope): Promis
   const result = await sql<{ count: string }>`
     WITH expired AS (
       UPDATE organization_invites SET status = 'expired'
-      WHERE status = 'pending' AND expires_at < ${asOf}
+      WHERE status = 'pending' AND expires_at <= ${asOf}
         AND organization_id = ${scope.organizationId} ${toAddress}
       RETURNING id, organization_id, email, role
     ), audited AS (
@@ -71,7 +71,7 @@ export async function expirePendingInvites(
     .select('organization_id')
     .distinct()
     .where('status', '=', 'pending')
-    .where('expires_at', '<', sql<Date>`now()`)
+    .where('expires_at', '<=', sql<Date>`now()`)
     .orderBy('organization_id')
     .execute();
   let count = 0;
