@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseNow } from '../src/modules/invites/invite.repository.ts';
 import {
   type Harness,
   INVITES_PER_ADDRESS_PER_DAY as PER_ADDRESS,
@@ -46,10 +47,7 @@ function expectLimited(res: Awaited<ReturnType<Harness['call']>>) {
 }
 
 /** The database's clock, which dates invites and judges the caps. */
-async function databaseNow(): Promise<number> {
-  const { rows } = await sql<{ now: Date }>`SELECT clock_timestamp() AS now`.execute(h.db);
-  return rows[0]!.now.getTime();
-}
+const databaseTime = async () => (await databaseNow(h.db)).getTime();
 
 /**
  * Sends `send`, expecting 429 INVITE_LIMIT whose Retry-After is the wait, on the database's clock
@@ -67,9 +65,9 @@ async function expectLimitedUntilOldestLeaves(
   const { at } = await oldest.executeTakeFirstOrThrow();
   // Postgres keeps microseconds, a Date milliseconds: a millisecond more rather than less.
   const freesAt = new Date(at as Date).getTime() + 1 + DAY_SECONDS * 1000;
-  const before = await databaseNow();
+  const before = await databaseTime();
   const res = await send();
-  const after = await databaseNow();
+  const after = await databaseTime();
   const retryAfter = expectLimited(res);
   expect(retryAfter).toBeGreaterThanOrEqual(Math.floor((freesAt - 1 - after) / 1000));
   expect(retryAfter).toBeLessThanOrEqual(Math.ceil((freesAt - before) / 1000));

@@ -4,6 +4,7 @@ import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseNow } from '../src/modules/invites/invite.repository.ts';
 import { hashInviteToken } from '../src/modules/invites/invite.token.ts';
 import {
   expirePendingInvites,
@@ -79,12 +80,13 @@ describe('invite → accept → role change → removal', () => {
     const orgId = await h.signUp(admin, 'Flow Org');
     const guest = await h.user({ email: 'Guest.Flow@Example.test' });
 
-    const requestedAt = Date.now();
+    // Invites are dated on the database's clock.
+    const requestedAt = (await databaseNow(h.db)).getTime();
     const invited = await h.call(admin, 'POST', `/v1/orgs/${orgId}/invites`, {
       email: 'guest.flow@example.test',
       role: 'organizer',
     });
-    const answeredAt = Date.now();
+    const answeredAt = (await databaseNow(h.db)).getTime();
     expect(invited.statusCode).toBe(201);
     const invite = invited.json();
     expect(invite).toMatchObject({ email: 'guest.flow@example.test', role: 'organizer' });
