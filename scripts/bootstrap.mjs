@@ -148,9 +148,12 @@ function installNodeModules() {
 installNodeModules();
 await installOsPackages();
 
+// Node with tsx's loader, not the tsx command: that one puts a process of its own in between,
+// which kills the script when it does not acknowledge a relayed signal within 30 ms, as it may
+// not while it stops what it started (a Ctrl-C reaches it twice), leaving the servers running.
 const child = spawn(
-  path.join(root, 'node_modules', '.bin', 'tsx'),
-  [path.join(root, 'scripts', `${command}.ts`), ...args],
+  process.execPath,
+  ['--import', 'tsx', path.join(root, 'scripts', `${command}.ts`), ...args],
   { stdio: 'inherit', cwd: root },
 );
 // A terminal's Ctrl-C reaches the child too (same process group); a signal sent to this process
