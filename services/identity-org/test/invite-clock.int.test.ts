@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { databaseNow } from '../src/modules/invites/invite.repository.ts';
 import { recordExpiredInvites } from '../src/modules/invites/invite-expiry.job.ts';
 import { type Harness, INVITE_TTL_HOURS, startHarness, type TestUser } from './harness.ts';
 
@@ -161,6 +162,42 @@ describe("an invite's expiry, with the service's clock an hour off the database'
       .where('id', '=', toRevoke.id)
       .executeTakeFirstOrThrow();
     expect(row.revoked_at!.getTime()).toBeGreaterThanOrEqual(row.created_at.getTime());
+  });
+});
+
+describe("identity-org's events, with the service's clock an hour off the database's", () => {
+  it.each([
+    { skew: 'ahead', offsetMs: HOUR_MS },
+    { skew: 'behind', offsetMs: -HOUR_MS },
+  ])('are dated on the database clock, as the invite expiry they carry, when the service is an hour $skew', async ({
+    offsetMs,
+  }) => {
+    setServiceClockOff(offsetMs);
+    const before = await databaseNow(h.db);
+    const admin = await h.user();
+    const orgId = await h.signUp(admin);
+    const guest = await h.user({ email: address('joining') });
+    const { token } = await invite(admin, orgId, guest.email);
+    const accepted = await h.call(guest, 'POST', '/v1/invites/accept', { token });
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    const after = await databaseNow(h.db);
+
+    const { rows } = await sql<{ payload: { type: string; occurredAt: string } }>`
+      SELECT payload FROM outbox
+      WHERE aggregate_id IN (${orgId}, ${admin.sub}, ${guest.sub}) ORDER BY id`.execute(h.db);
+    expect(rows.map((row) => row.payload.type).sort()).toEqual([
+      'identity.member_invited',
+      'identity.member_joined',
+      'identity.member_joined',
+      'identity.organization_created',
+      'identity.user_registered',
+      'identity.user_registered',
+    ]);
+    for (const { payload } of rows) {
+      const occurredAt = new Date(payload.occurredAt).getTime();
+      expect(occurredAt, payload.type).toBeGreaterThanOrEqual(before.getTime());
+      expect(occurredAt, payload.type).toBeLessThanOrEqual(after.getTime());
+    }
   });
 });
 

@@ -10,7 +10,8 @@ export type OrgEvent = { [T in EventType]: { type: T; data: EventData<T> } }[Eve
  * Writes the organization's events to the outbox in the caller's transaction. Every
  * organization-scoped event (membership and invite events too) belongs to the organization
  * aggregate, so the relay keeps them in order per organization; bumping `event_version` also
- * locks the organization row until commit.
+ * locks the organization row until commit. The events are dated on the database's clock, which
+ * dates the rows they announce (an invite's `expiresAt` too), not on the replica's.
  */
 export async function emitOrgEvents(
   trx: Trx,
@@ -18,11 +19,11 @@ export async function emitOrgEvents(
   correlationId: string,
   events: readonly OrgEvent[],
 ): Promise<void> {
-  const { event_version: last } = await trx
+  const { event_version: last, occurred_at: occurredAt } = await trx
     .updateTable('organizations')
     .set({ event_version: sql`event_version + ${events.length}` })
     .where('id', '=', organizationId)
-    .returning('event_version')
+    .returning(['event_version', sql<Date>`clock_timestamp()`.as('occurred_at')])
     .executeTakeFirstOrThrow();
   const first = last - events.length + 1;
   const envelopes = events.map((event, index) =>
@@ -31,6 +32,7 @@ export async function emitOrgEvents(
       orgId: organizationId,
       aggregate: { type: 'organization', id: organizationId, version: first + index },
       correlationId,
+      occurredAt,
     }),
   );
   await enqueueEvents(trx, envelopes);

@@ -49,7 +49,9 @@ const toUser = (row: UserRow): User => ({
 export async function upsertUser(
   db: Executor,
   claims: UserClaims,
-): Promise<{ user: User; inserted: boolean; version: number; announce: boolean } | undefined> {
+): Promise<
+  { user: User; inserted: boolean; version: number; writtenAt: Date; announce: boolean } | undefined
+> {
   const row = await db
     .with('before', (qb) => qb.selectFrom('users').select('version').where('id', '=', claims.id))
     .insertInto('users')
@@ -102,6 +104,7 @@ export async function upsertUser(
       // announcement a duplicate of the same version, which consumers ignore. Null on the update
       // path when the row was inserted by a transaction this snapshot cannot see.
       sql<number | null>`(SELECT version FROM before)`.as('previous_version'),
+      sql<Date>`clock_timestamp()`.as('written_at'),
     ])
     .executeTakeFirst();
   return (
@@ -109,6 +112,7 @@ export async function upsertUser(
       user: toUser(row),
       inserted: row.inserted,
       version: row.version,
+      writtenAt: row.written_at,
       // A row inserted concurrently was inserted at version 1 and announced by its inserter: only
       // a version this statement raised past that is news.
       announce: row.inserted || (row.previous_version ?? 1) !== row.version,

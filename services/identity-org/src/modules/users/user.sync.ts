@@ -73,6 +73,8 @@ function upsertInTransaction(db: Db, claims: UserClaims, requestId: string): Pro
         source: 'identity-org',
         aggregate: { type: 'user', id: written.user.id, version: written.version },
         correlationId: requestId,
+        // The database's clock, as every identity-org event's.
+        occurredAt: written.writtenAt,
       },
     );
     await enqueueEvents(trx, [event]);
