@@ -105,12 +105,14 @@ describe('booking flow through HTTP', () => {
       'promoted',
     ]);
     expect(history.json().items[1].details).toEqual({ seatNumbers: [1, 2] });
-    // The booking's own versions, not the log's global position (platform-wide volume).
+    // The booking's own versions, not the log's global position (platform-wide volume), nor the
+    // event's count of accepted requests.
+    expect(history.json().items[0].details).not.toHaveProperty('acceptedSeq');
     expect(history.json().items).toEqual([
       {
         version: 1,
         action: 'created',
-        details: expect.any(Object),
+        details: expect.objectContaining({ status: 'waiting', waitingNumber: 1, seats: 2 }),
         occurredAt: expect.any(String),
       },
       {

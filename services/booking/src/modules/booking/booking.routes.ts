@@ -151,7 +151,7 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
         items: rows.map((r) => ({
           version: r.version,
           action: r.action,
-          details: r.details as Record<string, unknown>,
+          details: shownDetails(r.details as Record<string, unknown>),
           occurredAt: r.occurred_at.toISOString(),
         })),
       };
@@ -207,4 +207,14 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
       );
     },
   );
+}
+
+/**
+ * An entry's details as its readers see them: without `acceptedSeq`, the event's running count
+ * of accepted requests (cancelled ones too), which audits use and which would tell a booker how
+ * busy the sale is beyond what the availability shows.
+ */
+function shownDetails(details: Record<string, unknown>): Record<string, unknown> {
+  const { acceptedSeq: _internal, ...shown } = details;
+  return shown;
 }
