@@ -7,13 +7,21 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { installErrorHandling } from './error-handler.ts';
+import { handleFrameworkError, installErrorHandling } from './error-handler.ts';
 import { createLogger } from './logger.ts';
 import { installObservability, type ReadinessCheck } from './observability.routes.ts';
 import { installOpenApi, type OpenApiInfo } from './openapi.plugin.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 import { isDraining, startDraining } from './shutdown-drain.ts';
 import { installStoredTextGuard } from './stored-text.ts';
+
+/**
+ * Longest path parameter the router hands to a route (fastify's default is 100): the routes'
+ * schemas decide what a parameter may be (a user id takes up to 255 characters), and only a
+ * longer one is refused by the router, as 414. Routes take no regular-expression parameters, the
+ * cost the router's limit guards against.
+ */
+const MAX_PATH_PARAMETER_LENGTH = 1024;
 
 /** The query of a route that takes no parameters. */
 const NO_QUERY = z.strictObject({});
@@ -60,6 +68,8 @@ export function createApp(options: CreateAppOptions): App {
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     trustProxy: options.trustProxy ?? false,
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    frameworkErrors: handleFrameworkError,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isDependencyUnavailable } from './dependency-failure.ts';
 import { isDomainError } from './domain-error.ts';
 import { type FieldError, problem, sendProblem } from './problem.ts';
+import { REQUEST_ID_HEADER } from './request-id.ts';
 
 const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
   400: 'BAD_REQUEST',
@@ -83,6 +84,32 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
   }
   request.log.error({ err: error }, 'unhandled error');
   return sendProblem(reply, problem(500, 'INTERNAL', 'An unexpected error occurred.'));
+}
+
+// The router refusing a path before any route or hook runs.
+const PATH_NOT_DECODABLE = 'FST_ERR_BAD_URL';
+
+/**
+ * fastify's `frameworkErrors`: the router refusing a path (a parameter that is not valid
+ * percent-encoding, or longer than the router takes) answers before any hook runs, so this sets
+ * the request id itself and answers problem+json like every other error.
+ */
+export function handleFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  reply.header(REQUEST_ID_HEADER, request.id);
+  if (error.code === PATH_NOT_DECODABLE) {
+    request.log.info({ err: error }, 'request path not decodable');
+    return sendProblem(
+      reply,
+      problem(400, 'VALIDATION_FAILED', 'The request is not valid.', {
+        errors: [{ path: 'params', message: 'A path segment is not valid percent-encoding.' }],
+      }),
+    );
+  }
+  return handleError(error, request, reply);
 }
 
 /** Installs the problem+json error and not-found handlers on the root instance. */

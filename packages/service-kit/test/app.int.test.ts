@@ -253,6 +253,31 @@ describe('createApp', () => {
       expect(media.json()).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
     });
 
+    it('answers a path the router refuses as problem+json with the request id', async () => {
+      const undecodable = await app.inject({ method: 'GET', url: '/v1/things/%E2%82' });
+      expect(undecodable.statusCode).toBe(400);
+      expect(undecodable.headers['content-type']).toBe(PROBLEM);
+      expect(undecodable.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(undecodable.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: [{ path: 'params', message: expect.any(String) }],
+      });
+
+      // A long id reaches the route's schema, which decides about it...
+      const long = await app.inject({ method: 'POST', url: `/v1/things/${'x'.repeat(300)}` });
+      expect(long.statusCode).toBe(400);
+      expect(long.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: expect.arrayContaining([expect.objectContaining({ path: 'params.thingId' })]),
+      });
+      // ...and only one longer than the router takes is refused before it, as too long.
+      const tooLong = await app.inject({ method: 'GET', url: `/v1/things/${'x'.repeat(1025)}` });
+      expect(tooLong.statusCode).toBe(414);
+      expect(tooLong.headers['content-type']).toBe(PROBLEM);
+      expect(tooLong.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(tooLong.json()).toMatchObject({ status: 414, code: 'URI_TOO_LONG' });
+    });
+
     it('hides unexpected errors behind a generic 500 and logs them with the request id', async () => {
       const res = await app.inject({ url: '/boom', headers: { 'x-request-id': 'boom-1' } });
       expect(res.statusCode).toBe(500);

@@ -178,4 +178,15 @@ describe('gateway routing', () => {
     const after = Object.values(h.upstreams).reduce((n, u) => n + u.received.length, 0);
     expect(after).toBe(before);
   });
+
+  it('answers a path that is not valid percent-encoding 400 problem+json itself, asking no upstream', async () => {
+    const before = Object.values(h.upstreams).reduce((n, u) => n + u.received.length, 0);
+    const res = await send('GET', '/v1/events/%E2%82');
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'params' }] });
+    const after = Object.values(h.upstreams).reduce((n, u) => n + u.received.length, 0);
+    expect(after).toBe(before);
+  });
 });

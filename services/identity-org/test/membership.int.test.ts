@@ -278,6 +278,19 @@ describe('changing a member’s role', () => {
     );
     expect(missing.statusCode, missing.body).toBe(404);
     expect(missing.json().code).toBe('MEMBER_NOT_FOUND');
+
+    // A user id may take up to 255 characters: a long one is looked up too, not refused as a URI.
+    for (const method of ['PATCH', 'DELETE'] as const) {
+      const long = await h.call(
+        admin,
+        method,
+        `/v1/orgs/${orgId}/members/${'u'.repeat(200)}`,
+        method === 'PATCH' ? { role: 'organizer' } : undefined,
+        { 'if-match': '*' },
+      );
+      expect(long.statusCode, long.body).toBe(404);
+      expect(long.json().code).toBe('MEMBER_NOT_FOUND');
+    }
   });
 
   it('finds the member however the case of the user id in the path is written', async () => {
