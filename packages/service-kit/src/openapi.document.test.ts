@@ -10,6 +10,9 @@ const base = (): OpenApiDocument => ({
   openapi: '3.1.0',
   info: { title: 't', version: '1' },
   paths: {
+    '/healthz': {
+      get: { security: [], responses: { '200': { description: 'Default Response' } } },
+    },
     '/v1/public': {
       get: { security: [], responses: { '200': { description: 'Default Response' } } },
     },
@@ -23,10 +26,19 @@ const base = (): OpenApiDocument => ({
 });
 
 describe('withPlatformConventions', () => {
-  it('adds no 401 to public operations and no 400 to operations without input', () => {
+  it('adds no 401 to public operations and no 400 to operations outside the API without input', () => {
+    const doc = withPlatformConventions(base());
+    expect(doc.paths?.['/healthz']?.get?.responses).toEqual({
+      '200': { description: 'OK' },
+      default: { $ref: '#/components/responses/Problem' },
+    });
+  });
+
+  it('adds 400 to every API operation, which refuses query parameters it does not declare', () => {
     const doc = withPlatformConventions(base());
     expect(doc.paths?.['/v1/public']?.get?.responses).toEqual({
       '200': { description: 'OK' },
+      '400': { $ref: '#/components/responses/ValidationProblem' },
       default: { $ref: '#/components/responses/Problem' },
     });
   });

@@ -91,8 +91,16 @@ export function* operationsOf(
   }
 }
 
-function hasRequestInput(operation: OpenAPIV3_1.OperationObject): boolean {
-  return operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0;
+/**
+ * Whether the operation can answer 400: it takes input, or it is an API operation, which refuses
+ * query parameters it does not declare (`createApp`), even when it declares none.
+ */
+function validatesInput(path: string, operation: OpenAPIV3_1.OperationObject): boolean {
+  return (
+    path.startsWith('/v1/') ||
+    operation.requestBody !== undefined ||
+    (operation.parameters?.length ?? 0) > 0
+  );
 }
 
 /**
@@ -168,7 +176,7 @@ export function withPlatformConventions(doc: OpenApiDocument): OpenApiDocument {
       }
       responses[status] = described;
     }
-    if (hasRequestInput(operation)) {
+    if (validatesInput(path, operation)) {
       responses['400'] ??= { $ref: '#/components/responses/ValidationProblem' };
     }
     if (versioned) {

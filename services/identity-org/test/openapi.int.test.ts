@@ -46,6 +46,14 @@ describe('identity-org OpenAPI document', () => {
     expect(signup.responses['401']).toEqual({ $ref: '#/components/responses/Unauthenticated' });
   });
 
+  it('documents the 400 that GET /v1/me answers to a query parameter it does not take', async () => {
+    const me = documentedOperation(doc, '/v1/me', 'get');
+    expect(me.responses['400']).toEqual({ $ref: '#/components/responses/ValidationProblem' });
+    const refused = await h.call(await h.user(), 'GET', '/v1/me?verbose=1');
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
   it('describes member listing as a page and member removal as 204', () => {
     const list = documentedOperation(doc, '/v1/orgs/{orgId}/members', 'get');
     expect(parameterNames(list)).toEqual(['path:orgId', 'query:cursor', 'query:limit']);
