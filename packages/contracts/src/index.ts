@@ -14,6 +14,7 @@ export {
   parseEvent,
 } from './envelope-codec.ts';
 export { ContractError, type ContractErrorCode, type ContractIssue } from './errors.ts';
+export { EVENT_OWNERS, type EventContext, ownerOf, untrustedOrigin } from './event-owners.ts';
 export * from './events/booking.events.ts';
 export * from './events/catalog.events.ts';
 export * from './events/identity.events.ts';

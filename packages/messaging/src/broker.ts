@@ -1,9 +1,10 @@
-import { type DomainEvent, parseEvent } from '@happening/contracts';
+import type { DomainEvent } from '@happening/contracts';
 import type { ChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
 import { trackBroker } from './broker.metrics.ts';
 import { ConfirmPublisher } from './confirm-publisher.ts';
 import { type ConsumeOptions, ConsumerRunner } from './consumer-runner.ts';
+import { parseDeliveredEvent } from './delivered-event.ts';
 import { PublishError } from './errors.ts';
 import { HEADERS } from './headers.ts';
 import { declareTopology, ReconnectingConnection } from './reconnecting-connection.ts';
@@ -50,7 +51,10 @@ export interface Broker {
   declare(topology: Topology): Promise<void>;
   /** Resolves once the broker confirmed the message and routed it to a queue; rejects otherwise. */
   publish(message: PublishMessage): Promise<void>;
-  /** Consumes a declared queue with manual acks; parse defaults to the contracts' `parseEvent`. */
+  /**
+   * Consumes a declared queue with manual acks; parse defaults to `parseDeliveredEvent`, which
+   * dead-letters events not from their type's owner.
+   */
   consume<T = DomainEvent>(options: ConsumeOptions<T>): Promise<ConsumerHandle>;
   /** Connected for publishing and for consuming (two connections, each reconnecting on its own). */
   isConnected(): boolean;
@@ -189,7 +193,8 @@ class ReconnectingBroker implements Broker {
     if (!policy) {
       throw new Error(`queue ${options.queue} has no failure policy: declare its topology first`);
     }
-    const parse = options.parse ?? (parseEvent as unknown as (raw: unknown) => T);
+    const parse =
+      options.parse ?? (parseDeliveredEvent as unknown as NonNullable<ConsumeOptions<T>['parse']>);
     const runner = new ConsumerRunner<T>(
       { ...options, parse },
       {

@@ -3,7 +3,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import type { ConfirmPublisher } from './confirm-publisher.ts';
 import { consumedMessages, deadLetteredMessages } from './consumer.metrics.ts';
-import { PublishError, UnprocessableMessage } from './errors.ts';
+import { PublishError, UnprocessableMessage, UntrustedEvent } from './errors.ts';
 import { HEADERS } from './headers.ts';
 import { describeError, type MessageContext, messageContext } from './message-context.ts';
 import type { FailurePolicy } from './topology.ts';
@@ -14,7 +14,7 @@ export interface ConsumeOptions<T> {
   /** Unacked messages in flight on this consumer; default 10. */
   prefetch?: number;
   /** Validates the decoded JSON body; throwing sends the message straight to the DLQ. */
-  parse?: (raw: unknown) => T;
+  parse?: (raw: unknown, context: MessageContext) => T;
   /** Deliveries before dead-lettering; default one more than the queue's retry queues. */
   maxAttempts?: number;
 }
@@ -34,7 +34,7 @@ interface RunnerDeps {
 
 /** One consumer: re-attached to every new connection, it acks only after the message is settled. */
 export class ConsumerRunner<T> {
-  readonly #options: ConsumeOptions<T> & { parse: (raw: unknown) => T };
+  readonly #options: ConsumeOptions<T> & { parse: NonNullable<ConsumeOptions<T>['parse']> };
   readonly #deps: RunnerDeps;
   readonly #inFlight = new Set<Promise<void>>();
   #channel: Channel | undefined;
@@ -45,7 +45,10 @@ export class ConsumerRunner<T> {
   readonly #attaching = new Set<Promise<void>>();
   #stopTaking: Promise<void> | undefined;
 
-  constructor(options: ConsumeOptions<T> & { parse: (raw: unknown) => T }, deps: RunnerDeps) {
+  constructor(
+    options: ConsumeOptions<T> & { parse: NonNullable<ConsumeOptions<T>['parse']> },
+    deps: RunnerDeps,
+  ) {
     this.#options = options;
     this.#deps = deps;
   }
@@ -144,9 +147,24 @@ export class ConsumerRunner<T> {
     const { policy, logger } = this.#deps;
     let parsed: T;
     try {
-      parsed = this.#options.parse(JSON.parse(message.content.toString('utf8')));
+      parsed = this.#options.parse(JSON.parse(message.content.toString('utf8')), context);
     } catch (error) {
-      // A message that does not fit its schema will never fit it: no retries.
+      // A message that does not fit its schema will never fit it, nor will a forged one: no retries.
+      if (error instanceof UntrustedEvent) {
+        // Type and source only: the payload of a forged event is the attacker's.
+        logger.warn(
+          {
+            messageId: context.messageId,
+            queue: this.queue,
+            routingKey: context.routingKey,
+            type: error.eventType,
+            source: error.source,
+          },
+          'untrusted event refused, dead-lettering',
+        );
+        await this.#deadLetter(channel, message, context, `untrusted: ${error.message}`);
+        return;
+      }
       logger.warn(
         { messageId: context.messageId, queue: this.queue, err: error },
         'message failed parsing',

@@ -4,7 +4,10 @@ import { HEADERS } from './headers.ts';
 /** What a handler knows about the delivery besides the parsed message. */
 export interface MessageContext {
   messageId: string;
-  /** The routing key the message was originally published with. */
+  /**
+   * The routing key the message was originally published with: a retry's or replay's (default
+   * exchange) is kept in a header, since it travels under its queue's name.
+   */
   routingKey: string;
   /** 1 on the first delivery, then counts retries. */
   attempt: number;
@@ -17,7 +20,9 @@ export function messageContext(message: ConsumeMessage): MessageContext {
   const headers = { ...(message.properties.headers ?? {}) };
   delete headers[HEADERS.publishId];
   const attempt = Number(headers[HEADERS.attempt] ?? 1);
-  const originalKey = headers[HEADERS.routingKey];
+  // Only retries and replays travel the default exchange; on any other, the header is whatever the
+  // publisher wrote, while the routing key is what the broker's topic permissions checked.
+  const originalKey = message.fields.exchange === '' ? headers[HEADERS.routingKey] : undefined;
   const context: MessageContext = {
     messageId: String(message.properties.messageId ?? ''),
     routingKey: typeof originalKey === 'string' ? originalKey : message.fields.routingKey,

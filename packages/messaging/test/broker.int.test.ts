@@ -129,6 +129,37 @@ describe('broker', () => {
     await consumer.cancel();
   });
 
+  it('still trusts a domain event on its retry, under its first routing key', async () => {
+    await broker.declare(
+      serviceTopology('beta-retry', {
+        bindings: ['identity.user_registered'],
+        retryDelaysMs: [50],
+      }),
+    );
+    const attempts: number[] = [];
+    const consumer = await broker.consume({
+      queue: 'beta-retry.events',
+      handler: async (_event, context) => {
+        attempts.push(context.attempt);
+        if (context.attempt === 1) throw new Error('database away');
+      },
+    });
+    const event = buildEvent(
+      'identity.user_registered',
+      { userId: crypto.randomUUID(), email: 'b@example.com', name: 'B' },
+      {
+        source: 'identity-org',
+        aggregate: { type: 'user', id: 'u2', version: 1 },
+        correlationId: 'c-3',
+      },
+    );
+    await broker.publish({ routingKey: event.type, messageId: event.id, payload: event });
+    await eventually(() => attempts.length === 2, { what: 'the retry handled' });
+    expect(attempts).toEqual([1, 2]);
+    expect(await queueState('beta-retry.dlq')).toMatchObject({ messageCount: 0 });
+    await consumer.cancel();
+  });
+
   it('parks an event no queue is bound for in happening.unrouted instead of losing it', async () => {
     await broker.publish({ routingKey: 'nobody.listens', messageId: 'm-2', payload: {} });
     const parked = await eventually(() => getOne(UNROUTED_QUEUE), { what: 'parked message' });

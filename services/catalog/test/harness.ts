@@ -196,6 +196,7 @@ export async function startCatalog() {
 
   return {
     postgresUrl: infra.postgresUrl,
+    amqpUrl: infra.amqpUrl,
     app,
     db,
     broker,
