@@ -115,6 +115,30 @@ userinfo early. urlquery encodes a space as +, which a userinfo keeps as a plus:
 {{- end -}}
 {{- end -}}
 
+{{/*
+Secret key of a service's AMQP URL: `amqp-url-<service>` when the service has a broker user of its
+own (`secrets.amqpUrls.<service>`, or listed in `secrets.existingSecretAmqpUrls`), else the shared
+`amqp-url`. An existing Secret cannot be read when rendering offline, hence the list rather than a
+look at its keys; a per-service URL the chart would not use fails the render instead of leaving the
+service on the shared user. Call with (dict "root" $ "service" $name).
+*/}}
+{{- define "happening.amqpUrlKey" -}}
+{{- $secrets := .root.Values.secrets -}}
+{{- $own := false -}}
+{{- if $secrets.existingSecret -}}
+{{- if $secrets.amqpUrls -}}
+{{- fail "secrets.amqpUrls is not read with secrets.existingSecret: put each URL in that Secret as amqp-url-<service> and list the service in secrets.existingSecretAmqpUrls" -}}
+{{- end -}}
+{{- $own = has .service ($secrets.existingSecretAmqpUrls | default list) -}}
+{{- else -}}
+{{- if $secrets.existingSecretAmqpUrls -}}
+{{- fail "secrets.existingSecretAmqpUrls names keys of secrets.existingSecret, which is not set: give the URLs in secrets.amqpUrls" -}}
+{{- end -}}
+{{- $own = not (empty (index ($secrets.amqpUrls | default dict) .service)) -}}
+{{- end -}}
+{{- ternary (printf "amqp-url-%s" .service) "amqp-url" $own -}}
+{{- end -}}
+
 {{- define "happening.redisUrl" -}}
 {{- $redis := .Values.redis -}}
 {{- if $redis.enabled -}}
@@ -267,7 +291,7 @@ services.<name>.migrations), else empty. Call with (dict "root" $ "service" $nam
   valueFrom:
     secretKeyRef:
       name: {{ .secretName }}
-      key: amqp-url
+      key: {{ include "happening.amqpUrlKey" . }}
 {{- end }}
 {{- if include "happening.usesRedis" .service }}
 - name: REDIS_URL
@@ -328,6 +352,11 @@ services.<name>.migrations), else empty. Call with (dict "root" $ "service" $nam
 {{- define "happening.secretData" -}}
 {{ include "happening.databaseSecretData" . }}
 amqp-url: {{ include "happening.amqpUrl" . | b64enc | quote }}
+{{- range $name, $url := .Values.secrets.amqpUrls }}
+{{- if $url }}
+amqp-url-{{ $name }}: {{ $url | b64enc | quote }}
+{{- end }}
+{{- end }}
 redis-url: {{ include "happening.redisUrl" . | b64enc | quote }}
 smtp-url: {{ .Values.secrets.smtpUrl | b64enc | quote }}
 notification-sealing-key: {{ include "happening.keptKey" (dict "root" . "value" "notificationSealingKey" "key" "notification-sealing-key") | b64enc | quote }}

@@ -1005,6 +1005,105 @@ describe('notification secrets', () => {
   });
 });
 
+const BROKER_USERS = ['identity-org', 'catalog', 'booking', 'notification'];
+
+/** The Secret key each service's AMQP_URL is read from. */
+function amqpUrlKeys(manifests: Manifest[]): Record<string, string | undefined> {
+  return Object.fromEntries(
+    BROKER_USERS.map((service) => {
+      const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`));
+      const ref = container.env?.find((e) => e.name === 'AMQP_URL')?.valueFrom?.secretKeyRef;
+      return [service, ref?.key];
+    }),
+  );
+}
+
+/** The AMQP_URL each service's container gets, resolved through the rendered Secret. */
+function amqpUrls(manifests: Manifest[]): Record<string, unknown> {
+  return Object.fromEntries(
+    BROKER_USERS.map((service) => {
+      const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`));
+      return [service, containerEnv(manifests, container).values.AMQP_URL];
+    }),
+  );
+}
+
+describe('broker users', () => {
+  const shared = 'amqp://rabbitmq:5672';
+
+  it('are one shared user for every service unless a service is given its own', () => {
+    const manifests = renderChart(helm, chart.dir);
+    expect(amqpUrls(manifests)).toEqual(
+      Object.fromEntries(BROKER_USERS.map((service) => [service, shared])),
+    );
+    const secret = named(manifests, 'Secret', 'happening-secrets') as Manifest & {
+      data: Record<string, string>;
+    };
+    expect(Object.keys(secret.data).filter((key) => key.startsWith('amqp-url'))).toEqual([
+      'amqp-url',
+    ]);
+  });
+
+  it("give a service's own URL to that service only, the others keeping the shared one", () => {
+    const catalogUrl = 'amqps://catalog:s3cret@rabbitmq:5671';
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      ['--set-string', `secrets.amqpUrls.catalog=${catalogUrl}`],
+    );
+    expect(amqpUrls(manifests)).toEqual({
+      'identity-org': shared,
+      catalog: catalogUrl,
+      booking: shared,
+      notification: shared,
+    });
+  });
+
+  it("read each service's own key from an existing Secret, when listed, else amqp-url", () => {
+    expect(amqpUrlKeys(renderChart(helm, chart.dir, [productionValues]))).toEqual({
+      'identity-org': 'amqp-url-identity-org',
+      catalog: 'amqp-url-catalog',
+      booking: 'amqp-url-booking',
+      notification: 'amqp-url-notification',
+    });
+    const onlyCatalog = renderChart(
+      helm,
+      chart.dir,
+      [productionValues],
+      ['--set-json', 'secrets.existingSecretAmqpUrls=["catalog"]'],
+    );
+    expect(amqpUrlKeys(onlyCatalog)).toEqual({
+      'identity-org': 'amqp-url',
+      catalog: 'amqp-url-catalog',
+      booking: 'amqp-url',
+      notification: 'amqp-url',
+    });
+  });
+
+  it('refuse a per-service URL the chart would not use, rather than fall back to the shared user', () => {
+    expect(() =>
+      renderChart(
+        helm,
+        chart.dir,
+        [productionValues],
+        ['--set-string', 'secrets.amqpUrls.catalog=amqps://catalog:x@rabbitmq:5671'],
+      ),
+    ).toThrow(/secrets.amqpUrls is not read with secrets.existingSecret/);
+    expect(() =>
+      renderChart(
+        helm,
+        chart.dir,
+        [],
+        ['--set-json', 'secrets.existingSecretAmqpUrls=["catalog"]'],
+      ),
+    ).toThrow(/secrets.existingSecretAmqpUrls names keys of secrets.existingSecret/);
+    expect(() =>
+      renderChart(helm, chart.dir, [], ['--set-string', 'secrets.amqpUrls.gateway=amqp://x']),
+    ).toThrow(/gateway/);
+  });
+});
+
 describe('values schema and dependencies', () => {
   it('rejects invalid and weakened values', () => {
     expect(() => renderChart(helm, chart.dir, [], ['--set', 'services.booking.port=http'])).toThrow(
