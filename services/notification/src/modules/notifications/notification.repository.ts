@@ -78,7 +78,6 @@ const NO_LEASE = { lease_token: null, leased_until: null } as const;
 /** `now()` plus `ms`, as Postgres computes it (one clock for every replica). */
 const fromNow = (ms: number) => sql<Date>`now() + make_interval(secs => ${ms / 1_000}::float8)`;
 
-/** `now()` minus `ms`, as Postgres computes it. */
 /**
  * Claims a pending notification for one send, for `leaseMs` unless renewed, under `token`.
  * Undefined when it is gone, no longer pending, or leased by a worker sending it right now.
