@@ -110,7 +110,7 @@ export async function startRuntime(
     maxAttempts,
     handler: async (message, context) => {
       await deliverNotification(
-        { db, adapters: deps.adapters, sealedBox: deps.sealedBox, logger },
+        { db, adapters: deps.adapters, sealedBox: deps.sealedBox, logger, maxAttempts },
         message.notificationId,
         { isLast: context.attempt >= maxAttempts },
       );

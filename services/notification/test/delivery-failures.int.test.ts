@@ -524,6 +524,7 @@ describe('a permanent rejection', () => {
       adapters: h.adapters,
       sealedBox: h.sealedBox,
       logger: pino({ level: 'silent' }),
+      maxAttempts: MAX_ATTEMPTS,
     };
     const outcome = await deliverNotification(deps, id, { isLast: true });
     const row = await h.db

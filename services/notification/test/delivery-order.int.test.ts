@@ -66,6 +66,7 @@ async function retried(source: EventEnvelope, subjectPart: string) {
     adapters: h.adapters,
     sealedBox: h.sealedBox,
     logger: pino({ level: 'silent' }),
+    maxAttempts: RETRY_DELAYS_MS.length + 1,
   };
   const outcome = await deliverNotification(deps, waiting!.id, { isLast: false });
   return { outcome, row: await settled(source) };

@@ -135,7 +135,14 @@ describe('the delivery lease', () => {
     const id = await pendingNotification();
     const held = heldAdapter();
     // Renewed every leaseMs / 3: a stall of a few hundred ms on a loaded machine must not lose it.
-    const deps = { db: h.db, adapters: held.adapters, sealedBox, logger, leaseMs: 1_500 };
+    const deps = {
+      db: h.db,
+      adapters: held.adapters,
+      sealedBox,
+      logger,
+      leaseMs: 1_500,
+      maxAttempts: 2,
+    };
     const first = deliverNotification(deps, id, { isLast: false });
     try {
       await eventually(() => held.sends.length === 1, { what: 'the first send started' });

@@ -17,6 +17,7 @@ import {
 import { channelEnabled } from '../preferences/preference.policy.ts';
 import { storedPreferences } from '../preferences/preference.repository.ts';
 import { findRecipients } from '../recipients/recipient.repository.ts';
+import { publishGivenUp, reportGivenUp } from './abandoned-send.ts';
 import { type ChannelAdapter, PermanentRejection } from './channels/channel.adapter.ts';
 import { notificationFailed, notificationSent } from './delivery.events.ts';
 import { countDelivery } from './delivery.metrics.ts';
@@ -37,6 +38,8 @@ export interface DeliveryDeps {
   logger: Logger;
   /** How long a claim on a notification holds unless renewed (every third of it); 30 s by default. */
   leaseMs?: number;
+  /** Attempts a notification has (DELIVERY_RETRY_DELAYS_MS + 1), abandoned sends counted. */
+  maxAttempts: number;
 }
 
 /** Thrown after a failed attempt was recorded, so the broker retries (or dead-letters) the work. */
@@ -59,8 +62,10 @@ function describe(error: unknown): string {
  * transaction claims the notification with a lease, the worker sends and keeps the lease renewed,
  * and a second short transaction records the outcome. So two workers never send one notification
  * at once, and one found sent, failed, skipped or leased is left alone: redelivered work is
- * harmless. A failure is counted before the error propagates for the broker to retry; on the last
- * attempt the notification becomes `failed`. A permanent rejection (an unknown mailbox, an
+ * harmless. A lease found run out was a send that ended unrecorded: the claim counts it, and when
+ * it was the last attempt gives the notification up (`failed`, with `notification_failed`) and
+ * resolves `'failed'` without sending. A failure is counted before the error propagates for the
+ * broker to retry; on the last attempt the notification becomes `failed`. A permanent rejection (an unknown mailbox, an
  * invalid number) makes it `failed` at once and resolves `'failed'`: there is nothing to retry
  * or dead-letter. Sent and failed notifications are counted in `happening_notifications_total`.
  */
@@ -71,8 +76,14 @@ export async function deliverNotification(
 ): Promise<'sent' | 'skipped' | 'failed'> {
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const token = randomUUID();
-  const row = await claim(deps, notificationId, token, leaseMs);
-  if (!row) return 'skipped';
+  const claimed = await claim(deps, notificationId, token, leaseMs);
+  if (!claimed) return 'skipped';
+  if ('gaveUp' in claimed) {
+    // After the commit, as the sweep reports those it gives up.
+    reportGivenUp(deps.logger, [claimed.gaveUp]);
+    return 'failed';
+  }
+  const row = claimed.send;
 
   let accepted: { providerMessageId: string | null } | undefined;
   let reason = '';
@@ -136,22 +147,29 @@ export async function deliverNotification(
 
 /**
  * Claims a pending notification, in a short transaction of its own, and settles where it goes.
- * Much may have changed since the notice was written (it waited for a retry, or an orgAdmin
- * retried it days later): a channel its person turned off is not used, and a notice overtaken by
- * what happened since (its booking or event cancelled, a newer notice sent, see `overtakenBy`) is
- * not sent after it; either becomes `skipped`, with the reason. And the person's email or phone
- * may have changed: it goes to the address they have now (see `sendAddress`), stored as the
- * notification's recipient.
+ * A lease it finds run out is counted as an attempt (`claimForDelivery`); when that was the last,
+ * the notification is given up there (`gaveUp`, its `notification_failed` in the same
+ * transaction) and not sent again. Much may have changed since the notice was written (it waited
+ * for a retry, or an orgAdmin retried it days later): a channel its person turned off is not
+ * used, and a notice overtaken by what happened since (its booking or event cancelled, a newer
+ * notice sent, see `overtakenBy`) is not sent after it; either becomes `skipped`, with the
+ * reason. And the person's email or phone may have changed: it goes to the address they have now
+ * (see `sendAddress`), stored as the notification's recipient.
  */
 async function claim(
   deps: DeliveryDeps,
   notificationId: string,
   token: string,
   leaseMs: number,
-): Promise<NotificationRow | undefined> {
+): Promise<{ send: NotificationRow } | { gaveUp: NotificationRow } | undefined> {
   return deps.db.transaction().execute(async (trx) => {
-    const row = await claimForDelivery(trx, notificationId, token, leaseMs);
-    if (!row || row.user_id === null) return row;
+    const row = await claimForDelivery(trx, notificationId, token, leaseMs, deps.maxAttempts);
+    if (!row) return undefined;
+    if (row.status === 'failed') {
+      await publishGivenUp(trx, [row]);
+      return { gaveUp: row };
+    }
+    if (row.user_id === null) return { send: row };
     const stored = await storedPreferences(trx, [row.user_id]);
     if (!channelEnabled(row.type, row.channel, stored)) {
       await markSkipped(trx, row.id, SKIP_REASONS.channelOff);
@@ -177,10 +195,13 @@ async function claim(
       { type: row.type, channel: row.channel, userId: row.user_id, recipient: row.recipient },
       current,
     );
-    if (address === row.recipient) return row;
+    if (address === row.recipient) return { send: row };
     const readdressed = await readdress(trx, row.id, address);
-    if (!readdressed) await markSkipped(trx, row.id, SKIP_REASONS.addressTaken);
-    return readdressed;
+    if (!readdressed) {
+      await markSkipped(trx, row.id, SKIP_REASONS.addressTaken);
+      return undefined;
+    }
+    return { send: readdressed };
   });
 }
 

@@ -1,12 +1,11 @@
-import { enqueueEvents, enqueueOutbox } from '@happening/db';
+import { enqueueOutbox } from '@happening/db';
 import { startRepeatingJob } from '@happening/service-kit';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { NotificationDb } from '../../database.ts';
 import { claimStalePending } from '../notifications/notification.repository.ts';
-import { notificationFailed } from './delivery.events.ts';
+import { publishGivenUp, reportGivenUp } from './abandoned-send.ts';
 import { deliveryRequest } from './delivery.message.ts';
-import { countDelivery } from './delivery.metrics.ts';
 
 export interface PendingSweepOptions {
   db: Kysely<NotificationDb>;
@@ -36,25 +35,20 @@ export async function sweepPending(options: PendingSweepOptions): Promise<number
         options.maxAttempts,
       );
       const pending = claimed.filter((row) => row.status === 'pending');
-      const failed = claimed.filter((row) => row.status === 'failed');
       await enqueueOutbox(
         trx,
         pending.map((row) => deliveryRequest(row.id, row.correlation_id)),
       );
-      await enqueueEvents(
+      await publishGivenUp(
         trx,
-        failed.map((row) => notificationFailed(row)),
+        claimed.filter((row) => row.status === 'failed'),
       );
       return claimed;
     });
-    for (const row of rows) {
-      if (row.status !== 'failed') continue;
-      countDelivery(row.channel, 'failed');
-      options.logger.warn(
-        { notificationId: row.id, attempts: row.attempts, reason: row.last_error },
-        'notification delivery failed',
-      );
-    }
+    reportGivenUp(
+      options.logger,
+      rows.filter((row) => row.status === 'failed'),
+    );
     total += rows.length;
     if (rows.length < batchSize) return total;
   }

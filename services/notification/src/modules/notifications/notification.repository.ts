@@ -78,24 +78,67 @@ const NO_LEASE = { lease_token: null, leased_until: null } as const;
 /** `now()` plus `ms`, as Postgres computes it (one clock for every replica). */
 const fromNow = (ms: number) => sql<Date>`now() + make_interval(secs => ${ms / 1_000}::float8)`;
 
+/** Why an attempt found abandoned was counted (`last_error`). */
+export const UNRECORDED_SEND =
+  'the send ended without a recorded outcome (its worker stopped, or could not store the outcome)';
+
+/**
+ * Whether a row's lease ran out unrenewed, by the database's clock: its send ended without a
+ * recorded outcome (its worker died, or could not store the outcome). NULL, so false, for a row
+ * never leased or whose lease was ended.
+ */
+const LEASE_RAN_OUT = sql<boolean>`leased_until < now()`;
+
+/**
+ * The one definition of an abandoned attempt, for whichever finds it first, a claim
+ * (`claimForDelivery`) or the sweep (`staleClaim`): an UPDATE setting `counted` counts a lease
+ * that ran out as an attempt (`last_error` says so), and `failed` when that makes `maxAttempts`
+ * (`givesUp`); a row without such a lease keeps its attempts, status and error. Either path also
+ * ends or replaces the lease in the same statement, so the other never counts it again. SET reads
+ * the row as it was before the statement.
+ */
+function abandonedAttempt(maxAttempts: number) {
+  const givesUp = sql<boolean>`(${LEASE_RAN_OUT} AND attempts + 1 >= ${maxAttempts})`;
+  return {
+    givesUp,
+    counted: {
+      attempts: sql<number>`attempts + CASE WHEN ${LEASE_RAN_OUT} THEN 1 ELSE 0 END`,
+      status: sql<NotificationStatus>`CASE WHEN ${givesUp} THEN 'failed' ELSE status END`,
+      last_error: sql<string | null>`CASE WHEN ${LEASE_RAN_OUT} THEN ${UNRECORDED_SEND}
+        ELSE last_error END`,
+    },
+  };
+}
+
 /**
  * Claims a pending notification for one send, for `leaseMs` unless renewed, under `token`.
- * Undefined when it is gone, no longer pending, or leased by a worker sending it right now.
+ * Undefined when it is gone, no longer pending, or leased by a worker sending it right now. A
+ * lease that ran out was a send that ended without a recorded outcome: the claim counts it (see
+ * `abandonedAttempt`), as the sweep would had it found it first, and when that was the last of
+ * `maxAttempts` the notification comes back `failed`, unleased, for the caller to give up (and
+ * publish) instead of sending it again.
  */
 export async function claimForDelivery(
   db: Db,
   id: string,
   token: string,
   leaseMs: number,
+  maxAttempts: number,
 ): Promise<NotificationRow | undefined> {
+  const abandoned = abandonedAttempt(maxAttempts);
   return db
     .updateTable('notifications')
-    .set({ lease_token: token, leased_until: fromNow(leaseMs) })
+    .set({
+      ...abandoned.counted,
+      lease_token: sql<
+        string | null
+      >`CASE WHEN ${abandoned.givesUp} THEN NULL ELSE ${token}::uuid END`,
+      leased_until: sql<Date | null>`CASE WHEN ${abandoned.givesUp} THEN NULL
+        ELSE ${fromNow(leaseMs)} END`,
+    })
     .where('id', '=', id)
     .where('status', '=', 'pending')
-    .where((eb) =>
-      eb.or([eb('leased_until', 'is', null), eb('leased_until', '<', sql<Date>`now()`)]),
-    )
+    .where((eb) => eb.or([eb('leased_until', 'is', null), LEASE_RAN_OUT]))
     .returningAll()
     .executeTakeFirst();
 }
@@ -230,18 +273,14 @@ export async function reopenFailed(
     .executeTakeFirst();
 }
 
-/** Why the sweep counted an attempt it found abandoned (`last_error`). */
-export const UNRECORDED_SEND =
-  'the send ended without a recorded outcome (its worker stopped, or could not store the outcome)';
-
 /**
  * Claims notifications pending and untouched for `staleAfterMs`, and those whose lease ran out unrenewed
  * (their worker died mid-send, or could not record the outcome), ends those leases and bumps
  * `updated_at`, so another replica's sweep (SKIP LOCKED) and the next round leave them alone until
  * they go stale again. A lease that still holds is a send in progress: never claimed. A lease
- * that ran out was an attempt nobody recorded: it is counted (`last_error` says so), and the
- * notification becomes `failed` once that makes `maxAttempts`; otherwise it stays `pending`, to be
- * handed out again.
+ * that ran out was an attempt nobody recorded: it is counted (`abandonedAttempt`, as a claim that
+ * finds it first counts it), and the notification becomes `failed` once that makes
+ * `maxAttempts`; otherwise it stays `pending`, to be handed out again.
  */
 export async function claimStalePending(
   trx: Transaction<NotificationDb>,
@@ -280,23 +319,17 @@ export function staleClaim(
     .selectFrom('notifications')
     .select('id')
     .where('status', '=', 'pending')
-    .where('leased_until', '<', sql<Date>`now()`)
+    .where(LEASE_RAN_OUT)
     .orderBy('leased_until')
     .limit(limit)
     .forUpdate()
     .skipLocked();
-  // SET reads the row as it was: `leased_until IS NOT NULL` marks the abandoned kind.
-  const wasLeased = sql<boolean>`leased_until IS NOT NULL`;
   return (
     trx
       .updateTable('notifications')
       .set({
         updated_at: sql<Date>`now()`,
-        attempts: sql<number>`attempts + CASE WHEN ${wasLeased} THEN 1 ELSE 0 END`,
-        status: sql<NotificationStatus>`CASE WHEN ${wasLeased} AND attempts + 1 >= ${maxAttempts}
-          THEN 'failed' ELSE status END`,
-        last_error: sql<string | null>`CASE WHEN ${wasLeased} THEN ${UNRECORDED_SEND}
-          ELSE last_error END`,
+        ...abandonedAttempt(maxAttempts).counted,
         ...NO_LEASE,
       })
       // At most `limit` in all; the second kind's rows past it stay locked, unchanged, until commit.
