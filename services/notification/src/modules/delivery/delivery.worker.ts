@@ -65,9 +65,10 @@ function describe(error: unknown): string {
  * harmless. A lease found run out was a send that ended unrecorded: the claim counts it, and when
  * it was the last attempt gives the notification up (`failed`, with `notification_failed`) and
  * resolves `'failed'` without sending. A failure is counted before the error propagates for the
- * broker to retry; on the last attempt the notification becomes `failed`. A permanent rejection (an unknown mailbox, an
- * invalid number) makes it `failed` at once and resolves `'failed'`: there is nothing to retry
- * or dead-letter. Sent and failed notifications are counted in `happening_notifications_total`.
+ * broker to retry; on the last attempt the notification becomes `failed`. A permanent rejection
+ * (an unknown mailbox, an invalid number) makes it `failed` at once and resolves `'failed'`:
+ * there is nothing to retry or dead-letter. Sent and failed notifications are counted in
+ * `happening_notifications_total`.
  */
 export async function deliverNotification(
   deps: DeliveryDeps,
