@@ -10,12 +10,15 @@ import { UNRECORDED_SEND } from '../src/modules/notifications/notification.repos
 import {
   bookingFacts,
   confirmed,
+  eventCancelled,
   memberInvited,
   memberJoined,
   memberRemoved,
   memberRoleChanged,
+  promoted,
   strayNotification,
   userRegistered,
+  waitlisted,
 } from './events.fixture.ts';
 import { type Harness, startHarness, type TestUser } from './harness.ts';
 import { startHttpProvider } from './http-provider.ts';
@@ -709,6 +712,37 @@ describe('contact details changed while a notice waits for its retry', () => {
     expect(providerCalls(sent.id).map((r) => r.body.to)).toEqual([
       '+4915100000005',
       '+4915100000006',
+    ]);
+  });
+
+  it('sends a cancellation notice waiting for its retry to the new email once, though a late promotion asks for it again', async () => {
+    const eve = await h.registered('Eve');
+    const eventId = randomUUID();
+    const orgId = randomUUID();
+    const facts = bookingFacts({ userId: eve.sub, eventId, orgId });
+    const waitlist = waitlisted(facts);
+    await h.publish(waitlist);
+    await rowWhen(waitlist.id, 'sent');
+    await h.sink.stop();
+    const cancellation = eventCancelled(eventId, orgId);
+    await h.publish(cancellation);
+    await eventually(async () => ((await rowOf(cancellation.id))?.attempts ?? 0) >= 1);
+    // The email changes while the notice waits; the promotion decided before the cancellation
+    // is handled then: its notice is the cancellation's, which Eve already has.
+    const newEmail = `moved-${eve.email}`;
+    await h.deliver(userRegistered(eve.sub, newEmail, 'Eve', undefined, 2));
+    const promotion = promoted(facts);
+    await h.publish(promotion);
+    await h.noticed(promotion.id);
+    expect(await h.notificationsOf(cancellation.id)).toHaveLength(1);
+    await h.sink.start();
+
+    await h.mailTo(newEmail, 'Event cancelled');
+    const sent = await rowWhen(cancellation.id, 'sent');
+    expect(sent.recipient).toBe(newEmail);
+    expect(await h.notificationsOf(cancellation.id)).toHaveLength(1);
+    expect(h.sink.mailsTo(newEmail).map((m) => m.subject)).toEqual([
+      'Event cancelled: Rust Meetup',
     ]);
   });
 

@@ -217,6 +217,34 @@ describe('event notices', () => {
     ]);
   });
 
+  it('tells a person of the cancellation once, though their email changed before their late promotion', async () => {
+    const wes = await h.registered('Wes');
+    const eventId = randomUUID();
+    const orgId = randomUUID();
+    const facts = bookingFacts({ userId: wes.sub, eventId, orgId });
+    await h.publish(waitlisted(facts));
+    await h.mailTo(wes.email, 'waitlist');
+    const cancellation = eventCancelled(eventId, orgId);
+    await h.publish(cancellation);
+    await h.mailTo(wes.email, 'Event cancelled');
+    // Wes's email changes; then the promotion, decided before the cancellation, is handled.
+    const moved = `moved-${wes.email}`;
+    await h.deliver(userRegistered(wes.sub, moved, 'Wes', undefined, 2));
+    const promotion = promoted(facts);
+    await h.publish(promotion);
+    await h.noticed(promotion.id);
+
+    const notices = await h.notificationsOf(cancellation.id);
+    expect(notices.map((r) => [r.user_id, r.channel, r.recipient])).toEqual([
+      [wes.sub, 'email', wes.email],
+    ]);
+    expect(await h.notificationsOf(promotion.id)).toEqual([]);
+    // A later notice reaches the new address alone: the cancellation did not go there too.
+    await h.publish(confirmed(bookingFacts({ userId: wes.sub, eventName: 'Next Meetup' })));
+    await h.mailTo(moved, 'Next Meetup');
+    expect(h.sink.mailsTo(moved).map((m) => m.subject)).toEqual(['Booking confirmed: Next Meetup']);
+  });
+
   it('forgets an event’s cancellation once it is older than the inbox keeps message ids', async () => {
     const [old, recent] = [
       eventCancelled(randomUUID(), randomUUID()),

@@ -2,19 +2,24 @@ import { rowChunks } from '@happening/db';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NewNotificationRow, NotificationDb, NotificationRow } from '../../database.ts';
 import type { NotificationStatus } from '../../domain.ts';
+import { newToTheirPerson, type PersonsNotice } from './once-per-person.policy.ts';
 
 type Db = Kysely<NotificationDb> | Transaction<NotificationDb>;
 
 /**
- * Stores new notifications; a row whose (source event, recipient, channel) exists already is
- * skipped, so a redelivered source event yields nothing new. Returns the rows actually inserted.
+ * Stores new notifications, each person's once per source event and channel
+ * (`newToTheirPerson`): a row whose person already has a notification of the same source event
+ * on the same channel, whatever its address, is skipped, and so is one whose (source event,
+ * recipient, channel) exists already, so a redelivered source event yields nothing new. Returns
+ * the rows actually inserted.
  */
 export async function insertNotifications(
   db: Db,
   rows: readonly NewNotificationRow[],
 ): Promise<Array<{ id: string; correlation_id: string }>> {
+  const fresh = newToTheirPerson(rows, await noticesOfTheirPeople(db, rows));
   const inserted: Array<{ id: string; correlation_id: string }> = [];
-  for (const chunk of rowChunks(rows, Object.keys(rows[0] ?? {}).length)) {
+  for (const chunk of rowChunks(fresh, Object.keys(fresh[0] ?? {}).length)) {
     inserted.push(
       ...(await db
         .insertInto('notifications')
@@ -25,6 +30,22 @@ export async function insertNotifications(
     );
   }
   return inserted;
+}
+
+/** The notifications the people of `rows` have of their source events, on any channel. */
+async function noticesOfTheirPeople(
+  db: Db,
+  rows: readonly NewNotificationRow[],
+): Promise<PersonsNotice[]> {
+  const userIds = [...new Set(rows.flatMap((r) => (r.user_id ? [r.user_id] : [])))];
+  if (userIds.length === 0) return [];
+  const sources = [...new Set(rows.map((r) => r.source_event_id))];
+  return db
+    .selectFrom('notifications')
+    .select(['source_event_id', 'user_id', 'channel'])
+    .where('source_event_id', '=', sql<string>`ANY(${sources}::uuid[])`)
+    .where('user_id', '=', sql<string>`ANY(${userIds}::text[])`)
+    .execute();
 }
 
 export async function findNotification(db: Db, id: string): Promise<NotificationRow | undefined> {
