@@ -70,4 +70,40 @@ describe('parseDeliveredEvent', () => {
     });
     expect(parseAs(event, retry).id).toBe(event.id);
   });
+
+  it('accepts a replay of a message its queue dead-lettered itself, by the routing key the broker recorded', () => {
+    // A consumer crashed mid-message until the queue's delivery limit dead-lettered it: no header
+    // of ours, only the broker's x-death, newest first (the retry queue's entry has no exchange).
+    const event = memberJoined('identity-org');
+    const replay = delivery('', 'catalog.events', {
+      'x-death': [
+        {
+          queue: 'catalog.events',
+          reason: 'delivery_limit',
+          exchange: '',
+          'routing-keys': ['catalog.events'],
+        },
+        {
+          queue: 'catalog.events',
+          reason: 'delivery_limit',
+          exchange: 'happening.events',
+          'routing-keys': [event.type],
+        },
+      ],
+    });
+    expect(parseAs(event, replay).id).toBe(event.id);
+  });
+
+  it('refuses a replay that lost its headers: its routing key is its queue name', () => {
+    const event = memberJoined('identity-org');
+    expect(() => parseAs(event, delivery('', 'catalog.events'))).toThrow(UntrustedEvent);
+  });
+
+  it('ignores x-death on a delivery from the events exchange', () => {
+    const event = memberJoined('identity-org');
+    const forged = delivery('happening.events', 'catalog.event_published', {
+      'x-death': [{ exchange: 'happening.events', 'routing-keys': [event.type] }],
+    });
+    expect(() => parseAs(event, forged)).toThrow(UntrustedEvent);
+  });
 });

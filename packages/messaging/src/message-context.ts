@@ -20,12 +20,13 @@ export function messageContext(message: ConsumeMessage): MessageContext {
   const headers = { ...(message.properties.headers ?? {}) };
   delete headers[HEADERS.publishId];
   const attempt = Number(headers[HEADERS.attempt] ?? 1);
-  // Only retries and replays travel the default exchange; on any other, the header is whatever the
-  // publisher wrote, while the routing key is what the broker's topic permissions checked.
-  const originalKey = message.fields.exchange === '' ? headers[HEADERS.routingKey] : undefined;
+  // Only retries and replays travel the default exchange; on any other, the headers are whatever
+  // the publisher wrote, while the routing key is what the broker's topic permissions checked.
+  const originalKey =
+    message.fields.exchange === '' ? originalRoutingKey(headers) : message.fields.routingKey;
   const context: MessageContext = {
     messageId: String(message.properties.messageId ?? ''),
-    routingKey: typeof originalKey === 'string' ? originalKey : message.fields.routingKey,
+    routingKey: originalKey ?? message.fields.routingKey,
     attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
     headers,
   };
@@ -34,6 +35,24 @@ export function messageContext(message: ConsumeMessage): MessageContext {
   const causationId = headers[HEADERS.causationId];
   if (typeof causationId === 'string') context.causationId = causationId;
   return context;
+}
+
+/**
+ * The routing key a message that came back through the default exchange was first published
+ * with: the header the consumer's own retry and dead-letter moves set, or else the one the broker
+ * recorded when the queue dead-lettered it itself (its delivery limit, after a consumer crashed
+ * mid-message): the first `x-death` entry with an exchange, newest first.
+ */
+function originalRoutingKey(headers: Record<string, unknown>): string | undefined {
+  const kept = headers[HEADERS.routingKey];
+  if (typeof kept === 'string') return kept;
+  const deaths = headers['x-death'];
+  if (!Array.isArray(deaths)) return undefined;
+  for (const death of deaths as { exchange?: unknown; 'routing-keys'?: unknown }[]) {
+    const keys = death['routing-keys'];
+    if (death.exchange !== '' && Array.isArray(keys) && typeof keys[0] === 'string') return keys[0];
+  }
+  return undefined;
 }
 
 /** Renders an error as a header value, including a validation error's issue paths. */

@@ -329,6 +329,53 @@ describe('broker', () => {
     await consumer.cancel();
   });
 
+  it('trusts a domain event replayed from the DLQ where its queue dead-lettered it itself', async () => {
+    await broker.declare(
+      serviceTopology('theta', { bindings: ['identity.user_registered'], deliveryLimit: 1 }),
+    );
+    const event = buildEvent(
+      'identity.user_registered',
+      { userId: crypto.randomUUID(), email: 't@example.com', name: 'T' },
+      {
+        source: 'identity-org',
+        aggregate: { type: 'user', id: 'u3', version: 1 },
+        correlationId: 'c-4',
+      },
+    );
+    await broker.publish({ routingKey: event.type, messageId: event.id, payload: event });
+    // A consumer that dies mid-message, again and again: its deliveries come back unsettled until
+    // the queue's delivery limit dead-letters the message, with the broker's x-death only.
+    inspector ??= await amqp.connect(rabbit.url);
+    const crashing = await inspector.createChannel();
+    await eventually(
+      async () => {
+        const delivered = await crashing.get('theta.events', { noAck: false });
+        if (delivered) crashing.nack(delivered, false, true);
+        return (await queueState('theta.dlq')).messageCount === 1;
+      },
+      { what: 'the delivery limit dead-lettering it' },
+    );
+    await crashing.close();
+    const dead = (await getOne('theta.dlq'))!;
+    expect(dead.properties.headers?.[HEADERS.routingKey]).toBeUndefined();
+
+    // What the runbook's shovel does: the same message, properties and headers, into the queue.
+    const channel = await inspector.createChannel();
+    channel.publish('', 'theta.events', dead.content, dead.properties);
+    await channel.close();
+    const handled: string[] = [];
+    const consumer = await broker.consume({
+      queue: 'theta.events',
+      handler: async (replayed) => {
+        handled.push(replayed.id);
+      },
+    });
+    await eventually(() => handled.length === 1, { what: 'the replayed event handled' });
+    expect(handled).toEqual([event.id]);
+    expect(await queueState('theta.dlq')).toMatchObject({ messageCount: 0 });
+    await consumer.cancel();
+  });
+
   it('gives a message replayed from the DLQ a fresh retry cycle', async () => {
     await broker.declare(
       serviceTopology('eta', { bindings: ['test.replay'], retryDelaysMs: [50, 100] }),
