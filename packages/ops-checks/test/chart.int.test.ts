@@ -1061,7 +1061,24 @@ describe('broker users', () => {
   });
 
   it("read each service's own key from an existing Secret, when listed, else amqp-url", () => {
+    // The production values start on the shared key, which the documented install creates: a
+    // service is switched once its own key is in the Secret.
     expect(amqpUrlKeys(renderChart(helm, chart.dir, [productionValues]))).toEqual({
+      'identity-org': 'amqp-url',
+      catalog: 'amqp-url',
+      booking: 'amqp-url',
+      notification: 'amqp-url',
+    });
+    const all = renderChart(
+      helm,
+      chart.dir,
+      [productionValues],
+      [
+        '--set-json',
+        'secrets.existingSecretAmqpUrls=["identity-org","catalog","booking","notification"]',
+      ],
+    );
+    expect(amqpUrlKeys(all)).toEqual({
       'identity-org': 'amqp-url-identity-org',
       catalog: 'amqp-url-catalog',
       booking: 'amqp-url-booking',
