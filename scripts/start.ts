@@ -1,8 +1,9 @@
 /**
  * `npm start`: the platform on this machine. PostgreSQL, Redis, RabbitMQ, Keycloak (realm
  * `happening` imported) and a mail sink, as containers when a Docker engine answers and as local
- * processes with their data under `.data/` otherwise; then every service in SERVICES, then the
- * demo data (through the gateway, once). Ctrl-C stops everything, in reverse order.
+ * processes with their data under `.data/` (or HAPPENING_DATA_DIR) otherwise; then every service
+ * in SERVICES, then the demo data (through the gateway, once). Ctrl-C stops everything, in reverse
+ * order.
  */
 import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -26,10 +27,17 @@ import { startService } from './start/services.runner.ts';
 import { PORTS, type StackUrls, stackUrls } from './start/stack.config.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dirs: StackDirs = {
-  data: path.join(repoRoot, '.data'),
-  logs: path.join(repoRoot, '.data', 'logs'),
-};
+const defaultDataDir = path.join(repoRoot, '.data');
+// HAPPENING_DATA_DIR (relative to the repository) moves the data and logs, so that a second stack
+// (on other ports) can run beside the usual one, as the test of npm start's stop does.
+const dataDir = path.resolve(repoRoot, process.env.HAPPENING_DATA_DIR || defaultDataDir);
+const dirs: StackDirs = { data: dataDir, logs: path.join(dataDir, 'logs') };
+// RabbitMQ keys its database by the node name, and a machine's epmd takes one node per name: the
+// usual folder keeps `happening-local`, another folder gets a name of its own.
+const rabbitMqNode =
+  dataDir === defaultDataDir
+    ? 'happening-local'
+    : `happening-local-${crypto.createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`;
 const realmFile = path.join(repoRoot, 'infra', 'keycloak', 'happening-realm.json');
 const stack = stackUrls();
 
@@ -72,7 +80,7 @@ async function step(name: string, start: () => Promise<Stoppable>): Promise<void
   // A server that dies later is reported at once instead of surfacing as a confusing failure.
   handle.child?.once('exit', (code, signal) => {
     if (!stopping)
-      console.error(`\n${name} exited (${signal ?? code}); see .data/logs/${name}.log`);
+      console.error(`\n${name} exited (${signal ?? code}); see ${shown(dirs.logs)}/${name}.log`);
   });
   console.log(`ready in ${((Date.now() - began) / 1000).toFixed(1)} s`);
 }
@@ -84,10 +92,12 @@ try {
       startDockerStack(path.join(repoRoot, 'infra', 'docker-compose.yml')),
     );
   } else {
-    console.log(`no Docker engine: the stack runs as local processes (data and logs in .data/)`);
+    console.log(
+      `no Docker engine: the stack runs as local processes (data and logs in ${shown(dirs.data)}/)`,
+    );
     await step('postgres', () => startPostgres(dirs));
     await step('redis', () => startRedis(dirs));
-    await step('rabbitmq', () => startRabbitMq(dirs));
+    await step('rabbitmq', () => startRabbitMq(dirs, rabbitMqNode));
     await step('maildev', () => startMailSink(dirs, repoRoot));
     await step('keycloak', async () => {
       await assertServerPortFree('keycloak');
@@ -120,7 +130,8 @@ try {
     } catch (error) {
       // The platform itself is up: keep it running and say what is missing.
       console.error(
-        `not complete: ${(error as Error).message}\n(see .data/logs/; the next start completes it)`,
+        `not complete: ${(error as Error).message}\n` +
+          `(see ${shown(dirs.logs)}/; the next start completes it)`,
       );
     }
   }
@@ -130,6 +141,12 @@ try {
 } catch (error) {
   console.error(`\n${(error as Error).message}`);
   await stopAll(1);
+}
+
+/** A folder as printed: relative to the repository when it is inside it. */
+function shown(dir: string): string {
+  const relative = path.relative(repoRoot, dir);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? dir : relative;
 }
 
 /**
@@ -173,7 +190,7 @@ function printWelcome(urls: StackUrls, demo: DemoSummary | undefined): void {
     `  PostgreSQL           ${urls.postgresUrl}`,
     `  Redis                ${urls.redisUrl}`,
     `  AMQP                 ${urls.amqpUrl}`,
-    `  Logs                 ${path.relative(repoRoot, dirs.logs)}/`,
+    `  Logs                 ${shown(dirs.logs)}/`,
     '',
     ...(demo
       ? [

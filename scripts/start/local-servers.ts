@@ -164,8 +164,14 @@ export async function startRedis(dirs: StackDirs): Promise<ManagedProcess> {
   return proc;
 }
 
-/** A RabbitMQ node with the management plugin, its database in `.data/rabbitmq`. */
-export async function startRabbitMq(dirs: StackDirs): Promise<ManagedProcess> {
+/**
+ * A RabbitMQ node with the management plugin, its database in `.data/rabbitmq`. `nodeName` (the
+ * part before `@localhost`) must stay the same for a data folder: the database is keyed by it.
+ */
+export async function startRabbitMq(
+  dirs: StackDirs,
+  nodeName = 'happening-local',
+): Promise<ManagedProcess> {
   await assertServerPortFree('amqp');
   await assertServerPortFree('rabbitMqManagement');
   const server = findExecutable('rabbitmq-server', SERVER_BIN_DIRS['rabbitmq-server']);
@@ -192,7 +198,7 @@ export async function startRabbitMq(dirs: StackDirs): Promise<ManagedProcess> {
     env: {
       HOME: dir,
       // A fixed node name: the node's database is keyed by it, so the data is found again.
-      RABBITMQ_NODENAME: 'happening-local@localhost',
+      RABBITMQ_NODENAME: `${nodeName}@localhost`,
       RABBITMQ_NODE_PORT: String(PORTS.amqp),
       RABBITMQ_DIST_PORT: String(PORTS.amqp + 20000),
       RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
