@@ -331,7 +331,7 @@ describe('broker', () => {
 
   it('trusts a domain event replayed from the DLQ where its queue dead-lettered it itself', async () => {
     await broker.declare(
-      serviceTopology('theta', { bindings: ['identity.user_registered'], deliveryLimit: 1 }),
+      serviceTopology('theta-replay', { bindings: ['identity.user_registered'], deliveryLimit: 1 }),
     );
     const event = buildEvent(
       'identity.user_registered',
@@ -349,30 +349,30 @@ describe('broker', () => {
     const crashing = await inspector.createChannel();
     await eventually(
       async () => {
-        const delivered = await crashing.get('theta.events', { noAck: false });
+        const delivered = await crashing.get('theta-replay.events', { noAck: false });
         if (delivered) crashing.nack(delivered, false, true);
-        return (await queueState('theta.dlq')).messageCount === 1;
+        return (await queueState('theta-replay.dlq')).messageCount === 1;
       },
       { what: 'the delivery limit dead-lettering it' },
     );
     await crashing.close();
-    const dead = (await getOne('theta.dlq'))!;
+    const dead = (await getOne('theta-replay.dlq'))!;
     expect(dead.properties.headers?.[HEADERS.routingKey]).toBeUndefined();
 
     // What the runbook's shovel does: the same message, properties and headers, into the queue.
     const channel = await inspector.createChannel();
-    channel.publish('', 'theta.events', dead.content, dead.properties);
+    channel.publish('', 'theta-replay.events', dead.content, dead.properties);
     await channel.close();
     const handled: string[] = [];
     const consumer = await broker.consume({
-      queue: 'theta.events',
+      queue: 'theta-replay.events',
       handler: async (replayed) => {
         handled.push(replayed.id);
       },
     });
     await eventually(() => handled.length === 1, { what: 'the replayed event handled' });
     expect(handled).toEqual([event.id]);
-    expect(await queueState('theta.dlq')).toMatchObject({ messageCount: 0 });
+    expect(await queueState('theta-replay.dlq')).toMatchObject({ messageCount: 0 });
     await consumer.cancel();
   });
 
