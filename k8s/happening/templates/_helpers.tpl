@@ -116,27 +116,40 @@ userinfo early. urlquery encodes a space as +, which a userinfo keeps as a plus:
 {{- end -}}
 
 {{/*
-Secret key of a service's AMQP URL: `amqp-url-<service>` when the service has a broker user of its
-own (`secrets.amqpUrls.<service>`, or listed in `secrets.existingSecretAmqpUrls`), else the shared
-`amqp-url`. An existing Secret cannot be read when rendering offline, hence the list rather than a
-look at its keys; a per-service URL the chart would not use fails the render instead of leaving the
-service on the shared user. Call with (dict "root" $ "service" $name).
+Secret key of a service's AMQP or Redis URL (kind "amqp" or "redis"): `<kind>-url-<service>` when
+the service has a user of its own (`secrets.<kind>Urls.<service>`, or listed in
+`secrets.existingSecret<Kind>Urls`), else the shared `<kind>-url`. An existing Secret cannot be
+read when rendering offline, hence the list rather than a look at its keys; a per-service URL the
+chart would not use fails the render instead of leaving the service on the shared user.
+Call with (dict "root" $ "service" $name "kind" "amqp").
 */}}
-{{- define "happening.amqpUrlKey" -}}
+{{- define "happening.serviceUrlKey" -}}
 {{- $secrets := .root.Values.secrets -}}
+{{- $urls := printf "%sUrls" .kind -}}
+{{- $listed := printf "existingSecret%sUrls" (title .kind) -}}
 {{- $own := false -}}
 {{- if $secrets.existingSecret -}}
-{{- if $secrets.amqpUrls -}}
-{{- fail "secrets.amqpUrls is not read with secrets.existingSecret: put each URL in that Secret as amqp-url-<service> and list the service in secrets.existingSecretAmqpUrls" -}}
+{{- if get $secrets $urls -}}
+{{- fail (printf "secrets.%s is not read with secrets.existingSecret: put each URL in that Secret as %s-url-<service> and list the service in secrets.%s" $urls .kind $listed) -}}
 {{- end -}}
-{{- $own = has .service ($secrets.existingSecretAmqpUrls | default list) -}}
+{{- $own = has .service (get $secrets $listed | default list) -}}
 {{- else -}}
-{{- if $secrets.existingSecretAmqpUrls -}}
-{{- fail "secrets.existingSecretAmqpUrls names keys of secrets.existingSecret, which is not set: give the URLs in secrets.amqpUrls" -}}
+{{- if get $secrets $listed -}}
+{{- fail (printf "secrets.%s names keys of secrets.existingSecret, which is not set: give the URLs in secrets.%s" $listed $urls) -}}
 {{- end -}}
-{{- $own = not (empty (index ($secrets.amqpUrls | default dict) .service)) -}}
+{{- $own = not (empty (index (get $secrets $urls | default dict) .service)) -}}
 {{- end -}}
-{{- ternary (printf "amqp-url-%s" .service) "amqp-url" $own -}}
+{{- ternary (printf "%s-url-%s" .kind .service) (printf "%s-url" .kind) $own -}}
+{{- end -}}
+
+{{/* The `<kind>-url-<service>` Secret entries of secrets.<kind>Urls. Call with (dict "root" $ "kind" "amqp"). */}}
+{{- define "happening.serviceUrlSecretData" -}}
+{{- $kind := .kind -}}
+{{- range $name, $url := get .root.Values.secrets (printf "%sUrls" $kind) }}
+{{- if $url }}
+{{ $kind }}-url-{{ $name }}: {{ $url | b64enc | quote }}
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{- define "happening.redisUrl" -}}
@@ -291,14 +304,14 @@ services.<name>.migrations), else empty. Call with (dict "root" $ "service" $nam
   valueFrom:
     secretKeyRef:
       name: {{ .secretName }}
-      key: {{ include "happening.amqpUrlKey" . }}
+      key: {{ include "happening.serviceUrlKey" (dict "root" .root "service" .service "kind" "amqp") }}
 {{- end }}
 {{- if include "happening.usesRedis" .service }}
 - name: REDIS_URL
   valueFrom:
     secretKeyRef:
       name: {{ .secretName }}
-      key: redis-url
+      key: {{ include "happening.serviceUrlKey" (dict "root" .root "service" .service "kind" "redis") }}
 {{- end }}
 {{- if or (eq .service "identity-org") (eq .service "notification") }}
 {{- /* identity-org seals each invite's accept link with it; notification opens it to mail it. */}}
@@ -352,12 +365,9 @@ services.<name>.migrations), else empty. Call with (dict "root" $ "service" $nam
 {{- define "happening.secretData" -}}
 {{ include "happening.databaseSecretData" . }}
 amqp-url: {{ include "happening.amqpUrl" . | b64enc | quote }}
-{{- range $name, $url := .Values.secrets.amqpUrls }}
-{{- if $url }}
-amqp-url-{{ $name }}: {{ $url | b64enc | quote }}
-{{- end }}
-{{- end }}
+{{- include "happening.serviceUrlSecretData" (dict "root" . "kind" "amqp") }}
 redis-url: {{ include "happening.redisUrl" . | b64enc | quote }}
+{{- include "happening.serviceUrlSecretData" (dict "root" . "kind" "redis") }}
 smtp-url: {{ .Values.secrets.smtpUrl | b64enc | quote }}
 notification-sealing-key: {{ include "happening.keptKey" (dict "root" . "value" "notificationSealingKey" "key" "notification-sealing-key") | b64enc | quote }}
 invite-link-key: {{ include "happening.keptKey" (dict "root" . "value" "inviteLinkKey" "key" "invite-link-key") | b64enc | quote }}

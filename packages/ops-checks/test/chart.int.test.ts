@@ -1121,6 +1121,129 @@ describe('broker users', () => {
   });
 });
 
+const REDIS_USERS = ['booking', 'gateway'];
+
+/** The Secret key each Redis user's REDIS_URL is read from. */
+function redisUrlKeys(manifests: Manifest[]): Record<string, string | undefined> {
+  return Object.fromEntries(
+    REDIS_USERS.map((service) => {
+      const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`));
+      const ref = container.env?.find((e) => e.name === 'REDIS_URL')?.valueFrom?.secretKeyRef;
+      return [service, ref?.key];
+    }),
+  );
+}
+
+/** The REDIS_URL each Redis user's container gets, resolved through the rendered Secret. */
+function redisUrls(manifests: Manifest[]): Record<string, unknown> {
+  return Object.fromEntries(
+    REDIS_USERS.map((service) => {
+      const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`));
+      return [service, containerEnv(manifests, container).values.REDIS_URL];
+    }),
+  );
+}
+
+describe('redis users', () => {
+  const shared = 'redis://redis:6379/0';
+
+  it('are one shared user for booking and the gateway unless a service is given its own', () => {
+    const manifests = renderChart(helm, chart.dir);
+    expect(redisUrls(manifests)).toEqual({ booking: shared, gateway: shared });
+    const secret = named(manifests, 'Secret', 'happening-secrets') as Manifest & {
+      data: Record<string, string>;
+    };
+    expect(Object.keys(secret.data).filter((key) => key.startsWith('redis-url'))).toEqual([
+      'redis-url',
+    ]);
+  });
+
+  it("give a service's own URL to that service only, the other keeping the shared one", () => {
+    const gatewayUrl = 'rediss://gateway:s3cret@redis:6380/0';
+    const manifests = renderChart(
+      helm,
+      chart.dir,
+      [],
+      ['--set-string', `secrets.redisUrls.gateway=${gatewayUrl}`],
+    );
+    expect(redisUrls(manifests)).toEqual({ booking: shared, gateway: gatewayUrl });
+    // AMQP URLs given alongside land in their own keys, not in Redis ones.
+    const both = renderChart(
+      helm,
+      chart.dir,
+      [],
+      [
+        '--set-string',
+        `secrets.redisUrls.booking=${gatewayUrl}`,
+        '--set-string',
+        'secrets.amqpUrls.booking=amqps://booking:x@rabbitmq:5671',
+      ],
+    );
+    expect(redisUrlKeys(both)).toEqual({ booking: 'redis-url-booking', gateway: 'redis-url' });
+    expect(amqpUrlKeys(both).booking).toBe('amqp-url-booking');
+  });
+
+  it("read each service's own key from an existing Secret, when listed, else redis-url", () => {
+    // The production values start on the shared key, which the documented install creates.
+    expect(redisUrlKeys(renderChart(helm, chart.dir, [productionValues]))).toEqual({
+      booking: 'redis-url',
+      gateway: 'redis-url',
+    });
+    const all = renderChart(
+      helm,
+      chart.dir,
+      [productionValues],
+      ['--set-json', 'secrets.existingSecretRedisUrls=["booking","gateway"]'],
+    );
+    expect(redisUrlKeys(all)).toEqual({
+      booking: 'redis-url-booking',
+      gateway: 'redis-url-gateway',
+    });
+    const onlyGateway = renderChart(
+      helm,
+      chart.dir,
+      [productionValues],
+      ['--set-json', 'secrets.existingSecretRedisUrls=["gateway"]'],
+    );
+    expect(redisUrlKeys(onlyGateway)).toEqual({
+      booking: 'redis-url',
+      gateway: 'redis-url-gateway',
+    });
+    expect(amqpUrlKeys(onlyGateway).booking).toBe('amqp-url');
+  });
+
+  it('refuse a per-service URL the chart would not use, rather than fall back to the shared user', () => {
+    expect(() =>
+      renderChart(
+        helm,
+        chart.dir,
+        [productionValues],
+        ['--set-string', 'secrets.redisUrls.gateway=rediss://gateway:x@redis:6380/0'],
+      ),
+    ).toThrow(/secrets.redisUrls is not read with secrets.existingSecret/);
+    expect(() =>
+      renderChart(
+        helm,
+        chart.dir,
+        [],
+        ['--set-json', 'secrets.existingSecretRedisUrls=["gateway"]'],
+      ),
+    ).toThrow(/secrets.existingSecretRedisUrls names keys of secrets.existingSecret/);
+    // Only booking and the gateway use Redis.
+    expect(() =>
+      renderChart(helm, chart.dir, [], ['--set-string', 'secrets.redisUrls.catalog=redis://x']),
+    ).toThrow(/catalog/);
+    expect(() =>
+      renderChart(
+        helm,
+        chart.dir,
+        [productionValues],
+        ['--set-json', 'secrets.existingSecretRedisUrls=["catalog"]'],
+      ),
+    ).toThrow(/existingSecretRedisUrls/);
+  });
+});
+
 describe('values schema and dependencies', () => {
   it('rejects invalid and weakened values', () => {
     expect(() => renderChart(helm, chart.dir, [], ['--set', 'services.booking.port=http'])).toThrow(
