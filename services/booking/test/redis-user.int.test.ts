@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { buildEvent, type EventData, type EventType } from '@happening/contracts';
+import { type Broker, connectBroker } from '@happening/messaging';
+import {
+  eventually,
+  type Infra,
+  type ServerHandle,
+  startInfra,
+  startRedis,
+  startTokenIssuer,
+  type TestTokenIssuer,
+} from '@happening/testkit';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inventoryKeys } from '../src/redis/inventory.keys.ts';
+import { type BookingService, startBookingService } from '../src/service.ts';
+import { configOn, eventSnapshot, publishedEvent } from './harness.ts';
+
+// The ACL docs/operations.md ("Redis users per service") gives booking's Redis user: the keys of
+// src/redis/inventory.keys.ts (every script declares each key it touches in KEYS, which Redis
+// checks, as it checks each command a script runs), the commands the client sends, those its
+// scripts run (they come as EVALSHA, then EVAL when Redis has not cached the script yet), INFO,
+// which ioredis asks before it calls the connection ready, and SELECT for a URL's database other
+// than 0.
+const BOOKING_ACL = [
+  'reset',
+  'on',
+  '>booking-s3cret',
+  '~event:{*}:*',
+  '~booking:{*}:*',
+  '+evalsha',
+  '+eval',
+  '+get',
+  '+set',
+  '+del',
+  '+exists',
+  '+hget',
+  '+hset',
+  '+hdel',
+  '+hincrby',
+  '+zadd',
+  '+zrem',
+  '+zcard',
+  '+zrange',
+  '+zrank',
+  '+zscore',
+  '+time',
+  '+multi',
+  '+exec',
+  '+info',
+  '+select',
+];
+
+// The service as main.ts starts it, connecting to Redis as booking's own user.
+describe('booking as its own Redis user', () => {
+  let infra: Infra;
+  let redisServer: ServerHandle;
+  let admin: Redis;
+  let issuer: TestTokenIssuer;
+  let catalog: Broker;
+  let service: BookingService;
+  let redisUrl: string;
+
+  beforeAll(async () => {
+    [infra, redisServer, issuer] = await Promise.all([
+      startInfra(),
+      startRedis(),
+      startTokenIssuer(),
+    ]);
+    admin = new Redis(redisServer.url);
+    await admin.call('ACL', 'SETUSER', 'booking', ...BOOKING_ACL);
+    const url = new URL(redisServer.url);
+    url.username = 'booking';
+    url.password = 'booking-s3cret';
+    redisUrl = url.toString();
+    service = await startBookingService(configOn({ ...infra, redisUrl }, issuer));
+    catalog = await connectBroker({ url: infra.amqpUrl, logger: pino({ level: 'silent' }) });
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await catalog?.close();
+    admin?.disconnect();
+    await Promise.all([issuer?.stop(), redisServer?.stop(), infra?.stop()]);
+  });
+
+  /** Publishes a catalog event as catalog does. */
+  async function publish<T extends EventType>(
+    type: T,
+    data: EventData<T>,
+    aggregate: { type: 'event'; id: string; version: number },
+  ) {
+    const envelope = buildEvent(type, data, {
+      source: 'catalog',
+      aggregate,
+      correlationId: randomUUID(),
+    });
+    await catalog.publish({ routingKey: type, messageId: envelope.id, payload: envelope });
+  }
+
+  const call = (path: string, token: string, body?: unknown) =>
+    fetch(`${service.address}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  it('opens, books, waitlists, promotes and drops an event, with no command refused', async () => {
+    const snapshot = eventSnapshot({ totalSlots: 2 });
+    const { eventId } = snapshot;
+    const [first, second] = [randomUUID(), randomUUID()];
+    const [firstToken, secondToken] = await Promise.all([
+      issuer.token({ sub: first }),
+      issuer.token({ sub: second }),
+    ]);
+
+    await publish(...publishedEvent(snapshot));
+    await eventually(
+      async () => (await call(`/v1/events/${eventId}/availability`, firstToken)).ok,
+      {
+        what: 'event open for bookings',
+      },
+    );
+    const confirmed = await call(`/v1/events/${eventId}/bookings`, firstToken, { seats: 2 });
+    expect(confirmed.status).toBe(201);
+    const held = (await confirmed.json()) as { id: string; status: string };
+    expect(held.status).toBe('confirmed');
+    const waiting = await call(`/v1/events/${eventId}/bookings`, secondToken, { seats: 1 });
+    expect(waiting.status).toBe(201);
+    const queued = (await waiting.json()) as { id: string; status: string };
+    expect(queued.status).toBe('waiting');
+    expect(
+      await (await call(`/v1/events/${eventId}/availability`, firstToken)).json(),
+    ).toMatchObject({ availableSlots: 0, waitlistLength: 1 });
+    expect((await fetch(`${service.address}/metrics`)).status).toBe(200);
+    expect((await fetch(`${service.address}/readyz`)).status).toBe(200);
+
+    expect((await call(`/v1/bookings/${held.id}/cancel`, firstToken, {})).ok).toBe(true);
+    await eventually(
+      async () =>
+        (
+          (await (await call(`/v1/bookings/${queued.id}`, secondToken)).json()) as {
+            status: string;
+          }
+        ).status === 'confirmed',
+      { what: 'the waiting booking promoted' },
+    );
+
+    await publish(
+      'catalog.event_cancelled',
+      {
+        eventId,
+        orgId: snapshot.orgId,
+        name: snapshot.name,
+        startsAt: snapshot.startsAt,
+        reason: 'called off',
+        cancelledBy: 'org-admin',
+      },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    await eventually(async () => (await admin.exists(inventoryKeys(eventId).meta)) === 0, {
+      what: "the event's keys dropped",
+    });
+
+    // Nothing booking sent was refused, not even a command whose error it would ignore.
+    expect(await admin.call('ACL', 'LOG')).toEqual([]);
+  });
+
+  it("is refused the gateway's rate-limit counters", async () => {
+    const booking = new Redis(redisUrl);
+    try {
+      await expect(booking.get('gateway:ratelimit:ip:127.0.0.1')).rejects.toThrow(/NOPERM/);
+      await expect(booking.call('FLUSHALL')).rejects.toThrow(/NOPERM/);
+    } finally {
+      booking.disconnect();
+    }
+  });
+});
