@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { HEADERS } from '@happening/messaging';
+import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INBOX_CONSUMER } from '../src/modules/inbound/domain-event.handler.ts';
@@ -235,5 +237,107 @@ describe('notices for a person whose contact details have not arrived', () => {
     expect(await h.notificationsOf(booking.id)).toEqual([]);
     await h.runtime.pruneNow();
     expect(await waitingFor(ned.sub)).toEqual([]);
+  });
+});
+
+describe('a waiting notice that can never be written', () => {
+  /** Whether the person's contact details were projected. */
+  const projected = async (userId: string) =>
+    (await h.db
+      .selectFrom('recipients')
+      .select('user_id')
+      .where('user_id', '=', userId)
+      .executeTakeFirst()) !== undefined;
+
+  it('is given up, and holds back neither its person’s details nor their other notices', async () => {
+    const pia = await h.user('Pia');
+    const good = confirmed(bookingFacts({ userId: pia.sub, eventName: 'Still Fine' }));
+    const broken = confirmed(bookingFacts({ userId: pia.sub, eventName: 'Older Release' }));
+    for (const event of [good, broken]) {
+      await h.publish(event);
+      await h.noticed(event.id);
+    }
+    expect(await waitingFor(pia.sub)).toEqual([good.id, broken.id]);
+    // As a row kept by an older release would be after a contract change: its stored envelope
+    // lacks a field the contract now requires, and no longer parses.
+    await sql`UPDATE waiting_notices SET source_event = source_event #- '{data,bookingId}'
+              WHERE source_event_id = ${broken.id}`.execute(h.db);
+
+    const registration = userRegistered(pia.sub, pia.email, 'Pia');
+    await h.publish(registration);
+    const mail = await h.mailTo(pia.email, 'Still Fine');
+    expect(mail.text).toContain('Hello Pia,');
+    expect(await projected(pia.sub)).toBe(true);
+    // Sent (recorded just after the mail went).
+    await eventually(
+      async () => (await h.notificationsOf(good.id)).map((r) => r.status).join() === 'sent',
+      { what: 'the waiting notice recorded sent' },
+    );
+    // Given up: not written, and no longer waiting.
+    expect(await h.notificationsOf(broken.id)).toEqual([]);
+    expect(await waitingFor(pia.sub)).toEqual([]);
+
+    // Her details are known: a later notice is written at once, not kept waiting.
+    const later = confirmed(bookingFacts({ userId: pia.sub, eventName: 'Booked Later' }));
+    await h.publish(later);
+    await h.noticed(later.id);
+    expect(await waitingFor(pia.sub)).toEqual([]);
+    await h.mailTo(pia.email, 'Booked Later');
+    expect(
+      h.sink
+        .mailsTo(pia.email)
+        .map((m) => m.subject)
+        .sort(),
+    ).toEqual(['Booking confirmed: Booked Later', 'Booking confirmed: Still Fine']);
+    const dead = await deadLettered();
+    for (const event of [registration, good, broken, later]) expect(dead).not.toContain(event.id);
+  });
+
+  it('is given up when its template fails to render; a notice handled directly then is dead-lettered at once', async () => {
+    // A newer version of a template that fails to render (a helper no release registers).
+    await sql`INSERT INTO templates (type, channel, locale, version, subject, body)
+              VALUES ('booking_waitlisted', 'email', 'en', 99, 'On the waitlist',
+                      '{{noSuchHelper eventName}}')`.execute(h.db);
+    try {
+      const quinn = await h.user('Quinn');
+      const unrenderable = waitlisted(bookingFacts({ userId: quinn.sub, eventName: 'No Seat' }));
+      const good = confirmed(bookingFacts({ userId: quinn.sub, eventName: 'A Seat' }));
+      for (const event of [unrenderable, good]) {
+        await h.publish(event);
+        await h.noticed(event.id);
+      }
+      expect(await waitingFor(quinn.sub)).toEqual([unrenderable.id, good.id]);
+
+      const registration = userRegistered(quinn.sub, quinn.email, 'Quinn');
+      await h.publish(registration);
+      await h.mailTo(quinn.email, 'A Seat');
+      expect(await projected(quinn.sub)).toBe(true);
+      expect(await h.notificationsOf(unrenderable.id)).toEqual([]);
+      expect(await waitingFor(quinn.sub)).toEqual([]);
+      expect(h.sink.mailsTo(quinn.email).map((m) => m.subject)).toEqual([
+        'Booking confirmed: A Seat',
+      ]);
+      expect(await deadLettered()).not.toContain(registration.id);
+
+      // The same template failing for a person already known: it fails on every delivery, so
+      // the message goes to the DLQ on its first, with the reason.
+      const rex = await h.registered('Rex');
+      const direct = waitlisted(bookingFacts({ userId: rex.sub, eventName: 'Known Person' }));
+      await h.publish(direct);
+      const message = await eventually(
+        async () => {
+          const taken = await h.take('notification.dlq');
+          return taken && String(taken.properties.messageId) === direct.id && taken;
+        },
+        { what: 'the waitlist notice dead-lettered' },
+      );
+      expect(String(message.properties.headers?.[HEADERS.error])).toMatch(
+        /^unprocessable: rendering booking_waitlisted on email \(template version 99\) failed: .*noSuchHelper/,
+      );
+      expect(message.properties.headers?.[HEADERS.attempts]).toBe(1);
+      expect(await h.notificationsOf(direct.id)).toEqual([]);
+    } finally {
+      await sql`DELETE FROM templates WHERE version = 99`.execute(h.db);
+    }
   });
 });

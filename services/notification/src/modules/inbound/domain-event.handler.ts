@@ -1,6 +1,7 @@
 import type { DomainEvent, SealedBox } from '@happening/contracts';
 import { handleOnce } from '@happening/db';
-import type { Kysely, Transaction } from 'kysely';
+import { UnprocessableMessage } from '@happening/messaging';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
 import {
   cancellationOf,
@@ -27,7 +28,12 @@ import {
 } from '../notifications/notification.writer.ts';
 import { projectRecipients } from '../recipients/recipient.projection.ts';
 import { lockRecipients } from '../recipients/recipient.repository.ts';
-import { takeWaitingNotices } from '../waiting-notices/waiting-notice.repository.ts';
+import {
+  sourceEventOf,
+  storedTypeOf,
+  takeWaitingNotices,
+  type WaitingNotice,
+} from '../waiting-notices/waiting-notice.repository.ts';
 
 /** Inbox consumer of the notices an event calls for. */
 export const INBOX_CONSUMER = 'notification';
@@ -148,6 +154,13 @@ async function cancellationNoticeInstead(
  * as they would have been written had the details been there, with the event's details as now
  * known (same source event, so a person the notice reached meanwhile does not get it twice). Under the person's recipient lock, which
  * a notice finding them unknown takes before it starts waiting.
+ *
+ * Each under a savepoint of its own: one that can never be written (`UnprocessableMessage`: its
+ * stored envelope no longer parses, no template for it, its template fails to render) is given
+ * up, what it wrote undone, and the person's details and other notices are still committed; a
+ * notice failing that way on every delivery would otherwise keep the details from ever being
+ * projected. Any other error (the database, a connection) may go away: it fails the transaction,
+ * and the message is retried.
  */
 async function writeWaitingNotices(
   trx: Transaction<NotificationDb>,
@@ -155,11 +168,38 @@ async function writeWaitingNotices(
   userId: string,
 ): Promise<void> {
   await lockRecipients(trx, [userId]);
-  for (const source of await takeWaitingNotices(trx, userId, deps.waitingNoticeExpiryMs)) {
-    const plan = planNoticeFor(source, userId, deps.inviteLinks);
-    // Without the holders lock: taken after this person's recipient lock, it could deadlock with
-    // an update's fan-out, which takes them the other way round. An update's cancellation read
-    // without it is still in time: one committed later fans out to this person after this notice.
-    if (plan) await writeCheckedNotice(trx, deps, source, plan, { lockHolders: false });
+  for (const notice of await takeWaitingNotices(trx, userId, deps.waitingNoticeExpiryMs)) {
+    await sql`SAVEPOINT waiting_notice`.execute(trx);
+    try {
+      await writeWaitingNotice(trx, deps, userId, notice);
+      await sql`RELEASE SAVEPOINT waiting_notice`.execute(trx);
+    } catch (error) {
+      if (!(error instanceof UnprocessableMessage)) throw error;
+      await sql`ROLLBACK TO SAVEPOINT waiting_notice`.execute(trx);
+      // The notice and why, never what it says (the reason names fields or a template, no values).
+      deps.logger.warn(
+        {
+          userId,
+          sourceEventId: notice.sourceEventId,
+          type: storedTypeOf(notice),
+          reason: error.message,
+        },
+        'waiting notice given up: it can never be written',
+      );
+    }
   }
+}
+
+async function writeWaitingNotice(
+  trx: Transaction<NotificationDb>,
+  deps: DomainEventHandlerDeps,
+  userId: string,
+  notice: WaitingNotice,
+): Promise<void> {
+  const source = sourceEventOf(notice);
+  const plan = planNoticeFor(source, userId, deps.inviteLinks);
+  // Without the holders lock: taken after this person's recipient lock, it could deadlock with
+  // an update's fan-out, which takes them the other way round. An update's cancellation read
+  // without it is still in time: one committed later fans out to this person after this notice.
+  if (plan) await writeCheckedNotice(trx, deps, source, plan, { lockHolders: false });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent, SealedBox } from '@happening/contracts';
 import { enqueueOutbox } from '@happening/db';
+import { UnprocessableMessage } from '@happening/messaging';
 import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { NewNotificationRow, NotificationDb } from '../../database.ts';
@@ -121,7 +122,10 @@ export async function writeNotifications(
         templates.set(target.channel, await latestTemplate(trx, plan.type, target.channel));
       }
       const template = templates.get(target.channel);
-      if (!template) throw new Error(`no template for ${plan.type} on ${target.channel}`);
+      // Neither a missing template nor one that fails to render will do otherwise next time.
+      if (!template) {
+        throw new UnprocessableMessage(`no template for ${plan.type} on ${target.channel}`);
+      }
       rows.push({
         id: randomUUID(),
         org_id: plan.orgId ?? event.orgId ?? null,
@@ -133,7 +137,7 @@ export async function writeNotifications(
         channel: target.channel,
         locale: template.locale,
         template_version: template.version,
-        ...render(deps, template, plan, name || 'there'),
+        ...renderOrRefuse(deps, template, plan, name || 'there'),
         source_event_id: event.id,
         correlation_id: event.correlationId,
         booking_version: bookingVersion,
@@ -152,6 +156,29 @@ export async function writeNotifications(
     deps.logger.info(
       { sourceEventId: event.id, type: plan.type, waitingFor, started },
       'notice waits for contact details',
+    );
+  }
+}
+
+/**
+ * `render`, which depends on nothing but its arguments: what fails fails again on every delivery,
+ * so it is `UnprocessableMessage`. The reason names the template and the error, not the text.
+ */
+function renderOrRefuse(
+  deps: NotificationWriterDeps,
+  template: TemplateSource,
+  plan: NotificationPlan,
+  name: string,
+) {
+  try {
+    return render(deps, template, plan, name);
+  } catch (error) {
+    // An invite's link that does not open says so itself.
+    if (error instanceof UnprocessableMessage) throw error;
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new UnprocessableMessage(
+      `rendering ${template.type} on ${template.channel} (template version ${template.version}) failed: ${why}`,
+      { cause: error },
     );
   }
 }

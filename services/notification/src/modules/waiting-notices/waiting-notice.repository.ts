@@ -1,4 +1,5 @@
-import { type DomainEvent, parseEvent } from '@happening/contracts';
+import { ContractError, type DomainEvent, parseEvent } from '@happening/contracts';
+import { UnprocessableMessage } from '@happening/messaging';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { NotificationDb } from '../../database.ts';
 
@@ -25,24 +26,56 @@ export async function keepWaiting(
   return Number(result.numInsertedOrUpdatedRows ?? 0);
 }
 
+/** A notice that waited for its person's contact details, as stored. */
+export interface WaitingNotice {
+  sourceEventId: string;
+  /** The source event's envelope as it arrived (one from an older release may no longer parse). */
+  stored: unknown;
+}
+
 /**
- * Removes and returns the source events of the notices waiting for a person, oldest first, but
- * those waiting longer than `expiryMs`: they are left to the retention job.
+ * Removes and returns the notices waiting for a person, oldest first, but those waiting longer
+ * than `expiryMs`: they are left to the retention job. Each is read on its own
+ * (`sourceEventOf`), so one that no longer parses holds back none of the others.
  */
 export async function takeWaitingNotices(
   trx: Transaction<NotificationDb>,
   userId: string,
   expiryMs: number,
-): Promise<DomainEvent[]> {
+): Promise<WaitingNotice[]> {
   const rows = await trx
     .deleteFrom('waiting_notices')
     .where('user_id', '=', userId)
     .where('created_at', '>', sql<Date>`now() - make_interval(secs => ${expiryMs / 1_000}::float8)`)
-    .returning(['source_event', 'created_at'])
+    .returning(['source_event_id', 'source_event', 'created_at'])
     .execute();
   return rows
     .sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
-    .map((row) => parseEvent(row.source_event));
+    .map((row) => ({ sourceEventId: row.source_event_id, stored: row.source_event }));
+}
+
+/**
+ * The source event of a waiting notice. A stored envelope that no longer parses (kept by an older
+ * release, before a contract change) never will: `UnprocessableMessage`, naming the failing
+ * fields but not what they hold.
+ */
+export function sourceEventOf(notice: WaitingNotice): DomainEvent {
+  try {
+    return parseEvent(notice.stored);
+  } catch (error) {
+    const what =
+      error instanceof ContractError
+        ? [error.code, ...error.issues.map((issue) => issue.path)].join(' ')
+        : 'not an event envelope';
+    throw new UnprocessableMessage(`its stored envelope no longer parses (${what})`);
+  }
+}
+
+/** The event type a stored envelope names, for logs; undefined when it names none. */
+export function storedTypeOf(notice: WaitingNotice): string | undefined {
+  const { stored } = notice;
+  const type = typeof stored === 'object' && stored !== null && 'type' in stored && stored.type;
+  return typeof type === 'string' ? type : undefined;
 }
 
 /** How many notices wait for their person's contact details. */
