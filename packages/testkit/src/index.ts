@@ -4,6 +4,7 @@ export { eventually } from './eventually.ts';
 export { INFRA_ENV, type Infra, managementRequest, startInfra } from './infra.ts';
 export { freePort, waitForPort } from './ports.ts';
 export type { RabbitMqHandle } from './rabbitmq.ts';
+export { connectionAclRules } from './redis-acl.ts';
 export type { ServerHandle } from './server-handle.ts';
 export { startPostgres, startRabbitMq, startRedis } from './servers.ts';
 export { type ServiceMain, startServiceMain } from './service-main.ts';

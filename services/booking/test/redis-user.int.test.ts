@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { buildEvent, type EventData, type EventType } from '@happening/contracts';
 import { type Broker, connectBroker } from '@happening/messaging';
 import {
+  connectionAclRules,
   eventually,
   type Infra,
   type ServerHandle,
@@ -69,7 +70,13 @@ describe('booking as its own Redis user', () => {
       startTokenIssuer(),
     ]);
     admin = new Redis(redisServer.url);
-    await admin.call('ACL', 'SETUSER', 'booking', ...BOOKING_ACL);
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'booking',
+      ...BOOKING_ACL,
+      ...connectionAclRules(await admin.info('server')),
+    );
     const url = new URL(redisServer.url);
     url.username = 'booking';
     url.password = 'booking-s3cret';

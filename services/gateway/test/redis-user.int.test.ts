@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import {
+  connectionAclRules,
   type ServerHandle,
   startRedis,
   startServiceMain,
@@ -52,7 +53,13 @@ describe('the gateway as its own Redis user', () => {
       Promise.all(UPSTREAMS.map((name) => startEchoUpstream(name))),
     ]);
     admin = new Redis(redisServer.url);
-    await admin.call('ACL', 'SETUSER', 'gateway', ...GATEWAY_ACL);
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'gateway',
+      ...GATEWAY_ACL,
+      ...connectionAclRules(await admin.info('server')),
+    );
     await admin.set(SLOTS, '40');
     const url = new URL(redisServer.url);
     url.username = 'gateway';
