@@ -176,6 +176,8 @@ async function writeWaitingNotices(
     } catch (error) {
       if (!(error instanceof UnprocessableMessage)) throw error;
       await sql`ROLLBACK TO SAVEPOINT waiting_notice`.execute(trx);
+      // Rolling back keeps the savepoint: released, the next notice's is not nested in it.
+      await sql`RELEASE SAVEPOINT waiting_notice`.execute(trx);
       // The notice and why, never what it says (the reason names fields or a template, no values).
       deps.logger.warn(
         {
