@@ -202,15 +202,17 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 interface Proc {
   readonly pid: number;
   readonly pgid: number;
+  /** `?` without a controlling terminal. */
+  readonly tty: string;
   readonly args: string;
 }
 
 function processes(): Proc[] {
-  return execFileSync('ps', ['-eo', 'pid=,pgid=,args='], { encoding: 'utf8' })
+  return execFileSync('ps', ['-eo', 'pid=,pgid=,tty=,args='], { encoding: 'utf8' })
     .split('\n')
-    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), pgid: Number(m[2]), args: m[3] ?? '' }))
+    .map((m) => ({ pid: Number(m[1]), pgid: Number(m[2]), tty: m[3] ?? '?', args: m[4] ?? '' }))
     .filter((p) => p.pid !== process.pid);
 }
 
@@ -224,8 +226,8 @@ function groupMembers(pgid: number): string[] {
  * Every process of this stack: the data folder is in its command line (the servers' own), in its
  * environment (HAPPENING_DATA_DIR, inherited by everything npm start spawns, the services and
  * PostgreSQL's workers included) or its working folder, a server's folder in the data folder
- * (Redis rewrites both its command line and its environment). Not epmd: Erlang's name server outlives the nodes by design and serves every
- * node on the machine.
+ * (Redis rewrites both its command line and its environment), without a terminal. Not epmd:
+ * Erlang's name server outlives the nodes by design and serves every node on the machine.
  */
 function stackProcesses(): Proc[] {
   const marker = `HAPPENING_DATA_DIR=${dataDir}\0`;
@@ -233,6 +235,9 @@ function stackProcesses(): Proc[] {
     dir.startsWith(`${dataDir}/`) && !dir.startsWith(path.join(dataDir, 'logs'));
   return processes().filter((p) => {
     if (/(^|\/)epmd(\s|$)/.test(p.args)) return false;
+    // npm start runs in a session of its own, so nothing of the stack has a terminal: a process
+    // that has one is a person's (a `tail -f` of a log, a shell in the folder), never killed.
+    if (p.tty !== '?') return false;
     if (p.args.includes(dataDir)) return true;
     try {
       if (inServerDir(fs.readlinkSync(`/proc/${p.pid}/cwd`))) return true;
