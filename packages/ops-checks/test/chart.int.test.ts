@@ -1007,26 +1007,37 @@ describe('notification secrets', () => {
 
 const BROKER_USERS = ['identity-org', 'catalog', 'booking', 'notification'];
 
-/** The Secret key each service's AMQP_URL is read from. */
-function amqpUrlKeys(manifests: Manifest[]): Record<string, string | undefined> {
+/** The Secret key each of `services` reads its `variable` (AMQP_URL, REDIS_URL) from. */
+function urlKeys(
+  manifests: Manifest[],
+  services: readonly string[],
+  variable: string,
+): Record<string, string | undefined> {
   return Object.fromEntries(
-    BROKER_USERS.map((service) => {
+    services.map((service) => {
       const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`));
-      const ref = container.env?.find((e) => e.name === 'AMQP_URL')?.valueFrom?.secretKeyRef;
+      const ref = container.env?.find((e) => e.name === variable)?.valueFrom?.secretKeyRef;
       return [service, ref?.key];
     }),
   );
 }
 
-/** The AMQP_URL each service's container gets, resolved through the rendered Secret. */
-function amqpUrls(manifests: Manifest[]): Record<string, unknown> {
+/** The `variable` each of `services` gets, resolved through the rendered Secret. */
+function urlValues(
+  manifests: Manifest[],
+  services: readonly string[],
+  variable: string,
+): Record<string, unknown> {
   return Object.fromEntries(
-    BROKER_USERS.map((service) => {
+    services.map((service) => {
       const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`));
-      return [service, containerEnv(manifests, container).values.AMQP_URL];
+      return [service, containerEnv(manifests, container).values[variable]];
     }),
   );
 }
+
+const amqpUrlKeys = (manifests: Manifest[]) => urlKeys(manifests, BROKER_USERS, 'AMQP_URL');
+const amqpUrls = (manifests: Manifest[]) => urlValues(manifests, BROKER_USERS, 'AMQP_URL');
 
 describe('broker users', () => {
   const shared = 'amqp://rabbitmq:5672';
@@ -1123,26 +1134,8 @@ describe('broker users', () => {
 
 const REDIS_USERS = ['booking', 'gateway'];
 
-/** The Secret key each Redis user's REDIS_URL is read from. */
-function redisUrlKeys(manifests: Manifest[]): Record<string, string | undefined> {
-  return Object.fromEntries(
-    REDIS_USERS.map((service) => {
-      const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`));
-      const ref = container.env?.find((e) => e.name === 'REDIS_URL')?.valueFrom?.secretKeyRef;
-      return [service, ref?.key];
-    }),
-  );
-}
-
-/** The REDIS_URL each Redis user's container gets, resolved through the rendered Secret. */
-function redisUrls(manifests: Manifest[]): Record<string, unknown> {
-  return Object.fromEntries(
-    REDIS_USERS.map((service) => {
-      const container = firstContainer(named(manifests, 'Deployment', `happening-${service}`));
-      return [service, containerEnv(manifests, container).values.REDIS_URL];
-    }),
-  );
-}
+const redisUrlKeys = (manifests: Manifest[]) => urlKeys(manifests, REDIS_USERS, 'REDIS_URL');
+const redisUrls = (manifests: Manifest[]) => urlValues(manifests, REDIS_USERS, 'REDIS_URL');
 
 describe('redis users', () => {
   const shared = 'redis://redis:6379/0';
