@@ -56,6 +56,7 @@ describe('observability queries', () => {
       'happening_dlq_messages_total',
       'happening_notifications_total',
       'happening_notifications_waiting',
+      'happening_waiting_notices_given_up_total',
       'happening_broker_connected',
       'happening_broker_blocked',
       'rabbitmq_queue_messages_ready',

@@ -47,6 +47,15 @@ async function waitingGauge(): Promise<number> {
   return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
+/** `happening_waiting_notices_given_up_total` as `/metrics` shows it. */
+async function givenUpCount(): Promise<number> {
+  const res = await h.app.inject({ url: '/metrics' });
+  const name = 'happening_waiting_notices_given_up_total ';
+  const line = res.body.split('\n').find((l) => l.startsWith(name));
+  if (line === undefined) throw new Error('happening_waiting_notices_given_up_total not exported');
+  return Number(line.slice(name.length));
+}
+
 /** Ids of the messages dead-lettered from notification.events so far (taking them off). */
 async function deadLettered(): Promise<string[]> {
   const ids: string[] = [];
@@ -263,6 +272,7 @@ describe('a waiting notice that can never be written', () => {
     await sql`UPDATE waiting_notices SET source_event = source_event #- '{data,bookingId}'
               WHERE source_event_id = ${broken.id}`.execute(h.db);
 
+    const givenUpBefore = await givenUpCount();
     const registration = userRegistered(pia.sub, pia.email, 'Pia');
     await h.publish(registration);
     const mail = await h.mailTo(pia.email, 'Still Fine');
@@ -273,9 +283,10 @@ describe('a waiting notice that can never be written', () => {
       async () => (await h.notificationsOf(good.id)).map((r) => r.status).join() === 'sent',
       { what: 'the waiting notice recorded sent' },
     );
-    // Given up: not written, and no longer waiting.
+    // Given up: not written, no longer waiting, and counted for the alert.
     expect(await h.notificationsOf(broken.id)).toEqual([]);
     expect(await waitingFor(pia.sub)).toEqual([]);
+    expect(await givenUpCount()).toBe(givenUpBefore + 1);
 
     // Her details are known: a later notice is written at once, not kept waiting.
     const later = confirmed(bookingFacts({ userId: pia.sub, eventName: 'Booked Later' }));

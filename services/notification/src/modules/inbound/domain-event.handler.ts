@@ -28,6 +28,7 @@ import {
 } from '../notifications/notification.writer.ts';
 import { projectRecipients } from '../recipients/recipient.projection.ts';
 import { lockRecipients } from '../recipients/recipient.repository.ts';
+import { countWaitingNoticesGivenUp } from '../waiting-notices/waiting-notice.metrics.ts';
 import {
   sourceEventOf,
   storedTypeOf,
@@ -54,13 +55,16 @@ export interface DomainEventHandlerDeps extends NotificationWriterDeps {
  */
 export function domainEventHandler(db: Kysely<NotificationDb>, deps: DomainEventHandlerDeps) {
   return async (event: DomainEvent): Promise<void> => {
+    let givenUp = 0;
     await handleOnce(db, { consumer: PROJECTIONS_CONSUMER, messageId: event.id }, async (trx) => {
       const detailsOf = await projectRecipients(trx, event);
-      if (detailsOf) await writeWaitingNotices(trx, deps, detailsOf);
+      if (detailsOf) givenUp = await writeWaitingNotices(trx, deps, detailsOf);
       await projectMemberships(trx, event);
       await projectEventHolders(trx, event);
       await projectEventVersions(trx, event);
     });
+    // After the commit: a rolled-back transaction gave nothing up.
+    countWaitingNoticesGivenUp(givenUp);
     const plan = planNotification(event, deps.inviteLinks);
     if (!plan) return;
     await handleOnce(db, { consumer: INBOX_CONSUMER, messageId: event.id }, async (trx) => {
@@ -166,7 +170,8 @@ async function writeWaitingNotices(
   trx: Transaction<NotificationDb>,
   deps: DomainEventHandlerDeps,
   userId: string,
-): Promise<void> {
+): Promise<number> {
+  let givenUp = 0;
   await lockRecipients(trx, [userId]);
   for (const notice of await takeWaitingNotices(trx, userId, deps.waitingNoticeExpiryMs)) {
     await sql`SAVEPOINT waiting_notice`.execute(trx);
@@ -188,8 +193,10 @@ async function writeWaitingNotices(
         },
         'waiting notice given up: it can never be written',
       );
+      givenUp++;
     }
   }
+  return givenUp;
 }
 
 async function writeWaitingNotice(

@@ -1,7 +1,7 @@
 import { metricsRegistry } from '@happening/service-kit';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { NotificationDb } from '../../database.ts';
 import { countWaitingNotices } from './waiting-notice.repository.ts';
 
@@ -31,4 +31,15 @@ export function countWaitingNoticesIn(db: Kysely<NotificationDb>, logger: Logger
   return () => {
     if (source === mine) source = undefined;
   };
+}
+
+const waitingNoticesGivenUp = new Counter({
+  name: 'happening_waiting_notices_given_up_total',
+  help: 'Waiting notices given up because they can never be written (stored envelope, template)',
+  registers: [metricsRegistry],
+});
+
+/** Counts waiting notices given up for good; after their transaction committed. */
+export function countWaitingNoticesGivenUp(count: number): void {
+  if (count > 0) waitingNoticesGivenUp.inc(count);
 }
