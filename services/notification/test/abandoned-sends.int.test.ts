@@ -4,7 +4,11 @@ import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DELIVERY_DLQ, deliveryRequest } from '../src/modules/delivery/delivery.message.ts';
+import {
+  DELIVERY_DLQ,
+  DELIVERY_QUEUE,
+  deliveryRequest,
+} from '../src/modules/delivery/delivery.message.ts';
 import { sweepPending } from '../src/modules/delivery/pending.sweep.ts';
 import { UNRECORDED_SEND } from '../src/modules/notifications/notification.repository.ts';
 import { strayNotification } from './events.fixture.ts';
@@ -68,6 +72,23 @@ const sweep = () =>
     maxAttempts: MAX_ATTEMPTS,
   });
 
+/** How the delivery consumer settled its messages so far, as `/metrics` shows it. */
+async function deliveriesSettled(): Promise<{ processed: number; deadLettered: number }> {
+  const body = (await h.app.inject({ url: '/metrics' })).body;
+  const count = (outcome: string) => {
+    const line = body
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('happening_consumer_messages_total{') &&
+          l.includes(`queue="${DELIVERY_QUEUE}"`) &&
+          l.includes(`outcome="${outcome}"`),
+      );
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  return { processed: count('processed'), deadLettered: count('dead_lettered') };
+}
+
 describe('a delivery message finding its notification’s lease run out', () => {
   it('counts the abandoned send as an attempt, then sends', async () => {
     const row = await abandoned(0, { delivered: true });
@@ -81,6 +102,7 @@ describe('a delivery message finding its notification’s lease run out', () => 
 
   it('gives the notification up, without sending, when the abandoned send was its last attempt', async () => {
     const before = await h.counted('email', 'failed');
+    const settledBefore = await deliveriesSettled();
     const row = await abandoned(MAX_ATTEMPTS - 1, { delivered: true });
 
     const failed = await rowWhen(row.id, 'failed');
@@ -101,8 +123,13 @@ describe('a delivery message finding its notification’s lease run out', () => 
     await eventually(async () => (await h.counted('email', 'failed')) === before + 1, {
       what: 'email failure counted',
     });
-    // Nothing reached the SMTP server, and the message was acknowledged, not dead-lettered.
+    // Nothing reached the SMTP server, and the message was acknowledged, not dead-lettered: once
+    // the consumer has settled it, it counted it processed, and the DLQ holds nothing.
     expect(h.sink.recipientAttempts(row.recipient)).toBe(0);
+    await eventually(async () => (await deliveriesSettled()).processed > settledBefore.processed, {
+      what: 'the delivery message settled',
+    });
+    expect((await deliveriesSettled()).deadLettered).toBe(settledBefore.deadLettered);
     expect(await h.take(DELIVERY_DLQ)).toBeUndefined();
   });
 
