@@ -74,19 +74,9 @@ const sweep = () =>
 
 /** How the delivery consumer settled its messages so far, as `/metrics` shows it. */
 async function deliveriesSettled(): Promise<{ processed: number; deadLettered: number }> {
-  const body = (await h.app.inject({ url: '/metrics' })).body;
-  const count = (outcome: string) => {
-    const line = body
-      .split('\n')
-      .find(
-        (l) =>
-          l.startsWith('happening_consumer_messages_total{') &&
-          l.includes(`queue="${DELIVERY_QUEUE}"`) &&
-          l.includes(`outcome="${outcome}"`),
-      );
-    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
-  };
-  return { processed: count('processed'), deadLettered: count('dead_lettered') };
+  const count = async (outcome: string) =>
+    (await h.metric('happening_consumer_messages_total', { queue: DELIVERY_QUEUE, outcome })) ?? 0;
+  return { processed: await count('processed'), deadLettered: await count('dead_lettered') };
 }
 
 describe('a delivery message finding its notification’s lease run out', () => {

@@ -183,18 +183,28 @@ export async function startHarness(options: HarnessOptions) {
       .execute();
   }
 
-  /** `happening_notifications_total` for one channel and outcome, as `/metrics` shows it. */
-  async function counted(channel: string, outcome: 'sent' | 'failed'): Promise<number> {
+  /**
+   * A metric's value as `/metrics` shows it: the series of `name` carrying `labels`, or undefined
+   * when there is none.
+   */
+  async function metric(
+    name: string,
+    labels: Record<string, string> = {},
+  ): Promise<number | undefined> {
     const res = await app.inject({ url: '/metrics' });
     const line = res.body
       .split('\n')
       .find(
         (l) =>
-          l.startsWith('happening_notifications_total{') &&
-          l.includes(`channel="${channel}"`) &&
-          l.includes(`outcome="${outcome}"`),
+          (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) &&
+          Object.entries(labels).every(([label, value]) => l.includes(`${label}="${value}"`)),
       );
-    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+
+  /** `happening_notifications_total` for one channel and outcome, as `/metrics` shows it. */
+  async function counted(channel: string, outcome: 'sent' | 'failed'): Promise<number> {
+    return (await metric('happening_notifications_total', { channel, outcome })) ?? 0;
   }
 
   /** Takes one message off a queue (e.g. the DLQ), or undefined when it is empty. */
@@ -217,6 +227,7 @@ export async function startHarness(options: HarnessOptions) {
     registered,
     call,
     notificationsOf,
+    metric,
     counted,
     take,
     runtime,

@@ -39,22 +39,15 @@ async function waitingFor(userId: string): Promise<string[]> {
   return rows.map((r) => r.source_event_id);
 }
 
-/** `happening_notifications_waiting` as `/metrics` shows it. */
-async function waitingGauge(): Promise<number> {
-  const res = await h.app.inject({ url: '/metrics' });
-  const line = res.body.split('\n').find((l) => l.startsWith('happening_notifications_waiting '));
-  if (line === undefined) throw new Error('happening_notifications_waiting not exported');
-  return Number(line.slice(line.lastIndexOf(' ') + 1));
+/** An unlabelled metric as `/metrics` shows it; it must be exported. */
+async function exported(name: string): Promise<number> {
+  const value = await h.metric(name);
+  if (value === undefined) throw new Error(`${name} not exported`);
+  return value;
 }
 
-/** `happening_waiting_notices_given_up_total` as `/metrics` shows it. */
-async function givenUpCount(): Promise<number> {
-  const res = await h.app.inject({ url: '/metrics' });
-  const name = 'happening_waiting_notices_given_up_total ';
-  const line = res.body.split('\n').find((l) => l.startsWith(name));
-  if (line === undefined) throw new Error('happening_waiting_notices_given_up_total not exported');
-  return Number(line.slice(name.length));
-}
+const waitingGauge = () => exported('happening_notifications_waiting');
+const givenUpCount = () => exported('happening_waiting_notices_given_up_total');
 
 /** Ids of the messages dead-lettered from notification.events so far (taking them off). */
 async function deadLettered(): Promise<string[]> {
