@@ -62,6 +62,7 @@ export {
   decodeCursor,
   encodeCursor,
   type PageQuery,
+  pageLimit,
   pageQuerySchema,
   toPage,
 } from './pagination.ts';

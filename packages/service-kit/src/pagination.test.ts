@@ -25,7 +25,18 @@ describe('pageQuerySchema', () => {
     });
   });
 
-  it.each(['0', '101', '2.5', 'ten'])('rejects limit=%s', (limit) => {
+  it.each([
+    '0',
+    '101',
+    '2.5',
+    'ten',
+    '0x10',
+    '1e1',
+    ' 5',
+    '',
+    '+5',
+    '-1',
+  ])('rejects limit=%j', (limit) => {
     expect(pageQuerySchema.safeParse({ limit }).success).toBe(false);
   });
 });

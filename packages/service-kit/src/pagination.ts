@@ -2,12 +2,31 @@ import { z } from 'zod';
 import { DomainError } from './domain-error.ts';
 import { unstorableTextErrors } from './stored-text.ts';
 
+/** Query text that is a whole number in decimal digits; anything else stays text and is refused. */
+const DECIMAL_DIGITS = /^[0-9]{1,9}$/;
+
+/**
+ * A page size in the query string: decimal digits only, so `0x10`, `1e1`, ` 5` or an empty value
+ * are refused rather than read as 16, 10, 5 or 0, as `Number()` would.
+ */
+export function pageLimit(max: number, fallback: number) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && DECIMAL_DIGITS.test(value) ? Number(value) : value),
+    z
+      .number({ error: 'Expected a whole number in decimal digits' })
+      .int()
+      .min(1)
+      .max(max)
+      .default(fallback),
+  );
+}
+
 /**
  * `?limit=` (1..100, default 20) and an opaque `?cursor=`; any other parameter is refused, as an
  * unknown body field is: a misspelt filter (`?Status=`) would otherwise answer the unfiltered list.
  */
 export const pageQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: pageLimit(100, 20),
   cursor: z.string().min(1).max(1024).optional(),
 });
 export type PageQuery = z.infer<typeof pageQuerySchema>;

@@ -287,7 +287,13 @@ describe('booking flow through HTTP', () => {
     const whole = await svc.call(a, 'GET', `/v1/events/${eventId}/seats`);
     expect(whole.json()).toEqual({ bookedSeats: [1, 3, 4, 9, 12], nextCursor: null });
 
-    for (const query of ['limit=0', 'limit=10001', 'cursor=not-a-cursor']) {
+    for (const query of [
+      'limit=0',
+      'limit=10001',
+      'limit=0x10',
+      'limit=1e3',
+      'cursor=not-a-cursor',
+    ]) {
       const bad = await svc.call(a, 'GET', `/v1/events/${eventId}/seats?${query}`);
       expect(bad.statusCode, query).toBe(400);
     }

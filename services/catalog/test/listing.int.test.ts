@@ -195,6 +195,19 @@ describe('public listing', () => {
     expect((await catalog.call(stranger, 'GET', '/v1/events?cursor=bm9wZQ')).statusCode).toBe(400);
     expect((await catalog.call(stranger, 'GET', '/v1/events?limit=101')).statusCode).toBe(400);
   });
+
+  it.each([
+    '0x10',
+    '1e1',
+    '%205',
+    '',
+  ])('refuses limit=%s, a page size not in decimal digits', async (limit) => {
+    const refused = await catalog.call(stranger, 'GET', `/v1/events?limit=${limit}`);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().errors).toEqual([
+      expect.objectContaining({ path: expect.stringContaining('limit') }),
+    ]);
+  });
 });
 
 describe('org listing', () => {

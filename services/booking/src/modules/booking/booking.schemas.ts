@@ -1,5 +1,5 @@
 import { CANCELLATION_REASONS, requestIdSchema } from '@happening/contracts';
-import { cursorTimestamp, pageQuerySchema } from '@happening/service-kit';
+import { cursorTimestamp, pageLimit, pageQuerySchema } from '@happening/service-kit';
 import { z } from 'zod';
 
 export const bookingStatusSchema = z.enum(['confirmed', 'waiting', 'cancelled']);
@@ -62,7 +62,7 @@ export const availabilitySchema = z.object({
 
 /** A seat map's page: more seats than a list's items, so a larger default and maximum. */
 export const seatsQuerySchema = pageQuerySchema.extend({
-  limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  limit: pageLimit(10_000, 1_000),
 });
 export const seatsCursorSchema = z.object({ seatNo: z.number().int().min(1).max(2_147_483_647) });
 
