@@ -13,7 +13,7 @@ import { installObservability, type ReadinessCheck } from './observability.route
 import { installOpenApi, type OpenApiInfo } from './openapi.plugin.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 import { isDraining, startDraining } from './shutdown-drain.ts';
-import { installStoredTextGuard } from './stored-text.ts';
+import { installStorableInputGuard } from './storable-input.ts';
 
 /**
  * Longest path parameter the router hands to a route (fastify's default is 100): the routes'
@@ -115,7 +115,7 @@ export function createApp(options: CreateAppOptions): App {
     installOpenApi(app, options.openapi ?? { title: options.name, version: '1.0.0' });
   }
   installErrorHandling(app);
-  installStoredTextGuard(app);
+  installStorableInputGuard(app);
   installObservability(app, {
     readinessChecks: options.readinessChecks ?? {},
     readinessTimeoutMs: options.readinessTimeoutMs ?? 2000,

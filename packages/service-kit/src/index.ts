@@ -82,4 +82,4 @@ export {
   type RunServiceOptions,
   runService,
 } from './service.runner.ts';
-export { toStorableText } from './stored-text.ts';
+export { toStorableText } from './storable-input.ts';

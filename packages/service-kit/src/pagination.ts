@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from './domain-error.ts';
-import { unstorableTextErrors } from './stored-text.ts';
+import { unstorableInputErrors } from './storable-input.ts';
 
 /** Query text that is a whole number in decimal digits; anything else stays text and is refused. */
 const DECIMAL_DIGITS = /^[0-9]{1,9}$/;
@@ -80,7 +80,7 @@ export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.
     throw invalidCursor();
   }
   // The request's own text is checked for NUL; what the cursor hides is checked here.
-  if (unstorableTextErrors('cursor', decoded).length > 0) throw invalidCursor();
+  if (unstorableInputErrors('cursor', decoded).length > 0) throw invalidCursor();
   const result = schema.safeParse(decoded);
   if (!result.success) throw invalidCursor();
   return result.data;

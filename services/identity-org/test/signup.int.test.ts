@@ -546,6 +546,36 @@ describe('organization settings', () => {
   });
 });
 
+describe('organization settings nested deep', () => {
+  /** `levels` arrays around one string, as JSON text: a value this deep cannot be stringified here either. */
+  const nested = (levels: number) => `${'['.repeat(levels)}"bottom"${']'.repeat(levels)}`;
+
+  it('keeps settings nested 30 levels, answers 400 (not 500) for 5,000', async () => {
+    const owner = await h.user();
+    const orgId = await h.signUp(owner);
+    const patch = (layout: string) =>
+      h.call(owner, 'PATCH', `/v1/orgs/${orgId}`, `{"settings":{"layout":${layout}}}`, {
+        'if-match': '*',
+        'content-type': 'application/json',
+      });
+
+    const kept = await patch(nested(30));
+    expect(kept.statusCode, kept.body).toBe(200);
+    expect(kept.json().settings).toEqual({ layout: JSON.parse(nested(30)) });
+
+    // JSON.stringify (the driver's, the audit's) overflows the call stack a few thousand deep.
+    const refused = await patch(nested(5_000));
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ path: `body.settings.layout${'.0'.repeat(30)}` }],
+    });
+    expect((await h.call(owner, 'GET', `/v1/orgs/${orgId}`)).json().settings).toEqual({
+      layout: JSON.parse(nested(30)),
+    });
+  });
+});
+
 describe('organization settings with If-Match: *', () => {
   it('updates whichever version is current', async () => {
     const owner = await h.user();

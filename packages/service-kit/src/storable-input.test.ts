@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type App, createApp } from './app.factory.ts';
-import { toStorableText, unstorableTextErrors } from './stored-text.ts';
+import { MAX_JSON_NESTING, toStorableText, unstorableInputErrors } from './storable-input.ts';
 
 const NUL = '\u0000';
 
-describe('unstorableTextErrors', () => {
+describe('unstorableInputErrors', () => {
   it('finds nothing in text without NUL', () => {
     expect(
-      unstorableTextErrors('body', { name: 'Acme', tags: ['a', 'b'], seats: 2, ok: null }),
+      unstorableInputErrors('body', { name: 'Acme', tags: ['a', 'b'], seats: 2, ok: null }),
     ).toEqual([]);
-    expect(unstorableTextErrors('query', undefined)).toEqual([]);
+    expect(unstorableInputErrors('query', undefined)).toEqual([]);
   });
 
   it('names every string holding NUL by its path, however deep', () => {
-    const errors = unstorableTextErrors('body', {
+    const errors = unstorableInputErrors('body', {
       name: `Acme${NUL}`,
       preferences: [{ type: 'ok' }, { type: `x${NUL}y` }],
       nested: { deeper: { note: NUL } },
@@ -28,17 +28,17 @@ describe('unstorableTextErrors', () => {
   });
 
   it('names an object whose key holds NUL', () => {
-    expect(unstorableTextErrors('body', { meta: { [`k${NUL}`]: 'v' } }).map((e) => e.path)).toEqual(
-      ['body.meta'],
-    );
+    expect(
+      unstorableInputErrors('body', { meta: { [`k${NUL}`]: 'v' } }).map((e) => e.path),
+    ).toEqual(['body.meta']);
   });
 
   it('names the part itself when it is a string', () => {
-    expect(unstorableTextErrors('body', `text${NUL}`).map((e) => e.path)).toEqual(['body']);
+    expect(unstorableInputErrors('body', `text${NUL}`).map((e) => e.path)).toEqual(['body']);
   });
 
   it('names strings and keys holding an unpaired surrogate, not a well-formed pair', () => {
-    const errors = unstorableTextErrors('body', {
+    const errors = unstorableInputErrors('body', {
       name: 'Concert 😀',
       high: 'a\ud800b',
       low: '\udc00',
@@ -54,13 +54,25 @@ describe('unstorableTextErrors', () => {
   });
 
   it('leaves buffers alone (bodies a proxy forwards untouched)', () => {
-    expect(unstorableTextErrors('body', Buffer.from([0, 0, 0]))).toEqual([]);
+    expect(unstorableInputErrors('body', Buffer.from([0, 0, 0]))).toEqual([]);
   });
 
-  it('walks nesting deeper than the call stack would allow', () => {
-    let value: unknown = NUL;
-    for (let depth = 0; depth < 100_000; depth++) value = [value];
-    expect(unstorableTextErrors('body', value)).toHaveLength(1);
+  it('takes arrays and objects nested MAX_JSON_NESTING levels deep', () => {
+    let value: unknown = 'bottom';
+    for (let depth = 0; depth < MAX_JSON_NESTING; depth++)
+      value = depth % 2 ? [value] : { a: value };
+    expect(unstorableInputErrors('body', value)).toEqual([]);
+  });
+
+  it('names the first array or object nested deeper, once per branch, however deep it goes', () => {
+    let deep: unknown = NUL;
+    for (let depth = 0; depth < 100_000; depth++) deep = [deep];
+    const errors = unstorableInputErrors('body', { settings: deep, name: `x${NUL}` });
+    expect(errors.map((e) => e.path)).toEqual([
+      `body.settings${'.0'.repeat(MAX_JSON_NESTING - 1)}`,
+      'body.name',
+    ]);
+    expect(errors[0]?.message).toMatch(/more than 32 levels/);
   });
 });
 
@@ -82,19 +94,19 @@ describe('toStorableText', () => {
     expect(toStorableText('\uD83D\uD83D\uDE80')).toBe('\uFFFD🚀');
   });
 
-  it('yields text unstorableTextErrors finds nothing in, repeatably', () => {
+  it('yields text unstorableInputErrors finds nothing in, repeatably', () => {
     const dirty = `a${NUL}\uD800b\uDC00🚀`;
-    expect(unstorableTextErrors('body', dirty)).toHaveLength(1);
+    expect(unstorableInputErrors('body', dirty)).toHaveLength(1);
     for (let round = 0; round < 3; round++) {
       const clean = toStorableText(dirty);
       expect(clean).toBe('a\uFFFDb\uFFFD🚀');
-      expect(unstorableTextErrors('body', clean)).toEqual([]);
-      expect(unstorableTextErrors('body', 'x\uD800')).toHaveLength(1);
+      expect(unstorableInputErrors('body', clean)).toEqual([]);
+      expect(unstorableInputErrors('body', 'x\uD800')).toHaveLength(1);
     }
   });
 });
 
-describe('createApp refuses text Postgres cannot store', () => {
+describe('createApp refuses input Postgres cannot store', () => {
   let app: App;
 
   beforeAll(async () => {

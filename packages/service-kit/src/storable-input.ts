@@ -36,44 +36,58 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * Arrays and objects one value may nest: far beyond what any route takes, far below what
+ * `JSON.stringify` (the database driver's, the audit trail's, the answer's) can write back before
+ * it overflows the call stack (a few thousand levels), which would answer a 500.
+ */
+export const MAX_JSON_NESTING = 32;
+const TOO_DEEP = `Must not nest arrays and objects more than ${MAX_JSON_NESTING} levels deep.`;
+
+/**
  * Field paths (`body.tags.1`) of every string in `value` Postgres would refuse in text or jsonb:
- * one holding the NUL character, or an unpaired surrogate (which JSON can carry as `\ud800`).
+ * one holding the NUL character, or an unpaired surrogate (which JSON can carry as `\ud800`);
+ * and of the first array or object nested deeper than `MAX_JSON_NESTING` on each branch.
  * Only JSON-like data is walked: a Buffer is left alone.
  */
-export function unstorableTextErrors(prefix: string, value: unknown): FieldError[] {
+export function unstorableInputErrors(prefix: string, value: unknown): FieldError[] {
   const errors: FieldError[] = [];
   // An explicit stack: a 64 KiB body can nest arrays deeper than the call stack goes.
-  const pending: [string, unknown][] = [[prefix, value]];
+  const pending: [string, unknown, number][] = [[prefix, value, 0]];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [path, current] = next;
+    const [path, current, depth] = next;
     if (typeof current === 'string') {
       const why = unstorable(current, false);
       if (why) errors.push({ path, message: why });
-    } else if (Array.isArray(current)) {
-      for (let index = current.length - 1; index >= 0; index--) {
-        pending.push([`${path}.${index}`, current[index]]);
+    } else if (Array.isArray(current) || isPlainObject(current)) {
+      if (depth === MAX_JSON_NESTING) {
+        errors.push({ path, message: TOO_DEEP });
+      } else if (Array.isArray(current)) {
+        for (let index = current.length - 1; index >= 0; index--) {
+          pending.push([`${path}.${index}`, current[index], depth + 1]);
+        }
+      } else {
+        const keys = Object.keys(current);
+        const why = keys.map((key) => unstorable(key, true)).find(Boolean);
+        if (why) errors.push({ path, message: why });
+        for (const key of keys.reverse()) pending.push([`${path}.${key}`, current[key], depth + 1]);
       }
-    } else if (isPlainObject(current)) {
-      const keys = Object.keys(current);
-      const why = keys.map((key) => unstorable(key, true)).find(Boolean);
-      if (why) errors.push({ path, message: why });
-      for (const key of keys.reverse()) pending.push([`${path}.${key}`, current[key]]);
     }
   }
   return errors;
 }
 
 /**
- * Refuses a request with text Postgres cannot store (NUL, an unpaired surrogate) in its params,
- * query or body as 400 `VALIDATION_FAILED`, in the shape of a schema failure, before any handler
- * can hand the text to Postgres (a 500 there).
+ * Refuses a request with text Postgres cannot store (NUL, an unpaired surrogate), or JSON nested
+ * deeper than `MAX_JSON_NESTING`, in its params, query or body as 400 `VALIDATION_FAILED`, in the
+ * shape of a schema failure, before any handler can hand it to Postgres or `JSON.stringify` (a
+ * 500 there).
  */
-export function installStoredTextGuard(app: FastifyInstance): void {
+export function installStorableInputGuard(app: FastifyInstance): void {
   app.addHook('preValidation', async (request, reply) => {
     const errors = [
-      ...unstorableTextErrors('params', request.params),
-      ...unstorableTextErrors('query', request.query),
-      ...unstorableTextErrors('body', request.body),
+      ...unstorableInputErrors('params', request.params),
+      ...unstorableInputErrors('query', request.query),
+      ...unstorableInputErrors('body', request.body),
     ];
     if (errors.length === 0) return;
     request.log.info({ errors }, 'request validation failed');
