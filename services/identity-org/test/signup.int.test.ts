@@ -198,6 +198,31 @@ describe('sign-up', () => {
     expect(slugs).toEqual([base, `${base}-2`, `${base}-3`]);
   });
 
+  it('gives different people signing up at once distinct slugs where their names meet', async () => {
+    const tag = randomUUID().slice(0, 8).replace(/[0-9]/g, 'x');
+    const names = [
+      // The same name, and names that are another's candidates ("Club 2" is "club"'s second).
+      ...Array.from({ length: 5 }, () => `Club ${tag}`),
+      `Club ${tag} 2`,
+      `Club ${tag} 3`,
+      // Nothing URL-safe in the name: every one of them starts from "org".
+      ...['Школа', 'Клуб', 'Театр', 'Музей', 'Оркестр', 'Хор', '東京', '大阪'],
+    ];
+    const owners = await Promise.all(names.map(() => h.user()));
+    const answers = await Promise.all(
+      names.map((organizationName, i) =>
+        h.call(owners[i], 'POST', '/v1/signup', { organizationName }),
+      ),
+    );
+    expect(answers.map((r) => r.statusCode)).toEqual(names.map(() => 201));
+    const slugs = answers.map((r) => r.json().organization.slug as string);
+    expect(new Set(slugs).size).toBe(names.length);
+    expect(slugs.slice(0, 5)).toContain(`club-${tag}`);
+    for (const slug of slugs.slice(0, 7))
+      expect(slug).toMatch(new RegExp(`^club-${tag}(-[0-9]+)+$|^club-${tag}$`));
+    for (const slug of slugs.slice(7)) expect(slug).toMatch(/^org(-[0-9]+)?$/);
+  });
+
   it('gives long names distinct slugs past the ones cut to fit their number', async () => {
     const owner = await h.user();
     const name = `${randomUUID().slice(0, 8)}${'a'.repeat(52)}`;

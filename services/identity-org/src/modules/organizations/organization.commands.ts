@@ -8,6 +8,7 @@ import { lockAsOrgAdmin, lockJoinsOf } from '../members/member.lock.ts';
 import { insertMembership, type Membership } from '../members/member.repository.ts';
 import {
   insertOrganization,
+  lockSlugsOf,
   type Organization,
   type OrganizationChanges,
   takenSlugs,
@@ -15,7 +16,11 @@ import {
 } from './organization.repository.ts';
 import { firstFreeSlug, slugify } from './slug.policy.ts';
 
-// Two sign-ups with the same name can pick the same free slug; the loser retries with the next.
+/**
+ * Creations whose slugs may meet are serialised (`lockSlugsOf`), so each reads the slugs the one
+ * before it took. An instance that does not take that lock yet (during a deployment) can still
+ * pick a slug another takes at once: the loser tries again with the next free one.
+ */
 const SLUG_ATTEMPTS = 5;
 
 /**
@@ -51,6 +56,7 @@ export async function createOrganization(
             `You own ${owned} organizations, the most one person may own.`,
           );
         }
+        await lockSlugsOf(trx, base);
         const slug = firstFreeSlug(base, await takenSlugs(trx, base));
         const organization = await insertOrganization(trx, { name, slug, ownerId: actor.userId });
         const membership = await insertMembership(trx, {

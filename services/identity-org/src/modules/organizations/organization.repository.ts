@@ -2,7 +2,7 @@ import type { Role } from '@happening/contracts';
 import { sql } from 'kysely';
 import type { OrganizationStatus } from '../../db.types.ts';
 import type { Executor } from '../../shared/database.ts';
-import { slugStem } from './slug.policy.ts';
+import { slugLockKey, slugStem } from './slug.policy.ts';
 
 export interface Organization {
   id: string;
@@ -69,6 +69,16 @@ export async function findOrganization(
 }
 
 /** Slugs already taken among `base` and its numbered variants (and others sharing their stem). */
+/**
+ * Until commit, the slugs `base`'s candidates may meet: one sign-up at a time picks among them.
+ * Taken after the creator's own lock (`lockJoinsOf`).
+ */
+export async function lockSlugsOf(trx: Executor, base: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`slug:${slugLockKey(base)}`}, 0))`.execute(
+    trx,
+  );
+}
+
 export async function takenSlugs(db: Executor, base: string): Promise<Set<string>> {
   // Slugs hold only a-z, 0-9 and dashes: nothing in the stem is a LIKE wildcard.
   const rows = await db

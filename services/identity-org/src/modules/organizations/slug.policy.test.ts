@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstFreeSlug, slugCandidate, slugify, slugStem } from './slug.policy.ts';
+import { firstFreeSlug, slugCandidate, slugify, slugLockKey, slugStem } from './slug.policy.ts';
 
 describe('slugify', () => {
   it('lowercases and joins words with dashes', () => {
@@ -38,5 +38,22 @@ describe('slugStem', () => {
       for (const n of [1, 2, 10, 999, 999_999])
         expect(slugCandidate(base, n).startsWith(slugStem(base))).toBe(true);
     }
+  });
+});
+
+describe('slugLockKey', () => {
+  it('is the same for a base and every base that is one of its candidates', () => {
+    for (const base of ['club', 'org', 'x'.repeat(48), `${'y'.repeat(38)}-ab`, '2024']) {
+      for (const n of [2, 3, 10, 99, 1000, 999_999]) {
+        const candidate = slugCandidate(base, n);
+        expect(slugLockKey(candidate), `${base} / ${candidate}`).toBe(slugLockKey(base));
+        expect(slugLockKey(slugCandidate(candidate, 2))).toBe(slugLockKey(base));
+      }
+    }
+  });
+  it('differs for bases whose candidates cannot meet', () => {
+    expect(slugLockKey('club')).not.toBe(slugLockKey('clubs'));
+    expect(slugLockKey('club-2b')).not.toBe(slugLockKey('club'));
+    expect(slugLockKey('2024')).toBe('2024');
   });
 });

@@ -24,6 +24,15 @@ export function slugStem(base: string): string {
   return base.slice(0, MAX_SLUG_LENGTH - MAX_SUFFIX_LENGTH).replace(/-+$/, '');
 }
 
+/**
+ * What sign-ups whose candidates may meet share: the stem without its trailing numbers, so
+ * `club` (whose candidates are `club-2`, `club-3`, …), `club-2` (a name of its own) and
+ * `club-2-2` all give `club`. Creations holding the same key pick their slugs one at a time.
+ */
+export function slugLockKey(base: string): string {
+  return slugStem(base).replace(/(-[0-9]+)+$/, '');
+}
+
 /** The n-th candidate for `base` (n = 1 is the base itself, then base-2, base-3, ...). */
 export function slugCandidate(base: string, n: number): string {
   if (n <= 1) return base;
