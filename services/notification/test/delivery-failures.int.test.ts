@@ -605,6 +605,32 @@ describe('a permanent rejection', () => {
     h.sink.accept(cy.email);
   });
 
+  it('leaves an address without a dotted domain out of the refusal an integrator reads', async () => {
+    const sub = randomUUID();
+    const email = `${sub.slice(0, 8)}@localhost`;
+    await h.publish(userRegistered(sub, email, 'Lo'));
+    await eventually(
+      () =>
+        h.db
+          .selectFrom('recipients')
+          .select('user_id')
+          .where('user_id', '=', sub)
+          .executeTakeFirst(),
+      { what: 'recipient projected' },
+    );
+    h.sink.reject(email, 550, `5.1.1 <${email.toUpperCase()}>: unknown user`);
+    const event = confirmed(bookingFacts({ userId: sub, eventName: 'Local Mailbox' }));
+    await h.publish(event);
+
+    const failed = await rowWhen(event.id, 'failed');
+    expect(failed.last_error).toContain(email.toUpperCase());
+    const { error } = (await failedEventOf(failed.id)).data as { error: string };
+    expect(error).toContain('550');
+    expect(error).toContain('<recipient>');
+    expect(error.toLowerCase()).not.toContain(sub.slice(0, 8));
+    h.sink.accept(email);
+  });
+
   it('still retries an email the server defers with 451, and sends it once accepted', async () => {
     const di = await h.registered('Di');
     h.sink.reject(di.email, 451);

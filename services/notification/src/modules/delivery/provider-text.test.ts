@@ -69,6 +69,33 @@ describe("a delivery error as an organization's admins read it", () => {
       'provider answered 502: https://api.sms.example/v1/messages?to=<recipient>&key=x',
     ],
     ['provider answered 500', 'ada@example.com', 'email', 'provider answered 500'],
+    // Addresses people may log in with that an ASCII, dotted domain pattern does not see.
+    [
+      '550 5.1.1 <ops@localhost>: unknown user',
+      'ops@localhost',
+      'email',
+      '550 5.1.1 <<recipient>>: unknown user',
+    ],
+    [
+      '550 5.1.1 <Ada@Bücher.de>: unknown user; cc boss@intranet refused',
+      'ada@bücher.de',
+      'email',
+      '550 5.1.1 <<recipient>>: unknown user; cc <address> refused',
+    ],
+    [
+      '550 mailbox "ada.lovelace"@example.com unavailable, root@[192.0.2.1] too',
+      '"ada.lovelace"@example.com',
+      'email',
+      '550 mailbox <recipient> unavailable, <address> too',
+    ],
+    // A recipient in a form no pattern knows is still left out wherever it is quoted, in any case.
+    ['550 no such user A+B(C)@EXAMPLE', 'a+b(c)@example', 'email', '550 no such user <recipient>'],
+    [
+      'provider answered 410: device token AbC.1+2 unregistered (abc.1+2)',
+      'abc.1+2',
+      'push',
+      'provider answered 410: device token <recipient> unregistered (<recipient>)',
+    ],
   ] as const)('%s', (error, recipient, channel, shown) => {
     expect(errorWithoutAddresses(error, recipient, channel)).toBe(shown);
   });

@@ -20,10 +20,14 @@ export function storableText(text: string, maxLength: number): string {
 }
 
 /**
- * An email address in a provider's answer, its parts bounded by their RFC lengths (so a long
- * answer without one is scanned in linear time).
+ * An email address in a provider's answer, as loosely as the addresses people log in with are
+ * taken (`emailAddressSchema`): a local part, quoted or not, `@`, and a domain with or without a
+ * dot (`ops@localhost`), in any script (`ada@bücher.de`), or an address literal
+ * (`root@[192.0.2.1]`). Its parts are bounded by their RFC lengths, so a long answer without one
+ * is scanned in linear time.
  */
-const EMAIL_ADDRESS = /[^\s<>()[\]"',;:@/?&=]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}/g;
+const EMAIL_ADDRESS =
+  /(?:"[^"\r\n]{0,62}"|[^\s<>()[\]"',;:@/?&=]{1,64})@(?:\[[^\]\s]{1,253}\]|[^\s<>()[\]"',;:@/?&=]{1,253})/g;
 /** A phone number as SMS providers quote it: with or without `+` or `00`, spaced or dashed. */
 const PHONE_NUMBER = /\+?\d[\d\s().-]{5,}\d/g;
 
@@ -53,7 +57,14 @@ export function errorWithoutAddresses(
   let shown = error.replace(EMAIL_ADDRESS, (address) =>
     address.toLowerCase() === recipient.toLowerCase() ? '<recipient>' : '<address>',
   );
-  if (recipient !== '' && channel !== 'email') shown = shown.split(recipient).join('<recipient>');
+  // Wherever the pattern did not see it (a number, a device token, an address in a form it does
+  // not know), the recipient as it was sent, in any case.
+  if (recipient !== '') shown = shown.replace(literally(recipient), '<recipient>');
   if (channel === 'sms') shown = shown.replace(PHONE_NUMBER, '<number>');
   return shown;
+}
+
+/** Every occurrence of `text`, in any case. */
+function literally(text: string): RegExp {
+  return new RegExp(text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'), 'giu');
 }
