@@ -74,6 +74,34 @@ export function renderChart(
   return parseManifests(out);
 }
 
+/**
+ * The text `helm install` prints after an install (`templates/NOTES.txt`), which `helm template`
+ * does not render: here its template is wrapped in a YAML document of a chart copy of its own.
+ */
+export function renderNotes(helm: string, extraArgs: readonly string[] = []): string {
+  const chart = chartWithoutDependencies();
+  try {
+    const templates = path.join(chart.dir, 'templates');
+    const notes = fs.readFileSync(path.join(templates, 'NOTES.txt'), 'utf8');
+    fs.writeFileSync(
+      path.join(templates, 'notes-rendered.yaml'),
+      `{{- define "notes-rendered" }}\n${notes}\n{{- end }}\nnotes: |\n{{ include "notes-rendered" . | indent 2 }}\n`,
+    );
+    const out = runHelm(helm, [
+      'template',
+      'happening',
+      chart.dir,
+      ...helmArgs([]),
+      '--show-only',
+      'templates/notes-rendered.yaml',
+      ...extraArgs,
+    ]);
+    return (parseAllDocuments(out)[0]?.toJS() as { notes: string }).notes;
+  } finally {
+    chart.cleanup();
+  }
+}
+
 /** Parses a multi-document YAML stream of Kubernetes objects, rejecting YAML errors. */
 export function parseManifests(text: string): Manifest[] {
   const manifests: Manifest[] = [];

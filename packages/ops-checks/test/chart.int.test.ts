@@ -9,6 +9,7 @@ import {
   lintChart,
   type Manifest,
   renderChart,
+  renderNotes,
 } from '../src/helm.runner.ts';
 import { findUnknownFields } from '../src/manifest.fields.ts';
 import { validateAgainstSchemas } from '../src/manifest.validator.ts';
@@ -290,6 +291,23 @@ describe.each([
     expect(paths.map((p) => p.backend.service.name)).toEqual(paths.map(() => 'happening-gateway'));
     // The API and its documents only: the gateway's /metrics and probes stay in the cluster.
     expect(paths.map((p) => p.path)).toEqual(['/v1', '/openapi.json', '/docs']);
+  });
+});
+
+describe('notes after an install', () => {
+  it("name every enabled service and port-forward to the gateway's own port", () => {
+    const notes = renderNotes(helm, [
+      '--set',
+      'services.gateway.port=9090',
+      '--set',
+      'services.notification.enabled=false',
+      '--set',
+      'ingress.enabled=false',
+    ]);
+    expect(notes).toContain('port-forward svc/happening-gateway 8080:9090');
+    expect(notes).toContain('- gateway: happening-gateway:9090');
+    expect(notes).toContain('- booking: happening-booking:3003');
+    expect(notes).not.toContain('notification');
   });
 });
 
