@@ -84,6 +84,21 @@ describe('pipelinedTransaction', () => {
   });
 });
 
+describe('pipelinedTransaction when its work fails after the COMMIT', () => {
+  it('says so as an outcome to read back, never as a failed write, and keeps what committed', async () => {
+    const failure = new Error('answering failed');
+    const attempt = pipelinedTransaction(db, async (tx) => {
+      await tx.first(insert('g').compile(tx.db));
+      await tx.commitWith(insert('h').compile(tx.db));
+      throw failure;
+    });
+    await expect(attempt).rejects.toBeInstanceOf(CommitOutcomeUnknown);
+    await expect(attempt).rejects.toMatchObject({ cause: failure });
+    expect(await stored()).toEqual(['a', 'b', 'g', 'h']);
+    await sql`DELETE FROM probe WHERE value IN ('g', 'h')`.execute(db);
+  });
+});
+
 describe('pipelinedTransaction when the connection breaks at COMMIT', () => {
   it('says the outcome is unknown when the COMMIT ran but its answer was lost', async () => {
     const proxy = await startTcpProxy(infra.postgresUrl);

@@ -21,7 +21,8 @@ export interface PipelinedTransaction {
 /**
  * Runs `work` in one transaction on one pooled connection (in pg pipeline mode, see
  * `createBookingDb`), so a transaction of N statements costs N round trips instead of N + 2.
- * Rolled back when `work` throws before its `commitWith`; `work` must end with `commitWith`.
+ * Rolled back when `work` throws before its `commitWith`; `work` must end with `commitWith`. When
+ * `work` throws after its COMMIT went through, `CommitOutcomeUnknown` is thrown (cause: the error).
  */
 export async function pipelinedTransaction<T>(
   db: Kysely<BookingDb>,
@@ -29,6 +30,7 @@ export async function pipelinedTransaction<T>(
 ): Promise<T> {
   return db.connection().execute(async (conn) => {
     let ended = false;
+    let hasCommitted = false;
     // Both statements are handed to the connection before either is awaited; the second is
     // still run (and answered) when the first fails.
     const pair = (a: CompiledQuery, b: CompiledQuery) =>
@@ -54,6 +56,7 @@ export async function pipelinedTransaction<T>(
           throw new CommitOutcomeUnknown(committed.reason);
         if (written.status === 'rejected') throw written.reason;
         if (committed.status === 'rejected') throw committed.reason;
+        hasCommitted = true;
         return written.value.rows as R[];
       },
     };
@@ -67,15 +70,25 @@ export async function pipelinedTransaction<T>(
         // fails its next statement instead.
         await sql`rollback`.execute(conn).catch(() => undefined);
       }
+      // What the work did after a COMMIT that went through is kept: its caller must not act as
+      // if nothing was (give back seats a committed booking holds), but read it back.
+      if (hasCommitted && !(error instanceof CommitOutcomeUnknown))
+        throw new CommitOutcomeUnknown(error, 'the transaction committed, then its work failed');
       throw error;
     }
   });
 }
 
-/** A COMMIT that went unanswered: the transaction may have committed or not. */
+/**
+ * A COMMIT that went unanswered (the transaction may have committed or not), or work that failed
+ * after its COMMIT went through: either way the outcome is Postgres's to tell, read back.
+ */
 export class CommitOutcomeUnknown extends Error {
-  constructor(cause: unknown) {
-    super('the COMMIT was sent but not answered: the transaction may have committed', { cause });
+  constructor(
+    cause: unknown,
+    message = 'the COMMIT was sent but not answered: the transaction may have committed',
+  ) {
+    super(message, { cause });
     this.name = 'CommitOutcomeUnknown';
   }
 }

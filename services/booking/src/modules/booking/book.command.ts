@@ -73,8 +73,9 @@ export async function bookSeats(ctx: BookingContext, request: BookRequest): Prom
 async function attemptBooking(ctx: BookingContext, request: BookRequest): Promise<BookingView> {
   const bookingId = randomUUID();
   let decision: Decided | 'unknown' | undefined;
+  let written: Awaited<ReturnType<typeof writeCreated>>[number] | undefined;
   try {
-    const [written] = await pipelinedTransaction(ctx.db, async (tx) => {
+    [written] = await pipelinedTransaction(ctx.db, async (tx) => {
       // Read under the lock: a status change or cancellation waits for us, or we for it.
       const found = await lockForNewBooking(
         tx,
@@ -101,9 +102,6 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
       await keepCreatedAnswers(tx, [{ request, decision: decided, write }]);
       return writeCreated(tx, [write]);
     });
-    if (!written || !decision || decision === 'unknown')
-      throw new Error('a committed booking has no write');
-    return acknowledgeCreated(ctx, bookingId, decision, written);
   } catch (error) {
     if (error instanceof CommitOutcomeUnknown) {
       const committed = await settleUnknownCommit(ctx, [{ request, bookingId }]);
@@ -115,4 +113,8 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
     if (decision) await giveBack(ctx, [{ request, bookingId, decision }]);
     throw await translateWriteError(ctx, error, request);
   }
+  // Committed: whatever fails from here on must not give the seats back.
+  if (!written || !decision || decision === 'unknown')
+    throw new Error('a committed booking has no write');
+  return acknowledgeCreated(ctx, bookingId, decision, written);
 }
