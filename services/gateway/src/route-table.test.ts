@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeFor } from './route-table.ts';
+import { rewrittenByUrlParser, routeFor } from './route-table.ts';
 
 const ID = '7f1c1d5e-3a56-4a37-9b7c-1f0e5d2c9a11';
 
@@ -67,6 +67,19 @@ describe('routeFor', () => {
     expect(routeFor('GET', '/v1/events/')).toBeUndefined();
     expect(routeFor('GET', '/v1/events/a%2Fb')).toBeUndefined();
     expect(routeFor('GET', '/v1/events/%E0%A4%A')).toBeUndefined();
+  });
+
+  it('knows the paths the URL parser would read as others: backslashes, fragments, raw characters', () => {
+    for (const path of [
+      '/v1/bookings/x\\..\\..\\..\\metrics',
+      '/v1/bookings/x\\y',
+      '/v1/events/abc#/bookings',
+      '/v1/events/"abc"',
+      '/v1/events/caf\u00e9',
+    ])
+      expect(rewrittenByUrlParser(path), path).toBe(true);
+    for (const path of ['/v1/events/caf%C3%A9', `/v1/events/${'a'.repeat(36)}/bookings`, '/v1/me'])
+      expect(rewrittenByUrlParser(path), path).toBe(false);
   });
 
   it('forwards only the API methods', () => {

@@ -38,6 +38,8 @@ const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 const segmentsOf = (path: string) => path.split('/').slice(1);
 
+const ANY_ORIGIN = 'http://gateway.invalid';
+
 const compiled = ROUTE_TABLE.map((rule) => ({ ...rule, segments: segmentsOf(rule.pattern) }));
 
 // Empty, `.` and `..` segments (also percent-encoded) could be resolved differently by the
@@ -50,6 +52,15 @@ function isPlainSegment(segment: string): boolean {
     return false;
   }
   return decoded !== '' && decoded !== '.' && decoded !== '..' && !decoded.includes('/');
+}
+
+/**
+ * Whether the URL parser that builds the upstream's URL would rewrite `path` (`\` read as `/`,
+ * so `x\..\..` climbs out of /v1; `#` cutting it short; characters it percent-encodes): such a
+ * path could reach the upstream as another than the one `routeFor` saw, so it is not forwarded.
+ */
+export function rewrittenByUrlParser(path: string): boolean {
+  return new URL(path, ANY_ORIGIN).pathname !== path;
 }
 
 /** The upstream serving `method path` (path without query), or undefined when none does. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import type { App } from '@happening/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANSWER_HEADERS_HEADER, type Echo } from './echo-upstream.ts';
@@ -132,6 +133,59 @@ describe('gateway routing', () => {
     expect(res.headers.get('keep-alive')).not.toBe('timeout=1');
     expect(res.headers.get('x-upstream-hop')).toBeNull();
     expect(res.headers.get('x-end-to-end')).toBe('kept');
+  });
+
+  describe('over a real connection, as a client may send it', () => {
+    let origin: URL;
+    beforeAll(async () => {
+      const gateway = await h.gateway();
+      origin = new URL(await gateway.listen({ port: 0, host: '127.0.0.1' }));
+    });
+
+    /** Sends `target` as written (fetch and inject would normalise it) and reads the answer. */
+    const sendRaw = (target: string) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const request = http.get(
+          {
+            host: origin.hostname,
+            port: origin.port,
+            path: target,
+            headers: { authorization: `Bearer ${token}` },
+          },
+          (response) => {
+            let text = '';
+            response.setEncoding('utf8').on('data', (chunk: string) => {
+              text += chunk;
+            });
+            response.on('end', () =>
+              resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }),
+            );
+          },
+        );
+        request.on('error', reject);
+      });
+
+    it.each([
+      '/v1/bookings/x\\..\\..\\..\\metrics',
+      '/v1/orgs/x\\..\\..\\..\\readyz',
+      '/v1/events/abc#/bookings',
+    ])('answers %s itself with 404, asking no upstream', async (target) => {
+      const res = await sendRaw(target);
+      expect(res.status).toBe(404);
+      expect(res.body).toMatchObject({ code: 'NOT_FOUND' });
+      expect(res.body).not.toHaveProperty('upstream');
+    });
+
+    it.each([
+      '/v1/events?q=100%',
+      '/v1/events?q=%zz',
+      '/v1/events?next=../x&back=a/..',
+      '/v1/events?next=%2E%2E%2Fx',
+    ])('forwards the query of %s as it came', async (target) => {
+      const res = await sendRaw(target);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ upstream: 'catalog', url: target });
+    });
   });
 
   it('assigns an x-request-id, answers with it and forwards it', async () => {

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { FirstContact } from '../first-contact.ts';
 import { createRedisGate, gatedRedisStore, type RedisGate } from '../rate-limit-store.ts';
-import { routeFor, type Upstream } from '../route-table.ts';
+import { rewrittenByUrlParser, routeFor, type Upstream } from '../route-table.ts';
 import { upstreamFailure } from '../upstream-failure.ts';
 
 /** Redis key prefix of every rate-limit counter the gateway keeps. */
@@ -137,8 +137,12 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
       method: [...PROXIED_METHODS],
       url: '/v1/*',
       handler: (request, reply) => {
-        const path = request.url.split('?')[0] ?? request.url;
-        const upstream = routeFor(request.method, path);
+        const queryAt = request.url.indexOf('?');
+        const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
+        // The query goes on as it came: reply-from would decode and check it with the path
+        // (`?q=100%` a 500, `?next=../x` a 400), though only the path is routed.
+        const query = queryAt === -1 ? '' : request.url.slice(queryAt + 1);
+        const upstream = rewrittenByUrlParser(path) ? undefined : routeFor(request.method, path);
         if (upstream === undefined) {
           throw new DomainError('NOT_FOUND', 404, `No route for ${request.method} ${path}.`);
         }
@@ -152,7 +156,8 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
           options.firstContact.seen(subject, request.headers.authorization ?? '');
         }
         const body = request.body as Buffer | undefined;
-        return reply.from(`${options.upstreams[upstream]}${request.url}`, {
+        return reply.from(`${options.upstreams[upstream]}${path}`, {
+          queryString: () => query,
           ...(body !== undefined && !BODYLESS_METHODS.has(request.method)
             ? { body, contentType: request.headers['content-type'] ?? 'application/octet-stream' }
             : {}),
