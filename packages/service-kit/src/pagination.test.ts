@@ -25,6 +25,14 @@ describe('pageQuerySchema', () => {
     });
   });
 
+  it('names the range for a number out of it, decimal digits for anything else', () => {
+    const messageFor = (limit: string) =>
+      pageQuerySchema.safeParse({ limit }).error?.issues[0]?.message;
+    expect(messageFor('0')).toMatch(/>=1/);
+    expect(messageFor('101')).toMatch(/<=100/);
+    expect(messageFor('0x10')).toBe('Expected a whole number in decimal digits');
+  });
+
   it.each([
     '0',
     '101',

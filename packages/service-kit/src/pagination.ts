@@ -13,7 +13,11 @@ export function pageLimit(max: number, fallback: number) {
   return z.preprocess(
     (value) => (typeof value === 'string' && DECIMAL_DIGITS.test(value) ? Number(value) : value),
     z
-      .number({ error: 'Expected a whole number in decimal digits' })
+      .number({
+        // Only for what is not a number: a number out of range gets its range named.
+        error: (issue) =>
+          issue.code === 'invalid_type' ? 'Expected a whole number in decimal digits' : undefined,
+      })
       .int()
       .min(1)
       .max(max)
