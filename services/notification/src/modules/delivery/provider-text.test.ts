@@ -88,6 +88,38 @@ describe("a delivery error as an organization's admins read it", () => {
       'email',
       '550 mailbox <recipient> unavailable, <address> too',
     ],
+    // The recipient whole, whatever its local part holds, never only its end.
+    [
+      "550 5.1.1 <O'Brien@example.com>: unknown user",
+      "o'brien@example.com",
+      'email',
+      '550 5.1.1 <<recipient>>: unknown user',
+    ],
+    [
+      '550 <ada/lovelace@example.com> unknown',
+      'ada/lovelace@example.com',
+      'email',
+      '550 <<recipient>> unknown',
+    ],
+    [
+      '550 <ada=lovelace@example.com> unknown',
+      'ada=lovelace@example.com',
+      'email',
+      '550 <<recipient>> unknown',
+    ],
+    [
+      `550 <${'ada.lovelace.'.repeat(6)}x@example.com> unknown`,
+      `${'ada.lovelace.'.repeat(6)}x@example.com`,
+      'email',
+      '550 <<recipient>> unknown',
+    ],
+    // Another address that ends like the recipient's, or continues it, is another address.
+    [
+      '550 <ada@example.com.au> and <bob.ada@example.com> unknown',
+      'ada@example.com',
+      'email',
+      '550 <<address>> and <<address>> unknown',
+    ],
     // A recipient in a form no pattern knows is still left out wherever it is quoted, in any case.
     ['550 no such user A+B(C)@EXAMPLE', 'a+b(c)@example', 'email', '550 no such user <recipient>'],
     [

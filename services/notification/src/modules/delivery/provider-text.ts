@@ -20,14 +20,14 @@ export function storableText(text: string, maxLength: number): string {
 }
 
 /**
- * An email address in a provider's answer, as loosely as the addresses people log in with are
- * taken (`emailAddressSchema`): a local part, quoted or not, `@`, and a domain with or without a
- * dot (`ops@localhost`), in any script (`ada@bücher.de`), or an address literal
- * (`root@[192.0.2.1]`). Its parts are bounded by their RFC lengths, so a long answer without one
- * is scanned in linear time.
+ * Another email address in a provider's answer, as loosely as the addresses people log in with
+ * are taken (`emailAddressSchema`): a local part, quoted or not, `@`, and a domain with or without
+ * a dot (`ops@localhost`), in any script (`ada@bücher.de`), or an address literal
+ * (`root@[192.0.2.1]`). A bare local part stops at what delimits one in URLs and prose (`=`, `/`,
+ * a quote); its length is bounded, so a long answer without an address is scanned in linear time.
  */
 const EMAIL_ADDRESS =
-  /(?:"[^"\r\n]{0,62}"|[^\s<>()[\]"',;:@/?&=]{1,64})@(?:\[[^\]\s]{1,253}\]|[^\s<>()[\]"',;:@/?&=]{1,253})/g;
+  /(?:"[^"\r\n]{0,62}"|[^\s<>()[\]"',;:@/?&=]{1,256})@(?:\[[^\]\s]{1,253}\]|[^\s<>()[\]"',;:@/?&=]{1,253})/g;
 /** A phone number as SMS providers quote it: with or without `+` or `00`, spaced or dashed. */
 const PHONE_NUMBER = /\+?\d[\d\s().-]{5,}\d/g;
 
@@ -54,17 +54,22 @@ export function errorWithoutAddresses(
   channel: NotificationChannel,
 ): string | null {
   if (error === null) return null;
-  let shown = error.replace(EMAIL_ADDRESS, (address) =>
-    address.toLowerCase() === recipient.toLowerCase() ? '<recipient>' : '<address>',
-  );
-  // Wherever the pattern did not see it (a number, a device token, an address in a form it does
-  // not know), the recipient as it was sent, in any case.
-  if (recipient !== '') shown = shown.replace(literally(recipient), '<recipient>');
+  // The recipient first, whole, whatever it holds (`o'brien@…`, a device token): the pattern
+  // below would take only the part of an address after a quote or a slash, leaving the rest.
+  let shown = recipient === '' ? error : error.replace(wholeWord(recipient), '<recipient>');
+  shown = shown.replace(EMAIL_ADDRESS, '<address>');
   if (channel === 'sms') shown = shown.replace(PHONE_NUMBER, '<number>');
   return shown;
 }
 
-/** Every occurrence of `text`, in any case. */
-function literally(text: string): RegExp {
-  return new RegExp(text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'), 'giu');
+/**
+ * Every occurrence of `text` in any case that is not part of a longer address, number or token:
+ * `ada@example.com` in `bob.ada@example.com` or `ada@example.com.au` is another address.
+ */
+function wholeWord(text: string): RegExp {
+  const escaped = text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+  return new RegExp(
+    `(?<![\\p{L}\\p{N}._%+-])${escaped}(?![\\p{L}\\p{N}-]|\\.[\\p{L}\\p{N}])`,
+    'giu',
+  );
 }
