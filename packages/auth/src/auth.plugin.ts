@@ -3,7 +3,7 @@ import { DomainError, isDomainError } from '@happening/service-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { JWSHeaderParameters } from 'jose';
-import { createKeyResolver, type JwksOptions } from './jwks.key-resolver.ts';
+import { createKeyResolver, type JwksOptions, SIGNING_ALGORITHM } from './jwks.key-resolver.ts';
 import { type Principal, principalFromClaims } from './principal.ts';
 
 /** Hook verifying the bearer token and setting `request.principal`; 401 otherwise. */
@@ -69,7 +69,7 @@ async function auth(app: FastifyInstance, options: AuthPluginOptions) {
       publicKeyPem((token as { header: JWSHeaderParameters }).header),
     decode: { complete: true },
     verify: {
-      algorithms: ['RS256'],
+      algorithms: [SIGNING_ALGORITHM],
       allowedIss: options.issuer,
       allowedAud: options.audience,
       requiredClaims: ['iss', 'aud', 'sub', 'exp'],

@@ -16,6 +16,9 @@ export interface JwksOptions {
   maxStaleMs?: number;
 }
 
+/** The one algorithm the platform's tokens are signed with (Keycloak's default). */
+export const SIGNING_ALGORITHM = 'RS256';
+
 /** While the key set cannot be fetched, how long known keys are used without asking again. */
 const RETRY_FETCH_AFTER_MS = 30_000;
 
@@ -64,6 +67,11 @@ export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
   };
 
   return async function publicKeyPem(header: JWSHeaderParameters): Promise<string> {
+    // Before any look-up: a header naming a real kid with another algorithm matches no key, and
+    // must not pass for the issuer having removed that kid (which drops it from `known`).
+    if (header.alg !== SIGNING_ALGORITHM) {
+      throw new UnknownSigningKeyError(`algorithm ${String(header.alg)} not accepted`);
+    }
     const kept = header.kid === undefined ? undefined : known.get(header.kid);
     const usable = kept !== undefined && Date.now() - kept.heldAt <= maxStaleMs;
     if (usable && Date.now() - failedAt < RETRY_FETCH_AFTER_MS) {
@@ -74,7 +82,8 @@ export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
       key = await keySet(header);
     } catch (error) {
       if (TOKEN_FAULTS.some((fault) => error instanceof fault)) {
-        if (header.kid !== undefined) known.delete(header.kid);
+        // Forgotten only when the key set last fetched no longer holds it.
+        if (header.kid !== undefined && !stillPublished(header.kid)) known.delete(header.kid);
         throw new UnknownSigningKeyError('no matching signing key', { cause: error });
       }
       // The token may be fine; the issuer's key set is unreachable or broken.

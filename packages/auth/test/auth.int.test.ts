@@ -15,6 +15,7 @@ import {
   kidOf,
   signedByStranger,
   unsignedToken,
+  unverifiableToken,
 } from './forged-tokens.ts';
 
 const PROBLEM = 'application/problem+json; charset=utf-8';
@@ -223,6 +224,25 @@ describe('an issuer that cannot be reached', () => {
       expect(unknown.statusCode).toBe(503);
       expect(unknown.json()).toMatchObject({ code: 'AUTH_UNAVAILABLE' });
       expect(unknown.headers['retry-after']).toBe('2');
+    });
+  });
+
+  it('keeps its keys when a stranger sends a header naming a real kid with another algorithm', async () => {
+    await withOwnIssuer({ cacheMaxAgeMs: 100, cooldownMs: 0 }, async (issuer, app) => {
+      const token = await issuer.token();
+      expect((await app.inject({ url: '/v1/me', headers: bearer(token) })).statusCode).toBe(200);
+      for (const alg of ['ES256', 'HS256', 'PS256']) {
+        const forged = unverifiableToken(
+          { alg, kid: kidOf(token) },
+          claims(issuer.issuer, issuer.audience),
+        );
+        const refused = await app.inject({ url: '/v1/me', headers: bearer(forged) });
+        expect(refused.statusCode, alg).toBe(401);
+      }
+      await issuer.stop();
+      await pause(250);
+      const still = await app.inject({ url: '/v1/me', headers: bearer(token) });
+      expect(still.statusCode, still.body).toBe(200);
     });
   });
 

@@ -14,6 +14,11 @@ export function unsignedToken(payload: object): string {
   return `${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`;
 }
 
+/** A token with `header` and a signature that is no signature: what a stranger sends for free. */
+export function unverifiableToken(header: object, payload: object): string {
+  return `${b64(header)}.${b64(payload)}.AAAA`;
+}
+
 /** The algorithm-confusion attack: HS256 keyed with the issuer's public RSA key PEM. */
 export function hs256WithPublicKey(payload: object, publicKeyPem: string, kid?: string): string {
   const input = `${b64({ alg: 'HS256', typ: 'JWT', ...(kid && { kid }) })}.${b64(payload)}`;
