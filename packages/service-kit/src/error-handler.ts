@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDependencyUnavailable } from './dependency-failure.ts';
 import { isDomainError } from './domain-error.ts';
-import { type FieldError, problem, sendProblem } from './problem.ts';
+import { type FieldError, MAX_FIELD_ERRORS, problem, sendProblem } from './problem.ts';
 import { REQUEST_ID_HEADER } from './request-id.ts';
 
 const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
@@ -31,12 +31,12 @@ const VALIDATION_CONTEXT: Readonly<Record<string, string>> = { querystring: 'que
 
 /**
  * Field paths like `body.seats` or `query.limit` from fastify's validation errors; an unknown key
- * is named at its own path (`query.Status`), one error per key.
+ * is named at its own path (`query.Status`), one error per key; at most `MAX_FIELD_ERRORS`.
  */
 export function fieldErrors(error: FastifyError): FieldError[] {
   const context = error.validationContext ?? 'body';
   const prefix = VALIDATION_CONTEXT[context] ?? context;
-  return (error.validation ?? []).flatMap((v) => {
+  const named = (error.validation ?? []).slice(0, MAX_FIELD_ERRORS).flatMap((v) => {
     const segments = [prefix, ...v.instancePath.split('/').filter(Boolean)];
     const unknown = v.keyword === 'unrecognized_keys' ? v.params.keys : undefined;
     if (Array.isArray(unknown) && unknown.length > 0) {
@@ -47,6 +47,7 @@ export function fieldErrors(error: FastifyError): FieldError[] {
     }
     return [{ path: segments.join('.'), message: v.message ?? 'Invalid value' }];
   });
+  return named.slice(0, MAX_FIELD_ERRORS);
 }
 
 function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {

@@ -68,6 +68,7 @@ export {
 } from './pagination.ts';
 export {
   type FieldError,
+  MAX_FIELD_ERRORS,
   PROBLEM_CONTENT_TYPE,
   type ProblemBody,
   problem,

@@ -10,6 +10,13 @@ export interface FieldError {
   message: string;
 }
 
+/**
+ * Most field errors one answer names (and its log line holds): a body of many bad values is
+ * refused as well by its first ones, and answering each would make the answer and the log many
+ * times the size of the request.
+ */
+export const MAX_FIELD_ERRORS = 20;
+
 /** RFC 9457 body with Happening's stable `code` (and `errors` for validation failures). */
 export interface ProblemBody {
   type: string;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type App, createApp } from './app.factory.ts';
+import { MAX_FIELD_ERRORS } from './problem.ts';
 import { MAX_JSON_NESTING, toStorableText, unstorableInputErrors } from './storable-input.ts';
 
 const NUL = '\u0000';
@@ -133,6 +134,18 @@ describe('createApp refuses input Postgres cannot store', () => {
   it('takes input without NUL', async () => {
     const res = await post('/v1/notes/n1?q=hello', { text: 'hi', tags: ['a'] });
     expect(res.statusCode).toBe(200);
+  });
+
+  it.each([
+    ['NUL characters', Array.from({ length: 7_200 }, () => NUL), /NUL/],
+    ['values of the wrong type', Array.from({ length: 7_200 }, (_, i) => i), /string/],
+  ])('names the first MAX_FIELD_ERRORS of thousands of %s, not each', async (_what, tags, message) => {
+    const res = await post('/v1/notes/n1', { text: 'hi', tags });
+    expect(res.statusCode).toBe(400);
+    const { errors } = res.json<{ errors: { path: string; message: string }[] }>();
+    expect(errors).toHaveLength(MAX_FIELD_ERRORS);
+    expect(errors[0]).toEqual({ path: 'body.tags.0', message: expect.stringMatching(message) });
+    expect(res.body.length).toBeLessThan(10_000);
   });
 
   it('answers 400 VALIDATION_FAILED for an unpaired surrogate escaped in a JSON body', async () => {

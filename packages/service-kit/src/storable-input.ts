@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { type FieldError, problem, sendProblem } from './problem.ts';
+import { type FieldError, MAX_FIELD_ERRORS, problem, sendProblem } from './problem.ts';
 
 const NUL = '\u0000';
 /**
@@ -46,14 +46,19 @@ const TOO_DEEP = `Must not nest arrays and objects more than ${MAX_JSON_NESTING}
 /**
  * Field paths (`body.tags.1`) of every string in `value` Postgres would refuse in text or jsonb:
  * one holding the NUL character, or an unpaired surrogate (which JSON can carry as `\ud800`);
- * and of the first array or object nested deeper than `MAX_JSON_NESTING` on each branch.
+ * and of the first array or object nested deeper than `MAX_JSON_NESTING` on each branch; at most
+ * `MAX_FIELD_ERRORS` of them, the first ones.
  * Only JSON-like data is walked: a Buffer is left alone.
  */
 export function unstorableInputErrors(prefix: string, value: unknown): FieldError[] {
   const errors: FieldError[] = [];
   // An explicit stack: a 64 KiB body can nest arrays deeper than the call stack goes.
   const pending: [string, unknown, number][] = [[prefix, value, 0]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+  for (
+    let next = pending.pop();
+    next !== undefined && errors.length < MAX_FIELD_ERRORS;
+    next = pending.pop()
+  ) {
     const [path, current, depth] = next;
     if (typeof current === 'string') {
       const why = unstorable(current, false);
