@@ -107,10 +107,42 @@ function javaMajor(java: string): number {
   return major === 1 ? Number(match[2] ?? 0) : major;
 }
 
-/** Unpacks the distribution zip (resolved through Maven into ~/.m2) once per release. */
-function ensureDistribution(baseDir: string): string {
-  const home = path.join(baseDir, `keycloak-${KEYCLOAK_VERSION}`);
-  if (fs.existsSync(path.join(home, 'bin', 'kc.sh'))) return home;
+/** Written into the distribution once its unzip finished; a folder without it is unpacked again. */
+const UNPACKED_STAMP = '.happening-unpacked';
+
+/**
+ * The distribution's folder under `baseDir`, unpacked from `zip()` (by default the zip resolved
+ * through Maven into ~/.m2) unless a complete unpack is already there. The zip is unpacked into a
+ * temporary sibling and renamed into place only once unzip succeeded: an unzip cut short (Ctrl-C,
+ * a full disk) used to leave bin/kc.sh with half of lib/ missing, taken as installed at every
+ * later start. A folder from before the stamp is replaced too, keeping its `data/` (users and
+ * sessions of `dev-file`).
+ */
+export function ensureDistribution(baseDir: string, zip: () => string = fetchDistribution): string {
+  const name = `keycloak-${KEYCLOAK_VERSION}`;
+  const home = path.join(baseDir, name);
+  if (fs.existsSync(path.join(home, UNPACKED_STAMP))) return home;
+  const staging = path.join(baseDir, `.unpacking-${name}`);
+  const unpacked = path.join(staging, name);
+  // A complete unpack left in staging was stopped while being moved into place: finish that.
+  if (!fs.existsSync(path.join(unpacked, UNPACKED_STAMP))) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.mkdirSync(staging, { recursive: true });
+    execFileSync('unzip', ['-q', zip(), '-d', staging], { stdio: 'inherit' });
+    fs.writeFileSync(path.join(unpacked, UNPACKED_STAMP), `${KEYCLOAK_VERSION}\n`);
+  }
+  const data = path.join(home, 'data');
+  if (fs.existsSync(data) && !fs.existsSync(path.join(unpacked, 'data'))) {
+    fs.renameSync(data, path.join(unpacked, 'data'));
+  }
+  fs.rmSync(home, { recursive: true, force: true });
+  fs.renameSync(unpacked, home);
+  fs.rmSync(staging, { recursive: true, force: true });
+  return home;
+}
+
+/** The distribution zip in ~/.m2, fetched from Maven Central when it is not there yet. */
+function fetchDistribution(): string {
   const zip = path.join(
     os.homedir(),
     '.m2/repository/org/keycloak/keycloak-quarkus-dist',
@@ -130,9 +162,7 @@ function ensureDistribution(baseDir: string): string {
       { stdio: 'inherit' },
     );
   }
-  fs.mkdirSync(baseDir, { recursive: true });
-  execFileSync('unzip', ['-q', '-o', zip, '-d', baseDir], { stdio: 'inherit' });
-  return home;
+  return zip;
 }
 
 /**
