@@ -2,7 +2,12 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { dockerEngineAnswers, freePort } from '@happening/testkit';
+import {
+  dockerEngineAnswers,
+  freePort,
+  listeningAddresses,
+  loopbackOnly,
+} from '@happening/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SERVICES } from '../../scripts/start/services.config.ts';
 import { KEYCLOAK_VERSION, PORT_ENV } from '../../scripts/start/stack.config.ts';
@@ -96,6 +101,11 @@ describe.skipIf(docker)('npm start', () => {
       expect(!closed && isUp(), `npm start did not come up${tail()}`).toBe(true);
       const health = await fetch(`http://127.0.0.1:${gatewayPort}/healthz`);
       expect(health.status, `gateway /healthz${tail()}`).toBe(200);
+      // Every server binds loopback only, RabbitMQ's Erlang distribution (AMQP + 20000) too.
+      const beyondLoopback = [...Object.values(ports), amqpPort + 20_000]
+        .map((port) => ({ port, addresses: listeningAddresses(port) }))
+        .filter(({ addresses }) => !loopbackOnly(addresses));
+      expect.soft(beyondLoopback, 'ports listening beyond loopback').toEqual([]);
       const upAfter = Date.now() - began;
 
       // A terminal's Ctrl-C: SIGINT to the whole group (npm, bootstrap, start.ts), which npm and

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { erlangCookie, LOOPBACK_DISTRIBUTION } from '@happening/testkit';
 import {
   assertPortFree,
   httpOk,
@@ -191,7 +192,12 @@ export async function startRabbitMq(
   );
   fs.writeFileSync(path.join(dir, 'enabled_plugins'), '[rabbitmq_management].\n');
   const cookie = path.join(dir, '.erlang.cookie');
-  if (!fs.existsSync(cookie)) fs.writeFileSync(cookie, 'happening-local-stack', { mode: 0o400 });
+  // Earlier stacks kept a cookie written in this repository: whoever reached the node with it
+  // could run code there. A fresh secret replaces it.
+  if (!fs.existsSync(cookie) || fs.readFileSync(cookie, 'utf8') === 'happening-local-stack') {
+    fs.rmSync(cookie, { force: true });
+    fs.writeFileSync(cookie, erlangCookie(), { mode: 0o400 });
+  }
   const proc = spawnManaged('rabbitmq', server, [], {
     logDir: dirs.logs,
     cwd: dir,
@@ -207,6 +213,7 @@ export async function startRabbitMq(
       RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
       RABBITMQ_PID_FILE: path.join(dir, 'rabbitmq.pid'),
       ERL_EPMD_ADDRESS: '127.0.0.1',
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: LOOPBACK_DISTRIBUTION,
     },
   });
   const auth = `Basic ${Buffer.from('guest:guest').toString('base64')}`;

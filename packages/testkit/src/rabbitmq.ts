@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { eventually } from './eventually.ts';
@@ -15,6 +16,8 @@ import type { ServerHandle } from './server-handle.ts';
 /** A RabbitMQ broker under the test's control; `restart()` keeps its data (durable queues survive). */
 export interface RabbitMqHandle extends ServerHandle {
   readonly managementUrl: string;
+  /** The Erlang distribution port of a node run as a local process (none in a container). */
+  readonly distributionPort?: number;
   restart(): Promise<void>;
   /** Stops the broker but keeps its data so that `start()` can bring it back. */
   halt(): Promise<void>;
@@ -57,6 +60,18 @@ export function memoryAlarmSwitch(
 
 const RABBITMQ_DIRS = ['/usr/lib/rabbitmq/bin', '/usr/lib/rabbitmq/sbin'];
 
+/**
+ * Erlang arguments that keep a node's distribution listener (the port its CLI tools, and any
+ * node holding its cookie, connect to and run code through) on the loopback interface:
+ * `ERL_EPMD_ADDRESS` binds only the port mapper, and the listener otherwise takes every interface.
+ */
+export const LOOPBACK_DISTRIBUTION = '-kernel inet_dist_use_interface {127,0,0,1}';
+
+/** A cookie nobody can guess: whoever holds a node's cookie and reaches it can run code there. */
+export function erlangCookie(): string {
+  return randomBytes(24).toString('base64url');
+}
+
 /** Starts a throwaway RabbitMQ node (with the management plugin) as a local process. */
 export async function startLocalRabbitMq(): Promise<RabbitMqHandle> {
   const server = requireExecutable('rabbitmq-server', 'rabbitmq-server', RABBITMQ_DIRS);
@@ -80,7 +95,7 @@ export async function startLocalRabbitMq(): Promise<RabbitMqHandle> {
     ].join('\n'),
   );
   fs.writeFileSync(path.join(dir, 'enabled_plugins'), '[rabbitmq_management].\n');
-  fs.writeFileSync(path.join(dir, '.erlang.cookie'), `happening-test-${amqpPort}`, { mode: 0o400 });
+  fs.writeFileSync(path.join(dir, '.erlang.cookie'), erlangCookie(), { mode: 0o400 });
   const env = {
     HOME: dir,
     RABBITMQ_NODENAME: nodeName,
@@ -92,6 +107,7 @@ export async function startLocalRabbitMq(): Promise<RabbitMqHandle> {
     RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
     RABBITMQ_PID_FILE: path.join(dir, 'rabbitmq.pid'),
     ERL_EPMD_ADDRESS: '127.0.0.1',
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: LOOPBACK_DISTRIBUTION,
   };
   const managementUrl = `http://guest:guest@127.0.0.1:${managementPort}`;
   let proc: ManagedProcess | undefined;
@@ -138,6 +154,7 @@ export async function startLocalRabbitMq(): Promise<RabbitMqHandle> {
   return {
     url: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
     managementUrl,
+    distributionPort: distPort,
     start,
     halt,
     ...memoryAlarmSwitch(cli),
