@@ -2,10 +2,11 @@
  * `npm test`: lint, typecheck, then every package's tests against one set of real servers started
  * here (each test file carves its own database, Redis db and vhost out of them).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { INFRA_ENV, startPostgres, startRabbitMq, startRedis } from '@happening/testkit';
+import { summarizeTestRuns, type TestedPackage, type VitestReport } from './test-summary.ts';
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
   return new Promise((resolve) => {
@@ -48,21 +49,33 @@ if (exitCode === 0) {
 }
 process.exit(exitCode);
 
-/** Prints one closing line over every package's vitest JSON report. */
+/**
+ * Prints the closing lines over every package's vitest JSON report. The packages come from turbo
+ * (the same arguments, dry), so one that wrote no report is named rather than left out.
+ */
 function summarize(): void {
-  let passed = 0;
-  let failed = 0;
-  let skipped = 0;
-  for (const file of fs.readdirSync(reportsDir)) {
-    const report = JSON.parse(fs.readFileSync(path.join(reportsDir, file), 'utf8')) as {
-      numPassedTests: number;
-      numFailedTests: number;
-      numPendingTests: number;
-      numTodoTests: number;
-    };
-    passed += report.numPassedTests;
-    failed += report.numFailedTests;
-    skipped += report.numPendingTests + report.numTodoTests;
-  }
-  console.log(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  const reports = new Map(
+    fs
+      .readdirSync(reportsDir)
+      .map((file) => [
+        path.basename(file, '.json'),
+        JSON.parse(fs.readFileSync(path.join(reportsDir, file), 'utf8')) as VitestReport,
+      ]),
+  );
+  console.log(`\n${summarizeTestRuns(testedPackages(), reports)}`);
+}
+
+/** The packages `turbo run test` runs with this script's arguments. */
+function testedPackages(): TestedPackage[] {
+  const dry = execFileSync(
+    'pnpm',
+    ['exec', 'turbo', 'run', 'test', '--dry=json', ...process.argv.slice(2)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const { tasks } = JSON.parse(dry) as {
+    tasks: { task: string; package: string; directory: string; command: string }[];
+  };
+  return tasks
+    .filter((t) => t.task === 'test' && t.command !== '<NONEXISTENT>')
+    .map((t) => ({ name: t.package, folder: path.basename(t.directory) }));
 }
