@@ -7,7 +7,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { handleFrameworkError, installErrorHandling } from './error-handler.ts';
+import { clientErrorHandler, handleFrameworkError, installErrorHandling } from './error-handler.ts';
 import { createLogger } from './logger.ts';
 import { installObservability, type ReadinessCheck } from './observability.routes.ts';
 import { installOpenApi, type OpenApiInfo } from './openapi.plugin.ts';
@@ -61,9 +61,11 @@ export interface CreateAppOptions {
  * zod route schemas.
  */
 export function createApp(options: CreateAppOptions): App {
+  // pino's Logger is a FastifyBaseLogger; the cast keeps App's logger type the public one.
+  const logger = (options.logger ?? createLogger({ name: options.name })) as FastifyBaseLogger;
   const app = fastify({
-    // pino's Logger is a FastifyBaseLogger; the cast keeps App's logger type the public one.
-    loggerInstance: (options.logger ?? createLogger({ name: options.name })) as FastifyBaseLogger,
+    loggerInstance: logger,
+    clientErrorHandler: clientErrorHandler(logger),
     genReqId: requestIdOf,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimit ?? 64 * 1024,

@@ -1,7 +1,22 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type {
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
 import { isDependencyUnavailable } from './dependency-failure.ts';
 import { isDomainError } from './domain-error.ts';
-import { type FieldError, MAX_FIELD_ERRORS, problem, sendProblem } from './problem.ts';
+import {
+  type FieldError,
+  MAX_FIELD_ERRORS,
+  PROBLEM_CONTENT_TYPE,
+  problem,
+  sendProblem,
+} from './problem.ts';
 import { REQUEST_ID_HEADER } from './request-id.ts';
 
 const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
@@ -122,4 +137,41 @@ export function installErrorHandling(app: FastifyInstance): void {
       problem(404, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`),
     ),
   );
+}
+
+/** What Node's HTTP parser refused, as an answer: the default for a request that is not HTTP. */
+function clientErrorAnswer(code: string | undefined): [number, string, string] {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return [408, 'REQUEST_TIMEOUT', 'The request did not arrive in time.'];
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return [431, 'HEADERS_TOO_LARGE', 'The request line or its headers are too large.'];
+  return [400, 'BAD_REQUEST', 'The request is not well-formed HTTP.'];
+}
+
+/**
+ * fastify's `clientErrorHandler`: Node's HTTP parser refusing a request before fastify sees it (a
+ * `Content-Length` beside `Transfer-Encoding`, headers or a URL too large, a request too slow)
+ * answers problem+json with a request id of its own, like every other error, then closes the
+ * connection, as Node does.
+ */
+export function clientErrorHandler(logger: FastifyBaseLogger) {
+  return (error: Error & { code?: string }, socket: Duplex): void => {
+    // A reset connection has nobody left to answer.
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, code, detail] = clientErrorAnswer(error.code);
+    const requestId = randomUUID();
+    // Debug: anyone can send malformed requests, and each would be a log line.
+    logger.debug({ err: error, requestId, status }, 'malformed request refused');
+    if (socket.writable) {
+      const body = JSON.stringify(problem(status, code, detail));
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+          `Content-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+          `${REQUEST_ID_HEADER}: ${requestId}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(error);
+  };
 }

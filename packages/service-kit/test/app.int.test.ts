@@ -1,3 +1,4 @@
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -377,5 +378,57 @@ describe('createApp', () => {
         await metricsRegistry.getSingleMetricAsString('http_request_duration_seconds'),
       ).toContain('route="unmatched"');
     });
+  });
+});
+
+describe('createApp, for a request that is not well-formed HTTP', () => {
+  let app: App;
+  let port: number;
+  beforeAll(async () => {
+    app = createApp({ name: 'malformed-test', openapi: false });
+    app.post('/v1/things', async () => ({ ok: true }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(() => app.close());
+
+  /** Writes `request` as it is on a fresh connection and reads the answer until it closes. */
+  const sendRaw = async (request: string) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => undefined); // the server closes as it answers
+    socket.write(request);
+    const chunks: Buffer[] = [];
+    for await (const chunk of socket) chunks.push(chunk as Buffer);
+    const [head = '', body = ''] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n');
+    const [statusLine = '', ...headerLines] = head.split('\r\n');
+    const headers = Object.fromEntries(
+      headerLines.map((line) => {
+        const at = line.indexOf(':');
+        return [line.slice(0, at).toLowerCase(), line.slice(at + 1).trim()];
+      }),
+    );
+    return { status: Number(statusLine.split(' ')[1]), headers, body };
+  };
+
+  it.each([
+    [
+      'a Content-Length beside Transfer-Encoding',
+      'POST /v1/things HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+      'BAD_REQUEST',
+    ],
+    [
+      'headers too large',
+      `GET /v1/things HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      431,
+      'HEADERS_TOO_LARGE',
+    ],
+    ['not HTTP at all', 'HELLO\r\n\r\n', 400, 'BAD_REQUEST'],
+  ])('answers %s with problem+json and a request id', async (_what, request, status, code) => {
+    const res = await sendRaw(request);
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toBe(PROBLEM);
+    expect(res.headers['x-request-id']).toMatch(UUID);
+    expect(JSON.parse(res.body)).toMatchObject({ status, code });
   });
 });

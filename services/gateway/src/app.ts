@@ -65,6 +65,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<App> {
       'x-ratelimit-reset',
     ],
     maxAge: 600,
+    // An OPTIONS without Access-Control-Request-Method is answered like a preflight, not with
+    // the plugin's text/plain 400, which no other error of the API looks like.
+    strictPreflight: false,
   });
   await app.register(authPlugin, authOptionsFromConfig(config));
   await app.register(openApiRoutes, {

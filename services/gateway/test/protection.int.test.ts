@@ -75,6 +75,17 @@ describe('gateway protection', () => {
       expect(res.headers['access-control-allow-headers']).toContain('idempotency-key');
     });
 
+    it('answers an OPTIONS that names no method as a preflight, not with a text/plain 400', async () => {
+      const res = await app.inject({
+        method: 'OPTIONS',
+        url: '/v1/events',
+        headers: { origin: 'https://app.example' },
+      });
+      expect(res.statusCode).toBe(204);
+      expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(res.headers['x-request-id']).toBeDefined();
+    });
+
     it('grants nothing to other origins', async () => {
       const res = await app.inject({
         method: 'OPTIONS',
