@@ -56,7 +56,9 @@ export function createDb<DB>({
     max,
     // Names the service's connections in pg_stat_activity and the server's logs.
     application_name: `happening-${schema}`,
-    options: `-c search_path=${schema} -c idle_in_transaction_session_timeout=${Math.trunc(idleInTransactionTimeoutMs)}`,
+    // DateStyle ISO whatever the database or role sets: pg parses only ISO timestamps (another
+    // style reads as null), and page cursors keep a timestamp's text.
+    options: `-c search_path=${schema} -c idle_in_transaction_session_timeout=${Math.trunc(idleInTransactionTimeoutMs)} -c DateStyle=ISO`,
   });
   // A client losing its server (restart, failover, a session Postgres ended) must not crash the
   // process: the pool drops an idle one; one in use fails its next query, which its caller sees.

@@ -45,6 +45,27 @@ describe('createDb', () => {
     }
   });
 
+  it('reads timestamps back as Dates whatever DateStyle the database or role sets', async () => {
+    const admin = createDb({ connectionString: postgres.url, schema: 'public', max: 1 });
+    await sql`CREATE DATABASE datestyle_sql`.execute(admin);
+    await sql`ALTER DATABASE datestyle_sql SET DateStyle = 'SQL, DMY'`.execute(admin);
+    const url = new URL(postgres.url);
+    url.pathname = '/datestyle_sql';
+    const db = createDb({ connectionString: url.toString(), schema: 'public', max: 1 });
+    try {
+      const { rows } = await sql<{ at: Date; text: string }>`
+        SELECT timestamptz '2026-11-23 10:00:00+00' AS at,
+               (timestamptz '2026-11-23 10:00:00+00')::text AS text`.execute(db);
+      // pg parses only ISO output; a page cursor keeps the text form.
+      expect(rows[0]?.at.toISOString()).toBe('2026-11-23T10:00:00.000Z');
+      expect(rows[0]?.text).toMatch(/^2026-11-23 \d\d:00:00[+-]\d\d/);
+    } finally {
+      await closeDb(db);
+      await sql`DROP DATABASE datestyle_sql`.execute(admin);
+      await closeDb(admin);
+    }
+  });
+
   it("names its connections after the service's schema, as pg_stat_activity shows them", async () => {
     const db = createDb({ connectionString: postgres.url, schema: 'catalog' });
     try {
