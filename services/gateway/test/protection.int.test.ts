@@ -159,6 +159,15 @@ describe('gateway protection', () => {
       expect((await call(ip)).statusCode).toBe(429);
       expect(await h.redis.get(`${RATE_LIMIT_PREFIX}ip:${ip}`)).toBe('7');
     });
+
+    it('limits an IPv6 client by its /64, whichever of its addresses it calls from', async () => {
+      const prefix = '2001:db8:77:1';
+      for (let i = 1; i <= 5; i++) expect((await call(`${prefix}::${i}`)).statusCode).toBe(401);
+      expect((await call(`${prefix}:ffff::6`)).statusCode).toBe(429);
+      // Its neighbour's /64 is another client.
+      expect((await call('2001:db8:77:2::1')).statusCode).toBe(401);
+      expect(await h.redis.get(`${RATE_LIMIT_PREFIX}ip:${prefix}::/64`)).toBe('6');
+    });
   });
 
   describe('body size', () => {

@@ -3,6 +3,7 @@ import replyFrom from '@fastify/reply-from';
 import { DomainError, problem, REQUEST_ID_HEADER, sendProblem } from '@happening/service-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { addressBucket } from '../address-bucket.ts';
 import type { FirstContact } from '../first-contact.ts';
 import { createRedisGate, gatedRedisStore, type RedisGate } from '../rate-limit-store.ts';
 import { rewrittenByUrlParser, routeFor, type Upstream } from '../route-table.ts';
@@ -98,7 +99,9 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
   );
   await app.register(
     rateLimit,
-    limiter(redis, gate, 'ip', options.rateLimit.perIpPerMinute, (request) => request.ip),
+    limiter(redis, gate, 'ip', options.rateLimit.perIpPerMinute, (request) =>
+      addressBucket(request.ip),
+    ),
   );
 
   await app.register(async (api) => {
