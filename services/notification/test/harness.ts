@@ -144,8 +144,13 @@ export async function startHarness(options: HarnessOptions) {
   }
 
   /** A user whose contact details the service has received (projected from user_registered). */
-  async function registered(name = 'Ada Lovelace', phone?: string): Promise<TestUser> {
-    const person = await user(name);
+  async function registered(
+    name = 'Ada Lovelace',
+    phone?: string,
+    /** Another address than the token's, as identity-org may announce it. */
+    email?: string,
+  ): Promise<TestUser> {
+    const person = { ...(await user(name)), ...(email !== undefined && { email }) };
     await publish(userRegistered(person.sub, person.email, name, phone));
     await eventually(
       () =>
