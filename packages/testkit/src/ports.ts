@@ -50,8 +50,8 @@ const LISTEN = '0A';
 
 /**
  * The local addresses sockets listen on at `port` on this machine (Linux's /proc/net/tcp and
- * tcp6), as `/proc` prints them: `127.0.0.1`, `0.0.0.0`, `::1`, `::` for the usual ones, the hex
- * for others.
+ * tcp6): `127.0.0.1`, `0.0.0.0`, `::1`, `::`, `::ffff:127.0.0.1` (an IPv6 socket bound to an
+ * IPv4 address), or an IPv6 address as eight groups.
  */
 export function listeningAddresses(port: number): string[] {
   const addresses: string[] = [];
@@ -66,21 +66,34 @@ export function listeningAddresses(port: number): string[] {
       const [, local, , state] = line.trim().split(/\s+/);
       if (!local || state !== LISTEN) continue;
       const [address = '', hexPort = ''] = local.split(':');
-      if (Number.parseInt(hexPort, 16) === port)
-        addresses.push(KNOWN_ADDRESSES[address] ?? address);
+      if (Number.parseInt(hexPort, 16) === port) addresses.push(procAddress(address));
     }
   }
   return addresses;
 }
 
-const KNOWN_ADDRESSES: Readonly<Record<string, string>> = {
-  '0100007F': '127.0.0.1',
-  '00000000': '0.0.0.0',
-  '00000000000000000000000001000000': '::1',
-  '00000000000000000000000000000000': '::',
-};
+/**
+ * An address as /proc/net prints it, in text: 32-bit words of hex, each in the machine's
+ * (little-endian) byte order.
+ */
+export function procAddress(hex: string): string {
+  const bytes = (hex.match(/.{8}/g) ?? []).flatMap((word) =>
+    (word.match(/../g) ?? []).reverse().map((pair) => Number.parseInt(pair, 16)),
+  );
+  if (bytes.length === 4) return bytes.join('.');
+  const mapped =
+    bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  if (mapped) return `::ffff:${bytes.slice(12).join('.')}`;
+  const groups = Array.from({ length: 8 }, (_, i) =>
+    (((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0)).toString(16),
+  ).join(':');
+  return { '0:0:0:0:0:0:0:0': '::', '0:0:0:0:0:0:0:1': '::1' }[groups] ?? groups;
+}
 
 /** Whether every address `listeningAddresses` names is a loopback one. */
 export function loopbackOnly(addresses: readonly string[]): boolean {
-  return addresses.every((address) => address === '127.0.0.1' || address === '::1');
+  return addresses.every(
+    (address) =>
+      address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.'),
+  );
 }
