@@ -25,6 +25,9 @@ const MAX_PATH_PARAMETER_LENGTH = 1024;
 
 /** The query of a route that takes no parameters. */
 const NO_QUERY = z.strictObject({});
+/** The body of an API route that declares none: nothing, or an empty JSON object. */
+const NO_BODY = z.strictObject({}).nullish();
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** A Fastify instance typed with the zod type provider: route schemas are zod schemas. */
 export type App = FastifyInstance<
@@ -104,11 +107,18 @@ export function createApp(options: CreateAppOptions): App {
   });
 
   // An API route that declares no query parameters takes none: `GET /v1/me?verbose=1` is refused
-  // as a list refuses its unknown parameters, rather than answered as if it were not there.
+  // as a list refuses its unknown parameters, rather than answered as if it were not there. One
+  // that declares no body takes none either (an empty JSON object at most): a field sent to
+  // `POST …/reconcile` is refused, as an unknown field of any body is, not silently dropped.
   // Routes without a schema (the gateway's proxy) are left as they are.
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/v1/') && route.schema && route.schema.querystring === undefined) {
+    if (!route.url.startsWith('/v1/') || !route.schema) return;
+    if (route.schema.querystring === undefined) {
       route.schema = { ...route.schema, querystring: NO_QUERY };
+    }
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (route.schema.body === undefined && methods.some((method) => BODY_METHODS.has(method))) {
+      route.schema = { ...route.schema, body: NO_BODY };
     }
   });
 

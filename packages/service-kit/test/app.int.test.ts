@@ -68,6 +68,11 @@ describe('createApp', () => {
       { schema: { response: { 200: z.object({ name: z.string() }) } } },
       async () => ({ name: 'Ada' }),
     );
+    app.post(
+      '/v1/profile/refresh',
+      { schema: { response: { 200: z.object({ refreshed: z.boolean() }) } } },
+      async () => ({ refreshed: true }),
+    );
     app.get('/boom', async () => {
       throw new Error('password=hunter2 at db.internal:5432');
     });
@@ -158,6 +163,25 @@ describe('createApp', () => {
       expect((await app.inject({ url: '/v1/profile' })).json()).toEqual({ name: 'Ada' });
       // Probes and routes outside the API take what they are sent.
       expect((await app.inject({ url: '/healthz?probe=kubelet' })).statusCode).toBe(200);
+    });
+
+    it('refuses a body with fields on an API route that declares none; nothing or {} is fine', async () => {
+      const post = (payload?: string, contentType = 'application/json') =>
+        app.inject({
+          method: 'POST',
+          url: '/v1/profile/refresh',
+          ...(payload === undefined ? {} : { payload, headers: { 'content-type': contentType } }),
+        });
+      for (const accepted of [undefined, '', '{}']) {
+        const res = await post(accepted);
+        expect(res.statusCode, String(accepted)).toBe(200);
+      }
+      const withField = await post('{"anything":1}');
+      expect(withField.statusCode).toBe(400);
+      expect(withField.json().errors).toEqual([
+        { path: 'body.anything', message: expect.stringContaining('anything') },
+      ]);
+      expect((await post('x=1', 'text/plain')).statusCode).toBe(400);
     });
 
     it('serves valid requests through the zod type provider', async () => {

@@ -126,6 +126,11 @@ describe('ownership and tenant boundaries', () => {
 
     const reconcile = `/v1/events/${eventId}/reconcile`;
     expect((await svc.call(admin, 'POST', reconcile)).json()).toEqual({ eventId, promoted: 0 });
+    // It takes no body: a field sent to it is refused, as any unknown field is.
+    const withField = await svc.call(admin, 'POST', reconcile, { force: true });
+    expect(withField.statusCode).toBe(400);
+    expect(withField.json().errors).toEqual([expect.objectContaining({ path: 'body.force' })]);
+    expect((await svc.call(admin, 'POST', reconcile, {})).statusCode).toBe(200);
     expect((await svc.call(organizer, 'POST', reconcile)).statusCode).toBe(403);
     expect((await svc.call(otherAdmin, 'POST', reconcile)).statusCode).toBe(404);
 
