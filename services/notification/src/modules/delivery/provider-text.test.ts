@@ -120,6 +120,13 @@ describe("a delivery error as an organization's admins read it", () => {
       'email',
       '550 <<address>> and <<address>> unknown',
     ],
+    // A device token or number, wherever it stands: nothing longer containing it is someone else's.
+    [
+      '410 token %22AbC123%22 unregistered, token=AbC123-old, sent to 1abc123',
+      'abc123',
+      'push',
+      '410 token %22<recipient>%22 unregistered, token=<recipient>-old, sent to 1<recipient>',
+    ],
     // A recipient in a form no pattern knows is still left out wherever it is quoted, in any case.
     ['550 no such user A+B(C)@EXAMPLE', 'a+b(c)@example', 'email', '550 no such user <recipient>'],
     [

@@ -58,8 +58,20 @@ export function errorWithoutAddresses(
   // below would take only the part of an address after a quote or a slash, leaving the rest.
   let shown = recipient === '' ? error : error.replace(wholeWord(recipient), '<recipient>');
   shown = shown.replace(EMAIL_ADDRESS, '<address>');
+  // A number or a device token is left out wherever it stands (`%22AbC123%22`, `token=AbC123-old`):
+  // unlike an address, nothing longer that contains it is anyone else's.
+  if (recipient !== '' && channel !== 'email') {
+    shown = shown.replace(anywhere(recipient), '<recipient>');
+  }
   if (channel === 'sms') shown = shown.replace(PHONE_NUMBER, '<number>');
   return shown;
+}
+
+const escaped = (text: string) => text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+
+/** Every occurrence of `text`, in any case. */
+function anywhere(text: string): RegExp {
+  return new RegExp(escaped(text), 'giu');
 }
 
 /**
@@ -67,9 +79,8 @@ export function errorWithoutAddresses(
  * `ada@example.com` in `bob.ada@example.com` or `ada@example.com.au` is another address.
  */
 function wholeWord(text: string): RegExp {
-  const escaped = text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
   return new RegExp(
-    `(?<![\\p{L}\\p{N}._%+-])${escaped}(?![\\p{L}\\p{N}-]|\\.[\\p{L}\\p{N}])`,
+    `(?<![\\p{L}\\p{N}._%+-])${escaped(text)}(?![\\p{L}\\p{N}-]|\\.[\\p{L}\\p{N}])`,
     'giu',
   );
 }
