@@ -120,3 +120,42 @@ describe('event ends for the projections’ retention', () => {
     ]);
   });
 });
+
+describe('event_holders_person_idx', () => {
+  it('serves the look-up of a person’s booking of an event, and built CONCURRENTLY beforehand is kept', async () => {
+    const schema = 'notification_person';
+    const earlier = await migrationsBefore('20251127000000_event_holders_person_index');
+    const db = open(schema);
+    try {
+      await migrateToLatest({ db, schema, migrationsFolder: earlier });
+    } finally {
+      await rm(earlier, { recursive: true });
+    }
+    await sql`
+      CREATE INDEX CONCURRENTLY event_holders_person_idx ON notification_person.event_holders
+      (event_id, user_id) WHERE status IN ('confirmed', 'waiting')`.execute(db);
+    await migrateToLatest({ db, schema, migrationsFolder: MIGRATIONS_FOLDER });
+    const fresh = open('notification_person_fresh');
+    await migrateToLatest({
+      db: fresh,
+      schema: 'notification_person_fresh',
+      migrationsFolder: MIGRATIONS_FOLDER,
+    });
+    const built = await indexIn(fresh, 'notification_person_fresh', 'event_holders_person_idx');
+    expect(built).toEqual([
+      { definition: expect.stringContaining('(event_id, user_id)'), valid: true },
+    ]);
+    expect(await indexIn(db, schema, 'event_holders_person_idx')).toEqual(built);
+
+    // The shape of `holdsBooking`, planned as on a big table (no sequential scan on a small one).
+    const plan = await fresh.transaction().execute(async (trx) => {
+      await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+      const { rows } = await sql<{ 'QUERY PLAN': string }>`
+        EXPLAIN SELECT booking_id FROM event_holders
+        WHERE event_id = gen_random_uuid() AND user_id = 'u-1'
+          AND status IN ('confirmed', 'waiting') LIMIT 1`.execute(trx);
+      return rows.map((row) => row['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toContain('event_holders_person_idx');
+  });
+});
