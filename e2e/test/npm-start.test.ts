@@ -106,6 +106,7 @@ describe.skipIf(docker)('npm start', () => {
         .map((port) => ({ port, addresses: listeningAddresses(port) }))
         .filter(({ addresses }) => !loopbackOnly(addresses));
       expect.soft(beyondLoopback, 'ports listening beyond loopback').toEqual([]);
+      expect.soft(listeningAddresses(amqpPort + 20_000), 'the distribution port').not.toEqual([]);
       const upAfter = Date.now() - began;
 
       // A terminal's Ctrl-C: SIGINT to the whole group (npm, bootstrap, start.ts), which npm and

@@ -30,6 +30,7 @@ describe('pageQuerySchema', () => {
       pageQuerySchema.safeParse({ limit }).error?.issues[0]?.message;
     expect(messageFor('0')).toMatch(/>=1/);
     expect(messageFor('101')).toMatch(/<=100/);
+    expect(messageFor('99999999999')).toMatch(/<=100/);
     expect(messageFor('0x10')).toBe('Expected a whole number in decimal digits');
   });
 

@@ -3,7 +3,7 @@ import { DomainError } from './domain-error.ts';
 import { unstorableInputErrors } from './storable-input.ts';
 
 /** Query text that is a whole number in decimal digits; anything else stays text and is refused. */
-const DECIMAL_DIGITS = /^[0-9]{1,9}$/;
+const DECIMAL_DIGITS = /^[0-9]+$/;
 
 /**
  * A page size in the query string: decimal digits only, so `0x10`, `1e1`, ` 5` or an empty value

@@ -148,6 +148,16 @@ describe('createApp refuses input Postgres cannot store', () => {
     expect(res.body.length).toBeLessThan(10_000);
   });
 
+  it('names at most MAX_FIELD_ERRORS across params, query and body together', async () => {
+    const query = Array.from({ length: 25 }, (_, i) => `k${i}=%00`).join('&');
+    const res = await post(`/v1/notes/%00?${query}`, {
+      text: NUL,
+      tags: Array.from({ length: 25 }, () => NUL),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toHaveLength(MAX_FIELD_ERRORS);
+  });
+
   it('answers 400 VALIDATION_FAILED for an unpaired surrogate escaped in a JSON body', async () => {
     const res = await app.inject({
       method: 'POST',

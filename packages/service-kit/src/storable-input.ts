@@ -93,7 +93,7 @@ export function installStorableInputGuard(app: FastifyInstance): void {
       ...unstorableInputErrors('params', request.params),
       ...unstorableInputErrors('query', request.query),
       ...unstorableInputErrors('body', request.body),
-    ];
+    ].slice(0, MAX_FIELD_ERRORS);
     if (errors.length === 0) return;
     request.log.info({ errors }, 'request validation failed');
     return sendProblem(
