@@ -286,6 +286,53 @@ describe('catalog events', () => {
     expect(late.json().code).toBe('EVENT_NOT_OPEN');
   });
 
+  it('a cancelled event with more bookings than one chunk cancels each once, in booking order', async () => {
+    const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 600 });
+    const users = await Promise.all(Array.from({ length: 1_100 }, () => svc.user()));
+    const booked = await Promise.all(
+      users.map((u) => svc.call(u, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 })),
+    );
+    expect(booked.map((r) => r.statusCode)).toEqual(users.map(() => 201));
+    await svc.publish(
+      'catalog.event_cancelled',
+      {
+        eventId,
+        orgId,
+        name: snapshot.name,
+        startsAt: snapshot.startsAt,
+        reason: 'venue flooded',
+        cancelledBy: 'org-admin',
+      },
+      { type: 'event', id: eventId, version: 3 },
+    );
+    const cancelled = await eventually(
+      () => {
+        const found = svc.eventsOf('booking.booking_cancelled', (e) => e.data.eventId === eventId);
+        return found.length >= 1_100 ? found : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(new Set(cancelled.map((e) => e.data.bookingId)).size).toBe(1_100);
+    const active = await svc.db
+      .selectFrom('bookings')
+      .select('id')
+      .where('event_id', '=', eventId)
+      .where('status', 'in', ['confirmed', 'waiting'])
+      .execute();
+    expect(active).toEqual([]);
+    // Recorded in the order the bookings were made, as one at a time recorded them.
+    const order = await svc.db
+      .selectFrom('booking_history as h')
+      .innerJoin('bookings as b', 'b.id', 'h.booking_id')
+      .select(['b.created_at', 'h.position'])
+      .where('b.event_id', '=', eventId)
+      .where('h.action', '=', 'cancelled')
+      .orderBy('h.position')
+      .execute();
+    const made = order.map((row) => row.created_at.getTime());
+    expect(made).toEqual([...made].sort((x, y) => x - y));
+  }, 120_000);
+
   it('a change announced as a capacity change and an update of one version applies both', async () => {
     const { eventId, orgId, snapshot } = await svc.openEvent({ totalSlots: 5 });
     const who = await svc.user();

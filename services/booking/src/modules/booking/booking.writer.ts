@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { BookingDb } from '../../db/database.ts';
 import type { PipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import type { EventRecord } from '../inventory/event-inventory.repository.ts';
@@ -107,15 +107,6 @@ export async function releaseSeatsOf(
     )
     .where('status', '=', 'booked')
     .execute();
-}
-
-/** `writeStreams` for one booking. Returns its new state. */
-export async function writeStream(
-  trx: Transaction<BookingDb>,
-  input: StreamWrite & { event: EventRecord; meta: Omit<EnvelopeMeta, 'version'> },
-): Promise<BookingState> {
-  const [state] = await writeStreams(trx, input.event, [input], input.meta);
-  return state ?? input.state;
 }
 
 /** A decided new booking, to be written by `writeCreated`. */
