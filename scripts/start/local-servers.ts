@@ -112,40 +112,28 @@ export async function startPostgres(dirs: StackDirs): Promise<ManagedProcess> {
     { logDir: dirs.logs, user },
   );
   await waitUntil(proc, () => portAccepts(PORTS.postgres), 60_000);
-  if (firstStart) {
-    const psql = findExecutable('psql', binDirs);
-    // The server may accept TCP a moment before it accepts queries; psql retries are cheap.
-    await waitUntil(
-      proc,
-      async () => {
-        try {
-          asUser(psql, [
-            '-h',
-            dir,
-            '-p',
-            String(PORTS.postgres),
-            '-U',
-            'postgres',
-            '-c',
-            'SELECT 1',
-          ]);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      30_000,
-    );
-    asUser(psql, [
-      '-h',
-      dir,
-      '-p',
-      String(PORTS.postgres),
-      '-U',
-      'postgres',
-      '-c',
-      'CREATE DATABASE happening',
-    ]);
+  const psql = findExecutable('psql', binDirs);
+  const query = (sql: string) =>
+    asUser(psql, ['-h', dir, '-p', String(PORTS.postgres), '-U', 'postgres', '-tAc', sql])
+      .toString()
+      .trim();
+  // The server may accept TCP a moment before it accepts queries; psql retries are cheap.
+  await waitUntil(
+    proc,
+    async () => {
+      try {
+        query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+  );
+  // Checked at every start, not only the first: a first start stopped between initdb and here
+  // (Ctrl-C, the wait above running out) left a cluster without the database for good.
+  if (query(`SELECT count(*) FROM pg_database WHERE datname = 'happening'`) === '0') {
+    query('CREATE DATABASE happening');
   }
   return proc;
 }
