@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { App } from '@happening/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RATE_LIMIT_PREFIX } from '../src/routes/proxy.routes.ts';
+import { ANSWER_HEADERS_HEADER } from './echo-upstream.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 const PROBLEM = /^application\/problem\+json/;
@@ -93,6 +94,20 @@ describe('gateway protection', () => {
         headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
       });
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    });
+
+    it("keeps Vary: Origin beside an upstream's own Vary", async () => {
+      const res = await app.inject({
+        url: '/v1/events',
+        headers: {
+          origin: 'https://app.example',
+          authorization: `Bearer ${await h.issuer.token()}`,
+          [ANSWER_HEADERS_HEADER]: JSON.stringify({ vary: 'Accept-Encoding, origin' }),
+        },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(String(res.headers.vary).split(', ').sort()).toEqual(['Accept-Encoding', 'Origin']);
     });
 
     it('marks real answers for allowed origins and exposes the request id', async () => {

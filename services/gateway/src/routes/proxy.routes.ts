@@ -78,6 +78,25 @@ function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
   return kept;
 }
 
+/**
+ * The upstream's headers with the `Vary` the gateway set itself (CORS's `Origin`) kept beside
+ * the upstream's own: copied over it, a shared cache could hand one origin's answer to another.
+ */
+function withVaryOf<T extends Record<string, unknown>>(reply: FastifyReply, headers: T): T {
+  const ours = reply.getHeader('vary');
+  if (ours === undefined || headers.vary === undefined) return headers;
+  const names = [ours, headers.vary]
+    .flat()
+    .flatMap((value) => String(value).split(','))
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  // Each name once, as first written (ours first).
+  const unique = new Map<string, string>();
+  for (const name of names)
+    if (!unique.has(name.toLowerCase())) unique.set(name.toLowerCase(), name);
+  return { ...headers, vary: [...unique.values()].join(', ') };
+}
+
 // Each hop appends the address it received the request from (the socket peer). `request.ip` would
 // name the client a second time when a trusted proxy has already put it in the chain.
 function forwardedFor(request: Pick<FastifyRequest, 'headers' | 'ip' | 'socket'>): string {
@@ -171,7 +190,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
             'x-forwarded-proto': req.protocol,
             'x-forwarded-host': req.host,
           }),
-          rewriteHeaders: withoutHopByHop,
+          rewriteHeaders: (headers) => withVaryOf(reply, withoutHopByHop(headers)),
           // Never replay a request on the upstream's behalf: a client may retry on 503 itself.
           retryDelay: () => null,
           onError: (failedReply, { error }) => {
