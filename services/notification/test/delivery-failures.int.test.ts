@@ -538,6 +538,19 @@ describe('a permanent rejection', () => {
     return { outcome, row };
   }
 
+  it('cuts a long refusal before a number its bound would split, so no digits of it show', async () => {
+    const number = '+4915100000007';
+    const kim = await smsPerson(number);
+    // The number starts at character 196 of the answer, so a cut at 200 would keep "+491".
+    sms.answer(400, `${'x'.repeat(185)} to number ${number} refused`);
+    const event = confirmed(bookingFacts({ userId: kim.sub, eventName: 'Long Refusal' }));
+    await h.publish(event);
+
+    const failed = await rowWhen(event.id, 'failed');
+    const { error } = (await failedEventOf(failed.id)).data as { error: string };
+    expect(error).toMatch(/^provider answered 400: x+ to number …$/);
+  });
+
   it('fails an SMS its provider refuses with 400 at once: one call, no retry, no dead letter', async () => {
     const sam = await smsPerson('+4915100000003');
     const before = await h.counted('sms', 'failed');

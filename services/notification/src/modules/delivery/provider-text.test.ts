@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorWithoutAddresses, storableText } from './provider-text.ts';
+import { errorWithoutAddresses, excerpt, storableText } from './provider-text.ts';
 
 describe('storableText', () => {
   it('drops NUL characters', () => {
@@ -141,5 +141,18 @@ describe("a delivery error as an organization's admins read it", () => {
 
   it('is none when the delivery has not failed', () => {
     expect(errorWithoutAddresses(null, 'ada@example.com', 'email')).toBeNull();
+  });
+});
+
+describe('excerpt', () => {
+  it('keeps a text within the bound as it is', () => {
+    expect(excerpt('provider down', 200)).toBe('provider down');
+  });
+
+  it('cuts before the word the bound would split, so no half number is left', () => {
+    const text = `${'x'.repeat(190)} to "+4915112345678" refused`;
+    const cut = excerpt(text, 200);
+    expect(cut).toBe(`${'x'.repeat(190)} to "…`);
+    expect(cut).not.toMatch(/\d/);
   });
 });

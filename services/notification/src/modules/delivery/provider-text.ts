@@ -7,6 +7,16 @@ export const MAX_ERROR_LENGTH = 1_000;
 export const MAX_PROVIDER_ID_LENGTH = 200;
 
 /**
+ * The first `maxLength` characters of a provider's answer, without the word the cut would split:
+ * half a phone number or token left at the end is too short for `errorWithoutAddresses` to know
+ * it, and would show its first digits.
+ */
+export function excerpt(text: string, maxLength: number): string {
+  if (text.length <= maxLength) return text;
+  return `${text.slice(0, maxLength).replace(/[^\s"',;:<>()[\]{}]+$/, '')}…`;
+}
+
+/**
  * A text a provider chose (its error body, its message id) made storable: Postgres refuses NUL in
  * `text` and `jsonb`, and `jsonb` an unpaired surrogate, so a provider answering with either made
  * the outcome of a send impossible to record and the notification was sent again and again. NULs

@@ -1,3 +1,4 @@
+import { excerpt } from '../provider-text.ts';
 import {
   type ChannelAdapter,
   type OutgoingMessage,
@@ -34,7 +35,7 @@ export function httpProviderChannel(options: HttpProviderOptions): ChannelAdapte
       });
       const text = await response.text();
       if (!response.ok) {
-        const reason = `provider answered ${response.status}: ${text.slice(0, 200)}`;
+        const reason = `provider answered ${response.status}: ${excerpt(text, 200)}`;
         throw httpRejectionIsPermanent(response.status)
           ? new PermanentRejection(reason)
           : new Error(reason);
