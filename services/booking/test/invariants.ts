@@ -46,6 +46,18 @@ export async function expectConsistent(
     .sort((a, b) => (a.waiting_number ?? 0) - (b.waiting_number ?? 0));
   expect(await svc.redis.zrange(keys.waitlist, 0, -1)).toEqual(waiting.map((w) => w.id));
 
+  // The counts of who waits for how many seats, where the scripts vouch for them.
+  const meta = await svc.redis.hgetall(keys.meta);
+  if (meta.wseq === meta.seq) {
+    const counted: Record<string, number> = {};
+    for (const [field, count] of Object.entries(meta))
+      if (/^w\d+$/.test(field)) counted[field.slice(1)] = Number(count);
+    const actual: Record<string, number> = {};
+    for (const w of waiting) actual[String(w.seats)] = (actual[String(w.seats)] ?? 0) + 1;
+    expect(counted).toEqual(actual);
+    expect(Number(meta.wcount)).toBe(waiting.length);
+  }
+
   if (policy === 'fifo' && waiting[0]) expect(waiting[0].seats).toBeGreaterThan(sellable);
   if (policy === 'first_fit') for (const w of waiting) expect(w.seats).toBeGreaterThan(sellable);
   return { bookings, seats: seatNos, free: sellable };

@@ -171,6 +171,81 @@ describe('inventory scripts against real Redis', () => {
     expect(await reserve(eventId, 1)).toMatchObject({ kind: 'confirmed', seatNumbers: [1] });
   });
 
+  /** The meta hash's counts of who waits for how many seats, as the scripts keep them. */
+  async function waitingCounts(eventId: string) {
+    const meta = await redis.hgetall(inventoryKeys(eventId).meta);
+    const bySeats = Object.fromEntries(
+      Object.entries(meta)
+        .filter(([field]) => /^w\d+$/.test(field))
+        .map(([field, count]) => [field.slice(1), Number(count)]),
+    );
+    return { bySeats, total: Number(meta.wcount), trusted: meta.wseq === meta.seq };
+  }
+
+  it('first_fit: keeps counts of who waits for how many seats through reserves, releases and promotions', async () => {
+    const eventId = await openEvent(4, 'first_fit');
+    const holder = randomUUID();
+    await inventory.reserve(eventId, { bookingId: holder, seats: 4 });
+    const [two, three, twoMore] = [randomUUID(), randomUUID(), randomUUID()];
+    await inventory.reserve(eventId, { bookingId: two, seats: 2 });
+    await inventory.reserve(eventId, { bookingId: three, seats: 3 });
+    await inventory.reserve(eventId, { bookingId: twoMore, seats: 2 });
+    expect(await waitingCounts(eventId)).toEqual({
+      bySeats: { '2': 2, '3': 1 },
+      total: 3,
+      trusted: true,
+    });
+    // One seat free: nobody waiting fits, nobody is promoted.
+    expect(
+      await inventory.release(eventId, {
+        bookingId: holder,
+        status: 'confirmed',
+        seatNumbers: [1],
+      }),
+    ).toMatchObject({ kind: 'OK', promotions: [] });
+    await inventory.release(eventId, { bookingId: three, status: 'waiting', seatNumbers: [] });
+    // Two more free: the first two-seat booking is promoted.
+    expect(
+      await inventory.release(eventId, {
+        bookingId: holder,
+        status: 'confirmed',
+        seatNumbers: [2, 3],
+      }),
+    ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: two, seatNumbers: [1, 2] }] });
+    expect(await waitingCounts(eventId)).toEqual({ bySeats: { '2': 1 }, total: 1, trusted: true });
+    // A rebuild counts afresh.
+    await inventory.rebuild(eventId, {
+      ...empty(4, 'first_fit'),
+      lastWaitingNumber: 3,
+      lastAcceptedSeq: 4,
+      bookedSeats: [1, 2, 4],
+      waiting: [{ bookingId: twoMore, seats: 2, waitingNumber: 3 }],
+    });
+    expect(await waitingCounts(eventId)).toEqual({ bySeats: { '2': 1 }, total: 1, trusted: true });
+  });
+
+  it('first_fit: a booking put on the waitlist behind the counts (an older replica) is still promoted', async () => {
+    const eventId = await openEvent(2, 'first_fit');
+    const holder = randomUUID();
+    await inventory.reserve(eventId, { bookingId: holder, seats: 2 });
+    await reserve(eventId, 2); // counted: waits for two
+    // As a replica of the release before counts reserves: waitlist, seats, number and seq only.
+    const keys = inventoryKeys(eventId);
+    const uncounted = randomUUID();
+    const number = await redis.hincrby(keys.meta, 'next', 1);
+    await redis.hincrby(keys.meta, 'seq', 1);
+    await redis.zadd(keys.waitlist, number, uncounted);
+    await redis.hset(keys.waiting, uncounted, 1);
+    expect((await waitingCounts(eventId)).trusted).toBe(false);
+    expect(
+      await inventory.release(eventId, {
+        bookingId: holder,
+        status: 'confirmed',
+        seatNumbers: [1],
+      }),
+    ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: uncounted, seatNumbers: [1] }] });
+  });
+
   it('cancelling a waiting booking removes it and may unblock fifo', async () => {
     const eventId = await openEvent(3, 'fifo');
     await reserve(eventId, 2); // 1,2

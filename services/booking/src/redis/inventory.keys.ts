@@ -8,7 +8,9 @@ export function inventoryKeys(eventId: string) {
     /**
      * hash: total, policy, next (last waiting number), seq (last acceptance), over (seats still
      * booked beyond a lowered total: that many free seats are not sold), gen (a new id per
-     * rebuild: a give-back of a decision taken on older keys gives nothing back).
+     * rebuild: a give-back of a decision taken on older keys gives nothing back), w<seats> (how
+     * many wait for that many seats), wcount (how many wait) and wseq (the seq those counts were
+     * last right at; see `countWaiting` in inventory.lua.ts).
      */
     meta: `${prefix}:meta`,
     /** integer: seats that may be sold (ZCARD of `free` less `over`, never below 0). */

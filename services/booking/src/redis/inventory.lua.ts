@@ -58,14 +58,46 @@ end
 `;
 
 /**
+ * How many wait for each seat count (meta fields `w<seats>`, and `wcount` for all of them), so
+ * that first_fit need not walk a waitlist nobody in which fits. `wseq` is the `seq` the counts
+ * were last known right at: a reserve by a replica of a release without counts moves `seq` but
+ * not `wseq`, and its removals make `wcount` differ from the waitlist's size, so counts that
+ * anything but these scripts touched are never trusted; the next rebuild makes them right again.
+ */
+const countWaiting = `
+local function count_waiting(seats, by)
+  local field = 'w' .. seats
+  if redis.call('HINCRBY', KEYS[1], field, by) <= 0 then redis.call('HDEL', KEYS[1], field) end
+  redis.call('HINCRBY', KEYS[1], 'wcount', by)
+end
+local function nobody_fits(free)
+  local m = redis.call('HMGET', KEYS[1], 'wseq', 'seq', 'wcount')
+  if not m[1] or m[1] ~= m[2] or tonumber(m[3]) ~= redis.call('ZCARD', KEYS[4]) then
+    return false
+  end
+  local fields = redis.call('HGETALL', KEYS[1])
+  for i = 1, #fields, 2 do
+    local seats = string.match(fields[i], '^w(%d+)$')
+    if seats and tonumber(seats) <= free and tonumber(fields[i + 1]) > 0 then return false end
+  end
+  return true
+end
+`;
+
+/**
  * Promotes waiting bookings into free seats per policy: fifo stops at a head that does not fit;
- * first_fit skips it. A waiting booking is never split. Returns "id:seat,seat" entries.
+ * first_fit skips it, and looks no further when the counts say nobody waiting fits. A waiting
+ * booking is never split. Returns "id:seat,seat" entries.
  */
 const promote = `
 local function promote(policy)
   local promotions = {}
   local free = sellable()
   local skipped = 0
+  if policy ~= 'fifo' and free > 0 and nobody_fits(free) then
+    redis.call('SET', KEYS[2], free)
+    return promotions
+  end
   while free > 0 do
     local batch = redis.call('ZRANGE', KEYS[4], skipped, skipped + 99)
     if #batch == 0 then break end
@@ -76,6 +108,7 @@ local function promote(policy)
         local picked = take_lowest(need)
         redis.call('ZREM', KEYS[4], id)
         redis.call('HDEL', KEYS[5], id)
+        count_waiting(need, -1)
         free = free - need
         promotions[#promotions + 1] = id .. ':' .. table.concat(picked, ',')
       elseif policy == 'fifo' then
@@ -102,6 +135,15 @@ end
 export const RESERVE_LUA = answeredOnce(`
 ${sellable}
 ${takeLowest}
+${countWaiting}
+-- Counts right before this call stay right after it: wseq follows seq.
+local function next_seq()
+  local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+  if redis.call('HGET', KEYS[1], 'wseq') == tostring(seq - 1) then
+    redis.call('HSET', KEYS[1], 'wseq', seq)
+  end
+  return seq
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
 local id = ARGV[1]
 local seats = tonumber(ARGV[2])
@@ -127,13 +169,14 @@ if not must_wait and seats <= free then
     picked = take_lowest(seats)
   end
   redis.call('SET', KEYS[2], free - seats)
-  local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+  local seq = next_seq()
   return {'confirmed', seq, redis.call('HGET', KEYS[1], 'gen') or '', unpack(picked)}
 end
 local number = redis.call('HINCRBY', KEYS[1], 'next', 1)
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local seq = next_seq()
 redis.call('ZADD', KEYS[4], number, id)
 redis.call('HSET', KEYS[5], id, seats)
+count_waiting(seats, 1)
 return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1,
   redis.call('HGET', KEYS[1], 'gen') or ''}
 `);
@@ -150,6 +193,7 @@ return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1,
 export const RELEASE_LUA = answeredOnce(`
 ${sellable}
 ${takeLowest}
+${countWaiting}
 ${promote}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
 local generation = redis.call('HGET', KEYS[1], 'gen') or ''
@@ -174,7 +218,8 @@ if status == 'confirmed' then
     end
   end
 elseif status == 'waiting' then
-  redis.call('ZREM', KEYS[4], id)
+  local need = redis.call('HGET', KEYS[5], id)
+  if redis.call('ZREM', KEYS[4], id) == 1 and need then count_waiting(tonumber(need), -1) end
   redis.call('HDEL', KEYS[5], id)
 end
 local promotions = promote(redis.call('HGET', KEYS[1], 'policy'))
@@ -192,11 +237,12 @@ return promotions
 export const REBUILD_LUA = answeredOnce(`
 ${sellable}
 ${takeLowest}
+${countWaiting}
 ${promote}
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 local total = tonumber(ARGV[1])
 redis.call('HSET', KEYS[1], 'total', total, 'policy', ARGV[2], 'next', ARGV[3], 'seq', ARGV[4],
-  'gen', ARGV[7])
+  'gen', ARGV[7], 'wseq', ARGV[4], 'wcount', 0)
 local booked = {}
 local over = 0
 for s in string.gmatch(ARGV[5], '%d+') do
@@ -219,6 +265,7 @@ if #batch > 0 then redis.call('ZADD', KEYS[3], unpack(batch)) end
 for id, seats, number in string.gmatch(ARGV[6], '([^:,]+):(%d+):(%d+)') do
   redis.call('ZADD', KEYS[4], number, id)
   redis.call('HSET', KEYS[5], id, seats)
+  count_waiting(tonumber(seats), 1)
 end
 local promotions = promote(ARGV[2])
 table.insert(promotions, 1, ARGV[7])
