@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import type { Trx } from '../../shared/database.ts';
+import { lockNameUntilCommit, type Trx } from '../../shared/database.ts';
 
 /**
  * Serialises the invite creations of one address, in every organization, until commit, so that
@@ -10,5 +9,5 @@ import type { Trx } from '../../shared/database.ts';
  * `lockJoinsOf`'s (`owner:<userId>`) is; `email` is the lower-cased address invites store.
  */
 export async function lockInvitesTo(trx: Trx, email: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`invitee:${email}`}, 0))`.execute(trx);
+  await lockNameUntilCommit(trx, `invitee:${email}`);
 }

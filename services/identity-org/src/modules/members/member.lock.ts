@@ -1,7 +1,6 @@
 import { DomainError } from '@happening/service-kit';
-import { sql } from 'kysely';
 import type { Actor } from '../../shared/actor.ts';
-import type { Trx } from '../../shared/database.ts';
+import { lockNameUntilCommit, type Trx } from '../../shared/database.ts';
 import { type LockedOrganization, lockOrganization } from '../../shared/org-events.ts';
 import { findMembership, type Membership } from './member.repository.ts';
 
@@ -47,5 +46,5 @@ export async function lockAsOrgAdmin(
  * both versions agree during a deployment.
  */
 export async function lockJoinsOf(trx: Trx, userId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`owner:${userId}`}, 0))`.execute(trx);
+  await lockNameUntilCommit(trx, `owner:${userId}`);
 }

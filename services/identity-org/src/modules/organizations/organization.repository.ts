@@ -1,7 +1,7 @@
 import type { Role } from '@happening/contracts';
 import { sql } from 'kysely';
 import type { OrganizationStatus } from '../../db.types.ts';
-import type { Executor } from '../../shared/database.ts';
+import { type Executor, lockNameUntilCommit } from '../../shared/database.ts';
 import { slugLockKey, slugStem } from './slug.policy.ts';
 
 export interface Organization {
@@ -74,9 +74,7 @@ export async function findOrganization(
  * Taken after the creator's own lock (`lockJoinsOf`).
  */
 export async function lockSlugsOf(trx: Executor, base: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`slug:${slugLockKey(base)}`}, 0))`.execute(
-    trx,
-  );
+  await lockNameUntilCommit(trx, `slug:${slugLockKey(base)}`);
 }
 
 export async function takenSlugs(db: Executor, base: string): Promise<Set<string>> {
