@@ -37,6 +37,8 @@ const BOOKING_ACL = [
   '+del',
   '+exists',
   '+hget',
+  '+hmget',
+  '+hgetall',
   '+hset',
   '+hdel',
   '+hincrby',
@@ -174,6 +176,35 @@ describe('booking as its own Redis user', () => {
     });
 
     // Nothing booking sent was refused, not even a command whose error it would ignore.
+    expect(await admin.call('ACL', 'LOG')).toEqual([]);
+  });
+
+  it('runs a first_fit release that nobody waiting fits, with no command refused', async () => {
+    const snapshot = eventSnapshot({ totalSlots: 3, waitlistPolicy: 'first_fit' });
+    const { eventId } = snapshot;
+    const [pair, big, single] = await Promise.all(
+      [1, 2, 3].map(() => issuer.token({ sub: randomUUID() })),
+    );
+    await publish(...publishedEvent(snapshot));
+    await eventually(async () => (await call(`/v1/events/${eventId}/availability`, pair!)).ok, {
+      what: 'event open for bookings',
+    });
+    const book = async (token: string, seats: number) =>
+      (await (await call(`/v1/events/${eventId}/bookings`, token, { seats })).json()) as {
+        id: string;
+        status: string;
+      };
+    expect((await book(pair!, 2)).status).toBe('confirmed');
+    // Two seats asked, one free: it waits, and the free seat goes to the next who fits.
+    expect((await book(big!, 2)).status).toBe('waiting');
+    const one = await book(single!, 1);
+    expect(one.status).toBe('confirmed');
+    // One seat freed, and the only one waiting asks two: the counts answer at once.
+    expect((await call(`/v1/bookings/${one.id}/cancel`, single!, {})).ok).toBe(true);
+    expect(await (await call(`/v1/events/${eventId}/availability`, pair!)).json()).toMatchObject({
+      availableSlots: 1,
+      waitlistLength: 1,
+    });
     expect(await admin.call('ACL', 'LOG')).toEqual([]);
   });
 
