@@ -1,3 +1,4 @@
+import { withFailingWrites } from '@happening/db/testing';
 import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -202,3 +203,65 @@ describe('a capacity change whose rebuild Postgres refuses', () => {
     await expectConsistent(svc, eventId, 2, 'fifo');
   });
 });
+
+describe('a capacity change whose COMMIT fails after its rebuild', () => {
+  it('leaves nothing decided on the keys it rebuilt; its redelivery applies it', async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 2 });
+    const [holder, late] = await Promise.all([svc.user(), svc.user()]);
+    expect((await svc.book(holder, eventId, 2)).json().status).toBe('confirmed');
+
+    const lateBooking = await withGate(svc.db, (gate) =>
+      withFailingWrites(
+        svc.db,
+        {
+          table: 'inbox',
+          on: 'INSERT',
+          when: sql`NEW.consumer = 'booking.inventory'`,
+          atCommit: true,
+          gate: gate.key,
+        },
+        async () => {
+          await svc.publish(
+            'catalog.event_capacity_changed',
+            { eventId, orgId, previousTotalSlots: 2, totalSlots: 4 },
+            { type: 'event', id: eventId, version: 3 },
+          );
+          // Redis is rebuilt for 4 seats; the change waits at its COMMIT, which will fail.
+          await gate.reached();
+          const booking = svc.book(late, eventId, 1);
+          const availability = svc.call(late, 'GET', `/v1/events/${eventId}/availability`);
+          await eventually(async () => (await waitingForLocks(gate.key)) >= 1, {
+            what: 'the booking waiting for the event lock',
+          });
+          await gate.open();
+          // Neither was answered from the keys of a change that never committed.
+          expect((await availability).json()).toMatchObject({ totalSlots: 2 });
+          const answer = await booking;
+          expect(answer.statusCode).toBe(201);
+          return answer.json();
+        },
+      ),
+    );
+    expect(lateBooking.status).toBe('waiting');
+
+    // Redelivered, the change commits and its rebuild promotes the late booking.
+    await eventually(
+      async () =>
+        (await svc.call(late, 'GET', `/v1/bookings/${lateBooking.id}`)).json().status ===
+        'confirmed',
+      { what: 'the late booking promoted by the redelivered change' },
+    );
+    await expectConsistent(svc, eventId, 4, 'fifo');
+  });
+});
+
+/** Sessions of this test's database waiting for an advisory lock other than `gate`. */
+async function waitingForLocks(gate: number): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    SELECT count(*) AS n FROM pg_locks
+    WHERE locktype = 'advisory' AND NOT granted AND objid <> ${gate}
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`.execute(
+    svc.db,
+  );
+  return Number(rows[0]?.n);
+}

@@ -11,6 +11,11 @@ export interface FailingWrites {
   gate?: number;
   /** The write goes through once past the gate instead of failing: a write held in flight. */
   passes?: boolean;
+  /**
+   * The write's transaction fails at its COMMIT (a deferred check), after everything in it went
+   * through: as a COMMIT refused or cut off would, its locks are gone when its caller hears of it.
+   */
+  atCommit?: boolean;
 }
 
 /**
@@ -33,9 +38,15 @@ export async function withFailingWrites<DB, T>(
     BEGIN ${sql.raw(wait)} ${sql.raw(failing.passes ? 'RETURN NEW;' : "RAISE EXCEPTION 'injected failure';")} END $$`.execute(
     db,
   );
-  await sql`
+  const when = failing.when ? sql`WHEN (${failing.when})` : sql``;
+  await (failing.atCommit
+    ? sql`
+    CREATE CONSTRAINT TRIGGER ${name} AFTER ${sql.raw(failing.on)} ON ${sql.table(failing.table)}
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW ${when} EXECUTE FUNCTION ${name}()`
+    : sql`
     CREATE TRIGGER ${name} BEFORE ${sql.raw(failing.on)} ON ${sql.table(failing.table)} FOR EACH ROW
-    ${failing.when ? sql`WHEN (${failing.when})` : sql``} EXECUTE FUNCTION ${name}()`.execute(db);
+    ${when} EXECUTE FUNCTION ${name}()`
+  ).execute(db);
   try {
     return await work();
   } finally {

@@ -7,7 +7,6 @@ import {
   applyCatalogEvent,
   noCatalogOutcome,
 } from './inventory/catalog.consumer.ts';
-import { dropDiverged } from './inventory/reconcile.service.ts';
 import { applyMemberEvent } from './memberships/membership.projection.ts';
 
 /** The handler of the `booking.events` queue: each message applied once (inbox), then Redis. */
@@ -28,21 +27,16 @@ export function eventsHandler(ctx: BookingContext) {
       case 'catalog.event_status_changed':
       case 'catalog.event_cancelled': {
         let outcome = noCatalogOutcome();
-        let fresh: boolean;
-        try {
-          fresh = await handleOnce(
-            ctx.db,
-            { consumer: 'booking.inventory', messageId },
-            async (trx) => {
-              outcome = noCatalogOutcome();
-              await applyCatalogEvent(ctx, trx, message, outcome);
-            },
-          );
-        } catch (error) {
-          // Redis was rebuilt or dropped for a change that did not commit.
-          if (outcome.redisChanged) await dropDiverged(ctx, message.data.eventId);
-          throw error;
-        }
+        // A change that does not commit leaves its event's keys dropped, or rebuilt and pending
+        // (read as missing), so the next request rebuilds them from Postgres.
+        const fresh = await handleOnce(
+          ctx.db,
+          { consumer: 'booking.inventory', messageId },
+          async (trx) => {
+            outcome = noCatalogOutcome();
+            await applyCatalogEvent(ctx, trx, message, outcome);
+          },
+        );
         await afterCatalogEvent(ctx, message, fresh ? outcome : undefined);
         return;
       }

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis, Result } from 'ioredis';
 import { answerKey, bookingLockKey, inventoryKeys, scriptKeys } from './inventory.keys.ts';
-import { REBUILD_LUA, RELEASE_LUA, RESERVE_LUA, UNLOCK_LUA } from './inventory.lua.ts';
+import {
+  COMMITTED_LUA,
+  REBUILD_LUA,
+  RELEASE_LUA,
+  RESERVE_LUA,
+  UNLOCK_LUA,
+} from './inventory.lua.ts';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -9,6 +15,7 @@ declare module 'ioredis' {
     inventoryRelease(...args: (string | number)[]): Result<(string | number)[], Context>;
     inventoryCompensate(...args: (string | number)[]): Result<(string | number)[], Context>;
     inventoryRebuild(...args: (string | number)[]): Result<(string | number)[], Context>;
+    inventoryCommitted(key: string, generation: string): Result<number, Context>;
     inventoryUnlock(key: string, token: string): Result<number, Context>;
   }
 }
@@ -70,6 +77,7 @@ export class Inventory {
     // Compensation returns exactly what a reserve took, then serves whoever queued meanwhile.
     redis.defineCommand('inventoryCompensate', { numberOfKeys, lua: RELEASE_LUA });
     redis.defineCommand('inventoryRebuild', { numberOfKeys, lua: REBUILD_LUA });
+    redis.defineCommand('inventoryCommitted', { numberOfKeys: 1, lua: COMMITTED_LUA });
     redis.defineCommand('inventoryUnlock', { numberOfKeys: 1, lua: UNLOCK_LUA });
   }
 
@@ -169,8 +177,14 @@ export class Inventory {
     );
   }
 
-  /** Replaces the event's keys with `snapshot`, then promotes whoever fits. */
-  async rebuild(eventId: string, snapshot: InventorySnapshot): Promise<Promotion[]> {
+  /**
+   * Replaces the event's keys with `snapshot`, then promotes whoever fits. The keys read as
+   * missing to everyone but this rebuild's own calls until `committed(eventId, generation)`.
+   */
+  async rebuild(
+    eventId: string,
+    snapshot: InventorySnapshot,
+  ): Promise<{ generation: string; promotions: Promotion[] }> {
     const reply = await this.redis.inventoryRebuild(
       ...callKeys(eventId),
       snapshot.totalSlots,
@@ -184,7 +198,12 @@ export class Inventory {
     );
     const parsed = parseRelease(answered(reply));
     if (parsed.kind !== 'OK') throw new Error('rebuild did not complete');
-    return parsed.promotions;
+    return { generation: parsed.generation, promotions: parsed.promotions };
+  }
+
+  /** The rebuild that made the keys (`generation`) committed: they may now be decided on. */
+  async committed(eventId: string, generation: string): Promise<void> {
+    await this.redis.inventoryCommitted(inventoryKeys(eventId).meta, generation);
   }
 
   /** Removes an event's keys (closed or cancelled events hold no inventory). */
@@ -197,23 +216,29 @@ export class Inventory {
     return (await this.redis.hget(inventoryKeys(eventId).meta, 'gen')) ?? '';
   }
 
-  /** Whether the event's keys exist. */
+  /** Whether the event's keys exist and their rebuild committed. */
   async exists(eventId: string): Promise<boolean> {
-    return (await this.redis.exists(inventoryKeys(eventId).meta)) === 1;
+    const [total, pending] = await this.redis.hmget(
+      inventoryKeys(eventId).meta,
+      'total',
+      'pending',
+    );
+    return total !== null && pending === null;
   }
 
-  /** Free seats, total and waitlist length; undefined when the keys are missing. */
+  /** Free seats, total and waitlist length; undefined when the keys are missing (or pending). */
   async availability(eventId: string): Promise<AvailabilityFigures | undefined> {
     const keys = inventoryKeys(eventId);
-    const [total, slots, waiting] = (await this.redis
+    const [meta, slots, waiting] = (await this.redis
       .multi()
-      .hget(keys.meta, 'total')
+      .hmget(keys.meta, 'total', 'pending')
       .get(keys.slots)
       .zcard(keys.waitlist)
-      .exec()) as [Error | null, string | number | null][];
-    if (total?.[1] == null) return undefined;
+      .exec()) as [Error | null, unknown][];
+    const [total, pending] = (meta?.[1] ?? []) as (string | null)[];
+    if (total == null || pending != null) return undefined;
     return {
-      totalSlots: Number(total[1]),
+      totalSlots: Number(total),
       availableSlots: Number(slots?.[1] ?? 0),
       waitlistLength: Number(waiting?.[1] ?? 0),
     };

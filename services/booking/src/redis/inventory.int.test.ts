@@ -30,9 +30,16 @@ const empty = (totalSlots: number, policy: 'fifo' | 'first_fit'): InventorySnaps
   waiting: [],
 });
 
+/** A rebuild whose transaction committed, as reconciliation makes one; returns its promotions. */
+async function rebuildCommitted(eventId: string, snapshot: InventorySnapshot) {
+  const { generation, promotions } = await inventory.rebuild(eventId, snapshot);
+  await inventory.committed(eventId, generation);
+  return promotions;
+}
+
 async function openEvent(totalSlots: number, policy: 'fifo' | 'first_fit' = 'fifo') {
   const eventId = randomUUID();
-  await inventory.rebuild(eventId, empty(totalSlots, policy));
+  await rebuildCommitted(eventId, empty(totalSlots, policy));
   return eventId;
 }
 
@@ -214,7 +221,7 @@ describe('inventory scripts against real Redis', () => {
     ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: two, seatNumbers: [1, 2] }] });
     expect(await waitingCounts(eventId)).toEqual({ bySeats: { '2': 1 }, total: 1, trusted: true });
     // A rebuild counts afresh.
-    await inventory.rebuild(eventId, {
+    await rebuildCommitted(eventId, {
       ...empty(4, 'first_fit'),
       lastWaitingNumber: 3,
       lastAcceptedSeq: 4,
@@ -284,7 +291,7 @@ describe('inventory scripts against real Redis', () => {
     const taken = await inventory.reserve(eventId, { bookingId: randomUUID(), seats: 1 });
     if (taken.kind !== 'confirmed') throw new Error('expected confirmed');
     // Rebuilt from Postgres, where another booking holds the seat the decision took.
-    await inventory.rebuild(eventId, { ...empty(2, 'fifo'), bookedSeats: taken.seatNumbers });
+    await rebuildCommitted(eventId, { ...empty(2, 'fifo'), bookedSeats: taken.seatNumbers });
     const given = await inventory.compensate(eventId, {
       bookingId: 'lost',
       status: 'confirmed',
@@ -305,7 +312,7 @@ describe('inventory scripts against real Redis', () => {
     });
     const w1 = randomUUID();
     const w2 = randomUUID();
-    const promotions = await inventory.rebuild(eventId, {
+    const promotions = await rebuildCommitted(eventId, {
       totalSlots: 5,
       policy: 'fifo',
       lastWaitingNumber: 9,
@@ -326,6 +333,55 @@ describe('inventory scripts against real Redis', () => {
     });
   });
 
+  it('keys a rebuild made are decided on only once its transaction committed', async () => {
+    const eventId = await openEvent(2);
+    const holder = randomUUID();
+    await inventory.reserve(eventId, { bookingId: holder, seats: 2 });
+    const waiting = randomUUID();
+    await inventory.reserve(eventId, { bookingId: waiting, seats: 1 });
+    // Rebuilt for a raised capacity whose transaction has not committed (and may never).
+    const rebuilt = await inventory.rebuild(eventId, {
+      ...empty(4, 'fifo'),
+      lastWaitingNumber: 1,
+      lastAcceptedSeq: 2,
+      bookedSeats: [1, 2],
+      waiting: [{ bookingId: waiting, seats: 1, waitingNumber: 1 }],
+    });
+    expect(rebuilt.promotions).toMatchObject([{ bookingId: waiting, seatNumbers: [3] }]);
+    // Everyone else finds the keys missing, and would rebuild them from Postgres.
+    expect(await reserve(eventId, 1)).toEqual({ kind: 'MISSING' });
+    expect(
+      await inventory.release(eventId, {
+        bookingId: holder,
+        status: 'confirmed',
+        seatNumbers: [1],
+      }),
+    ).toEqual({ kind: 'MISSING' });
+    expect(await inventory.exists(eventId)).toBe(false);
+    expect(await inventory.availability(eventId)).toBeUndefined();
+    // The rebuild's own calls (naming its generation) still act: a promotion Postgres refused
+    // goes back.
+    expect(
+      await inventory.compensate(eventId, {
+        bookingId: waiting,
+        status: 'confirmed',
+        seatNumbers: [3],
+        generation: rebuilt.generation,
+      }),
+    ).toMatchObject({ kind: 'OK', promotions: [] });
+    // Another generation's word does not open them; the rebuild's own does.
+    await inventory.committed(eventId, randomUUID());
+    expect(await inventory.exists(eventId)).toBe(false);
+    await inventory.committed(eventId, rebuilt.generation);
+    expect(await inventory.exists(eventId)).toBe(true);
+    expect(await inventory.availability(eventId)).toEqual({
+      totalSlots: 4,
+      availableSlots: 2,
+      waitlistLength: 0,
+    });
+    expect(await reserve(eventId, 1)).toMatchObject({ kind: 'confirmed', seatNumbers: [3] });
+  });
+
   it('rebuild with raised capacity promotes at once; lowered capacity never goes below zero', async () => {
     const eventId = randomUUID();
     const w = randomUUID();
@@ -337,11 +393,11 @@ describe('inventory scripts against real Redis', () => {
       bookedSeats: [1, 2, 3, 4],
       waiting: [{ bookingId: w, seats: 2, waitingNumber: 1 }],
     };
-    expect(await inventory.rebuild(eventId, snapshot)).toEqual([]);
-    expect(await inventory.rebuild(eventId, { ...snapshot, totalSlots: 6 })).toMatchObject([
+    expect(await rebuildCommitted(eventId, snapshot)).toEqual([]);
+    expect(await rebuildCommitted(eventId, { ...snapshot, totalSlots: 6 })).toMatchObject([
       { bookingId: w, seatNumbers: [5, 6] },
     ]);
-    await inventory.rebuild(eventId, { ...snapshot, totalSlots: 2, waiting: [] });
+    await rebuildCommitted(eventId, { ...snapshot, totalSlots: 2, waiting: [] });
     expect(await inventory.availability(eventId)).toEqual({
       totalSlots: 2,
       availableSlots: 0,
@@ -357,7 +413,7 @@ describe('inventory scripts against real Redis', () => {
     const [c, d] = [randomUUID(), randomUUID()];
     // Four seats, 3 and 4 booked, capacity lowered to 2: seats 1 and 2 are free but the event
     // already holds two bookings' worth, so nothing may be sold.
-    await inventory.rebuild(eventId, {
+    await rebuildCommitted(eventId, {
       totalSlots: 2,
       policy: 'fifo',
       lastWaitingNumber: 0,
@@ -405,7 +461,7 @@ describe('inventory scripts against real Redis', () => {
     const eventId = randomUUID();
     // Capacity lowered to 2 while seat 3 is booked; seat 4 was taken by a decision whose booking
     // then failed, and is given back after the rebuild.
-    await inventory.rebuild(eventId, {
+    await rebuildCommitted(eventId, {
       totalSlots: 2,
       policy: 'fifo',
       lastWaitingNumber: 0,
@@ -448,7 +504,7 @@ describe('inventory scripts against real Redis', () => {
       bookedSeats: [3, 4],
       waiting: [],
     };
-    await inventory.rebuild(eventId, snapshot);
+    await rebuildCommitted(eventId, snapshot);
     if (unnamed) await redis.hdel(inventoryKeys(eventId).meta, 'gen');
     const released = await inventory.release(eventId, {
       bookingId: 'holder',
@@ -458,7 +514,7 @@ describe('inventory scripts against real Redis', () => {
     if (released.kind !== 'OK') throw new Error('keys missing');
     if (unnamed) expect(released.generation).toBe('');
     // Rebuilt from Postgres, where seat 3's cancellation committed: one seat beyond, one for sale.
-    await inventory.rebuild(eventId, { ...snapshot, bookedSeats: [4] });
+    await rebuildCommitted(eventId, { ...snapshot, bookedSeats: [4] });
     expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
     await inventory.settleBeyondTotal(eventId, {
       bookingId: 'holder',

@@ -10,7 +10,8 @@ export function inventoryKeys(eventId: string) {
      * booked beyond a lowered total: that many free seats are not sold), gen (a new id per
      * rebuild: a give-back of a decision taken on older keys gives nothing back), w<seats> (how
      * many wait for that many seats), wcount (how many wait) and wseq (the seq those counts were
-     * last right at; see `countWaiting` in inventory.lua.ts).
+     * last right at; see `countWaiting` in inventory.lua.ts), pending (the generation of a
+     * rebuild whose transaction has not committed yet: the keys read as missing meanwhile).
      */
     meta: `${prefix}:meta`,
     /** integer: seats that may be sold (ZCARD of `free` less `over`, never below 0). */

@@ -1,7 +1,7 @@
 /**
  * Lua sources of the inventory scripts. Each validates first and writes last (a Lua error keeps
- * writes made before it), and answers MISSING when the event's keys are gone so the caller
- * reconciles from Postgres and retries.
+ * writes made before it), and answers MISSING when the event's keys are gone (or their rebuild
+ * has not committed: `pending`) so the caller reconciles from Postgres and retries.
  * KEYS: meta, slots, free, waitlist, waiting, the call's answer (see inventory.keys.ts).
  */
 
@@ -144,7 +144,9 @@ local function next_seq()
   end
   return seq
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 'pending') then
+  return {'MISSING'}
+end
 local id = ARGV[1]
 local seats = tonumber(ARGV[2])
 local wanted = {}
@@ -202,6 +204,10 @@ local generation = redis.call('HGET', KEYS[1], 'gen') or ''
 if ARGV[5] ~= '' and ARGV[5] ~= generation then return {'OK', generation} end
 -- A settle names the keys its release was made on, even unnamed ones (from before generations).
 if ARGV[4] == '2' and ARGV[5] ~= generation then return {'OK', generation} end
+-- Keys whose rebuild has not committed are the rebuild's alone: only its own calls name them.
+if ARGV[5] ~= generation and redis.call('HGET', KEYS[1], 'pending') then
+  return {'MISSING'}
+end
 local id = ARGV[1]
 local status = ARGV[2]
 if status == 'confirmed' then
@@ -229,7 +235,11 @@ return promotions
 `);
 
 /**
- * Replaces an event's keys with the state Postgres holds, then promotes whoever now fits.
+ * Replaces an event's keys with the state Postgres holds, then promotes whoever now fits. The
+ * keys are left `pending` (the new generation) until the rebuild's transaction has committed
+ * (`COMMITTED_LUA`): meanwhile they read as missing to every call but the rebuild's own, so a
+ * transaction that fails to commit, its locks gone before its caller can drop the keys, leaves
+ * nothing anyone decides on — its caller or the next request rebuilds them from Postgres.
  * ARGV: total, policy, next, seq, booked seats csv, waiting entries csv of "id:seats:number",
  * generation (new and unique: names these keys), sent at.
  * → {'OK', generation, 'id:seat,seat', ...}
@@ -242,7 +252,7 @@ ${promote}
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 local total = tonumber(ARGV[1])
 redis.call('HSET', KEYS[1], 'total', total, 'policy', ARGV[2], 'next', ARGV[3], 'seq', ARGV[4],
-  'gen', ARGV[7], 'wseq', ARGV[4], 'wcount', 0)
+  'gen', ARGV[7], 'wseq', ARGV[4], 'wcount', 0, 'pending', ARGV[7])
 local booked = {}
 local over = 0
 for s in string.gmatch(ARGV[5], '%d+') do
@@ -272,6 +282,12 @@ table.insert(promotions, 1, ARGV[7])
 table.insert(promotions, 1, 'OK')
 return promotions
 `);
+
+/** The rebuild that made the keys committed: they may be decided on. ARGV: its generation. */
+export const COMMITTED_LUA = `
+if redis.call('HGET', KEYS[1], 'pending') == ARGV[1] then redis.call('HDEL', KEYS[1], 'pending') end
+return 1
+`;
 
 /** Deletes the lock only when it still holds our token. ARGV: token. */
 export const UNLOCK_LUA = `

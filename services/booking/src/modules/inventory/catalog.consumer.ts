@@ -9,7 +9,7 @@ import { loadManyForUpdate } from '../booking/booking.repository.ts';
 import { type StreamWrite, writeStreams } from '../booking/booking.writer.ts';
 import { findEvent } from './event-inventory.repository.ts';
 import { lockEventExclusive, lockEventReleases } from './event-lock.ts';
-import { rebuildUnderLocks, reconcileEvent } from './reconcile.service.ts';
+import { committedRebuild, rebuildUnderLocks, reconcileEvent } from './reconcile.service.ts';
 
 type CatalogEvent = Extract<DomainEvent, { type: `catalog.${string}` }>;
 
@@ -46,8 +46,10 @@ async function unlessOlderThanKnown(
 export interface CatalogOutcome {
   cancelled: number;
   promoted: number;
-  /** Redis was changed inside the transaction: an uncommitted transaction leaves it diverged. */
+  /** Redis was changed (rebuilt or dropped) inside the transaction: availability is announced. */
   redisChanged: boolean;
+  /** The generation of the keys rebuilt inside the transaction, pending until it commits. */
+  generation?: string;
   /** The Redis follow-up failed (keys dropped if Redis allowed): rebuilt again on redelivery. */
   redisFailure?: unknown;
 }
@@ -64,7 +66,9 @@ export const noCatalogOutcome = (): CatalogOutcome => ({
  * the event lock held exclusively (then the release lock, the order every path takes them), so
  * no booking or cancellation decides in between: none sees the new capacity or status in
  * Postgres while Redis still holds the old one (a lowered total's seats sold after the change was
- * known, a raised total's seats answered as taken). A Redis failure does not undo the change: it
+ * known, a raised total's seats answered as taken). Rebuilt keys stay pending until the
+ * transaction has committed (`afterCatalogEvent`), so none decides on a change whose COMMIT
+ * failed after its locks were gone either. A Redis failure does not undo the change: it
  * is recorded in `outcome` and the message is redelivered once committed, which rebuilds again;
  * a Postgres failure fails the whole transaction.
  */
@@ -86,11 +90,12 @@ export async function applyCatalogEvent(
   try {
     if (followUp === 'drop') await ctx.inventory.drop(eventId);
     else {
-      const { promoted } = await rebuildUnderLocks(ctx, trx, eventId, {
+      const { promoted, generation } = await rebuildUnderLocks(ctx, trx, eventId, {
         correlationId: message.correlationId,
         causationId: message.id,
       });
       outcome.promoted = promoted.length;
+      if (generation !== undefined) outcome.generation = generation;
     }
   } catch (error) {
     // Postgres refused part of the rebuild (its promotions): the transaction is aborted, and a
@@ -372,6 +377,7 @@ export async function afterCatalogEvent(
     });
     return;
   }
+  await committedRebuild(ctx, eventId, outcome.generation);
   countBookings('cancelled', outcome.cancelled);
   countBookings('promoted', outcome.promoted);
   ctx.wakeRelay();

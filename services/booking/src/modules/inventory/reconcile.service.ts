@@ -15,7 +15,8 @@ import { inventoryRebuilding, lockEventExclusive, lockEventReleases } from './ev
  * A rebuild that fails drops the event's keys — before it lets go of the lock, unless taking the
  * lock or the COMMIT failed: Redis may then hold promotions Postgres did not record, or the
  * divergence the rebuild was called to repair, and no decision may be taken on either. The next
- * request finds the keys missing and rebuilds them.
+ * request finds the keys missing and rebuilds them. Between a failed COMMIT and that drop, the
+ * keys the rebuild made are still pending (see `rebuildUnderLocks`): nobody decides on them.
  */
 export async function reconcileEvent(
   ctx: BookingContext,
@@ -34,11 +35,12 @@ export async function reconcileEvent(
         throw error;
       }
     });
+    await committedRebuild(ctx, eventId, result.generation);
     countBookings('promoted', result.promoted.length);
     ctx.wakeRelay();
     ctx.availability.touch(eventId);
     ctx.logger.info({ eventId, promoted: result.promoted.length }, 'inventory reconciled');
-    return result;
+    return { promoted: result.promoted };
   } catch (error) {
     // The lock or the commit failed: whatever Redis holds is not known to be Postgres's either.
     if (!dropped) await dropDiverged(ctx, eventId);
@@ -46,8 +48,17 @@ export async function reconcileEvent(
   }
 }
 
+/** What a rebuild did: whom it promoted, and the generation of the keys it made, if any. */
+export interface Rebuilt {
+  promoted: string[];
+  /** Undefined when it made no keys (a closed event's were dropped, or they existed already). */
+  generation?: string;
+}
+
 /**
- * The rebuild itself, in `trx`, which holds the event lock exclusively and the release lock. A
+ * The rebuild itself, in `trx`, which holds the event lock exclusively and the release lock. The
+ * keys it makes stay pending until `committedRebuild` once `trx` has committed: a COMMIT that
+ * fails lets go of the locks before anything can drop them, and nobody may decide on them. A
  * rebuild that fails drops the event's keys before it throws, while the locks are still held; if
  * `trx` then fails to commit, its caller drops them too (`dropDiverged`).
  */
@@ -56,7 +67,7 @@ export async function rebuildUnderLocks(
   trx: Transaction<BookingDb>,
   eventId: string,
   meta: { correlationId: string; causationId?: string; onlyIfMissing?: boolean },
-): Promise<{ promoted: string[] }> {
+): Promise<Rebuilt> {
   try {
     return await rebuildLocked(ctx, trx, eventId, meta);
   } catch (error) {
@@ -70,7 +81,7 @@ async function rebuildLocked(
   trx: Transaction<BookingDb>,
   eventId: string,
   meta: { correlationId: string; causationId?: string; onlyIfMissing?: boolean },
-): Promise<{ promoted: string[] }> {
+): Promise<Rebuilt> {
   const event = await findEvent(trx, eventId);
   if (!event || !['upcoming', 'ongoing'].includes(event.status)) {
     await ctx.inventory.drop(eventId);
@@ -96,7 +107,7 @@ async function rebuildLocked(
       (SELECT max(waiting_number) FROM bookings WHERE event_id = ${eventId}) AS last_waiting,
       (SELECT max((details->>'acceptedSeq')::int) FROM booking_history
         WHERE event_id = ${eventId} AND action = 'created') AS last_seq`.execute(trx);
-  const promotions = await ctx.inventory.rebuild(eventId, {
+  const { generation, promotions } = await ctx.inventory.rebuild(eventId, {
     totalSlots: event.totalSlots,
     policy: event.waitlistPolicy,
     lastWaitingNumber: counters.rows[0]?.last_waiting ?? 0,
@@ -109,7 +120,27 @@ async function rebuildLocked(
     })),
   });
   const promoted = await persistPromotions(trx, ctx.inventory, event, promotions, meta);
-  return { promoted };
+  return { promoted, generation };
+}
+
+/**
+ * After the transaction of a rebuild that made keys (`generation`) committed: they may be decided
+ * on. Never throws: keys left pending read as missing, and their next request rebuilds them.
+ */
+export async function committedRebuild(
+  ctx: BookingContext,
+  eventId: string,
+  generation: string | undefined,
+): Promise<void> {
+  if (generation === undefined) return;
+  await ctx.inventory
+    .committed(eventId, generation)
+    .catch((err) =>
+      ctx.logger.warn(
+        { err, eventId },
+        'rebuilt inventory not marked committed; rebuilt again on use',
+      ),
+    );
 }
 
 /** Drops an event's keys whose state Postgres may not hold; never throws. */
