@@ -43,8 +43,6 @@ async function creatingTransactions(eventId: string): Promise<number> {
 const withFailingWritesFor = <T>(userId: string, work: () => Promise<T>, gate?: number) =>
   withFailingInserts(svc.db, 'bookings', sql`NEW.user_id = ${sql.lit(userId)}`, work, gate);
 
-const ALONE = { status: 'fulfilled', value: 'alone' };
-
 /** How many decisions Redis has taken for the event (a give-back never lowers it). */
 const decisionsTaken = async (eventId: string) =>
   Number(await svc.redis.hget(inventoryKeys(eventId).meta, 'seq'));
@@ -133,10 +131,9 @@ describe('bookings in shared transactions', () => {
     await expectConsistent(svc, eventId, 10, 'fifo');
   });
 
-  it('a batch whose write fails gives back every decision and leaves each request to be booked alone', async () => {
+  it('a batch whose write fails writes each decision again alone, and gives back only those that fail again', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 5 });
     const [a, doomed, b] = await Promise.all([svc.user(), svc.user(), svc.user()]);
-    const before = (await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json();
     const decidedBefore = await decisionsTaken(eventId);
     const outcomes = await withFailingWritesFor(doomed.sub, () =>
       bookBatch(svc.ctx, [
@@ -145,14 +142,54 @@ describe('bookings in shared transactions', () => {
         request(eventId, b.sub, 2),
       ]),
     );
-    expect(outcomes).toEqual([ALONE, ALONE, ALONE]);
-    // Redis decided all three (2 + 2 seats, then a waiting place), and gave all three back.
+    // Redis decided all three (2 + 2 seats, then a waiting place) and decided nothing again.
     expect(await decisionsTaken(eventId)).toBe(decidedBefore + 3);
-    expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual(before);
-    expect(
-      await svc.db.selectFrom('bookings').select('id').where('event_id', '=', eventId).execute(),
-    ).toEqual([]);
+    expect(outcomes.map((o) => o.status === 'fulfilled' && o.value)).toMatchObject([
+      { userId: a.sub, status: 'confirmed', seatNumbers: [1, 2] },
+      'alone',
+      { userId: b.sub, status: 'waiting', waitingNumber: 1 },
+    ]);
+    // The doomed decision given back freed its two seats, and b, first in line, got them.
+    const held = await svc.db
+      .selectFrom('bookings')
+      .select(['user_id', 'status'])
+      .where('event_id', '=', eventId)
+      .orderBy('created_at')
+      .execute();
+    expect(held).toEqual([
+      { user_id: a.sub, status: 'confirmed' },
+      { user_id: b.sub, status: 'confirmed' },
+    ]);
     await expectConsistent(svc, eventId, 5, 'fifo');
+  });
+
+  it('a failed batch keeps its requests ahead of those that came after it', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 2 });
+    const [a, doomed, later] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    const { outcomes, latecomer } = await withGate(svc.db, async (gate) => {
+      const batch = withFailingWritesFor(
+        doomed.sub,
+        () => bookBatch(svc.ctx, [request(eventId, a.sub, 2), request(eventId, doomed.sub, 1)]),
+        gate.key,
+      );
+      // Both decided (a the two seats, doomed the waitlist's first place); the write waits.
+      await gate.reached();
+      // Meanwhile another batch puts a latecomer behind them, and commits.
+      const latecomer = (await svc.book(later, eventId, 1)).json();
+      expect(latecomer).toMatchObject({ status: 'waiting', waitingNumber: 2 });
+      await gate.open();
+      return { outcomes: await batch, latecomer };
+    });
+    // a keeps the seats Redis gave it; the latecomer is not promoted into them.
+    expect(outcomes.map((o) => o.status === 'fulfilled' && o.value)).toMatchObject([
+      { userId: a.sub, status: 'confirmed', seatNumbers: [1, 2] },
+      'alone',
+    ]);
+    expect((await svc.call(later, 'GET', `/v1/bookings/${latecomer.id}`)).json()).toMatchObject({
+      status: 'waiting',
+      waitlistPosition: 1,
+    });
+    await expectConsistent(svc, eventId, 2, 'fifo');
   });
 
   it('a failed batch whose decisions cannot be given back rebuilds the event from Postgres', async () => {
@@ -173,11 +210,15 @@ describe('bookings in shared transactions', () => {
       await gate.open();
       return batch;
     });
-    expect(outcomes).toEqual([ALONE, ALONE]);
-    // Rebuilt from Postgres, where nothing was written: every seat free again.
+    // a's decision was written again (it needs nothing of Redis's free seats); doomed's could
+    // not be given back: the event was rebuilt from Postgres, where a holds seats 1 and 2.
+    expect(outcomes.map((o) => o.status === 'fulfilled' && o.value)).toMatchObject([
+      { userId: a.sub, status: 'confirmed', seatNumbers: [1, 2] },
+      'alone',
+    ]);
     expect((await svc.call(a, 'GET', `/v1/events/${eventId}/availability`)).json()).toEqual({
       totalSlots: 5,
-      availableSlots: 5,
+      availableSlots: 3,
       waitlistLength: 0,
     });
     expect(await svc.redis.type(inventoryKeys(eventId).free)).toBe('zset');

@@ -3,6 +3,7 @@ import type { Redis, Result } from 'ioredis';
 import { answerKey, bookingLockKey, inventoryKeys, scriptKeys } from './inventory.keys.ts';
 import {
   COMMITTED_LUA,
+  HOLDS_LUA,
   REBUILD_LUA,
   RELEASE_LUA,
   RESERVE_LUA,
@@ -16,6 +17,7 @@ declare module 'ioredis' {
     inventoryCompensate(...args: (string | number)[]): Result<(string | number)[], Context>;
     inventoryRebuild(...args: (string | number)[]): Result<(string | number)[], Context>;
     inventoryCommitted(key: string, generation: string): Result<number, Context>;
+    inventoryHolds(...args: string[]): Result<number, Context>;
     inventoryUnlock(key: string, token: string): Result<number, Context>;
   }
 }
@@ -35,6 +37,9 @@ export type ReserveResult =
     }
   | { kind: 'SEATS_TAKEN' }
   | { kind: 'MISSING' };
+
+/** A reserve that took something: seats, or a place on the waitlist. */
+export type Decided = Extract<ReserveResult, { kind: 'confirmed' | 'waiting' }>;
 
 export interface Promotion {
   bookingId: string;
@@ -78,6 +83,7 @@ export class Inventory {
     redis.defineCommand('inventoryCompensate', { numberOfKeys, lua: RELEASE_LUA });
     redis.defineCommand('inventoryRebuild', { numberOfKeys, lua: REBUILD_LUA });
     redis.defineCommand('inventoryCommitted', { numberOfKeys: 1, lua: COMMITTED_LUA });
+    redis.defineCommand('inventoryHolds', { numberOfKeys: 2, lua: HOLDS_LUA });
     redis.defineCommand('inventoryUnlock', { numberOfKeys: 1, lua: UNLOCK_LUA });
   }
 
@@ -199,6 +205,24 @@ export class Inventory {
     const parsed = parseRelease(answered(reply));
     if (parsed.kind !== 'OK') throw new Error('rebuild did not complete');
     return { generation: parsed.generation, promotions: parsed.promotions };
+  }
+
+  /**
+   * Whether a decision (of booking `bookingId`) whose transaction failed still holds in Redis, so
+   * that it may be written as it was (see `HOLDS_LUA`).
+   */
+  async holds(eventId: string, bookingId: string, decision: Decided): Promise<boolean> {
+    const keys = inventoryKeys(eventId);
+    const number = decision.kind === 'waiting' ? String(decision.waitingNumber) : '';
+    return (
+      (await this.redis.inventoryHolds(
+        keys.meta,
+        keys.waitlist,
+        decision.generation,
+        bookingId,
+        number,
+      )) === 1
+    );
   }
 
   /** The rebuild that made the keys (`generation`) committed: they may now be decided on. */

@@ -283,6 +283,24 @@ table.insert(promotions, 1, 'OK')
 return promotions
 `);
 
+/**
+ * Whether a decision whose transaction failed still holds, to be written again as it was: the
+ * keys are still those it was taken on (same generation, committed) and, for a waiting booking,
+ * it is still on the waitlist at its number (a release may have promoted it meanwhile). A
+ * confirmed booking's seats go back only through its own give-back or a rebuild, so the
+ * generation says they are still its. KEYS: meta, waitlist. ARGV: generation, bookingId, waiting
+ * number ('' for a confirmed booking). → 1 | 0
+ */
+export const HOLDS_LUA = `
+if redis.call('HGET', KEYS[1], 'gen') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'pending') then
+  return 0
+end
+if ARGV[3] == '' then return 1 end
+local number = redis.call('ZSCORE', KEYS[2], ARGV[2])
+if number and tonumber(number) == tonumber(ARGV[3]) then return 1 end
+return 0
+`;
+
 /** The rebuild that made the keys committed: they may be decided on. ARGV: its generation. */
 export const COMMITTED_LUA = `
 if redis.call('HGET', KEYS[1], 'pending') == ARGV[1] then redis.call('HDEL', KEYS[1], 'pending') end

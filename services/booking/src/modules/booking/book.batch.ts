@@ -18,6 +18,7 @@ import {
   giveBack,
   InventoryMissing,
   keepCreatedAnswers,
+  lockAndCheckNewBooking,
   settleUnknownCommit,
   type UncommittedDecision,
 } from './new-booking.ts';
@@ -48,10 +49,14 @@ type LockedRow = Partial<EventInventoryRow> & {
  * booking's write in one statement with COMMIT. Per request the rules are those of a booking on
  * its own; a request that fails its checks is answered without touching Redis or the others.
  *
+ * A batch whose write failed writes its decisions again one by one, each in its own transaction,
+ * while Redis still holds them (`keepDecision`): those that fail again are given back to Redis
+ * once the others are written, so nothing stays taken for a booking that did not commit, and the
+ * guard that failed answers only the request it concerns, booked alone.
+ *
  * Left `alone` (the caller books it in its own transaction): a request whose event a rebuild
- * holds, whose event's keys are missing in Redis, and every decided request of a batch whose
- * write failed — their decisions are given back to Redis first, so nothing stays taken for a
- * booking that did not commit, and the guard that failed answers only the request it concerns.
+ * holds, whose event's keys are missing in Redis, and a decision of a failed batch that could not
+ * be written again.
  * A decision Redis answered with an error (it may have run) is answered with that error once its
  * event has been rebuilt from Postgres. A COMMIT that went unanswered gives nothing back: the
  * events are rebuilt and the bookings read back (`settleUnknownCommit`); those that did not
@@ -178,16 +183,39 @@ export async function bookBatch(
       }
       return outcomes;
     }
-    // Nothing of the batch committed: give back every decision, then book each alone.
+    // Nothing of the batch committed. Its decisions are written again one by one, in the
+    // requests' order, each as it was taken while it still holds: a failure that concerns one
+    // request (or none, as a deadlock) must not give the others' seats and places to whoever
+    // came after them, as giving them back and booking them anew would.
     ctx.logger.warn(
       { err: error, requests: requests.length, decided: decided.length },
-      'booking batch failed; booking its requests one by one',
+      'booking batch failed; writing its decisions one by one',
     );
-    for (const { index } of decided) outcomes[index] = alone;
-    await giveBack(ctx, [
-      ...decided.map(({ index, decision }) => uncommitted(index, decision)),
-      ...unanswered.map((index) => uncommitted(index, 'unknown')),
-    ]);
+    const lost = unanswered.map((index) => uncommitted(index, 'unknown'));
+    const unknown: number[] = [];
+    for (const { index, decision } of decided) {
+      const kept = await keepDecision(
+        ctx,
+        requests[index] as BookRequest,
+        bookingIds[index] as string,
+        decision,
+      );
+      if (kept === 'lost') lost.push(uncommitted(index, decision));
+      else if (kept === 'unknown') unknown.push(index);
+      else outcomes[index] = { status: 'fulfilled', value: kept };
+    }
+    // Given back once every other decision is written, so a promotion it makes finds them all.
+    await giveBack(ctx, lost);
+    if (unknown.length > 0) {
+      const committed = await settleUnknownCommit(
+        ctx,
+        unknown.map((index) => uncommitted(index, 'unknown')),
+      );
+      for (const index of unknown) {
+        const view = committed.get(bookingIds[index] as string);
+        if (view) outcomes[index] = { status: 'fulfilled', value: view };
+      }
+    }
     return outcomes;
   }
   if (unanswered.length > 0)
@@ -206,6 +234,41 @@ export async function bookBatch(
   });
   return outcomes;
 }
+
+/**
+ * A decision of a failed batch, written again in a transaction of its own, as a booking alone is
+ * (the same locks and checks) but with no new decision: only while Redis still holds it
+ * (`Inventory.holds`). Answers the booking, `lost` (it no longer holds, or failed again: the
+ * caller gives it back and books the request alone) or `unknown` (the COMMIT went unanswered).
+ */
+async function keepDecision(
+  ctx: BookingContext,
+  request: BookRequest,
+  bookingId: string,
+  decision: Decided,
+): Promise<BookingView | 'lost' | 'unknown'> {
+  let written: Awaited<ReturnType<typeof writeCreated>>[number] | undefined;
+  try {
+    [written] = await pipelinedTransaction(ctx.db, async (tx) => {
+      const event = await lockAndCheckNewBooking(ctx, tx, request, bookingId);
+      if (!(await ctx.inventory.holds(request.eventId, bookingId, decision)))
+        throw new DecisionLost();
+      const write = createdWrite(request, bookingId, event, decision);
+      await keepCreatedAnswers(tx, [{ request, decision, write }]);
+      return writeCreated(tx, [write]);
+    });
+  } catch (error) {
+    if (error instanceof CommitOutcomeUnknown) return 'unknown';
+    if (!(error instanceof DecisionLost))
+      ctx.logger.warn({ err: error, eventId: request.eventId }, 'a batch decision failed again');
+    return 'lost';
+  }
+  if (!written) throw new Error('a committed booking has no write');
+  return acknowledgeCreated(ctx, bookingId, decision, written);
+}
+
+/** A failed batch's decision that Redis no longer holds as it was taken. */
+class DecisionLost extends Error {}
 
 const bookingInProgress = () =>
   new DomainError('BOOKING_IN_PROGRESS', 409, 'A booking of yours for this event is in progress.');

@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { BookingContext } from '../../context.ts';
 import { CommitOutcomeUnknown, pipelinedTransaction } from '../../db/pipelined.transaction.ts';
-import { toEventRecord } from '../inventory/event-inventory.repository.ts';
-import { inventoryRebuilding, lockForNewBooking } from '../inventory/event-lock.ts';
+import { inventoryRebuilding } from '../inventory/event-lock.ts';
 import { rebuildForRequest } from '../inventory/reconcile.service.ts';
-import { roleOf } from '../memberships/membership.repository.ts';
-import { eventNotFound } from './booking.policy.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { writeCreated } from './booking.writer.ts';
 import {
   acknowledgeCreated,
   type BookRequest,
-  checkNewBooking,
   createdWrite,
   type Decided,
   decidedOrThrow,
@@ -19,6 +15,7 @@ import {
   InventoryDivergence,
   InventoryMissing,
   keepCreatedAnswers,
+  lockAndCheckNewBooking,
   settleUnknownCommit,
   translateWriteError,
 } from './new-booking.ts';
@@ -76,22 +73,7 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
   let written: Awaited<ReturnType<typeof writeCreated>>[number] | undefined;
   try {
     [written] = await pipelinedTransaction(ctx.db, async (tx) => {
-      // Read under the lock: a status change or cancellation waits for us, or we for it.
-      const found = await lockForNewBooking(
-        tx,
-        { eventId: request.eventId, bookingId, userId: request.userId },
-        ctx.settings.rebuildWaitMs,
-      );
-      if (!found) throw eventNotFound();
-      const event = toEventRecord(found.event);
-      const isMember =
-        event.visibility !== 'members' || Boolean(await roleOf(tx.db, event.orgId, request.userId));
-      checkNewBooking(
-        event,
-        request,
-        { activeBookingId: found.activeBookingId, isMember },
-        ctx.now(),
-      );
+      const event = await lockAndCheckNewBooking(ctx, tx, request, bookingId);
       // Until Redis answers, a decision may have been taken: a lost answer counts as one.
       decision = 'unknown';
       const answer = await ctx.inventory.reserve(request.eventId, { bookingId, ...request });

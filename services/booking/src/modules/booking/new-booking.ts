@@ -4,10 +4,15 @@ import { sql } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import type { PipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { countBookings, setWaitlistLength } from '../../metrics/booking.metrics.ts';
-import type { Promotion, ReserveResult } from '../../redis/inventory.client.ts';
-import { type EventRecord, findEvent } from '../inventory/event-inventory.repository.ts';
-import { lockEventReleases, lockEventShared } from '../inventory/event-lock.ts';
+import type { Decided, Promotion, ReserveResult } from '../../redis/inventory.client.ts';
+import {
+  type EventRecord,
+  findEvent,
+  toEventRecord,
+} from '../inventory/event-inventory.repository.ts';
+import { lockEventReleases, lockEventShared, lockForNewBooking } from '../inventory/event-lock.ts';
 import { reconcileEvent } from '../inventory/reconcile.service.ts';
+import { roleOf } from '../memberships/membership.repository.ts';
 import { type BookingState, decide, evolve, initialState } from './booking.decider.ts';
 import { checkBookable, eventNotFound, mayKnowEvent } from './booking.policy.ts';
 import { findActiveBooking, findBookings } from './booking.repository.ts';
@@ -28,7 +33,7 @@ export interface BookRequest {
 }
 
 /** A Redis decision that took something: seats, or a place on the waitlist. */
-export type Decided = Extract<ReserveResult, { kind: 'confirmed' | 'waiting' }>;
+export type { Decided };
 
 /** Redis lacks the event's keys: rebuild them from Postgres and try again. */
 export class InventoryMissing extends Error {}
@@ -51,6 +56,30 @@ export function checkNewBooking(
   if (!mayKnowEvent(event, found.isMember)) throw eventNotFound();
   checkBookable(event, request, now);
   if (found.activeBookingId) throw alreadyExists(found.activeBookingId);
+}
+
+/**
+ * In a booking's own transaction: the event lock shared and the booking's id lock, then the
+ * event, the person's active booking and role read under them (a status change or cancellation
+ * waits for us, or we for it), and the checks. Returns the event; throws what answers the request.
+ */
+export async function lockAndCheckNewBooking(
+  ctx: BookingContext,
+  tx: PipelinedTransaction,
+  request: BookRequest,
+  bookingId: string,
+): Promise<EventRecord> {
+  const found = await lockForNewBooking(
+    tx,
+    { eventId: request.eventId, bookingId, userId: request.userId },
+    ctx.settings.rebuildWaitMs,
+  );
+  if (!found) throw eventNotFound();
+  const event = toEventRecord(found.event);
+  const isMember =
+    event.visibility !== 'members' || Boolean(await roleOf(tx.db, event.orgId, request.userId));
+  checkNewBooking(event, request, { activeBookingId: found.activeBookingId, isMember }, ctx.now());
+  return event;
 }
 
 /** Reads Redis's answer: a decision to write, or the error that ends this attempt. */
