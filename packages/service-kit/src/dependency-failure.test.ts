@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isDependencyUnavailable } from './dependency-failure.ts';
+import { isConcurrencyRollback, isDependencyUnavailable } from './dependency-failure.ts';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
+/** An error reply as ioredis gives it (`ReplyError`, the reply's text as its message). */
+const replyError = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
 
 describe('isDependencyUnavailable', () => {
   it.each([
@@ -20,6 +22,12 @@ describe('isDependencyUnavailable', () => {
       'ioredis giving up',
       Object.assign(new Error('Reached the max retries'), { name: 'MaxRetriesPerRequestError' }),
     ],
+    ['Redis out of memory', replyError("OOM command not allowed when used memory > 'maxmemory'.")],
+    [
+      'a demoted Redis primary',
+      replyError("READONLY You can't write against a read only replica."),
+    ],
+    ['Redis loading its data', replyError('LOADING Redis is loading the dataset in memory')],
     ['a wrapped cause', new Error('booking failed', { cause: withCode('ECONNREFUSED') })],
     [
       'every address refused',
@@ -34,6 +42,8 @@ describe('isDependencyUnavailable', () => {
     ['a unique violation', withCode('23505')],
     ['a serialization failure', withCode('40001')],
     ['a Redis script error', new Error('ERR Error running script')],
+    ['a Redis refusal of the command itself', replyError('WRONGTYPE Operation against a key')],
+    ['a message that only starts like a Redis refusal', new Error('OOM in the parser')],
     ['no error at all', 'ECONNREFUSED'],
     [
       'an aggregate with one bug among refusals',
@@ -48,5 +58,23 @@ describe('isDependencyUnavailable', () => {
     const error = new Error('loop');
     (error as { cause?: unknown }).cause = error;
     expect(isDependencyUnavailable(error)).toBe(false);
+  });
+});
+
+describe('isConcurrencyRollback', () => {
+  it.each([
+    ['a serialization failure', withCode('40001')],
+    ['a deadlock Postgres ended on this side', withCode('40P01')],
+    ['a wrapped one', new Error('cancel failed', { cause: withCode('40P01') })],
+  ])('is true for %s', (_what, error) => {
+    expect(isConcurrencyRollback(error)).toBe(true);
+  });
+
+  it.each([
+    ['a unique violation', withCode('23505')],
+    ['a connection exception', withCode('08006')],
+    ['a plain bug', new TypeError('x is undefined')],
+  ])('is false for %s', (_what, error) => {
+    expect(isConcurrencyRollback(error)).toBe(false);
   });
 });

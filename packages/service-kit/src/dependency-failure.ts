@@ -24,9 +24,16 @@ const UNAVAILABLE_MESSAGES = new Set([
   'Connection is closed.',
 ]);
 
+// Redis refusing for a while rather than for the command: out of memory under `noeviction`, a
+// replica after a failover (the client still on the demoted primary), a server still loading its
+// data, a primary without its replicas, a cluster moving or missing slots. Redis starts such a reply
+// (also when a script's command met it) with the condition's name.
+const REDIS_UNAVAILABLE = /^(OOM|READONLY|LOADING|MASTERDOWN|NOREPLICAS|TRYAGAIN|CLUSTERDOWN) /;
+
 function saysUnavailable(error: Error): boolean {
   if (error.name === 'MaxRetriesPerRequestError') return true;
   if (UNAVAILABLE_MESSAGES.has(error.message)) return true;
+  if (error.name === 'ReplyError' && REDIS_UNAVAILABLE.test(error.message)) return true;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return false;
   return SOCKET_CODES.has(code) || POSTGRES_UNAVAILABLE.has(code) || code.startsWith('08');
@@ -45,4 +52,20 @@ export function isDependencyUnavailable(error: unknown, depth = 0): boolean {
     return error.errors.every((inner) => isDependencyUnavailable(inner, depth + 1));
   }
   return isDependencyUnavailable(error.cause, depth + 1);
+}
+
+// Postgres rolled the transaction back because of a concurrent one (class 40: a serialization
+// failure, a deadlock it ended this side of): the same request may well succeed when sent again.
+const TRANSACTION_ROLLBACK_CLASS = '40';
+
+/**
+ * Whether `error` (or its `cause`) is Postgres ending the transaction for a concurrent one's sake
+ * (SQLSTATE class 40), rather than for anything the request or the code did.
+ */
+export function isConcurrencyRollback(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 5) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.length === 5 && code.startsWith(TRANSACTION_ROLLBACK_CLASS))
+    return true;
+  return isConcurrencyRollback(error.cause, depth + 1);
 }

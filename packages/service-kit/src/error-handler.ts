@@ -8,7 +8,7 @@ import type {
   FastifyReply,
   FastifyRequest,
 } from 'fastify';
-import { isDependencyUnavailable } from './dependency-failure.ts';
+import { isConcurrencyRollback, isDependencyUnavailable } from './dependency-failure.ts';
 import { isDomainError } from './domain-error.ts';
 import {
   type FieldError,
@@ -38,6 +38,8 @@ const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
 
 /** Seconds a client is asked to wait before retrying a request a dependency's outage failed. */
 const DEPENDENCY_RETRY_AFTER_SECONDS = 2;
+// A transaction rolled back for a concurrent one's sake: the other is done within moments.
+const CONFLICT_RETRY_AFTER_SECONDS = 1;
 
 // fastify's JSON body parser refusing a body: bad input like any other, named as the body's.
 const BODY_NOT_JSON = 'FST_ERR_CTP_INVALID_JSON_BODY';
@@ -96,6 +98,18 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
       problem(503, 'SERVICE_UNAVAILABLE', 'A server this service depends on is unavailable.', {
         retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS,
       }),
+    );
+  }
+  if (isConcurrencyRollback(error)) {
+    request.log.warn({ err: error }, 'rolled back for a concurrent transaction');
+    return sendProblem(
+      reply,
+      problem(
+        503,
+        'TRANSIENT_CONFLICT',
+        'The request met a concurrent one and was rolled back; it may be sent again.',
+        { retryAfterSeconds: CONFLICT_RETRY_AFTER_SECONDS },
+      ),
     );
   }
   request.log.error({ err: error }, 'unhandled error');

@@ -51,6 +51,10 @@ describe('createApp', () => {
         const status = thingId === 'busy' ? 503 : 429;
         throw new DomainError('TRY_LATER', status, 'Not now.', { retryAfterSeconds: 7 });
       }
+      if (thingId === 'deadlocked') {
+        // As pg reports a transaction Postgres ended to break a deadlock.
+        throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+      }
       if (thingId === 'taken') {
         throw new DomainError('BOOKING_SEATS_TAKEN', 409, 'Those seats are taken.', {
           seats: [3, 4],
@@ -220,6 +224,13 @@ describe('createApp', () => {
       }
       const refused = await app.inject({ url: '/v1/things/taken' });
       expect(refused.headers['retry-after']).toBeUndefined();
+    });
+
+    it('answers a transaction rolled back for a concurrent one 503 TRANSIENT_CONFLICT, to be sent again', async () => {
+      const res = await app.inject({ url: '/v1/things/deadlocked' });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json()).toMatchObject({ code: 'TRANSIENT_CONFLICT', retryAfterSeconds: 1 });
     });
 
     it('answers unknown routes with 404 NOT_FOUND', async () => {

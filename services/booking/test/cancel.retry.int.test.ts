@@ -1,7 +1,10 @@
+import { withFailingWrites } from '@happening/db/testing';
 import { eventually } from '@happening/testkit';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockEventExclusive } from '../src/modules/inventory/event-lock.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
+import { expectConsistent } from './invariants.ts';
 import { advisoryLockAwaited, holdLock } from './locks.ts';
 
 let svc: Booking;
@@ -163,5 +166,38 @@ describe('cancelling a booking that is already cancelled', () => {
     expect(answer.statusCode, answer.body).toBe(200);
     expect(answer.json()).toMatchObject({ status: 'cancelled', cancelledReason: 'by_owner' });
     expect(await cancellationsOf(id)).toEqual({ history: 1, events: 1 });
+  });
+});
+
+describe('a cancellation Postgres rolls back for a concurrent transaction', () => {
+  it('answers 503 TRANSIENT_CONFLICT with Retry-After, and its retry cancels', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 1 });
+    const [owner, waiter] = await Promise.all([svc.user(), svc.user()]);
+    const booking = (await svc.book(owner, eventId, 1)).json();
+    const waiting = (await svc.book(waiter, eventId, 1)).json();
+    // Every write of its cancellation ends as a deadlock's loser does (batched, then alone).
+    const refused = await withFailingWrites(
+      svc.db,
+      {
+        table: 'booking_history',
+        on: 'INSERT',
+        when: sql`NEW.booking_id = ${sql.lit(booking.id)} AND NEW.action = 'cancelled'`,
+        sqlstate: '40P01',
+      },
+      () => cancel(owner, booking.id),
+    );
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json()).toMatchObject({ code: 'TRANSIENT_CONFLICT' });
+    expect(await cancellationsOf(booking.id)).toEqual({ history: 0, events: 0 });
+
+    const retried = await cancel(owner, booking.id);
+    expect(retried.json()).toMatchObject({ status: 'cancelled' });
+    await eventually(
+      async () =>
+        (await svc.call(waiter, 'GET', `/v1/bookings/${waiting.id}`)).json().status === 'confirmed',
+      { what: 'the waiting booking promoted into the freed seat' },
+    );
+    await expectConsistent(svc, eventId, 1, 'fifo');
   });
 });

@@ -5,12 +5,15 @@ import {
   eventually,
   type Infra,
   type RabbitMqHandle,
+  type ServerHandle,
   startInfra,
   startRabbitMq,
+  startRedis,
   startTcpProxy,
   startTokenIssuer,
   type TestTokenIssuer,
 } from '@happening/testkit';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateBooking } from '../src/schema.ts';
@@ -102,6 +105,59 @@ describe('booking while Redis answers nothing', () => {
     expect((await get('/readyz')).status).toBe(503);
     // It still shuts down, closing its pool, though Redis never answers QUIT.
     await expect(setup.service.stop()).resolves.toBeUndefined();
+  });
+});
+
+// The service as main.ts starts it, on a Redis of its own that runs out of memory.
+describe('booking while Redis refuses writes for want of memory', () => {
+  let infra: Infra;
+  let rabbit: RabbitMqHandle;
+  let redis: ServerHandle;
+  let admin: Redis;
+  let issuer: TestTokenIssuer;
+  let service: BookingService;
+
+  beforeAll(async () => {
+    [infra, rabbit, redis, issuer] = await Promise.all([
+      startInfra(),
+      startRabbitMq(),
+      startRedis(),
+      startTokenIssuer(),
+    ]);
+    admin = new Redis(redis.url);
+    service = await startBookingService(
+      configOn({ ...infra, amqpUrl: rabbit.url, redisUrl: redis.url }, issuer),
+    );
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    admin?.disconnect();
+    await Promise.all([rabbit?.stop(), redis?.stop(), issuer?.stop(), infra?.stop()]);
+  });
+
+  const get = fetchFrom(() => service);
+  const book = (eventId: string, token: string) =>
+    get(`/v1/events/${eventId}/bookings`, token, {
+      method: 'POST',
+      body: JSON.stringify({ seats: 1 }),
+    });
+
+  it('answers 503 with Retry-After, not 500, and books once Redis has room again', async () => {
+    const token = await issuer.token({ sub: randomUUID() });
+    const snapshot = await openEvent(rabbit, service, token);
+    // Under the default policy (noeviction) every write is refused with OOM.
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      const refused = await book(snapshot.eventId, token);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('2');
+      expect(await refused.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    const booked = await book(snapshot.eventId, token);
+    expect(booked.status).toBe(201);
   });
 });
 

@@ -16,6 +16,8 @@ export interface FailingWrites {
    * through: as a COMMIT refused or cut off would, its locks are gone when its caller hears of it.
    */
   atCommit?: boolean;
+  /** The SQLSTATE the failure is raised with; P0001 (raise_exception) when absent. */
+  sqlstate?: string;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function withFailingWrites<DB, T>(
       : `PERFORM pg_advisory_xact_lock_shared(${Math.trunc(failing.gate)});`;
   await sql`
     CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN ${sql.raw(wait)} ${sql.raw(failing.passes ? 'RETURN NEW;' : "RAISE EXCEPTION 'injected failure';")} END $$`.execute(
+    BEGIN ${sql.raw(wait)} ${sql.raw(failing.passes ? 'RETURN NEW;' : `RAISE EXCEPTION 'injected failure' USING ERRCODE = '${(failing.sqlstate ?? 'P0001').replace(/[^0-9A-Z]/g, '')}';`)} END $$`.execute(
     db,
   );
   const when = failing.when ? sql`WHEN (${failing.when})` : sql``;
