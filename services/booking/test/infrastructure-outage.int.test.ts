@@ -21,8 +21,11 @@ import { type BookingService, startBookingService } from '../src/service.ts';
 import { configOn, eventSnapshot, publishedEvent } from './harness.ts';
 
 /** Publishes `catalog.event_published` of a new event as catalog would, on its own connection. */
-async function publishCatalogEvent(rabbit: RabbitMqHandle) {
-  const snapshot = eventSnapshot();
+async function publishCatalogEvent(
+  rabbit: RabbitMqHandle,
+  options: Parameters<typeof eventSnapshot>[0] = {},
+) {
+  const snapshot = eventSnapshot(options);
   const [type, data, aggregate] = publishedEvent(snapshot);
   const catalog = await connectBroker({ url: rabbit.url, logger: pino({ level: 'silent' }) });
   const envelope = buildEvent(type, data, {
@@ -47,8 +50,13 @@ const fetchFrom =
     });
 
 /** Publishes a new event as catalog would and waits until `service` takes bookings for it. */
-async function openEvent(rabbit: RabbitMqHandle, service: BookingService, token: string) {
-  const snapshot = await publishCatalogEvent(rabbit);
+async function openEvent(
+  rabbit: RabbitMqHandle,
+  service: BookingService,
+  token: string,
+  options: Parameters<typeof eventSnapshot>[0] = {},
+) {
+  const snapshot = await publishCatalogEvent(rabbit, options);
   const get = fetchFrom(() => service);
   await eventually(
     async () => (await get(`/v1/events/${snapshot.eventId}/availability`, token)).ok,
@@ -89,6 +97,31 @@ describe('booking while Redis answers nothing', () => {
   afterAll(() => setup?.stop());
 
   const get = fetchFrom(() => setup.service);
+
+  it("reads a waiting booking's place from Postgres", async () => {
+    const [holder, waiter] = await Promise.all(
+      [1, 2].map(() => setup.issuer.token({ sub: randomUUID() })),
+    );
+    const snapshot = await openEvent(setup.rabbit, setup.service, holder!, { totalSlots: 1 });
+    const book = async (token: string) =>
+      (await (
+        await get(`/v1/events/${snapshot.eventId}/bookings`, token, {
+          method: 'POST',
+          body: JSON.stringify({ seats: 1 }),
+        })
+      ).json()) as { id: string; status: string };
+    expect((await book(holder!)).status).toBe('confirmed');
+    const waiting = await book(waiter!);
+    expect(waiting.status).toBe('waiting');
+    setup.proxy.freeze();
+    try {
+      const read = await get(`/v1/bookings/${waiting.id}`, waiter);
+      expect(read.status).toBe(200);
+      expect(await read.json()).toMatchObject({ status: 'waiting', waitlistPosition: 1 });
+    } finally {
+      setup.proxy.thaw();
+    }
+  });
 
   it('answers a booking with an error instead of holding it, and says it is not ready', async () => {
     const token = await setup.issuer.token({ sub: randomUUID() });

@@ -177,9 +177,14 @@ export async function bookBatch(
         ...unanswered.map((index) => uncommitted(index, 'unknown')),
       ]);
       // The ones that did not commit took nothing once their events were rebuilt: booked alone.
+      // Not read back, whether they committed is still unknown: booked again, one that did would
+      // find itself as the person's booking and be answered 409.
       for (const { index } of decided) {
-        const view = committed.get(bookingIds[index] as string);
-        outcomes[index] = view ? { status: 'fulfilled', value: view } : alone;
+        if (!committed) outcomes[index] = { status: 'rejected', reason: error };
+        else {
+          const view = committed.get(bookingIds[index] as string);
+          outcomes[index] = view ? { status: 'fulfilled', value: view } : alone;
+        }
       }
       return outcomes;
     }
@@ -192,7 +197,7 @@ export async function bookBatch(
       'booking batch failed; writing its decisions one by one',
     );
     const lost = unanswered.map((index) => uncommitted(index, 'unknown'));
-    const unknown: number[] = [];
+    const unknown: { index: number; error: CommitOutcomeUnknown }[] = [];
     for (const { index, decision } of decided) {
       const kept = await keepDecision(
         ctx,
@@ -201,7 +206,7 @@ export async function bookBatch(
         decision,
       );
       if (kept === 'lost') lost.push(uncommitted(index, decision));
-      else if (kept === 'unknown') unknown.push(index);
+      else if (kept instanceof CommitOutcomeUnknown) unknown.push({ index, error: kept });
       else outcomes[index] = { status: 'fulfilled', value: kept };
     }
     // Given back once every other decision is written, so a promotion it makes finds them all.
@@ -209,11 +214,12 @@ export async function bookBatch(
     if (unknown.length > 0) {
       const committed = await settleUnknownCommit(
         ctx,
-        unknown.map((index) => uncommitted(index, 'unknown')),
+        unknown.map(({ index }) => uncommitted(index, 'unknown')),
       );
-      for (const index of unknown) {
-        const view = committed.get(bookingIds[index] as string);
+      for (const { index, error } of unknown) {
+        const view = committed?.get(bookingIds[index] as string);
         if (view) outcomes[index] = { status: 'fulfilled', value: view };
+        else if (!committed) outcomes[index] = { status: 'rejected', reason: error };
       }
     }
     return outcomes;
@@ -239,14 +245,15 @@ export async function bookBatch(
  * A decision of a failed batch, written again in a transaction of its own, as a booking alone is
  * (the same locks and checks) but with no new decision: only while Redis still holds it
  * (`Inventory.holds`). Answers the booking, `lost` (it no longer holds, or failed again: the
- * caller gives it back and books the request alone) or `unknown` (the COMMIT went unanswered).
+ * caller gives it back and books the request alone) or the `CommitOutcomeUnknown` of a COMMIT
+ * that went unanswered.
  */
 async function keepDecision(
   ctx: BookingContext,
   request: BookRequest,
   bookingId: string,
   decision: Decided,
-): Promise<BookingView | 'lost' | 'unknown'> {
+): Promise<BookingView | 'lost' | CommitOutcomeUnknown> {
   let written: Awaited<ReturnType<typeof writeCreated>>[number] | undefined;
   try {
     [written] = await pipelinedTransaction(ctx.db, async (tx) => {
@@ -258,7 +265,7 @@ async function keepDecision(
       return writeCreated(tx, [write]);
     });
   } catch (error) {
-    if (error instanceof CommitOutcomeUnknown) return 'unknown';
+    if (error instanceof CommitOutcomeUnknown) return error;
     if (!(error instanceof DecisionLost))
       ctx.logger.warn({ err: error, eventId: request.eventId }, 'a batch decision failed again');
     return 'lost';

@@ -87,7 +87,7 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
   } catch (error) {
     if (error instanceof CommitOutcomeUnknown) {
       const committed = await settleUnknownCommit(ctx, [{ request, bookingId }]);
-      const view = committed.get(bookingId);
+      const view = committed?.get(bookingId);
       if (view) return view;
       throw error;
     }

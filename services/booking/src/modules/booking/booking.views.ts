@@ -7,7 +7,9 @@ import type { BookingView } from './booking.schemas.ts';
 /**
  * Each waiting booking's live place in its event's waitlist, from Redis; from Postgres (one query
  * for all of them) when Redis holds no place for it (the event's keys dropped at completion or
- * lost until the next rebuild, or the booking promoted by a release not committed yet).
+ * lost until the next rebuild, or the booking promoted by a release not committed yet) or cannot
+ * be asked: a booking is read from Postgres, and a Redis failure must not decide whether it is
+ * found (a booking whose COMMIT went unanswered is read back this way to learn if it committed).
  */
 async function positionsOf(
   ctx: BookingContext,
@@ -15,7 +17,12 @@ async function positionsOf(
 ): Promise<Map<string, number>> {
   const waiting = rows.filter((r) => r.status === 'waiting');
   const live = await Promise.all(
-    waiting.map((row) => ctx.inventory.waitlistPosition(row.event_id, row.id)),
+    waiting.map((row) =>
+      ctx.inventory.waitlistPosition(row.event_id, row.id).catch((err: unknown) => {
+        ctx.logger.warn({ err, eventId: row.event_id }, 'waitlist place read from Postgres');
+        return null;
+      }),
+    ),
   );
   const positions = new Map<string, number>();
   const missing: BookingRow[] = [];

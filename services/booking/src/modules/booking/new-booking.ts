@@ -271,12 +271,13 @@ export async function giveBack(
  * being given back, their events are rebuilt from Postgres (the rebuild's event lock waits for
  * the transaction to end, whichever way), then the bookings are read back. Returns the views of
  * those that committed, by id, counted as acknowledged bookings are; the others took nothing.
- * Never throws: a booking that cannot be read back is left out.
+ * Undefined when they could not be read back: whether they committed is still unknown. Never
+ * throws.
  */
 export async function settleUnknownCommit(
   ctx: BookingContext,
   bookings: readonly Omit<UncommittedDecision, 'decision'>[],
-): Promise<Map<string, BookingView>> {
+): Promise<Map<string, BookingView> | undefined> {
   await giveBack(
     ctx,
     bookings.map((booking) => ({ ...booking, decision: 'unknown' as const })),
@@ -292,7 +293,7 @@ export async function settleUnknownCommit(
     return new Map(views.map((view) => [view.id, view]));
   } catch (err) {
     ctx.logger.error({ err }, 'bookings whose commit went unanswered could not be read back');
-    return new Map();
+    return undefined;
   }
 }
 
