@@ -549,6 +549,36 @@ describe('booking flow through HTTP', () => {
     );
   });
 
+  it("shows who cancelled to the organization's staff, and to a booker only when it was them", async () => {
+    const { eventId, orgId } = await svc.openEvent({ totalSlots: 10 });
+    const [organizer, booker, other] = await Promise.all([svc.user(), svc.user(), svc.user()]);
+    await svc.join(organizer, orgId, 'organizer');
+    const byStaff = (await svc.book(booker, eventId, 1)).json();
+    const own = (await svc.book(other, eventId, 1)).json();
+    expect(
+      (await svc.call(organizer, 'POST', `/v1/bookings/${byStaff.id}/cancel`, {})).statusCode,
+    ).toBe(200);
+    expect((await svc.call(other, 'POST', `/v1/bookings/${own.id}/cancel`, {})).statusCode).toBe(
+      200,
+    );
+    const cancellation = async (who: TestUser, bookingId: string) =>
+      (await svc.call(who, 'GET', `/v1/bookings/${bookingId}/history`))
+        .json()
+        .items.find((entry: { action: string }) => entry.action === 'cancelled').details;
+
+    const seenByBooker = await cancellation(booker, byStaff.id);
+    expect(seenByBooker).toMatchObject({ reason: 'by_organizer' });
+    expect(seenByBooker).not.toHaveProperty('cancelledBy');
+    expect(await cancellation(organizer, byStaff.id)).toMatchObject({
+      reason: 'by_organizer',
+      cancelledBy: organizer.sub,
+    });
+    expect(await cancellation(other, own.id)).toMatchObject({
+      reason: 'by_owner',
+      cancelledBy: other.sub,
+    });
+  });
+
   it('pages through bookings that share a created_at (one batch) without skipping any', async () => {
     const { eventId, orgId } = await svc.openEvent({ totalSlots: 10 });
     const organizer = await svc.user();

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { BookingContext } from '../../context.ts';
 import { eventOfMember } from '../inventory/event-access.ts';
 import { isStaff } from '../memberships/membership.policy.ts';
+import { roleOf } from '../memberships/membership.repository.ts';
 import { bookSeats } from './book.command.ts';
 import { visibleBooking } from './booking.access.ts';
 import { bookingNotFound } from './booking.policy.ts';
@@ -145,13 +146,16 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
       },
     },
     async (request) => {
-      await visibleBooking(ctx.db, request.params.bookingId, request.principal.sub);
+      const callerId = request.principal.sub;
+      const booking = await visibleBooking(ctx.db, request.params.bookingId, callerId);
+      const staff =
+        booking.user_id !== callerId || isStaff(await roleOf(ctx.db, booking.org_id, callerId));
       const rows = await historyOf(ctx.db, request.params.bookingId);
       return {
         items: rows.map((r) => ({
           version: r.version,
           action: r.action,
-          details: shownDetails(r.details as Record<string, unknown>),
+          details: shownDetails(r.details as Record<string, unknown>, { staff, callerId }),
           occurredAt: r.occurred_at.toISOString(),
         })),
       };
@@ -210,11 +214,17 @@ export function registerBookingRoutes(app: App, ctx: BookingContext): void {
 }
 
 /**
- * An entry's details as its readers see them: without `acceptedSeq`, the event's running count
+ * An entry's details as its reader sees them: without `acceptedSeq`, the event's running count
  * of accepted requests (cancelled ones too), which audits use and which would tell a booker how
- * busy the sale is beyond what the availability shows.
+ * busy the sale is beyond what the availability shows. A booker who is not staff of the event's
+ * organization sees who cancelled only when it was themselves: the reason says an organizer did,
+ * and their account id is the organization's to know.
  */
-function shownDetails(details: Record<string, unknown>): Record<string, unknown> {
-  const { acceptedSeq: _internal, ...shown } = details;
-  return shown;
+function shownDetails(
+  details: Record<string, unknown>,
+  reader: { staff: boolean; callerId: string },
+): Record<string, unknown> {
+  const { acceptedSeq: _internal, cancelledBy, ...shown } = details;
+  if (cancelledBy === undefined || (!reader.staff && cancelledBy !== reader.callerId)) return shown;
+  return { ...shown, cancelledBy };
 }
