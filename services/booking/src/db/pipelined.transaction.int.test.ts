@@ -153,3 +153,25 @@ describe('the booking pool', () => {
     }
   });
 });
+
+describe('pipelinedTransaction when its last statement fails before reaching Postgres', () => {
+  it('says the outcome is unknown: the COMMIT sent behind it kept the rest', async () => {
+    await sql`TRUNCATE probe`.execute(db);
+    // A parameter pg cannot serialise: the statement fails in the client, never sent.
+    const unserialisable = {
+      toPostgres() {
+        throw new Error('not serialisable');
+      },
+    };
+    const outcome = pipelinedTransaction(db, async (tx) => {
+      await tx.first(insert('kept').compile(tx.db));
+      return tx.commitWith(
+        sql`INSERT INTO probe (value) VALUES (${unserialisable})`.compile(tx.db),
+      );
+    });
+    await expect(outcome).rejects.toBeInstanceOf(CommitOutcomeUnknown);
+    // What ran before it committed: a caller told the write failed would have given back seats
+    // (or left Idempotency-Keys answered) for a transaction that committed.
+    expect(await stored()).toEqual(['kept']);
+  });
+});

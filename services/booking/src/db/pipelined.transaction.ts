@@ -10,10 +10,11 @@ export interface PipelinedTransaction {
   first<R>(query: CompiledQuery<R>): Promise<R[]>;
   /**
    * `query` followed by COMMIT, sent together; the transaction's last statement. Resolves once
-   * both succeeded. When `query` fails Postgres answers the COMMIT with a rollback, so nothing of
-   * the transaction is kept; when the COMMIT fails, its error is thrown. When the COMMIT gets
-   * no answer from Postgres (the connection broke, the server went down), the transaction may
-   * have committed or not: `CommitOutcomeUnknown` is thrown.
+   * both succeeded. When Postgres refuses `query` it answers the COMMIT with a rollback, so
+   * nothing of the transaction is kept; when the COMMIT fails, its error is thrown. When the
+   * COMMIT gets no answer from Postgres (the connection broke, the server went down), the
+   * transaction may have committed or not, and when `query` failed in the client (never sent),
+   * the COMMIT kept the rest: `CommitOutcomeUnknown` is thrown.
    */
   commitWith<R>(query: CompiledQuery<R>): Promise<R[]>;
 }
@@ -54,7 +55,16 @@ export async function pipelinedTransaction<T>(
         const [written, committed] = await pair(query, CompiledQuery.raw('commit'));
         if (committed.status === 'rejected' && !answeredByPostgres(committed.reason))
           throw new CommitOutcomeUnknown(committed.reason);
-        if (written.status === 'rejected') throw written.reason;
+        if (written.status === 'rejected') {
+          // Refused by Postgres, the transaction was aborted and the COMMIT rolled it back. Failed
+          // in the client (a parameter it could not send), the COMMIT behind it committed the rest.
+          if (committed.status === 'fulfilled' && !(written.reason instanceof pg.DatabaseError))
+            throw new CommitOutcomeUnknown(
+              written.reason,
+              'the last statement failed in the client; the COMMIT behind it went through',
+            );
+          throw written.reason;
+        }
         if (committed.status === 'rejected') throw committed.reason;
         hasCommitted = true;
         return written.value.rows as R[];
