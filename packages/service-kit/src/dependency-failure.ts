@@ -54,18 +54,17 @@ export function isDependencyUnavailable(error: unknown, depth = 0): boolean {
   return isDependencyUnavailable(error.cause, depth + 1);
 }
 
-// Postgres rolled the transaction back because of a concurrent one (class 40: a serialization
-// failure, a deadlock it ended this side of): the same request may well succeed when sent again.
-const TRANSACTION_ROLLBACK_CLASS = '40';
+// Postgres rolled the transaction back because of a concurrent one (a serialization failure, a
+// deadlock it ended this side of): the same request may well succeed when sent again.
+const CONCURRENCY_ROLLBACKS = new Set(['40001', '40P01']);
 
 /**
  * Whether `error` (or its `cause`) is Postgres ending the transaction for a concurrent one's sake
- * (SQLSTATE class 40), rather than for anything the request or the code did.
+ * (SQLSTATE 40001 or 40P01), rather than for anything the request or the code did.
  */
 export function isConcurrencyRollback(error: unknown, depth = 0): boolean {
   if (!(error instanceof Error) || depth > 5) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && code.length === 5 && code.startsWith(TRANSACTION_ROLLBACK_CLASS))
-    return true;
+  if (typeof code === 'string' && CONCURRENCY_ROLLBACKS.has(code)) return true;
   return isConcurrencyRollback(error.cause, depth + 1);
 }
