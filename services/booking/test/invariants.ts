@@ -1,3 +1,4 @@
+import { eventually } from '@happening/testkit';
 import { expect } from 'vitest';
 import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import type { Booking } from './harness.ts';
@@ -32,6 +33,10 @@ export async function expectConsistent(
   expect(confirmed.reduce((n, b) => n + b.seats, 0)).toBe(seatNos.length);
 
   const keys = inventoryKeys(eventId);
+  // No rebuild is left pending (read as missing by every request) once its transaction is over.
+  await eventually(async () => (await svc.redis.hget(keys.meta, 'pending')) === null, {
+    what: "the event's last rebuild marked committed",
+  });
   const free = (await svc.redis.zrange(keys.free, 0, -1)).map(Number);
   const expectedFree = Array.from({ length: totalSlots }, (_, i) => i + 1).filter(
     (s) => !seatNos.includes(s),

@@ -7,6 +7,7 @@ import {
   applyCatalogEvent,
   noCatalogOutcome,
 } from './inventory/catalog.consumer.ts';
+import { dropDiverged } from './inventory/reconcile.service.ts';
 import { applyMemberEvent } from './memberships/membership.projection.ts';
 
 /** The handler of the `booking.events` queue: each message applied once (inbox), then Redis. */
@@ -27,16 +28,23 @@ export function eventsHandler(ctx: BookingContext) {
       case 'catalog.event_status_changed':
       case 'catalog.event_cancelled': {
         let outcome = noCatalogOutcome();
-        // A change that does not commit leaves its event's keys dropped, or rebuilt and pending
-        // (read as missing), so the next request rebuilds them from Postgres.
-        const fresh = await handleOnce(
-          ctx.db,
-          { consumer: 'booking.inventory', messageId },
-          async (trx) => {
-            outcome = noCatalogOutcome();
-            await applyCatalogEvent(ctx, trx, message, outcome);
-          },
-        );
+        let fresh: boolean;
+        try {
+          fresh = await handleOnce(
+            ctx.db,
+            { consumer: 'booking.inventory', messageId },
+            async (trx) => {
+              outcome = noCatalogOutcome();
+              await applyCatalogEvent(ctx, trx, message, outcome);
+            },
+          );
+        } catch (error) {
+          // Redis was rebuilt (its keys pending, read as missing) or dropped for a change that
+          // did not commit. Dropped too, so replicas of a release that ignores the pending mark
+          // do not decide on them during a rolling upgrade.
+          if (outcome.redisChanged) await dropDiverged(ctx, message.data.eventId);
+          throw error;
+        }
         await afterCatalogEvent(ctx, message, fresh ? outcome : undefined);
         return;
       }

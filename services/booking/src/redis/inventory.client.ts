@@ -242,27 +242,29 @@ export class Inventory {
 
   /** Whether the event's keys exist and their rebuild committed. */
   async exists(eventId: string): Promise<boolean> {
-    const [total, pending] = await this.redis.hmget(
-      inventoryKeys(eventId).meta,
-      'total',
-      'pending',
-    );
-    return total !== null && pending === null;
+    // Two HGETs rather than HMGET: booking's Redis user may predate its grant (docs/operations.md).
+    const meta = inventoryKeys(eventId).meta;
+    const [total, pending] = (await this.redis
+      .multi()
+      .hget(meta, 'total')
+      .hget(meta, 'pending')
+      .exec()) as [Error | null, string | null][];
+    return total?.[1] != null && pending?.[1] == null;
   }
 
   /** Free seats, total and waitlist length; undefined when the keys are missing (or pending). */
   async availability(eventId: string): Promise<AvailabilityFigures | undefined> {
     const keys = inventoryKeys(eventId);
-    const [meta, slots, waiting] = (await this.redis
+    const [total, pending, slots, waiting] = (await this.redis
       .multi()
-      .hmget(keys.meta, 'total', 'pending')
+      .hget(keys.meta, 'total')
+      .hget(keys.meta, 'pending')
       .get(keys.slots)
       .zcard(keys.waitlist)
-      .exec()) as [Error | null, unknown][];
-    const [total, pending] = (meta?.[1] ?? []) as (string | null)[];
-    if (total == null || pending != null) return undefined;
+      .exec()) as [Error | null, string | number | null][];
+    if (total?.[1] == null || pending?.[1] != null) return undefined;
     return {
-      totalSlots: Number(total),
+      totalSlots: Number(total[1]),
       availableSlots: Number(slots?.[1] ?? 0),
       waitlistLength: Number(waiting?.[1] ?? 0),
     };

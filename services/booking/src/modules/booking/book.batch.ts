@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError } from '@happening/service-kit';
+import { DomainError, isDependencyUnavailable } from '@happening/service-kit';
 import { sql } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import type { EventInventoryRow } from '../../db/database.ts';
@@ -149,7 +149,8 @@ export async function bookBatch(
         await tx.commitWith(sql`SELECT 1`.compile(tx.db));
         return [];
       }
-      // Built after every decision is recorded: a throw here fails the batch, which gives them back.
+      // Built after every decision is recorded: a throw here fails the batch, which writes them
+      // again one by one.
       const writes = decided.map(({ index, event, decision }) => ({
         request: requests[index] as BookRequest,
         decision,
@@ -198,14 +199,19 @@ export async function bookBatch(
     );
     const lost = unanswered.map((index) => uncommitted(index, 'unknown'));
     const unknown: { index: number; error: CommitOutcomeUnknown }[] = [];
+    // Postgres or Redis unreachable: the rest are not tried one by one, each waiting its turn.
+    let unreachable = false;
     for (const { index, decision } of decided) {
-      const kept = await keepDecision(
-        ctx,
-        requests[index] as BookRequest,
-        bookingIds[index] as string,
-        decision,
-      );
-      if (kept === 'lost') lost.push(uncommitted(index, decision));
+      const kept = unreachable
+        ? 'lost'
+        : await keepDecision(
+            ctx,
+            requests[index] as BookRequest,
+            bookingIds[index] as string,
+            decision,
+          );
+      if (kept === 'unreachable') unreachable = true;
+      if (kept === 'lost' || kept === 'unreachable') lost.push(uncommitted(index, decision));
       else if (kept instanceof CommitOutcomeUnknown) unknown.push({ index, error: kept });
       else outcomes[index] = { status: 'fulfilled', value: kept };
     }
@@ -245,15 +251,15 @@ export async function bookBatch(
  * A decision of a failed batch, written again in a transaction of its own, as a booking alone is
  * (the same locks and checks) but with no new decision: only while Redis still holds it
  * (`Inventory.holds`). Answers the booking, `lost` (it no longer holds, or failed again: the
- * caller gives it back and books the request alone) or the `CommitOutcomeUnknown` of a COMMIT
- * that went unanswered.
+ * caller gives it back and books the request alone), `unreachable` (lost too, for want of
+ * Postgres or Redis) or the `CommitOutcomeUnknown` of a COMMIT that went unanswered.
  */
 async function keepDecision(
   ctx: BookingContext,
   request: BookRequest,
   bookingId: string,
   decision: Decided,
-): Promise<BookingView | 'lost' | CommitOutcomeUnknown> {
+): Promise<BookingView | 'lost' | 'unreachable' | CommitOutcomeUnknown> {
   let written: Awaited<ReturnType<typeof writeCreated>>[number] | undefined;
   try {
     [written] = await pipelinedTransaction(ctx.db, async (tx) => {
@@ -266,9 +272,9 @@ async function keepDecision(
     });
   } catch (error) {
     if (error instanceof CommitOutcomeUnknown) return error;
-    if (!(error instanceof DecisionLost))
-      ctx.logger.warn({ err: error, eventId: request.eventId }, 'a batch decision failed again');
-    return 'lost';
+    if (error instanceof DecisionLost) return 'lost';
+    ctx.logger.warn({ err: error, eventId: request.eventId }, 'a batch decision failed again');
+    return isDependencyUnavailable(error) ? 'unreachable' : 'lost';
   }
   if (!written) throw new Error('a committed booking has no write');
   return acknowledgeCreated(ctx, bookingId, decision, written);
