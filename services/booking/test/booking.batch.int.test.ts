@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BatchedBookRequest, bookBatch } from '../src/modules/booking/book.batch.ts';
 import { persistPromotions } from '../src/modules/booking/promotion.writer.ts';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
-import { lockEventReleases } from '../src/modules/inventory/event-lock.ts';
-import { reconcileEvent } from '../src/modules/inventory/reconcile.service.ts';
+import { lockEventExclusive, lockEventReleases } from '../src/modules/inventory/event-lock.ts';
+import { rebuildUnderLocks, reconcileEvent } from '../src/modules/inventory/reconcile.service.ts';
 import type { ReleaseResult } from '../src/redis/inventory.client.ts';
 import { bookingLockKey, inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts, withGate } from './failing-inserts.ts';
@@ -223,6 +223,28 @@ describe('bookings in shared transactions', () => {
     });
     expect(await svc.redis.type(inventoryKeys(eventId).free)).toBe('zset');
     await expectConsistent(svc, eventId, 5, 'fifo');
+  });
+
+  it('keys a committed rebuild has not marked yet are marked by the next booking, which decides at once', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 3 });
+    const person = await svc.user();
+    // A rebuild whose transaction committed, its mark not sent yet: the round trip after its
+    // COMMIT, in which the bookings its lock held back reach Redis.
+    const { generation } = await svc.db.transaction().execute(async (trx) => {
+      await lockEventExclusive(trx, eventId);
+      await lockEventReleases(trx, eventId);
+      return rebuildUnderLocks(svc.ctx, trx, eventId, { correlationId: randomUUID() });
+    });
+    expect(generation).toBeDefined();
+    expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
+    expect((await svc.book(person, eventId, 1)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [1],
+    });
+    // Decided on those keys, not on keys rebuilt once more.
+    expect(await svc.ctx.inventory.generation(eventId)).toBe(generation);
+    expect(await svc.ctx.inventory.exists(eventId)).toBe(true);
+    await expectConsistent(svc, eventId, 3, 'fifo');
   });
 
   it('a promotion recorded after a rebuild promoted the same booking returns no seats', async () => {

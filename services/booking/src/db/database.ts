@@ -31,6 +31,8 @@ export interface EventInventoryTable {
   slots_version: number;
   /** The catalog version that last set `status`. */
   status_version: number;
+  /** The generation of the Redis keys the last committed rebuild made (see reconcile.service). */
+  redis_generation: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -36,7 +36,9 @@ export type ReserveResult =
       generation: string;
     }
   | { kind: 'SEATS_TAKEN' }
-  | { kind: 'MISSING' };
+  | { kind: 'MISSING' }
+  /** The keys' rebuild (`generation`) is not marked committed: nothing was decided. */
+  | { kind: 'PENDING'; generation: string };
 
 /** A reserve that took something: seats, or a place on the waitlist. */
 export type Decided = Extract<ReserveResult, { kind: 'confirmed' | 'waiting' }>;
@@ -118,6 +120,7 @@ export class Inventory {
       };
     }
     if (kind === 'SEATS_TAKEN' || kind === 'MISSING') return { kind };
+    if (kind === 'PENDING') return { kind, generation: String(rest[0]) };
     throw new Error(`unexpected reserve reply ${String(kind)}`);
   }
 

@@ -348,8 +348,8 @@ describe('inventory scripts against real Redis', () => {
       waiting: [{ bookingId: waiting, seats: 1, waitingNumber: 1 }],
     });
     expect(rebuilt.promotions).toMatchObject([{ bookingId: waiting, seatNumbers: [3] }]);
-    // Everyone else finds the keys missing, and would rebuild them from Postgres.
-    expect(await reserve(eventId, 1)).toEqual({ kind: 'MISSING' });
+    // Everyone else finds them pending (a reserve learns whose), and decides nothing.
+    expect(await reserve(eventId, 1)).toEqual({ kind: 'PENDING', generation: rebuilt.generation });
     expect(
       await inventory.release(eventId, {
         bookingId: holder,

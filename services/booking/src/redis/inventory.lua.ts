@@ -129,7 +129,8 @@ end
 /**
  * ARGV: bookingId, seats, seatNumbers (comma-separated, may be empty), sent at.
  * → {'confirmed', seq, generation, seat...} | {'waiting', seq, waitingNumber, position, generation}
- *   | {'SEATS_TAKEN'} | {'MISSING'}
+ *   | {'SEATS_TAKEN'} | {'MISSING'} | {'PENDING', generation}: the keys' rebuild has not marked
+ *   them committed (see `REBUILD_LUA`); nothing decided.
  * `generation` names the rebuild that made the keys decided on (see `compensate`).
  */
 export const RESERVE_LUA = answeredOnce(`
@@ -144,9 +145,9 @@ local function next_seq()
   end
   return seq
 end
-if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 'pending') then
-  return {'MISSING'}
-end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
+local pending = redis.call('HGET', KEYS[1], 'pending')
+if pending then return {'PENDING', pending} end
 local id = ARGV[1]
 local seats = tonumber(ARGV[2])
 local wanted = {}

@@ -5,6 +5,7 @@ import type { BookingContext } from '../../context.ts';
 import type { EventInventoryRow } from '../../db/database.ts';
 import { CommitOutcomeUnknown, pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { type EventRecord, toEventRecord } from '../inventory/event-inventory.repository.ts';
+import { pendingRebuildCommitted } from '../inventory/reconcile.service.ts';
 import { eventNotFound } from './booking.policy.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { writeCreated } from './booking.writer.ts';
@@ -121,15 +122,45 @@ export async function bookBatch(
         }
       }
       // Sent in one go; Redis runs them in this order.
-      const answers = await Promise.allSettled(
-        admitted.map(({ index }) => {
-          const request = requests[index] as BookRequest;
-          return ctx.inventory.reserve(request.eventId, {
-            bookingId: bookingIds[index] as string,
-            ...request,
+      const reserve = (index: number) => {
+        const request = requests[index] as BookRequest;
+        return ctx.inventory.reserve(request.eventId, {
+          bookingId: bookingIds[index] as string,
+          ...request,
+        });
+      };
+      const answers = await Promise.allSettled(admitted.map(({ index }) => reserve(index)));
+      // Keys a committed rebuild had not yet marked committed (the round trip after its COMMIT,
+      // which this batch's lock waited for): marked here, and those requests decided again, in
+      // their order.
+      const pending = new Map<string, string>();
+      answers.forEach((answer, i) => {
+        if (answer.status === 'fulfilled' && answer.value.kind === 'PENDING')
+          pending.set(
+            (requests[(admitted[i] as { index: number }).index] as BookRequest).eventId,
+            answer.value.generation,
+          );
+      });
+      if (pending.size > 0) {
+        const committed = new Set<string>();
+        for (const [eventId, generation] of pending)
+          if (await pendingRebuildCommitted(ctx, tx.db, eventId, generation))
+            committed.add(eventId);
+        const again = admitted
+          .map(({ index }, i) => ({ index, i }))
+          .filter(({ index, i }) => {
+            const answer = answers[i];
+            return (
+              answer?.status === 'fulfilled' &&
+              answer.value.kind === 'PENDING' &&
+              committed.has((requests[index] as BookRequest).eventId)
+            );
           });
-        }),
-      );
+        const retried = await Promise.allSettled(again.map(({ index }) => reserve(index)));
+        again.forEach(({ i }, k) => {
+          answers[i] = retried[k] as (typeof answers)[number];
+        });
+      }
       admitted.forEach(({ index, event }, i) => {
         const answer = answers[i] as PromiseSettledResult<
           Awaited<ReturnType<typeof ctx.inventory.reserve>>

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BookingContext } from '../../context.ts';
 import { CommitOutcomeUnknown, pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { inventoryRebuilding } from '../inventory/event-lock.ts';
-import { rebuildForRequest } from '../inventory/reconcile.service.ts';
+import { pendingRebuildCommitted, rebuildForRequest } from '../inventory/reconcile.service.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { writeCreated } from './booking.writer.ts';
 import {
@@ -76,7 +76,12 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
       const event = await lockAndCheckNewBooking(ctx, tx, request, bookingId);
       // Until Redis answers, a decision may have been taken: a lost answer counts as one.
       decision = 'unknown';
-      const answer = await ctx.inventory.reserve(request.eventId, { bookingId, ...request });
+      let answer = await ctx.inventory.reserve(request.eventId, { bookingId, ...request });
+      if (
+        answer.kind === 'PENDING' &&
+        (await pendingRebuildCommitted(ctx, tx.db, request.eventId, answer.generation))
+      )
+        answer = await ctx.inventory.reserve(request.eventId, { bookingId, ...request });
       decision = undefined; // answered: MISSING and SEATS_TAKEN take nothing
       const decided = decidedOrThrow(answer);
       decision = decided;

@@ -119,8 +119,38 @@ async function rebuildLocked(
       waitingNumber: w.waiting_number ?? 0,
     })),
   });
+  // Committed with the rebuild: a request that finds the keys still pending once this transaction
+  // is over reads here whether it committed (`pendingRebuildCommitted`).
+  await trx
+    .updateTable('event_inventory')
+    .set({ redis_generation: generation })
+    .where('event_id', '=', eventId)
+    .execute();
   const promoted = await persistPromotions(trx, ctx.inventory, event, promotions, meta);
   return { promoted, generation };
+}
+
+/**
+ * For a request holding the event lock (so no rebuild of the event is under way) whose decision
+ * found the keys pending for `generation`: when the rebuild that made them committed (its
+ * generation recorded in Postgres), marks them committed, as the rebuild itself was about to, and
+ * answers true; the request decides again at once. False: that rebuild did not commit, and the
+ * keys are rebuilt from Postgres as missing ones are.
+ */
+export async function pendingRebuildCommitted(
+  ctx: BookingContext,
+  db: Kysely<BookingDb>,
+  eventId: string,
+  generation: string,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('event_inventory')
+    .select('redis_generation')
+    .where('event_id', '=', eventId)
+    .executeTakeFirst();
+  if (row?.redis_generation !== generation) return false;
+  await ctx.inventory.committed(eventId, generation);
+  return true;
 }
 
 /**
