@@ -12,6 +12,7 @@ import { bookingLockKey, inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts, withGate } from './failing-inserts.ts';
 import { type Booking, startBooking } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
+import { advisoryLockAwaited, holdLock } from './locks.ts';
 
 let svc: Booking;
 
@@ -244,6 +245,32 @@ describe('bookings in shared transactions', () => {
     // Decided on those keys, not on keys rebuilt once more.
     expect(await svc.ctx.inventory.generation(eventId)).toBe(generation);
     expect(await svc.ctx.inventory.exists(eventId)).toBe(true);
+    await expectConsistent(svc, eventId, 3, 'fifo');
+  });
+
+  it('a booking alone behind a rebuild marks the keys that rebuild committed, and decides on them', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 3 });
+    const person = await svc.user();
+    // A rebuild holds the event lock: the batch leaves the booking alone, which waits for it.
+    let generation: string | undefined;
+    const rebuild = await holdLock(
+      svc.db,
+      async (trx) => {
+        await lockEventExclusive(trx, eventId);
+        await lockEventReleases(trx, eventId);
+      },
+      async (trx) => {
+        ({ generation } = await rebuildUnderLocks(svc.ctx, trx, eventId, {
+          correlationId: randomUUID(),
+        }));
+      },
+    );
+    const booking = svc.book(person, eventId, 1);
+    await advisoryLockAwaited(svc.db, 'ShareLock');
+    // It commits without marking its keys (its mark still on the way when the booking decides).
+    await rebuild.release();
+    expect((await booking).json()).toMatchObject({ status: 'confirmed', seatNumbers: [1] });
+    expect(await svc.ctx.inventory.generation(eventId)).toBe(generation);
     await expectConsistent(svc, eventId, 3, 'fifo');
   });
 
