@@ -143,9 +143,16 @@ export async function bookBatch(
       });
       if (pending.size > 0) {
         const committed = new Set<string>();
-        for (const [eventId, generation] of pending)
-          if (await pendingRebuildCommitted(ctx, tx.db, eventId, generation))
-            committed.add(eventId);
+        for (const [eventId, generation] of pending) {
+          // Never throws: the decisions already taken must reach the write (or the give-back).
+          const marked = await pendingRebuildCommitted(ctx, tx.db, eventId, generation).catch(
+            (err: unknown) => {
+              ctx.logger.warn({ err, eventId }, 'pending inventory not checked');
+              return false;
+            },
+          );
+          if (marked) committed.add(eventId);
+        }
         const again = admitted
           .map(({ index }, i) => ({ index, i }))
           .filter(({ index, i }) => {
