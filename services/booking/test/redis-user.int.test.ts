@@ -14,6 +14,7 @@ import {
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { type BookingService, startBookingService } from '../src/service.ts';
 import { configOn, eventSnapshot, publishedEvent } from './harness.ts';
@@ -206,6 +207,52 @@ describe('booking as its own Redis user', () => {
       waitlistLength: 1,
     });
     expect(await admin.call('ACL', 'LOG')).toEqual([]);
+  });
+
+  it('does not commit a capacity change while Redis can neither rebuild nor drop its keys', async () => {
+    const snapshot = eventSnapshot({ totalSlots: 3 });
+    const { eventId, orgId } = snapshot;
+    const token = await issuer.token({ sub: randomUUID() });
+    await publish(...publishedEvent(snapshot));
+    await eventually(async () => (await call(`/v1/events/${eventId}/availability`, token)).ok, {
+      what: 'event open for bookings',
+    });
+    const totalInPostgres = async () => (await findEvent(service.ctx.db, eventId))?.totalSlots;
+    await admin.call('ACL', 'LOG', 'RESET');
+    // Redis refuses booking's scripts and deletes, as during a failover or a script blocking it.
+    await admin.call('ACL', 'SETUSER', 'booking', '-evalsha', '-eval', '-del');
+    try {
+      await publish(
+        'catalog.event_capacity_changed',
+        { eventId, orgId, previousTotalSlots: 3, totalSlots: 1 },
+        { type: 'event', id: eventId, version: 3 },
+      );
+      // Its rebuild and the drop after it refused...
+      await eventually(
+        async () =>
+          ((await admin.call('ACL', 'LOG')) as unknown[][]).some((entry) => entry.includes('del')),
+        { what: 'the drop refused' },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // ...the change did not commit: Redis's keys, still selling 3 seats, agree with Postgres.
+      expect(await totalInPostgres()).toBe(3);
+    } finally {
+      await admin.call('ACL', 'SETUSER', 'booking', '+evalsha', '+eval', '+del');
+      await admin.call('ACL', 'LOG', 'RESET');
+    }
+    // Redelivered once Redis takes the calls again, it commits with its rebuild.
+    await eventually(async () => (await totalInPostgres()) === 1, {
+      what: 'the change applied on redelivery',
+    });
+    await eventually(
+      async () =>
+        (
+          (await (await call(`/v1/events/${eventId}/availability`, token)).json()) as {
+            totalSlots: number;
+          }
+        ).totalSlots === 1,
+      { what: 'Redis rebuilt for 1 seat' },
+    );
   });
 
   it("is refused the gateway's rate-limit counters", async () => {

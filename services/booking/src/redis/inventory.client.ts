@@ -187,8 +187,8 @@ export class Inventory {
   }
 
   /**
-   * Replaces the event's keys with `snapshot`, then promotes whoever fits. The keys read as
-   * missing to everyone but this rebuild's own calls until `committed(eventId, generation)`.
+   * Replaces the event's keys with `snapshot`, then promotes whoever fits. Nobody but this
+   * rebuild's own calls decides on them until `committed(eventId, generation)`.
    */
   async rebuild(
     eventId: string,

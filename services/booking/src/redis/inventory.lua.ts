@@ -1,7 +1,8 @@
 /**
  * Lua sources of the inventory scripts. Each validates first and writes last (a Lua error keeps
  * writes made before it), and answers MISSING when the event's keys are gone (or their rebuild
- * has not committed: `pending`) so the caller reconciles from Postgres and retries.
+ * has not marked them committed: `pending`; `reserve` then answers PENDING) so the caller
+ * reconciles from Postgres and retries.
  * KEYS: meta, slots, free, waitlist, waiting, the call's answer (see inventory.keys.ts).
  */
 
@@ -238,9 +239,11 @@ return promotions
 /**
  * Replaces an event's keys with the state Postgres holds, then promotes whoever now fits. The
  * keys are left `pending` (the new generation) until the rebuild's transaction has committed
- * (`COMMITTED_LUA`): meanwhile they read as missing to every call but the rebuild's own, so a
- * transaction that fails to commit, its locks gone before its caller can drop the keys, leaves
- * nothing anyone decides on — its caller or the next request rebuilds them from Postgres.
+ * (`COMMITTED_LUA`): meanwhile no call but the rebuild's own decides on them (`reserve` answers
+ * PENDING, the rest MISSING), so a transaction that fails to commit, its locks gone before its
+ * caller can drop the keys, leaves nothing anyone decides on — its caller or the next request
+ * rebuilds them from Postgres. A booking holding the event lock that finds the generation recorded
+ * in Postgres (the rebuild committed) marks them committed itself.
  * ARGV: total, policy, next, seq, booked seats csv, waiting entries csv of "id:seats:number",
  * generation (new and unique: names these keys), sent at.
  * → {'OK', generation, 'id:seat,seat', ...}

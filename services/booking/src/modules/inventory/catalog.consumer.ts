@@ -68,7 +68,8 @@ export const noCatalogOutcome = (): CatalogOutcome => ({
  * Postgres while Redis still holds the old one (a lowered total's seats sold after the change was
  * known, a raised total's seats answered as taken). Rebuilt keys stay pending until the
  * transaction has committed (`afterCatalogEvent`), so none decides on a change whose COMMIT
- * failed after its locks were gone either. A Redis failure does not undo the change: it
+ * failed after its locks were gone either. A Redis failure does not undo the change once the
+ * event's keys are gone (a rebuild that cannot drop them fails the change, which comes back): it
  * is recorded in `outcome` and the message is redelivered once committed, which rebuilds again;
  * a Postgres failure fails the whole transaction.
  */
@@ -101,6 +102,13 @@ export async function applyCatalogEvent(
     // Postgres refused part of the rebuild (its promotions): the transaction is aborted, and a
     // COMMIT would quietly roll it back. It fails as a whole instead, and the message comes back.
     if (error instanceof pg.DatabaseError) throw error;
+    // Keys left as they were would go on selling the old capacity (or, pending, be marked
+    // committed by a booking) once the change committed: gone, or the change does not commit.
+    // A closed event's keys are harmless: no booking passes its status.
+    if (followUp !== 'drop')
+      await ctx.inventory.drop(eventId).catch(() => {
+        throw error;
+      });
     outcome.redisFailure = error;
   }
 }

@@ -155,7 +155,8 @@ export async function pendingRebuildCommitted(
 
 /**
  * After the transaction of a rebuild that made keys (`generation`) committed: they may be decided
- * on. Never throws: keys left pending read as missing, and their next request rebuilds them.
+ * on. Never throws: keys left pending are marked by the next booking, which finds the generation
+ * recorded (`pendingRebuildCommitted`), or rebuilt by the next request that finds them missing.
  */
 export async function committedRebuild(
   ctx: BookingContext,
