@@ -158,6 +158,24 @@ describe('a notice retried after what overtook it was sent', () => {
     expect(subjectsTo(di)).toEqual(['Good news: your seats for Popular Talk are confirmed']);
   });
 
+  it('does not tell a person they wait once they were promoted, though the promotion’s notice failed too', async () => {
+    const eve = await h.registered('Eve');
+    const facts = bookingFacts({ userId: eve.sub, eventName: 'Crowded Talk' });
+    const onTheList = waitlisted(facts, 1, 1);
+    h.sink.refuseSubject('You are on the waitlist', 451);
+    h.sink.refuseSubject('Good news', 451);
+    await h.publish(onTheList);
+    await failedOnce(onTheList);
+    const promotion = promoted(facts, [4], 2);
+    await h.publish(promotion);
+    await failedOnce(promotion);
+
+    const { outcome, row: skipped } = await retried(onTheList, 'You are on the waitlist');
+    expect(outcome).toBe('skipped');
+    expect(skipped.last_error).toBe(OVERTAKEN.bookingChanged);
+    expect(subjectsTo(eve)).toEqual([]);
+  });
+
   it('does not tell a person of an update once they cancelled their booking', async () => {
     const fay = await h.registered('Fay');
     const published = { ...eventSnapshot(randomUUID(), randomUUID()), timezone: 'UTC', version: 1 };

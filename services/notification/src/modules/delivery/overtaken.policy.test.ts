@@ -16,6 +16,7 @@ const confirmation: PendingNotice = {
 };
 const nothing: SinceWritten = {
   bookingCancelled: false,
+  bookingVersion: 1,
   eventCancelled: false,
   holdsBooking: true,
   sent: [],
@@ -36,6 +37,18 @@ const update = (writtenAfter: boolean) =>
 describe('overtakenBy', () => {
   it('sends a notice nothing overtook', () => {
     expect(overtakenBy(confirmation, nothing)).toBeUndefined();
+    expect(overtakenBy(confirmation, { ...nothing, bookingVersion: null })).toBeUndefined();
+  });
+
+  it('gives up a booking notice whose booking is at a newer version, its notice sent or not', () => {
+    const onTheList: PendingNotice = { ...confirmation, type: 'booking_waitlisted' };
+    expect(overtakenBy(onTheList, { ...nothing, bookingVersion: 2 })).toBe(
+      OVERTAKEN.bookingChanged,
+    );
+    // Notices written before versions were recorded are not judged by them.
+    expect(
+      overtakenBy({ ...onTheList, bookingVersion: null }, { ...nothing, bookingVersion: 2 }),
+    ).toBeUndefined();
   });
 
   it('skips a booking’s news once the booking or its event was cancelled', () => {
@@ -70,6 +83,7 @@ describe('overtakenBy', () => {
     const eventCancelled: PendingNotice = { ...updated, type: 'event_cancelled' };
     const everything: SinceWritten = {
       bookingCancelled: true,
+      bookingVersion: 3,
       eventCancelled: true,
       holdsBooking: false,
       sent: [update(true), sent({ bookingVersion: 3 })],
@@ -167,6 +181,7 @@ describe('overtakenBy', () => {
     expect(
       overtakenBy(invite, {
         bookingCancelled: true,
+        bookingVersion: 3,
         eventCancelled: true,
         holdsBooking: false,
         sent: [update(true)],

@@ -5,6 +5,7 @@ export const OVERTAKEN = {
   bookingCancelled: 'overtaken: the booking was cancelled since',
   eventCancelled: 'overtaken: the event was cancelled since',
   newerBookingNotice: 'overtaken: a notice of a newer state of the booking was sent',
+  bookingChanged: 'overtaken: the booking changed since',
   newerUpdate: 'overtaken: a later update of the event was sent',
   noLongerHolder: 'overtaken: the person holds no booking for the event any more',
 } as const;
@@ -38,6 +39,8 @@ export interface SentNotice {
 export interface SinceWritten {
   /** The holders projection has the booking cancelled (final). */
   bookingCancelled: boolean;
+  /** The booking's version in the holders projection; null when unknown. */
+  bookingVersion: number | null;
   /** The event's cancellation is recorded (`cancelled_events`). */
   eventCancelled: boolean;
   /**
@@ -71,6 +74,8 @@ const TELLS_EVENT_DETAILS: ReadonlySet<NotificationType> = new Set([
  * - for an update's notice, its person holds no booking for the event any more;
  * - a notice of a newer version of its booking went to the person on its channel ("on the
  *   waitlist" after "your seats are confirmed");
+ * - its booking is at a newer version than it tells, whether or not that version's notice went
+ *   out on its channel (not wanted there, or failed too: "on the waitlist" after a promotion);
  * - an update of its event telling newer details went to the person on its channel (by the
  *   catalog versions both told, or else written after it): it may tell the name or time the
  *   update changed (a notice written after an update already tells the details the update left,
@@ -95,6 +100,8 @@ export function overtakenBy(
     )
   )
     return OVERTAKEN.newerBookingNotice;
+  if (version !== null && since.bookingVersion !== null && since.bookingVersion > version)
+    return OVERTAKEN.bookingChanged;
   if (
     TELLS_EVENT_DETAILS.has(notice.type) &&
     since.sent.some(

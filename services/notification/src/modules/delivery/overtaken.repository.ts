@@ -17,6 +17,7 @@ export async function sinceWritten(
   const cancellation = row.event_id === null ? undefined : await cancellationOf(trx, row.event_id);
   return {
     bookingCancelled: holder?.status === 'cancelled',
+    bookingVersion: holder?.bookingVersion ?? null,
     eventCancelled: cancellation !== undefined,
     holdsBooking: row.type === 'event_updated' ? await holdsBooking(trx, row) : true,
     sent: await sentAbout(trx, row),
