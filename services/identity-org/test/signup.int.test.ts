@@ -518,6 +518,32 @@ describe('Idempotency-Key', () => {
 });
 
 describe('organization settings', () => {
+  it('shows the same organization behind the same ETag while its members come and go', async () => {
+    const owner = await h.user();
+    const orgId = await h.signUp(owner);
+    const before = await h.call(owner, 'GET', `/v1/orgs/${orgId}`);
+    // Invites sent and accepted: events of the organization, no change of what it shows.
+    await h.addMember(orgId, owner, 'organizer');
+    const invited = await h.call(owner, 'POST', `/v1/orgs/${orgId}/invites`, {
+      email: `${randomUUID().slice(0, 8)}@example.test`,
+      role: 'user',
+    });
+    expect(invited.statusCode).toBe(201);
+    const after = await h.call(owner, 'GET', `/v1/orgs/${orgId}`);
+    expect(after.headers.etag).toBe(before.headers.etag);
+    expect(after.json()).toEqual(before.json());
+    // A change it shows moves both.
+    const renamed = await h.call(
+      owner,
+      'PATCH',
+      `/v1/orgs/${orgId}`,
+      { name: 'Renamed' },
+      { 'if-match': String(before.headers.etag) },
+    );
+    expect(renamed.headers.etag).not.toBe(before.headers.etag);
+    expect(renamed.json().updatedAt > before.json().updatedAt).toBe(true);
+  });
+
   it('updates with the current If-Match version and answers 412 to a stale one', async () => {
     const owner = await h.user();
     const orgId = await h.signUp(owner);
