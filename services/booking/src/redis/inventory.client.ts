@@ -243,6 +243,11 @@ export class Inventory {
     return (await this.redis.hget(inventoryKeys(eventId).meta, 'gen')) ?? '';
   }
 
+  /** The generation of the rebuild the event's keys wait on to be marked committed, if any. */
+  async pendingGeneration(eventId: string): Promise<string | undefined> {
+    return (await this.redis.hget(inventoryKeys(eventId).meta, 'pending')) ?? undefined;
+  }
+
   /** Whether the event's keys exist and their rebuild committed. */
   async exists(eventId: string): Promise<boolean> {
     // Two HGETs rather than HMGET: booking's Redis user may predate its grant (docs/operations.md).

@@ -87,8 +87,15 @@ async function rebuildLocked(
     await ctx.inventory.drop(eventId);
     return { promoted: [] };
   }
-  // Requests that all found the keys missing reconcile one after the other: only the first works.
-  if (meta.onlyIfMissing && (await ctx.inventory.exists(eventId))) return { promoted: [] };
+  if (meta.onlyIfMissing) {
+    // Requests that all found the keys missing reconcile one after the other: only the first works.
+    if (await ctx.inventory.exists(eventId)) return { promoted: [] };
+    // Keys pending for a rebuild that committed (its mark lost, or still on its way): marked, not
+    // rebuilt again.
+    const pending = await ctx.inventory.pendingGeneration(eventId);
+    if (pending !== undefined && (await pendingRebuildCommitted(ctx, trx, eventId, pending)))
+      return { promoted: [] };
+  }
   const booked = await trx
     .selectFrom('booking_seats')
     .select('seat_no')
