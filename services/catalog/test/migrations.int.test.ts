@@ -1,8 +1,6 @@
-import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rm } from 'node:fs/promises';
 import { closeDb, createDb, migrateToLatest } from '@happening/db';
+import { indexIn, migrationsBefore } from '@happening/db/testing';
 import { type Infra, startInfra } from '@happening/testkit';
 import {
   CompiledQuery,
@@ -35,27 +33,6 @@ function open<DB = unknown>(schema: string): Kysely<DB> {
   const db = createDb<DB>({ connectionString: infra.postgresUrl, schema, max: 2 });
   opened.push(db as Kysely<unknown>);
   return db;
-}
-
-/** A folder linking the service's migrations named before `first`: an earlier release's. */
-async function migrationsBefore(first: string): Promise<string> {
-  const folder = fileURLToPath(MIGRATIONS_FOLDER);
-  const earlier = await mkdtemp(path.join(tmpdir(), 'catalog-migrations-'));
-  for (const file of await readdir(folder)) {
-    if (file < first) await symlink(path.join(folder, file), path.join(earlier, file));
-  }
-  return earlier;
-}
-
-/** The index's definition, its schema left out, and whether it is valid. */
-async function indexIn(db: Kysely<unknown>, schema: string, name: string) {
-  const { rows } = await sql<{ definition: string; valid: boolean }>`
-    SELECT replace(pg_get_indexdef(i.indexrelid), ${`${schema}.`}, '') AS definition,
-      i.indisvalid AS valid
-    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-    JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ${schema} AND c.relname = ${name}`.execute(db);
-  return rows;
 }
 
 /** The plan Postgres picks for the statement `list` sends, with the parameters it sends. */
@@ -158,7 +135,10 @@ describe('the lists’ filter indexes (migration 20251128000000)', () => {
 
   it('built CONCURRENTLY beforehand, are the indexes the migration would build, and are kept', async () => {
     const upgraded = 'catalog_list_upgraded';
-    const earlier = await migrationsBefore('20251128000000_event_list_filter_indexes');
+    const earlier = await migrationsBefore(
+      MIGRATIONS_FOLDER,
+      '20251128000000_event_list_filter_indexes',
+    );
     const before = open(upgraded);
     try {
       // A long-running installation on the release before.

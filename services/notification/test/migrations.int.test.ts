@@ -1,8 +1,6 @@
-import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rm } from 'node:fs/promises';
 import { closeDb, createDb, migrateToLatest } from '@happening/db';
+import { indexIn, migrationsBefore } from '@happening/db/testing';
 import { type Infra, startInfra } from '@happening/testkit';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,30 +24,12 @@ function open(schema: string): Kysely<unknown> {
   return db;
 }
 
-/** A folder linking the service's migrations named before `first`: an earlier release's. */
-async function migrationsBefore(first: string): Promise<string> {
-  const folder = fileURLToPath(MIGRATIONS_FOLDER);
-  const earlier = await mkdtemp(path.join(tmpdir(), 'notification-migrations-'));
-  for (const file of await readdir(folder)) {
-    if (file < first) await symlink(path.join(folder, file), path.join(earlier, file));
-  }
-  return earlier;
-}
-
-/** The index's definition, its schema left out, and whether it is valid. */
-async function indexIn(db: Kysely<unknown>, schema: string, name: string) {
-  const { rows } = await sql<{ definition: string; valid: boolean }>`
-    SELECT replace(pg_get_indexdef(i.indexrelid), ${`${schema}.`}, '') AS definition,
-      i.indisvalid AS valid
-    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-    JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ${schema} AND c.relname = ${name}`.execute(db);
-  return rows;
-}
-
 describe('notifications_finished_idx', () => {
   it('built CONCURRENTLY beforehand as docs/operations.md says, is the index its migration would build, and is kept', async () => {
-    const earlier = await migrationsBefore('20251122001000_finished_notifications_index');
+    const earlier = await migrationsBefore(
+      MIGRATIONS_FOLDER,
+      '20251122001000_finished_notifications_index',
+    );
     const db = open(DB_SCHEMA);
     try {
       // A long-running installation on the release before.
@@ -79,7 +59,10 @@ describe('notifications_finished_idx', () => {
 describe('event ends for the projections’ retention', () => {
   it('are filled in from the versions known: every row and holder its event’s latest', async () => {
     const schema = 'notification_ends';
-    const earlier = await migrationsBefore('20251123000200_event_projection_ends');
+    const earlier = await migrationsBefore(
+      MIGRATIONS_FOLDER,
+      '20251123000200_event_projection_ends',
+    );
     const db = open(schema);
     try {
       await migrateToLatest({ db, schema, migrationsFolder: earlier });
@@ -124,7 +107,10 @@ describe('event ends for the projections’ retention', () => {
 describe('event_holders_person_idx', () => {
   it('serves the look-up of a person’s booking of an event, and built CONCURRENTLY beforehand is kept', async () => {
     const schema = 'notification_person';
-    const earlier = await migrationsBefore('20251127000000_event_holders_person_index');
+    const earlier = await migrationsBefore(
+      MIGRATIONS_FOLDER,
+      '20251127000000_event_holders_person_index',
+    );
     const db = open(schema);
     try {
       await migrateToLatest({ db, schema, migrationsFolder: earlier });

@@ -3,3 +3,4 @@ export {
   idempotencyKeyCompletionFails,
   withFailingWrites,
 } from './failing-writes.ts';
+export { indexIn, migrationsBefore } from './migrations.ts';
