@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainError } from '@happening/service-kit';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BookingDb } from '../src/db/database.ts';
 import { type BatchedBookRequest, bookBatch } from '../src/modules/booking/book.batch.ts';
 import { persistPromotions } from '../src/modules/booking/promotion.writer.ts';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
@@ -47,6 +48,24 @@ const withFailingWritesFor = <T>(userId: string, work: () => Promise<T>, gate?: 
 /** How many decisions Redis has taken for the event (a give-back never lowers it). */
 const decisionsTaken = async (eventId: string) =>
   Number(await svc.redis.hget(inventoryKeys(eventId).meta, 'seq'));
+
+/** Takes the locks a rebuild holds: the event lock exclusively, then the release lock. */
+async function lockAsRebuild(trx: Transaction<BookingDb>, eventId: string): Promise<void> {
+  await lockEventExclusive(trx, eventId);
+  await lockEventReleases(trx, eventId);
+}
+
+/**
+ * Rebuilds the event's keys in a transaction that commits without marking them committed, as in
+ * the round trip between a rebuild's COMMIT and its mark; returns their generation.
+ */
+async function rebuiltUnmarked(eventId: string): Promise<string | undefined> {
+  const { generation } = await svc.db.transaction().execute(async (trx) => {
+    await lockAsRebuild(trx, eventId);
+    return rebuildUnderLocks(svc.ctx, trx, eventId, { correlationId: randomUUID() });
+  });
+  return generation;
+}
 
 describe('bookings in shared transactions', () => {
   it('a crowd booking at once shares transactions, each answered as if alone', async () => {
@@ -231,11 +250,7 @@ describe('bookings in shared transactions', () => {
     const person = await svc.user();
     // A rebuild whose transaction committed, its mark not sent yet: the round trip after its
     // COMMIT, in which the bookings its lock held back reach Redis.
-    const { generation } = await svc.db.transaction().execute(async (trx) => {
-      await lockEventExclusive(trx, eventId);
-      await lockEventReleases(trx, eventId);
-      return rebuildUnderLocks(svc.ctx, trx, eventId, { correlationId: randomUUID() });
-    });
+    const generation = await rebuiltUnmarked(eventId);
     expect(generation).toBeDefined();
     expect(await svc.ctx.inventory.exists(eventId)).toBe(false);
     expect((await svc.book(person, eventId, 1)).json()).toMatchObject({
@@ -251,11 +266,7 @@ describe('bookings in shared transactions', () => {
   it('a read that finds the keys of a committed rebuild still pending marks them instead of rebuilding', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 3 });
     const person = await svc.user();
-    const { generation } = await svc.db.transaction().execute(async (trx) => {
-      await lockEventExclusive(trx, eventId);
-      await lockEventReleases(trx, eventId);
-      return rebuildUnderLocks(svc.ctx, trx, eventId, { correlationId: randomUUID() });
-    });
+    const generation = await rebuiltUnmarked(eventId);
     const availability = await svc.call(person, 'GET', `/v1/events/${eventId}/availability`);
     expect(availability.json()).toEqual({ totalSlots: 3, availableSlots: 3, waitlistLength: 0 });
     expect(await svc.ctx.inventory.generation(eventId)).toBe(generation);
@@ -269,10 +280,7 @@ describe('bookings in shared transactions', () => {
     let generation: string | undefined;
     const rebuild = await holdLock(
       svc.db,
-      async (trx) => {
-        await lockEventExclusive(trx, eventId);
-        await lockEventReleases(trx, eventId);
-      },
+      (trx) => lockAsRebuild(trx, eventId),
       async (trx) => {
         ({ generation } = await rebuildUnderLocks(svc.ctx, trx, eventId, {
           correlationId: randomUUID(),
