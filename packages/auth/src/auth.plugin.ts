@@ -46,6 +46,8 @@ export function authOptionsFromConfig(config: {
 }
 
 const REALM = 'Bearer realm="happening"';
+/** Keycloak's `typ` claim of an access token (ID tokens say `ID`, refresh tokens `Refresh`). */
+const ACCESS_TOKEN_TYP = 'Bearer';
 
 function unauthenticated(reply: FastifyReply, missing: boolean): DomainError {
   // RFC 6750: a request without credentials gets no error code; a bad token gets invalid_token.
@@ -88,6 +90,12 @@ async function auth(app: FastifyInstance, options: AuthPluginOptions) {
     } catch (error) {
       if (isDomainError(error)) throw error;
       request.log.info({ reason: (error as Error).message }, 'bearer token rejected');
+      throw unauthenticated(reply, false);
+    }
+    // Keycloak signs ID and refresh tokens with the same key, and a realm mapper can put the API
+    // audience in an ID token too: only an access token (`typ: Bearer`) may call the API.
+    if (claims.typ !== undefined && claims.typ !== ACCESS_TOKEN_TYP) {
+      request.log.info({ reason: 'not an access token' }, 'bearer token rejected');
       throw unauthenticated(reply, false);
     }
     const principal = principalFromClaims(claims);

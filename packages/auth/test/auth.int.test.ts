@@ -152,6 +152,23 @@ describe('authPlugin', () => {
     );
   });
 
+  it.each([
+    ['an ID token', 'ID'],
+    ['a refresh token', 'Refresh'],
+    ['a lower-case bearer type', 'bearer'],
+    ['a non-string type', 1],
+  ])('rejects %s, though signed for the audience', async (_label, typ) => {
+    await expectRejected(bearer(await issuer.token({ extraClaims: { typ } })));
+  });
+
+  it('accepts a token without a typ claim', async () => {
+    const res = await app.inject({
+      url: '/v1/me',
+      headers: bearer(await issuer.token({ extraClaims: { typ: undefined } })),
+    });
+    expect(res.statusCode).toBe(200);
+  });
+
   it('rejects a token with an empty subject', async () => {
     await expectRejected(bearer(await issuer.token({ sub: '' })));
   });
