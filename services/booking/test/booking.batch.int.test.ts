@@ -301,7 +301,7 @@ describe('bookings in shared transactions', () => {
     const phantom = randomUUID();
     // A decision whose booking will not commit takes the only seat; a newcomer then waits.
     expect(
-      await svc.ctx.inventory.reserve(eventId, { bookingId: phantom, seats: 1 }),
+      await svc.ctx.inventory.reserve(eventId, { bookingId: phantom, seats: 1 }, null),
     ).toMatchObject({ kind: 'confirmed', seatNumbers: [1] });
     const waiter = await svc.user();
     const waiting = (await svc.book(waiter, eventId, 1)).json();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, type EventData, type EventType } from '@happening/contracts';
+import { withFailingWrites } from '@happening/db/testing';
 import { type Broker, connectBroker } from '@happening/messaging';
 import {
   connectionAclRules,
@@ -12,11 +13,13 @@ import {
   type TestTokenIssuer,
 } from '@happening/testkit';
 import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { type BookingService, startBookingService } from '../src/service.ts';
+import { withGate } from './failing-inserts.ts';
 import { configOn, eventSnapshot, publishedEvent } from './harness.ts';
 
 // The ACL docs/operations.md ("Redis users per service") gives booking's Redis user: the keys of
@@ -255,6 +258,67 @@ describe('booking as its own Redis user', () => {
         ).totalSlots === 1,
       { what: 'Redis rebuilt for 1 seat' },
     );
+  });
+
+  it('rebuilds before use the keys of a failed cancellation that Redis would neither rebuild nor drop', async () => {
+    const snapshot = eventSnapshot({ totalSlots: 1 });
+    const { eventId } = snapshot;
+    const [holder, waiter] = await Promise.all([
+      issuer.token({ sub: randomUUID() }),
+      issuer.token({ sub: randomUUID() }),
+    ]);
+    await publish(...publishedEvent(snapshot));
+    await eventually(async () => (await call(`/v1/events/${eventId}/availability`, holder)).ok, {
+      what: 'event open for bookings',
+    });
+    const held = (await (
+      await call(`/v1/events/${eventId}/bookings`, holder, { seats: 1 })
+    ).json()) as {
+      id: string;
+    };
+    const queued = (await (
+      await call(`/v1/events/${eventId}/bookings`, waiter, { seats: 1 })
+    ).json()) as {
+      id: string;
+      status: string;
+    };
+    expect(queued.status).toBe('waiting');
+
+    const failed = await withGate(service.ctx.db, (gate) =>
+      withFailingWrites(
+        service.ctx.db,
+        {
+          table: 'booking_history',
+          on: 'INSERT',
+          when: sql`NEW.action = 'cancelled'`,
+          gate: gate.key,
+        },
+        async () => {
+          const cancelling = call(`/v1/bookings/${held.id}/cancel`, holder, {});
+          // Redis has released the seat and promoted the waiting booking into it; the write
+          // recording both waits at the gate, then fails.
+          await gate.reached();
+          // Meanwhile Redis starts refusing booking's scripts and deletes: no rebuild after the
+          // failure, and no drop either.
+          await admin.call('ACL', 'SETUSER', 'booking', '-evalsha', '-eval', '-del');
+          await gate.open();
+          return cancelling;
+        },
+      ),
+    ).finally(async () => {
+      await admin.call('ACL', 'SETUSER', 'booking', '+evalsha', '+eval', '+del');
+      await admin.call('ACL', 'LOG', 'RESET');
+    });
+    expect(failed.ok).toBe(false);
+
+    // Redis takes the calls again, its keys still holding the promotion Postgres never recorded.
+    // The cancellation sent again is decided on keys rebuilt from Postgres: its release promotes
+    // the waiting booking (on the keys as Redis left them, nobody was left to promote).
+    expect((await call(`/v1/bookings/${held.id}/cancel`, holder, {})).status).toBe(200);
+    expect(await (await call(`/v1/bookings/${queued.id}`, waiter)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [1],
+    });
   });
 
   it("is refused the gateway's rate-limit counters", async () => {

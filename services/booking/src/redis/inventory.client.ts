@@ -89,10 +89,15 @@ export class Inventory {
     redis.defineCommand('inventoryUnlock', { numberOfKeys: 1, lua: UNLOCK_LUA });
   }
 
-  /** Decides a new booking atomically: confirmed with seats, or waiting with a number. */
+  /**
+   * Decides a new booking atomically: confirmed with seats, or waiting with a number. Only on
+   * keys of `trusted`, the generation Postgres records for the event (null: whichever keys there
+   * are); others answer MISSING.
+   */
   async reserve(
     eventId: string,
     request: { bookingId: string; seats: number; seatNumbers?: number[] | undefined },
+    trusted: string | null,
   ): Promise<ReserveResult> {
     const reply = answered(
       await this.redis.inventoryReserve(
@@ -100,6 +105,7 @@ export class Inventory {
         request.bookingId,
         request.seats,
         (request.seatNumbers ?? []).join(','),
+        trusted ?? '',
         sentAt(),
       ),
     );
@@ -124,14 +130,23 @@ export class Inventory {
     throw new Error(`unexpected reserve reply ${String(kind)}`);
   }
 
-  /** Returns a booking's seats or waitlist place and promotes per the event's policy. */
+  /**
+   * Returns a booking's seats or waitlist place and promotes per the event's policy; only on keys
+   * of `trusted`, as `reserve`.
+   */
   async release(
     eventId: string,
     hold: { bookingId: string; status: 'confirmed' | 'waiting' | 'none'; seatNumbers: number[] },
+    trusted: string | null,
   ): Promise<ReleaseResult> {
     return parseRelease(
       answered(
-        await this.redis.inventoryRelease(...releaseArgs(eventId, hold), RECORDED, '', sentAt()),
+        await this.redis.inventoryRelease(
+          ...releaseArgs(eventId, hold),
+          RECORDED,
+          trusted ?? '',
+          sentAt(),
+        ),
       ),
     );
   }
@@ -243,9 +258,26 @@ export class Inventory {
     return (await this.redis.hget(inventoryKeys(eventId).meta, 'gen')) ?? '';
   }
 
-  /** The generation of the rebuild the event's keys wait on to be marked committed, if any. */
-  async pendingGeneration(eventId: string): Promise<string | undefined> {
-    return (await this.redis.hget(inventoryKeys(eventId).meta, 'pending')) ?? undefined;
+  /**
+   * The generation of the event's keys, and of the rebuild they wait on to be marked committed
+   * if any; undefined when there are none.
+   */
+  async keysOf(eventId: string): Promise<{ generation: string; pending?: string } | undefined> {
+    const meta = inventoryKeys(eventId).meta;
+    const replies = (await this.redis
+      .multi()
+      .hget(meta, 'total')
+      .hget(meta, 'gen')
+      .hget(meta, 'pending')
+      .exec()) as [Error | null, string | null][];
+    const [total, generation, pending] = replies.map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+    if (total == null) return undefined;
+    return pending == null
+      ? { generation: generation ?? '' }
+      : { generation: generation ?? '', pending };
   }
 
   /** Whether the event's keys exist and their rebuild committed. */

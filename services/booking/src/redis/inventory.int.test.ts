@@ -44,7 +44,7 @@ async function openEvent(totalSlots: number, policy: 'fifo' | 'first_fit' = 'fif
 }
 
 const reserve = (eventId: string, seats: number, seatNumbers?: number[]) =>
-  inventory.reserve(eventId, { bookingId: randomUUID(), seats, seatNumbers });
+  inventory.reserve(eventId, { bookingId: randomUUID(), seats, seatNumbers }, null);
 
 describe('inventory scripts against real Redis', () => {
   it('keys carry the literal hash tag', () => {
@@ -99,23 +99,27 @@ describe('inventory scripts against real Redis', () => {
   it('fifo: a newcomer waits while anyone waits, and a blocked head blocks those behind it', async () => {
     const eventId = await openEvent(4, 'fifo');
     const a = randomUUID();
-    await inventory.reserve(eventId, { bookingId: a, seats: 3 }); // seats 1-3
+    await inventory.reserve(eventId, { bookingId: a, seats: 3 }, null); // seats 1-3
     const big = randomUUID();
     const small = randomUUID();
-    expect(await inventory.reserve(eventId, { bookingId: big, seats: 2 })).toMatchObject({
+    expect(await inventory.reserve(eventId, { bookingId: big, seats: 2 }, null)).toMatchObject({
       kind: 'waiting',
     });
     // one seat is free, but fifo keeps the newcomer behind the waiting head
-    expect(await inventory.reserve(eventId, { bookingId: small, seats: 1 })).toMatchObject({
+    expect(await inventory.reserve(eventId, { bookingId: small, seats: 1 }, null)).toMatchObject({
       kind: 'waiting',
       position: 2,
     });
     // releasing one seat leaves 2 free: the head (2 seats) fits and goes first
-    const released = await inventory.release(eventId, {
-      bookingId: a,
-      status: 'confirmed',
-      seatNumbers: [1],
-    });
+    const released = await inventory.release(
+      eventId,
+      {
+        bookingId: a,
+        status: 'confirmed',
+        seatNumbers: [1],
+      },
+      null,
+    );
     expect(released).toMatchObject({
       kind: 'OK',
       promotions: [{ bookingId: big, seatNumbers: [1, 4] }],
@@ -126,15 +130,19 @@ describe('inventory scripts against real Redis', () => {
   it('fifo: a head that does not fit stops promotion', async () => {
     const eventId = await openEvent(2, 'fifo');
     const holder = randomUUID();
-    await inventory.reserve(eventId, { bookingId: holder, seats: 2 });
+    await inventory.reserve(eventId, { bookingId: holder, seats: 2 }, null);
     const head = randomUUID();
-    await inventory.reserve(eventId, { bookingId: head, seats: 2 });
-    await inventory.reserve(eventId, { bookingId: randomUUID(), seats: 1 });
-    const released = await inventory.release(eventId, {
-      bookingId: holder,
-      status: 'confirmed',
-      seatNumbers: [2],
-    });
+    await inventory.reserve(eventId, { bookingId: head, seats: 2 }, null);
+    await inventory.reserve(eventId, { bookingId: randomUUID(), seats: 1 }, null);
+    const released = await inventory.release(
+      eventId,
+      {
+        bookingId: holder,
+        status: 'confirmed',
+        seatNumbers: [2],
+      },
+      null,
+    );
     expect(released).toMatchObject({ kind: 'OK', promotions: [] });
     expect(await inventory.availability(eventId)).toMatchObject({
       availableSlots: 1,
@@ -145,18 +153,22 @@ describe('inventory scripts against real Redis', () => {
   it('first_fit: promotes in order skipping those that do not fit; newcomers take only what is left', async () => {
     const eventId = await openEvent(3, 'first_fit');
     const holder = randomUUID();
-    await inventory.reserve(eventId, { bookingId: holder, seats: 3 });
+    await inventory.reserve(eventId, { bookingId: holder, seats: 3 }, null);
     const big = randomUUID();
     const small = randomUUID();
     const small2 = randomUUID();
-    await inventory.reserve(eventId, { bookingId: big, seats: 3 });
-    await inventory.reserve(eventId, { bookingId: small, seats: 1 });
-    await inventory.reserve(eventId, { bookingId: small2, seats: 1 });
-    const released = await inventory.release(eventId, {
-      bookingId: holder,
-      status: 'confirmed',
-      seatNumbers: [2, 3],
-    });
+    await inventory.reserve(eventId, { bookingId: big, seats: 3 }, null);
+    await inventory.reserve(eventId, { bookingId: small, seats: 1 }, null);
+    await inventory.reserve(eventId, { bookingId: small2, seats: 1 }, null);
+    const released = await inventory.release(
+      eventId,
+      {
+        bookingId: holder,
+        status: 'confirmed',
+        seatNumbers: [2, 3],
+      },
+      null,
+    );
     expect(released).toMatchObject({
       kind: 'OK',
       promotions: [
@@ -172,9 +184,13 @@ describe('inventory scripts against real Redis', () => {
   it('first_fit: a newcomer is confirmed from seats the waiting ones cannot use', async () => {
     const eventId = await openEvent(3, 'first_fit');
     const holder = randomUUID();
-    await inventory.reserve(eventId, { bookingId: holder, seats: 3 });
+    await inventory.reserve(eventId, { bookingId: holder, seats: 3 }, null);
     await reserve(eventId, 3); // waits
-    await inventory.release(eventId, { bookingId: holder, status: 'confirmed', seatNumbers: [1] });
+    await inventory.release(
+      eventId,
+      { bookingId: holder, status: 'confirmed', seatNumbers: [1] },
+      null,
+    );
     expect(await reserve(eventId, 1)).toMatchObject({ kind: 'confirmed', seatNumbers: [1] });
   });
 
@@ -192,11 +208,11 @@ describe('inventory scripts against real Redis', () => {
   it('first_fit: keeps counts of who waits for how many seats through reserves, releases and promotions', async () => {
     const eventId = await openEvent(4, 'first_fit');
     const holder = randomUUID();
-    await inventory.reserve(eventId, { bookingId: holder, seats: 4 });
+    await inventory.reserve(eventId, { bookingId: holder, seats: 4 }, null);
     const [two, three, twoMore] = [randomUUID(), randomUUID(), randomUUID()];
-    await inventory.reserve(eventId, { bookingId: two, seats: 2 });
-    await inventory.reserve(eventId, { bookingId: three, seats: 3 });
-    await inventory.reserve(eventId, { bookingId: twoMore, seats: 2 });
+    await inventory.reserve(eventId, { bookingId: two, seats: 2 }, null);
+    await inventory.reserve(eventId, { bookingId: three, seats: 3 }, null);
+    await inventory.reserve(eventId, { bookingId: twoMore, seats: 2 }, null);
     expect(await waitingCounts(eventId)).toEqual({
       bySeats: { '2': 2, '3': 1 },
       total: 3,
@@ -204,20 +220,32 @@ describe('inventory scripts against real Redis', () => {
     });
     // One seat free: nobody waiting fits, nobody is promoted.
     expect(
-      await inventory.release(eventId, {
-        bookingId: holder,
-        status: 'confirmed',
-        seatNumbers: [1],
-      }),
+      await inventory.release(
+        eventId,
+        {
+          bookingId: holder,
+          status: 'confirmed',
+          seatNumbers: [1],
+        },
+        null,
+      ),
     ).toMatchObject({ kind: 'OK', promotions: [] });
-    await inventory.release(eventId, { bookingId: three, status: 'waiting', seatNumbers: [] });
+    await inventory.release(
+      eventId,
+      { bookingId: three, status: 'waiting', seatNumbers: [] },
+      null,
+    );
     // Two more free: the first two-seat booking is promoted.
     expect(
-      await inventory.release(eventId, {
-        bookingId: holder,
-        status: 'confirmed',
-        seatNumbers: [2, 3],
-      }),
+      await inventory.release(
+        eventId,
+        {
+          bookingId: holder,
+          status: 'confirmed',
+          seatNumbers: [2, 3],
+        },
+        null,
+      ),
     ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: two, seatNumbers: [1, 2] }] });
     expect(await waitingCounts(eventId)).toEqual({ bySeats: { '2': 1 }, total: 1, trusted: true });
     // A rebuild counts afresh.
@@ -234,7 +262,7 @@ describe('inventory scripts against real Redis', () => {
   it('first_fit: a booking put on the waitlist behind the counts (an older replica) is still promoted', async () => {
     const eventId = await openEvent(2, 'first_fit');
     const holder = randomUUID();
-    await inventory.reserve(eventId, { bookingId: holder, seats: 2 });
+    await inventory.reserve(eventId, { bookingId: holder, seats: 2 }, null);
     await reserve(eventId, 2); // counted: waits for two
     // As a replica of the release before counts reserves: waitlist, seats, number and seq only.
     const keys = inventoryKeys(eventId);
@@ -245,11 +273,15 @@ describe('inventory scripts against real Redis', () => {
     await redis.hset(keys.waiting, uncounted, 1);
     expect((await waitingCounts(eventId)).trusted).toBe(false);
     expect(
-      await inventory.release(eventId, {
-        bookingId: holder,
-        status: 'confirmed',
-        seatNumbers: [1],
-      }),
+      await inventory.release(
+        eventId,
+        {
+          bookingId: holder,
+          status: 'confirmed',
+          seatNumbers: [1],
+        },
+        null,
+      ),
     ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: uncounted, seatNumbers: [1] }] });
   });
 
@@ -257,14 +289,18 @@ describe('inventory scripts against real Redis', () => {
     const eventId = await openEvent(3, 'fifo');
     await reserve(eventId, 2); // 1,2
     const head = randomUUID();
-    await inventory.reserve(eventId, { bookingId: head, seats: 2 });
+    await inventory.reserve(eventId, { bookingId: head, seats: 2 }, null);
     const next = randomUUID();
-    await inventory.reserve(eventId, { bookingId: next, seats: 1 });
-    const released = await inventory.release(eventId, {
-      bookingId: head,
-      status: 'waiting',
-      seatNumbers: [],
-    });
+    await inventory.reserve(eventId, { bookingId: next, seats: 1 }, null);
+    const released = await inventory.release(
+      eventId,
+      {
+        bookingId: head,
+        status: 'waiting',
+        seatNumbers: [],
+      },
+      null,
+    );
     expect(released).toMatchObject({
       kind: 'OK',
       promotions: [{ bookingId: next, seatNumbers: [3] }],
@@ -275,7 +311,7 @@ describe('inventory scripts against real Redis', () => {
     const eventId = await openEvent(4);
     const id = randomUUID();
     const before = await inventory.availability(eventId);
-    const taken = await inventory.reserve(eventId, { bookingId: id, seats: 2 });
+    const taken = await inventory.reserve(eventId, { bookingId: id, seats: 2 }, null);
     if (taken.kind !== 'confirmed') throw new Error('expected confirmed');
     await inventory.compensate(eventId, {
       bookingId: id,
@@ -288,7 +324,7 @@ describe('inventory scripts against real Redis', () => {
 
   it('a compensation of a decision taken before a rebuild gives nothing back', async () => {
     const eventId = await openEvent(2);
-    const taken = await inventory.reserve(eventId, { bookingId: randomUUID(), seats: 1 });
+    const taken = await inventory.reserve(eventId, { bookingId: randomUUID(), seats: 1 }, null);
     if (taken.kind !== 'confirmed') throw new Error('expected confirmed');
     // Rebuilt from Postgres, where another booking holds the seat the decision took.
     await rebuildCommitted(eventId, { ...empty(2, 'fifo'), bookedSeats: taken.seatNumbers });
@@ -306,7 +342,7 @@ describe('inventory scripts against real Redis', () => {
     const eventId = randomUUID();
     expect(await reserve(eventId, 1)).toEqual({ kind: 'MISSING' });
     expect(
-      await inventory.release(eventId, { bookingId: 'x', status: 'none', seatNumbers: [] }),
+      await inventory.release(eventId, { bookingId: 'x', status: 'none', seatNumbers: [] }, null),
     ).toEqual({
       kind: 'MISSING',
     });
@@ -336,9 +372,9 @@ describe('inventory scripts against real Redis', () => {
   it('keys a rebuild made are decided on only once its transaction committed', async () => {
     const eventId = await openEvent(2);
     const holder = randomUUID();
-    await inventory.reserve(eventId, { bookingId: holder, seats: 2 });
+    await inventory.reserve(eventId, { bookingId: holder, seats: 2 }, null);
     const waiting = randomUUID();
-    await inventory.reserve(eventId, { bookingId: waiting, seats: 1 });
+    await inventory.reserve(eventId, { bookingId: waiting, seats: 1 }, null);
     // Rebuilt for a raised capacity whose transaction has not committed (and may never).
     const rebuilt = await inventory.rebuild(eventId, {
       ...empty(4, 'fifo'),
@@ -351,11 +387,15 @@ describe('inventory scripts against real Redis', () => {
     // Everyone else finds them pending (a reserve learns whose), and decides nothing.
     expect(await reserve(eventId, 1)).toEqual({ kind: 'PENDING', generation: rebuilt.generation });
     expect(
-      await inventory.release(eventId, {
-        bookingId: holder,
-        status: 'confirmed',
-        seatNumbers: [1],
-      }),
+      await inventory.release(
+        eventId,
+        {
+          bookingId: holder,
+          status: 'confirmed',
+          seatNumbers: [1],
+        },
+        null,
+      ),
     ).toEqual({ kind: 'MISSING' });
     expect(await inventory.exists(eventId)).toBe(false);
     expect(await inventory.availability(eventId)).toBeUndefined();
@@ -382,6 +422,34 @@ describe('inventory scripts against real Redis', () => {
     expect(await reserve(eventId, 1)).toMatchObject({ kind: 'confirmed', seatNumbers: [3] });
   });
 
+  it('decides only on keys of the generation Postgres records, marking a recorded rebuild committed', async () => {
+    const eventId = randomUUID();
+    const holder = randomUUID();
+    const rebuilt = await inventory.rebuild(eventId, { ...empty(3, 'fifo'), bookedSeats: [1] });
+    const ask = (trusted: string | null) =>
+      inventory.reserve(eventId, { bookingId: randomUUID(), seats: 1 }, trusted);
+    const leave = (trusted: string | null) =>
+      inventory.release(
+        eventId,
+        { bookingId: holder, status: 'confirmed', seatNumbers: [1] },
+        trusted,
+      );
+    // Another generation recorded (a rebuild since, or keys Postgres no longer vouches for): the
+    // keys are as good as missing, pending or not.
+    const other = `untrusted:${randomUUID()}`;
+    expect(await ask(other)).toEqual({ kind: 'MISSING' });
+    expect(await leave(other)).toEqual({ kind: 'MISSING' });
+    // Their own generation recorded: the rebuild committed, so its mark goes and they are used.
+    expect(await ask(rebuilt.generation)).toMatchObject({ kind: 'confirmed', seatNumbers: [2] });
+    expect(await inventory.keysOf(eventId)).toEqual({ generation: rebuilt.generation });
+    expect(await ask(other)).toEqual({ kind: 'MISSING' });
+    expect(await leave(other)).toEqual({ kind: 'MISSING' });
+    expect(await leave(rebuilt.generation)).toMatchObject({ kind: 'OK', promotions: [] });
+    // None recorded (keys from before generations were): whichever keys there are.
+    expect(await ask(null)).toMatchObject({ kind: 'confirmed', seatNumbers: [1] });
+    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
+  });
+
   it('rebuild with raised capacity promotes at once; lowered capacity never goes below zero', async () => {
     const eventId = randomUUID();
     const w = randomUUID();
@@ -404,7 +472,11 @@ describe('inventory scripts against real Redis', () => {
       waitlistLength: 0,
     });
     // a released seat beyond the lowered capacity does not come back
-    await inventory.release(eventId, { bookingId: 'b', status: 'confirmed', seatNumbers: [4] });
+    await inventory.release(
+      eventId,
+      { bookingId: 'b', status: 'confirmed', seatNumbers: [4] },
+      null,
+    );
     expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
   });
 
@@ -424,13 +496,17 @@ describe('inventory scripts against real Redis', () => {
     expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
     // Seat 1 is free, but not for sale: asked for by number, it is taken.
     expect(
-      await inventory.reserve(eventId, { bookingId: randomUUID(), seats: 1, seatNumbers: [1] }),
+      await inventory.reserve(
+        eventId,
+        { bookingId: randomUUID(), seats: 1, seatNumbers: [1] },
+        null,
+      ),
     ).toEqual({ kind: 'SEATS_TAKEN' });
-    expect(await inventory.reserve(eventId, { bookingId: c, seats: 1 })).toMatchObject({
+    expect(await inventory.reserve(eventId, { bookingId: c, seats: 1 }, null)).toMatchObject({
       kind: 'waiting',
       waitingNumber: 1,
     });
-    expect(await inventory.reserve(eventId, { bookingId: d, seats: 1 })).toMatchObject({
+    expect(await inventory.reserve(eventId, { bookingId: d, seats: 1 }, null)).toMatchObject({
       kind: 'waiting',
     });
     // Each seat released beyond the capacity lets one free seat be sold, once its cancellation
@@ -439,11 +515,15 @@ describe('inventory scripts against real Redis', () => {
       [4, c],
       [3, d],
     ] as const) {
-      const released = await inventory.release(eventId, {
-        bookingId: 'b',
-        status: 'confirmed',
-        seatNumbers: [seat],
-      });
+      const released = await inventory.release(
+        eventId,
+        {
+          bookingId: 'b',
+          status: 'confirmed',
+          seatNumbers: [seat],
+        },
+        null,
+      );
       expect(released).toMatchObject({ kind: 'OK', promotions: [] });
       const generation = (released as { generation: string }).generation;
       expect(
@@ -477,11 +557,15 @@ describe('inventory scripts against real Redis', () => {
     });
     expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
     // Seat 3's booking cancelled: now the event holds nothing beyond its capacity.
-    await inventory.release(eventId, {
-      bookingId: 'holder',
-      status: 'confirmed',
-      seatNumbers: [3],
-    });
+    await inventory.release(
+      eventId,
+      {
+        bookingId: 'holder',
+        status: 'confirmed',
+        seatNumbers: [3],
+      },
+      null,
+    );
     await inventory.settleBeyondTotal(eventId, {
       bookingId: 'holder',
       seatNumbers: [3],
@@ -506,11 +590,15 @@ describe('inventory scripts against real Redis', () => {
     };
     await rebuildCommitted(eventId, snapshot);
     if (unnamed) await redis.hdel(inventoryKeys(eventId).meta, 'gen');
-    const released = await inventory.release(eventId, {
-      bookingId: 'holder',
-      status: 'confirmed',
-      seatNumbers: [3],
-    });
+    const released = await inventory.release(
+      eventId,
+      {
+        bookingId: 'holder',
+        status: 'confirmed',
+        seatNumbers: [3],
+      },
+      null,
+    );
     if (released.kind !== 'OK') throw new Error('keys missing');
     if (unnamed) expect(released.generation).toBe('');
     // Rebuilt from Postgres, where seat 3's cancellation committed: one seat beyond, one for sale.
@@ -529,16 +617,24 @@ describe('inventory scripts against real Redis', () => {
     const keys = scriptKeys(eventId);
     // As the client re-sends a call whose answer was lost with its connection: the same arguments.
     const sentAt = Math.floor(Date.now() / 1000);
-    const reserveCall = [...keys, answerKey(eventId, randomUUID()), randomUUID(), 2, '', sentAt];
+    const reserveCall = [
+      ...keys,
+      answerKey(eventId, randomUUID()),
+      randomUUID(),
+      2,
+      '',
+      '',
+      sentAt,
+    ];
     const first = await redis.inventoryReserve(...reserveCall);
     expect(first).toEqual(['confirmed', 1, expect.any(String), '1', '2']);
     expect(await redis.inventoryReserve(...reserveCall)).toEqual(first);
     const holder = randomUUID();
-    await inventory.reserve(eventId, { bookingId: holder, seats: 1 }); // seat 3
+    await inventory.reserve(eventId, { bookingId: holder, seats: 1 }, null); // seat 3
     const head = randomUUID();
-    await inventory.reserve(eventId, { bookingId: head, seats: 1 }); // waits
+    await inventory.reserve(eventId, { bookingId: head, seats: 1 }, null); // waits
     const second = randomUUID();
-    await inventory.reserve(eventId, { bookingId: second, seats: 1 }); // waits
+    await inventory.reserve(eventId, { bookingId: second, seats: 1 }, null); // waits
     expect(await inventory.availability(eventId)).toEqual({
       totalSlots: 3,
       availableSlots: 0,
@@ -584,6 +680,7 @@ describe('inventory scripts against real Redis', () => {
         randomUUID(),
         1,
         '',
+        '',
         late,
       ),
     ).toEqual(['STALE']);
@@ -593,7 +690,11 @@ describe('inventory scripts against real Redis', () => {
     try {
       await expect(reserve(eventId, 1)).rejects.toBeInstanceOf(StaleInventoryCall);
       await expect(
-        inventory.release(eventId, { bookingId: randomUUID(), status: 'none', seatNumbers: [] }),
+        inventory.release(
+          eventId,
+          { bookingId: randomUUID(), status: 'none', seatNumbers: [] },
+          null,
+        ),
       ).rejects.toBeInstanceOf(StaleInventoryCall);
     } finally {
       clock.mockRestore();
@@ -614,6 +715,7 @@ describe('inventory scripts against real Redis', () => {
       answer,
       randomUUID(),
       1,
+      '',
       '',
       Math.floor(Date.now() / 1000),
     ];
@@ -681,7 +783,9 @@ describe('a connection lost before the answer', () => {
       const proxied = new Inventory(viaProxy);
       expect(await proxied.availability(eventId)).toMatchObject({ availableSlots: 4 });
       proxy.loseNextAnswer(':meta');
-      expect(await proxied.reserve(eventId, { bookingId: randomUUID(), seats: 2 })).toMatchObject({
+      expect(
+        await proxied.reserve(eventId, { bookingId: randomUUID(), seats: 2 }, null),
+      ).toMatchObject({
         kind: 'confirmed',
         acceptedSeq: 1,
         seatNumbers: [1, 2],

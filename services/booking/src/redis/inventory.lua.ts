@@ -37,6 +37,23 @@ return answer
 `;
 
 /**
+ * Whether the keys are those Postgres records (`trusted`, the event's `redis_generation`, read
+ * under the event lock, so no rebuild is under way): only keys of that generation are decided
+ * on. A failed rebuild whose keys could not be dropped records a generation no keys carry, so
+ * whatever Redis still holds is rebuilt before use. Keys of a rebuild Postgres records committed
+ * even when their mark was not cleared yet: this clears it. '' (an event rebuilt before
+ * generations were recorded) trusts the keys as they are, pending mark aside.
+ */
+const trustedKeys = `
+local function trusted_keys(trusted)
+  if trusted == '' then return true end
+  if redis.call('HGET', KEYS[1], 'gen') ~= trusted then return false end
+  if redis.call('HGET', KEYS[1], 'pending') == trusted then redis.call('HDEL', KEYS[1], 'pending') end
+  return true
+end
+`;
+
+/**
  * Seats that may be sold: the free seats less `over`, the seats still booked beyond a lowered
  * capacity (lowering never cancels a booking, so the event may hold more than its total until
  * they are released).
@@ -128,13 +145,15 @@ end
 `;
 
 /**
- * ARGV: bookingId, seats, seatNumbers (comma-separated, may be empty), sent at.
+ * ARGV: bookingId, seats, seatNumbers (comma-separated, may be empty), the generation Postgres
+ * records for the event (`trusted`, read under the event lock; '' when it records none), sent at.
  * → {'confirmed', seq, generation, seat...} | {'waiting', seq, waitingNumber, position, generation}
  *   | {'SEATS_TAKEN'} | {'MISSING'} | {'PENDING', generation}: the keys' rebuild has not marked
  *   them committed (see `REBUILD_LUA`); nothing decided.
  * `generation` names the rebuild that made the keys decided on (see `compensate`).
  */
 export const RESERVE_LUA = answeredOnce(`
+${trustedKeys}
 ${sellable}
 ${takeLowest}
 ${countWaiting}
@@ -147,6 +166,7 @@ local function next_seq()
   return seq
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
+if not trusted_keys(ARGV[4]) then return {'MISSING'} end
 local pending = redis.call('HGET', KEYS[1], 'pending')
 if pending then return {'PENDING', pending} end
 local id = ARGV[1]
@@ -190,25 +210,34 @@ return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1,
  * ARGV: bookingId, previous status ('confirmed' | 'waiting' | '' to only promote), seats csv,
  * the mode ('' a cancellation's release, before it commits; '1' a give-back of a hold Postgres
  * never recorded, see `Inventory.compensate`; '2' a committed cancellation's seats beyond a
- * lowered capacity, see `Inventory.settleBeyondTotal`), the generation the hold was taken in
- * ('' for any), sent at.
+ * lowered capacity, see `Inventory.settleBeyondTotal`), a generation ('' for any): for a
+ * cancellation the one Postgres records for the event (as `RESERVE_LUA`'s), otherwise the one
+ * the hold was taken in, sent at.
  * → {'OK', generation, 'id:seat,seat', ...} | {'MISSING'}
  */
 export const RELEASE_LUA = answeredOnce(`
+${trustedKeys}
 ${sellable}
 ${takeLowest}
 ${countWaiting}
 ${promote}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
 local generation = redis.call('HGET', KEYS[1], 'gen') or ''
--- Taken before a rebuild: the rebuilt keys hold Postgres's state, which never had the hold, and
--- its seats may be someone else's since. Nothing to return.
-if ARGV[5] ~= '' and ARGV[5] ~= generation then return {'OK', generation} end
--- A settle names the keys its release was made on, even unnamed ones (from before generations).
-if ARGV[4] == '2' and ARGV[5] ~= generation then return {'OK', generation} end
--- Keys whose rebuild has not committed are the rebuild's alone: only its own calls name them.
-if ARGV[5] ~= generation and redis.call('HGET', KEYS[1], 'pending') then
-  return {'MISSING'}
+if ARGV[4] == '' then
+  -- A cancellation names the generation Postgres records: any other keys are as good as missing.
+  if not trusted_keys(ARGV[5]) or redis.call('HGET', KEYS[1], 'pending') then
+    return {'MISSING'}
+  end
+else
+  -- Taken before a rebuild: the rebuilt keys hold Postgres's state, which never had the hold, and
+  -- its seats may be someone else's since. Nothing to return.
+  if ARGV[5] ~= '' and ARGV[5] ~= generation then return {'OK', generation} end
+  -- A settle names the keys its release was made on, even unnamed ones (from before generations).
+  if ARGV[4] == '2' and ARGV[5] ~= generation then return {'OK', generation} end
+  -- Keys whose rebuild has not committed are the rebuild's alone: only its own calls name them.
+  if ARGV[5] ~= generation and redis.call('HGET', KEYS[1], 'pending') then
+    return {'MISSING'}
+  end
 end
 local id = ARGV[1]
 local status = ARGV[2]

@@ -122,14 +122,15 @@ export async function bookBatch(
         }
       }
       // Sent in one go; Redis runs them in this order.
-      const reserve = (index: number) => {
+      const reserve = ({ index, event }: { index: number; event: EventRecord }) => {
         const request = requests[index] as BookRequest;
-        return ctx.inventory.reserve(request.eventId, {
-          bookingId: bookingIds[index] as string,
-          ...request,
-        });
+        return ctx.inventory.reserve(
+          request.eventId,
+          { bookingId: bookingIds[index] as string, ...request },
+          event.redisGeneration,
+        );
       };
-      const answers = await Promise.allSettled(admitted.map(({ index }) => reserve(index)));
+      const answers = await Promise.allSettled(admitted.map(reserve));
       // Keys a committed rebuild had not yet marked committed (the round trip after its COMMIT,
       // which this batch's lock waited for): marked here, and those requests decided again, in
       // their order.
@@ -154,7 +155,7 @@ export async function bookBatch(
           if (marked) committed.add(eventId);
         }
         const again = admitted
-          .map(({ index }, i) => ({ index, i }))
+          .map((entrant, i) => ({ ...entrant, i }))
           .filter(({ index, i }) => {
             const answer = answers[i];
             return (
@@ -163,7 +164,7 @@ export async function bookBatch(
               committed.has((requests[index] as BookRequest).eventId)
             );
           });
-        const retried = await Promise.allSettled(again.map(({ index }) => reserve(index)));
+        const retried = await Promise.allSettled(again.map(reserve));
         again.forEach(({ i }, k) => {
           answers[i] = retried[k] as (typeof answers)[number];
         });

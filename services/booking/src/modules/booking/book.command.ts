@@ -76,12 +76,14 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
       const event = await lockAndCheckNewBooking(ctx, tx, request, bookingId);
       // Until Redis answers, a decision may have been taken: a lost answer counts as one.
       decision = 'unknown';
-      let answer = await ctx.inventory.reserve(request.eventId, { bookingId, ...request });
+      const reserve = () =>
+        ctx.inventory.reserve(request.eventId, { bookingId, ...request }, event.redisGeneration);
+      let answer = await reserve();
       if (
         answer.kind === 'PENDING' &&
         (await pendingRebuildCommitted(ctx, tx.db, request.eventId, answer.generation))
       )
-        answer = await ctx.inventory.reserve(request.eventId, { bookingId, ...request });
+        answer = await reserve();
       decision = undefined; // answered: MISSING and SEATS_TAKEN take nothing
       const decided = decidedOrThrow(answer);
       decision = decided;

@@ -110,6 +110,7 @@ async function cancelForEvent(
         states.set(request.bookingId, decided.events.reduce(evolve, decided.state));
         decisions.push({ request, decided });
       }
+      if (decisions.length === 0) return nothing();
       // Waiting bookings leave the waitlist before any seat is released, the last in line first,
       // so no release promotes a booking this batch cancels: leaving from behind the head frees
       // nothing (fifo) and waiting bookings hold no seats (first_fit). All releases can then go
@@ -122,13 +123,18 @@ async function cancelForEvent(
           state: decided.state,
         })),
       );
+      const event = toEventRecord(rows[0] as LockedRow);
       const answers = await Promise.allSettled(
         decisions.map(({ request, decided }) =>
-          ctx.inventory.release(eventId, {
-            bookingId: request.bookingId,
-            status: decided.state.status,
-            seatNumbers: decided.state.seatNumbers,
-          }),
+          ctx.inventory.release(
+            eventId,
+            {
+              bookingId: request.bookingId,
+              status: decided.state.status,
+              seatNumbers: decided.state.seatNumbers,
+            },
+            event.redisGeneration,
+          ),
         ),
       );
       // Counted before anything can throw: a release Redis made must be rebuilt away on failure,
@@ -140,7 +146,6 @@ async function cancelForEvent(
       const releases = answers.map((a) => (a as PromiseFulfilledResult<ReleaseResult>).value);
       if (released < releases.length) throw new CancelInventoryMissing();
       const cancelledHere = new Set(decisions.map(({ request }) => request.bookingId));
-      const event = toEventRecord(rows[0] as LockedRow);
       decisions.forEach(({ request, decided }, i) => {
         const meta = { correlationId: request.correlationId };
         writes.push({ bookingId: request.bookingId, ...decided, meta });

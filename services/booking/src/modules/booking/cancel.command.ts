@@ -73,11 +73,11 @@ async function attemptCancel(
       const { state, events } = decided;
       await releaseSeatsOf(trx, [{ bookingId: input.bookingId, state }]);
       releasing = true;
-      released = await ctx.inventory.release(eventId, {
-        bookingId: input.bookingId,
-        status: state.status,
-        seatNumbers: state.seatNumbers,
-      });
+      released = await ctx.inventory.release(
+        eventId,
+        { bookingId: input.bookingId, status: state.status, seatNumbers: state.seatNumbers },
+        target.event.redisGeneration,
+      );
       if (released.kind === 'MISSING') throw new CancelInventoryMissing();
       if (state.status === 'confirmed') {
         settling = {

@@ -110,6 +110,7 @@ describe('deciding a cancellation', () => {
     waitlistPolicy: 'fifo',
     visibility: 'public',
     catalogVersion: 2,
+    redisGeneration: null,
     endsAt: new Date(facts.startsAt.getTime() + 3 * 3_600_000),
     ...facts,
   });

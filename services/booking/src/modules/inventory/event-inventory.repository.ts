@@ -8,6 +8,12 @@ export type EventRecord = EventFacts & {
   endsAt: Date;
   visibility: 'public' | 'members';
   catalogVersion: number;
+  /**
+   * The generation of the Redis keys Postgres vouches for (its last committed rebuild's, or one
+   * no keys carry after a failed rebuild left keys it could not drop); null before generations
+   * were recorded. Read under the event lock, decisions are taken on those keys only.
+   */
+  redisGeneration: string | null;
 };
 
 export function toEventRecord(row: EventInventoryRow): EventRecord {
@@ -23,6 +29,7 @@ export function toEventRecord(row: EventInventoryRow): EventRecord {
     status: row.status,
     visibility: row.visibility,
     catalogVersion: row.catalog_version,
+    redisGeneration: row.redis_generation ?? null,
   };
 }
 

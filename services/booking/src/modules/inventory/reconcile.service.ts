@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import type { BookingDb } from '../../db/database.ts';
@@ -15,8 +16,11 @@ import { inventoryRebuilding, lockEventExclusive, lockEventReleases } from './ev
  * A rebuild that fails drops the event's keys — before it lets go of the lock, unless taking the
  * lock or the COMMIT failed: Redis may then hold promotions Postgres did not record, or the
  * divergence the rebuild was called to repair, and no decision may be taken on either. The next
- * request finds the keys missing and rebuilds them. Between a failed COMMIT and that drop, the
- * keys the rebuild made are still pending (see `rebuildUnderLocks`): nobody decides on them.
+ * request finds the keys missing and rebuilds them. When Redis refuses the drop too, Postgres
+ * records instead that it vouches for no keys (`untrustKeys`, in the rebuild's transaction, its
+ * own writes undone), and every decision finds them missing (see `RESERVE_LUA`) until a rebuild
+ * goes through. Between a failed COMMIT and the drop, the keys the rebuild made are of a
+ * generation Postgres does not record: nobody decides on them either.
  */
 export async function reconcileEvent(
   ctx: BookingContext,
@@ -28,13 +32,18 @@ export async function reconcileEvent(
     const result = await ctx.db.transaction().execute(async (trx) => {
       await lockEventExclusive(trx, eventId);
       await lockEventReleases(trx, eventId);
+      await sql`SAVEPOINT rebuild`.execute(trx);
       try {
-        return await rebuildUnderLocks(ctx, trx, eventId, meta);
+        return await rebuildLocked(ctx, trx, eventId, meta);
       } catch (error) {
         dropped = true;
-        throw error;
+        if (await dropDiverged(ctx, eventId)) throw error;
+        await sql`ROLLBACK TO SAVEPOINT rebuild`.execute(trx);
+        await untrustKeys(trx, eventId);
+        return { failure: error };
       }
     });
+    if ('failure' in result) throw result.failure;
     await committedRebuild(ctx, eventId, result.generation);
     countBookings('promoted', result.promoted.length);
     ctx.wakeRelay();
@@ -46,6 +55,18 @@ export async function reconcileEvent(
     if (!dropped) await dropDiverged(ctx, eventId);
     throw error;
   }
+}
+
+/**
+ * Records that Postgres vouches for none of the event's Redis keys: a generation no keys carry.
+ * Decisions then find them missing, and the rebuild that follows records its own generation.
+ */
+async function untrustKeys(trx: Transaction<BookingDb>, eventId: string): Promise<void> {
+  await trx
+    .updateTable('event_inventory')
+    .set({ redis_generation: `untrusted:${randomUUID()}` })
+    .where('event_id', '=', eventId)
+    .execute();
 }
 
 /** What a rebuild did: whom it promoted, and the generation of the keys it made, if any. */
@@ -87,15 +108,9 @@ async function rebuildLocked(
     await ctx.inventory.drop(eventId);
     return { promoted: [] };
   }
-  if (meta.onlyIfMissing) {
-    // Requests that all found the keys missing reconcile one after the other: only the first works.
-    if (await ctx.inventory.exists(eventId)) return { promoted: [] };
-    // Keys pending for a rebuild that committed (its mark lost, or still on its way): marked, not
-    // rebuilt again.
-    const pending = await ctx.inventory.pendingGeneration(eventId);
-    if (pending !== undefined && (await pendingRebuildCommitted(ctx, trx, eventId, pending)))
-      return { promoted: [] };
-  }
+  // Requests that all found the keys missing reconcile one after the other: only the first works.
+  if (meta.onlyIfMissing && (await keysVouchedFor(ctx, eventId, event.redisGeneration)))
+    return { promoted: [] };
   const booked = await trx
     .selectFrom('booking_seats')
     .select('seat_no')
@@ -135,6 +150,25 @@ async function rebuildLocked(
     .execute();
   const promoted = await persistPromotions(trx, ctx.inventory, event, promotions, meta);
   return { promoted, generation };
+}
+
+/**
+ * Whether the event's keys are those Postgres records (`recorded`, read under the exclusive event
+ * lock), so a request that found them missing need not rebuild them: a rebuild before it made
+ * them. Keys of a rebuild that committed but whose mark was lost (or is still on its way) are
+ * marked committed here. With no generation recorded, keys not pending are.
+ */
+async function keysVouchedFor(
+  ctx: BookingContext,
+  eventId: string,
+  recorded: string | null,
+): Promise<boolean> {
+  const keys = await ctx.inventory.keysOf(eventId);
+  if (!keys) return false;
+  if (recorded === null) return keys.pending === undefined;
+  if (keys.generation !== recorded) return false;
+  if (keys.pending !== undefined) await ctx.inventory.committed(eventId, keys.pending);
+  return true;
 }
 
 /**
@@ -181,13 +215,15 @@ export async function committedRebuild(
     );
 }
 
-/** Drops an event's keys whose state Postgres may not hold; never throws. */
-export async function dropDiverged(ctx: BookingContext, eventId: string): Promise<void> {
-  await ctx.inventory
-    .drop(eventId)
-    .catch((err) =>
-      ctx.logger.error({ err, eventId }, 'inventory not rebuilt and its keys not dropped'),
-    );
+/** Drops an event's keys whose state Postgres may not hold; never throws. Answers whether it did. */
+export async function dropDiverged(ctx: BookingContext, eventId: string): Promise<boolean> {
+  try {
+    await ctx.inventory.drop(eventId);
+    return true;
+  } catch (err) {
+    ctx.logger.error({ err, eventId }, 'inventory not rebuilt and its keys not dropped');
+    return false;
+  }
 }
 
 /**
