@@ -213,14 +213,77 @@ describe('gateway routing', () => {
     expect(res.json<Echo>().headers['x-forwarded-for']).toBe('203.0.113.9');
   });
 
-  it('appends the proxy it heard from to the forwarded-for chain, not the client again', async () => {
+  it('names the client the trusted proxies name, dropping what the client wrote before them', async () => {
     const behindProxy = await h.gateway({ TRUSTED_PROXY_HOPS: '1' });
     const res = await behindProxy.inject({
       url: '/v1/events',
-      headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': '203.0.113.9' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        // The client sent `X-Forwarded-For: 6.6.6.6`; the proxy appended the address it heard from.
+        'x-forwarded-for': '6.6.6.6, 203.0.113.9',
+      },
       remoteAddress: '198.51.100.7',
     });
-    expect(res.json<Echo>().headers['x-forwarded-for']).toBe('203.0.113.9, 198.51.100.7');
+    expect(res.json<Echo>().headers['x-forwarded-for']).toBe('203.0.113.9');
+  });
+
+  it('names the socket peer, whatever X-Forwarded-For a client sends with no trusted proxy', async () => {
+    const res = await app.inject({
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': '6.6.6.6' },
+      remoteAddress: '203.0.113.9',
+    });
+    expect(res.json<Echo>().headers['x-forwarded-for']).toBe('203.0.113.9');
+  });
+
+  it('passes on none of the origin and identity headers a client forges', async () => {
+    // Over a real connection, as a client would send them.
+    const gateway = await h.gateway();
+    const origin = new URL(await gateway.listen({ port: 0, host: '127.0.0.1' }));
+    const forged: Record<string, string> = {
+      forwarded: 'for=6.6.6.6;proto=https;host=evil.example',
+      'x-forwarded-for': '6.6.6.6',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-port': '6666',
+      'x-forwarded-prefix': '/forged',
+      'x-real-ip': '6.6.6.6',
+      'x-original-url': '/forged',
+      'x-rewrite-url': '/forged',
+      'x-user-id': 'forged',
+      'X-User-Roles': 'forged',
+      'x-org-id': 'forged',
+      'x-org-role': 'forged',
+      'x-tenant-id': 'forged',
+      'x-happening-subject': 'forged',
+    };
+    const echo = await new Promise<Echo>((resolve, reject) => {
+      const request = http.get(
+        {
+          host: origin.hostname,
+          port: origin.port,
+          path: '/v1/events',
+          headers: { authorization: `Bearer ${token}`, ...forged },
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => {
+            text += chunk;
+          });
+          response.on('end', () => resolve(JSON.parse(text)));
+        },
+      );
+      request.on('error', reject);
+    });
+    expect(echo.upstream).toBe('catalog');
+    expect(echo.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(echo.headers['x-forwarded-proto']).toBe('http');
+    expect(echo.headers['x-forwarded-host']).toBe(origin.host);
+    for (const name of Object.keys(forged).map((n) => n.toLowerCase())) {
+      if (!['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'].includes(name))
+        expect(echo.headers[name], name).toBeUndefined();
+    }
+    expect(JSON.stringify(echo.headers)).not.toMatch(/6\.6\.6\.6|evil\.example|forged|6666/);
   });
 
   it('answers 404 problem+json for a /v1 path outside the map, asking no upstream', async () => {

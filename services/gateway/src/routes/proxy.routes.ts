@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { addressBucket } from '../address-bucket.ts';
 import type { FirstContact } from '../first-contact.ts';
+import { withoutGatewayOnly } from '../gateway-only-headers.ts';
 import { createRedisGate, gatedRedisStore, type RedisGate } from '../rate-limit-store.ts';
 import { rewrittenByUrlParser, routeFor, type Upstream } from '../route-table.ts';
 import { upstreamFailure } from '../upstream-failure.ts';
@@ -97,14 +98,6 @@ function withVaryOf<T extends Record<string, unknown>>(reply: FastifyReply, head
   return { ...headers, vary: [...unique.values()].join(', ') };
 }
 
-// Each hop appends the address it received the request from (the socket peer). `request.ip` would
-// name the client a second time when a trusted proxy has already put it in the chain.
-function forwardedFor(request: Pick<FastifyRequest, 'headers' | 'ip' | 'socket'>): string {
-  const peer = request.socket.remoteAddress ?? request.ip;
-  const previous = request.headers['x-forwarded-for'];
-  return previous ? `${previous}, ${peer}` : peer;
-}
-
 /**
  * `/v1/*` forwarded by the route map. In order: the per-IP limit, the bearer token (401 before
  * any upstream is asked), the per-subject limit, the body (up to `bodyLimit`), the upstream.
@@ -184,9 +177,11 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
             ? { body, contentType: request.headers['content-type'] ?? 'application/octet-stream' }
             : {}),
           rewriteRequestHeaders: (req, headers) => ({
-            ...withoutHopByHop(headers),
+            ...withoutGatewayOnly(withoutHopByHop(headers)),
             [REQUEST_ID_HEADER]: req.id,
-            'x-forwarded-for': forwardedFor(req),
+            // The client as the trusted hops name it (`TRUSTED_PROXY_HOPS`), never a chain the
+            // client wrote: an upstream trusting the gateway alone reads the client from it.
+            'x-forwarded-for': req.ip,
             'x-forwarded-proto': req.protocol,
             'x-forwarded-host': req.host,
           }),
