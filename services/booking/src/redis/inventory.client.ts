@@ -36,9 +36,8 @@ export type ReserveResult =
       generation: string;
     }
   | { kind: 'SEATS_TAKEN' }
-  | { kind: 'MISSING' }
-  /** The keys' rebuild (`generation`) is not marked committed: nothing was decided. */
-  | { kind: 'PENDING'; generation: string };
+  /** No keys, keys of another generation than the one named, or keys still pending. */
+  | { kind: 'MISSING' };
 
 /** A reserve that took something: seats, or a place on the waitlist. */
 export type Decided = Extract<ReserveResult, { kind: 'confirmed' | 'waiting' }>;
@@ -126,7 +125,6 @@ export class Inventory {
       };
     }
     if (kind === 'SEATS_TAKEN' || kind === 'MISSING') return { kind };
-    if (kind === 'PENDING') return { kind, generation: String(rest[0]) };
     throw new Error(`unexpected reserve reply ${String(kind)}`);
   }
 

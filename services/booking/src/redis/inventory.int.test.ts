@@ -384,8 +384,8 @@ describe('inventory scripts against real Redis', () => {
       waiting: [{ bookingId: waiting, seats: 1, waitingNumber: 1 }],
     });
     expect(rebuilt.promotions).toMatchObject([{ bookingId: waiting, seatNumbers: [3] }]);
-    // Everyone else finds them pending (a reserve learns whose), and decides nothing.
-    expect(await reserve(eventId, 1)).toEqual({ kind: 'PENDING', generation: rebuilt.generation });
+    // Everyone else finds them pending, and decides nothing.
+    expect(await reserve(eventId, 1)).toEqual({ kind: 'MISSING' });
     expect(
       await inventory.release(
         eventId,

@@ -1,8 +1,7 @@
 /**
  * Lua sources of the inventory scripts. Each validates first and writes last (a Lua error keeps
- * writes made before it), and answers MISSING when the event's keys are gone (or their rebuild
- * has not marked them committed: `pending`; `reserve` then answers PENDING) so the caller
- * reconciles from Postgres and retries.
+ * writes made before it), and answers MISSING when the event's keys are gone (or not the ones
+ * Postgres vouches for, see `trustedKeys`) so the caller reconciles from Postgres and retries.
  * KEYS: meta, slots, free, waitlist, waiting, the call's answer (see inventory.keys.ts).
  */
 
@@ -42,11 +41,11 @@ return answer
  * on. A failed rebuild whose keys could not be dropped records a generation no keys carry, so
  * whatever Redis still holds is rebuilt before use. Keys of a rebuild Postgres records committed
  * even when their mark was not cleared yet: this clears it. '' (an event rebuilt before
- * generations were recorded) trusts the keys as they are, pending mark aside.
+ * generations were recorded) trusts keys whose rebuild marked them committed.
  */
 const trustedKeys = `
 local function trusted_keys(trusted)
-  if trusted == '' then return true end
+  if trusted == '' then return not redis.call('HGET', KEYS[1], 'pending') end
   if redis.call('HGET', KEYS[1], 'gen') ~= trusted then return false end
   if redis.call('HGET', KEYS[1], 'pending') == trusted then redis.call('HDEL', KEYS[1], 'pending') end
   return true
@@ -148,8 +147,8 @@ end
  * ARGV: bookingId, seats, seatNumbers (comma-separated, may be empty), the generation Postgres
  * records for the event (`trusted`, read under the event lock; '' when it records none), sent at.
  * → {'confirmed', seq, generation, seat...} | {'waiting', seq, waitingNumber, position, generation}
- *   | {'SEATS_TAKEN'} | {'MISSING'} | {'PENDING', generation}: the keys' rebuild has not marked
- *   them committed (see `REBUILD_LUA`); nothing decided.
+ *   | {'SEATS_TAKEN'} | {'MISSING'}: no keys, keys of another generation than `trusted`, or (none
+ *   trusted) keys whose rebuild has not marked them committed (see `REBUILD_LUA`).
  * `generation` names the rebuild that made the keys decided on (see `compensate`).
  */
 export const RESERVE_LUA = answeredOnce(`
@@ -167,8 +166,6 @@ local function next_seq()
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
 if not trusted_keys(ARGV[4]) then return {'MISSING'} end
-local pending = redis.call('HGET', KEYS[1], 'pending')
-if pending then return {'PENDING', pending} end
 local id = ARGV[1]
 local seats = tonumber(ARGV[2])
 local wanted = {}
@@ -225,9 +222,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return {'MISSING'} end
 local generation = redis.call('HGET', KEYS[1], 'gen') or ''
 if ARGV[4] == '' then
   -- A cancellation names the generation Postgres records: any other keys are as good as missing.
-  if not trusted_keys(ARGV[5]) or redis.call('HGET', KEYS[1], 'pending') then
-    return {'MISSING'}
-  end
+  if not trusted_keys(ARGV[5]) then return {'MISSING'} end
 else
   -- Taken before a rebuild: the rebuilt keys hold Postgres's state, which never had the hold, and
   -- its seats may be someone else's since. Nothing to return.
@@ -268,11 +263,11 @@ return promotions
 /**
  * Replaces an event's keys with the state Postgres holds, then promotes whoever now fits. The
  * keys are left `pending` (the new generation) until the rebuild's transaction has committed
- * (`COMMITTED_LUA`): meanwhile no call but the rebuild's own decides on them (`reserve` answers
- * PENDING, the rest MISSING), so a transaction that fails to commit, its locks gone before its
- * caller can drop the keys, leaves nothing anyone decides on — its caller or the next request
- * rebuilds them from Postgres. A booking holding the event lock that finds the generation recorded
- * in Postgres (the rebuild committed) marks them committed itself.
+ * (`COMMITTED_LUA`): meanwhile no call but the rebuild's own decides on them (they answer MISSING),
+ * so a transaction that fails to commit, its locks gone before its caller can drop the keys,
+ * leaves nothing anyone decides on — its caller or the next request rebuilds them from Postgres.
+ * A booking or cancellation naming the generation recorded in Postgres (the rebuild committed)
+ * marks them committed itself (`trustedKeys`).
  * ARGV: total, policy, next, seq, booked seats csv, waiting entries csv of "id:seats:number",
  * generation (new and unique: names these keys), sent at.
  * → {'OK', generation, 'id:seat,seat', ...}

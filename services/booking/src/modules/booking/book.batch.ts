@@ -5,7 +5,6 @@ import type { BookingContext } from '../../context.ts';
 import type { EventInventoryRow } from '../../db/database.ts';
 import { CommitOutcomeUnknown, pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { type EventRecord, toEventRecord } from '../inventory/event-inventory.repository.ts';
-import { pendingRebuildCommitted } from '../inventory/reconcile.service.ts';
 import { eventNotFound } from './booking.policy.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { writeCreated } from './booking.writer.ts';
@@ -122,53 +121,16 @@ export async function bookBatch(
         }
       }
       // Sent in one go; Redis runs them in this order.
-      const reserve = ({ index, event }: { index: number; event: EventRecord }) => {
-        const request = requests[index] as BookRequest;
-        return ctx.inventory.reserve(
-          request.eventId,
-          { bookingId: bookingIds[index] as string, ...request },
-          event.redisGeneration,
-        );
-      };
-      const answers = await Promise.allSettled(admitted.map(reserve));
-      // Keys a committed rebuild had not yet marked committed (the round trip after its COMMIT,
-      // which this batch's lock waited for): marked here, and those requests decided again, in
-      // their order.
-      const pending = new Map<string, string>();
-      answers.forEach((answer, i) => {
-        if (answer.status === 'fulfilled' && answer.value.kind === 'PENDING')
-          pending.set(
-            (requests[(admitted[i] as { index: number }).index] as BookRequest).eventId,
-            answer.value.generation,
+      const answers = await Promise.allSettled(
+        admitted.map(({ index, event }) => {
+          const request = requests[index] as BookRequest;
+          return ctx.inventory.reserve(
+            request.eventId,
+            { bookingId: bookingIds[index] as string, ...request },
+            event.redisGeneration,
           );
-      });
-      if (pending.size > 0) {
-        const committed = new Set<string>();
-        for (const [eventId, generation] of pending) {
-          // Never throws: the decisions already taken must reach the write (or the give-back).
-          const marked = await pendingRebuildCommitted(ctx, tx.db, eventId, generation).catch(
-            (err: unknown) => {
-              ctx.logger.warn({ err, eventId }, 'pending inventory not checked');
-              return false;
-            },
-          );
-          if (marked) committed.add(eventId);
-        }
-        const again = admitted
-          .map((entrant, i) => ({ ...entrant, i }))
-          .filter(({ index, i }) => {
-            const answer = answers[i];
-            return (
-              answer?.status === 'fulfilled' &&
-              answer.value.kind === 'PENDING' &&
-              committed.has((requests[index] as BookRequest).eventId)
-            );
-          });
-        const retried = await Promise.allSettled(again.map(reserve));
-        again.forEach(({ i }, k) => {
-          answers[i] = retried[k] as (typeof answers)[number];
-        });
-      }
+        }),
+      );
       admitted.forEach(({ index, event }, i) => {
         const answer = answers[i] as PromiseSettledResult<
           Awaited<ReturnType<typeof ctx.inventory.reserve>>

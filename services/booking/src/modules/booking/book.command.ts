@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BookingContext } from '../../context.ts';
 import { CommitOutcomeUnknown, pipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import { inventoryRebuilding } from '../inventory/event-lock.ts';
-import { pendingRebuildCommitted, rebuildForRequest } from '../inventory/reconcile.service.ts';
+import { rebuildForRequest } from '../inventory/reconcile.service.ts';
 import type { BookingView } from './booking.schemas.ts';
 import { writeCreated } from './booking.writer.ts';
 import {
@@ -76,14 +76,11 @@ async function attemptBooking(ctx: BookingContext, request: BookRequest): Promis
       const event = await lockAndCheckNewBooking(ctx, tx, request, bookingId);
       // Until Redis answers, a decision may have been taken: a lost answer counts as one.
       decision = 'unknown';
-      const reserve = () =>
-        ctx.inventory.reserve(request.eventId, { bookingId, ...request }, event.redisGeneration);
-      let answer = await reserve();
-      if (
-        answer.kind === 'PENDING' &&
-        (await pendingRebuildCommitted(ctx, tx.db, request.eventId, answer.generation))
-      )
-        answer = await reserve();
+      const answer = await ctx.inventory.reserve(
+        request.eventId,
+        { bookingId, ...request },
+        event.redisGeneration,
+      );
       decision = undefined; // answered: MISSING and SEATS_TAKEN take nothing
       const decided = decidedOrThrow(answer);
       decision = decided;

@@ -84,8 +84,7 @@ export async function lockAndCheckNewBooking(
 
 /** Reads Redis's answer: a decision to write, or the error that ends this attempt. */
 export function decidedOrThrow(decision: ReserveResult): Decided {
-  // Pending keys whose rebuild did not commit (`pendingRebuildCommitted`) are as good as missing.
-  if (decision.kind === 'MISSING' || decision.kind === 'PENDING') throw new InventoryMissing();
+  if (decision.kind === 'MISSING') throw new InventoryMissing();
   if (decision.kind === 'SEATS_TAKEN') {
     throw new DomainError(
       'BOOKING_SEATS_TAKEN',

@@ -141,8 +141,8 @@ async function rebuildLocked(
       waitingNumber: w.waiting_number ?? 0,
     })),
   });
-  // Committed with the rebuild: a request that finds the keys still pending once this transaction
-  // is over reads here whether it committed (`pendingRebuildCommitted`).
+  // Committed with the rebuild: requests name it in their decisions (see `trustedKeys` in
+  // inventory.lua.ts), which clear the pending mark should it still be on.
   await trx
     .updateTable('event_inventory')
     .set({ redis_generation: generation })
@@ -172,32 +172,9 @@ async function keysVouchedFor(
 }
 
 /**
- * For a request holding the event lock (so no rebuild of the event is under way) whose decision
- * found the keys pending for `generation`: when the rebuild that made them committed (its
- * generation recorded in Postgres), marks them committed, as the rebuild itself was about to, and
- * answers true; the request decides again at once. False: that rebuild did not commit, and the
- * keys are rebuilt from Postgres as missing ones are.
- */
-export async function pendingRebuildCommitted(
-  ctx: BookingContext,
-  db: Kysely<BookingDb>,
-  eventId: string,
-  generation: string,
-): Promise<boolean> {
-  const row = await db
-    .selectFrom('event_inventory')
-    .select('redis_generation')
-    .where('event_id', '=', eventId)
-    .executeTakeFirst();
-  if (row?.redis_generation !== generation) return false;
-  await ctx.inventory.committed(eventId, generation);
-  return true;
-}
-
-/**
  * After the transaction of a rebuild that made keys (`generation`) committed: they may be decided
  * on. Never throws: keys left pending are marked by the next booking, which finds the generation
- * recorded (`pendingRebuildCommitted`), or rebuilt by the next request that finds them missing.
+ * recorded (`trustedKeys` in inventory.lua.ts), or rebuilt by the next request that finds them missing.
  */
 export async function committedRebuild(
   ctx: BookingContext,
