@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import { authOptionsFromConfig, authPlugin } from '@happening/auth';
 import { type App, createApp, createLogger } from '@happening/service-kit';
@@ -44,6 +45,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<App> {
     // limiter lets requests through when Redis fails; an upstream down answers 503 for its own
     // routes only), and a check on them would take every replica out of rotation at once.
   });
+  // Every request gets an id of the gateway's own, never the client's `x-request-id`: the services
+  // keep an incoming id, and it becomes the correlation id of their events and the request id of
+  // identity-org's audit rows, which a caller could otherwise make different actors share. The
+  // client's id is passed on as `x-client-request-id` (proxy routes).
+  app.setGenReqId(() => randomUUID());
 
   const firstContact = createFirstContact({
     identityOrgUrl: upstreams['identity-org'],

@@ -10,6 +10,8 @@ const GATEWAY_ONLY = new Set([
   'true-client-ip',
   'x-original-url',
   'x-rewrite-url',
+  // Set from the client's own `x-request-id` (`client-request-id.ts`), not taken as sent.
+  'x-client-request-id',
 ]);
 const GATEWAY_ONLY_PREFIXES = ['x-forwarded-', 'x-user-', 'x-org-', 'x-tenant-', 'x-happening-'];
 

@@ -195,13 +195,59 @@ describe('gateway routing', () => {
     expect(res.json<Echo>().headers['x-request-id']).toBe(id);
   });
 
-  it('keeps a well-formed incoming x-request-id end to end', async () => {
-    const res = await app.inject({
-      url: '/v1/events',
-      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'client-42' },
+  describe("a client's own x-request-id", () => {
+    let origin: URL;
+    beforeAll(async () => {
+      const gateway = await h.gateway();
+      origin = new URL(await gateway.listen({ port: 0, host: '127.0.0.1' }));
     });
-    expect(res.headers['x-request-id']).toBe('client-42');
-    expect(res.json<Echo>().headers['x-request-id']).toBe('client-42');
+
+    // Over a real connection, as a client would send them.
+    const sendWith = async (headers: Record<string, string>, path = '/v1/events') => {
+      const res = await fetch(new URL(path, origin), {
+        headers: { authorization: `Bearer ${token}`, ...headers },
+      });
+      return { id: res.headers.get('x-request-id'), status: res.status, body: await res.json() };
+    };
+
+    it('is never the request id: the gateway assigns its own, answers with it and forwards it', async () => {
+      const first = await sendWith({ 'x-request-id': 'client-42' });
+      const second = await sendWith({ 'x-request-id': 'client-42' });
+      for (const { id, body } of [first, second]) {
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        expect((body as Echo).headers['x-request-id']).toBe(id);
+      }
+      // Two requests, or two actors, never share an id through the same client value.
+      expect(first.id).not.toBe(second.id);
+    });
+
+    it('travels upstream as x-client-request-id when well-formed', async () => {
+      const { body } = await sendWith({ 'x-request-id': 'client-42' });
+      expect((body as Echo).headers['x-client-request-id']).toBe('client-42');
+    });
+
+    it.each([
+      ['too long', 'x'.repeat(129)],
+      ['with a space', 'client 42'],
+      ['non-ASCII', 'clïent-42'],
+    ])('is dropped when %s', async (_label, value) => {
+      const { id, body } = await sendWith({ 'x-request-id': value });
+      expect(id).not.toBe(value);
+      expect((body as Echo).headers['x-client-request-id']).toBeUndefined();
+    });
+
+    it('cannot be smuggled as x-client-request-id', async () => {
+      const { body } = await sendWith({ 'x-client-request-id': 'forged' });
+      expect((body as Echo).headers['x-client-request-id']).toBeUndefined();
+    });
+
+    it("is not the id of the gateway's own answers either", async () => {
+      const res = await fetch(new URL('/v1/events', origin), {
+        headers: { 'x-request-id': 'client-42' },
+      });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
   });
 
   it('tells the upstream who the client is', async () => {

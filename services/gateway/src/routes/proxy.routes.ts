@@ -4,6 +4,7 @@ import { DomainError, problem, REQUEST_ID_HEADER, sendProblem } from '@happening
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { addressBucket } from '../address-bucket.ts';
+import { CLIENT_REQUEST_ID_HEADER, clientRequestIdOf } from '../client-request-id.ts';
 import type { FirstContact } from '../first-contact.ts';
 import { withoutGatewayOnly } from '../gateway-only-headers.ts';
 import { createRedisGate, gatedRedisStore, type RedisGate } from '../rate-limit-store.ts';
@@ -176,15 +177,22 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
           ...(body !== undefined && !BODYLESS_METHODS.has(request.method)
             ? { body, contentType: request.headers['content-type'] ?? 'application/octet-stream' }
             : {}),
-          rewriteRequestHeaders: (req, headers) => ({
-            ...withoutGatewayOnly(withoutHopByHop(headers)),
-            [REQUEST_ID_HEADER]: req.id,
-            // The client as the trusted hops name it (`TRUSTED_PROXY_HOPS`), never a chain the
-            // client wrote: an upstream trusting the gateway alone reads the client from it.
-            'x-forwarded-for': req.ip,
-            'x-forwarded-proto': req.protocol,
-            'x-forwarded-host': req.host,
-          }),
+          rewriteRequestHeaders: (req, headers) => {
+            const clientRequestId = clientRequestIdOf(req.headers[REQUEST_ID_HEADER]);
+            return {
+              ...withoutGatewayOnly(withoutHopByHop(headers)),
+              // Always the gateway's own (see `buildGateway`); the client's travels beside it.
+              [REQUEST_ID_HEADER]: req.id,
+              ...(clientRequestId === undefined
+                ? {}
+                : { [CLIENT_REQUEST_ID_HEADER]: clientRequestId }),
+              // The client as the trusted hops name it (`TRUSTED_PROXY_HOPS`), never a chain the
+              // client wrote: an upstream trusting the gateway alone reads the client from it.
+              'x-forwarded-for': req.ip,
+              'x-forwarded-proto': req.protocol,
+              'x-forwarded-host': req.host,
+            };
+          },
           rewriteHeaders: (headers) => withVaryOf(reply, withoutHopByHop(headers)),
           // Never replay a request on the upstream's behalf: a client may retry on 503 itself.
           retryDelay: () => null,
