@@ -497,7 +497,9 @@ describe('catalog events', () => {
     await eventually(async () => (await findEvent(svc.db, eventId))?.totalSlots === 8, {
       timeoutMs: 30_000,
     });
-    await eventually(async () => (await svc.ctx.inventory.availability(eventId))?.totalSlots === 8);
+    await eventually(
+      async () => (await svc.ctx.inventory.availability(eventId, null))?.totalSlots === 8,
+    );
     const availability = await svc.call(who, 'GET', `/v1/events/${eventId}/availability`);
     expect(availability.json()).toMatchObject({ totalSlots: 8, availableSlots: 8 });
   });

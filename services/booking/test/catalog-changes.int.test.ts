@@ -35,7 +35,7 @@ describe('a capacity change and its Redis rebuild', () => {
         (trx) => lockEventShared(trx, eventId, 5_000),
         async (trx) => {
           seen.postgres = (await findEvent(trx, eventId))?.totalSlots;
-          seen.redis = (await svc.ctx.inventory.availability(eventId))?.totalSlots;
+          seen.redis = (await svc.ctx.inventory.availability(eventId, null))?.totalSlots;
         },
       );
       await svc.publish(
@@ -49,7 +49,8 @@ describe('a capacity change and its Redis rebuild', () => {
       expect(seen.redis).toBe(seen.postgres);
 
       await eventually(
-        async () => (await svc.ctx.inventory.availability(eventId))?.totalSlots === totalSlots,
+        async () =>
+          (await svc.ctx.inventory.availability(eventId, null))?.totalSlots === totalSlots,
         { what: `Redis at ${totalSlots} seats` },
       );
       await expectConsistent(svc, eventId, totalSlots, 'fifo');

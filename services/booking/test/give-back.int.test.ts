@@ -181,9 +181,12 @@ describe('giving back the decision of a booking that did not commit', () => {
         { eventId, orgId, previousTotalSlots: 2, totalSlots: 1 },
         { type: 'event', id: eventId, version: 3 },
       );
-      await eventually(async () => (await inventory.availability(eventId))?.totalSlots === 1, {
-        what: 'the lowered capacity rebuilt into Redis',
-      });
+      await eventually(
+        async () => (await inventory.availability(eventId, null))?.totalSlots === 1,
+        {
+          what: 'the lowered capacity rebuilt into Redis',
+        },
+      );
       return released;
     };
     try {

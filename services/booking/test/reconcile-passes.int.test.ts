@@ -59,12 +59,14 @@ describe('reconciliation passes over every open event', () => {
     // Seats Postgres holds free, lost in Redis (e.g. a replica died between its decision and
     // its write): the event looks sold out.
     await svc.redis.multi().set(keys.slots, 0).del(keys.free).exec();
-    expect(await svc.ctx.inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
+    expect(await svc.ctx.inventory.availability(eventId, null)).toMatchObject({
+      availableSlots: 0,
+    });
 
     const replica = await startReplica();
 
     expect(await replica.startupPass).toBeGreaterThanOrEqual(1);
-    expect(await svc.ctx.inventory.availability(eventId)).toEqual({
+    expect(await svc.ctx.inventory.availability(eventId, null)).toEqual({
       totalSlots: 5,
       availableSlots: 3,
       waitlistLength: 0,

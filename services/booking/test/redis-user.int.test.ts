@@ -260,7 +260,14 @@ describe('booking as its own Redis user', () => {
     );
   });
 
-  it('rebuilds before use the keys of a failed cancellation that Redis would neither rebuild nor drop', async () => {
+  /**
+   * One seat, held, and a booking waiting for it; the holder's cancellation fails after Redis
+   * released the seat and promoted the waiting booking into it, and Redis refuses booking's
+   * scripts and deletes from then until the cancellation has been answered: no rebuild after the
+   * failure, and no drop either. Redis's keys are left holding the promotion Postgres never
+   * recorded.
+   */
+  async function cancellationFailedWhileRedisRefused() {
     const snapshot = eventSnapshot({ totalSlots: 1 });
     const { eventId } = snapshot;
     const [holder, waiter] = await Promise.all([
@@ -271,17 +278,11 @@ describe('booking as its own Redis user', () => {
     await eventually(async () => (await call(`/v1/events/${eventId}/availability`, holder)).ok, {
       what: 'event open for bookings',
     });
-    const held = (await (
-      await call(`/v1/events/${eventId}/bookings`, holder, { seats: 1 })
-    ).json()) as {
-      id: string;
-    };
+    const booked = await call(`/v1/events/${eventId}/bookings`, holder, { seats: 1 });
+    const held = (await booked.json()) as { id: string };
     const queued = (await (
       await call(`/v1/events/${eventId}/bookings`, waiter, { seats: 1 })
-    ).json()) as {
-      id: string;
-      status: string;
-    };
+    ).json()) as { id: string; status: string };
     expect(queued.status).toBe('waiting');
 
     const failed = await withGate(service.ctx.db, (gate) =>
@@ -295,11 +296,9 @@ describe('booking as its own Redis user', () => {
         },
         async () => {
           const cancelling = call(`/v1/bookings/${held.id}/cancel`, holder, {});
-          // Redis has released the seat and promoted the waiting booking into it; the write
-          // recording both waits at the gate, then fails.
+          // Redis has released the seat and promoted the waiting booking; the write recording
+          // both waits at the gate, then fails.
           await gate.reached();
-          // Meanwhile Redis starts refusing booking's scripts and deletes: no rebuild after the
-          // failure, and no drop either.
           await admin.call('ACL', 'SETUSER', 'booking', '-evalsha', '-eval', '-del');
           await gate.open();
           return cancelling;
@@ -310,14 +309,27 @@ describe('booking as its own Redis user', () => {
       await admin.call('ACL', 'LOG', 'RESET');
     });
     expect(failed.ok).toBe(false);
+    return { eventId, holder, waiter, held, queued };
+  }
 
-    // Redis takes the calls again, its keys still holding the promotion Postgres never recorded.
-    // The cancellation sent again is decided on keys rebuilt from Postgres: its release promotes
-    // the waiting booking (on the keys as Redis left them, nobody was left to promote).
+  it('cancels again, after a cancellation failed while Redis would neither rebuild nor drop its keys, on keys rebuilt from Postgres', async () => {
+    const { holder, waiter, held, queued } = await cancellationFailedWhileRedisRefused();
+    // The cancellation sent again finds the keys untrusted and rebuilds them first: its release
+    // promotes the waiting booking (on the keys as Redis left them, nobody was left to promote).
     expect((await call(`/v1/bookings/${held.id}/cancel`, holder, {})).status).toBe(200);
     expect(await (await call(`/v1/bookings/${queued.id}`, waiter)).json()).toMatchObject({
       status: 'confirmed',
       seatNumbers: [1],
+    });
+  });
+
+  it('shows, after a cancellation failed while Redis would neither rebuild nor drop its keys, the availability Postgres holds', async () => {
+    const { eventId, holder } = await cancellationFailedWhileRedisRefused();
+    // Not the keys' figures (the seat taken by a promotion, nobody waiting): rebuilt first.
+    expect(await (await call(`/v1/events/${eventId}/availability`, holder)).json()).toEqual({
+      totalSlots: 1,
+      availableSlots: 0,
+      waitlistLength: 1,
     });
   });
 

@@ -290,17 +290,25 @@ export class Inventory {
     return total?.[1] != null && pending?.[1] == null;
   }
 
-  /** Free seats, total and waitlist length; undefined when the keys are missing (or pending). */
-  async availability(eventId: string): Promise<AvailabilityFigures | undefined> {
+  /**
+   * Free seats, total and waitlist length; undefined when the keys are missing or not of
+   * `trusted`, the generation Postgres records (with none, when they are pending).
+   */
+  async availability(
+    eventId: string,
+    trusted: string | null,
+  ): Promise<AvailabilityFigures | undefined> {
     const keys = inventoryKeys(eventId);
-    const [total, pending, slots, waiting] = (await this.redis
+    const [total, pending, generation, slots, waiting] = (await this.redis
       .multi()
       .hget(keys.meta, 'total')
       .hget(keys.meta, 'pending')
+      .hget(keys.meta, 'gen')
       .get(keys.slots)
       .zcard(keys.waitlist)
       .exec()) as [Error | null, string | number | null][];
-    if (total?.[1] == null || pending?.[1] != null) return undefined;
+    if (total?.[1] == null) return undefined;
+    if (trusted === null ? pending?.[1] != null : generation?.[1] !== trusted) return undefined;
     return {
       totalSlots: Number(total[1]),
       availableSlots: Number(slots?.[1] ?? 0),

@@ -75,7 +75,7 @@ describe('inventory scripts against real Redis', () => {
       waitingNumber: 2,
       position: 2,
     });
-    expect(await inventory.availability(eventId)).toEqual({
+    expect(await inventory.availability(eventId, null)).toEqual({
       totalSlots: 5,
       availableSlots: 0,
       waitlistLength: 2,
@@ -89,7 +89,7 @@ describe('inventory scripts against real Redis', () => {
       seatNumbers: [7, 9],
     });
     expect(await reserve(eventId, 2, [6, 7])).toEqual({ kind: 'SEATS_TAKEN' });
-    expect(await inventory.availability(eventId)).toMatchObject({
+    expect(await inventory.availability(eventId, null)).toMatchObject({
       availableSlots: 8,
       waitlistLength: 0,
     });
@@ -144,7 +144,7 @@ describe('inventory scripts against real Redis', () => {
       null,
     );
     expect(released).toMatchObject({ kind: 'OK', promotions: [] });
-    expect(await inventory.availability(eventId)).toMatchObject({
+    expect(await inventory.availability(eventId, null)).toMatchObject({
       availableSlots: 1,
       waitlistLength: 2,
     });
@@ -310,7 +310,7 @@ describe('inventory scripts against real Redis', () => {
   it('compensation returns exactly what a reserve took', async () => {
     const eventId = await openEvent(4);
     const id = randomUUID();
-    const before = await inventory.availability(eventId);
+    const before = await inventory.availability(eventId, null);
     const taken = await inventory.reserve(eventId, { bookingId: id, seats: 2 }, null);
     if (taken.kind !== 'confirmed') throw new Error('expected confirmed');
     await inventory.compensate(eventId, {
@@ -318,7 +318,7 @@ describe('inventory scripts against real Redis', () => {
       status: 'confirmed',
       seatNumbers: taken.seatNumbers,
     });
-    expect(await inventory.availability(eventId)).toEqual(before);
+    expect(await inventory.availability(eventId, null)).toEqual(before);
     expect(await redis.zrange(inventoryKeys(eventId).free, 0, -1)).toEqual(['1', '2', '3', '4']);
   });
 
@@ -398,7 +398,7 @@ describe('inventory scripts against real Redis', () => {
       ),
     ).toEqual({ kind: 'MISSING' });
     expect(await inventory.exists(eventId)).toBe(false);
-    expect(await inventory.availability(eventId)).toBeUndefined();
+    expect(await inventory.availability(eventId, null)).toBeUndefined();
     // The rebuild's own calls (naming its generation) still act: a promotion Postgres refused
     // goes back.
     expect(
@@ -414,7 +414,7 @@ describe('inventory scripts against real Redis', () => {
     expect(await inventory.exists(eventId)).toBe(false);
     await inventory.committed(eventId, rebuilt.generation);
     expect(await inventory.exists(eventId)).toBe(true);
-    expect(await inventory.availability(eventId)).toEqual({
+    expect(await inventory.availability(eventId, null)).toEqual({
       totalSlots: 4,
       availableSlots: 2,
       waitlistLength: 0,
@@ -437,17 +437,21 @@ describe('inventory scripts against real Redis', () => {
     // Another generation recorded (a rebuild since, or keys Postgres no longer vouches for): the
     // keys are as good as missing, pending or not.
     const other = `untrusted:${randomUUID()}`;
+    expect(await inventory.availability(eventId, other)).toBeUndefined();
     expect(await ask(other)).toEqual({ kind: 'MISSING' });
     expect(await leave(other)).toEqual({ kind: 'MISSING' });
     // Their own generation recorded: the rebuild committed, so its mark goes and they are used.
     expect(await ask(rebuilt.generation)).toMatchObject({ kind: 'confirmed', seatNumbers: [2] });
     expect(await inventory.keysOf(eventId)).toEqual({ generation: rebuilt.generation });
+    expect(await inventory.availability(eventId, rebuilt.generation)).toMatchObject({
+      availableSlots: 1,
+    });
     expect(await ask(other)).toEqual({ kind: 'MISSING' });
     expect(await leave(other)).toEqual({ kind: 'MISSING' });
     expect(await leave(rebuilt.generation)).toMatchObject({ kind: 'OK', promotions: [] });
     // None recorded (keys from before generations were): whichever keys there are.
     expect(await ask(null)).toMatchObject({ kind: 'confirmed', seatNumbers: [1] });
-    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
+    expect(await inventory.availability(eventId, null)).toMatchObject({ availableSlots: 1 });
   });
 
   it('rebuild with raised capacity promotes at once; lowered capacity never goes below zero', async () => {
@@ -466,7 +470,7 @@ describe('inventory scripts against real Redis', () => {
       { bookingId: w, seatNumbers: [5, 6] },
     ]);
     await rebuildCommitted(eventId, { ...snapshot, totalSlots: 2, waiting: [] });
-    expect(await inventory.availability(eventId)).toEqual({
+    expect(await inventory.availability(eventId, null)).toEqual({
       totalSlots: 2,
       availableSlots: 0,
       waitlistLength: 0,
@@ -477,7 +481,7 @@ describe('inventory scripts against real Redis', () => {
       { bookingId: 'b', status: 'confirmed', seatNumbers: [4] },
       null,
     );
-    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
+    expect(await inventory.availability(eventId, null)).toMatchObject({ availableSlots: 0 });
   });
 
   it('seats booked beyond a lowered capacity keep as many free seats unsold until released', async () => {
@@ -493,7 +497,7 @@ describe('inventory scripts against real Redis', () => {
       bookedSeats: [3, 4],
       waiting: [],
     });
-    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
+    expect(await inventory.availability(eventId, null)).toMatchObject({ availableSlots: 0 });
     // Seat 1 is free, but not for sale: asked for by number, it is taken.
     expect(
       await inventory.reserve(
@@ -534,7 +538,7 @@ describe('inventory scripts against real Redis', () => {
         }),
       ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: promoted }] });
     }
-    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 0 });
+    expect(await inventory.availability(eventId, null)).toMatchObject({ availableSlots: 0 });
   });
 
   it('a give-back beyond a lowered capacity does not free what a booking beyond it holds', async () => {
@@ -549,13 +553,13 @@ describe('inventory scripts against real Redis', () => {
       bookedSeats: [3],
       waiting: [],
     });
-    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
+    expect(await inventory.availability(eventId, null)).toMatchObject({ availableSlots: 1 });
     await inventory.compensate(eventId, {
       bookingId: 'failed',
       status: 'confirmed',
       seatNumbers: [4],
     });
-    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
+    expect(await inventory.availability(eventId, null)).toMatchObject({ availableSlots: 1 });
     // Seat 3's booking cancelled: now the event holds nothing beyond its capacity.
     await inventory.release(
       eventId,
@@ -571,7 +575,7 @@ describe('inventory scripts against real Redis', () => {
       seatNumbers: [3],
       generation: await inventory.generation(eventId),
     });
-    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 2 });
+    expect(await inventory.availability(eventId, null)).toMatchObject({ availableSlots: 2 });
   });
 
   it.each([
@@ -603,13 +607,13 @@ describe('inventory scripts against real Redis', () => {
     if (unnamed) expect(released.generation).toBe('');
     // Rebuilt from Postgres, where seat 3's cancellation committed: one seat beyond, one for sale.
     await rebuildCommitted(eventId, { ...snapshot, bookedSeats: [4] });
-    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
+    expect(await inventory.availability(eventId, null)).toMatchObject({ availableSlots: 1 });
     await inventory.settleBeyondTotal(eventId, {
       bookingId: 'holder',
       seatNumbers: [3],
       generation: released.generation,
     });
-    expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 1 });
+    expect(await inventory.availability(eventId, null)).toMatchObject({ availableSlots: 1 });
   });
 
   it('answers a call sent again as the first time, deciding nothing more', async () => {
@@ -635,7 +639,7 @@ describe('inventory scripts against real Redis', () => {
     await inventory.reserve(eventId, { bookingId: head, seats: 1 }, null); // waits
     const second = randomUUID();
     await inventory.reserve(eventId, { bookingId: second, seats: 1 }, null); // waits
-    expect(await inventory.availability(eventId)).toEqual({
+    expect(await inventory.availability(eventId, null)).toEqual({
       totalSlots: 3,
       availableSlots: 0,
       waitlistLength: 2,
@@ -662,7 +666,7 @@ describe('inventory scripts against real Redis', () => {
       expect.any(String),
       `${head}:3`,
     ]);
-    expect(await inventory.availability(eventId)).toEqual({
+    expect(await inventory.availability(eventId, null)).toEqual({
       totalSlots: 3,
       availableSlots: 0,
       waitlistLength: 1,
@@ -699,7 +703,7 @@ describe('inventory scripts against real Redis', () => {
     } finally {
       clock.mockRestore();
     }
-    expect(await inventory.availability(eventId)).toEqual({
+    expect(await inventory.availability(eventId, null)).toEqual({
       totalSlots: 3,
       availableSlots: 3,
       waitlistLength: 0,
@@ -781,7 +785,7 @@ describe('a connection lost before the answer', () => {
     try {
       const eventId = await openEvent(4);
       const proxied = new Inventory(viaProxy);
-      expect(await proxied.availability(eventId)).toMatchObject({ availableSlots: 4 });
+      expect(await proxied.availability(eventId, null)).toMatchObject({ availableSlots: 4 });
       proxy.loseNextAnswer(':meta');
       expect(
         await proxied.reserve(eventId, { bookingId: randomUUID(), seats: 2 }, null),
@@ -790,7 +794,7 @@ describe('a connection lost before the answer', () => {
         acceptedSeq: 1,
         seatNumbers: [1, 2],
       });
-      expect(await inventory.availability(eventId)).toMatchObject({ availableSlots: 2 });
+      expect(await inventory.availability(eventId, null)).toMatchObject({ availableSlots: 2 });
     } finally {
       viaProxy.disconnect();
       await proxy.close();

@@ -78,7 +78,8 @@ async function publish(
       )
       .returning('sequence')
       .executeTakeFirstOrThrow();
-    const figures = (await deps.inventory.availability(eventId)) ?? closedFigures(event);
+    const figures =
+      (await deps.inventory.availability(eventId, event.redisGeneration)) ?? closedFigures(event);
     setWaitlistLength(eventId, figures?.waitlistLength ?? 0);
     // Keys being rebuilt: the rebuild signals again. (A skipped sequence number is harmless.)
     if (!figures) return false;

@@ -10,6 +10,7 @@ import {
   seatsSchema,
 } from '../booking/booking.schemas.ts';
 import { eventOfMember, visibleEvent } from './event-access.ts';
+import { findEvent } from './event-inventory.repository.ts';
 import { rebuildForRequest, reconcileEvent } from './reconcile.service.ts';
 
 export function registerInventoryRoutes(app: App, ctx: BookingContext): void {
@@ -21,13 +22,16 @@ export function registerInventoryRoutes(app: App, ctx: BookingContext): void {
     },
     async (request) => {
       const event = await visibleEvent(ctx.db, request.params.eventId, request.principal.sub);
-      let figures = await ctx.inventory.availability(event.eventId);
+      let figures = await ctx.inventory.availability(event.eventId, event.redisGeneration);
       if (!figures && ['upcoming', 'ongoing'].includes(event.status)) {
         await rebuildForRequest(ctx, event.eventId, {
           correlationId: request.id,
           onlyIfMissing: true,
         });
-        figures = await ctx.inventory.availability(event.eventId);
+        // The rebuild recorded a generation of its own.
+        const rebuilt = await findEvent(ctx.db, event.eventId);
+        figures =
+          rebuilt && (await ctx.inventory.availability(event.eventId, rebuilt.redisGeneration));
       }
       return figures ?? { totalSlots: event.totalSlots, availableSlots: 0, waitlistLength: 0 };
     },
