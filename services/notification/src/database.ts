@@ -127,6 +127,16 @@ export interface WaitingNoticeTable {
   created_at: CreatedAt;
 }
 
+/**
+ * A fan-out to an event's holders under way: the last holder (by user id) its committed chunks
+ * reached (migration 20251128000000).
+ */
+export interface FanOutTable {
+  source_event_id: string;
+  reached_user_id: string;
+  created_at: CreatedAt;
+}
+
 /** The notification service's tables in the `notification` schema (with outbox and inbox). */
 export interface NotificationDb extends PlatformTables {
   cancelled_events: CancelledEventTable;
@@ -134,6 +144,7 @@ export interface NotificationDb extends PlatformTables {
   memberships: MembershipTable;
   event_holders: EventHolderTable;
   event_versions: EventVersionTable;
+  fan_outs: FanOutTable;
   templates: TemplateTable;
   notification_preferences: PreferenceTable;
   notifications: NotificationTable;

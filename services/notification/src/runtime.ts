@@ -69,6 +69,10 @@ export async function startRuntime(
     // event's cancellation is kept as long.
     serviceTables: [
       { table: 'cancelled_events', column: 'created_at', olderThanMs: DEFAULT_RETENTION.inboxMs },
+      // A fan-out left unfinished (its message dead-lettered) goes on from where it was should the
+      // message come back while the inbox would still know it; started anew after that, it
+      // writes nothing twice either.
+      { table: 'fan_outs', column: 'created_at', olderThanMs: DEFAULT_RETENTION.inboxMs },
       { table: 'waiting_notices', column: 'created_at', olderThanMs: deps.waitingNoticeExpiryMs },
       {
         table: 'notifications',

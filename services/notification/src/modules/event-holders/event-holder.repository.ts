@@ -77,16 +77,53 @@ export async function holderStateOf(
   );
 }
 
+/** A stretch of an event's holders by user id: after `after` (if given), up to `through` (if given). */
+export interface HolderRange {
+  after?: string | undefined;
+  through?: string | undefined;
+}
+
 /**
  * People holding a confirmed or waiting booking for the event; with `includeCancelledWithEvent`
- * also those whose booking was cancelled because the event was.
+ * also those whose booking was cancelled because the event was. In user id order, those in
+ * `range` only.
  */
 export async function holdersOf(
   db: Db,
   eventId: string,
   includeCancelledWithEvent: boolean,
+  range: HolderRange = {},
 ): Promise<string[]> {
-  const rows = await db
+  let query = holdersQuery(db, eventId, includeCancelledWithEvent);
+  if (range.after !== undefined) query = query.where('user_id', '>', range.after);
+  if (range.through !== undefined) query = query.where('user_id', '<=', range.through);
+  const rows = await query.orderBy('user_id').execute();
+  return rows.map((r) => r.user_id);
+}
+
+/**
+ * The user id of the `count`-th holder (as `holdersOf` counts them) after `after`; undefined when
+ * fewer are left. Where a fan-out's chunk ends.
+ */
+export async function nthHolderAfter(
+  db: Db,
+  eventId: string,
+  includeCancelledWithEvent: boolean,
+  after: string | undefined,
+  count: number,
+): Promise<string | undefined> {
+  let query = holdersQuery(db, eventId, includeCancelledWithEvent);
+  if (after !== undefined) query = query.where('user_id', '>', after);
+  const row = await query
+    .orderBy('user_id')
+    .offset(count - 1)
+    .limit(1)
+    .executeTakeFirst();
+  return row?.user_id;
+}
+
+function holdersQuery(db: Db, eventId: string, includeCancelledWithEvent: boolean) {
+  return db
     .selectFrom('event_holders')
     .select('user_id')
     .distinct()
@@ -98,8 +135,5 @@ export async function holdersOf(
             eb.and([eb('status', '=', 'cancelled'), eb('cancel_reason', '=', 'event_cancelled')]),
           ])
         : eb('status', 'in', ['confirmed', 'waiting']),
-    )
-    .orderBy('user_id')
-    .execute();
-  return rows.map((r) => r.user_id);
+    );
 }

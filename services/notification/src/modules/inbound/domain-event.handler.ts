@@ -15,6 +15,7 @@ import {
 } from '../event-holders/event-holder.projection.ts';
 import { projectEventVersions } from '../event-versions/event-version.projection.ts';
 import { knownVersionsOf } from '../event-versions/event-version.repository.ts';
+import { fanOutInChunks } from '../fan-outs/fan-out.runner.ts';
 import { projectMemberships } from '../memberships/membership.projection.ts';
 import {
   type NotificationPlan,
@@ -49,7 +50,9 @@ export interface DomainEventHandlerDeps extends NotificationWriterDeps {
 
 /**
  * Handles one domain event exactly once, in two inbox transactions: first the projections (so a
- * booking's holder row exists before an update fans out), then the notifications it calls for.
+ * booking's holder row exists before an update fans out), then the notifications it calls for
+ * (those to an event's holders in chunks of their own, `fanOutInChunks`, the last of which is the
+ * inbox transaction).
  * A notice for a person whose contact details have not arrived waits for them (`waiting_notices`)
  * and is written in the transaction that projects those details.
  */
@@ -67,7 +70,14 @@ export function domainEventHandler(db: Kysely<NotificationDb>, deps: DomainEvent
     countWaitingNoticesGivenUp(givenUp);
     const plan = planNotification(event, deps.inviteLinks);
     if (!plan) return;
-    await handleOnce(db, { consumer: INBOX_CONSUMER, messageId: event.id }, async (trx) => {
+    const entry = { consumer: INBOX_CONSUMER, messageId: event.id };
+    if (plan.audience.kind === 'eventHolders') {
+      await fanOutInChunks(db, entry, plan.audience, (trx, audience) =>
+        writeCheckedNotice(trx, deps, event, { ...plan, audience }, { lockHolders: true }),
+      );
+      return;
+    }
+    await handleOnce(db, entry, async (trx) => {
       await writeCheckedNotice(trx, deps, event, plan, { lockHolders: true });
     });
   };

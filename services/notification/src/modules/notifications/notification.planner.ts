@@ -1,6 +1,7 @@
 import { type DomainEvent, openInviteLink, type SealedBox } from '@happening/contracts';
 import { UnprocessableMessage } from '@happening/messaging';
 import type { NotificationType } from '../../domain.ts';
+import type { HolderRange } from '../event-holders/event-holder.repository.ts';
 import {
   changesStillCurrent,
   detailsSinceBooked,
@@ -15,8 +16,16 @@ import { describeChanges } from './change.describer.ts';
 export type Audience =
   | { kind: 'user'; userId: string }
   /** Every holder of an active booking for the event (and, for a cancellation, the bookings it cancelled). */
-  | { kind: 'eventHolders'; eventId: string; includeCancelledWithEvent: boolean }
+  | EventHoldersAudience
   | { kind: 'address'; email: string };
+
+/** An event's holders; a fan-out in chunks addresses those in one stretch (`range`) at a time. */
+export interface EventHoldersAudience {
+  kind: 'eventHolders';
+  eventId: string;
+  includeCancelledWithEvent: boolean;
+  range?: HolderRange;
+}
 
 /** What one domain event should tell people, before recipients and channels are resolved. */
 export interface NotificationPlan {

@@ -83,7 +83,7 @@ async function addressees(
     case 'eventHolders':
       return recipientsOf(
         trx,
-        await holdersOf(trx, audience.eventId, audience.includeCancelledWithEvent),
+        await holdersOf(trx, audience.eventId, audience.includeCancelledWithEvent, audience.range),
       );
     case 'address': {
       // Linked to a person (their list shows it) only when the address is theirs, verified;
