@@ -95,6 +95,28 @@ describe('member_invited', () => {
     ).toThrow(/sealedAcceptUrl/);
   });
 
+  it('says when the invite is not mailed, still as version 2; absent, it is', () => {
+    const sealedAcceptUrl = sealInviteLink(box, invite, url);
+    const unmailed = buildEvent(
+      'identity.member_invited',
+      { ...invite, sealedAcceptUrl, mailed: false },
+      meta,
+    );
+    expect(unmailed.version).toBe(2);
+    expect(parseEvent(JSON.parse(JSON.stringify(unmailed))).data).toMatchObject({ mailed: false });
+    // Not bound to the link: the same sealing opens with it or without it.
+    expect(openInviteLink(box, unmailed.data)).toBe(url);
+    const earlier = buildEvent('identity.member_invited', { ...invite, sealedAcceptUrl }, meta);
+    expect(parseEvent(JSON.parse(JSON.stringify(earlier))).data).not.toHaveProperty('mailed');
+    expect(() =>
+      buildEvent(
+        'identity.member_invited',
+        { ...invite, sealedAcceptUrl, mailed: 'no' as never },
+        meta,
+      ),
+    ).toThrow(/mailed/);
+  });
+
   it('is still parsed in version 1, with the link in clear', () => {
     const current = buildEvent(
       'identity.member_invited',

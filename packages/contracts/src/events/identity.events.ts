@@ -43,6 +43,12 @@ export const memberInvitedV1 = z.object({
  */
 export const memberInvitedV2 = memberInvitedV1.omit({ acceptUrl: true }).extend({
   sealedAcceptUrl: z.base64().min(1),
+  /**
+   * False when the address has been mailed as many invites as it may be in a day: no email is
+   * sent for it. Optional, so older messages still parse; absent means mailed. Not bound to the
+   * sealed link: it decides only whether the link is mailed, never where it points.
+   */
+  mailed: z.boolean().optional(),
 });
 
 /** What a member_invited says besides its link: all of it is bound to the sealed link. */
