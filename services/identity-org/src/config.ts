@@ -39,9 +39,11 @@ export const configSchema = baseConfigSchema.extend({
   INVITES_PER_ADDRESS_PER_DAY: z.coerce.number().int().positive().default(3),
   INVITES_PER_ORG_PER_DAY: z.coerce.number().int().positive().default(200),
   /**
-   * Most invites all organizations together may create for one address in any 24 hours: one
+   * Most invites all organizations together may have mailed to one address in any 24 hours: one
    * person can come to control any number of organizations (ownership is handed over), so the
-   * per-organization caps alone do not bound what one address receives.
+   * per-organization caps alone do not bound what one address receives. Beyond it invites are
+   * still created, unmailed: a cap that refused them would let one organization, by spending it,
+   * keep every other from inviting the address.
    */
   INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS: z.coerce.number().int().positive().default(10),
   /**

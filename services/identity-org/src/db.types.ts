@@ -82,6 +82,8 @@ export interface OrganizationInvitesTable {
   accepted_at: Timestamp | null;
   revoked_by: string | null;
   revoked_at: Timestamp | null;
+  /** False when the cap over all organizations was full: notification sends no email for it. */
+  mailed: Generated<boolean>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

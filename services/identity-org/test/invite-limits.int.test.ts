@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { indexIn } from '@happening/db/testing';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseNow } from '../src/modules/invites/invite.repository.ts';
+import { DB_SCHEMA } from '../src/schema.ts';
 import {
   type Harness,
   INVITES_PER_ADDRESS_PER_DAY as PER_ADDRESS,
@@ -109,7 +111,9 @@ describe('invites one organization may send to one address', () => {
     expect(Number(announced.rows[0]?.count)).toBe(PER_ADDRESS);
 
     // Another address of the same organization, and another organization inviting the victim.
-    expect((await inviteAs(admin, orgId, address('other'))).statusCode).toBe(201);
+    const other = await inviteAs(admin, orgId, address('other'));
+    expect(other.statusCode).toBe(201);
+    expect(other.json().mailed).toBe(true);
     const otherAdmin = await h.user();
     const otherOrg = await h.signUp(otherAdmin);
     expect((await inviteAs(otherAdmin, otherOrg, victim)).statusCode).toBe(201);
@@ -164,7 +168,7 @@ describe('invites one organization may send to one address', () => {
   });
 });
 
-describe('invites all organizations together may send to one address', () => {
+describe('invites all organizations together may have mailed to one address', () => {
   /** `count` organizations, each with an orgAdmin of its own. */
   async function organizations(count: number) {
     const orgs: { admin: Awaited<ReturnType<Harness['user']>>; orgId: string }[] = [];
@@ -178,77 +182,135 @@ describe('invites all organizations together may send to one address', () => {
   async function invitesTo(email: string) {
     return h.db
       .selectFrom('organization_invites')
-      .select(['id', 'organization_id'])
+      .select(['id', 'organization_id', 'mailed'])
       .where(sql<string>`lower(email)`, '=', email)
       .orderBy('created_at')
       .execute();
   }
 
-  it(`refuses invite ${ALL_ORGS + 1} of the day to an address, whichever organizations sent it`, async () => {
+  /** Expects 201 and returns the invite's id and whether it is mailed. */
+  function created(res: Awaited<ReturnType<Harness['call']>>) {
+    expect(res.statusCode, res.body).toBe(201);
+    const body = res.json();
+    expect(typeof body.mailed).toBe('boolean');
+    return { id: body.id as string, mailed: body.mailed as boolean };
+  }
+
+  /** The member_invited event published for the invite. */
+  const invitedEvent = (inviteId: string) =>
+    h.event('identity.member_invited', (e) => e.data.inviteId === inviteId);
+
+  it(`creates invite ${ALL_ORGS + 1} of the day to an address unmailed, whichever organizations sent the others`, async () => {
     // Organizations one person may have come to control by handing each over to another
     // account of theirs: each stays within its own caps.
     const [first, second, third] = await organizations(3);
     const victim = address('flooded');
     for (let i = 0; i < PER_ADDRESS; i++) {
-      expect((await inviteAs(first!.admin, first!.orgId, victim)).statusCode).toBe(201);
+      expect(created(await inviteAs(first!.admin, first!.orgId, victim)).mailed).toBe(true);
     }
     for (let i = PER_ADDRESS; i < ALL_ORGS; i++) {
       const res = await inviteAs(second!.admin, second!.orgId, victim.toUpperCase());
-      expect(res.statusCode).toBe(201);
+      expect(created(res).mailed).toBe(true);
     }
 
-    const refused = await expectLimitedUntilOldestLeaves(
-      () => inviteAs(third!.admin, third!.orgId, victim),
-      { email: victim },
+    // The address's own company, say: its invite is not refused, only not mailed, and its
+    // orgAdmin learns nothing of who else invited the address.
+    const late = created(await inviteAs(third!.admin, third!.orgId, victim));
+    expect(late.mailed).toBe(false);
+    expect((await invitedEvent(late.id)).data).toMatchObject({ mailed: false });
+    const [entry] = (await h.auditOf(third!.admin, third!.orgId)).filter(
+      (e) => e.action === 'invite.created' && e.entityId === late.id,
     );
-    expect(refused.json().detail).toBe(
-      'This address has been sent as many invites as it may in 24 hours.',
-    );
-    // The second organization has room of its own for the address, but not the address.
-    expectLimited(await inviteAs(second!.admin, second!.orgId, victim));
-    // Another address is not held back by it.
-    expect((await inviteAs(third!.admin, third!.orgId, address('other'))).statusCode).toBe(201);
+    expect(entry?.after).toMatchObject({ email: victim, mailed: false });
+    // A mailed invite's event and audit entry say nothing of it, as before.
+    const [mailedOne] = await invitesTo(victim);
+    expect((await invitedEvent(mailedOne!.id)).data).not.toHaveProperty('mailed');
 
-    expect(await invitesTo(victim)).toHaveLength(ALL_ORGS);
-    const announced = await sql<{ count: string }>`
+    // The second organization has room of its own for the address: created, unmailed.
+    expect(created(await inviteAs(second!.admin, second!.orgId, victim)).mailed).toBe(false);
+    // Another address is not held back by it.
+    expect(created(await inviteAs(third!.admin, third!.orgId, address('other'))).mailed).toBe(true);
+
+    const invites = await invitesTo(victim);
+    expect(invites.map((i) => i.mailed)).toEqual([
+      ...Array(ALL_ORGS).fill(true),
+      ...Array(2).fill(false),
+    ]);
+    const unmailed = await sql<{ count: string }>`
       SELECT count(*) AS count FROM outbox
-      WHERE routing_key = 'identity.member_invited' AND payload->'data'->>'email' = ${victim}`.execute(
-      h.db,
-    );
-    expect(Number(announced.rows[0]?.count)).toBe(ALL_ORGS);
+      WHERE routing_key = 'identity.member_invited' AND payload->'data'->>'email' = ${victim}
+        AND payload->'data'->'mailed' = 'false'::jsonb`.execute(h.db);
+    expect(Number(unmailed.rows[0]?.count)).toBe(2);
   });
 
-  it('lets one through once the oldest of the day, of any organization, leaves the window', async () => {
+  it("still refuses once the organization's own caps are full, unmailed invites counted", async () => {
+    const orgs = await organizations(ALL_ORGS + 1);
+    const guest = address('own-cap');
+    for (const { admin, orgId } of orgs.slice(0, ALL_ORGS)) {
+      expect(created(await inviteAs(admin, orgId, guest)).mailed).toBe(true);
+    }
+    const late = orgs[ALL_ORGS]!;
+    for (let i = 0; i < PER_ADDRESS; i++) {
+      expect(created(await inviteAs(late.admin, late.orgId, guest)).mailed).toBe(false);
+    }
+    const refused = await expectLimitedUntilOldestLeaves(
+      () => inviteAs(late.admin, late.orgId, guest),
+      { orgId: late.orgId, email: guest },
+    );
+    expect(refused.json().detail).toBe(
+      'This organization has invited this address as often as it may in 24 hours.',
+    );
+  });
+
+  it('mails again once the oldest mailed invite of the day leaves the window, unmailed ones not counted', async () => {
     const orgs = await organizations(ALL_ORGS + 1);
     const guest = address('guest');
     for (const { admin, orgId } of orgs.slice(0, ALL_ORGS)) {
-      expect((await inviteAs(admin, orgId, guest)).statusCode).toBe(201);
+      expect(created(await inviteAs(admin, orgId, guest)).mailed).toBe(true);
     }
     const late = orgs[ALL_ORGS]!;
+    // Newer than every mailed one: were they counted, they would hold the cap full a day longer.
+    for (let i = 0; i < 2; i++) {
+      expect(created(await inviteAs(late.admin, late.orgId, guest)).mailed).toBe(false);
+    }
     const [oldest] = await invitesTo(guest);
 
     await sql`UPDATE organization_invites SET created_at = now() - interval '23 hours'
               WHERE id = ${oldest!.id}`.execute(h.db);
-    await expectLimitedUntilOldestLeaves(() => inviteAs(late.admin, late.orgId, guest), {
-      email: guest,
-    });
+    expect(created(await inviteAs(orgs[1]!.admin, orgs[1]!.orgId, guest)).mailed).toBe(false);
 
     await sql`UPDATE organization_invites SET created_at = now() - interval '24 hours 1 second'
               WHERE id = ${oldest!.id}`.execute(h.db);
-    expect((await inviteAs(late.admin, late.orgId, guest)).statusCode).toBe(201);
-    expectLimited(await inviteAs(orgs[0]!.admin, orgs[0]!.orgId, guest));
+    const again = created(await inviteAs(orgs[2]!.admin, orgs[2]!.orgId, guest));
+    expect(again.mailed).toBe(true);
+    expect((await invitedEvent(again.id)).data).not.toHaveProperty('mailed');
+    expect(created(await inviteAs(orgs[0]!.admin, orgs[0]!.orgId, guest)).mailed).toBe(false);
   });
 
-  it(`lets exactly ${ALL_ORGS} of concurrent invites from as many organizations and more through`, async () => {
+  it(`mails exactly ${ALL_ORGS} of concurrent invites from as many organizations and more, and creates them all`, async () => {
     const orgs = await organizations(ALL_ORGS + 3);
     const guest = address('rush');
     const answers = await Promise.all(
       orgs.map(({ admin, orgId }) => inviteAs(admin, orgId, guest)),
     );
-    const statuses = answers.map((r) => r.statusCode).sort();
-    expect(statuses).toEqual([...Array(ALL_ORGS).fill(201), ...Array(3).fill(429)]);
-    for (const res of answers.filter((r) => r.statusCode === 429)) expectLimited(res);
-    expect(await invitesTo(guest)).toHaveLength(ALL_ORGS);
+    const mailed = answers.map((res) => created(res).mailed).sort();
+    expect(mailed).toEqual([...Array(3).fill(false), ...Array(ALL_ORGS).fill(true)]);
+    const invites = await invitesTo(guest);
+    expect(invites).toHaveLength(ALL_ORGS + 3);
+    expect(invites.filter((i) => i.mailed)).toHaveLength(ALL_ORGS);
+  });
+
+  it('counts mailed invites through an index of mailed invites only', async () => {
+    const untyped = () => h.db as unknown as Kysely<unknown>;
+    // However many unmailed invites organizations create to an address, the count never reads them.
+    expect(await indexIn(untyped(), DB_SCHEMA, 'organization_invites_mailed_address_idx')).toEqual([
+      {
+        definition:
+          'CREATE INDEX organization_invites_mailed_address_idx ON organization_invites USING btree (lower(email), created_at) WHERE mailed',
+        valid: true,
+      },
+    ]);
+    expect(await indexIn(untyped(), DB_SCHEMA, 'organization_invites_address_idx')).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkInviteQuotas,
+  decideInviteQuotas,
   INVITE_QUOTA_WINDOW_MS,
   inviteLimitReached,
 } from './invite-quota.policy.ts';
@@ -95,6 +96,41 @@ describe('checkInviteQuotas', () => {
   });
 });
 
+describe('decideInviteQuotas', () => {
+  const roomy = { limit: 3, newest: [ago(HOUR)] };
+  const full = { limit: 2, newest: [ago(HOUR), ago(5 * HOUR)] };
+
+  it('creates and mails the invite while every cap has room', () => {
+    const quotas = { address: roomy, organization: roomy, addressAllOrganizations: roomy };
+    expect(decideInviteQuotas(quotas, now)).toEqual({ kind: 'created', mailed: true });
+  });
+
+  it('creates the invite unmailed when only the cap over all organizations is full', () => {
+    const quotas = { address: roomy, organization: roomy, addressAllOrganizations: full };
+    expect(decideInviteQuotas(quotas, now)).toEqual({ kind: 'created', mailed: false });
+    // Mailed again once the cap's oldest mailed invite has left the window.
+    const leaving = { limit: 2, newest: [ago(HOUR), ago(INVITE_QUOTA_WINDOW_MS)] };
+    expect(decideInviteQuotas({ ...quotas, addressAllOrganizations: leaving }, now)).toEqual({
+      kind: 'created',
+      mailed: true,
+    });
+  });
+
+  it("refuses on the organization's own caps, whatever the cap over all organizations", () => {
+    for (const addressAllOrganizations of [roomy, full]) {
+      expect(
+        decideInviteQuotas({ address: full, organization: roomy, addressAllOrganizations }, now),
+      ).toEqual({ kind: 'refused', refusal: { scope: 'address', retryAfterSeconds: 19 * 3600 } });
+      expect(
+        decideInviteQuotas({ address: roomy, organization: full, addressAllOrganizations }, now),
+      ).toEqual({
+        kind: 'refused',
+        refusal: { scope: 'organization', retryAfterSeconds: 19 * 3600 },
+      });
+    }
+  });
+});
+
 describe('inviteLimitReached', () => {
   it('is 429 INVITE_LIMIT carrying the wait', () => {
     const error = inviteLimitReached({ scope: 'address', retryAfterSeconds: 60 });
@@ -108,10 +144,6 @@ describe('inviteLimitReached', () => {
   it.each([
     ['address', 'This organization has invited this address as often as it may in 24 hours.'],
     ['organization', 'This organization has sent as many invites as it may in 24 hours.'],
-    [
-      'addressAllOrganizations',
-      'This address has been sent as many invites as it may in 24 hours.',
-    ],
   ] as const)('says which cap is full (%s)', (scope, detail) => {
     expect(inviteLimitReached({ scope, retryAfterSeconds: 1 }).detail).toBe(detail);
   });

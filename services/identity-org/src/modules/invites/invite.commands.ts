@@ -32,7 +32,7 @@ import {
 import { acceptUrl, hashInviteToken, newInviteToken } from './invite.token.ts';
 import { recordExpiredInvites } from './invite-expiry.job.ts';
 import {
-  checkInviteQuotas,
+  decideInviteQuotas,
   INVITE_QUOTA_WINDOW_MS,
   type InviteQuotaScope,
   inviteLimitReached,
@@ -47,7 +47,10 @@ export interface InviteSettings {
   perAddressPerDay: number;
   /** Most invites one organization may create in any 24 hours. */
   perOrganizationPerDay: number;
-  /** Most invites all organizations together may create for one address in any 24 hours. */
+  /**
+   * Most invites all organizations together may have mailed to one address in any 24 hours; one
+   * more is created all the same, unmailed.
+   */
   perAddressPerDayAllOrganizations: number;
 }
 
@@ -57,7 +60,9 @@ const inviteNotFound = () => new DomainError('INVITE_NOT_FOUND', 404, 'No such i
  * Invites an address to the organization. A pending invite to the same address is revoked
  * (the new one supersedes it, so "resend" is just inviting again); one past its expiry is
  * recorded as expired instead. The token is returned once. Each invite is mailed, so an
- * organization may invite one address, and anyone at all, only so often (429 `INVITE_LIMIT`).
+ * organization may invite one address, and anyone at all, only so often (429 `INVITE_LIMIT`);
+ * once the address has been mailed as many invites as it may be by all organizations together,
+ * the invite is created unmailed (`mailed: false`), for its orgAdmin to hand the token over.
  */
 export async function createInvite(
   db: Db,
@@ -84,7 +89,12 @@ export async function createInvite(
     // counted in the one that waited would miss the invite of the creation it waited for.
     await lockInvitesTo(trx, email);
     // Read under the locks: the transaction's start (`now()`) came before the wait for them.
-    const lockedAt = await enforceInviteQuotas(trx, settings, input.organizationId, email);
+    const { now: lockedAt, mailed } = await enforceInviteQuotas(
+      trx,
+      settings,
+      input.organizationId,
+      email,
+    );
     // One past its expiry has expired, swept or not: it is recorded as the sweep records it
     // (marking it also frees the address's one pending slot). Only a live one is superseded.
     await recordExpiredInvites(trx, {
@@ -104,7 +114,10 @@ export async function createInvite(
       tokenHash: hashInviteToken(token),
       invitedBy: actor.userId,
       expiresAt: new Date(lockedAt.getTime() + settings.ttlMs),
+      mailed,
     });
+    // Said only when unmailed: events and audit entries of mailed invites read as before.
+    const unmailed = mailed ? {} : { mailed: false };
     await appendAudit(trx, [
       ...superseded.map(
         (old): AuditEntry => ({
@@ -125,7 +138,12 @@ export async function createInvite(
         entityType: 'invite',
         entityId: invite.id,
         before: null,
-        after: { email, role: input.role, expiresAt: invite.expiresAt.toISOString() },
+        after: {
+          email,
+          role: input.role,
+          expiresAt: invite.expiresAt.toISOString(),
+          ...unmailed,
+        },
         requestId: actor.requestId,
       },
     ]);
@@ -143,6 +161,7 @@ export async function createInvite(
         type: 'identity.member_invited',
         data: {
           ...facts,
+          ...unmailed,
           sealedAcceptUrl: sealInviteLink(
             settings.links,
             facts,
@@ -157,18 +176,20 @@ export async function createInvite(
 
 /**
  * Refuses the invite when the organization has created as many as it may in the last 24 hours,
- * for this address or in all, or when all organizations together have for this address. Revoked,
- * expired and accepted invites count: each was mailed. Counted under the organization lock and
- * the address's (`lockInvitesTo`), which every invite creation holds until commit, so concurrent
- * invites cannot pass a cap together. Returns the time it counted at, read in the same statement
- * under those locks on the database's clock, which writes `created_at`.
+ * for this address or in all (revoked, expired, accepted and unmailed invites count: the caps
+ * bound what one organization does). Otherwise says whether it is mailed: not once all
+ * organizations together have had as many invites mailed to the address as it may be sent,
+ * whatever became of them. Counted under the organization lock and the address's
+ * (`lockInvitesTo`), which every invite creation holds until commit, so concurrent invites cannot
+ * pass a cap together. Returns the time it counted at, read in the same statement under those
+ * locks on the database's clock, which writes `created_at`.
  */
 async function enforceInviteQuotas(
   trx: Trx,
   settings: InviteSettings,
   organizationId: string,
   email: string,
-): Promise<Date> {
+): Promise<{ now: Date; mailed: boolean }> {
   const limits: Record<InviteQuotaScope, number> = {
     address: settings.perAddressPerDay,
     organization: settings.perOrganizationPerDay,
@@ -180,20 +201,19 @@ async function enforceInviteQuotas(
     windowMs: INVITE_QUOTA_WINDOW_MS,
     limits,
   });
-  const refusal = checkInviteQuotas(
-    [
-      { scope: 'address', limit: limits.address, newest: newest.address },
-      { scope: 'organization', limit: limits.organization, newest: newest.organization },
-      {
-        scope: 'addressAllOrganizations',
+  const decision = decideInviteQuotas(
+    {
+      address: { limit: limits.address, newest: newest.address },
+      organization: { limit: limits.organization, newest: newest.organization },
+      addressAllOrganizations: {
         limit: limits.addressAllOrganizations,
         newest: newest.addressAllOrganizations,
       },
-    ],
+    },
     now,
   );
-  if (refusal !== undefined) throw inviteLimitReached(refusal);
-  return now;
+  if (decision.kind === 'refused') throw inviteLimitReached(decision.refusal);
+  return { now, mailed: decision.mailed };
 }
 
 /**

@@ -14,6 +14,8 @@ export interface Invite {
   expiresAt: Date;
   acceptedBy: string | null;
   acceptedAt: Date | null;
+  /** False when the cap over all organizations was full: no email announces it. */
+  mailed: boolean;
   createdAt: Date;
   /** Keyset position with the database's full timestamp precision. */
   position: { createdAt: string; id: string };
@@ -29,6 +31,7 @@ const COLUMNS = [
   'expires_at',
   'accepted_by',
   'accepted_at',
+  'mailed',
   'created_at',
 ] as const;
 
@@ -42,6 +45,7 @@ type InviteRow = {
   expires_at: Date;
   accepted_by: string | null;
   accepted_at: Date | null;
+  mailed: boolean;
   created_at: Date;
   created_at_text: string;
 };
@@ -56,6 +60,7 @@ const toInvite = (row: InviteRow): Invite => ({
   expiresAt: row.expires_at,
   acceptedBy: row.accepted_by,
   acceptedAt: row.accepted_at,
+  mailed: row.mailed,
   createdAt: row.created_at,
   position: { createdAt: row.created_at_text, id: row.id },
 });
@@ -71,6 +76,7 @@ export async function insertInvite(
     tokenHash: string;
     invitedBy: string;
     expiresAt: Date;
+    mailed: boolean;
   },
 ): Promise<Invite> {
   const row = await db
@@ -86,6 +92,7 @@ export async function insertInvite(
       accepted_at: null,
       revoked_by: null,
       revoked_at: null,
+      mailed: values.mailed,
       // The clock under the organization lock, not the transaction's start (the column's
       // default): invites of one organization commit in the order of this time, which the
       // invite list pages by, so none appears behind a reader's cursor.
@@ -168,19 +175,24 @@ export async function pendingInvitesCreatedBy(
 export interface RecentInvites {
   /** The database's clock as the statement ran, which writes `created_at`. */
   now: Date;
-  /** Per cap, the creation times of its newest invites in the window, newest first. */
+  /**
+   * Per cap, the creation times of its newest invites in the window, newest first: for
+   * `addressAllOrganizations`, of the mailed ones only.
+   */
   newest: Record<InviteQuotaScope, Date[]>;
 }
 
 /**
  * The database's clock and, per invite cap, the creation times of the newest invites of the
  * `windowMs` before it, newest first, at most that cap's `limit`: the organization's invites to
- * `email` (`address`), all of the organization's (`organization`), every organization's to
- * `email` (`addressAllOrganizations`). Whatever their status, since every one was mailed. One
+ * `email` (`address`), all of the organization's (`organization`), whatever their status or
+ * whether they were mailed; every organization's mailed invites to `email`
+ * (`addressAllOrganizations`), whatever their status, since that cap bounds the emails. One
  * statement, so that the caller holds its locks one round trip for all of it; the clock is read
  * once (a CTE with a volatile function is evaluated once), so every cap counts from the same
  * moment. The page index (organization, created_at) bounds the organization's reads, the address
- * index (lower(email), created_at) the address's. `email` is normalised (`normalizeEmail`).
+ * index (lower(email), created_at) of mailed invites the address's: `AND mailed` is what lets the
+ * partial index serve it, and the unmailed invites, however many, are never read. `email` is normalised (`normalizeEmail`).
  */
 export async function recentInviteTimes(
   db: Executor,
@@ -204,7 +216,7 @@ export async function recentInviteTimes(
             WHERE organization_id = ${organizationId} AND created_at > ${since}
             ORDER BY created_at DESC LIMIT ${limits.organization}) AS organization,
       ARRAY(SELECT created_at FROM organization_invites
-            WHERE lower(email) = ${email} AND created_at > ${since}
+            WHERE lower(email) = ${email} AND mailed AND created_at > ${since}
             ORDER BY created_at DESC LIMIT ${limits.addressAllOrganizations})
         AS "addressAllOrganizations"
     FROM clock`.execute(db);

@@ -41,6 +41,12 @@ const createdInviteSchema = z.object({
   expiresAt: timestamp,
   /** Shown only in this answer and in the invite email. */
   token: z.string(),
+  /**
+   * False when the address has been mailed as many invites as it may be in 24 hours, by all
+   * organizations together: no email goes out, and the token reaches the invitee only if the
+   * orgAdmin hands it over.
+   */
+  mailed: z.boolean(),
 });
 
 const cursorSchema = z.object({ createdAt: cursorTimestamp, id: z.uuid() });
@@ -67,9 +73,10 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
           'Invites an address (orgAdmin); a pending invite to it is superseded. 409 ' +
           'ALREADY_MEMBER when a member holds the address. 429 INVITE_LIMIT, with Retry-After ' +
           '(seconds), once the organization has created INVITES_PER_ADDRESS_PER_DAY invites ' +
-          'for the address (default 3) or INVITES_PER_ORG_PER_DAY in all (default 200), or ' +
-          'all organizations together INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS for the address ' +
-          '(default 10), in the last 24 hours, whatever became of them.',
+          'for the address (default 3) or INVITES_PER_ORG_PER_DAY in all (default 200), ' +
+          'in the last 24 hours, whatever became of them. Created but not mailed (mailed: ' +
+          'false) once all organizations together have had INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS ' +
+          'invites (default 10) mailed to the address in the last 24 hours.',
         params: orgParamsSchema,
         body: z.strictObject({ email: emailAddressSchema, role: roleSchema }),
         response: { 201: createdInviteSchema },
@@ -89,6 +96,7 @@ export function registerInviteRoutes(app: App, { db, guards, invites }: RouteDep
         role: invite.role,
         expiresAt: invite.expiresAt.toISOString(),
         token,
+        mailed: invite.mailed,
       });
     },
   );

@@ -1,0 +1,35 @@
+import { type Kysely, sql } from 'kysely';
+
+/**
+ * Whether notification mails an invite. The cap over all organizations
+ * (INVITES_PER_ADDRESS_PER_DAY_ALL_ORGS) bounds the invitation emails one address receives, not
+ * the invites organizations may create: counted on invites, one tenant could spend it and deny
+ * every other organization, the address's own among them, an invite to that address for a day.
+ * A full cap now leaves the invite unmailed (`mailed = false`) instead of refusing it. Every
+ * invite before this one was mailed, hence the default; a constant default adds the column
+ * without rewriting the table (PostgreSQL 11 and later).
+ *
+ * The cap counts only mailed invites, on each invite to the address, newest first. Unmailed ones
+ * are as many as organizations care to create (each may create INVITES_PER_ADDRESS_PER_DAY a
+ * day), so an index holding them too would have the count step over any number of them, each a
+ * visit to the table, under the address's lock. The address index, which nothing else reads,
+ * becomes partial on mailed invites: the count reads at most the cap's worth of its entries. IF
+ * NOT EXISTS, as before: a long-running installation builds it CONCURRENTLY under this name
+ * first (see operations.md) and the migration skips it.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    ALTER TABLE organization_invites ADD COLUMN mailed boolean NOT NULL DEFAULT true`.execute(db);
+  await sql`
+    CREATE INDEX IF NOT EXISTS organization_invites_mailed_address_idx
+    ON organization_invites (lower(email), created_at) WHERE mailed`.execute(db);
+  await sql`DROP INDEX IF EXISTS organization_invites_address_idx`.execute(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    CREATE INDEX IF NOT EXISTS organization_invites_address_idx
+    ON organization_invites (lower(email), created_at)`.execute(db);
+  await sql`DROP INDEX IF EXISTS organization_invites_mailed_address_idx`.execute(db);
+  await sql`ALTER TABLE organization_invites DROP COLUMN mailed`.execute(db);
+}
