@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts, withGate } from './failing-inserts.ts';
 import { type Booking, startBooking, type TestUser } from './harness.ts';
@@ -206,6 +207,51 @@ describe('giving back the decision of a booking that did not commit', () => {
     } finally {
       inventory.compensate = compensate;
     }
+  });
+
+  it('records none of its promotions on keys Postgres records untrusted', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 2 });
+    const [holder, doomed, first, second] = await Promise.all([
+      svc.user(),
+      svc.user(),
+      svc.user(),
+      svc.user(),
+    ]);
+    const held = (await svc.book(holder, eventId, 1)).json();
+    const queued: { id: string; status: string }[] = [];
+    await withDoomedBooking(eventId, doomed, async () => {
+      // The doomed booking holds seat 2 in Redis; both newcomers wait.
+      queued.push((await svc.book(first, eventId, 1)).json());
+      queued.push((await svc.book(second, eventId, 1)).json());
+      expect(queued.map((booking) => booking.status)).toEqual(['waiting', 'waiting']);
+      // The holder's cancellation released seat 1 and promoted the first in line, then failed,
+      // and its rebuild could neither rebuild nor drop the keys: Postgres records them untrusted.
+      const event = await findEvent(svc.db, eventId);
+      expect(
+        await svc.ctx.inventory.release(
+          eventId,
+          { bookingId: held.id, status: 'confirmed', seatNumbers: [1] },
+          event?.redisGeneration ?? null,
+        ),
+      ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: queued[0]?.id }] });
+      await svc.db
+        .updateTable('event_inventory')
+        .set({ redis_generation: `untrusted:${randomUUID()}` })
+        .where('event_id', '=', eventId)
+        .execute();
+    });
+    // The give-back of seat 2 promoted the second in line on those keys: not recorded, or the
+    // second would hold a seat while the first, ahead of it, still waits. Rebuilt from Postgres
+    // (by the give-back's path or the next request), the free seat goes to the first in line.
+    await svc.call(holder, 'GET', `/v1/events/${eventId}/availability`);
+    expect((await svc.call(second, 'GET', `/v1/bookings/${queued[1]?.id}`)).json()).toMatchObject({
+      status: 'waiting',
+    });
+    expect((await svc.call(first, 'GET', `/v1/bookings/${queued[0]?.id}`)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [2],
+    });
+    await expectConsistent(svc, eventId, 2, 'fifo');
   });
 });
 

@@ -17,6 +17,7 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
+import { reconcileEvent } from '../src/modules/inventory/reconcile.service.ts';
 import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { type BookingService, startBookingService } from '../src/service.ts';
 import { withGate } from './failing-inserts.ts';
@@ -330,6 +331,56 @@ describe('booking as its own Redis user', () => {
       totalSlots: 1,
       availableSlots: 0,
       waitlistLength: 1,
+    });
+  });
+
+  it('records the keys untrusted when a rebuild whose promotion Postgres refused cannot drop them', async () => {
+    const snapshot = eventSnapshot({ totalSlots: 1 });
+    const { eventId } = snapshot;
+    const [holder, waiter] = await Promise.all([
+      issuer.token({ sub: randomUUID() }),
+      issuer.token({ sub: randomUUID() }),
+    ]);
+    await publish(...publishedEvent(snapshot));
+    await eventually(async () => (await call(`/v1/events/${eventId}/availability`, holder)).ok, {
+      what: 'event open for bookings',
+    });
+    await call(`/v1/events/${eventId}/bookings`, holder, { seats: 1 });
+    const queued = (await (
+      await call(`/v1/events/${eventId}/bookings`, waiter, { seats: 1 })
+    ).json()) as { id: string; status: string };
+    expect(queued.status).toBe('waiting');
+    // A second seat in Postgres: the next rebuild promotes the waiting booking into it.
+    await service.ctx.db
+      .updateTable('event_inventory')
+      .set({ total_slots: 2 })
+      .where('event_id', '=', eventId)
+      .execute();
+    // Redis runs the rebuild, Postgres refuses to record its promotion, Redis refuses the drop.
+    await admin.call('ACL', 'SETUSER', 'booking', '-del');
+    const failure = await withFailingWrites(
+      service.ctx.db,
+      { table: 'booking_history', on: 'INSERT', when: sql`NEW.action = 'promoted'` },
+      () => reconcileEvent(service.ctx, eventId, { correlationId: randomUUID() }).catch((e) => e),
+    ).finally(async () => {
+      await admin.call('ACL', 'SETUSER', 'booking', '+del');
+      await admin.call('ACL', 'LOG', 'RESET');
+    });
+    expect(failure).toBeInstanceOf(Error);
+    // The rebuild's own writes undone, its keys (the promotion made) vouched for by nobody.
+    expect((await findEvent(service.ctx.db, eventId))?.redisGeneration).toMatch(/^untrusted:/);
+    expect(await (await call(`/v1/bookings/${queued.id}`, waiter)).json()).toMatchObject({
+      status: 'waiting',
+    });
+    // The next request rebuilds them, and the promotion is made and recorded then.
+    expect(await (await call(`/v1/events/${eventId}/availability`, holder)).json()).toEqual({
+      totalSlots: 2,
+      availableSlots: 0,
+      waitlistLength: 0,
+    });
+    expect(await (await call(`/v1/bookings/${queued.id}`, waiter)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [2],
     });
   });
 

@@ -314,11 +314,14 @@ export async function recordPromotions(
       // The give-back ran outside the event lock. A rebuild since then (it needs the lock this
       // transaction now holds) replaced the keys from Postgres, where these promotions never
       // happened, and decided afresh who holds the seats: recording them would hand out seats
-      // twice, or beyond a lowered capacity.
-      const generation = await ctx.inventory.generation(request.eventId);
-      const standing = promotions.filter((promotion) => promotion.generation === generation);
+      // twice, or beyond a lowered capacity. Keys Postgres no longer vouches for (a failed
+      // rebuild recorded them untrusted) may have lost a promotion it holds: whoever they
+      // promoted may stand behind someone they dropped, and they are rebuilt before use anyway.
       const event = await findEvent(trx, request.eventId);
-      return event ? persistPromotions(trx, ctx.inventory, event, standing, request) : [];
+      if (!event) return [];
+      const generation = event.redisGeneration ?? (await ctx.inventory.generation(request.eventId));
+      const standing = promotions.filter((promotion) => promotion.generation === generation);
+      return persistPromotions(trx, ctx.inventory, event, standing, request);
     });
     countBookings('promoted', promoted.length);
     ctx.wakeRelay();

@@ -16,10 +16,10 @@ import { inventoryRebuilding, lockEventExclusive, lockEventReleases } from './ev
  * A rebuild that fails drops the event's keys — before it lets go of the lock, unless taking the
  * lock or the COMMIT failed: Redis may then hold promotions Postgres did not record, or the
  * divergence the rebuild was called to repair, and no decision may be taken on either. The next
- * request finds the keys missing and rebuilds them. When Redis refuses the drop too, Postgres
- * records instead that it vouches for no keys (`untrustKeys`, in the rebuild's transaction, its
- * own writes undone), and every decision finds them missing (see `RESERVE_LUA`) until a rebuild
- * goes through. Between a failed COMMIT and the drop, the keys the rebuild made are of a
+ * request finds the keys missing and rebuilds them. Postgres also records that it vouches for
+ * no keys (`untrustKeys`, in the rebuild's transaction, its own writes undone), so that whatever
+ * Redis refused to drop, or lost the drop of, no decision is taken on (see `RESERVE_LUA`) until a
+ * rebuild goes through. Between a failed COMMIT and the drop, the keys the rebuild made are of a
  * generation Postgres does not record: nobody decides on them either.
  */
 export async function reconcileEvent(
@@ -37,9 +37,16 @@ export async function reconcileEvent(
         return await rebuildLocked(ctx, trx, eventId, meta);
       } catch (error) {
         dropped = true;
-        if (await dropDiverged(ctx, eventId)) throw error;
-        await sql`ROLLBACK TO SAVEPOINT rebuild`.execute(trx);
-        await untrustKeys(trx, eventId);
+        // Both, whether or not the drop went through: a drop Redis acknowledged can still be
+        // lost (a failover), and the keys would come back vouched for.
+        await dropDiverged(ctx, eventId);
+        try {
+          await sql`ROLLBACK TO SAVEPOINT rebuild`.execute(trx);
+          await untrustKeys(trx, eventId);
+        } catch (err) {
+          ctx.logger.error({ err, eventId }, 'keys of a failed rebuild not recorded untrusted');
+          throw error;
+        }
         return { failure: error };
       }
     });
