@@ -528,6 +528,26 @@ describe('invites', () => {
     expect(res.json().items).toEqual([]);
   });
 
+  it('writes and mails nothing for an invite identity-org created unmailed', async () => {
+    const email = `invitee-${randomUUID().slice(0, 8)}@example.test`;
+    const invite = memberInvited(randomUUID(), email, (facts) =>
+      sealInviteLink(h.inviteLinks, facts, 'https://app.happening.test/invites/accept?token=t'),
+    );
+    const unmailed = { ...invite, data: { ...invite.data, mailed: false } };
+    const processed = async () =>
+      (await h.metric('happening_consumer_messages_total', {
+        queue: 'notification.events',
+        outcome: 'processed',
+      })) ?? 0;
+    const before = await processed();
+    // Projected, then acknowledged: its handling is over, and it wrote no notice, so nothing is
+    // left that could be sent. (It records no notices inbox entry either: there were none.)
+    await h.deliver(unmailed);
+    await eventually(async () => (await processed()) > before, { what: 'the invite handled' });
+    expect(await h.notificationsOf(unmailed.id)).toEqual([]);
+    expect(h.sink.mailsTo(email)).toEqual([]);
+  });
+
   it('still mails an invite of version 1, with its link in clear, published before version 2', async () => {
     const url = `https://app.happening.test/invites/accept?token=tok${randomUUID().slice(0, 8)}`;
     const email = `invitee-${randomUUID().slice(0, 8)}@example.test`;

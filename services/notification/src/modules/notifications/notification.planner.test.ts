@@ -103,6 +103,21 @@ describe('planNotification', () => {
     expect(planWith(event, ring)?.secrets.acceptUrl?.reveal()).toBe(url);
   });
 
+  it('plans no email for an invite identity-org did not have mailed, and one for an invite saying it is', () => {
+    const invite = memberInvited(randomUUID(), 'new@example.com', (facts) =>
+      sealInviteLink(inviteLinks, facts, 'https://app.example/invites/accept?token=t'),
+    );
+    expect(planNotification({ ...invite, data: { ...invite.data, mailed: false } })).toBe(
+      undefined,
+    );
+    expect(
+      planNoticeFor({ ...invite, data: { ...invite.data, mailed: false } }, 'u-1', inviteLinks),
+    ).toBeUndefined();
+    expect(planNotification({ ...invite, data: { ...invite.data, mailed: true } })?.type).toBe(
+      'org_invite',
+    );
+  });
+
   it('takes the link of a version 1 invite as it came', () => {
     const url = 'https://app.example/invites/accept?token=old';
     const plan = planNotification(memberInvitedV1(randomUUID(), 'new@example.com', url));
