@@ -12,10 +12,11 @@ import { type Kysely, sql } from 'kysely';
  * The cap counts only mailed invites, on each invite to the address, newest first. Unmailed ones
  * are as many as organizations care to create (each may create INVITES_PER_ADDRESS_PER_DAY a
  * day), so an index holding them too would have the count step over any number of them, each a
- * visit to the table, under the address's lock. The address index, which nothing else reads,
- * becomes partial on mailed invites: the count reads at most the cap's worth of its entries. IF
- * NOT EXISTS, as before: a long-running installation builds it CONCURRENTLY under this name
- * first (see operations.md) and the migration skips it.
+ * visit to the table, under the address's lock. So the count reads a partial index of mailed
+ * invites: at most the cap's worth of its entries. IF NOT EXISTS, as before: a long-running
+ * installation builds it CONCURRENTLY under this name first (see operations.md) and the
+ * migration skips it. The full index of 20251122001000 stays for now: the previous release,
+ * still serving during a rollout, counts every invite through it; a later release drops it.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -23,13 +24,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE INDEX IF NOT EXISTS organization_invites_mailed_address_idx
     ON organization_invites (lower(email), created_at) WHERE mailed`.execute(db);
-  await sql`DROP INDEX IF EXISTS organization_invites_address_idx`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`
-    CREATE INDEX IF NOT EXISTS organization_invites_address_idx
-    ON organization_invites (lower(email), created_at)`.execute(db);
   await sql`DROP INDEX IF EXISTS organization_invites_mailed_address_idx`.execute(db);
   await sql`ALTER TABLE organization_invites DROP COLUMN mailed`.execute(db);
 }
