@@ -238,6 +238,61 @@ describe('cancellations in shared transactions', () => {
     await expectConsistent(svc, eventId, 1, 'fifo');
   });
 
+  it('a cancellation queued behind one whose write failed after its release does not promote past whoever that release promoted', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 2 });
+    const [holder, keeper, first, second] = await Promise.all([
+      svc.user(),
+      svc.user(),
+      svc.user(),
+      svc.user(),
+    ]);
+    const held = await bookedId(holder, eventId, 1);
+    const kept = await bookedId(keeper, eventId, 1);
+    const waiting = [await bookedId(first, eventId, 1), await bookedId(second, eventId, 1)];
+    let queued: Promise<unknown> | undefined;
+    const failed = await withGate(svc.db, (gate) =>
+      withFailingWrites(
+        svc.db,
+        {
+          table: 'booking_history',
+          on: 'INSERT',
+          when: sql`NEW.action = 'cancelled' AND NEW.booking_id = ${sql.lit(held)}::uuid`,
+          gate: gate.key,
+        },
+        async () => {
+          // The holder's release has promoted the first in line in Redis; its write waits.
+          const cancelling = cancel(holder, held);
+          await gate.reached();
+          // Another replica's cancellation of the keeper queues on the event's release lock.
+          queued = cancelBatch(svc.ctx, [request(eventId, kept, keeper)]);
+          await eventually(async () => {
+            const { rows } = await sql<{ n: string }>`
+              SELECT count(*) AS n FROM pg_locks
+              WHERE NOT granted AND NOT (locktype = 'advisory' AND objid = ${gate.key})`.execute(
+              svc.db,
+            );
+            return Number(rows[0]?.n) > 0;
+          });
+          await gate.open();
+          return cancelling;
+        },
+      ),
+    );
+    expect(failed.statusCode).toBe(500);
+    // Its release found the keys holding a release Postgres never recorded: left to be done
+    // alone, after a rebuild, instead of promoting the second in line into the keeper's seat
+    // while the first, ahead of it, still waits.
+    expect(await queued).toEqual([{ status: 'fulfilled', value: 'alone' }]);
+    expect((await svc.call(second, 'GET', `/v1/bookings/${waiting[1]}`)).json()).toMatchObject({
+      status: 'waiting',
+    });
+    expect((await cancel(keeper, kept)).statusCode).toBe(200);
+    expect((await svc.call(first, 'GET', `/v1/bookings/${waiting[0]}`)).json()).toMatchObject({
+      status: 'confirmed',
+    });
+    await expectConsistent(svc, eventId, 2, 'fifo');
+  });
+
   it("one event's held release lock does not hold up another event's cancellations", async () => {
     const [held, free] = [
       await svc.openEvent({ totalSlots: 2 }),

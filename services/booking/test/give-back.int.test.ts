@@ -231,7 +231,8 @@ describe('giving back the decision of a booking that did not commit', () => {
         await svc.ctx.inventory.release(
           eventId,
           { bookingId: held.id, status: 'confirmed', seatNumbers: [1] },
-          event?.redisGeneration ?? null,
+          { redisGeneration: event?.redisGeneration ?? null, lastRelease: null },
+          randomUUID(),
         ),
       ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: queued[0]?.id }] });
       await svc.db

@@ -33,6 +33,8 @@ export interface EventInventoryTable {
   status_version: number;
   /** The generation of the Redis keys the last committed rebuild made (see reconcile.service). */
   redis_generation: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The token of the last cancellation that committed a release in Redis (see inventory.lua.ts). */
+  last_release: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -129,20 +129,25 @@ export class Inventory {
   }
 
   /**
-   * Returns a booking's seats or waitlist place and promotes per the event's policy; only on keys
-   * of `trusted`, as `reserve`.
+   * Returns a booking's seats or waitlist place and promotes per the event's policy, for a
+   * cancellation transaction holding the release lock: only on keys of `event.redisGeneration`
+   * (as `reserve`) whose last release is `event.lastRelease` or `token`, this transaction's own,
+   * which it records in Postgres and the keys keep.
    */
   async release(
     eventId: string,
     hold: { bookingId: string; status: 'confirmed' | 'waiting' | 'none'; seatNumbers: number[] },
-    trusted: string | null,
+    event: { redisGeneration: string | null; lastRelease: string | null },
+    token: string,
   ): Promise<ReleaseResult> {
     return parseRelease(
       answered(
         await this.redis.inventoryRelease(
           ...releaseArgs(eventId, hold),
           RECORDED,
-          trusted ?? '',
+          event.redisGeneration ?? '',
+          event.lastRelease ?? '',
+          token,
           sentAt(),
         ),
       ),
@@ -257,25 +262,30 @@ export class Inventory {
   }
 
   /**
-   * The generation of the event's keys, and of the rebuild they wait on to be marked committed
-   * if any; undefined when there are none.
+   * The generation of the event's keys, of the rebuild they wait on to be marked committed if
+   * any, and the token of the last release they ran if any; undefined when there are none.
    */
-  async keysOf(eventId: string): Promise<{ generation: string; pending?: string } | undefined> {
+  async keysOf(
+    eventId: string,
+  ): Promise<{ generation: string; pending?: string; lastRelease?: string } | undefined> {
     const meta = inventoryKeys(eventId).meta;
     const replies = (await this.redis
       .multi()
       .hget(meta, 'total')
       .hget(meta, 'gen')
       .hget(meta, 'pending')
+      .hget(meta, 'lastrelease')
       .exec()) as [Error | null, string | null][];
-    const [total, generation, pending] = replies.map(([error, value]) => {
+    const [total, generation, pending, lastRelease] = replies.map(([error, value]) => {
       if (error) throw error;
       return value;
     });
     if (total == null) return undefined;
-    return pending == null
-      ? { generation: generation ?? '' }
-      : { generation: generation ?? '', pending };
+    return {
+      generation: generation ?? '',
+      ...(pending == null ? {} : { pending }),
+      ...(lastRelease == null ? {} : { lastRelease }),
+    };
   }
 
   /** Whether the event's keys exist and their rebuild committed. */

@@ -43,6 +43,10 @@ async function openEvent(totalSlots: number, policy: 'fifo' | 'first_fit' = 'fif
   return eventId;
 }
 
+/** Releases as cancellations whose transactions all committed: one token, never another's. */
+const RELEASE_TOKEN = randomUUID();
+const anyKeys = { redisGeneration: null, lastRelease: null };
+
 const reserve = (eventId: string, seats: number, seatNumbers?: number[]) =>
   inventory.reserve(eventId, { bookingId: randomUUID(), seats, seatNumbers }, null);
 
@@ -118,7 +122,8 @@ describe('inventory scripts against real Redis', () => {
         status: 'confirmed',
         seatNumbers: [1],
       },
-      null,
+      anyKeys,
+      RELEASE_TOKEN,
     );
     expect(released).toMatchObject({
       kind: 'OK',
@@ -141,7 +146,8 @@ describe('inventory scripts against real Redis', () => {
         status: 'confirmed',
         seatNumbers: [2],
       },
-      null,
+      anyKeys,
+      RELEASE_TOKEN,
     );
     expect(released).toMatchObject({ kind: 'OK', promotions: [] });
     expect(await inventory.availability(eventId, null)).toMatchObject({
@@ -167,7 +173,8 @@ describe('inventory scripts against real Redis', () => {
         status: 'confirmed',
         seatNumbers: [2, 3],
       },
-      null,
+      anyKeys,
+      RELEASE_TOKEN,
     );
     expect(released).toMatchObject({
       kind: 'OK',
@@ -189,7 +196,8 @@ describe('inventory scripts against real Redis', () => {
     await inventory.release(
       eventId,
       { bookingId: holder, status: 'confirmed', seatNumbers: [1] },
-      null,
+      anyKeys,
+      RELEASE_TOKEN,
     );
     expect(await reserve(eventId, 1)).toMatchObject({ kind: 'confirmed', seatNumbers: [1] });
   });
@@ -227,13 +235,15 @@ describe('inventory scripts against real Redis', () => {
           status: 'confirmed',
           seatNumbers: [1],
         },
-        null,
+        anyKeys,
+        RELEASE_TOKEN,
       ),
     ).toMatchObject({ kind: 'OK', promotions: [] });
     await inventory.release(
       eventId,
       { bookingId: three, status: 'waiting', seatNumbers: [] },
-      null,
+      anyKeys,
+      RELEASE_TOKEN,
     );
     // Two more free: the first two-seat booking is promoted.
     expect(
@@ -244,7 +254,8 @@ describe('inventory scripts against real Redis', () => {
           status: 'confirmed',
           seatNumbers: [2, 3],
         },
-        null,
+        anyKeys,
+        RELEASE_TOKEN,
       ),
     ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: two, seatNumbers: [1, 2] }] });
     expect(await waitingCounts(eventId)).toEqual({ bySeats: { '2': 1 }, total: 1, trusted: true });
@@ -280,7 +291,8 @@ describe('inventory scripts against real Redis', () => {
           status: 'confirmed',
           seatNumbers: [1],
         },
-        null,
+        anyKeys,
+        RELEASE_TOKEN,
       ),
     ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: uncounted, seatNumbers: [1] }] });
   });
@@ -299,7 +311,8 @@ describe('inventory scripts against real Redis', () => {
         status: 'waiting',
         seatNumbers: [],
       },
-      null,
+      anyKeys,
+      RELEASE_TOKEN,
     );
     expect(released).toMatchObject({
       kind: 'OK',
@@ -342,7 +355,12 @@ describe('inventory scripts against real Redis', () => {
     const eventId = randomUUID();
     expect(await reserve(eventId, 1)).toEqual({ kind: 'MISSING' });
     expect(
-      await inventory.release(eventId, { bookingId: 'x', status: 'none', seatNumbers: [] }, null),
+      await inventory.release(
+        eventId,
+        { bookingId: 'x', status: 'none', seatNumbers: [] },
+        anyKeys,
+        RELEASE_TOKEN,
+      ),
     ).toEqual({
       kind: 'MISSING',
     });
@@ -394,7 +412,8 @@ describe('inventory scripts against real Redis', () => {
           status: 'confirmed',
           seatNumbers: [1],
         },
-        null,
+        anyKeys,
+        RELEASE_TOKEN,
       ),
     ).toEqual({ kind: 'MISSING' });
     expect(await inventory.exists(eventId)).toBe(false);
@@ -432,7 +451,8 @@ describe('inventory scripts against real Redis', () => {
       inventory.release(
         eventId,
         { bookingId: holder, status: 'confirmed', seatNumbers: [1] },
-        trusted,
+        { redisGeneration: trusted, lastRelease: null },
+        RELEASE_TOKEN,
       );
     // Another generation recorded (a rebuild since, or keys Postgres no longer vouches for): the
     // keys are as good as missing, pending or not.
@@ -452,6 +472,43 @@ describe('inventory scripts against real Redis', () => {
     // None recorded (keys from before generations were): whichever keys there are.
     expect(await ask(null)).toMatchObject({ kind: 'confirmed', seatNumbers: [1] });
     expect(await inventory.availability(eventId, null)).toMatchObject({ availableSlots: 1 });
+  });
+
+  it("releases only on keys whose last release is the one Postgres records, or the transaction's own", async () => {
+    const eventId = await openEvent(3);
+    const [holder, other, third, waiting] = [
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+    ];
+    for (const bookingId of [holder, other, third, waiting]) {
+      await inventory.reserve(eventId, { bookingId, seats: 1 }, null);
+    }
+    const leave = (bookingId: string, seat: number, lastRelease: string | null, token: string) =>
+      inventory.release(
+        eventId,
+        { bookingId, status: 'confirmed', seatNumbers: [seat] },
+        { redisGeneration: null, lastRelease },
+        token,
+      );
+    // A release whose transaction then failed: Postgres still records none.
+    const failed = randomUUID();
+    expect(await leave(holder, 1, null, failed)).toMatchObject({
+      kind: 'OK',
+      promotions: [{ bookingId: waiting }],
+    });
+    expect(await inventory.keysOf(eventId)).toMatchObject({ lastRelease: failed });
+    // The next cancellation, naming what Postgres records, finds the keys holding that release.
+    expect(await leave(other, 2, null, randomUUID())).toEqual({ kind: 'MISSING' });
+    // Had it committed, the next names it; a transaction's second release names its own.
+    const next = randomUUID();
+    expect(await leave(other, 2, failed, next)).toMatchObject({ kind: 'OK' });
+    expect(await leave(third, 3, failed, next)).toMatchObject({ kind: 'OK' });
+    expect(await inventory.keysOf(eventId)).toMatchObject({ lastRelease: next });
+    // Rebuilt keys have run no release yet: any recorded one will do.
+    await rebuildCommitted(eventId, { ...empty(3, 'fifo'), bookedSeats: [1] });
+    expect(await leave(waiting, 1, failed, randomUUID())).toMatchObject({ kind: 'OK' });
   });
 
   it('rebuild with raised capacity promotes at once; lowered capacity never goes below zero', async () => {
@@ -479,7 +536,8 @@ describe('inventory scripts against real Redis', () => {
     await inventory.release(
       eventId,
       { bookingId: 'b', status: 'confirmed', seatNumbers: [4] },
-      null,
+      anyKeys,
+      RELEASE_TOKEN,
     );
     expect(await inventory.availability(eventId, null)).toMatchObject({ availableSlots: 0 });
   });
@@ -526,7 +584,8 @@ describe('inventory scripts against real Redis', () => {
           status: 'confirmed',
           seatNumbers: [seat],
         },
-        null,
+        anyKeys,
+        RELEASE_TOKEN,
       );
       expect(released).toMatchObject({ kind: 'OK', promotions: [] });
       const generation = (released as { generation: string }).generation;
@@ -568,7 +627,8 @@ describe('inventory scripts against real Redis', () => {
         status: 'confirmed',
         seatNumbers: [3],
       },
-      null,
+      anyKeys,
+      RELEASE_TOKEN,
     );
     await inventory.settleBeyondTotal(eventId, {
       bookingId: 'holder',
@@ -601,7 +661,8 @@ describe('inventory scripts against real Redis', () => {
         status: 'confirmed',
         seatNumbers: [3],
       },
-      null,
+      anyKeys,
+      RELEASE_TOKEN,
     );
     if (released.kind !== 'OK') throw new Error('keys missing');
     if (unnamed) expect(released.generation).toBe('');
@@ -653,6 +714,8 @@ describe('inventory scripts against real Redis', () => {
       '3',
       '',
       '',
+      '',
+      RELEASE_TOKEN,
       sentAt,
     ];
     expect(await redis.inventoryRelease(...releaseCall)).toEqual([
@@ -697,7 +760,8 @@ describe('inventory scripts against real Redis', () => {
         inventory.release(
           eventId,
           { bookingId: randomUUID(), status: 'none', seatNumbers: [] },
-          null,
+          anyKeys,
+          RELEASE_TOKEN,
         ),
       ).rejects.toBeInstanceOf(StaleInventoryCall);
     } finally {

@@ -209,7 +209,10 @@ return {'waiting', seq, number, redis.call('ZRANK', KEYS[4], id) + 1,
  * never recorded, see `Inventory.compensate`; '2' a committed cancellation's seats beyond a
  * lowered capacity, see `Inventory.settleBeyondTotal`), a generation ('' for any): for a
  * cancellation the one Postgres records for the event (as `RESERVE_LUA`'s), otherwise the one
- * the hold was taken in, sent at.
+ * the hold was taken in; for a cancellation only, the token of the last release Postgres records
+ * (`event_inventory.last_release`, '' for none) and its own transaction's token, which its
+ * transaction records there and the keys keep as `lastrelease` (a rebuild's keys have none);
+ * sent at.
  * → {'OK', generation, 'id:seat,seat', ...} | {'MISSING'}
  */
 export const RELEASE_LUA = answeredOnce(`
@@ -223,6 +226,12 @@ local generation = redis.call('HGET', KEYS[1], 'gen') or ''
 if ARGV[4] == '' then
   -- A cancellation names the generation Postgres records: any other keys are as good as missing.
   if not trusted_keys(ARGV[5]) then return {'MISSING'} end
+  -- It holds the release lock, so the release before it has committed or never will: keys whose
+  -- last release is neither the one Postgres records nor this transaction's own hold what a
+  -- failed cancellation released and promoted.
+  local last = redis.call('HGET', KEYS[1], 'lastrelease')
+  if last and last ~= ARGV[6] and last ~= ARGV[7] then return {'MISSING'} end
+  redis.call('HSET', KEYS[1], 'lastrelease', ARGV[7])
 else
   -- Taken before a rebuild: the rebuilt keys hold Postgres's state, which never had the hold, and
   -- its seats may be someone else's since. Nothing to return.

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { BookingDb } from '../../db/database.ts';
 import type { PipelinedTransaction } from '../../db/pipelined.transaction.ts';
 import type { EventRecord } from '../inventory/event-inventory.repository.ts';
@@ -85,28 +85,29 @@ function streamEntries(
 }
 
 /**
- * Marks the booked seats of bookings about to be cancelled released, before Redis frees them
- * (`release`). A booking Redis then hands one of those seats meanwhile waits at the seat index
- * for this transaction and books it once it commits, instead of colliding with a row still
- * booked, which would take its seat for one Redis lost and rebuild the event. Rolled back with
- * the transaction; the stream's later `cancelled` entry finds the seats released already.
+ * Before a cancellation transaction's Redis releases (`release`): records its token as the
+ * event's last release (the keys keep it too; the next cancellation checks they agree, see
+ * `RELEASE_LUA`), and marks the booked seats of the bookings it cancels released. A booking Redis
+ * then hands one of those seats meanwhile waits at the seat index for this transaction and books
+ * it once it commits, instead of colliding with a row still booked, which would take its seat
+ * for one Redis lost and rebuild the event. One statement; rolled back with the transaction, the
+ * token too; the stream's later `cancelled` entry finds the seats released already.
  */
 export async function releaseSeatsOf(
   trx: Kysely<BookingDb>,
+  release: { eventId: string; token: string },
   cancelled: readonly { bookingId: string; state: BookingState }[],
 ): Promise<void> {
-  const holding = cancelled.filter(({ state }) => state.status === 'confirmed');
-  if (holding.length === 0) return;
-  await trx
-    .updateTable('booking_seats')
-    .set({ status: 'released' })
-    .where(
-      'booking_id',
-      'in',
-      holding.map(({ bookingId }) => bookingId),
+  const holding = cancelled
+    .filter(({ state }) => state.status === 'confirmed')
+    .map(({ bookingId }) => bookingId);
+  await sql`
+    WITH last_release AS (
+      UPDATE event_inventory SET last_release = ${release.token}
+      WHERE event_id = ${release.eventId}
     )
-    .where('status', '=', 'booked')
-    .execute();
+    UPDATE booking_seats SET status = 'released'
+    WHERE booking_id = ANY (${sql.val(holding)}::uuid[]) AND status = 'booked'`.execute(trx);
 }
 
 /** A decided new booking, to be written by `writeCreated`. */

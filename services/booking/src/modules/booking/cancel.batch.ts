@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { BookingContext } from '../../context.ts';
 import { pipelinedTransaction } from '../../db/pipelined.transaction.ts';
@@ -116,8 +117,10 @@ async function cancelForEvent(
       // nothing (fifo) and waiting bookings hold no seats (first_fit). All releases can then go
       // to Redis at once (run in this order).
       decisions.sort((x, y) => releaseRank(x.decided.state) - releaseRank(y.decided.state));
+      const token = randomUUID();
       await releaseSeatsOf(
         tx.db,
+        { eventId, token },
         decisions.map(({ request, decided }) => ({
           bookingId: request.bookingId,
           state: decided.state,
@@ -133,7 +136,8 @@ async function cancelForEvent(
               status: decided.state.status,
               seatNumbers: decided.state.seatNumbers,
             },
-            event.redisGeneration,
+            event,
+            token,
           ),
         ),
       );

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { BookingContext } from '../../context.ts';
 import { countBookings } from '../../metrics/booking.metrics.ts';
 import type { ReleaseResult } from '../../redis/inventory.client.ts';
@@ -71,12 +72,14 @@ async function attemptCancel(
       const decided = decideCancellation(input, target, ctx.now());
       if (!decided) return;
       const { state, events } = decided;
-      await releaseSeatsOf(trx, [{ bookingId: input.bookingId, state }]);
+      const token = randomUUID();
+      await releaseSeatsOf(trx, { eventId, token }, [{ bookingId: input.bookingId, state }]);
       releasing = true;
       released = await ctx.inventory.release(
         eventId,
         { bookingId: input.bookingId, status: state.status, seatNumbers: state.seatNumbers },
-        target.event.redisGeneration,
+        target.event,
+        token,
       );
       if (released.kind === 'MISSING') throw new CancelInventoryMissing();
       if (state.status === 'confirmed') {

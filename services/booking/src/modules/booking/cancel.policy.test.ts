@@ -111,6 +111,7 @@ describe('deciding a cancellation', () => {
     visibility: 'public',
     catalogVersion: 2,
     redisGeneration: null,
+    lastRelease: null,
     endsAt: new Date(facts.startsAt.getTime() + 3 * 3_600_000),
     ...facts,
   });

@@ -14,6 +14,11 @@ export type EventRecord = EventFacts & {
    * were recorded. Read under the event lock, decisions are taken on those keys only.
    */
   redisGeneration: string | null;
+  /**
+   * The token of the last cancellation transaction that committed a release in Redis (null before
+   * any did): a cancellation decides only on keys whose last release it names (see `RELEASE_LUA`).
+   */
+  lastRelease: string | null;
 };
 
 export function toEventRecord(row: EventInventoryRow): EventRecord {
@@ -30,6 +35,7 @@ export function toEventRecord(row: EventInventoryRow): EventRecord {
     visibility: row.visibility,
     catalogVersion: row.catalog_version,
     redisGeneration: row.redis_generation ?? null,
+    lastRelease: row.last_release ?? null,
   };
 }
 

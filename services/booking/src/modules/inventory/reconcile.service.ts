@@ -116,8 +116,7 @@ async function rebuildLocked(
     return { promoted: [] };
   }
   // Requests that all found the keys missing reconcile one after the other: only the first works.
-  if (meta.onlyIfMissing && (await keysVouchedFor(ctx, eventId, event.redisGeneration)))
-    return { promoted: [] };
+  if (meta.onlyIfMissing && (await keysVouchedFor(ctx, eventId, event))) return { promoted: [] };
   const booked = await trx
     .selectFrom('booking_seats')
     .select('seat_no')
@@ -160,18 +159,21 @@ async function rebuildLocked(
 }
 
 /**
- * Whether the event's keys are those Postgres records (`recorded`, read under the exclusive event
+ * Whether the event's keys are those Postgres records (`event`, read under the exclusive event
  * lock), so a request that found them missing need not rebuild them: a rebuild before it made
  * them. Keys of a rebuild that committed but whose mark was lost (or is still on its way) are
- * marked committed here. With no generation recorded, keys not pending are.
+ * marked committed here. With no generation recorded, keys not pending are. Keys whose last
+ * release is not the one Postgres records hold a release whose transaction did not commit.
  */
 async function keysVouchedFor(
   ctx: BookingContext,
   eventId: string,
-  recorded: string | null,
+  event: { redisGeneration: string | null; lastRelease: string | null },
 ): Promise<boolean> {
   const keys = await ctx.inventory.keysOf(eventId);
   if (!keys) return false;
+  if (keys.lastRelease !== undefined && keys.lastRelease !== event.lastRelease) return false;
+  const recorded = event.redisGeneration;
   if (recorded === null) return keys.pending === undefined;
   if (keys.generation !== recorded) return false;
   if (keys.pending !== undefined) await ctx.inventory.committed(eventId, keys.pending);
