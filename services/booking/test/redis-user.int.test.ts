@@ -261,14 +261,8 @@ describe('booking as its own Redis user', () => {
     );
   });
 
-  /**
-   * One seat, held, and a booking waiting for it; the holder's cancellation fails after Redis
-   * released the seat and promoted the waiting booking into it, and Redis refuses booking's
-   * scripts and deletes from then until the cancellation has been answered: no rebuild after the
-   * failure, and no drop either. Redis's keys are left holding the promotion Postgres never
-   * recorded.
-   */
-  async function cancellationFailedWhileRedisRefused() {
+  /** An event of one seat, open: a holder's booking holds it, a waiter's waits for it. */
+  async function oneSeatHeldAndAwaited() {
     const snapshot = eventSnapshot({ totalSlots: 1 });
     const { eventId } = snapshot;
     const [holder, waiter] = await Promise.all([
@@ -285,6 +279,18 @@ describe('booking as its own Redis user', () => {
       await call(`/v1/events/${eventId}/bookings`, waiter, { seats: 1 })
     ).json()) as { id: string; status: string };
     expect(queued.status).toBe('waiting');
+    return { eventId, holder, waiter, held, queued };
+  }
+
+  /**
+   * `oneSeatHeldAndAwaited`, then the holder's cancellation fails after Redis
+   * released the seat and promoted the waiting booking into it, and Redis refuses booking's
+   * scripts and deletes from then until the cancellation has been answered: no rebuild after the
+   * failure, and no drop either. Redis's keys are left holding the promotion Postgres never
+   * recorded.
+   */
+  async function cancellationFailedWhileRedisRefused() {
+    const { eventId, holder, waiter, held, queued } = await oneSeatHeldAndAwaited();
 
     const failed = await withGate(service.ctx.db, (gate) =>
       withFailingWrites(
@@ -335,21 +341,7 @@ describe('booking as its own Redis user', () => {
   });
 
   it('records the keys untrusted when a rebuild whose promotion Postgres refused cannot drop them', async () => {
-    const snapshot = eventSnapshot({ totalSlots: 1 });
-    const { eventId } = snapshot;
-    const [holder, waiter] = await Promise.all([
-      issuer.token({ sub: randomUUID() }),
-      issuer.token({ sub: randomUUID() }),
-    ]);
-    await publish(...publishedEvent(snapshot));
-    await eventually(async () => (await call(`/v1/events/${eventId}/availability`, holder)).ok, {
-      what: 'event open for bookings',
-    });
-    await call(`/v1/events/${eventId}/bookings`, holder, { seats: 1 });
-    const queued = (await (
-      await call(`/v1/events/${eventId}/bookings`, waiter, { seats: 1 })
-    ).json()) as { id: string; status: string };
-    expect(queued.status).toBe('waiting');
+    const { eventId, holder, waiter, queued } = await oneSeatHeldAndAwaited();
     // A second seat in Postgres: the next rebuild promotes the waiting booking into it.
     await service.ctx.db
       .updateTable('event_inventory')
