@@ -5,6 +5,7 @@ import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../src/modules/booking/cancel.batch.ts';
+import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { lockEventReleases } from '../src/modules/inventory/event-lock.ts';
 import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts, withGate } from './failing-inserts.ts';
@@ -263,16 +264,10 @@ describe('cancellations in shared transactions', () => {
           // The holder's release has promoted the first in line in Redis; its write waits.
           const cancelling = cancel(holder, held);
           await gate.reached();
-          // Another replica's cancellation of the keeper queues on the event's release lock.
+          // Another replica's cancellation of the keeper queues on the event's release lock (the
+          // only lock anyone waits for exclusively: the gate is waited for shared).
           queued = cancelBatch(svc.ctx, [request(eventId, kept, keeper)]);
-          await eventually(async () => {
-            const { rows } = await sql<{ n: string }>`
-              SELECT count(*) AS n FROM pg_locks
-              WHERE NOT granted AND NOT (locktype = 'advisory' AND objid = ${gate.key})`.execute(
-              svc.db,
-            );
-            return Number(rows[0]?.n) > 0;
-          });
+          await advisoryLockAwaited(svc.db, 'ExclusiveLock');
           await gate.open();
           return cancelling;
         },
@@ -289,6 +284,42 @@ describe('cancellations in shared transactions', () => {
     expect((await cancel(keeper, kept)).statusCode).toBe(200);
     expect((await svc.call(first, 'GET', `/v1/bookings/${waiting[0]}`)).json()).toMatchObject({
       status: 'confirmed',
+    });
+    await expectConsistent(svc, eventId, 2, 'fifo');
+  });
+
+  it('a cancellation finding the keys holding a release Postgres does not record rebuilds them, then cancels', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 2 });
+    const [holder, keeper, first, second] = await Promise.all([
+      svc.user(),
+      svc.user(),
+      svc.user(),
+      svc.user(),
+    ]);
+    const held = await bookedId(holder, eventId, 1);
+    const kept = await bookedId(keeper, eventId, 1);
+    const waiting = [await bookedId(first, eventId, 1), await bookedId(second, eventId, 1)];
+    // The holder's cancellation released seat 1 and promoted the first in line in Redis, then
+    // its transaction rolled back, its token never recorded.
+    const event = await findEvent(svc.db, eventId);
+    if (!event) throw new Error('event not found');
+    await svc.ctx.inventory.release(
+      eventId,
+      { bookingId: held, status: 'confirmed', seatNumbers: [1] },
+      event,
+      randomUUID(),
+    );
+    const generation = await svc.ctx.inventory.generation(eventId);
+    // Refused on those keys, then done alone after a rebuild check that must rebuild them though
+    // they are of the generation Postgres records (else: refused again, 503).
+    expect((await cancel(keeper, kept)).statusCode).toBe(200);
+    expect(await svc.ctx.inventory.generation(eventId)).not.toBe(generation);
+    expect((await svc.call(first, 'GET', `/v1/bookings/${waiting[0]}`)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [2],
+    });
+    expect((await svc.call(second, 'GET', `/v1/bookings/${waiting[1]}`)).json()).toMatchObject({
+      status: 'waiting',
     });
     await expectConsistent(svc, eventId, 2, 'fifo');
   });

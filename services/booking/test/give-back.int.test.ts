@@ -254,6 +254,48 @@ describe('giving back the decision of a booking that did not commit', () => {
     });
     await expectConsistent(svc, eventId, 2, 'fifo');
   });
+
+  it('records none of its promotions on keys holding a cancellation Postgres does not record', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 3 });
+    const [holder, keeper, doomed, first, second] = await Promise.all([
+      svc.user(),
+      svc.user(),
+      svc.user(),
+      svc.user(),
+      svc.user(),
+    ]);
+    const held = (await svc.book(holder, eventId, 1)).json();
+    await svc.book(keeper, eventId, 1);
+    const queued: { id: string; status: string }[] = [];
+    await withDoomedBooking(eventId, doomed, async () => {
+      // The doomed booking holds seat 3 in Redis; both newcomers wait.
+      queued.push((await svc.book(first, eventId, 1)).json());
+      queued.push((await svc.book(second, eventId, 1)).json());
+      expect(queued.map((booking) => booking.status)).toEqual(['waiting', 'waiting']);
+      // The holder's cancellation released seat 1 and promoted the first in line, then its
+      // transaction rolled back (its token never recorded), its rebuild still to come.
+      const event = await findEvent(svc.db, eventId);
+      if (!event) throw new Error('event not found');
+      expect(
+        await svc.ctx.inventory.release(
+          eventId,
+          { bookingId: held.id, status: 'confirmed', seatNumbers: [1] },
+          event,
+          randomUUID(),
+        ),
+      ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: queued[0]?.id }] });
+    });
+    // The give-back of seat 3 promoted the second in line past the first: not recorded. Rebuilt
+    // from Postgres instead, the seat goes to the first.
+    expect((await svc.call(second, 'GET', `/v1/bookings/${queued[1]?.id}`)).json()).toMatchObject({
+      status: 'waiting',
+    });
+    expect((await svc.call(first, 'GET', `/v1/bookings/${queued[0]?.id}`)).json()).toMatchObject({
+      status: 'confirmed',
+      seatNumbers: [3],
+    });
+    await expectConsistent(svc, eventId, 3, 'fifo');
+  });
 });
 
 describe('a seat Redis hands out that Postgres holds', () => {

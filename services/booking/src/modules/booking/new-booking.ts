@@ -319,7 +319,13 @@ export async function recordPromotions(
       // promoted may stand behind someone they dropped, and they are rebuilt before use anyway.
       const event = await findEvent(trx, request.eventId);
       if (!event) return [];
-      const generation = event.redisGeneration ?? (await ctx.inventory.generation(request.eventId));
+      const keys = await ctx.inventory.keysOf(request.eventId);
+      // A cancellation's release ran on these keys and never committed (this transaction holds
+      // the release lock, so it is over): whoever it promoted still waits in Postgres, and these
+      // promotions may have passed them. Nothing is recorded; the event is rebuilt.
+      if (keys?.lastRelease !== undefined && keys.lastRelease !== event.lastRelease)
+        throw new Error('the keys hold a release Postgres does not record');
+      const generation = event.redisGeneration ?? keys?.generation;
       const standing = promotions.filter((promotion) => promotion.generation === generation);
       return persistPromotions(trx, ctx.inventory, event, standing, request);
     });
