@@ -11,7 +11,7 @@ import { clientErrorHandler, handleFrameworkError, installErrorHandling } from '
 import { createLogger } from './logger.ts';
 import { installObservability, type ReadinessCheck } from './observability.routes.ts';
 import { installOpenApi, type OpenApiInfo } from './openapi.plugin.ts';
-import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
+import { clientRequestIdOf, REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 import { isDraining, startDraining } from './shutdown-drain.ts';
 import { installStorableInputGuard } from './storable-input.ts';
 
@@ -70,6 +70,15 @@ export function createApp(options: CreateAppOptions): App {
     loggerInstance: logger,
     clientErrorHandler: clientErrorHandler(logger),
     genReqId: requestIdOf,
+    // Every line of a request also carries the caller's own id, which the gateway passes on: a
+    // client's report can be found by it.
+    childLoggerFactory: (parent, bindings, options, rawRequest) => {
+      const clientRequestId = clientRequestIdOf(rawRequest);
+      return parent.child(
+        clientRequestId === undefined ? bindings : { ...bindings, clientRequestId },
+        options,
+      );
+    },
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     trustProxy: options.trustProxy ?? false,

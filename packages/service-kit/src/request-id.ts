@@ -12,3 +12,12 @@ export function requestIdOf(req: IncomingMessage): string {
   const incoming = req.headers[REQUEST_ID_HEADER];
   return typeof incoming === 'string' && WELL_FORMED.test(incoming) ? incoming : randomUUID();
 }
+
+/** Header the gateway passes a client's own request id on in (it assigns `x-request-id` itself). */
+export const CLIENT_REQUEST_ID_HEADER = 'x-client-request-id';
+
+/** A well-formed `x-client-request-id`, for the request's log lines; undefined otherwise. */
+export function clientRequestIdOf(req: IncomingMessage): string | undefined {
+  const incoming = req.headers[CLIENT_REQUEST_ID_HEADER];
+  return typeof incoming === 'string' && WELL_FORMED.test(incoming) ? incoming : undefined;
+}

@@ -93,6 +93,23 @@ describe('createApp', () => {
       expect(lines.some((l) => l.requestId === 'gw-123')).toBe(true);
     });
 
+    it('logs the caller’s own id, passed on as x-client-request-id, with the request', async () => {
+      await app.inject({
+        url: '/boom',
+        headers: { 'x-request-id': 'gw-456', 'x-client-request-id': 'client-789' },
+      });
+      const logged = lines.filter((l) => l.requestId === 'gw-456');
+      expect(logged.length).toBeGreaterThan(1);
+      expect(logged.every((l) => l.clientRequestId === 'client-789')).toBe(true);
+      await app.inject({
+        url: '/healthz',
+        headers: { 'x-request-id': 'gw-457', 'x-client-request-id': 'bad id\t!' },
+      });
+      expect(
+        lines.filter((l) => l.requestId === 'gw-457').some((l) => 'clientRequestId' in l),
+      ).toBe(false);
+    });
+
     it('replaces a malformed x-request-id with a UUID', async () => {
       const res = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id\t!' } });
       expect(res.headers['x-request-id']).toMatch(UUID);
