@@ -226,8 +226,9 @@ describe('invites all organizations together may have mailed to one address', ()
     const [mailedOne] = await invitesTo(victim);
     expect((await invitedEvent(mailedOne!.id)).data).not.toHaveProperty('mailed');
 
-    // The second organization has room of its own for the address: created, unmailed.
-    expect(created(await inviteAs(second!.admin, second!.orgId, victim)).mailed).toBe(false);
+    // The third organization invites again (a new role, say): created, unmailed, superseding its
+    // own unmailed invite.
+    expect(created(await inviteAs(third!.admin, third!.orgId, victim)).mailed).toBe(false);
     // Another address is not held back by it.
     expect(created(await inviteAs(third!.admin, third!.orgId, address('other'))).mailed).toBe(true);
 
@@ -241,6 +242,36 @@ describe('invites all organizations together may have mailed to one address', ()
       WHERE routing_key = 'identity.member_invited' AND payload->'data'->>'email' = ${victim}
         AND payload->'data'->'mailed' = 'false'::jsonb`.execute(h.db);
     expect(Number(unmailed.rows[0]?.count)).toBe(2);
+  });
+
+  it('keeps a pending invite the address was mailed rather than replace it with one that cannot be', async () => {
+    const [own, other] = await organizations(2);
+    const invitee = address('resent');
+    const first = created(await inviteAs(own!.admin, own!.orgId, invitee));
+    expect(first.mailed).toBe(true);
+    // Another organization takes the rest of the address's mail for the day.
+    for (let i = 1; i < ALL_ORGS; i++) {
+      expect(created(await inviteAs(other!.admin, other!.orgId, invitee)).mailed).toBe(true);
+    }
+    // Sending again would revoke the link the address holds for one never mailed.
+    const again = await inviteAs(own!.admin, own!.orgId, invitee);
+    expect(again.statusCode, again.body).toBe(409);
+    expect(again.json()).toMatchObject({ code: 'MAILED_INVITE_PENDING' });
+    expect(again.headers['retry-after']).toBeUndefined();
+    const [kept] = await h.db
+      .selectFrom('organization_invites')
+      .select('status')
+      .where('id', '=', first.id)
+      .execute();
+    expect(kept?.status).toBe('pending');
+    // Revoked by the orgAdmin, it can be replaced by one that is not mailed.
+    const revoked = await h.call(
+      own!.admin,
+      'DELETE',
+      `/v1/orgs/${own!.orgId}/invites/${first.id}`,
+    );
+    expect(revoked.statusCode).toBe(204);
+    expect(created(await inviteAs(own!.admin, own!.orgId, invitee)).mailed).toBe(false);
   });
 
   it("still refuses once the organization's own caps are full, unmailed invites counted", async () => {
@@ -263,7 +294,7 @@ describe('invites all organizations together may have mailed to one address', ()
   });
 
   it('mails again once the oldest mailed invite of the day leaves the window, unmailed ones not counted', async () => {
-    const orgs = await organizations(ALL_ORGS + 1);
+    const orgs = await organizations(ALL_ORGS + 2);
     const guest = address('guest');
     for (const { admin, orgId } of orgs.slice(0, ALL_ORGS)) {
       expect(created(await inviteAs(admin, orgId, guest)).mailed).toBe(true);
@@ -277,14 +308,15 @@ describe('invites all organizations together may have mailed to one address', ()
 
     await sql`UPDATE organization_invites SET created_at = now() - interval '23 hours'
               WHERE id = ${oldest!.id}`.execute(h.db);
-    expect(created(await inviteAs(orgs[1]!.admin, orgs[1]!.orgId, guest)).mailed).toBe(false);
+    expect(created(await inviteAs(late.admin, late.orgId, guest)).mailed).toBe(false);
 
     await sql`UPDATE organization_invites SET created_at = now() - interval '24 hours 1 second'
               WHERE id = ${oldest!.id}`.execute(h.db);
     const again = created(await inviteAs(orgs[2]!.admin, orgs[2]!.orgId, guest));
     expect(again.mailed).toBe(true);
     expect((await invitedEvent(again.id)).data).not.toHaveProperty('mailed');
-    expect(created(await inviteAs(orgs[0]!.admin, orgs[0]!.orgId, guest)).mailed).toBe(false);
+    const another = orgs[ALL_ORGS + 1]!;
+    expect(created(await inviteAs(another.admin, another.orgId, guest)).mailed).toBe(false);
   });
 
   it(`mails exactly ${ALL_ORGS} of concurrent invites from as many organizations and more, and creates them all`, async () => {

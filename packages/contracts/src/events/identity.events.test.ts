@@ -104,8 +104,16 @@ describe('member_invited', () => {
     );
     expect(unmailed.version).toBe(2);
     expect(parseEvent(JSON.parse(JSON.stringify(unmailed))).data).toMatchObject({ mailed: false });
-    // Not bound to the link: the same sealing opens with it or without it.
-    expect(openInviteLink(box, unmailed.data)).toBe(url);
+    // Bound to the link when false: sealed without it, the link does not open with it, and
+    // sealed with it, not without it (a consumer that strips the field cannot mail it).
+    expect(() => openInviteLink(box, unmailed.data)).toThrow();
+    const sealedUnmailed = sealInviteLink(box, { ...invite, mailed: false }, url);
+    expect(openInviteLink(box, { ...invite, mailed: false, sealedAcceptUrl: sealedUnmailed })).toBe(
+      url,
+    );
+    expect(() => openInviteLink(box, { ...invite, sealedAcceptUrl: sealedUnmailed })).toThrow();
+    // Mailed, said or not, seals as before.
+    expect(openInviteLink(box, { ...invite, mailed: true, sealedAcceptUrl })).toBe(url);
     const earlier = buildEvent('identity.member_invited', { ...invite, sealedAcceptUrl }, meta);
     expect(parseEvent(JSON.parse(JSON.stringify(earlier))).data).not.toHaveProperty('mailed');
     expect(() =>

@@ -45,8 +45,9 @@ export const memberInvitedV2 = memberInvitedV1.omit({ acceptUrl: true }).extend(
   sealedAcceptUrl: z.base64().min(1),
   /**
    * False when the address has been mailed as many invites as it may be in a day: no email is
-   * sent for it. Optional, so older messages still parse; absent means mailed. Not bound to the
-   * sealed link: it decides only whether the link is mailed, never where it points.
+   * sent for it. Optional, so older messages still parse; absent means mailed. Bound to the sealed
+   * link when false, so a message stripped of it (by a consumer that does not know the field, or
+   * anyone between) does not open the link, and is not mailed.
    */
   mailed: z.boolean().optional(),
 });
@@ -56,7 +57,8 @@ export type InviteFacts = Omit<z.infer<typeof memberInvitedV2>, 'sealedAcceptUrl
 
 /**
  * The GCM additional data of a sealed link: every fact of the invite, so a captured link replayed
- * in an event with another address, organization or role does not open.
+ * in an event with another address, organization or role does not open. `mailed: false` is bound
+ * too; a mailed invite's facts are those sealed before the field existed.
  */
 function inviteLinkContext(invite: InviteFacts): string {
   return JSON.stringify([
@@ -68,6 +70,7 @@ function inviteLinkContext(invite: InviteFacts): string {
     invite.role,
     invite.invitedBy,
     invite.expiresAt,
+    ...(invite.mailed === false ? ['unmailed'] : []),
   ]);
 }
 

@@ -56,6 +56,14 @@ export interface InviteSettings {
 
 const inviteNotFound = () => new DomainError('INVITE_NOT_FOUND', 404, 'No such invite.');
 
+/** 409: the organization's pending invite to the address was mailed; a new one could not be. */
+const mailedInvitePending = () =>
+  new DomainError(
+    'MAILED_INVITE_PENDING',
+    409,
+    'This address holds a pending invite of this organization that was mailed, and no new one can be mailed to it today: the pending one is kept. Revoke it first to replace it with one that is not mailed.',
+  );
+
 /**
  * Invites an address to the organization. A pending invite to the same address is revoked
  * (the new one supersedes it, so "resend" is just inviting again); one past its expiry is
@@ -104,6 +112,9 @@ export async function createInvite(
       asOf: lockedAt,
     });
     const superseded = await pendingInvitesTo(trx, input.organizationId, email);
+    // Superseding would revoke the link the address was mailed, and the new one cannot be mailed
+    // today: the invitee would hold nothing that works.
+    if (!mailed && superseded.some((old) => old.mailed)) throw mailedInvitePending();
     for (const old of superseded) await markRevoked(trx, old.id, actor.userId);
 
     const token = newInviteToken();
@@ -164,7 +175,7 @@ export async function createInvite(
           ...unmailed,
           sealedAcceptUrl: sealInviteLink(
             settings.links,
-            facts,
+            { ...facts, ...unmailed },
             acceptUrl(settings.publicAppUrl, token),
           ),
         },
