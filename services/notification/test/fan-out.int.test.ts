@@ -89,7 +89,6 @@ describe('a fan-out to more holders than one chunk', () => {
     // The third chunk's first holder: its notice is held at the gate, then fails.
     const failing = userIds[HOLDERS_PER_CHUNK * 2] ?? '';
     const gate = 7_301;
-    const retriedBefore = await consumed('retried');
     const committedFirst = await recordingInserts(async () => {
       const committed = await withFailingWrites(
         h.db,
@@ -122,11 +121,6 @@ describe('a fan-out to more holders than one chunk', () => {
       return committed;
     });
     expect(committedFirst.map((n) => n.user_id)).toEqual(userIds.slice(0, HOLDERS_PER_CHUNK * 2));
-    // The held insert failed and the message came back (counted once its copy is confirmed in
-    // the retry queue, which may be after the redelivery is handled).
-    await eventually(async () => (await consumed('retried')) > retriedBefore, {
-      what: 'the failed delivery counted as retried',
-    });
 
     const written = await emailsOf(cancellation.id);
     expect(written.map((n) => n.user_id)).toEqual(userIds);
