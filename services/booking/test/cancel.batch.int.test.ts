@@ -5,11 +5,10 @@ import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelBatch } from '../src/modules/booking/cancel.batch.ts';
-import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { lockEventReleases } from '../src/modules/inventory/event-lock.ts';
 import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts, withGate } from './failing-inserts.ts';
-import { type Booking, startBooking, type TestUser } from './harness.ts';
+import { type Booking, releaseNotRecorded, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 import { advisoryLockAwaited, holdLock } from './locks.ts';
 
@@ -301,14 +300,7 @@ describe('cancellations in shared transactions', () => {
     const waiting = [await bookedId(first, eventId, 1), await bookedId(second, eventId, 1)];
     // The holder's cancellation released seat 1 and promoted the first in line in Redis, then
     // its transaction rolled back, its token never recorded.
-    const event = await findEvent(svc.db, eventId);
-    if (!event) throw new Error('event not found');
-    await svc.ctx.inventory.release(
-      eventId,
-      { bookingId: held, status: 'confirmed', seatNumbers: [1] },
-      event,
-      randomUUID(),
-    );
+    await releaseNotRecorded(svc, eventId, held, 1);
     const generation = await svc.ctx.inventory.generation(eventId);
     // Refused on those keys, then done alone after a rebuild check that must rebuild them though
     // they are of the generation Postgres records (else: refused again, 503).

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '@happening/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findEvent } from '../src/modules/inventory/event-inventory.repository.ts';
 import { inventoryKeys } from '../src/redis/inventory.keys.ts';
 import { withFailingInserts, withGate } from './failing-inserts.ts';
-import { type Booking, startBooking, type TestUser } from './harness.ts';
+import { type Booking, releaseNotRecorded, startBooking, type TestUser } from './harness.ts';
 import { expectConsistent } from './invariants.ts';
 import { advisoryLockAwaited } from './locks.ts';
 
@@ -226,15 +225,10 @@ describe('giving back the decision of a booking that did not commit', () => {
       expect(queued.map((booking) => booking.status)).toEqual(['waiting', 'waiting']);
       // The holder's cancellation released seat 1 and promoted the first in line, then failed,
       // and its rebuild could neither rebuild nor drop the keys: Postgres records them untrusted.
-      const event = await findEvent(svc.db, eventId);
-      expect(
-        await svc.ctx.inventory.release(
-          eventId,
-          { bookingId: held.id, status: 'confirmed', seatNumbers: [1] },
-          { redisGeneration: event?.redisGeneration ?? null, lastRelease: null },
-          randomUUID(),
-        ),
-      ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: queued[0]?.id }] });
+      expect(await releaseNotRecorded(svc, eventId, held.id, 1)).toMatchObject({
+        kind: 'OK',
+        promotions: [{ bookingId: queued[0]?.id }],
+      });
       await svc.db
         .updateTable('event_inventory')
         .set({ redis_generation: `untrusted:${randomUUID()}` })
@@ -274,16 +268,10 @@ describe('giving back the decision of a booking that did not commit', () => {
       expect(queued.map((booking) => booking.status)).toEqual(['waiting', 'waiting']);
       // The holder's cancellation released seat 1 and promoted the first in line, then its
       // transaction rolled back (its token never recorded), its rebuild still to come.
-      const event = await findEvent(svc.db, eventId);
-      if (!event) throw new Error('event not found');
-      expect(
-        await svc.ctx.inventory.release(
-          eventId,
-          { bookingId: held.id, status: 'confirmed', seatNumbers: [1] },
-          event,
-          randomUUID(),
-        ),
-      ).toMatchObject({ kind: 'OK', promotions: [{ bookingId: queued[0]?.id }] });
+      expect(await releaseNotRecorded(svc, eventId, held.id, 1)).toMatchObject({
+        kind: 'OK',
+        promotions: [{ bookingId: queued[0]?.id }],
+      });
     });
     // The give-back of seat 3 promoted the second in line past the first: not recorded. Rebuilt
     // from Postgres instead, the seat goes to the first.

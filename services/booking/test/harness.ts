@@ -269,3 +269,24 @@ export async function startBooking() {
 }
 
 export type Booking = Awaited<ReturnType<typeof startBooking>>;
+
+/**
+ * A cancellation's Redis release whose transaction then rolled back: seat `seat` of `bookingId`
+ * freed in Redis and whoever waits first promoted there, on keys Postgres vouches for, with a
+ * token Postgres never recorded. Answers the release.
+ */
+export async function releaseNotRecorded(
+  svc: Booking,
+  eventId: string,
+  bookingId: string,
+  seat: number,
+) {
+  const event = await findEvent(svc.db, eventId);
+  if (!event) throw new Error(`event ${eventId} not found`);
+  return svc.ctx.inventory.release(
+    eventId,
+    { bookingId, status: 'confirmed', seatNumbers: [seat] },
+    event,
+    randomUUID(),
+  );
+}
