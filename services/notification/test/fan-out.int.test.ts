@@ -86,9 +86,11 @@ describe('a fan-out to more holders than one chunk', () => {
   it('commits chunk by chunk, and its redelivery after a failure mid-way goes on after the holder reached', async () => {
     const { eventId, orgId, userIds } = await eventWithHolders(holders);
     const cancellation = eventCancelled(eventId, orgId);
-    // The third chunk's first holder: its notice is held at the gate, then fails.
+    // The third chunk's first holder: its notice is held at the gate, and the test cuts the held
+    // statement off (as a failure or a crash there would), so its chunk fails for certain.
     const failing = userIds[HOLDERS_PER_CHUNK * 2] ?? '';
     const gate = 7_301;
+    const retriedBefore = await consumed('retried');
     const committedFirst = await recordingInserts(async () => {
       const committed = await withFailingWrites(
         h.db,
@@ -97,6 +99,7 @@ describe('a fan-out to more holders than one chunk', () => {
           on: 'INSERT',
           when: sql`NEW.user_id = ${sql.lit(failing)}`,
           gate,
+          passes: true,
         },
         () =>
           holding(h.db, gate, async () => {
@@ -108,12 +111,16 @@ describe('a fan-out to more holders than one chunk', () => {
               },
               { what: 'the first two chunks committed while the third is held' },
             );
-            await eventually(() => waitingFor(h.db, sql`${gate}::bigint`), {
+            const held = await eventually(() => waiterAt(gate), {
               what: "the third chunk's insert held at the gate",
             });
             expect(await reachedBy(cancellation.id)).toBe(userIds[HOLDERS_PER_CHUNK * 2 - 1]);
             // From here on: the held chunk's attempt (rolled back) and the redelivery's.
             await sql`DELETE FROM attempted_inserts`.execute(h.db);
+            await sql`SELECT pg_cancel_backend(${held})`.execute(h.db);
+            await eventually(async () => (await consumed('retried')) > retriedBefore, {
+              what: 'the delivery whose third chunk failed retried',
+            });
             return firstTwo;
           }),
       );
@@ -290,7 +297,18 @@ const holdersLock = (eventId: string) => sql`hashtextextended(${`holders:${event
 /** The lock the chunks of a message's fan-out take turns on (`lockFanOut`). */
 const fanOutLock = (messageId: string) => sql`hashtextextended(${`fan-out:${messageId}`}, 0)`;
 
-/** How many sessions wait for one of the advisory locks `keys` (bigint keys). */
+/** The backend of this database waiting for the advisory lock `key` (a gate), if any. */
+async function waiterAt(key: number): Promise<number | undefined> {
+  const { rows } = await sql<{ pid: number }>`
+    SELECT pid FROM pg_locks
+    WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1 AND classid = 0 AND objid = ${key}
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`.execute(
+    h.db,
+  );
+  return rows[0]?.pid;
+}
+
+/** How many sessions of this database wait for one of the advisory locks `keys` (bigint keys). */
 async function waitingFor(
   db: Kysely<NotificationDb>,
   ...keys: RawBuilder<unknown>[]
@@ -298,6 +316,7 @@ async function waitingFor(
   const { rows } = await sql<{ n: number }>`
     SELECT count(*)::int AS n FROM pg_locks
     WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
       AND (classid::bigint << 32 | objid::bigint) IN (${sql.join(keys)})`.execute(db);
   return rows[0]?.n ?? 0;
 }
