@@ -11,6 +11,8 @@ export { HEADERS } from './headers.ts';
 export type { MessageContext } from './message-context.ts';
 export {
   EVENT_SUBSCRIPTIONS,
+  type NotSubscribedBy,
+  notSubscribed,
   platformTopology,
   SUBSCRIBING_SERVICES,
   type SubscribingService,

@@ -1,4 +1,5 @@
 import type { EventType } from '@happening/contracts';
+import { UnprocessableMessage } from './errors.ts';
 import {
   eventsExchangeTopology,
   mergeTopologies,
@@ -43,6 +44,21 @@ export const EVENT_SUBSCRIPTIONS = {
 } as const satisfies Record<string, readonly EventType[]>;
 
 export type SubscribingService = keyof typeof EVENT_SUBSCRIPTIONS;
+
+/** The event types `service`'s queue is not bound to. */
+export type NotSubscribedBy<S extends SubscribingService> = Exclude<
+  EventType,
+  (typeof EVENT_SUBSCRIPTIONS)[S][number]
+>;
+
+/**
+ * For a handler's fallback branch, given an event type no case took: a type the queue is bound to
+ * does not compile there (`satisfies NotSubscribedBy<S>`), and one that reaches the queue anyway (a
+ * binding added by hand) goes to the DLQ with the reason, not acknowledged unseen.
+ */
+export function notSubscribed(type: EventType, service: SubscribingService): UnprocessableMessage {
+  return new UnprocessableMessage(`${type} is not an event ${service} consumes`);
+}
 
 /** Every service with an events queue: catalog, booking, notification. */
 export const SUBSCRIBING_SERVICES = Object.keys(EVENT_SUBSCRIPTIONS) as [

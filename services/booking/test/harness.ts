@@ -253,6 +253,7 @@ export async function startBooking() {
     db,
     redis,
     broker,
+    amqpUrl: infra.amqpUrl,
     runtime,
     availability,
     published,

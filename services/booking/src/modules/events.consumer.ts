@@ -1,6 +1,6 @@
 import type { DomainEvent } from '@happening/contracts';
 import { handleOnce } from '@happening/db';
-import type { MessageContext } from '@happening/messaging';
+import { type MessageContext, type NotSubscribedBy, notSubscribed } from '@happening/messaging';
 import type { BookingContext } from '../context.ts';
 import {
   afterCatalogEvent,
@@ -49,7 +49,7 @@ export function eventsHandler(ctx: BookingContext) {
         return;
       }
       default:
-        return;
+        throw notSubscribed(message.type satisfies NotSubscribedBy<'booking'>, 'booking');
     }
   };
 }

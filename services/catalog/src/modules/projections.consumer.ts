@@ -1,5 +1,6 @@
 import type { DomainEvent } from '@happening/contracts';
 import { handleOnce } from '@happening/db';
+import { type NotSubscribedBy, notSubscribed } from '@happening/messaging';
 import type { Logger } from 'pino';
 import type { CatalogDb } from '../database.ts';
 import { applyAvailabilityChanged } from './availability/availability.projection.ts';
@@ -23,8 +24,7 @@ export function projectionsHandler(db: CatalogDb, logger: Logger) {
           case 'booking.availability_changed':
             return applyAvailabilityChanged(trx, event);
           default:
-            // Bound keys only; anything else is a topology mistake, recorded once and skipped.
-            logger.warn({ type: event.type, id: event.id }, 'unexpected event on catalog queue');
+            throw notSubscribed(event.type satisfies NotSubscribedBy<'catalog'>, 'catalog');
         }
       },
     );
