@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { absentSelectors, metricNamesIn } from './promql.metrics.ts';
+import { absentSelectors, metricNamesIn, selectorsOf, selects } from './promql.metrics.ts';
 
 describe('metricNamesIn', () => {
   it('finds the series under functions and aggregations, not label names or functions', () => {
@@ -40,5 +40,30 @@ describe('absentSelectors', () => {
   it('ignores absent_over_time and expressions without absent()', () => {
     expect(absentSelectors('absent_over_time(up{service="catalog"}[5m])')).toEqual([]);
     expect(absentSelectors('up == 0')).toEqual([]);
+  });
+});
+
+describe('selectorsOf and selects', () => {
+  const expr =
+    'sum(rate(x_count{status_code=~"5..", route!~"/healthz|/metrics"}[5m])) / sum(rate(x_count[5m])) + x_count_total{a="b\\"c"}';
+
+  it('give the matchers of each selector of one metric, none for a bare name', () => {
+    expect(selectorsOf(expr, 'x_count')).toEqual([
+      [
+        { label: 'status_code', op: '=~', value: '5..' },
+        { label: 'route', op: '!~', value: '/healthz|/metrics' },
+      ],
+      [],
+    ]);
+    expect(selectorsOf(expr, 'x_count_total')).toEqual([[{ label: 'a', op: '=', value: 'b"c' }]]);
+  });
+
+  it('match as PromQL does: regexes anchored, a missing label as the empty string', () => {
+    const [errors] = selectorsOf(expr, 'x_count');
+    expect(selects(errors!, { status_code: '503', route: '/v1/events' })).toBe(true);
+    expect(selects(errors!, { status_code: '503', route: '/healthz' })).toBe(false);
+    expect(selects(errors!, { status_code: '503', route: '/healthz/x' })).toBe(true);
+    expect(selects(errors!, { status_code: '5030', route: '/v1/events' })).toBe(false);
+    expect(selects([{ label: 'route', op: '!=', value: '' }], {})).toBe(false);
   });
 });

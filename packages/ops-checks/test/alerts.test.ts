@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import { createApp, createLogger, httpRequestDuration } from '@happening/service-kit';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { absentSelectors } from '../src/promql.metrics.ts';
+import { absentSelectors, selectorsOf, selects } from '../src/promql.metrics.ts';
 import { alertRulesFile, fromRoot } from '../src/repo.paths.ts';
 
 interface Rule {
@@ -23,6 +24,68 @@ describe('availability alerts', () => {
       const match = watched.find(({ s }) => s === `up{service="${service}"}`);
       expect(match, `no absent(up{service="${service}"}) alert`).toBeDefined();
       expect(match!.rule.for, match!.rule.alert).toBeDefined();
+    }
+  });
+});
+
+/**
+ * The labels service-kit records in http_request_duration_seconds for the requests of a service
+ * app: its probes and scrape (/healthz, /readyz while not ready, /metrics) and an API route that
+ * fails. Read from the histogram itself, so a change of the route label shows here.
+ */
+async function recordedRequestLabels(): Promise<{
+  probes: Record<string, string>[];
+  api: Record<string, string>[];
+}> {
+  const app = createApp({
+    name: 'alert-check',
+    logger: createLogger({ name: 'alert-check', level: 'silent' }),
+    openapi: false,
+    readinessChecks: { postgres: async () => Promise.reject(new Error('down')) },
+  });
+  app.get('/v1/things/:thingId', async (_request, reply) => reply.code(500).send({}));
+  httpRequestDuration.reset();
+  try {
+    for (const url of ['/healthz', '/readyz', '/metrics', '/v1/things/1'])
+      await app.inject({ method: 'GET', url });
+  } finally {
+    await app.close();
+  }
+  const series = (await httpRequestDuration.get()).values
+    .filter((v) => v.metricName === 'http_request_duration_seconds_count')
+    .map((v) => Object.fromEntries(Object.entries(v.labels).map(([k, l]) => [k, String(l)])));
+  const isApi = (labels: Record<string, string>) => labels.route?.startsWith('/v1/') === true;
+  return { probes: series.filter((l) => !isApi(l)), api: series.filter(isApi) };
+}
+
+describe('request alerts', () => {
+  it('leave out the probes and scrapes service-kit records, and count the API routes', async () => {
+    const { probes, api } = await recordedRequestLabels();
+    expect(probes.map((l) => l.route).sort()).toEqual(['/healthz', '/metrics', '/readyz']);
+    // /readyz answers 503 while a dependency is down: an "error" the alert must not count.
+    expect(probes.find((l) => l.route === '/readyz')?.status_code).toBe('503');
+    expect(api).toEqual([{ method: 'GET', route: '/v1/things/:thingId', status_code: '500' }]);
+    for (const name of ['HappeningHighErrorRate', 'HappeningHighLatency']) {
+      const rule = rules.find((r) => r.alert === name);
+      expect(rule, name).toBeDefined();
+      const selectors = ['_count', '_bucket', '_sum'].flatMap((suffix) =>
+        selectorsOf(rule!.expr, `http_request_duration_seconds${suffix}`).map((matchers) => ({
+          matchers,
+          suffix,
+        })),
+      );
+      expect(selectors.length, name).toBeGreaterThan(0);
+      for (const { matchers, suffix } of selectors) {
+        // A bucket series also carries `le`, which the selectors leave free.
+        const labelsOf = (labels: Record<string, string>) =>
+          suffix === '_bucket' ? { ...labels, le: '+Inf' } : labels;
+        for (const labels of probes)
+          expect(selects(matchers, labelsOf(labels)), `${name} selects ${labels.route}`).toBe(
+            false,
+          );
+        for (const labels of api)
+          expect(selects(matchers, labelsOf(labels)), `${name} misses ${labels.route}`).toBe(true);
+      }
     }
   });
 });
