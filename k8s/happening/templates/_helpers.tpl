@@ -101,7 +101,7 @@ userinfo early. urlquery encodes a space as +, which a userinfo keeps as a plus:
 {{- $password := required "postgresql.auth.password is required when postgresql.enabled" $pg.auth.password -}}
 {{- printf "postgres://%s:%s@%s-postgresql:5432/%s" (include "happening.userinfo" $pg.auth.username) (include "happening.userinfo" $password) .root.Release.Name $pg.auth.database -}}
 {{- else -}}
-{{- required (printf "secrets.databaseUrls.%s is required" .service) (index .root.Values.secrets.databaseUrls .service) -}}
+{{- required (printf "secrets.databaseUrls.%s is required: the Postgres URL of %s (or secrets.existingSecret, or postgresql.enabled on an evaluation cluster)" .service .service) (index .root.Values.secrets.databaseUrls .service) -}}
 {{- end -}}
 {{- end -}}
 
@@ -111,7 +111,7 @@ userinfo early. urlquery encodes a space as +, which a userinfo keeps as a plus:
 {{- $password := required "rabbitmq.auth.password is required when rabbitmq.enabled" $mq.auth.password -}}
 {{- printf "amqp://%s:%s@%s-rabbitmq:5672" (include "happening.userinfo" $mq.auth.username) (include "happening.userinfo" $password) .Release.Name -}}
 {{- else -}}
-{{- required "secrets.amqpUrl is required" .Values.secrets.amqpUrl -}}
+{{- required "secrets.amqpUrl is required: the RabbitMQ URL of the shared broker user (or secrets.existingSecret, or rabbitmq.enabled on an evaluation cluster)" .Values.secrets.amqpUrl -}}
 {{- end -}}
 {{- end -}}
 
@@ -158,7 +158,7 @@ Call with (dict "root" $ "service" $name "kind" "amqp").
 {{- $password := required "redis.auth.password is required when redis.enabled" $redis.auth.password -}}
 {{- printf "redis://:%s@%s-redis-master:6379/0" (include "happening.userinfo" $password) .Release.Name -}}
 {{- else -}}
-{{- required "secrets.redisUrl is required" .Values.secrets.redisUrl -}}
+{{- required "secrets.redisUrl is required: the Redis URL of the shared Redis user (or secrets.existingSecret, or redis.enabled on an evaluation cluster)" .Values.secrets.redisUrl -}}
 {{- end -}}
 {{- end -}}
 
@@ -166,7 +166,19 @@ Call with (dict "root" $ "service" $name "kind" "amqp").
 {{- if .Values.keycloak.enabled -}}
 {{- printf "http://%s-keycloak/realms/happening" .Release.Name -}}
 {{- else -}}
-{{- required "oidc.issuer is required" .Values.oidc.issuer -}}
+{{- required "oidc.issuer is required: the issuer of the tokens, e.g. https://<keycloak>/realms/happening (or keycloak.enabled on an evaluation cluster)" .Values.oidc.issuer -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Checks of values across the chart's dependencies; renders nothing. The bitnami keycloak chart
+brings a PostgreSQL of its own (its `postgresql.enabled` defaults to true), named
+`<release>-postgresql` like the chart's in-chart PostgreSQL: with both enabled their objects would
+collide. Keycloak then uses the chart's database instead (keycloak.externalDatabase).
+*/}}
+{{- define "happening.validateDependencies" -}}
+{{- if and .Values.postgresql.enabled .Values.keycloak.enabled (dig "postgresql" "enabled" true .Values.keycloak) -}}
+{{- fail (printf "keycloak.postgresql.enabled must be false with postgresql.enabled: the keycloak chart's own PostgreSQL would be named %s-postgresql, like the chart's. Point keycloak.externalDatabase at the chart's (docs/operations.md, \"Dependencies\")" .Release.Name) -}}
 {{- end -}}
 {{- end -}}
 
@@ -246,7 +258,7 @@ else would, so each replica migrates at start (the migrator's advisory lock appl
 {{- $_ := set $config "EVENT_CONSUMERS" (include "happening.eventConsumers" $root) -}}
 {{- end -}}
 {{- if eq .service "identity-org" -}}
-{{- $_ := set $config "PUBLIC_APP_URL" (required "identityOrg.publicAppUrl is required" $root.Values.identityOrg.publicAppUrl | toString) -}}
+{{- $_ := set $config "PUBLIC_APP_URL" (required "identityOrg.publicAppUrl is required: the base URL of the links in invite emails" $root.Values.identityOrg.publicAppUrl | toString) -}}
 {{- end -}}
 {{- if eq .service "notification" -}}
 {{- $_ := set $config "MAIL_FROM" (toString $root.Values.notification.mailFrom) -}}
@@ -368,7 +380,11 @@ amqp-url: {{ include "happening.amqpUrl" . | b64enc | quote }}
 {{- include "happening.serviceUrlSecretData" (dict "root" . "kind" "amqp") }}
 redis-url: {{ include "happening.redisUrl" . | b64enc | quote }}
 {{- include "happening.serviceUrlSecretData" (dict "root" . "kind" "redis") }}
+{{- if .Values.services.notification.enabled }}
+smtp-url: {{ required "secrets.smtpUrl is required: the SMTP server notification mails through, e.g. smtps://user:password@mail.example.org:465 (or secrets.existingSecret)" .Values.secrets.smtpUrl | b64enc | quote }}
+{{- else if .Values.secrets.smtpUrl }}
 smtp-url: {{ .Values.secrets.smtpUrl | b64enc | quote }}
+{{- end }}
 notification-sealing-key: {{ include "happening.keptKey" (dict "root" . "value" "notificationSealingKey" "key" "notification-sealing-key") | b64enc | quote }}
 invite-link-key: {{ include "happening.keptKey" (dict "root" . "value" "inviteLinkKey" "key" "invite-link-key") | b64enc | quote }}
 {{- if .Values.notification.smsApiUrl }}

@@ -78,7 +78,11 @@ export function renderChart(
  * The text `helm install` prints after an install (`templates/NOTES.txt`), which `helm template`
  * does not render: here its template is wrapped in a YAML document of a chart copy of its own.
  */
-export function renderNotes(helm: string, extraArgs: readonly string[] = []): string {
+export function renderNotes(
+  helm: string,
+  valuesFiles: readonly string[] = [],
+  extraArgs: readonly string[] = [],
+): string {
   const chart = chartWithoutDependencies();
   try {
     const templates = path.join(chart.dir, 'templates');
@@ -91,7 +95,7 @@ export function renderNotes(helm: string, extraArgs: readonly string[] = []): st
       'template',
       'happening',
       chart.dir,
-      ...helmArgs([]),
+      ...helmArgs(valuesFiles),
       '--show-only',
       'templates/notes-rendered.yaml',
       ...extraArgs,

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CLOSE_GRACE_MS } from '@happening/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -15,7 +17,7 @@ import { findUnknownFields } from '../src/manifest.fields.ts';
 import { validateAgainstSchemas } from '../src/manifest.validator.ts';
 import { checkPodSecurity } from '../src/pod-security.rules.ts';
 import { absentSelectors } from '../src/promql.metrics.ts';
-import { alertRulesFile, chartDir } from '../src/repo.paths.ts';
+import { alertRulesFile, chartDir, fromRoot } from '../src/repo.paths.ts';
 import {
   configProblems,
   containerEnv,
@@ -28,6 +30,11 @@ import {
 const SERVICES = ['identity-org', 'catalog', 'booking', 'notification', 'gateway'];
 const MIGRATING = SERVICES.filter((s) => s !== 'gateway');
 const productionValues = path.join(chartDir, 'values-production.yaml');
+/**
+ * The settings values.yaml leaves empty and an install against endpoints of its own must give
+ * (the render fails without them): the base of the renders that used to take the defaults alone.
+ */
+const requiredValues = fileURLToPath(new URL('./fixtures/required-values.yaml', import.meta.url));
 
 let helm: string;
 let chart: { dir: string; cleanup(): void };
@@ -124,7 +131,7 @@ function assertValid(manifests: Manifest[]): void {
 }
 
 describe.each([
-  { label: 'default values', values: [] as string[] },
+  { label: 'the required values', values: [requiredValues] },
   { label: 'values-production.yaml', values: [productionValues] },
 ])('chart with $label', ({ values }) => {
   let manifests: Manifest[];
@@ -296,14 +303,18 @@ describe.each([
 
 describe('notes after an install', () => {
   it("name every enabled service and port-forward to the gateway's own port", () => {
-    const notes = renderNotes(helm, [
-      '--set',
-      'services.gateway.port=9090',
-      '--set',
-      'services.notification.enabled=false',
-      '--set',
-      'ingress.enabled=false',
-    ]);
+    const notes = renderNotes(
+      helm,
+      [requiredValues],
+      [
+        '--set',
+        'services.gateway.port=9090',
+        '--set',
+        'services.notification.enabled=false',
+        '--set',
+        'ingress.enabled=false',
+      ],
+    );
     expect(notes).toContain('port-forward svc/happening-gateway 8080:9090');
     expect(notes).toContain('- gateway: happening-gateway:9090');
     expect(notes).toContain('- booking: happening-booking:3003');
@@ -406,7 +417,7 @@ describe('event consumers', () => {
 
   it('are every consuming service by default, given to every service that declares queues', () => {
     expect(allConsumers()).toEqual(['booking', 'catalog', 'notification']);
-    expect(eventConsumersByService(renderChart(helm, chart.dir))).toEqual({
+    expect(eventConsumersByService(renderChart(helm, chart.dir, [requiredValues]))).toEqual({
       'identity-org': allConsumers(),
       catalog: allConsumers(),
       booking: allConsumers(),
@@ -419,7 +430,7 @@ describe('event consumers', () => {
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       ['--set', 'services.notification.enabled=false'],
     );
     assertValid(manifests);
@@ -434,7 +445,11 @@ describe('event consumers', () => {
 
 describe('migration hooks', () => {
   it('delete the Secret copy they read once every hook succeeded', () => {
-    const copy = named(renderChart(helm, chart.dir), 'Secret', 'happening-migrations');
+    const copy = named(
+      renderChart(helm, chart.dir, [requiredValues]),
+      'Secret',
+      'happening-migrations',
+    );
     expect(annotation(copy, 'helm.sh/hook-delete-policy')?.split(',').sort()).toEqual([
       'before-hook-creation',
       'hook-succeeded',
@@ -452,7 +467,12 @@ describe('migration hooks', () => {
           ).values.RUN_MIGRATIONS,
         ]),
       );
-    const withoutJobs = renderChart(helm, chart.dir, [], ['--set', 'migrations.enabled=false']);
+    const withoutJobs = renderChart(
+      helm,
+      chart.dir,
+      [requiredValues],
+      ['--set', 'migrations.enabled=false'],
+    );
     expect(byKind(withoutJobs, 'Job')).toEqual([]);
     expect(runMigrations(withoutJobs)).toEqual(
       Object.fromEntries(MIGRATING.map((s) => [s, 'true'])),
@@ -461,7 +481,7 @@ describe('migration hooks', () => {
     const catalogOff = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       ['--set', 'services.catalog.migrations=false'],
     );
     expect(byKind(catalogOff, 'Job').map((job) => job.metadata.name)).not.toContain(
@@ -492,7 +512,7 @@ describe('migration hooks', () => {
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       Object.entries(placement).flatMap(([key, value]) => [
         '--set-json',
         `${key}=${JSON.stringify(value)}`,
@@ -514,7 +534,7 @@ describe('migration hooks', () => {
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       ['--set', 'serviceAccount.create=false', '--set', 'serviceAccount.name=happening-ops'],
     );
     for (const job of byKind(manifests, 'Job'))
@@ -524,14 +544,14 @@ describe('migration hooks', () => {
 
 describe('alert rules', () => {
   it('are not rendered unless enabled (the PrometheusRule kind needs the Prometheus Operator)', () => {
-    expect(byKind(renderChart(helm, chart.dir), 'PrometheusRule')).toEqual([]);
+    expect(byKind(renderChart(helm, chart.dir, [requiredValues]), 'PrometheusRule')).toEqual([]);
   });
 
   it('watch only enabled services for absence; every other rule as in the rules file', () => {
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       [
         '--set',
         'metrics.prometheusRule.enabled=true',
@@ -573,7 +593,7 @@ describe('RabbitMQ ServiceMonitor', () => {
     named(manifests, 'ServiceMonitor', 'happening-rabbitmq').spec as MonitorSpec;
 
   it('is not rendered unless enabled', () => {
-    for (const values of [[], [productionValues]]) {
+    for (const values of [[requiredValues], [productionValues]]) {
       const monitors = byKind(renderChart(helm, chart.dir, values), 'ServiceMonitor');
       expect(monitors.map((m) => m.metadata.name)).not.toContain('happening-rabbitmq');
     }
@@ -583,7 +603,7 @@ describe('RabbitMQ ServiceMonitor', () => {
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       [
         '--set',
         'metrics.rabbitmqServiceMonitor.enabled=true',
@@ -612,11 +632,13 @@ describe('RabbitMQ ServiceMonitor', () => {
       '--set',
       'rabbitmq.auth.password=secret',
     ];
-    expect(() => renderChart(helm, chart.dir, [], inChart)).toThrow(/rabbitmq.metrics.enabled/);
+    expect(() => renderChart(helm, chart.dir, [requiredValues], inChart)).toThrow(
+      /rabbitmq.metrics.enabled/,
+    );
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       [...inChart, '--set', 'rabbitmq.metrics.enabled=true'],
     );
     expect(rabbitmqMonitor(manifests)).toMatchObject({
@@ -632,7 +654,12 @@ describe('RabbitMQ ServiceMonitor', () => {
 
   it('refuses to guess the Service of a broker outside the chart', () => {
     expect(() =>
-      renderChart(helm, chart.dir, [], ['--set', 'metrics.rabbitmqServiceMonitor.enabled=true']),
+      renderChart(
+        helm,
+        chart.dir,
+        [requiredValues],
+        ['--set', 'metrics.rabbitmqServiceMonitor.enabled=true'],
+      ),
     ).toThrow(/metrics.rabbitmqServiceMonitor.selector is required/);
   });
 });
@@ -668,7 +695,7 @@ describe('pod termination', () => {
       renderChart(
         helm,
         chart.dir,
-        [],
+        [requiredValues],
         [
           '--set',
           `services.notification.termination.shutdownSeconds=${shutdownSeconds}`,
@@ -714,7 +741,7 @@ describe('pod termination', () => {
         renderChart(
           helm,
           chart.dir,
-          [],
+          [requiredValues],
           ['--set', `services.notification.env.PROVIDER_TIMEOUT_MS=${timeoutMs}`],
         ),
       ).toThrow(/services\.notification\.env\.PROVIDER_TIMEOUT_MS/);
@@ -732,7 +759,7 @@ describe('pod termination', () => {
       renderChart(
         helm,
         chart.dir,
-        [],
+        [requiredValues],
         [...budget, '--set', `services.booking.env.SHUTDOWN_DRAIN_MS=${drainMs}`],
       );
     expect(withDrain(30_000 - closeGraceMs)().length).toBeGreaterThan(0);
@@ -741,12 +768,17 @@ describe('pod termination', () => {
 
   it("refuses a drain set in a service's env that the shutdown budget does not cover", () => {
     expect(() =>
-      renderChart(helm, chart.dir, [], ['--set', 'services.booking.env.SHUTDOWN_DRAIN_MS=20000']),
+      renderChart(
+        helm,
+        chart.dir,
+        [requiredValues],
+        ['--set', 'services.booking.env.SHUTDOWN_DRAIN_MS=20000'],
+      ),
     ).toThrow(/services.booking.env.SHUTDOWN_DRAIN_MS/);
     const raised = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       [
         '--set',
         'services.booking.env.SHUTDOWN_DRAIN_MS=20000',
@@ -771,7 +803,7 @@ describe('pod termination', () => {
       renderChart(
         helm,
         chart.dir,
-        [],
+        [requiredValues],
         ['--set', 'termination.shutdownSeconds=5', '--set', 'termination.gracePeriodSeconds=11'],
       ),
     ).toThrow(/SHUTDOWN_DRAIN_MS \(5000\)/);
@@ -779,7 +811,12 @@ describe('pod termination', () => {
 
   it('refuses a grace period that does not cover the preStop pause and the shutdown', () => {
     expect(() =>
-      renderChart(helm, chart.dir, [], ['--set', 'termination.gracePeriodSeconds=10']),
+      renderChart(
+        helm,
+        chart.dir,
+        [requiredValues],
+        ['--set', 'termination.gracePeriodSeconds=10'],
+      ),
     ).toThrow(/termination.gracePeriodSeconds/);
   });
 });
@@ -790,7 +827,7 @@ describe('service env', () => {
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       [
         '--set',
         'services.booking.env.RUN_MIGRATIONS=true',
@@ -824,7 +861,7 @@ describe('service env', () => {
       renderChart(
         helm,
         chart.dir,
-        [],
+        [requiredValues],
         ['--set', 'services.booking.env.NODE_OPTIONS=--max-old-space-size=400'],
       ),
     ).toThrow(/services.booking.env.NODE_OPTIONS .*services.booking.nodeArgs/);
@@ -832,7 +869,7 @@ describe('service env', () => {
 
   it('refuses a PORT other than the one the probes and the Service use', () => {
     expect(() =>
-      renderChart(helm, chart.dir, [], ['--set', 'services.booking.env.PORT=4000']),
+      renderChart(helm, chart.dir, [requiredValues], ['--set', 'services.booking.env.PORT=4000']),
     ).toThrow(/services.booking.env.PORT \(4000\) differs from services.booking.port/);
   });
 });
@@ -871,7 +908,7 @@ describe('private CA bundle', () => {
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       ['--set', 'caBundle.configMap=rds-ca', '--set', 'caBundle.key=global-bundle.pem'],
     );
     assertValid(manifests);
@@ -890,7 +927,7 @@ describe('private CA bundle', () => {
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       ['--set-string', 'caBundle.configMap=123', '--set-string', 'caBundle.key=true'],
     );
     assertValid(manifests);
@@ -899,7 +936,7 @@ describe('private CA bundle', () => {
   });
 
   it('is not mounted unless configured', () => {
-    for (const file of caFiles(renderChart(helm, chart.dir)))
+    for (const file of caFiles(renderChart(helm, chart.dir, [requiredValues])))
       expect(file, file.name).toMatchObject({ env: undefined, configMap: undefined });
   });
 
@@ -922,8 +959,13 @@ describe('image tags', () => {
     podTemplate(named(manifests, kind, name)).spec.containers[0]!.image;
 
   it('take a per-service tag for that service only, its migrations included', () => {
-    const base = renderChart(helm, chart.dir);
-    const staged = renderChart(helm, chart.dir, [], ['--set', 'services.catalog.image.tag=0.2.0']);
+    const base = renderChart(helm, chart.dir, [requiredValues]);
+    const staged = renderChart(
+      helm,
+      chart.dir,
+      [requiredValues],
+      ['--set', 'services.catalog.image.tag=0.2.0'],
+    );
     for (const service of SERVICES) {
       const name = `happening-${service}`;
       expect(image(staged, 'Deployment', name)).toBe(
@@ -949,30 +991,44 @@ function sealingKeys(manifests: Manifest[], key = 'notification-sealing-key'): s
 
 describe('notification secrets', () => {
   it('generate one sealing key per release render, in the release Secret only', () => {
-    const keys = sealingKeys(renderChart(helm, chart.dir));
+    const keys = sealingKeys(renderChart(helm, chart.dir, [requiredValues]));
     // The migrations' hook Secret carries database URLs alone.
     expect(keys).toHaveLength(1);
     expect(Buffer.from(keys[0]!, 'base64')).toHaveLength(32);
   });
 
   it('are kept on uninstall, so that installing again keeps the keys of what is sealed', () => {
-    const secret = named(renderChart(helm, chart.dir), 'Secret', 'happening-secrets');
+    const secret = named(
+      renderChart(helm, chart.dir, [requiredValues]),
+      'Secret',
+      'happening-secrets',
+    );
     expect(annotation(secret, 'helm.sh/resource-policy')).toBe('keep');
   });
 
   it('use a configured sealing key and refuse a malformed one', () => {
     const key = Buffer.alloc(32, 1).toString('base64');
     const keys = sealingKeys(
-      renderChart(helm, chart.dir, [], ['--set', `secrets.notificationSealingKey=${key}`]),
+      renderChart(
+        helm,
+        chart.dir,
+        [requiredValues],
+        ['--set', `secrets.notificationSealingKey=${key}`],
+      ),
     );
     expect(keys).toEqual([key]);
     expect(() =>
-      renderChart(helm, chart.dir, [], ['--set', 'secrets.notificationSealingKey=short']),
+      renderChart(
+        helm,
+        chart.dir,
+        [requiredValues],
+        ['--set', 'secrets.notificationSealingKey=short'],
+      ),
     ).toThrow(/notificationSealingKey/);
   });
 
   it('give the migration Jobs the database URL and no other credential', () => {
-    const manifests = renderChart(helm, chart.dir);
+    const manifests = renderChart(helm, chart.dir, [requiredValues]);
     const hookSecret = named(manifests, 'Secret', 'happening-migrations') as Manifest & {
       data: Record<string, string>;
     };
@@ -988,7 +1044,7 @@ describe('notification secrets', () => {
   });
 
   it('share one invite-link key between identity-org and notification, configured or generated', () => {
-    const manifests = renderChart(helm, chart.dir);
+    const manifests = renderChart(helm, chart.dir, [requiredValues]);
     const generated = sealingKeys(manifests, 'invite-link-key');
     expect(generated).toHaveLength(1);
     expect(Buffer.from(generated[0]!, 'base64')).toHaveLength(32);
@@ -1000,17 +1056,22 @@ describe('notification secrets', () => {
     }
 
     const key = Buffer.alloc(32, 2).toString('base64');
-    const configured = renderChart(helm, chart.dir, [], ['--set', `secrets.inviteLinkKey=${key}`]);
+    const configured = renderChart(
+      helm,
+      chart.dir,
+      [requiredValues],
+      ['--set', `secrets.inviteLinkKey=${key}`],
+    );
     expect(sealingKeys(configured, 'invite-link-key')).toEqual([key]);
     expect(() =>
-      renderChart(helm, chart.dir, [], ['--set', 'secrets.inviteLinkKey=short']),
+      renderChart(helm, chart.dir, [requiredValues], ['--set', 'secrets.inviteLinkKey=short']),
     ).toThrow(/inviteLinkKey/);
     // During a rotation: several keys, comma-separated (escaped for --set).
     const previous = Buffer.alloc(32, 3).toString('base64');
     const rotating = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       ['--set', `secrets.inviteLinkKey=${key}\\,${previous}`],
     );
     expect(sealingKeys(rotating, 'invite-link-key')).toEqual([`${key},${previous}`]);
@@ -1018,7 +1079,12 @@ describe('notification secrets', () => {
 
   it('require a provider key with a provider URL', () => {
     expect(() =>
-      renderChart(helm, chart.dir, [], ['--set', 'notification.smsApiUrl=https://sms.example']),
+      renderChart(
+        helm,
+        chart.dir,
+        [requiredValues],
+        ['--set', 'notification.smsApiUrl=https://sms.example'],
+      ),
     ).toThrow(/secrets.smsApiKey is required/);
   });
 });
@@ -1061,7 +1127,7 @@ describe('broker users', () => {
   const shared = 'amqp://rabbitmq:5672';
 
   it('are one shared user for every service unless a service is given its own', () => {
-    const manifests = renderChart(helm, chart.dir);
+    const manifests = renderChart(helm, chart.dir, [requiredValues]);
     expect(amqpUrls(manifests)).toEqual(
       Object.fromEntries(BROKER_USERS.map((service) => [service, shared])),
     );
@@ -1078,7 +1144,7 @@ describe('broker users', () => {
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       ['--set-string', `secrets.amqpUrls.catalog=${catalogUrl}`],
     );
     expect(amqpUrls(manifests)).toEqual({
@@ -1140,12 +1206,17 @@ describe('broker users', () => {
       renderChart(
         helm,
         chart.dir,
-        [],
+        [requiredValues],
         ['--set-json', 'secrets.existingSecretAmqpUrls=["catalog"]'],
       ),
     ).toThrow(/secrets.existingSecretAmqpUrls names keys of secrets.existingSecret/);
     expect(() =>
-      renderChart(helm, chart.dir, [], ['--set-string', 'secrets.amqpUrls.gateway=amqp://x']),
+      renderChart(
+        helm,
+        chart.dir,
+        [requiredValues],
+        ['--set-string', 'secrets.amqpUrls.gateway=amqp://x'],
+      ),
     ).toThrow(/gateway/);
   });
 });
@@ -1159,7 +1230,7 @@ describe('redis users', () => {
   const shared = 'redis://redis:6379/0';
 
   it('are one shared user for booking and the gateway unless a service is given its own', () => {
-    const manifests = renderChart(helm, chart.dir);
+    const manifests = renderChart(helm, chart.dir, [requiredValues]);
     expect(redisUrls(manifests)).toEqual({ booking: shared, gateway: shared });
     const secret = named(manifests, 'Secret', 'happening-secrets') as Manifest & {
       data: Record<string, string>;
@@ -1174,7 +1245,7 @@ describe('redis users', () => {
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       ['--set-string', `secrets.redisUrls.gateway=${gatewayUrl}`],
     );
     expect(redisUrls(manifests)).toEqual({ booking: shared, gateway: gatewayUrl });
@@ -1182,7 +1253,7 @@ describe('redis users', () => {
     const both = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       [
         '--set-string',
         `secrets.redisUrls.booking=${gatewayUrl}`,
@@ -1236,13 +1307,18 @@ describe('redis users', () => {
       renderChart(
         helm,
         chart.dir,
-        [],
+        [requiredValues],
         ['--set-json', 'secrets.existingSecretRedisUrls=["gateway"]'],
       ),
     ).toThrow(/secrets.existingSecretRedisUrls names keys of secrets.existingSecret/);
     // Only booking and the gateway use Redis.
     expect(() =>
-      renderChart(helm, chart.dir, [], ['--set-string', 'secrets.redisUrls.catalog=redis://x']),
+      renderChart(
+        helm,
+        chart.dir,
+        [requiredValues],
+        ['--set-string', 'secrets.redisUrls.catalog=redis://x'],
+      ),
     ).toThrow(/catalog/);
     expect(() =>
       renderChart(
@@ -1257,14 +1333,19 @@ describe('redis users', () => {
 
 describe('values schema and dependencies', () => {
   it('rejects invalid and weakened values', () => {
-    expect(() => renderChart(helm, chart.dir, [], ['--set', 'services.booking.port=http'])).toThrow(
-      /port/,
-    );
     expect(() =>
-      renderChart(helm, chart.dir, [], ['--set', 'securityContext.readOnlyRootFilesystem=false']),
+      renderChart(helm, chart.dir, [requiredValues], ['--set', 'services.booking.port=http']),
+    ).toThrow(/port/);
+    expect(() =>
+      renderChart(
+        helm,
+        chart.dir,
+        [requiredValues],
+        ['--set', 'securityContext.readOnlyRootFilesystem=false'],
+      ),
     ).toThrow(/readOnlyRootFilesystem/);
     expect(() =>
-      renderChart(helm, chart.dir, [], ['--set', 'services.booking.replicas=3']),
+      renderChart(helm, chart.dir, [requiredValues], ['--set', 'services.booking.replicas=3']),
     ).toThrow(/replicas/);
   });
 
@@ -1272,7 +1353,7 @@ describe('values schema and dependencies', () => {
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       [
         '--set',
         'services.catalog.autoscaling.enabled=false',
@@ -1292,7 +1373,7 @@ describe('values schema and dependencies', () => {
     const manifests = renderChart(
       helm,
       chart.dir,
-      [],
+      [requiredValues],
       ['postgresql', 'redis', 'rabbitmq'].flatMap((dependency) => [
         '--set',
         `${dependency}.enabled=true`,
@@ -1330,5 +1411,163 @@ describe('values schema and dependencies', () => {
       expect(dependency.condition).toBe(`${dependency.name}.enabled`);
       expect(values[dependency.name]?.enabled).toBe(false);
     }
+  });
+});
+
+/** The settings values.yaml leaves empty, each with the message the render fails with. */
+const REQUIRED_SETTINGS = [
+  'oidc.issuer',
+  ...MIGRATING.map((service) => `secrets.databaseUrls.${service}`),
+  'secrets.amqpUrl',
+  'secrets.redisUrl',
+  'secrets.smtpUrl',
+  'identityOrg.publicAppUrl',
+];
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('required values', () => {
+  it('are empty in values.yaml, so that the defaults alone do not render', () => {
+    const values = parse(fs.readFileSync(path.join(chartDir, 'values.yaml'), 'utf8'));
+    for (const setting of REQUIRED_SETTINGS) {
+      const value = setting
+        .split('.')
+        .reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], values);
+      expect(value, setting).toBe('');
+    }
+    expect(() => renderChart(helm, chart.dir)).toThrow(/ is required: /);
+  });
+
+  it('each fail the render when missing, naming the value to set', () => {
+    for (const setting of REQUIRED_SETTINGS) {
+      expect(
+        () => renderChart(helm, chart.dir, [requiredValues], ['--set', `${setting}=`]),
+        setting,
+      ).toThrow(new RegExp(`${escapeRegExp(setting)} is required: `));
+    }
+  });
+
+  it('are not needed from the values where the Secret or a dependency provides them', () => {
+    // secrets.existingSecret holds every URL: only the issuer and the app URL are values.
+    const existing = renderChart(
+      helm,
+      chart.dir,
+      [],
+      [
+        '--set',
+        'secrets.existingSecret=happening-credentials',
+        '--set',
+        'oidc.issuer=https://auth.example.org/realms/happening',
+        '--set',
+        'identityOrg.publicAppUrl=https://app.example.org',
+      ],
+    );
+    assertValid(existing);
+    // Without notification nothing mails: no SMTP URL.
+    const withoutNotification = renderChart(
+      helm,
+      chart.dir,
+      [requiredValues],
+      ['--set', 'secrets.smtpUrl=', '--set', 'services.notification.enabled=false'],
+    );
+    const secret = named(withoutNotification, 'Secret', 'happening-secrets') as Manifest & {
+      data: Record<string, string>;
+    };
+    expect(secret.data).not.toHaveProperty('smtp-url');
+  });
+});
+
+/** The YAML blocks of docs/operations.md's "Dependencies" section whose first line matches. */
+function dependencyDocsBlock(firstLine: RegExp): string {
+  const docs = fs.readFileSync(fromRoot('docs', 'operations.md'), 'utf8');
+  const section = docs.slice(docs.indexOf('### Dependencies'));
+  const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const block = blocks.find((b) => firstLine.test(b.split('\n')[0]!));
+  if (!block) throw new Error(`no yaml block starting with ${firstLine} under "Dependencies"`);
+  return block;
+}
+
+describe('the evaluation setup of docs/operations.md', () => {
+  const evaluation = () =>
+    parse(dependencyDocsBlock(/^# evaluation\.yaml/)) as Record<string, unknown>;
+  const keycloak = () =>
+    (parse(dependencyDocsBlock(/^keycloak:/)) as { keycloak: Record<string, unknown> }).keycloak;
+
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'happening-evaluation-'));
+    fs.writeFileSync(path.join(dir, 'evaluation.yaml'), dependencyDocsBlock(/^# evaluation\.yaml/));
+    fs.writeFileSync(path.join(dir, 'keycloak.yaml'), dependencyDocsBlock(/^keycloak:/));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('renders with every in-chart dependency, the chart deriving their URLs', () => {
+    expect(evaluation()).toMatchObject({
+      postgresql: { enabled: true },
+      redis: { enabled: true },
+      rabbitmq: { enabled: true },
+    });
+    const manifests = renderChart(helm, chart.dir, [
+      path.join(dir, 'evaluation.yaml'),
+      path.join(dir, 'keycloak.yaml'),
+    ]);
+    assertValid(manifests);
+    const booking = containerEnv(
+      manifests,
+      firstContainer(named(manifests, 'Deployment', 'happening-booking')),
+    ).values;
+    expect(booking.OIDC_ISSUER).toBe('http://happening-keycloak/realms/happening');
+    expect(new URL(String(booking.DATABASE_URL)).hostname).toBe('happening-postgresql');
+    expect(new URL(String(booking.AMQP_URL)).hostname).toBe('happening-rabbitmq');
+    expect(new URL(String(booking.REDIS_URL)).hostname).toBe('happening-redis-master');
+  });
+
+  it("gives Keycloak the chart's PostgreSQL, not a second one of the same name", () => {
+    // The bitnami keycloak chart's own PostgreSQL (its postgresql.enabled, true by default) is
+    // named <release>-postgresql, as the chart's is: the chart refuses both.
+    expect(() =>
+      renderChart(
+        helm,
+        chart.dir,
+        [path.join(dir, 'evaluation.yaml')],
+        ['--set', 'keycloak.enabled=true'],
+      ),
+    ).toThrow(/keycloak\.postgresql\.enabled must be false/);
+    expect(keycloak()).toMatchObject({
+      enabled: true,
+      postgresql: { enabled: false },
+      externalDatabase: {
+        host: 'happening-postgresql',
+        user: 'happening',
+        database: 'happening',
+        existingSecret: 'happening-postgresql',
+        existingSecretPasswordKey: 'password',
+      },
+    });
+    // Keycloak alone, on a database of one's own, keeps its chart's choice.
+    expect(
+      renderChart(helm, chart.dir, [requiredValues], ['--set', 'keycloak.enabled=true']).length,
+    ).toBeGreaterThan(0);
+  });
+});
+
+describe('offline renders', () => {
+  it('are documented with a --kube-version the chart accepts (helm from source assumes 1.20)', () => {
+    const docs = fs.readFileSync(fromRoot('docs', 'operations.md'), 'utf8');
+    const chartYaml = parse(fs.readFileSync(path.join(chartDir, 'Chart.yaml'), 'utf8')) as {
+      kubeVersion: string;
+    };
+    const minimum = /^>=(\d+)\.(\d+)/.exec(chartYaml.kubeVersion);
+    expect(minimum, chartYaml.kubeVersion).not.toBeNull();
+    const commands = [...docs.matchAll(/^helm template (?:.*\\\n)*.*/gm)].map((m) => m[0]);
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands) {
+      const [, major, minor] = /--kube-version v?(\d+)\.(\d+)/.exec(command) ?? [];
+      expect(major, command).toBeDefined();
+      expect(Number(major) * 1000 + Number(minor)).toBeGreaterThanOrEqual(
+        Number(minimum![1]) * 1000 + Number(minimum![2]),
+      );
+    }
+    expect(docs).toMatch(/v1\.20/);
   });
 });
