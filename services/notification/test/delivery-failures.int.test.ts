@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sealInviteLink } from '@happening/contracts';
+import { withFailingWrites } from '@happening/db/testing';
 import { eventually } from '@happening/testkit';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_DLQ } from '../src/modules/delivery/delivery.message.ts';
@@ -320,7 +322,17 @@ describe('a provider that always fails', () => {
     ]);
 
     sms.answer(200);
-    const retried = await h.call(admin, 'POST', retryUrl);
+    const requestsBefore = await deliveryRequestsOf(failed.id);
+    // Its delivery is held before it records the send, so the retry is still under way when it
+    // is asked again (a client that lost the first answer): the same 202, nothing sent twice.
+    const retried = await whileSentIsHeld(failed.id, async () => {
+      const first = await h.call(admin, 'POST', retryUrl);
+      const repeated = await h.call(admin, 'POST', retryUrl);
+      expect(repeated.statusCode).toBe(202);
+      expect(repeated.json()).toEqual(first.json());
+      expect(await deliveryRequestsOf(failed.id)).toBe(requestsBefore + 1);
+      return first;
+    });
     expect(retried.statusCode).toBe(202);
     expect(retried.json()).toMatchObject({ id: failed.id, status: 'pending' });
     expect(retried.json().lastError).toContain('provider answered 500');
@@ -339,10 +351,45 @@ describe('a provider that always fails', () => {
     expect(await h.counted('sms', 'failed')).toBe(failedBefore + 1);
 
     const again = await h.call(admin, 'POST', retryUrl);
-    expect(again.statusCode).toBe(409);
+    expect(again.statusCode).toBe(422);
     expect(again.json().code).toBe('NOTIFICATION_NOT_FAILED');
+    expect(await deliveryRequestsOf(failed.id)).toBe(requestsBefore + 1);
   });
 });
+
+/** How many delivery requests the outbox holds for the notification. */
+async function deliveryRequestsOf(notificationId: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM outbox
+    WHERE routing_key = 'notification.deliver' AND payload->>'notificationId' = ${notificationId}`.execute(
+    h.db,
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** Runs `work` while recording the notification as sent waits at a gate the test holds. */
+function whileSentIsHeld<T>(notificationId: string, work: () => Promise<T>): Promise<T> {
+  const gate = 7_401;
+  return withFailingWrites(
+    h.db,
+    {
+      table: 'notifications',
+      on: 'UPDATE',
+      when: sql`NEW.id = ${sql.lit(notificationId)}::uuid AND NEW.status = 'sent'`,
+      gate,
+      passes: true,
+    },
+    () =>
+      h.db.connection().execute(async (session) => {
+        await sql`SELECT pg_advisory_lock(${gate}::bigint)`.execute(session);
+        try {
+          return await work();
+        } finally {
+          await sql`SELECT pg_advisory_unlock(${gate}::bigint)`.execute(session);
+        }
+      }),
+  );
+}
 
 describe('pending sweep', () => {
   it('re-enqueues a notification left pending too long', async () => {

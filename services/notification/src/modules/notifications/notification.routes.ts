@@ -104,9 +104,10 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
     {
       schema: {
         description:
-          'Sends a failed notification again (orgAdmin of its organization). 404 ' +
-          'NOTIFICATION_NOT_FOUND for anyone outside that organization, 403 FORBIDDEN for ' +
-          'other roles, 409 NOTIFICATION_NOT_FAILED unless it is failed.',
+          'Sends a failed notification again (orgAdmin of its organization). A pending one ' +
+          '(a retry already under way) answers 202 as it is, so a retried request gets what ' +
+          'the first got. 404 NOTIFICATION_NOT_FOUND for anyone outside that organization, ' +
+          '403 FORBIDDEN for other roles, 422 NOTIFICATION_NOT_FAILED for a sent one.',
         params: notificationParams,
         // Errors are problem+json, documented by the platform's shared responses.
         response: { 202: orgNotificationView },
@@ -128,15 +129,17 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
         if (row) await enqueueOutbox(trx, [deliveryRequest(row.id, row.correlation_id)]);
         return row;
       });
-      if (!reopened) {
+      // Pending already (this retry sent twice, or one by another admin): it is on its way.
+      const current = reopened ?? (await findNotification(db, found.id));
+      if (current?.status !== 'pending') {
         throw new DomainError(
           'NOTIFICATION_NOT_FAILED',
-          409,
-          `Only a failed notification can be retried; this one is ${found.status}.`,
+          422,
+          `Only a failed notification can be retried; this one is ${current?.status ?? found.status}.`,
         );
       }
       reply.status(202);
-      return toOrgView(reopened);
+      return toOrgView(current);
     },
   );
 }
