@@ -58,18 +58,37 @@ async function recordedRequestLabels(): Promise<{
   return { probes: series.filter((l) => !isApi(l)), api: series.filter(isApi) };
 }
 
-describe('request alerts', () => {
+describe('request alerts and the error ratio panel', () => {
   it('leave out the probes and scrapes service-kit records, and count the API routes', async () => {
     const { probes, api } = await recordedRequestLabels();
     expect(probes.map((l) => l.route).sort()).toEqual(['/healthz', '/metrics', '/readyz']);
     // /readyz answers 503 while a dependency is down: an "error" the alert must not count.
     expect(probes.find((l) => l.route === '/readyz')?.status_code).toBe('503');
     expect(api).toEqual([{ method: 'GET', route: '/v1/things/:thingId', status_code: '500' }]);
-    for (const name of ['HappeningHighErrorRate', 'HappeningHighLatency']) {
-      const rule = rules.find((r) => r.alert === name);
-      expect(rule, name).toBeDefined();
+    // The dashboard's error ratio is read beside the alert: it must not tell another story.
+    const dashboard = JSON.parse(
+      fs.readFileSync(
+        fromRoot('infra/observability/grafana/dashboards/happening-overview.json'),
+        'utf8',
+      ),
+    ) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const errorRatioPanel = dashboard.panels.find((p) => p.title === '5xx ratio per service');
+    const checked: [string, string | undefined][] = [
+      ...['HappeningHighErrorRate', 'HappeningHighLatency'].map(
+        (name): [string, string | undefined] => [name, rules.find((r) => r.alert === name)?.expr],
+      ),
+      // With every service picked in its `$service` variable.
+      [
+        "the dashboard's 5xx ratio",
+        errorRatioPanel?.targets?.[0]?.expr
+          .replaceAll('$service', '.*')
+          .replaceAll('$__rate_interval', '5m'),
+      ],
+    ];
+    for (const [name, expr] of checked) {
+      expect(expr, name).toBeDefined();
       const selectors = ['_count', '_bucket', '_sum'].flatMap((suffix) =>
-        selectorsOf(rule!.expr, `http_request_duration_seconds${suffix}`).map((matchers) => ({
+        selectorsOf(expr!, `http_request_duration_seconds${suffix}`).map((matchers) => ({
           matchers,
           suffix,
         })),
