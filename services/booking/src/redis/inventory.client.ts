@@ -256,11 +256,6 @@ export class Inventory {
     await this.redis.del(...scriptKeys(eventId));
   }
 
-  /** The generation of the event's keys (see `compensate`); '' when unnamed, as the scripts answer. */
-  async generation(eventId: string): Promise<string> {
-    return (await this.redis.hget(inventoryKeys(eventId).meta, 'gen')) ?? '';
-  }
-
   /**
    * The generation of the event's keys, of the rebuild they wait on to be marked committed if
    * any, and the token of the last release they ran if any; undefined when there are none.

@@ -201,14 +201,12 @@ export async function committedRebuild(
     );
 }
 
-/** Drops an event's keys whose state Postgres may not hold; never throws. Answers whether it did. */
-export async function dropDiverged(ctx: BookingContext, eventId: string): Promise<boolean> {
+/** Drops an event's keys whose state Postgres may not hold; never throws. */
+export async function dropDiverged(ctx: BookingContext, eventId: string): Promise<void> {
   try {
     await ctx.inventory.drop(eventId);
-    return true;
   } catch (err) {
     ctx.logger.error({ err, eventId }, 'inventory not rebuilt and its keys not dropped');
-    return false;
   }
 }
 
