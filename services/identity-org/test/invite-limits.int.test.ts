@@ -230,13 +230,29 @@ describe('invites all organizations together may have mailed to one address', ()
     // own unmailed invite.
     expect(created(await inviteAs(third!.admin, third!.orgId, victim)).mailed).toBe(false);
     // Another address is not held back by it.
-    expect(created(await inviteAs(third!.admin, third!.orgId, address('other'))).mailed).toBe(true);
+    const other = address('other');
+    expect(created(await inviteAs(third!.admin, third!.orgId, other)).mailed).toBe(true);
 
     const invites = await invitesTo(victim);
     expect(invites.map((i) => i.mailed)).toEqual([
       ...Array(ALL_ORGS).fill(true),
       ...Array(2).fill(false),
     ]);
+    // Its orgAdmin's list says which of its invites no email announced, as does each one's own.
+    const listed = await h.call(third!.admin, 'GET', `/v1/orgs/${third!.orgId}/invites`);
+    expect(
+      (listed.json().items as { email: string; status: string; mailed: boolean }[])
+        .map(({ email, status, mailed }) => ({ email, status, mailed }))
+        .sort((a, b) => `${a.email}${a.status}`.localeCompare(`${b.email}${b.status}`)),
+    ).toEqual(
+      [
+        { email: victim, status: 'pending', mailed: false },
+        { email: victim, status: 'revoked', mailed: false },
+        { email: other, status: 'pending', mailed: true },
+      ].sort((a, b) => `${a.email}${a.status}`.localeCompare(`${b.email}${b.status}`)),
+    );
+    const one = await h.call(third!.admin, 'GET', `/v1/orgs/${third!.orgId}/invites/${late.id}`);
+    expect(one.json()).toMatchObject({ id: late.id, mailed: false });
     const unmailed = await sql<{ count: string }>`
       SELECT count(*) AS count FROM outbox
       WHERE routing_key = 'identity.member_invited' AND payload->'data'->>'email' = ${victim}

@@ -31,6 +31,8 @@ const inviteSchema = z.object({
   expiresAt: timestamp,
   acceptedBy: z.string().nullable(),
   acceptedAt: timestamp.nullable(),
+  /** False when no email announced it (see `mailed` of the invite as created). */
+  mailed: z.boolean(),
   createdAt: timestamp,
 });
 
@@ -60,6 +62,7 @@ const inviteDto = (invite: Invite, now: Date): z.infer<typeof inviteSchema> => (
   expiresAt: invite.expiresAt.toISOString(),
   acceptedBy: invite.acceptedBy,
   acceptedAt: invite.acceptedAt?.toISOString() ?? null,
+  mailed: invite.mailed,
   createdAt: invite.createdAt.toISOString(),
 });
 
