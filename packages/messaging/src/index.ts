@@ -11,11 +11,11 @@ export { HEADERS } from './headers.ts';
 export type { MessageContext } from './message-context.ts';
 export {
   EVENT_SUBSCRIPTIONS,
-  type NotSubscribedBy,
-  notSubscribed,
   platformTopology,
   SUBSCRIBING_SERVICES,
+  type SubscribedEvent,
   type SubscribingService,
+  subscribedBy,
 } from './subscriptions.ts';
 export {
   type BindingSpec,

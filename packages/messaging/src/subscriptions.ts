@@ -1,4 +1,4 @@
-import type { EventType } from '@happening/contracts';
+import type { DomainEvent, EventType } from '@happening/contracts';
 import { UnprocessableMessage } from './errors.ts';
 import {
   eventsExchangeTopology,
@@ -45,19 +45,27 @@ export const EVENT_SUBSCRIPTIONS = {
 
 export type SubscribingService = keyof typeof EVENT_SUBSCRIPTIONS;
 
-/** The event types `service`'s queue is not bound to. */
-export type NotSubscribedBy<S extends SubscribingService> = Exclude<
-  EventType,
-  (typeof EVENT_SUBSCRIPTIONS)[S][number]
+/** The events `service`'s queue is bound to. */
+export type SubscribedEvent<S extends SubscribingService> = Extract<
+  DomainEvent,
+  { type: (typeof EVENT_SUBSCRIPTIONS)[S][number] }
 >;
 
 /**
- * For a handler's fallback branch, given an event type no case took: a type the queue is bound to
- * does not compile there (`satisfies NotSubscribedBy<S>`), and one that reaches the queue anyway (a
- * binding added by hand) goes to the DLQ with the reason, not acknowledged unseen.
+ * `event` as one `service` subscribes to, for a handler to switch over exhaustively: a case of a
+ * type the queue is not bound to does not compile, nor does a subscribed type without one (with a
+ * `never` default). An event of another type that reaches the queue anyway (a binding added by
+ * hand) throws, so it goes to the DLQ with the reason instead of being acknowledged unseen.
  */
-export function notSubscribed(type: EventType, service: SubscribingService): UnprocessableMessage {
-  return new UnprocessableMessage(`${type} is not an event ${service} consumes`);
+export function subscribedBy<S extends SubscribingService>(
+  service: S,
+  event: DomainEvent,
+): SubscribedEvent<S> {
+  const subscribed: readonly EventType[] = EVENT_SUBSCRIPTIONS[service];
+  if (!subscribed.includes(event.type)) {
+    throw new UnprocessableMessage(`${event.type} is not an event ${service} consumes`);
+  }
+  return event as SubscribedEvent<S>;
 }
 
 /** Every service with an events queue: catalog, booking, notification. */

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, type Source } from '@happening/contracts';
-import { EVENTS_EXCHANGE, HEADERS } from '@happening/messaging';
-import { type DrainedMessage, drainQueue } from '@happening/messaging/testing';
+import { HEADERS } from '@happening/messaging';
+import {
+  type DrainedMessage,
+  deadLetteredUnsubscribedEvent,
+  drainQueue,
+} from '@happening/messaging/testing';
 import { eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleOf } from '../src/modules/memberships/membership.repository.ts';
@@ -79,43 +83,8 @@ describe('an identity.member_joined not published by identity-org', () => {
 
 describe('an event catalog does not consume, reaching its queue through a binding added by hand', () => {
   it('is dead-lettered with the reason, not acknowledged unseen', async () => {
-    await catalog.broker.declare({
-      exchanges: [],
-      queues: [],
-      bindings: [
-        {
-          exchange: EVENTS_EXCHANGE,
-          queue: 'catalog.events',
-          routingKey: 'identity.user_registered',
-        },
-      ],
-    });
-    const userId = randomUUID();
-    const registered = buildEvent(
-      'identity.user_registered',
-      { userId, email: `${userId}@example.test`, name: 'Ada' },
-      {
-        source: 'identity-org',
-        aggregate: { type: 'user', id: userId, version: 1 },
-        correlationId: 'unconsumed',
-      },
+    expect(await deadLetteredUnsubscribedEvent(catalog.broker, catalog.amqpUrl, 'catalog')).toBe(
+      'unprocessable: identity.user_registered is not an event catalog consumes',
     );
-    await catalog.broker.publish({
-      routingKey: registered.type,
-      messageId: registered.id,
-      payload: registered,
-    });
-
-    const deadLettered: DrainedMessage[] = [];
-    await eventually(
-      async () => {
-        deadLettered.push(...(await drainQueue(catalog.amqpUrl, 'catalog.dlq')));
-        return deadLettered.some((message) => message.messageId === registered.id);
-      },
-      { what: 'the event in catalog.dlq' },
-    );
-    expect(
-      deadLettered.find((message) => message.messageId === registered.id)?.headers[HEADERS.error],
-    ).toBe('unprocessable: identity.user_registered is not an event catalog consumes');
   });
 });

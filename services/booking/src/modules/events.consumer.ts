@@ -1,6 +1,6 @@
 import type { DomainEvent } from '@happening/contracts';
 import { handleOnce } from '@happening/db';
-import { type MessageContext, type NotSubscribedBy, notSubscribed } from '@happening/messaging';
+import { type MessageContext, subscribedBy } from '@happening/messaging';
 import type { BookingContext } from '../context.ts';
 import {
   afterCatalogEvent,
@@ -12,8 +12,9 @@ import { applyMemberEvent } from './memberships/membership.projection.ts';
 
 /** The handler of the `booking.events` queue: each message applied once (inbox), then Redis. */
 export function eventsHandler(ctx: BookingContext) {
-  return async (message: DomainEvent, context: MessageContext): Promise<void> => {
-    const messageId = context.messageId || message.id;
+  return async (event: DomainEvent, context: MessageContext): Promise<void> => {
+    const messageId = context.messageId || event.id;
+    const message = subscribedBy('booking', event);
     switch (message.type) {
       case 'identity.member_joined':
       case 'identity.member_role_changed':
@@ -49,7 +50,7 @@ export function eventsHandler(ctx: BookingContext) {
         return;
       }
       default:
-        throw notSubscribed(message.type satisfies NotSubscribedBy<'booking'>, 'booking');
+        message satisfies never;
     }
   };
 }

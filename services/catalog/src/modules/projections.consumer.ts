@@ -1,6 +1,6 @@
 import type { DomainEvent } from '@happening/contracts';
 import { handleOnce } from '@happening/db';
-import { type NotSubscribedBy, notSubscribed } from '@happening/messaging';
+import { subscribedBy } from '@happening/messaging';
 import type { Logger } from 'pino';
 import type { CatalogDb } from '../database.ts';
 import { applyAvailabilityChanged } from './availability/availability.projection.ts';
@@ -16,15 +16,16 @@ export function projectionsHandler(db: CatalogDb, logger: Logger) {
       db,
       { consumer: PROJECTIONS_CONSUMER, messageId: event.id },
       async (trx) => {
-        switch (event.type) {
+        const subscribed = subscribedBy('catalog', event);
+        switch (subscribed.type) {
           case 'identity.member_joined':
           case 'identity.member_role_changed':
           case 'identity.member_removed':
-            return applyMembershipEvent(trx, event);
+            return applyMembershipEvent(trx, subscribed);
           case 'booking.availability_changed':
-            return applyAvailabilityChanged(trx, event);
+            return applyAvailabilityChanged(trx, subscribed);
           default:
-            throw notSubscribed(event.type satisfies NotSubscribedBy<'catalog'>, 'catalog');
+            subscribed satisfies never;
         }
       },
     );
