@@ -26,7 +26,7 @@ export interface OutboxRelayOptions<DB = unknown> {
   confirmTimeoutMs?: number;
   /** Cap of the per-row retry backoff; default 10 s. */
   maxRetryDelayMs?: number;
-  /** Where the lag gauges go; default prom-client's default registry. */
+  /** Where the lag and last-round gauges go; default prom-client's default registry. */
   registry?: Registry;
   /**
    * While this answers true (the process is serving a burst of requests), rounds wait for
@@ -78,6 +78,8 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
   const confirmTimeoutMs = options.confirmTimeoutMs ?? 10_000;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 10_000;
   const gauges = outboxGauges(options.registry);
+  // A relay whose first round never ends (Postgres unreachable from the start) ages from here.
+  gauges.lastRound.setToCurrentTime();
   let stopped = false;
   let lag = 0;
   let lastMeasured = 0;
@@ -218,6 +220,9 @@ export function startOutboxRelay<DB>(options: OutboxRelayOptions<DB>): OutboxRel
         await measure(!busy && (claimed > 0 || busyBefore));
         busyBefore = busy;
         errorStreak = 0;
+        // Only a completed round (claim, publish, mark, measure) moves it: a round that throws or
+        // hangs leaves it, and the lag gauges, as they were (alert HappeningOutboxRelayStalled).
+        gauges.lastRound.setToCurrentTime();
       } catch (error) {
         // Postgres unreachable: back off rather than log a failure every poll.
         errorStreak++;

@@ -2,13 +2,15 @@ import fs from 'node:fs';
 import { createApp, createLogger, httpRequestDuration } from '@happening/service-kit';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { absentSelectors, selectorsOf, selects } from '../src/promql.metrics.ts';
+import { scanRegistrations } from '../src/metric-registrations.ts';
+import { absentSelectors, metricNamesIn, selectorsOf, selects } from '../src/promql.metrics.ts';
 import { alertRulesFile, fromRoot } from '../src/repo.paths.ts';
 
 interface Rule {
   alert: string;
   expr: string;
   for?: string;
+  annotations?: { runbook?: string };
 }
 
 const rules = (
@@ -25,6 +27,35 @@ describe('availability alerts', () => {
       expect(match, `no absent(up{service="${service}"}) alert`).toBeDefined();
       expect(match!.rule.for, match!.rule.alert).toBeDefined();
     }
+  });
+});
+
+describe('alert runbooks', () => {
+  it('link each alert to its own section of docs/operations.md', () => {
+    const headings = fs
+      .readFileSync(fromRoot('docs', 'operations.md'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('### '))
+      .map((line) => line.slice(4).trim().toLowerCase());
+    for (const rule of rules) {
+      expect(rule.annotations?.runbook, rule.alert).toBe(
+        `docs/operations.md#${rule.alert.toLowerCase()}`,
+      );
+      expect(headings, rule.alert).toContain(rule.alert.toLowerCase());
+    }
+  });
+
+  it('watch that the outbox relays keep completing rounds, on the gauge the relay registers', () => {
+    // The lag and backlog gauges are measured by completed rounds only: a stalled relay leaves
+    // them as they were, so a stall needs an alert of its own.
+    const stalled = rules.find((rule) => rule.alert === 'HappeningOutboxRelayStalled');
+    expect(stalled?.for).toBeDefined();
+    const metric = 'happening_outbox_relay_last_round_timestamp_seconds';
+    expect(metricNamesIn(stalled!.expr)).toContain(metric);
+    const registered = scanRegistrations().registrations.filter((r) => r.name === metric);
+    expect(registered.map((r) => [r.file, r.type])).toEqual([
+      ['packages/db/src/outbox.metrics.ts', 'Gauge'],
+    ]);
   });
 });
 

@@ -52,6 +52,7 @@ describe('observability queries', () => {
       'happening_waitlist_length',
       'happening_outbox_lag_seconds',
       'happening_outbox_unpublished',
+      'happening_outbox_relay_last_round_timestamp_seconds',
       'happening_consumer_messages_total',
       'happening_dlq_messages_total',
       'happening_notifications_total',
