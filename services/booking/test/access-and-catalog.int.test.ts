@@ -132,6 +132,7 @@ describe('ownership and tenant boundaries', () => {
     expect(withField.json().errors).toEqual([expect.objectContaining({ path: 'body.force' })]);
     expect((await svc.call(admin, 'POST', reconcile, {})).statusCode).toBe(200);
     expect((await svc.call(organizer, 'POST', reconcile)).statusCode).toBe(403);
+    expect((await svc.call(member, 'POST', reconcile)).statusCode).toBe(403);
     expect((await svc.call(otherAdmin, 'POST', reconcile)).statusCode).toBe(404);
 
     // another person's bookings never show in my list

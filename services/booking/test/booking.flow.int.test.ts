@@ -348,6 +348,39 @@ describe('booking flow through HTTP', () => {
     ).toBe(49);
   });
 
+  // The lock has a TTL: a request paused past it (a long GC, a slow Postgres) no longer holds it
+  // when the next one takes it. Every lock here is taken as if the last holder's had run out.
+  it('one active booking per person holds in Postgres alone when the person lock is outlived', async () => {
+    const { eventId } = await svc.openEvent({ totalSlots: 50 });
+    const a = await svc.user();
+    const inventory = svc.ctx.inventory;
+    const lockAll = inventory.lockAll;
+    inventory.lockAll = async (locks) => locks.map(() => true);
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          svc.call(a, 'POST', `/v1/events/${eventId}/bookings`, { seats: 1 }),
+        ),
+      );
+      expect(responses.filter((r) => r.statusCode === 201)).toHaveLength(1);
+      for (const r of responses.filter((r) => r.statusCode !== 201)) {
+        expect(r.json()).toMatchObject({ status: 409, code: 'BOOKING_ALREADY_EXISTS' });
+      }
+    } finally {
+      inventory.lockAll = lockAll;
+    }
+    const rows = await svc.db
+      .selectFrom('bookings')
+      .select('status')
+      .where('event_id', '=', eventId)
+      .execute();
+    expect(rows).toEqual([{ status: 'confirmed' }]);
+    // The nine refused gave their seats back.
+    const availability = await svc.call(a, 'GET', `/v1/events/${eventId}/availability`);
+    expect(availability.json()).toMatchObject({ availableSlots: 49 });
+    await expectConsistent(svc, eventId, 50, 'fifo');
+  });
+
   it('an event id written in capitals books the same inventory', async () => {
     const { eventId } = await svc.openEvent({ totalSlots: 1 });
     const [a, b] = await Promise.all([svc.user(), svc.user()]);

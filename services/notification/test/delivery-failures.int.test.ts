@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 /** A user who joined the organization with the role, as the service's projection knows it. */
-async function memberOf(orgId: string, role: 'orgAdmin' | 'user'): Promise<TestUser> {
+async function memberOf(orgId: string, role: 'orgAdmin' | 'organizer' | 'user'): Promise<TestUser> {
   const user = await h.user();
   await h.publish(memberJoined(orgId, user.sub, role));
   await eventually(
@@ -202,8 +202,9 @@ describe("an organization's notifications", () => {
       await h.publish(event);
       await rowWhen(event.id, 'sent');
     }
-    const [admin, member] = await Promise.all([
+    const [admin, organizer, member] = await Promise.all([
       memberOf(orgId, 'orgAdmin'),
+      memberOf(orgId, 'organizer'),
       memberOf(orgId, 'user'),
     ]);
     const url = `/v1/orgs/${orgId}/notifications`;
@@ -224,6 +225,8 @@ describe("an organization's notifications", () => {
     });
     expect((await h.call(admin, 'GET', `${url}?status=failed`)).json().items).toEqual([]);
 
+    // Organizers run the organization's events, not its mail: the list is the orgAdmins' alone.
+    expect((await h.call(organizer, 'GET', url)).statusCode).toBe(403);
     expect((await h.call(member, 'GET', url)).statusCode).toBe(403);
     // The person notified is no member: the organization is not theirs to read.
     expect((await h.call(person, 'GET', url)).json()).toMatchObject({
@@ -297,13 +300,15 @@ describe('a provider that always fails', () => {
     expect(error).not.toContain('4915112345678');
 
     // Retry: only an orgAdmin of the notification's organization.
-    const [admin, member] = await Promise.all([
+    const [admin, organizer, member] = await Promise.all([
       memberOf(facts.orgId, 'orgAdmin'),
+      memberOf(facts.orgId, 'organizer'),
       memberOf(facts.orgId, 'user'),
     ]);
     const retryUrl = `/v1/notifications/${failed.id}/retry`;
     expect((await h.call(await h.user(), 'POST', retryUrl)).statusCode).toBe(404);
     expect((await h.call(ada, 'POST', retryUrl)).statusCode).toBe(404);
+    expect((await h.call(organizer, 'POST', retryUrl)).statusCode).toBe(403);
     expect((await h.call(member, 'POST', retryUrl)).statusCode).toBe(403);
     expect(
       (await h.call(admin, 'POST', `/v1/notifications/${randomUUID()}/retry`)).statusCode,

@@ -3,7 +3,7 @@ import { eventually, type ServerHandle, startRedis, startTcpProxy } from '@happe
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Inventory, type InventorySnapshot, StaleInventoryCall } from './inventory.client.ts';
-import { answerKey, inventoryKeys, scriptKeys } from './inventory.keys.ts';
+import { answerKey, bookingLockKey, inventoryKeys, scriptKeys } from './inventory.keys.ts';
 import { ANSWER_RETENTION_SECONDS, STALE_CALL_SECONDS } from './inventory.lua.ts';
 
 let server: ServerHandle;
@@ -53,6 +53,18 @@ const reserve = (eventId: string, seats: number, seatNumbers?: number[]) =>
 describe('inventory scripts against real Redis', () => {
   it('keys carry the literal hash tag', () => {
     expect(inventoryKeys('42').slots).toBe('event:{42}:slots');
+  });
+
+  it("puts every key of an event's scripts and locks in one cluster slot: the first {…} is the event id", () => {
+    const eventId = randomUUID();
+    const keys = [
+      ...scriptKeys(eventId),
+      answerKey(eventId, 'reserve:some-booking'),
+      bookingLockKey(eventId, 'some-user'),
+    ];
+    // Redis Cluster hashes only what is between a key's first '{' and the next '}'.
+    const hashTagOf = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
+    expect(keys.map(hashTagOf)).toEqual(keys.map(() => eventId));
   });
 
   it('confirms with the lowest free seats, then waits with growing numbers', async () => {
