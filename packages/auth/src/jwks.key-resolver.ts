@@ -1,9 +1,21 @@
 import { DomainError } from '@happening/service-kit';
-import { createRemoteJWKSet, errors, exportSPKI, type JWSHeaderParameters } from 'jose';
+import {
+  createRemoteJWKSet,
+  type ExportedJWKSCache,
+  errors,
+  exportSPKI,
+  type JWKSCacheInput,
+  type JWSHeaderParameters,
+  jwksCache,
+} from 'jose';
 
-/** Tuning for the remote key set; the defaults are jose's (10 min cache, 30 s refetch cooldown). */
+/** Tuning for the remote key set; the defaults are a 10 min cache (jose's), a 5 s refetch cooldown. */
 export interface JwksOptions {
-  /** Minimum milliseconds between two fetches triggered by an unknown `kid`. */
+  /**
+   * Minimum milliseconds between two fetches triggered by an unknown `kid` (default
+   * `DEFAULT_JWKS_COOLDOWN_MS`). A token naming a `kid` the key set did not hold when last fetched
+   * answers 503 with `Retry-After` until the cooldown lets it be fetched again.
+   */
   cooldownMs?: number;
   /** Milliseconds a fetched key set is trusted before it is fetched again. */
   cacheMaxAgeMs?: number;
@@ -19,10 +31,20 @@ export interface JwksOptions {
 /** The one algorithm the platform's tokens are signed with (Keycloak's default). */
 export const SIGNING_ALGORITHM = 'RS256';
 
+/**
+ * Default `cooldownMs`: how soon after a fetch a token with a new `kid` (a key rotated in since)
+ * can have the key set fetched again, so how long such tokens answer 503 at most. Short, as a
+ * fetch is cheap; not none, so tokens naming made-up kids cannot have the issuer asked at will.
+ */
+export const DEFAULT_JWKS_COOLDOWN_MS = 5_000;
+
+/** Most `kid`s remembered as named by a token while the key set did not hold them. */
+const MAX_UNKNOWN_KIDS = 1_000;
+
 /** While the key set cannot be fetched, how long known keys are used without asking again. */
 const RETRY_FETCH_AFTER_MS = 30_000;
 
-// A token with a new kid fetches the key set again at once, so a client may retry soon.
+// A failed fetch starts no cooldown: the next token with a new kid asks again, so a client may retry soon.
 const AUTH_RETRY_AFTER_SECONDS = 2;
 
 /** Thrown when the token's header names no key of the issuer (unknown kid, foreign alg). */
@@ -43,10 +65,19 @@ const TOKEN_FAULTS = [
  * key (up to `maxStaleMs`), so an issuer that is down does not stop the platform: its tokens stay
  * verifiable; an unknown `kid` answers 503 then, one the issuer has since removed 401. For RETRY_FETCH_AFTER_MS after a failure,
  * known keys are used without waiting on another fetch.
+ *
+ * A `kid` the key set does not hold while it cannot be fetched again yet (the cooldown after the
+ * last fetch) may be a key the issuer rotated in since: 503 AUTH_UNAVAILABLE, `Retry-After` the
+ * rest of the cooldown, not 401 (on which clients log their users out). It answers 401 once a
+ * fetch made after a token first named it (or after the key set last held it) did not hold it.
  */
 export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
+  const cooldownMs = options.cooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS;
+  /** jose writes each fetched key set here, with when it was fetched (`uat`). */
+  const fetched: Partial<ExportedJWKSCache> = {};
   const keySet = createRemoteJWKSet(new URL(jwksUri), {
-    ...(options.cooldownMs !== undefined && { cooldownDuration: options.cooldownMs }),
+    cooldownDuration: cooldownMs,
+    [jwksCache]: fetched as JWKSCacheInput,
     ...(options.cacheMaxAgeMs !== undefined && { cacheMaxAge: options.cacheMaxAgeMs }),
     ...(options.timeoutMs !== undefined && { timeoutDuration: options.timeoutMs }),
   });
@@ -55,6 +86,34 @@ export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
   /** Keys by kid, with when the key set last held them. */
   const known = new Map<string, { pem: string; heldAt: number }>();
   let failedAt = Number.NEGATIVE_INFINITY;
+  /** Kids tokens named that the key set did not hold, with when one was first named. */
+  const unknownSince = new Map<string, number>();
+  /**
+   * For a `kid` the key set does not hold: 401 when a fetch since the request came (`arrivedAt`),
+   * or since the `kid` was first named or last held, did not hold it; 503 while none did yet.
+   */
+  const unavailableWhileTooNew = (
+    kid: string,
+    arrivedAt: number,
+    fetchedBefore: number | undefined,
+  ) => {
+    const firstNamed = known.get(kid)?.heldAt ?? unknownSince.get(kid) ?? arrivedAt;
+    if (!unknownSince.has(kid)) {
+      if (unknownSince.size >= MAX_UNKNOWN_KIDS) {
+        unknownSince.delete(unknownSince.keys().next().value as string);
+      }
+      unknownSince.set(kid, firstNamed);
+    }
+    const fetchedAt = fetched.uat;
+    if (fetchedAt === undefined || fetchedAt !== fetchedBefore || firstNamed < fetchedAt) return;
+    const retryAfterSeconds = Math.max(1, Math.ceil((fetchedAt + cooldownMs - Date.now()) / 1000));
+    throw new DomainError(
+      'AUTH_UNAVAILABLE',
+      503,
+      "The token's signing key cannot be checked yet; try again shortly.",
+      { retryAfterSeconds },
+    );
+  };
   /**
    * Whether the last key set fetched still publishes `kid`: a key the issuer removed (retired,
    * or leaked) must not come back while its key set cannot be fetched.
@@ -78,9 +137,14 @@ export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
       return keptIfPublished(header.kid!, kept.pem);
     }
     let key: Awaited<ReturnType<typeof keySet>>;
+    const arrivedAt = Date.now();
+    const fetchedBefore = fetched.uat;
     try {
       key = await keySet(header);
     } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey && header.kid !== undefined) {
+        unavailableWhileTooNew(header.kid, arrivedAt, fetchedBefore);
+      }
       if (TOKEN_FAULTS.some((fault) => error instanceof fault)) {
         // Forgotten only when the key set last fetched no longer holds it.
         if (header.kid !== undefined && !stillPublished(header.kid)) known.delete(header.kid);
@@ -101,7 +165,10 @@ export function createKeyResolver(jwksUri: string, options: JwksOptions = {}) {
       pem = await exportSPKI(key);
       pems.set(key, pem);
     }
-    if (header.kid !== undefined) known.set(header.kid, { pem, heldAt: Date.now() });
+    if (header.kid !== undefined) {
+      known.set(header.kid, { pem, heldAt: Date.now() });
+      unknownSince.delete(header.kid);
+    }
     return pem;
   };
 }

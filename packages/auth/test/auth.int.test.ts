@@ -9,6 +9,7 @@ import {
   type JwksOptions,
   requireOrgRole,
 } from '../src/index.ts';
+import { DEFAULT_JWKS_COOLDOWN_MS } from '../src/jwks.key-resolver.ts';
 import {
   claims,
   hs256WithPublicKey,
@@ -141,8 +142,18 @@ describe('authPlugin', () => {
     await expectRejected(bearer(hs256WithPublicKey(payload, issuer.publicKeyPem)));
   });
 
-  it('rejects a token naming an unknown kid', async () => {
-    await expectRejected(bearer(await issuer.token({ kid: 'not-a-published-key' })));
+  it('rejects a token naming an unknown kid, once the key set was fetched for it', async () => {
+    // This app fetched the key set for an earlier test; a fresh one fetches it for this token.
+    await withOwnIssuer({}, async (own, ownApp) => {
+      const res = await ownApp.inject({
+        url: '/v1/me',
+        headers: bearer(await own.token({ kid: 'not-a-published-key' })),
+      });
+      expect(res.statusCode, res.body).toBe(401);
+      expect(res.headers['www-authenticate']).toBe(
+        'Bearer realm="happening", error="invalid_token"',
+      );
+    });
   });
 
   it('rejects a token signed by another key under a published kid', async () => {
@@ -208,8 +219,77 @@ describe('authPlugin', () => {
 });
 
 describe('key rotation', () => {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const me = (app: App, token: string) => app.inject({ url: '/v1/me', headers: bearer(token) });
+
+  /** Expects 503 AUTH_UNAVAILABLE within the default cooldown; waits out its Retry-After. */
+  async function expectNotYet(app: App, token: string) {
+    const res = await me(app, token);
+    expect(res.statusCode, res.body).toBe(503);
+    expect(res.json()).toMatchObject({ code: 'AUTH_UNAVAILABLE' });
+    const retryAfter = Number(res.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(DEFAULT_JWKS_COOLDOWN_MS / 1000);
+    expect(res.json().retryAfterSeconds).toBe(retryAfter);
+    return () => pause(retryAfter * 1000);
+  }
+
+  it('answers 503 with Retry-After, never 401, to a token of a key rotated in just after a fetch', async () => {
+    // The production defaults: no JWKS tuning.
+    await withOwnIssuer({}, async (issuer, app) => {
+      const before = await issuer.token();
+      expect((await me(app, before)).statusCode).toBe(200);
+
+      await issuer.rotateKey();
+      const after = await issuer.token();
+      const waitRetryAfter = await expectNotYet(app, after);
+      await waitRetryAfter();
+      const retried = await me(app, after);
+      expect(retried.statusCode, retried.body).toBe(200);
+      expect((await me(app, before)).statusCode).toBe(200);
+    });
+  }, 30_000);
+
+  it('answers 401 to a kid that never exists once a fetch since it was first named lacked it', async () => {
+    await withOwnIssuer({}, async (issuer, app) => {
+      expect((await me(app, await issuer.token())).statusCode).toBe(200);
+      const madeUp = await issuer.token({ kid: 'never-published' });
+      // Just after a fetch, it cannot be told from a key rotated in since.
+      await (await expectNotYet(app, madeUp))();
+      // Its retry has the key set fetched again, without it.
+      expect((await me(app, madeUp)).statusCode).toBe(401);
+      expect((await me(app, madeUp)).statusCode).toBe(401);
+
+      // Named during a cooldown, then another token has the key set fetched: 401 at once.
+      const other = await issuer.token({ kid: 'never-published-either' });
+      const waitRetryAfter = await expectNotYet(app, other);
+      await waitRetryAfter();
+      await issuer.rotateKey();
+      expect((await me(app, await issuer.token())).statusCode).toBe(200);
+      const refused = await me(app, other);
+      expect(refused.statusCode, refused.body).toBe(401);
+      expect(refused.headers['www-authenticate']).toBe(
+        'Bearer realm="happening", error="invalid_token"',
+      );
+    });
+  }, 30_000);
+
+  it('answers 401 at once to a kid the key set held once and no longer holds', async () => {
+    await withOwnIssuer({}, async (issuer, app) => {
+      const retired = await issuer.token();
+      expect((await me(app, retired)).statusCode).toBe(200);
+      await issuer.rotateKey();
+      issuer.retireOldKeys();
+      // A token of the new key has the key set fetched again (once the cooldown allows).
+      await (await expectNotYet(app, await issuer.token()))();
+      expect((await me(app, await issuer.token())).statusCode).toBe(200);
+      const res = await me(app, retired);
+      expect(res.statusCode, res.body).toBe(401);
+    });
+  }, 30_000);
+
   it('verifies tokens signed with a newly published key, and still the old ones', async () => {
-    // A short cooldown so the unknown new kid triggers a refetch within the test.
+    // No cooldown: the unknown new kid has the key set fetched again at once.
     await withOwnIssuer({ cooldownMs: 0 }, async (issuer, app) => {
       const before = await issuer.token();
       expect((await app.inject({ url: '/v1/me', headers: bearer(before) })).statusCode).toBe(200);
