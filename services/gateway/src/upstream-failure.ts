@@ -16,7 +16,7 @@ const UNAVAILABLE = new Set([
 ]);
 
 // No status and headers within the timeout. A body timeout (UND_ERR_BODY_TIMEOUT) never gets here:
-// it comes after the upstream's status and headers were taken on, while its body is streamed.
+// it comes after the upstream's status and headers, and answers `upstreamBodyFailure`.
 const TIMED_OUT = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'FST_REPLY_FROM_TIMEOUT',
@@ -50,5 +50,15 @@ export function upstreamFailure(upstream: Upstream, error: unknown): DomainError
       upstream,
     });
   }
+  return new DomainError('BAD_GATEWAY', 502, 'The service failed to answer.', { upstream });
+}
+
+/**
+ * The problem answered when the upstream sent its status and headers, then its body failed (an
+ * error, a timeout, a cut connection) before any byte of it reached the client: 502, whatever
+ * the upstream's status was, since the request reached it (it may have done what was asked; no
+ * `Retry-After`, unlike a request no upstream took).
+ */
+export function upstreamBodyFailure(upstream: Upstream): DomainError {
   return new DomainError('BAD_GATEWAY', 502, 'The service failed to answer.', { upstream });
 }

@@ -4,12 +4,13 @@ import { DomainError, problem, REQUEST_ID_HEADER, sendProblem } from '@happening
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { addressBucket } from '../address-bucket.ts';
+import { onBodyStart } from '../body-start.ts';
 import { CLIENT_REQUEST_ID_HEADER, clientRequestIdOf } from '../client-request-id.ts';
 import type { FirstContact } from '../first-contact.ts';
 import { withoutGatewayOnly } from '../gateway-only-headers.ts';
 import { createRedisGate, gatedRedisStore, type RedisGate } from '../rate-limit-store.ts';
 import { rewrittenByUrlParser, routeFor, type Upstream } from '../route-table.ts';
-import { upstreamFailure } from '../upstream-failure.ts';
+import { upstreamBodyFailure, upstreamFailure } from '../upstream-failure.ts';
 
 /** Redis key prefix of every rate-limit counter the gateway keeps. */
 export const RATE_LIMIT_PREFIX = 'gateway:ratelimit:';
@@ -172,6 +173,8 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
           options.firstContact.seen(subject, request.headers.authorization ?? '');
         }
         const body = request.body as Buffer | undefined;
+        /** Puts back the headers the gateway had set before the upstream's were copied in. */
+        let withoutUpstreamHeaders = () => {};
         return reply.from(`${options.upstreams[upstream]}${path}`, {
           queryString: () => query,
           ...(body !== undefined && !BODYLESS_METHODS.has(request.method)
@@ -193,7 +196,35 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
               'x-forwarded-host': req.host,
             };
           },
-          rewriteHeaders: (headers) => withVaryOf(reply, withoutHopByHop(headers)),
+          rewriteHeaders: (headers) => {
+            const copied = withVaryOf(reply, withoutHopByHop(headers));
+            const ours = reply.getHeaders();
+            withoutUpstreamHeaders = () => {
+              for (const name of Object.keys(copied)) reply.removeHeader(name);
+              reply.headers(ours);
+            };
+            return copied;
+          },
+          // The status and headers go out with the body's first bytes (fastify writes them then):
+          // until those come, a failing body still gets an answer of its own, not the upstream's
+          // status and headers (a 201's Location and ETag, a Cache-Control) over a 500. Once
+          // bytes went out, a failing body cuts the connection (fastify), as its length is unmet.
+          onResponse: (_request, upstreamReply, res) => {
+            onBodyStart(res.stream, (error) => {
+              if (error === undefined) {
+                upstreamReply.send(res.stream);
+                return;
+              }
+              res.stream.destroy();
+              withoutUpstreamHeaders();
+              const { status, code, detail, extra } = upstreamBodyFailure(upstream);
+              request.log.warn(
+                { upstream, status, code, upstreamStatus: upstreamReply.statusCode, err: error },
+                'upstream body failed before its first byte',
+              );
+              sendProblem(upstreamReply as FastifyReply, problem(status, code, detail, extra));
+            });
+          },
           // Never replay a request on the upstream's behalf: a client may retry on 503 itself.
           retryDelay: () => null,
           onError: (failedReply, { error }) => {
