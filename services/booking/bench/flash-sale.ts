@@ -29,6 +29,7 @@ import { loadAuditInput } from './flash-sale.audit-loader.ts';
 import { summarize, tally } from './latency.stats.ts';
 import { type LoadRequest, type LoadResult, runLoad } from './load.generator.ts';
 import { measureReferences } from './postgres.references.ts';
+import { measureRedisReference } from './redis.reference.ts';
 import { startServiceProcess } from './service.process.ts';
 
 type Tag = 'book' | 'cancel';
@@ -272,6 +273,13 @@ async function main() {
     clients: options.concurrency,
     seconds: options.referenceSeconds,
   });
+  log(`references: the reserve script alone, ${options.concurrency} calls in flight`);
+  const redisReference = await measureRedisReference({
+    redisUrl: infra.redisUrl,
+    inFlight: options.concurrency,
+    seconds: options.referenceSeconds,
+    seats: options.seats,
+  });
 
   const saleService = summarize(sale.results.map((r) => r.serviceMs));
   // Requests are sent in index order, so the first `concurrency` are the burst's first wave: it
@@ -292,6 +300,8 @@ async function main() {
     tally(results, (r) => `${r.request.tag} ${r.status === 0 ? 'no answer' : r.status}`);
   const ratioRaw = bookingThroughput / references.rawCommit.tps;
   const ratioRowLock = bookingThroughput / references.rowLock.tps;
+  // No target: how much of what Redis alone decides per second the whole service keeps.
+  const ratioRedis = bookingThroughput / redisReference.callsPerSecond;
   const auditTotal = Object.values(audit).reduce((a, b) => a + b, 0);
   const targets = {
     auditZero: auditTotal === 0,
@@ -348,8 +358,14 @@ async function main() {
       rowLockFailed: references.rowLock.failed,
       rawCommitSeconds: references.rawCommit.seconds,
       rowLockSeconds: references.rowLock.seconds,
+      redisScriptCallsPerSecond: round(redisReference.callsPerSecond),
+      redisScriptSeconds: round(redisReference.seconds, 2),
     },
-    ratios: { vsRawCommit: round(ratioRaw, 3), vsRowLock: round(ratioRowLock, 3) },
+    ratios: {
+      vsRawCommit: round(ratioRaw, 3),
+      vsRowLock: round(ratioRowLock, 3),
+      vsRedisScript: round(ratioRedis, 3),
+    },
     targets,
   };
 
@@ -377,6 +393,7 @@ async function main() {
       .join(', ')}`,
     `  (a) raw booking transaction, pgbench: ${figures.references.rawCommitTps} tps over ${figures.references.rawCommitSeconds} s → ratio ${figures.ratios.vsRawCommit} (target ≥ 0.5)`,
     `  (b) row-lock counter design, pgbench: ${figures.references.rowLockTps} tps over ${figures.references.rowLockSeconds} s → ratio ${figures.ratios.vsRowLock} (target ≥ 2)`,
+    `  (c) reserve script alone, Redis: ${figures.references.redisScriptCallsPerSecond} calls/s over ${figures.references.redisScriptSeconds} s → ratio ${figures.ratios.vsRedisScript} (no target)`,
     `  targets   ${Object.entries(targets)
       .map(([k, ok]) => `${k} ${ok ? 'met' : 'MISSED'}`)
       .join(', ')}`,
