@@ -23,6 +23,17 @@ import { installStorableInputGuard } from './storable-input.ts';
  */
 const MAX_PATH_PARAMETER_LENGTH = 1024;
 
+/**
+ * Milliseconds a client has to send a whole request, headers and body, once it has begun; a
+ * request still incomplete then is answered 408 and its connection closed. Without it (Node's
+ * `requestTimeout` is 0 under fastify) a client that sends its headers and part of the body holds
+ * the connection for ever, and keeps a shutdown's close() waiting. Generous for any body up to the
+ * body limit; a request's handling, once it has arrived, is not bounded by it.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** Most milliseconds between Node's checks for requests past their timeout (its default is 30 s). */
+const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
 /** The query of a route that takes no parameters. */
 const NO_QUERY = z.strictObject({});
 /** The body of an API route that declares none: nothing, or an empty JSON object. */
@@ -49,6 +60,8 @@ export interface CreateAppOptions {
   readinessTimeoutMs?: number;
   /** Largest accepted request body in bytes (default 64 KiB). */
   bodyLimit?: number;
+  /** Milliseconds a client has to send a whole request (default `REQUEST_TIMEOUT_MS`; for tests). */
+  requestTimeoutMs?: number;
   /**
    * Info of the OpenAPI document at `/openapi.json` (default: title `name`, version 1.0.0);
    * `false` leaves the path free (the gateway serves a merged document there instead).
@@ -66,6 +79,7 @@ export interface CreateAppOptions {
 export function createApp(options: CreateAppOptions): App {
   // pino's Logger is a FastifyBaseLogger; the cast keeps App's logger type the public one.
   const logger = (options.logger ?? createLogger({ name: options.name })) as FastifyBaseLogger;
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = fastify({
     loggerInstance: logger,
     clientErrorHandler: clientErrorHandler(logger),
@@ -81,6 +95,17 @@ export function createApp(options: CreateAppOptions): App {
     },
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
+    // A request that has not fully arrived in time is refused as 408 by `clientErrorHandler`.
+    requestTimeout,
+    http: {
+      requestTimeout,
+      // As Node's own default for a given requestTimeout: while the headers timeout is longer
+      // than the request timeout (60 s, as when fastify sets only the latter), Node's check never
+      // expires a request whose headers arrived but whose body did not.
+      headersTimeout: Math.min(requestTimeout, 60_000),
+      // Node looks for late requests every 30 s by default: a timeout of 30 s would be 30 to 60.
+      connectionsCheckingInterval: Math.min(requestTimeout, MAX_TIMEOUT_CHECK_INTERVAL_MS),
+    },
     trustProxy: options.trustProxy ?? false,
     routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
     frameworkErrors: handleFrameworkError,

@@ -13,6 +13,13 @@ export type CloseHook = () => unknown;
  */
 export const CLOSE_GRACE_MS = 10_000;
 
+/**
+ * Most milliseconds of the grace kept for the `onClose` hooks (a quarter of it at most): requests
+ * still open that much before the process would be killed have their connections closed, so that
+ * the close finishes and the hooks (consumers, relay, broker, pools) still run.
+ */
+const CLOSE_HOOKS_RESERVE_MS = 3_000;
+
 export interface RunServiceOptions {
   app: App;
   port: number;
@@ -29,7 +36,10 @@ export interface RunServiceOptions {
    * does not keep arriving at a process that is leaving.
    */
   onDrain?: readonly CloseHook[];
-  /** Run in order after the HTTP server has drained. */
+  /**
+   * Run in order after the HTTP server has drained; one that fails is logged and the others still
+   * run, and the shutdown then fails (SIGTERM exits 1, `stop()` rejects).
+   */
   onClose?: readonly CloseHook[];
   /**
    * Milliseconds the whole shutdown (drain included) may take before the process is killed
@@ -47,15 +57,38 @@ export interface RunningService {
 }
 
 /**
+ * `app.close()`, which stops accepting and waits for the requests in flight; those still open at
+ * `deadline` (a time in ms) have their connections closed, so that the close ends.
+ */
+async function closeBy(app: App, deadline: number): Promise<void> {
+  const forceClose = setTimeout(
+    () => {
+      app.log.warn('requests still open at the close deadline: closing their connections');
+      app.server.closeAllConnections();
+    },
+    Math.max(0, deadline - Date.now()),
+  );
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(forceClose);
+  }
+}
+
+/**
  * Listens, and on SIGTERM/SIGINT runs `onDrain` and fails `/readyz` for `drainMs` while still
- * serving, then stops accepting, drains in-flight requests and runs `onClose`.
+ * serving, then stops accepting, drains in-flight requests and runs `onClose`. Requests still open
+ * shortly before `graceMs` is up have their connections closed, so that `onClose` still runs.
  */
 export async function runService(options: RunServiceOptions): Promise<RunningService> {
   const { app } = options;
   const drainMs = options.drainMs ?? 0;
+  const graceMs = options.graceMs ?? drainMs + CLOSE_GRACE_MS;
+  const hooksReserveMs = Math.min(CLOSE_HOOKS_RESERVE_MS, graceMs / 4);
   let shutdown: Promise<void> | undefined;
   const stopOnce = (drain: boolean) => {
     shutdown ??= (async () => {
+      const closeDeadline = Date.now() + graceMs - hooksReserveMs;
       // Synchronously, before anything awaits: a probe arriving right after the signal fails.
       startDraining(app);
       // A hook that fails is logged and the shutdown goes on: in-flight work still gets its
@@ -74,22 +107,32 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
         app.log.info({ drainMs }, 'draining: /readyz answers 503, requests are still served');
         await Promise.all([stopTaking, sleep(drainMs)]);
       } else await stopTaking;
-      // app.close() stops accepting connections and resolves once in-flight requests finished.
-      await app.close();
-      for (const hook of options.onClose ?? []) await hook();
+      // app.close() stops accepting connections and resolves once in-flight requests finished,
+      // or their connections were closed at the deadline (a client stalling its request).
+      await closeBy(app, closeDeadline);
+      // Each resource is released even when another fails to be; the shutdown then fails.
+      const failures: unknown[] = [];
+      for (const hook of options.onClose ?? []) {
+        try {
+          await hook();
+        } catch (err) {
+          app.log.error({ err }, 'a close hook failed; the shutdown goes on');
+          failures.push(err);
+        }
+      }
+      if (failures.length > 0) {
+        throw new AggregateError(failures, `${failures.length} close hook(s) failed`);
+      }
       app.log.info('shutdown complete');
     })();
     return shutdown;
   };
 
-  const grace = closeWithGrace(
-    { delay: options.graceMs ?? drainMs + CLOSE_GRACE_MS, logger: app.log },
-    async ({ signal, err }) => {
-      if (err) app.log.error({ err }, 'fatal error, shutting down');
-      else app.log.info({ signal }, 'shutting down');
-      await stopOnce(!err);
-    },
-  );
+  const grace = closeWithGrace({ delay: graceMs, logger: app.log }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'fatal error, shutting down');
+    else app.log.info({ signal }, 'shutting down');
+    await stopOnce(!err);
+  });
 
   try {
     const address = await app.listen({ port: options.port, host: options.host });

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -122,6 +123,60 @@ describe('runService', () => {
     expect(events).toEqual(['sweep', 'closed']);
     await expect(fetch(`${service.address}/readyz`)).rejects.toThrow();
   });
+
+  it('a failing onClose hook is logged, the next ones still run, and stop() then rejects', async () => {
+    const events: string[] = [];
+    const app = createApp({ name: 'close', logger: pino({ level: 'silent' }) });
+    const service = await runService({
+      app,
+      port: 0,
+      host: '127.0.0.1',
+      onClose: [
+        async () => {
+          throw new Error('relay stop failed');
+        },
+        () => events.push('broker'),
+        () => events.push('pools'),
+      ],
+    });
+
+    await expect(service.stop()).rejects.toThrow('1 close hook(s) failed');
+    expect(events).toEqual(['broker', 'pools']);
+    await expect(fetch(`${service.address}/readyz`)).rejects.toThrow();
+  });
+
+  it('a client stalling its request does not keep the close waiting: onClose still runs', async () => {
+    const events: string[] = [];
+    // The default request timeout (30 s) is far off: only the close deadline ends the request.
+    const app = createApp({ name: 'stalled', logger: pino({ level: 'silent' }) });
+    let arrived!: () => void;
+    const requestArrived = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    // Its headers arrived: the request is in flight, waiting for its body.
+    app.addHook('onRequest', async () => arrived());
+    app.post('/v1/things', async () => ({ ok: true }));
+    const service = await runService({
+      app,
+      port: 0,
+      host: '127.0.0.1',
+      // Connections still open are closed a quarter of it before the end, here after 1.5 s.
+      graceMs: 2_000,
+      onClose: [() => events.push('consumers'), () => events.push('pools')],
+    });
+    const socket = net.connect(Number(new URL(service.address).port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    const socketClosed = once(socket, 'close');
+    socket.write(
+      'POST /v1/things HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"',
+    );
+    await requestArrived;
+
+    await service.stop();
+    console.log('stopped');
+    expect(events).toEqual(['consumers', 'pools']);
+    await socketClosed;
+  }, 10_000);
 
   it('stop() drains an in-flight request, then runs onClose hooks in order', async () => {
     const events: string[] = [];
