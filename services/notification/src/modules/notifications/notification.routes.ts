@@ -105,9 +105,10 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
       schema: {
         description:
           'Sends a failed notification again (orgAdmin of its organization). A pending one ' +
-          '(a retry already under way) answers 202 as it is, so a retried request gets what ' +
-          'the first got. 404 NOTIFICATION_NOT_FOUND for anyone outside that organization, ' +
-          '403 FORBIDDEN for other roles, 422 NOTIFICATION_NOT_FAILED for a sent one.',
+          '(queued, or being sent or retried already) answers 202 as it is and nothing more is ' +
+          'sent, so a retried request gets what the first got. 404 NOTIFICATION_NOT_FOUND for ' +
+          'anyone outside that organization, 403 FORBIDDEN for other roles, 422 ' +
+          'NOTIFICATION_NOT_FAILED for one sent or skipped.',
         params: notificationParams,
         // Errors are problem+json, documented by the platform's shared responses.
         response: { 202: orgNotificationView },
@@ -124,13 +125,16 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
         notFound,
         'Only an orgAdmin can retry a notification.',
       );
-      const reopened = await db.transaction().execute(async (trx) => {
-        const row = await reopenFailed(trx, found.id);
-        if (row) await enqueueOutbox(trx, [deliveryRequest(row.id, row.correlation_id)]);
-        return row;
-      });
-      // Pending already (this retry sent twice, or one by another admin): it is on its way.
-      const current = reopened ?? (await findNotification(db, found.id));
+      const reopen = () =>
+        db.transaction().execute(async (trx) => {
+          const row = await reopenFailed(trx, found.id);
+          if (row) await enqueueOutbox(trx, [deliveryRequest(row.id, row.correlation_id)]);
+          return row;
+        });
+      // Pending already (this retry sent twice, or one by another admin): it is on its way. One
+      // that failed for good in between is reopened after all.
+      let current = (await reopen()) ?? (await findNotification(db, found.id));
+      if (current?.status === 'failed') current = (await reopen()) ?? current;
       if (current?.status !== 'pending') {
         throw new DomainError(
           'NOTIFICATION_NOT_FAILED',
