@@ -261,7 +261,7 @@ else would, so each replica migrates at start (the migrator's advisory lock appl
 {{- $_ := set $config "PUBLIC_APP_URL" (required "identityOrg.publicAppUrl is required: the base URL of the links in invite emails" $root.Values.identityOrg.publicAppUrl | toString) -}}
 {{- end -}}
 {{- if eq .service "notification" -}}
-{{- $_ := set $config "MAIL_FROM" (toString $root.Values.notification.mailFrom) -}}
+{{- $_ := set $config "MAIL_FROM" (required "notification.mailFrom is required: the sender of every email, e.g. Happening <no-reply@your-domain>" $root.Values.notification.mailFrom | toString) -}}
 {{- /* Unset rather than empty: an empty URL is not a URL, and the channel stays off. */ -}}
 {{- with $root.Values.notification.smsApiUrl -}}
 {{- $_ := set $config "SMS_API_URL" (toString .) -}}

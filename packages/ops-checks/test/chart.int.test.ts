@@ -1422,6 +1422,7 @@ const REQUIRED_SETTINGS = [
   'secrets.redisUrl',
   'secrets.smtpUrl',
   'identityOrg.publicAppUrl',
+  'notification.mailFrom',
 ];
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -1460,6 +1461,8 @@ describe('required values', () => {
         'oidc.issuer=https://auth.example.org/realms/happening',
         '--set',
         'identityOrg.publicAppUrl=https://app.example.org',
+        '--set',
+        'notification.mailFrom=Happening <no-reply@example.org>',
       ],
     );
     assertValid(existing);
