@@ -174,8 +174,12 @@ export function clientErrorHandler(logger: FastifyBaseLogger) {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const [status, code, detail] = clientErrorAnswer(error.code);
     const requestId = randomUUID();
-    // Debug: anyone can send malformed requests, and each would be a log line.
-    logger.debug({ err: error, requestId, status }, 'malformed request refused');
+    // Debug: anyone can send malformed requests, and each would be a log line. Not the error
+    // itself: the parser's carries the request's raw bytes (`rawPacket`), credentials included.
+    logger.debug(
+      { err: { type: error.name, code: error.code, message: error.message }, requestId, status },
+      'malformed request refused',
+    );
     if (socket.writable) {
       const body = JSON.stringify(problem(status, code, detail));
       socket.write(
