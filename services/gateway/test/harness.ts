@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { App } from '@happening/service-kit';
 import { freePort, startRedis, startTokenIssuer, type TestTokenIssuer } from '@happening/testkit';
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { buildGateway } from '../src/app.ts';
 import { type GatewayConfig, loadGatewayConfig } from '../src/config.ts';
 import { UPSTREAMS, type Upstream } from '../src/route-table.ts';
@@ -11,8 +12,11 @@ export interface Harness {
   issuer: TestTokenIssuer;
   redis: Redis;
   upstreams: Record<Upstream, EchoUpstream>;
-  /** Builds a gateway over the echo upstreams; `env` overrides its configuration. */
-  gateway(env?: Record<string, string>): Promise<App>;
+  /**
+   * Builds a gateway over the echo upstreams; `env` overrides its configuration, `logger` its
+   * logger (silent by default).
+   */
+  gateway(env?: Record<string, string>, logger?: Logger): Promise<App>;
   /** A port on which nothing listens. */
   deadUrl: string;
   stop(): Promise<void>;
@@ -41,7 +45,7 @@ export async function startHarness(
     redis,
     upstreams,
     deadUrl,
-    async gateway(env = {}) {
+    async gateway(env = {}, logger) {
       const config: GatewayConfig = loadGatewayConfig({
         IDENTITY_ORG_URL: upstreams['identity-org'].url,
         CATALOG_URL: upstreams.catalog.url,
@@ -54,7 +58,7 @@ export async function startHarness(
         LOG_LEVEL: 'silent',
         ...env,
       });
-      const app = await buildGateway({ config, redis });
+      const app = await buildGateway({ config, redis, ...(logger && { logger }) });
       await app.ready();
       apps.push(app);
       return app;

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { App } from '@happening/service-kit';
+import { type App, createLogger } from '@happening/service-kit';
+import { deferred, eventually } from '@happening/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './harness.ts';
 
 const PROBLEM = /^application\/problem\+json/;
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** How the test upstream fails its body, by the last path segment of the request. */
 type Failure = 'reset' | 'stall' | 'midway';
@@ -120,5 +123,76 @@ describe('an upstream whose body fails after its status and headers', () => {
     expect(outcome.status).toBe(201);
     expect(outcome.received).toBe('{"id":"abc",');
     expect(outcome.error).toEqual(expect.any(String));
+  });
+});
+
+describe('a client that goes away while the upstream body has not started', () => {
+  const BODY_FAILED = 'upstream body failed before its first byte';
+
+  it('ends the upstream request at once, and neither answers nor logs a 502', async () => {
+    // An upstream that sends its status and headers at once, and its body only after 10 s.
+    const arrived = deferred();
+    let upstreamClosedAt: number | undefined;
+    const upstream = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.flushHeaders();
+      res.on('close', () => {
+        upstreamClosedAt = Date.now();
+      });
+      const late = setTimeout(() => res.end('late'), 10_000);
+      res.on('close', () => clearTimeout(late));
+      arrived.resolve();
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const logged: Array<{ msg?: string; res?: { statusCode?: number }; status?: number }> = [];
+    const logger = createLogger(
+      { name: 'gateway-test', level: 'info' },
+      { write: (line: string) => void logged.push(JSON.parse(line)) },
+    );
+    const h = await startHarness();
+    const timeoutMs = 3000;
+    try {
+      const app = await h.gateway(
+        { CATALOG_URL: upstreamUrl, UPSTREAM_TIMEOUT_MS: String(timeoutMs) },
+        logger,
+      );
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as AddressInfo;
+      const authorization = `Bearer ${await h.issuer.token({ sub: randomUUID() })}`;
+      let answered: number | undefined;
+      const req = http.get(
+        { port, host: '127.0.0.1', path: '/v1/events/slow', headers: { authorization } },
+        (res) => {
+          answered = res.statusCode;
+        },
+      );
+      req.on('error', () => {});
+      await arrived.promise;
+      // The gateway has the upstream's status and headers, and waits for its body's first byte.
+      await pause(300);
+      const abortedAt = Date.now();
+      req.destroy();
+
+      const closedAt = await eventually(() => upstreamClosedAt, {
+        timeoutMs: timeoutMs + 1500,
+        intervalMs: 20,
+        what: 'the upstream response to close',
+      });
+      // Well before the upstream timeout (3 s) would end it.
+      expect(closedAt - abortedAt).toBeLessThan(1000);
+      // Past the upstream timeout: nothing was answered, nor logged as the upstream's failure.
+      await pause(timeoutMs + 500 - (Date.now() - abortedAt));
+      expect(answered).toBeUndefined();
+      expect(logged.filter((entry) => entry.msg === BODY_FAILED)).toEqual([]);
+      expect(
+        logged.filter((entry) => entry.res?.statusCode === 502 || entry.status === 502),
+      ).toEqual([]);
+    } finally {
+      await h.stop();
+      upstream.closeAllConnections();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
   });
 });

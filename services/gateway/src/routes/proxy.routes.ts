@@ -210,7 +210,27 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
           // status and headers (a 201's Location and ETag, a Cache-Control) over a 500. Once
           // bytes went out, a failing body cuts the connection (fastify), as its length is unmet.
           onResponse: (_request, upstreamReply, res) => {
+            const client = upstreamReply.raw;
+            // Nothing writes to the client while the body's first bytes are awaited, so nothing
+            // else notices it going away: the upstream request is ended at once, not kept busy
+            // until its timeout, and nothing is answered or logged as the upstream's failure.
+            let gone = false;
+            const clientGone = () => {
+              gone = true;
+              res.stream.destroy();
+            };
+            if (client.destroyed) {
+              clientGone();
+              return;
+            }
+            client.once('close', clientGone);
             onBodyStart(res.stream, (error) => {
+              client.off('close', clientGone);
+              if (gone || client.destroyed) {
+                res.stream.destroy();
+                request.log.info({ upstream }, 'client gone before the upstream body started');
+                return;
+              }
               if (error === undefined) {
                 upstreamReply.send(res.stream);
                 return;
