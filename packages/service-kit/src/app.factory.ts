@@ -136,8 +136,11 @@ export function createApp(options: CreateAppOptions): App {
   app.addHook('preClose', async () => {
     startDraining(app);
   });
-  app.addHook('onSend', async (_request, reply) => {
-    if (isDraining(app)) reply.header('connection', 'close');
+  // An answer given before the request's body fully arrived (a hook refusing it early) leaves the
+  // rest unread: the connection closes after it, rather than wait for a body nobody will read
+  // and then time out with a 408 after the answer.
+  app.addHook('onSend', async (request, reply) => {
+    if (isDraining(app) || !request.raw.complete) reply.header('connection', 'close');
   });
 
   // An API route that declares no query parameters takes none: `GET /v1/me?verbose=1` is refused

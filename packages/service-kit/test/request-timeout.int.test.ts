@@ -64,3 +64,41 @@ describe('createApp, for a request that does not arrive in time', () => {
     },
   );
 });
+
+describe('createApp, for a request answered before its body arrived', () => {
+  let app: App;
+  let port: number;
+  beforeAll(async () => {
+    app = createApp({
+      name: 'answered-early-test',
+      logger: pino({ level: 'silent' }),
+      requestTimeoutMs: 200,
+    });
+    // A hook answering before the body is read, as an authentication or a rate limit does.
+    app.addHook('onRequest', async (_request, reply) => {
+      await reply.code(401).send({ refused: true });
+    });
+    app.post('/v1/things', async () => ({ ok: true }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    app.server.closeAllConnections();
+    await app.close();
+  });
+
+  it('gets no 408 written after its answer once the rest of the body is late', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(
+      'POST /v1/things HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"',
+    );
+    const giveUp = setTimeout(() => socket.destroy(), 5_000);
+    const chunks: Buffer[] = [];
+    for await (const chunk of socket) chunks.push(chunk as Buffer);
+    clearTimeout(giveUp);
+    const received = Buffer.concat(chunks).toString('utf8');
+    expect(received).toMatch(/^HTTP\/1\.1 401 /);
+    expect(received).not.toContain('408');
+  });
+});

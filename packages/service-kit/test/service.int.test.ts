@@ -173,7 +173,6 @@ describe('runService', () => {
     await requestArrived;
 
     await service.stop();
-    console.log('stopped');
     expect(events).toEqual(['consumers', 'pools']);
     await socketClosed;
   }, 10_000);

@@ -396,6 +396,50 @@ function whileSentIsHeld<T>(notificationId: string, work: () => Promise<T>): Pro
   );
 }
 
+describe('a retry whose notification fails for good between its two looks', () => {
+  it('reopens it after all: 202, sent once more', async () => {
+    const orgId = randomUUID();
+    const admin = await memberOf(orgId, 'orgAdmin');
+    const id = randomUUID();
+    // Pending as the retry first finds it (its last attempt under way), not yet enqueued again.
+    await h.db
+      .insertInto('notifications')
+      .values(
+        strayNotification({ id, org_id: orgId, recipient: `late-${id.slice(0, 8)}@example.test` }),
+      )
+      .execute();
+    // The worker records the last attempt failed right after the retry's first look: a
+    // statement trigger on the retry's own UPDATE (which matched nothing) does it, once.
+    await sql`CREATE TABLE fail_once (id uuid PRIMARY KEY)`.execute(h.db);
+    await sql`INSERT INTO fail_once VALUES (${id}::uuid)`.execute(h.db);
+    await sql`
+      CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        -- Not again for its own UPDATE.
+        IF pg_trigger_depth() > 1 THEN RETURN NULL; END IF;
+        WITH taken AS (DELETE FROM fail_once RETURNING id)
+        UPDATE notifications SET status = 'failed'
+        WHERE id IN (SELECT id FROM taken) AND status = 'pending';
+        RETURN NULL;
+      END $$`.execute(h.db);
+    await sql`
+      CREATE TRIGGER fail_once AFTER UPDATE ON notifications
+      FOR EACH STATEMENT EXECUTE FUNCTION fail_once()`.execute(h.db);
+    try {
+      const requestsBefore = await deliveryRequestsOf(id);
+      const retried = await h.call(admin, 'POST', `/v1/notifications/${id}/retry`);
+      expect(retried.statusCode).toBe(202);
+      expect(retried.json()).toMatchObject({ id, status: 'pending' });
+      expect(await deliveryRequestsOf(id)).toBe(requestsBefore + 1);
+      expect(await sql`SELECT id FROM fail_once`.execute(h.db)).toMatchObject({ rows: [] });
+    } finally {
+      await sql`DROP TRIGGER fail_once ON notifications`.execute(h.db);
+      await sql`DROP FUNCTION fail_once()`.execute(h.db);
+      await sql`DROP TABLE fail_once`.execute(h.db);
+    }
+  });
+});
+
 describe('pending sweep', () => {
   it('re-enqueues a notification left pending too long', async () => {
     const id = randomUUID();

@@ -221,6 +221,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
             };
             if (client.destroyed) {
               clientGone();
+              request.log.info({ upstream }, 'client gone before the upstream body started');
               return;
             }
             client.once('close', clientGone);

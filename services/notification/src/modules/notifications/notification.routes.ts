@@ -131,15 +131,21 @@ export function registerNotificationRoutes(api: App, db: Kysely<NotificationDb>)
           if (row) await enqueueOutbox(trx, [deliveryRequest(row.id, row.correlation_id)]);
           return row;
         });
-      // Pending already (this retry sent twice, or one by another admin): it is on its way. One
-      // that failed for good in between is reopened after all.
-      let current = (await reopen()) ?? (await findNotification(db, found.id));
-      if (current?.status === 'failed') current = (await reopen()) ?? current;
-      if (current?.status !== 'pending') {
+      // Pending already (this retry sent twice, one by another admin, or not sent yet): it is on
+      // its way. Read again as it is, not locked (a send holds its row while it records the
+      // outcome); one that failed for good since is reopened after all, and so on, a few times.
+      let current = await reopen();
+      for (let tries = 1; !current; tries += 1) {
+        const now = await findNotification(db, found.id);
+        if (!now) throw notFound();
+        if (now.status !== 'failed' || tries === 3) current = now;
+        else current = await reopen();
+      }
+      if (current.status !== 'pending') {
         throw new DomainError(
           'NOTIFICATION_NOT_FAILED',
           422,
-          `Only a failed notification can be retried; this one is ${current?.status ?? found.status}.`,
+          `Only a failed notification can be retried; this one is ${current.status}.`,
         );
       }
       reply.status(202);
