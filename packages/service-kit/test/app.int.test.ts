@@ -1,4 +1,4 @@
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -10,6 +10,7 @@ import {
   pageQuerySchema,
 } from '../src/index.ts';
 import { captureLogs } from './log-capture.ts';
+import { sendRaw as sendRawTo } from './raw-http.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PROBLEM = 'application/problem+json; charset=utf-8';
@@ -444,23 +445,7 @@ describe('createApp, for a request that is not well-formed HTTP', () => {
   });
   afterAll(() => app.close());
 
-  /** Writes `request` as it is on a fresh connection and reads the answer until it closes. */
-  const sendRaw = async (request: string) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('error', () => undefined); // the server closes as it answers
-    socket.write(request);
-    const chunks: Buffer[] = [];
-    for await (const chunk of socket) chunks.push(chunk as Buffer);
-    const [head = '', body = ''] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n');
-    const [statusLine = '', ...headerLines] = head.split('\r\n');
-    const headers = Object.fromEntries(
-      headerLines.map((line) => {
-        const at = line.indexOf(':');
-        return [line.slice(0, at).toLowerCase(), line.slice(at + 1).trim()];
-      }),
-    );
-    return { status: Number(statusLine.split(' ')[1]), headers, body };
-  };
+  const sendRaw = (request: string) => sendRawTo(port, request);
 
   it.each([
     [
