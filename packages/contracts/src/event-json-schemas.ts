@@ -8,7 +8,7 @@ import { EVENT_TYPES, eventRegistry } from './registry.ts';
  * …) that validators do not know: ajv with its default strictness refuses to compile a schema
  * holding one ("unknown format"), so they are left out of the published schemas.
  */
-const JSON_SCHEMA_FORMATS: ReadonlySet<string> = new Set([
+export const JSON_SCHEMA_FORMATS: ReadonlySet<string> = new Set([
   'date-time',
   'date',
   'time',
