@@ -28,6 +28,21 @@ async function bookedId(who: TestUser, eventId: string, seats: number): Promise<
   return response.json().id;
 }
 
+/** A 2-seat event held by two people a seat each, and two more waiting behind them, in order. */
+async function fullWithTwoWaiting() {
+  const { eventId } = await svc.openEvent({ totalSlots: 2 });
+  const [holder, keeper, first, second] = await Promise.all([
+    svc.user(),
+    svc.user(),
+    svc.user(),
+    svc.user(),
+  ]);
+  const held = await bookedId(holder, eventId, 1);
+  const kept = await bookedId(keeper, eventId, 1);
+  const waiting = [await bookedId(first, eventId, 1), await bookedId(second, eventId, 1)];
+  return { eventId, holder, keeper, first, second, held, kept, waiting };
+}
+
 const cancel = (who: TestUser, bookingId: string) =>
   svc.call(who, 'POST', `/v1/bookings/${bookingId}/cancel`, {});
 
@@ -239,16 +254,8 @@ describe('cancellations in shared transactions', () => {
   });
 
   it('a cancellation queued behind one whose write failed after its release does not promote past whoever that release promoted', async () => {
-    const { eventId } = await svc.openEvent({ totalSlots: 2 });
-    const [holder, keeper, first, second] = await Promise.all([
-      svc.user(),
-      svc.user(),
-      svc.user(),
-      svc.user(),
-    ]);
-    const held = await bookedId(holder, eventId, 1);
-    const kept = await bookedId(keeper, eventId, 1);
-    const waiting = [await bookedId(first, eventId, 1), await bookedId(second, eventId, 1)];
+    const { eventId, holder, keeper, first, second, held, kept, waiting } =
+      await fullWithTwoWaiting();
     let queued: Promise<unknown> | undefined;
     const failed = await withGate(svc.db, (gate) =>
       withFailingWrites(
@@ -288,16 +295,7 @@ describe('cancellations in shared transactions', () => {
   });
 
   it('a cancellation finding the keys holding a release Postgres does not record rebuilds them, then cancels', async () => {
-    const { eventId } = await svc.openEvent({ totalSlots: 2 });
-    const [holder, keeper, first, second] = await Promise.all([
-      svc.user(),
-      svc.user(),
-      svc.user(),
-      svc.user(),
-    ]);
-    const held = await bookedId(holder, eventId, 1);
-    const kept = await bookedId(keeper, eventId, 1);
-    const waiting = [await bookedId(first, eventId, 1), await bookedId(second, eventId, 1)];
+    const { eventId, keeper, first, second, held, kept, waiting } = await fullWithTwoWaiting();
     // The holder's cancellation released seat 1 and promoted the first in line in Redis, then
     // its transaction rolled back, its token never recorded.
     await releaseNotRecorded(svc, eventId, held, 1);
