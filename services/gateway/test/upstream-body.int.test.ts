@@ -128,17 +128,18 @@ describe('an upstream whose body fails after its status and headers', () => {
 
 describe('a client that goes away while the upstream body has not started', () => {
   const BODY_FAILED = 'upstream body failed before its first byte';
+  const CLIENT_GONE = 'client gone before the upstream body started';
 
   it('ends the upstream request at once, and neither answers nor logs a 502', async () => {
     // An upstream that sends its status and headers at once, and its body only after 10 s.
     const arrived = deferred();
-    let upstreamClosedAt: number | undefined;
+    let upstreamClosed = false;
     const upstream = http.createServer((req, res) => {
       req.resume();
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.flushHeaders();
       res.on('close', () => {
-        upstreamClosedAt = Date.now();
+        upstreamClosed = true;
       });
       const late = setTimeout(() => res.end('late'), 10_000);
       res.on('close', () => clearTimeout(late));
@@ -175,13 +176,13 @@ describe('a client that goes away while the upstream body has not started', () =
       const abortedAt = Date.now();
       req.destroy();
 
-      const closedAt = await eventually(() => upstreamClosedAt, {
+      await eventually(() => upstreamClosed, {
         timeoutMs: timeoutMs + 1500,
         intervalMs: 20,
         what: 'the upstream response to close',
       });
-      // Well before the upstream timeout (3 s) would end it.
-      expect(closedAt - abortedAt).toBeLessThan(1000);
+      // Ended for the client's going away, not by the upstream timeout (3 s) later.
+      expect(logged.filter((entry) => entry.msg === CLIENT_GONE)).toHaveLength(1);
       // Past the upstream timeout: nothing was answered, nor logged as the upstream's failure.
       await pause(timeoutMs + 500 - (Date.now() - abortedAt));
       expect(answered).toBeUndefined();
